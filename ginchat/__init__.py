@@ -1,0 +1,272 @@
+"""GinChat: a self-hosted instant messenger (a Python port of the Go/Gin GinChat).
+
+``create_app`` reads as the table of contents (the Go project's main.go).
+"""
+
+import logging
+import os
+import secrets
+
+from flask import Flask, flash, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from ginchat.config import Config
+from ginchat.errors import AppError
+from ginchat.extensions import csrf, db, login_manager, redis_handle, sock, swagger
+from ginchat.utils import resp
+
+log = logging.getLogger("ginchat")
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def create_app(config=None):
+    app = Flask(
+        __name__,
+        instance_path=os.path.join(ROOT, "instance"),
+        template_folder=os.path.join(ROOT, "templates"),
+        static_folder=os.path.join(ROOT, "static"),
+    )
+    load_config(app, config)
+    app.json.sort_keys = False  # keep the envelope's Code, Msg, Data, Rows, Total order
+    configure_logging(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    init_database(app)
+    start_services(app)
+    return app
+
+
+# --- configuration -------------------------------------------------------------
+def load_config(app, config):
+    app.config.from_object(Config)
+    app.config.from_prefixed_env("GINCHAT")
+    if config:
+        app.config.update(config)
+    if app.config.get("INSTANCE_PATH"):
+        app.instance_path = app.config["INSTANCE_PATH"]
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = instance_secret(app.instance_path)
+        app.config["SECRET_KEY_GENERATED"] = True
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(app.config.get("SQLALCHEMY_DATABASE_URI"), app.instance_path)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+        app.config["SQLALCHEMY_DATABASE_URI"], app.config.get("SQLALCHEMY_ENGINE_OPTIONS")
+    )
+    upload = app.config["UPLOAD_FOLDER"]
+    if not os.path.isabs(upload):
+        app.config["UPLOAD_FOLDER"] = os.path.join(ROOT, upload)
+    app.config["MAX_CONTENT_LENGTH"] = int(float(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024) + 64 * 1024
+    app.config["SOCK_SERVER_OPTIONS"] = {
+        "ping_interval": max(1, int(app.config["HEARTBEAT_INTERVAL"]) * 2),
+        "max_message_size": int(app.config["MAX_FRAME_BYTES"]),
+    }
+    if str(app.config.get("PREFERRED_URL_SCHEME", "http")) == "https":
+        app.config["SESSION_COOKIE_SECURE"] = True
+
+
+def instance_secret(path):
+    """A random key made once per instance folder, so no known default exists."""
+    key_file = os.path.join(path, "secret_key")
+    try:
+        with open(key_file) as fh:
+            key = fh.read().strip()
+            if key:
+                return key
+    except FileNotFoundError:
+        pass
+    key = secrets.token_hex(32)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def database_uri(uri, instance_path):
+    """The SQLAlchemy URL for a configured one (or the default SQLite file)."""
+    if not uri:
+        return "sqlite:///" + os.path.join(instance_path, "ginchat.db")
+    # Bare scheme names get the drivers that requirements.txt installs.
+    for bare, full in (
+        ("mysql://", "mysql+pymysql://"),
+        ("mariadb://", "mysql+pymysql://"),
+        ("postgres://", "postgresql+psycopg://"),
+        ("postgresql://", "postgresql+psycopg://"),
+    ):
+        if uri.startswith(bare):
+            uri = full + uri[len(bare):]
+    if uri.startswith("mysql+pymysql://") and "charset=" not in uri:
+        uri += ("&" if "?" in uri else "?") + "charset=utf8mb4"
+    return uri
+
+
+def engine_options(uri, extra):
+    options = {"pool_pre_ping": True}
+    if uri.startswith("sqlite"):
+        options["connect_args"] = {"timeout": 15}
+    else:
+        options.update(pool_size=10, max_overflow=40, pool_recycle=1800)
+        if uri.startswith("mysql"):
+            options["isolation_level"] = "READ COMMITTED"
+    options.update(extra or {})
+    return options
+
+
+def configure_logging(app):
+    level = getattr(logging, str(app.config.get("LOG_LEVEL", "INFO")).upper(), logging.INFO)
+    root = logging.getLogger("ginchat")
+    root.setLevel(level)
+    if not root.handlers and not logging.getLogger().handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+
+
+# --- extensions -------------------------------------------------------------
+SWAGGER_TEMPLATE = {
+    "swagger": "2.0",
+    "info": {
+        "title": "GinChat API",
+        "version": "1.0",
+        "description": (
+            "Every JSON answer is the envelope {Code, Msg, Data, Rows, Total}: Code 0 on success, "
+            "-1 on failure, with the HTTP status telling what happened. Parameters come from the "
+            "form body, the query string or a JSON body. Scripts authenticate with "
+            "`Authorization: Bearer <Token>` (Token from the login answer); browsers with the "
+            "session cookie plus the CSRF token (`X-CSRFToken`) on state-changing requests.\n\n"
+            "Live chat runs over the WebSocket `GET /chat` (alias `/user/sendUserMsg`), documented "
+            "under the chat tag of /health's description and in README.md: frames are JSON text; "
+            "client frames `{Type: 1 private | 2 group | 3 heartbeat, TargetId, Media: 1 text | "
+            "2 emoji | 3 voice | 4 image, Content, Url, Amount, ClientMsgId}`; server frames are "
+            "messages `{Id, Seq, UserId, TargetId, Type, Media, Content, Url, Amount, CreateTime, "
+            "ClientMsgId}` or errors `{Type: -1, Code, Msg, ClientMsgId}`. Connect with "
+            "`?since=<last Id>` to replay what was missed, exactly once."
+        ),
+    },
+    "securityDefinitions": {
+        "Bearer": {
+            "type": "apiKey",
+            "name": "Authorization",
+            "in": "header",
+            "description": "Bearer <Token>",
+        }
+    },
+    "definitions": {},
+}
+
+
+def register_extensions(app):
+    from ginchat.apidocs import DEFINITIONS
+
+    db.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "pages.index"
+    csrf.init_app(app)
+    sock.init_app(app)
+    redis_handle.init_app(app)
+    app.config["SWAGGER"] = {
+        "title": "GinChat API",
+        "uiversion": 3,
+        "specs_route": "/swagger/",
+        "static_url_path": "/flasgger_static",
+        "specs": [
+            {
+                "endpoint": "apispec",
+                "route": "/swagger/apispec.json",
+                "rule_filter": lambda rule: True,
+                "model_filter": lambda tag: True,
+            }
+        ],
+        "headers": [],
+        "hide_top_bar": True,
+    }
+    template = dict(SWAGGER_TEMPLATE, definitions=DEFINITIONS)
+    swagger.template = template
+    swagger.init_app(app)
+
+
+def register_blueprints(app):
+    from ginchat.router import register_routes
+    from ginchat.utils import auth
+
+    auth.init_app(app)
+    register_routes(app)
+
+
+# --- errors: JSON for the API, HTML for the pages ------------------------------
+def wants_html():
+    from ginchat.utils.auth import is_page_request
+
+    if request.endpoint is not None:
+        return is_page_request()
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "text/html" and request.accept_mimetypes[best] > request.accept_mimetypes["application/json"]
+
+
+def register_errorhandlers(app):
+    @app.errorhandler(AppError)
+    def app_error(exc):
+        db.session.rollback()
+        if wants_html():
+            flash(exc.msg, "error")
+            return render_template("error.html", status=exc.status, msg=exc.msg), exc.status
+        return resp.fail(exc.status, exc.msg)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        msg = f"CSRF check failed: {exc.description} Send the X-CSRFToken header or use a bearer token."
+        if wants_html():
+            return render_template("error.html", status=400, msg=msg), 400
+        return resp.fail(400, msg)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc):
+        msg = exc.description or exc.name
+        if exc.code == 413:
+            msg = f"the request is larger than the {app.config['MAX_UPLOAD_MB']} MiB limit"
+        if wants_html():
+            return render_template("error.html", status=exc.code, msg=msg), exc.code
+        response = resp.fail(exc.code or 500, msg)
+        return response
+
+    @app.errorhandler(Exception)
+    def unexpected(exc):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        db.session.rollback()
+        if wants_html():
+            return render_template("error.html", status=500, msg="internal error"), 500
+        return resp.fail(500, "internal error; the server log has the details")
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+
+def register_commands(app):
+    @app.cli.command("init-db")
+    def init_db_command():
+        """Create the tables."""
+        init_database(app)
+        print("tables ready")
+
+
+def init_database(app):
+    from ginchat.models import create_tables
+
+    with app.app_context():
+        create_tables()
+
+
+def start_services(app):
+    """The chat engine and the multi-node bus; the greenlets start on first use
+    of the server (wsgi.py or the test fixtures call ``app.extensions['chat'].start()``)."""
+    from ginchat.chat.engine import ChatEngine
+
+    ChatEngine(app)
+

@@ -1,0 +1,73 @@
+"""Shared Swagger (OpenAPI 2.0) definitions: the envelope and the objects."""
+
+
+def _envelope(data=None, rows=None):
+    return {
+        "type": "object",
+        "required": ["Code", "Msg", "Data", "Rows", "Total"],
+        "properties": {
+            "Code": {"type": "integer", "description": "0 on success, -1 on failure"},
+            "Msg": {"type": "string"},
+            "Data": data or {"description": "null or the answer's object", "x-nullable": True},
+            "Rows": {"type": "array", "items": rows, "x-nullable": True} if rows else {"x-nullable": True, "description": "null or a list"},
+            "Total": {"type": "integer", "x-nullable": True},
+        },
+    }
+
+
+USER = {
+    "type": "object",
+    "properties": {
+        "ID": {"type": "integer"},
+        "Name": {"type": "string"},
+        "Avatar": {"type": "string"},
+        "Phone": {"type": "string"},
+        "Email": {"type": "string"},
+        "Online": {"type": "boolean"},
+    },
+}
+LOGIN_USER = {
+    "type": "object",
+    "properties": dict(USER["properties"], Token={"type": "string", "description": "bearer token"}),
+}
+GROUP = {
+    "type": "object",
+    "properties": {
+        "ID": {"type": "integer"},
+        "Name": {"type": "string"},
+        "OwnerId": {"type": "integer"},
+        "Img": {"type": "string"},
+        "Desc": {"type": "string"},
+        "Members": {"type": "integer"},
+    },
+}
+MESSAGE = {
+    "type": "object",
+    "properties": {
+        "Id": {"type": "integer", "description": "unique, grows with each message stored"},
+        "Seq": {"type": "integer", "description": "grows by one within the conversation"},
+        "UserId": {"type": "integer", "description": "the sender"},
+        "TargetId": {"type": "integer", "description": "the recipient user (Type 1) or group (Type 2)"},
+        "Type": {"type": "integer", "enum": [1, 2]},
+        "Media": {"type": "integer", "enum": [1, 2, 3, 4]},
+        "Content": {"type": "string"},
+        "Url": {"type": "string"},
+        "Amount": {"type": "integer"},
+        "CreateTime": {"type": "integer", "description": "server time in milliseconds"},
+        "ClientMsgId": {"type": "string"},
+    },
+}
+
+DEFINITIONS = {
+    "Envelope": _envelope(),
+    "User": USER,
+    "Group": GROUP,
+    "Message": MESSAGE,
+    "UserEnvelope": _envelope(data={"$ref": "#/definitions/User"}),
+    "LoginEnvelope": _envelope(data=LOGIN_USER),
+    "UserListEnvelope": _envelope(rows={"$ref": "#/definitions/User"}),
+    "GroupEnvelope": _envelope(data={"$ref": "#/definitions/Group"}),
+    "GroupListEnvelope": _envelope(rows={"$ref": "#/definitions/Group"}),
+    "MessageListEnvelope": _envelope(rows={"$ref": "#/definitions/Message"}),
+    "UploadEnvelope": _envelope(data={"type": "string", "description": "the URL path of the file"}),
+}

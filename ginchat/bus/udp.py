@@ -1,0 +1,52 @@
+"""The seed's udpSendProc/udpRecvProc: one datagram per packet, broadcast to
+UDP_BROADCAST:UDP_PORT (127.255.255.255 by default, so nothing leaves the
+host until an operator names the LAN's broadcast address)."""
+
+import logging
+import socket
+
+from ginchat.bus.base import Bus
+
+log = logging.getLogger("ginchat.bus")
+
+MAX_DATAGRAM = 65535
+
+
+class UdpBus(Bus):
+    name = "udp"
+
+    def __init__(self, app, engine):
+        super().__init__(app, engine)
+        self.port = int(app.config["UDP_PORT"])
+        self.broadcast = str(app.config["UDP_BROADCAST"])
+        self.sock = None
+
+    def start(self):
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+        # 0.0.0.0, not '': the empty name may pick IPv6 under gevent.
+        sock.bind(("0.0.0.0", self.port))
+        self.sock = sock
+        log.info("udp bus: node %s on port %d, broadcasting to %s", self.node_id, self.port, self.broadcast)
+        super().start()
+
+    def stop(self):
+        super().stop()
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+
+    def transmit(self, packet):
+        self.sock.sendto(packet, (self.broadcast, self.port))
+
+    def listen(self):
+        while True:
+            try:
+                packet, _addr = self.sock.recvfrom(MAX_DATAGRAM)
+            except OSError as exc:
+                if self.sock is None:
+                    return
+                log.warning("udp bus: receive failed: %s", exc)
+                continue
+            self.handle(packet)

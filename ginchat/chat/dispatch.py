@@ -1,0 +1,143 @@
+"""Reading a client frame and deciding what may be sent where (the seed's
+dispatch): validation, then the rules of who may write to whom, which the
+HTTP history routes share."""
+
+import json
+import re
+
+from ginchat.errors import AppError, bad_request, forbidden
+from ginchat.models.message import GROUP, HEARTBEAT, IMAGE, MEDIA_KINDS, PRIVATE, VOICE, conv_key
+
+MAX_ID = 2**31 - 1
+MAX_VOICE_SECONDS = 3600
+CLIENT_MSG_ID_RE = re.compile(r"^[\x21-\x7e]{1,64}$")
+UPLOAD_URL_RE = re.compile(r"^/uploads/[A-Za-z0-9_\-]{1,64}\.[a-z0-9]{1,5}$")
+
+
+class FrameError(AppError):
+    def __init__(self, status, msg, client_msg_id=""):
+        super().__init__(status, msg)
+        self.client_msg_id = client_msg_id
+
+
+class Outgoing:
+    """A validated message on its way to storage."""
+
+    __slots__ = (
+        "node", "user_id", "type", "target_id", "media", "content", "url", "amount",
+        "client_msg_id", "conv", "create_time",
+    )
+
+    def __init__(self, node, user_id, msg_type, target_id, media, content, url, amount, client_msg_id):
+        self.node = node
+        self.user_id = user_id
+        self.type = msg_type
+        self.target_id = target_id
+        self.media = media
+        self.content = content
+        self.url = url
+        self.amount = amount
+        self.client_msg_id = client_msg_id
+        self.conv = conv_key(msg_type, user_id, target_id)
+        self.create_time = 0
+
+
+def _int_field(fields, name, label, cmid, required=True, default=None, minimum=1, maximum=MAX_ID):
+    value = fields.get(name)
+    if value is None:
+        if required:
+            raise FrameError(400, f"{label} is required", cmid)
+        return default
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (
+        isinstance(value, float) and not value.is_integer()
+    ):
+        if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 10:
+            value = int(value.strip())
+        else:
+            raise FrameError(400, f"{label} must be an integer", cmid)
+    value = int(value)
+    if not minimum <= value <= maximum:
+        raise FrameError(400, f"{label} must be between {minimum} and {maximum}", cmid)
+    return value
+
+
+def _str_field(fields, name, label, cmid, max_len):
+    value = fields.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise FrameError(400, f"{label} must be a string", cmid)
+    if len(value) > max_len:
+        raise FrameError(413, f"{label} is longer than {max_len} characters", cmid)
+    return value
+
+
+def parse_frame(text, max_content):
+    """Return ("heartbeat", None) or ("message", fields) for a client frame,
+    or raise FrameError. ``fields`` has lower-cased keys."""
+    if isinstance(text, (bytes, bytearray)):
+        raise FrameError(400, "binary frames are not supported: send JSON text")
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        raise FrameError(400, "the frame is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise FrameError(400, "the frame must be a JSON object")
+    fields = {str(k).lower(): v for k, v in data.items()}
+    cmid = fields.get("clientmsgid")
+    if cmid is None or cmid == "":
+        cmid = ""
+    elif not isinstance(cmid, str) or not CLIENT_MSG_ID_RE.match(cmid):
+        raise FrameError(400, "ClientMsgId must be 1 to 64 printable ASCII characters")
+    fields["clientmsgid"] = cmid
+    msg_type = _int_field(fields, "type", "Type", cmid, minimum=-(2**31), maximum=MAX_ID)
+    if msg_type == HEARTBEAT:
+        return "heartbeat", None
+    if msg_type not in (PRIVATE, GROUP):
+        raise FrameError(400, f"unknown Type {msg_type}: use 1 (private), 2 (group) or 3 (heartbeat)", cmid)
+    fields["type"] = msg_type
+    fields["targetid"] = _int_field(fields, "targetid", "TargetId", cmid)
+    media = _int_field(fields, "media", "Media", cmid, required=False, default=1, minimum=0, maximum=MAX_ID)
+    if media not in MEDIA_KINDS:
+        raise FrameError(400, "Media must be 1 (text), 2 (emoji), 3 (voice) or 4 (image)", cmid)
+    fields["media"] = media
+    fields["content"] = _str_field(fields, "content", "Content", cmid, max_content)
+    fields["url"] = _str_field(fields, "url", "Url", cmid, 255)
+    fields["amount"] = _int_field(
+        fields, "amount", "Amount", cmid, required=False, default=0, minimum=0, maximum=MAX_VOICE_SECONDS
+    )
+    if media in (VOICE, IMAGE):
+        if not fields["url"]:
+            raise FrameError(400, "Url is required for voice and image messages", cmid)
+        if not UPLOAD_URL_RE.match(fields["url"]):
+            raise FrameError(400, "Url must be the path of an upload of this server (/uploads/...)", cmid)
+    else:
+        if not fields["content"].strip():
+            raise FrameError(400, "Content is required for text and emoji messages", cmid)
+        if fields["url"]:
+            raise FrameError(400, "Url is only for voice and image messages", cmid)
+    return "message", fields
+
+
+def authorize(engine, user_id, msg_type, target_id):
+    """Who may write to whom: a private message goes to a friend only, a
+    group message comes from a member only. Raises AppError (403)."""
+    if msg_type == PRIVATE:
+        if target_id == user_id:
+            raise forbidden("you cannot send a private message to yourself")
+        if not engine.friends.has(user_id, target_id):
+            raise forbidden(f"user {target_id} is not your friend")
+    elif msg_type == GROUP:
+        if not engine.groups.has(target_id, user_id):
+            raise forbidden(f"not a member of group {target_id}")
+    else:
+        raise bad_request(f"unknown Type {msg_type}")
+
+
+def may_read(engine, user_id, msg_type, target_id):
+    """History is for participants: either side of a private chat (friends or
+    not any more), a member of a group."""
+    if msg_type == GROUP and not engine.groups.has(target_id, user_id):
+        raise forbidden(f"not a member of group {target_id}")
+    if msg_type not in (PRIVATE, GROUP):
+        raise bad_request("type must be 1 (private) or 2 (group)")

@@ -1,0 +1,293 @@
+"""The chat engine of one node: ``client_map``, the 方案2 group map, the
+message store, delivery and the greenlets that keep it running.
+
+Everything here runs in gevent greenlets of one OS thread: code between two
+blocking calls cannot be interleaved, so the maps need no lock (they play
+the part of the seed's rwLocker-guarded clientMap).
+"""
+
+import json
+import logging
+import time
+from collections import OrderedDict
+
+import gevent
+import gevent.queue
+from sqlalchemy.exc import SQLAlchemyError
+
+from ginchat.chat import heartbeat
+from ginchat.chat.dispatch import FrameError, Outgoing, authorize, parse_frame
+from ginchat.errors import AppError
+from ginchat.extensions import db
+from ginchat.models import message as messages
+from ginchat.models.contact import Contact
+from ginchat.signals import friendship_added, group_member_added
+
+log = logging.getLogger("ginchat.chat")
+
+STORE_BATCH = 256  # messages committed in one transaction at most
+STORE_QUEUE = 10000  # messages waiting for storage before senders wait
+SEEN_IDS = 50000  # message Ids remembered to drop duplicate deliveries
+
+
+def dumps(frame):
+    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
+
+
+class RelationMap:
+    """key -> set of ids, filled from SQL on first use and kept current by the
+    signals; a negative answer is checked again in SQL (another node may have
+    made the change), so the map can be late but never wrong for long."""
+
+    def __init__(self, engine, load, check):
+        self.engine = engine
+        self._load = load
+        self._check = check
+        self._sets = {}
+
+    def get(self, key):
+        members = self._sets.get(key)
+        if members is None:
+            with self.engine.app.app_context():
+                members = self._load(key)
+            self._sets[key] = members
+        return members
+
+    def has(self, key, value):
+        if value in self.get(key):
+            return True
+        with self.engine.app.app_context():
+            if self._check(key, value):
+                self._sets[key].add(value)
+                return True
+        return False
+
+    def add(self, key, value):
+        members = self._sets.get(key)
+        if members is not None:
+            members.add(value)
+
+    def forget(self, key):
+        self._sets.pop(key, None)
+
+
+class ChatEngine:
+    def __init__(self, app):
+        self.app = app
+        cfg = app.config
+        self.send_queue_size = int(cfg["SEND_QUEUE_SIZE"])
+        self.max_content = int(cfg["MAX_CONTENT_CHARS"])
+        self.rate_limited = str(cfg["RATE_LIMITS"]).lower() not in ("off", "false", "0", "no")
+        self.rate = float(cfg["MSG_RATE"])
+        self.burst = self.rate * 2
+        self.heartbeat_timeout = float(cfg["HEARTBEAT_TIMEOUT"])
+        self.heartbeat_interval = float(cfg["HEARTBEAT_INTERVAL"])
+        self.replay_page = int(cfg["REPLAY_PAGE"])
+        self.redis = app.extensions["redis"]
+
+        self.client_map = {}  # user id -> set of Nodes (one per tab/device)
+        # 方案2: group id -> member ids; and user id -> friend ids.
+        self.groups = RelationMap(
+            self, Contact.member_ids, lambda gid, uid: Contact.is_member(uid, gid)
+        )
+        self.friends = RelationMap(self, Contact.friend_ids, Contact.is_friend)
+        self.seen = OrderedDict()  # recently delivered Ids (bus duplicates)
+        self.store_queue = gevent.queue.Queue(STORE_QUEUE)
+        self.greenlets = []
+        self.started = False
+        self.stats = {"stored": 0, "delivered": 0, "duplicates_dropped": 0, "batches": 0}
+
+        from ginchat.bus import make_bus
+
+        self.bus = make_bus(app, self)
+        group_member_added.connect(self._on_member_added, sender=app, weak=False)
+        friendship_added.connect(self._on_friendship, sender=app, weak=False)
+        app.extensions["chat"] = self
+
+    # --- life cycle ------------------------------------------------------------
+    def start(self):
+        """Start the store, the heartbeat sweeper and the bus (once)."""
+        if self.started:
+            return
+        self.started = True
+        self.greenlets = [
+            gevent.spawn(self._store_loop),
+            gevent.spawn(heartbeat.sweep_loop, self),
+        ]
+        self.bus.start()
+        log.info("chat engine started (bus: %s)", self.bus.name)
+
+    def stop(self):
+        for nodes in list(self.client_map.values()):
+            for node in list(nodes):
+                node.close(1001, "server shutting down")
+        self.bus.stop()
+        gevent.killall(self.greenlets, block=False)
+        self.greenlets = []
+        self.started = False
+
+    # --- connections -------------------------------------------------------------
+    def attach(self, node):
+        self.client_map.setdefault(node.user_id, set()).add(node)
+        heartbeat.mark_online(self, node)
+        log.info("user %s connected from %s (%d connections here)", node.user_id, node.addr, self.connection_count())
+
+    def detach(self, node):
+        if not node.closed:
+            node.close()
+        nodes = self.client_map.get(node.user_id)
+        if nodes is not None:
+            nodes.discard(node)
+            if not nodes:
+                del self.client_map[node.user_id]
+                heartbeat.mark_offline(self, node.user_id)
+        log.info("user %s disconnected from %s", node.user_id, node.addr)
+
+    def connection_count(self):
+        return sum(len(nodes) for nodes in self.client_map.values())
+
+    # --- the receive loop (the seed's recvProc) -------------------------------------
+    def receive_loop(self, node):
+        ws = node.ws
+        while not node.closed:
+            text = ws.receive()
+            if text is None:
+                continue
+            node.heartbeat_time = time.monotonic()
+            try:
+                kind, fields = parse_frame(text, self.max_content)
+                if kind == "heartbeat":
+                    heartbeat.refresh(self, node)
+                    continue
+                self._check_rate(node, fields["clientmsgid"])
+                try:
+                    authorize(self, node.user_id, fields["type"], fields["targetid"])
+                except AppError as exc:
+                    raise FrameError(exc.status, exc.msg, fields["clientmsgid"]) from None
+                item = Outgoing(
+                    node, node.user_id, fields["type"], fields["targetid"], fields["media"],
+                    fields["content"], fields["url"], fields["amount"], fields["clientmsgid"],
+                )
+                self.store_queue.put(item)
+            except FrameError as exc:
+                node.put_wait(dumps({"Type": -1, "Code": exc.status, "Msg": exc.msg, "ClientMsgId": exc.client_msg_id}))
+
+    def _check_rate(self, node, cmid):
+        if not self.rate_limited:
+            return
+        now = time.monotonic()
+        node.tokens = min(self.burst, node.tokens + (now - node.tokens_at) * self.rate)
+        node.tokens_at = now
+        if node.tokens < 1:
+            raise FrameError(429, f"too many messages: at most {self.rate:g} per second", cmid)
+        node.tokens -= 1
+
+    # --- storage (one greenlet commits batches) ---------------------------------------
+    def _store_loop(self):
+        queue = self.store_queue
+        while True:
+            batch = [queue.get()]
+            while len(batch) < STORE_BATCH and not queue.empty():
+                batch.append(queue.get_nowait())
+            try:
+                self._store(batch)
+            except Exception:  # never let the store die: report and go on
+                log.exception("storing a batch of %d messages failed", len(batch))
+                self._fail(batch, "the message could not be stored; send it again")
+
+    def _store(self, batch):
+        now = int(time.time() * 1000)
+        for item in batch:
+            item.create_time = now
+        try:
+            with self.app.app_context():
+                with db.engine.begin() as conn:
+                    rows, dupes = messages.store_batch(conn, batch)
+        except SQLAlchemyError as exc:
+            log.error("database unavailable, %d messages refused: %s", len(batch), exc.__class__.__name__)
+            self._fail(batch, "the database is unavailable; the message was not stored, send it again")
+            return
+        self.stats["batches"] += 1
+        self.stats["stored"] += len(rows)
+        for index, row in dupes.items():
+            # A resend of a stored message: the sender gets the stored copy again.
+            batch[index].node.put(row["id"], dumps(messages.to_frame(row)))
+        for row in rows:
+            frame = messages.to_frame(row)
+            self.deliver(frame, dumps(frame))
+            self.bus.publish(frame)
+
+    def _fail(self, batch, msg):
+        for item in batch:
+            item.node.put(None, dumps({"Type": -1, "Code": 503, "Msg": msg, "ClientMsgId": item.client_msg_id}))
+
+    # --- delivery (to this node's connections only) ------------------------------------
+    def recipients(self, frame):
+        if frame["Type"] == messages.GROUP:
+            return self.groups.get(frame["TargetId"])
+        return (frame["UserId"], frame["TargetId"])
+
+    def deliver(self, frame, text):
+        """Give a stored message to every local connection of its recipients,
+        once: an Id already delivered here is dropped."""
+        msg_id = frame["Id"]
+        if msg_id in self.seen:
+            self.stats["duplicates_dropped"] += 1
+            return False
+        self.seen[msg_id] = None
+        if len(self.seen) > SEEN_IDS:
+            self.seen.popitem(last=False)
+        client_map = self.client_map
+        count = 0
+        for user_id in self.recipients(frame):
+            nodes = client_map.get(user_id)
+            if nodes:
+                for node in tuple(nodes):
+                    node.put(msg_id, text)
+                    count += 1
+        self.stats["delivered"] += count
+        return True
+
+    # --- replay of ?since= -----------------------------------------------------
+    def replay(self, node, since):
+        """Send every message with Id > since, oldest first, then release the
+        live frames held meanwhile (the node was registered before the first
+        read, so nothing falls between the two; duplicates go by Id)."""
+        node.replaying = True
+        last = since
+        try:
+            with self.app.app_context():
+                group_ids = Contact.group_ids(node.user_id)
+                while not node.closed:
+                    rows = messages.fetch_since(node.user_id, group_ids, last, self.replay_page)
+                    db.session.remove()
+                    for frame in rows:
+                        node.put_wait(dumps(frame))
+                        last = frame["Id"]
+                    if len(rows) < self.replay_page:
+                        break
+        finally:
+            held, node.held = node.held, []
+            node.replay_max = last
+            node.replaying = False
+            for msg_id, text in held:
+                if msg_id is None or msg_id > last:
+                    node.put(msg_id, text)
+
+    # --- group and friend changes ---------------------------------------------------
+    def _on_member_added(self, sender, group_id, user_id):
+        self.groups.add(group_id, user_id)
+        self.bus.publish_event({"Event": "member", "GroupId": group_id, "UserId": user_id})
+
+    def _on_friendship(self, sender, user_id, friend_id):
+        self.friends.add(user_id, friend_id)
+        self.friends.add(friend_id, user_id)
+        self.bus.publish_event({"Event": "friend", "UserId": user_id, "FriendId": friend_id})
+
+    def apply_event(self, event):
+        """A relation change made on another node."""
+        if event.get("Event") == "member":
+            self.groups.add(int(event["GroupId"]), int(event["UserId"]))
+        elif event.get("Event") == "friend":
+            self.friends.add(int(event["UserId"]), int(event["FriendId"]))
+            self.friends.add(int(event["FriendId"]), int(event["UserId"]))

@@ -1,0 +1,185 @@
+"""One WebSocket connection (the seed's Node) and its two loops: the writer
+greenlet (the seed's sendProc, the only code that calls the socket's send)
+and the receive loop (the seed's recvProc), which runs in the route's own
+greenlet."""
+
+import logging
+import time
+
+import gevent
+import gevent.lock
+import gevent.queue
+from flask import current_app, request
+from flask_login import current_user
+from simple_websocket import ConnectionClosed
+from wsproto.events import TextMessage
+
+log = logging.getLogger("ginchat.chat")
+
+_CLOSE = object()
+SEND_TIMEOUT = 10  # seconds one batch of frames may take to reach the kernel
+WRITE_BATCH = 64  # frames joined into one sendall
+
+
+class SerialSocket:
+    """The connection's socket with whole, one-at-a-time sends.
+
+    simple-websocket's reader greenlet answers pings and close frames with
+    ``sock.send`` while our writer sends messages; a plain ``send`` may also
+    write only part of a large frame. Every send here is a ``sendall`` under
+    one lock, so frames are never cut or interleaved."""
+
+    __slots__ = ("_sock", "_lock")
+
+    def __init__(self, sock):
+        self._sock = sock
+        self._lock = gevent.lock.Semaphore()
+
+    def send(self, data):
+        with self._lock:
+            self._sock.sendall(data)
+        return len(data)
+
+    sendall = send
+
+    def __getattr__(self, name):
+        return getattr(self._sock, name)
+
+
+class Node:
+    """A connection: socket, client address, heartbeat and login times and a
+    bounded queue of outgoing frames (the seed's DataQueue)."""
+
+    def __init__(self, engine, ws, user_id, addr):
+        self.engine = engine
+        self.ws = ws
+        ws.sock = SerialSocket(ws.sock)
+        self.user_id = user_id
+        self.addr = addr
+        self.login_time = self.heartbeat_time = time.monotonic()
+        self.presence_refreshed = 0.0
+        self.queue = gevent.queue.Queue(engine.send_queue_size)
+        self.closed = False
+        # While the backlog of ``since`` is replayed, live frames wait here.
+        self.replaying = False
+        self.held = []
+        self.replay_max = 0
+        # Token bucket for the per-connection message rate.
+        self.tokens = float(engine.burst)
+        self.tokens_at = time.monotonic()
+        self.writer = None
+
+    def __repr__(self):
+        return f"<Node user={self.user_id} addr={self.addr}>"
+
+    # --- outgoing ---------------------------------------------------------------
+    def put(self, msg_id, text):
+        """Queue a live frame; never blocks. A full queue means the client has
+        stopped reading: it is closed rather than allowed to slow anyone."""
+        if self.closed:
+            return
+        if self.replaying:
+            self.held.append((msg_id, text))
+            if len(self.held) > self.engine.send_queue_size * 4:
+                self.kill(1008, "too far behind")
+            return
+        try:
+            self.queue.put_nowait(text)
+        except gevent.queue.Full:
+            log.warning("%r: outgoing queue full, closing the connection", self)
+            self.kill(1008, "too slow: outgoing queue full")
+
+    def put_wait(self, text):
+        """Queue a frame from this connection's own greenlet, waiting for room."""
+        if not self.closed:
+            self.queue.put(text, timeout=SEND_TIMEOUT)
+
+    def write_loop(self):
+        ws = self.ws
+        queue = self.queue
+        try:
+            while True:
+                item = queue.get()
+                if item is _CLOSE:
+                    return
+                batch = [item]
+                while len(batch) < WRITE_BATCH and not queue.empty():
+                    nxt = queue.get_nowait()
+                    if nxt is _CLOSE:
+                        self._send(ws, batch)
+                        return
+                    batch.append(nxt)
+                self._send(ws, batch)
+        except Exception as exc:  # a broken socket ends the writer, and the node with it
+            if not self.closed:
+                log.info("%r: send failed (%s), closing", self, exc.__class__.__name__)
+            self.kill()
+
+    @staticmethod
+    def _send(ws, batch):
+        if not ws.connected:
+            raise ConnectionClosed(ws.close_reason, ws.close_message)
+        data = b"".join(ws.ws.send(TextMessage(data=text)) for text in batch)
+        with gevent.Timeout(SEND_TIMEOUT):
+            ws.sock.sendall(data)
+
+    # --- closing -------------------------------------------------------------
+    def close(self, code=1000, reason=""):
+        """Close politely: queued frames first, then the close frame."""
+        if self.closed:
+            return
+        self.closed = True
+        self.queue.put(_CLOSE) if not self.queue.full() else None
+        writer = self.writer
+        if writer is not None and writer is not gevent.getcurrent():
+            writer.join(timeout=2)
+        try:
+            with gevent.Timeout(2):
+                self.ws.close(reason=code, message=reason)
+        except (Exception, gevent.Timeout):
+            pass
+        self._wake_receiver()
+
+    def kill(self, code=None, reason=""):
+        """Drop a connection that cannot be served (dead, or not reading)."""
+        if self.closed and not self.ws.connected:
+            return
+        self.closed = True
+        if code is not None:
+            try:
+                with gevent.Timeout(0.5):
+                    self.ws.close(reason=code, message=reason)
+            except (Exception, gevent.Timeout):
+                pass
+        self.ws.connected = False
+        try:
+            self.ws.sock._sock.shutdown(2)
+        except Exception:
+            pass
+        self._wake_receiver()
+        writer = self.writer
+        if writer is not None and writer is not gevent.getcurrent():
+            writer.kill(block=False)
+
+    def _wake_receiver(self):
+        self.ws.connected = False
+        self.ws.event.set()
+
+
+def chat(ws):
+    """GET /chat: the seed's Chat(). The interceptor has authenticated the
+    caller and checked Origin and userId before the upgrade."""
+    engine = current_app.extensions["chat"]
+    engine.start()
+    since = request.args.get("since", type=int)
+    node = Node(engine, ws, current_user.id, request.remote_addr or "")
+    engine.attach(node)
+    node.writer = gevent.spawn(node.write_loop)
+    try:
+        if since is not None:
+            engine.replay(node, since)
+        engine.receive_loop(node)
+    except ConnectionClosed:
+        pass
+    finally:
+        engine.detach(node)

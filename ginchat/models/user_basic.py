@@ -1,0 +1,213 @@
+"""Users (the Go project's models/user_basic.go) and their bearer tokens."""
+
+import hashlib
+import re
+import secrets
+from datetime import datetime, timedelta, timezone
+
+from flask_login import UserMixin
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ginchat.errors import bad_request, conflict, not_found, unauthorized
+from ginchat.extensions import db
+
+NAME_RE = re.compile(r"^[^\s\x00-\x1f<>\"'&/\\]{1,32}$")
+PHONE_RE = re.compile(r"^\+?[0-9][0-9 \-]{5,19}$")
+EMAIL_RE = re.compile(r"^[^@\s<>\"']{1,64}@[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?)+$")
+MIN_PASSWORD = 6
+MAX_PASSWORD = 128
+
+
+def utcnow():
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def check_name(name, what="name"):
+    if not NAME_RE.match(name or ""):
+        raise bad_request(
+            f"{what} must be 1 to 32 characters without spaces, quotes, slashes or < > &"
+        )
+    return name
+
+
+def check_password(password):
+    if not password or len(password) < MIN_PASSWORD:
+        raise bad_request(f"password must have at least {MIN_PASSWORD} characters")
+    if len(password) > MAX_PASSWORD:
+        raise bad_request(f"password must have at most {MAX_PASSWORD} characters")
+    return password
+
+
+class UserBasic(UserMixin, db.Model):
+    __tablename__ = "user_basic"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    password: Mapped[str] = mapped_column(String(255), nullable=False)
+    phone: Mapped[str] = mapped_column(String(32), default="")
+    email: Mapped[str] = mapped_column(String(255), default="")
+    avatar: Mapped[str] = mapped_column(String(255), default="")
+    client_ip: Mapped[str] = mapped_column(String(64), default="")
+    login_time: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+    # --- password -------------------------------------------------------
+    def set_password(self, password):
+        # werkzeug's default is scrypt with a per-user random salt.
+        self.password = generate_password_hash(check_password(password))
+
+    def verify_password(self, password):
+        return bool(password) and check_password_hash(self.password, password)
+
+    # --- what others may see -------------------------------------------
+    def public(self, online=False):
+        return {
+            "ID": self.id,
+            "Name": self.name,
+            "Avatar": self.avatar or "",
+            "Phone": self.phone or "",
+            "Email": self.email or "",
+            "Online": bool(online),
+        }
+
+    @property
+    def is_active(self):
+        return self.deleted_at is None
+
+    # --- queries ----------------------------------------------------------
+    @classmethod
+    def active(cls):
+        return select(cls).where(cls.deleted_at.is_(None))
+
+    @classmethod
+    def get_active(cls, user_id):
+        user = db.session.get(cls, user_id)
+        if user is None or user.deleted_at is not None:
+            return None
+        return user
+
+    @classmethod
+    def find_by_name(cls, name):
+        return db.session.scalar(cls.active().where(cls.name == name))
+
+    @classmethod
+    def must_get(cls, user_id):
+        user = cls.get_active(user_id)
+        if user is None:
+            raise not_found(f"no user with ID {user_id}")
+        return user
+
+    @classmethod
+    def page(cls, page, size):
+        total = db.session.scalar(
+            select(func.count()).select_from(cls).where(cls.deleted_at.is_(None))
+        )
+        users = db.session.scalars(
+            cls.active().order_by(cls.id).offset((page - 1) * size).limit(size)
+        ).all()
+        return users, total
+
+    # --- changes ----------------------------------------------------------
+    @classmethod
+    def register(cls, name, password):
+        check_name(name)
+        user = cls(name=name)
+        user.set_password(password)
+        db.session.add(user)
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            raise conflict(f"the name {name!r} is taken") from None
+        return user
+
+    @classmethod
+    def authenticate(cls, name, password):
+        user = cls.find_by_name(name) if name else None
+        if user is None or not user.verify_password(password):
+            raise unauthorized("wrong name or password")
+        return user
+
+    def update_profile(self, name=None, password=None, phone=None, email=None, avatar=None):
+        if name is not None and name != self.name:
+            self.name = check_name(name)
+        if password is not None:
+            self.set_password(password)
+        if phone is not None:
+            if phone and not PHONE_RE.match(phone):
+                raise bad_request("phone must be 6 to 20 digits, optionally with + - or spaces")
+            self.phone = phone
+        if email is not None:
+            if email and not EMAIL_RE.match(email):
+                raise bad_request("email is not a valid address")
+            self.email = email
+        if avatar is not None:
+            self.avatar = avatar
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            raise conflict(f"the name {name!r} is taken") from None
+        return self
+
+    def deactivate(self):
+        self.deleted_at = utcnow()
+        db.session.execute(
+            db.update(AuthToken).where(AuthToken.user_id == self.id).values(revoked=True)
+        )
+        db.session.commit()
+
+
+class AuthToken(db.Model):
+    """A bearer token. Only its SHA-256 is stored, so a leaked table leaks no
+    usable token; a token is looked up by that digest."""
+
+    __tablename__ = "auth_token"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_basic.id"), index=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    revoked: Mapped[bool] = mapped_column(default=False)
+
+    @staticmethod
+    def digest_of(token):
+        return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+    @classmethod
+    def issue(cls, user, ttl_days):
+        token = secrets.token_urlsafe(32)
+        row = cls(
+            user_id=user.id,
+            digest=cls.digest_of(token),
+            expires_at=utcnow() + timedelta(days=ttl_days),
+        )
+        db.session.add(row)
+        db.session.commit()
+        return token, row
+
+    @classmethod
+    def resolve(cls, token):
+        """The (user, token row) a token belongs to, or (None, None)."""
+        if not token or len(token) > 200:
+            return None, None
+        row = db.session.scalar(select(cls).where(cls.digest == cls.digest_of(token)))
+        if row is None or row.revoked or row.expires_at < utcnow():
+            return None, None
+        user = UserBasic.get_active(row.user_id)
+        if user is None:
+            return None, None
+        return user, row
+
+    @classmethod
+    def revoke(cls, token_id):
+        if token_id is None:
+            return
+        db.session.execute(db.update(cls).where(cls.id == token_id).values(revoked=True))
+        db.session.commit()

@@ -1,0 +1,65 @@
+"""Every route of GinChat on one screen (the Go project's router/app.go)."""
+
+from flask import Blueprint, redirect
+
+from ginchat.chat import node as chat
+from ginchat.extensions import sock
+from ginchat.service import attach, contact, group, index, message, user
+from ginchat.utils.auth import public
+
+api = Blueprint("api", __name__)
+pages = Blueprint("pages", __name__)
+ws = Blueprint("chat", __name__)
+
+# --- pages (Jinja) ---------------------------------------------------------
+pages.add_url_rule("/", "index", index.index, methods=["GET", "POST"])
+pages.add_url_rule("/index", "index_alias", index.index, methods=["GET", "POST"])
+pages.add_url_rule("/toRegister", "to_register", index.to_register, methods=["GET", "POST"])
+pages.add_url_rule("/toChat", "to_chat", index.to_chat)
+pages.add_url_rule("/toChat/addFriend", "add_friend", index.add_friend_form, methods=["POST"])
+pages.add_url_rule("/toChat/createGroup", "create_group", index.create_group_form, methods=["POST"])
+pages.add_url_rule("/toChat/joinGroup", "join_group", index.join_group_form, methods=["POST"])
+pages.add_url_rule("/logout", "logout", index.logout_page, methods=["POST"])
+
+# --- users -------------------------------------------------------------------
+api.add_url_rule("/user/createUser", view_func=user.create_user, methods=["POST"])
+api.add_url_rule("/user/findUserByNameAndPwd", view_func=user.find_user_by_name_and_pwd, methods=["POST"])
+api.add_url_rule("/user/logout", view_func=user.logout, methods=["POST"])
+api.add_url_rule("/user/getUserList", view_func=user.get_user_list, methods=["POST"])
+api.add_url_rule("/user/find", view_func=user.find, methods=["POST"])
+api.add_url_rule("/user/updateUser", view_func=user.update_user, methods=["POST"])
+api.add_url_rule("/user/deleteUser", view_func=user.delete_user, methods=["POST"])
+
+# --- friends and groups ----------------------------------------------------
+api.add_url_rule("/searchFriends", view_func=contact.search_friends, methods=["POST"])
+api.add_url_rule("/contact/addfriend", view_func=contact.add_friend, methods=["POST"])
+api.add_url_rule("/contact/createCommunity", view_func=group.create_community, methods=["POST"])
+api.add_url_rule("/contact/loadcommunity", view_func=group.load_community, methods=["POST"])
+api.add_url_rule("/contact/joinGroup", view_func=group.join_group_route, methods=["POST"])
+
+# --- uploads ---------------------------------------------------------------
+api.add_url_rule("/attach/upload", view_func=attach.upload, methods=["POST"])
+api.add_url_rule("/uploads/<path:name>", view_func=attach.serve_upload, methods=["GET"])
+api.add_url_rule("/asset/upload/<path:name>", "serve_upload_alias", attach.serve_upload, methods=["GET"])
+
+# --- messages ----------------------------------------------------------------
+api.add_url_rule("/user/redisMsg", view_func=message.redis_msg, methods=["POST"])
+api.add_url_rule("/message/history", view_func=message.history, methods=["GET"])
+api.add_url_rule("/message/sync", view_func=message.sync, methods=["GET"])
+api.add_url_rule("/health", view_func=message.health, methods=["GET"])
+
+# --- chat over WebSocket (flask-sock) --------------------------------------
+sock.route("/chat", bp=ws, endpoint="chat")(chat.chat)
+sock.route("/user/sendUserMsg", bp=ws, endpoint="chat_alias")(chat.chat)
+
+
+@public
+def swagger_index():
+    return redirect("/swagger/", code=302)
+
+
+def register_routes(app):
+    app.register_blueprint(pages)
+    app.register_blueprint(api)
+    app.register_blueprint(ws)
+    app.add_url_rule("/swagger/index.html", "swagger_index", swagger_index)

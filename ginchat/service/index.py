@@ -1,0 +1,175 @@
+"""The pages (the Go project's service/index.go): login, register and the
+chat page. Forms post back to the pages and work without JavaScript."""
+
+from urllib.parse import urlsplit
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from ginchat.errors import AppError
+from ginchat.models.community import Community
+from ginchat.models.contact import Contact
+from ginchat.service import contact, group, user
+from ginchat.service.group import public_groups
+from ginchat.service.user import public_users
+from ginchat.utils.auth import page, public
+
+
+class LoginForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=64)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
+
+
+class RegisterForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=64)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
+    Identity = PasswordField(
+        "Repeat password", validators=[DataRequired(), EqualTo("password", "the two passwords differ")]
+    )
+
+
+class AddFriendForm(FlaskForm):
+    targetName = StringField("Friend's name", validators=[DataRequired(), Length(max=64)])
+
+
+class CreateGroupForm(FlaskForm):
+    name = StringField("Group name", validators=[DataRequired(), Length(max=64)])
+    desc = StringField("Description", validators=[Length(max=255)])
+
+
+class JoinGroupForm(FlaskForm):
+    comId = StringField("Group ID or name", validators=[DataRequired(), Length(max=64)])
+
+
+class EmptyForm(FlaskForm):
+    """Carries only the CSRF token (logout)."""
+
+
+def form_errors(form):
+    for field, errors in form.errors.items():
+        label = getattr(form, field).label.text if hasattr(form, field) else field
+        for error in errors:
+            flash(f"{label}: {error}", "error")
+
+
+def safe_next(target):
+    """Only same-site relative paths are followed after login."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@public
+@page
+def index():
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(url_for("pages.to_chat"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user.log_in(form.name.data.strip(), form.password.data, request.remote_addr)
+        except AppError as exc:
+            flash(exc.msg, "error")
+            return render_template("login.html", form=form), exc.status
+        return redirect(safe_next(request.args.get("next")) or url_for("pages.to_chat"))
+    if request.method == "POST":
+        form_errors(form)
+        return render_template("login.html", form=form), 400
+    return render_template("login.html", form=form)
+
+
+@public
+@page
+def to_register():
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user.register(form.name.data.strip(), form.password.data, form.Identity.data)
+        except AppError as exc:
+            flash(exc.msg, "error")
+            return render_template("register.html", form=form), exc.status
+        flash("Registered. Log in with your new account.", "ok")
+        return redirect(url_for("pages.index"))
+    if request.method == "POST":
+        form_errors(form)
+        return render_template("register.html", form=form), 400
+    return render_template("register.html", form=form)
+
+
+@page
+def to_chat():
+    me = current_user._get_current_object()
+    friends = public_users(Contact.friends(me.id))
+    groups = public_groups(Community.of_member(me.id))
+    return render_template(
+        "chat.html",
+        me=me.public(True),
+        friends=friends,
+        groups=groups,
+        add_friend_form=AddFriendForm(),
+        create_group_form=CreateGroupForm(),
+        join_group_form=JoinGroupForm(),
+        logout_form=EmptyForm(),
+    )
+
+
+def _form_action(form, action, done):
+    if form.validate_on_submit():
+        try:
+            result = action()
+        except AppError as exc:
+            flash(exc.msg, "error")
+        else:
+            flash(done(result), "ok")
+    else:
+        form_errors(form)
+    return redirect(url_for("pages.to_chat"))
+
+
+@page
+def add_friend_form():
+    form = AddFriendForm()
+    me = current_user._get_current_object()
+    return _form_action(
+        form,
+        lambda: contact.add_friend_by(me, target_name=form.targetName.data.strip()),
+        lambda target: f"{target.name} is now your friend",
+    )
+
+
+@page
+def create_group_form():
+    form = CreateGroupForm()
+    me = current_user._get_current_object()
+    return _form_action(
+        form,
+        lambda: group.create_group(me, form.name.data.strip(), "", (form.desc.data or "").strip()),
+        lambda grp: f"Group {grp.name} created (ID {grp.id})",
+    )
+
+
+@page
+def join_group_form():
+    form = JoinGroupForm()
+    me = current_user._get_current_object()
+    return _form_action(
+        form,
+        lambda: group.join_group(me, form.comId.data.strip()),
+        lambda grp: f"You joined {grp.name}",
+    )
+
+
+@public
+@page
+def logout_page():
+    form = EmptyForm()
+    if current_user.is_authenticated and form.validate_on_submit():
+        user.log_out()
+        flash("Logged out.", "ok")
+    return redirect(url_for("pages.index"))

@@ -1,0 +1,123 @@
+"""Message history routes, for participants only."""
+
+from flask import current_app
+from flask_login import current_user
+
+from ginchat.chat.dispatch import may_read
+from ginchat.errors import bad_request, forbidden
+from ginchat.models import message as messages
+from ginchat.models.contact import Contact
+from ginchat.utils import params, resp
+from ginchat.utils.auth import public
+
+
+def redis_msg():
+    """Private history between users A and B (the original's Redis sorted set;
+    here read from SQL). The caller must be A or B.
+    ---
+    tags: [message]
+    security: [{Bearer: []}]
+    parameters:
+      - {name: userIdA, in: formData, type: integer, required: true}
+      - {name: userIdB, in: formData, type: integer, required: true}
+      - {name: start, in: formData, type: integer, minimum: 0, default: 0, description: "0 is the newest message"}
+      - {name: end, in: formData, type: integer, default: -1, description: "inclusive; -1 means through the oldest (at most 1000 rows)"}
+      - {name: isRev, in: formData, type: boolean, default: false, description: "true: oldest first within the window"}
+    responses:
+      200: {description: "Rows are messages, Total counts the conversation", schema: {$ref: "#/definitions/MessageListEnvelope"}}
+      400: {description: "missing or malformed parameter", schema: {$ref: "#/definitions/Envelope"}}
+      401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
+      403: {description: "the caller is neither A nor B", schema: {$ref: "#/definitions/Envelope"}}
+    """
+    a = params.get_int("userIdA", required=True, minimum=1, maximum=2**31 - 1)
+    b = params.get_int("userIdB", required=True, minimum=1, maximum=2**31 - 1)
+    start = params.get_int("start", default=0, minimum=0, maximum=10_000_000)
+    end = params.get_int("end", default=-1, minimum=-1, maximum=10_000_000)
+    reverse = params.get_bool("isRev")
+    if current_user.id not in (a, b):
+        raise forbidden("you can read only your own conversations")
+    if end >= 0 and end < start:
+        raise bad_request("end must be -1 or at least start")
+    if end >= 0 and end - start >= 1000:
+        end = start + 999
+    conv = messages.conv_key(messages.PRIVATE, a, b)
+    rows = messages.window(conv, start, end)
+    if reverse:
+        rows.reverse()
+    return resp.ok_list(rows, messages.count_in(conv))
+
+
+def history():
+    """A conversation's messages older than `before` (or the latest), oldest first.
+    ---
+    tags: [message]
+    security: [{Bearer: []}]
+    parameters:
+      - {name: type, in: query, type: integer, required: true, enum: [1, 2], description: "1 private, 2 group"}
+      - {name: targetId, in: query, type: integer, required: true, description: "the other user, or the group"}
+      - {name: before, in: query, type: integer, description: "a message Id; only older messages"}
+      - {name: limit, in: query, type: integer, minimum: 1, maximum: 200, default: 50}
+    responses:
+      200: {description: "Rows are messages, Total counts the conversation", schema: {$ref: "#/definitions/MessageListEnvelope"}}
+      400: {description: "missing or malformed parameter", schema: {$ref: "#/definitions/Envelope"}}
+      401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
+      403: {description: "not a member of the group", schema: {$ref: "#/definitions/Envelope"}}
+    """
+    msg_type = params.get_int("type", required=True, minimum=1, maximum=2)
+    target = params.get_int("targetId", required=True, minimum=1, maximum=2**31 - 1)
+    before = params.get_int("before", minimum=1, maximum=2**62)
+    limit = params.get_int("limit", default=50, minimum=1, maximum=200)
+    engine = current_app.extensions["chat"]
+    may_read(engine, current_user.id, msg_type, target)
+    conv = messages.conv_key(msg_type, current_user.id, target)
+    return resp.ok_list(messages.history(conv, before, limit), messages.count_in(conv))
+
+
+def sync():
+    """Every message for me with Id > since, oldest first (offline catch-up).
+    ---
+    tags: [message]
+    security: [{Bearer: []}]
+    parameters:
+      - {name: since, in: query, type: integer, minimum: 0, default: 0, description: "the last message Id seen"}
+      - {name: limit, in: query, type: integer, minimum: 1, maximum: 1000, default: 200}
+    responses:
+      200: {description: "Rows are messages; Total is the number of rows (ask again with the last Id while it equals limit)", schema: {$ref: "#/definitions/MessageListEnvelope"}}
+      400: {description: "malformed parameter", schema: {$ref: "#/definitions/Envelope"}}
+      401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
+    """
+    since = params.get_int("since", default=0, minimum=0, maximum=2**62)
+    limit = params.get_int("limit", default=200, minimum=1, maximum=1000)
+    rows = messages.fetch_since(current_user.id, Contact.group_ids(current_user.id), since, limit)
+    return resp.ok_list(rows, len(rows))
+
+
+@public
+def health():
+    """Health check for a gateway: 200 when the database and Redis answer.
+    ---
+    tags: [chat]
+    description: |
+      The chat itself runs over the WebSocket GET /chat (alias /user/sendUserMsg),
+      authenticated by the session cookie or ?token=<Token>; optional ?since=<Id>
+      replays every message with a larger Id first. Frames are JSON text.
+      Client: {"Type": 1|2|3, "TargetId", "Media": 1 text|2 emoji|3 voice|4 image,
+      "Content", "Url", "Amount", "ClientMsgId"}. Server: the stored message
+      {"Id", "Seq", "UserId", "TargetId", "Type", "Media", "Content", "Url",
+      "Amount", "CreateTime", "ClientMsgId"}, or an error {"Type": -1, "Code",
+      "Msg", "ClientMsgId"}; the connection stays open after an error.
+    responses:
+      200: {description: "healthy; Data has the node's connection count", schema: {$ref: "#/definitions/Envelope"}}
+      503: {description: "the database or Redis does not answer", schema: {$ref: "#/definitions/Envelope"}}
+    """
+    from sqlalchemy import text
+
+    from ginchat.extensions import db, get_redis
+
+    engine = current_app.extensions["chat"]
+    try:
+        db.session.execute(text("SELECT 1"))
+        get_redis().ping()
+    except Exception as exc:  # a health check reports, it does not raise
+        return resp.fail(503, f"unhealthy: {exc.__class__.__name__}")
+    return resp.ok({"Connections": engine.connection_count(), "Bus": engine.bus.name, "Node": engine.bus.node_id})

@@ -1,0 +1,211 @@
+"""User routes (the Go project's service/user.go)."""
+
+from flask import current_app, g, session
+from flask_login import current_user, login_user, logout_user
+
+from ginchat.errors import bad_request, unauthorized
+from ginchat.extensions import db, get_redis
+from ginchat.models.user_basic import AuthToken, UserBasic, utcnow
+from ginchat.utils.presence import online_map
+from ginchat.utils import params, resp
+from ginchat.utils.auth import public
+
+
+def public_users(users):
+    online = online_map(get_redis(), [u.id for u in users])
+    return [u.public(online.get(u.id, False)) for u in users]
+
+
+def register(name, password, repeat):
+    if repeat is not None and repeat != password:
+        raise bad_request("the two passwords differ")
+    return UserBasic.register(name, password)
+
+
+def log_in(name, password, remote_addr):
+    """Check the password, start a fresh session and issue a new token."""
+    user = UserBasic.authenticate(name, password)
+    session.clear()  # a new session on every login: no fixation
+    login_user(user)
+    user.login_time = utcnow()
+    user.client_ip = (remote_addr or "")[:64]
+    db.session.commit()
+    token, row = AuthToken.issue(user, current_app.config["TOKEN_TTL_DAYS"])
+    session["tid"] = row.id
+    return user, token
+
+
+@public
+def create_user():
+    """Register a new user.
+    ---
+    tags: [user]
+    consumes: [application/x-www-form-urlencoded, application/json]
+    parameters:
+      - {name: name, in: formData, type: string, required: true, description: "unique, 1-32 characters, no spaces"}
+      - {name: password, in: formData, type: string, required: true, description: "6-128 characters"}
+      - {name: Identity, in: formData, type: string, required: false, description: "the password repeated (as in the original)"}
+      - {name: repassword, in: formData, type: string, required: false, description: "alias of Identity"}
+    responses:
+      201: {description: "created; Data is the user", schema: {$ref: "#/definitions/UserEnvelope"}}
+      400: {description: "missing or invalid parameter, or the passwords differ", schema: {$ref: "#/definitions/Envelope"}}
+      409: {description: "the name is taken", schema: {$ref: "#/definitions/Envelope"}}
+    """
+    name = params.get_str("name", required=True, max_len=64)
+    password = params.get_str("password", required=True, max_len=256, strip=False)
+    repeat = params.get_str("Identity", strip=False, max_len=256)
+    if repeat is None:
+        repeat = params.get_str("repassword", strip=False, max_len=256)
+    user = register(name, password, repeat)
+    return resp.ok(user.public(False), msg="registered", status=201)
+
+
+@public
+def find_user_by_name_and_pwd():
+    """Log in: sets the session cookie and issues a fresh bearer Token.
+    ---
+    tags: [user]
+    consumes: [application/x-www-form-urlencoded, application/json]
+    parameters:
+      - {name: name, in: formData, type: string, required: true}
+      - {name: password, in: formData, type: string, required: true}
+    responses:
+      200: {description: "Data is the user with its Token", schema: {$ref: "#/definitions/LoginEnvelope"}}
+      400: {description: "missing parameter", schema: {$ref: "#/definitions/Envelope"}}
+      401: {description: "wrong name or password", schema: {$ref: "#/definitions/Envelope"}}
+    """
+    from flask import request
+
+    name = params.get_str("name", required=True, max_len=64)
+    password = params.get_str("password", required=True, max_len=256, strip=False)
+    user, token = log_in(name, password, request.remote_addr)
+    data = public_users([user])[0]
+    data["Token"] = token
+    return resp.ok(data, msg="logged in")
+
+
+def log_out():
+    token_id = g.token_row.id if g.get("token_row") is not None else session.get("tid")
+    AuthToken.revoke(token_id)
+    logout_user()
+    session.clear()
+
+
+def logout():
+    """Log out: ends the session and revokes the token used (or the one issued with this session).
+    ---
+    tags: [user]
+    security: [{Bearer: []}]
+    responses:
+      200: {description: "logged out", schema: {$ref: "#/definitions/Envelope"}}
+      401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
+    """
+    log_out()
+    return resp.ok(msg="logged out")
+
+
+def get_user_list():
+    """List users, a page at a time.
+    ---
+    tags: [user]
+    security: [{Bearer: []}]
+    parameters:
+      - {name: page, in: formData, type: integer, minimum: 1, default: 1}
+      - {name: size, in: formData, type: integer, minimum: 1, maximum: 100, default: 20}
+    responses:
+      200: {description: "Rows are users, Total counts them all", schema: {$ref: "#/definitions/UserListEnvelope"}}
+      400: {description: "bad page or size", schema: {$ref: "#/definitions/Envelope"}}
+      401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
+    """
+    page = params.get_int("page", default=1, minimum=1, maximum=10_000_000)
+    size = params.get_int("size", default=20, minimum=1, maximum=100)
+    users, total = UserBasic.page(page, size)
+    return resp.ok_list(public_users(users), total)
+
+
+def find():
+    """One user's public profile.
+    ---
+    tags: [user]
+    security: [{Bearer: []}]
+    parameters:
+      - {name: userId, in: formData, type: integer, required: true}
+    responses:
+      200: {description: "Data is the user", schema: {$ref: "#/definitions/UserEnvelope"}}
+      400: {description: "missing or malformed userId", schema: {$ref: "#/definitions/Envelope"}}
+      401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
+      404: {description: "no such user", schema: {$ref: "#/definitions/Envelope"}}
+    """
+    user = UserBasic.must_get(params.get_int("userId", required=True))
+    return resp.ok(public_users([user])[0])
+
+
+def update_user():
+    """Change my own profile; only the fields given change.
+    ---
+    tags: [user]
+    security: [{Bearer: []}]
+    parameters:
+      - {name: name, in: formData, type: string, description: "a new unique name"}
+      - {name: password, in: formData, type: string, description: "a new password, 6-128 characters"}
+      - {name: phone, in: formData, type: string, description: "6-20 digits, + - and spaces allowed; empty clears"}
+      - {name: email, in: formData, type: string, description: "an e-mail address; empty clears"}
+      - {name: icon, in: formData, type: string, description: "avatar: the URL path of an upload"}
+    responses:
+      200: {description: "Data is the updated user", schema: {$ref: "#/definitions/UserEnvelope"}}
+      400: {description: "invalid value", schema: {$ref: "#/definitions/Envelope"}}
+      401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
+      409: {description: "the name is taken", schema: {$ref: "#/definitions/Envelope"}}
+    """
+    from ginchat.service.attach import check_icon
+
+    user = current_user._get_current_object()
+    icon = params.get_given("icon", max_len=255)
+    user.update_profile(
+        name=params.get_str("name", max_len=64),
+        password=params.get_str("password", max_len=256, strip=False),
+        phone=params.get_given("phone", max_len=32),
+        email=params.get_given("email", max_len=255),
+        avatar=check_icon(icon) if icon else icon,
+    )
+    return resp.ok(public_users([user])[0], msg="updated")
+
+
+def delete_user():
+    """Deactivate my own account (soft delete); needs my password.
+    ---
+    tags: [user]
+    security: [{Bearer: []}]
+    parameters:
+      - {name: password, in: formData, type: string, required: true}
+    responses:
+      200: {description: "deactivated; every token of the account is revoked", schema: {$ref: "#/definitions/Envelope"}}
+      400: {description: "missing password", schema: {$ref: "#/definitions/Envelope"}}
+      401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
+      403: {description: "wrong password", schema: {$ref: "#/definitions/Envelope"}}
+    """
+    from ginchat.errors import forbidden
+
+    password = params.get_str("password", required=True, max_len=256, strip=False)
+    user = current_user._get_current_object()
+    if not user.verify_password(password):
+        raise forbidden("wrong password")
+    user.deactivate()
+    logout_user()
+    session.clear()
+    return resp.ok(msg="account deactivated")
+
+
+__all__ = [
+    "create_user",
+    "find_user_by_name_and_pwd",
+    "logout",
+    "get_user_list",
+    "find",
+    "update_user",
+    "delete_user",
+    "register",
+    "log_in",
+    "log_out",
+    "unauthorized",
+]

@@ -1,0 +1,13 @@
+"""Events the chat engine listens to, so models need not know about it.
+
+Each is sent after the change is committed, with the app as sender.
+"""
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+# group_id=, user_id=: a user became a member of a group (created or joined).
+group_member_added = _signals.signal("group-member-added")
+# user_id=, friend_id=: two users became friends.
+friendship_added = _signals.signal("friendship-added")

@@ -1,0 +1,119 @@
+"""The authentication interceptor: one ``before_request`` hook that resolves
+the caller once per request and keeps it where the rest of the request reads
+it (``flask_login.current_user`` / ``flask.g``), the Flask counterpart of a
+Gin middleware plus Go's context-carried user.
+
+- ``Authorization: Bearer <token>`` (or ``?token=`` on the WebSocket route)
+  authenticates scripts; no CSRF token is needed then.
+- Otherwise the Flask-Login session cookie authenticates browsers, and every
+  state-changing request so authenticated must carry the CSRF token.
+- Views marked ``@public`` need no login; every other route answers 401.
+"""
+
+import hmac
+from urllib.parse import urlsplit
+
+from flask import current_app, g, redirect, request, url_for
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+
+from ginchat.errors import forbidden, unauthorized
+from ginchat.extensions import csrf, login_manager
+from ginchat.models.user_basic import AuthToken, UserBasic
+
+SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
+WEBSOCKET_ENDPOINTS = frozenset(("chat.chat", "chat.chat_alias"))
+
+
+def public(view):
+    view.ginchat_public = True
+    return view
+
+
+def is_page_request():
+    """Pages and form posts answer HTML; everything else answers JSON."""
+    view = current_app.view_functions.get(request.endpoint)
+    return bool(getattr(view, "ginchat_page", False))
+
+
+def page(view):
+    view.ginchat_page = True
+    return view
+
+
+@login_manager.user_loader
+def load_user(user_id):
+    try:
+        return UserBasic.get_active(int(user_id))
+    except (TypeError, ValueError):
+        return None
+
+
+def bearer_token():
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() == "bearer":
+            return token.strip() or None
+    if request.endpoint in WEBSOCKET_ENDPOINTS:
+        return request.args.get("token") or None
+    return None
+
+
+def allowed_origin(origin):
+    """True when ``origin`` is this server itself or listed in ALLOWED_ORIGINS."""
+    if not origin:
+        return True
+    own = f"{request.scheme}://{request.host}"
+    if hmac.compare_digest(origin.lower(), own.lower()):
+        return True
+    extra = current_app.config.get("ALLOWED_ORIGINS") or ""
+    listed = {o.strip().lower().rstrip("/") for o in str(extra).split(",") if o.strip()}
+    parts = urlsplit(origin)
+    return f"{parts.scheme}://{parts.netloc}".lower() in listed
+
+
+def authenticate_request():
+    """Resolve the caller; refuse what must be refused. Runs before every view."""
+    g.auth_via = None
+    g.token_row = None
+    if request.endpoint is None or request.endpoint == "static" or request.endpoint.startswith("flasgger."):
+        return None
+    view = current_app.view_functions.get(request.endpoint)
+
+    token = bearer_token()
+    if token is not None:
+        user, row = AuthToken.resolve(token)
+        if user is None:
+            raise unauthorized("the token is invalid, expired or revoked; log in again")
+        # Flask-Login reads the request's user from g._login_user.
+        g._login_user = user
+        g.auth_via = "token"
+        g.token_row = row
+    elif current_user.is_authenticated:
+        g.auth_via = "cookie"
+
+    # A browser on another site must not drive this one (login CSRF and the
+    # WebSocket's cross-site hijacking): a foreign Origin is refused outright.
+    if (request.method not in SAFE_METHODS or request.endpoint in WEBSOCKET_ENDPOINTS) and not allowed_origin(
+        request.headers.get("Origin")
+    ):
+        raise forbidden("requests from another origin are not allowed")
+
+    if g.auth_via == "cookie" and request.method not in SAFE_METHODS:
+        csrf.protect()
+
+    if getattr(view, "ginchat_public", False):
+        return None
+    if g.auth_via is None:
+        if getattr(view, "ginchat_page", False):
+            return redirect(url_for("pages.index", next=request.path))
+        raise unauthorized("log in first: send the session cookie or Authorization: Bearer <Token>")
+    return None
+
+
+def init_app(app):
+    app.before_request(authenticate_request)
+
+
+__all__ = ["public", "page", "init_app", "CSRFError", "is_page_request", "allowed_origin"]

