@@ -1,20 +1,32 @@
 """The bus interface, and the rules every transport shares: packets carry the
 sending node's id and an HMAC signature made with SECRET_KEY; a node drops
 its own packets, unsigned or badly signed ones, and Ids it already delivered
-(the engine's ``deliver`` keeps that list)."""
+(the engine's ``deliver`` keeps that list).
+
+The bus is only the fast path. SQL is the record: ``Catchup`` follows the
+message table so a lost datagram or a Redis hiccup delays a message by at
+most BUS_CATCHUP_INTERVAL instead of losing it, and delivers other nodes'
+messages in Id order."""
 
 import hashlib
 import hmac
 import json
 import logging
+import random
 import uuid
 
 import gevent
 import gevent.queue
 
+from ginchat.bus.catchup import Catchup
+
 log = logging.getLogger("ginchat.bus")
 
 OUTBOX = 10000  # packets waiting for the sender greenlet
+
+
+def dumps(frame):
+    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
 
 
 class Bus:
@@ -25,16 +37,26 @@ class Bus:
         self.engine = engine
         self.node_id = uuid.uuid4().hex[:12]
         self.key = hashlib.sha256(b"ginchat-bus:" + str(app.config["SECRET_KEY"]).encode()).digest()
-        self.stats = {"sent": 0, "received": 0, "own": 0, "bad_signature": 0, "malformed": 0}
+        # Test-only: the share of outgoing packets thrown away (0 = none).
+        self.drop_rate = float(app.config.get("BUS_DROP_RATE") or 0)
+        self.stats = {
+            "sent": 0, "received": 0, "own": 0, "bad_signature": 0, "malformed": 0,
+            "outbox_full": 0, "test_dropped": 0,
+        }
+        self.catchup = Catchup(self, float(app.config.get("BUS_CATCHUP_INTERVAL") or 1.0))
+        self.greenlets = []
 
     # --- what the engine calls --------------------------------------------------
     def start(self):
-        """Open the transport and start the sender and listener greenlets."""
+        """Open the transport; start the sender, the listener and the catch-up."""
+        if self.drop_rate:
+            log.warning("%s bus: BUS_DROP_RATE=%g drops outgoing packets (a test switch)", self.name, self.drop_rate)
         self.outbox = gevent.queue.Queue(OUTBOX)
-        self.greenlets = [gevent.spawn(self._send_loop), gevent.spawn(self.listen)]
+        self.greenlets = [gevent.spawn(self._send_loop), gevent.spawn(self.listen), self.catchup.start()]
 
     def stop(self):
-        gevent.killall(getattr(self, "greenlets", []), block=False)
+        gevent.killall(self.greenlets, block=False)
+        self.greenlets = []
 
     def publish(self, frame):
         """A stored message, for the other nodes' connections."""
@@ -44,6 +66,12 @@ class Bus:
         """A group or friend change, for the other nodes' maps."""
         self.send_packet({"k": "e", "e": event})
 
+    def deliver_stored(self, frame, text=None):
+        """A message this node stored, for this node's connections: in Id order
+        with the other nodes' messages (the engine may call this instead of
+        its own ``deliver``)."""
+        self.catchup.offer(frame, text or dumps(frame))
+
     # --- packets ------------------------------------------------------------------
     def send_packet(self, body):
         """Queue a packet for the sender greenlet; never blocks the caller.
@@ -51,13 +79,18 @@ class Bus:
         try:
             self.outbox.put_nowait(self.encode(body))
         except gevent.queue.Full:
-            self.stats["outbox_full"] = self.stats.get("outbox_full", 0) + 1
+            self.stats["outbox_full"] += 1
         except AttributeError:  # not started: a node with no connections yet
             pass
 
     def _send_loop(self):
         while True:
             packet = self.outbox.get()
+            if self.drop_rate and random.random() < self.drop_rate:
+                self.stats["test_dropped"] += 1
+                log.info("%s bus: BUS_DROP_RATE dropped an outgoing packet (%d so far)", self.name,
+                         self.stats["test_dropped"])
+                continue
             try:
                 self.transmit(packet)
                 self.stats["sent"] += 1
@@ -110,16 +143,20 @@ class Bus:
         try:
             if body.get("k") == "m":
                 frame = body["m"]
-                self.engine.deliver(frame, json.dumps(frame, ensure_ascii=False, separators=(",", ":")))
+                if not isinstance(frame, dict) or not isinstance(frame["Id"], int):
+                    raise ValueError("a message without an Id")
+                self.catchup.offer(frame, dumps(frame))
             elif body.get("k") == "e":
                 self.engine.apply_event(body["e"])
         except (KeyError, TypeError, ValueError) as exc:
             self.stats["malformed"] += 1
             log.warning("dropped a malformed bus packet: %s", exc)
+        except Exception:  # the listener must live on; the catch-up retries from SQL
+            log.exception("%s bus: handling a packet failed", self.name)
 
 
 class NullBus(Bus):
-    """A single node: nothing to tell anyone."""
+    """A single node: nothing to tell anyone, nothing to catch up."""
 
     name = "none"
 
@@ -128,3 +165,6 @@ class NullBus(Bus):
 
     def send_packet(self, body):
         pass
+
+    def deliver_stored(self, frame, text=None):
+        self.engine.deliver(frame, text or dumps(frame))

@@ -1,5 +1,7 @@
 """Redis pub/sub as the bus, for nodes that no broadcast reaches (routed
-networks). The listener reconnects after Redis restarts."""
+networks, or a host whose firewall will not open the UDP port). The listener
+reconnects after Redis restarts; what is published meanwhile is lost to
+pub/sub but not to the catch-up, which reads it from SQL."""
 
 import logging
 
@@ -10,28 +12,39 @@ from ginchat.bus.base import Bus
 
 log = logging.getLogger("ginchat.bus")
 
-CHANNEL = "ginchat:bus"
+CHANNEL = "ginchat:bus"  # BUS_CHANNEL overrides it: channels are shared by every Redis database
+
+
+def raw_client(client):
+    """A client on the same server that returns bytes: a packet is checked
+    before anything decodes it."""
+    pool = client.connection_pool
+    kwargs = dict(pool.connection_kwargs, decode_responses=False)
+    return redis.Redis(connection_pool=redis.ConnectionPool(connection_class=pool.connection_class, **kwargs))
 
 
 class RedisBus(Bus):
     name = "redis"
 
+    def __init__(self, app, engine):
+        super().__init__(app, engine)
+        self.channel = str(app.config.get("BUS_CHANNEL") or CHANNEL)
+
     def transmit(self, packet):
-        self.engine.redis.publish(CHANNEL, packet)
+        self.engine.redis.publish(self.channel, packet)
 
     def listen(self):
-        client = self.engine.redis
+        client = raw_client(self.engine.redis)
         delay = 0.2
         while True:
             pubsub = client.pubsub(ignore_subscribe_messages=True)
             try:
-                pubsub.subscribe(CHANNEL)
-                log.info("redis bus: node %s subscribed to %s", self.node_id, CHANNEL)
+                pubsub.subscribe(self.channel)
+                log.info("redis bus: node %s subscribed to %s", self.node_id, self.channel)
                 delay = 0.2
                 for item in pubsub.listen():
                     if item.get("type") == "message":
-                        data = item["data"]
-                        self.handle(data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data)
+                        self.handle(item["data"])
             except (redis.RedisError, OSError) as exc:
                 log.warning("redis bus: lost the subscription (%s); retrying in %.1f s", exc, delay)
             finally:

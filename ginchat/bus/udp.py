@@ -5,6 +5,8 @@ host until an operator names the LAN's broadcast address)."""
 import logging
 import socket
 
+import gevent
+
 from ginchat.bus.base import Bus
 
 log = logging.getLogger("ginchat.bus")
@@ -32,10 +34,10 @@ class UdpBus(Bus):
         super().start()
 
     def stop(self):
+        sock, self.sock = self.sock, None
         super().stop()
-        if self.sock is not None:
-            self.sock.close()
-            self.sock = None
+        if sock is not None:
+            sock.close()
 
     def transmit(self, packet):
         self.sock.sendto(packet, (self.broadcast, self.port))
@@ -48,5 +50,6 @@ class UdpBus(Bus):
                 if self.sock is None:
                     return
                 log.warning("udp bus: receive failed: %s", exc)
+                gevent.sleep(0.1)
                 continue
             self.handle(packet)

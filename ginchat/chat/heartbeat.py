@@ -1,32 +1,125 @@
 """Presence and the heartbeat sweeper.
 
 ``online_<userId>`` lives in Redis with a TTL of HEARTBEAT_TIMEOUT: set on
-connect, refreshed by heartbeats (and any other frame), deleted when the
-user's last connection here closes. The sweeper closes connections silent
-for longer than HEARTBEAT_TIMEOUT.
+connect, refreshed by heartbeats (and any other frame) and by the sweeper
+while a connection lives. Several nodes may serve one user, so each node
+also writes its own entry in the sorted set ``online_nodes_<userId>``
+(member: node id, score: when the entry expires, by Redis's clock). When a
+user's last connection on a node closes, the node removes its entry and
+deletes ``online_<userId>`` only if no other node's entry is still alive;
+both steps run in one Lua script, so a node coming online in between cannot
+be overwritten. A node that dies stops refreshing: its entries expire, and
+the user goes offline after HEARTBEAT_TIMEOUT unless another node serves
+them. The sweeper closes connections silent for longer than HEARTBEAT_TIMEOUT.
 """
 
 import logging
 import time
 
 import gevent
+import gevent.event
+import gevent.queue
 import redis
 
 from ginchat.utils.presence import online_key
 
 log = logging.getLogger("ginchat.heartbeat")
 
+# KEYS: online_<id>, online_nodes_<id>; ARGV: node id, TTL in seconds.
+_ONLINE = """
+local now = tonumber(redis.call('TIME')[1])
+local ttl = tonumber(ARGV[2])
+redis.call('ZADD', KEYS[2], now + ttl, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+local keep = ttl
+local newest = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
+if newest[2] then keep = math.max(ttl, tonumber(newest[2]) - now) end
+redis.call('EXPIRE', KEYS[2], keep)
+redis.call('SET', KEYS[1], '1', 'EX', keep)
+return 1
+"""
+
+_OFFLINE = """
+local now = tonumber(redis.call('TIME')[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+if redis.call('ZCARD', KEYS[2]) == 0 then
+  redis.call('DEL', KEYS[1], KEYS[2])
+  return 0
+end
+return 1
+"""
+
+
+def nodes_key(user_id):
+    return f"online_nodes_{user_id}"
+
 
 def _ttl(engine):
     return max(1, int(engine.heartbeat_timeout))
 
 
+def _script(engine, name, source):
+    scripts = engine.__dict__.setdefault("presence_scripts", {})
+    if name not in scripts:
+        scripts[name] = engine.redis.register_script(source)
+    return scripts[name]
+
+
+class PresenceWriter:
+    """One greenlet writes presence, in the order the changes happened, so
+    that connecting never waits for Redis (a connection registered with
+    ``since`` must not yield before its replay starts) and an "offline"
+    never overtakes the "online" before it."""
+
+    QUEUE = 10000
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.queue = gevent.queue.Queue(self.QUEUE)
+        self.greenlet = gevent.spawn(self._run)
+
+    @classmethod
+    def of(cls, engine):
+        writer = engine.__dict__.get("presence_writer")
+        if writer is None or writer.greenlet.dead:
+            writer = engine.__dict__["presence_writer"] = cls(engine)
+        return writer
+
+    def submit(self, job, wait=None):
+        done = gevent.event.Event() if wait else None
+        try:
+            self.queue.put_nowait((job, done))
+        except gevent.queue.Full:  # only refreshes can pile up; the TTL covers a lost one
+            log.warning("presence writes are behind; one skipped")
+            return
+        if done is not None:
+            done.wait(timeout=wait)
+
+    def _run(self):
+        while True:
+            job, done = self.queue.get()
+            try:
+                job()
+            except redis.RedisError as exc:
+                log.warning("presence not written: %s", exc)
+            except Exception:
+                log.exception("presence not written")
+            finally:
+                if done is not None:
+                    done.set()
+
+
+def _node_id(engine):
+    return engine.bus.node_id
+
+
 def mark_online(engine, node):
     node.presence_refreshed = time.monotonic()
-    try:
-        engine.redis.set(online_key(node.user_id), "1", ex=_ttl(engine))
-    except redis.RedisError as exc:
-        log.warning("could not mark user %s online: %s", node.user_id, exc)
+    user_id = node.user_id
+    keys = [online_key(user_id), nodes_key(user_id)]
+    args = [_node_id(engine), _ttl(engine)]
+    PresenceWriter.of(engine).submit(lambda: _script(engine, "online", _ONLINE)(keys=keys, args=args))
 
 
 def refresh(engine, node):
@@ -39,10 +132,12 @@ def refresh(engine, node):
 
 
 def mark_offline(engine, user_id):
-    try:
-        engine.redis.delete(online_key(user_id))
-    except redis.RedisError as exc:
-        log.warning("could not mark user %s offline: %s", user_id, exc)
+    """The user's last connection on this node closed: offline unless another
+    node still serves them. Waits (briefly) until written, so a node that
+    shuts down leaves nobody online behind it."""
+    keys = [online_key(user_id), nodes_key(user_id)]
+    args = [_node_id(engine)]
+    PresenceWriter.of(engine).submit(lambda: _script(engine, "offline", _OFFLINE)(keys=keys, args=args), wait=2)
 
 
 def sweep_loop(engine):

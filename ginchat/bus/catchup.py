@@ -1,0 +1,187 @@
+"""Catch-up: every node follows the message table, so the bus may lose packets
+without losing messages.
+
+Message Ids are handed out under the counter row's lock, so they become
+visible in SQL in Id order. ``last`` is the Id below which everything has
+been delivered here (or never existed: Ids of resent messages are skipped).
+A message arriving from the bus with Id ``last + 1`` is delivered at once;
+one further ahead waits in ``pending`` and wakes the follower, which reads
+``Id > last`` from SQL and delivers the rows in order. Without gaps to fill
+the follower still reads the table every BUS_CATCHUP_INTERVAL, which is what
+finds a lost packet that no later packet revealed.
+
+Group memberships and friendships are followed the same way through the
+contact table (adding twice is harmless), so a lost event packet cannot
+leave the 方案2 group map without a member."""
+
+import logging
+import time
+
+import gevent
+import gevent.event
+import gevent.lock
+from sqlalchemy import func, select
+
+from ginchat.extensions import db
+from ginchat.models import message as messages
+from ginchat.models.contact import FRIEND, MEMBER, Contact
+
+log = logging.getLogger("ginchat.bus")
+
+PAGE = 500  # rows read per query
+GAP_GRACE = 0.05  # seconds a gap may close by itself (packets out of order) before SQL is asked
+MAX_PENDING = 20000  # messages held for a gap; beyond that SQL will bring them
+MAX_HOLD = 5.0  # seconds a held message waits when SQL does not answer
+CONTACT_LOOKBACK = 256  # contact rows read again: their Ids may commit out of order
+
+
+class Catchup:
+    def __init__(self, bus, interval):
+        self.bus = bus
+        self.engine = bus.engine
+        self.interval = max(0.05, interval)
+        self.last = None  # None until the table's top is known
+        self.contact_last = None
+        self.pending = {}  # Id -> (frame, text, time held)
+        self.wake = gevent.event.Event()
+        self.lock = gevent.lock.Semaphore()  # one deliverer at a time keeps Id order
+        stats = bus.stats
+        stats.update(caught_up=0, gap_polls=0, late=0, polls=0, poll_errors=0, forced=0)
+        self.stats = stats
+
+    def start(self):
+        try:
+            self._init_cursors()
+        except Exception as exc:  # the loop tries again
+            log.warning("catch-up: cannot read the message table yet: %s", exc)
+        return gevent.spawn(self.run)
+
+    # --- the fast path: packets from the bus, and this node's own messages ----------
+    def offer(self, frame, text):
+        msg_id = frame["Id"]
+        with self.lock:
+            if self.last is None:  # SQL unreachable since start: deliver as it comes
+                self.engine.deliver(frame, text)
+                return
+            if msg_id <= self.last:
+                self.stats["late"] += 1  # already delivered (from SQL, or a duplicate)
+                return
+            if msg_id == self.last + 1:
+                self.engine.deliver(frame, text)
+                self.last = msg_id
+                self._drain()
+                return
+            if len(self.pending) < MAX_PENDING:
+                self.pending[msg_id] = (frame, text, time.monotonic())
+        self.wake.set()
+
+    def _drain(self):
+        """Deliver the held messages that now follow ``last``."""
+        pending = self.pending
+        while self.last + 1 in pending:
+            self.last += 1
+            frame, text, _ = pending.pop(self.last)
+            self.engine.deliver(frame, text)
+        if pending and min(pending) <= self.last:
+            for msg_id in [i for i in pending if i <= self.last]:
+                del pending[msg_id]
+
+    # --- the follower ------------------------------------------------------------
+    def run(self):
+        failures = 0
+        while True:
+            woken = self.wake.wait(timeout=self.interval)
+            if woken and self.pending:
+                gevent.sleep(GAP_GRACE)  # the missing packet may be just behind
+                self.stats["gap_polls"] += 1
+            self.wake.clear()
+            try:
+                if self.last is None:
+                    self._init_cursors()
+                self.poll()
+                failures = 0
+            except Exception as exc:
+                failures += 1
+                self.stats["poll_errors"] += 1
+                if failures in (1, 10) or failures % 100 == 0:
+                    log.warning("catch-up: reading SQL failed (%s: %s)", exc.__class__.__name__, exc)
+                self._force_old()
+                gevent.sleep(min(5.0, 0.2 * failures))
+
+    def _init_cursors(self):
+        with self.engine.app.app_context():
+            with db.engine.connect() as conn:
+                top = conn.execute(select(func.max(messages.message_table.c.id))).scalar()
+                ctop = conn.execute(select(func.max(Contact.__table__.c.id))).scalar()
+        with self.lock:
+            if self.last is None:
+                self.last = int(top or 0)
+                self.pending = {i: v for i, v in self.pending.items() if i > self.last}
+        self.contact_last = int(ctop or 0)
+
+    def poll(self):
+        self.stats["polls"] += 1
+        table = messages.message_table
+        caught = self.stats["caught_up"]
+        while True:
+            with self.engine.app.app_context():
+                with db.engine.connect() as conn:
+                    query = select(table).where(table.c.id > self.last).order_by(table.c.id).limit(PAGE)
+                    frames = [messages.to_frame(row) for row in conn.execute(query).mappings()]
+            for frame in frames:
+                with self.lock:
+                    msg_id = frame["Id"]
+                    if msg_id <= self.last:
+                        continue
+                    held = self.pending.pop(msg_id, None)
+                    text = held[1] if held else self.bus_text(frame)
+                    if self.engine.deliver(frame, text) and held is None:
+                        self.stats["caught_up"] += 1
+                    self.last = msg_id
+                    self._drain()
+            if len(frames) < PAGE:
+                break
+        if self.stats["caught_up"] > caught:
+            log.info("catch-up: %d messages the bus did not bring came from SQL (up to Id %s)",
+                     self.stats["caught_up"] - caught, self.last)
+        self._follow_contacts()
+
+    @staticmethod
+    def bus_text(frame):
+        from ginchat.bus.base import dumps
+
+        return dumps(frame)
+
+    def _follow_contacts(self):
+        table = Contact.__table__
+        low = max(0, (self.contact_last or 0) - CONTACT_LOOKBACK)
+        with self.engine.app.app_context():
+            with db.engine.connect() as conn:
+                query = (
+                    select(table.c.id, table.c.owner_id, table.c.target_id, table.c.type)
+                    .where(table.c.id > low)
+                    .order_by(table.c.id)
+                    .limit(PAGE + CONTACT_LOOKBACK)
+                )
+                rows = conn.execute(query).all()
+        for row_id, owner, target, kind in rows:
+            if kind == MEMBER:
+                self.engine.apply_event({"Event": "member", "GroupId": target, "UserId": owner})
+            elif kind == FRIEND:
+                self.engine.apply_event({"Event": "friend", "UserId": owner, "FriendId": target})
+            self.contact_last = max(self.contact_last or 0, row_id)
+
+    def _force_old(self):
+        """SQL does not answer: deliver messages held too long, in Id order,
+        rather than hold them forever (order may suffer, content does not)."""
+        with self.lock:
+            if not self.pending:
+                return
+            oldest = min(held for _, _, held in self.pending.values())
+            if time.monotonic() - oldest < MAX_HOLD:
+                return
+            for msg_id in sorted(self.pending):
+                frame, text, _ = self.pending.pop(msg_id)
+                self.engine.deliver(frame, text)
+                self.stats["forced"] += 1
+                self.last = max(self.last or 0, msg_id)
