@@ -19,7 +19,8 @@ def presence(shared, user_id):
 
 @pytest.mark.parametrize("bus", ["udp", "redis"])
 def test_three_nodes_chat_exactly_once(cluster, bus):
-    nodes = cluster(3, bus)
+    # A long catch-up interval: the bus alone must carry these messages.
+    nodes = cluster(3, bus, BUS_CATCHUP_INTERVAL=120)
     result = chat_across([n.api for n in nodes], rounds=5)
     assert result["messages"] == 20
     for node in nodes:
