@@ -93,6 +93,14 @@ def test_add_friend_with_a_malformed_id_is_400(api, value):
     error(me.post("/contact/addfriend", targetId=value), 400, "targetId")
 
 
+@pytest.mark.parametrize("value", ["0", "-1", "2147483648", "9223372036854775807", "9999999999999999999"])
+def test_add_friend_with_an_out_of_range_id_is_never_a_500(api, value):
+    me = api.user()
+    r = me.post("/contact/addfriend", targetId=value)
+    assert r.status_code in (400, 404), r.text
+    answer(r, r.status_code)
+
+
 def test_add_friend_with_an_overlong_name_is_400(api):
     me = api.user()
     error(me.post("/contact/addfriend", targetName="x" * 65), 400, "targetName")
@@ -204,7 +212,7 @@ def test_join_an_unknown_group_is_404(api):
     me = api.user()
     error(me.post("/contact/joinGroup", comId=2_000_000_000), 404)
     error(me.post("/contact/joinGroup", comId=unique_name("nogroup")), 404)
-    for value in ("0", "-1", "99999999999999999999", "\u00b2", "\u0661"):
+    for value in ("0", "-1", "2147483648", "9999999999", "99999999999999999999", "\u00b2", "\u0661"):
         error(me.post("/contact/joinGroup", comId=value), 404)
     assert my_groups(me) == {}
 

@@ -188,6 +188,14 @@ def test_find_rejects_non_integer_json_with_400(api, value):
     error(me.api.post("/user/find", token=me.token, json_body={"userId": value}), 400, "userId")
 
 
+@pytest.mark.parametrize("value", [2**31, 2**63, 10**30, 1e300, -(2**63) - 1])
+def test_find_with_a_huge_json_number_is_never_a_500(api, value):
+    me = api.user()
+    r = me.api.post("/user/find", token=me.token, json_body={"userId": value})
+    assert r.status_code in (400, 404), r.text
+    answer(r, r.status_code)
+
+
 def test_find_missing_user_id_is_400(api):
     me = api.user()
     error(me.post("/user/find"), 400, "userId", "required")
