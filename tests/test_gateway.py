@@ -5,7 +5,6 @@ import os
 import re
 import shutil
 import subprocess
-import time
 import types
 
 import pytest
