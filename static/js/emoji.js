@@ -1,0 +1,69 @@
+// A Unicode emoji picker: no image packs, nothing to download.
+
+const EMOJI = [
+  ['😀', 'grinning face'], ['😂', 'tears of joy'], ['🙂', 'slight smile'], ['😉', 'wink'],
+  ['😍', 'heart eyes'], ['😘', 'kiss'], ['😎', 'sunglasses'], ['🤔', 'thinking'],
+  ['😅', 'sweat smile'], ['😭', 'crying'], ['😡', 'angry'], ['😴', 'sleeping'],
+  ['🤗', 'hug'], ['🙄', 'eye roll'], ['😱', 'scream'], ['🥳', 'party face'],
+  ['👍', 'thumbs up'], ['👎', 'thumbs down'], ['👏', 'clap'], ['🙏', 'thanks'],
+  ['👋', 'wave'], ['💪', 'strong'], ['🤝', 'handshake'], ['✌️', 'victory'],
+  ['❤️', 'red heart'], ['💔', 'broken heart'], ['🔥', 'fire'], ['✨', 'sparkles'],
+  ['🎉', 'party popper'], ['🎂', 'birthday cake'], ['☕', 'coffee'], ['🍺', 'beer'],
+  ['🍕', 'pizza'], ['🍜', 'noodles'], ['🍎', 'apple'], ['🌹', 'rose'],
+  ['☀️', 'sun'], ['🌧️', 'rain'], ['⭐', 'star'], ['🌙', 'moon'],
+  ['🐶', 'dog'], ['🐱', 'cat'], ['🐼', 'panda'], ['🚀', 'rocket'],
+  ['✅', 'check mark'], ['❌', 'cross mark'], ['❓', 'question'], ['💯', 'hundred'],
+];
+
+// True when `text` is nothing but a few emoji (sent as Media 2, shown large).
+export function onlyEmoji(text) {
+  const trimmed = text.replace(/\s+/g, '');
+  if (!trimmed || [...trimmed].length > 16) return false;
+  return /^(?:\p{Extended_Pictographic}|\p{Emoji_Component}|\u200d|\ufe0f)+$/u.test(trimmed) && /\p{Extended_Pictographic}/u.test(trimmed);
+}
+
+export function setupEmojiPicker(button, panel, input) {
+  for (const [char, name] of EMOJI) {
+    const choice = document.createElement('button');
+    choice.type = 'button';
+    choice.className = 'emoji-choice';
+    choice.textContent = char;
+    choice.setAttribute('aria-label', name);
+    choice.title = name;
+    choice.addEventListener('click', () => insertAtCursor(input, char));
+    panel.append(choice);
+  }
+  const setOpen = (open) => {
+    panel.hidden = !open;
+    button.setAttribute('aria-expanded', String(open));
+    if (open) panel.querySelector('button').focus();
+  };
+  button.addEventListener('click', () => setOpen(panel.hidden));
+  panel.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape') {
+      setOpen(false);
+      button.focus();
+    }
+    const moves = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: 8, ArrowUp: -8 };
+    if (event.key in moves) {
+      const all = [...panel.querySelectorAll('button')];
+      const at = all.indexOf(document.activeElement);
+      const next = all[Math.max(0, Math.min(all.length - 1, at + moves[event.key]))];
+      if (next) next.focus();
+      event.preventDefault();
+    }
+  });
+  document.addEventListener('click', (event) => {
+    if (!panel.hidden && !panel.contains(event.target) && event.target !== button) setOpen(false);
+  });
+  return { close: () => setOpen(false) };
+}
+
+function insertAtCursor(input, text) {
+  const start = input.selectionStart ?? input.value.length;
+  const end = input.selectionEnd ?? input.value.length;
+  input.value = input.value.slice(0, start) + text + input.value.slice(end);
+  const at = start + text.length;
+  input.setSelectionRange(at, at);
+  input.dispatchEvent(new Event('input'));
+}
