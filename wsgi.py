@@ -8,9 +8,9 @@ import logging  # noqa: E402
 import signal  # noqa: E402
 
 import gevent  # noqa: E402
-from gevent.pywsgi import WSGIServer  # noqa: E402
 
 from ginchat import create_app  # noqa: E402
+from ginchat.server import make_server  # noqa: E402
 
 log = logging.getLogger("ginchat")
 
@@ -18,7 +18,7 @@ log = logging.getLogger("ginchat")
 def serve(app, host=None, port=None):
     host = host or app.config["HOST"]
     port = int(app.config["PORT"] if port is None else port)
-    server = WSGIServer((host, port), app, log=None, error_log=logging.getLogger("ginchat.wsgi"))
+    server = make_server(app, host, port)
     engine = app.extensions["chat"]
     engine.start()
 

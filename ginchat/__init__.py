@@ -61,8 +61,12 @@ def load_config(app, config):
         app.config["UPLOAD_FOLDER"] = os.path.join(ROOT, upload)
     app.config["MAX_CONTENT_LENGTH"] = int(float(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024) + 64 * 1024
     app.config["SOCK_SERVER_OPTIONS"] = {
-        "ping_interval": max(1, int(app.config["HEARTBEAT_INTERVAL"]) * 2),
-        "max_message_size": int(app.config["MAX_FRAME_BYTES"]),
+        # A client that answers no ping for this long is dropped: half the
+        # heartbeat timeout, so a dead peer goes within HEARTBEAT_TIMEOUT.
+        "ping_interval": max(1.0, float(app.config["HEARTBEAT_TIMEOUT"]) / 2),
+        # Frames above MAX_FRAME_BYTES get an error frame; only beyond this hard
+        # cap (which bounds the memory one frame can take) is the socket closed, 1009.
+        "max_message_size": int(app.config["MAX_FRAME_BYTES"]) * 16,
     }
     if str(app.config.get("PREFERRED_URL_SCHEME", "http")) == "https":
         app.config["SESSION_COOKIE_SECURE"] = True

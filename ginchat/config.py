@@ -25,6 +25,12 @@ class Config:
     UDP_PORT = 3001
     UDP_BROADCAST = "127.255.255.255"
 
+    # Each node also follows the message table this often (seconds), so a lost
+    # datagram or a Redis hiccup delays a message instead of losing it.
+    BUS_CATCHUP_INTERVAL = 1.0
+    BUS_CHANNEL = "ginchat:bus"  # the Redis pub/sub channel (BUS=redis)
+    BUS_DROP_RATE = 0  # tests only: the share of outgoing bus packets thrown away
+
     HEARTBEAT_INTERVAL = 10
     HEARTBEAT_TIMEOUT = 60
 
@@ -37,10 +43,11 @@ class Config:
     RATE_LIMITS = "on"  # "off" for load tests and benchmarks only
     ALLOWED_ORIGINS = ""  # comma-separated extra origins for the WebSocket
 
-    # Largest WebSocket frame the server reads (bytes); larger frames close
-    # the connection with 1009.
+    # Largest WebSocket frame the server accepts (bytes): a larger one gets an
+    # error frame (413); one over 16 times this closes the connection (1009).
     MAX_FRAME_BYTES = 64 * 1024
-    # Outgoing frames buffered per connection before it counts as dead.
+    # Outgoing frames buffered per connection before it counts as dead
+    # (keep it above 256, the most messages one storage batch delivers).
     SEND_QUEUE_SIZE = 2048
     # Messages replayed per page when a client connects with ?since=.
     REPLAY_PAGE = 500

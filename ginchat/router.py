@@ -51,6 +51,7 @@ api.add_url_rule("/health", view_func=message.health, methods=["GET"])
 # --- chat over WebSocket (flask-sock) --------------------------------------
 sock.route("/chat", bp=ws, endpoint="chat")(chat.chat)
 sock.route("/user/sendUserMsg", bp=ws, endpoint="chat_alias")(chat.chat)
+ws.before_request(chat.check_handshake)
 
 
 @public

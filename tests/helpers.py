@@ -2,14 +2,14 @@
 
 import itertools
 import json
-import logging
 import secrets
 import time
 
 import gevent
 import requests
 import websocket
-from gevent.pywsgi import WSGIServer
+
+from ginchat.server import make_server
 
 _names = itertools.count(1)
 PASSWORD = "secret-pw-1"
@@ -27,7 +27,7 @@ class LiveServer:
         self.http = None
 
     def start(self):
-        self.http = WSGIServer(("127.0.0.1", 0), self.app, log=None, error_log=logging.getLogger("ginchat.wsgi"))
+        self.http = make_server(self.app, "127.0.0.1", 0)
         self.http.start()
         self.app.extensions["chat"].start()
         self.port = self.http.server_port

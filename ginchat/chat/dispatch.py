@@ -72,11 +72,13 @@ def _str_field(fields, name, label, cmid, max_len):
     return value
 
 
-def parse_frame(text, max_content):
+def parse_frame(text, max_content, max_frame):
     """Return ("heartbeat", None) or ("message", fields) for a client frame,
     or raise FrameError. ``fields`` has lower-cased keys."""
     if isinstance(text, (bytes, bytearray)):
         raise FrameError(400, "binary frames are not supported: send JSON text")
+    if len(text) > max_frame:
+        raise FrameError(413, f"the frame is larger than {max_frame} characters")
     try:
         data = json.loads(text)
     except (ValueError, RecursionError):

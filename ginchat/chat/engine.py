@@ -77,6 +77,7 @@ class ChatEngine:
         cfg = app.config
         self.send_queue_size = int(cfg["SEND_QUEUE_SIZE"])
         self.max_content = int(cfg["MAX_CONTENT_CHARS"])
+        self.max_frame = int(cfg["MAX_FRAME_BYTES"])
         self.rate_limited = str(cfg["RATE_LIMITS"]).lower() not in ("off", "false", "0", "no")
         self.rate = float(cfg["MSG_RATE"])
         self.burst = self.rate * 2
@@ -155,7 +156,7 @@ class ChatEngine:
                 continue
             node.heartbeat_time = time.monotonic()
             try:
-                kind, fields = parse_frame(text, self.max_content)
+                kind, fields = parse_frame(text, self.max_content, self.max_frame)
                 if kind == "heartbeat":
                     heartbeat.refresh(self, node)
                     continue
@@ -214,7 +215,9 @@ class ChatEngine:
             batch[index].node.put(row["id"], dumps(messages.to_frame(row)))
         for row in rows:
             frame = messages.to_frame(row)
-            self.deliver(frame, dumps(frame))
+            # Through the bus's catch-up, so this node's own messages and other
+            # nodes' reach local connections in Id order.
+            self.bus.deliver_stored(frame, dumps(frame))
             self.bus.publish(frame)
 
     def _fail(self, batch, msg):
@@ -234,12 +237,15 @@ class ChatEngine:
         if msg_id in self.seen:
             self.stats["duplicates_dropped"] += 1
             return False
+        # Recipients first: if loading a group fails, the Id is not marked
+        # delivered and the catch-up can bring the message again.
+        recipients = self.recipients(frame)
         self.seen[msg_id] = None
         if len(self.seen) > SEEN_IDS:
             self.seen.popitem(last=False)
         client_map = self.client_map
         count = 0
-        for user_id in self.recipients(frame):
+        for user_id in recipients:
             nodes = client_map.get(user_id)
             if nodes:
                 for node in tuple(nodes):

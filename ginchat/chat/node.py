@@ -14,6 +14,9 @@ from flask_login import current_user
 from simple_websocket import ConnectionClosed
 from wsproto.events import TextMessage
 
+from ginchat.extensions import db
+from ginchat.server import WEBSOCKET_DONE
+
 log = logging.getLogger("ginchat.chat")
 
 _CLOSE = object()
@@ -78,6 +81,8 @@ class Node:
         stopped reading: it is closed rather than allowed to slow anyone."""
         if self.closed:
             return
+        if msg_id is not None and msg_id <= self.replay_max:
+            return  # the ?since= replay sent it already (Ids become visible in order)
         if self.replaying:
             self.held.append((msg_id, text))
             if len(self.held) > self.engine.send_queue_size * 4:
@@ -166,13 +171,34 @@ class Node:
         self.ws.event.set()
 
 
+def check_handshake():
+    """Before the upgrade (flask-sock accepts the handshake as soon as the view
+    runs): a ``userId`` must be the authenticated user, ``since`` a number."""
+    from ginchat.errors import bad_request, forbidden
+    from ginchat.utils import params
+
+    if not current_user.is_authenticated:
+        return None  # the interceptor answers 401 for this route
+    user_id = request.args.get("userId")
+    if user_id not in (None, "") and params.to_int("userId", user_id) != current_user.id:
+        raise forbidden("userId is not the authenticated user")
+    since = request.args.get("since")
+    if since not in (None, ""):
+        params.to_int("since", since, minimum=0)
+    return None
+
+
 def chat(ws):
     """GET /chat: the seed's Chat(). The interceptor has authenticated the
     caller and checked Origin and userId before the upgrade."""
     engine = current_app.extensions["chat"]
     engine.start()
     since = request.args.get("since", type=int)
-    node = Node(engine, ws, current_user.id, request.remote_addr or "")
+    user_id = current_user.id
+    # A connection lives for hours: give its database connection back to the
+    # pool now (the engine opens short sessions of its own when it needs one).
+    db.session.remove()
+    node = Node(engine, ws, user_id, request.remote_addr or "")
     engine.attach(node)
     node.writer = gevent.spawn(node.write_loop)
     try:
@@ -183,3 +209,4 @@ def chat(ws):
         pass
     finally:
         engine.detach(node)
+        request.environ[WEBSOCKET_DONE] = True

@@ -120,4 +120,11 @@ def health():
         get_redis().ping()
     except Exception as exc:  # a health check reports, it does not raise
         return resp.fail(503, f"unhealthy: {exc.__class__.__name__}")
-    return resp.ok({"Connections": engine.connection_count(), "Bus": engine.bus.name, "Node": engine.bus.node_id})
+    return resp.ok(
+        {
+            "Connections": engine.connection_count(),
+            "Bus": engine.bus.name,
+            "Node": engine.bus.node_id,
+            "BusStats": dict(engine.bus.stats),
+        }
+    )

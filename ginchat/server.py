@@ -1,0 +1,32 @@
+"""The gevent WSGI server GinChat runs on (wsgi.py and the tests use it)."""
+
+import logging
+
+from gevent.pywsgi import WSGIHandler, WSGIServer
+
+WEBSOCKET_DONE = "ginchat.websocket_done"
+
+
+class GinChatHandler(WSGIHandler):
+    """pywsgi's handler, told when flask-sock owned the connection.
+
+    After a WebSocket ends, the TCP stream carries WebSocket frames, not
+    HTTP: pywsgi must neither write a response onto it nor read the client's
+    late frames as the next request. The chat view sets WEBSOCKET_DONE."""
+
+    def process_result(self):
+        if self.environ.get(WEBSOCKET_DONE):
+            self.headers_sent = True  # nothing goes out after the close frame
+            self.close_connection = True
+            return
+        super().process_result()
+
+
+def make_server(app, host, port):
+    return WSGIServer(
+        (host, port),
+        app,
+        handler_class=GinChatHandler,
+        log=None,
+        error_log=logging.getLogger("ginchat.wsgi"),
+    )
