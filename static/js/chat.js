@@ -63,7 +63,7 @@ function upsertConv(type, id, info, readUpTo) {
     conv = {
       key, type, id, name: '', avatar: '', online: false, members: 0, desc: '',
       messages: new Map(), nodes: new Map(), loaded: false, loading: null, hasMore: true,
-      loadingEarlier: false, unread: 0, last: null, stick: true,
+      loadingEarlier: false, unread: 0, last: null, stick: true, senders: new Set(),
     };
     state.convs.set(key, conv);
     if (!reads.has(key) && readUpTo !== undefined) reads.markRead(key, readUpTo);
@@ -280,6 +280,7 @@ async function openConv(conv) {
   renderHeader();
   renderLists();
   if (switching) {
+    scheduleRefresh(); // fresh member counts and online dots for the header
     messagesEl.replaceChildren();
     conv.stick = true;
     renderMessages(conv, 'bottom');
@@ -505,6 +506,10 @@ function handleMessage(msg) {
     state.pending.delete(msg.ClientMsgId);
     if (sent.localUrl) setTimeout(() => URL.revokeObjectURL(sent.localUrl), 60000);
     changed = true;
+  }
+  if (type === GROUP && state.ready && !conv.senders.has(msg.UserId)) {
+    conv.senders.add(msg.UserId);
+    if (!state.users.has(msg.UserId)) scheduleRefresh(); // a new member: the count changed
   }
   merge(conv, [msg]);
   // Counted once per Id, whichever way it came (preview, sync, replay, live).
@@ -790,10 +795,12 @@ async function mapLimit(items, limit, fn) {
   await Promise.all(workers);
 }
 
-async function loadPreviews() {
+// The latest message of each conversation, for the list. On this browser's
+// first visit, a page of them: the read cursor is then guessed from it.
+async function loadPreviews(limit) {
   await mapLimit([...state.convs.values()], 4, async (conv) => {
     try {
-      const data = await api.get('/message/history', { type: conv.type, targetId: conv.id, limit: 1 });
+      const data = await api.get('/message/history', { type: conv.type, targetId: conv.id, limit });
       merge(conv, data.Rows || []);
     } catch (err) {
       /* the list shows no preview */
@@ -801,15 +808,23 @@ async function loadPreviews() {
   });
 }
 
+// A browser that has never been here: what came before my own last message
+// of a conversation was read (I answered it); failing that, the page loaded.
+function guessRead(conv) {
+  const ids = [...conv.messages.keys()];
+  const mine = [...conv.messages.values()].filter((m) => m.UserId === me.ID).map((m) => m.Id);
+  if (mine.length) return Math.max(...mine);
+  return ids.length ? Math.min(...ids) - 1 : 0;
+}
+
 // Unread counts: every message above a conversation's read cursor. Only
 // conversations with something unread (and any new since this browser's
 // last visit) need the catch-up, from the lowest such cursor.
-async function catchUp() {
-  const firstVisit = reads.horizon === null;
+async function catchUp(firstVisit) {
   let since = firstVisit ? 0 : reads.horizon;
   for (const conv of state.convs.values()) {
     const latest = (conv.last && conv.last.Id) || 0;
-    if (!reads.has(conv.key)) reads.markRead(conv.key, firstVisit ? latest : reads.horizon);
+    if (!reads.has(conv.key)) reads.markRead(conv.key, firstVisit ? guessRead(conv) : reads.horizon);
     if (firstVisit) since = Math.max(since, latest);
   }
   for (const conv of state.convs.values()) {
@@ -832,10 +847,11 @@ async function start() {
   renderLists();
   window.addEventListener('hashchange', route);
   route();
-  await loadPreviews();
+  const firstVisit = reads.horizon === null;
+  await loadPreviews(firstVisit ? PAGE : 1);
   renderLists();
   try {
-    await catchUp();
+    await catchUp(firstVisit);
   } catch (err) {
     toast(`Could not catch up: ${err.message}`);
   }

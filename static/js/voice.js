@@ -91,7 +91,7 @@ export class VoiceRecorder {
     this.button.classList.add('recording');
     const tick = () => {
       const seconds = (performance.now() - this.startedAt) / 1000;
-      this.status(`Recording ${formatDuration(seconds)} · release to send, Esc to cancel`);
+      this.status(`Recording ${formatDuration(Math.floor(seconds))} · release to send, Esc to cancel`);
       if (seconds >= MAX_SECONDS) this.finish(true);
     };
     tick();
