@@ -121,6 +121,22 @@ def parse_frame(text, max_content, max_frame):
     return "message", fields
 
 
+def check_upload(fields):
+    """A voice or image message must point at a stored upload of that kind."""
+    from ginchat.service.attach import upload_kind
+
+    media = fields["media"]
+    if media not in (VOICE, IMAGE):
+        return
+    want = "image" if media == IMAGE else "voice"
+    kind = upload_kind(fields["url"])
+    if kind is None:
+        raise FrameError(400, "Url names no upload of this server: upload the file with POST /attach/upload first",
+                         fields["clientmsgid"])
+    if kind != want:
+        raise FrameError(400, f"Url is a {kind} upload, but Media {media} needs a {want}", fields["clientmsgid"])
+
+
 def authorize(engine, user_id, msg_type, target_id):
     """Who may write to whom: a private message goes to a friend only, a
     group message comes from a member only. Raises AppError (403)."""

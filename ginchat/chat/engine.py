@@ -16,7 +16,7 @@ import gevent.queue
 from sqlalchemy.exc import SQLAlchemyError
 
 from ginchat.chat import heartbeat
-from ginchat.chat.dispatch import FrameError, Outgoing, authorize, parse_frame
+from ginchat.chat.dispatch import FrameError, Outgoing, authorize, check_upload, parse_frame
 from ginchat.errors import AppError
 from ginchat.extensions import db
 from ginchat.models import message as messages
@@ -161,6 +161,7 @@ class ChatEngine:
                     heartbeat.refresh(self, node)
                     continue
                 self._check_rate(node, fields["clientmsgid"])
+                check_upload(fields)
                 try:
                     authorize(self, node.user_id, fields["type"], fields["targetid"])
                 except AppError as exc:
