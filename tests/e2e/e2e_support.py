@@ -94,7 +94,8 @@ class ServerProcess:
 
     def _stop_embedded_redis(self):
         """A killed server leaves its embedded redis-server behind (the next
-        start reuses it); stop it once we are done."""
+        start reuses it). Stop it, and wait: it must save while its folder
+        still exists, or it refuses to exit."""
         instance = os.path.join(self.workdir, "instance")
         for root_dir, _dirs, files in os.walk(instance):
             for name in files:
@@ -104,9 +105,10 @@ class ServerProcess:
                     with open(os.path.join(root_dir, name)) as fh:
                         pidfile = json.load(fh).get("pidfile", "")
                     with open(pidfile) as fh:
-                        os.kill(int(fh.read().strip()), signal.SIGTERM)
+                        pid = int(fh.read().strip())
                 except (OSError, ValueError):
-                    pass
+                    continue
+                _end_process(pid)
 
     def log_tail(self, lines=40):
         try:
@@ -117,6 +119,19 @@ class ServerProcess:
 
 
 _names = itertools.count(1)
+
+
+def _end_process(pid, grace=10):
+    """SIGTERM, then SIGKILL if ``pid`` is still there after ``grace`` seconds."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            os.kill(pid, 0)
+            time.sleep(0.1)
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 def unique_name(prefix):

@@ -110,6 +110,7 @@ def test_unread_counts_rise_and_clear_and_reload_keeps_history(server, people):
     expect(bob_item.locator(".badge")).to_have_text("3")
     b.send([{"Type": 1, "TargetId": a.id, "Content": "unread 4", "ClientMsgId": "u-4"}])
     expect(bob_item.locator(".badge")).to_have_text("4")
+    screenshot(pa, "chat-list")
 
     # Opening the conversation clears it, in the list and the tab.
     bob_item.click()
