@@ -386,6 +386,29 @@ def test_no_file_field_gets_400(api):
                         timeout=10), 400, "file")
 
 
+@pytest.mark.parametrize("content_type, body", [
+    ("multipart/form-data", b"--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\n\r\nabc"),
+    ("multipart/form-data; boundary=x", b"garbage without any boundary line"),
+    ("multipart/form-data; boundary=x", b"--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\n\r\nabc"),
+    ("multipart/form-data; boundary=x", b"--x\r\nno headers here\r\n--x--\r\n"),
+    ("multipart/form-data; boundary=" + "b" * 300, b"--" + b"b" * 300 + b"--\r\n"),
+])
+def test_malformed_multipart_is_a_4xx_never_a_500(api, content_type, body):
+    me = api.user()
+    r = requests.post(api.url + UPLOAD, data=body, headers=dict(me.auth, **{"Content-Type": content_type}), timeout=10)
+    assert 400 <= r.status_code < 500, (r.status_code, r.text[:200])
+    answer(r, r.status_code)
+
+
+def test_too_many_form_parts_is_a_4xx(api):
+    me = api.user()
+    fields = {f"f{i}": "x" for i in range(1500)}
+    r = requests.post(api.url + UPLOAD, files={"file": ("a.png", picture("PNG"), "image/png")}, data=fields,
+                      headers=me.auth, timeout=10)
+    assert 400 <= r.status_code < 500, (r.status_code, r.text[:200])
+    answer(r, r.status_code)
+
+
 def test_not_logged_in_gets_401(api):
     r = requests.post(api.url + UPLOAD, files={"file": ("x.png", picture("PNG"), "image/png")}, timeout=10)
     error(r, 401)
@@ -652,14 +675,30 @@ def test_image_message_with_an_outside_url_gets_an_error_frame(pair, url):
         wb.close()
 
 
-@pytest.mark.xfail(strict=True, reason="needs ginchat/chat/dispatch.py to call attach.upload_exists (see issue 6 report)")
 def test_message_with_a_made_up_upload_url_gets_an_error_frame(pair):
+    """Well-formed but never uploaded: the chat checks the file exists."""
     a, b = pair
     wa, wb = a.ws(), b.ws()
     try:
         wa.send(Type=1, TargetId=b.id, Media=3, Url=f"/uploads/{uuid.uuid4().hex}.ogg", Amount=2, ClientMsgId="bad-2")
         frame = wa.recv()
         assert frame["Type"] == -1 and frame["ClientMsgId"] == "bad-2", frame
+        assert wb.quiet(0.3) == []
+    finally:
+        wa.close()
+        wb.close()
+
+
+def test_message_media_must_match_the_upload_kind(pair):
+    """A voice message cannot carry a picture, nor an image message a clip."""
+    a, b = pair
+    image, voice = uploaded(a, picture("PNG")), uploaded(a, wav_clip())
+    wa, wb = a.ws(), b.ws()
+    try:
+        wa.send(Type=1, TargetId=b.id, Media=3, Url=image, Amount=1, ClientMsgId="bad-3")
+        wa.send(Type=1, TargetId=b.id, Media=4, Url=voice, ClientMsgId="bad-4")
+        frames = [wa.recv(), wa.recv()]
+        assert [(f["Type"], f["ClientMsgId"]) for f in frames] == [(-1, "bad-3"), (-1, "bad-4")], frames
         assert wb.quiet(0.3) == []
     finally:
         wa.close()

@@ -15,6 +15,7 @@ app's origin, so an uploaded .html or .svg was stored XSS. Here:
   Content-Security-Policy, to logged-in users only.
 """
 
+import errno
 import os
 import re
 import struct
@@ -166,8 +167,7 @@ def serve_upload(name):
       - {name: name, in: path, type: string, required: true, description: "<uuid>.<ext> as returned by /attach/upload"}
     responses:
       200:
-        description: "the file (Range requests give 206), with X-Content-Type-Options nosniff, a sandboxing Content-Security-Policy and Cache-Control private, immutable"
-        schema: {type: file}
+        description: "the file's bytes (Range requests give 206), with X-Content-Type-Options nosniff, a sandboxing Content-Security-Policy and Cache-Control private, immutable"
       401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
       404: {description: "no such upload (also for any other name or path)", schema: {$ref: "#/definitions/Envelope"}}
     """
@@ -215,15 +215,20 @@ def store(stream, folder, limit, max_pixels):
 
 def copy_limited(stream, path, limit):
     size = 0
-    with open(path, "xb") as out:
-        while True:
-            chunk = stream.read(CHUNK)
-            if not chunk:
-                return size
-            size += len(chunk)
-            if size > limit:
-                raise too_large(f"the file is larger than the {current_app.config['MAX_UPLOAD_MB']} MiB limit")
-            out.write(chunk)
+    try:
+        with open(path, "xb") as out:
+            while True:
+                chunk = stream.read(CHUNK)
+                if not chunk:
+                    return size
+                size += len(chunk)
+                if size > limit:
+                    raise too_large(f"the file is larger than the {current_app.config['MAX_UPLOAD_MB']} MiB limit")
+                out.write(chunk)
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise AppError(507, "the server has no room left for uploads; try again later") from None
+        raise
 
 
 # --- deciding the type by content ----------------------------------------------------------
