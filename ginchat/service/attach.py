@@ -108,14 +108,15 @@ def upload_kind(url):
 def check_icon(url):
     """An icon or avatar must be an existing picture uploaded here; returns its
     canonical ``/uploads/<name>`` path."""
-    if upload_name(url, aliases=True) is None:
+    name = upload_name(url, aliases=True)
+    if name is None:
         raise bad_request("icon must be the URL path of an upload, like /uploads/<name>.png")
     kind = upload_kind(url)
     if kind is None:
         raise bad_request("icon names no stored upload: upload the picture with POST /attach/upload first")
     if kind != "image":
         raise bad_request("icon must be a picture (PNG, JPEG, GIF or WebP), not a voice clip")
-    return URL_PREFIX + upload_name(url, aliases=True)
+    return URL_PREFIX + name
 
 
 # --- the routes ---------------------------------------------------------------------------
