@@ -140,9 +140,22 @@ def test_create_group_makes_the_owner_its_first_member(api):
 
 
 def test_create_group_with_an_upload_as_icon(api):
+    import io
+
+    import requests
+    from PIL import Image
+
     me = api.user()
-    data = answer(me.post("/contact/createCommunity", name=unique_name("g"), icon="/uploads/abc.png"), 201)["Data"]
-    assert data["Img"] == "/uploads/abc.png"
+    png = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(png, "PNG")
+    up = requests.post(api.url + "/attach/upload", files={"file": ("icon.png", png.getvalue())},
+                       headers=me.auth, timeout=10)
+    icon = up.json()["Data"]
+    data = answer(me.post("/contact/createCommunity", name=unique_name("g"), icon=icon), 201)["Data"]
+    assert data["Img"] == icon
+    # A path that names no stored upload is refused.
+    r = me.post("/contact/createCommunity", name=unique_name("g"), icon="/uploads/abc.png")
+    assert r.status_code == 400 and "icon" in r.json()["Msg"]
 
 
 @pytest.mark.parametrize(

@@ -240,8 +240,18 @@ def test_update_password_moves_the_login(api):
 
 
 def test_update_icon_must_be_an_upload_path(api):
+    import io
+
+    import requests
+    from PIL import Image
+
     me = api.user()
-    assert answer(me.post("/user/updateUser", icon="/uploads/abc123.png"), 200)["Data"]["Avatar"] == "/uploads/abc123.png"
+    png = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(png, "PNG")
+    up = requests.post(api.url + "/attach/upload", files={"file": ("icon.png", png.getvalue())}, headers=me.auth, timeout=10)
+    icon = answer(up, 200)["Data"]
+    assert answer(me.post("/user/updateUser", icon=icon), 200)["Data"]["Avatar"] == icon
+    error(me.post("/user/updateUser", icon="/uploads/abc123.png"), 400, "icon")  # no such upload
     error(me.post("/user/updateUser", icon="https://evil.example/x.png"), 400, "icon")
     error(me.post("/user/updateUser", icon="/uploads/../secret_key"), 400, "icon")
 
@@ -328,3 +338,23 @@ def test_deactivated_name_is_not_a_500_when_registered_again(api):
 
 def test_deactivate_needs_a_login(api):
     error(api.post("/user/deleteUser", password=PASSWORD), 401)
+
+
+def test_names_are_unique_regardless_of_case_on_every_database(api):
+    name = unique_name("Case")
+    api.register(name)
+    error(api.post("/user/createUser", name=name.lower(), password="secret-pw-1", Identity="secret-pw-1"), 409, "taken")
+    # Login finds the account whatever the case; the name keeps its spelling.
+    user = api.login(name.upper())
+    assert user.name == name
+
+
+def test_group_names_may_have_inner_spaces_and_are_found_regardless_of_case(api):
+    owner, other = api.user(), api.user()
+    name = f"Team {unique_name('B')}"
+    group = answer(owner.post("/contact/createCommunity", name=name), 201)["Data"]
+    assert group["Name"] == name
+    error(owner.post("/contact/createCommunity", name=name.upper()), 409, "exists")
+    joined = answer(other.post("/contact/joinGroup", comId=name.lower()), 200)["Data"]
+    assert joined["ID"] == group["ID"]
+    error(owner.post("/contact/createCommunity", name="tab\there"), 400, "group name")

@@ -9,6 +9,7 @@ from ginchat.errors import AppError, bad_request, forbidden
 from ginchat.models.message import GROUP, HEARTBEAT, IMAGE, MEDIA_KINDS, PRIVATE, VOICE, conv_key
 
 MAX_ID = 2**31 - 1
+DIGITS_RE = re.compile(r"[0-9]{1,10}")  # ASCII only: str.isdigit() admits "²" and "١"
 MAX_VOICE_SECONDS = 3600
 CLIENT_MSG_ID_RE = re.compile(r"^[\x21-\x7e]{1,64}$")
 UPLOAD_URL_RE = re.compile(r"^/uploads/[A-Za-z0-9_\-]{1,64}\.[a-z0-9]{1,5}$")
@@ -51,7 +52,7 @@ def _int_field(fields, name, label, cmid, required=True, default=None, minimum=1
     if isinstance(value, bool) or not isinstance(value, (int, float)) or (
         isinstance(value, float) and not value.is_integer()
     ):
-        if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 10:
+        if isinstance(value, str) and DIGITS_RE.fullmatch(value.strip()):
             value = int(value.strip())
         else:
             raise FrameError(400, f"{label} must be an integer", cmid)

@@ -1,15 +1,28 @@
 """Groups (the Go project's models/community.go)."""
 
+import re
 from datetime import datetime
 
 from sqlalchemy import DateTime, Integer, String, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ginchat.errors import conflict, not_found
+from ginchat.errors import bad_request, conflict, not_found
 from ginchat.extensions import db
 from ginchat.models.contact import MEMBER, Contact
-from ginchat.models.user_basic import check_name, utcnow
+from ginchat.models.user_basic import NAME_KEY_TYPE, name_key, utcnow
+from ginchat.utils.params import MAX_ID
+
+# Group names may have inner spaces ("Team Berlin"), not the characters user
+# names refuse, nor leading or trailing blanks.
+_BAD = "\\x00-\\x1f<>\"'&/\\\\"
+GROUP_NAME_RE = re.compile(rf"^[^\s{_BAD}](?:[^{_BAD}]{{0,30}}[^\s{_BAD}])?$")
+
+
+def check_group_name(name):
+    if not GROUP_NAME_RE.match(name or ""):
+        raise bad_request("group name must be 1 to 32 characters without quotes, slashes or < > &")
+    return name
 
 
 class Community(db.Model):
@@ -17,7 +30,8 @@ class Community(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    name: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(64), nullable=False)
+    name_key: Mapped[str] = mapped_column(NAME_KEY_TYPE, unique=True, nullable=False)
     owner_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
     img: Mapped[str] = mapped_column(String(255), default="")
     desc: Mapped[str] = mapped_column(String(255), default="")
@@ -35,8 +49,8 @@ class Community(db.Model):
     @classmethod
     def create(cls, owner, name, img="", desc=""):
         """A new group with its owner as the first member, in one transaction."""
-        check_name(name, "group name")
-        group = cls(name=name, owner_id=owner.id, img=img or "", desc=desc or "")
+        check_group_name(name)
+        group = cls(name=name, name_key=name_key(name), owner_id=owner.id, img=img or "", desc=desc or "")
         db.session.add(group)
         try:
             db.session.flush()
@@ -52,10 +66,10 @@ class Community(db.Model):
         """A group by ID, or else by exact name (joinGroup's comId)."""
         group = None
         text = str(com_id).strip()
-        if text.isdigit() and len(text) <= 10:
+        if re.fullmatch(r"[0-9]{1,10}", text) and int(text) <= MAX_ID:
             group = db.session.get(cls, int(text))
         if group is None:
-            group = db.session.scalar(select(cls).where(cls.name == text))
+            group = db.session.scalar(select(cls).where(cls.name_key == name_key(text)))
         if group is None:
             raise not_found(f"no group with ID or name {text!r}")
         return group

@@ -6,6 +6,7 @@ import secrets
 from datetime import datetime, timedelta, timezone
 
 from flask_login import UserMixin
+from sqlalchemy.dialects.mysql import VARCHAR
 from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
@@ -23,6 +24,16 @@ MAX_PASSWORD = 128
 
 def utcnow():
     return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+# The lookup key of a name: case-folded, compared byte for byte on every
+# database (MariaDB's default collation would also ignore accents).
+NAME_KEY_TYPE = String(64).with_variant(VARCHAR(64, collation="utf8mb4_bin"), "mysql", "mariadb")
+
+
+def name_key(name):
+    """Names are unique and found regardless of case: "Bob" and "bob" are one."""
+    return (name or "").casefold()[:64]
 
 
 def check_name(name, what="name"):
@@ -48,7 +59,8 @@ class UserBasic(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
-    name: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(64), nullable=False)
+    name_key: Mapped[str] = mapped_column(NAME_KEY_TYPE, unique=True, nullable=False)
     password: Mapped[str] = mapped_column(String(255), nullable=False)
     phone: Mapped[str] = mapped_column(String(32), default="")
     email: Mapped[str] = mapped_column(String(255), default="")
@@ -93,7 +105,7 @@ class UserBasic(UserMixin, db.Model):
 
     @classmethod
     def find_by_name(cls, name):
-        return db.session.scalar(cls.active().where(cls.name == name))
+        return db.session.scalar(cls.active().where(cls.name_key == name_key(name)))
 
     @classmethod
     def must_get(cls, user_id):
@@ -116,7 +128,7 @@ class UserBasic(UserMixin, db.Model):
     @classmethod
     def register(cls, name, password):
         check_name(name)
-        user = cls(name=name)
+        user = cls(name=name, name_key=name_key(name))
         user.set_password(password)
         db.session.add(user)
         try:
@@ -136,6 +148,7 @@ class UserBasic(UserMixin, db.Model):
     def update_profile(self, name=None, password=None, phone=None, email=None, avatar=None):
         if name is not None and name != self.name:
             self.name = check_name(name)
+            self.name_key = name_key(name)
         if password is not None:
             self.set_password(password)
         if phone is not None:

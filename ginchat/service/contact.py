@@ -58,7 +58,7 @@ def add_friend():
     """
     target = add_friend_by(
         current_user._get_current_object(),
-        target_id=params.get_int("targetId"),
+        target_id=params.get_id("targetId"),
         target_name=params.get_str("targetName", max_len=64),
     )
     return resp.ok(public_users([target])[0], msg=f"{target.name} is now your friend")

@@ -136,7 +136,7 @@ def find():
       401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
       404: {description: "no such user", schema: {$ref: "#/definitions/Envelope"}}
     """
-    user = UserBasic.must_get(params.get_int("userId", required=True))
+    user = UserBasic.must_get(params.get_id("userId", required=True))
     return resp.ok(public_users([user])[0])
 
 

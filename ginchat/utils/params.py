@@ -5,11 +5,18 @@ JSON, from the JSON object. Each reader checks the type and answers a clear
 400 through ``AppError`` when the value is missing or malformed.
 """
 
+import re
+
 from flask import g, request
 
 from ginchat.errors import bad_request
 
 _MISSING = object()
+# ASCII digits only: str.isdigit() also admits "²" or "١", which int() rejects or misreads.
+_INT_RE = re.compile(r"-?[0-9]{1,19}")
+# Row IDs are INTEGER columns on every backend (PostgreSQL refuses a larger
+# number with an error), so an ID parameter is checked against this bound.
+MAX_ID = 2**31 - 1
 
 
 def _json_body():
@@ -77,7 +84,7 @@ def to_int(name, value, minimum=None, maximum=None):
         number = value
     elif isinstance(value, float) and value.is_integer():
         number = int(value)
-    elif isinstance(value, str) and value.strip().lstrip("-").isdigit() and len(value.strip()) <= 19:
+    elif isinstance(value, str) and _INT_RE.fullmatch(value.strip()):
         number = int(value.strip())
     else:
         raise bad_request(f"{name} must be an integer")
@@ -95,6 +102,11 @@ def get_int(name, required=False, default=None, minimum=None, maximum=None):
             raise bad_request(f"{name} is required")
         return default
     return to_int(name, value, minimum, maximum)
+
+
+def get_id(name, required=False):
+    """A row ID: a positive integer that fits the INTEGER columns."""
+    return get_int(name, required=required, minimum=1, maximum=MAX_ID)
 
 
 def get_bool(name, default=False):
