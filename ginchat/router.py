@@ -39,8 +39,10 @@ api.add_url_rule("/contact/joinGroup", view_func=group.join_group_route, methods
 
 # --- uploads ---------------------------------------------------------------
 api.add_url_rule("/attach/upload", view_func=attach.upload, methods=["POST"])
-api.add_url_rule("/uploads/<path:name>", view_func=attach.serve_upload, methods=["GET"])
-api.add_url_rule("/asset/upload/<path:name>", "serve_upload_alias", attach.serve_upload, methods=["GET"])
+# merge_slashes=False: /uploads/%2f... is a 404, not a redirect.
+api.add_url_rule("/uploads/<path:name>", view_func=attach.serve_upload, methods=["GET"], merge_slashes=False)
+api.add_url_rule("/asset/upload/<path:name>", "serve_upload_alias", attach.serve_upload, methods=["GET"],
+                 merge_slashes=False)
 
 # --- messages ----------------------------------------------------------------
 api.add_url_rule("/user/redisMsg", view_func=message.redis_msg, methods=["POST"])

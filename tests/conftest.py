@@ -135,8 +135,11 @@ def make_app(base_config):
         return app
 
     yield factory
+    from ginchat.extensions import RedisHandle
+
     for app in apps:
         app.extensions["chat"].stop()
+        RedisHandle.close(app)
 
 
 @pytest.fixture(scope="session")

@@ -49,6 +49,19 @@ class SerialSocket:
         return getattr(self._sock, name)
 
 
+def _quiet_close(close):
+    """simple-websocket's reader greenlet calls ``close`` on a ping timeout,
+    which raises (unhandled, printed) when the connection is closed already."""
+
+    def quiet(reason=None, message=None):
+        try:
+            close(reason, message)
+        except ConnectionClosed:
+            pass
+
+    return quiet
+
+
 class Node:
     """A connection: socket, client address, heartbeat and login times and a
     bounded queue of outgoing frames (the seed's DataQueue)."""
@@ -57,6 +70,7 @@ class Node:
         self.engine = engine
         self.ws = ws
         ws.sock = SerialSocket(ws.sock)
+        ws.close = _quiet_close(ws.close)
         self.user_id = user_id
         self.addr = addr
         self.login_time = self.heartbeat_time = time.monotonic()
@@ -184,7 +198,7 @@ def check_handshake():
         raise forbidden("userId is not the authenticated user")
     since = request.args.get("since")
     if since not in (None, ""):
-        params.to_int("since", since, minimum=0)
+        params.to_int("since", since, minimum=0, maximum=2**62)
     return None
 
 
