@@ -6,12 +6,14 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-embedded test-servers e2e bench clean help
+.PHONY: run test test-core e2e clean help
 
 help:
-	@echo "make run    - serve GinChat on http://localhost:8082/ (embedded SQLite + Redis)"
-	@echo "make test   - the whole test suite (uses Redis/MariaDB/PostgreSQL if they answer)"
-	@echo "make clean  - remove .venv and instance/"
+	@echo "make run        serve GinChat on http://localhost:8082/ (embedded SQLite + Redis)"
+	@echo "make test       the whole suite: test-core, then e2e"
+	@echo "make test-core  everything but the browser tests (uses Redis/MariaDB/PostgreSQL when they answer)"
+	@echo "make e2e        browser tests in headless Chromium (needs Debian's chromium package)"
+	@echo "make clean      remove .venv and instance/"
 
 $(STAMP): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "GinChat needs Python 3.11 or newer")'
@@ -23,9 +25,16 @@ $(STAMP): requirements.txt
 run: $(STAMP)
 	$(PY) wsgi.py
 
+test: test-core e2e
+
 # GINCHAT_TEST_DB / GINCHAT_TEST_REDIS pick the backends (see tests/conftest.py).
-test: $(STAMP)
-	$(PY) -m pytest $(PYTEST_ARGS)
+test-core: $(STAMP)
+	$(PY) -m pytest --ignore=tests/e2e $(PYTEST_ARGS)
+
+# Playwright and gevent's monkey-patching cannot share a process: the browser
+# tests run in a pytest of their own, without tests/conftest.py.
+e2e: $(STAMP)
+	$(PY) -m pytest --confcutdir=tests/e2e tests/e2e $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) instance

@@ -12,6 +12,8 @@ class Config:
     SECRET_KEY = None
     PORT = 8082
     HOST = "0.0.0.0"
+    # None: instance/ beside the code (SQLite file, embedded Redis, secret key).
+    INSTANCE_PATH = None
 
     # None: a SQLite file under instance/. MySQL/MariaDB and PostgreSQL URLs
     # work too (mysql://, postgresql:// are mapped to the bundled drivers).
@@ -34,8 +36,9 @@ class Config:
     HEARTBEAT_INTERVAL = 10
     HEARTBEAT_TIMEOUT = 60
 
-    UPLOAD_FOLDER = "uploads"
+    UPLOAD_FOLDER = "uploads"  # several nodes must share it (e.g. an NFS mount)
     MAX_UPLOAD_MB = 10
+    MAX_IMAGE_PIXELS = 50_000_000  # larger pictures are refused (decompression bombs)
 
     TOKEN_TTL_DAYS = 30
     MAX_CONTENT_CHARS = 4096
