@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-core e2e clean help
+.PHONY: run test test-core e2e bench soak clean help
 
 help:
 	@echo "make run        serve GinChat on http://localhost:8082/ (embedded SQLite + Redis)"
@@ -35,6 +35,14 @@ test-core: $(STAMP)
 # tests run in a pytest of their own, without tests/conftest.py.
 e2e: $(STAMP)
 	$(PY) -m pytest --confcutdir=tests/e2e tests/e2e $(PYTEST_ARGS)
+
+# Load tests of bench/ (writes BENCHMARKS.md); see bench/README or BENCHMARKS.md.
+bench: $(STAMP)
+	$(PY) -m bench $(BENCH_ARGS)
+
+# A few minutes of constant chat with reconnects; SOAK_SECONDS sets the length.
+soak: $(STAMP)
+	$(PY) -m pytest tests/soak $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) instance

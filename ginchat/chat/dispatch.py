@@ -73,9 +73,11 @@ def _str_field(fields, name, label, cmid, max_len):
     return value
 
 
-def parse_frame(text, max_content, max_frame):
-    """Return ("heartbeat", None) or ("message", fields) for a client frame,
-    or raise FrameError. ``fields`` has lower-cased keys."""
+def parse_frame(text, max_content, max_frame, extra_types=()):
+    """Return ("heartbeat", None), ("message", fields) or, for a Type in
+    ``extra_types`` (frames that features register with the engine),
+    ("extra", fields) for a client frame, or raise FrameError. ``fields``
+    has lower-cased keys."""
     if isinstance(text, (bytes, bytearray)):
         raise FrameError(400, "binary frames are not supported: send JSON text")
     if len(text) > max_frame:
@@ -96,6 +98,9 @@ def parse_frame(text, max_content, max_frame):
     msg_type = _int_field(fields, "type", "Type", cmid, minimum=-(2**31), maximum=MAX_ID)
     if msg_type == HEARTBEAT:
         return "heartbeat", None
+    if msg_type in extra_types:
+        fields["type"] = msg_type
+        return "extra", fields
     if msg_type not in (PRIVATE, GROUP):
         raise FrameError(400, f"unknown Type {msg_type}: use 1 (private), 2 (group) or 3 (heartbeat)", cmid)
     fields["type"] = msg_type

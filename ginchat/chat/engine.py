@@ -96,6 +96,9 @@ class ChatEngine:
         self.store_queue = gevent.queue.Queue(STORE_QUEUE)
         self.greenlets = []
         self.started = False
+        # Client frame Types beyond 1-3, handled by feature modules:
+        # Type -> handler(engine, node, fields); see register_frame.
+        self.frame_handlers = {}
         self.stats = {"stored": 0, "delivered": 0, "duplicates_dropped": 0, "batches": 0}
 
         from ginchat.bus import make_bus
@@ -127,6 +130,14 @@ class ChatEngine:
         self.greenlets = []
         self.started = False
 
+    def register_frame(self, msg_type, handler):
+        """Let a feature handle client frames of ``msg_type`` (read receipts,
+        typing...). The handler may raise AppError/FrameError: the client gets
+        an error frame and the connection stays open."""
+        if msg_type in (1, 2, 3) or msg_type in self.frame_handlers:
+            raise ValueError(f"frame Type {msg_type} is taken")
+        self.frame_handlers[msg_type] = handler
+
     # --- connections -------------------------------------------------------------
     def attach(self, node):
         self.client_map.setdefault(node.user_id, set()).add(node)
@@ -156,9 +167,17 @@ class ChatEngine:
                 continue
             node.heartbeat_time = time.monotonic()
             try:
-                kind, fields = parse_frame(text, self.max_content, self.max_frame)
+                kind, fields = parse_frame(text, self.max_content, self.max_frame, self.frame_handlers)
                 if kind == "heartbeat":
                     heartbeat.refresh(self, node)
+                    continue
+                if kind == "extra":
+                    try:
+                        self.frame_handlers[fields["type"]](self, node, fields)
+                    except FrameError:
+                        raise
+                    except AppError as exc:
+                        raise FrameError(exc.status, exc.msg, fields["clientmsgid"]) from None
                     continue
                 self._check_rate(node, fields["clientmsgid"])
                 check_upload(fields)
