@@ -35,6 +35,7 @@ def create_app(config=None):
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
+    register_security(app)
     init_database(app)
     start_services(app)
     return app
@@ -52,6 +53,7 @@ def load_config(app, config):
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret(app.instance_path)
         app.config["SECRET_KEY_GENERATED"] = True
+    check_secret_key(app.config)
     app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(app.config.get("SQLALCHEMY_DATABASE_URI"), app.instance_path)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
         app.config["SQLALCHEMY_DATABASE_URI"], app.config.get("SQLALCHEMY_ENGINE_OPTIONS")
@@ -70,6 +72,31 @@ def load_config(app, config):
     }
     if str(app.config.get("PREFERRED_URL_SCHEME", "http")) == "https":
         app.config["SESSION_COOKIE_SECURE"] = True
+
+
+def check_secret_key(config):
+    """The generated key (instance/secret_key) is the development key: it is
+    random, but each instance folder makes its own, so two nodes would sign
+    with different keys and silently drop each other's bus packets and
+    sessions. A multi-node setup (a bus, and a shared database or Redis, or
+    a LAN broadcast) must be given one key: refuse to start without it."""
+    from ginchat.security import multi_node_reason
+
+    reason = multi_node_reason(config)
+    key = str(config["SECRET_KEY"])
+    if config.get("SECRET_KEY_GENERATED"):
+        if reason:
+            raise RuntimeError(
+                f"GINCHAT_SECRET_KEY is not set, but this looks like one of several nodes ({reason}): "
+                "every node would make its own key and they would drop each other's bus packets. "
+                "Set GINCHAT_SECRET_KEY to the same long random string on every node "
+                "(python3 -c 'import secrets; print(secrets.token_hex(32))'), or GINCHAT_BUS=none for one node."
+            )
+        log.warning("using the development key of %s (GINCHAT_SECRET_KEY is not set): fine for one node; "
+                    "set GINCHAT_SECRET_KEY, the same on every node, before adding another", "instance/secret_key")
+    elif len(key) < 16 and not config.get("TESTING"):
+        raise RuntimeError("GINCHAT_SECRET_KEY is too short: use at least 16 random characters "
+                           "(python3 -c 'import secrets; print(secrets.token_hex(32))')")
 
 
 def instance_secret(path):
@@ -216,8 +243,11 @@ def register_errorhandlers(app):
         db.session.rollback()
         if wants_html():
             flash(exc.msg, "error")
-            return render_template("error.html", status=exc.status, msg=exc.msg), exc.status
-        return resp.fail(exc.status, exc.msg)
+            response = render_template("error.html", status=exc.status, msg=exc.msg), exc.status
+        else:
+            response = resp.fail(exc.status, exc.msg)
+        retry_after = getattr(exc, "retry_after", None)  # rate limits say when to come back
+        return response + ({"Retry-After": str(retry_after)},) if retry_after else response
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
@@ -244,12 +274,16 @@ def register_errorhandlers(app):
             return render_template("error.html", status=500, msg="internal error"), 500
         return resp.fail(500, "internal error; the server log has the details")
 
-    @app.after_request
-    def security_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        return response
+    from ginchat.security import security_headers
+
+    app.after_request(security_headers)
+
+
+def register_security(app):
+    """Trusted proxies, the session cookie's Secure flag (see ginchat/security.py)."""
+    from ginchat.security import init_app
+
+    init_app(app)
 
 
 def register_commands(app):
@@ -271,6 +305,8 @@ def start_services(app):
     """The chat engine and the multi-node bus; the greenlets start on first use
     of the server (wsgi.py or the test fixtures call ``app.extensions['chat'].start()``)."""
     from ginchat.chat.engine import ChatEngine
+    from ginchat.utils.ratelimit import RateLimiter
 
+    RateLimiter(app)
     ChatEngine(app)
 

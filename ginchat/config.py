@@ -44,6 +44,21 @@ class Config:
     MAX_CONTENT_CHARS = 4096
     MSG_RATE = 20  # messages per connection per second, bursts to twice that
     RATE_LIMITS = "on"  # "off" for load tests and benchmarks only
+    # Abuse limits, counted in Redis so they hold across nodes (429 beyond;
+    # utils/ratelimit.py). Failed logins per user name and per client
+    # address within LOGIN_FAIL_WINDOW seconds:
+    LOGIN_FAILS_PER_NAME = 5
+    LOGIN_FAILS_PER_IP = 20
+    LOGIN_FAIL_WINDOW = 300
+    # Accounts created per client address within REGISTRATION_WINDOW seconds.
+    REGISTRATIONS_PER_IP = 10
+    REGISTRATION_WINDOW = 3600
+    USER_MSG_RATE = 40  # chat messages per user per second, all connections and nodes together
+    UPLOADS_PER_MINUTE = 30  # per user
+    # Reverse proxies in front of each node (the nginx gateway: 1): their
+    # X-Forwarded-For / -Proto are trusted for the client address (the
+    # per-address limits) and https (the Secure cookie). 0: none trusted.
+    PROXY_COUNT = 0
     ALLOWED_ORIGINS = ""  # comma-separated extra origins for the WebSocket
 
     # Largest WebSocket frame the server accepts (bytes): a larger one gets an
@@ -63,4 +78,7 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # Also Secure when PREFERRED_URL_SCHEME is https, or per request when it
+    # came over https (directly or through a trusted proxy): see create_app.
+    SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_HTTPONLY = True

@@ -22,6 +22,7 @@ from ginchat.extensions import db
 from ginchat.models import message as messages
 from ginchat.models.contact import Contact
 from ginchat.signals import friendship_added, group_member_added
+from ginchat.utils.ratelimit import RateLimited, RateLimiter
 
 log = logging.getLogger("ginchat.chat")
 
@@ -202,6 +203,11 @@ class ChatEngine:
         if node.tokens < 1:
             raise FrameError(429, f"too many messages: at most {self.rate:g} per second", cmid)
         node.tokens -= 1
+        # The same user on many connections or nodes: one count in Redis.
+        try:
+            RateLimiter.of(self.app).check_message(node.user_id)
+        except RateLimited as exc:
+            raise FrameError(429, exc.msg, cmid) from None
 
     # --- storage (one greenlet commits batches) ---------------------------------------
     def _store_loop(self):

@@ -1,6 +1,7 @@
 """Users (the Go project's models/user_basic.go) and their bearer tokens."""
 
 import hashlib
+import hmac
 import re
 import secrets
 from datetime import datetime, timedelta, timezone
@@ -210,8 +211,15 @@ class AuthToken(db.Model):
         """The (user, token row) a token belongs to, or (None, None)."""
         if not token or len(token) > 200:
             return None, None
-        row = db.session.scalar(select(cls).where(cls.digest == cls.digest_of(token)))
-        if row is None or row.revoked or row.expires_at < utcnow():
+        # Constant time: the lookup is by SHA-256 of the token, so how long the
+        # index search takes depends on a digest the caller cannot steer
+        # towards a stored one (preimage resistance); no comparison ever runs
+        # on the secret itself, and the final check below is compare_digest.
+        digest = cls.digest_of(token)
+        row = db.session.scalar(select(cls).where(cls.digest == digest))
+        if row is None or not hmac.compare_digest(row.digest, digest):
+            return None, None
+        if row.revoked or row.expires_at < utcnow():
             return None, None
         user = UserBasic.get_active(row.user_id)
         if user is None:

@@ -23,10 +23,12 @@ import uuid
 
 import gevent
 from flask import current_app, request, send_file
+from flask_login import current_user
 from PIL import Image, ImageOps
 
 from ginchat.errors import AppError, bad_request, not_found
 from ginchat.utils import resp
+from ginchat.utils.ratelimit import RateLimiter
 
 # The extension of each accepted type: its Content-Type and whether it is a
 # picture or a voice clip.
@@ -145,7 +147,9 @@ def upload():
       401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
       413: {description: "the file is over MAX_UPLOAD_MB, or a picture has too many pixels", schema: {$ref: "#/definitions/Envelope"}}
       415: {description: "not an accepted picture or voice type, or a picture that does not decode", schema: {$ref: "#/definitions/Envelope"}}
+      429: {description: "too many uploads (UPLOADS_PER_MINUTE); see Retry-After", schema: {$ref: "#/definitions/Envelope"}}
     """
+    RateLimiter.of().check_upload(current_user.id)
     storage = request.files.get("file")
     if storage is None:
         if "file" in request.form:

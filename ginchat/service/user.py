@@ -3,12 +3,13 @@
 from flask import current_app, g, session
 from flask_login import current_user, login_user, logout_user
 
-from ginchat.errors import bad_request, unauthorized
+from ginchat.errors import AppError, bad_request, unauthorized
 from ginchat.extensions import db, get_redis
 from ginchat.models.user_basic import AuthToken, UserBasic, utcnow
 from ginchat.utils.presence import online_map
 from ginchat.utils import params, resp
 from ginchat.utils.auth import public
+from ginchat.utils.ratelimit import RateLimiter
 
 
 def public_users(users):
@@ -17,14 +18,27 @@ def public_users(users):
 
 
 def register(name, password, repeat):
+    from flask import request
+
+    limiter = RateLimiter.of()
+    limiter.check_registration(request.remote_addr)
     if repeat is not None and repeat != password:
         raise bad_request("the two passwords differ")
-    return UserBasic.register(name, password)
+    user = UserBasic.register(name, password)
+    limiter.registered(request.remote_addr)
+    return user
 
 
 def log_in(name, password, remote_addr):
     """Check the password, start a fresh session and issue a new token."""
-    user = UserBasic.authenticate(name, password)
+    limiter = RateLimiter.of()
+    limiter.check_login(name, remote_addr)
+    try:
+        user = UserBasic.authenticate(name, password)
+    except AppError:
+        limiter.login_failed(name, remote_addr)
+        raise
+    limiter.login_succeeded(name)
     session.clear()  # a new session on every login: no fixation
     login_user(user)
     user.login_time = utcnow()
@@ -50,6 +64,7 @@ def create_user():
       201: {description: "created; Data is the user", schema: {$ref: "#/definitions/UserEnvelope"}}
       400: {description: "missing or invalid parameter, or the passwords differ", schema: {$ref: "#/definitions/Envelope"}}
       409: {description: "the name is taken", schema: {$ref: "#/definitions/Envelope"}}
+      429: {description: "too many accounts created from this address (REGISTRATIONS_PER_IP); see Retry-After", schema: {$ref: "#/definitions/Envelope"}}
     """
     name = params.get_str("name", required=True, max_len=64)
     password = params.get_str("password", required=True, max_len=256, strip=False)
@@ -73,6 +88,7 @@ def find_user_by_name_and_pwd():
       200: {description: "Data is the user with its Token", schema: {$ref: "#/definitions/LoginEnvelope"}}
       400: {description: "missing parameter", schema: {$ref: "#/definitions/Envelope"}}
       401: {description: "wrong name or password", schema: {$ref: "#/definitions/Envelope"}}
+      429: {description: "too many failed logins for this name or from this address (LOGIN_FAILS_PER_NAME, LOGIN_FAILS_PER_IP); see Retry-After", schema: {$ref: "#/definitions/Envelope"}}
     """
     from flask import request
 

@@ -1,0 +1,73 @@
+"""What every answer carries and how a node decides it is not alone:
+security headers, the session cookie's Secure flag, trusted proxies, and the
+test of a multi-node setup that the SECRET_KEY check (create_app) relies on.
+"""
+
+from flask import has_request_context, request
+from flask.sessions import SecureCookieSessionInterface
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+# The pages and the browser app: our own scripts and styles only (no inline
+# script or handler anywhere in templates/ or static/js), WebSocket and fetch
+# to this origin, pictures and voice previews from blob: URLs, never framed.
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "media-src 'self' blob:; connect-src 'self'; font-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+# flasgger's Swagger UI page starts itself with an inline script: it alone
+# gets 'unsafe-inline', and still loads nothing from elsewhere.
+SWAGGER_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "microphone=(self), camera=(), geolocation=(), payment=()",
+}
+
+
+def security_headers(response):
+    """after_request: a view that set its own policy (uploads) keeps it."""
+    swagger = (request.endpoint or "").startswith("flasgger.") or request.path.startswith("/swagger/")
+    response.headers.setdefault("Content-Security-Policy", SWAGGER_CSP if swagger else PAGE_CSP)
+    for name, value in HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """The session cookie is Secure when configured so, and also whenever the
+    request came over https (directly or through a trusted proxy), so the
+    cookie of an https login never travels over plain http."""
+
+    def get_cookie_secure(self, app):
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            return True
+        return has_request_context() and request.is_secure
+
+
+def init_app(app):
+    app.session_interface = SessionInterface()
+    proxies = int(app.config.get("PROXY_COUNT") or 0)
+    if proxies > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+
+
+def multi_node_reason(config):
+    """Why this configuration looks like one node of several, or None."""
+    bus = str(config.get("BUS") or "none").lower()
+    if bus == "none":
+        return None
+    if config.get("REDIS_URL"):
+        return f"BUS={bus} with a Redis server (REDIS_URL)"
+    uri = str(config.get("SQLALCHEMY_DATABASE_URI") or "sqlite")
+    if not uri.startswith("sqlite"):
+        return f"BUS={bus} with a database server"
+    if bus == "udp" and not str(config.get("UDP_BROADCAST") or "127.").startswith("127."):
+        return "BUS=udp broadcasting on a LAN (UDP_BROADCAST)"
+    return None

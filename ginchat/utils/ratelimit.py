@@ -1,0 +1,181 @@
+"""Abuse limits kept in Redis, so that they hold across every node.
+
+Each limit is a counter ``rl:<kind>:<key>`` that lives for its window from
+the first hit (INCR and PEXPIRE in one Lua script, so a counter can never be
+left without an expiry). Kinds and their settings (see config.py):
+
+- ``login_name`` / ``login_ip``: failed logins per user name / per client
+  address within LOGIN_FAIL_WINDOW; over the limit, a login answers 429
+  before the password is even checked.
+- ``register_ip``: accounts created per client address within
+  REGISTRATION_WINDOW.
+- ``msg``: chat messages per user per second, over all connections and
+  nodes (on top of the per-connection token bucket of the chat engine).
+- ``upload``: uploads per user per minute.
+
+``RATE_LIMITS=off`` turns every limit off. When Redis cannot be reached the
+limits fail open (chat goes on) and a warning is logged, at most every
+LOG_EVERY seconds.
+"""
+
+import logging
+import time
+
+import redis
+from flask import current_app
+
+from ginchat.errors import AppError
+
+log = logging.getLogger("ginchat.ratelimit")
+
+LOG_EVERY = 10.0
+REDIS_RETRY = 2.0  # seconds without asking Redis after it failed
+
+# KEYS[1]: the counter; ARGV[1]: the window in ms, ARGV[2]: how much to add.
+_HIT = """
+local n = redis.call('INCRBY', KEYS[1], ARGV[2])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {n, ttl}
+"""
+
+
+class RateLimited(AppError):
+    """429 with the seconds to wait (sent as Retry-After on HTTP)."""
+
+    def __init__(self, msg, retry_after):
+        super().__init__(429, msg)
+        self.retry_after = max(1, int(-(-retry_after // 1)))
+
+
+def enabled(config):
+    return str(config.get("RATE_LIMITS", "on")).lower() not in ("off", "false", "0", "no")
+
+
+class RateLimiter:
+    def __init__(self, app):
+        self.app = app
+        self.enabled = enabled(app.config)
+        self.redis = app.extensions["redis"]
+        self._script = self.redis.register_script(_HIT)
+        self._warned = 0.0
+        # After a Redis error the limits stay open this long without asking
+        # Redis again, so a dead Redis costs chat no connect timeouts.
+        self._down_until = 0.0
+        self.failed_open = 0  # checks let through because Redis did not answer
+        app.extensions["ratelimit"] = self
+
+    @staticmethod
+    def of(app=None):
+        app = app or current_app
+        limiter = app.extensions.get("ratelimit")
+        return limiter if limiter is not None else RateLimiter(app)
+
+    def _available(self):
+        if not self.enabled:
+            return False
+        if self._down_until and time.monotonic() < self._down_until:
+            self.failed_open += 1
+            return False
+        return True
+
+    def _fail_open(self, exc):
+        self.failed_open += 1
+        now = time.monotonic()
+        self._down_until = now + REDIS_RETRY
+        if now - self._warned >= LOG_EVERY:
+            self._warned = now
+            log.warning("rate limits not enforced: Redis unavailable (%s)", exc.__class__.__name__)
+
+    # --- the counter ------------------------------------------------------------
+    def hit(self, kind, key, limit, window, amount=1):
+        """Count ``amount`` and return (count, seconds left in the window);
+        (0, 0) when off or when Redis fails."""
+        if not self._available():
+            return 0, 0.0
+        try:
+            count, ttl = self._script(keys=[f"rl:{kind}:{key}"], args=[int(window * 1000), amount])
+        except redis.RedisError as exc:
+            self._fail_open(exc)
+            return 0, 0.0
+        return int(count), int(ttl) / 1000.0
+
+    def peek(self, kind, key):
+        """(count, seconds left) without counting."""
+        if not self._available():
+            return 0, 0.0
+        try:
+            with self.redis.pipeline(transaction=False) as pipe:
+                count, ttl = pipe.get(f"rl:{kind}:{key}").pttl(f"rl:{kind}:{key}").execute()
+        except redis.RedisError as exc:
+            self._fail_open(exc)
+            return 0, 0.0
+        return int(count or 0), max(0, int(ttl or 0)) / 1000.0
+
+    def clear(self, kind, key):
+        if not self._available():
+            return
+        try:
+            self.redis.delete(f"rl:{kind}:{key}")
+        except redis.RedisError as exc:
+            self._fail_open(exc)
+
+    def limit(self, kind, key, limit, window, msg):
+        """Count one; raise RateLimited once more than ``limit`` were counted."""
+        count, left = self.hit(kind, key, limit, window)
+        if count > limit:
+            raise RateLimited(msg, left)
+
+    # --- the rules ------------------------------------------------------------------
+    def check_login(self, name, ip):
+        """Before checking a password: refuse while the name or the address has
+        too many recent failures."""
+        cfg = self.app.config
+        for kind, key, limit in (
+            ("login_name", _name_key(name), int(cfg["LOGIN_FAILS_PER_NAME"])),
+            ("login_ip", ip or "-", int(cfg["LOGIN_FAILS_PER_IP"])),
+        ):
+            count, left = self.peek(kind, key)
+            if count >= limit:
+                what = "this name" if kind == "login_name" else "your address"
+                raise RateLimited(
+                    f"too many failed logins for {what}: try again in {max(1, round(left))} s", left
+                )
+
+    def login_failed(self, name, ip):
+        window = float(self.app.config["LOGIN_FAIL_WINDOW"])
+        self.hit("login_name", _name_key(name), 0, window)
+        self.hit("login_ip", ip or "-", 0, window)
+
+    def login_succeeded(self, name):
+        # The owner got in: their name's failure count starts again (the
+        # address keeps its count, so one address cannot probe many names).
+        self.clear("login_name", _name_key(name))
+
+    def check_registration(self, ip):
+        cfg = self.app.config
+        count, left = self.peek("register_ip", ip or "-")
+        if count >= int(cfg["REGISTRATIONS_PER_IP"]):
+            raise RateLimited(
+                f"too many accounts created from your address: try again in {max(1, round(left))} s", left
+            )
+
+    def registered(self, ip):
+        self.hit("register_ip", ip or "-", 0, float(self.app.config["REGISTRATION_WINDOW"]))
+
+    def check_message(self, user_id):
+        """One chat message of ``user_id``, on any connection of any node."""
+        limit = int(self.app.config["USER_MSG_RATE"])
+        self.limit("msg", user_id, limit, 1.0, f"too many messages from your account: at most {limit} per second")
+
+    def check_upload(self, user_id):
+        limit = int(self.app.config["UPLOADS_PER_MINUTE"])
+        self.limit("upload", user_id, limit, 60.0, f"too many uploads: at most {limit} per minute")
+
+
+def _name_key(name):
+    # Names are unique regardless of case: "Bob" and "bob" share one count.
+    return (name or "").strip().lower()[:64]
