@@ -25,13 +25,19 @@ def serve(app, host=None, port=None):
 
     def shutdown():
         log.info("shutting down: closing %d connections", engine.connection_count())
-        server.stop(timeout=1)
-        engine.stop()
-        server.close()
+        server.close()  # no new connections
+        engine.stop()  # store every queued message, then close each socket with 1001
         RedisHandle.close(app)
+        log.info("shut down")
 
-    gevent.signal_handler(signal.SIGTERM, lambda: gevent.spawn(shutdown))
-    gevent.signal_handler(signal.SIGINT, lambda: gevent.spawn(shutdown))
+    stopping = []
+
+    def on_signal():
+        if not stopping:
+            stopping.append(gevent.spawn(shutdown))
+
+    gevent.signal_handler(signal.SIGTERM, on_signal)
+    gevent.signal_handler(signal.SIGINT, on_signal)
     server.start()
     log.info("GinChat serving on http://%s:%d/ (database: %s; redis: %s)", host if host != "0.0.0.0" else "localhost",
              server.server_port, app.config["SQLALCHEMY_DATABASE_URI"].split("@")[-1],
@@ -40,6 +46,9 @@ def serve(app, host=None, port=None):
         server.serve_forever()
     except KeyboardInterrupt:
         pass
+    # serve_forever returns as soon as the listener closes: let the shutdown
+    # finish (queued messages stored, sockets closed) before the process ends.
+    gevent.joinall(stopping, timeout=30)
     return server
 
 

@@ -14,6 +14,20 @@ class GinChatHandler(WSGIHandler):
     HTTP: pywsgi must neither write a response onto it nor read the client's
     late frames as the next request. The chat view sets WEBSOCKET_DONE."""
 
+    def _handle_client_error(self, ex):
+        # A client that resets the connection in the middle of its request
+        # is gone: no 400 to send, nothing to log (pywsgi prints a traceback).
+        if isinstance(ex, ConnectionError):
+            self.close_connection = True
+            return None
+        return super()._handle_client_error(ex)
+
+    def handle(self):
+        try:
+            super().handle()
+        except ConnectionError:  # the peer went away while we answered
+            pass
+
     def process_result(self):
         if self.environ.get(WEBSOCKET_DONE):
             self.headers_sent = True  # nothing goes out after the close frame

@@ -15,8 +15,9 @@ import gevent
 import gevent.queue
 from sqlalchemy.exc import SQLAlchemyError
 
-from ginchat.chat import heartbeat
+from ginchat.chat import features, heartbeat
 from ginchat.chat.dispatch import FrameError, Outgoing, authorize, check_upload, parse_frame
+from ginchat.chat.node import encode_text
 from ginchat.errors import AppError
 from ginchat.extensions import db
 from ginchat.models import message as messages
@@ -71,6 +72,14 @@ class RelationMap:
     def forget(self, key):
         self._sets.pop(key, None)
 
+    def discard(self, key, value):
+        members = self._sets.get(key)
+        if members is not None:
+            members.discard(value)
+
+    def clear(self):
+        self._sets.clear()
+
 
 class ChatEngine:
     def __init__(self, app):
@@ -95,6 +104,8 @@ class ChatEngine:
         self.friends = RelationMap(self, Contact.friend_ids, Contact.is_friend)
         self.seen = OrderedDict()  # recently delivered Ids (bus duplicates)
         self.store_queue = gevent.queue.Queue(STORE_QUEUE)
+        self.storing = None  # the batch being committed (stop() waits for it)
+        self.stopping = False
         self.greenlets = []
         self.started = False
         # Client frame Types beyond 1-3, handled by feature modules:
@@ -108,6 +119,7 @@ class ChatEngine:
         group_member_added.connect(self._on_member_added, sender=app, weak=False)
         friendship_added.connect(self._on_friendship, sender=app, weak=False)
         app.extensions["chat"] = self
+        features.install(self)  # issue 9: read receipts, typing, presence events, recall
 
     # --- life cycle ------------------------------------------------------------
     def start(self):
@@ -122,7 +134,11 @@ class ChatEngine:
         self.bus.start()
         log.info("chat engine started (bus: %s)", self.bus.name)
 
-    def stop(self):
+    def stop(self, drain_timeout=10.0):
+        # Messages already taken from clients are stored (and their senders'
+        # copies queued) before the connections close: nothing queued is lost.
+        self.stopping = True
+        self.drain(drain_timeout)
         for nodes in list(self.client_map.values()):
             for node in list(nodes):
                 node.close(1001, "server shutting down")
@@ -130,6 +146,18 @@ class ChatEngine:
         gevent.killall(self.greenlets, block=False)
         self.greenlets = []
         self.started = False
+
+    def drain(self, timeout):
+        """Wait until the store queue is empty and no batch is being committed."""
+        if not self.started:
+            return True
+        deadline = time.monotonic() + timeout
+        while not self.store_queue.empty() or self.storing is not None:
+            if time.monotonic() > deadline:
+                log.error("shutdown: %d messages still unstored after %.0f s", self.store_queue.qsize(), timeout)
+                return False
+            gevent.sleep(0.01)
+        return True
 
     def register_frame(self, msg_type, handler):
         """Let a feature handle client frames of ``msg_type`` (read receipts,
@@ -142,6 +170,7 @@ class ChatEngine:
     # --- connections -------------------------------------------------------------
     def attach(self, node):
         self.client_map.setdefault(node.user_id, set()).add(node)
+        features.on_attach(self, node)
         heartbeat.mark_online(self, node)
         log.info("user %s connected from %s (%d connections here)", node.user_id, node.addr, self.connection_count())
 
@@ -167,6 +196,7 @@ class ChatEngine:
             if text is None:
                 continue
             node.heartbeat_time = time.monotonic()
+            fields = None
             try:
                 kind, fields = parse_frame(text, self.max_content, self.max_frame, self.frame_handlers)
                 if kind == "heartbeat":
@@ -186,6 +216,9 @@ class ChatEngine:
                     authorize(self, node.user_id, fields["type"], fields["targetid"])
                 except AppError as exc:
                     raise FrameError(exc.status, exc.msg, fields["clientmsgid"]) from None
+                if self.stopping:  # stop() is draining the store queue: nothing new joins it
+                    raise FrameError(503, "the server is shutting down; send it again after reconnecting",
+                                     fields["clientmsgid"])
                 item = Outgoing(
                     node, node.user_id, fields["type"], fields["targetid"], fields["media"],
                     fields["content"], fields["url"], fields["amount"], fields["clientmsgid"],
@@ -193,6 +226,13 @@ class ChatEngine:
                 self.store_queue.put(item)
             except FrameError as exc:
                 node.put_wait(dumps({"Type": -1, "Code": exc.status, "Msg": exc.msg, "ClientMsgId": exc.client_msg_id}))
+            except SQLAlchemyError as exc:
+                # The database is down (a rule not in the maps yet had to be
+                # read): refuse this frame, keep the connection.
+                log.warning("%r: database unavailable while checking a frame: %s", node, exc.__class__.__name__)
+                cmid = fields.get("clientmsgid", "") if isinstance(fields, dict) else ""
+                node.put_wait(dumps({"Type": -1, "Code": 503, "ClientMsgId": cmid,
+                                     "Msg": "the database is unavailable; the message was not stored, send it again"}))
 
     def _check_rate(self, node, cmid):
         if not self.rate_limited:
@@ -216,11 +256,14 @@ class ChatEngine:
             batch = [queue.get()]
             while len(batch) < STORE_BATCH and not queue.empty():
                 batch.append(queue.get_nowait())
+            self.storing = batch
             try:
                 self._store(batch)
             except Exception:  # never let the store die: report and go on
                 log.exception("storing a batch of %d messages failed", len(batch))
                 self._fail(batch, "the message could not be stored; send it again")
+            finally:
+                self.storing = None
 
     def _store(self, batch):
         now = int(time.time() * 1000)
@@ -271,11 +314,14 @@ class ChatEngine:
             self.seen.popitem(last=False)
         client_map = self.client_map
         count = 0
+        data = None  # the WebSocket frame, encoded once for every recipient
         for user_id in recipients:
             nodes = client_map.get(user_id)
             if nodes:
+                if data is None:
+                    data = encode_text(text)
                 for node in tuple(nodes):
-                    node.put(msg_id, text)
+                    node.put(msg_id, text, data)
                     count += 1
         self.stats["delivered"] += count
         return True
@@ -323,3 +369,5 @@ class ChatEngine:
         elif event.get("Event") == "friend":
             self.friends.add(int(event["UserId"]), int(event["FriendId"]))
             self.friends.add(int(event["FriendId"]), int(event["UserId"]))
+        else:  # removals and frames for other nodes' users (issue 9)
+            features.apply_event(self, event)

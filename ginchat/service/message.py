@@ -106,8 +106,11 @@ def health():
       {"Id", "Seq", "UserId", "TargetId", "Type", "Media", "Content", "Url",
       "Amount", "CreateTime", "ClientMsgId"}, or an error {"Type": -1, "Code",
       "Msg", "ClientMsgId"}; the connection stays open after an error.
+    parameters:
+      - {name: detail, in: query, type: boolean, required: false, description: "also count live greenlets (slow: a heap walk; for leak checks)"}
     responses:
-      200: {description: "healthy; Data has the node's connection count", schema: {$ref: "#/definitions/Envelope"}}
+      200: {description: "healthy; Data has the node's connection count, StoreQueue (messages waiting for storage) and, with detail, Greenlets", schema: {$ref: "#/definitions/Envelope"}}
+      400: {description: "detail is not a boolean", schema: {$ref: "#/definitions/Envelope"}}
       503: {description: "the database or Redis does not answer", schema: {$ref: "#/definitions/Envelope"}}
     """
     from sqlalchemy import text
@@ -120,11 +123,17 @@ def health():
         get_redis().ping()
     except Exception as exc:  # a health check reports, it does not raise
         return resp.fail(503, f"unhealthy: {exc.__class__.__name__}")
-    return resp.ok(
-        {
-            "Connections": engine.connection_count(),
-            "Bus": engine.bus.name,
-            "Node": engine.bus.node_id,
-            "BusStats": dict(engine.bus.stats),
-        }
-    )
+    data = {
+        "Connections": engine.connection_count(),
+        "Bus": engine.bus.name,
+        "Node": engine.bus.node_id,
+        "BusStats": dict(engine.bus.stats),
+        "StoreQueue": engine.store_queue.qsize(),
+    }
+    if params.get_bool("detail"):
+        import gc
+
+        from greenlet import greenlet
+
+        data["Greenlets"] = sum(1 for o in gc.get_objects() if isinstance(o, greenlet) and not o.dead)
+    return resp.ok(data)
