@@ -264,7 +264,8 @@ def register_errorhandlers(app):
         if wants_html():
             return render_template("error.html", status=exc.code, msg=msg), exc.code
         response = resp.fail(exc.code or 500, msg)
-        return response
+        allow = dict(exc.get_headers()).get("Allow")
+        return response + ({"Allow": allow},) if allow else response  # a 405 says what is allowed
 
     @app.errorhandler(Exception)
     def unexpected(exc):
