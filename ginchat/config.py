@@ -70,6 +70,13 @@ class Config:
     # Messages replayed per page when a client connects with ?since=.
     REPLAY_PAGE = 500
 
+    # Issue 9. "instant": POST /contact/addfriend befriends at once (API.md, the
+    # original; for LAN teams that prefer it); "request": it sends a friend
+    # request that the other side accepts or declines.
+    FRIEND_ADD = "instant"
+    RECALL_SECONDS = 120  # how long after sending a message its sender may recall it
+    TYPING_INTERVAL = 1.0  # seconds: at most one typing frame per friend and connection is passed on
+
     LOG_LEVEL = "INFO"
 
     # Flask / extensions

@@ -6,6 +6,9 @@ import re
 ENVELOPE_KEYS = ["Code", "Msg", "Data", "Rows", "Total"]
 PUBLIC_USER_KEYS = {"ID", "Name", "Avatar", "Phone", "Email", "Online"}
 GROUP_KEYS = {"ID", "Name", "OwnerId", "Img", "Desc", "Members"}
+# Issue 9 extends the friend and group lists (API.md: extend freely).
+FRIEND_LIST_KEYS = {"Unread", "LastMessage", "ReadId", "PeerReadId"}
+GROUP_LIST_KEYS = {"Unread", "LastMessage", "ReadId", "Role"}
 
 # Key names that would betray a credential, compared case-insensitively.
 SECRET_KEYS = {"password", "passwd", "pwd", "salt", "token", "digest", "hash", "identity", "repassword"}
@@ -61,12 +64,12 @@ def listing(r):
 
 
 def public_user(data):
-    assert set(data) == PUBLIC_USER_KEYS, data
+    assert set(data) in (PUBLIC_USER_KEYS, PUBLIC_USER_KEYS | FRIEND_LIST_KEYS), data
     assert isinstance(data["ID"], int) and isinstance(data["Online"], bool), data
     return data
 
 
 def group(data):
-    assert set(data) == GROUP_KEYS, data
+    assert set(data) in (GROUP_KEYS, GROUP_KEYS | GROUP_LIST_KEYS), data
     assert isinstance(data["ID"], int) and isinstance(data["Members"], int), data
     return data

@@ -145,11 +145,22 @@ def check_upload(fields):
 
 def authorize(engine, user_id, msg_type, target_id):
     """Who may write to whom: a private message goes to a friend only, a
-    group message comes from a member only. Raises AppError (403)."""
+    group message comes from a member only. Raises AppError (403).
+    Blocking a user ends the friendship (and refuses new ones) in the same
+    transaction, so a blocked user fails the friend check; the block itself
+    is read only to say why."""
+    from ginchat.chat.features import check_relations
+
+    check_relations(engine)  # a removal on another node whose event was lost
     if msg_type == PRIVATE:
         if target_id == user_id:
             raise forbidden("you cannot send a private message to yourself")
         if not engine.friends.has(user_id, target_id):
+            from ginchat.models.social import is_blocked
+
+            with engine.app.app_context():
+                if is_blocked(user_id, target_id):
+                    raise forbidden(f"user {target_id} has blocked you")
             raise forbidden(f"user {target_id} is not your friend")
     elif msg_type == GROUP:
         if not engine.groups.has(target_id, user_id):

@@ -21,12 +21,15 @@ import gevent.event
 import gevent.queue
 import redis
 
+from ginchat.chat import features
 from ginchat.utils.presence import online_key
 
 log = logging.getLogger("ginchat.heartbeat")
 
 # KEYS: online_<id>, online_nodes_<id>; ARGV: node id, TTL in seconds.
+# Returns 1 when the user was offline until now (a presence event is due).
 _ONLINE = """
+local was = redis.call('EXISTS', KEYS[1])
 local now = tonumber(redis.call('TIME')[1])
 local ttl = tonumber(ARGV[2])
 redis.call('ZADD', KEYS[2], now + ttl, ARGV[1])
@@ -36,7 +39,7 @@ local newest = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
 if newest[2] then keep = math.max(ttl, tonumber(newest[2]) - now) end
 redis.call('EXPIRE', KEYS[2], keep)
 redis.call('SET', KEYS[1], '1', 'EX', keep)
-return 1
+return 1 - was
 """
 
 _OFFLINE = """
@@ -119,7 +122,11 @@ def mark_online(engine, node):
     user_id = node.user_id
     keys = [online_key(user_id), nodes_key(user_id)]
     args = [_node_id(engine), _ttl(engine)]
-    PresenceWriter.of(engine).submit(lambda: _script(engine, "online", _ONLINE)(keys=keys, args=args))
+    def job():
+        if _script(engine, "online", _ONLINE)(keys=keys, args=args) == 1:
+            features.presence_changed(engine, user_id, True)
+
+    PresenceWriter.of(engine).submit(job)
 
 
 def refresh(engine, node):
@@ -137,7 +144,11 @@ def mark_offline(engine, user_id):
     shuts down leaves nobody online behind it."""
     keys = [online_key(user_id), nodes_key(user_id)]
     args = [_node_id(engine)]
-    PresenceWriter.of(engine).submit(lambda: _script(engine, "offline", _OFFLINE)(keys=keys, args=args), wait=2)
+    def job():
+        if _script(engine, "offline", _OFFLINE)(keys=keys, args=args) == 0:
+            features.presence_changed(engine, user_id, False)
+
+    PresenceWriter.of(engine).submit(job, wait=2)
 
 
 def sweep_loop(engine):

@@ -9,6 +9,7 @@ from ginchat.extensions import db
 from ginchat.models.community import Community
 from ginchat.models.contact import Contact
 from ginchat.models.message import message_table, msg_counter
+from ginchat.models.social import Block, FriendRequest, read_cursor  # noqa: F401  (issue 9 tables)
 from ginchat.models.user_basic import AuthToken, UserBasic
 
 log = logging.getLogger("ginchat.models")

@@ -33,6 +33,7 @@ HEARTBEAT = 3
 
 TEXT, EMOJI, VOICE, IMAGE = 1, 2, 3, 4
 MEDIA_KINDS = (TEXT, EMOJI, VOICE, IMAGE)
+RECALLED = 0  # a message its sender took back: blanked in place (issue 9)
 
 ID_TYPE = BigInteger().with_variant(Integer, "sqlite")
 
@@ -76,6 +77,8 @@ def conv_key(msg_type, user_id, target_id):
 
 def to_frame(row):
     """The message as API.md spells it (row: a mapping with the column names)."""
+    if row["media"] == RECALLED:
+        return _recalled_frame(row)
     return {
         "Id": int(row["id"]),
         "Seq": int(row["seq"]),
@@ -88,6 +91,16 @@ def to_frame(row):
         "Amount": int(row["amount"] or 0),
         "CreateTime": int(row["create_time"]),
         "ClientMsgId": row["client_msg_id"] or "",
+    }
+
+
+def _recalled_frame(row):
+    """What is left of a recalled message: where it was, not what it said."""
+    return {
+        "Id": int(row["id"]), "Seq": int(row["seq"]), "UserId": int(row["user_id"]),
+        "TargetId": int(row["target_id"]), "Type": int(row["type"]), "Media": RECALLED,
+        "Content": "", "Url": "", "Amount": 0, "CreateTime": int(row["create_time"]),
+        "ClientMsgId": row["client_msg_id"] or "", "Recalled": True,
     }
 
 

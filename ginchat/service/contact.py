@@ -23,13 +23,17 @@ def add_friend_by(user, target_id=None, target_name=None):
             raise not_found(f"no user named {target_name!r}")
     else:
         raise bad_request("targetName or targetId is required")
+    from ginchat.models.social import check_may_befriend
+
+    check_may_befriend(user, target)  # blocks (issue 9) refuse it with a 403
     Contact.add_friend(user, target)
     friendship_added.send(current_app._get_current_object(), user_id=user.id, friend_id=target.id)
     return target
 
 
 def search_friends():
-    """My friends, with their online status.
+    """My friends, with their online status, and (issue 9) Unread, LastMessage
+    (a message or null), ReadId (my read cursor) and PeerReadId (theirs).
     ---
     tags: [contact]
     security: [{Bearer: []}]
@@ -37,12 +41,16 @@ def search_friends():
       200: {description: "Rows are users", schema: {$ref: "#/definitions/UserListEnvelope"}}
       401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
     """
+    from ginchat.service.social import add_friend_state
+
     friends = Contact.friends(current_user.id)
-    return resp.ok_list(public_users(friends), len(friends))
+    return resp.ok_list(add_friend_state(current_user.id, public_users(friends)), len(friends))
 
 
 def add_friend():
-    """Add a friend (mutual, immediately), by name or by ID.
+    """Add a friend (mutual, immediately), by name or by ID. With
+    FRIEND_ADD=request this sends a friend request instead (202, Data = the
+    request; 200 and friends at once if they had asked you).
     ---
     tags: [contact]
     security: [{Bearer: []}]
@@ -51,11 +59,18 @@ def add_friend():
       - {name: targetId, in: formData, type: integer, description: "or the friend's ID"}
     responses:
       200: {description: "friends now; Data is the friend", schema: {$ref: "#/definitions/UserEnvelope"}}
+      202: {description: "FRIEND_ADD=request: request sent; Data is the request", schema: {$ref: "#/definitions/Envelope"}}
       400: {description: "neither given, malformed, or yourself", schema: {$ref: "#/definitions/Envelope"}}
       401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
+      403: {description: "one of you has blocked the other", schema: {$ref: "#/definitions/Envelope"}}
       404: {description: "no such user", schema: {$ref: "#/definitions/Envelope"}}
       409: {description: "already friends", schema: {$ref: "#/definitions/Envelope"}}
     """
+    if str(current_app.config.get("FRIEND_ADD", "instant")).lower() == "request":
+        from ginchat.service.social import request_friend_route
+
+        response, status = request_friend_route()
+        return response, (202 if status == 201 else status)
     target = add_friend_by(
         current_user._get_current_object(),
         target_id=params.get_id("targetId"),

@@ -54,7 +54,8 @@ def create_community():
 
 
 def load_community():
-    """The groups I own or belong to.
+    """The groups I own or belong to, with (issue 9) Unread, LastMessage,
+    ReadId (my read cursor) and Role (owner or member).
     ---
     tags: [group]
     security: [{Bearer: []}]
@@ -62,8 +63,10 @@ def load_community():
       200: {description: "Rows are groups", schema: {$ref: "#/definitions/GroupListEnvelope"}}
       401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
     """
+    from ginchat.service.social import add_group_state
+
     groups = Community.of_member(current_user.id)
-    return resp.ok_list(public_groups(groups), len(groups))
+    return resp.ok_list(add_group_state(current_user.id, public_groups(groups)), len(groups))
 
 
 def join_group_route():

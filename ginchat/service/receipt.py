@@ -1,0 +1,100 @@
+"""Read cursors and recall over HTTP (issue 9); the WebSocket frames 10 and
+13 do the same (ginchat/chat/features.py)."""
+
+from flask import current_app
+from flask_login import current_user
+
+from ginchat.chat import features
+from ginchat.chat.dispatch import may_read
+from ginchat.errors import forbidden
+from ginchat.models import message as messages
+from ginchat.models import social
+from ginchat.models.contact import Contact
+from ginchat.utils import params, resp
+
+
+def _engine():
+    return current_app.extensions["chat"]
+
+
+def _conversation():
+    chat_type = params.get_int("type", required=True, minimum=1, maximum=2)
+    target = params.get_id("targetId", required=True)
+    return chat_type, target
+
+
+def mark_read():
+    """Mark a conversation read up to a message Id (or all of it). The cursor
+    only moves forward; it stops at the conversation's last message <= id.
+    Both sides (private) or every member (group) get a Type 10 frame.
+    ---
+    tags: [message]
+    security: [{Bearer: []}]
+    parameters:
+      - {name: type, in: formData, type: integer, required: true, enum: [1, 2], description: "1 private, 2 group"}
+      - {name: targetId, in: formData, type: integer, required: true, description: "the other user, or the group"}
+      - {name: id, in: formData, type: integer, description: "a message Id; absent: the latest"}
+    responses:
+      200: {description: "Data is {Id: my read cursor now}", schema: {$ref: "#/definitions/Envelope"}}
+      400: {description: "missing or malformed parameter", schema: {$ref: "#/definitions/Envelope"}}
+      401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
+      403: {description: "not a member of the group", schema: {$ref: "#/definitions/Envelope"}}
+    """
+    chat_type, target = _conversation()
+    up_to = params.get_int("id", minimum=1, maximum=2**62)
+    cursor = features.read_up_to(_engine(), current_user.id, chat_type, target, up_to)
+    return resp.ok({"Id": cursor})
+
+
+def read_cursors():
+    """How far each participant has read a conversation: both sides of a
+    private chat, every member of a group ("read by N" = cursors >= the Id,
+    the sender's own not counted).
+    ---
+    tags: [message]
+    security: [{Bearer: []}]
+    parameters:
+      - {name: type, in: query, type: integer, required: true, enum: [1, 2]}
+      - {name: targetId, in: query, type: integer, required: true}
+    responses:
+      200: {description: "Rows are {UserId, Id} (0: nothing read yet)", schema: {$ref: "#/definitions/Envelope"}}
+      400: {description: "missing or malformed parameter", schema: {$ref: "#/definitions/Envelope"}}
+      401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
+      403: {description: "not a member of the group", schema: {$ref: "#/definitions/Envelope"}}
+    """
+    chat_type, target = _conversation()
+    me = current_user.id
+    may_read(_engine(), me, chat_type, target)
+    conv = messages.conv_key(chat_type, me, target)
+    if chat_type == messages.GROUP:
+        people = Contact.member_ids(target)
+    else:
+        if target == me:
+            raise forbidden("a private conversation has two sides")
+        people = {me, target}
+    found = social.cursors(conv, people)
+    rows = [{"UserId": uid, "Id": found.get(uid, 0)} for uid in sorted(people)]
+    return resp.ok_list(rows, len(rows))
+
+
+def recall():
+    """Recall (withdraw) a message of mine within RECALL_SECONDS (120): it
+    is blanked for good (Id and Seq stay; history, sync and replay show it as
+    {"Media": 0, "Content": "", "Recalled": true}) and every open
+    conversation gets a Type 13 frame.
+    ---
+    tags: [message]
+    security: [{Bearer: []}]
+    parameters:
+      - {name: id, in: formData, type: integer, required: true, description: "the message Id"}
+    responses:
+      200: {description: "Data is the recall frame {Type: 13, Id, ChatType, UserId, TargetId}", schema: {$ref: "#/definitions/Envelope"}}
+      400: {description: "missing or malformed id", schema: {$ref: "#/definitions/Envelope"}}
+      401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
+      403: {description: "too late: older than RECALL_SECONDS", schema: {$ref: "#/definitions/Envelope"}}
+      404: {description: "no such message of mine (others' look the same)", schema: {$ref: "#/definitions/Envelope"}}
+      409: {description: "recalled already", schema: {$ref: "#/definitions/Envelope"}}
+    """
+    msg_id = params.get_int("id", required=True, minimum=1, maximum=2**62)
+    frame = features.recall_message(_engine(), current_user.id, msg_id)
+    return resp.ok(frame, msg="message recalled")
