@@ -62,6 +62,36 @@ def _quiet_close(close):
     return quiet
 
 
+def encode_text(text):
+    """``text`` as one unmasked WebSocket text frame (what a server sends)."""
+    payload = text.encode("utf-8")
+    n = len(payload)
+    if n < 126:
+        return bytes((0x81, n)) + payload
+    if n < 65536:
+        return bytes((0x81, 126)) + n.to_bytes(2, "big") + payload
+    return bytes((0x81, 127)) + n.to_bytes(8, "big") + payload
+
+
+def _extensions(ws):
+    try:
+        return ws.ws.connection._proto.extensions
+    except AttributeError:
+        return ["unknown"]  # cannot tell: let wsproto encode every frame
+
+
+def _raw_socket(serial):
+    """The non-blocking OS-level socket under gevent's, for sends that must
+    not wait (None when there is no such thing: then every frame is queued)."""
+    raw = getattr(getattr(serial, "_sock", None), "_sock", None)
+    try:
+        if raw is not None and raw.gettimeout() == 0.0:
+            return raw
+    except OSError:
+        pass
+    return None
+
+
 class Node:
     """A connection: socket, client address, heartbeat and login times and a
     bounded queue of outgoing frames (the seed's DataQueue)."""
@@ -84,15 +114,26 @@ class Node:
         # Token bucket for the per-connection message rate.
         self.tokens = float(engine.burst)
         self.tokens_at = time.monotonic()
-        self.writer = None
+        self.writer = None  # a greenlet while frames wait for the socket
+        # Without permessage-deflate a frame is the same bytes for everyone:
+        # encoded once per message (encode_text) and sent as it is.
+        self.plain = not _extensions(ws)
+        self.raw_sock = _raw_socket(ws.sock)
 
     def __repr__(self):
         return f"<Node user={self.user_id} addr={self.addr}>"
 
     # --- outgoing ---------------------------------------------------------------
-    def put(self, msg_id, text):
+    def put(self, msg_id, text, frame=None):
         """Queue a live frame; never blocks. A full queue means the client has
-        stopped reading: it is closed rather than allowed to slow anyone."""
+        stopped reading: it is closed rather than allowed to slow anyone.
+
+        ``frame`` is ``text`` already encoded as a WebSocket frame (the same
+        bytes for every recipient of a message); it is used on connections
+        without permessage-deflate. When nothing is waiting for this socket,
+        the frame goes straight to the kernel from the caller's greenlet (a
+        non-blocking send); only what the kernel does not take is left to the
+        writer greenlet, which exists only while there is a backlog."""
         if self.closed:
             return
         if msg_id is not None and msg_id <= self.replay_max:
@@ -102,23 +143,67 @@ class Node:
             if len(self.held) > self.engine.send_queue_size * 4:
                 self.kill(1008, "too far behind")
             return
+        if self.writer is None and self.plain:
+            if frame is None:
+                frame = encode_text(text)
+            frame = self._send_now(frame)
+            if frame is None:
+                return
+            text = frame  # the part the kernel did not take: it goes first
         try:
             self.queue.put_nowait(text)
         except gevent.queue.Full:
             log.warning("%r: outgoing queue full, closing the connection", self)
             self.kill(1008, "too slow: outgoing queue full")
+            return
+        if self.writer is None:
+            self.writer = gevent.spawn(self.write_loop)
 
     def put_wait(self, text):
         """Queue a frame from this connection's own greenlet, waiting for room."""
-        if not self.closed:
-            self.queue.put(text, timeout=SEND_TIMEOUT)
+        if self.closed:
+            return
+        if self.writer is None and self.plain:
+            rest = self._send_now(encode_text(text))
+            if rest is None:
+                return
+            text = rest
+        self.queue.put(text, timeout=SEND_TIMEOUT)
+        if self.writer is None:
+            self.writer = gevent.spawn(self.write_loop)
+
+    def _send_now(self, data):
+        """Give ``data`` to the kernel without waiting: returns None when all of
+        it went, else the bytes still to send (all of them when the socket was
+        busy: the reader greenlet may be answering a ping)."""
+        ws = self.ws
+        raw = self.raw_sock
+        if raw is None or not ws.connected:
+            return data
+        lock = ws.sock._lock
+        if not lock.acquire(blocking=False):
+            return data
+        try:
+            sent = raw.send(data)
+        except BlockingIOError:
+            return data
+        except OSError:
+            return data  # the writer meets the same error and closes the node
+        finally:
+            lock.release()
+        if sent == len(data):
+            return None
+        return data[sent:]
 
     def write_loop(self):
+        """Send the backlog, then end (``put`` starts a new writer when needed)."""
         ws = self.ws
         queue = self.queue
         try:
             while True:
-                item = queue.get()
+                if queue.empty():
+                    return
+                item = queue.get_nowait()
                 if item is _CLOSE:
                     return
                 batch = [item]
@@ -133,12 +218,16 @@ class Node:
             if not self.closed:
                 log.info("%r: send failed (%s), closing", self, exc.__class__.__name__)
             self.kill()
+        finally:
+            if self.writer is gevent.getcurrent():
+                self.writer = None
 
     @staticmethod
     def _send(ws, batch):
         if not ws.connected:
             raise ConnectionClosed(ws.close_reason, ws.close_message)
-        data = b"".join(ws.ws.send(TextMessage(data=text)) for text in batch)
+        encode = ws.ws.send
+        data = b"".join(item if isinstance(item, bytes) else encode(TextMessage(data=item)) for item in batch)
         with gevent.Timeout(SEND_TIMEOUT):
             ws.sock.sendall(data)
 
@@ -148,9 +237,9 @@ class Node:
         if self.closed:
             return
         self.closed = True
-        self.queue.put(_CLOSE) if not self.queue.full() else None
         writer = self.writer
         if writer is not None and writer is not gevent.getcurrent():
+            self.queue.put(_CLOSE) if not self.queue.full() else None
             writer.join(timeout=2)
         try:
             with gevent.Timeout(2):
@@ -214,7 +303,6 @@ def chat(ws):
     db.session.remove()
     node = Node(engine, ws, user_id, request.remote_addr or "")
     engine.attach(node)
-    node.writer = gevent.spawn(node.write_loop)
     try:
         if since is not None:
             engine.replay(node, since)
