@@ -104,6 +104,7 @@ class ChatEngine:
         self.friends = RelationMap(self, Contact.friend_ids, Contact.is_friend)
         self.seen = OrderedDict()  # recently delivered Ids (bus duplicates)
         self.store_queue = gevent.queue.Queue(STORE_QUEUE)
+        self.seq_cache = messages.SeqCache()  # each conversation's newest Seq (skips a query per batch)
         self.storing = None  # the batch being committed (stop() waits for it)
         self.stopping = False
         self.greenlets = []
@@ -272,7 +273,7 @@ class ChatEngine:
         try:
             with self.app.app_context():
                 with db.engine.begin() as conn:
-                    rows, dupes = messages.store_batch(conn, batch)
+                    rows, dupes = messages.store_batch(conn, batch, self.seq_cache)
         except SQLAlchemyError as exc:
             log.error("database unavailable, %d messages refused: %s", len(batch), exc.__class__.__name__)
             self._fail(batch, "the database is unavailable; the message was not stored, send it again")

@@ -166,10 +166,40 @@ def by_client_ids(conn, pairs):
     return found
 
 
-def store_batch(conn, items):
+class SeqCache:
+    """The newest Seq of each conversation as this node stored it last.
+
+    It is exact while no other writer has taken Ids since this node's last
+    batch: the counter row tells (its value before our increment equals the
+    last Id we handed out). Otherwise it is emptied and SQL is asked again,
+    so several nodes stay exact; a single node skips a query per batch."""
+
+    MAX = 100_000
+
+    def __init__(self):
+        self.top = {}
+        self.last_id = None
+
+    def lookup(self, first_id, convs):
+        if self.last_id is None or self.last_id != first_id - 1 or len(self.top) > self.MAX:
+            self.top.clear()
+            return {}, list(convs)
+        top = self.top
+        found = {c: top[c] for c in convs if c in top}
+        return found, [c for c in convs if c not in found]
+
+    def remember(self, last_id, top):
+        self.top.update(top)
+        self.last_id = last_id
+
+
+def store_batch(conn, items, seq_cache=None):
     """Store validated messages in one transaction on ``conn`` (a Connection
     inside ``begin()``). Returns (stored rows, {item index: existing row})
-    where resends of a known ClientMsgId map to the row stored before."""
+    where resends of a known ClientMsgId map to the row stored before.
+    ``seq_cache`` (a SeqCache) saves the query for the conversations' Seq;
+    if the transaction is rolled back, the counter is too, and the cache
+    finds itself out of date on the next batch."""
     c = message_table.c
     n = len(items)
     # The counter row's lock comes first: it serialises all message writers.
@@ -182,9 +212,14 @@ def store_batch(conn, items):
     pairs = {(it.user_id, it.client_msg_id) for it in items if it.client_msg_id}
     existing = by_client_ids(conn, pairs)
     convs = sorted({it.conv for it in items})
-    top = dict(
-        conn.execute(select(c.conv, func.max(c.seq)).where(c.conv.in_(convs)).group_by(c.conv)).all()
-    )
+    if seq_cache is not None:
+        top, missing = seq_cache.lookup(next_id, convs)
+    else:
+        top, missing = {}, convs
+    if missing:
+        top.update(
+            conn.execute(select(c.conv, func.max(c.seq)).where(c.conv.in_(missing)).group_by(c.conv)).all()
+        )
     rows, dupes, batch_cmids = [], {}, {}
     for index, it in enumerate(items):
         key = (it.user_id, it.client_msg_id)
@@ -217,4 +252,6 @@ def store_batch(conn, items):
             batch_cmids[key] = row
     if rows:
         conn.execute(insert(message_table), rows)
+    if seq_cache is not None:
+        seq_cache.remember(last, {conv: seq for conv, seq in top.items() if seq})
     return rows, dupes
