@@ -13,6 +13,7 @@ help:
 	@echo "make test       the whole suite: test-core, then e2e"
 	@echo "make test-core  everything but the browser tests (uses Redis/MariaDB/PostgreSQL when they answer)"
 	@echo "make e2e        browser tests in headless Chromium (needs Debian's chromium package)"
+	@echo "make bench      the benchmarks of BENCHMARKS.md (~25 min; BENCH_ARGS=--quick for ~3 min)"
 	@echo "make soak       a few minutes of constant chat with reconnects (SOAK_SECONDS=180)"
 	@echo "make clean      remove .venv and instance/"
 
@@ -38,7 +39,13 @@ e2e: $(STAMP)
 	$(PY) -m pytest --confcutdir=tests/e2e tests/e2e $(PYTEST_ARGS)
 
 # Load tests of bench/ (writes BENCHMARKS.md); see bench/README or BENCHMARKS.md.
-bench: $(STAMP)
+# (bench/requirements.txt: the generator's uvloop, the Flask-SocketIO peer, matplotlib, py-spy.)
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): $(STAMP) bench/requirements.txt
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	@touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
 	$(PY) -m bench $(BENCH_ARGS)
 
 # A few minutes of constant chat with reconnects; SOAK_SECONDS sets the length

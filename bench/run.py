@@ -1,0 +1,307 @@
+"""The orchestrator behind ``python -m bench`` (``make bench``): seeds and starts
+each server pinned to one core, runs the generator pinned to the other, and
+keeps every result as JSON under bench/results/ before the plots and the
+tables of BENCHMARKS.md are made from it."""
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+
+from bench import targets as T
+
+RESULTS = os.path.join(T.ROOT, "bench", "results")
+GEN_CPU = os.environ.get("BENCH_GEN_CPU", "1")
+
+FULL = dict(rates=[1000, 2000, 4000, 8000], duration=10, bisect=3, max_rate=16000, group=1000,
+            group_rates=[1, 10], group_duration=10, connections=9000, conn_steps=[1000, 3000, 6000, 9000],
+            idle=20, history_small=10_000, history_large=1_000_000, history_repeat=200)
+QUICK = dict(rates=[1000, 2000], duration=3, bisect=1, max_rate=4000, group=1000,
+             group_rates=[1, 10], group_duration=3, connections=2000, conn_steps=[1000, 2000],
+             idle=5, history_small=10_000, history_large=100_000, history_repeat=50)
+
+
+def log(msg):
+    print(time.strftime("%H:%M:%S"), msg, flush=True)
+
+
+class Runner:
+    def __init__(self, args):
+        self.args = args
+        self.cfg = dict(QUICK if args.quick else FULL)
+        if args.duration:
+            self.cfg["duration"] = args.duration
+        if args.rates:
+            self.cfg["rates"] = [float(r) for r in args.rates.split(",")]
+            self.cfg["max_rate"] = max(self.cfg["max_rate"], max(self.cfg["rates"]))
+        self.work = args.workdir or tempfile.mkdtemp(prefix="ginchat-bench-")
+        os.makedirs(self.work, exist_ok=True)
+        self.results = {"meta": machine(), "config": self.cfg, "targets": {}}
+        self.results["meta"]["mode"] = "quick" if args.quick else "full"
+        self.results["meta"]["command"] = " ".join(["python -m bench"] + sys.argv[1:])
+
+    # --- the generator -----------------------------------------------------------
+    def generate(self, target, spec, timeout=600):
+        spec = dict(spec, dialect=target.dialect, port=target.port, host="127.0.0.1")
+        fd, path = tempfile.mkstemp(prefix="spec-", suffix=".json", dir=self.work)
+        out = path.replace("spec-", "out-")
+        spec["out"] = out
+        with os.fdopen(fd, "w") as fh:
+            json.dump(spec, fh)
+        cmd = T.taskset(GEN_CPU) + [T.PY, "-m", "bench.loadgen", path]
+        try:
+            subprocess.run(cmd, cwd=T.ROOT, check=True, timeout=timeout)
+            with open(out) as fh:
+                return json.load(fh)
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError, ValueError) as exc:
+            return {"error": f"generator failed: {exc}"}
+        finally:
+            for p in (path, out):
+                try:
+                    os.unlink(p)
+                except OSError:
+                    pass
+
+    # --- scenario 1 --------------------------------------------------------------
+    def private_point(self, target, seed, rate):
+        users = [u for u in seed["users"] if u["id"] <= 2 * len(seed["pairs"])]
+        res = self.generate(target, dict(scenario="private", users=users, pairs=seed["pairs"], rate=rate,
+                                         duration=self.cfg["duration"], abort_after=2.0, drain=5.0))
+        ok = ("error" not in res and not res["aborted"] and res["lost"] == 0 and res["duplicates"] == 0
+              and res["latency_ms"]["p99"] is not None and res["latency_ms"]["p99"] <= 100)
+        res["ok"] = ok
+        lat = res.get("latency_ms") or {}
+        log(f"  {target.name} private {rate:>6.0f} msg/s: "
+            + (res["error"] if "error" in res else
+               f"delivered {res['delivered_per_s']:.0f}/s p50 {fmt(lat.get('p50'))} p99 {fmt(lat.get('p99'))} ms "
+               f"lost {res['lost']} dup {res['duplicates']}{' ABORTED' if res['aborted'] else ''} "
+               f"gen cpu {res['gen_cpu_pct_sending']}% lag p99 {fmt(res['send_lag_ms']['p99'])} ms")
+            + (" ok" if ok else " FAIL"))
+        if "error" in res or not res.get("drained", False):
+            target.stop()  # a backlog left behind would spoil the next point
+            target.start()
+        return res
+
+    def scenario_private(self, target, seed):
+        cfg = self.cfg
+        points = []
+        best, worst = 0, None
+
+        def point(rate):
+            nonlocal best, worst
+            res = self.private_point(target, seed, rate)
+            points.append(res)
+            if res["ok"]:
+                best = max(best, rate)
+            elif worst is None or rate < worst:
+                worst = rate
+            return res["ok"]
+
+        for rate in cfg["rates"]:
+            if worst is not None and rate > worst * 2 and target.dialect == "socketio":
+                # far past saturation: record it, but a short run is enough
+                pass
+            point(rate)
+        if worst is None:
+            rate = cfg["rates"][-1]
+            while rate < cfg["max_rate"]:
+                rate = min(cfg["max_rate"], rate * 1.5)
+                if not point(rate):
+                    break
+        if best == 0 and worst is not None:
+            rate = worst
+            while rate > 50:
+                rate = rate / 2
+                if point(rate):
+                    break
+        for _ in range(cfg["bisect"]):
+            if worst is None or best == 0 or worst - best <= max(100, best * 0.08):
+                break
+            step = 50 if worst - best < 1000 else 250
+            point(round((best + worst) / 2 / step) * step)
+        points.sort(key=lambda r: r.get("rate", 0))
+        return {"points": points, "saturation": best, "first_failure": worst}
+
+    # --- scenario 2 --------------------------------------------------------------
+    def scenario_group(self, target, seed):
+        cfg = self.cfg
+        members = [u for u in seed["users"] if seed["group"] in u["groups"]][: cfg["group"]]
+        out = []
+        for rate in cfg["group_rates"]:
+            res = self.generate(target, dict(scenario="group", users=members, group=seed["group"], rate=rate,
+                                             duration=cfg["group_duration"], abort_after=10.0, drain=15.0))
+            res["rate"] = rate
+            if "error" in res:
+                log(f"  {target.name} group {rate} msg/s: {res['error']}")
+            else:
+                lm = res["last_member_ms"]
+                log(f"  {target.name} group of {res['members']} at {rate} msg/s: last member p50 {fmt(lm['p50'])} "
+                    f"p99 {fmt(lm['p99'])} ms; delivery p99 {fmt(res['latency_ms']['p99'])} ms; "
+                    f"lost {res['lost']} dup {res['duplicates']}; gen cpu {res['gen_cpu_pct']}%")
+            out.append(res)
+            if "error" in res or not res.get("drained", False):
+                target.stop()
+                target.start()
+        return out
+
+    # --- scenario 3 --------------------------------------------------------------
+    def scenario_connections(self, target, seed):
+        cfg = self.cfg
+        target.stop()
+        target.start()
+        users = seed["users"][: cfg["connections"]]
+        res = self.generate(target, dict(scenario="connections", users=users, server_pid=target.pid,
+                                         steps=[s for s in cfg["conn_steps"] if s <= len(users)],
+                                         idle=cfg["idle"], heartbeat_interval=10), timeout=900)
+        if "error" in res:
+            log(f"  {target.name} connections: {res['error']}")
+        else:
+            log(f"  {target.name}: {res['connections']} connections in {res['connect_s']} s, "
+                f"{res['kib_per_connection']} KiB each (slope {res['kib_per_connection_slope']}), "
+                f"idle server CPU {res['server_cpu_idle_pct']}%, {res['alive_after_idle']} alive after idle")
+        return res
+
+    # --- scenario 4 --------------------------------------------------------------
+    def scenario_history(self, make_target):
+        cfg = self.cfg
+        out = {}
+        for size in (cfg["history_small"], cfg["history_large"]):
+            target = make_target(f"history-{size}")
+            t0 = time.monotonic()
+            seed = target.seed(users=1000, pairs=500, group=0, messages=size)
+            seeded = time.monotonic() - t0
+            target.start()
+            try:
+                top = size
+                queries = {
+                    "history latest 50": "/message/history?type=1&targetId=2&limit=50",
+                    "history page 50 before the newest 500": f"/message/history?type=1&targetId=2&limit=50&before={top - 500}",
+                    "sync last 200": f"/message/sync?since={top - 200}&limit=200",
+                    "sync 200 after the probe's first": f"/message/sync?since={top - 1000}&limit=200",
+                    "sync from 0 (200)": "/message/sync?since=0&limit=200",
+                }
+                res = self.generate(target, dict(scenario="history", token=seed["users"][0]["token"],
+                                                 queries=queries, repeat=cfg["history_repeat"]))
+            finally:
+                target.stop()
+            res["seed_s"] = round(seeded, 1)
+            out[str(size)] = res
+            for name, r in res.items():
+                if isinstance(r, dict):
+                    log(f"  {size:>8} messages: {name}: p50 {fmt(r['p50'])} p99 {fmt(r['p99'])} ms ({r['rows']} rows)")
+        return out
+
+    # --- all -------------------------------------------------------------------------
+    def run_target(self, target, scenarios):
+        cfg = self.cfg
+        users = max(1000, cfg["connections"] if "3" in scenarios else 1000)
+        log(f"{target.label}: seeding {users} users")
+        seed = target.seed(users=users, pairs=500, group=cfg["group"])
+        res = {"label": target.label, "dialect": target.dialect}
+        target.start()
+        try:
+            if "1" in scenarios:
+                log(f"{target.label}: scenario 1, private chat")
+                res["private"] = self.scenario_private(target, seed)
+            if "2" in scenarios:
+                log(f"{target.label}: scenario 2, group fan-out")
+                res["group"] = self.scenario_group(target, seed)
+            if "3" in scenarios:
+                log(f"{target.label}: scenario 3, {cfg['connections']} idle connections")
+                res["connections"] = self.scenario_connections(target, seed)
+        finally:
+            target.stop()
+        self.results["targets"][target.name] = res
+        self.save()
+
+    def save(self):
+        os.makedirs(RESULTS, exist_ok=True)
+        with open(self.args.output, "w") as fh:
+            json.dump(self.results, fh, indent=1)
+
+
+def fmt(x):
+    return "-" if x is None else f"{x:.1f}"
+
+
+def machine():
+    cpu = ""
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        with open("/proc/meminfo") as fh:
+            mem = f"{int(fh.readline().split()[1]) / 1024 / 1024:.1f} GiB"
+    except OSError:
+        pass
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "memory": mem,
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+        "loadavg_start": os.getloadavg(),
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+    }
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    ap.add_argument("--quick", action="store_true", help="a short run of every scenario (a few minutes)")
+    ap.add_argument("--scenarios", default="1,2,3,4", help="comma-separated: 1 private, 2 group, 3 connections, 4 history")
+    ap.add_argument("--targets", default="ginchat,mariadb,postgresql,socketio,relay",
+                    help="ginchat (embedded), mariadb, postgresql, socketio, relay")
+    ap.add_argument("--duration", type=float, help="seconds per scenario-1 rate (default 10, quick 3)")
+    ap.add_argument("--rates", help="comma-separated scenario-1 rates (default 1000,2000,4000,8000)")
+    ap.add_argument("--workdir", help="scratch folder (databases, logs); default a new temp folder")
+    ap.add_argument("--output", default=None, help="raw results JSON (default bench/results/results[-quick].json)")
+    ap.add_argument("--no-report", action="store_true", help="skip plots and BENCHMARKS.md")
+    args = ap.parse_args(argv)
+    if args.output is None:
+        args.output = os.path.join(RESULTS, "results-quick.json" if args.quick else "results.json")
+    scenarios = set(args.scenarios.split(","))
+    wanted = args.targets.split(",")
+    runner = Runner(args)
+    log(f"bench ({'quick' if args.quick else 'full'}): scratch in {runner.work}; load average {os.getloadavg()}")
+    chosen = []
+    backends = [b for b in ("embedded", "mariadb", "postgresql") if (b if b != "embedded" else "ginchat") in wanted]
+    for t in T.ginchat_targets(runner.work, backends):
+        chosen.append(t)
+    for b in backends:
+        if b != "embedded" and not any(t.name.endswith(b) for t in chosen):
+            log(f"{b}: not answering on 127.0.0.1 (or Redis is not): skipped")
+    if "socketio" in wanted:
+        chosen.append(T.SocketIOPeer(runner.work))
+    if "relay" in wanted:
+        chosen.append(T.RelayPeer(runner.work))
+    t0 = time.monotonic()
+    for target in chosen:
+        ginchat_db = target.dialect == "ginchat" and target.name != "ginchat"
+        # MariaDB/PostgreSQL change the storage only: scenarios 1 and 2 there.
+        runner.run_target(target, scenarios - {"3", "4"} if ginchat_db else scenarios - {"4"})
+    if "4" in scenarios and "ginchat" in wanted:
+        log("GinChat (SQLite): scenario 4, history at scale")
+        runner.results["history"] = runner.scenario_history(
+            lambda name: T.GinChat(runner.work, name, "GinChat (SQLite)"))
+    runner.results["meta"]["loadavg_end"] = os.getloadavg()
+    runner.results["meta"]["elapsed_s"] = round(time.monotonic() - t0)
+    runner.save()
+    log(f"raw results: {args.output} ({runner.results['meta']['elapsed_s']} s)")
+    if not args.no_report:
+        from bench import report
+
+        report.make(args.output, quick=args.quick)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,134 @@
+"""Seed a GinChat database for the bench, directly through the models' tables.
+
+Registering thousands of users through the API costs ~0.2 s each (scrypt), so
+the bench writes users, bearer tokens, friendships, one group and (scenario 4)
+messages with bulk inserts instead: one password hash is computed and shared,
+every user gets a token of its own (only its SHA-256 is stored, as the API
+does). The server under test is not running meanwhile; it reads the same
+database afterwards like any other.
+
+Run: ``python -m bench.seed OUT.json --users N --pairs P --group G [--messages M]``
+with the server's GINCHAT_* environment; writes the users and tokens to OUT.json.
+"""
+
+import argparse
+import json
+import secrets
+import sys
+import time
+from datetime import timedelta
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("out")
+    ap.add_argument("--users", type=int, default=1000)
+    ap.add_argument("--pairs", type=int, default=500)
+    ap.add_argument("--group", type=int, default=1000, help="members of the bench group (0: none)")
+    ap.add_argument("--messages", type=int, default=0, help="messages stored (scenario 4)")
+    ap.add_argument("--probe", type=int, default=1000, help="messages of the probed conversation (users 1-2)")
+    args = ap.parse_args(argv)
+
+    from sqlalchemy import insert, update
+    from werkzeug.security import generate_password_hash
+
+    from ginchat import create_app
+    from ginchat.extensions import RedisHandle, db
+    from ginchat.models import AuthToken, Community, Contact, UserBasic, message_table, msg_counter
+    from ginchat.models.contact import FRIEND, MEMBER
+    from ginchat.models.user_basic import utcnow
+
+    app = create_app({"LOG_LEVEL": "WARNING"})
+    t0 = time.monotonic()
+    users = []
+    try:
+        with app.app_context():
+            pw = generate_password_hash("bench-password")
+            now = utcnow()
+            rows, toks = [], []
+            for i in range(1, args.users + 1):
+                name = f"bench{i}"
+                rows.append(dict(id=i, name=name, name_key=name, password=pw, created_at=now, updated_at=now))
+                token = secrets.token_urlsafe(24)
+                toks.append(dict(user_id=i, digest=AuthToken.digest_of(token), created_at=now,
+                                 expires_at=now + timedelta(days=30), revoked=False))
+                users.append({"id": i, "token": token, "groups": []})
+            for chunk in range(0, len(rows), 5000):
+                db.session.execute(insert(UserBasic.__table__), rows[chunk:chunk + 5000])
+                db.session.execute(insert(AuthToken.__table__), toks[chunk:chunk + 5000])
+            contacts = []
+            pairs = []
+            for k in range(args.pairs):
+                a, b = 2 * k + 1, 2 * k + 2
+                pairs.append([a, b])
+                contacts.append(dict(owner_id=a, target_id=b, type=FRIEND, desc="", created_at=now))
+                contacts.append(dict(owner_id=b, target_id=a, type=FRIEND, desc="", created_at=now))
+            group_id = None
+            if args.group:
+                db.session.execute(insert(Community.__table__), [dict(
+                    id=1, name="benchgroup", name_key="benchgroup", owner_id=1, img="", desc="", created_at=now)])
+                group_id = 1
+                for uid in range(1, args.group + 1):
+                    contacts.append(dict(owner_id=uid, target_id=group_id, type=MEMBER, desc="", created_at=now))
+                    users[uid - 1]["groups"].append(group_id)
+            for chunk in range(0, len(contacts), 5000):
+                db.session.execute(insert(Contact.__table__), contacts[chunk:chunk + 5000])
+            db.session.commit()
+            if args.messages:
+                seed_messages(db, insert, update, message_table, msg_counter, args.messages, args.probe, args.pairs)
+    finally:
+        RedisHandle.close(app)
+    with open(args.out, "w") as fh:
+        json.dump({"users": users, "pairs": pairs, "group": group_id}, fh)
+    print(f"seeded {args.users} users, {args.pairs} pairs, group of {args.group}, {args.messages} messages "
+          f"in {time.monotonic() - t0:.1f}s", file=sys.stderr)
+
+
+def seed_messages(db, insert, update, table, counter, total, probe, pairs):
+    """``total`` messages: filler among the other pairs first, then ``probe``
+    messages between users 1 and 2 (the newest, so a query for them finds
+    the same rows whatever the table's size)."""
+    from ginchat.models.message import conv_key
+
+    now = int(time.time() * 1000)
+    seqs = {}
+    batch = []
+    conn = db.session.connection()
+    filler = max(0, total - probe)
+    msg_id = 0
+
+    def add(user, target):
+        nonlocal msg_id
+        msg_id += 1
+        conv = conv_key(1, user, target)
+        seq = seqs.get(conv, 0) + 1
+        seqs[conv] = seq
+        batch.append((msg_id, conv, seq, user, target))
+
+    def flush():
+        if batch:
+            conn.execute(insert(table), [dict(
+                id=i, conv=c, seq=s, user_id=u, target_id=t, type=1, media=1,
+                content=f"seeded message {i}", url="", amount=0, client_msg_id=None, create_time=now)
+                for i, c, s, u, t in batch])
+            batch.clear()
+
+    for k in range(filler):
+        pair = 1 + k % max(1, pairs - 1)  # pairs 2..: users 3 and up
+        a, b = 2 * pair + 1, 2 * pair + 2
+        add(a, b) if k % 2 == 0 else add(b, a)
+        if len(batch) >= 20000:
+            flush()
+            db.session.commit()
+            conn = db.session.connection()
+            if msg_id % 200000 < 20000:
+                print(f"  {msg_id} messages", file=sys.stderr, flush=True)
+    for k in range(min(probe, total)):
+        add(1, 2) if k % 2 == 0 else add(2, 1)
+    flush()
+    conn.execute(update(counter).where(counter.c.name == "message").values(value=msg_id))
+    db.session.commit()
+
+
+if __name__ == "__main__":
+    main()
