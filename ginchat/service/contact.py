@@ -31,6 +31,23 @@ def add_friend_by(user, target_id=None, target_name=None):
     return target
 
 
+def asks_first():
+    """FRIEND_ADD=request: adding a friend sends a request (issue 9)."""
+    return str(current_app.config.get("FRIEND_ADD", "instant")).lower() == "request"
+
+
+def befriend_or_ask(user, target_id=None, target_name=None):
+    """What "add a friend" means on this server: (target, None) when friends
+    now, (target, request) when a request was sent (FRIEND_ADD=request)."""
+    if not asks_first():
+        return add_friend_by(user, target_id=target_id, target_name=target_name), None
+    from ginchat.service.social import request_friend, resolve_user
+
+    target = resolve_user(target_id, target_name)
+    req, _friends = request_friend(user, target)
+    return target, req
+
+
 def search_friends():
     """My friends, with their online status, and (issue 9) Unread, LastMessage
     (a message or null), ReadId (my read cursor) and PeerReadId (theirs).
@@ -66,14 +83,13 @@ def add_friend():
       404: {description: "no such user", schema: {$ref: "#/definitions/Envelope"}}
       409: {description: "already friends", schema: {$ref: "#/definitions/Envelope"}}
     """
-    if str(current_app.config.get("FRIEND_ADD", "instant")).lower() == "request":
-        from ginchat.service.social import request_friend_route
-
-        response, status = request_friend_route()
-        return response, (202 if status == 201 else status)
-    target = add_friend_by(
+    target, req = befriend_or_ask(
         current_user._get_current_object(),
         target_id=params.get_id("targetId"),
         target_name=params.get_str("targetName", max_len=64),
     )
+    if req is not None:
+        from ginchat.service.social import public_request
+
+        return resp.ok(public_request(req), msg=f"friend request sent to {target.name}", status=202)
     return resp.ok(public_users([target])[0], msg=f"{target.name} is now your friend")

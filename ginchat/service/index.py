@@ -138,8 +138,8 @@ def add_friend_form():
     me = current_user._get_current_object()
     return _form_action(
         form,
-        lambda: contact.add_friend_by(me, target_name=form.targetName.data.strip()),
-        lambda target: f"{target.name} is now your friend",
+        lambda: contact.befriend_or_ask(me, target_name=form.targetName.data.strip()),
+        lambda done: f"friend request sent to {done[0].name}" if done[1] else f"{done[0].name} is now your friend",
     )
 
 

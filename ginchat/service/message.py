@@ -106,6 +106,23 @@ def health():
       {"Id", "Seq", "UserId", "TargetId", "Type", "Media", "Content", "Url",
       "Amount", "CreateTime", "ClientMsgId"}, or an error {"Type": -1, "Code",
       "Msg", "ClientMsgId"}; the connection stays open after an error.
+
+      Issue 9 frames. Client: {"Type": 10, "ChatType": 1|2, "TargetId", "Id"}
+      marks a conversation read up to message Id (forward only);
+      {"Type": 11, "TargetId"} typing to a friend (not stored, coalesced to one
+      per TYPING_INTERVAL); {"Type": 13, "Id"} recalls my message within
+      RECALL_SECONDS. Server: {"Type": 10, "ChatType", "UserId", "TargetId",
+      "Id"} a read cursor moved (both sides of a private chat, every member of
+      a group, the reader's other devices); {"Type": 11, "UserId", "TargetId"}
+      a friend is typing; {"Type": 13, "Id", "ChatType", "UserId", "TargetId"}
+      a message was recalled (history, sync and replay then give it as
+      {"Media": 0, "Content": "", "Recalled": true} with its Id and Seq).
+      Only with ?events=1 on the handshake: {"Type": 12, "UserId", "Online"}
+      a friend came online or went offline, and {"Type": 14, "Event",
+      "UserId", "GroupId", "ActorId"} a friend or group change (friend_request,
+      friend_added, friend_declined, friend_removed, member_joined,
+      member_left, member_removed, group_updated, owner_changed,
+      group_dissolved). Clients ignore Types they do not know.
     parameters:
       - {name: detail, in: query, type: boolean, required: false, description: "also count live greenlets (slow: a heap walk; for leak checks)"}
     responses:

@@ -21,10 +21,12 @@ def _me():
     return current_user._get_current_object()
 
 
-def target_user(required=True):
+def target_user():
     """The user named by ``targetId`` or ``targetName``."""
-    target_id = params.get_id("targetId")
-    target_name = params.get_str("targetName", max_len=64)
+    return resolve_user(params.get_id("targetId"), params.get_str("targetName", max_len=64))
+
+
+def resolve_user(target_id, target_name):
     if target_id is not None:
         return UserBasic.must_get(target_id)
     if target_name:
@@ -32,9 +34,7 @@ def target_user(required=True):
         if user is None:
             raise not_found(f"no user named {target_name!r}")
         return user
-    if required:
-        raise bad_request("targetName or targetId is required")
-    return None
+    raise bad_request("targetName or targetId is required")
 
 
 def public_request(req):

@@ -18,8 +18,10 @@ const EMOJI = 2;
 const VOICE = 3;
 const IMAGE = 4;
 const PAGE = 30; // messages per history request
-const SYNC_PAGE = 1000;
-const SYNC_ROUNDS = 20; // at most this many pages of catch-up at start
+const RECALLED = 0; // Media of a recalled message (issue 9)
+const RECALL_MS = 120000; // the server's RECALL_SECONDS: the Recall button shows this long
+const TYPING_EVERY_MS = 3000; // at most one typing frame per friend this often
+const TYPING_SHOWN_MS = 5000; // "typing…" stays this long after the last frame
 const SEND_TIMEOUT_MS = 15000; // no acknowledgement within this: "failed, retry"
 const POLL_MS = 20000; // friends' online dots and member counts
 
@@ -46,7 +48,7 @@ const state = {
   current: null, // the open conversation's key
   ready: false,
 };
-const reads = new ReadState(me.ID);
+const reads = new ReadState({ send: (frame) => !!socket && socket.send(frame), post: api.post });
 let socket = null;
 
 // --- conversations -------------------------------------------------------------
@@ -54,9 +56,8 @@ function convKey(type, id) {
   return (type === PRIVATE ? 'u' : 'g') + id;
 }
 
-// A conversation by type and id, created on first sight. `readUpTo`: where its
-// read cursor starts if this browser has none (what came before counts as read).
-function upsertConv(type, id, info, readUpTo) {
+// A conversation by type and id, created on first sight.
+function upsertConv(type, id, info) {
   const key = convKey(type, id);
   let conv = state.convs.get(key);
   if (!conv) {
@@ -64,9 +65,11 @@ function upsertConv(type, id, info, readUpTo) {
       key, type, id, name: '', avatar: '', online: false, members: 0, desc: '',
       messages: new Map(), nodes: new Map(), loaded: false, loading: null, hasMore: true,
       loadingEarlier: false, unread: 0, last: null, stick: true, senders: new Set(),
+      // Issue 9: the friend's read cursor (ticks), group members' cursors
+      // ("read by N"), the last Id the server's Unread covered, typing.
+      peerRead: 0, readers: new Map(), countedUpTo: 0, typingUntil: 0, role: '', ownerId: 0,
     };
     state.convs.set(key, conv);
-    if (!reads.has(key) && readUpTo !== undefined) reads.markRead(key, readUpTo);
   }
   Object.assign(conv, info);
   return conv;
@@ -103,16 +106,44 @@ async function refreshLists() {
   } catch (err) {
     return;
   }
-  const startAt = state.ready ? state.lastId : undefined;
+  const listed = new Set();
   for (const user of friends.Rows || []) {
     state.users.set(user.ID, user);
-    upsertConv(PRIVATE, user.ID, { name: user.Name, avatar: user.Avatar, online: !!user.Online }, startAt);
+    const conv = upsertConv(PRIVATE, user.ID, { name: user.Name, avatar: user.Avatar, online: !!user.Online });
+    conv.peerRead = Math.max(conv.peerRead, user.PeerReadId || 0);
+    applyServerState(conv, user);
+    listed.add(conv.key);
   }
   for (const grp of groups.Rows || []) {
-    upsertConv(GROUP, grp.ID, { name: grp.Name, avatar: grp.Img, members: grp.Members, desc: grp.Desc }, startAt);
+    const conv = upsertConv(GROUP, grp.ID, {
+      name: grp.Name, avatar: grp.Img, members: grp.Members, desc: grp.Desc, role: grp.Role || '', ownerId: grp.OwnerId,
+    });
+    applyServerState(conv, grp);
+    listed.add(conv.key);
+  }
+  // Removed friends, groups I left or was removed from, dissolved groups.
+  for (const key of [...state.convs.keys()]) {
+    if (listed.has(key)) continue;
+    state.convs.delete(key);
+    if (state.current === key) location.hash = '';
   }
   renderLists();
   renderHeader();
+  if (state.current) refreshTicks(state.convs.get(state.current));
+}
+
+// A list row's server-computed read state: Unread, LastMessage, ReadId.
+function applyServerState(conv, row) {
+  if (row.LastMessage) {
+    merge(conv, [row.LastMessage]);
+    if (!state.ready) state.lastId = Math.max(state.lastId, row.LastMessage.Id);
+  }
+  reads.learn(conv.key, row.ReadId || 0);
+  const upTo = (row.LastMessage && row.LastMessage.Id) || 0;
+  if (upTo >= conv.countedUpTo) {
+    conv.countedUpTo = upTo;
+    conv.unread = state.current === conv.key && !document.hidden ? 0 : (row.Unread || 0);
+  }
 }
 
 let refreshTimer = null;
@@ -152,7 +183,8 @@ function previewText(conv) {
     [EMOJI]: () => msg.Content || '',
     [VOICE]: () => `🎤 Voice clip (${formatDuration(msg.Amount || 0)})`,
     [IMAGE]: () => '🖼 Picture',
-  }[msg.Media];
+    [RECALLED]: () => 'recalled a message',
+  }[msg.Recalled ? RECALLED : msg.Media];
   return who + (what ? what() : 'a message');
 }
 
@@ -265,9 +297,15 @@ function renderHeader() {
   if (!conv) return;
   fillAvatar($('conv-avatar'), { name: conv.name, url: conv.avatar, id: conv.id, group: conv.type === GROUP });
   $('conv-title').textContent = conv.name;
-  $('conv-sub').textContent = conv.type === GROUP
+  let sub = conv.type === GROUP
     ? `Group #${conv.id} · ${conv.members} member${conv.members === 1 ? '' : 's'}`
     : (conv.online ? 'online' : 'offline');
+  if (conv.type === PRIVATE && conv.typingUntil > Date.now()) sub = 'typing…';
+  $('conv-sub').textContent = sub;
+  $('conv-sub').dataset.typing = conv.typingUntil > Date.now() ? '1' : '';
+  $('friend-tools').hidden = conv.type !== PRIVATE;
+  $('group-tools').hidden = conv.type !== GROUP;
+  $('group-owner-tools').hidden = conv.type !== GROUP || conv.role !== 'owner';
 }
 
 async function openConv(conv) {
@@ -285,6 +323,10 @@ async function openConv(conv) {
     conv.stick = true;
     renderMessages(conv, 'bottom');
     if (window.matchMedia('(pointer: fine)').matches) input.focus();
+  }
+  if (switching) {
+    $('group-panel').hidden = true;
+    loadReaders(conv);
   }
   if (!conv.loaded) await loadLatest(conv);
   markConvRead(conv);
@@ -414,13 +456,22 @@ function messageNode(conv, msg) {
   }
   bubble.append(contentNode(conv, msg));
   const meta = el('span', { className: 'meta' }, el('time', { datetime: isoTime(msg.CreateTime), text: clock(msg.CreateTime) }));
-  if (mine) meta.append(statusNode(msg));
+  if (mine && !msg.Recalled) {
+    meta.append(statusNode(conv, msg));
+    if (!msg.pending) meta.append(receiptNode(conv, msg));
+    if (!msg.pending && Date.now() - msg.CreateTime < RECALL_MS) {
+      meta.append(el('button', {
+        type: 'button', className: 'link recall', text: 'Recall', 'aria-label': 'Recall this message',
+        onclick: () => recall(msg),
+      }));
+    }
+  }
   bubble.append(meta);
   row.append(bubble);
   return row;
 }
 
-function statusNode(msg) {
+function statusNode(conv, msg) {
   if (!msg.pending) return el('span', { className: 'state sent', text: 'Sent', title: `stored as message ${msg.Id}` });
   if (msg.status === 'failed') {
     const retryButton = el('button', {
@@ -432,7 +483,16 @@ function statusNode(msg) {
   return el('span', { className: 'state sending', text: msg.status === 'uploading' ? 'Uploading…' : 'Sending…' });
 }
 
+function recall(msg) {
+  if (!socket || !socket.send({ Type: 13, Id: msg.Id })) {
+    api.post('/message/recall', { id: msg.Id }).catch((err) => toast(err.message));
+  }
+}
+
 function contentNode(conv, msg) {
+  if (msg.Recalled || msg.Media === RECALLED) {
+    return el('p', { className: 'text muted recalled', text: msg.UserId === me.ID ? 'You recalled a message' : 'This message was recalled' });
+  }
   const src = msg.pending ? (msg.localUrl || safeUpload(msg.Url)) : safeUpload(msg.Url);
   switch (msg.Media) {
     case TEXT:
@@ -485,7 +545,119 @@ function handleFrame(frame) {
     return;
   }
   if ((frame.Type === PRIVATE || frame.Type === GROUP) && Number.isInteger(frame.Id)) handleMessage(frame);
-  // Other Types (presence, typing, receipts...) come with later versions: ignored.
+  else if (frame.Type === 10) handleRead(frame);
+  else if (frame.Type === 11) handleTyping(frame);
+  else if (frame.Type === 12) handlePresence(frame);
+  else if (frame.Type === 13) handleRecall(frame);
+  else if (frame.Type === 14) handleNotice(frame);
+  // Other Types come with later versions: ignored.
+}
+
+// The conversation a read, recall or typing frame is about, from my side.
+function convOfEvent(frame) {
+  if (frame.ChatType === GROUP) return state.convs.get(convKey(GROUP, frame.TargetId));
+  const other = frame.UserId === me.ID ? frame.TargetId : frame.UserId;
+  return state.convs.get(convKey(PRIVATE, other));
+}
+
+function handleRead(frame) {
+  const conv = convOfEvent(frame);
+  if (!conv) return;
+  if (frame.UserId === me.ID) {
+    reads.learn(conv.key, frame.Id); // another device of mine read it
+    return;
+  }
+  if (conv.type === PRIVATE) conv.peerRead = Math.max(conv.peerRead, frame.Id);
+  else conv.readers.set(frame.UserId, Math.max(conv.readers.get(frame.UserId) || 0, frame.Id));
+  refreshTicks(conv);
+}
+
+function handleTyping(frame) {
+  const conv = state.convs.get(convKey(PRIVATE, frame.UserId));
+  if (!conv) return;
+  conv.typingUntil = Date.now() + TYPING_SHOWN_MS;
+  renderHeader();
+  setTimeout(renderHeader, TYPING_SHOWN_MS + 50);
+}
+
+function handlePresence(frame) {
+  const conv = state.convs.get(convKey(PRIVATE, frame.UserId));
+  if (!conv) return;
+  conv.online = !!frame.Online;
+  scheduleListRender();
+  renderHeader();
+}
+
+function handleRecall(frame) {
+  const conv = convOfEvent(frame);
+  if (!conv) return;
+  const old = conv.messages.get(frame.Id);
+  const gone = {
+    ...(old || { Id: frame.Id, UserId: frame.UserId, TargetId: frame.TargetId, Type: frame.ChatType, CreateTime: Date.now() }),
+    Media: RECALLED, Content: '', Url: '', Amount: 0, Recalled: true,
+  };
+  if (old && state.counted.has(frame.Id) && frame.Id > reads.get(conv.key) && conv.unread) conv.unread -= 1;
+  conv.messages.set(frame.Id, gone);
+  conv.nodes.delete(frame.Id);
+  if (conv.last && conv.last.Id === frame.Id) conv.last = gone;
+  renderMessages(conv);
+  scheduleListRender();
+}
+
+const NOTICES = {
+  friend_request: (n) => `${userInfo(n.UserId).Name} wants to be your friend: see the Me tab.`,
+  friend_added: () => '',
+  friend_declined: () => '',
+  friend_removed: () => '',
+  member_removed: (n) => (n.UserId === me.ID ? 'You were removed from a group.' : ''),
+  group_dissolved: () => '',
+};
+
+function handleNotice(notice) {
+  const text = (NOTICES[notice.Event] || (() => ''))(notice);
+  if (text) toast(text);
+  if (notice.Event.startsWith('friend_')) loadRequests();
+  scheduleRefresh();
+  const conv = state.current && state.convs.get(state.current);
+  if (conv && conv.type === GROUP && conv.id === notice.GroupId && !$('group-panel').hidden) loadMembers(conv);
+}
+
+// --- read ticks: "Read" on private messages, "Read by N" in groups --------------
+function readCount(conv, msg) {
+  if (conv.type === PRIVATE) return conv.peerRead >= msg.Id ? 1 : 0;
+  let count = 0;
+  for (const [userId, id] of conv.readers) if (userId !== me.ID && id >= msg.Id) count += 1;
+  return count;
+}
+
+// "Read" (private) or "Read by N" (group), beside "Sent"; empty while unread.
+function receiptNode(conv, msg) {
+  const count = readCount(conv, msg);
+  let text = '';
+  if (count) text = conv.type === PRIVATE ? 'Read' : `Read by ${count}`;
+  return el('span', { className: 'receipt', text, hidden: !count });
+}
+
+function refreshTicks(conv) {
+  if (!conv || state.current !== conv.key) return;
+  for (const [id, node] of conv.nodes) {
+    const msg = conv.messages.get(id);
+    const old = msg && msg.UserId === me.ID && node.querySelector('.receipt');
+    if (old) old.replaceWith(receiptNode(conv, msg));
+  }
+}
+
+async function loadReaders(conv) {
+  try {
+    const data = await api.get('/message/reads', { type: conv.type, targetId: conv.id });
+    for (const row of data.Rows || []) {
+      if (conv.type === PRIVATE && row.UserId === conv.id) conv.peerRead = Math.max(conv.peerRead, row.Id);
+      if (conv.type === GROUP) conv.readers.set(row.UserId, Math.max(conv.readers.get(row.UserId) || 0, row.Id));
+    }
+    refreshTicks(conv);
+  } catch (err) {
+    /* no ticks until the next frame */
+  }
 }
 
 function handleMessage(msg) {
@@ -496,10 +668,7 @@ function handleMessage(msg) {
     conv = upsertConv(type, otherId, { name: type === GROUP ? `group ${otherId}` : userInfo(otherId).Name }, msg.Id - 1);
     scheduleRefresh();
   }
-  if (msg.Id > state.lastId) {
-    state.lastId = msg.Id;
-    reads.setHorizon(msg.Id);
-  }
+  if (msg.Id > state.lastId) state.lastId = msg.Id;
   let changed = !conv.messages.has(msg.Id); // false for a replay of what is here
   if (msg.UserId === me.ID && msg.ClientMsgId && state.pending.has(msg.ClientMsgId)) {
     const sent = state.pending.get(msg.ClientMsgId);
@@ -513,7 +682,8 @@ function handleMessage(msg) {
   }
   merge(conv, [msg]);
   // Counted once per Id, whichever way it came (preview, sync, replay, live).
-  if (msg.UserId !== me.ID && msg.Id > reads.get(conv.key) && !state.counted.has(msg.Id)) {
+  if (msg.UserId !== me.ID && !msg.Recalled && msg.Id > reads.get(conv.key) && msg.Id > conv.countedUpTo
+      && !state.counted.has(msg.Id)) {
     state.counted.add(msg.Id);
     conv.unread += 1;
     changed = true;
@@ -610,6 +780,14 @@ function autoGrow() {
   input.style.height = `${Math.min(input.scrollHeight, 160)}px`;
 }
 input.addEventListener('input', autoGrow);
+input.addEventListener('input', () => {
+  const conv = currentConv();
+  if (!conv || conv.type !== PRIVATE || !input.value.trim()) return;
+  const now = Date.now();
+  if (now - (conv.typingSent || 0) < TYPING_EVERY_MS) return;
+  conv.typingSent = now;
+  if (socket) socket.send({ Type: 11, TargetId: conv.id });
+});
 
 async function upload(msg) {
   msg.status = 'uploading';
@@ -739,6 +917,7 @@ function ajaxForm(id, action) {
 
 ajaxForm('add-friend-form', async () => {
   const data = await api.post('/contact/addfriend', { targetName: $('targetName').value.trim() });
+  loadRequests();
   return data.Msg && data.Msg !== 'ok' ? data.Msg : `${$('targetName').value.trim()} is now your friend.`;
 });
 ajaxForm('create-group-form', async () => {
@@ -751,6 +930,140 @@ ajaxForm('create-group-form', async () => {
 ajaxForm('join-group-form', async () => {
   await api.post('/contact/joinGroup', { comId: $('comId').value.trim() });
   return `You joined ${$('comId').value.trim()}.`;
+});
+
+// --- friend requests and blocks (Me tab) ---------------------------------------------
+function miniButton(text, onclick, extra = {}) {
+  return el('button', { type: 'button', text, onclick, ...extra });
+}
+
+async function loadRequests() {
+  let requests;
+  let blocked;
+  try {
+    [requests, blocked] = await Promise.all([api.post('/contact/friendRequests'), api.post('/contact/blocked')]);
+  } catch (err) {
+    return;
+  }
+  const items = (requests.Rows || []).map((req) => {
+    const incoming = req.Direction === 'in';
+    const other = incoming ? req.From : req.To;
+    const item = el('li', { dataset: { requestId: req.ID } },
+      avatar({ name: other.Name, url: other.Avatar, id: other.ID }),
+      el('span', { className: 'name', text: incoming ? `${other.Name} asks to be your friend` : `Asked ${other.Name}` }));
+    if (incoming) {
+      item.append(
+        miniButton('Accept', () => answerRequest(req, true), { 'aria-label': `Accept ${other.Name}` }),
+        miniButton('Decline', () => answerRequest(req, false), { className: 'secondary', 'aria-label': `Decline ${other.Name}` }));
+    }
+    return item;
+  });
+  $('request-list').replaceChildren(...(items.length ? items : [el('li', { className: 'empty', text: 'No requests.' })]));
+  const people = (blocked.Rows || []).map((user) => el('li', {},
+    el('span', { className: 'name', text: user.Name }),
+    miniButton('Unblock', () => act(() => api.post('/contact/unblock', { targetId: user.ID }), `${user.Name} is unblocked.`),
+      { 'aria-label': `Unblock ${user.Name}` })));
+  $('blocked-list').replaceChildren(...(people.length ? people : [el('li', { className: 'empty', text: 'Nobody.' })]));
+}
+
+async function act(call, done) {
+  try {
+    const data = await call();
+    toast(done || data.Msg);
+  } catch (err) {
+    toast(err.message);
+  }
+  loadRequests();
+  await refreshLists();
+}
+
+function answerRequest(req, accept) {
+  const name = req.From.Name;
+  act(() => api.post('/contact/answerRequest', { requestId: req.ID, accept }),
+    accept ? `${name} is now your friend.` : `You declined ${name}.`);
+}
+
+// --- conversation tools: friends and groups ----------------------------------------------
+$('remove-friend-btn').addEventListener('click', () => {
+  const conv = currentConv();
+  if (!conv || !window.confirm(`Remove ${conv.name} from your friends?`)) return;
+  act(() => api.post('/contact/removeFriend', { targetId: conv.id }), `${conv.name} is no longer your friend.`);
+});
+$('block-btn').addEventListener('click', () => {
+  const conv = currentConv();
+  if (!conv || !window.confirm(`Block ${conv.name}? They will not be able to message you.`)) return;
+  act(() => api.post('/contact/block', { targetId: conv.id }), `${conv.name} is blocked.`);
+});
+$('leave-btn').addEventListener('click', () => {
+  const conv = currentConv();
+  if (!conv || !window.confirm(`Leave ${conv.name}?`)) return;
+  act(() => api.post('/contact/quitGroup', { comId: conv.id }));
+});
+$('members-btn').addEventListener('click', () => {
+  const conv = currentConv();
+  const panel = $('group-panel');
+  panel.hidden = !panel.hidden;
+  $('members-btn').setAttribute('aria-expanded', String(!panel.hidden));
+  if (!panel.hidden && conv) {
+    $('group-edit-name').value = conv.name;
+    $('group-edit-desc').value = conv.desc || '';
+    loadMembers(conv);
+  }
+});
+
+async function loadMembers(conv) {
+  let data;
+  try {
+    data = await api.post('/contact/groupMembers', { comId: conv.id });
+  } catch (err) {
+    toast(err.message);
+    return;
+  }
+  const owner = conv.role === 'owner';
+  const items = (data.Rows || []).map((user) => {
+    state.users.set(user.ID, { ...state.users.get(user.ID), ...user });
+    const item = el('li', { dataset: { userId: user.ID } },
+      avatar({ name: user.Name, url: user.Avatar, id: user.ID }),
+      el('span', { className: 'name', text: user.ID === me.ID ? `${user.Name} (you)` : user.Name }),
+      el('span', { className: 'role', text: user.Role }));
+    if (owner && user.ID !== me.ID) {
+      item.append(
+        miniButton('Make owner', () => {
+          if (window.confirm(`Hand ${conv.name} to ${user.Name}?`)) {
+            act(() => api.post('/contact/transferGroup', { comId: conv.id, userId: user.ID })).then(() => loadMembers(conv));
+          }
+        }, { className: 'secondary', 'aria-label': `Make ${user.Name} the owner` }),
+        miniButton('Remove', () => {
+          if (window.confirm(`Remove ${user.Name} from ${conv.name}?`)) {
+            act(() => api.post('/contact/removeMember', { comId: conv.id, userId: user.ID })).then(() => loadMembers(conv));
+          }
+        }, { className: 'danger', 'aria-label': `Remove ${user.Name}` }));
+    }
+    return item;
+  });
+  $('member-list').replaceChildren(...items);
+  $('group-owner-tools').hidden = !owner;
+}
+
+$('group-owner-tools').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  const conv = currentConv();
+  if (!conv) return;
+  busy(form, true);
+  try {
+    const fields = { comId: conv.id, name: $('group-edit-name').value.trim(), desc: $('group-edit-desc').value.trim() };
+    const icon = await uploadFrom($('group-edit-icon'));
+    if (icon) fields.icon = icon;
+    const data = await api.post('/contact/updateGroup', fields);
+    $('group-edit-icon').value = '';
+    formStatus(form, `Saved: ${data.Data.Name}.`, true);
+    await refreshLists();
+  } catch (err) {
+    formStatus(form, err.message, false);
+  } finally {
+    busy(form, false);
+  }
 });
 
 // --- small things ----------------------------------------------------------------------
@@ -786,77 +1099,18 @@ reads.onChange = (key, id) => {
   }
 };
 
-// --- start: lists, previews, catch-up, then the live socket ---------------------
-async function mapLimit(items, limit, fn) {
-  const queue = [...items];
-  const workers = Array.from({ length: Math.min(limit, queue.length) }, async () => {
-    while (queue.length) await fn(queue.shift());
-  });
-  await Promise.all(workers);
-}
-
-// The latest message of each conversation, for the list. On this browser's
-// first visit, a page of them: the read cursor is then guessed from it.
-async function loadPreviews(limit) {
-  await mapLimit([...state.convs.values()], 4, async (conv) => {
-    try {
-      const data = await api.get('/message/history', { type: conv.type, targetId: conv.id, limit });
-      merge(conv, data.Rows || []);
-    } catch (err) {
-      /* the list shows no preview */
-    }
-  });
-}
-
-// A browser that has never been here: what came before my own last message
-// of a conversation was read (I answered it); failing that, the page loaded.
-function guessRead(conv) {
-  const ids = [...conv.messages.keys()];
-  const mine = [...conv.messages.values()].filter((m) => m.UserId === me.ID).map((m) => m.Id);
-  if (mine.length) return Math.max(...mine);
-  return ids.length ? Math.min(...ids) - 1 : 0;
-}
-
-// Unread counts: every message above a conversation's read cursor. Only
-// conversations with something unread (and any new since this browser's
-// last visit) need the catch-up, from the lowest such cursor.
-async function catchUp(firstVisit) {
-  let since = firstVisit ? 0 : reads.horizon;
-  for (const conv of state.convs.values()) {
-    const latest = (conv.last && conv.last.Id) || 0;
-    if (!reads.has(conv.key)) reads.markRead(conv.key, firstVisit ? guessRead(conv) : reads.horizon);
-    if (firstVisit) since = Math.max(since, latest);
-  }
-  for (const conv of state.convs.values()) {
-    const latest = (conv.last && conv.last.Id) || 0;
-    if (latest > reads.get(conv.key)) since = Math.min(since, reads.get(conv.key));
-  }
-  state.lastId = since;
-  for (let round = 0; round < SYNC_ROUNDS; round += 1) {
-    const data = await api.get('/message/sync', { since: state.lastId, limit: SYNC_PAGE });
-    const rows = data.Rows || [];
-    for (const msg of rows) handleMessage(msg);
-    if (rows.length < SYNC_PAGE) break;
-  }
-  reads.setHorizon(state.lastId);
-}
-
+// --- start: the lists (with the server's unread counts and last messages),
+// then the live socket from the newest of those messages -------------------------
 async function start() {
   readListsFromPage();
   renderMe();
   renderLists();
   window.addEventListener('hashchange', route);
   route();
-  const firstVisit = reads.horizon === null;
-  await loadPreviews(firstVisit ? PAGE : 1);
-  renderLists();
-  try {
-    await catchUp(firstVisit);
-  } catch (err) {
-    toast(`Could not catch up: ${err.message}`);
-  }
+  await refreshLists();
   state.ready = true;
   renderLists();
+  loadRequests();
   const conv = currentConv();
   if (conv) renderMessages(conv);
   socket = new ChatSocket({ heartbeatSeconds: root.dataset.heartbeat, getSince: () => state.lastId });
@@ -868,6 +1122,7 @@ async function start() {
   });
   socket.addEventListener('frame', (event) => handleFrame(event.detail));
   socket.addEventListener('open', () => {
+    refreshLists(); // presence and unread counts may have moved while the socket was down
     for (const msg of state.pending.values()) {
       if (msg.status === 'sending') transmit(msg);
     }

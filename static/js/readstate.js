@@ -1,69 +1,45 @@
-// How far each conversation has been read, kept in this browser's
-// localStorage. A later issue moves read cursors to the server: only this
-// module should need to change then (the same has / get / markRead interface).
+// How far each conversation has been read: the server's read cursors
+// (issue 9). The lists bring them (ReadId), Type 10 frames move them (from
+// my other devices too), and markRead tells the server: a Type 10 frame on
+// the socket, or POST /message/read while the socket is down.
 //
-// cursors: conversation key ('u7', 'g9') -> the last message Id read.
-// horizon: the last message Id this browser has taken in (read or counted as
-// unread); a conversation first met later starts its cursor there.
+// cursors: conversation key ('u7', 'g9') -> the last message Id I have read.
 
 export class ReadState {
-  constructor(userId) {
-    this.key = `ginchat.${userId}.read`;
-    this.cursors = {};
-    this.horizon = null; // null: this browser's first visit
+  // send(frame) answers true when the socket took the frame.
+  constructor({ send, post }) {
+    this.send = send;
+    this.post = post;
+    this.cursors = new Map();
     this.onChange = null;
-    this.load(localStorage.getItem(this.key));
-    // Another tab of the same user read something: follow it.
-    window.addEventListener('storage', (event) => {
-      if (event.key !== this.key || !event.newValue) return;
-      const before = { ...this.cursors };
-      this.load(event.newValue, true);
-      for (const [conv, id] of Object.entries(this.cursors)) {
-        if (id !== before[conv] && this.onChange) this.onChange(conv, id);
-      }
-    });
-  }
-
-  load(raw, merge = false) {
-    try {
-      const saved = raw ? JSON.parse(raw) : null;
-      if (!saved || typeof saved !== 'object') return;
-      for (const [conv, id] of Object.entries(saved.c || {})) {
-        if (!merge || Number(id) > (this.cursors[conv] || 0)) this.cursors[conv] = Number(id) || 0;
-      }
-      if (Number.isFinite(saved.h)) this.horizon = Math.max(this.horizon || 0, saved.h);
-    } catch (err) {
-      /* a malformed value: start afresh */
-    }
   }
 
   has(conv) {
-    return Object.prototype.hasOwnProperty.call(this.cursors, conv);
+    return this.cursors.has(conv);
   }
 
   get(conv) {
-    return this.cursors[conv] || 0;
+    return this.cursors.get(conv) || 0;
   }
 
-  // Everything up to message `id` of `conv` has been read.
+  // The server's word (a list answer or a Type 10 frame of mine): forward only.
+  learn(conv, id) {
+    id = Number(id) || 0;
+    if (id <= this.get(conv) && this.has(conv)) return false;
+    this.cursors.set(conv, id);
+    if (this.onChange) this.onChange(conv, id);
+    return true;
+  }
+
+  // Everything up to message `id` of `conv` has been read here.
   markRead(conv, id) {
     id = Number(id) || 0;
-    if (this.has(conv) && this.cursors[conv] >= id) return;
-    this.cursors[conv] = id;
-    this.save();
-  }
-
-  setHorizon(id) {
-    if (this.horizon !== null && id <= this.horizon) return;
-    this.horizon = id;
-    this.save();
-  }
-
-  save() {
-    try {
-      localStorage.setItem(this.key, JSON.stringify({ c: this.cursors, h: this.horizon }));
-    } catch (err) {
-      /* private mode or full storage: the counts live for this page only */
+    if (!id || id <= this.get(conv)) return;
+    this.cursors.set(conv, id);
+    const chatType = conv[0] === 'g' ? 2 : 1;
+    const targetId = Number(conv.slice(1));
+    if (!this.send({ Type: 10, ChatType: chatType, TargetId: targetId, Id: id })) {
+      this.post('/message/read', { type: chatType, targetId, id }).catch(() => {});
     }
   }
 }

@@ -20,8 +20,9 @@ export class ChatSocket extends EventTarget {
   url() {
     const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
     const since = this.getSince();
-    const query = since !== null && since !== undefined ? `?since=${encodeURIComponent(since)}` : '';
-    return `${scheme}//${location.host}/chat${query}`;
+    // events=1: presence and friend/group notices too (issue 9).
+    const query = since !== null && since !== undefined ? `&since=${encodeURIComponent(since)}` : '';
+    return `${scheme}//${location.host}/chat?events=1${query}`;
   }
 
   start() {
