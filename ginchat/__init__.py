@@ -69,11 +69,9 @@ def load_config(app, config):
         # Frames above MAX_FRAME_BYTES get an error frame; only beyond this hard
         # cap (which bounds the memory one frame can take) is the socket closed, 1009.
         "max_message_size": int(app.config["MAX_FRAME_BYTES"]) * 16,
-        # Each socket's reader is a bare greenlet, not a (monkey-patched)
-        # threading.Thread with its locks and registry entry: less memory per
-        # connection (bench scenario 3).
-        "thread_class": reader_greenlet(),
-        "selector_class": reader_selector(),
+        # No reader greenlet per socket: the chat view's own greenlet reads
+        # (ginchat/chat/node.py, InlineReader; bench scenarios 1 and 3).
+        "thread_class": inline_reader(),
     }
     if str(app.config.get("PREFERRED_URL_SCHEME", "http")) == "https":
         app.config["SESSION_COOKIE_SECURE"] = True
@@ -104,44 +102,10 @@ def check_secret_key(config):
                            "(python3 -c 'import secrets; print(secrets.token_hex(32))')")
 
 
-def reader_greenlet():
-    import gevent
+def inline_reader():
+    from ginchat.chat.node import InlineReader
 
-    class Reader(gevent.Greenlet):
-        def __init__(self, target):
-            super().__init__(target)
-
-    return Reader
-
-
-def reader_selector():
-    """What simple-websocket's reader needs of a selector: wait until its one
-    socket is readable or the ping is due. gevent's general selector keeps a
-    dict and watchers per connection; this waits on a fresh read watcher."""
-    import socket
-
-    from gevent.socket import wait_read
-
-    class Selector:
-        __slots__ = ("fd",)
-
-        def __init__(self):
-            self.fd = None
-
-        def register(self, fileobj, events, data=None):
-            self.fd = fileobj if isinstance(fileobj, int) else fileobj.fileno()
-
-        def select(self, timeout=None):
-            try:
-                wait_read(self.fd, timeout)
-            except socket.timeout:
-                return []
-            return [(None, 1)]
-
-        def close(self):
-            self.fd = None
-
-    return Selector
+    return InlineReader
 
 
 def instance_secret(path):
