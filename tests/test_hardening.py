@@ -129,21 +129,27 @@ def test_messages_per_user_are_limited_over_all_connections_and_nodes(make_serve
     a, b = api1.user(), api1.user()
     api1.befriend(a, b)
     conns = [api1.ws(a), api1.ws(a), api2.ws(a)]
-    # 4 a connection stays under 5 on each connection and each node alone.
-    for k, conn in enumerate(conns):
-        for i in range(4):
-            conn.send(Type=1, TargetId=b.id, Content=f"{k}-{i}", ClientMsgId=f"m-{k}-{i}")
     answers = {}
-    for k, conn in enumerate(conns):
-        mine = {f"m-{k}-{i}" for i in range(4)}
-        while not mine <= answers.keys():
-            frame = conn.recv()  # other connections' messages come too (the user's copies)
-            if frame.get("ClientMsgId") in mine:
-                answers[frame["ClientMsgId"]] = frame
+
+    def send_and_read(ks):
+        for k in ks:
+            for i in range(4):
+                conns[k].send(Type=1, TargetId=b.id, Content=f"{k}-{i}", ClientMsgId=f"m-{k}-{i}")
+        for k in ks:
+            mine = {f"m-{k}-{i}" for i in range(4)}
+            while not mine <= answers.keys():
+                frame = conns[k].recv()  # the user's other connections' copies come too
+                if frame.get("ClientMsgId") in mine:
+                    answers[frame["ClientMsgId"]] = frame
+
+    # 4 a connection: under 5 on each connection, 8 on the first node...
+    send_and_read([0, 1])
+    # ...then 4 on the second node, which alone has seen none.
+    send_and_read([2])
     limited = [f for f in answers.values() if f["Type"] == -1]
-    assert limited, "12 messages in a moment from one user must hit USER_MSG_RATE=5"
     assert all(f["Code"] == 429 and "from your account" in f["Msg"] for f in limited)
-    # The connection on the second node was refused too: one count per user.
+    assert len([c for c in limited if not c["ClientMsgId"].startswith("m-2-")]) >= 3, answers
+    # The second node refused too: one count per user, in Redis.
     assert any(f["ClientMsgId"].startswith("m-2-") for f in limited), answers
     for conn in conns:
         conn.close()

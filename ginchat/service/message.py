@@ -145,7 +145,7 @@ def health():
         "Bus": engine.bus.name,
         "Node": engine.bus.node_id,
         "BusStats": dict(engine.bus.stats),
-        "StoreQueue": engine.store_queue.qsize(),
+        "StoreQueue": engine.store_queue.qsize() + len(engine.storing or ()),  # waiting or being stored
     }
     if params.get_bool("detail"):
         import gc
