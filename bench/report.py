@@ -131,8 +131,9 @@ def tables(res):
                "'aborted' means a message stayed undelivered for 2 s and the run stopped sending; "
                "gen CPU is the generator's share of its own core while sending, lag its p99 send lag):")
     out.append("")
-    out.append("| server | offered | delivered/s | p50 | p95 | p99 | max | lost | dup | gen CPU | gen lag p99 | |")
-    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    out.append("| server | offered | delivered/s | p50 | p95 | p99 | max | lost | dup | gen CPU | gen lag p99 | "
+               "server CPU | others on its core | |")
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for name, x in t.items():
         for q in (x.get("private") or {}).get("points", []):
             if "error" in q:
@@ -142,13 +143,15 @@ def tables(res):
             out.append(f"| {x['label']} | {fmt(q['rate'], 0)} | {fmt(q['delivered_per_s'], 0)} | {fmt(lat['p50'])} | "
                        f"{fmt(lat['p95'])} | {fmt(lat['p99'])} | {fmt(lat['max'])} | {q['lost']} | {q['duplicates']} | "
                        f"{q['gen_cpu_pct_sending']} % | {fmt(q['send_lag_ms']['p99'])} ms | "
+                       f"{machine(q, 'server_cpu_pct')} | {machine(q, 'others_on_server_core_pct')} | "
                        f"{'ok' if q['ok'] else ('aborted' if q['aborted'] else 'over')} |")
     out.append("")
     # --- scenario 2
     out.append("### Scenario 2: group fan-out (1,000 members, all connected)")
     out.append("")
-    out.append("| server | rate | messages | last member p50 | last member p99 | any delivery p99 | lost | dup | gen CPU |")
-    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    out.append("| server | rate | messages | last member p50 | last member p99 | any delivery p99 | lost | dup | gen CPU "
+               "| others on the server's core |")
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, x in t.items():
         for g in x.get("group") or []:
             if "error" in g:
@@ -156,7 +159,8 @@ def tables(res):
                 continue
             lm = g["last_member_ms"]
             out.append(f"| {x['label']} | {g['rate']:g} msg/s | {g['sent']} | {fmt(lm['p50'])} ms | {fmt(lm['p99'])} ms | "
-                       f"{fmt(g['latency_ms']['p99'])} ms | {g['lost']} | {g['duplicates']} | {g['gen_cpu_pct']} % |")
+                       f"{fmt(g['latency_ms']['p99'])} ms | {g['lost']} | {g['duplicates']} | {g['gen_cpu_pct']} % | "
+                       f"{machine(g, 'others_on_server_core_pct')} |")
     out.append("")
     # --- scenario 3
     out.append("### Scenario 3: idle authenticated connections with heartbeats")
@@ -190,6 +194,11 @@ def tables(res):
             out.append(f"| {q} ({h[sizes[0]][q]['rows']} rows) | {cells} |")
         out.append("")
     return "\n".join(out)
+
+
+def machine(res, key):
+    v = (res.get("machine") or {}).get(key)
+    return "–" if v is None else f"{v} %"
 
 
 def ratio(a, b):

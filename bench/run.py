@@ -54,9 +54,12 @@ class Runner:
             json.dump(spec, fh)
         cmd = T.taskset(GEN_CPU) + [T.PY, "-m", "bench.loadgen", path]
         try:
+            before = cpu_sample(target.pid)
             subprocess.run(cmd, cwd=T.ROOT, check=True, timeout=timeout)
             with open(out) as fh:
-                return json.load(fh)
+                res = json.load(fh)
+            res["machine"] = cpu_share(before, cpu_sample(target.pid))
+            return res
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError, ValueError) as exc:
             return {"error": f"generator failed: {exc}"}
         finally:
@@ -79,7 +82,9 @@ class Runner:
             + (res["error"] if "error" in res else
                f"delivered {res['delivered_per_s']:.0f}/s p50 {fmt(lat.get('p50'))} p99 {fmt(lat.get('p99'))} ms "
                f"lost {res['lost']} dup {res['duplicates']}{' ABORTED' if res['aborted'] else ''} "
-               f"gen cpu {res['gen_cpu_pct_sending']}% lag p99 {fmt(res['send_lag_ms']['p99'])} ms")
+               f"gen cpu {res['gen_cpu_pct_sending']}% lag p99 {fmt(res['send_lag_ms']['p99'])} ms; "
+               f"server cpu {res['machine'].get('server_cpu_pct')}%, others on its core "
+               f"{res['machine'].get('others_on_server_core_pct')}%")
             + (" ok" if ok else " FAIL"))
         if "error" in res or not res.get("drained", False):
             target.stop()  # a backlog left behind would spoil the next point
@@ -141,7 +146,8 @@ class Runner:
                 lm = res["last_member_ms"]
                 log(f"  {target.name} group of {res['members']} at {rate} msg/s: last member p50 {fmt(lm['p50'])} "
                     f"p99 {fmt(lm['p99'])} ms; delivery p99 {fmt(res['latency_ms']['p99'])} ms; "
-                    f"lost {res['lost']} dup {res['duplicates']}; gen cpu {res['gen_cpu_pct']}%")
+                    f"lost {res['lost']} dup {res['duplicates']}; gen cpu {res['gen_cpu_pct']}%; "
+                    f"others on the server's core {res['machine'].get('others_on_server_core_pct')}%")
             out.append(res)
             if "error" in res or not res.get("drained", False):
                 target.stop()
@@ -222,6 +228,51 @@ class Runner:
         os.makedirs(RESULTS, exist_ok=True)
         with open(self.args.output, "w") as fh:
             json.dump(self.results, fh, indent=1)
+
+
+def cpu_sample(server_pid):
+    """Per-core busy time (/proc/stat) and the CPU time of the server's session
+    (the server and its children, e.g. the embedded redis-server)."""
+    cores = {}
+    with open("/proc/stat") as fh:
+        for line in fh:
+            if line.startswith("cpu") and line[3:4].isdigit():
+                name, *vals = line.split()
+                vals = [int(v) for v in vals]
+                idle = vals[3] + (vals[4] if len(vals) > 4 else 0)
+                cores[name] = (sum(vals[:8]) - idle, sum(vals[:8]))
+    session = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == server_pid:  # the session id: the server started its own session
+            session += int(fields[11]) + int(fields[12])
+    return {"t": time.monotonic(), "cores": cores, "server_ticks": session}
+
+
+def cpu_share(a, b):
+    """Busy % of the server's and the generator's cores during a run, the
+    server's own share, and what other processes took of the server's core."""
+    tick = os.sysconf("SC_CLK_TCK")
+    wall = b["t"] - a["t"]
+    out = {}
+    for core in (f"cpu{T.SERVER_CPU}", f"cpu{GEN_CPU}"):
+        if core in a["cores"] and core in b["cores"]:
+            busy = b["cores"][core][0] - a["cores"][core][0]
+            total = b["cores"][core][1] - a["cores"][core][1]
+            out[f"{core}_busy_pct"] = round(100 * busy / total, 1) if total else None
+    server = 100 * (b["server_ticks"] - a["server_ticks"]) / tick / wall if wall > 0 else None
+    out["server_cpu_pct"] = round(server, 1) if server is not None else None
+    busy0 = out.get(f"cpu{T.SERVER_CPU}_busy_pct")
+    if busy0 is not None and server is not None:
+        out["others_on_server_core_pct"] = round(max(0.0, busy0 - server), 1)
+    out["loadavg"] = os.getloadavg()
+    return out
 
 
 def fmt(x):
