@@ -39,6 +39,10 @@ def sqlite_wal(dbapi_connection, connection_record):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # The chat engine checkpoints every second in a native thread
+        # (chat/checkpoint.py); a commit checkpoints (and fsyncs) by itself
+        # only past this many pages of log, a backstop for other processes.
+        cursor.execute("PRAGMA wal_autocheckpoint=10000")
         cursor.close()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -1,6 +1,7 @@
 """The gevent WSGI server GinChat runs on (wsgi.py and the tests use it)."""
 
 import logging
+import socket
 
 from gevent.pywsgi import WSGIHandler, WSGIServer
 
@@ -23,6 +24,14 @@ class GinChatHandler(WSGIHandler):
         return super()._handle_client_error(ex)
 
     def handle(self):
+        # pywsgi writes a response's headers and body in two sends: with
+        # Nagle's algorithm the second waits for the client's delayed ACK
+        # (40 ms on Linux) on every keep-alive request, and a WebSocket frame
+        # sent while an earlier one is unacknowledged waits the same way.
+        try:
+            self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except (OSError, AttributeError):
+            pass
         try:
             super().handle()
         except ConnectionError:  # the peer went away while we answered

@@ -15,7 +15,7 @@ import gevent
 import gevent.queue
 from sqlalchemy.exc import SQLAlchemyError
 
-from ginchat.chat import features, heartbeat
+from ginchat.chat import checkpoint, features, heartbeat
 from ginchat.chat.dispatch import FrameError, Outgoing, authorize, check_upload, parse_frame
 from ginchat.chat.node import encode_text
 from ginchat.errors import AppError
@@ -131,6 +131,7 @@ class ChatEngine:
         self.greenlets = [
             gevent.spawn(self._store_loop),
             gevent.spawn(heartbeat.sweep_loop, self),
+            gevent.spawn(checkpoint.checkpoint_loop, self),  # SQLite only: WAL checkpoints off the loop
         ]
         self.bus.start()
         log.info("chat engine started (bus: %s)", self.bus.name)
