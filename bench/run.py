@@ -197,7 +197,7 @@ class Runner:
             res["seed_s"] = round(seeded, 1)
             out[str(size)] = res
             for name, r in res.items():
-                if isinstance(r, dict):
+                if isinstance(r, dict) and "p50" in r:
                     log(f"  {size:>8} messages: {name}: p50 {fmt(r['p50'])} p99 {fmt(r['p99'])} ms ({r['rows']} rows)")
         return out
 
@@ -207,7 +207,8 @@ class Runner:
         users = max(1000, cfg["connections"] if "3" in scenarios else 1000)
         log(f"{target.label}: seeding {users} users")
         seed = target.seed(users=users, pairs=500, group=cfg["group"])
-        res = {"label": target.label, "dialect": target.dialect}
+        res = dict(self.results["targets"].get(target.name) or {})  # --merge keeps the scenarios not rerun
+        res.update(label=target.label, dialect=target.dialect)
         target.start()
         try:
             if "1" in scenarios:
@@ -316,6 +317,8 @@ def main(argv=None):
     ap.add_argument("--rates", help="comma-separated scenario-1 rates (default 1000,2000,4000,8000)")
     ap.add_argument("--workdir", help="scratch folder (databases, logs); default a new temp folder")
     ap.add_argument("--output", default=None, help="raw results JSON (default bench/results/results[-quick].json)")
+    ap.add_argument("--merge", action="store_true",
+                    help="keep the results of targets and scenarios not rerun from --output (rerun a part)")
     ap.add_argument("--no-report", action="store_true", help="skip plots and BENCHMARKS.md")
     args = ap.parse_args(argv)
     if args.output is None:
@@ -323,6 +326,13 @@ def main(argv=None):
     scenarios = set(args.scenarios.split(","))
     wanted = args.targets.split(",")
     runner = Runner(args)
+    if args.merge and os.path.exists(args.output):
+        with open(args.output) as fh:
+            old = json.load(fh)
+        runner.results["targets"] = old.get("targets", {})
+        if "history" in old:
+            runner.results["history"] = old["history"]
+        runner.results["meta"]["merged_into"] = old.get("meta")
     log(f"bench ({'quick' if args.quick else 'full'}): scratch in {runner.work}; load average {os.getloadavg()}")
     chosen = []
     backends = [b for b in ("embedded", "mariadb", "postgresql") if (b if b != "embedded" else "ginchat") in wanted]
