@@ -72,6 +72,15 @@ class RelationMap:
     def forget(self, key):
         self._sets.pop(key, None)
 
+    def peek(self, key):
+        """The set, without caching a fresh load: a side use (typing, presence,
+        notices) must not warm the map before a bus event it could miss."""
+        members = self._sets.get(key)
+        if members is None:
+            with self.engine.app.app_context():
+                members = self._load(key)
+        return members
+
     def discard(self, key, value):
         members = self._sets.get(key)
         if members is not None:

@@ -82,9 +82,9 @@ def send(engine, frame, users=(), group=None, friends_of=None, events_only=False
 def deliver_local(engine, to, frame, events_only):
     recipients = set(to.get("Users") or ())
     if to.get("Group") is not None:
-        recipients |= engine.groups.get(int(to["Group"]))
+        recipients |= engine.groups.peek(int(to["Group"]))
     if to.get("FriendsOf") is not None:
-        recipients |= engine.friends.get(int(to["FriendsOf"]))
+        recipients |= engine.friends.peek(int(to["FriendsOf"]))
     text = None
     for user_id in recipients:
         for node in tuple(engine.client_map.get(user_id, ())):
