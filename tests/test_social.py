@@ -237,6 +237,19 @@ def test_friend_request_accept_and_decline(request_api):
     assert c.id in [u["ID"] for u in listing(a.post("/searchFriends"))["Rows"]]
 
 
+def test_instant_add_settles_a_pending_request(api):
+    """With FRIEND_ADD=instant the request route still works; adding the
+    asker straight away makes friends and leaves no stale request behind."""
+    a, b = api.user(), api.user()
+    answer(a.post("/contact/requestFriend", targetId=b.id), 201)
+    answer(b.post("/contact/addfriend", targetName=a.name), 200)
+    assert [u["ID"] for u in listing(a.post("/searchFriends"))["Rows"]] == [b.id]
+    for user in (a, b):
+        assert listing(user.post("/contact/friendRequests"))["Rows"] == []
+    error(a.post("/contact/addfriend", targetId=b.id), 409, "already")
+    error(a.post("/contact/addfriend", targetId=a.id), 400, "yourself")
+
+
 def test_remove_friend_and_block(api, pair):
     a, b = pair
     wa, wb = a.ws(), b.ws()

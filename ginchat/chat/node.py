@@ -360,7 +360,7 @@ class Node:
 def check_handshake():
     """Before the upgrade (flask-sock accepts the handshake as soon as the view
     runs): a ``userId`` must be the authenticated user, ``since`` a number."""
-    from ginchat.errors import bad_request, forbidden
+    from ginchat.errors import forbidden
     from ginchat.utils import params
 
     if not current_user.is_authenticated:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ginchat.errors import bad_request, conflict, not_found
 from ginchat.extensions import db
 from ginchat.models.contact import MEMBER, Contact
-from ginchat.models.user_basic import NAME_KEY_TYPE, name_key, utcnow
+from ginchat.models.user_basic import NAME_KEY_TYPE, commit_or_conflict, name_key, utcnow
 from ginchat.utils.params import MAX_ID
 
 # Group names may have inner spaces ("Team Berlin"), not the characters user
@@ -87,8 +87,4 @@ class Community(db.Model):
         if Contact.is_member(user.id, self.id):
             raise conflict(f"you are already a member of {self.name}")
         db.session.add(Contact(owner_id=user.id, target_id=self.id, type=MEMBER))
-        try:
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            raise conflict(f"you are already a member of {self.name}") from None
+        commit_or_conflict(f"you are already a member of {self.name}")

@@ -4,10 +4,8 @@ Type 1 is a friendship (one row each way), Type 2 a group membership."""
 from datetime import datetime
 
 from sqlalchemy import DateTime, Index, Integer, String, UniqueConstraint, func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ginchat.errors import bad_request, conflict
 from ginchat.extensions import db
 from ginchat.models.user_basic import UserBasic, utcnow
 
@@ -57,25 +55,6 @@ class Contact(db.Model):
             .where(cls.owner_id == user_id, cls.type == FRIEND)
             .order_by(UserBasic.name)
         ).all()
-
-    @classmethod
-    def add_friend(cls, user, target):
-        """Mutual friendship: both rows in one transaction."""
-        if target.id == user.id:
-            raise bad_request("you cannot add yourself as a friend")
-        if cls.is_friend(user.id, target.id):
-            raise conflict(f"{target.name} is already your friend")
-        db.session.add_all(
-            [
-                cls(owner_id=user.id, target_id=target.id, type=FRIEND),
-                cls(owner_id=target.id, target_id=user.id, type=FRIEND),
-            ]
-        )
-        try:
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            raise conflict(f"{target.name} is already your friend") from None
 
     # --- groups -----------------------------------------------------------
     @classmethod

@@ -7,7 +7,6 @@ keeps its columns: a recalled message is blanked in place (Media 0).
 from datetime import datetime
 
 from sqlalchemy import (
-    BigInteger,
     Column,
     DateTime,
     Integer,
@@ -30,7 +29,7 @@ from ginchat.errors import bad_request, conflict, forbidden, not_found
 from ginchat.extensions import db
 from ginchat.models import message as messages
 from ginchat.models.contact import FRIEND, MEMBER, Contact
-from ginchat.models.user_basic import utcnow
+from ginchat.models.user_basic import commit_or_conflict, utcnow
 
 ID_TYPE = messages.ID_TYPE
 
@@ -121,11 +120,7 @@ def block(user, target):
         raise conflict(f"{target.name} is blocked already")
     _drop_friendship(user.id, target.id)
     db.session.add(Block(user_id=user.id, target_id=target.id))
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise conflict(f"{target.name} is blocked already") from None
+    commit_or_conflict(f"{target.name} is blocked already")
 
 
 def unblock(user, target):
@@ -166,11 +161,7 @@ def make_friends(user, target):
         Contact(owner_id=user.id, target_id=target.id, type=FRIEND),
         Contact(owner_id=target.id, target_id=user.id, type=FRIEND),
     ])
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise conflict(f"{target.name} is already your friend") from None
+    commit_or_conflict(f"{target.name} is already your friend")
 
 
 def pending_request(from_id, to_id):
@@ -185,11 +176,7 @@ def send_request(user, target):
         raise conflict(f"you have asked {target.name} already")
     req = FriendRequest(from_id=user.id, to_id=target.id)
     db.session.add(req)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise conflict(f"you have asked {target.name} already") from None
+    commit_or_conflict(f"you have asked {target.name} already")
     return req
 
 

@@ -27,6 +27,17 @@ def utcnow():
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
+def commit_or_conflict(message):
+    """Commit the session; a unique key that another request took first
+    (the check before it raced) becomes a 409 with ``message``, and nothing
+    of this request stays."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise conflict(message) from None
+
+
 # The lookup key of a name: case-folded, compared byte for byte on every
 # database (MariaDB's default collation would also ignore accents).
 NAME_KEY_TYPE = String(64).with_variant(VARCHAR(64, collation="utf8mb4_bin"), "mysql", "mariadb")
@@ -132,11 +143,7 @@ class UserBasic(UserMixin, db.Model):
         user = cls(name=name, name_key=name_key(name))
         user.set_password(password)
         db.session.add(user)
-        try:
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            raise conflict(f"the name {name!r} is taken") from None
+        commit_or_conflict(f"the name {name!r} is taken")
         return user
 
     @classmethod
@@ -162,11 +169,7 @@ class UserBasic(UserMixin, db.Model):
             self.email = email
         if avatar is not None:
             self.avatar = avatar
-        try:
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            raise conflict(f"the name {name!r} is taken") from None
+        commit_or_conflict(f"the name {name!r} is taken")
         return self
 
     def deactivate(self):

@@ -3,32 +3,9 @@
 from flask import current_app
 from flask_login import current_user
 
-from ginchat.errors import bad_request
 from ginchat.models.contact import Contact
-from ginchat.models.user_basic import UserBasic
 from ginchat.service.user import public_users
-from ginchat.signals import friendship_added
 from ginchat.utils import params, resp
-
-
-def add_friend_by(user, target_id=None, target_name=None):
-    """Make ``user`` and the target friends; the rules live in Contact.add_friend."""
-    if target_id is not None:
-        target = UserBasic.must_get(target_id)
-    elif target_name:
-        target = UserBasic.find_by_name(target_name)
-        if target is None:
-            from ginchat.errors import not_found
-
-            raise not_found(f"no user named {target_name!r}")
-    else:
-        raise bad_request("targetName or targetId is required")
-    from ginchat.models.social import check_may_befriend
-
-    check_may_befriend(user, target)  # blocks (issue 9) refuse it with a 403
-    Contact.add_friend(user, target)
-    friendship_added.send(current_app._get_current_object(), user_id=user.id, friend_id=target.id)
-    return target
 
 
 def asks_first():
@@ -39,11 +16,12 @@ def asks_first():
 def befriend_or_ask(user, target_id=None, target_name=None):
     """What "add a friend" means on this server: (target, None) when friends
     now, (target, request) when a request was sent (FRIEND_ADD=request)."""
-    if not asks_first():
-        return add_friend_by(user, target_id=target_id, target_name=target_name), None
-    from ginchat.service.social import request_friend, resolve_user
+    from ginchat.service.social import add_friend_instant, request_friend, resolve_user
 
     target = resolve_user(target_id, target_name)
+    if not asks_first():
+        add_friend_instant(user, target)  # the rules (yourself, blocks, friends already) live there
+        return target, None
     req, _friends = request_friend(user, target)
     return target, req
 

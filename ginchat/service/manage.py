@@ -5,7 +5,6 @@ the group to another member."""
 from flask import current_app
 from flask_login import current_user
 from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError
 
 from ginchat.chat import features
 from ginchat.errors import bad_request, conflict, forbidden, not_found
@@ -13,7 +12,7 @@ from ginchat.extensions import db
 from ginchat.models import social
 from ginchat.models.community import Community, check_group_name
 from ginchat.models.contact import Contact
-from ginchat.models.user_basic import UserBasic, name_key
+from ginchat.models.user_basic import UserBasic, commit_or_conflict, name_key
 from ginchat.utils import params, resp
 
 
@@ -178,11 +177,7 @@ def update_group():
         group.img = check_icon(icon) if icon else ""
     if desc is not None:
         group.desc = desc
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise conflict(f"a group named {name!r} exists already") from None
+    commit_or_conflict(f"a group named {name!r} exists already")
     features.notice(_engine(), "group_updated", group=group.id, user_id=current_user.id, group_id=group.id,
                     actor_id=current_user.id)
     return resp.ok(_public(group), msg=f"{group.name} updated")
