@@ -451,6 +451,19 @@ def test_presence_set_on_connect_and_cleared_on_disconnect(api, app):
     assert b.post("/searchFriends").json()["Rows"][0]["Online"] is False
 
 
+def test_presence_of_many_at_once_is_written_in_pipelines(api, app, server):
+    """Connections arriving together are marked online in one round trip
+    (the presence writer pipelines what queued up) and each one counts."""
+    redis = app.extensions["redis"]
+    users = [api.user() for _ in range(40)]
+    conns = [c.get(timeout=20) for c in [gevent.spawn(u.ws) for u in users]]
+    assert wait_for(lambda: all(redis.get(f"online_{u.id}") for u in users), timeout=10)
+    assert server.engine.presence_writer.largest_batch > 1
+    for conn in conns:
+        conn.close()
+    assert wait_for(lambda: not any(redis.get(f"online_{u.id}") for u in users), timeout=10)
+
+
 def test_heartbeat_refreshes_and_silence_times_out(make_server):
     server = make_server(HEARTBEAT_TIMEOUT=2, HEARTBEAT_INTERVAL=1)
     redis = server.app.extensions["redis"]
