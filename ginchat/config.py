@@ -39,6 +39,9 @@ class Config:
     UPLOAD_FOLDER = "uploads"  # several nodes must share it (e.g. an NFS mount)
     MAX_UPLOAD_MB = 10
     MAX_IMAGE_PIXELS = 50_000_000  # larger pictures are refused (decompression bombs)
+    # Uploads are refused (507) while storing one could leave less than this
+    # free on the upload folder's disk: the database and the logs keep room.
+    UPLOAD_MIN_FREE_MB = 100
 
     TOKEN_TTL_DAYS = 30
     MAX_CONTENT_CHARS = 4096

@@ -441,6 +441,37 @@ def test_file_over_the_limit_gets_413(small_api, small_server):
     assert uploaded(me, ok).endswith(".wav")
 
 
+def test_upload_that_would_eat_the_disk_reserve_gets_507(make_server):
+    """UPLOAD_MIN_FREE_MB keeps room on the disk for the database and logs:
+    an upload that would cut into it is refused before a byte is written."""
+    server = make_server(UPLOAD_MIN_FREE_MB=10**9)  # more than any disk here has
+    me = Api(server).user()
+    os.makedirs(folder(server.app), exist_ok=True)
+    before = set(os.listdir(folder(server.app)))
+    error(send(me, picture("PNG"), filename="a.png"), 507, "no room")
+    assert set(os.listdir(folder(server.app))) == before
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A real 1 MiB filesystem (tmpfs) for the upload folder."""
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    if os.geteuid() != 0 or os.system(f"mount -t tmpfs -o size=1m ginchat-test {mount} 2>/dev/null") != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    yield str(mount)
+    os.system(f"umount {mount}")
+
+
+def test_a_full_disk_answers_507_leaves_no_part_file_and_recovers(make_server, tiny_disk):
+    server = make_server(UPLOAD_FOLDER=tiny_disk, UPLOAD_MIN_FREE_MB=0, MAX_UPLOAD_MB=4)
+    me = Api(server).user()
+    big = wav_clip(seconds=100)  # 1.6 MB: over what the disk holds, under the limit
+    error(send(me, big, filename="long.wav"), 507, "no room")
+    assert os.listdir(tiny_disk) == [], "the partial file is removed"
+    assert uploaded(me, wav_clip()).endswith(".wav"), "smaller uploads still fit"
+
+
 def test_body_over_the_limit_is_refused_before_it_is_read(small_api):
     """A Content-Length over the limit gets 413 at once: the server reads none
     of the body (only the head of it is sent here)."""

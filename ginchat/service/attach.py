@@ -16,8 +16,10 @@ app's origin, so an uploaded .html or .svg was stored XSS. Here:
 """
 
 import errno
+import logging
 import os
 import re
+import shutil
 import struct
 import uuid
 
@@ -29,6 +31,8 @@ from PIL import Image, ImageOps
 from ginchat.errors import AppError, bad_request, not_found
 from ginchat.utils import resp
 from ginchat.utils.ratelimit import RateLimiter
+
+log = logging.getLogger("ginchat.attach")
 
 # The extension of each accepted type: its Content-Type and whether it is a
 # picture or a voice clip.
@@ -148,6 +152,7 @@ def upload():
       413: {description: "the file is over MAX_UPLOAD_MB, or a picture has too many pixels", schema: {$ref: "#/definitions/Envelope"}}
       415: {description: "not an accepted picture or voice type, or a picture that does not decode", schema: {$ref: "#/definitions/Envelope"}}
       429: {description: "too many uploads (UPLOADS_PER_MINUTE); see Retry-After", schema: {$ref: "#/definitions/Envelope"}}
+      507: {description: "the upload disk is full, or storing it would leave less than UPLOAD_MIN_FREE_MB free", schema: {$ref: "#/definitions/Envelope"}}
     """
     RateLimiter.of().check_upload(current_user.id)
     storage = request.files.get("file")
@@ -157,6 +162,7 @@ def upload():
         raise bad_request("file is required: send the picture or clip as the multipart/form-data field 'file'")
     limit = int(float(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024)
     max_pixels = int(current_app.config.get("MAX_IMAGE_PIXELS") or DEFAULT_MAX_IMAGE_PIXELS)
+    check_room(upload_folder(), min(limit, request.content_length or limit))
     name = store(storage.stream, upload_folder(), limit, max_pixels)
     kind = TYPES[name.rsplit(".", 1)[1]][1]
     return resp.ok(URL_PREFIX + name, msg=f"{kind} stored")
@@ -216,6 +222,18 @@ def store(stream, folder, limit, max_pixels):
     finally:
         if os.path.exists(part):
             os.unlink(part)
+
+
+def check_room(folder, size):
+    """507 unless ``size`` more bytes still leave UPLOAD_MIN_FREE_MB free on
+    the folder's disk (checked before a byte is written)."""
+    reserve = int(float(current_app.config.get("UPLOAD_MIN_FREE_MB") or 0) * 1024 * 1024)
+    os.makedirs(folder, exist_ok=True)
+    free = shutil.disk_usage(folder).free
+    if free - size < reserve:
+        log.warning("upload refused: %d MiB free on the upload disk, keeping %d MiB",
+                    free >> 20, reserve >> 20)
+        raise AppError(507, "the server has no room left for uploads; try again later")
 
 
 def copy_limited(stream, path, limit):
