@@ -11,6 +11,15 @@ both steps run in one Lua script, so a node coming online in between cannot
 be overwritten. A node that dies stops refreshing: its entries expire, and
 the user goes offline after HEARTBEAT_TIMEOUT unless another node serves
 them. The sweeper closes connections silent for longer than HEARTBEAT_TIMEOUT.
+
+So that friends also *hear* of it when a node dies, every node keeps
+``presence_alive_<node>`` (TTL HEARTBEAT_TIMEOUT, refreshed by the sweeper)
+and the set ``presence_users_<node>`` of the users it marked online, and
+registers itself in ``presence_nodes``. A sweeper that finds a registered
+node whose alive key has expired claims it (one survivor wins) and takes
+each of its users offline with the same script as a closing connection:
+those no other node serves go offline, with a presence event to their
+friends.
 """
 
 import logging
@@ -26,7 +35,8 @@ from ginchat.utils.presence import online_key
 
 log = logging.getLogger("ginchat.heartbeat")
 
-# KEYS: online_<id>, online_nodes_<id>; ARGV: node id, TTL in seconds.
+# KEYS: online_<id>, online_nodes_<id>, presence_users_<node>;
+# ARGV: node id, TTL in seconds, user id.
 # Returns 1 when the user was offline until now (a presence event is due).
 _ONLINE = """
 local was = redis.call('EXISTS', KEYS[1])
@@ -39,11 +49,15 @@ local newest = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
 if newest[2] then keep = math.max(ttl, tonumber(newest[2]) - now) end
 redis.call('EXPIRE', KEYS[2], keep)
 redis.call('SET', KEYS[1], '1', 'EX', keep)
+redis.call('SADD', KEYS[3], ARGV[3])
 return 1 - was
 """
 
+# KEYS as _ONLINE; ARGV: node id, user id. Returns 0 when nobody serves the
+# user any more (a presence event is due).
 _OFFLINE = """
 local now = tonumber(redis.call('TIME')[1])
+redis.call('SREM', KEYS[3], ARGV[2])
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 if redis.call('ZCARD', KEYS[2]) == 0 then
@@ -54,8 +68,23 @@ return 1
 """
 
 
+NODES = "presence_nodes"
+
+
 def nodes_key(user_id):
     return f"online_nodes_{user_id}"
+
+
+def alive_key(node_id):
+    return f"presence_alive_{node_id}"
+
+
+def users_key(node_id):
+    return f"presence_users_{node_id}"
+
+
+def _keys(engine, user_id, node_id=None):
+    return [online_key(user_id), nodes_key(user_id), users_key(node_id or _node_id(engine))]
 
 
 def _ttl(engine):
@@ -164,7 +193,7 @@ def mark_online(engine, node):
 
     PresenceWriter.of(engine).submit(
         _script(engine, "online", _ONLINE),
-        [online_key(user_id), nodes_key(user_id)], [_node_id(engine), _ttl(engine)], then,
+        _keys(engine, user_id), [_node_id(engine), _ttl(engine), user_id], then,
     )
 
 
@@ -187,14 +216,22 @@ def mark_offline(engine, user_id):
 
     PresenceWriter.of(engine).submit(
         _script(engine, "offline", _OFFLINE),
-        [online_key(user_id), nodes_key(user_id)], [_node_id(engine)], then, wait=2,
+        _keys(engine, user_id), [_node_id(engine), user_id], then, wait=2,
     )
 
 
 def sweep_loop(engine):
-    """Close connections whose client went silent (the original's timeout check)."""
+    """Close connections whose client went silent (the original's timeout
+    check); say this node is alive, and take dead nodes' users offline."""
     period = max(0.2, min(5.0, engine.heartbeat_timeout / 3))
     while True:
+        try:
+            keep_alive(engine)
+            reap_dead_nodes(engine)
+        except redis.RedisError as exc:
+            log.debug("node liveness not checked: %s", exc)
+        except Exception:
+            log.exception("node liveness check failed")
         gevent.sleep(period)
         try:
             sweep(engine)
@@ -212,3 +249,63 @@ def sweep(engine):
             elif time.monotonic() - node.presence_refreshed >= refresh_due(engine):
                 # A live connection keeps its user online even between heartbeats.
                 mark_online(engine, node)
+
+
+# --- nodes that died ------------------------------------------------------------------
+def keep_alive(engine):
+    node_id = _node_id(engine)
+    pipe = engine.redis.pipeline(transaction=False)
+    pipe.set(alive_key(node_id), "1", ex=_ttl(engine))
+    pipe.sadd(NODES, node_id)
+    pipe.execute()
+
+
+def reap_dead_nodes(engine):
+    """Take the users of every node whose alive key expired offline (once,
+    by whichever surviving node claims it first)."""
+    client = engine.redis
+    others = [n.decode() if isinstance(n, bytes) else n for n in client.smembers(NODES)]
+    others = [n for n in others if n != _node_id(engine)]
+    if not others:
+        return
+    alive = client.mget([alive_key(n) for n in others])
+    for node_id, flag in zip(others, alive):
+        if flag is None and client.set(f"presence_reaping_{node_id}", _node_id(engine), nx=True, ex=60):
+            reap(engine, node_id)
+
+
+def reap(engine, dead_id):
+    client = engine.redis
+    users = [int(u) for u in client.smembers(users_key(dead_id))]
+    log.warning("node %s stopped answering: taking its %d users offline", dead_id, len(users))
+    for user_id in users:
+        def then(others, user_id=user_id):
+            if others == 0:
+                features.presence_changed(engine, user_id, False)
+
+        PresenceWriter.of(engine).submit(
+            _script(engine, "offline", _OFFLINE),
+            _keys(engine, user_id, dead_id), [dead_id, user_id], then,
+        )
+    # Queued behind the users: the node's records go once they are all done.
+    PresenceWriter.of(engine).submit(_script(engine, "forget", _FORGET_NODE), [NODES, users_key(dead_id)],
+                                     [dead_id], lambda _result: None)
+
+
+_FORGET_NODE = """
+redis.call('SREM', KEYS[1], ARGV[1])
+redis.call('DEL', KEYS[2])
+return 1
+"""
+
+
+def forget_node(engine):
+    """A clean shutdown: this node's records go (its users went offline one by one)."""
+    node_id = _node_id(engine)
+    try:
+        pipe = engine.redis.pipeline(transaction=False)
+        pipe.srem(NODES, node_id)
+        pipe.delete(alive_key(node_id), users_key(node_id))
+        pipe.execute()
+    except redis.RedisError as exc:
+        log.debug("node records not removed: %s", exc)
