@@ -6,13 +6,14 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-core e2e bench soak clean help
+.PHONY: run test test-core e2e screenshots bench soak clean help
 
 help:
 	@echo "make run        serve GinChat on http://localhost:8082/ (embedded SQLite + Redis)"
 	@echo "make test       the whole suite: test-core, then e2e"
 	@echo "make test-core  everything but the browser tests (uses Redis/MariaDB/PostgreSQL when they answer)"
 	@echo "make e2e        browser tests in headless Chromium (needs Debian's chromium package)"
+	@echo "make screenshots  the browser tests, keeping their screenshots for README"
 	@echo "make bench      the benchmarks of BENCHMARKS.md (~25 min; BENCH_ARGS=--quick for ~3 min)"
 	@echo "make soak       a few minutes of constant chat with reconnects (SOAK_SECONDS=180)"
 	@echo "make clean      remove .venv and instance/"
@@ -37,6 +38,9 @@ test-core: $(STAMP)
 # tests run in a pytest of their own, without tests/conftest.py.
 e2e: $(STAMP)
 	$(PY) -m pytest --confcutdir=tests/e2e tests/e2e $(PYTEST_ARGS)
+
+screenshots: $(STAMP)
+	GINCHAT_E2E_SHOTS=$(CURDIR)/tests/e2e/screenshots $(PY) -m pytest --confcutdir=tests/e2e tests/e2e $(PYTEST_ARGS)
 
 # Load tests of bench/ (writes BENCHMARKS.md); see bench/README or BENCHMARKS.md.
 # (bench/requirements.txt: the generator's uvloop, the Flask-SocketIO peer, matplotlib, py-spy.)
