@@ -464,6 +464,24 @@ def test_presence_of_many_at_once_is_written_in_pipelines(api, app, server):
     assert wait_for(lambda: not any(redis.get(f"online_{u.id}") for u in users), timeout=10)
 
 
+def test_health_counts_connections_as_they_come_and_go(make_server):
+    server = make_server()
+    api = Api(server)
+    a, b = api.user(), api.user()
+
+    def count():
+        return requests.get(server.url + "/health", timeout=5).json()["Data"]["Connections"]
+
+    conns = [a.ws(), a.ws(), b.ws()]
+    assert wait_for(lambda: count() == 3)
+    conns[0].close()
+    assert wait_for(lambda: count() == 2)
+    for conn in conns[1:]:
+        conn.close()
+    assert wait_for(lambda: count() == 0)
+    assert server.engine.client_map == {}
+
+
 def test_heartbeat_refreshes_and_silence_times_out(make_server):
     server = make_server(HEARTBEAT_TIMEOUT=2, HEARTBEAT_INTERVAL=1)
     redis = server.app.extensions["redis"]

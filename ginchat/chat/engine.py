@@ -106,6 +106,7 @@ class ChatEngine:
         self.redis = app.extensions["redis"]
 
         self.client_map = {}  # user id -> set of Nodes (one per tab/device)
+        self.connections = 0  # the Nodes in client_map
         # 方案2: group id -> member ids; and user id -> friend ids.
         self.groups = RelationMap(
             self, Contact.member_ids, lambda gid, uid: Contact.is_member(uid, gid)
@@ -181,7 +182,10 @@ class ChatEngine:
 
     # --- connections -------------------------------------------------------------
     def attach(self, node):
-        self.client_map.setdefault(node.user_id, set()).add(node)
+        nodes = self.client_map.setdefault(node.user_id, set())
+        if node not in nodes:
+            nodes.add(node)
+            self.connections += 1
         features.on_attach(self, node)
         heartbeat.mark_online(self, node)
         log.info("user %s connected from %s (%d connections here)", node.user_id, node.addr, self.connection_count())
@@ -190,15 +194,19 @@ class ChatEngine:
         if not node.closed:
             node.close()
         nodes = self.client_map.get(node.user_id)
-        if nodes is not None:
+        if nodes is not None and node in nodes:
             nodes.discard(node)
+            self.connections -= 1
             if not nodes:
                 del self.client_map[node.user_id]
                 heartbeat.mark_offline(self, node.user_id)
         log.info("user %s disconnected from %s", node.user_id, node.addr)
 
     def connection_count(self):
-        return sum(len(nodes) for nodes in self.client_map.values())
+        # Counted as connections come and go: summing the map on every
+        # connect made opening n connections cost O(n²) (a fifth of the
+        # server's CPU while 9,000 connected, bench scenario 3).
+        return self.connections
 
     # --- the receive loop (the seed's recvProc) -------------------------------------
     def receive_loop(self, node):

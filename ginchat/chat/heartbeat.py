@@ -145,6 +145,8 @@ class PresenceWriter:
             self.largest_batch = max(self.largest_batch, len(batch))
             try:
                 self._write(batch)
+            except Exception:  # the writer outlives any one batch
+                log.exception("presence batch failed")
             finally:
                 for *_, done in batch:
                     if done is not None:
