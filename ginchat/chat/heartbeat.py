@@ -106,8 +106,8 @@ class PresenceWriter:
 
     Whatever queued up while the last round trip ran goes to Redis in one
     pipeline (not a transaction): 9,000 idle connections refresh presence
-    hundreds of times a second, and one round trip per refresh was most of
-    the server's CPU at idle (BENCHMARKS.md, scenario 3)."""
+    hundreds of times a second, and a round trip per refresh cost about a
+    third of the server's CPU at idle (BENCHMARKS.md, scenario 3)."""
 
     QUEUE = 10000
     BATCH = 500
@@ -154,14 +154,10 @@ class PresenceWriter:
 
     def _write(self, batch):
         try:
-            if len(batch) == 1:
-                script, keys, args, _, _ = batch[0]
-                results = [script(keys=keys, args=args)]
-            else:
-                pipe = self.engine.redis.pipeline(transaction=False)
-                for script, keys, args, _, _ in batch:
-                    script(keys=keys, args=args, client=pipe)
-                results = pipe.execute(raise_on_error=False)
+            pipe = self.engine.redis.pipeline(transaction=False)
+            for script, keys, args, _, _ in batch:
+                script(keys=keys, args=args, client=pipe)
+            results = pipe.execute(raise_on_error=False)
         except redis.RedisError as exc:
             log.warning("presence not written (%d changes): %s", len(batch), exc)
             return
@@ -200,8 +196,8 @@ def mark_online(engine, node):
 
 
 def refresh(engine, node):
-    """A heartbeat (or any frame): the connection is alive. Redis is written
-    only when the entry is due (a third of HEARTBEAT_TIMEOUT)."""
+    """A heartbeat: the connection is alive. Redis is written only when the
+    entry is due (a third of HEARTBEAT_TIMEOUT)."""
     now = time.monotonic()
     node.heartbeat_time = now
     if now - node.presence_refreshed >= refresh_due(engine):
