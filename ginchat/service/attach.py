@@ -226,7 +226,7 @@ def store(stream, folder, limit, max_pixels):
 
 def check_room(folder, size):
     """507 unless ``size`` more bytes still leave UPLOAD_MIN_FREE_MB free on
-    the folder's disk (checked before a byte is written)."""
+    the folder's disk (checked before a byte of the upload is written there)."""
     reserve = int(float(current_app.config.get("UPLOAD_MIN_FREE_MB") or 0) * 1024 * 1024)
     os.makedirs(folder, exist_ok=True)
     free = shutil.disk_usage(folder).free
