@@ -32,6 +32,12 @@ def dumps(frame):
 class Bus:
     name = "base"
 
+    @property
+    def scope(self):
+        """Which nodes hear this node's packets: the nodes of one cluster
+        share it (the same UDP port, or the same Redis channel)."""
+        return self.name
+
     def __init__(self, app, engine):
         self.app = app
         self.engine = engine

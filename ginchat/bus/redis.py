@@ -30,6 +30,10 @@ class RedisBus(Bus):
         super().__init__(app, engine)
         self.channel = str(app.config.get("BUS_CHANNEL") or CHANNEL)
 
+    @property
+    def scope(self):
+        return f"redis:{self.channel}"
+
     def transmit(self, packet):
         self.engine.redis.publish(self.channel, packet)
 

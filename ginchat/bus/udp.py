@@ -23,6 +23,10 @@ class UdpBus(Bus):
         self.broadcast = str(app.config["UDP_BROADCAST"])
         self.sock = None
 
+    @property
+    def scope(self):
+        return f"udp:{self.port}"
+
     def start(self):
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -15,8 +15,10 @@ them. The sweeper closes connections silent for longer than HEARTBEAT_TIMEOUT.
 So that friends also *hear* of it when a node dies, every node keeps
 ``presence_alive_<node>`` (TTL HEARTBEAT_TIMEOUT, refreshed by the sweeper)
 and the set ``presence_users_<node>`` of the users it marked online, and
-registers itself in ``presence_nodes``. A sweeper that finds a registered
-node whose alive key has expired claims it (one survivor wins) and takes
+registers itself in ``presence_nodes_<bus scope>`` (the nodes of its own
+bus: its UDP port or Redis channel, so the events reach the dead node's
+peers). A sweeper that finds a registered node of its bus whose alive key
+has expired claims it (one survivor wins) and takes
 each of its users offline with the same script as a closing connection:
 those no other node serves go offline, with a presence event to their
 friends.
@@ -68,11 +70,14 @@ return 1
 """
 
 
-NODES = "presence_nodes"
-
-
 def nodes_key(user_id):
     return f"online_nodes_{user_id}"
+
+
+def nodes_registry(engine):
+    """The nodes that this node watches over: those of its own bus, since
+    the offline events it sends in a dead node's stead travel on that bus."""
+    return f"presence_nodes_{engine.bus.scope}"
 
 
 def alive_key(node_id):
@@ -254,7 +259,7 @@ def keep_alive(engine):
     node_id = _node_id(engine)
     pipe = engine.redis.pipeline(transaction=False)
     pipe.set(alive_key(node_id), "1", ex=_ttl(engine))
-    pipe.sadd(NODES, node_id)
+    pipe.sadd(nodes_registry(engine), node_id)
     pipe.execute()
 
 
@@ -262,7 +267,7 @@ def reap_dead_nodes(engine):
     """Take the users of every node whose alive key expired offline (once,
     by whichever surviving node claims it first)."""
     client = engine.redis
-    others = [n.decode() if isinstance(n, bytes) else n for n in client.smembers(NODES)]
+    others = [n.decode() if isinstance(n, bytes) else n for n in client.smembers(nodes_registry(engine))]
     others = [n for n in others if n != _node_id(engine)]
     if not others:
         return
@@ -286,8 +291,10 @@ def reap(engine, dead_id):
             _keys(engine, user_id, dead_id), [dead_id, user_id], then,
         )
     # Queued behind the users: the node's records go once they are all done.
-    PresenceWriter.of(engine).submit(_script(engine, "forget", _FORGET_NODE), [NODES, users_key(dead_id)],
-                                     [dead_id], lambda _result: None)
+    PresenceWriter.of(engine).submit(
+        _script(engine, "forget", _FORGET_NODE), [nodes_registry(engine), users_key(dead_id)], [dead_id],
+        lambda _result: None,
+    )
 
 
 _FORGET_NODE = """
@@ -302,7 +309,7 @@ def forget_node(engine):
     node_id = _node_id(engine)
     try:
         pipe = engine.redis.pipeline(transaction=False)
-        pipe.srem(NODES, node_id)
+        pipe.srem(nodes_registry(engine), node_id)
         pipe.delete(alive_key(node_id), users_key(node_id))
         pipe.execute()
     except redis.RedisError as exc:
