@@ -154,7 +154,7 @@ class ChatEngine:
         for nodes in list(self.client_map.values()):
             for node in list(nodes):
                 node.close(1001, "server shutting down")
-        heartbeat.forget_node(self)
+        heartbeat.forget_node(self, wait=2)
         self.bus.stop()
         gevent.killall(self.greenlets, block=False)
         self.greenlets = []

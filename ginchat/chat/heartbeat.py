@@ -209,17 +209,19 @@ def refresh(engine, node):
         mark_online(engine, node)
 
 
-def mark_offline(engine, user_id):
-    """The user's last connection on this node closed: offline unless another
-    node still serves them. Waits (briefly) until written, so a node that
-    shuts down leaves nobody online behind it."""
+def mark_offline(engine, user_id, node_id=None, wait=2):
+    """The user's last connection on this node (or on the dead ``node_id``)
+    closed: offline unless another node still serves them. Waits (briefly)
+    until written, so a node that shuts down leaves nobody online behind it."""
+    node_id = node_id or _node_id(engine)
+
     def then(others):
         if others == 0:
             features.presence_changed(engine, user_id, False)
 
     PresenceWriter.of(engine).submit(
         _script(engine, "offline", _OFFLINE),
-        _keys(engine, user_id), [_node_id(engine), user_id], then, wait=2,
+        _keys(engine, user_id, node_id), [node_id, user_id], then, wait=wait,
     )
 
 
@@ -282,35 +284,24 @@ def reap(engine, dead_id):
     users = [int(u) for u in client.smembers(users_key(dead_id))]
     log.warning("node %s stopped answering: taking its %d users offline", dead_id, len(users))
     for user_id in users:
-        def then(others, user_id=user_id):
-            if others == 0:
-                features.presence_changed(engine, user_id, False)
-
-        PresenceWriter.of(engine).submit(
-            _script(engine, "offline", _OFFLINE),
-            _keys(engine, user_id, dead_id), [dead_id, user_id], then,
-        )
-    # Queued behind the users: the node's records go once they are all done.
-    PresenceWriter.of(engine).submit(
-        _script(engine, "forget", _FORGET_NODE), [nodes_registry(engine), users_key(dead_id)], [dead_id],
-        lambda _result: None,
-    )
+        mark_offline(engine, user_id, node_id=dead_id, wait=None)
+    forget_node(engine, dead_id)  # queued behind the users, so it runs once they are done
 
 
+# KEYS: presence_nodes_<scope>, presence_users_<node>, presence_alive_<node>; ARGV: node id.
 _FORGET_NODE = """
 redis.call('SREM', KEYS[1], ARGV[1])
-redis.call('DEL', KEYS[2])
+redis.call('DEL', KEYS[2], KEYS[3])
 return 1
 """
 
 
-def forget_node(engine):
-    """A clean shutdown: this node's records go (its users went offline one by one)."""
-    node_id = _node_id(engine)
-    try:
-        pipe = engine.redis.pipeline(transaction=False)
-        pipe.srem(nodes_registry(engine), node_id)
-        pipe.delete(alive_key(node_id), users_key(node_id))
-        pipe.execute()
-    except redis.RedisError as exc:
-        log.debug("node records not removed: %s", exc)
+def forget_node(engine, node_id=None, wait=None):
+    """A node's records go: a dead one's once its users are offline, or this
+    node's own at a clean shutdown (its users went offline one by one)."""
+    node_id = node_id or _node_id(engine)
+    PresenceWriter.of(engine).submit(
+        _script(engine, "forget", _FORGET_NODE),
+        [nodes_registry(engine), users_key(node_id), alive_key(node_id)], [node_id], lambda _result: None,
+        wait=wait,
+    )
