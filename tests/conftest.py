@@ -30,9 +30,14 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from helpers import Api, LiveServer  # noqa: E402
 
-MYSQL_URL = os.environ.get("GINCHAT_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test")
-PG_URL = os.environ.get("GINCHAT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+# Databases of the suite's own, created when missing: never one that might
+# hold someone's data (MariaDB's and PostgreSQL's stock database is "test").
+MYSQL_URL = os.environ.get("GINCHAT_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/ginchat_test")
+PG_URL = os.environ.get("GINCHAT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/ginchat_test")
 REDIS_URL = os.environ.get("GINCHAT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# The suite flushes its Redis database only when this key says the suite owns
+# it (or the database is empty, and then it claims it).
+REDIS_OWNER_KEY = "ginchat:test-suite-owns-this-db"
 
 
 def _answers(port):
@@ -106,20 +111,59 @@ def base_config(workdir):
     return config
 
 
-def _reset_database(config):
-    """Start from empty tables and an empty Redis database."""
+def _ensure_database(url):
+    """Create the test database on a MariaDB/PostgreSQL server when missing."""
+    from sqlalchemy import create_engine, make_url, text
+
+    url = make_url(url)
+    if url.get_backend_name() == "sqlite":
+        return
+    name = url.database
+    if not name or not name.replace("_", "").isalnum():
+        raise pytest.UsageError(f"test database name {name!r}: use letters, digits and _ only")
+    admin_db = "postgres" if url.get_backend_name() == "postgresql" else None
+    engine = create_engine(url._replace(database=admin_db), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            if url.get_backend_name() == "postgresql":
+                found = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
+                if not found:
+                    conn.execute(text(f'CREATE DATABASE "{name}"'))
+            else:
+                conn.execute(text(f"CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4"))
+    finally:
+        engine.dispose()
+
+
+def _claim_redis(url):
+    """Flush the suite's Redis database, refusing one that holds other data."""
     import redis
+
+    client = redis.Redis.from_url(url)
+    if client.dbsize() and not client.exists(REDIS_OWNER_KEY):
+        raise pytest.UsageError(
+            f"Redis database {url} holds data the test suite did not put there; "
+            "point GINCHAT_TEST_REDIS_URL at an empty database (redis://127.0.0.1:6379/N)"
+        )
+    client.flushdb()
+    client.set(REDIS_OWNER_KEY, "1")
+
+
+def _reset_database(config):
+    """Start from empty tables and an empty Redis database (both the suite's own)."""
     from sqlalchemy import create_engine
 
     from ginchat import database_uri
     from ginchat.extensions import db
     import ginchat.models  # noqa: F401  (registers the tables)
 
-    engine = create_engine(database_uri(config["SQLALCHEMY_DATABASE_URI"], config["INSTANCE_PATH"]))
+    uri = database_uri(config["SQLALCHEMY_DATABASE_URI"], config["INSTANCE_PATH"])
+    _ensure_database(uri)
+    engine = create_engine(uri)
     db.metadata.drop_all(engine)
     engine.dispose()
     if config.get("REDIS_URL"):
-        redis.Redis.from_url(config["REDIS_URL"]).flushdb()
+        _claim_redis(config["REDIS_URL"])
 
 
 _app_ids = itertools.count(1)
