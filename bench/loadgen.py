@@ -1,9 +1,10 @@
 """The load generator: one asyncio process (uvloop when installed) holding
 thousands of WebSocket clients written directly on asyncio's transports.
 
-It speaks three dialects, so GinChat and both peers are driven by the same
+It speaks four dialects, so GinChat and both peers are driven by the same
 code: ``ginchat`` (``/chat?token=``, JSON frames), ``relay`` (the bare
-flask-sock peer, same JSON) and ``socketio`` (Engine.IO 4 / Socket.IO 5 over
+flask-sock peer, same JSON), ``gin`` (the Go original's core: ``/chat?userId=``,
+the sender's id in each frame) and ``socketio`` (Engine.IO 4 / Socket.IO 5 over
 a WebSocket, ``42["message",{...}]``).
 
 Every message carries ``#b<sender>.<seq>.<t>#`` in its Content: ``t`` is the
@@ -80,9 +81,15 @@ class Dialect:
         if self.kind == "relay":
             groups = ",".join(str(g) for g in user.get("groups", ()))
             return f"/ws?uid={user['id']}&groups={groups}"
+        if self.kind == "gin":
+            return f"/chat?userId={user['id']}"
         return "/socket.io/?EIO=4&transport=websocket"
 
-    def message(self, msg_type, target, content):
+    def message(self, msg_type, target, content, sender=0):
+        if self.kind == "gin":  # the original trusts the sender id in the frame
+            body = '{"UserId":%d,"Type":%d,"TargetId":%d,"Media":1,"Content":"%s"}' % (
+                sender, msg_type, target, content)
+            return client_frame(body.encode())
         body = '{"Type":%d,"TargetId":%d,"Media":1,"Content":"%s"}' % (msg_type, target, content)
         if self.kind == "socketio":
             body = '42["message",%s]' % body
@@ -314,7 +321,7 @@ class Generator:
                 self.expect[mkey] = recipients_of(sender, msg_type, target)
                 pending.append((t, mkey))
                 content = "#b%d.%d.%d# %s" % (sender, seq, t, PAD)
-                self.clients[sender].write(dialect.message(msg_type, target, content))
+                self.clients[sender].write(dialect.message(msg_type, target, content, sender))
                 lags.append((now - t) / 1e6)
                 i += 1
             if now >= next_check:

@@ -13,8 +13,7 @@ from bench.targets import ROOT
 
 BENCHMARKS = os.path.join(ROOT, "BENCHMARKS.md")
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
-PEERS = ("flask-socketio", "relay")
-TARGETS = {"go": 7000}  # the Go original's saturation (issue 5)
+PEERS = ("flask-socketio", "relay", "gin-original")
 
 
 def fmt(x, digits=1):
@@ -115,19 +114,19 @@ def tables(res):
     out.append("### Scenario 1: private chat (1,000 users, 500 pairs, open loop)")
     out.append("")
     out.append("| server | saturation (p99 ≤ 100 ms, no loss) | most delivered/s at any point | p99 at 1,000 msg/s "
-               "| vs Flask-SocketIO | vs bare relay |")
-    out.append("|---|---:|---:|---:|---:|---:|")
+               "| vs Flask-SocketIO | vs bare relay | vs Go original |")
+    out.append("|---|---:|---:|---:|---:|---:|---:|")
     sat = {n: (x.get("private") or {}).get("saturation") for n, x in t.items()}
     for name, x in t.items():
         p = x.get("private")
         if not p:
             continue
         at1k = next((q for q in p["points"] if q.get("rate") == 1000 and "error" not in q), None)
-        sio, relay = sat.get("flask-socketio"), sat.get("relay")
+        sio, relay, gin = sat.get("flask-socketio"), sat.get("relay"), sat.get("gin-original")
         most = max((q.get("delivered_per_s") or 0 for q in p["points"]), default=0)
         out.append(f"| {x['label']} | {fmt(p['saturation'], 0)} msg/s | {fmt(float(most), 0)} msg/s | "
                    f"{fmt(at1k['latency_ms']['p99']) + ' ms' if at1k else '–'} | "
-                   f"{ratio(p['saturation'], sio)} | {ratio(p['saturation'], relay)} |")
+                   f"{ratio(p['saturation'], sio)} | {ratio(p['saturation'], relay)} | {ratio(p['saturation'], gin)} |")
     out.append("")
     out.append("Every point (delivered/s counts recipients' copies, the sender's own copy not included; "
                "'aborted' means a message stayed undelivered for 2 s and the run stopped sending; "

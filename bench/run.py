@@ -311,8 +311,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     ap.add_argument("--quick", action="store_true", help="a short run of every scenario (a few minutes)")
     ap.add_argument("--scenarios", default="1,2,3,4", help="comma-separated: 1 private, 2 group, 3 connections, 4 history")
-    ap.add_argument("--targets", default="ginchat,mariadb,postgresql,socketio,relay",
-                    help="ginchat (embedded), mariadb, postgresql, socketio, relay")
+    ap.add_argument("--targets", default="ginchat,mariadb,postgresql,socketio,relay,gin",
+                    help="ginchat (embedded), mariadb, postgresql, socketio, relay, gin (the Go original's core)")
     ap.add_argument("--duration", type=float, help="seconds per scenario-1 rate (default 10, quick 3)")
     ap.add_argument("--rates", help="comma-separated scenario-1 rates (default 1000,2000,4000,8000)")
     ap.add_argument("--workdir", help="scratch folder (databases, logs); default a new temp folder")
@@ -345,6 +345,12 @@ def main(argv=None):
         chosen.append(T.SocketIOPeer(runner.work))
     if "relay" in wanted:
         chosen.append(T.RelayPeer(runner.work))
+    if "gin" in wanted:
+        why = T.GoOriginalPeer.missing()
+        if why:
+            log(f"Go original: skipped ({why})")
+        else:
+            chosen.append(T.GoOriginalPeer(runner.work))
     t0 = time.monotonic()
     for target in chosen:
         ginchat_db = target.dialect == "ginchat" and target.name != "ginchat"

