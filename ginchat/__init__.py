@@ -222,6 +222,7 @@ def register_extensions(app):
         ],
         "headers": [],
         "hide_top_bar": True,
+        "auth": {},  # the page's script reads it: unset, it says "None" (a ReferenceError)
     }
     template = dict(SWAGGER_TEMPLATE, definitions=DEFINITIONS)
     swagger.template = template
