@@ -222,6 +222,7 @@ def register_extensions(app):
         ],
         "headers": [],
         "hide_top_bar": True,
+        "auth": {},  # the page's script reads it: unset, it says "None" (a ReferenceError)
     }
     template = dict(SWAGGER_TEMPLATE, definitions=DEFINITIONS)
     swagger.template = template
@@ -230,9 +231,10 @@ def register_extensions(app):
 
 def register_blueprints(app):
     from ginchat.router import register_routes
-    from ginchat.utils import auth
+    from ginchat.utils import auth, params
 
     auth.init_app(app)
+    params.init_app(app)  # text no database can store is a 400 on every route
     register_routes(app)
 
 

@@ -3,7 +3,7 @@ security headers, the session cookie's Secure flag, trusted proxies, and the
 test of a multi-node setup that the SECRET_KEY check (create_app) relies on.
 """
 
-from flask import has_request_context, request
+from flask import has_request_context, redirect, request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -51,7 +51,17 @@ class SessionInterface(SecureCookieSessionInterface):
         return has_request_context() and request.is_secure
 
 
+def swagger_without_query():
+    """before_request: Swagger UI takes its configuration from the query
+    string (``?url=``, ``?configUrl=``), so a link could make the page show a
+    spec from anywhere; the page is served only without one."""
+    if request.endpoint == "flasgger.apidocs" and request.query_string:
+        return redirect(request.path, code=302)
+    return None
+
+
 def init_app(app):
+    app.before_request(swagger_without_query)
     app.session_interface = SessionInterface()
     proxies = int(app.config.get("PROXY_COUNT") or 0)
     if proxies > 0:

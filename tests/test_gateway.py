@@ -19,8 +19,8 @@ NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin
 pytestmark = pytest.mark.skipif(NGINX is None, reason="nginx is not installed (apt-get install nginx; .ci/run does)")
 
 
-def render(upstreams, listen_port):
-    """The deployed file with the test's nodes and port in place of the examples."""
+def render(upstreams, listen_port, log_dir):
+    """The deployed file with the test's nodes, port and log folder in place of the examples."""
     with open(os.path.join(ROOT, "deploy", "nginx-ginchat.conf")) as fh:
         conf = fh.read()
     servers = "".join(f"    server 127.0.0.1:{port} max_fails=1 fail_timeout=10s;\n" for port in upstreams)
@@ -28,6 +28,9 @@ def render(upstreams, listen_port):
     assert count == 1, "the upstream block of deploy/nginx-ginchat.conf changed shape"
     conf, count = re.subn(r"(?m)^    listen 80;", f"    listen 127.0.0.1:{listen_port};", conf)
     assert count == 1
+    # Its access log goes where the test reads (without one, nginx's default
+    # log, in the same file, is read instead).
+    conf = re.sub(r"(?m)^    access_log /var/log/nginx/ginchat-access.log ", f"    access_log {log_dir}/access.log ", conf)
     return conf
 
 
@@ -39,7 +42,7 @@ def gateway(cluster, workdir):
     os.makedirs(base)
     os.chmod(base, 0o777)  # workers run as nobody when started by root
     with open(os.path.join(base, "ginchat.conf"), "w") as fh:
-        fh.write(render([n.port for n in nodes], port))
+        fh.write(render([n.port for n in nodes], port, base))
     with open(os.path.join(base, "nginx.conf"), "w") as fh:
         fh.write(
             f"worker_processes 1;\ndaemon off;\npid {base}/nginx.pid;\nerror_log {base}/error.log info;\n"
@@ -113,3 +116,17 @@ def test_chat_through_the_gateway_survives_a_node(gateway, shared):
     assert r.status_code == 200 and r.json()["Data"]["Node"] == survivor.health()["Node"]
     wa.close()
     wb.close()
+    # The access log has every WebSocket request, without its ?token= (nginx
+    # writes a line when the proxied connection ends).
+    log_path = os.path.join(gateway.dir, "access.log")
+
+    def chat_lines():
+        with open(log_path) as fh:
+            return [line for line in fh if '"GET /chat' in line]
+
+    assert wait_for(lambda: len(chat_lines()) >= 3, timeout=15), chat_lines()
+    with open(log_path) as fh:
+        logged = fh.read()
+    for user in (a, b):
+        assert user.token not in logged
+    assert "token=" not in logged and "?" not in "".join(chat_lines()), logged[-2000:]

@@ -7,6 +7,7 @@ import re
 
 from ginchat.errors import AppError, bad_request, forbidden
 from ginchat.models.message import GROUP, HEARTBEAT, IMAGE, MEDIA_KINDS, PRIVATE, VOICE, conv_key
+from ginchat.utils.params import field_label, first_unstorable
 
 MAX_ID = 2**31 - 1
 DIGITS_RE = re.compile(r"[0-9]{1,10}")  # ASCII only: str.isdigit() admits "²" and "١"
@@ -70,6 +71,8 @@ def _str_field(fields, name, label, cmid, max_len):
         raise FrameError(400, f"{label} must be a string", cmid)
     if len(value) > max_len:
         raise FrameError(413, f"{label} is longer than {max_len} characters", cmid)
+    if "\x00" in value:  # PostgreSQL stores no NUL in text; refused alike everywhere
+        raise FrameError(400, f"{label} must not contain NUL characters", cmid)
     return value
 
 
@@ -95,6 +98,10 @@ def parse_frame(text, max_content, max_frame, extra_types=()):
     elif not isinstance(cmid, str) or not CLIENT_MSG_ID_RE.match(cmid):
         raise FrameError(400, "ClientMsgId must be 1 to 64 printable ASCII characters")
     fields["clientmsgid"] = cmid
+    for key, value in data.items():  # every field, the extra frames' included
+        found = first_unstorable(key, key) or first_unstorable(value, key)
+        if found:
+            raise FrameError(400, f"{field_label(found[0])} {found[1]}", cmid)
     msg_type = _int_field(fields, "type", "Type", cmid, minimum=-(2**31), maximum=MAX_ID)
     if msg_type == HEARTBEAT:
         return "heartbeat", None

@@ -13,6 +13,7 @@ from collections import OrderedDict
 
 import gevent
 import gevent.queue
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.exc import SQLAlchemyError
 
 from ginchat.chat import checkpoint, features, heartbeat
@@ -34,6 +35,22 @@ SEEN_IDS = 50000  # message Ids remembered to drop duplicate deliveries
 
 def dumps(frame):
     return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
+
+
+def database_unavailable(exc):
+    """The database cannot be reached or used just now (every message of the
+    batch would fail alike), as opposed to refusing a message."""
+    if isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError,
+                        sa_exc.TimeoutError)):
+        return True
+    return bool(getattr(exc, "connection_invalidated", False))
+
+
+def refused_data(exc):
+    """The database (or its driver) refused a value of the message."""
+    if isinstance(exc, sa_exc.StatementError) and not isinstance(exc, sa_exc.DBAPIError):
+        exc = exc.orig or exc
+    return isinstance(exc, (sa_exc.DataError, sa_exc.IntegrityError, UnicodeError, ValueError, TypeError))
 
 
 class RelationMap:
@@ -293,9 +310,18 @@ class ChatEngine:
             with self.app.app_context():
                 with db.engine.begin() as conn:
                     rows, dupes = messages.store_batch(conn, batch, self.seq_cache)
-        except SQLAlchemyError as exc:
-            log.error("database unavailable, %d messages refused: %s", len(batch), exc.__class__.__name__)
-            self._fail(batch, "the database is unavailable; the message was not stored, send it again")
+        except Exception as exc:
+            if database_unavailable(exc):
+                log.error("database unavailable, %d messages refused: %s", len(batch), exc.__class__.__name__)
+                self._fail(batch, "the database is unavailable; the message was not stored, send it again")
+            elif len(batch) == 1:
+                self._refuse(batch[0], exc)
+            else:
+                # One message's fault fails that message alone: halve the batch
+                # until the refused ones stand alone (log2(batch) rounds at most).
+                half = len(batch) // 2
+                self._store(batch[:half])
+                self._store(batch[half:])
             return
         self.stats["batches"] += 1
         self.stats["stored"] += len(rows)
@@ -312,6 +338,17 @@ class ChatEngine:
     def _fail(self, batch, msg):
         for item in batch:
             item.node.put(None, dumps({"Type": -1, "Code": 503, "Msg": msg, "ClientMsgId": item.client_msg_id}))
+
+    def _refuse(self, item, exc):
+        """The database refused this one message: its sender alone hears it."""
+        if refused_data(exc):
+            log.warning("message of user %s to %s refused by the database: %s", item.user_id, item.target_id,
+                        exc.__class__.__name__)
+            code, msg = 400, "the database cannot store this message (is its text valid Unicode?); it was not stored"
+        else:
+            log.error("storing a message of user %s failed", item.user_id, exc_info=exc)
+            code, msg = 500, "the message could not be stored; the server log has the details"
+        item.node.put(None, dumps({"Type": -1, "Code": code, "Msg": msg, "ClientMsgId": item.client_msg_id}))
 
     # --- delivery (to this node's connections only) ------------------------------------
     def recipients(self, frame):

@@ -2,7 +2,8 @@
 
 import logging
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from ginchat.extensions import db
@@ -15,9 +16,48 @@ from ginchat.models.user_basic import AuthToken, UserBasic
 log = logging.getLogger("ginchat.models")
 
 
+def generated_id_tables(metadata):
+    """The tables whose one integer primary key the database generates."""
+    found = []
+    for table in metadata.tables.values():
+        keys = list(table.primary_key.columns)
+        if len(keys) != 1 or keys[0].autoincrement is False or keys[0].foreign_keys:
+            continue
+        if keys[0].type.compile(dialect=sqlite.dialect()) == "INTEGER":
+            found.append(table)
+    return found
+
+
+def never_reuse_ids(metadata):
+    """Ids are never given twice: without AUTOINCREMENT SQLite hands a deleted
+    row's id (the highest) to the next row, so a dissolved group's id, and its
+    history, would go to the next group. MariaDB's InnoDB (10.2.4 on) and
+    PostgreSQL's sequences never go back; message Ids come from msg_counter."""
+    for table in generated_id_tables(metadata):
+        table.dialect_kwargs["sqlite_autoincrement"] = True
+
+
+def warn_reused_ids():
+    """A SQLite file made before AUTOINCREMENT keeps its old tables (there is
+    no migration yet): say which of them may still give an id twice."""
+    if db.engine.dialect.name != "sqlite":
+        return
+    with db.engine.connect() as conn:
+        old = [
+            table.name for table in generated_id_tables(db.metadata)
+            if "AUTOINCREMENT" not in (conn.execute(
+                text("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :name"), {"name": table.name}
+            ).scalar() or "AUTOINCREMENT").upper()
+        ]
+    if old:
+        log.warning("tables made by an older GinChat may give a deleted row's id to a new row: %s "
+                    "(rebuild them, e.g. start from a new database file)", ", ".join(sorted(old)))
+
+
 def create_tables():
     """Create missing tables and the message Id counter (safe on every start,
     and when several nodes start at once)."""
+    never_reuse_ids(db.metadata)
     for attempt in range(3):
         try:
             db.create_all()
@@ -27,6 +67,7 @@ def create_tables():
             if attempt == 2:
                 raise
             log.info("create_all raced another node, retrying: %s", exc.__class__.__name__)
+    warn_reused_ids()
     with db.engine.begin() as conn:
         if conn.execute(select(msg_counter.c.value).where(msg_counter.c.name == "message")).first():
             return

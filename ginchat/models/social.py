@@ -29,7 +29,7 @@ from ginchat.errors import bad_request, conflict, forbidden, not_found
 from ginchat.extensions import db
 from ginchat.models import message as messages
 from ginchat.models.contact import FRIEND, MEMBER, Contact
-from ginchat.models.user_basic import commit_or_conflict, utcnow
+from ginchat.models.user_basic import commit_or_conflict, utc_ms, utcnow
 
 ID_TYPE = messages.ID_TYPE
 
@@ -60,7 +60,7 @@ class FriendRequest(db.Model):
             "ToId": self.to_id,
             "From": users.get(self.from_id),
             "To": users.get(self.to_id),
-            "CreateTime": int(self.created_at.timestamp() * 1000) if self.created_at else 0,
+            "CreateTime": utc_ms(self.created_at),
         }
 
 

@@ -24,7 +24,18 @@ MAX_PASSWORD = 128
 
 
 def utcnow():
+    """Now as stored: a naive UTC time (every DateTime column holds UTC)."""
     return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def utc_ms(when):
+    """A stored time as the API gives every time: Unix milliseconds. A naive
+    time is UTC (``datetime.timestamp`` would read it as the server's local time)."""
+    if when is None:
+        return 0
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return int(when.timestamp() * 1000)
 
 
 def commit_or_conflict(message):

@@ -163,7 +163,13 @@ def upload():
     limit = int(float(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024)
     max_pixels = int(current_app.config.get("MAX_IMAGE_PIXELS") or DEFAULT_MAX_IMAGE_PIXELS)
     check_room(upload_folder(), min(limit, request.content_length or limit))
-    name = store(storage.stream, upload_folder(), limit, max_pixels)
+    try:
+        name = store(storage.stream, upload_folder(), limit, max_pixels)
+    except AppError as exc:
+        if exc.status >= 500:
+            raise
+        log.info("upload refused (%d) for user %s: %s", exc.status, current_user.id, exc.msg)
+        raise
     kind = TYPES[name.rsplit(".", 1)[1]][1]
     return resp.ok(URL_PREFIX + name, msg=f"{kind} stored")
 
@@ -216,12 +222,27 @@ def store(stream, folder, limit, max_pixels):
         if ext in PIL_FORMATS:
             # Decoding is CPU work that releases the GIL: a thread keeps the
             # gevent loop (every other user's chat) running meanwhile.
-            gevent.get_hub().threadpool.apply(check_and_clean_image, (part, ext, max_pixels))
+            in_thread(check_and_clean_image, part, ext, max_pixels)
         os.replace(part, final)
         return name
     finally:
         if os.path.exists(part):
             os.unlink(part)
+
+
+def in_thread(func, *args):
+    """``func(*args)`` in gevent's thread pool; what it raises is raised here
+    (the pool would print a traceback of its own for every refused picture)."""
+    def call():
+        try:
+            return func(*args), None
+        except Exception as exc:  # handed back to the greenlet that waits
+            return None, exc
+
+    result, exc = gevent.get_hub().threadpool.apply(call)
+    if exc is not None:
+        raise exc
+    return result
 
 
 def check_room(folder, size):

@@ -1,10 +1,10 @@
 """Message history routes, for participants only."""
 
-from flask import current_app
+from flask import current_app, request
 from flask_login import current_user
 
 from ginchat.chat.dispatch import may_read
-from ginchat.errors import bad_request, forbidden
+from ginchat.errors import bad_request, forbidden, unauthorized
 from ginchat.models import message as messages
 from ginchat.models.contact import Contact
 from ginchat.utils import params, resp
@@ -92,6 +92,25 @@ def sync():
     return resp.ok_list(rows, len(rows))
 
 
+def from_this_host():
+    """Did the request come from this host? Behind trusted proxies
+    (PROXY_COUNT) both the forwarded client and the proxy must be local."""
+    import ipaddress
+
+    addresses = [request.remote_addr, request.environ.get("werkzeug.proxy_fix.orig", {}).get("REMOTE_ADDR")]
+    for address in addresses:
+        if address is None:
+            continue
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        ip = getattr(ip, "ipv4_mapped", None) or ip
+        if not ip.is_loopback:
+            return False
+    return request.remote_addr is not None
+
+
 @public
 def health():
     """Health check for a gateway: 200 when the database and Redis answer.
@@ -124,10 +143,11 @@ def health():
       member_left, member_removed, group_updated, owner_changed,
       group_dissolved). Clients ignore Types they do not know.
     parameters:
-      - {name: detail, in: query, type: boolean, required: false, description: "also count live greenlets (slow: a heap walk; for leak checks)"}
+      - {name: detail, in: query, type: boolean, required: false, description: "also count live greenlets (slow: a heap walk; for leak checks); only for a logged-in user or a request from the node's own host"}
     responses:
       200: {description: "healthy; Data has the node's connection count, StoreQueue (messages waiting for storage) and, with detail, Greenlets", schema: {$ref: "#/definitions/Envelope"}}
       400: {description: "detail is not a boolean", schema: {$ref: "#/definitions/Envelope"}}
+      401: {description: "detail asked for without a login, from another host", schema: {$ref: "#/definitions/Envelope"}}
       503: {description: "the database or Redis does not answer", schema: {$ref: "#/definitions/Envelope"}}
     """
     from sqlalchemy import text
@@ -135,6 +155,10 @@ def health():
     from ginchat.extensions import db, get_redis
 
     engine = current_app.extensions["chat"]
+    detail = params.get_bool("detail")
+    if detail and not (current_user.is_authenticated or from_this_host()):
+        # The heap walk costs the whole node a pause: not for anyone who asks.
+        raise unauthorized("detail is for logged-in users and requests from this host: log in first")
     try:
         db.session.execute(text("SELECT 1"))
         get_redis().ping()
@@ -147,7 +171,7 @@ def health():
         "BusStats": dict(engine.bus.stats),
         "StoreQueue": engine.store_queue.qsize() + len(engine.storing or ()),  # waiting or being stored
     }
-    if params.get_bool("detail"):
+    if detail:
         import gc
 
         from greenlet import greenlet

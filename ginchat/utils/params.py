@@ -3,6 +3,11 @@
 A parameter comes from the form body, the query string or, when the body is
 JSON, from the JSON object. Each reader checks the type and answers a clear
 400 through ``AppError`` when the value is missing or malformed.
+
+Text no database can store (a lone UTF-16 surrogate, which JSON can spell
+as "\\ud800") is refused for every route before its view runs
+(``check_request_text``, installed by ``init_app``), whatever reads the
+request afterwards: these readers, Flask-WTF's page forms or anything else.
 """
 
 import re
@@ -17,6 +22,76 @@ _INT_RE = re.compile(r"-?[0-9]{1,19}")
 # Row IDs are INTEGER columns on every backend (PostgreSQL refuses a larger
 # number with an error), so an ID parameter is checked against this bound.
 MAX_ID = 2**31 - 1
+
+
+def unstorable(text):
+    """Why ``text`` cannot be stored, or None: a lone surrogate has no UTF-8
+    form, so every database driver refuses it."""
+    if text.isascii():
+        return None
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "holds a lone UTF-16 surrogate (such as \\ud800), which is not text"
+    return None
+
+
+def first_unstorable(value, name):
+    """(field name, reason) of the first string in ``value`` (nested lists and
+    objects, their keys too) that cannot be stored, or None. ``name`` is the
+    top-level field the value came in."""
+    if isinstance(value, str):
+        reason = unstorable(value)
+        return (name, reason) if reason else None
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = ((None, item) for item in value)
+    else:
+        return None
+    for key, item in items:
+        if isinstance(key, str) and unstorable(key):
+            return name, "has a key that " + unstorable(key)
+        found = first_unstorable(item, name)
+        if found:
+            return found
+    return None
+
+
+def field_label(name):
+    """A field name fit for an error message (a name may itself be bad text)."""
+    return name if not unstorable(name) else ascii(name)
+
+
+def check_request_text():
+    """before_request: a 400 naming the field when the query string, the form
+    or the JSON body holds text that cannot be stored."""
+    sources = [request.args]
+    # Werkzeug decodes query strings and forms as UTF-8, so their bytes never
+    # make a surrogate; the cheap ones are checked all the same. Multipart
+    # bodies (uploads) are not parsed here, before the view's own limits.
+    if request.mimetype == "application/x-www-form-urlencoded":
+        sources.append(request.form)
+    for source in sources:
+        for name, value in source.items(multi=True):
+            found = first_unstorable(value, name) or first_unstorable(name, name)
+            if found:
+                raise bad_request(f"{field_label(found[0])} {found[1]}")
+    if request.is_json:
+        body = request.get_json(silent=True)
+        if isinstance(body, dict):
+            for name, value in body.items():
+                found = first_unstorable(name, name) or first_unstorable(value, name)
+                if found:
+                    raise bad_request(f"{field_label(found[0])} {found[1]}")
+        elif body is not None:
+            found = first_unstorable(body, "the JSON body")
+            if found:
+                raise bad_request(f"{found[0]} {found[1]}")
+
+
+def init_app(app):
+    app.before_request(check_request_text)
 
 
 def _json_body():
@@ -35,13 +110,15 @@ def _json_body():
 def raw(name):
     """The raw value of ``name`` or ``_MISSING``; form and query first."""
     if name in request.form:
-        return request.form[name]
-    if name in request.args:
-        return request.args[name]
-    body = _json_body()
-    if name in body:
-        return body[name]
-    return _MISSING
+        value = request.form[name]
+    elif name in request.args:
+        value = request.args[name]
+    else:
+        value = _json_body().get(name, _MISSING)
+    found = first_unstorable(value, name)
+    if found:
+        raise bad_request(f"{found[0]} {found[1]}")
+    return value
 
 
 def present(name):
