@@ -370,6 +370,27 @@ def test_a_socket_of_a_session_ended_elsewhere_closes_by_itself(make_server):
     assert wait_for(lambda: server.engine.client_map.get(me.id) is None, timeout=5)
 
 
+# --- a database made by an older version -----------------------------------------------------
+def test_a_database_from_before_gets_the_cookie_column(api, app, make_app):
+    from sqlalchemy import inspect, text
+
+    from ginchat.extensions import db
+
+    def columns():
+        with app.app_context():
+            return {c["name"] for c in inspect(db.engine).get_columns("auth_token")}
+
+    with app.app_context():
+        with db.engine.begin() as conn:
+            conn.execute(text("ALTER TABLE auth_token DROP COLUMN cookie_digest"))
+        db.engine.dispose()
+    assert "cookie_digest" not in columns()
+    make_app()  # a node of this version starts on the old tables
+    assert "cookie_digest" in columns()
+    name = api.register()
+    answer(Browser(api, name).post("/searchFriends"), 200)
+
+
 # --- Swagger ---------------------------------------------------------------------------------
 def test_swagger_documents_old_password_and_log_out_everywhere_else(api):
     spec = requests.get(api.url + "/swagger/apispec.json", timeout=10).json()
