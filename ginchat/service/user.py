@@ -123,7 +123,7 @@ def end_other_sessions(user_id, keep):
 
 
 def logout():
-    """Log out: ends the session and revokes the token used (or the one issued with this session).
+    """Log out: ends this login session: its token, its cookie and its open WebSockets on every node.
     ---
     tags: [user]
     security: [{Bearer: []}]
