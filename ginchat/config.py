@@ -44,6 +44,9 @@ class Config:
     UPLOAD_MIN_FREE_MB = 100
 
     TOKEN_TTL_DAYS = 30
+    # Seconds between a node's checks that its sockets' sessions still live
+    # (a session ended where the bus event did not reach, or expired).
+    SESSION_CHECK_INTERVAL = 30
     MAX_CONTENT_CHARS = 4096
     MSG_RATE = 20  # messages per connection per second, bursts to twice that
     RATE_LIMITS = "on"  # "off" for load tests and benchmarks only

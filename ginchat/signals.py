@@ -11,3 +11,6 @@ _signals = Namespace()
 group_member_added = _signals.signal("group-member-added")
 # user_id=, friend_id=: two users became friends.
 friendship_added = _signals.signal("friendship-added")
+# user_id=, sessions= (ids) or keep=/up_to=: login sessions of a user ended
+# (see ginchat/chat/sessions.py); their sockets close on every node.
+sessions_ended = _signals.signal("sessions-ended")

@@ -234,7 +234,7 @@ def test_update_name_moves_the_login(api):
 
 def test_update_password_moves_the_login(api):
     me = api.user()
-    answer(me.post("/user/updateUser", password="a-new-pw-2"), 200)
+    answer(me.post("/user/updateUser", password="a-new-pw-2", oldPassword=PASSWORD), 200)
     api.login(me.name, "a-new-pw-2")
     error(api.post("/user/findUserByNameAndPwd", name=me.name, password=PASSWORD), 401)
 
@@ -267,7 +267,7 @@ def test_update_icon_must_be_an_upload_path(api):
         ({"email": "a b@example.org"}, "email"),
         ({"email": "<x>@example.org"}, "email"),
         ({"name": "two words"}, "name"),
-        ({"password": "short"}, "password"),
+        ({"password": "short", "oldPassword": PASSWORD}, "password"),
     ],
 )
 def test_update_rejects_invalid_values_and_changes_nothing(api, form, word):

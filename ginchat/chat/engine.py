@@ -16,7 +16,7 @@ import gevent.queue
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.exc import SQLAlchemyError
 
-from ginchat.chat import checkpoint, features, heartbeat
+from ginchat.chat import checkpoint, features, heartbeat, sessions
 from ginchat.chat.dispatch import FrameError, Outgoing, authorize, check_upload, parse_frame
 from ginchat.chat.node import encode_text
 from ginchat.errors import AppError
@@ -148,6 +148,7 @@ class ChatEngine:
         friendship_added.connect(self._on_friendship, sender=app, weak=False)
         app.extensions["chat"] = self
         features.install(self)  # issue 9: read receipts, typing, presence events, recall
+        sessions.install(self)  # sockets close when their login session ends
 
     # --- life cycle ------------------------------------------------------------
     def start(self):
@@ -159,6 +160,7 @@ class ChatEngine:
             gevent.spawn(self._store_loop),
             gevent.spawn(heartbeat.sweep_loop, self),
             gevent.spawn(checkpoint.checkpoint_loop, self),  # SQLite only: WAL checkpoints off the loop
+            gevent.spawn(sessions.check_loop, self),
         ]
         self.bus.start()
         log.info("chat engine started (bus: %s)", self.bus.name)
@@ -204,6 +206,7 @@ class ChatEngine:
             nodes.add(node)
             self.connections += 1
         features.on_attach(self, node)
+        sessions.on_attach(self, node)
         heartbeat.mark_online(self, node)
         log.info("user %s connected from %s (%d connections here)", node.user_id, node.addr, self.connection_count())
 
@@ -426,5 +429,7 @@ class ChatEngine:
         elif event.get("Event") == "friend":
             self.friends.add(int(event["UserId"]), int(event["FriendId"]))
             self.friends.add(int(event["FriendId"]), int(event["UserId"]))
+        elif event.get("Event") == "sessions_ended":
+            sessions.apply_event(self, event)
         else:  # removals and frames for other nodes' users (issue 9)
             features.apply_event(self, event)

@@ -10,7 +10,7 @@ import time
 import gevent
 import gevent.lock
 import gevent.queue
-from flask import current_app, request
+from flask import current_app, g, request
 from flask_login import current_user
 from gevent.socket import wait_read
 from simple_websocket import ConnectionClosed
@@ -119,13 +119,14 @@ class Node:
     """A connection: socket, client address, heartbeat and login times and a
     bounded queue of outgoing frames (the seed's DataQueue)."""
 
-    def __init__(self, engine, ws, user_id, addr):
+    def __init__(self, engine, ws, user_id, addr, session_id=None):
         self.engine = engine
         self.ws = ws
         ws.sock = SerialSocket(ws.sock)
         ws.close = _quiet_close(ws.close)
         self.user_id = user_id
         self.addr = addr
+        self.session_id = session_id  # the login session it was opened with (closes when that ends)
         self.login_time = self.heartbeat_time = time.monotonic()
         self.presence_refreshed = 0.0
         self.queue = gevent.queue.Queue(engine.send_queue_size)
@@ -381,10 +382,11 @@ def chat(ws):
     engine.start()
     since = request.args.get("since", type=int)
     user_id = current_user.id
+    session_id = g.get("session_id")
     # A connection lives for hours: give its database connection back to the
     # pool now (the engine opens short sessions of its own when it needs one).
     db.session.remove()
-    node = Node(engine, ws, user_id, request.remote_addr or "")
+    node = Node(engine, ws, user_id, request.remote_addr or "", session_id)
     engine.attach(node)
     try:
         if since is not None:

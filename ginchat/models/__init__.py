@@ -2,7 +2,7 @@
 
 import logging
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, inspect, select, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
@@ -68,6 +68,7 @@ def create_tables():
                 raise
             log.info("create_all raced another node, retrying: %s", exc.__class__.__name__)
     warn_reused_ids()
+    add_missing_columns()
     with db.engine.begin() as conn:
         if conn.execute(select(msg_counter.c.value).where(msg_counter.c.name == "message")).first():
             return
@@ -77,6 +78,26 @@ def create_tables():
             conn.execute(insert(msg_counter).values(name="message", value=top))
     except IntegrityError:
         pass
+
+
+# Columns added to tables that older versions created: create_all makes
+# missing tables only, so a database from before gets these here.
+ADDED_COLUMNS = [(AuthToken.__table__, "cookie_digest")]
+
+
+def add_missing_columns():
+    for table, name in ADDED_COLUMNS:
+        if name in {c["name"] for c in inspect(db.engine).get_columns(table.name)}:
+            continue
+        column = table.c[name]
+        ddl = f"ALTER TABLE {table.name} ADD COLUMN {name} {column.type.compile(db.engine.dialect)}"
+        try:
+            with db.engine.begin() as conn:
+                conn.execute(text(ddl))
+            log.info("added column %s.%s", table.name, name)
+        except (OperationalError, ProgrammingError):  # another node added it first
+            if name not in {c["name"] for c in inspect(db.engine).get_columns(table.name)}:
+                raise
 
 
 __all__ = ["UserBasic", "AuthToken", "Contact", "Community", "message_table", "msg_counter", "create_tables"]

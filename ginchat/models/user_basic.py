@@ -192,14 +192,19 @@ class UserBasic(UserMixin, db.Model):
 
 
 class AuthToken(db.Model):
-    """A bearer token. Only its SHA-256 is stored, so a leaked table leaks no
-    usable token; a token is looked up by that digest."""
+    """A login session: one row per login, holding the bearer Token and the
+    browser cookie that login issued. Only SHA-256 digests of their secrets are
+    stored, so a leaked table leaks no usable credential; a token is looked up
+    by its digest, a cookie by the row id it carries plus its secret's digest.
+    Revoking the row ends the token and the cookie alike."""
 
     __tablename__ = "auth_token"
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_basic.id"), index=True)
     digest: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    # The digest of the cookie's secret; NULL for tokens issued without a cookie.
+    cookie_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
     revoked: Mapped[bool] = mapped_column(default=False)
@@ -210,15 +215,21 @@ class AuthToken(db.Model):
 
     @classmethod
     def issue(cls, user, ttl_days):
+        """Start a session: returns (bearer token, cookie secret, row)."""
         token = secrets.token_urlsafe(32)
+        cookie_key = secrets.token_urlsafe(32)
         row = cls(
             user_id=user.id,
             digest=cls.digest_of(token),
+            cookie_digest=cls.digest_of(cookie_key),
             expires_at=utcnow() + timedelta(days=ttl_days),
         )
         db.session.add(row)
         db.session.commit()
-        return token, row
+        return token, cookie_key, row
+
+    def is_live(self):
+        return not self.revoked and self.expires_at >= utcnow()
 
     @classmethod
     def resolve(cls, token):
@@ -228,12 +239,31 @@ class AuthToken(db.Model):
         # Constant time: the lookup is by SHA-256 of the token, so how long the
         # index search takes depends on a digest the caller cannot steer
         # towards a stored one (preimage resistance); no comparison ever runs
-        # on the secret itself, and the final check below is compare_digest.
+        # on the secret itself, and the final check is compare_digest.
         digest = cls.digest_of(token)
         row = db.session.scalar(select(cls).where(cls.digest == digest))
         if row is None or not hmac.compare_digest(row.digest, digest):
             return None, None
-        if row.revoked or row.expires_at < utcnow():
+        return cls._owner(row)
+
+    @classmethod
+    def resolve_cookie(cls, session_id, cookie_key):
+        """The (user, row) of the session a cookie names, or (None, None) when
+        the session has ended or the cookie's secret is not its own."""
+        if type(session_id) is not int or not isinstance(cookie_key, str) or not cookie_key or len(cookie_key) > 200:
+            return None, None
+        if not 0 < session_id < 2**63:
+            return None, None
+        row = db.session.get(cls, session_id)
+        if row is None or row.cookie_digest is None:
+            return None, None
+        if not hmac.compare_digest(row.cookie_digest, cls.digest_of(cookie_key)):
+            return None, None
+        return cls._owner(row)
+
+    @staticmethod
+    def _owner(row):
+        if not row.is_live():
             return None, None
         user = UserBasic.get_active(row.user_id)
         if user is None:
@@ -246,3 +276,32 @@ class AuthToken(db.Model):
             return
         db.session.execute(db.update(cls).where(cls.id == token_id).values(revoked=True))
         db.session.commit()
+
+    @classmethod
+    def revoke_others(cls, user_id, keep=None):
+        """End every session of ``user_id`` but ``keep``. Returns how many
+        were still live, and the highest id ended (None when none was)."""
+        where = [cls.user_id == user_id, cls.revoked.is_(False)]
+        if keep is not None:
+            where.append(cls.id != keep)
+        rows = db.session.execute(select(cls.id, cls.expires_at).where(*where)).all()
+        if not rows:
+            db.session.commit()
+            return 0, None
+        up_to = max(row.id for row in rows)
+        # Bounded by up_to: a login that commits meanwhile is a new session and stays.
+        db.session.execute(db.update(cls).where(*where, cls.id <= up_to).values(revoked=True))
+        db.session.commit()
+        now = utcnow()
+        return sum(1 for row in rows if row.expires_at >= now), up_to
+
+    @classmethod
+    def ended_among(cls, ids):
+        """The ids among ``ids`` whose sessions have ended (revoked, expired or gone)."""
+        ids = set(ids)
+        if not ids:
+            return set()
+        live = db.session.scalars(
+            select(cls.id).where(cls.id.in_(ids), cls.revoked.is_(False), cls.expires_at >= utcnow())
+        ).all()
+        return ids - set(live)

@@ -3,12 +3,13 @@
 from flask import current_app, g, session
 from flask_login import current_user, login_user, logout_user
 
-from ginchat.errors import AppError, bad_request, unauthorized
+from ginchat.errors import AppError, bad_request, forbidden, unauthorized
 from ginchat.extensions import db, get_redis
 from ginchat.models.user_basic import AuthToken, UserBasic, utcnow
+from ginchat.signals import sessions_ended
 from ginchat.utils.presence import online_map
 from ginchat.utils import params, resp
-from ginchat.utils.auth import public
+from ginchat.utils.auth import SESSION_ID, SESSION_KEY, public
 from ginchat.utils.ratelimit import RateLimiter
 
 
@@ -44,8 +45,10 @@ def log_in(name, password, remote_addr):
     user.login_time = utcnow()
     user.client_ip = (remote_addr or "")[:64]
     db.session.commit()
-    token, row = AuthToken.issue(user, current_app.config["TOKEN_TTL_DAYS"])
-    session["tid"] = row.id
+    # One login, one session record: the token and this cookie belong to it.
+    token, cookie_key, row = AuthToken.issue(user, current_app.config["TOKEN_TTL_DAYS"])
+    session[SESSION_ID] = row.id
+    session[SESSION_KEY] = cookie_key
     return user, token
 
 
@@ -101,14 +104,26 @@ def find_user_by_name_and_pwd():
 
 
 def log_out():
-    token_id = g.token_row.id if g.get("token_row") is not None else session.get("tid")
-    AuthToken.revoke(token_id)
+    """End the caller's login session: its token, its cookie and its sockets."""
+    session_id = g.get("session_id")
+    if session_id is not None:
+        AuthToken.revoke(session_id)
+        sessions_ended.send(current_app._get_current_object(), user_id=current_user.id, sessions=[session_id])
     logout_user()
     session.clear()
 
 
+def end_other_sessions(user_id, keep):
+    """End every session of the user but ``keep`` (tokens, cookies and sockets
+    on every node); returns how many live ones ended."""
+    count, up_to = AuthToken.revoke_others(user_id, keep)
+    if up_to is not None:
+        sessions_ended.send(current_app._get_current_object(), user_id=user_id, keep=keep, up_to=up_to)
+    return count
+
+
 def logout():
-    """Log out: ends the session and revokes the token used (or the one issued with this session).
+    """Log out: ends this login session: its token, its cookie and its open WebSockets on every node.
     ---
     tags: [user]
     security: [{Bearer: []}]
@@ -118,6 +133,20 @@ def logout():
     """
     log_out()
     return resp.ok(msg="logged out")
+
+
+def logout_others():
+    """Log out everywhere else: ends every other session of mine (their tokens,
+    cookies and open WebSockets, on every node); this one stays.
+    ---
+    tags: [user]
+    security: [{Bearer: []}]
+    responses:
+      200: {description: "Data is {Ended: how many sessions ended}", schema: {$ref: "#/definitions/Envelope"}}
+      401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
+    """
+    ended = end_other_sessions(current_user.id, keep=g.session_id)
+    return resp.ok({"Ended": ended}, msg=f"{ended} other session{'' if ended == 1 else 's'} ended")
 
 
 def get_user_list():
@@ -163,27 +192,39 @@ def update_user():
     security: [{Bearer: []}]
     parameters:
       - {name: name, in: formData, type: string, description: "a new unique name"}
-      - {name: password, in: formData, type: string, description: "a new password, 6-128 characters"}
+      - {name: password, in: formData, type: string, description: "a new password, 6-128 characters; needs oldPassword, and ends every other session (tokens, cookies, sockets) of mine"}
+      - {name: oldPassword, in: formData, type: string, description: "my current password: required with password, ignored without it"}
       - {name: phone, in: formData, type: string, description: "6-20 digits, + - and spaces allowed; empty clears"}
       - {name: email, in: formData, type: string, description: "an e-mail address; empty clears"}
       - {name: icon, in: formData, type: string, description: "avatar: the URL path of an upload"}
     responses:
       200: {description: "Data is the updated user", schema: {$ref: "#/definitions/UserEnvelope"}}
-      400: {description: "invalid value", schema: {$ref: "#/definitions/Envelope"}}
+      400: {description: "invalid value, or a new password without oldPassword", schema: {$ref: "#/definitions/Envelope"}}
       401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
+      403: {description: "oldPassword is not my current password; nothing changed", schema: {$ref: "#/definitions/Envelope"}}
       409: {description: "the name is taken", schema: {$ref: "#/definitions/Envelope"}}
     """
     from ginchat.service.attach import check_icon
 
     user = current_user._get_current_object()
+    password = params.get_str("password", max_len=256, strip=False)
+    if password is not None:
+        # Whoever holds a session must not lock its owner out with it.
+        old = params.get_str("oldPassword", max_len=256, strip=False)
+        if old is None:
+            raise bad_request("oldPassword (your current password) is required to set a new password")
+        if not user.verify_password(old):
+            raise forbidden("oldPassword is not your current password")
     icon = params.get_given("icon", max_len=255)
     user.update_profile(
         name=params.get_str("name", max_len=64),
-        password=params.get_str("password", max_len=256, strip=False),
+        password=password,
         phone=params.get_given("phone", max_len=32),
         email=params.get_given("email", max_len=255),
         avatar=check_icon(icon) if icon else icon,
     )
+    if password is not None:
+        end_other_sessions(user.id, keep=g.session_id)
     return resp.ok(public_users([user])[0], msg="updated")
 
 
@@ -195,18 +236,17 @@ def delete_user():
     parameters:
       - {name: password, in: formData, type: string, required: true}
     responses:
-      200: {description: "deactivated; every token of the account is revoked", schema: {$ref: "#/definitions/Envelope"}}
+      200: {description: "deactivated; every session of the account ends (tokens, cookies, open WebSockets)", schema: {$ref: "#/definitions/Envelope"}}
       400: {description: "missing password", schema: {$ref: "#/definitions/Envelope"}}
       401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
       403: {description: "wrong password", schema: {$ref: "#/definitions/Envelope"}}
     """
-    from ginchat.errors import forbidden
-
     password = params.get_str("password", required=True, max_len=256, strip=False)
     user = current_user._get_current_object()
     if not user.verify_password(password):
         raise forbidden("wrong password")
     user.deactivate()
+    sessions_ended.send(current_app._get_current_object(), user_id=user.id)  # every socket of the account
     logout_user()
     session.clear()
     return resp.ok(msg="account deactivated")
@@ -216,6 +256,7 @@ __all__ = [
     "create_user",
     "find_user_by_name_and_pwd",
     "logout",
+    "logout_others",
     "get_user_list",
     "find",
     "update_user",
@@ -223,5 +264,6 @@ __all__ = [
     "register",
     "log_in",
     "log_out",
+    "end_other_sessions",
     "unauthorized",
 ]

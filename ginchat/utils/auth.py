@@ -6,20 +6,23 @@ Gin middleware plus Go's context-carried user.
 - ``Authorization: Bearer <token>`` (or ``?token=`` on the WebSocket route)
   authenticates scripts; no CSRF token is needed then.
 - Otherwise the Flask-Login session cookie authenticates browsers, and every
-  state-changing request so authenticated must carry the CSRF token.
+  state-changing request so authenticated must carry the CSRF token. The
+  cookie names its login session (an ``AuthToken`` row) and carries that
+  session's secret: it counts only while the session lives on the server, so
+  a copy kept after logout is refused like no cookie at all.
 - Views marked ``@public`` need no login; every other route answers 401.
 """
 
 import hmac
 from urllib.parse import urlsplit
 
-from flask import current_app, g, redirect, request, url_for
+from flask import current_app, g, redirect, request, session, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from ginchat.errors import forbidden, unauthorized
 from ginchat.extensions import csrf, login_manager
-from ginchat.models.user_basic import AuthToken, UserBasic
+from ginchat.models.user_basic import AuthToken
 
 SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
 WEBSOCKET_ENDPOINTS = frozenset(("chat.chat", "chat.chat_alias"))
@@ -41,12 +44,19 @@ def page(view):
     return view
 
 
+# The session cookie's keys: the login session's id and its secret.
+SESSION_ID = "sid"
+SESSION_KEY = "sk"
+
+
 @login_manager.user_loader
 def load_user(user_id):
-    try:
-        return UserBasic.get_active(int(user_id))
-    except (TypeError, ValueError):
+    """The cookie's user, if the login session the cookie names still lives."""
+    user, row = AuthToken.resolve_cookie(session.get(SESSION_ID), session.get(SESSION_KEY))
+    if user is None or str(user.id) != str(user_id):
         return None
+    g.session_id = row.id
+    return user
 
 
 def bearer_token():
@@ -77,6 +87,7 @@ def authenticate_request():
     """Resolve the caller; refuse what must be refused. Runs before every view."""
     g.auth_via = None
     g.token_row = None
+    g.setdefault("session_id", None)  # the login session (AuthToken id) of the credential; the loader sets it
     if request.endpoint is None or request.endpoint == "static" or request.endpoint.startswith("flasgger."):
         return None
     view = current_app.view_functions.get(request.endpoint)
@@ -90,8 +101,11 @@ def authenticate_request():
         g._login_user = user
         g.auth_via = "token"
         g.token_row = row
+        g.session_id = row.id
     elif current_user.is_authenticated:
         g.auth_via = "cookie"
+    elif "_user_id" in session:
+        session.clear()  # the cookie of an ended session: the browser drops it
 
     # A browser on another site must not drive this one (login CSRF and the
     # WebSocket's cross-site hijacking): a foreign Origin is refused outright.

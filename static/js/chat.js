@@ -880,20 +880,38 @@ $('profile-form').addEventListener('submit', async (event) => {
     const fields = { phone: $('profile-phone').value.trim(), email: $('profile-email').value.trim() };
     const name = $('profile-name').value.trim();
     if (name && name !== me.Name) fields.name = name;
-    if ($('profile-password').value) fields.password = $('profile-password').value;
+    if ($('profile-password').value) {
+      if (!$('profile-old-password').value) throw new api.ApiError(400, 'Enter your current password to set a new one.');
+      fields.password = $('profile-password').value;
+      fields.oldPassword = $('profile-old-password').value;
+    }
     const icon = await uploadFrom($('avatar-input'));
     if (icon) fields.icon = icon;
     const data = await api.post('/user/updateUser', fields);
     Object.assign(me, data.Data);
     state.users.set(me.ID, me);
     $('profile-password').value = '';
+    $('profile-old-password').value = '';
     $('avatar-input').value = '';
     renderMe();
-    formStatus(form, 'Profile saved.', true);
+    formStatus(form, fields.password ? 'Password changed; your other sessions are logged out.' : 'Profile saved.', true);
   } catch (err) {
     formStatus(form, err.message, false);
   } finally {
     busy(form, false);
+  }
+});
+
+$('logout-others').addEventListener('click', async () => {
+  const box = $('sessions-box');
+  busy(box, true);
+  try {
+    const ended = (await api.post('/user/logoutOthers')).Data.Ended;
+    formStatus(box, `Logged out everywhere else (${ended} session${ended === 1 ? '' : 's'}).`, true);
+  } catch (err) {
+    formStatus(box, err.message, false);
+  } finally {
+    busy(box, false);
   }
 });
 
