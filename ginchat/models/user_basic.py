@@ -15,6 +15,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ginchat.errors import bad_request, conflict, not_found, unauthorized
 from ginchat.extensions import db
+from ginchat.utils.names import KEY_MAX, name_key
 
 NAME_RE = re.compile(r"^[^\s\x00-\x1f<>\"'&/\\]{1,32}$")
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 \-]{5,19}$")
@@ -43,9 +44,6 @@ def commit_or_conflict(message):
 NAME_KEY_TYPE = String(64).with_variant(VARCHAR(64, collation="utf8mb4_bin"), "mysql", "mariadb")
 
 
-def name_key(name):
-    """Names are unique and found regardless of case: "Bob" and "bob" are one."""
-    return (name or "").casefold()[:64]
 
 
 def check_name(name, what="name"):
@@ -53,6 +51,8 @@ def check_name(name, what="name"):
         raise bad_request(
             f"{what} must be 1 to 32 characters without spaces, quotes, slashes or < > &"
         )
+    if len(name_key(name)) > KEY_MAX:
+        raise bad_request(f"{what} is too long once case is folded")
     return name
 
 

@@ -3,7 +3,7 @@
 from flask import current_app, g, session
 from flask_login import current_user, login_user, logout_user
 
-from ginchat.errors import AppError, bad_request, unauthorized
+from ginchat.errors import bad_request, unauthorized
 from ginchat.extensions import db, get_redis
 from ginchat.models.user_basic import AuthToken, UserBasic, utcnow
 from ginchat.utils.presence import online_map
@@ -32,13 +32,9 @@ def register(name, password, repeat):
 def log_in(name, password, remote_addr):
     """Check the password, start a fresh session and issue a new token."""
     limiter = RateLimiter.of()
-    limiter.check_login(name, remote_addr)
-    try:
-        user = UserBasic.authenticate(name, password)
-    except AppError:
-        limiter.login_failed(name, remote_addr)
-        raise
-    limiter.login_succeeded(name)
+    limiter.reserve_login(name, remote_addr)  # counted as a failure unless it succeeds
+    user = UserBasic.authenticate(name, password)
+    limiter.login_succeeded(name, remote_addr)
     session.clear()  # a new session on every login: no fixation
     login_user(user)
     user.login_time = utcnow()
