@@ -89,13 +89,16 @@ class UserBasic(UserMixin, db.Model):
         return bool(password) and check_password_hash(self.password, password)
 
     # --- what others may see -------------------------------------------
-    def public(self, online=False):
+    def public(self, online=False, contact=False):
+        """The public user object. ``contact``: the viewer may see Phone and
+        Email (the user or a friend); ``online``: the status the viewer may see.
+        Who may see what is decided by service.user.public_users."""
         return {
             "ID": self.id,
             "Name": self.name,
             "Avatar": self.avatar or "",
-            "Phone": self.phone or "",
-            "Email": self.email or "",
+            "Phone": (self.phone or "") if contact else "",
+            "Email": (self.email or "") if contact else "",
             "Online": bool(online),
         }
 
@@ -114,6 +117,15 @@ class UserBasic(UserMixin, db.Model):
         if user is None or user.deleted_at is not None:
             return None
         return user
+
+    @classmethod
+    def many(cls, user_ids):
+        """The active users among ``user_ids``, in that order, in one query."""
+        ids = list(dict.fromkeys(user_ids))
+        if not ids:
+            return []
+        found = {u.id: u for u in db.session.scalars(cls.active().where(cls.id.in_(ids)))}
+        return [found[i] for i in ids if i in found]
 
     @classmethod
     def find_by_name(cls, name):

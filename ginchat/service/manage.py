@@ -77,8 +77,7 @@ def group_members():
 
     group = _member_group()
     ids = Contact.member_ids(group.id)
-    users = [u for u in (UserBasic.get_active(i) for i in sorted(ids)) if u is not None]
-    rows = public_users(users)
+    rows = public_users(UserBasic.many(sorted(ids)), current_user.id)
     for row in rows:
         row["Role"] = "owner" if row["ID"] == group.owner_id else "member"
     rows.sort(key=lambda r: (r["Role"] != "owner", r["Name"].casefold()))

@@ -5,6 +5,7 @@ from flask_login import current_user, login_user, logout_user
 
 from ginchat.errors import bad_request, unauthorized
 from ginchat.extensions import db, get_redis
+from ginchat.models.contact import Contact
 from ginchat.models.user_basic import AuthToken, UserBasic, utcnow
 from ginchat.utils.presence import online_map
 from ginchat.utils import params, resp
@@ -12,9 +13,15 @@ from ginchat.utils.auth import public
 from ginchat.utils.ratelimit import RateLimiter
 
 
-def public_users(users):
-    online = online_map(get_redis(), [u.id for u in users])
-    return [u.public(online.get(u.id, False)) for u in users]
+def public_users(users, viewer_id):
+    """The public objects of ``users`` as ``viewer_id`` may see them: Phone and
+    Email for the user and their friends, Online also for fellow group members
+    (API.md). Relations are read for all of them at once."""
+    friends, fellows = Contact.relations(viewer_id, [u.id for u in users])
+    friends.add(viewer_id)
+    may_see_online = friends | fellows
+    online = online_map(get_redis(), [u.id for u in users if u.id in may_see_online])
+    return [u.public(online.get(u.id, False), contact=u.id in friends) for u in users]
 
 
 def register(name, password, repeat):
@@ -68,7 +75,7 @@ def create_user():
     if repeat is None:
         repeat = params.get_str("repassword", strip=False, max_len=256)
     user = register(name, password, repeat)
-    return resp.ok(user.public(False), msg="registered", status=201)
+    return resp.ok(user.public(False, contact=True), msg="registered", status=201)
 
 
 @public
@@ -91,7 +98,7 @@ def find_user_by_name_and_pwd():
     name = params.get_str("name", required=True, max_len=64)
     password = params.get_str("password", required=True, max_len=256, strip=False)
     user, token = log_in(name, password, request.remote_addr)
-    data = public_users([user])[0]
+    data = public_users([user], user.id)[0]
     data["Token"] = token
     return resp.ok(data, msg="logged in")
 
@@ -132,7 +139,7 @@ def get_user_list():
     page = params.get_int("page", default=1, minimum=1, maximum=10_000_000)
     size = params.get_int("size", default=20, minimum=1, maximum=100)
     users, total = UserBasic.page(page, size)
-    return resp.ok_list(public_users(users), total)
+    return resp.ok_list(public_users(users, current_user.id), total)
 
 
 def find():
@@ -149,7 +156,7 @@ def find():
       404: {description: "no such user", schema: {$ref: "#/definitions/Envelope"}}
     """
     user = UserBasic.must_get(params.get_id("userId", required=True))
-    return resp.ok(public_users([user])[0])
+    return resp.ok(public_users([user], current_user.id)[0])
 
 
 def update_user():
@@ -180,7 +187,7 @@ def update_user():
         email=params.get_given("email", max_len=255),
         avatar=check_icon(icon) if icon else icon,
     )
-    return resp.ok(public_users([user])[0], msg="updated")
+    return resp.ok(public_users([user], user.id)[0], msg="updated")
 
 
 def delete_user():
