@@ -15,7 +15,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ginchat.errors import bad_request, conflict, not_found, unauthorized
 from ginchat.extensions import db
-from ginchat.utils.names import KEY_MAX, name_key
+from ginchat.utils.names import check_lookalikes, name_key, normal_form, skeleton
 
 NAME_RE = re.compile(r"^[^\s\x00-\x1f<>\"'&/\\]{1,32}$")
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 \-]{5,19}$")
@@ -47,13 +47,28 @@ NAME_KEY_TYPE = String(64).with_variant(VARCHAR(64, collation="utf8mb4_bin"), "m
 
 
 def check_name(name, what="name"):
-    if not NAME_RE.match(name or ""):
+    """The name as stored (NFKC), or a 400 saying what is wrong with it."""
+    name = check_lookalikes(normal_form(name), what)
+    if not NAME_RE.match(name):
         raise bad_request(
             f"{what} must be 1 to 32 characters without spaces, quotes, slashes or < > &"
         )
-    if len(name_key(name)) > KEY_MAX:
-        raise bad_request(f"{what} is too long once case is folded")
     return name
+
+
+def commit_name(model, name, taken, lookalike, then=None):
+    """Commit a row whose name is new (``then``: what to add once it has its
+    id); a name (``taken``) or a look-alike of one (``lookalike``) that another
+    request stored first becomes a 409, and nothing of this request stays."""
+    try:
+        if then is not None:
+            db.session.flush()
+            then()
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        same = db.session.scalar(select(model.id).where(model.name_key == name_key(name)))
+        raise conflict(taken if same is not None else lookalike) from None
 
 
 def check_password(password):
@@ -73,6 +88,8 @@ class UserBasic(UserMixin, db.Model):
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     name: Mapped[str] = mapped_column(String(64), nullable=False)
     name_key: Mapped[str] = mapped_column(NAME_KEY_TYPE, unique=True, nullable=False)
+    # The TR39 skeleton: no two accounts have names that pass for each other.
+    name_skeleton: Mapped[str] = mapped_column(NAME_KEY_TYPE, unique=True, nullable=False)
     password: Mapped[str] = mapped_column(String(255), nullable=False)
     phone: Mapped[str] = mapped_column(String(32), default="")
     email: Mapped[str] = mapped_column(String(255), default="")
@@ -149,13 +166,22 @@ class UserBasic(UserMixin, db.Model):
         return users, total
 
     # --- changes ----------------------------------------------------------
+    def set_name(self, name):
+        self.name = check_name(name)
+        self.name_key = name_key(self.name)
+        self.name_skeleton = skeleton(self.name)
+
+    def commit_name(self):
+        commit_name(UserBasic, self.name, f"the name {self.name!r} is taken",
+                    f"the name {self.name!r} looks like the name of another account")
+
     @classmethod
     def register(cls, name, password):
-        check_name(name)
-        user = cls(name=name, name_key=name_key(name))
+        user = cls()
+        user.set_name(name)
         user.set_password(password)
         db.session.add(user)
-        commit_or_conflict(f"the name {name!r} is taken")
+        user.commit_name()
         return user
 
     @classmethod
@@ -167,8 +193,7 @@ class UserBasic(UserMixin, db.Model):
 
     def update_profile(self, name=None, password=None, phone=None, email=None, avatar=None):
         if name is not None and name != self.name:
-            self.name = check_name(name)
-            self.name_key = name_key(name)
+            self.set_name(name)
         if password is not None:
             self.set_password(password)
         if phone is not None:
@@ -181,7 +206,7 @@ class UserBasic(UserMixin, db.Model):
             self.email = email
         if avatar is not None:
             self.avatar = avatar
-        commit_or_conflict(f"the name {name!r} is taken")
+        self.commit_name()
         return self
 
     def deactivate(self):

@@ -59,14 +59,14 @@ def create_user():
     tags: [user]
     consumes: [application/x-www-form-urlencoded, application/json]
     parameters:
-      - {name: name, in: formData, type: string, required: true, description: "unique, 1-32 characters, no spaces"}
+      - {name: name, in: formData, type: string, required: true, description: "unique, 1-32 characters, no spaces; stored in Unicode NFKC (fullwidth letters become plain ones); no invisible or formatting characters, no combining-mark tricks, no confusable mix of scripts (Unicode TR39, moderately restrictive)"}
       - {name: password, in: formData, type: string, required: true, description: "6-128 characters"}
       - {name: Identity, in: formData, type: string, required: false, description: "the password repeated (as in the original)"}
       - {name: repassword, in: formData, type: string, required: false, description: "alias of Identity"}
     responses:
       201: {description: "created; Data is the user", schema: {$ref: "#/definitions/UserEnvelope"}}
-      400: {description: "missing or invalid parameter, or the passwords differ", schema: {$ref: "#/definitions/Envelope"}}
-      409: {description: "the name is taken", schema: {$ref: "#/definitions/Envelope"}}
+      400: {description: "missing or invalid parameter (the message names what is wrong with a name), or the passwords differ", schema: {$ref: "#/definitions/Envelope"}}
+      409: {description: "the name is taken (regardless of case and NFKC), or looks like one that is (same Unicode TR39 skeleton)", schema: {$ref: "#/definitions/Envelope"}}
       429: {description: "too many accounts created from this address (REGISTRATIONS_PER_IP); see Retry-After", schema: {$ref: "#/definitions/Envelope"}}
     """
     name = params.get_str("name", required=True, max_len=64)
@@ -80,7 +80,10 @@ def create_user():
 
 @public
 def find_user_by_name_and_pwd():
-    """Log in: sets the session cookie and issues a fresh bearer Token.
+    """Log in: sets the session cookie and issues a fresh bearer Token. The
+    name is matched regardless of case and in NFKC (as it was registered); each
+    attempt counts against the name's and the address's failure limits before
+    the password is checked, and a success gives it back.
     ---
     tags: [user]
     consumes: [application/x-www-form-urlencoded, application/json]
@@ -124,7 +127,9 @@ def logout():
 
 
 def get_user_list():
-    """List users, a page at a time.
+    """List users, a page at a time. Phone and Email are empty except for
+    yourself and your friends; Online is false except for yourself, your friends
+    and the members of your groups.
     ---
     tags: [user]
     security: [{Bearer: []}]
@@ -143,7 +148,9 @@ def get_user_list():
 
 
 def find():
-    """One user's public profile.
+    """One user's public profile. Phone and Email are empty unless it is you or
+    a friend; Online is false unless it is you, a friend or a member of one of
+    your groups.
     ---
     tags: [user]
     security: [{Bearer: []}]
@@ -165,7 +172,7 @@ def update_user():
     tags: [user]
     security: [{Bearer: []}]
     parameters:
-      - {name: name, in: formData, type: string, description: "a new unique name"}
+      - {name: name, in: formData, type: string, description: "a new unique name, by the rules of createUser"}
       - {name: password, in: formData, type: string, description: "a new password, 6-128 characters"}
       - {name: phone, in: formData, type: string, description: "6-20 digits, + - and spaces allowed; empty clears"}
       - {name: email, in: formData, type: string, description: "an e-mail address; empty clears"}
@@ -174,7 +181,7 @@ def update_user():
       200: {description: "Data is the updated user", schema: {$ref: "#/definitions/UserEnvelope"}}
       400: {description: "invalid value", schema: {$ref: "#/definitions/Envelope"}}
       401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
-      409: {description: "the name is taken", schema: {$ref: "#/definitions/Envelope"}}
+      409: {description: "the name is taken, or looks like one that is (same Unicode TR39 skeleton)", schema: {$ref: "#/definitions/Envelope"}}
     """
     from ginchat.service.attach import check_icon
 
