@@ -21,9 +21,9 @@ USER = {
         "ID": {"type": "integer"},
         "Name": {"type": "string"},
         "Avatar": {"type": "string"},
-        "Phone": {"type": "string"},
-        "Email": {"type": "string"},
-        "Online": {"type": "boolean"},
+        "Phone": {"type": "string", "description": "empty unless the viewer is the user or a friend"},
+        "Email": {"type": "string", "description": "empty unless the viewer is the user or a friend"},
+        "Online": {"type": "boolean", "description": "false unless the viewer is the user, a friend or a fellow group member"},
     },
 }
 LOGIN_USER = {

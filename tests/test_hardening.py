@@ -69,6 +69,63 @@ def test_failed_logins_per_address_get_429_across_names(make_server):
     assert login(api, names[4], PASSWORD, ip()).status_code == 200
 
 
+def test_a_lookalike_spelling_of_a_name_shares_its_failure_count(make_server):
+    """ſ (U+017F LATIN SMALL LETTER LONG S) finds the account of "s": it must
+    meet that name's lock too, and its failures count for it."""
+    api = Api(make_server(PROXY_COUNT=1, LOGIN_FAILS_PER_NAME=3, LOGIN_FAIL_WINDOW=60))
+    tail = secrets.token_hex(4)
+    name = api.register("sam" + tail)
+    for _ in range(3):
+        assert login(api, name, "wrong-password", ip()).status_code == 401
+    r = login(api, "\u017fam" + tail, PASSWORD, ip())
+    assert r.status_code == 429, r.text
+    # ...and the other way round, with the fullwidth spelling too.
+    other = api.register("sue" + tail)
+    for spelling in ("\u017fue" + tail, "\uff53ue" + tail, "SUE" + tail):
+        assert login(api, spelling, "wrong-password", ip()).status_code == 401
+    assert login(api, other, PASSWORD, ip()).status_code == 429
+
+
+def concurrent_logins(api, names, addrs, password="wrong-password"):
+    """Every login at once (one greenlet each, against the live server); the statuses."""
+    import gevent
+
+    jobs = [gevent.spawn(login, api, name, password, addr) for name, addr in zip(names, addrs)]
+    gevent.joinall(jobs, raise_error=True)
+    return sorted(job.value.status_code for job in jobs)
+
+
+def test_concurrent_wrong_passwords_for_one_name_check_at_most_the_limit(make_server):
+    """The attempt is reserved in Redis before the password is checked: thirty
+    guesses at once get five checks (401) and 429 for the rest."""
+    api = Api(make_server(PROXY_COUNT=1, LOGIN_FAILS_PER_NAME=5, LOGIN_FAIL_WINDOW=60))
+    name = api.register()
+    statuses = concurrent_logins(api, [name] * 30, [ip() for _ in range(30)])
+    assert statuses.count(401) == 5 and statuses.count(429) == 25, statuses
+    assert login(api, name, PASSWORD, ip()).status_code == 429
+
+
+def test_concurrent_wrong_passwords_from_one_address_check_at_most_the_limit(make_server):
+    api = Api(make_server(PROXY_COUNT=1, LOGIN_FAILS_PER_IP=4, LOGIN_FAILS_PER_NAME=100))
+    names = [api.register() for _ in range(12)]
+    addr = ip()
+    statuses = concurrent_logins(api, names, [addr] * 12)
+    assert statuses.count(401) == 4 and statuses.count(429) == 8, statuses
+    assert login(api, names[0], PASSWORD, addr).status_code == 429
+
+
+def test_a_successful_login_gives_its_reservation_back(make_server):
+    """Right passwords never use up the address's failure allowance."""
+    api = Api(make_server(PROXY_COUNT=1, LOGIN_FAILS_PER_IP=3, LOGIN_FAILS_PER_NAME=100))
+    name = api.register()
+    addr = ip()
+    for _ in range(6):
+        assert login(api, name, PASSWORD, addr).status_code == 200
+    for _ in range(3):
+        assert login(api, name, "wrong-password", addr).status_code == 401
+    assert login(api, name, PASSWORD, addr).status_code == 429
+
+
 def test_the_login_page_is_limited_too(make_server):
     server = make_server(PROXY_COUNT=1, LOGIN_FAILS_PER_NAME=2)
     api = Api(server)

@@ -4,13 +4,13 @@ import re
 from datetime import datetime
 
 from sqlalchemy import DateTime, Integer, String, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ginchat.errors import bad_request, conflict, not_found
 from ginchat.extensions import db
 from ginchat.models.contact import MEMBER, Contact
-from ginchat.models.user_basic import NAME_KEY_TYPE, commit_or_conflict, name_key, utcnow
+from ginchat.models.user_basic import NAME_KEY_TYPE, commit_name, commit_or_conflict, utcnow
+from ginchat.utils.names import check_lookalikes, name_key, normal_form, skeleton
 from ginchat.utils.params import MAX_ID
 
 # Group names may have inner spaces ("Team Berlin"), not the characters user
@@ -20,7 +20,9 @@ GROUP_NAME_RE = re.compile(rf"^[^\s{_BAD}](?:[^{_BAD}]{{0,30}}[^\s{_BAD}])?$")
 
 
 def check_group_name(name):
-    if not GROUP_NAME_RE.match(name or ""):
+    """The group name as stored (NFKC), or a 400 saying what is wrong with it."""
+    name = check_lookalikes(normal_form(name), "group name")
+    if not GROUP_NAME_RE.match(name):
         raise bad_request("group name must be 1 to 32 characters without quotes, slashes or < > &")
     return name
 
@@ -32,6 +34,8 @@ class Community(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     name: Mapped[str] = mapped_column(String(64), nullable=False)
     name_key: Mapped[str] = mapped_column(NAME_KEY_TYPE, unique=True, nullable=False)
+    # The TR39 skeleton: no two groups have names that pass for each other.
+    name_skeleton: Mapped[str] = mapped_column(NAME_KEY_TYPE, unique=True, nullable=False)
     owner_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
     img: Mapped[str] = mapped_column(String(255), default="")
     desc: Mapped[str] = mapped_column(String(255), default="")
@@ -46,19 +50,22 @@ class Community(db.Model):
             "Members": int(members),
         }
 
+    def set_name(self, name):
+        self.name = check_group_name(name)
+        self.name_key = name_key(self.name)
+        self.name_skeleton = skeleton(self.name)
+
+    def commit_name(self, then=None):
+        commit_name(Community, self.name, f"a group named {self.name!r} exists already",
+                    f"the group name {self.name!r} looks like the name of another group", then)
+
     @classmethod
     def create(cls, owner, name, img="", desc=""):
         """A new group with its owner as the first member, in one transaction."""
-        check_group_name(name)
-        group = cls(name=name, name_key=name_key(name), owner_id=owner.id, img=img or "", desc=desc or "")
+        group = cls(owner_id=owner.id, img=img or "", desc=desc or "")
+        group.set_name(name)
         db.session.add(group)
-        try:
-            db.session.flush()
-            db.session.add(Contact(owner_id=owner.id, target_id=group.id, type=MEMBER))
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            raise conflict(f"a group named {name!r} exists already") from None
+        group.commit_name(then=lambda: db.session.add(Contact(owner_id=owner.id, target_id=group.id, type=MEMBER)))
         return group
 
     @classmethod

@@ -4,7 +4,7 @@ Type 1 is a friendship (one row each way), Type 2 a group membership."""
 from datetime import datetime
 
 from sqlalchemy import DateTime, Index, Integer, String, UniqueConstraint, func, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, aliased, mapped_column
 
 from ginchat.extensions import db
 from ginchat.models.user_basic import UserBasic, utcnow
@@ -55,6 +55,24 @@ class Contact(db.Model):
             .where(cls.owner_id == user_id, cls.type == FRIEND)
             .order_by(UserBasic.name)
         ).all()
+
+    @classmethod
+    def relations(cls, viewer_id, user_ids):
+        """(friends, fellow group members) of ``viewer_id`` among ``user_ids``:
+        two queries for any number of users."""
+        ids = sorted(set(user_ids) - {viewer_id})
+        if not ids:
+            return set(), set()
+        friends = set(db.session.scalars(
+            select(cls.target_id).where(cls.owner_id == viewer_id, cls.type == FRIEND, cls.target_id.in_(ids))
+        ))
+        mine, theirs = aliased(cls), aliased(cls)
+        fellows = set(db.session.scalars(
+            select(theirs.owner_id).distinct()
+            .join(mine, mine.target_id == theirs.target_id)
+            .where(mine.owner_id == viewer_id, mine.type == MEMBER, theirs.type == MEMBER, theirs.owner_id.in_(ids))
+        ))
+        return friends, fellows
 
     # --- groups -----------------------------------------------------------
     @classmethod

@@ -15,6 +15,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ginchat.errors import bad_request, conflict, not_found, unauthorized
 from ginchat.extensions import db
+from ginchat.utils.names import check_lookalikes, name_key, normal_form, skeleton
 
 NAME_RE = re.compile(r"^[^\s\x00-\x1f<>\"'&/\\]{1,32}$")
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 \-]{5,19}$")
@@ -54,17 +55,31 @@ def commit_or_conflict(message):
 NAME_KEY_TYPE = String(64).with_variant(VARCHAR(64, collation="utf8mb4_bin"), "mysql", "mariadb")
 
 
-def name_key(name):
-    """Names are unique and found regardless of case: "Bob" and "bob" are one."""
-    return (name or "").casefold()[:64]
 
 
 def check_name(name, what="name"):
-    if not NAME_RE.match(name or ""):
+    """The name as stored (NFKC), or a 400 saying what is wrong with it."""
+    name = check_lookalikes(normal_form(name), what)
+    if not NAME_RE.match(name):
         raise bad_request(
             f"{what} must be 1 to 32 characters without spaces, quotes, slashes or < > &"
         )
     return name
+
+
+def commit_name(model, name, taken, lookalike, then=None):
+    """Commit a row whose name is new (``then``: what to add once it has its
+    id); a name (``taken``) or a look-alike of one (``lookalike``) that another
+    request stored first becomes a 409, and nothing of this request stays."""
+    try:
+        if then is not None:
+            db.session.flush()
+            then()
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        same = db.session.scalar(select(model.id).where(model.name_key == name_key(name)))
+        raise conflict(taken if same is not None else lookalike) from None
 
 
 def check_password(password):
@@ -84,6 +99,8 @@ class UserBasic(UserMixin, db.Model):
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     name: Mapped[str] = mapped_column(String(64), nullable=False)
     name_key: Mapped[str] = mapped_column(NAME_KEY_TYPE, unique=True, nullable=False)
+    # The TR39 skeleton: no two accounts have names that pass for each other.
+    name_skeleton: Mapped[str] = mapped_column(NAME_KEY_TYPE, unique=True, nullable=False)
     password: Mapped[str] = mapped_column(String(255), nullable=False)
     phone: Mapped[str] = mapped_column(String(32), default="")
     email: Mapped[str] = mapped_column(String(255), default="")
@@ -100,13 +117,16 @@ class UserBasic(UserMixin, db.Model):
         return bool(password) and check_password_hash(self.password, password)
 
     # --- what others may see -------------------------------------------
-    def public(self, online=False):
+    def public(self, online=False, contact=False):
+        """The public user object. ``contact``: the viewer may see Phone and
+        Email (the user or a friend); ``online``: the status the viewer may see.
+        Who may see what is decided by service.user.public_users."""
         return {
             "ID": self.id,
             "Name": self.name,
             "Avatar": self.avatar or "",
-            "Phone": self.phone or "",
-            "Email": self.email or "",
+            "Phone": (self.phone or "") if contact else "",
+            "Email": (self.email or "") if contact else "",
             "Online": bool(online),
         }
 
@@ -125,6 +145,15 @@ class UserBasic(UserMixin, db.Model):
         if user is None or user.deleted_at is not None:
             return None
         return user
+
+    @classmethod
+    def many(cls, user_ids):
+        """The active users among ``user_ids``, in that order, in one query."""
+        ids = list(dict.fromkeys(user_ids))
+        if not ids:
+            return []
+        found = {u.id: u for u in db.session.scalars(cls.active().where(cls.id.in_(ids)))}
+        return [found[i] for i in ids if i in found]
 
     @classmethod
     def find_by_name(cls, name):
@@ -148,13 +177,22 @@ class UserBasic(UserMixin, db.Model):
         return users, total
 
     # --- changes ----------------------------------------------------------
+    def set_name(self, name):
+        self.name = check_name(name)
+        self.name_key = name_key(self.name)
+        self.name_skeleton = skeleton(self.name)
+
+    def commit_name(self):
+        commit_name(UserBasic, self.name, f"the name {self.name!r} is taken",
+                    f"the name {self.name!r} looks like the name of another account")
+
     @classmethod
     def register(cls, name, password):
-        check_name(name)
-        user = cls(name=name, name_key=name_key(name))
+        user = cls()
+        user.set_name(name)
         user.set_password(password)
         db.session.add(user)
-        commit_or_conflict(f"the name {name!r} is taken")
+        user.commit_name()
         return user
 
     @classmethod
@@ -166,8 +204,7 @@ class UserBasic(UserMixin, db.Model):
 
     def update_profile(self, name=None, password=None, phone=None, email=None, avatar=None):
         if name is not None and name != self.name:
-            self.name = check_name(name)
-            self.name_key = name_key(name)
+            self.set_name(name)
         if password is not None:
             self.set_password(password)
         if phone is not None:
@@ -180,7 +217,7 @@ class UserBasic(UserMixin, db.Model):
             self.email = email
         if avatar is not None:
             self.avatar = avatar
-        commit_or_conflict(f"the name {name!r} is taken")
+        self.commit_name()
         return self
 
     def deactivate(self):

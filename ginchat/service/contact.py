@@ -39,7 +39,7 @@ def search_friends():
     from ginchat.service.social import add_friend_state
 
     friends = Contact.friends(current_user.id)
-    return resp.ok_list(add_friend_state(current_user.id, public_users(friends)), len(friends))
+    return resp.ok_list(add_friend_state(current_user.id, public_users(friends, current_user.id)), len(friends))
 
 
 def add_friend():
@@ -69,5 +69,5 @@ def add_friend():
     if req is not None:
         from ginchat.service.social import public_request
 
-        return resp.ok(public_request(req), msg=f"friend request sent to {target.name}", status=202)
-    return resp.ok(public_users([target])[0], msg=f"{target.name} is now your friend")
+        return resp.ok(public_request(req, current_user.id), msg=f"friend request sent to {target.name}", status=202)
+    return resp.ok(public_users([target], current_user.id)[0], msg=f"{target.name} is now your friend")

@@ -35,14 +35,14 @@ def create_community():
     tags: [group]
     security: [{Bearer: []}]
     parameters:
-      - {name: name, in: formData, type: string, required: true, description: "unique, 1-32 characters"}
+      - {name: name, in: formData, type: string, required: true, description: "unique, 1-32 characters, inner spaces allowed; stored in Unicode NFKC; no invisible or formatting characters, no combining-mark tricks, no confusable mix of scripts (Unicode TR39)"}
       - {name: icon, in: formData, type: string, description: "the URL path of an uploaded image"}
       - {name: desc, in: formData, type: string, description: "a description, up to 255 characters"}
     responses:
       201: {description: "Data is the group", schema: {$ref: "#/definitions/GroupEnvelope"}}
       400: {description: "missing or invalid parameter", schema: {$ref: "#/definitions/Envelope"}}
       401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
-      409: {description: "a group with that name exists", schema: {$ref: "#/definitions/Envelope"}}
+      409: {description: "a group with that name exists, or with one that looks like it (same Unicode TR39 skeleton)", schema: {$ref: "#/definitions/Envelope"}}
     """
     group = create_group(
         current_user._get_current_object(),

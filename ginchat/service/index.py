@@ -105,11 +105,11 @@ def to_register():
 @page
 def to_chat():
     me = current_user._get_current_object()
-    friends = public_users(Contact.friends(me.id))
+    friends = public_users(Contact.friends(me.id), me.id)
     groups = public_groups(Community.of_member(me.id))
     return render_template(
         "chat.html",
-        me=me.public(True),
+        me=me.public(True, contact=True),
         friends=friends,
         groups=groups,
         add_friend_form=AddFriendForm(),

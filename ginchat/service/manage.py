@@ -10,9 +10,9 @@ from ginchat.chat import features
 from ginchat.errors import bad_request, conflict, forbidden, not_found
 from ginchat.extensions import db
 from ginchat.models import social
-from ginchat.models.community import Community, check_group_name
+from ginchat.models.community import Community
 from ginchat.models.contact import Contact
-from ginchat.models.user_basic import UserBasic, commit_or_conflict, name_key
+from ginchat.models.user_basic import UserBasic
 from ginchat.utils import params, resp
 
 
@@ -77,8 +77,7 @@ def group_members():
 
     group = _member_group()
     ids = Contact.member_ids(group.id)
-    users = [u for u in (UserBasic.get_active(i) for i in sorted(ids)) if u is not None]
-    rows = public_users(users)
+    rows = public_users(UserBasic.many(sorted(ids)), current_user.id)
     for row in rows:
         row["Role"] = "owner" if row["ID"] == group.owner_id else "member"
     rows.sort(key=lambda r: (r["Role"] != "owner", r["Name"].casefold()))
@@ -153,7 +152,7 @@ def update_group():
     security: [{Bearer: []}]
     parameters:
       - {name: comId, in: formData, type: string, required: true}
-      - {name: name, in: formData, type: string, description: "a new unique name"}
+      - {name: name, in: formData, type: string, description: "a new unique name, by the rules of createCommunity"}
       - {name: icon, in: formData, type: string, description: "URL path of an uploaded picture; empty clears it"}
       - {name: desc, in: formData, type: string, description: "up to 255 characters; empty clears it"}
     responses:
@@ -162,7 +161,7 @@ def update_group():
       401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
       403: {description: "not the owner", schema: {$ref: "#/definitions/Envelope"}}
       404: {description: "no such group", schema: {$ref: "#/definitions/Envelope"}}
-      409: {description: "another group has that name", schema: {$ref: "#/definitions/Envelope"}}
+      409: {description: "another group has that name, or one that looks like it (same Unicode TR39 skeleton)", schema: {$ref: "#/definitions/Envelope"}}
     """
     from ginchat.service.attach import check_icon
 
@@ -171,13 +170,12 @@ def update_group():
     icon = params.get_given("icon", max_len=255)
     desc = params.get_given("desc", max_len=255)
     if name is not None and name != group.name:
-        group.name = check_group_name(name)
-        group.name_key = name_key(name)
+        group.set_name(name)
     if icon is not None:
         group.img = check_icon(icon) if icon else ""
     if desc is not None:
         group.desc = desc
-    commit_or_conflict(f"a group named {name!r} exists already")
+    group.commit_name()
     features.notice(_engine(), "group_updated", group=group.id, user_id=current_user.id, group_id=group.id,
                     actor_id=current_user.id)
     return resp.ok(_public(group), msg=f"{group.name} updated")

@@ -37,13 +37,18 @@ def resolve_user(target_id, target_name):
     raise bad_request("targetName or targetId is required")
 
 
-def public_request(req):
+def public_requests(reqs, viewer_id):
+    """Friend requests with their two users as ``viewer_id`` may see them
+    (From or To is null for a deactivated account); one lookup for all."""
     from ginchat.service.user import public_users
 
-    users = {u["ID"]: u for u in public_users(
-        [u for u in (UserBasic.get_active(req.from_id), UserBasic.get_active(req.to_id)) if u is not None]
-    )}
-    return req.public(users)
+    ids = [i for req in reqs for i in (req.from_id, req.to_id)]
+    users = {u["ID"]: u for u in public_users(UserBasic.many(ids), viewer_id)}
+    return [req.public(users) for req in reqs]
+
+
+def public_request(req, viewer_id):
+    return public_requests([req], viewer_id)[0]
 
 
 def befriend(user, target):
@@ -89,11 +94,11 @@ def request_friend_route():
     """
     from ginchat.service.user import public_users
 
-    target = target_user()
-    req, friends = request_friend(_me(), target)
+    me, target = _me(), target_user()
+    req, friends = request_friend(me, target)
     if friends:
-        return resp.ok(public_users([target])[0], msg=f"{target.name} is now your friend")
-    return resp.ok(public_request(req), msg=f"friend request sent to {target.name}", status=201)
+        return resp.ok(public_users([target], me.id)[0], msg=f"{target.name} is now your friend")
+    return resp.ok(public_request(req, me.id), msg=f"friend request sent to {target.name}", status=201)
 
 
 def friend_requests():
@@ -106,11 +111,10 @@ def friend_requests():
       401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
     """
     rows = []
-    for req in social.requests_of(current_user.id):
-        row = public_request(req)
+    for row in public_requests(social.requests_of(current_user.id), current_user.id):
         if row["From"] is None or row["To"] is None:
             continue  # a deactivated account
-        row["Direction"] = "in" if req.to_id == current_user.id else "out"
+        row["Direction"] = "in" if row["ToId"] == current_user.id else "out"
         rows.append(row)
     return resp.ok_list(rows, len(rows))
 
@@ -148,7 +152,7 @@ def answer_request():
         return resp.ok(None, msg=f"declined {sender.name}'s request")
     social.check_may_befriend(me, sender)
     befriend(me, sender)
-    return resp.ok(public_users([sender])[0], msg=f"{sender.name} is now your friend")
+    return resp.ok(public_users([sender], me.id)[0], msg=f"{sender.name} is now your friend")
 
 
 def remove_friend():
@@ -227,8 +231,9 @@ def blocked_users():
       200: {description: "Rows are users", schema: {$ref: "#/definitions/UserListEnvelope"}}
       401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
     """
-    users = [u for u in (UserBasic.get_active(i) for i in social.blocked_ids(current_user.id)) if u is not None]
-    rows = [u.public(False) for u in users]
+    from ginchat.service.user import public_users
+
+    rows = public_users(UserBasic.many(social.blocked_ids(current_user.id)), current_user.id)
     return resp.ok_list(rows, len(rows))
 
 

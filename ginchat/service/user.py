@@ -3,8 +3,9 @@
 from flask import current_app, g, session
 from flask_login import current_user, login_user, logout_user
 
-from ginchat.errors import AppError, bad_request, forbidden, unauthorized
+from ginchat.errors import bad_request, forbidden, unauthorized
 from ginchat.extensions import db, get_redis
+from ginchat.models.contact import Contact
 from ginchat.models.user_basic import AuthToken, UserBasic, utcnow
 from ginchat.signals import sessions_ended
 from ginchat.utils.presence import online_map
@@ -13,9 +14,15 @@ from ginchat.utils.auth import SESSION_ID, SESSION_KEY, public
 from ginchat.utils.ratelimit import RateLimiter
 
 
-def public_users(users):
-    online = online_map(get_redis(), [u.id for u in users])
-    return [u.public(online.get(u.id, False)) for u in users]
+def public_users(users, viewer_id):
+    """The public objects of ``users`` as ``viewer_id`` may see them: Phone and
+    Email for the user and their friends, Online also for fellow group members
+    (API.md). Relations are read for all of them at once."""
+    friends, fellows = Contact.relations(viewer_id, [u.id for u in users])
+    friends.add(viewer_id)
+    may_see_online = friends | fellows
+    online = online_map(get_redis(), [u.id for u in users if u.id in may_see_online])
+    return [u.public(online.get(u.id, False), contact=u.id in friends) for u in users]
 
 
 def register(name, password, repeat):
@@ -33,13 +40,9 @@ def register(name, password, repeat):
 def log_in(name, password, remote_addr):
     """Check the password, start a fresh session and issue a new token."""
     limiter = RateLimiter.of()
-    limiter.check_login(name, remote_addr)
-    try:
-        user = UserBasic.authenticate(name, password)
-    except AppError:
-        limiter.login_failed(name, remote_addr)
-        raise
-    limiter.login_succeeded(name)
+    limiter.reserve_login(name, remote_addr)  # counted as a failure unless it succeeds
+    user = UserBasic.authenticate(name, password)
+    limiter.login_succeeded(name, remote_addr)
     session.clear()  # a new session on every login: no fixation
     login_user(user)
     user.login_time = utcnow()
@@ -59,14 +62,14 @@ def create_user():
     tags: [user]
     consumes: [application/x-www-form-urlencoded, application/json]
     parameters:
-      - {name: name, in: formData, type: string, required: true, description: "unique, 1-32 characters, no spaces"}
+      - {name: name, in: formData, type: string, required: true, description: "unique, 1-32 characters, no spaces; stored in Unicode NFKC (fullwidth letters become plain ones); no invisible or formatting characters, no combining-mark tricks, no confusable mix of scripts (Unicode TR39, moderately restrictive)"}
       - {name: password, in: formData, type: string, required: true, description: "6-128 characters"}
       - {name: Identity, in: formData, type: string, required: false, description: "the password repeated (as in the original)"}
       - {name: repassword, in: formData, type: string, required: false, description: "alias of Identity"}
     responses:
       201: {description: "created; Data is the user", schema: {$ref: "#/definitions/UserEnvelope"}}
-      400: {description: "missing or invalid parameter, or the passwords differ", schema: {$ref: "#/definitions/Envelope"}}
-      409: {description: "the name is taken", schema: {$ref: "#/definitions/Envelope"}}
+      400: {description: "missing or invalid parameter (the message names what is wrong with a name), or the passwords differ", schema: {$ref: "#/definitions/Envelope"}}
+      409: {description: "the name is taken (regardless of case and NFKC), or looks like one that is (same Unicode TR39 skeleton)", schema: {$ref: "#/definitions/Envelope"}}
       429: {description: "too many accounts created from this address (REGISTRATIONS_PER_IP); see Retry-After", schema: {$ref: "#/definitions/Envelope"}}
     """
     name = params.get_str("name", required=True, max_len=64)
@@ -75,12 +78,15 @@ def create_user():
     if repeat is None:
         repeat = params.get_str("repassword", strip=False, max_len=256)
     user = register(name, password, repeat)
-    return resp.ok(user.public(False), msg="registered", status=201)
+    return resp.ok(user.public(False, contact=True), msg="registered", status=201)
 
 
 @public
 def find_user_by_name_and_pwd():
-    """Log in: sets the session cookie and issues a fresh bearer Token.
+    """Log in: sets the session cookie and issues a fresh bearer Token. The
+    name is matched regardless of case and in NFKC (as it was registered); each
+    attempt counts against the name's and the address's failure limits before
+    the password is checked, and a success gives it back.
     ---
     tags: [user]
     consumes: [application/x-www-form-urlencoded, application/json]
@@ -98,7 +104,7 @@ def find_user_by_name_and_pwd():
     name = params.get_str("name", required=True, max_len=64)
     password = params.get_str("password", required=True, max_len=256, strip=False)
     user, token = log_in(name, password, request.remote_addr)
-    data = public_users([user])[0]
+    data = public_users([user], user.id)[0]
     data["Token"] = token
     return resp.ok(data, msg="logged in")
 
@@ -150,7 +156,9 @@ def logout_others():
 
 
 def get_user_list():
-    """List users, a page at a time.
+    """List users, a page at a time. Phone and Email are empty except for
+    yourself and your friends; Online is false except for yourself, your friends
+    and the members of your groups.
     ---
     tags: [user]
     security: [{Bearer: []}]
@@ -165,11 +173,13 @@ def get_user_list():
     page = params.get_int("page", default=1, minimum=1, maximum=10_000_000)
     size = params.get_int("size", default=20, minimum=1, maximum=100)
     users, total = UserBasic.page(page, size)
-    return resp.ok_list(public_users(users), total)
+    return resp.ok_list(public_users(users, current_user.id), total)
 
 
 def find():
-    """One user's public profile.
+    """One user's public profile. Phone and Email are empty unless it is you or
+    a friend; Online is false unless it is you, a friend or a member of one of
+    your groups.
     ---
     tags: [user]
     security: [{Bearer: []}]
@@ -182,7 +192,7 @@ def find():
       404: {description: "no such user", schema: {$ref: "#/definitions/Envelope"}}
     """
     user = UserBasic.must_get(params.get_id("userId", required=True))
-    return resp.ok(public_users([user])[0])
+    return resp.ok(public_users([user], current_user.id)[0])
 
 
 def update_user():
@@ -191,7 +201,7 @@ def update_user():
     tags: [user]
     security: [{Bearer: []}]
     parameters:
-      - {name: name, in: formData, type: string, description: "a new unique name"}
+      - {name: name, in: formData, type: string, description: "a new unique name, by the rules of createUser"}
       - {name: password, in: formData, type: string, description: "a new password, 6-128 characters; needs oldPassword, and ends every other session (tokens, cookies, sockets) of mine"}
       - {name: oldPassword, in: formData, type: string, description: "my current password: required with password, ignored without it"}
       - {name: phone, in: formData, type: string, description: "6-20 digits, + - and spaces allowed; empty clears"}
@@ -202,7 +212,7 @@ def update_user():
       400: {description: "invalid value, or a new password without oldPassword", schema: {$ref: "#/definitions/Envelope"}}
       401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
       403: {description: "oldPassword is not my current password; nothing changed", schema: {$ref: "#/definitions/Envelope"}}
-      409: {description: "the name is taken", schema: {$ref: "#/definitions/Envelope"}}
+      409: {description: "the name is taken, or looks like one that is (same Unicode TR39 skeleton)", schema: {$ref: "#/definitions/Envelope"}}
     """
     from ginchat.service.attach import check_icon
 
@@ -225,7 +235,7 @@ def update_user():
     )
     if password is not None:
         end_other_sessions(user.id, keep=g.session_id)
-    return resp.ok(public_users([user])[0], msg="updated")
+    return resp.ok(public_users([user], user.id)[0], msg="updated")
 
 
 def delete_user():

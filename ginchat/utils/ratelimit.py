@@ -4,9 +4,12 @@ Each limit is a counter ``rl:<kind>:<key>`` that lives for its window from
 the first hit (INCR and PEXPIRE in one Lua script, so a counter can never be
 left without an expiry). Kinds and their settings (see config.py):
 
-- ``login_name`` / ``login_ip``: failed logins per user name / per client
-  address within LOGIN_FAIL_WINDOW; over the limit, a login answers 429
-  before the password is even checked.
+- ``login_name`` / ``login_ip``: failed logins per user name (its
+  ``name_key``, the key every lookup uses) / per client address within
+  LOGIN_FAIL_WINDOW. Each login reserves one attempt on both counters in one
+  script *before* the password is checked, so concurrent guesses cannot all
+  pass the check; over the limit it answers 429 and counts nothing. A
+  successful login gives its reservation back.
 - ``register_ip``: accounts created per client address within
   REGISTRATION_WINDOW.
 - ``msg``: chat messages per user per second, over all connections and
@@ -25,6 +28,7 @@ import redis
 from flask import current_app
 
 from ginchat.errors import AppError
+from ginchat.utils.names import name_key
 
 log = logging.getLogger("ginchat.ratelimit")
 
@@ -40,6 +44,32 @@ if ttl < 0 then
   ttl = tonumber(ARGV[1])
 end
 return {n, ttl}
+"""
+
+# Reserve one login attempt on every counter, or on none.
+# KEYS: the counters; ARGV[1]: the window in ms, ARGV[2..]: each counter's limit.
+# Returns {0, ttl, i} when counter i is full (nothing counted), else {1}.
+_RESERVE = """
+for i, key in ipairs(KEYS) do
+  local n = tonumber(redis.call('GET', key) or '0')
+  if n >= tonumber(ARGV[i + 1]) then
+    local ttl = redis.call('PTTL', key)
+    if ttl < 0 then ttl = tonumber(ARGV[1]) end
+    return {0, ttl, i}
+  end
+end
+for _, key in ipairs(KEYS) do
+  redis.call('INCR', key)
+  if redis.call('PTTL', key) < 0 then redis.call('PEXPIRE', key, ARGV[1]) end
+end
+return {1}
+"""
+
+# Give one reservation back: KEYS[1] counts one less (and goes when at zero).
+_RELEASE = """
+local n = redis.call('DECR', KEYS[1])
+if n <= 0 then redis.call('DEL', KEYS[1]) end
+return n
 """
 
 
@@ -61,6 +91,8 @@ class RateLimiter:
         self.enabled = enabled(app.config)
         self.redis = app.extensions["redis"]
         self._script = self.redis.register_script(_HIT)
+        self._reserve = self.redis.register_script(_RESERVE)
+        self._release = self.redis.register_script(_RELEASE)
         self._warned = 0.0
         # After a Redis error the limits stay open this long without asking
         # Redis again, so a dead Redis costs chat no connect timeouts.
@@ -130,30 +162,36 @@ class RateLimiter:
             raise RateLimited(msg, left)
 
     # --- the rules ------------------------------------------------------------------
-    def check_login(self, name, ip):
-        """Before checking a password: refuse while the name or the address has
-        too many recent failures."""
+    def reserve_login(self, name, ip):
+        """Before checking a password: count this attempt against the name and
+        the address at once, or refuse (429) while either is at its limit."""
+        if not self._available():
+            return
         cfg = self.app.config
-        for kind, key, limit in (
-            ("login_name", _name_key(name), int(cfg["LOGIN_FAILS_PER_NAME"])),
-            ("login_ip", ip or "-", int(cfg["LOGIN_FAILS_PER_IP"])),
-        ):
-            count, left = self.peek(kind, key)
-            if count >= limit:
-                what = "this name" if kind == "login_name" else "your address"
-                raise RateLimited(
-                    f"too many failed logins for {what}: try again in {max(1, round(left))} s", left
-                )
+        keys = [f"rl:login_name:{_login_key(name)}", f"rl:login_ip:{ip or '-'}"]
+        limits = [int(cfg["LOGIN_FAILS_PER_NAME"]), int(cfg["LOGIN_FAILS_PER_IP"])]
+        window = float(cfg["LOGIN_FAIL_WINDOW"])
+        try:
+            result = self._reserve(keys=keys, args=[int(window * 1000), *limits])
+        except redis.RedisError as exc:
+            self._fail_open(exc)
+            return
+        if int(result[0]) == 0:
+            left = int(result[1]) / 1000.0
+            what = "this name" if int(result[2]) == 1 else "your address"
+            raise RateLimited(f"too many failed logins for {what}: try again in {max(1, round(left))} s", left)
 
-    def login_failed(self, name, ip):
-        window = float(self.app.config["LOGIN_FAIL_WINDOW"])
-        self.hit("login_name", _name_key(name), 0, window)
-        self.hit("login_ip", ip or "-", 0, window)
-
-    def login_succeeded(self, name):
-        # The owner got in: their name's failure count starts again (the
-        # address keeps its count, so one address cannot probe many names).
-        self.clear("login_name", _name_key(name))
+    def login_succeeded(self, name, ip):
+        """The owner got in: their name's failure count starts again, and the
+        address gets this attempt back (it keeps its failures, so one address
+        cannot probe many names)."""
+        if not self._available():
+            return
+        try:
+            self.redis.delete(f"rl:login_name:{_login_key(name)}")
+            self._release(keys=[f"rl:login_ip:{ip or '-'}"])
+        except redis.RedisError as exc:
+            self._fail_open(exc)
 
     def check_registration(self, ip):
         cfg = self.app.config
@@ -176,6 +214,6 @@ class RateLimiter:
         self.limit("upload", user_id, limit, 60.0, f"too many uploads: at most {limit} per minute")
 
 
-def _name_key(name):
-    # Names are unique regardless of case: "Bob" and "bob" share one count.
-    return (name or "").strip().lower()[:64]
+def _login_key(name):
+    # The name's lookup key: every spelling that finds the account shares its count.
+    return name_key((name or "").strip())
