@@ -10,7 +10,8 @@ import websocket
 from sqlalchemy import func, select
 
 from helpers import WsClient, unique_name
-from http_checks import answer, error, group as group_shape, listing
+from http_checks import answer, error, listing
+from http_checks import group as group_shape
 
 
 def ws_events(user):
