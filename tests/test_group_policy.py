@@ -82,6 +82,24 @@ def test_an_invite_group_refuses_joins_by_id_and_by_name(api):
     assert my_group(stranger, data["ID"]) is None
 
 
+def test_groups_made_in_the_page_are_invite_only_unless_opened(api):
+    from test_http_pages import form_post, register_and_log_in
+
+    name, session = register_and_log_in(api)
+    closed, opened = unique_name("g"), unique_name("g")
+    assert form_post(session, api.url, "/toChat/createGroup", name=closed).status_code in (302, 303)
+    assert form_post(session, api.url, "/toChat/createGroup", name=opened, policy="open",
+                     history="join").status_code in (302, 303)
+    stranger = api.user()
+    error(stranger.post("/contact/joinGroup", comId=closed), 403, "invite")
+    data = answer(stranger.post("/contact/joinGroup", comId=opened), 200)["Data"]
+    assert (data["Policy"], data["History"]) == ("open", "join")
+    # A value the form does not offer makes no group.
+    third = unique_name("g")
+    form_post(session, api.url, "/toChat/createGroup", name=third, policy="anyone")
+    error(stranger.post("/contact/joinGroup", comId=third), 404)
+
+
 @pytest.mark.parametrize("settings, word", [
     ({"policy": "closed"}, "policy"),
     ({"policy": 1}, "policy"),
