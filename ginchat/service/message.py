@@ -116,14 +116,15 @@ def health():
       per TYPING_INTERVAL); {"Type": 13, "Id"} recalls my message within
       RECALL_SECONDS. Server: {"Type": 10, "ChatType", "UserId", "TargetId",
       "Id"} a read cursor moved (both sides of a private chat, every member of
-      a group, the reader's other devices); {"Type": 11, "UserId", "TargetId"}
+      a group, the reader's other devices; not between users where one
+      blocked the other, nor to members who joined after that message); {"Type": 11, "UserId", "TargetId"}
       a friend is typing; {"Type": 13, "Id", "ChatType", "UserId", "TargetId"}
       a message was recalled (history, sync and replay then give it as
       {"Media": 0, "Content": "", "Recalled": true} with its Id and Seq).
       Only with ?events=1 on the handshake: {"Type": 12, "UserId", "Online"}
       a friend came online or went offline, and {"Type": 14, "Event",
       "UserId", "GroupId", "ActorId"} a friend or group change (friend_request,
-      friend_added, friend_declined, friend_removed, member_joined,
+      friend_added, friend_declined, friend_removed, member_joined, member_added,
       member_left, member_removed, group_updated, owner_changed,
       group_dissolved). Clients ignore Types they do not know.
     parameters:
