@@ -39,6 +39,9 @@ GROUP = {
         "Img": {"type": "string"},
         "Desc": {"type": "string"},
         "Members": {"type": "integer"},
+        "Policy": {"type": "string", "enum": ["open", "invite"], "description": "open: anyone with the ID or name joins; invite: members add their friends"},
+        "History": {"type": "string", "enum": ["all", "join"], "description": "what newcomers read: all earlier messages, or only those from their join on"},
+        "WhoMayAdd": {"type": "string", "enum": ["members", "admins"], "description": "who may add people: every member, or only the owner and the admins"},
     },
 }
 MESSAGE = {

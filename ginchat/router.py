@@ -51,6 +51,8 @@ api.add_url_rule("/contact/quitGroup", view_func=manage.quit_group, methods=["PO
 api.add_url_rule("/contact/removeMember", view_func=manage.remove_member, methods=["POST"])
 api.add_url_rule("/contact/updateGroup", view_func=manage.update_group, methods=["POST"])
 api.add_url_rule("/contact/transferGroup", view_func=manage.transfer_group, methods=["POST"])
+api.add_url_rule("/contact/addMember", view_func=manage.add_member, methods=["POST"])
+api.add_url_rule("/contact/setAdmin", view_func=manage.set_admin, methods=["POST"])
 api.add_url_rule("/message/read", view_func=receipt.mark_read, methods=["POST"])
 api.add_url_rule("/message/reads", view_func=receipt.read_cursors, methods=["GET"])
 api.add_url_rule("/message/recall", view_func=receipt.recall, methods=["POST"])

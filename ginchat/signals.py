@@ -7,7 +7,8 @@ from blinker import Namespace
 
 _signals = Namespace()
 
-# group_id=, user_id=: a user became a member of a group (created or joined).
+# group_id=, user_id=: a user became a member of a group (created, joined or
+# added); actor_id=: who did it; history_id=: the Id after which they read.
 group_member_added = _signals.signal("group-member-added")
 # user_id=, friend_id=: two users became friends.
 friendship_added = _signals.signal("friendship-added")

@@ -6,6 +6,7 @@ import re
 ENVELOPE_KEYS = ["Code", "Msg", "Data", "Rows", "Total"]
 PUBLIC_USER_KEYS = {"ID", "Name", "Avatar", "Phone", "Email", "Online"}
 GROUP_KEYS = {"ID", "Name", "OwnerId", "Img", "Desc", "Members"}
+GROUP_SETTING_KEYS = {"Policy", "History", "WhoMayAdd"}  # issue 13: closed groups
 # Issue 9 extends the friend and group lists (API.md: extend freely).
 FRIEND_LIST_KEYS = {"Unread", "LastMessage", "ReadId", "PeerReadId"}
 GROUP_LIST_KEYS = {"Unread", "LastMessage", "ReadId", "Role"}
@@ -70,6 +71,7 @@ def public_user(data):
 
 
 def group(data):
-    assert set(data) in (GROUP_KEYS, GROUP_KEYS | GROUP_LIST_KEYS), data
+    listed = set(data) & GROUP_LIST_KEYS
+    assert set(data) - listed == GROUP_KEYS | GROUP_SETTING_KEYS and listed in (set(), GROUP_LIST_KEYS), data
     assert isinstance(data["ID"], int) and isinstance(data["Members"], int), data
     return data

@@ -158,15 +158,18 @@ class Catchup:
         with self.engine.app.app_context():
             with db.engine.connect() as conn:
                 query = (
-                    select(table.c.id, table.c.owner_id, table.c.target_id, table.c.type)
+                    select(table.c.id, table.c.owner_id, table.c.target_id, table.c.type, table.c.history_id)
                     .where(table.c.id > low)
                     .order_by(table.c.id)
                     .limit(PAGE + CONTACT_LOOKBACK)
                 )
                 rows = conn.execute(query).all()
-        for row_id, owner, target, kind in rows:
+        for row_id, owner, target, kind, history_id in rows:
             if kind == MEMBER:
-                self.engine.apply_event({"Event": "member", "GroupId": target, "UserId": owner})
+                # A row seen for the first time brings its member's join point too.
+                first = row_id > (self.contact_last or 0)
+                self.engine.apply_event({"Event": "member", "GroupId": target, "UserId": owner,
+                                         "HistoryId": int(history_id or 0) if first else 0})
             elif kind == FRIEND:
                 self.engine.apply_event({"Event": "friend", "UserId": owner, "FriendId": target})
             self.contact_last = max(self.contact_last or 0, row_id)

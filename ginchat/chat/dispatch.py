@@ -178,8 +178,18 @@ def authorize(engine, user_id, msg_type, target_id):
 
 def may_read(engine, user_id, msg_type, target_id):
     """History is for participants: either side of a private chat (friends or
-    not any more), a member of a group."""
-    if msg_type == GROUP and not engine.groups.has(target_id, user_id):
-        raise forbidden(f"not a member of group {target_id}")
+    not any more), a member of a group. Returns the Id after which the user
+    may read the conversation (0: all of it): every read path filters by it."""
     if msg_type not in (PRIVATE, GROUP):
         raise bad_request("type must be 1 (private) or 2 (group)")
+    if msg_type == PRIVATE:
+        return 0
+    if not engine.groups.has(target_id, user_id):
+        raise forbidden(f"not a member of group {target_id}")
+    from ginchat.models.contact import Contact
+
+    with engine.app.app_context():
+        after = Contact.history_after(user_id, target_id)
+    if after is None:  # removed on another node, and this node's map has not heard yet
+        raise forbidden(f"not a member of group {target_id}")
+    return int(after)

@@ -31,6 +31,7 @@ log = logging.getLogger("ginchat.chat")
 STORE_BATCH = 256  # messages committed in one transaction at most
 STORE_QUEUE = 10000  # messages waiting for storage before senders wait
 SEEN_IDS = 50000  # message Ids remembered to drop duplicate deliveries
+JOIN_FLOORS = 10000  # groups whose newcomers' join points are held for delivery
 
 
 def dumps(frame):
@@ -129,6 +130,10 @@ class ChatEngine:
             self, Contact.member_ids, lambda gid, uid: Contact.is_member(uid, gid)
         )
         self.friends = RelationMap(self, Contact.friend_ids, Contact.is_friend)
+        # group id -> {new member: Id after which they read}: a message stored
+        # before someone joined but delivered here after it (a slow bus) is
+        # not theirs. Entries go once a later message of the group passed.
+        self.join_floors = {}
         self.seen = OrderedDict()  # recently delivered Ids (bus duplicates)
         self.store_queue = gevent.queue.Queue(STORE_QUEUE)
         self.seq_cache = messages.SeqCache()  # each conversation's newest Seq (skips a query per batch)
@@ -369,6 +374,8 @@ class ChatEngine:
         # Recipients first: if loading a group fails, the Id is not marked
         # delivered and the catch-up can bring the message again.
         recipients = self.recipients(frame)
+        if self.join_floors and frame["Type"] == messages.GROUP:
+            recipients = self._readers(frame["TargetId"], msg_id, recipients)
         self.seen[msg_id] = None
         if len(self.seen) > SEEN_IDS:
             self.seen.popitem(last=False)
@@ -386,6 +393,25 @@ class ChatEngine:
         self.stats["delivered"] += count
         return True
 
+    def _readers(self, group_id, msg_id, recipients):
+        floors = self.join_floors.get(group_id)
+        if not floors:
+            return recipients
+        readers = [u for u in recipients if floors.get(u, 0) < msg_id]
+        # Delivery goes in Id order: a floor below this Id has done its work.
+        for user_id in [u for u, floor in floors.items() if floor < msg_id]:
+            del floors[user_id]
+        if not floors:
+            del self.join_floors[group_id]
+        return readers
+
+    def _note_floor(self, group_id, user_id, floor):
+        if not floor:
+            return
+        if len(self.join_floors) >= JOIN_FLOORS and group_id not in self.join_floors:
+            self.join_floors.clear()
+        self.join_floors.setdefault(group_id, {})[user_id] = floor
+
     # --- replay of ?since= -----------------------------------------------------
     def replay(self, node, since):
         """Send every message with Id > since, oldest first, then release the
@@ -395,9 +421,9 @@ class ChatEngine:
         last = since
         try:
             with self.app.app_context():
-                group_ids = Contact.group_ids(node.user_id)
+                floors = Contact.history_floors(node.user_id)
                 while not node.closed:
-                    rows = messages.fetch_since(node.user_id, group_ids, last, self.replay_page)
+                    rows = messages.fetch_since(node.user_id, floors, last, self.replay_page)
                     db.session.remove()
                     for frame in rows:
                         node.put_wait(dumps(frame))
@@ -413,9 +439,10 @@ class ChatEngine:
                     node.put(msg_id, text)
 
     # --- group and friend changes ---------------------------------------------------
-    def _on_member_added(self, sender, group_id, user_id):
+    def _on_member_added(self, sender, group_id, user_id, history_id=0, **_):
         self.groups.add(group_id, user_id)
-        self.bus.publish_event({"Event": "member", "GroupId": group_id, "UserId": user_id})
+        self._note_floor(group_id, user_id, history_id)
+        self.bus.publish_event({"Event": "member", "GroupId": group_id, "UserId": user_id, "HistoryId": history_id})
 
     def _on_friendship(self, sender, user_id, friend_id):
         self.friends.add(user_id, friend_id)
@@ -426,6 +453,7 @@ class ChatEngine:
         """A relation change made on another node."""
         if event.get("Event") == "member":
             self.groups.add(int(event["GroupId"]), int(event["UserId"]))
+            self._note_floor(int(event["GroupId"]), int(event["UserId"]), int(event.get("HistoryId") or 0))
         elif event.get("Event") == "friend":
             self.friends.add(int(event["UserId"]), int(event["FriendId"]))
             self.friends.add(int(event["FriendId"]), int(event["UserId"]))

@@ -27,13 +27,13 @@ import time
 
 import redis
 from flask import has_request_context, request
-from sqlalchemy.exc import SQLAlchemyError
 
 from ginchat.chat.dispatch import FrameError, _int_field, authorize, may_read
 from ginchat.errors import bad_request
 from ginchat.extensions import db
 from ginchat.models import message as messages
 from ginchat.models import social
+from ginchat.models.contact import Contact
 from ginchat.signals import friendship_added, group_member_added
 
 log = logging.getLogger("ginchat.chat")
@@ -59,22 +59,25 @@ def install(engine):
     engine.relations_version = _read_version(engine)
     engine.relations_checked = time.monotonic()
     app = engine.app
-    group_member_added.connect(lambda sender, group_id, user_id: _member_added(engine, group_id, user_id),
-                               sender=app, weak=False)
+    group_member_added.connect(
+        lambda sender, group_id, user_id, actor_id=0, **_: _member_added(engine, group_id, user_id, actor_id),
+        sender=app, weak=False)
     friendship_added.connect(lambda sender, user_id, friend_id: notice(
         engine, "friend_added", [user_id, friend_id], user_id=friend_id, actor_id=user_id), sender=app, weak=False)
 
 
 # --- sending frames to users wherever they are connected ---------------------------
-def send(engine, frame, users=(), group=None, friends_of=None, events_only=False):
+def send(engine, frame, users=(), group=None, friends_of=None, events_only=False, skip=()):
     """Give a non-message frame to every connection of the addressed users on
     every node: ``users`` (ids), the members of ``group``, the friends of
-    ``friends_of``."""
+    ``friends_of``; never to the users in ``skip``."""
     to = {"Users": sorted({int(u) for u in users})}
     if group is not None:
         to["Group"] = int(group)
     if friends_of is not None:
         to["FriendsOf"] = int(friends_of)
+    if skip:
+        to["Except"] = sorted({int(u) for u in skip})
     deliver_local(engine, to, frame, events_only)
     engine.bus.publish_event({"Event": "frame", "To": to, "Frame": frame, "EventsOnly": bool(events_only)})
 
@@ -85,6 +88,8 @@ def deliver_local(engine, to, frame, events_only):
         recipients |= engine.groups.peek(int(to["Group"]))
     if to.get("FriendsOf") is not None:
         recipients |= engine.friends.peek(int(to["FriendsOf"]))
+    if to.get("Except"):
+        recipients = recipients - set(to["Except"])
     text = None
     for user_id in recipients:
         for node in tuple(engine.client_map.get(user_id, ())):
@@ -185,15 +190,14 @@ def apply_event(engine, event):
         _step_version(engine, int(version) if version is not None else None)
 
 
-def _member_added(engine, group_id, user_id):
-    # A new member owes nothing of the group's past: their cursor starts at the end.
-    try:
-        social.start_cursor(user_id, messages.conv_key(messages.GROUP, user_id, group_id))
-        db.session.commit()
-    except SQLAlchemyError:
-        db.session.rollback()
-        log.exception("read cursor of new member %s in group %s not set", user_id, group_id)
-    notice(engine, "member_joined", group=group_id, user_id=user_id, group_id=group_id, actor_id=user_id)
+def _member_added(engine, group_id, user_id, actor_id=0):
+    # No read cursor for a newcomer: they have read nothing ("read by" counts
+    # real reads only); their unread count starts at their join point.
+    if actor_id and actor_id != user_id:
+        notice(engine, "member_added", users=[user_id], group=group_id, user_id=user_id, group_id=group_id,
+               actor_id=actor_id)
+    else:
+        notice(engine, "member_joined", group=group_id, user_id=user_id, group_id=group_id, actor_id=user_id)
 
 
 # --- client frames --------------------------------------------------------------------
@@ -204,20 +208,24 @@ def _guard(engine, node, fields):
 
 def read_up_to(engine, user_id, chat_type, target_id, up_to=None):
     """Move ``user_id``'s read cursor of a conversation (to its latest message
-    when ``up_to`` is None) and tell the participants. Returns the cursor."""
-    may_read(engine, user_id, chat_type, target_id)
+    when ``up_to`` is None; never onto a message they may not read) and tell
+    the participants, except those blocked either way and, in a group, the
+    members who joined after that message. Returns the cursor."""
+    after = may_read(engine, user_id, chat_type, target_id)
     if chat_type == messages.PRIVATE and target_id == user_id:
         raise bad_request("TargetId is yourself")
     conv = messages.conv_key(chat_type, user_id, target_id)
     with engine.app.app_context():
-        cursor = social.advance(user_id, conv, up_to if up_to is not None else 2**62)
+        cursor = social.advance(user_id, conv, up_to if up_to is not None else 2**62, after)
         if cursor is None:
             return social.cursor_of(user_id, conv)
         frame = {"Type": READ, "ChatType": chat_type, "UserId": user_id, "TargetId": target_id, "Id": cursor}
+        hidden = social.blocked_with(user_id)
         if chat_type == messages.GROUP:
-            send(engine, frame, users=[user_id], group=target_id)
+            hidden |= Contact.cannot_read(target_id, cursor)
+            send(engine, frame, users=[user_id], group=target_id, skip=hidden - {user_id})
         else:
-            send(engine, frame, users=[user_id, target_id])
+            send(engine, frame, users=[user_id] if target_id in hidden else [user_id, target_id])
     return cursor
 
 
@@ -257,7 +265,8 @@ def recall_message(engine, user_id, msg_id):
         frame = {"Type": RECALL, "Id": int(row["id"]), "ChatType": int(row["type"]), "UserId": user_id,
                  "TargetId": int(row["target_id"])}
         if row["type"] == messages.GROUP:
-            send(engine, frame, users=[user_id], group=row["target_id"])
+            send(engine, frame, users=[user_id], group=row["target_id"],
+                 skip=Contact.cannot_read(row["target_id"], row["id"]) - {user_id})
         else:
             send(engine, frame, users=[user_id, row["target_id"]])
         if row.get("url"):

@@ -1,17 +1,29 @@
-"""Groups (the Go project's models/community.go)."""
+"""Groups (the Go project's models/community.go), and who may join, add,
+read and stay: a group's join policy (open: anyone with its ID or name
+joins, as in the original; invite: members add their friends), who may add
+(every member, or only the owner and the admins), and what newcomers read
+(all the history, or only what comes after their join)."""
 
 import re
 from datetime import datetime
 
-from sqlalchemy import DateTime, Integer, String, select
+from sqlalchemy import DateTime, Integer, String, delete, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ginchat.errors import bad_request, conflict, not_found
+from ginchat.errors import bad_request, conflict, forbidden, not_found
 from ginchat.extensions import db
-from ginchat.models.contact import MEMBER, Contact
+from ginchat.models import message as messages
+from ginchat.models import social
+from ginchat.models.contact import ADMIN_ROLE, MEMBER, MEMBER_ROLE, REMOVED, Contact
 from ginchat.models.user_basic import NAME_KEY_TYPE, commit_name, commit_or_conflict, utcnow
 from ginchat.utils.names import check_lookalikes, name_key, normal_form, skeleton
 from ginchat.utils.params import MAX_ID
+
+OPEN, INVITE = "open", "invite"
+ALL, JOIN = "all", "join"
+MEMBERS, ADMINS = "members", "admins"
+# The parameter each setting is given by, and its values.
+SETTINGS = {"policy": (OPEN, INVITE), "history": (ALL, JOIN), "whoMayAdd": (MEMBERS, ADMINS)}
 
 # Group names may have inner spaces ("Team Berlin"), not the characters user
 # names refuse, nor leading or trailing blanks.
@@ -27,6 +39,14 @@ def check_group_name(name):
     return name
 
 
+def check_setting(param, value):
+    """A group setting given as ``param`` (policy, history, whoMayAdd)."""
+    allowed = SETTINGS[param]
+    if value not in allowed:
+        raise bad_request(f"{param} must be {' or '.join(allowed)}")
+    return value
+
+
 class Community(db.Model):
     __tablename__ = "communities"
 
@@ -39,6 +59,9 @@ class Community(db.Model):
     owner_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
     img: Mapped[str] = mapped_column(String(255), default="")
     desc: Mapped[str] = mapped_column(String(255), default="")
+    policy: Mapped[str] = mapped_column(String(8), nullable=False, default=OPEN, server_default=OPEN)
+    history: Mapped[str] = mapped_column(String(8), nullable=False, default=ALL, server_default=ALL)
+    who_may_add: Mapped[str] = mapped_column(String(8), nullable=False, default=MEMBERS, server_default=MEMBERS)
 
     def public(self, members=0):
         return {
@@ -48,6 +71,9 @@ class Community(db.Model):
             "Img": self.img or "",
             "Desc": self.desc or "",
             "Members": int(members),
+            "Policy": self.policy or OPEN,
+            "History": self.history or ALL,
+            "WhoMayAdd": self.who_may_add or MEMBERS,
         }
 
     def set_name(self, name):
@@ -60,9 +86,11 @@ class Community(db.Model):
                     f"the group name {self.name!r} looks like the name of another group", then)
 
     @classmethod
-    def create(cls, owner, name, img="", desc=""):
+    def create(cls, owner, name, img="", desc="", policy=OPEN, history=ALL, who_may_add=MEMBERS):
         """A new group with its owner as the first member, in one transaction."""
-        group = cls(owner_id=owner.id, img=img or "", desc=desc or "")
+        group = cls(owner_id=owner.id, img=img or "", desc=desc or "",
+                    policy=check_setting("policy", policy), history=check_setting("history", history),
+                    who_may_add=check_setting("whoMayAdd", who_may_add))
         group.set_name(name)
         db.session.add(group)
         group.commit_name(then=lambda: db.session.add(Contact(owner_id=owner.id, target_id=group.id, type=MEMBER)))
@@ -90,8 +118,82 @@ class Community(db.Model):
             .order_by(cls.name)
         ).all()
 
+    # --- members ----------------------------------------------------------------
     def join(self, user):
+        """``user`` joins on their own: open groups only, and not after the
+        owner removed them. Returns the new member row."""
         if Contact.is_member(user.id, self.id):
             raise conflict(f"you are already a member of {self.name}")
-        db.session.add(Contact(owner_id=user.id, target_id=self.id, type=MEMBER))
-        commit_or_conflict(f"you are already a member of {self.name}")
+        if self.policy != OPEN:
+            # Nothing more than the rule: no name, no owner, no member count.
+            raise forbidden("this group is invite-only: ask one of its members to add you")
+        if Contact.was_removed(user.id, self.id):
+            raise forbidden("you were removed from this group: only one of its members can add you back")
+        return self._add(user.id, f"you are already a member of {self.name}")
+
+    def add_member(self, adder, target):
+        """``adder`` (a member allowed by who_may_add) adds ``target``, one of
+        their friends; that also lifts an earlier removal. Returns the row."""
+        row = Contact.membership(adder.id, self.id)
+        if row is None:
+            raise forbidden(f"you are not a member of {self.name}")
+        if not self.may_add(adder.id, row.role):
+            raise forbidden(f"only the owner and the admins of {self.name} may add people")
+        if target.id == adder.id:
+            raise bad_request("you are a member already")
+        if Contact.is_member(target.id, self.id):
+            raise conflict(f"{target.name} is already a member of {self.name}")
+        if social.blocked_either_way(adder.id, target.id) or not Contact.is_friend(adder.id, target.id):
+            raise forbidden(f"you can add only your friends, and {target.name} is not one")
+        return self._add(target.id, f"{target.name} is already a member of {self.name}")
+
+    def may_add(self, user_id, role):
+        return user_id == self.owner_id or self.who_may_add == MEMBERS or role == ADMIN_ROLE
+
+    def role_of(self, user_id, role):
+        if user_id == self.owner_id:
+            return "owner"
+        return "admin" if role == ADMIN_ROLE else "member"
+
+    def latest_message_id(self):
+        c = messages.message_table.c
+        return db.session.scalar(
+            select(func.max(c.id)).where(c.conv == messages.conv_key(messages.GROUP, 0, self.id))
+        ) or 0
+
+    def _add(self, user_id, taken_msg):
+        # The join point: newcomers' unread counts start here, and with
+        # history "join" so does what they may read (a rejoin moves it up,
+        # so the time away stays hidden).
+        top = self.latest_message_id()
+        row = Contact(owner_id=user_id, target_id=self.id, type=MEMBER, role=MEMBER_ROLE, join_id=top,
+                      history_id=top if self.history == JOIN else 0)
+        db.session.execute(delete(Contact).where(
+            Contact.owner_id == user_id, Contact.target_id == self.id, Contact.type == REMOVED))
+        db.session.add(row)
+        commit_or_conflict(taken_msg)
+        return row
+
+    def remove_member(self, user_id):
+        """The owner removes a member, who may not rejoin on their own (no commit)."""
+        social.leave_group(user_id, self.id)
+        if not Contact.was_removed(user_id, self.id):
+            db.session.add(Contact(owner_id=user_id, target_id=self.id, type=REMOVED))
+
+    def set_admin(self, user_id, admin):
+        row = Contact.membership(user_id, self.id)
+        if row is None:
+            raise not_found(f"user {user_id} is not a member of {self.name}")
+        row.role = ADMIN_ROLE if admin else MEMBER_ROLE
+        db.session.commit()
+
+    def dissolve(self):
+        """The group goes with its messages, read cursors, members and
+        removal records, in one transaction: nothing is left that a later
+        row could reach."""
+        conv = messages.conv_key(messages.GROUP, 0, self.id)
+        db.session.execute(delete(messages.message_table).where(messages.message_table.c.conv == conv))
+        db.session.execute(delete(social.read_cursor).where(social.read_cursor.c.conv == conv))
+        db.session.execute(delete(Contact).where(Contact.target_id == self.id, Contact.type.in_((MEMBER, REMOVED))))
+        db.session.execute(delete(Community).where(Community.id == self.id))
+        db.session.commit()

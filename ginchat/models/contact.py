@@ -1,16 +1,23 @@
 """Relations between users (the Go project's models/contact.go):
-Type 1 is a friendship (one row each way), Type 2 a group membership."""
+Type 1 is a friendship (one row each way), Type 2 a group membership,
+Type 3 a removal from a group (the removed user may not rejoin on their own)."""
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Index, Integer, String, UniqueConstraint, func, select
+from sqlalchemy import DateTime, Index, Integer, SmallInteger, String, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, aliased, mapped_column
 
 from ginchat.extensions import db
+from ginchat.models.message import ID_TYPE
 from ginchat.models.user_basic import UserBasic, utcnow
 
 FRIEND = 1
 MEMBER = 2
+REMOVED = 3
+
+# Roles of a member row (the owner is the group's owner_id, whatever the row says).
+MEMBER_ROLE = 0
+ADMIN_ROLE = 1
 
 
 class Contact(db.Model):
@@ -26,6 +33,12 @@ class Contact(db.Model):
     target_id: Mapped[int] = mapped_column(Integer, nullable=False)
     type: Mapped[int] = mapped_column(Integer, nullable=False)
     desc: Mapped[str] = mapped_column(String(255), default="")
+    # Member rows only. role: MEMBER_ROLE or ADMIN_ROLE. join_id: the group's
+    # latest message Id when the member joined (their unread count starts
+    # there). history_id: they read only messages with a larger Id (0: all).
+    role: Mapped[int] = mapped_column(SmallInteger, nullable=False, default=MEMBER_ROLE, server_default="0")
+    join_id: Mapped[int] = mapped_column(ID_TYPE, nullable=False, default=0, server_default="0")
+    history_id: Mapped[int] = mapped_column(ID_TYPE, nullable=False, default=0, server_default="0")
 
     # --- friends ----------------------------------------------------------
     @classmethod
@@ -85,6 +98,66 @@ class Contact(db.Model):
             )
             is not None
         )
+
+    @classmethod
+    def membership(cls, user_id, group_id):
+        """The member row of ``user_id`` in a group, or None."""
+        return db.session.scalar(
+            select(cls).where(cls.owner_id == user_id, cls.target_id == group_id, cls.type == MEMBER)
+        )
+
+    @classmethod
+    def history_after(cls, user_id, group_id):
+        """The one rule of what a member may read of a group: the messages
+        with an Id above this (None: not a member, nothing)."""
+        return db.session.scalar(
+            select(cls.history_id).where(cls.owner_id == user_id, cls.target_id == group_id, cls.type == MEMBER)
+        )
+
+    @classmethod
+    def history_floors(cls, user_id):
+        """{group id: history_after} of every group of the user."""
+        rows = db.session.execute(
+            select(cls.target_id, cls.history_id).where(cls.owner_id == user_id, cls.type == MEMBER)
+        ).all()
+        return {int(gid): int(floor or 0) for gid, floor in rows}
+
+    @classmethod
+    def cannot_read(cls, group_id, msg_id):
+        """The members of a group whose history starts after ``msg_id``."""
+        return set(db.session.scalars(
+            select(cls.owner_id).where(cls.target_id == group_id, cls.type == MEMBER, cls.history_id >= msg_id)
+        ))
+
+    @classmethod
+    def join_points(cls, group_id):
+        """{member id: join_id} of a group."""
+        rows = db.session.execute(
+            select(cls.owner_id, cls.join_id).where(cls.target_id == group_id, cls.type == MEMBER)
+        ).all()
+        return {int(uid): int(join or 0) for uid, join in rows}
+
+    @classmethod
+    def member_roles(cls, group_id):
+        """{member id: role} of a group."""
+        rows = db.session.execute(
+            select(cls.owner_id, cls.role).where(cls.target_id == group_id, cls.type == MEMBER)
+        ).all()
+        return {int(uid): int(role or 0) for uid, role in rows}
+
+    @classmethod
+    def group_roles(cls, user_id):
+        """{group id: role} of a user's groups."""
+        rows = db.session.execute(
+            select(cls.target_id, cls.role).where(cls.owner_id == user_id, cls.type == MEMBER)
+        ).all()
+        return {int(gid): int(role or 0) for gid, role in rows}
+
+    @classmethod
+    def was_removed(cls, user_id, group_id):
+        return db.session.scalar(
+            select(cls.id).where(cls.owner_id == user_id, cls.target_id == group_id, cls.type == REMOVED)
+        ) is not None
 
     @classmethod
     def member_ids(cls, group_id):

@@ -111,26 +111,40 @@ def _rows(result):
     return [to_frame(r) for r in result.mappings()]
 
 
-def fetch_since(user_id, group_ids, since, limit):
+def fetch_since(user_id, groups, since, limit):
     """Every message for ``user_id`` with Id > since, oldest first: private
-    messages to or from the user and messages of the user's groups."""
+    messages to or from the user and messages of the user's groups.
+    ``groups`` maps each group id to the Id after which the user may read
+    it (Contact.history_floors); a plain collection of ids reads them all."""
     c = message_table.c
     where = [(c.type == PRIVATE) & ((c.target_id == user_id) | (c.user_id == user_id))]
-    if group_ids:
-        where.append((c.type == GROUP) & c.target_id.in_(sorted(group_ids)))
+    floors = groups if isinstance(groups, dict) else dict.fromkeys(groups or (), 0)
+    whole = sorted(gid for gid, floor in floors.items() if not floor)
+    if whole:
+        where.append((c.type == GROUP) & c.target_id.in_(whole))
+    for gid, floor in sorted(floors.items()):
+        if floor:
+            where.append((c.type == GROUP) & (c.target_id == gid) & (c.id > floor))
     query = select(message_table).where(c.id > since, or_(*where)).order_by(c.id).limit(limit)
     return _rows(db.session.execute(query))
 
 
-def count_in(conv):
-    return db.session.execute(select(func.count()).select_from(message_table).where(message_table.c.conv == conv)).scalar()
+def count_in(conv, after=0):
+    """The messages of a conversation (those with an Id above ``after``)."""
+    c = message_table.c
+    query = select(func.count()).select_from(message_table).where(c.conv == conv)
+    if after:
+        query = query.where(c.id > after)
+    return db.session.execute(query).scalar()
 
 
-def history(conv, before, limit):
+def history(conv, before, limit, after=0):
     """The ``limit`` messages of a conversation older than ``before`` (or the
-    latest), oldest first."""
+    latest) and newer than ``after``, oldest first."""
     c = message_table.c
     query = select(message_table).where(c.conv == conv)
+    if after:
+        query = query.where(c.id > after)
     if before is not None:
         query = query.where(c.id < before)
     rows = _rows(db.session.execute(query.order_by(c.id.desc()).limit(limit)))

@@ -90,6 +90,15 @@ def blocked_either_way(a, b):
     ) is not None
 
 
+def blocked_with(user_id):
+    """Everyone ``user_id`` has blocked or is blocked by: no read receipts
+    pass between them."""
+    rows = db.session.execute(
+        select(Block.user_id, Block.target_id).where(or_(Block.user_id == user_id, Block.target_id == user_id))
+    ).all()
+    return {int(a) if int(b) == int(user_id) else int(b) for a, b in rows}
+
+
 def blocked_ids(user_id):
     return list(db.session.scalars(select(Block.target_id).where(Block.user_id == user_id).order_by(Block.id)))
 
@@ -217,19 +226,21 @@ def cursors(conv, user_ids=None):
     return {int(u): int(m) for u, m in db.session.execute(query).all()}
 
 
-def latest_id(conv, at_most=None):
+def latest_id(conv, at_most=None, after=0):
     c = messages.message_table.c
     query = select(func.max(c.id)).where(c.conv == conv)
     if at_most is not None:
         query = query.where(c.id <= at_most)
+    if after:
+        query = query.where(c.id > after)
     return db.session.scalar(query) or 0
 
 
-def advance(user_id, conv, up_to):
-    """Move the cursor forward to the conversation's last message Id <= up_to.
-    Returns the new cursor, or None when it did not move (never backwards:
-    two devices may report in any order)."""
-    target = latest_id(conv, up_to)
+def advance(user_id, conv, up_to, after=0):
+    """Move the cursor forward to the conversation's last message Id <= up_to
+    that the user may read (Id > after). Returns the new cursor, or None when
+    it did not move (never backwards: two devices may report in any order)."""
+    target = latest_id(conv, up_to, after)
     if not target:
         return None
     c = read_cursor.c
@@ -256,19 +267,10 @@ def advance(user_id, conv, up_to):
     return target
 
 
-def start_cursor(user_id, conv):
-    """A new member has read nothing of the group's past, and owes none of it:
-    the cursor starts at the latest message (no commit)."""
-    top = latest_id(conv)
-    c = read_cursor.c
-    db.session.execute(delete(read_cursor).where(c.user_id == user_id, c.conv == conv))
-    if top:
-        db.session.execute(insert(read_cursor).values(user_id=user_id, conv=conv, msg_id=top))
-
-
 def unread_and_last(user_id, convs):
-    """({conv: unread count}, {conv: last message frame}) for my conversations:
-    unread = messages of others above my cursor, recalled ones not counted."""
+    """({conv: unread count}, {conv: last message frame}) for my private
+    conversations: unread = messages of others above my cursor, recalled
+    ones not counted."""
     convs = sorted(set(convs))
     if not convs:
         return {}, {}
@@ -296,6 +298,46 @@ def unread_and_last(user_id, convs):
         for row in db.session.execute(select(messages.message_table).where(m.id.in_(top_ids))).mappings():
             last[row["conv"]] = messages.to_frame(row)
     return {k: int(v) for k, v in unread.items()}, last
+
+
+def group_unread_and_last(user_id, group_ids):
+    """({group id: unread count}, {group id: last message frame}) for my
+    groups, each from my member row: unread counts start at my join point
+    (and my cursor), the last message is the last one I may read."""
+    group_ids = sorted(set(group_ids))
+    if not group_ids:
+        return {}, {}
+    m = messages.message_table.c
+    r = read_cursor.c
+    mine = and_(Contact.owner_id == user_id, Contact.type == MEMBER, Contact.target_id == m.target_id)
+    joined = messages.message_table.join(Contact, mine).outerjoin(
+        read_cursor, and_(r.conv == m.conv, r.user_id == user_id))
+    unread = dict(
+        db.session.execute(
+            select(m.target_id, func.count())
+            .select_from(joined)
+            .where(
+                m.type == messages.GROUP,
+                m.target_id.in_(group_ids),
+                m.user_id != user_id,
+                m.media != messages.RECALLED,
+                m.id > func.coalesce(r.msg_id, 0),
+                m.id > Contact.join_id,
+            )
+            .group_by(m.target_id)
+        ).all()
+    )
+    top_ids = [i for (i,) in db.session.execute(
+        select(func.max(m.id))
+        .select_from(messages.message_table.join(Contact, mine))
+        .where(m.type == messages.GROUP, m.target_id.in_(group_ids), m.id > Contact.history_id)
+        .group_by(m.target_id)
+    ).all()]
+    last = {}
+    if top_ids:
+        for row in db.session.execute(select(messages.message_table).where(m.id.in_(top_ids))).mappings():
+            last[int(row["target_id"])] = messages.to_frame(row)
+    return {int(k): int(v) for k, v in unread.items()}, last
 
 
 # --- groups ------------------------------------------------------------------------------

@@ -6,11 +6,11 @@ from urllib.parse import urlsplit
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
+from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from ginchat.errors import AppError
-from ginchat.models.community import Community
+from ginchat.models.community import ALL, INVITE, JOIN, OPEN, Community
 from ginchat.models.contact import Contact
 from ginchat.service import contact, group, user
 from ginchat.service.group import public_groups
@@ -38,6 +38,11 @@ class AddFriendForm(FlaskForm):
 class CreateGroupForm(FlaskForm):
     name = StringField("Group name", validators=[DataRequired(), Length(max=64)])
     desc = StringField("Description", validators=[Length(max=255)])
+    # Groups made in the browser are invite-only unless their owner opens them.
+    policy = SelectField("Who can join", default=INVITE, choices=[
+        (INVITE, "People the members add"), (OPEN, "Anyone with its ID or name")])
+    history = SelectField("Newcomers read", default=ALL, choices=[
+        (ALL, "All earlier messages"), (JOIN, "Only messages from their join on")])
 
 
 class JoinGroupForm(FlaskForm):
@@ -149,7 +154,8 @@ def create_group_form():
     me = current_user._get_current_object()
     return _form_action(
         form,
-        lambda: group.create_group(me, form.name.data.strip(), "", (form.desc.data or "").strip()),
+        lambda: group.create_group(me, form.name.data.strip(), "", (form.desc.data or "").strip(),
+                                   form.policy.data, form.history.data),
         lambda grp: f"Group {grp.name} created (ID {grp.id})",
     )
 

@@ -1,16 +1,15 @@
-"""Running a group (issue 9): members with roles, quit, and what only the
-owner may do: remove a member, rename, change the icon or description, hand
-the group to another member."""
+"""Running a group (issue 9): members with roles, quit, adding friends, and
+what only the owner may do: remove a member, rename, change the icon,
+description or settings, make admins, hand the group to another member."""
 
 from flask import current_app
 from flask_login import current_user
-from sqlalchemy import delete
 
 from ginchat.chat import features
 from ginchat.errors import bad_request, conflict, forbidden, not_found
 from ginchat.extensions import db
 from ginchat.models import social
-from ginchat.models.community import Community
+from ginchat.models.community import Community, check_setting
 from ginchat.models.contact import Contact
 from ginchat.models.user_basic import UserBasic
 from ginchat.utils import params, resp
@@ -67,7 +66,7 @@ def group_members():
     parameters:
       - {name: comId, in: formData, type: string, required: true, description: "the group's ID or exact name"}
     responses:
-      200: {description: "Rows are users with Role (owner or member)", schema: {$ref: "#/definitions/UserListEnvelope"}}
+      200: {description: "Rows are users with Role (owner, admin or member)", schema: {$ref: "#/definitions/UserListEnvelope"}}
       400: {description: "missing comId", schema: {$ref: "#/definitions/Envelope"}}
       401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
       403: {description: "not a member", schema: {$ref: "#/definitions/Envelope"}}
@@ -76,17 +75,18 @@ def group_members():
     from ginchat.service.user import public_users
 
     group = _member_group()
-    ids = Contact.member_ids(group.id)
-    rows = public_users(UserBasic.many(sorted(ids)), current_user.id)
+    roles = Contact.member_roles(group.id)
+    rows = public_users(UserBasic.many(sorted(roles)), current_user.id)
     for row in rows:
-        row["Role"] = "owner" if row["ID"] == group.owner_id else "member"
+        row["Role"] = group.role_of(row["ID"], roles.get(row["ID"]))
     rows.sort(key=lambda r: (r["Role"] != "owner", r["Name"].casefold()))
     return resp.ok_list(rows, len(rows))
 
 
 def quit_group():
     """Leave a group. The owner hands the group to another member first; an
-    owner who is the last member dissolves it.
+    owner who is the last member dissolves it: its messages, read cursors
+    and removal records go with it.
     ---
     tags: [group]
     security: [{Bearer: []}]
@@ -106,9 +106,7 @@ def quit_group():
         if Contact.member_ids(group.id) - {me}:
             raise conflict(f"you own {group.name}: hand it to another member before you leave")
         group_id, name = group.id, group.name
-        social.leave_group(me, group_id)
-        db.session.execute(delete(Community).where(Community.id == group_id))
-        db.session.commit()
+        group.dissolve()
         engine = _engine()
         features.notice(engine, "group_dissolved", users=[me], user_id=me, group_id=group_id, actor_id=me)
         features.removed(engine, {"Event": "group_gone", "GroupId": group_id})
@@ -120,7 +118,9 @@ def quit_group():
 
 
 def remove_member():
-    """The owner removes a member from the group.
+    """The owner removes a member from the group. They cannot rejoin on
+    their own, even an open group, until a member adds them back
+    (/contact/addMember).
     ---
     tags: [group]
     security: [{Bearer: []}]
@@ -139,14 +139,15 @@ def remove_member():
     if user_id == current_user.id:
         raise bad_request("you cannot remove yourself: quit the group, or hand it over first")
     _member_of(group, user_id)
-    social.leave_group(user_id, group.id)
+    group.remove_member(user_id)
     db.session.commit()
     _removed(group, user_id, "member_removed", current_user.id)
     return resp.ok(None, msg=f"user {user_id} removed from {group.name}")
 
 
 def update_group():
-    """The owner renames the group, or changes its icon or description (each optional).
+    """The owner renames the group, or changes its icon, description or
+    settings (each optional). The members get a group_updated notice.
     ---
     tags: [group]
     security: [{Bearer: []}]
@@ -155,6 +156,9 @@ def update_group():
       - {name: name, in: formData, type: string, description: "a new unique name, by the rules of createCommunity"}
       - {name: icon, in: formData, type: string, description: "URL path of an uploaded picture; empty clears it"}
       - {name: desc, in: formData, type: string, description: "up to 255 characters; empty clears it"}
+      - {name: policy, in: formData, type: string, enum: [open, invite], description: "open: anyone with the ID or name joins; invite: members add their friends"}
+      - {name: history, in: formData, type: string, enum: [all, join], description: "what people who join from now on read: all earlier messages, or only those from their join on"}
+      - {name: whoMayAdd, in: formData, type: string, enum: [members, admins], description: "who may add people: every member, or only the owner and the admins"}
     responses:
       200: {description: "Data is the group", schema: {$ref: "#/definitions/GroupEnvelope"}}
       400: {description: "malformed value", schema: {$ref: "#/definitions/Envelope"}}
@@ -165,10 +169,17 @@ def update_group():
     """
     from ginchat.service.attach import check_icon
 
+    from ginchat.service.group import setting_params
+
     group = _owned_group()
     name = params.get_str("name", max_len=64)
     icon = params.get_given("icon", max_len=255)
     desc = params.get_given("desc", max_len=255)
+    settings = {param: check_setting(param, value)
+                for param, value in setting_params({"policy": None, "history": None, "whoMayAdd": None}).items()}
+    group.policy = settings.get("policy", group.policy)
+    group.history = settings.get("history", group.history)
+    group.who_may_add = settings.get("whoMayAdd", group.who_may_add)
     if name is not None and name != group.name:
         group.set_name(name)
     if icon is not None:
@@ -209,3 +220,64 @@ def transfer_group():
                     actor_id=current_user.id)
     return resp.ok(_public(group), msg=f"user {user_id} now owns {group.name}")
 
+
+
+def add_member():
+    """A member adds one of their friends to the group (the way into an
+    invite-only group; it also lets back in someone the owner removed).
+    With whoMayAdd=admins only the owner and the admins may add. The added
+    person gets a member_added notice and the group's messages from then on
+    (and its earlier ones if History is all).
+    ---
+    tags: [group]
+    security: [{Bearer: []}]
+    parameters:
+      - {name: comId, in: formData, type: string, required: true, description: "the group's ID or exact name"}
+      - {name: userId, in: formData, type: integer, required: true, description: "a friend of yours"}
+    responses:
+      200: {description: "added; Data is the group", schema: {$ref: "#/definitions/GroupEnvelope"}}
+      400: {description: "missing or malformed parameter, or yourself", schema: {$ref: "#/definitions/Envelope"}}
+      401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
+      403: {description: "you are not a member or not allowed to add, or they are not your friend (or one of you blocked the other)", schema: {$ref: "#/definitions/Envelope"}}
+      404: {description: "no such group or user", schema: {$ref: "#/definitions/Envelope"}}
+      409: {description: "already a member", schema: {$ref: "#/definitions/Envelope"}}
+    """
+    from ginchat.service.group import member_added
+
+    user_id = params.get_id("userId", required=True)
+    group = _group()
+    target = UserBasic.must_get(user_id)
+    row = group.add_member(current_user._get_current_object(), target)
+    member_added(group, target.id, current_user.id, row.history_id)
+    return resp.ok(_public(group), msg=f"{target.name} added to {group.name}")
+
+
+def set_admin():
+    """The owner makes a member an admin, or takes it back. Admins may add
+    people when the group's WhoMayAdd is admins.
+    ---
+    tags: [group]
+    security: [{Bearer: []}]
+    parameters:
+      - {name: comId, in: formData, type: string, required: true}
+      - {name: userId, in: formData, type: integer, required: true, description: "a member"}
+      - {name: admin, in: formData, type: boolean, required: true, description: "true makes them an admin, false a member"}
+    responses:
+      200: {description: "done", schema: {$ref: "#/definitions/Envelope"}}
+      400: {description: "missing or malformed parameter, or yourself", schema: {$ref: "#/definitions/Envelope"}}
+      401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
+      403: {description: "not the owner", schema: {$ref: "#/definitions/Envelope"}}
+      404: {description: "no such group, or the user is not a member", schema: {$ref: "#/definitions/Envelope"}}
+    """
+    group = _owned_group()
+    user_id = params.get_id("userId", required=True)
+    if not params.present("admin"):
+        raise bad_request("admin is required (true or false)")
+    admin = params.get_bool("admin")
+    if user_id == current_user.id:
+        raise bad_request("you own the group: you may do everything already")
+    group.set_admin(user_id, admin)
+    features.notice(_engine(), "group_updated", group=group.id, user_id=user_id, group_id=group.id,
+                    actor_id=current_user.id)
+    role = "an admin" if admin else "a member"
+    return resp.ok(None, msg=f"user {user_id} is {role} of {group.name} now")

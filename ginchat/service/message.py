@@ -48,7 +48,9 @@ def redis_msg():
 
 
 def history():
-    """A conversation's messages older than `before` (or the latest), oldest first.
+    """A conversation's messages older than `before` (or the latest), oldest
+    first. In a group whose History is join, a member reads only what came
+    after they (last) joined; Total counts what they may read.
     ---
     tags: [message]
     security: [{Bearer: []}]
@@ -68,13 +70,14 @@ def history():
     before = params.get_int("before", minimum=1, maximum=2**62)
     limit = params.get_int("limit", default=50, minimum=1, maximum=200)
     engine = current_app.extensions["chat"]
-    may_read(engine, current_user.id, msg_type, target)
+    after = may_read(engine, current_user.id, msg_type, target)
     conv = messages.conv_key(msg_type, current_user.id, target)
-    return resp.ok_list(messages.history(conv, before, limit), messages.count_in(conv))
+    return resp.ok_list(messages.history(conv, before, limit, after), messages.count_in(conv, after))
 
 
 def sync():
-    """Every message for me with Id > since, oldest first (offline catch-up).
+    """Every message for me with Id > since, oldest first (offline catch-up);
+    of each group only what I may read (its History setting at my join).
     ---
     tags: [message]
     security: [{Bearer: []}]
@@ -88,7 +91,7 @@ def sync():
     """
     since = params.get_int("since", default=0, minimum=0, maximum=2**62)
     limit = params.get_int("limit", default=200, minimum=1, maximum=1000)
-    rows = messages.fetch_since(current_user.id, Contact.group_ids(current_user.id), since, limit)
+    rows = messages.fetch_since(current_user.id, Contact.history_floors(current_user.id), since, limit)
     return resp.ok_list(rows, len(rows))
 
 
@@ -132,14 +135,15 @@ def health():
       per TYPING_INTERVAL); {"Type": 13, "Id"} recalls my message within
       RECALL_SECONDS. Server: {"Type": 10, "ChatType", "UserId", "TargetId",
       "Id"} a read cursor moved (both sides of a private chat, every member of
-      a group, the reader's other devices); {"Type": 11, "UserId", "TargetId"}
+      a group, the reader's other devices; not between users where one
+      blocked the other, nor to members who joined after that message); {"Type": 11, "UserId", "TargetId"}
       a friend is typing; {"Type": 13, "Id", "ChatType", "UserId", "TargetId"}
       a message was recalled (history, sync and replay then give it as
       {"Media": 0, "Content": "", "Recalled": true} with its Id and Seq).
       Only with ?events=1 on the handshake: {"Type": 12, "UserId", "Online"}
       a friend came online or went offline, and {"Type": 14, "Event",
       "UserId", "GroupId", "ActorId"} a friend or group change (friend_request,
-      friend_added, friend_declined, friend_removed, member_joined,
+      friend_added, friend_declined, friend_removed, member_joined, member_added,
       member_left, member_removed, group_updated, owner_changed,
       group_dissolved). Clients ignore Types they do not know.
     parameters:

@@ -48,8 +48,12 @@ def mark_read():
 
 def read_cursors():
     """How far each participant has read a conversation: both sides of a
-    private chat, every member of a group ("read by N" = cursors >= the Id,
-    the sender's own not counted).
+    private chat, every member of a group. A member read message m when
+    JoinId < m <= Id (the sender's own not counted): JoinId is the group's
+    last message when they joined (0 in private chats). Only real reads
+    count: a newcomer's Id is 0 until they read. Id is 0 too for someone
+    you blocked or who blocked you, and for a cursor on a message from
+    before your own join when you read only from it on.
     ---
     tags: [message]
     security: [{Bearer: []}]
@@ -57,23 +61,31 @@ def read_cursors():
       - {name: type, in: query, type: integer, required: true, enum: [1, 2]}
       - {name: targetId, in: query, type: integer, required: true}
     responses:
-      200: {description: "Rows are {UserId, Id} (0: nothing read yet)", schema: {$ref: "#/definitions/Envelope"}}
+      200: {description: "Rows are {UserId, Id, JoinId} (Id 0: nothing read yet)", schema: {$ref: "#/definitions/Envelope"}}
       400: {description: "missing or malformed parameter", schema: {$ref: "#/definitions/Envelope"}}
       401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
       403: {description: "not a member of the group", schema: {$ref: "#/definitions/Envelope"}}
     """
     chat_type, target = _conversation()
     me = current_user.id
-    may_read(_engine(), me, chat_type, target)
+    after = may_read(_engine(), me, chat_type, target)
     conv = messages.conv_key(chat_type, me, target)
     if chat_type == messages.GROUP:
-        people = Contact.member_ids(target)
+        joins = Contact.join_points(target)
+        people = set(joins)
     else:
         if target == me:
             raise forbidden("a private conversation has two sides")
+        joins = {}
         people = {me, target}
     found = social.cursors(conv, people)
-    rows = [{"UserId": uid, "Id": found.get(uid, 0)} for uid in sorted(people)]
+    hidden = social.blocked_with(me) - {me}
+    rows = []
+    for uid in sorted(people):
+        cursor = found.get(uid, 0)
+        if uid in hidden or cursor <= after:
+            cursor = 0
+        rows.append({"UserId": uid, "Id": cursor, "JoinId": joins.get(uid, 0)})
     return resp.ok_list(rows, len(rows))
 
 

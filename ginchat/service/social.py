@@ -255,16 +255,23 @@ def add_friend_state(user_id, rows):
 
 
 def add_group_state(user_id, rows):
-    """Group rows gain Unread, LastMessage, ReadId and Role (mine: owner or member)."""
+    """Group rows gain Unread (from my join on), LastMessage (the last one I
+    may read), ReadId and Role (mine: owner, admin or member)."""
+    from ginchat.models.contact import ADMIN_ROLE, Contact
+
     convs = {row["ID"]: messages.conv_key(messages.GROUP, user_id, row["ID"]) for row in rows}
-    unread, last = social.unread_and_last(user_id, convs.values())
+    unread, last = social.group_unread_and_last(user_id, convs)
     mine = _cursor_map(user_id, convs.values())
+    roles = Contact.group_roles(user_id)
     for row in rows:
-        conv = convs[row["ID"]]
-        row["Unread"] = unread.get(conv, 0)
-        row["LastMessage"] = last.get(conv)
-        row["ReadId"] = mine.get(conv, 0)
-        row["Role"] = "owner" if row["OwnerId"] == user_id else "member"
+        gid = row["ID"]
+        row["Unread"] = unread.get(gid, 0)
+        row["LastMessage"] = last.get(gid)
+        row["ReadId"] = mine.get(convs[gid], 0)
+        if row["OwnerId"] == user_id:
+            row["Role"] = "owner"
+        else:
+            row["Role"] = "admin" if roles.get(gid) == ADMIN_ROLE else "member"
     return rows
 
 

@@ -68,6 +68,8 @@ function upsertConv(type, id, info) {
       // Issue 9: the friend's read cursor (ticks), group members' cursors
       // ("read by N"), the last Id the server's Unread covered, typing.
       peerRead: 0, readers: new Map(), countedUpTo: 0, typingUntil: 0, role: '', ownerId: 0,
+      // Issue 13: group members' join points (a reader of m joined before m), the settings.
+      joins: new Map(), policy: '', history: '', whoMayAdd: '',
     };
     state.convs.set(key, conv);
   }
@@ -117,6 +119,7 @@ async function refreshLists() {
   for (const grp of groups.Rows || []) {
     const conv = upsertConv(GROUP, grp.ID, {
       name: grp.Name, avatar: grp.Img, members: grp.Members, desc: grp.Desc, role: grp.Role || '', ownerId: grp.OwnerId,
+      policy: grp.Policy, history: grp.History, whoMayAdd: grp.WhoMayAdd,
     });
     applyServerState(conv, grp);
     listed.add(conv.key);
@@ -610,6 +613,7 @@ const NOTICES = {
   friend_declined: () => '',
   friend_removed: () => '',
   member_removed: (n) => (n.UserId === me.ID ? 'You were removed from a group.' : ''),
+  member_added: (n) => (n.UserId === me.ID ? `${userInfo(n.ActorId).Name} added you to a group.` : ''),
   group_dissolved: () => '',
 };
 
@@ -620,13 +624,16 @@ function handleNotice(notice) {
   scheduleRefresh();
   const conv = state.current && state.convs.get(state.current);
   if (conv && conv.type === GROUP && conv.id === notice.GroupId && !$('group-panel').hidden) loadMembers(conv);
+  if (conv && conv.type === GROUP && conv.id === notice.GroupId && notice.Event.startsWith('member_')) loadReaders(conv);
 }
 
 // --- read ticks: "Read" on private messages, "Read by N" in groups --------------
 function readCount(conv, msg) {
   if (conv.type === PRIVATE) return conv.peerRead >= msg.Id ? 1 : 0;
   let count = 0;
-  for (const [userId, id] of conv.readers) if (userId !== me.ID && id >= msg.Id) count += 1;
+  for (const [userId, id] of conv.readers) {
+    if (userId !== me.ID && id >= msg.Id && msg.Id > (conv.joins.get(userId) || 0)) count += 1;
+  }
   return count;
 }
 
@@ -652,7 +659,10 @@ async function loadReaders(conv) {
     const data = await api.get('/message/reads', { type: conv.type, targetId: conv.id });
     for (const row of data.Rows || []) {
       if (conv.type === PRIVATE && row.UserId === conv.id) conv.peerRead = Math.max(conv.peerRead, row.Id);
-      if (conv.type === GROUP) conv.readers.set(row.UserId, Math.max(conv.readers.get(row.UserId) || 0, row.Id));
+      if (conv.type === GROUP) {
+        conv.readers.set(row.UserId, Math.max(conv.readers.get(row.UserId) || 0, row.Id));
+        conv.joins.set(row.UserId, row.JoinId || 0);
+      }
     }
     refreshTicks(conv);
   } catch (err) {
@@ -942,6 +952,7 @@ ajaxForm('create-group-form', async () => {
   const icon = await uploadFrom($('group-icon'));
   const data = await api.post('/contact/createCommunity', {
     name: $('group-name').value.trim(), desc: $('group-desc').value.trim(), icon,
+    policy: $('group-new-policy').value, history: $('group-new-history').value,
   });
   return `Group ${data.Data.Name} created (ID ${data.Data.ID}).`;
 });
@@ -1045,7 +1056,12 @@ async function loadMembers(conv) {
       el('span', { className: 'name', text: user.ID === me.ID ? `${user.Name} (you)` : user.Name }),
       el('span', { className: 'role', text: user.Role }));
     if (owner && user.ID !== me.ID) {
+      const admin = user.Role === 'admin';
       item.append(
+        miniButton(admin ? 'Revoke admin' : 'Make admin', () => {
+          act(() => api.post('/contact/setAdmin', { comId: conv.id, userId: user.ID, admin: !admin }),
+            `${user.Name} is ${admin ? 'a member' : 'an admin'} now.`).then(() => loadMembers(conv));
+        }, { className: 'secondary', 'aria-label': `${admin ? 'Revoke admin of' : 'Make admin'} ${user.Name}` }),
         miniButton('Make owner', () => {
           if (window.confirm(`Hand ${conv.name} to ${user.Name}?`)) {
             act(() => api.post('/contact/transferGroup', { comId: conv.id, userId: user.ID })).then(() => loadMembers(conv));
@@ -1061,7 +1077,60 @@ async function loadMembers(conv) {
   });
   $('member-list').replaceChildren(...items);
   $('group-owner-tools').hidden = !owner;
+  renderGroupSettings(conv, data.Rows || []);
 }
+
+// --- group settings (the owner's) and "Add people" (friends who are not members) ----------
+function renderGroupSettings(conv, members) {
+  const owner = conv.role === 'owner';
+  $('group-settings').hidden = !owner;
+  if (owner) {
+    $('group-policy').value = conv.policy || 'open';
+    $('group-history').value = conv.history || 'all';
+    $('group-who-may-add').value = conv.whoMayAdd || 'members';
+  }
+  $('group-add').hidden = !(owner || conv.role === 'admin' || conv.whoMayAdd !== 'admins');
+  const inGroup = new Set(members.map((user) => user.ID));
+  const friends = [...state.convs.values()].filter((c) => c.type === PRIVATE && !inGroup.has(c.id));
+  friends.sort((a, b) => a.name.localeCompare(b.name));
+  const items = friends.map((friend) => el('li', { dataset: { userId: friend.id } },
+    avatar({ name: friend.name, url: friend.avatar, id: friend.id }),
+    el('span', { className: 'name', text: friend.name }),
+    miniButton('Add', () => {
+      act(() => api.post('/contact/addMember', { comId: conv.id, userId: friend.id }),
+        `${friend.name} added to ${conv.name}.`).then(() => loadMembers(conv));
+    }, { 'aria-label': `Add ${friend.name}` })));
+  $('add-people-list').replaceChildren(
+    ...(items.length ? items : [el('li', { className: 'empty', text: 'All your friends are members.' })]));
+}
+
+$('add-people-btn').addEventListener('click', () => {
+  const list = $('add-people-list');
+  list.hidden = !list.hidden;
+  $('add-people-btn').setAttribute('aria-expanded', String(!list.hidden));
+});
+
+$('group-settings').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  const conv = currentConv();
+  if (!conv) return;
+  busy(form, true);
+  try {
+    const data = await api.post('/contact/updateGroup', {
+      comId: conv.id, policy: $('group-policy').value, history: $('group-history').value,
+      whoMayAdd: $('group-who-may-add').value,
+    });
+    // Before the group_updated notice redraws the panel from these.
+    Object.assign(conv, { policy: data.Data.Policy, history: data.Data.History, whoMayAdd: data.Data.WhoMayAdd });
+    formStatus(form, 'Settings saved.', true);
+    await refreshLists();
+  } catch (err) {
+    formStatus(form, err.message, false);
+  } finally {
+    busy(form, false);
+  }
+});
 
 $('group-owner-tools').addEventListener('submit', async (event) => {
   event.preventDefault();

@@ -26,6 +26,7 @@ def test_group_chat_among_three(server, people):
     ann.get_by_role("tab", name="Me").click()
     ann.get_by_label("Create a group").fill(group_name)
     ann.get_by_label("Group description").fill("three people, one room")
+    ann.locator("#group-new-policy").select_option("open")  # made in the browser: invite-only unless opened
     ann.locator("#create-group-form").get_by_role("button", name="Create").click()
     expect(ann.locator("#create-group-form .form-status")).to_contain_text(f"Group {group_name} created")
     group_id = ann.locator("#create-group-form .form-status").inner_text().split("(ID ")[1].rstrip(").")

@@ -1,0 +1,68 @@
+"""Closed groups across real node processes: a member added on node 1 gets
+the group's messages on node 2 (and none from before their join), and a
+removed member can neither write nor rejoin on node 2."""
+
+import secrets
+import socket
+import time
+
+from multinode import cluster, free_port, shared, ws_events  # noqa: F401  (fixtures)
+
+
+def until(conn, pred, timeout=10):
+    return conn.recv_until(pred, timeout=timeout)[0]
+
+
+def test_added_on_one_node_reads_on_another_and_removed_stays_out(cluster):
+    n1, n2 = cluster(2, "udp", UDP_PORT=free_port(socket.SOCK_DGRAM), SECRET_KEY="test-" + secrets.token_hex(16))
+    owner, friend = n1.api.user("o"), n1.api.user("f")
+    n1.api.befriend(owner, friend)
+    r = n1.api.post("/contact/createCommunity", token=owner.token, name=f"club{secrets.token_hex(3)}",
+                    policy="invite", history="join")
+    assert r.status_code == 201, r.text
+    gid = r.json()["Data"]["ID"]
+
+    wo = n1.api.ws(owner)
+    wo2 = n2.api.ws(owner)  # node 2 learns the group (its map) from this delivery
+    watcher = ws_events(n2, friend)
+    wo.send(Type=2, TargetId=gid, Content="before the add")
+    assert wo2.messages(1)[0]["Content"] == "before the add"
+
+    r = n1.api.post("/contact/addMember", token=owner.token, comId=gid, userId=friend.id)
+    assert r.status_code == 200, r.text
+    note = until(watcher, lambda f: f.get("Type") == 14)
+    assert (note["Event"], note["UserId"], note["ActorId"]) == ("member_added", friend.id, owner.id)
+    wo.send(Type=2, TargetId=gid, Content="after the add")
+    got = watcher.messages(1)[0]
+    assert got["Content"] == "after the add"
+    replayed = [f for f in n2.api.ws(friend, since=0).quiet(1.0) if f.get("Type") == 2]
+    assert [f["Content"] for f in replayed] == ["after the add"]
+    rows = n2.api.get("/message/history", token=friend.token, type=2, targetId=gid).json()["Rows"]
+    assert [m["Content"] for m in rows] == ["after the add"]
+
+    # The friend writes from node 2; then the owner removes them on node 1.
+    watcher.send(Type=2, TargetId=gid, Content="hello from node 2", ClientMsgId="n2-1")
+    assert until(wo, lambda f: f.get("ClientMsgId") == "n2-1")["Content"] == "hello from node 2"
+    r = n1.api.post("/contact/removeMember", token=owner.token, comId=gid, userId=friend.id)
+    assert r.status_code == 200, r.text
+    deadline = time.monotonic() + 15
+    while True:
+        assert time.monotonic() < deadline, "the removal never reached node 2"
+        watcher.send(Type=2, TargetId=gid, Content="still in?", ClientMsgId="n2-2")
+        frame = until(watcher, lambda f: f.get("Type") in (-1, 2) and f.get("ClientMsgId") == "n2-2")
+        if frame["Type"] == -1:
+            break
+        time.sleep(0.3)
+    assert frame["Code"] == 403
+    # Even with the group opened, no rejoining on their own, on any node.
+    r = n1.api.post("/contact/updateGroup", token=owner.token, comId=gid, policy="open")
+    assert r.status_code == 200, r.text
+    r = n2.api.post("/contact/joinGroup", token=friend.token, comId=gid)
+    assert r.status_code == 403 and "removed" in r.json()["Msg"], r.text
+    # Added back on node 2, they write again.
+    r = n2.api.post("/contact/addMember", token=owner.token, comId=gid, userId=friend.id)
+    assert r.status_code == 200, r.text
+    watcher.send(Type=2, TargetId=gid, Content="back", ClientMsgId="n2-3")
+    assert until(wo, lambda f: f.get("ClientMsgId") == "n2-3")["Content"] == "back"
+    for node in (n1, n2):
+        assert "Traceback" not in node.log(), node.log()[-3000:]
