@@ -133,6 +133,7 @@ def remove_member():
       401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
       403: {description: "not the owner", schema: {$ref: "#/definitions/Envelope"}}
       404: {description: "no such group, or the user is not a member", schema: {$ref: "#/definitions/Envelope"}}
+      409: {description: "removed by another request at the same time", schema: {$ref: "#/definitions/Envelope"}}
     """
     group = _owned_group()
     user_id = params.get_id("userId", required=True)
@@ -140,7 +141,7 @@ def remove_member():
         raise bad_request("you cannot remove yourself: quit the group, or hand it over first")
     _member_of(group, user_id)
     group.remove_member(user_id)
-    db.session.commit()
+    commit_or_conflict(f"user {user_id} was removed from {group.name} already")
     _removed(group, user_id, "member_removed", current_user.id)
     return resp.ok(None, msg=f"user {user_id} removed from {group.name}")
 
