@@ -37,6 +37,7 @@ def main(argv=None):
     from ginchat.models import AuthToken, Community, Contact, UserBasic, message_table, msg_counter
     from ginchat.models.contact import FRIEND, MEMBER
     from ginchat.models.user_basic import utcnow
+    from ginchat.utils.names import name_key, skeleton
 
     app = create_app({"LOG_LEVEL": "WARNING"})
     t0 = time.monotonic()
@@ -48,7 +49,8 @@ def main(argv=None):
             rows, toks = [], []
             for i in range(1, args.users + 1):
                 name = f"bench{i}"
-                rows.append(dict(id=i, name=name, name_key=name, password=pw, created_at=now, updated_at=now))
+                rows.append(dict(id=i, name=name, name_key=name_key(name), name_skeleton=skeleton(name), password=pw,
+                                 created_at=now, updated_at=now))
                 token = secrets.token_urlsafe(24)
                 toks.append(dict(user_id=i, digest=AuthToken.digest_of(token), created_at=now,
                                  expires_at=now + timedelta(days=30), revoked=False))
@@ -66,7 +68,8 @@ def main(argv=None):
             group_id = None
             if args.group:
                 db.session.execute(insert(Community.__table__), [dict(
-                    id=1, name="benchgroup", name_key="benchgroup", owner_id=1, img="", desc="", created_at=now)])
+                    id=1, name="benchgroup", name_key="benchgroup", name_skeleton=skeleton("benchgroup"), owner_id=1,
+                    img="", desc="", created_at=now)])
                 group_id = 1
                 for uid in range(1, args.group + 1):
                     contacts.append(dict(owner_id=uid, target_id=group_id, type=MEMBER, desc="", created_at=now))

@@ -55,8 +55,6 @@ def commit_or_conflict(message):
 NAME_KEY_TYPE = String(64).with_variant(VARCHAR(64, collation="utf8mb4_bin"), "mysql", "mariadb")
 
 
-
-
 def check_name(name, what="name"):
     """The name as stored (NFKC), or a 400 saying what is wrong with it."""
     name = check_lookalikes(normal_form(name), what)

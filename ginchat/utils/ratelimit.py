@@ -216,4 +216,4 @@ class RateLimiter:
 
 def _login_key(name):
     # The name's lookup key: every spelling that finds the account shares its count.
-    return name_key((name or "").strip())
+    return name_key(name)
