@@ -11,7 +11,7 @@ from ginchat.extensions import db
 from ginchat.models import social
 from ginchat.models.community import Community, check_setting
 from ginchat.models.contact import Contact
-from ginchat.models.user_basic import UserBasic
+from ginchat.models.user_basic import UserBasic, commit_or_conflict
 from ginchat.utils import params, resp
 
 
