@@ -379,3 +379,41 @@ def test_a_node_process_without_a_key_exits_saying_why(shared, workdir):
 
 
 from multinode import shared  # noqa: E402,F401  (fixture)
+
+
+def test_guessing_the_current_password_counts_as_failed_logins(make_server):
+    """Whoever holds a stolen session cannot try passwords without limit through
+    oldPassword or deleteUser: each wrong guess counts against the name."""
+    api = Api(make_server(PROXY_COUNT=1, LOGIN_FAILS_PER_NAME=3, LOGIN_FAIL_WINDOW=60))
+    user = api.user("guess")
+    addr = ip()
+    for path, data in (("/user/updateUser", {"password": "new-password-1", "oldPassword": "wrong-guess"}),
+                       ("/user/deleteUser", {"password": "wrong-guess"})):
+        r = requests.post(api.url + path, data=data, headers={**user.auth, "X-Forwarded-For": addr}, timeout=10)
+        assert r.status_code == 403, r.text
+    r = requests.post(api.url + "/user/deleteUser", data={"password": "wrong-guess"},
+                      headers={**user.auth, "X-Forwarded-For": addr}, timeout=10)
+    assert r.status_code == 403, r.text
+    # The name is at its limit now: even the right password is refused, here and at login.
+    r = requests.post(api.url + "/user/updateUser", data={"password": "new-password-1", "oldPassword": PASSWORD},
+                      headers={**user.auth, "X-Forwarded-For": addr}, timeout=10)
+    assert r.status_code == 429, r.text
+    assert login(api, user.name, PASSWORD, ip()).status_code == 429
+    # Nothing changed: the account lives and its password is the old one.
+    assert requests.post(api.url + "/searchFriends", headers=user.auth, timeout=10).status_code == 200
+
+
+def test_the_right_current_password_clears_the_count(make_server):
+    api = Api(make_server(PROXY_COUNT=1, LOGIN_FAILS_PER_NAME=3, LOGIN_FAIL_WINDOW=60))
+    user = api.user("guess")
+    headers = {**user.auth, "X-Forwarded-For": ip()}
+    for _ in range(2):
+        r = requests.post(api.url + "/user/updateUser", data={"password": "new-password-1", "oldPassword": "nope-1"},
+                          headers=headers, timeout=10)
+        assert r.status_code == 403
+    r = requests.post(api.url + "/user/updateUser", data={"password": "new-password-1", "oldPassword": PASSWORD},
+                      headers=headers, timeout=10)
+    assert r.status_code == 200, r.text
+    for _ in range(2):
+        assert login(api, user.name, "wrong-password", ip()).status_code == 401
+    assert login(api, user.name, "new-password-1", ip()).status_code == 200

@@ -55,6 +55,19 @@ def log_in(name, password, remote_addr):
     return user, token
 
 
+def check_current_password(user, password, field):
+    """A password asked for again (a new password, deleting the account): a
+    wrong one counts as a failed login of the name, so a stolen session cannot
+    guess without limit; 403 when wrong, 429 past the name's limit."""
+    from flask import request
+
+    limiter = RateLimiter.of()
+    limiter.reserve_login(user.name, request.remote_addr)
+    if not user.verify_password(password):
+        raise forbidden(f"{field} is not your current password")
+    limiter.login_succeeded(user.name, request.remote_addr)
+
+
 @public
 def create_user():
     """Register a new user.
@@ -212,6 +225,7 @@ def update_user():
       400: {description: "invalid value, or a new password without oldPassword", schema: {$ref: "#/definitions/Envelope"}}
       401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
       403: {description: "oldPassword is not my current password; nothing changed", schema: {$ref: "#/definitions/Envelope"}}
+      429: {description: "too many wrong passwords for this name (they count as failed logins); see Retry-After", schema: {$ref: "#/definitions/Envelope"}}
       409: {description: "the name is taken, or looks like one that is (same Unicode TR39 skeleton)", schema: {$ref: "#/definitions/Envelope"}}
     """
     from ginchat.service.attach import check_icon
@@ -223,8 +237,7 @@ def update_user():
         old = params.get_str("oldPassword", max_len=256, strip=False)
         if old is None:
             raise bad_request("oldPassword (your current password) is required to set a new password")
-        if not user.verify_password(old):
-            raise forbidden("oldPassword is not your current password")
+        check_current_password(user, old, "oldPassword")
     icon = params.get_given("icon", max_len=255)
     user.update_profile(
         name=params.get_str("name", max_len=64),
@@ -250,11 +263,11 @@ def delete_user():
       400: {description: "missing password", schema: {$ref: "#/definitions/Envelope"}}
       401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
       403: {description: "wrong password", schema: {$ref: "#/definitions/Envelope"}}
+      429: {description: "too many wrong passwords for this name (they count as failed logins); see Retry-After", schema: {$ref: "#/definitions/Envelope"}}
     """
     password = params.get_str("password", required=True, max_len=256, strip=False)
     user = current_user._get_current_object()
-    if not user.verify_password(password):
-        raise forbidden("wrong password")
+    check_current_password(user, password, "password")
     user.deactivate()
     sessions_ended.send(current_app._get_current_object(), user_id=user.id)  # every socket of the account
     logout_user()
