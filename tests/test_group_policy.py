@@ -393,3 +393,27 @@ def test_a_block_stops_read_receipts_in_a_shared_group(api):
     assert until(wc, lambda f: f.get("Type") == 10)["UserId"] == a.id
     assert frames_of(wb, 10) == []
     assert {r["UserId"]: r["Id"] for r in listing(b.get("/message/reads", type=2, targetId=gid))["Rows"]}[a.id] == 0
+
+
+def test_a_message_checked_before_the_senders_removal_still_reaches_its_sender(api, server):
+    """The check and the delivery are two moments: a member removed in between
+    (on another node, say) still gets the copy of the message the group
+    accepted, their acknowledgement, and nobody else's after that."""
+    from ginchat.chat.dispatch import Outgoing
+
+    owner, member = api.user("o"), api.user("m")
+    gid = create(owner)["ID"]
+    answer(member.post("/contact/joinGroup", comId=gid), 200)
+    wm, wo = api.ws(member), api.ws(owner)
+    send_texts(wm, gid, ["hello"])
+    wo.messages(1)
+    answer(owner.post("/contact/removeMember", comId=gid, userId=member.id), 200)
+    node = next(iter(server.engine.client_map[member.id]))
+    # What the receive loop queues once a frame passed the check.
+    server.engine.store_queue.put(Outgoing(node, member.id, 2, gid, 1, "checked before the removal", "", 0, "late-1"))
+    ack = until(wm, lambda f: f.get("ClientMsgId") == "late-1")
+    assert (ack["Type"], ack["Content"]) == (2, "checked before the removal")
+    assert until(wo, lambda f: f.get("ClientMsgId") == "late-1")["Content"] == "checked before the removal"
+    wm.send(Type=2, TargetId=gid, Content="after", ClientMsgId="late-2")
+    refused = until(wm, lambda f: f.get("ClientMsgId") == "late-2")
+    assert (refused["Type"], refused["Code"]) == (-1, 403)

@@ -361,7 +361,10 @@ class ChatEngine:
     # --- delivery (to this node's connections only) ------------------------------------
     def recipients(self, frame):
         if frame["Type"] == messages.GROUP:
-            return self.groups.get(frame["TargetId"])
+            members = self.groups.get(frame["TargetId"])
+            # The sender's copy is the acknowledgement, even when a removal
+            # reached this node between the check and the delivery.
+            return members if frame["UserId"] in members else (*members, frame["UserId"])
         return (frame["UserId"], frame["TargetId"])
 
     def deliver(self, frame, text):
