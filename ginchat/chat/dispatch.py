@@ -136,7 +136,7 @@ def parse_frame(text, max_content, max_frame, extra_types=()):
 
 def check_upload(fields):
     """A voice or image message must point at a stored upload of that kind."""
-    from ginchat.service.attach import upload_kind
+    from ginchat.uploads.storage import upload_kind
 
     media = fields["media"]
     if media not in (VOICE, IMAGE):

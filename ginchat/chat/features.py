@@ -291,7 +291,7 @@ def _forget_upload(url):
 
     from ginchat.models.community import Community
     from ginchat.models.user_basic import UserBasic
-    from ginchat.service.attach import upload_folder, upload_name
+    from ginchat.uploads.storage import upload_folder, upload_name
 
     name = upload_name(url, aliases=True)
     if name is None:

@@ -15,7 +15,7 @@ def public_groups(groups):
 
 
 def create_group(user, name, icon="", desc="", policy=OPEN, history=ALL, who_may_add=MEMBERS):
-    from ginchat.service.attach import check_icon
+    from ginchat.uploads.storage import check_icon
 
     group = Community.create(user, name, check_icon(icon) if icon else "", desc, policy, history, who_may_add)
     member_added(group, user.id, user.id, 0)

@@ -168,7 +168,7 @@ def update_group():
       404: {description: "no such group", schema: {$ref: "#/definitions/Envelope"}}
       409: {description: "another group has that name, or one that looks like it (same Unicode TR39 skeleton)", schema: {$ref: "#/definitions/Envelope"}}
     """
-    from ginchat.service.attach import check_icon
+    from ginchat.uploads.storage import check_icon
 
     from ginchat.service.group import setting_params
 

@@ -228,7 +228,7 @@ def update_user():
       429: {description: "too many wrong passwords for this name (they count as failed logins); see Retry-After", schema: {$ref: "#/definitions/Envelope"}}
       409: {description: "the name is taken, or looks like one that is (same Unicode TR39 skeleton)", schema: {$ref: "#/definitions/Envelope"}}
     """
-    from ginchat.service.attach import check_icon
+    from ginchat.uploads.storage import check_icon
 
     user = current_user._get_current_object()
     password = params.get_str("password", max_len=256, strip=False)

@@ -1,0 +1,1 @@
+"""Uploads: pictures and voice clips (routes, storage, type checks, metadata stripping)."""
