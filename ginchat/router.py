@@ -5,7 +5,7 @@ from flask import Blueprint, redirect
 from ginchat.chat import node as chat
 from ginchat.extensions import sock
 from ginchat.service import contact, group, index, manage, message, receipt, social, user
-from ginchat.uploads import storage
+from ginchat.uploads import routes as uploads
 from ginchat.utils.auth import public
 
 api = Blueprint("api", __name__)
@@ -59,10 +59,10 @@ api.add_url_rule("/message/reads", view_func=receipt.read_cursors, methods=["GET
 api.add_url_rule("/message/recall", view_func=receipt.recall, methods=["POST"])
 
 # --- uploads ---------------------------------------------------------------
-api.add_url_rule("/attach/upload", view_func=storage.upload, methods=["POST"])
+api.add_url_rule("/attach/upload", view_func=uploads.upload, methods=["POST"])
 # merge_slashes=False: /uploads/%2f... is a 404, not a redirect.
-api.add_url_rule("/uploads/<path:name>", view_func=storage.serve_upload, methods=["GET"], merge_slashes=False)
-api.add_url_rule("/asset/upload/<path:name>", "serve_upload_alias", storage.serve_upload, methods=["GET"],
+api.add_url_rule("/uploads/<path:name>", view_func=uploads.serve_upload, methods=["GET"], merge_slashes=False)
+api.add_url_rule("/asset/upload/<path:name>", "serve_upload_alias", uploads.serve_upload, methods=["GET"],
                  merge_slashes=False)
 
 # --- messages ----------------------------------------------------------------

@@ -634,7 +634,7 @@ def test_path_traversal_gets_404(api, app):
 
 # --- what uploads are used for ------------------------------------------------------------------------
 def test_upload_exists_knows_only_stored_uploads(api, app):
-    from ginchat.uploads.storage import upload_exists
+    from ginchat.uploads import upload_exists
 
     me = api.user()
     url = uploaded(me, picture("PNG"))

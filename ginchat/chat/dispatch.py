@@ -7,6 +7,7 @@ import re
 
 from ginchat.errors import AppError, bad_request, forbidden
 from ginchat.models.message import GROUP, HEARTBEAT, IMAGE, MEDIA_KINDS, PRIVATE, VOICE, conv_key
+from ginchat.uploads import upload_kind
 from ginchat.utils.params import field_label, first_unstorable
 
 MAX_ID = 2**31 - 1
@@ -136,8 +137,6 @@ def parse_frame(text, max_content, max_frame, extra_types=()):
 
 def check_upload(fields):
     """A voice or image message must point at a stored upload of that kind."""
-    from ginchat.uploads.storage import upload_kind
-
     media = fields["media"]
     if media not in (VOICE, IMAGE):
         return

@@ -35,6 +35,7 @@ from ginchat.models import message as messages
 from ginchat.models import social
 from ginchat.models.contact import Contact
 from ginchat.signals import friendship_added, group_member_added
+from ginchat.uploads import upload_folder, upload_name
 
 log = logging.getLogger("ginchat.chat")
 
@@ -291,7 +292,6 @@ def _forget_upload(url):
 
     from ginchat.models.community import Community
     from ginchat.models.user_basic import UserBasic
-    from ginchat.uploads.storage import upload_folder, upload_name
 
     name = upload_name(url, aliases=True)
     if name is None:

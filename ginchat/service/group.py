@@ -6,6 +6,7 @@ from flask_login import current_user
 from ginchat.models.community import ALL, MEMBERS, OPEN, Community
 from ginchat.models.contact import Contact
 from ginchat.signals import group_member_added
+from ginchat.uploads import check_icon
 from ginchat.utils import params, resp
 
 
@@ -15,8 +16,6 @@ def public_groups(groups):
 
 
 def create_group(user, name, icon="", desc="", policy=OPEN, history=ALL, who_may_add=MEMBERS):
-    from ginchat.uploads.storage import check_icon
-
     group = Community.create(user, name, check_icon(icon) if icon else "", desc, policy, history, who_may_add)
     member_added(group, user.id, user.id, 0)
     return group

@@ -12,6 +12,7 @@ from ginchat.models import social
 from ginchat.models.community import Community, check_setting
 from ginchat.models.contact import Contact
 from ginchat.models.user_basic import UserBasic, commit_or_conflict
+from ginchat.uploads import check_icon
 from ginchat.utils import params, resp
 
 
@@ -168,8 +169,6 @@ def update_group():
       404: {description: "no such group", schema: {$ref: "#/definitions/Envelope"}}
       409: {description: "another group has that name, or one that looks like it (same Unicode TR39 skeleton)", schema: {$ref: "#/definitions/Envelope"}}
     """
-    from ginchat.uploads.storage import check_icon
-
     from ginchat.service.group import setting_params
 
     group = _owned_group()

@@ -8,6 +8,7 @@ from ginchat.extensions import db, get_redis
 from ginchat.models.contact import Contact
 from ginchat.models.user_basic import AuthToken, UserBasic, utcnow
 from ginchat.signals import sessions_ended
+from ginchat.uploads import check_icon
 from ginchat.utils.presence import online_map
 from ginchat.utils import params, resp
 from ginchat.utils.auth import SESSION_ID, SESSION_KEY, public
@@ -228,8 +229,6 @@ def update_user():
       429: {description: "too many wrong passwords for this name (they count as failed logins); see Retry-After", schema: {$ref: "#/definitions/Envelope"}}
       409: {description: "the name is taken, or looks like one that is (same Unicode TR39 skeleton)", schema: {$ref: "#/definitions/Envelope"}}
     """
-    from ginchat.uploads.storage import check_icon
-
     user = current_user._get_current_object()
     password = params.get_str("password", max_len=256, strip=False)
     if password is not None:

@@ -1,0 +1,28 @@
+"""The accepted upload types and the errors that refuse the others."""
+
+from ginchat.errors import AppError
+
+# The extension of each accepted type: its Content-Type and whether it is a
+# picture or a voice clip.
+TYPES = {
+    "png": ("image/png", "image"),
+    "jpg": ("image/jpeg", "image"),
+    "gif": ("image/gif", "image"),
+    "webp": ("image/webp", "image"),
+    "webm": ("audio/webm", "voice"),
+    "ogg": ("audio/ogg", "voice"),
+    "mp3": ("audio/mpeg", "voice"),
+    "wav": ("audio/wav", "voice"),
+    "m4a": ("audio/mp4", "voice"),
+    "aac": ("audio/aac", "voice"),
+}
+PIL_FORMATS = {"png": "PNG", "jpg": "JPEG", "gif": "GIF", "webp": "WEBP"}
+ACCEPTED = "a PNG, JPEG, GIF or WebP image, or a WebM, Ogg, MP3, WAV, M4A or AAC voice clip"
+
+
+def unsupported(msg=None):
+    return AppError(415, msg or f"unsupported file type: send {ACCEPTED}")
+
+
+def too_large(msg):
+    return AppError(413, msg)
