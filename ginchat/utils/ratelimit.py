@@ -19,6 +19,11 @@ left without an expiry). Kinds and their settings (see config.py):
 ``RATE_LIMITS=off`` turns every limit off. When Redis cannot be reached the
 limits fail open (chat goes on) and a warning is logged, at most every
 LOG_EVERY seconds.
+
+The counters are three small Lua scripts of our own rather than the ``limits``
+library: the login reservation counts two counters, both or none, and gives one
+back on success, which a one-key hit cannot do; and its keys carry each limit's
+amount, so nodes set up with different limits would not share a count.
 """
 
 import logging
