@@ -5,7 +5,7 @@ from flask import Blueprint, redirect
 from ginchat.chat import node as chat
 from ginchat.extensions import sock
 from ginchat.service import attach, contact, group, index, manage, message, receipt, social, user
-from ginchat.utils.auth import public
+from ginchat.auth import public
 
 api = Blueprint("api", __name__)
 pages = Blueprint("pages", __name__)

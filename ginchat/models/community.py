@@ -12,12 +12,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ginchat.errors import bad_request, conflict, forbidden, not_found
 from ginchat.extensions import db
+from ginchat.limits import MAX_ID
 from ginchat.models import message as messages
 from ginchat.models import social
 from ginchat.models.contact import ADMIN_ROLE, MEMBER, MEMBER_ROLE, REMOVED, Contact
 from ginchat.models.user_basic import NAME_KEY_TYPE, commit_name, commit_or_conflict, utcnow
 from ginchat.utils.names import check_lookalikes, name_key, normal_form, skeleton
-from ginchat.utils.params import MAX_ID
 
 OPEN, INVITE = "open", "invite"
 ALL, JOIN = "all", "join"

@@ -15,7 +15,7 @@ from ginchat.models.contact import Contact
 from ginchat.service import contact, group, user
 from ginchat.service.group import public_groups
 from ginchat.service.user import public_users
-from ginchat.utils.auth import page, public
+from ginchat.auth import page, public
 
 
 class LoginForm(FlaskForm):

@@ -8,7 +8,7 @@ from ginchat.errors import bad_request, forbidden, unauthorized
 from ginchat.models import message as messages
 from ginchat.models.contact import Contact
 from ginchat.utils import params, resp
-from ginchat.utils.auth import public
+from ginchat.auth import public
 
 
 def redis_msg():

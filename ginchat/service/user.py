@@ -10,7 +10,7 @@ from ginchat.models.user_basic import AuthToken, UserBasic, utcnow
 from ginchat.signals import sessions_ended
 from ginchat.utils.presence import online_map
 from ginchat.utils import params, resp
-from ginchat.utils.auth import SESSION_ID, SESSION_KEY, public
+from ginchat.auth import SESSION_ID, SESSION_KEY, public
 from ginchat.utils.ratelimit import RateLimiter
 
 
