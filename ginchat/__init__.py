@@ -231,7 +231,7 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
-    from ginchat.router import register_routes  # the routes import every layer: loaded once the app exists
+    from ginchat.router import register_routes  # imports every layer: load it late
 
     auth.init_app(app)
     params.init_app(app)  # text no database can store is a 400 on every route

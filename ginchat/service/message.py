@@ -3,12 +3,12 @@
 from flask import current_app, request
 from flask_login import current_user
 
-from ginchat.chat.dispatch import may_read
+from ginchat.auth import public
+from ginchat.domain.access import may_read
 from ginchat.errors import bad_request, forbidden, unauthorized
 from ginchat.models import message as messages
 from ginchat.models.contact import Contact
 from ginchat.utils import params, resp
-from ginchat.auth import public
 
 
 def redis_msg():
@@ -69,8 +69,7 @@ def history():
     target = params.get_int("targetId", required=True, minimum=1, maximum=2**31 - 1)
     before = params.get_int("before", minimum=1, maximum=2**62)
     limit = params.get_int("limit", default=50, minimum=1, maximum=200)
-    engine = current_app.extensions["chat"]
-    after = may_read(engine, current_user.id, msg_type, target)
+    after = may_read(current_user.id, msg_type, target)
     conv = messages.conv_key(msg_type, current_user.id, target)
     return resp.ok_list(messages.history(conv, before, limit, after), messages.count_in(conv, after))
 
