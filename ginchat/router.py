@@ -65,7 +65,7 @@ api.add_url_rule("/asset/upload/<path:name>", "serve_upload_alias", attach.serve
                  merge_slashes=False)
 
 # --- messages ----------------------------------------------------------------
-api.add_url_rule("/user/redisMsg", view_func=message.redis_msg, methods=["POST"])
+api.add_url_rule("/user/redisMsg", view_func=message.private_history, methods=["POST"])
 api.add_url_rule("/message/history", view_func=message.history, methods=["GET"])
 api.add_url_rule("/message/sync", view_func=message.sync, methods=["GET"])
 api.add_url_rule("/health", view_func=message.health, methods=["GET"])
