@@ -181,8 +181,3 @@ def authorize(engine, user_id, msg_type, target_id):
 
     check_relations(engine)  # a removal on another node whose event was lost
     access.may_write(user_id, msg_type, target_id, MapRelations(engine))
-
-
-def may_read(engine, user_id, msg_type, target_id):
-    """The Id after which the user may read the conversation (ginchat.domain.access)."""
-    return access.may_read(user_id, msg_type, target_id, MapRelations(engine))
