@@ -11,10 +11,11 @@ from flask import Flask, flash, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from ginchat import auth
 from ginchat.config import Config
 from ginchat.errors import AppError
 from ginchat.extensions import csrf, db, login_manager, redis_handle, sock, swagger
-from ginchat.utils import resp
+from ginchat.utils import params, resp
 
 log = logging.getLogger("ginchat")
 
@@ -230,8 +231,7 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
-    from ginchat.router import register_routes
-    from ginchat.utils import auth, params
+    from ginchat.router import register_routes  # imports every layer: load it late
 
     auth.init_app(app)
     params.init_app(app)  # text no database can store is a 400 on every route
@@ -240,10 +240,8 @@ def register_blueprints(app):
 
 # --- errors: JSON for the API, HTML for the pages ------------------------------
 def wants_html():
-    from ginchat.utils.auth import is_page_request
-
     if request.endpoint is not None:
-        return is_page_request()
+        return auth.is_page_request()
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
     return best == "text/html" and request.accept_mimetypes[best] > request.accept_mimetypes["application/json"]
 

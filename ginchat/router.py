@@ -4,9 +4,9 @@ from flask import Blueprint, redirect
 
 from ginchat.chat import node as chat
 from ginchat.extensions import sock
-from ginchat.service import contact, group, index, manage, message, receipt, social, user
+from ginchat.auth import public
+from ginchat.service import contact, friends, group, index, members, message, receipt, user
 from ginchat.uploads import routes as uploads
-from ginchat.utils.auth import public
 
 api = Blueprint("api", __name__)
 pages = Blueprint("pages", __name__)
@@ -40,20 +40,20 @@ api.add_url_rule("/contact/loadcommunity", view_func=group.load_community, metho
 api.add_url_rule("/contact/joinGroup", view_func=group.join_group_route, methods=["POST"])
 
 # --- issue 9: friend requests, blocks, running a group, read cursors, recall --
-api.add_url_rule("/contact/requestFriend", view_func=social.request_friend_route, methods=["POST"])
-api.add_url_rule("/contact/friendRequests", view_func=social.friend_requests, methods=["POST"])
-api.add_url_rule("/contact/answerRequest", view_func=social.answer_request, methods=["POST"])
-api.add_url_rule("/contact/removeFriend", view_func=social.remove_friend, methods=["POST"])
-api.add_url_rule("/contact/block", view_func=social.block_user, methods=["POST"])
-api.add_url_rule("/contact/unblock", view_func=social.unblock_user, methods=["POST"])
-api.add_url_rule("/contact/blocked", view_func=social.blocked_users, methods=["POST"])
-api.add_url_rule("/contact/groupMembers", view_func=manage.group_members, methods=["POST"])
-api.add_url_rule("/contact/quitGroup", view_func=manage.quit_group, methods=["POST"])
-api.add_url_rule("/contact/removeMember", view_func=manage.remove_member, methods=["POST"])
-api.add_url_rule("/contact/updateGroup", view_func=manage.update_group, methods=["POST"])
-api.add_url_rule("/contact/transferGroup", view_func=manage.transfer_group, methods=["POST"])
-api.add_url_rule("/contact/addMember", view_func=manage.add_member, methods=["POST"])
-api.add_url_rule("/contact/setAdmin", view_func=manage.set_admin, methods=["POST"])
+api.add_url_rule("/contact/requestFriend", view_func=friends.request_friend_route, methods=["POST"])
+api.add_url_rule("/contact/friendRequests", view_func=friends.friend_requests, methods=["POST"])
+api.add_url_rule("/contact/answerRequest", view_func=friends.answer_request, methods=["POST"])
+api.add_url_rule("/contact/removeFriend", view_func=friends.remove_friend, methods=["POST"])
+api.add_url_rule("/contact/block", view_func=friends.block_user, methods=["POST"])
+api.add_url_rule("/contact/unblock", view_func=friends.unblock_user, methods=["POST"])
+api.add_url_rule("/contact/blocked", view_func=friends.blocked_users, methods=["POST"])
+api.add_url_rule("/contact/groupMembers", view_func=members.group_members, methods=["POST"])
+api.add_url_rule("/contact/quitGroup", view_func=members.quit_group, methods=["POST"])
+api.add_url_rule("/contact/removeMember", view_func=members.remove_member, methods=["POST"])
+api.add_url_rule("/contact/updateGroup", view_func=members.update_group, methods=["POST"])
+api.add_url_rule("/contact/transferGroup", view_func=members.transfer_group, methods=["POST"])
+api.add_url_rule("/contact/addMember", view_func=members.add_member, methods=["POST"])
+api.add_url_rule("/contact/setAdmin", view_func=members.set_admin, methods=["POST"])
 api.add_url_rule("/message/read", view_func=receipt.mark_read, methods=["POST"])
 api.add_url_rule("/message/reads", view_func=receipt.read_cursors, methods=["GET"])
 api.add_url_rule("/message/recall", view_func=receipt.recall, methods=["POST"])
@@ -66,7 +66,7 @@ api.add_url_rule("/asset/upload/<path:name>", "serve_upload_alias", uploads.serv
                  merge_slashes=False)
 
 # --- messages ----------------------------------------------------------------
-api.add_url_rule("/user/redisMsg", view_func=message.redis_msg, methods=["POST"])
+api.add_url_rule("/user/redisMsg", view_func=message.private_history, methods=["POST"])
 api.add_url_rule("/message/history", view_func=message.history, methods=["GET"])
 api.add_url_rule("/message/sync", view_func=message.sync, methods=["GET"])
 api.add_url_rule("/health", view_func=message.health, methods=["GET"])

@@ -1,4 +1,5 @@
-"""Events the chat engine listens to, so models need not know about it.
+"""Events the domain sends and the chat engine listens to, so neither the
+models nor the domain need know about sockets.
 
 Each is sent after the change is committed, with the app as sender.
 """
@@ -10,8 +11,24 @@ _signals = Namespace()
 # group_id=, user_id=: a user became a member of a group (created, joined or
 # added); actor_id=: who did it; history_id=: the Id after which they read.
 group_member_added = _signals.signal("group-member-added")
+# group_id=, user_id=, actor_id=, event= ("member_left" or "member_removed"):
+# a member left or was removed; the members hear it, then every node forgets them.
+group_member_removed = _signals.signal("group-member-removed")
+# group_id=, actor_id=: the owner dissolved the group (they were its last member).
+group_dissolved = _signals.signal("group-dissolved")
 # user_id=, friend_id=: two users became friends.
 friendship_added = _signals.signal("friendship-added")
+# user_id=, friend_id=: user_id ended the friendship (removed or blocked friend_id).
+friendship_ended = _signals.signal("friendship-ended")
+# event=, users= (ids), group= (a group id or None), user_id=, group_id=,
+# actor_id=: a notice (Type 14) for the users and the group's members.
+notice = _signals.signal("notice")
+# frame= (Type 10), users=, group=, skip=: a read cursor moved; the frame goes
+# to the users and the group's members but those in skip.
+read_moved = _signals.signal("read-moved")
+# frame= (Type 13), users=, group=, skip=, url=: a message was recalled; the
+# frame goes as read_moved's does; url is its upload ("" for none).
+message_recalled = _signals.signal("message-recalled")
 # user_id=, sessions= (ids) or keep=/up_to=: login sessions of a user ended
 # (see ginchat/chat/sessions.py); their sockets close on every node.
 sessions_ended = _signals.signal("sessions-ended")

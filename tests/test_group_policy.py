@@ -302,7 +302,7 @@ def test_a_dissolved_group_leaves_no_messages_or_cursors(api):
     from ginchat.extensions import db
     from ginchat.models.contact import Contact
     from ginchat.models.message import message_table
-    from ginchat.models.social import read_cursor
+    from ginchat.models.read_cursor import read_cursor
 
     owner, member = api.user(), api.user()
     gid = create(owner)["ID"]

@@ -13,7 +13,7 @@ from http_checks import answer, error, listing
 
 from ginchat.extensions import db
 from ginchat.models.contact import MEMBER, Contact
-from ginchat.models.social import Block
+from ginchat.models.block import Block
 
 
 def _sql(server, query):

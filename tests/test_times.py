@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, select
 from http_checks import answer, listing
 from multinode import cluster, shared  # noqa: F401  (fixtures)
 
-from ginchat.models.social import FriendRequest
+from ginchat.models.friend_request import FriendRequest
 
 MINUTE_MS = 60_000
 

@@ -1,11 +1,14 @@
-"""Reading a client frame and deciding what may be sent where (the seed's
-dispatch): validation, then the rules of who may write to whom, which the
-HTTP history routes share."""
+"""Reading a client frame (the seed's dispatch): validation, then the rules
+of who may write to whom, asked of ginchat.domain.access over this node's
+relation maps."""
 
 import json
 import re
 
-from ginchat.errors import AppError, bad_request, forbidden
+from ginchat.domain import access
+from ginchat.errors import AppError
+from ginchat.models import block
+from ginchat.models.contact import Contact
 from ginchat.models.message import GROUP, HEARTBEAT, IMAGE, MEDIA_KINDS, PRIVATE, VOICE, conv_key
 from ginchat.uploads import upload_kind
 from ginchat.utils.params import field_label, first_unstorable
@@ -149,46 +152,31 @@ def check_upload(fields):
         raise FrameError(400, f"Url is a {kind} upload, but Media {media} needs a {want}", fields["clientmsgid"])
 
 
+class MapRelations:
+    """The engine's relation maps answer the questions of ginchat.domain.access;
+    what they do not cache (history floors, blocks) is read from SQL."""
+
+    def __init__(self, engine):
+        self.engine = engine
+
+    def is_friend(self, user_id, other_id):
+        return self.engine.friends.has(user_id, other_id)
+
+    def is_member(self, user_id, group_id):
+        return self.engine.groups.has(group_id, user_id)
+
+    def history_after(self, user_id, group_id):
+        with self.engine.app.app_context():
+            return Contact.history_after(user_id, group_id)
+
+    def is_blocked(self, user_id, by_id):
+        with self.engine.app.app_context():
+            return block.is_blocked(user_id, by_id)
+
+
 def authorize(engine, user_id, msg_type, target_id):
-    """Who may write to whom: a private message goes to a friend only, a
-    group message comes from a member only. Raises AppError (403).
-    Blocking a user ends the friendship (and refuses new ones) in the same
-    transaction, so a blocked user fails the friend check; the block itself
-    is read only to say why."""
+    """Who may write to whom (ginchat.domain.access), over this node's maps."""
     from ginchat.chat.features import check_relations
 
     check_relations(engine)  # a removal on another node whose event was lost
-    if msg_type == PRIVATE:
-        if target_id == user_id:
-            raise forbidden("you cannot send a private message to yourself")
-        if not engine.friends.has(user_id, target_id):
-            from ginchat.models.social import is_blocked
-
-            with engine.app.app_context():
-                if is_blocked(user_id, target_id):
-                    raise forbidden(f"user {target_id} has blocked you")
-            raise forbidden(f"user {target_id} is not your friend")
-    elif msg_type == GROUP:
-        if not engine.groups.has(target_id, user_id):
-            raise forbidden(f"not a member of group {target_id}")
-    else:
-        raise bad_request(f"unknown Type {msg_type}")
-
-
-def may_read(engine, user_id, msg_type, target_id):
-    """History is for participants: either side of a private chat (friends or
-    not any more), a member of a group. Returns the Id after which the user
-    may read the conversation (0: all of it): every read path filters by it."""
-    if msg_type not in (PRIVATE, GROUP):
-        raise bad_request("type must be 1 (private) or 2 (group)")
-    if msg_type == PRIVATE:
-        return 0
-    if not engine.groups.has(target_id, user_id):
-        raise forbidden(f"not a member of group {target_id}")
-    from ginchat.models.contact import Contact
-
-    with engine.app.app_context():
-        after = Contact.history_after(user_id, target_id)
-    if after is None:  # removed on another node, and this node's map has not heard yet
-        raise forbidden(f"not a member of group {target_id}")
-    return int(after)
+    access.may_write(user_id, msg_type, target_id, MapRelations(engine))

@@ -28,12 +28,11 @@ import time
 import redis
 from flask import has_request_context, request
 
-from ginchat.chat.dispatch import FrameError, _int_field, authorize, may_read
-from ginchat.errors import bad_request
+from ginchat import signals
+from ginchat.chat.dispatch import FrameError, MapRelations, _int_field, authorize
+from ginchat.domain import recall, receipts
 from ginchat.extensions import db
 from ginchat.models import message as messages
-from ginchat.models import social
-from ginchat.models.contact import Contact
 from ginchat.signals import friendship_added, group_member_added
 from ginchat.uploads import upload_folder, upload_name
 
@@ -55,7 +54,6 @@ def install(engine):
     engine.register_frame(TYPING, on_typing)
     engine.register_frame(RECALL, on_recall)
     cfg = engine.app.config
-    engine.recall_ms = int(float(cfg.get("RECALL_SECONDS", 120)) * 1000)
     engine.typing_interval = float(cfg.get("TYPING_INTERVAL", 1.0))
     engine.relations_version = _read_version(engine)
     engine.relations_checked = time.monotonic()
@@ -65,6 +63,14 @@ def install(engine):
         sender=app, weak=False)
     friendship_added.connect(lambda sender, user_id, friend_id: notice(
         engine, "friend_added", [user_id, friend_id], user_id=friend_id, actor_id=user_id), sender=app, weak=False)
+    # What the domain changed (committed): the chat side delivers it.
+    signals.notice.connect(lambda sender, **kw: notice(engine, **kw), sender=app, weak=False)
+    signals.read_moved.connect(lambda sender, frame, users, group, skip: send(
+        engine, frame, users=users, group=group, skip=skip), sender=app, weak=False)
+    signals.message_recalled.connect(lambda sender, url, **kw: _recalled(engine, url, **kw), sender=app, weak=False)
+    signals.group_member_removed.connect(lambda sender, **kw: _member_removed(engine, **kw), sender=app, weak=False)
+    signals.group_dissolved.connect(lambda sender, **kw: _dissolved(engine, **kw), sender=app, weak=False)
+    signals.friendship_ended.connect(lambda sender, **kw: _unfriended(engine, **kw), sender=app, weak=False)
 
 
 # --- sending frames to users wherever they are connected ---------------------------
@@ -201,6 +207,28 @@ def _member_added(engine, group_id, user_id, actor_id=0):
         notice(engine, "member_joined", group=group_id, user_id=user_id, group_id=group_id, actor_id=user_id)
 
 
+def _member_removed(engine, group_id, user_id, actor_id, event):
+    # The members (the removed one included) hear it before the maps forget them.
+    notice(engine, event, users=[user_id], group=group_id, user_id=user_id, group_id=group_id, actor_id=actor_id)
+    removed(engine, {"Event": "unmember", "GroupId": group_id, "UserId": user_id})
+
+
+def _dissolved(engine, group_id, actor_id):
+    notice(engine, "group_dissolved", users=[actor_id], user_id=actor_id, group_id=group_id, actor_id=actor_id)
+    removed(engine, {"Event": "group_gone", "GroupId": group_id})
+
+
+def _unfriended(engine, user_id, friend_id):
+    removed(engine, {"Event": "unfriend", "UserId": user_id, "FriendId": friend_id})
+    notice(engine, "friend_removed", users=[user_id, friend_id], user_id=friend_id, actor_id=user_id)
+
+
+def _recalled(engine, url, frame, users, group, skip):
+    send(engine, frame, users=users, group=group, skip=skip)
+    if url:
+        _forget_upload(url)
+
+
 # --- client frames --------------------------------------------------------------------
 def _guard(engine, node, fields):
     engine._check_rate(node, fields["clientmsgid"])
@@ -208,26 +236,9 @@ def _guard(engine, node, fields):
 
 
 def read_up_to(engine, user_id, chat_type, target_id, up_to=None):
-    """Move ``user_id``'s read cursor of a conversation (to its latest message
-    when ``up_to`` is None; never onto a message they may not read) and tell
-    the participants, except those blocked either way and, in a group, the
-    members who joined after that message. Returns the cursor."""
-    after = may_read(engine, user_id, chat_type, target_id)
-    if chat_type == messages.PRIVATE and target_id == user_id:
-        raise bad_request("TargetId is yourself")
-    conv = messages.conv_key(chat_type, user_id, target_id)
+    """Move the read cursor (ginchat.domain.receipts) over this node's maps."""
     with engine.app.app_context():
-        cursor = social.advance(user_id, conv, up_to if up_to is not None else 2**62, after)
-        if cursor is None:
-            return social.cursor_of(user_id, conv)
-        frame = {"Type": READ, "ChatType": chat_type, "UserId": user_id, "TargetId": target_id, "Id": cursor}
-        hidden = social.blocked_with(user_id)
-        if chat_type == messages.GROUP:
-            hidden |= Contact.cannot_read(target_id, cursor)
-            send(engine, frame, users=[user_id], group=target_id, skip=hidden - {user_id})
-        else:
-            send(engine, frame, users=[user_id] if target_id in hidden else [user_id, target_id])
-    return cursor
+        return receipts.read_up_to(user_id, chat_type, target_id, up_to, MapRelations(engine))
 
 
 def on_read(engine, node, fields):
@@ -259,21 +270,9 @@ def on_typing(engine, node, fields):
 
 
 def recall_message(engine, user_id, msg_id):
-    """Take back ``user_id``'s message ``msg_id`` (within RECALL_SECONDS):
-    blanked in SQL, gone from every open conversation. Returns the frame sent."""
+    """Take back a message (ginchat.domain.recall). Returns the frame sent."""
     with engine.app.app_context():
-        row = social.recall(user_id, msg_id, engine.recall_ms, int(time.time() * 1000))
-        frame = {"Type": RECALL, "Id": int(row["id"]), "ChatType": int(row["type"]), "UserId": user_id,
-                 "TargetId": int(row["target_id"])}
-        if row["type"] == messages.GROUP:
-            send(engine, frame, users=[user_id], group=row["target_id"],
-                 skip=Contact.cannot_read(row["target_id"], row["id"]) - {user_id})
-        else:
-            send(engine, frame, users=[user_id, row["target_id"]])
-        if row.get("url"):
-            _forget_upload(row["url"])
-        db.session.remove()
-    return frame
+        return recall.recall_message(user_id, msg_id)
 
 
 def on_recall(engine, node, fields):

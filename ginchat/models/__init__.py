@@ -10,7 +10,9 @@ from ginchat.extensions import db
 from ginchat.models.community import Community
 from ginchat.models.contact import Contact
 from ginchat.models.message import message_table, msg_counter
-from ginchat.models.social import Block, FriendRequest, read_cursor  # noqa: F401  (issue 9 tables)
+from ginchat.models.block import Block
+from ginchat.models.friend_request import FriendRequest
+from ginchat.models import read_cursor  # noqa: F401  (the module: its table registers with the metadata)
 from ginchat.models.user_basic import AuthToken, UserBasic
 
 log = logging.getLogger("ginchat.models")
@@ -100,4 +102,5 @@ def add_missing_columns():
                 raise
 
 
-__all__ = ["UserBasic", "AuthToken", "Contact", "Community", "message_table", "msg_counter", "create_tables"]
+__all__ = ["UserBasic", "AuthToken", "Contact", "Community", "Block", "FriendRequest", "message_table", "msg_counter",
+           "create_tables"]

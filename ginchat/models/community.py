@@ -1,23 +1,22 @@
-"""Groups (the Go project's models/community.go), and who may join, add,
-read and stay: a group's join policy (open: anyone with its ID or name
-joins, as in the original; invite: members add their friends), who may add
-(every member, or only the owner and the admins), and what newcomers read
-(all the history, or only what comes after their join)."""
+"""Groups (the Go project's models/community.go) and their settings: the
+join policy (open or invite), what newcomers read (all or from their join
+on) and who may add people (members or admins). Who may do what with them
+is decided in ginchat/domain/groups.py."""
 
 import re
 from datetime import datetime
 
-from sqlalchemy import DateTime, Integer, String, delete, func, select
+from sqlalchemy import DateTime, Integer, String, delete, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ginchat.errors import bad_request, conflict, forbidden, not_found
+from ginchat.errors import bad_request, not_found
 from ginchat.extensions import db
+from ginchat.limits import MAX_ID
 from ginchat.models import message as messages
-from ginchat.models import social
+from ginchat.models import read_cursor
 from ginchat.models.contact import ADMIN_ROLE, MEMBER, MEMBER_ROLE, REMOVED, Contact
 from ginchat.models.user_basic import NAME_KEY_TYPE, commit_name, commit_or_conflict, utcnow
 from ginchat.utils.names import check_lookalikes, name_key, normal_form, skeleton
-from ginchat.utils.params import MAX_ID
 
 OPEN, INVITE = "open", "invite"
 ALL, JOIN = "all", "join"
@@ -119,49 +118,17 @@ class Community(db.Model):
         ).all()
 
     # --- members ----------------------------------------------------------------
-    def join(self, user):
-        """``user`` joins on their own: open groups only, and not after the
-        owner removed them. Returns the new member row."""
-        if Contact.is_member(user.id, self.id):
-            raise conflict(f"you are already a member of {self.name}")
-        if self.policy != OPEN:
-            # Nothing more than the rule: no name, no owner, no member count.
-            raise forbidden("this group is invite-only: ask one of its members to add you")
-        if Contact.was_removed(user.id, self.id):
-            raise forbidden("you were removed from this group: only one of its members can add you back")
-        return self._add(user.id, f"you are already a member of {self.name}")
-
-    def add_member(self, adder, target):
-        """``adder`` (a member allowed by who_may_add) adds ``target``, one of
-        their friends; that also lifts an earlier removal. Returns the row."""
-        row = Contact.membership(adder.id, self.id)
-        if row is None:
-            raise forbidden(f"you are not a member of {self.name}")
-        if not self.may_add(adder.id, row.role):
-            raise forbidden(f"only the owner and the admins of {self.name} may add people")
-        if target.id == adder.id:
-            raise bad_request("you are a member already")
-        if Contact.is_member(target.id, self.id):
-            raise conflict(f"{target.name} is already a member of {self.name}")
-        if social.blocked_either_way(adder.id, target.id) or not Contact.is_friend(adder.id, target.id):
-            raise forbidden(f"you can add only your friends, and {target.name} is not one")
-        return self._add(target.id, f"{target.name} is already a member of {self.name}")
-
-    def may_add(self, user_id, role):
-        return user_id == self.owner_id or self.who_may_add == MEMBERS or role == ADMIN_ROLE
-
     def role_of(self, user_id, role):
         if user_id == self.owner_id:
             return "owner"
         return "admin" if role == ADMIN_ROLE else "member"
 
     def latest_message_id(self):
-        c = messages.message_table.c
-        return db.session.scalar(
-            select(func.max(c.id)).where(c.conv == messages.conv_key(messages.GROUP, 0, self.id))
-        ) or 0
+        return messages.latest_id(messages.conv_key(messages.GROUP, 0, self.id))
 
-    def _add(self, user_id, taken_msg):
+    def add_member_row(self, user_id, taken_msg):
+        """``user_id`` becomes a member, committed (409 ``taken_msg`` when they
+        are one already); an earlier removal goes. Returns the member row."""
         # The join point: newcomers' unread counts start here, and with
         # history "join" so does what they may read (a rejoin moves it up,
         # so the time away stays hidden).
@@ -174,26 +141,24 @@ class Community(db.Model):
         commit_or_conflict(taken_msg)
         return row
 
+    def leave(self, user_id):
+        """The member row and read cursor of ``user_id`` go (no commit); how many member rows went."""
+        read_cursor.forget(user_id, messages.conv_key(messages.GROUP, user_id, self.id))
+        return Contact.delete_membership(user_id, self.id)
+
     def remove_member(self, user_id):
-        """The owner removes a member, who may not rejoin on their own (no commit)."""
-        social.leave_group(user_id, self.id)
+        """``user_id`` leaves and is recorded as removed (no commit)."""
+        self.leave(user_id)
         if not Contact.was_removed(user_id, self.id):
             db.session.add(Contact(owner_id=user_id, target_id=self.id, type=REMOVED))
-
-    def set_admin(self, user_id, admin):
-        row = Contact.membership(user_id, self.id)
-        if row is None:
-            raise not_found(f"user {user_id} is not a member of {self.name}")
-        row.role = ADMIN_ROLE if admin else MEMBER_ROLE
-        db.session.commit()
 
     def dissolve(self):
         """The group goes with its messages, read cursors, members and
         removal records, in one transaction: nothing is left that a later
         row could reach."""
         conv = messages.conv_key(messages.GROUP, 0, self.id)
-        db.session.execute(delete(messages.message_table).where(messages.message_table.c.conv == conv))
-        db.session.execute(delete(social.read_cursor).where(social.read_cursor.c.conv == conv))
+        messages.delete_conversation(conv)
+        read_cursor.forget_conversation(conv)
         db.session.execute(delete(Contact).where(Contact.target_id == self.id, Contact.type.in_((MEMBER, REMOVED))))
         db.session.execute(delete(Community).where(Community.id == self.id))
         db.session.commit()

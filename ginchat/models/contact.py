@@ -4,7 +4,7 @@ Type 3 a removal from a group (the removed user may not rejoin on their own)."""
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Index, Integer, SmallInteger, String, UniqueConstraint, func, select
+from sqlalchemy import DateTime, Index, Integer, SmallInteger, String, UniqueConstraint, and_, delete, func, or_, select
 from sqlalchemy.orm import Mapped, aliased, mapped_column
 
 from ginchat.extensions import db
@@ -53,6 +53,21 @@ class Contact(db.Model):
         )
 
     @classmethod
+    def add_friendship(cls, a, b):
+        """Both friend rows (no commit)."""
+        db.session.add_all([cls(owner_id=a, target_id=b, type=FRIEND), cls(owner_id=b, target_id=a, type=FRIEND)])
+
+    @classmethod
+    def delete_friendship(cls, a, b):
+        """Both friend rows (no commit); how many went."""
+        return db.session.execute(
+            delete(cls).where(
+                cls.type == FRIEND,
+                or_(and_(cls.owner_id == a, cls.target_id == b), and_(cls.owner_id == b, cls.target_id == a)),
+            )
+        ).rowcount
+
+    @classmethod
     def friend_ids(cls, user_id):
         return set(
             db.session.scalars(
@@ -98,6 +113,13 @@ class Contact(db.Model):
             )
             is not None
         )
+
+    @classmethod
+    def delete_membership(cls, user_id, group_id):
+        """The member row (no commit); how many went."""
+        return db.session.execute(
+            delete(cls).where(cls.owner_id == user_id, cls.target_id == group_id, cls.type == MEMBER)
+        ).rowcount
 
     @classmethod
     def membership(cls, user_id, group_id):

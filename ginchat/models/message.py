@@ -164,6 +164,38 @@ def window(conv, start, end):
     return _rows(db.session.execute(query))
 
 
+def row_of(msg_id):
+    """Message ``msg_id`` as a dict of its columns, or None."""
+    row = db.session.execute(select(message_table).where(message_table.c.id == msg_id)).mappings().first()
+    return None if row is None else dict(row)
+
+
+def blank(msg_id, user_id):
+    """Recall: blank ``user_id``'s message in place (Id and Seq stay), Media 0
+    and no Content, Url or Amount (no commit). False when it was blank already."""
+    c = message_table.c
+    return bool(db.session.execute(
+        update(message_table)
+        .where(c.id == msg_id, c.user_id == user_id, c.media != RECALLED)
+        .values(media=RECALLED, content="", url="", amount=0)
+    ).rowcount)
+
+
+def url_in_use(url):
+    """Does any message point at upload ``url``?"""
+    return db.session.scalar(select(func.count()).where(message_table.c.url == url)) > 0
+
+
+def latest_id(conv):
+    """The conversation's newest message Id (0: none)."""
+    return db.session.scalar(select(func.max(message_table.c.id)).where(message_table.c.conv == conv)) or 0
+
+
+def delete_conversation(conv):
+    """Every message of a conversation (no commit)."""
+    db.session.execute(message_table.delete().where(message_table.c.conv == conv))
+
+
 def by_client_ids(conn, pairs):
     """Stored rows for (user_id, client_msg_id) pairs, keyed by the pair."""
     if not pairs:

@@ -3,8 +3,10 @@
 from flask import current_app
 from flask_login import current_user
 
+from ginchat.domain import friends
+from ginchat.domain.people import public_request, public_users, resolve_user
+from ginchat.domain.receipts import add_friend_state
 from ginchat.models.contact import Contact
-from ginchat.service.user import public_users
 from ginchat.utils import params, resp
 
 
@@ -16,13 +18,11 @@ def asks_first():
 def befriend_or_ask(user, target_id=None, target_name=None):
     """What "add a friend" means on this server: (target, None) when friends
     now, (target, request) when a request was sent (FRIEND_ADD=request)."""
-    from ginchat.service.social import add_friend_instant, request_friend, resolve_user
-
     target = resolve_user(target_id, target_name)
     if not asks_first():
-        add_friend_instant(user, target)  # the rules (yourself, blocks, friends already) live there
+        friends.add_friend_instant(user, target)  # the rules (yourself, blocks, friends already) live there
         return target, None
-    req, _friends = request_friend(user, target)
+    req, _friends = friends.request_friend(user, target)
     return target, req
 
 
@@ -36,10 +36,8 @@ def search_friends():
       200: {description: "Rows are users", schema: {$ref: "#/definitions/UserListEnvelope"}}
       401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
     """
-    from ginchat.service.social import add_friend_state
-
-    friends = Contact.friends(current_user.id)
-    return resp.ok_list(add_friend_state(current_user.id, public_users(friends, current_user.id)), len(friends))
+    rows = Contact.friends(current_user.id)
+    return resp.ok_list(add_friend_state(current_user.id, public_users(rows, current_user.id)), len(rows))
 
 
 def add_friend():
@@ -67,7 +65,5 @@ def add_friend():
         target_name=params.get_str("targetName", max_len=64),
     )
     if req is not None:
-        from ginchat.service.social import public_request
-
         return resp.ok(public_request(req, current_user.id), msg=f"friend request sent to {target.name}", status=202)
     return resp.ok(public_users([target], current_user.id)[0], msg=f"{target.name} is now your friend")

@@ -1,37 +1,27 @@
-"""Group routes (the Go project's community handlers in service/)."""
+"""Group routes (the Go project's community handlers in service/): HTTP
+handlers over ginchat/domain/groups.py; running a group is in members.py."""
 
-from flask import current_app
 from flask_login import current_user
 
+from ginchat.domain import groups
+from ginchat.domain.receipts import add_group_state
 from ginchat.models.community import ALL, MEMBERS, OPEN, Community
 from ginchat.models.contact import Contact
-from ginchat.signals import group_member_added
 from ginchat.uploads import check_icon
 from ginchat.utils import params, resp
 
 
-def public_groups(groups):
-    counts = Contact.member_counts([grp.id for grp in groups])
-    return [grp.public(counts.get(grp.id, 0)) for grp in groups]
+def public_groups(rows):
+    counts = Contact.member_counts([grp.id for grp in rows])
+    return [grp.public(counts.get(grp.id, 0)) for grp in rows]
 
 
 def create_group(user, name, icon="", desc="", policy=OPEN, history=ALL, who_may_add=MEMBERS):
-    group = Community.create(user, name, check_icon(icon) if icon else "", desc, policy, history, who_may_add)
-    member_added(group, user.id, user.id, 0)
-    return group
+    return groups.create_group(user, name, check_icon(icon) if icon else "", desc, policy, history, who_may_add)
 
 
 def join_group(user, com_id):
-    group = Community.find(com_id)
-    row = group.join(user)
-    member_added(group, user.id, user.id, row.history_id)
-    return group
-
-
-def member_added(group, user_id, actor_id, history_id):
-    """Every node's map learns the member (and their join point); the group hears it."""
-    group_member_added.send(current_app._get_current_object(), group_id=group.id, user_id=user_id,
-                            actor_id=actor_id, history_id=int(history_id or 0))
+    return groups.join_group(user, com_id)
 
 
 def setting_params(defaults):
@@ -87,10 +77,9 @@ def load_community():
       200: {description: "Rows are groups", schema: {$ref: "#/definitions/GroupListEnvelope"}}
       401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
     """
-    from ginchat.service.social import add_group_state
-
-    groups = Community.of_member(current_user.id)
-    return resp.ok_list(add_group_state(current_user.id, public_groups(groups)), len(groups))
+    rows = public_groups(Community.of_member(current_user.id))
+    rows = groups.role_names(current_user.id, add_group_state(current_user.id, rows))
+    return resp.ok_list(rows, len(rows))
 
 
 def join_group_route():

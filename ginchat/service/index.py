@@ -9,13 +9,13 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from ginchat.auth import page, public
+from ginchat.domain.people import public_users
 from ginchat.errors import AppError
 from ginchat.models.community import ALL, INVITE, JOIN, OPEN, Community
 from ginchat.models.contact import Contact
 from ginchat.service import contact, group, user
 from ginchat.service.group import public_groups
-from ginchat.service.user import public_users
-from ginchat.utils.auth import page, public
 
 
 class LoginForm(FlaskForm):

@@ -2,16 +2,18 @@
 
 from flask import current_app, request
 from flask_login import current_user
+from sqlalchemy import text
 
-from ginchat.chat.dispatch import may_read
+from ginchat.auth import public
+from ginchat.domain.access import may_read
 from ginchat.errors import bad_request, forbidden, unauthorized
+from ginchat.extensions import db, get_redis
 from ginchat.models import message as messages
 from ginchat.models.contact import Contact
 from ginchat.utils import params, resp
-from ginchat.utils.auth import public
 
 
-def redis_msg():
+def private_history():
     """Private history between users A and B (the original's Redis sorted set;
     here read from SQL). The caller must be A or B.
     ---
@@ -69,8 +71,7 @@ def history():
     target = params.get_int("targetId", required=True, minimum=1, maximum=2**31 - 1)
     before = params.get_int("before", minimum=1, maximum=2**62)
     limit = params.get_int("limit", default=50, minimum=1, maximum=200)
-    engine = current_app.extensions["chat"]
-    after = may_read(engine, current_user.id, msg_type, target)
+    after = may_read(current_user.id, msg_type, target)
     conv = messages.conv_key(msg_type, current_user.id, target)
     return resp.ok_list(messages.history(conv, before, limit, after), messages.count_in(conv, after))
 
@@ -154,10 +155,6 @@ def health():
       401: {description: "detail asked for without a login, from another host", schema: {$ref: "#/definitions/Envelope"}}
       503: {description: "the database or Redis does not answer", schema: {$ref: "#/definitions/Envelope"}}
     """
-    from sqlalchemy import text
-
-    from ginchat.extensions import db, get_redis
-
     engine = current_app.extensions["chat"]
     detail = params.get_bool("detail")
     if detail and not (current_user.is_authenticated or from_this_host()):

@@ -1,20 +1,11 @@
-"""Read cursors and recall over HTTP (issue 9); the WebSocket frames 10 and
-13 do the same (ginchat/chat/features.py)."""
+"""Read cursors and recall over HTTP: handlers over ginchat/domain/receipts.py
+and recall.py, which the WebSocket frames 10 and 13 use too."""
 
-from flask import current_app
 from flask_login import current_user
 
-from ginchat.chat import features
-from ginchat.chat.dispatch import may_read
-from ginchat.errors import forbidden
-from ginchat.models import message as messages
-from ginchat.models import social
-from ginchat.models.contact import Contact
+from ginchat.domain import recall as recalls
+from ginchat.domain import receipts
 from ginchat.utils import params, resp
-
-
-def _engine():
-    return current_app.extensions["chat"]
 
 
 def _conversation():
@@ -42,7 +33,7 @@ def mark_read():
     """
     chat_type, target = _conversation()
     up_to = params.get_int("id", minimum=1, maximum=2**62)
-    cursor = features.read_up_to(_engine(), current_user.id, chat_type, target, up_to)
+    cursor = receipts.read_up_to(current_user.id, chat_type, target, up_to)
     return resp.ok({"Id": cursor})
 
 
@@ -67,25 +58,7 @@ def read_cursors():
       403: {description: "not a member of the group", schema: {$ref: "#/definitions/Envelope"}}
     """
     chat_type, target = _conversation()
-    me = current_user.id
-    after = may_read(_engine(), me, chat_type, target)
-    conv = messages.conv_key(chat_type, me, target)
-    if chat_type == messages.GROUP:
-        joins = Contact.join_points(target)
-        people = set(joins)
-    else:
-        if target == me:
-            raise forbidden("a private conversation has two sides")
-        joins = {}
-        people = {me, target}
-    found = social.cursors(conv, people)
-    hidden = social.blocked_with(me) - {me}
-    rows = []
-    for uid in sorted(people):
-        cursor = found.get(uid, 0)
-        if uid in hidden or cursor <= after:
-            cursor = 0
-        rows.append({"UserId": uid, "Id": cursor, "JoinId": joins.get(uid, 0)})
+    rows = receipts.read_by(current_user.id, chat_type, target)
     return resp.ok_list(rows, len(rows))
 
 
@@ -108,5 +81,5 @@ def recall():
       409: {description: "recalled already", schema: {$ref: "#/definitions/Envelope"}}
     """
     msg_id = params.get_int("id", required=True, minimum=1, maximum=2**62)
-    frame = features.recall_message(_engine(), current_user.id, msg_id)
+    frame = recalls.recall_message(current_user.id, msg_id)
     return resp.ok(frame, msg="message recalled")

@@ -3,27 +3,15 @@
 from flask import current_app, g, session
 from flask_login import current_user, login_user, logout_user
 
+from ginchat.auth import SESSION_ID, SESSION_KEY, public
+from ginchat.domain.people import public_users
+from ginchat.domain.sessions import end_all_sessions, end_other_sessions, end_session
 from ginchat.errors import bad_request, forbidden, unauthorized
-from ginchat.extensions import db, get_redis
-from ginchat.models.contact import Contact
+from ginchat.extensions import db
 from ginchat.models.user_basic import AuthToken, UserBasic, utcnow
-from ginchat.signals import sessions_ended
 from ginchat.uploads import check_icon
-from ginchat.utils.presence import online_map
 from ginchat.utils import params, resp
-from ginchat.utils.auth import SESSION_ID, SESSION_KEY, public
 from ginchat.utils.ratelimit import RateLimiter
-
-
-def public_users(users, viewer_id):
-    """The public objects of ``users`` as ``viewer_id`` may see them: Phone and
-    Email for the user and their friends, Online also for fellow group members
-    (API.md). Relations are read for all of them at once."""
-    friends, fellows = Contact.relations(viewer_id, [u.id for u in users])
-    friends.add(viewer_id)
-    may_see_online = friends | fellows
-    online = online_map(get_redis(), [u.id for u in users if u.id in may_see_online])
-    return [u.public(online.get(u.id, False), contact=u.id in friends) for u in users]
 
 
 def register(name, password, repeat):
@@ -127,19 +115,9 @@ def log_out():
     """End the caller's login session: its token, its cookie and its sockets."""
     session_id = g.get("session_id")
     if session_id is not None:
-        AuthToken.revoke(session_id)
-        sessions_ended.send(current_app._get_current_object(), user_id=current_user.id, sessions=[session_id])
+        end_session(current_user.id, session_id)
     logout_user()
     session.clear()
-
-
-def end_other_sessions(user_id, keep):
-    """End every session of the user but ``keep`` (tokens, cookies and sockets
-    on every node); returns how many live ones ended."""
-    count, up_to = AuthToken.revoke_others(user_id, keep)
-    if up_to is not None:
-        sessions_ended.send(current_app._get_current_object(), user_id=user_id, keep=keep, up_to=up_to)
-    return count
 
 
 def logout():
@@ -268,7 +246,7 @@ def delete_user():
     user = current_user._get_current_object()
     check_current_password(user, password, "password")
     user.deactivate()
-    sessions_ended.send(current_app._get_current_object(), user_id=user.id)  # every socket of the account
+    end_all_sessions(user.id)  # every socket of the account
     logout_user()
     session.clear()
     return resp.ok(msg="account deactivated")

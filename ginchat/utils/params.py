@@ -15,13 +15,11 @@ import re
 from flask import g, request
 
 from ginchat.errors import bad_request
+from ginchat.limits import MAX_ID
 
 _MISSING = object()
 # ASCII digits only: str.isdigit() also admits "²" or "١", which int() rejects or misreads.
 _INT_RE = re.compile(r"-?[0-9]{1,19}")
-# Row IDs are INTEGER columns on every backend (PostgreSQL refuses a larger
-# number with an error), so an ID parameter is checked against this bound.
-MAX_ID = 2**31 - 1
 
 
 def unstorable(text):

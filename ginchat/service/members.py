@@ -1,61 +1,24 @@
-"""Running a group (issue 9): members with roles, quit, adding friends, and
-what only the owner may do: remove a member, rename, change the icon,
-description or settings, make admins, hand the group to another member."""
+"""Running a group: members with roles, quit, adding friends, and what only
+the owner may do (remove a member, rename, change the icon, description or
+settings, make admins, hand the group over): HTTP handlers over
+ginchat/domain/groups.py."""
 
-from flask import current_app
 from flask_login import current_user
 
-from ginchat.chat import features
-from ginchat.errors import bad_request, conflict, forbidden, not_found
-from ginchat.extensions import db
-from ginchat.models import social
-from ginchat.models.community import Community, check_setting
-from ginchat.models.contact import Contact
-from ginchat.models.user_basic import UserBasic, commit_or_conflict
+from ginchat.domain import groups
+from ginchat.domain.people import public_users
+from ginchat.errors import bad_request
 from ginchat.uploads import check_icon
+from ginchat.service.group import public_groups, setting_params
 from ginchat.utils import params, resp
 
 
-def _engine():
-    return current_app.extensions["chat"]
-
-
-def _group():
-    return Community.find(params.get_str("comId", required=True, max_len=64))
-
-
-def _member_group():
-    group = _group()
-    if not Contact.is_member(current_user.id, group.id):
-        raise forbidden(f"you are not a member of {group.name}")
-    return group
-
-
-def _owned_group():
-    group = _member_group()
-    if group.owner_id != current_user.id:
-        raise forbidden(f"only the owner of {group.name} may do that")
-    return group
-
-
-def _member_of(group, user_id):
-    if not Contact.is_member(user_id, group.id):
-        raise not_found(f"user {user_id} is not a member of {group.name}")
-    return user_id
+def _com_id():
+    return params.get_str("comId", required=True, max_len=64)
 
 
 def _public(group):
-    from ginchat.service.group import public_groups
-
     return public_groups([group])[0]
-
-
-def _removed(group, user_id, event, actor_id):
-    engine = _engine()
-    # The members (the removed one included) hear it before the maps forget them.
-    features.notice(engine, event, users=[user_id], group=group.id, user_id=user_id, group_id=group.id,
-                    actor_id=actor_id)
-    features.removed(engine, {"Event": "unmember", "GroupId": group.id, "UserId": user_id})
 
 
 # --- routes ------------------------------------------------------------------------
@@ -73,13 +36,10 @@ def group_members():
       403: {description: "not a member", schema: {$ref: "#/definitions/Envelope"}}
       404: {description: "no such group", schema: {$ref: "#/definitions/Envelope"}}
     """
-    from ginchat.service.user import public_users
-
-    group = _member_group()
-    roles = Contact.member_roles(group.id)
-    rows = public_users(UserBasic.many(sorted(roles)), current_user.id)
-    for row in rows:
-        row["Role"] = group.role_of(row["ID"], roles.get(row["ID"]))
+    _group, members = groups.members_with_roles(current_user.id, _com_id())
+    rows = public_users([user for user, _role in members], current_user.id)
+    for row, (_user, role) in zip(rows, members):
+        row["Role"] = role
     rows.sort(key=lambda r: (r["Role"] != "owner", r["Name"].casefold()))
     return resp.ok_list(rows, len(rows))
 
@@ -101,21 +61,10 @@ def quit_group():
       404: {description: "no such group", schema: {$ref: "#/definitions/Envelope"}}
       409: {description: "the owner must hand the group to another member first", schema: {$ref: "#/definitions/Envelope"}}
     """
-    group = _member_group()
-    me = current_user.id
-    if group.owner_id == me:
-        if Contact.member_ids(group.id) - {me}:
-            raise conflict(f"you own {group.name}: hand it to another member before you leave")
-        group_id, name = group.id, group.name
-        group.dissolve()
-        engine = _engine()
-        features.notice(engine, "group_dissolved", users=[me], user_id=me, group_id=group_id, actor_id=me)
-        features.removed(engine, {"Event": "group_gone", "GroupId": group_id})
+    name, dissolved = groups.quit_group(current_user.id, _com_id())
+    if dissolved:
         return resp.ok(None, msg=f"{name} is dissolved")
-    social.leave_group(me, group.id)
-    db.session.commit()
-    _removed(group, me, "member_left", me)
-    return resp.ok(None, msg=f"you left {group.name}")
+    return resp.ok(None, msg=f"you left {name}")
 
 
 def remove_member():
@@ -136,14 +85,9 @@ def remove_member():
       404: {description: "no such group, or the user is not a member", schema: {$ref: "#/definitions/Envelope"}}
       409: {description: "removed by another request at the same time", schema: {$ref: "#/definitions/Envelope"}}
     """
-    group = _owned_group()
+    group = groups.owned_group(current_user.id, _com_id())
     user_id = params.get_id("userId", required=True)
-    if user_id == current_user.id:
-        raise bad_request("you cannot remove yourself: quit the group, or hand it over first")
-    _member_of(group, user_id)
-    group.remove_member(user_id)
-    commit_or_conflict(f"user {user_id} was removed from {group.name} already")
-    _removed(group, user_id, "member_removed", current_user.id)
+    groups.remove_member(current_user.id, group, user_id)
     return resp.ok(None, msg=f"user {user_id} removed from {group.name}")
 
 
@@ -169,26 +113,12 @@ def update_group():
       404: {description: "no such group", schema: {$ref: "#/definitions/Envelope"}}
       409: {description: "another group has that name, or one that looks like it (same Unicode TR39 skeleton)", schema: {$ref: "#/definitions/Envelope"}}
     """
-    from ginchat.service.group import setting_params
-
-    group = _owned_group()
+    group = groups.owned_group(current_user.id, _com_id())
     name = params.get_str("name", max_len=64)
     icon = params.get_given("icon", max_len=255)
     desc = params.get_given("desc", max_len=255)
-    settings = {param: check_setting(param, value)
-                for param, value in setting_params({"policy": None, "history": None, "whoMayAdd": None}).items()}
-    group.policy = settings.get("policy", group.policy)
-    group.history = settings.get("history", group.history)
-    group.who_may_add = settings.get("whoMayAdd", group.who_may_add)
-    if name is not None and name != group.name:
-        group.set_name(name)
-    if icon is not None:
-        group.img = check_icon(icon) if icon else ""
-    if desc is not None:
-        group.desc = desc
-    group.commit_name()
-    features.notice(_engine(), "group_updated", group=group.id, user_id=current_user.id, group_id=group.id,
-                    actor_id=current_user.id)
+    settings = setting_params({"policy": None, "history": None, "whoMayAdd": None})
+    groups.update_group(current_user.id, group, name, icon, desc, settings, check_icon)
     return resp.ok(_public(group), msg=f"{group.name} updated")
 
 
@@ -207,19 +137,10 @@ def transfer_group():
       403: {description: "not the owner", schema: {$ref: "#/definitions/Envelope"}}
       404: {description: "no such group, or the user is not a member", schema: {$ref: "#/definitions/Envelope"}}
     """
-    group = _owned_group()
+    group = groups.owned_group(current_user.id, _com_id())
     user_id = params.get_id("userId", required=True)
-    if user_id == current_user.id:
-        raise bad_request("you own the group already")
-    _member_of(group, user_id)
-    if UserBasic.get_active(user_id) is None:
-        raise not_found(f"no user with ID {user_id}")
-    group.owner_id = user_id
-    db.session.commit()
-    features.notice(_engine(), "owner_changed", group=group.id, user_id=user_id, group_id=group.id,
-                    actor_id=current_user.id)
+    groups.transfer_group(current_user.id, group, user_id)
     return resp.ok(_public(group), msg=f"user {user_id} now owns {group.name}")
-
 
 
 def add_member():
@@ -242,13 +163,8 @@ def add_member():
       404: {description: "no such group or user", schema: {$ref: "#/definitions/Envelope"}}
       409: {description: "already a member", schema: {$ref: "#/definitions/Envelope"}}
     """
-    from ginchat.service.group import member_added
-
     user_id = params.get_id("userId", required=True)
-    group = _group()
-    target = UserBasic.must_get(user_id)
-    row = group.add_member(current_user._get_current_object(), target)
-    member_added(group, target.id, current_user.id, row.history_id)
+    group, target = groups.add_member(current_user._get_current_object(), _com_id(), user_id)
     return resp.ok(_public(group), msg=f"{target.name} added to {group.name}")
 
 
@@ -269,15 +185,11 @@ def set_admin():
       403: {description: "not the owner", schema: {$ref: "#/definitions/Envelope"}}
       404: {description: "no such group, or the user is not a member", schema: {$ref: "#/definitions/Envelope"}}
     """
-    group = _owned_group()
+    group = groups.owned_group(current_user.id, _com_id())
     user_id = params.get_id("userId", required=True)
     if not params.present("admin"):
         raise bad_request("admin is required (true or false)")
     admin = params.get_bool("admin")
-    if user_id == current_user.id:
-        raise bad_request("you own the group: you may do everything already")
-    group.set_admin(user_id, admin)
-    features.notice(_engine(), "group_updated", group=group.id, user_id=user_id, group_id=group.id,
-                    actor_id=current_user.id)
+    groups.set_admin(current_user.id, group, user_id, admin)
     role = "an admin" if admin else "a member"
     return resp.ok(None, msg=f"user {user_id} is {role} of {group.name} now")

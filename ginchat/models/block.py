@@ -1,0 +1,57 @@
+"""Blocks: one row per (who blocks, who is blocked)."""
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, Integer, UniqueConstraint, and_, delete, or_, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ginchat.extensions import db
+from ginchat.models.user_basic import utcnow
+
+
+class Block(db.Model):
+    __tablename__ = "user_block"
+    __table_args__ = (UniqueConstraint("user_id", "target_id", name="uq_user_block_pair"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    user_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)  # who blocks
+    target_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)  # who is blocked
+
+
+def is_blocked(user_id, by_id):
+    """Has ``by_id`` blocked ``user_id``?"""
+    return db.session.scalar(
+        select(Block.id).where(Block.user_id == by_id, Block.target_id == user_id)
+    ) is not None
+
+
+def blocked_either_way(a, b):
+    return db.session.scalar(
+        select(Block.id).where(
+            or_(and_(Block.user_id == a, Block.target_id == b), and_(Block.user_id == b, Block.target_id == a))
+        )
+    ) is not None
+
+
+def blocked_with(user_id):
+    """Everyone ``user_id`` has blocked or is blocked by."""
+    rows = db.session.execute(
+        select(Block.user_id, Block.target_id).where(or_(Block.user_id == user_id, Block.target_id == user_id))
+    ).all()
+    return {int(a) if int(b) == int(user_id) else int(b) for a, b in rows}
+
+
+def blocked_ids(user_id):
+    """Whom ``user_id`` has blocked, oldest block first."""
+    return list(db.session.scalars(select(Block.target_id).where(Block.user_id == user_id).order_by(Block.id)))
+
+
+def add(user_id, target_id):
+    """A block row (no commit)."""
+    db.session.add(Block(user_id=user_id, target_id=target_id))
+
+
+def remove(user_id, target_id):
+    """Delete the block row (no commit); how many rows went."""
+    return db.session.execute(delete(Block).where(Block.user_id == user_id, Block.target_id == target_id)).rowcount

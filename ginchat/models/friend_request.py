@@ -1,0 +1,55 @@
+"""Friend requests: one row per pending (from, to) pair."""
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, Integer, UniqueConstraint, and_, delete, or_, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ginchat.extensions import db
+from ginchat.models.user_basic import utc_ms, utcnow
+
+
+class FriendRequest(db.Model):
+    __tablename__ = "friend_request"
+    __table_args__ = (UniqueConstraint("from_id", "to_id", name="uq_friend_request_pair"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    from_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+    to_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+
+    def public(self, users):
+        return {
+            "ID": self.id,
+            "FromId": self.from_id,
+            "ToId": self.to_id,
+            "From": users.get(self.from_id),
+            "To": users.get(self.to_id),
+            "CreateTime": utc_ms(self.created_at),
+        }
+
+
+def pending(from_id, to_id):
+    """The request from ``from_id`` to ``to_id``, or None."""
+    return db.session.scalar(
+        select(FriendRequest).where(FriendRequest.from_id == from_id, FriendRequest.to_id == to_id)
+    )
+
+
+def involving(user_id):
+    """Requests to and from ``user_id``, newest first."""
+    return db.session.scalars(
+        select(FriendRequest)
+        .where(or_(FriendRequest.to_id == user_id, FriendRequest.from_id == user_id))
+        .order_by(FriendRequest.id.desc())
+    ).all()
+
+
+def delete_between(a, b):
+    """Any request between a and b, either way (no commit)."""
+    db.session.execute(
+        delete(FriendRequest).where(
+            or_(and_(FriendRequest.from_id == a, FriendRequest.to_id == b),
+                and_(FriendRequest.from_id == b, FriendRequest.to_id == a))
+        )
+    )
