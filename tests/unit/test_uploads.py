@@ -6,10 +6,18 @@ import io
 
 import pytest
 from PIL import Image, PngImagePlugin
+from samples import (
+    ACCEPTED,
+    REFUSED,
+    bomb_png,
+    jpeg_with_location,
+    m4a_clip,
+    mp3_clip,
+    picture,
+)
 
 from ginchat.errors import AppError
 from ginchat.service.attach import check_and_clean_image, detect, strip_jpeg_segments
-from samples import ACCEPTED, REFUSED, bomb_png, jpeg_with_location, m4a_clip, mp3_clip, picture
 
 MAX_PIXELS = 50_000_000
 
