@@ -6,7 +6,15 @@ from sqlalchemy import create_engine, event, insert, select
 
 import ginchat.models  # noqa: F401  (registers every table on the metadata)
 from ginchat.extensions import db
-from ginchat.models.message import GROUP, PRIVATE, SeqCache, conv_key, message_table, msg_counter, store_batch
+from ginchat.models.message import (
+    GROUP,
+    PRIVATE,
+    SeqCache,
+    conv_key,
+    message_table,
+    msg_counter,
+    store_batch,
+)
 
 
 class Item:
@@ -124,10 +132,9 @@ def test_the_cache_resets_when_another_writer_took_ids(engine, seq_queries):
 def test_a_rolled_back_batch_leaves_no_gap(engine):
     cache = SeqCache()
     store(engine, [Item(1, 2)], cache)
-    with pytest.raises(RuntimeError):
-        with engine.begin() as conn:
-            store_batch(conn, [Item(1, 2), Item(1, 2)], cache)
-            raise RuntimeError("the commit fails")
+    with pytest.raises(RuntimeError), engine.begin() as conn:
+        store_batch(conn, [Item(1, 2), Item(1, 2)], cache)
+        raise RuntimeError("the commit fails")
     rows, _ = store(engine, [Item(1, 2)], cache)
     assert (rows[0]["id"], rows[0]["seq"]) == (2, 2)
 
