@@ -22,9 +22,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import pytest  # noqa: E402
 import requests  # noqa: E402
-import websocket  # noqa: E402
 
-from helpers import Api, WsClient  # noqa: E402
+from helpers import Api  # noqa: E402
 
 REDIS_SERVER_BINARIES = ("redis-server",)
 
@@ -237,11 +236,6 @@ def cluster(shared):
     for node in started:
         node.stop()
 
-
-
-def ws_events(node, user):
-    """A connection to ``node`` opened with ?events=1 (presence and notices)."""
-    return WsClient(websocket.create_connection(f"{node.ws_url}/chat?token={user.token}&events=1", timeout=10))
 
 
 # --- the scenario -------------------------------------------------------------------

@@ -40,13 +40,6 @@ def fast_api(fast_server):
     return Api(fast_server)
 
 
-@pytest.fixture
-def pair(api):
-    a, b = api.user("a"), api.user("b")
-    api.befriend(a, b)
-    return a, b
-
-
 # --- delivery -----------------------------------------------------------------
 def test_private_message_reaches_friend_and_echoes_to_sender(pair):
     a, b = pair

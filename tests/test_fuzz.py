@@ -3,7 +3,6 @@ WebSocket protocol with random and mutated frames (hypothesis). Neither may
 get a 500, an unhandled exception in the log, or disturb other users' chat."""
 
 import json
-import logging
 import os
 import subprocess
 import sys
@@ -27,19 +26,6 @@ CHECKS = ",".join([
     "use_after_free",
     "ignored_auth",  # a route that needs a login refuses a request without one
 ])
-
-
-@pytest.fixture
-def server_errors(caplog, capfd):
-    """ERROR records of the ginchat loggers and tracebacks on stderr."""
-    caplog.set_level(logging.WARNING)
-
-    def collect():
-        records = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
-        err = capfd.readouterr().err
-        return records + ([err] if "Traceback" in err else [])
-
-    return collect
 
 
 def schemathesis(server, token, *extra):

@@ -6,11 +6,8 @@ import secrets
 import socket
 import time
 
-from multinode import cluster, free_port, shared, ws_events  # noqa: F401  (fixtures)
-
-
-def until(conn, pred, timeout=10):
-    return conn.recv_until(pred, timeout=timeout)[0]
+from helpers import until, ws_events
+from multinode import cluster, free_port, shared  # noqa: F401  (fixtures)
 
 
 def test_added_on_one_node_reads_on_another_and_removed_stays_out(cluster):
@@ -24,7 +21,7 @@ def test_added_on_one_node_reads_on_another_and_removed_stays_out(cluster):
 
     wo = n1.api.ws(owner)
     wo2 = n2.api.ws(owner)  # node 2 learns the group (its map) from this delivery
-    watcher = ws_events(n2, friend)
+    watcher = ws_events(friend, n2)
     wo.send(Type=2, TargetId=gid, Content="before the add")
     assert wo2.messages(1)[0]["Content"] == "before the add"
 

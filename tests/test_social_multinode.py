@@ -6,11 +6,8 @@ import secrets
 import socket
 import time
 
-from multinode import cluster, free_port, shared, ws_events  # noqa: F401  (fixtures)
-
-
-def until(conn, pred, timeout=10):
-    return conn.recv_until(pred, timeout=timeout)[0]
+from helpers import until, ws_events
+from multinode import cluster, free_port, shared  # noqa: F401  (fixtures)
 
 
 def test_receipts_recall_presence_and_kick_across_nodes(cluster):
@@ -24,7 +21,7 @@ def test_receipts_recall_presence_and_kick_across_nodes(cluster):
     group = n1.api.group(owner, member)
     gid = group["ID"]
 
-    watcher = ws_events(n2, member)  # the member lives on node 2
+    watcher = ws_events(member, n2)  # the member lives on node 2
     wo = n1.api.ws(owner)
     # Presence: the owner came online on node 1.
     assert until(watcher, lambda f: f.get("Type") == 12 and f["UserId"] == owner.id)["Online"] is True

@@ -497,13 +497,6 @@ def test_icons_must_be_uploaded_pictures(api):
     error(me.post("/contact/createCommunity", name=f"g{uuid.uuid4().hex[:8]}", icon=voice), 400, "icon")
 
 
-@pytest.fixture
-def pair(api):
-    a, b = api.user("a"), api.user("b")
-    api.befriend(a, b)
-    return a, b
-
-
 def test_image_and_voice_messages_with_upload_urls_are_delivered(pair):
     a, b = pair
     image, voice = uploaded(a, picture("JPEG")), uploaded(a, ogg_opus_clip())
