@@ -85,7 +85,7 @@ class RedisServer:
             except redis.RedisError:
                 if self.proc.poll() is not None:
                     break
-                time.sleep(0.1)
+                time.sleep(0.1)  # the poll interval of this wait: it also stops when the process exits
         raise RuntimeError(f"redis-server on {self.host}:{self.port} did not start")
 
     def stop(self):
@@ -155,7 +155,7 @@ class NodeProcess:
                     return self
             except requests.RequestException:
                 pass
-            time.sleep(0.1)
+            time.sleep(0.1)  # the poll interval of this wait: it also stops when the process exits
         raise RuntimeError(f"node {self.name} not ready in {timeout}s:\n{self.log()[-3000:]}")
 
     def health(self):
@@ -316,7 +316,7 @@ def wait_healthy(urls, timeout=60):
                 pass
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{url} is not healthy")
-            time.sleep(0.2)
+            time.sleep(0.2)  # the poll interval (run as a script: no helpers.wait_for there)
 
 
 def main(argv):

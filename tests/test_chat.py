@@ -306,7 +306,7 @@ def test_concurrent_senders_into_a_group_get_gapless_seq(api):
     def send(conn, k):
         for i in range(30):
             conn.send(Type=2, TargetId=group["ID"], Content=f"{k}-{i}")
-            gevent.sleep(0)
+            gevent.sleep(0)  # let the other senders interleave: the point of the test
 
     gevent.joinall([gevent.spawn(send, c, k) for k, c in enumerate(conns)])
     got = listener.messages(150, timeout=20)
@@ -358,7 +358,7 @@ def test_reconnect_storm_loses_nothing_and_doubles_nothing(fast_api):
     def produce():
         for i in range(total):
             sender.send(Type=1, TargetId=b.id, Content=f"s{i}", ClientMsgId=f"s-{i}")
-            gevent.sleep(0.004)
+            gevent.sleep(0.004)  # pace the producer so the reconnects below fall amid its sends
 
     producer = gevent.spawn(produce)
     received = []
@@ -425,7 +425,7 @@ def test_a_client_that_never_reads_is_closed_and_others_keep_chatting(make_serve
 
 
 # --- presence ---------------------------------------------------------------------
-def test_presence_set_on_connect_and_cleared_on_disconnect(api, app):
+def test_presence_set_on_connect_and_cleared_on_disconnect(api, app, server):
     redis = app.extensions["redis"]
     a, b = api.user(), api.user()
     api.befriend(a, b)
@@ -437,7 +437,8 @@ def test_presence_set_on_connect_and_cleared_on_disconnect(api, app):
     friends = b.post("/searchFriends").json()["Rows"]
     assert friends[0]["ID"] == a.id and friends[0]["Online"] is True
     w1.close()
-    gevent.sleep(0.3)
+    assert wait_for(lambda: len(server.engine.client_map.get(a.id, ())) == 1)
+    gevent.sleep(0.3)  # time for a wrong clearing of the presence key to show
     assert redis.get(f"online_{a.id}") is not None, "one tab is still open"
     w2.close()
     assert wait_for(lambda: redis.get(f"online_{a.id}") is None)

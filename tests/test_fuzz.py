@@ -8,7 +8,6 @@ import subprocess
 import sys
 
 import gevent
-import pytest
 import websocket
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -131,7 +130,7 @@ def test_websocket_fuzz_gets_error_frames_and_others_keep_chatting(make_server, 
         while chatting["on"]:
             wc.send(Type=1, TargetId=d.id, Content=f"bg{chatting['sent']}")
             chatting["sent"] += 1
-            gevent.sleep(0.02)
+            gevent.sleep(0.02)  # pace the background chat: it runs for as long as the fuzzing does
 
     bg = gevent.spawn(background_chat)
 
