@@ -25,6 +25,9 @@ from helpers import Api, wait_for
 from multinode import NodeProcess, RedisServer, node_settings, shared  # noqa: F401  (fixture)
 
 
+pytestmark = pytest.mark.slow  # node processes, a Redis of their own, faults injected
+
+
 def close_code_and_frames(conn, timeout=20):
     """Every message frame until the server's close frame, and its code."""
     conn.settimeout(timeout)

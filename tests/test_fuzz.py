@@ -8,11 +8,16 @@ import subprocess
 import sys
 
 import gevent
+import pytest
 import websocket
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from helpers import Api
+
+
+pytestmark = pytest.mark.slow  # property-based fuzzing of every route and the socket
+
 
 SCHEMATHESIS = os.path.join(os.path.dirname(sys.executable), "schemathesis")
 CHECKS = ",".join([

@@ -5,8 +5,13 @@ removed member can neither write nor rejoin on node 2."""
 import secrets
 import socket
 
+import pytest
+
 from helpers import until, wait_for, ws_events
 from multinode import cluster, free_port, shared  # noqa: F401  (fixtures)
+
+
+pytestmark = pytest.mark.slow  # node processes on a shared database and bus
 
 
 def test_added_on_one_node_reads_on_another_and_removed_stays_out(cluster):

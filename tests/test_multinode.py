@@ -13,6 +13,9 @@ from helpers import wait_for
 from multinode import chat_across, cluster, shared  # noqa: F401  (fixtures)
 
 
+pytestmark = pytest.mark.slow  # node processes on a shared database and bus
+
+
 def presence(shared, user_id):
     return redis_lib.Redis.from_url(shared["redis"]).exists(f"online_{user_id}") == 1
 

@@ -6,8 +6,13 @@ that notices the death, so only this test's nodes may be around."""
 
 import time
 
+import pytest
+
 from helpers import ws_events
 from multinode import cluster, shared  # noqa: F401  (fixtures)
+
+
+pytestmark = pytest.mark.slow  # node processes, one of them killed
 
 
 def frames_while_beating(conn, beating, seconds):

@@ -5,8 +5,13 @@ even when its bus event is lost."""
 import secrets
 import socket
 
+import pytest
+
 from helpers import until, wait_for, ws_events
 from multinode import cluster, free_port, shared  # noqa: F401  (fixtures)
+
+
+pytestmark = pytest.mark.slow  # node processes on a shared database and bus
 
 
 def test_receipts_recall_presence_and_kick_across_nodes(cluster):
