@@ -445,6 +445,7 @@ def test_presence_set_on_connect_and_cleared_on_disconnect(api, app, server):
     assert b.post("/searchFriends").json()["Rows"][0]["Online"] is False
 
 
+@pytest.mark.slow  # forty users registered and connected at once
 def test_presence_of_many_at_once_is_written_in_pipelines(api, app, server):
     """Connections arriving together are marked online in one round trip
     (the presence writer pipelines what queued up) and each one counts."""
@@ -476,6 +477,7 @@ def test_health_counts_connections_as_they_come_and_go(make_server):
     assert server.engine.client_map == {}
 
 
+@pytest.mark.slow  # waits out a heartbeat timeout
 def test_heartbeat_refreshes_and_silence_times_out(make_server):
     server = make_server(HEARTBEAT_TIMEOUT=2, HEARTBEAT_INTERVAL=1)
     redis = server.app.extensions["redis"]
