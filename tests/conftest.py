@@ -15,6 +15,7 @@ from gevent import monkey
 monkey.patch_all()  # before anything imports socket, ssl or threading
 
 import itertools  # noqa: E402
+import logging  # noqa: E402
 import os  # noqa: E402
 import secrets  # noqa: E402
 import shutil  # noqa: E402
@@ -28,7 +29,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from helpers import Api, LiveServer  # noqa: E402
+from helpers import OPEN_SOCKETS, Api, LiveServer, close_sockets  # noqa: E402
 
 # Databases of the suite's own, created when missing: never one that might
 # hold someone's data (MariaDB's and PostgreSQL's stock database is "test").
@@ -224,3 +225,40 @@ def server(app):
 def api(server):
     """A client of the shared server (HTTP helpers, users, WebSockets)."""
     return Api(server)
+
+
+@pytest.fixture
+def pair(api):
+    """Two friends on the shared server."""
+    a, b = api.user("a"), api.user("b")
+    api.befriend(a, b)
+    return a, b
+
+
+@pytest.fixture
+def server_errors(caplog, capfd):
+    """ERROR records of the app's loggers and tracebacks on stderr."""
+    caplog.set_level(logging.WARNING)
+
+    def collect():
+        records = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+        err = capfd.readouterr().err
+        return records + ([err] if "Traceback" in err else [])
+
+    return collect
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_session_websockets():
+    """Connections opened by module or session fixtures, closed at the end."""
+    yield
+    close_sockets()
+
+
+@pytest.fixture(autouse=True)
+def _close_websockets():
+    """Every WebSocket a test (or its function fixtures) opened through the
+    helpers is closed when the test ends, whether it passed or not."""
+    before = list(OPEN_SOCKETS)
+    yield
+    close_sockets(keep=before)

@@ -14,6 +14,29 @@ from ginchat.server import make_server
 _names = itertools.count(1)
 PASSWORD = "secret-pw-1"
 
+# Every WebSocket the helpers open; conftest.py's autouse fixture closes the
+# ones a test opened when the test ends, and the rest when the session ends.
+OPEN_SOCKETS = []
+
+
+def connect(url, **kwargs):
+    """A websocket-client connection, registered to be closed after the test."""
+    conn = websocket.create_connection(url, **kwargs)
+    OPEN_SOCKETS.append(conn)
+    return conn
+
+
+def close_sockets(keep=()):
+    """Close every registered connection but those in ``keep``; a close waits
+    at most a second for the server's answer."""
+    kept = {id(conn) for conn in keep}
+    for conn in [c for c in OPEN_SOCKETS if id(c) not in kept]:
+        try:
+            conn.close(timeout=1)
+        except (OSError, websocket.WebSocketException):  # already broken: nothing left to close
+            pass
+    OPEN_SOCKETS[:] = [c for c in OPEN_SOCKETS if id(c) in kept]
+
 
 def unique_name(prefix="u"):
     return f"{prefix}{next(_names)}_{secrets.token_hex(3)}"
@@ -120,7 +143,7 @@ class Api:
         url = f"{self.server.ws_url}{path}?token={user.token}"
         if since is not None:
             url += f"&since={since}"
-        return WsClient(websocket.create_connection(url, timeout=10, **kwargs))
+        return WsClient(connect(url, timeout=10, **kwargs))
 
 
 class WsClient:
@@ -128,6 +151,8 @@ class WsClient:
 
     def __init__(self, conn):
         self.conn = conn
+        if conn not in OPEN_SOCKETS:  # made by websocket.create_connection directly
+            OPEN_SOCKETS.append(conn)
 
     def send(self, **frame):
         self.conn.send(json.dumps(frame))
@@ -183,6 +208,30 @@ class WsClient:
             self.conn.close()
         except Exception:
             pass
+
+
+def ws_events(user, server=None):
+    """A connection opened with ?events=1 (presence and notices) to ``server``
+    (a LiveServer or a multinode node; the user's own server by default)."""
+    url = f"{(server or user.api.server).ws_url}/chat?token={user.token}&events=1"
+    return WsClient(connect(url, timeout=10))
+
+
+def until(conn, pred, timeout=10):
+    """The first frame on ``conn`` that matches ``pred`` (others are skipped)."""
+    return conn.recv_until(pred, timeout=timeout)[0]
+
+
+def frames_of(conn, type_, seconds=0.6):
+    """The frames of one Type that arrive within ``seconds`` (a quiet spell)."""
+    return [f for f in conn.quiet(seconds) if f.get("Type") == type_]
+
+
+def send_texts(conn, target, texts, type_=1):
+    """Send text messages; the copies that come back, in order."""
+    for text in texts:
+        conn.send(Type=type_, TargetId=target, Content=text)
+    return conn.messages(len(texts))
 
 
 def wait_for(predicate, timeout=5, interval=0.05):

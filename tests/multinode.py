@@ -22,9 +22,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import pytest  # noqa: E402
 import requests  # noqa: E402
-import websocket  # noqa: E402
 
-from helpers import Api, WsClient  # noqa: E402
+from helpers import Api  # noqa: E402
 
 REDIS_SERVER_BINARIES = ("redis-server",)
 
@@ -86,7 +85,7 @@ class RedisServer:
             except redis.RedisError:
                 if self.proc.poll() is not None:
                     break
-                time.sleep(0.1)
+                time.sleep(0.1)  # the poll interval of this wait: it also stops when the process exits
         raise RuntimeError(f"redis-server on {self.host}:{self.port} did not start")
 
     def stop(self):
@@ -156,7 +155,7 @@ class NodeProcess:
                     return self
             except requests.RequestException:
                 pass
-            time.sleep(0.1)
+            time.sleep(0.1)  # the poll interval of this wait: it also stops when the process exits
         raise RuntimeError(f"node {self.name} not ready in {timeout}s:\n{self.log()[-3000:]}")
 
     def health(self):
@@ -239,11 +238,6 @@ def cluster(shared):
 
 
 
-def ws_events(node, user):
-    """A connection to ``node`` opened with ?events=1 (presence and notices)."""
-    return WsClient(websocket.create_connection(f"{node.ws_url}/chat?token={user.token}&events=1", timeout=10))
-
-
 # --- the scenario -------------------------------------------------------------------
 def collect(conn, count, timeout=20):
     """``count`` message frames, then whatever else arrives within a second
@@ -322,7 +316,7 @@ def wait_healthy(urls, timeout=60):
                 pass
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{url} is not healthy")
-            time.sleep(0.2)
+            time.sleep(0.2)  # the poll interval (run as a script: no helpers.wait_for there)
 
 
 def main(argv):

@@ -17,6 +17,9 @@ from bench import run as bench_run  # noqa: E402
 from bench import targets as T  # noqa: E402
 
 
+pytestmark = pytest.mark.slow  # runs the benchmark scripts
+
+
 @pytest.fixture
 def runner(tmp_path):
     args = argparse.Namespace(quick=True, duration=1.0, rates=None, workdir=str(tmp_path),

@@ -40,13 +40,6 @@ def fast_api(fast_server):
     return Api(fast_server)
 
 
-@pytest.fixture
-def pair(api):
-    a, b = api.user("a"), api.user("b")
-    api.befriend(a, b)
-    return a, b
-
-
 # --- delivery -----------------------------------------------------------------
 def test_private_message_reaches_friend_and_echoes_to_sender(pair):
     a, b = pair
@@ -313,7 +306,7 @@ def test_concurrent_senders_into_a_group_get_gapless_seq(api):
     def send(conn, k):
         for i in range(30):
             conn.send(Type=2, TargetId=group["ID"], Content=f"{k}-{i}")
-            gevent.sleep(0)
+            gevent.sleep(0)  # let the other senders interleave: the point of the test
 
     gevent.joinall([gevent.spawn(send, c, k) for k, c in enumerate(conns)])
     got = listener.messages(150, timeout=20)
@@ -365,7 +358,7 @@ def test_reconnect_storm_loses_nothing_and_doubles_nothing(fast_api):
     def produce():
         for i in range(total):
             sender.send(Type=1, TargetId=b.id, Content=f"s{i}", ClientMsgId=f"s-{i}")
-            gevent.sleep(0.004)
+            gevent.sleep(0.004)  # pace the producer so the reconnects below fall amid its sends
 
     producer = gevent.spawn(produce)
     received = []
@@ -432,7 +425,7 @@ def test_a_client_that_never_reads_is_closed_and_others_keep_chatting(make_serve
 
 
 # --- presence ---------------------------------------------------------------------
-def test_presence_set_on_connect_and_cleared_on_disconnect(api, app):
+def test_presence_set_on_connect_and_cleared_on_disconnect(api, app, server):
     redis = app.extensions["redis"]
     a, b = api.user(), api.user()
     api.befriend(a, b)
@@ -444,13 +437,15 @@ def test_presence_set_on_connect_and_cleared_on_disconnect(api, app):
     friends = b.post("/searchFriends").json()["Rows"]
     assert friends[0]["ID"] == a.id and friends[0]["Online"] is True
     w1.close()
-    gevent.sleep(0.3)
+    assert wait_for(lambda: len(server.engine.client_map.get(a.id, ())) == 1)
+    gevent.sleep(0.3)  # time for a wrong clearing of the presence key to show
     assert redis.get(f"online_{a.id}") is not None, "one tab is still open"
     w2.close()
     assert wait_for(lambda: redis.get(f"online_{a.id}") is None)
     assert b.post("/searchFriends").json()["Rows"][0]["Online"] is False
 
 
+@pytest.mark.slow  # forty users registered and connected at once
 def test_presence_of_many_at_once_is_written_in_pipelines(api, app, server):
     """Connections arriving together are marked online in one round trip
     (the presence writer pipelines what queued up) and each one counts."""
@@ -482,6 +477,7 @@ def test_health_counts_connections_as_they_come_and_go(make_server):
     assert server.engine.client_map == {}
 
 
+@pytest.mark.slow  # waits out a heartbeat timeout
 def test_heartbeat_refreshes_and_silence_times_out(make_server):
     server = make_server(HEARTBEAT_TIMEOUT=2, HEARTBEAT_INTERVAL=1)
     redis = server.app.extensions["redis"]

@@ -25,6 +25,9 @@ from helpers import Api, wait_for
 from multinode import NodeProcess, RedisServer, node_settings, shared  # noqa: F401  (fixture)
 
 
+pytestmark = pytest.mark.slow  # node processes, a Redis of their own, faults injected
+
+
 def close_code_and_frames(conn, timeout=20):
     """Every message frame until the server's close frame, and its code."""
     conn.settimeout(timeout)
@@ -86,7 +89,7 @@ def test_chat_goes_on_while_redis_is_down_and_presence_recovers(make_server, wor
             wb.messages(1)
             if probe.exists(f"rl:msg:{a.id}"):
                 break
-            gevent.sleep(0.2)
+            gevent.sleep(0.2)  # the poll interval: each round sends a message and looks again
         assert probe.exists(f"rl:msg:{a.id}")
         wa.close()
         wb.close()
@@ -321,7 +324,7 @@ def test_sigterm_with_a_storage_backlog_stores_it_before_closing(shared, workdir
                 wa.send(Type=1, TargetId=b.id, Content=f"q{i}", ClientMsgId=f"q-{i}")
             assert wait_for(lambda: node.health()["StoreQueue"] + 1 >= count, timeout=20), node.health()
             os.killpg(node.proc.pid, signal.SIGTERM)
-            gevent.sleep(1.0)  # the node is now waiting for its backlog
+            gevent.sleep(1.0)  # deliberately: time in which the node must not exit with a backlog
             assert node.proc.poll() is None
             conn.rollback()
         code, frames = close_code_and_frames(wa.conn)
@@ -376,7 +379,7 @@ def test_two_thousand_connections_dropped_abruptly_leak_nothing(shared, workdir)
         # connection pools have grown to what such a burst needs.
         drop(open_many(200))
         assert wait_for(lambda: node.health()["Connections"] == 0, timeout=20)
-        gevent.sleep(1)
+        gevent.sleep(1)  # deliberately: the pools' idle greenlets and sockets settle before the sample
 
         def sample():
             return open_fds(node.proc.pid), requests.get(node.url + "/health?detail=1", timeout=30).json()[

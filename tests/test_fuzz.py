@@ -3,7 +3,6 @@ WebSocket protocol with random and mutated frames (hypothesis). Neither may
 get a 500, an unhandled exception in the log, or disturb other users' chat."""
 
 import json
-import logging
 import os
 import subprocess
 import sys
@@ -16,6 +15,10 @@ from hypothesis import strategies as st
 
 from helpers import Api
 
+
+pytestmark = pytest.mark.slow  # property-based fuzzing of every route and the socket
+
+
 SCHEMATHESIS = os.path.join(os.path.dirname(sys.executable), "schemathesis")
 CHECKS = ",".join([
     "not_a_server_error",  # no 5xx
@@ -27,19 +30,6 @@ CHECKS = ",".join([
     "use_after_free",
     "ignored_auth",  # a route that needs a login refuses a request without one
 ])
-
-
-@pytest.fixture
-def server_errors(caplog, capfd):
-    """ERROR records of the ginchat loggers and tracebacks on stderr."""
-    caplog.set_level(logging.WARNING)
-
-    def collect():
-        records = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
-        err = capfd.readouterr().err
-        return records + ([err] if "Traceback" in err else [])
-
-    return collect
 
 
 def schemathesis(server, token, *extra):
@@ -145,7 +135,7 @@ def test_websocket_fuzz_gets_error_frames_and_others_keep_chatting(make_server, 
         while chatting["on"]:
             wc.send(Type=1, TargetId=d.id, Content=f"bg{chatting['sent']}")
             chatting["sent"] += 1
-            gevent.sleep(0.02)
+            gevent.sleep(0.02)  # pace the background chat: it runs for as long as the fuzzing does
 
     bg = gevent.spawn(background_chat)
 

@@ -16,7 +16,10 @@ from multinode import ROOT, check_exactly_once, cluster, free_port, shared, stop
 
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
 
-pytestmark = pytest.mark.skipif(NGINX is None, reason="nginx is not installed (apt-get install nginx; .ci/run does)")
+pytestmark = [
+    pytest.mark.slow,  # nginx in front of node processes
+    pytest.mark.skipif(NGINX is None, reason="nginx is not installed (apt-get install nginx; .ci/run does)"),
+]
 
 
 def render(upstreams, listen_port, log_dir):

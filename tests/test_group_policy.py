@@ -6,31 +6,11 @@ only what happened (a joiner has read nothing; a block stops receipts)."""
 import json
 
 import pytest
-import websocket
 from sqlalchemy import func, select
 
-from helpers import WsClient, unique_name
+from helpers import frames_of, send_texts, unique_name, until, ws_events
 from http_checks import answer, error, listing
 from http_checks import group as group_shape
-
-
-def ws_events(user):
-    url = f"{user.api.server.ws_url}/chat?token={user.token}&events=1"
-    return WsClient(websocket.create_connection(url, timeout=10))
-
-
-def until(conn, pred, timeout=5):
-    return conn.recv_until(pred, timeout=timeout)[0]
-
-
-def frames_of(conn, type_, seconds=0.6):
-    return [f for f in conn.quiet(seconds) if f.get("Type") == type_]
-
-
-def send_texts(conn, target, texts, type_=2):
-    for text in texts:
-        conn.send(Type=type_, TargetId=target, Content=text)
-    return conn.messages(len(texts))
 
 
 def create(owner, **settings):
@@ -218,7 +198,7 @@ def test_history_join_holds_on_every_read_path(api, owner_and_friend):
     owner, friend = owner_and_friend
     gid = create(owner, policy="invite", history="join")["ID"]
     wo = owner.ws()
-    before = send_texts(wo, gid, ["before 1", "before 2"])
+    before = send_texts(wo, gid, ["before 1", "before 2"], type_=2)
     answer(owner.post("/message/read", type=2, targetId=gid), 200)
     answer(owner.post("/contact/addMember", comId=gid, userId=friend.id), 200)
 
@@ -236,7 +216,7 @@ def test_history_join_holds_on_every_read_path(api, owner_and_friend):
     assert readers == {owner.id: 0, friend.id: 0}, "a cursor on a message before my join shows as nothing"
 
     # From the join on, everything.
-    after = send_texts(wo, gid, ["after"])[0]
+    after = send_texts(wo, gid, ["after"], type_=2)[0]
     assert replay.messages(1)[0]["Content"] == "after"
     body = listing(friend.get("/message/history", type=2, targetId=gid))
     assert contents(body["Rows"]) == ["after"] and body["Total"] == 1
@@ -254,7 +234,7 @@ def test_history_all_shows_the_past_to_newcomers(api, owner_and_friend):
     owner, friend = owner_and_friend
     gid = create(owner, policy="invite")["ID"]
     wo = owner.ws()
-    send_texts(wo, gid, ["old news"])
+    send_texts(wo, gid, ["old news"], type_=2)
     answer(owner.post("/contact/addMember", comId=gid, userId=friend.id), 200)
     assert contents(listing(friend.get("/message/history", type=2, targetId=gid))["Rows"]) == ["old news"]
     row = my_group(friend, gid)
@@ -266,11 +246,11 @@ def test_a_rejoin_does_not_reveal_the_gap(api):
     gid = create(owner, history="join")["ID"]  # open: anyone may join (and leave)
     wo = owner.ws()
     answer(member.post("/contact/joinGroup", comId=gid), 200)
-    send_texts(wo, gid, ["while in"])
+    send_texts(wo, gid, ["while in"], type_=2)
     answer(member.post("/contact/quitGroup", comId=gid), 200)
-    gap = send_texts(wo, gid, ["while away 1", "while away 2"])
+    gap = send_texts(wo, gid, ["while away 1", "while away 2"], type_=2)
     answer(member.post("/contact/joinGroup", comId=gid), 200)
-    send_texts(wo, gid, ["back again"])
+    send_texts(wo, gid, ["back again"], type_=2)
     seen = contents(listing(member.get("/message/history", type=2, targetId=gid))["Rows"])
     assert seen == ["back again"]
     synced = contents(group_rows(listing(member.get("/message/sync", since=0))["Rows"], gid))
@@ -287,13 +267,13 @@ def test_live_delivery_skips_messages_from_before_the_join(api, owner_and_friend
     gid = create(owner, policy="invite", history="join")["ID"]
     engine = api.server.engine
     wo, wf = owner.ws(), friend.ws()
-    old = send_texts(wo, gid, ["stored before"])[0]
+    old = send_texts(wo, gid, ["stored before"], type_=2)[0]
     answer(owner.post("/contact/addMember", comId=gid, userId=friend.id), 200)
     # A late copy of the old message, as a slow bus would bring it.
     engine.seen.pop(old["Id"], None)
     engine.deliver(old, json.dumps(old))
     assert [f for f in wf.quiet(0.4) if f.get("Type") == 2] == []
-    send_texts(wo, gid, ["stored after"])
+    send_texts(wo, gid, ["stored after"], type_=2)
     assert wf.messages(1)[0]["Content"] == "stored after"
 
 
@@ -308,7 +288,7 @@ def test_a_dissolved_group_leaves_no_messages_or_cursors(api):
     gid = create(owner)["ID"]
     answer(member.post("/contact/joinGroup", comId=gid), 200)
     wo = owner.ws()
-    send_texts(wo, gid, ["one", "two"])
+    send_texts(wo, gid, ["one", "two"], type_=2)
     answer(owner.post("/message/read", type=2, targetId=gid), 200)
     answer(owner.post("/contact/removeMember", comId=gid, userId=member.id), 200)
     answer(owner.post("/contact/quitGroup", comId=gid), 200)
@@ -328,7 +308,7 @@ def test_a_joiner_has_read_nothing_and_counts_unread_from_the_join(api):
     gid = create(owner)["ID"]
     answer(reader.post("/contact/joinGroup", comId=gid), 200)
     wo = owner.ws()
-    sent = send_texts(wo, gid, ["a", "b"])
+    sent = send_texts(wo, gid, ["a", "b"], type_=2)
     answer(joiner.post("/contact/joinGroup", comId=gid), 200)
     rows = listing(owner.get("/message/reads", type=2, targetId=gid))["Rows"]
     assert {r["UserId"]: r["Id"] for r in rows} == {owner.id: 0, reader.id: 0, joiner.id: 0}
@@ -336,7 +316,7 @@ def test_a_joiner_has_read_nothing_and_counts_unread_from_the_join(api):
     assert joins[owner.id] == 0 and joins[joiner.id] == sent[1]["Id"]
     mine = my_group(joiner, gid)
     assert mine["Unread"] == 0 and mine["ReadId"] == 0 and mine["LastMessage"]["Content"] == "b"
-    send_texts(wo, gid, ["c"])
+    send_texts(wo, gid, ["c"], type_=2)
     assert my_group(joiner, gid)["Unread"] == 1
     assert my_group(reader, gid)["Unread"] == 3
     # A real read counts.
@@ -379,7 +359,7 @@ def test_a_block_stops_read_receipts_in_a_shared_group(api):
     for user in (a, b):
         answer(user.post("/contact/joinGroup", comId=gid), 200)
     wa, wc = a.ws(), c.ws()
-    msg = send_texts(wc, gid, ["to all"])[0]
+    msg = send_texts(wc, gid, ["to all"], type_=2)[0]
     wa.messages(1)
     answer(a.post("/contact/block", targetId=b.id), 200)
     answer(b.post("/message/read", type=2, targetId=gid, id=msg["Id"]), 200)
@@ -405,7 +385,7 @@ def test_a_message_checked_before_the_senders_removal_still_reaches_its_sender(a
     gid = create(owner)["ID"]
     answer(member.post("/contact/joinGroup", comId=gid), 200)
     wm, wo = api.ws(member), api.ws(owner)
-    send_texts(wm, gid, ["hello"])
+    send_texts(wm, gid, ["hello"], type_=2)
     wo.messages(1)
     answer(owner.post("/contact/removeMember", comId=gid, userId=member.id), 200)
     node = next(iter(server.engine.client_map[member.id]))

@@ -365,6 +365,7 @@ def test_a_short_secret_key_is_refused_in_a_deployment(tmp_path):
         create_app({"SECRET_KEY": "secret", "INSTANCE_PATH": str(tmp_path), "BUS": "none"})
 
 
+@pytest.mark.slow  # starts a node process
 def test_a_node_process_without_a_key_exits_saying_why(shared, workdir):
     from multinode import NodeProcess, node_settings
 

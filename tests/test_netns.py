@@ -20,6 +20,8 @@ from multinode import ROOT, NodeProcess, RedisServer, free_port, node_settings
 IP = shutil.which("ip")
 
 pytestmark = [
+    pytest.mark.slow,  # hosts built with ip netns, node processes inside
+    pytest.mark.netns,
     pytest.mark.skipif(os.name != "posix" or os.geteuid() != 0, reason="network namespaces need root"),
     pytest.mark.skipif(IP is None, reason="the ip command (iproute2) is missing"),
 ]

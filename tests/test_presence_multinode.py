@@ -6,7 +6,13 @@ that notices the death, so only this test's nodes may be around."""
 
 import time
 
-from multinode import cluster, shared, ws_events  # noqa: F401  (fixtures)
+import pytest
+
+from helpers import ws_events
+from multinode import cluster, shared  # noqa: F401  (fixtures)
+
+
+pytestmark = pytest.mark.slow  # node processes, one of them killed
 
 
 def frames_while_beating(conn, beating, seconds):
@@ -30,7 +36,7 @@ def test_a_dead_nodes_users_go_offline_for_their_friends(cluster):
     gone, moved, watcher_user = n1.api.user("g"), n1.api.user("v"), n1.api.user("w")
     n1.api.befriend(watcher_user, gone)
     n1.api.befriend(watcher_user, moved)
-    watcher = ws_events(n2, watcher_user)
+    watcher = ws_events(watcher_user, n2)
     on_n1 = [n1.api.ws(gone), n1.api.ws(moved)]
     also_on_n2 = n2.api.ws(moved)  # a second device on the surviving node
     beating = [watcher, also_on_n2]

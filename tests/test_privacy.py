@@ -87,6 +87,7 @@ def test_the_user_list_hides_what_the_viewer_may_not_see(cast):
             assert row["Online"] is False, row
 
 
+@pytest.mark.slow  # registers enough users to see the query count stay flat
 def test_the_user_list_reads_relations_in_a_fixed_number_of_queries(cast, api, app):
     """Friends and fellow members are looked up for the whole page at once,
     not once per user."""

@@ -12,6 +12,9 @@ from http_checks import answer, error
 from multinode import cluster, shared  # noqa: F401  (fixtures)
 
 
+pytestmark = pytest.mark.slow  # node processes on a shared database and bus
+
+
 def closed(client, timeout=10):
     conn = client.conn
     conn.settimeout(timeout)

@@ -2,37 +2,9 @@
 presence events, recall, friend requests and blocks, running a group."""
 
 import pytest
-import websocket
 
-from helpers import Api, WsClient, wait_for
+from helpers import Api, frames_of, send_texts, until, ws_events
 from http_checks import answer, error, listing
-
-
-def ws_events(user, server=None):
-    """A connection opened with ?events=1 (presence and notices)."""
-    url = f"{(server or user.api.server).ws_url}/chat?token={user.token}&events=1"
-    return WsClient(websocket.create_connection(url, timeout=10))
-
-
-def frames_of(conn, type_, seconds=0.6):
-    return [f for f in conn.quiet(seconds) if f.get("Type") == type_]
-
-
-def until(conn, pred, timeout=5):
-    return conn.recv_until(pred, timeout=timeout)[0]
-
-
-@pytest.fixture
-def pair(api):
-    a, b = api.user("a"), api.user("b")
-    api.befriend(a, b)
-    return a, b
-
-
-def send_texts(conn, target, texts, type_=1):
-    for text in texts:
-        conn.send(Type=type_, TargetId=target, Content=text)
-    return conn.messages(len(texts))
 
 
 # --- read cursors, unread counts, ticks -------------------------------------------------

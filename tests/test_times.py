@@ -4,12 +4,17 @@ is Unix milliseconds, whatever time zone the server runs in."""
 import time
 from datetime import datetime, timezone
 
+import pytest
 from sqlalchemy import create_engine, select
 
 from http_checks import answer, listing
 from multinode import cluster, shared  # noqa: F401  (fixtures)
 
 from ginchat.models.friend_request import FriendRequest
+
+
+pytestmark = pytest.mark.slow  # a node process in another time zone
+
 
 MINUTE_MS = 60_000
 

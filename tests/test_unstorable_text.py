@@ -6,7 +6,6 @@ the database refuses because of one message fails only that message: one
 user can never fail another user's send."""
 
 import json
-import logging
 
 import pytest
 import requests
@@ -19,19 +18,6 @@ from ginchat.chat.dispatch import Outgoing
 from ginchat.models.message import PRIVATE, TEXT
 
 BAD = "ok\ud800"  # json.dumps writes it as the escape "ok\ud800"
-
-
-@pytest.fixture
-def server_errors(caplog, capfd):
-    """ERROR records of the app's loggers and tracebacks on stderr."""
-    caplog.set_level(logging.WARNING)
-
-    def collect():
-        records = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
-        err = capfd.readouterr().err
-        return records + ([err] if "Traceback" in err else [])
-
-    return collect
 
 
 def spec_params(server):

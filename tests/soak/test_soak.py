@@ -19,6 +19,10 @@ import websocket
 
 from multinode import NodeProcess, node_settings, shared  # noqa: F401  (fixture)
 
+
+pytestmark = pytest.mark.slow  # a long soak of node processes
+
+
 SECONDS = float(os.environ.get("SOAK_SECONDS", "180"))
 USERS = 10
 SEND_EVERY = 0.1  # seconds between one user's messages (10 users: 100 msg/s)
