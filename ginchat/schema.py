@@ -117,8 +117,9 @@ def _file_lock(database):
                 break
             except BlockingIOError:
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"{database}: another process held the schema lock for "
-                                       f"{LOCK_WAIT_SECONDS} s") from None
+                    raise RuntimeError(
+                        f"{database}: another process held the schema lock for {LOCK_WAIT_SECONDS} s"
+                    ) from None
                 time.sleep(0.05)
         yield
     finally:

@@ -103,35 +103,50 @@ def assert_like_the_models(app):
                 assert "AUTOINCREMENT" in sql.upper(), f"{table} may give a deleted row's id again: {sql}"
 
 
+def message(msg_id, conv, user, target, kind, content):
+    query = (
+        "INSERT INTO message (id, conv, seq, user_id, target_id, type, media, content, url, amount, "
+        "create_time) VALUES (:id, :conv, 1, :user, :target, :kind, 1, :content, '', 0, 1)"
+    )
+    return query, {"id": msg_id, "conv": conv, "user": user, "target": target, "kind": kind, "content": content}
+
+
 def release_rows(app):
     """Users (two with names that pass for each other), a group with members,
     a friendship, messages and a login, as the last release stored them."""
     users = ["Alice", "bob", "paypal", "paypa1", "Zoë"]
-    user = ("INSERT INTO user_basic (created_at, updated_at, name, name_key, password, phone, email, avatar, "
-            "client_ip) VALUES (:now, :now, :name, :key, 'x', '', '', '', '')")
+    user = (
+        "INSERT INTO user_basic (created_at, updated_at, name, name_key, password, phone, email, avatar, "
+        "client_ip) VALUES (:now, :now, :name, :key, 'x', '', '', '', '')"
+    )
     execute(app, [(user, {"now": NOW, "name": n, "key": n.casefold()}) for n in users])
     ids = dict(rows(app, "SELECT name, id FROM user_basic"))
-    group = ("INSERT INTO communities (created_at, name, name_key, owner_id, img, {desc}) "
-             "VALUES (:now, :name, :key, :owner, '', '')")
+    group = (
+        "INSERT INTO communities (created_at, name, name_key, owner_id, img, {desc}) "
+        "VALUES (:now, :name, :key, :owner, '', '')"
+    )
     execute(app, [(group, {"now": NOW, "name": "Team Berlin", "key": "team berlin", "owner": ids["Alice"]})])
     gid = rows(app, "SELECT id FROM communities")[0][0]
-    contact = ("INSERT INTO contact (created_at, owner_id, target_id, type, {desc}) "
-               "VALUES (:now, :owner, :target, :type, '')")
-    message = ("INSERT INTO message (id, conv, seq, user_id, target_id, type, media, content, url, amount, "
-               "create_time) VALUES (:id, :conv, :seq, :user, :target, :type, 1, :content, '', 0, 1)")
-    execute(app, [
-        (contact, {"now": NOW, "owner": ids["Alice"], "target": gid, "type": 2}),
-        (contact, {"now": NOW, "owner": ids["bob"], "target": gid, "type": 2}),
-        (contact, {"now": NOW, "owner": ids["Alice"], "target": ids["bob"], "type": 1}),
-        (contact, {"now": NOW, "owner": ids["bob"], "target": ids["Alice"], "type": 1}),
-        (message, {"id": 1, "conv": f"g:{gid}", "seq": 1, "user": ids["Alice"], "target": gid, "type": 2,
-                   "content": "hello group"}),
-        (message, {"id": 2, "conv": f"p:{ids['Alice']}:{ids['bob']}", "seq": 1, "user": ids["bob"],
-                   "target": ids["Alice"], "type": 1, "content": "hello Alice"}),
-        ("INSERT INTO msg_counter (name, value) VALUES ('message', 2)", {}),
-        ("INSERT INTO auth_token (user_id, digest, created_at, expires_at, revoked) "
-         "VALUES (:user, 'd1', :now, :now, :no)", {"user": ids["bob"], "now": NOW, "no": False}),
-    ])
+    contact = (
+        "INSERT INTO contact (created_at, owner_id, target_id, type, {desc}) VALUES (:now, :owner, :target, :type, '')"
+    )
+    execute(
+        app,
+        [
+            (contact, {"now": NOW, "owner": ids["Alice"], "target": gid, "type": 2}),
+            (contact, {"now": NOW, "owner": ids["bob"], "target": gid, "type": 2}),
+            (contact, {"now": NOW, "owner": ids["Alice"], "target": ids["bob"], "type": 1}),
+            (contact, {"now": NOW, "owner": ids["bob"], "target": ids["Alice"], "type": 1}),
+            message(1, f"g:{gid}", ids["Alice"], gid, 2, "hello group"),
+            message(2, f"p:{ids['Alice']}:{ids['bob']}", ids["bob"], ids["Alice"], 1, "hello Alice"),
+            ("INSERT INTO msg_counter (name, value) VALUES ('message', 2)", {}),
+            (
+                "INSERT INTO auth_token (user_id, digest, created_at, expires_at, revoked) "
+                "VALUES (:user, 'd1', :now, :now, :no)",
+                {"user": ids["bob"], "now": NOW, "no": False},
+            ),
+        ],
+    )
     return ids, gid
 
 
@@ -144,23 +159,34 @@ def assert_rows_kept(app, ids, gid):
     # An older look-alike pair keeps both names; the newer gets a skeleton of its own.
     assert users["paypa1"] != users["paypal"] and users["paypa1"].startswith(skeleton("paypa1"))
     assert rows(app, "SELECT name, name_skeleton, policy, history, who_may_add FROM communities") == [
-        ("Team Berlin", skeleton("Team Berlin"), "open", "all", "members")]
+        ("Team Berlin", skeleton("Team Berlin"), "open", "all", "members")
+    ]
     members = rows(app, "SELECT owner_id, role, join_id, history_id FROM contact WHERE type = 2 ORDER BY owner_id")
     assert members == sorted([(ids["Alice"], 0, 0, 0), (ids["bob"], 0, 0, 0)])
     assert len(rows(app, "SELECT id FROM contact WHERE type = 1")) == 2
     assert rows(app, "SELECT id, content FROM message ORDER BY id") == [(1, "hello group"), (2, "hello Alice")]
     assert rows(app, "SELECT digest, cookie_digest FROM auth_token") == [("d1", None)]
     # Ids go on growing, and a deleted row's id (the newest) never comes back.
-    user = ("INSERT INTO user_basic (created_at, updated_at, name, name_key, name_skeleton, password, phone, "
-            "email, avatar, client_ip) VALUES (:now, :now, :name, :name, :name, 'x', '', '', '', '')")
+    user = (
+        "INSERT INTO user_basic (created_at, updated_at, name, name_key, name_skeleton, password, phone, "
+        "email, avatar, client_ip) VALUES (:now, :now, :name, :name, :name, 'x', '', '', '', '')"
+    )
     execute(app, [(user, {"now": NOW, "name": "carol"})])
     carol = rows(app, "SELECT id FROM user_basic WHERE name = 'carol'")[0][0]
     assert carol > max(ids.values())
     execute(app, [("DELETE FROM user_basic WHERE id = :id", {"id": carol}), (user, {"now": NOW, "name": "dave"})])
     dave = rows(app, "SELECT id FROM user_basic WHERE name = 'dave'")[0][0]
     assert dave > carol, f"user id {carol} given again"
-    execute(app, [("INSERT INTO communities (created_at, name, name_key, name_skeleton, owner_id, img, {desc}) "
-                   "VALUES (:now, 'g2', 'g2', 'g2', :owner, '', '')", {"now": NOW, "owner": carol})])
+    execute(
+        app,
+        [
+            (
+                "INSERT INTO communities (created_at, name, name_key, name_skeleton, owner_id, img, {desc}) "
+                "VALUES (:now, 'g2', 'g2', 'g2', :owner, '', '')",
+                {"now": NOW, "owner": carol},
+            )
+        ],
+    )
     assert rows(app, "SELECT id FROM communities WHERE name = 'g2'")[0][0] > gid
 
 

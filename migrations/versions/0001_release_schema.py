@@ -137,6 +137,15 @@ def upgrade():
 
 
 def downgrade():
-    for table in ("user_block", "friend_request", "read_cursor", "msg_counter", "message",
-                  "contact", "communities", "auth_token", "user_basic"):
+    for table in (
+        "user_block",
+        "friend_request",
+        "read_cursor",
+        "msg_counter",
+        "message",
+        "contact",
+        "communities",
+        "auth_token",
+        "user_basic",
+    ):
         op.drop_table(table)

@@ -58,8 +58,9 @@ def fill_skeletons(table):
     already keeps its name and gets a skeleton of its own (the id appended),
     so the upgrade never fails on names registered before the check existed."""
     bind = op.get_bind()
-    rows = sa.table(table, sa.column("id", sa.Integer), sa.column("name", sa.String),
-                    sa.column("name_skeleton", sa.String))
+    rows = sa.table(
+        table, sa.column("id", sa.Integer), sa.column("name", sa.String), sa.column("name_skeleton", sa.String)
+    )
     seen = set()
     for row_id, name in bind.execute(sa.select(rows.c.id, rows.c.name).order_by(rows.c.id)).all():
         value = skeleton(name or "")[:64] or f"#{row_id}"
@@ -94,8 +95,9 @@ def upgrade():
     for table in GENERATED_IDS:
         # SQLite rebuilds each table (copying its rows; sqlite_sequence starts
         # at the largest id); elsewhere these are plain ALTERs, or nothing.
-        with op.batch_alter_table(table, recreate="always" if sqlite else "auto",
-                                  table_kwargs={"sqlite_autoincrement": True}) as batch:
+        with op.batch_alter_table(
+            table, recreate="always" if sqlite else "auto", table_kwargs={"sqlite_autoincrement": True}
+        ) as batch:
             if table in new_skeletons:
                 batch.alter_column("name_skeleton", existing_type=NAME_KEY, nullable=False)
                 batch.create_unique_constraint(unique_name(table, "name_skeleton"), ["name_skeleton"])
