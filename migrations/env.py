@@ -11,7 +11,8 @@ target_db = current_app.extensions["migrate"].db
 
 def run_migrations_offline():
     """``flask db upgrade --sql``: print the SQL instead of running it."""
-    context.configure(url=str(target_db.engine.url), target_metadata=target_db.metadata, literal_binds=True)
+    url = target_db.engine.url.render_as_string(hide_password=False)
+    context.configure(url=url, target_metadata=target_db.metadata, literal_binds=True)
     with context.begin_transaction():
         context.run_migrations()
 

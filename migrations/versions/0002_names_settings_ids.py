@@ -81,6 +81,8 @@ def add_column(table, column):
 
 
 def upgrade():
+    if op.get_context().as_sql:
+        raise RuntimeError("this revision reads the rows (names) and the tables it rebuilds: run it on a database")
     add_column("auth_token", sa.Column("cookie_digest", sa.String(64), nullable=True))
     new_skeletons = {table for table in NAMED if add_column(table, sa.Column("name_skeleton", NAME_KEY, nullable=True))}
     add_column("communities", sa.Column("policy", sa.String(8), nullable=False, server_default="open"))
