@@ -1,16 +1,21 @@
 # GinChat: `make run` serves on :8082 with the embedded defaults (SQLite +
-# embedded Redis); `make test` runs the whole suite. Both create .venv first.
+# embedded Redis), installing only what serving needs (requirements.txt);
+# `make test` runs the whole suite, `make lint` the linters, installing the
+# test tools too (requirements-test.txt). All create .venv first.
 
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.test-installed
 
-.PHONY: run test test-core e2e screenshots bench soak clean help
+.PHONY: run test test-core test-fast lint lint-ruff lint-format lint-imports e2e screenshots bench soak clean help
 
 help:
-	@echo "make run        serve GinChat on http://localhost:8082/ (embedded SQLite + Redis)"
+	@echo "make run        serve GinChat on http://localhost:8082/ (embedded SQLite + Redis; migrates the database on start)"
 	@echo "make test       the whole suite: test-core, then e2e"
+	@echo "make test-fast  the unit tests of tests/unit: no servers, well under a minute"
+	@echo "make lint       ruff check, ruff format --check and the import rules (lint-imports)"
 	@echo "make test-core  everything but the browser tests (uses Redis/MariaDB/PostgreSQL when they answer)"
 	@echo "make e2e        browser tests in headless Chromium (needs Debian's chromium package)"
 	@echo "make screenshots  the browser tests, keeping their screenshots for README"
@@ -25,21 +30,43 @@ $(STAMP): requirements.txt
 	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	@touch $(STAMP)
 
+# The test tools and linters, on top of what serving needs.
+$(TEST_STAMP): $(STAMP) requirements-test.txt
+	@echo "installing requirements-test.txt into $(VENV) ..."
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
+	@touch $(TEST_STAMP)
+
 run: $(STAMP)
 	$(PY) wsgi.py
 
 test: test-core e2e
 
 # GINCHAT_TEST_DB / GINCHAT_TEST_REDIS pick the backends (see tests/conftest.py).
-test-core: $(STAMP)
+test-core: $(TEST_STAMP)
 	$(PY) -m pytest --ignore=tests/e2e --ignore=tests/soak $(PYTEST_ARGS)
+
+# No servers, no database: pytest's exit status 5 (no test collected) is no failure.
+test-fast: $(TEST_STAMP)
+	$(PY) -m pytest -q tests/unit -m "not slow" $(PYTEST_ARGS) || test $$? -eq 5
+
+# Settings in pyproject.toml ([tool.ruff], [tool.importlinter]).
+lint: lint-ruff lint-format lint-imports
+
+lint-ruff: $(TEST_STAMP)
+	$(VENV)/bin/ruff check .
+
+lint-format: $(TEST_STAMP)
+	$(VENV)/bin/ruff format --check .
+
+lint-imports: $(TEST_STAMP)
+	$(VENV)/bin/lint-imports
 
 # Playwright and gevent's monkey-patching cannot share a process: the browser
 # tests run in a pytest of their own, without tests/conftest.py.
-e2e: $(STAMP)
+e2e: $(TEST_STAMP)
 	$(PY) -m pytest --confcutdir=tests/e2e tests/e2e $(PYTEST_ARGS)
 
-screenshots: $(STAMP)
+screenshots: $(TEST_STAMP)
 	GINCHAT_E2E_SHOTS=$(CURDIR)/tests/e2e/screenshots $(PY) -m pytest --confcutdir=tests/e2e tests/e2e $(PYTEST_ARGS)
 
 # Load tests of bench/ (writes BENCHMARKS.md); see bench/README or BENCHMARKS.md.
@@ -55,7 +82,7 @@ bench: $(BENCH_STAMP)
 # A few minutes of constant chat with reconnects; SOAK_SECONDS sets the length
 # (default 180; CI runs 60). Checks exactly-once delivery, memory and descriptors.
 SOAK_SECONDS ?= 180
-soak: $(STAMP)
+soak: $(TEST_STAMP)
 	SOAK_SECONDS=$(SOAK_SECONDS) $(PY) -m pytest -s tests/soak $(PYTEST_ARGS)
 
 clean:

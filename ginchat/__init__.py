@@ -299,16 +299,16 @@ def register_security(app):
 def register_commands(app):
     @app.cli.command("init-db")
     def init_db_command():
-        """Create the tables."""
+        """Bring the database to the newest schema (every start does it too)."""
         init_database(app)
         print("tables ready")
 
 
 def init_database(app):
-    from ginchat.models import create_tables
+    from ginchat import schema  # why: it loads every model, which need the app's extensions bound first
 
-    with app.app_context():
-        create_tables()
+    schema.init_app(app)
+    schema.upgrade(app)
 
 
 def start_services(app):

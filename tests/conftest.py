@@ -152,7 +152,7 @@ def _claim_redis(url):
 
 def _reset_database(config):
     """Start from empty tables and an empty Redis database (both the suite's own)."""
-    from sqlalchemy import create_engine
+    from sqlalchemy import MetaData, Table, create_engine
 
     from ginchat import database_uri
     from ginchat.extensions import db
@@ -162,6 +162,7 @@ def _reset_database(config):
     _ensure_database(uri)
     engine = create_engine(uri)
     db.metadata.drop_all(engine)
+    Table("alembic_version", MetaData()).drop(engine, checkfirst=True)  # the schema's revision goes too
     engine.dispose()
     if config.get("REDIS_URL"):
         _claim_redis(config["REDIS_URL"])
