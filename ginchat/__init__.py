@@ -70,7 +70,7 @@ def load_config(app, config):
         # cap (which bounds the memory one frame can take) is the socket closed, 1009.
         "max_message_size": int(app.config["MAX_FRAME_BYTES"]) * 16,
         # No reader greenlet per socket: the chat view's own greenlet reads
-        # (ginchat/chat/node.py, InlineReader; bench scenarios 1 and 3).
+        # (ginchat/chat/websocket.py, InlineReader).
         "thread_class": inline_reader(),
     }
     if str(app.config.get("PREFERRED_URL_SCHEME", "http")) == "https":
@@ -103,7 +103,7 @@ def check_secret_key(config):
 
 
 def inline_reader():
-    from ginchat.chat.node import InlineReader
+    from ginchat.chat.websocket import InlineReader  # the chat package is loaded when the app is configured
 
     return InlineReader
 

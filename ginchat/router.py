@@ -2,7 +2,7 @@
 
 from flask import Blueprint, redirect
 
-from ginchat.chat import node as chat
+from ginchat.chat import view as chat
 from ginchat.extensions import sock
 from ginchat.service import attach, contact, group, index, manage, message, receipt, social, user
 from ginchat.utils.auth import public

@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ginchat.chat import checkpoint, features, heartbeat, sessions
 from ginchat.chat.dispatch import FrameError, Outgoing, authorize, check_upload, parse_frame
-from ginchat.chat.node import encode_text
+from ginchat.chat.websocket import encode_text
 from ginchat.errors import AppError
 from ginchat.extensions import db
 from ginchat.models import message as messages
@@ -210,7 +210,6 @@ class ChatEngine:
         if node not in nodes:
             nodes.add(node)
             self.connections += 1
-        features.on_attach(self, node)
         sessions.on_attach(self, node)
         heartbeat.mark_online(self, node)
         log.info("user %s connected from %s (%d connections here)", node.user_id, node.addr, self.connection_count())

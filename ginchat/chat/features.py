@@ -26,7 +26,6 @@ import logging
 import time
 
 import redis
-from flask import has_request_context, request
 
 from ginchat.chat.dispatch import FrameError, _int_field, authorize, may_read
 from ginchat.errors import bad_request
@@ -93,16 +92,11 @@ def deliver_local(engine, to, frame, events_only):
     text = None
     for user_id in recipients:
         for node in tuple(engine.client_map.get(user_id, ())):
-            if events_only and not getattr(node, "events", False):
+            if events_only and not node.events:
                 continue
             if text is None:
                 text = dumps(frame)
             node.put(None, text)
-
-
-def on_attach(engine, node):
-    """``?events=1`` on the handshake: this connection wants presence and notices."""
-    node.events = has_request_context() and request.args.get("events", "").lower() in ("1", "true", "yes", "on")
 
 
 def notice(engine, event, users=(), group=None, user_id=0, group_id=0, actor_id=0):
