@@ -13,7 +13,14 @@ from simple_websocket import ConnectionClosed
 from wsproto.events import Ping, TextMessage
 from wsproto.utilities import LocalProtocolError
 
-from ginchat.chat.websocket import InlineReader, SerialSocket, encode_text, quiet_close, raw_socket, socket_extensions
+from ginchat.chat.websocket import (
+    InlineReader,
+    SerialSocket,
+    encode_text,
+    quiet_close,
+    raw_socket,
+    socket_extensions,
+)
 
 log = logging.getLogger("ginchat.chat")
 

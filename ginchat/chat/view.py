@@ -18,14 +18,14 @@ def check_handshake():
     """Before the upgrade (flask-sock accepts the handshake as soon as the view
     runs): a ``userId`` must be the authenticated user, ``since`` a number."""
     if not current_user.is_authenticated:
-        return None  # the interceptor answers 401 for this route
+        return  # the interceptor answers 401 for this route
     user_id = request.args.get("userId")
     if user_id not in (None, "") and params.to_int("userId", user_id) != current_user.id:
         raise forbidden("userId is not the authenticated user")
     since = request.args.get("since")
     if since not in (None, ""):
         params.to_int("since", since, minimum=0, maximum=2**62)
-    return None
+    return
 
 
 def chat(ws):

@@ -15,7 +15,7 @@ class SerialSocket:
     write only part of a large frame. Every send here is a ``sendall`` under
     one lock, so frames are never cut or interleaved."""
 
-    __slots__ = ("_sock", "_lock")
+    __slots__ = ("_lock", "_sock")
 
     def __init__(self, sock):
         self._sock = sock
