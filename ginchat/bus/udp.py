@@ -17,8 +17,8 @@ MAX_DATAGRAM = 65535
 class UdpBus(Bus):
     name = "udp"
 
-    def __init__(self, app, engine):
-        super().__init__(app, engine)
+    def __init__(self, app, engine, **sql):
+        super().__init__(app, engine, **sql)
         self.port = int(app.config["UDP_PORT"])
         self.broadcast = str(app.config["UDP_BROADCAST"])
         self.sock = None

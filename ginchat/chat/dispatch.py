@@ -78,7 +78,7 @@ def _str_field(fields, name, label, cmid, max_len):
 
 def parse_frame(text, max_content, max_frame, extra_types=()):
     """Return ("heartbeat", None), ("message", fields) or, for a Type in
-    ``extra_types`` (frames that features register with the engine),
+    ``extra_types`` (frames that collaborators register with the engine),
     ("extra", fields) for a client frame, or raise FrameError. ``fields``
     has lower-cased keys."""
     if isinstance(text, (bytes, bytearray)):
@@ -156,7 +156,7 @@ def authorize(engine, user_id, msg_type, target_id):
     Blocking a user ends the friendship (and refuses new ones) in the same
     transaction, so a blocked user fails the friend check; the block itself
     is read only to say why."""
-    from ginchat.chat.features import check_relations
+    from ginchat.chat.relations import check_relations
 
     check_relations(engine)  # a removal on another node whose event was lost
     if msg_type == PRIVATE:

@@ -1,12 +1,12 @@
-"""The chat engine of one node: ``client_map``, the 方案2 group map, the
-message store, delivery and the greenlets that keep it running.
+"""The chat engine of one node: ``client_map`` (user id -> connections),
+the message store, delivery, and the collaborators it builds and owns:
+relations (the group and friend maps), presence, notices, receipts, typing
+and login sessions.
 
 Everything here runs in gevent greenlets of one OS thread: code between two
-blocking calls cannot be interleaved, so the maps need no lock (they play
-the part of the seed's rwLocker-guarded clientMap).
+blocking calls cannot be interleaved, so the maps need no lock.
 """
 
-import json
 import logging
 import time
 from collections import OrderedDict
@@ -16,8 +16,22 @@ import gevent.queue
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.exc import SQLAlchemyError
 
-from ginchat.chat import checkpoint, features, heartbeat, sessions
-from ginchat.chat.dispatch import FrameError, Outgoing, authorize, check_upload, parse_frame
+from ginchat.bus import make_bus
+from ginchat.chat import checkpoint
+from ginchat.chat.dispatch import (
+    FrameError,
+    Outgoing,
+    authorize,
+    check_upload,
+    parse_frame,
+)
+from ginchat.chat.frames import READ, RECALL, TYPING, dumps, error
+from ginchat.chat.notices import Notices
+from ginchat.chat.presence import Presence
+from ginchat.chat.receipts import Receipts
+from ginchat.chat.relations import Relations
+from ginchat.chat.sessions import Sessions
+from ginchat.chat.typing import Typing
 from ginchat.chat.websocket import encode_text
 from ginchat.errors import AppError
 from ginchat.extensions import db
@@ -32,10 +46,6 @@ STORE_BATCH = 256  # messages committed in one transaction at most
 STORE_QUEUE = 10000  # messages waiting for storage before senders wait
 SEEN_IDS = 50000  # message Ids remembered to drop duplicate deliveries
 JOIN_FLOORS = 10000  # groups whose newcomers' join points are held for delivery
-
-
-def dumps(frame):
-    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
 
 
 def database_unavailable(exc):
@@ -54,60 +64,6 @@ def refused_data(exc):
     return isinstance(exc, (sa_exc.DataError, sa_exc.IntegrityError, UnicodeError, ValueError, TypeError))
 
 
-class RelationMap:
-    """key -> set of ids, filled from SQL on first use and kept current by the
-    signals; a negative answer is checked again in SQL (another node may have
-    made the change), so the map can be late but never wrong for long."""
-
-    def __init__(self, engine, load, check):
-        self.engine = engine
-        self._load = load
-        self._check = check
-        self._sets = {}
-
-    def get(self, key):
-        members = self._sets.get(key)
-        if members is None:
-            with self.engine.app.app_context():
-                members = self._load(key)
-            self._sets[key] = members
-        return members
-
-    def has(self, key, value):
-        if value in self.get(key):
-            return True
-        with self.engine.app.app_context():
-            if self._check(key, value):
-                self._sets[key].add(value)
-                return True
-        return False
-
-    def add(self, key, value):
-        members = self._sets.get(key)
-        if members is not None:
-            members.add(value)
-
-    def forget(self, key):
-        self._sets.pop(key, None)
-
-    def peek(self, key):
-        """The set, without caching a fresh load: a side use (typing, presence,
-        notices) must not warm the map before a bus event it could miss."""
-        members = self._sets.get(key)
-        if members is None:
-            with self.engine.app.app_context():
-                members = self._load(key)
-        return members
-
-    def discard(self, key, value):
-        members = self._sets.get(key)
-        if members is not None:
-            members.discard(value)
-
-    def clear(self):
-        self._sets.clear()
-
-
 class ChatEngine:
     def __init__(self, app):
         self.app = app
@@ -123,13 +79,8 @@ class ChatEngine:
         self.replay_page = int(cfg["REPLAY_PAGE"])
         self.redis = app.extensions["redis"]
 
-        self.client_map = {}  # user id -> set of Nodes (one per tab/device)
-        self.connections = 0  # the Nodes in client_map
-        # 方案2: group id -> member ids; and user id -> friend ids.
-        self.groups = RelationMap(
-            self, Contact.member_ids, lambda gid, uid: Contact.is_member(uid, gid)
-        )
-        self.friends = RelationMap(self, Contact.friend_ids, Contact.is_friend)
+        self.client_map = {}  # user id -> set of Connections (one per tab/device)
+        self.connections = 0  # the Connections in client_map
         # group id -> {new member: Id after which they read}: a message stored
         # before someone joined but delivered here after it (a slow bus) is
         # not theirs. Entries go once a later message of the group passed.
@@ -141,19 +92,25 @@ class ChatEngine:
         self.stopping = False
         self.greenlets = []
         self.started = False
-        # Client frame Types beyond 1-3, handled by feature modules:
-        # Type -> handler(engine, node, fields); see register_frame.
+        # Client frame Types beyond 1-3: Type -> handler(connection, fields); see register_frame.
         self.frame_handlers = {}
         self.stats = {"stored": 0, "delivered": 0, "duplicates_dropped": 0, "batches": 0}
 
-        from ginchat.bus import make_bus
-
-        self.bus = make_bus(app, self)
+        self.relations = Relations(self)
+        self.groups = self.relations.groups  # group id -> member ids
+        self.friends = self.relations.friends  # user id -> friend ids
+        self.bus = make_bus(app, self, self._catchup_start, self._messages_after, self.relations.follow_contacts)
         group_member_added.connect(self._on_member_added, sender=app, weak=False)
         friendship_added.connect(self._on_friendship, sender=app, weak=False)
+        self.notices = Notices(self)
+        self.presence = Presence(self, self.notices.presence_changed)
+        self.receipts = Receipts(self)
+        self.typing = Typing(self)
+        self.sessions = Sessions(self)  # sockets close when their login session ends
+        self.register_frame(READ, self.receipts.on_read)
+        self.register_frame(TYPING, self.typing.on_frame)
+        self.register_frame(RECALL, self.receipts.on_recall)
         app.extensions["chat"] = self
-        features.install(self)  # issue 9: read receipts, typing, presence events, recall
-        sessions.install(self)  # sockets close when their login session ends
 
     # --- life cycle ------------------------------------------------------------
     def start(self):
@@ -163,9 +120,9 @@ class ChatEngine:
         self.started = True
         self.greenlets = [
             gevent.spawn(self._store_loop),
-            gevent.spawn(heartbeat.sweep_loop, self),
+            gevent.spawn(self.presence.sweep_loop),
             gevent.spawn(checkpoint.checkpoint_loop, self),  # SQLite only: WAL checkpoints off the loop
-            gevent.spawn(sessions.check_loop, self),
+            gevent.spawn(self.sessions.check_loop),
         ]
         self.bus.start()
         log.info("chat engine started (bus: %s)", self.bus.name)
@@ -178,7 +135,7 @@ class ChatEngine:
         for nodes in list(self.client_map.values()):
             for node in list(nodes):
                 node.close(1001, "server shutting down")
-        heartbeat.forget_node(self, wait=2)
+        self.presence.forget_node(wait=2)
         self.bus.stop()
         gevent.killall(self.greenlets, block=False)
         self.greenlets = []
@@ -197,9 +154,9 @@ class ChatEngine:
         return True
 
     def register_frame(self, msg_type, handler):
-        """Let a feature handle client frames of ``msg_type`` (read receipts,
-        typing...). The handler may raise AppError/FrameError: the client gets
-        an error frame and the connection stays open."""
+        """Let a collaborator handle client frames of ``msg_type`` (read
+        receipts, typing...). The handler may raise AppError/FrameError: the
+        client gets an error frame and the connection stays open."""
         if msg_type in (1, 2, 3) or msg_type in self.frame_handlers:
             raise ValueError(f"frame Type {msg_type} is taken")
         self.frame_handlers[msg_type] = handler
@@ -210,8 +167,8 @@ class ChatEngine:
         if node not in nodes:
             nodes.add(node)
             self.connections += 1
-        sessions.on_attach(self, node)
-        heartbeat.mark_online(self, node)
+        self.sessions.on_attach(node)
+        self.presence.mark_online(node)
         log.info("user %s connected from %s (%d connections here)", node.user_id, node.addr, self.connection_count())
 
     def detach(self, node):
@@ -221,18 +178,28 @@ class ChatEngine:
         if nodes is not None and node in nodes:
             nodes.discard(node)
             self.connections -= 1
+            self.presence.connection_closed(node)
             if not nodes:
                 del self.client_map[node.user_id]
-                heartbeat.mark_offline(self, node.user_id)
+                self.presence.mark_offline(node.user_id)
         log.info("user %s disconnected from %s", node.user_id, node.addr)
 
     def connection_count(self):
         # Counted as connections come and go: summing the map on every
-        # connect made opening n connections cost O(n²) (a fifth of the
-        # server's CPU while 9,000 connected, bench scenario 3).
+        # connect would make opening n connections cost O(n²).
         return self.connections
 
-    # --- the receive loop (the seed's recvProc) -------------------------------------
+    def health(self):
+        """What /health reports about this node's chat side."""
+        return {
+            "Connections": self.connection_count(),
+            "Bus": self.bus.name,
+            "Node": self.bus.node_id,
+            "BusStats": dict(self.bus.stats),
+            "StoreQueue": self.store_queue.qsize() + len(self.storing or ()),  # waiting or being stored
+        }
+
+    # --- the receive loop (recvProc in the Go GinChat) ----------------------------------
     def receive_loop(self, node):
         ws = node.ws
         while not node.closed:
@@ -244,17 +211,17 @@ class ChatEngine:
             try:
                 kind, fields = parse_frame(text, self.max_content, self.max_frame, self.frame_handlers)
                 if kind == "heartbeat":
-                    heartbeat.refresh(self, node)
+                    self.presence.refresh(node)
                     continue
                 if kind == "extra":
                     try:
-                        self.frame_handlers[fields["type"]](self, node, fields)
+                        self.frame_handlers[fields["type"]](node, fields)
                     except FrameError:
                         raise
                     except AppError as exc:
                         raise FrameError(exc.status, exc.msg, fields["clientmsgid"]) from None
                     continue
-                self._check_rate(node, fields["clientmsgid"])
+                self.check_rate(node, fields["clientmsgid"])
                 check_upload(fields)
                 try:
                     authorize(self, node.user_id, fields["type"], fields["targetid"])
@@ -269,16 +236,17 @@ class ChatEngine:
                 )
                 self.store_queue.put(item)
             except FrameError as exc:
-                node.put_wait(dumps({"Type": -1, "Code": exc.status, "Msg": exc.msg, "ClientMsgId": exc.client_msg_id}))
+                node.put_wait(error(exc.status, exc.msg, exc.client_msg_id))
             except SQLAlchemyError as exc:
                 # The database is down (a rule not in the maps yet had to be
                 # read): refuse this frame, keep the connection.
                 log.warning("%r: database unavailable while checking a frame: %s", node, exc.__class__.__name__)
                 cmid = fields.get("clientmsgid", "") if isinstance(fields, dict) else ""
-                node.put_wait(dumps({"Type": -1, "Code": 503, "ClientMsgId": cmid,
-                                     "Msg": "the database is unavailable; the message was not stored, send it again"}))
+                node.put_wait(error(503, "the database is unavailable; the message was not stored, send it again", cmid))
 
-    def _check_rate(self, node, cmid):
+    def check_rate(self, node, cmid):
+        """The sender's message rate, per connection and per user (in Redis);
+        raises FrameError (429) when it is exceeded."""
         if not self.rate_limited:
             return
         now = time.monotonic()
@@ -292,6 +260,12 @@ class ChatEngine:
             RateLimiter.of(self.app).check_message(node.user_id)
         except RateLimited as exc:
             raise FrameError(429, exc.msg, cmid) from None
+
+    def guard_frame(self, node, fields):
+        """What every client frame beyond messages goes through first: the rate
+        limit, and a look for removals made on other nodes."""
+        self.check_rate(node, fields["clientmsgid"])
+        self.relations.check()
 
     # --- storage (one greenlet commits batches) ---------------------------------------
     def _store_loop(self):
@@ -344,7 +318,7 @@ class ChatEngine:
 
     def _fail(self, batch, msg):
         for item in batch:
-            item.node.put(None, dumps({"Type": -1, "Code": 503, "Msg": msg, "ClientMsgId": item.client_msg_id}))
+            item.node.put(None, error(503, msg, item.client_msg_id))
 
     def _refuse(self, item, exc):
         """The database refused this one message: its sender alone hears it."""
@@ -355,7 +329,7 @@ class ChatEngine:
         else:
             log.error("storing a message of user %s failed", item.user_id, exc_info=exc)
             code, msg = 500, "the message could not be stored; the server log has the details"
-        item.node.put(None, dumps({"Type": -1, "Code": code, "Msg": msg, "ClientMsgId": item.client_msg_id}))
+        item.node.put(None, error(code, msg, item.client_msg_id))
 
     # --- delivery (to this node's connections only) ------------------------------------
     def recipients(self, frame):
@@ -440,26 +414,40 @@ class ChatEngine:
                 if msg_id is None or msg_id > last:
                     node.put(msg_id, text)
 
+    # --- what the bus's catch-up reads from SQL ------------------------------------------
+    def _catchup_start(self):
+        """The newest message Id, where the catch-up starts; the contact rows
+        are followed from the same moment."""
+        with self.app.app_context(), db.engine.connect() as conn:
+            top = messages.top_id(conn)
+        self.relations.start_following()
+        return top
+
+    def _messages_after(self, after_id, limit):
+        with self.app.app_context(), db.engine.connect() as conn:
+            return messages.fetch_after(conn, after_id, limit)
+
     # --- group and friend changes ---------------------------------------------------
     def _on_member_added(self, sender, group_id, user_id, history_id=0, **_):
-        self.groups.add(group_id, user_id)
+        self.relations.member_added(group_id, user_id)
         self._note_floor(group_id, user_id, history_id)
         self.bus.publish_event({"Event": "member", "GroupId": group_id, "UserId": user_id, "HistoryId": history_id})
 
     def _on_friendship(self, sender, user_id, friend_id):
-        self.friends.add(user_id, friend_id)
-        self.friends.add(friend_id, user_id)
+        self.relations.friendship_added(user_id, friend_id)
         self.bus.publish_event({"Event": "friend", "UserId": user_id, "FriendId": friend_id})
 
     def apply_event(self, event):
-        """A relation change made on another node."""
-        if event.get("Event") == "member":
-            self.groups.add(int(event["GroupId"]), int(event["UserId"]))
+        """A change made on another node (the bus's events)."""
+        kind = event.get("Event")
+        if kind == "member":
+            self.relations.member_added(int(event["GroupId"]), int(event["UserId"]))
             self._note_floor(int(event["GroupId"]), int(event["UserId"]), int(event.get("HistoryId") or 0))
-        elif event.get("Event") == "friend":
-            self.friends.add(int(event["UserId"]), int(event["FriendId"]))
-            self.friends.add(int(event["FriendId"]), int(event["UserId"]))
-        elif event.get("Event") == "sessions_ended":
-            sessions.apply_event(self, event)
-        else:  # removals and frames for other nodes' users (issue 9)
-            features.apply_event(self, event)
+        elif kind == "friend":
+            self.relations.friendship_added(int(event["UserId"]), int(event["FriendId"]))
+        elif kind in ("unmember", "unfriend", "group_gone"):
+            self.relations.apply_removal(event)
+        elif kind == "frame":
+            self.notices.apply_event(event)
+        elif kind == "sessions_ended":
+            self.sessions.apply_event(event)

@@ -25,7 +25,6 @@ def check_handshake():
     since = request.args.get("since")
     if since not in (None, ""):
         params.to_int("since", since, minimum=0, maximum=2**62)
-    return
 
 
 def chat(ws):

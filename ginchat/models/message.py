@@ -269,3 +269,14 @@ def store_batch(conn, items, seq_cache=None):
     if seq_cache is not None:
         seq_cache.remember(last, {conv: seq for conv, seq in top.items() if seq})
     return rows, dupes
+
+
+def top_id(conn):
+    """The newest message Id (0 for an empty table)."""
+    return int(conn.execute(select(func.max(message_table.c.id))).scalar() or 0)
+
+
+def fetch_after(conn, after_id, limit):
+    """Every message with an Id above ``after_id``, oldest first, as frames."""
+    c = message_table.c
+    return _rows(conn.execute(select(message_table).where(c.id > after_id).order_by(c.id).limit(limit)))

@@ -5,7 +5,6 @@ description or settings, make admins, hand the group to another member."""
 from flask import current_app
 from flask_login import current_user
 
-from ginchat.chat import features
 from ginchat.errors import bad_request, conflict, forbidden, not_found
 from ginchat.extensions import db
 from ginchat.models import social
@@ -52,9 +51,9 @@ def _public(group):
 def _removed(group, user_id, event, actor_id):
     engine = _engine()
     # The members (the removed one included) hear it before the maps forget them.
-    features.notice(engine, event, users=[user_id], group=group.id, user_id=user_id, group_id=group.id,
+    engine.notices.notice(event, users=[user_id], group=group.id, user_id=user_id, group_id=group.id,
                     actor_id=actor_id)
-    features.removed(engine, {"Event": "unmember", "GroupId": group.id, "UserId": user_id})
+    engine.relations.removed({"Event": "unmember", "GroupId": group.id, "UserId": user_id})
 
 
 # --- routes ------------------------------------------------------------------------
@@ -108,8 +107,8 @@ def quit_group():
         group_id, name = group.id, group.name
         group.dissolve()
         engine = _engine()
-        features.notice(engine, "group_dissolved", users=[me], user_id=me, group_id=group_id, actor_id=me)
-        features.removed(engine, {"Event": "group_gone", "GroupId": group_id})
+        engine.notices.notice("group_dissolved", users=[me], user_id=me, group_id=group_id, actor_id=me)
+        engine.relations.removed({"Event": "group_gone", "GroupId": group_id})
         return resp.ok(None, msg=f"{name} is dissolved")
     social.leave_group(me, group.id)
     db.session.commit()
@@ -188,7 +187,7 @@ def update_group():
     if desc is not None:
         group.desc = desc
     group.commit_name()
-    features.notice(_engine(), "group_updated", group=group.id, user_id=current_user.id, group_id=group.id,
+    _engine().notices.notice("group_updated", group=group.id, user_id=current_user.id, group_id=group.id,
                     actor_id=current_user.id)
     return resp.ok(_public(group), msg=f"{group.name} updated")
 
@@ -217,7 +216,7 @@ def transfer_group():
         raise not_found(f"no user with ID {user_id}")
     group.owner_id = user_id
     db.session.commit()
-    features.notice(_engine(), "owner_changed", group=group.id, user_id=user_id, group_id=group.id,
+    _engine().notices.notice("owner_changed", group=group.id, user_id=user_id, group_id=group.id,
                     actor_id=current_user.id)
     return resp.ok(_public(group), msg=f"user {user_id} now owns {group.name}")
 
@@ -278,7 +277,7 @@ def set_admin():
     if user_id == current_user.id:
         raise bad_request("you own the group: you may do everything already")
     group.set_admin(user_id, admin)
-    features.notice(_engine(), "group_updated", group=group.id, user_id=user_id, group_id=group.id,
+    _engine().notices.notice("group_updated", group=group.id, user_id=user_id, group_id=group.id,
                     actor_id=current_user.id)
     role = "an admin" if admin else "a member"
     return resp.ok(None, msg=f"user {user_id} is {role} of {group.name} now")

@@ -1,10 +1,9 @@
-"""Read cursors and recall over HTTP (issue 9); the WebSocket frames 10 and
-13 do the same (ginchat/chat/features.py)."""
+"""Read cursors and recall over HTTP; the WebSocket frames 10 and
+13 do the same (ginchat/chat/receipts.py)."""
 
 from flask import current_app
 from flask_login import current_user
 
-from ginchat.chat import features
 from ginchat.chat.dispatch import may_read
 from ginchat.errors import forbidden
 from ginchat.models import message as messages
@@ -42,7 +41,7 @@ def mark_read():
     """
     chat_type, target = _conversation()
     up_to = params.get_int("id", minimum=1, maximum=2**62)
-    cursor = features.read_up_to(_engine(), current_user.id, chat_type, target, up_to)
+    cursor = _engine().receipts.read_up_to(current_user.id, chat_type, target, up_to)
     return resp.ok({"Id": cursor})
 
 
@@ -108,5 +107,5 @@ def recall():
       409: {description: "recalled already", schema: {$ref: "#/definitions/Envelope"}}
     """
     msg_id = params.get_int("id", required=True, minimum=1, maximum=2**62)
-    frame = features.recall_message(_engine(), current_user.id, msg_id)
+    frame = _engine().receipts.recall(current_user.id, msg_id)
     return resp.ok(frame, msg="message recalled")

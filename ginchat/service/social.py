@@ -4,7 +4,6 @@ counts and last messages the friend and group lists carry."""
 from flask import current_app
 from flask_login import current_user
 
-from ginchat.chat import features
 from ginchat.errors import bad_request, not_found
 from ginchat.models import message as messages
 from ginchat.models import social
@@ -65,7 +64,7 @@ def request_friend(user, target):
         befriend(user, target)
         return None, True
     req = social.send_request(user, target)
-    features.notice(_engine(), "friend_request", users=[target.id], user_id=user.id, actor_id=user.id)
+    _engine().notices.notice("friend_request", users=[target.id], user_id=user.id, actor_id=user.id)
     return req, False
 
 
@@ -148,7 +147,7 @@ def answer_request():
         raise not_found("the user who asked has left")
     if not accept:
         social.decline_request(req)
-        features.notice(_engine(), "friend_declined", users=[sender.id, me.id], user_id=me.id, actor_id=me.id)
+        _engine().notices.notice("friend_declined", users=[sender.id, me.id], user_id=me.id, actor_id=me.id)
         return resp.ok(None, msg=f"declined {sender.name}'s request")
     social.check_may_befriend(me, sender)
     befriend(me, sender)
@@ -177,8 +176,8 @@ def remove_friend():
 
 def _ended(me, target):
     engine = _engine()
-    features.removed(engine, {"Event": "unfriend", "UserId": me.id, "FriendId": target.id})
-    features.notice(engine, "friend_removed", users=[me.id, target.id], user_id=target.id, actor_id=me.id)
+    engine.relations.removed({"Event": "unfriend", "UserId": me.id, "FriendId": target.id})
+    engine.notices.notice("friend_removed", users=[me.id, target.id], user_id=target.id, actor_id=me.id)
 
 
 def block_user():
