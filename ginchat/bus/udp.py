@@ -1,6 +1,7 @@
-"""The seed's udpSendProc/udpRecvProc: one datagram per packet, broadcast to
-UDP_BROADCAST:UDP_PORT (127.255.255.255 by default, so nothing leaves the
-host until an operator names the LAN's broadcast address)."""
+"""The UDP bus (udpSendProc/udpRecvProc in the Go GinChat): one datagram
+per packet, broadcast to UDP_BROADCAST:UDP_PORT (127.255.255.255 by default,
+so nothing leaves the host until an operator names the LAN's broadcast
+address)."""
 
 import logging
 import socket

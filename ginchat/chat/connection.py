@@ -66,6 +66,17 @@ class Connection:
             self.next_ping = time.monotonic() + (ws.ping_interval or 0)
             ws.receive = self.receive
 
+    def take_token(self, rate, burst):
+        """A token of the per-connection message rate (a bucket of ``burst``
+        tokens refilled at ``rate`` a second); False when none is left."""
+        now = time.monotonic()
+        self.tokens = min(burst, self.tokens + (now - self.tokens_at) * rate)
+        self.tokens_at = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
     def __repr__(self):
         return f"<Connection user={self.user_id} addr={self.addr}>"
 

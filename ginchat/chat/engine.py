@@ -13,7 +13,6 @@ from collections import OrderedDict
 
 import gevent
 import gevent.queue
-from sqlalchemy import exc as sa_exc
 from sqlalchemy.exc import SQLAlchemyError
 
 from ginchat.bus import make_bus
@@ -31,6 +30,7 @@ from ginchat.chat.presence import Presence
 from ginchat.chat.receipts import Receipts
 from ginchat.chat.relations import Relations
 from ginchat.chat.sessions import Sessions
+from ginchat.chat.store import Store
 from ginchat.chat.typing import Typing
 from ginchat.chat.websocket import encode_text
 from ginchat.errors import AppError
@@ -42,26 +42,8 @@ from ginchat.utils.ratelimit import RateLimited, RateLimiter
 
 log = logging.getLogger("ginchat.chat")
 
-STORE_BATCH = 256  # messages committed in one transaction at most
-STORE_QUEUE = 10000  # messages waiting for storage before senders wait
 SEEN_IDS = 50000  # message Ids remembered to drop duplicate deliveries
 JOIN_FLOORS = 10000  # groups whose newcomers' join points are held for delivery
-
-
-def database_unavailable(exc):
-    """The database cannot be reached or used just now (every message of the
-    batch would fail alike), as opposed to refusing a message."""
-    if isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError,
-                        sa_exc.TimeoutError)):
-        return True
-    return bool(getattr(exc, "connection_invalidated", False))
-
-
-def refused_data(exc):
-    """The database (or its driver) refused a value of the message."""
-    if isinstance(exc, sa_exc.StatementError) and not isinstance(exc, sa_exc.DBAPIError):
-        exc = exc.orig or exc
-    return isinstance(exc, (sa_exc.DataError, sa_exc.IntegrityError, UnicodeError, ValueError, TypeError))
 
 
 class ChatEngine:
@@ -86,9 +68,7 @@ class ChatEngine:
         # not theirs. Entries go once a later message of the group passed.
         self.join_floors = {}
         self.seen = OrderedDict()  # recently delivered Ids (bus duplicates)
-        self.store_queue = gevent.queue.Queue(STORE_QUEUE)
-        self.seq_cache = messages.SeqCache()  # each conversation's newest Seq (skips a query per batch)
-        self.storing = None  # the batch being committed (stop() waits for it)
+        self.store = Store(self)
         self.stopping = False
         self.greenlets = []
         self.started = False
@@ -119,7 +99,7 @@ class ChatEngine:
             return
         self.started = True
         self.greenlets = [
-            gevent.spawn(self._store_loop),
+            gevent.spawn(self.store.run),
             gevent.spawn(self.presence.sweep_loop),
             gevent.spawn(checkpoint.checkpoint_loop, self),  # SQLite only: WAL checkpoints off the loop
             gevent.spawn(self.sessions.check_loop),
@@ -132,9 +112,9 @@ class ChatEngine:
         # copies queued) before the connections close: nothing queued is lost.
         self.stopping = True
         self.drain(drain_timeout)
-        for nodes in list(self.client_map.values()):
-            for node in list(nodes):
-                node.close(1001, "server shutting down")
+        for conns in list(self.client_map.values()):
+            for conn in list(conns):
+                conn.close(1001, "server shutting down")
         self.presence.forget_node(wait=2)
         self.bus.stop()
         gevent.killall(self.greenlets, block=False)
@@ -142,16 +122,8 @@ class ChatEngine:
         self.started = False
 
     def drain(self, timeout):
-        """Wait until the store queue is empty and no batch is being committed."""
-        if not self.started:
-            return True
-        deadline = time.monotonic() + timeout
-        while not self.store_queue.empty() or self.storing is not None:
-            if time.monotonic() > deadline:
-                log.error("shutdown: %d messages still unstored after %.0f s", self.store_queue.qsize(), timeout)
-                return False
-            gevent.sleep(0.01)
-        return True
+        """Wait until every message taken from clients is stored."""
+        return self.store.drain(timeout) if self.started else True
 
     def register_frame(self, msg_type, handler):
         """Let a collaborator handle client frames of ``msg_type`` (read
@@ -162,27 +134,27 @@ class ChatEngine:
         self.frame_handlers[msg_type] = handler
 
     # --- connections -------------------------------------------------------------
-    def attach(self, node):
-        nodes = self.client_map.setdefault(node.user_id, set())
-        if node not in nodes:
-            nodes.add(node)
+    def attach(self, conn):
+        conns = self.client_map.setdefault(conn.user_id, set())
+        if conn not in conns:
+            conns.add(conn)
             self.connections += 1
-        self.sessions.on_attach(node)
-        self.presence.mark_online(node)
-        log.info("user %s connected from %s (%d connections here)", node.user_id, node.addr, self.connection_count())
+        self.sessions.on_attach(conn)
+        self.presence.mark_online(conn)
+        log.info("user %s connected from %s (%d connections here)", conn.user_id, conn.addr, self.connection_count())
 
-    def detach(self, node):
-        if not node.closed:
-            node.close()
-        nodes = self.client_map.get(node.user_id)
-        if nodes is not None and node in nodes:
-            nodes.discard(node)
+    def detach(self, conn):
+        if not conn.closed:
+            conn.close()
+        conns = self.client_map.get(conn.user_id)
+        if conns is not None and conn in conns:
+            conns.discard(conn)
             self.connections -= 1
-            self.presence.connection_closed(node)
-            if not nodes:
-                del self.client_map[node.user_id]
-                self.presence.mark_offline(node.user_id)
-        log.info("user %s disconnected from %s", node.user_id, node.addr)
+            self.presence.connection_closed(conn)
+            if not conns:
+                del self.client_map[conn.user_id]
+                self.presence.mark_offline(conn.user_id)
+        log.info("user %s disconnected from %s", conn.user_id, conn.addr)
 
     def connection_count(self):
         # Counted as connections come and go: summing the map on every
@@ -196,140 +168,72 @@ class ChatEngine:
             "Bus": self.bus.name,
             "Node": self.bus.node_id,
             "BusStats": dict(self.bus.stats),
-            "StoreQueue": self.store_queue.qsize() + len(self.storing or ()),  # waiting or being stored
+            "StoreQueue": self.store.pending(),
         }
 
     # --- the receive loop (recvProc in the Go GinChat) ----------------------------------
-    def receive_loop(self, node):
-        ws = node.ws
-        while not node.closed:
+    def receive_loop(self, conn):
+        ws = conn.ws
+        while not conn.closed:
             text = ws.receive()
             if text is None:
                 continue
-            node.heartbeat_time = time.monotonic()
+            conn.heartbeat_time = time.monotonic()
             fields = None
             try:
                 kind, fields = parse_frame(text, self.max_content, self.max_frame, self.frame_handlers)
                 if kind == "heartbeat":
-                    self.presence.refresh(node)
+                    self.presence.refresh(conn)
                     continue
                 if kind == "extra":
                     try:
-                        self.frame_handlers[fields["type"]](node, fields)
+                        self.frame_handlers[fields["type"]](conn, fields)
                     except FrameError:
                         raise
                     except AppError as exc:
                         raise FrameError(exc.status, exc.msg, fields["clientmsgid"]) from None
                     continue
-                self.check_rate(node, fields["clientmsgid"])
+                self.check_rate(conn, fields["clientmsgid"])
                 check_upload(fields)
                 try:
-                    authorize(self, node.user_id, fields["type"], fields["targetid"])
+                    authorize(self, conn.user_id, fields["type"], fields["targetid"])
                 except AppError as exc:
                     raise FrameError(exc.status, exc.msg, fields["clientmsgid"]) from None
                 if self.stopping:  # stop() is draining the store queue: nothing new joins it
                     raise FrameError(503, "the server is shutting down; send it again after reconnecting",
                                      fields["clientmsgid"])
                 item = Outgoing(
-                    node, node.user_id, fields["type"], fields["targetid"], fields["media"],
+                    conn, conn.user_id, fields["type"], fields["targetid"], fields["media"],
                     fields["content"], fields["url"], fields["amount"], fields["clientmsgid"],
                 )
-                self.store_queue.put(item)
+                self.store.queue.put(item)
             except FrameError as exc:
-                node.put_wait(error(exc.status, exc.msg, exc.client_msg_id))
+                conn.put_wait(error(exc.status, exc.msg, exc.client_msg_id))
             except SQLAlchemyError as exc:
                 # The database is down (a rule not in the maps yet had to be
                 # read): refuse this frame, keep the connection.
-                log.warning("%r: database unavailable while checking a frame: %s", node, exc.__class__.__name__)
+                log.warning("%r: database unavailable while checking a frame: %s", conn, exc.__class__.__name__)
                 cmid = fields.get("clientmsgid", "") if isinstance(fields, dict) else ""
-                node.put_wait(error(503, "the database is unavailable; the message was not stored, send it again", cmid))
+                conn.put_wait(error(503, "the database is unavailable; the message was not stored, send it again", cmid))
 
-    def check_rate(self, node, cmid):
+    def check_rate(self, conn, cmid):
         """The sender's message rate, per connection and per user (in Redis);
         raises FrameError (429) when it is exceeded."""
         if not self.rate_limited:
             return
-        now = time.monotonic()
-        node.tokens = min(self.burst, node.tokens + (now - node.tokens_at) * self.rate)
-        node.tokens_at = now
-        if node.tokens < 1:
+        if not conn.take_token(self.rate, self.burst):
             raise FrameError(429, f"too many messages: at most {self.rate:g} per second", cmid)
-        node.tokens -= 1
         # The same user on many connections or nodes: one count in Redis.
         try:
-            RateLimiter.of(self.app).check_message(node.user_id)
+            RateLimiter.of(self.app).check_message(conn.user_id)
         except RateLimited as exc:
             raise FrameError(429, exc.msg, cmid) from None
 
-    def guard_frame(self, node, fields):
+    def guard_frame(self, conn, fields):
         """What every client frame beyond messages goes through first: the rate
         limit, and a look for removals made on other nodes."""
-        self.check_rate(node, fields["clientmsgid"])
+        self.check_rate(conn, fields["clientmsgid"])
         self.relations.check()
-
-    # --- storage (one greenlet commits batches) ---------------------------------------
-    def _store_loop(self):
-        queue = self.store_queue
-        while True:
-            batch = [queue.get()]
-            while len(batch) < STORE_BATCH and not queue.empty():
-                batch.append(queue.get_nowait())
-            self.storing = batch
-            try:
-                self._store(batch)
-            except Exception:  # never let the store die: report and go on
-                log.exception("storing a batch of %d messages failed", len(batch))
-                self._fail(batch, "the message could not be stored; send it again")
-            finally:
-                self.storing = None
-
-    def _store(self, batch):
-        now = int(time.time() * 1000)
-        for item in batch:
-            item.create_time = now
-        try:
-            with self.app.app_context():
-                with db.engine.begin() as conn:
-                    rows, dupes = messages.store_batch(conn, batch, self.seq_cache)
-        except Exception as exc:
-            if database_unavailable(exc):
-                log.error("database unavailable, %d messages refused: %s", len(batch), exc.__class__.__name__)
-                self._fail(batch, "the database is unavailable; the message was not stored, send it again")
-            elif len(batch) == 1:
-                self._refuse(batch[0], exc)
-            else:
-                # One message's fault fails that message alone: halve the batch
-                # until the refused ones stand alone (log2(batch) rounds at most).
-                half = len(batch) // 2
-                self._store(batch[:half])
-                self._store(batch[half:])
-            return
-        self.stats["batches"] += 1
-        self.stats["stored"] += len(rows)
-        for index, row in dupes.items():
-            # A resend of a stored message: the sender gets the stored copy again.
-            batch[index].node.put(row["id"], dumps(messages.to_frame(row)))
-        for row in rows:
-            frame = messages.to_frame(row)
-            # Through the bus's catch-up, so this node's own messages and other
-            # nodes' reach local connections in Id order.
-            self.bus.deliver_stored(frame, dumps(frame))
-            self.bus.publish(frame)
-
-    def _fail(self, batch, msg):
-        for item in batch:
-            item.node.put(None, error(503, msg, item.client_msg_id))
-
-    def _refuse(self, item, exc):
-        """The database refused this one message: its sender alone hears it."""
-        if refused_data(exc):
-            log.warning("message of user %s to %s refused by the database: %s", item.user_id, item.target_id,
-                        exc.__class__.__name__)
-            code, msg = 400, "the database cannot store this message (is its text valid Unicode?); it was not stored"
-        else:
-            log.error("storing a message of user %s failed", item.user_id, exc_info=exc)
-            code, msg = 500, "the message could not be stored; the server log has the details"
-        item.node.put(None, error(code, msg, item.client_msg_id))
 
     # --- delivery (to this node's connections only) ------------------------------------
     def recipients(self, frame):
@@ -359,12 +263,12 @@ class ChatEngine:
         count = 0
         data = None  # the WebSocket frame, encoded once for every recipient
         for user_id in recipients:
-            nodes = client_map.get(user_id)
-            if nodes:
+            conns = client_map.get(user_id)
+            if conns:
                 if data is None:
                     data = encode_text(text)
-                for node in tuple(nodes):
-                    node.put(msg_id, text, data)
+                for conn in tuple(conns):
+                    conn.put(msg_id, text, data)
                     count += 1
         self.stats["delivered"] += count
         return True
@@ -389,30 +293,30 @@ class ChatEngine:
         self.join_floors.setdefault(group_id, {})[user_id] = floor
 
     # --- replay of ?since= -----------------------------------------------------
-    def replay(self, node, since):
+    def replay(self, conn, since):
         """Send every message with Id > since, oldest first, then release the
-        live frames held meanwhile (the node was registered before the first
+        live frames held meanwhile (the connection was registered before the first
         read, so nothing falls between the two; duplicates go by Id)."""
-        node.replaying = True
+        conn.replaying = True
         last = since
         try:
             with self.app.app_context():
-                floors = Contact.history_floors(node.user_id)
-                while not node.closed:
-                    rows = messages.fetch_since(node.user_id, floors, last, self.replay_page)
+                floors = Contact.history_floors(conn.user_id)
+                while not conn.closed:
+                    rows = messages.fetch_since(conn.user_id, floors, last, self.replay_page)
                     db.session.remove()
                     for frame in rows:
-                        node.put_wait(dumps(frame))
+                        conn.put_wait(dumps(frame))
                         last = frame["Id"]
                     if len(rows) < self.replay_page:
                         break
         finally:
-            held, node.held = node.held, []
-            node.replay_max = last
-            node.replaying = False
+            held, conn.held = conn.held, []
+            conn.replay_max = last
+            conn.replaying = False
             for msg_id, text in held:
                 if msg_id is None or msg_id > last:
-                    node.put(msg_id, text)
+                    conn.put(msg_id, text)
 
     # --- what the bus's catch-up reads from SQL ------------------------------------------
     def _catchup_start(self):

@@ -47,13 +47,13 @@ class Receipts:
                 send(frame, users=[user_id] if target_id in hidden else [user_id, target_id])
         return cursor
 
-    def on_read(self, node, fields):
-        self.engine.guard_frame(node, fields)
+    def on_read(self, conn, fields):
+        self.engine.guard_frame(conn, fields)
         cmid = fields["clientmsgid"]
         chat_type = _int_field(fields, "chattype", "ChatType", cmid, minimum=1, maximum=2)
         target = _int_field(fields, "targetid", "TargetId", cmid)
         up_to = _int_field(fields, "id", "Id", cmid, required=False, maximum=2**62)
-        self.read_up_to(node.user_id, chat_type, target, up_to)
+        self.read_up_to(conn.user_id, chat_type, target, up_to)
 
     def recall(self, user_id, msg_id):
         """Take back ``user_id``'s message ``msg_id`` (within RECALL_SECONDS):
@@ -74,11 +74,11 @@ class Receipts:
             db.session.remove()
         return frame
 
-    def on_recall(self, node, fields):
-        self.engine.guard_frame(node, fields)
+    def on_recall(self, conn, fields):
+        self.engine.guard_frame(conn, fields)
         cmid = fields["clientmsgid"]
         msg_id = _int_field(fields, "id", "Id", cmid, maximum=2**62)
-        self.recall(node.user_id, msg_id)
+        self.recall(conn.user_id, msg_id)
 
 
 def _forget_upload(url):

@@ -16,16 +16,16 @@ class Typing:
         self.interval = float(engine.app.config.get("TYPING_INTERVAL", 1.0))
         self.sent = weakref.WeakKeyDictionary()  # connection -> {friend id: when the last indicator went}
 
-    def on_frame(self, node, fields):
+    def on_frame(self, conn, fields):
         engine = self.engine
-        engine.guard_frame(node, fields)
+        engine.guard_frame(conn, fields)
         cmid = fields["clientmsgid"]
         target = _int_field(fields, "targetid", "TargetId", cmid)
         if _int_field(fields, "chattype", "ChatType", cmid, required=False, default=1, minimum=1, maximum=2) != 1:
             raise FrameError(400, "typing is shown in private chats only", cmid)
-        authorize(engine, node.user_id, messages.PRIVATE, target)
+        authorize(engine, conn.user_id, messages.PRIVATE, target)
         # Coalesced: at most one indicator per friend and TYPING_INTERVAL per connection.
-        last = self.sent.setdefault(node, {})
+        last = self.sent.setdefault(conn, {})
         now = time.monotonic()
         if now - last.get(target, -1e9) < self.interval:
             return
@@ -33,4 +33,4 @@ class Typing:
             last.clear()
         last[target] = now
         with engine.app.app_context():
-            engine.notices.send({"Type": TYPING, "UserId": node.user_id, "TargetId": target}, users=[target])
+            engine.notices.send({"Type": TYPING, "UserId": conn.user_id, "TargetId": target}, users=[target])

@@ -33,7 +33,7 @@ HEARTBEAT = 3
 
 TEXT, EMOJI, VOICE, IMAGE = 1, 2, 3, 4
 MEDIA_KINDS = (TEXT, EMOJI, VOICE, IMAGE)
-RECALLED = 0  # a message its sender took back: blanked in place (issue 9)
+RECALLED = 0  # a message its sender took back: blanked in place
 
 ID_TYPE = BigInteger().with_variant(Integer, "sqlite")
 
