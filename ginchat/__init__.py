@@ -177,13 +177,8 @@ SWAGGER_TEMPLATE = {
             "form body, the query string or a JSON body. Scripts authenticate with "
             "`Authorization: Bearer <Token>` (Token from the login answer); browsers with the "
             "session cookie plus the CSRF token (`X-CSRFToken`) on state-changing requests.\n\n"
-            "Live chat runs over the WebSocket `GET /chat` (alias `/user/sendUserMsg`), documented "
-            "under the chat tag of /health's description and in README.md: frames are JSON text; "
-            "client frames `{Type: 1 private | 2 group | 3 heartbeat, TargetId, Media: 1 text | "
-            "2 emoji | 3 voice | 4 image, Content, Url, Amount, ClientMsgId}`; server frames are "
-            "messages `{Id, Seq, UserId, TargetId, Type, Media, Content, Url, Amount, CreateTime, "
-            "ClientMsgId}` or errors `{Type: -1, Code, Msg, ClientMsgId}`. Connect with "
-            "`?since=<last Id>` to replay what was missed, exactly once."
+            "Live chat runs over the WebSocket `GET /chat` (alias `/user/sendUserMsg`): its frames, "
+            "errors, close codes and `?since=` replay are described in docs/PROTOCOL.md."
         ),
     },
     "securityDefinitions": {
