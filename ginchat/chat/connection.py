@@ -66,6 +66,24 @@ class Connection:
             self.next_ping = time.monotonic() + (ws.ping_interval or 0)
             ws.receive = self.receive
 
+    def heard(self):
+        """The client sent a frame: it is alive (see the heartbeat sweeper)."""
+        self.heartbeat_time = time.monotonic()
+
+    def hold_live(self):
+        """A replay begins: live frames wait until it ends."""
+        self.replaying = True
+
+    def release_held(self, replayed_up_to):
+        """The replay sent every message up to Id ``replayed_up_to``: send the
+        live frames held meanwhile, without those it sent already."""
+        held, self.held = self.held, []
+        self.replay_max = replayed_up_to
+        self.replaying = False
+        for msg_id, text in held:
+            if msg_id is None or msg_id > replayed_up_to:
+                self.put(msg_id, text)
+
     def take_token(self, rate, burst):
         """A token of the per-connection message rate (a bucket of ``burst``
         tokens refilled at ``rate`` a second); False when none is left."""

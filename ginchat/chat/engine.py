@@ -8,7 +8,6 @@ blocking calls cannot be interleaved, so the maps need no lock.
 """
 
 import logging
-import time
 from collections import OrderedDict
 
 import gevent
@@ -178,7 +177,7 @@ class ChatEngine:
             text = ws.receive()
             if text is None:
                 continue
-            conn.heartbeat_time = time.monotonic()
+            conn.heard()
             fields = None
             try:
                 kind, fields = parse_frame(text, self.max_content, self.max_frame, self.frame_handlers)
@@ -297,7 +296,7 @@ class ChatEngine:
         """Send every message with Id > since, oldest first, then release the
         live frames held meanwhile (the connection was registered before the first
         read, so nothing falls between the two; duplicates go by Id)."""
-        conn.replaying = True
+        conn.hold_live()
         last = since
         try:
             with self.app.app_context():
@@ -311,12 +310,7 @@ class ChatEngine:
                     if len(rows) < self.replay_page:
                         break
         finally:
-            held, conn.held = conn.held, []
-            conn.replay_max = last
-            conn.replaying = False
-            for msg_id, text in held:
-                if msg_id is None or msg_id > last:
-                    conn.put(msg_id, text)
+            conn.release_held(last)
 
     # --- what the bus's catch-up reads from SQL ------------------------------------------
     def _catchup_start(self):
