@@ -157,7 +157,6 @@ class PresenceWriter:
                 log.exception("presence change not announced")
 
 
-
 class Presence:
     """This node's part of presence: its connections' users online in Redis,
     its own liveness, and its watch over the other nodes of its bus.
