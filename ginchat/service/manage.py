@@ -52,7 +52,7 @@ def _removed(group, user_id, event, actor_id):
     engine = _engine()
     # The members (the removed one included) hear it before the maps forget them.
     engine.notices.notice(event, users=[user_id], group=group.id, user_id=user_id, group_id=group.id,
-                    actor_id=actor_id)
+                          actor_id=actor_id)
     engine.relations.removed({"Event": "unmember", "GroupId": group.id, "UserId": user_id})
 
 
@@ -188,7 +188,7 @@ def update_group():
         group.desc = desc
     group.commit_name()
     _engine().notices.notice("group_updated", group=group.id, user_id=current_user.id, group_id=group.id,
-                    actor_id=current_user.id)
+                             actor_id=current_user.id)
     return resp.ok(_public(group), msg=f"{group.name} updated")
 
 
@@ -217,7 +217,7 @@ def transfer_group():
     group.owner_id = user_id
     db.session.commit()
     _engine().notices.notice("owner_changed", group=group.id, user_id=user_id, group_id=group.id,
-                    actor_id=current_user.id)
+                             actor_id=current_user.id)
     return resp.ok(_public(group), msg=f"user {user_id} now owns {group.name}")
 
 
@@ -278,6 +278,6 @@ def set_admin():
         raise bad_request("you own the group: you may do everything already")
     group.set_admin(user_id, admin)
     _engine().notices.notice("group_updated", group=group.id, user_id=user_id, group_id=group.id,
-                    actor_id=current_user.id)
+                             actor_id=current_user.id)
     role = "an admin" if admin else "a member"
     return resp.ok(None, msg=f"user {user_id} is {role} of {group.name} now")
