@@ -71,7 +71,7 @@ def load_config(app, config):
         # cap (which bounds the memory one frame can take) is the socket closed, 1009.
         "max_message_size": int(app.config["MAX_FRAME_BYTES"]) * 16,
         # No reader greenlet per socket: the chat view's own greenlet reads
-        # (ginchat/chat/node.py, InlineReader; bench scenarios 1 and 3).
+        # (ginchat/chat/websocket.py, InlineReader).
         "thread_class": inline_reader(),
     }
     if str(app.config.get("PREFERRED_URL_SCHEME", "http")) == "https":
@@ -104,7 +104,7 @@ def check_secret_key(config):
 
 
 def inline_reader():
-    from ginchat.chat.node import InlineReader
+    from ginchat.chat.websocket import InlineReader  # the chat package is loaded when the app is configured
 
     return InlineReader
 
@@ -178,13 +178,8 @@ SWAGGER_TEMPLATE = {
             "form body, the query string or a JSON body. Scripts authenticate with "
             "`Authorization: Bearer <Token>` (Token from the login answer); browsers with the "
             "session cookie plus the CSRF token (`X-CSRFToken`) on state-changing requests.\n\n"
-            "Live chat runs over the WebSocket `GET /chat` (alias `/user/sendUserMsg`), documented "
-            "under the chat tag of /health's description and in README.md: frames are JSON text; "
-            "client frames `{Type: 1 private | 2 group | 3 heartbeat, TargetId, Media: 1 text | "
-            "2 emoji | 3 voice | 4 image, Content, Url, Amount, ClientMsgId}`; server frames are "
-            "messages `{Id, Seq, UserId, TargetId, Type, Media, Content, Url, Amount, CreateTime, "
-            "ClientMsgId}` or errors `{Type: -1, Code, Msg, ClientMsgId}`. Connect with "
-            "`?since=<last Id>` to replay what was missed, exactly once."
+            "Live chat runs over the WebSocket `GET /chat` (alias `/user/sendUserMsg`): its frames, "
+            "errors, close codes and `?since=` replay are described in docs/PROTOCOL.md."
         ),
     },
     "securityDefinitions": {

@@ -2,7 +2,7 @@
 
 from flask import Blueprint, redirect
 
-from ginchat.chat import node as chat
+from ginchat.chat import view as chat
 from ginchat.extensions import sock
 from ginchat.auth import public
 from ginchat.service import contact, friends, group, index, members, message, receipt, user

@@ -453,7 +453,7 @@ def test_presence_of_many_at_once_is_written_in_pipelines(api, app, server):
     users = [api.user() for _ in range(40)]
     conns = [c.get(timeout=20) for c in [gevent.spawn(u.ws) for u in users]]
     assert wait_for(lambda: all(redis.get(f"online_{u.id}") for u in users), timeout=10)
-    assert server.engine.presence_writer.largest_batch > 1
+    assert server.engine.presence.writer.largest_batch > 1
     for conn in conns:
         conn.close()
     assert wait_for(lambda: not any(redis.get(f"online_{u.id}") for u in users), timeout=10)

@@ -388,9 +388,9 @@ def test_a_message_checked_before_the_senders_removal_still_reaches_its_sender(a
     send_texts(wm, gid, ["hello"], type_=2)
     wo.messages(1)
     answer(owner.post("/contact/removeMember", comId=gid, userId=member.id), 200)
-    node = next(iter(server.engine.client_map[member.id]))
+    conn = next(iter(server.engine.client_map[member.id]))
     # What the receive loop queues once a frame passed the check.
-    server.engine.store_queue.put(Outgoing(node, member.id, 2, gid, 1, "checked before the removal", "", 0, "late-1"))
+    server.engine.store.queue.put(Outgoing(conn, member.id, 2, gid, 1, "checked before the removal", "", 0, "late-1"))
     ack = until(wm, lambda f: f.get("ClientMsgId") == "late-1")
     assert (ack["Type"], ack["Content"]) == (2, "checked before the removal")
     assert until(wo, lambda f: f.get("ClientMsgId") == "late-1")["Content"] == "checked before the removal"

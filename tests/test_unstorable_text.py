@@ -182,7 +182,7 @@ def test_a_message_the_database_refuses_fails_alone_in_its_batch(api, server, co
     bad = Outgoing(node_x, x.id, PRIVATE, y.id, TEXT, content, "", 0, "refused")
     # No greenlet switch while queueing: the store loop takes all 51 as one batch.
     for item in good[:20] + [bad] + good[20:]:
-        engine.store_queue.put(item)
+        engine.store.queue.put(item)
     acks = wa.messages(50)
     assert [f["ClientMsgId"] for f in acks] == [f"good-{i}" for i in range(50)]
     err = wx.recv()

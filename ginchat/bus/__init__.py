@@ -1,18 +1,19 @@
 """The multi-node bus: how a stored message reaches the other nodes."""
 
 from ginchat.bus.base import NullBus
+from ginchat.bus.redis import RedisBus
+from ginchat.bus.udp import UdpBus
 
 
-def make_bus(app, engine):
+def make_bus(app, engine, top_id, fetch_since, polled=None):
+    """The bus BUS names. ``engine`` hears what arrives; ``top_id``,
+    ``fetch_since`` and ``polled`` let the catch-up read SQL (catchup.py)."""
     kind = str(app.config.get("BUS", "udp")).lower()
+    sql = {"top_id": top_id, "fetch_since": fetch_since, "polled": polled}
     if kind == "none":
-        return NullBus(app, engine)
+        return NullBus(app, engine, **sql)
     if kind == "udp":
-        from ginchat.bus.udp import UdpBus
-
-        return UdpBus(app, engine)
+        return UdpBus(app, engine, **sql)
     if kind == "redis":
-        from ginchat.bus.redis import RedisBus
-
-        return RedisBus(app, engine)
+        return RedisBus(app, engine, **sql)
     raise RuntimeError(f"GINCHAT_BUS must be udp, redis or none, not {kind!r}")

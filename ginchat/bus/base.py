@@ -18,15 +18,11 @@ import uuid
 import gevent
 import gevent.queue
 
-from ginchat.bus.catchup import Catchup
+from ginchat.bus.catchup import Catchup, dumps
 
 log = logging.getLogger("ginchat.bus")
 
 OUTBOX = 10000  # packets waiting for the sender greenlet
-
-
-def dumps(frame):
-    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
 
 
 class Bus:
@@ -38,7 +34,10 @@ class Bus:
         share it (the same UDP port, or the same Redis channel)."""
         return self.name
 
-    def __init__(self, app, engine):
+    def __init__(self, app, engine, top_id=None, fetch_since=None, polled=None):
+        """``engine`` gets what arrives (its ``deliver`` and ``apply_event``);
+        ``top_id``, ``fetch_since`` and ``polled`` are the catch-up's reads of
+        SQL (see catchup.py)."""
         self.app = app
         self.engine = engine
         self.node_id = uuid.uuid4().hex[:12]
@@ -49,7 +48,8 @@ class Bus:
             "sent": 0, "received": 0, "own": 0, "bad_signature": 0, "malformed": 0,
             "outbox_full": 0, "test_dropped": 0,
         }
-        self.catchup = Catchup(self, float(app.config.get("BUS_CATCHUP_INTERVAL") or 1.0))
+        self.catchup = Catchup(self, float(app.config.get("BUS_CATCHUP_INTERVAL") or 1.0), top_id, fetch_since,
+                               polled)
         self.greenlets = []
 
     # --- what the engine calls --------------------------------------------------

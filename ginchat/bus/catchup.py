@@ -10,21 +10,18 @@ one further ahead waits in ``pending`` and wakes the follower, which reads
 the follower still reads the table every BUS_CATCHUP_INTERVAL, which is what
 finds a lost packet that no later packet revealed.
 
-Group memberships and friendships are followed the same way through the
-contact table (adding twice is harmless), so a lost event packet cannot
-leave the 方案2 group map without a member."""
+The bus knows no tables: the engine that makes it gives ``top_id()`` (the
+newest message Id), ``fetch_since(after_id, limit)`` (the messages after an
+Id, oldest first, as frames) and ``polled()`` (called after every poll, for
+whatever else the engine follows in SQL)."""
 
+import json
 import logging
 import time
 
 import gevent
 import gevent.event
 import gevent.lock
-from sqlalchemy import func, select
-
-from ginchat.extensions import db
-from ginchat.models import message as messages
-from ginchat.models.contact import FRIEND, MEMBER, Contact
 
 log = logging.getLogger("ginchat.bus")
 
@@ -32,16 +29,21 @@ PAGE = 500  # rows read per query
 GAP_GRACE = 0.05  # seconds a gap may close by itself (packets out of order) before SQL is asked
 MAX_PENDING = 20000  # messages held for a gap; beyond that SQL will bring them
 MAX_HOLD = 5.0  # seconds a held message waits when SQL does not answer
-CONTACT_LOOKBACK = 256  # contact rows read again: their Ids may commit out of order
+
+
+def dumps(frame):
+    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
 
 
 class Catchup:
-    def __init__(self, bus, interval):
+    def __init__(self, bus, interval, top_id, fetch_since, polled=None):
         self.bus = bus
         self.engine = bus.engine
         self.interval = max(0.05, interval)
+        self.top_id = top_id
+        self.fetch_since = fetch_since
+        self.polled = polled
         self.last = None  # None until the table's top is known
-        self.contact_last = None
         self.pending = {}  # Id -> (frame, text, time held)
         self.wake = gevent.event.Event()
         self.lock = gevent.lock.Semaphore()  # one deliverer at a time keeps Id order
@@ -109,32 +111,24 @@ class Catchup:
                 gevent.sleep(min(5.0, 0.2 * failures))
 
     def _init_cursors(self):
-        with self.engine.app.app_context():
-            with db.engine.connect() as conn:
-                top = conn.execute(select(func.max(messages.message_table.c.id))).scalar()
-                ctop = conn.execute(select(func.max(Contact.__table__.c.id))).scalar()
+        top = self.top_id()
         with self.lock:
             if self.last is None:
                 self.last = int(top or 0)
                 self.pending = {i: v for i, v in self.pending.items() if i > self.last}
-        self.contact_last = int(ctop or 0)
 
     def poll(self):
         self.stats["polls"] += 1
-        table = messages.message_table
         caught = self.stats["caught_up"]
         while True:
-            with self.engine.app.app_context():
-                with db.engine.connect() as conn:
-                    query = select(table).where(table.c.id > self.last).order_by(table.c.id).limit(PAGE)
-                    frames = [messages.to_frame(row) for row in conn.execute(query).mappings()]
+            frames = self.fetch_since(self.last, PAGE)
             for frame in frames:
                 with self.lock:
                     msg_id = frame["Id"]
                     if msg_id <= self.last:
                         continue
                     held = self.pending.pop(msg_id, None)
-                    text = held[1] if held else self.bus_text(frame)
+                    text = held[1] if held else dumps(frame)
                     if self.engine.deliver(frame, text) and held is None:
                         self.stats["caught_up"] += 1
                     self.last = msg_id
@@ -144,35 +138,8 @@ class Catchup:
         if self.stats["caught_up"] > caught:
             log.info("catch-up: %d messages the bus did not bring came from SQL (up to Id %s)",
                      self.stats["caught_up"] - caught, self.last)
-        self._follow_contacts()
-
-    @staticmethod
-    def bus_text(frame):
-        from ginchat.bus.base import dumps
-
-        return dumps(frame)
-
-    def _follow_contacts(self):
-        table = Contact.__table__
-        low = max(0, (self.contact_last or 0) - CONTACT_LOOKBACK)
-        with self.engine.app.app_context():
-            with db.engine.connect() as conn:
-                query = (
-                    select(table.c.id, table.c.owner_id, table.c.target_id, table.c.type, table.c.history_id)
-                    .where(table.c.id > low)
-                    .order_by(table.c.id)
-                    .limit(PAGE + CONTACT_LOOKBACK)
-                )
-                rows = conn.execute(query).all()
-        for row_id, owner, target, kind, history_id in rows:
-            if kind == MEMBER:
-                # A row seen for the first time brings its member's join point too.
-                first = row_id > (self.contact_last or 0)
-                self.engine.apply_event({"Event": "member", "GroupId": target, "UserId": owner,
-                                         "HistoryId": int(history_id or 0) if first else 0})
-            elif kind == FRIEND:
-                self.engine.apply_event({"Event": "friend", "UserId": owner, "FriendId": target})
-            self.contact_last = max(self.contact_last or 0, row_id)
+        if self.polled is not None:
+            self.polled()
 
     def _force_old(self):
         """SQL does not answer: deliver messages held too long, in Id order,

@@ -26,8 +26,8 @@ def raw_client(client):
 class RedisBus(Bus):
     name = "redis"
 
-    def __init__(self, app, engine):
-        super().__init__(app, engine)
+    def __init__(self, app, engine, **sql):
+        super().__init__(app, engine, **sql)
         self.channel = str(app.config.get("BUS_CHANNEL") or CHANNEL)
 
     @property

@@ -1,6 +1,7 @@
-"""The seed's udpSendProc/udpRecvProc: one datagram per packet, broadcast to
-UDP_BROADCAST:UDP_PORT (127.255.255.255 by default, so nothing leaves the
-host until an operator names the LAN's broadcast address)."""
+"""The UDP bus (udpSendProc/udpRecvProc in the Go GinChat): one datagram
+per packet, broadcast to UDP_BROADCAST:UDP_PORT (127.255.255.255 by default,
+so nothing leaves the host until an operator names the LAN's broadcast
+address)."""
 
 import logging
 import socket
@@ -17,8 +18,8 @@ MAX_DATAGRAM = 65535
 class UdpBus(Bus):
     name = "udp"
 
-    def __init__(self, app, engine):
-        super().__init__(app, engine)
+    def __init__(self, app, engine, **sql):
+        super().__init__(app, engine, **sql)
         self.port = int(app.config["UDP_PORT"])
         self.broadcast = str(app.config["UDP_BROADCAST"])
         self.sock = None

@@ -3,9 +3,8 @@
 In WAL mode a commit only appends to the log; now and then the log is
 copied back into the database file (a checkpoint), which ends in an fsync.
 SQLite does that by itself inside whichever commit crosses the threshold,
-and so inside the store greenlet, where an fsync of tens or hundreds of
-milliseconds (a busy disk) stops every connection of the process: that is
-what set the p99 of bench scenario 1 on a shared machine. Here a greenlet
+and so inside the store greenlet, where an fsync on a busy disk would stop
+every connection of the process for its whole length. Here a greenlet
 asks a native thread (gevent's threadpool; sqlite3 releases the GIL) to
 checkpoint every CHECKPOINT_INTERVAL seconds, and the connections' own
 automatic checkpoint is kept only as a distant backstop (extensions.py)."""
@@ -15,6 +14,8 @@ import sqlite3
 
 import gevent
 
+from ginchat.extensions import db
+
 log = logging.getLogger("ginchat.chat")
 
 CHECKPOINT_INTERVAL = 1.0  # seconds
@@ -22,8 +23,6 @@ CHECKPOINT_INTERVAL = 1.0  # seconds
 
 def sqlite_path(engine):
     """The database file of the app's engine, or None when it is not SQLite."""
-    from ginchat.extensions import db
-
     with engine.app.app_context():
         url = db.engine.url
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":

@@ -30,12 +30,12 @@ class Outgoing:
     """A validated message on its way to storage."""
 
     __slots__ = (
-        "node", "user_id", "type", "target_id", "media", "content", "url", "amount",
+        "conn", "user_id", "type", "target_id", "media", "content", "url", "amount",
         "client_msg_id", "conv", "create_time",
     )
 
-    def __init__(self, node, user_id, msg_type, target_id, media, content, url, amount, client_msg_id):
-        self.node = node
+    def __init__(self, conn, user_id, msg_type, target_id, media, content, url, amount, client_msg_id):
+        self.conn = conn
         self.user_id = user_id
         self.type = msg_type
         self.target_id = target_id
@@ -82,7 +82,7 @@ def _str_field(fields, name, label, cmid, max_len):
 
 def parse_frame(text, max_content, max_frame, extra_types=()):
     """Return ("heartbeat", None), ("message", fields) or, for a Type in
-    ``extra_types`` (frames that features register with the engine),
+    ``extra_types`` (frames that collaborators register with the engine),
     ("extra", fields) for a client frame, or raise FrameError. ``fields``
     has lower-cased keys."""
     if isinstance(text, (bytes, bytearray)):
@@ -176,7 +176,6 @@ class MapRelations:
 
 def authorize(engine, user_id, msg_type, target_id):
     """Who may write to whom (ginchat.domain.access), over this node's maps."""
-    from ginchat.chat.features import check_relations
 
-    check_relations(engine)  # a removal on another node whose event was lost
+    engine.relations.check()  # a removal on another node whose event was lost
     access.may_write(user_id, msg_type, target_id, MapRelations(engine))

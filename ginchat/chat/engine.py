@@ -1,24 +1,37 @@
-"""The chat engine of one node: ``client_map``, the 方案2 group map, the
-message store, delivery and the greenlets that keep it running.
+"""The chat engine of one node: ``client_map`` (user id -> connections),
+the message store, delivery, and the collaborators it builds and owns:
+relations (the group and friend maps), presence, notices, receipts, typing
+and login sessions.
 
 Everything here runs in gevent greenlets of one OS thread: code between two
-blocking calls cannot be interleaved, so the maps need no lock (they play
-the part of the seed's rwLocker-guarded clientMap).
+blocking calls cannot be interleaved, so the maps need no lock.
 """
 
-import json
 import logging
-import time
 from collections import OrderedDict
 
 import gevent
 import gevent.queue
-from sqlalchemy import exc as sa_exc
 from sqlalchemy.exc import SQLAlchemyError
 
-from ginchat.chat import checkpoint, features, heartbeat, sessions
-from ginchat.chat.dispatch import FrameError, Outgoing, authorize, check_upload, parse_frame
-from ginchat.chat.node import encode_text
+from ginchat.bus import make_bus
+from ginchat.chat import checkpoint
+from ginchat.chat.dispatch import (
+    FrameError,
+    Outgoing,
+    authorize,
+    check_upload,
+    parse_frame,
+)
+from ginchat.chat.frames import READ, RECALL, TYPING, dumps, error
+from ginchat.chat.notices import Notices
+from ginchat.chat.presence import Presence
+from ginchat.chat.receipts import Receipts
+from ginchat.chat.relations import Relations
+from ginchat.chat.sessions import Sessions
+from ginchat.chat.store import Store
+from ginchat.chat.typing import Typing
+from ginchat.chat.websocket import encode_text
 from ginchat.errors import AppError
 from ginchat.extensions import db
 from ginchat.models import message as messages
@@ -28,84 +41,8 @@ from ginchat.utils.ratelimit import RateLimited, RateLimiter
 
 log = logging.getLogger("ginchat.chat")
 
-STORE_BATCH = 256  # messages committed in one transaction at most
-STORE_QUEUE = 10000  # messages waiting for storage before senders wait
 SEEN_IDS = 50000  # message Ids remembered to drop duplicate deliveries
 JOIN_FLOORS = 10000  # groups whose newcomers' join points are held for delivery
-
-
-def dumps(frame):
-    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
-
-
-def database_unavailable(exc):
-    """The database cannot be reached or used just now (every message of the
-    batch would fail alike), as opposed to refusing a message."""
-    if isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError,
-                        sa_exc.TimeoutError)):
-        return True
-    return bool(getattr(exc, "connection_invalidated", False))
-
-
-def refused_data(exc):
-    """The database (or its driver) refused a value of the message."""
-    if isinstance(exc, sa_exc.StatementError) and not isinstance(exc, sa_exc.DBAPIError):
-        exc = exc.orig or exc
-    return isinstance(exc, (sa_exc.DataError, sa_exc.IntegrityError, UnicodeError, ValueError, TypeError))
-
-
-class RelationMap:
-    """key -> set of ids, filled from SQL on first use and kept current by the
-    signals; a negative answer is checked again in SQL (another node may have
-    made the change), so the map can be late but never wrong for long."""
-
-    def __init__(self, engine, load, check):
-        self.engine = engine
-        self._load = load
-        self._check = check
-        self._sets = {}
-
-    def get(self, key):
-        members = self._sets.get(key)
-        if members is None:
-            with self.engine.app.app_context():
-                members = self._load(key)
-            self._sets[key] = members
-        return members
-
-    def has(self, key, value):
-        if value in self.get(key):
-            return True
-        with self.engine.app.app_context():
-            if self._check(key, value):
-                self._sets[key].add(value)
-                return True
-        return False
-
-    def add(self, key, value):
-        members = self._sets.get(key)
-        if members is not None:
-            members.add(value)
-
-    def forget(self, key):
-        self._sets.pop(key, None)
-
-    def peek(self, key):
-        """The set, without caching a fresh load: a side use (typing, presence,
-        notices) must not warm the map before a bus event it could miss."""
-        members = self._sets.get(key)
-        if members is None:
-            with self.engine.app.app_context():
-                members = self._load(key)
-        return members
-
-    def discard(self, key, value):
-        members = self._sets.get(key)
-        if members is not None:
-            members.discard(value)
-
-    def clear(self):
-        self._sets.clear()
 
 
 class ChatEngine:
@@ -123,37 +60,36 @@ class ChatEngine:
         self.replay_page = int(cfg["REPLAY_PAGE"])
         self.redis = app.extensions["redis"]
 
-        self.client_map = {}  # user id -> set of Nodes (one per tab/device)
-        self.connections = 0  # the Nodes in client_map
-        # 方案2: group id -> member ids; and user id -> friend ids.
-        self.groups = RelationMap(
-            self, Contact.member_ids, lambda gid, uid: Contact.is_member(uid, gid)
-        )
-        self.friends = RelationMap(self, Contact.friend_ids, Contact.is_friend)
+        self.client_map = {}  # user id -> set of Connections (one per tab/device)
+        self.connections = 0  # the Connections in client_map
         # group id -> {new member: Id after which they read}: a message stored
         # before someone joined but delivered here after it (a slow bus) is
         # not theirs. Entries go once a later message of the group passed.
         self.join_floors = {}
         self.seen = OrderedDict()  # recently delivered Ids (bus duplicates)
-        self.store_queue = gevent.queue.Queue(STORE_QUEUE)
-        self.seq_cache = messages.SeqCache()  # each conversation's newest Seq (skips a query per batch)
-        self.storing = None  # the batch being committed (stop() waits for it)
+        self.store = Store(self)
         self.stopping = False
         self.greenlets = []
         self.started = False
-        # Client frame Types beyond 1-3, handled by feature modules:
-        # Type -> handler(engine, node, fields); see register_frame.
+        # Client frame Types beyond 1-3: Type -> handler(connection, fields); see register_frame.
         self.frame_handlers = {}
         self.stats = {"stored": 0, "delivered": 0, "duplicates_dropped": 0, "batches": 0}
 
-        from ginchat.bus import make_bus
-
-        self.bus = make_bus(app, self)
+        self.relations = Relations(self)
+        self.groups = self.relations.groups  # group id -> member ids
+        self.friends = self.relations.friends  # user id -> friend ids
+        self.bus = make_bus(app, self, self._catchup_start, self._messages_after, self.relations.follow_contacts)
         group_member_added.connect(self._on_member_added, sender=app, weak=False)
         friendship_added.connect(self._on_friendship, sender=app, weak=False)
+        self.notices = Notices(self)
+        self.presence = Presence(self, self.notices.presence_changed)
+        self.receipts = Receipts(self)
+        self.typing = Typing(self)
+        self.sessions = Sessions(self)  # sockets close when their login session ends
+        self.register_frame(READ, self.receipts.on_read)
+        self.register_frame(TYPING, self.typing.on_frame)
+        self.register_frame(RECALL, self.receipts.on_recall)
         app.extensions["chat"] = self
-        features.install(self)  # issue 9: read receipts, typing, presence events, recall
-        sessions.install(self)  # sockets close when their login session ends
 
     # --- life cycle ------------------------------------------------------------
     def start(self):
@@ -162,10 +98,10 @@ class ChatEngine:
             return
         self.started = True
         self.greenlets = [
-            gevent.spawn(self._store_loop),
-            gevent.spawn(heartbeat.sweep_loop, self),
+            gevent.spawn(self.store.run),
+            gevent.spawn(self.presence.sweep_loop),
             gevent.spawn(checkpoint.checkpoint_loop, self),  # SQLite only: WAL checkpoints off the loop
-            gevent.spawn(sessions.check_loop, self),
+            gevent.spawn(self.sessions.check_loop),
         ]
         self.bus.start()
         log.info("chat engine started (bus: %s)", self.bus.name)
@@ -175,188 +111,128 @@ class ChatEngine:
         # copies queued) before the connections close: nothing queued is lost.
         self.stopping = True
         self.drain(drain_timeout)
-        for nodes in list(self.client_map.values()):
-            for node in list(nodes):
-                node.close(1001, "server shutting down")
-        heartbeat.forget_node(self, wait=2)
+        for conns in list(self.client_map.values()):
+            for conn in list(conns):
+                conn.close(1001, "server shutting down")
+        self.presence.forget_node(wait=2)
         self.bus.stop()
         gevent.killall(self.greenlets, block=False)
         self.greenlets = []
         self.started = False
 
     def drain(self, timeout):
-        """Wait until the store queue is empty and no batch is being committed."""
-        if not self.started:
-            return True
-        deadline = time.monotonic() + timeout
-        while not self.store_queue.empty() or self.storing is not None:
-            if time.monotonic() > deadline:
-                log.error("shutdown: %d messages still unstored after %.0f s", self.store_queue.qsize(), timeout)
-                return False
-            gevent.sleep(0.01)
-        return True
+        """Wait until every message taken from clients is stored."""
+        return self.store.drain(timeout) if self.started else True
 
     def register_frame(self, msg_type, handler):
-        """Let a feature handle client frames of ``msg_type`` (read receipts,
-        typing...). The handler may raise AppError/FrameError: the client gets
-        an error frame and the connection stays open."""
+        """Let a collaborator handle client frames of ``msg_type`` (read
+        receipts, typing...). The handler may raise AppError/FrameError: the
+        client gets an error frame and the connection stays open."""
         if msg_type in (1, 2, 3) or msg_type in self.frame_handlers:
             raise ValueError(f"frame Type {msg_type} is taken")
         self.frame_handlers[msg_type] = handler
 
     # --- connections -------------------------------------------------------------
-    def attach(self, node):
-        nodes = self.client_map.setdefault(node.user_id, set())
-        if node not in nodes:
-            nodes.add(node)
+    def attach(self, conn):
+        conns = self.client_map.setdefault(conn.user_id, set())
+        if conn not in conns:
+            conns.add(conn)
             self.connections += 1
-        features.on_attach(self, node)
-        sessions.on_attach(self, node)
-        heartbeat.mark_online(self, node)
-        log.info("user %s connected from %s (%d connections here)", node.user_id, node.addr, self.connection_count())
+        self.sessions.on_attach(conn)
+        self.presence.mark_online(conn)
+        log.info("user %s connected from %s (%d connections here)", conn.user_id, conn.addr, self.connection_count())
 
-    def detach(self, node):
-        if not node.closed:
-            node.close()
-        nodes = self.client_map.get(node.user_id)
-        if nodes is not None and node in nodes:
-            nodes.discard(node)
+    def detach(self, conn):
+        if not conn.closed:
+            conn.close()
+        conns = self.client_map.get(conn.user_id)
+        if conns is not None and conn in conns:
+            conns.discard(conn)
             self.connections -= 1
-            if not nodes:
-                del self.client_map[node.user_id]
-                heartbeat.mark_offline(self, node.user_id)
-        log.info("user %s disconnected from %s", node.user_id, node.addr)
+            self.presence.connection_closed(conn)
+            if not conns:
+                del self.client_map[conn.user_id]
+                self.presence.mark_offline(conn.user_id)
+        log.info("user %s disconnected from %s", conn.user_id, conn.addr)
 
     def connection_count(self):
         # Counted as connections come and go: summing the map on every
-        # connect made opening n connections cost O(n²) (a fifth of the
-        # server's CPU while 9,000 connected, bench scenario 3).
+        # connect would make opening n connections cost O(n²).
         return self.connections
 
-    # --- the receive loop (the seed's recvProc) -------------------------------------
-    def receive_loop(self, node):
-        ws = node.ws
-        while not node.closed:
+    def health(self):
+        """What /health reports about this node's chat side."""
+        return {
+            "Connections": self.connection_count(),
+            "Bus": self.bus.name,
+            "Node": self.bus.node_id,
+            "BusStats": dict(self.bus.stats),
+            "StoreQueue": self.store.pending(),
+        }
+
+    # --- the receive loop (recvProc in the Go GinChat) ----------------------------------
+    def receive_loop(self, conn):
+        ws = conn.ws
+        while not conn.closed:
             text = ws.receive()
             if text is None:
                 continue
-            node.heartbeat_time = time.monotonic()
+            conn.heard()
             fields = None
             try:
                 kind, fields = parse_frame(text, self.max_content, self.max_frame, self.frame_handlers)
                 if kind == "heartbeat":
-                    heartbeat.refresh(self, node)
+                    self.presence.refresh(conn)
                     continue
                 if kind == "extra":
                     try:
-                        self.frame_handlers[fields["type"]](self, node, fields)
+                        self.frame_handlers[fields["type"]](conn, fields)
                     except FrameError:
                         raise
                     except AppError as exc:
                         raise FrameError(exc.status, exc.msg, fields["clientmsgid"]) from None
                     continue
-                self._check_rate(node, fields["clientmsgid"])
+                self.check_rate(conn, fields["clientmsgid"])
                 check_upload(fields)
                 try:
-                    authorize(self, node.user_id, fields["type"], fields["targetid"])
+                    authorize(self, conn.user_id, fields["type"], fields["targetid"])
                 except AppError as exc:
                     raise FrameError(exc.status, exc.msg, fields["clientmsgid"]) from None
                 if self.stopping:  # stop() is draining the store queue: nothing new joins it
                     raise FrameError(503, "the server is shutting down; send it again after reconnecting",
                                      fields["clientmsgid"])
                 item = Outgoing(
-                    node, node.user_id, fields["type"], fields["targetid"], fields["media"],
+                    conn, conn.user_id, fields["type"], fields["targetid"], fields["media"],
                     fields["content"], fields["url"], fields["amount"], fields["clientmsgid"],
                 )
-                self.store_queue.put(item)
+                self.store.queue.put(item)
             except FrameError as exc:
-                node.put_wait(dumps({"Type": -1, "Code": exc.status, "Msg": exc.msg, "ClientMsgId": exc.client_msg_id}))
+                conn.put_wait(error(exc.status, exc.msg, exc.client_msg_id))
             except SQLAlchemyError as exc:
                 # The database is down (a rule not in the maps yet had to be
                 # read): refuse this frame, keep the connection.
-                log.warning("%r: database unavailable while checking a frame: %s", node, exc.__class__.__name__)
+                log.warning("%r: database unavailable while checking a frame: %s", conn, exc.__class__.__name__)
                 cmid = fields.get("clientmsgid", "") if isinstance(fields, dict) else ""
-                node.put_wait(dumps({"Type": -1, "Code": 503, "ClientMsgId": cmid,
-                                     "Msg": "the database is unavailable; the message was not stored, send it again"}))
+                conn.put_wait(error(503, "the database is unavailable; the message was not stored, send it again", cmid))
 
-    def _check_rate(self, node, cmid):
+    def check_rate(self, conn, cmid):
+        """The sender's message rate, per connection and per user (in Redis);
+        raises FrameError (429) when it is exceeded."""
         if not self.rate_limited:
             return
-        now = time.monotonic()
-        node.tokens = min(self.burst, node.tokens + (now - node.tokens_at) * self.rate)
-        node.tokens_at = now
-        if node.tokens < 1:
+        if not conn.take_token(self.rate, self.burst):
             raise FrameError(429, f"too many messages: at most {self.rate:g} per second", cmid)
-        node.tokens -= 1
         # The same user on many connections or nodes: one count in Redis.
         try:
-            RateLimiter.of(self.app).check_message(node.user_id)
+            RateLimiter.of(self.app).check_message(conn.user_id)
         except RateLimited as exc:
             raise FrameError(429, exc.msg, cmid) from None
 
-    # --- storage (one greenlet commits batches) ---------------------------------------
-    def _store_loop(self):
-        queue = self.store_queue
-        while True:
-            batch = [queue.get()]
-            while len(batch) < STORE_BATCH and not queue.empty():
-                batch.append(queue.get_nowait())
-            self.storing = batch
-            try:
-                self._store(batch)
-            except Exception:  # never let the store die: report and go on
-                log.exception("storing a batch of %d messages failed", len(batch))
-                self._fail(batch, "the message could not be stored; send it again")
-            finally:
-                self.storing = None
-
-    def _store(self, batch):
-        now = int(time.time() * 1000)
-        for item in batch:
-            item.create_time = now
-        try:
-            with self.app.app_context():
-                with db.engine.begin() as conn:
-                    rows, dupes = messages.store_batch(conn, batch, self.seq_cache)
-        except Exception as exc:
-            if database_unavailable(exc):
-                log.error("database unavailable, %d messages refused: %s", len(batch), exc.__class__.__name__)
-                self._fail(batch, "the database is unavailable; the message was not stored, send it again")
-            elif len(batch) == 1:
-                self._refuse(batch[0], exc)
-            else:
-                # One message's fault fails that message alone: halve the batch
-                # until the refused ones stand alone (log2(batch) rounds at most).
-                half = len(batch) // 2
-                self._store(batch[:half])
-                self._store(batch[half:])
-            return
-        self.stats["batches"] += 1
-        self.stats["stored"] += len(rows)
-        for index, row in dupes.items():
-            # A resend of a stored message: the sender gets the stored copy again.
-            batch[index].node.put(row["id"], dumps(messages.to_frame(row)))
-        for row in rows:
-            frame = messages.to_frame(row)
-            # Through the bus's catch-up, so this node's own messages and other
-            # nodes' reach local connections in Id order.
-            self.bus.deliver_stored(frame, dumps(frame))
-            self.bus.publish(frame)
-
-    def _fail(self, batch, msg):
-        for item in batch:
-            item.node.put(None, dumps({"Type": -1, "Code": 503, "Msg": msg, "ClientMsgId": item.client_msg_id}))
-
-    def _refuse(self, item, exc):
-        """The database refused this one message: its sender alone hears it."""
-        if refused_data(exc):
-            log.warning("message of user %s to %s refused by the database: %s", item.user_id, item.target_id,
-                        exc.__class__.__name__)
-            code, msg = 400, "the database cannot store this message (is its text valid Unicode?); it was not stored"
-        else:
-            log.error("storing a message of user %s failed", item.user_id, exc_info=exc)
-            code, msg = 500, "the message could not be stored; the server log has the details"
-        item.node.put(None, dumps({"Type": -1, "Code": code, "Msg": msg, "ClientMsgId": item.client_msg_id}))
+    def guard_frame(self, conn, fields):
+        """What every client frame beyond messages goes through first: the rate
+        limit, and a look for removals made on other nodes."""
+        self.check_rate(conn, fields["clientmsgid"])
+        self.relations.check()
 
     # --- delivery (to this node's connections only) ------------------------------------
     def recipients(self, frame):
@@ -386,12 +262,12 @@ class ChatEngine:
         count = 0
         data = None  # the WebSocket frame, encoded once for every recipient
         for user_id in recipients:
-            nodes = client_map.get(user_id)
-            if nodes:
+            conns = client_map.get(user_id)
+            if conns:
                 if data is None:
                     data = encode_text(text)
-                for node in tuple(nodes):
-                    node.put(msg_id, text, data)
+                for conn in tuple(conns):
+                    conn.put(msg_id, text, data)
                     count += 1
         self.stats["delivered"] += count
         return True
@@ -416,51 +292,60 @@ class ChatEngine:
         self.join_floors.setdefault(group_id, {})[user_id] = floor
 
     # --- replay of ?since= -----------------------------------------------------
-    def replay(self, node, since):
+    def replay(self, conn, since):
         """Send every message with Id > since, oldest first, then release the
-        live frames held meanwhile (the node was registered before the first
+        live frames held meanwhile (the connection was registered before the first
         read, so nothing falls between the two; duplicates go by Id)."""
-        node.replaying = True
+        conn.hold_live()
         last = since
         try:
             with self.app.app_context():
-                floors = Contact.history_floors(node.user_id)
-                while not node.closed:
-                    rows = messages.fetch_since(node.user_id, floors, last, self.replay_page)
+                floors = Contact.history_floors(conn.user_id)
+                while not conn.closed:
+                    rows = messages.fetch_since(conn.user_id, floors, last, self.replay_page)
                     db.session.remove()
                     for frame in rows:
-                        node.put_wait(dumps(frame))
+                        conn.put_wait(dumps(frame))
                         last = frame["Id"]
                     if len(rows) < self.replay_page:
                         break
         finally:
-            held, node.held = node.held, []
-            node.replay_max = last
-            node.replaying = False
-            for msg_id, text in held:
-                if msg_id is None or msg_id > last:
-                    node.put(msg_id, text)
+            conn.release_held(last)
+
+    # --- what the bus's catch-up reads from SQL ------------------------------------------
+    def _catchup_start(self):
+        """The newest message Id, where the catch-up starts; the contact rows
+        are followed from the same moment."""
+        with self.app.app_context(), db.engine.connect() as conn:
+            top = messages.top_id(conn)
+        self.relations.start_following()
+        return top
+
+    def _messages_after(self, after_id, limit):
+        with self.app.app_context(), db.engine.connect() as conn:
+            return messages.fetch_after(conn, after_id, limit)
 
     # --- group and friend changes ---------------------------------------------------
     def _on_member_added(self, sender, group_id, user_id, history_id=0, **_):
-        self.groups.add(group_id, user_id)
+        self.relations.member_added(group_id, user_id)
         self._note_floor(group_id, user_id, history_id)
         self.bus.publish_event({"Event": "member", "GroupId": group_id, "UserId": user_id, "HistoryId": history_id})
 
     def _on_friendship(self, sender, user_id, friend_id):
-        self.friends.add(user_id, friend_id)
-        self.friends.add(friend_id, user_id)
+        self.relations.friendship_added(user_id, friend_id)
         self.bus.publish_event({"Event": "friend", "UserId": user_id, "FriendId": friend_id})
 
     def apply_event(self, event):
-        """A relation change made on another node."""
-        if event.get("Event") == "member":
-            self.groups.add(int(event["GroupId"]), int(event["UserId"]))
+        """A change made on another node (the bus's events)."""
+        kind = event.get("Event")
+        if kind == "member":
+            self.relations.member_added(int(event["GroupId"]), int(event["UserId"]))
             self._note_floor(int(event["GroupId"]), int(event["UserId"]), int(event.get("HistoryId") or 0))
-        elif event.get("Event") == "friend":
-            self.friends.add(int(event["UserId"]), int(event["FriendId"]))
-            self.friends.add(int(event["FriendId"]), int(event["UserId"]))
-        elif event.get("Event") == "sessions_ended":
-            sessions.apply_event(self, event)
-        else:  # removals and frames for other nodes' users (issue 9)
-            features.apply_event(self, event)
+        elif kind == "friend":
+            self.relations.friendship_added(int(event["UserId"]), int(event["FriendId"]))
+        elif kind in ("unmember", "unfriend", "group_gone"):
+            self.relations.apply_removal(event)
+        elif kind == "frame":
+            self.notices.apply_event(event)
+        elif kind == "sessions_ended":
+            self.sessions.apply_event(event)

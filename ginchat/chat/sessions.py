@@ -31,33 +31,84 @@ REMEMBER = 120.0  # seconds a rule is kept for sockets still registering
 CHECK_CHUNK = 500  # session ids per SQL query of the periodic check
 
 
-def install(engine):
-    engine.session_check_interval = float(engine.app.config.get("SESSION_CHECK_INTERVAL") or 30)
-    engine.ended_sessions = {}  # user id -> [(monotonic time, rule)] heard lately
-    sessions_ended.connect(lambda sender, **rule: end(engine, **rule), sender=engine.app, weak=False)
+class Sessions:
+    """The login sessions of this node's sockets, and the end-of-session
+    rules heard lately (user id -> [(monotonic time, rule)])."""
 
+    def __init__(self, engine):
+        self.engine = engine
+        self.check_interval = float(engine.app.config.get("SESSION_CHECK_INTERVAL") or 30)
+        self.ended = {}
+        sessions_ended.connect(lambda sender, **rule: self.end(**rule), sender=engine.app, weak=False)
 
-def end(engine, user_id, sessions=None, keep=None, up_to=None):
-    """Sessions ended here (committed): close their sockets here and on every node."""
-    rule = {"UserId": int(user_id), "Sessions": None if sessions is None else sorted(int(s) for s in sessions),
-            "Keep": keep, "UpTo": up_to}
-    apply(engine, rule)
-    engine.bus.publish_event(dict(rule, Event="sessions_ended"))
+    def end(self, user_id, sessions=None, keep=None, up_to=None):
+        """Sessions ended here (committed): close their sockets here and on every node."""
+        rule = {"UserId": int(user_id), "Sessions": None if sessions is None else sorted(int(s) for s in sessions),
+                "Keep": keep, "UpTo": up_to}
+        self.apply(rule)
+        self.engine.bus.publish_event(dict(rule, Event="sessions_ended"))
 
+    def apply_event(self, event):
+        """The same, heard from another node."""
+        try:
+            rule = {
+                "UserId": int(event["UserId"]),
+                "Sessions": None if event.get("Sessions") is None else [int(s) for s in event["Sessions"]],
+                "Keep": None if event.get("Keep") is None else int(event["Keep"]),
+                "UpTo": None if event.get("UpTo") is None else int(event["UpTo"]),
+            }
+        except (KeyError, TypeError, ValueError):
+            log.warning("malformed sessions_ended event dropped: %r", event)
+            return
+        self.apply(rule)
 
-def apply_event(engine, event):
-    """The same, heard from another node."""
-    try:
-        rule = {
-            "UserId": int(event["UserId"]),
-            "Sessions": None if event.get("Sessions") is None else [int(s) for s in event["Sessions"]],
-            "Keep": None if event.get("Keep") is None else int(event["Keep"]),
-            "UpTo": None if event.get("UpTo") is None else int(event["UpTo"]),
-        }
-    except (KeyError, TypeError, ValueError):
-        log.warning("malformed sessions_ended event dropped: %r", event)
-        return
-    apply(engine, rule)
+    def apply(self, rule):
+        user_id = rule["UserId"]
+        now = time.monotonic()
+        ended = self.ended
+        heard = [(t, r) for t, r in ended.get(user_id, ()) if now - t < REMEMBER]
+        heard.append((now, rule))
+        ended[user_id] = heard
+        if len(ended) > 10000:  # forget users whose rules are all old
+            for uid in [u for u, rules in ended.items() if now - rules[-1][0] >= REMEMBER]:
+                del ended[uid]
+        for conn in tuple(self.engine.client_map.get(user_id, ())):
+            if matches(rule, conn.session_id):
+                close(conn)
+
+    def on_attach(self, conn):
+        """A socket registering now whose session ended while its handshake ran."""
+        now = time.monotonic()
+        for heard_at, rule in self.ended.get(conn.user_id, ()):
+            if now - heard_at < REMEMBER and matches(rule, conn.session_id):
+                close(conn)
+                return
+
+    def check_loop(self):
+        while True:
+            gevent.sleep(self.check_interval)
+            try:
+                self.check()
+            except Exception:  # SQL down, say: the next round tries again
+                log.exception("checking the sockets' sessions failed")
+
+    def check(self):
+        """Close every local socket whose session has ended in SQL."""
+        engine = self.engine
+        by_session = {}
+        for conns in list(engine.client_map.values()):
+            for conn in conns:
+                if conn.session_id is not None and not conn.closed:
+                    by_session.setdefault(conn.session_id, []).append(conn)
+        ids = list(by_session)
+        with engine.app.app_context():
+            try:
+                for start in range(0, len(ids), CHECK_CHUNK):
+                    for session_id in AuthToken.ended_among(ids[start:start + CHECK_CHUNK]):
+                        for conn in by_session[session_id]:
+                            close(conn)
+            finally:
+                db.session.remove()
 
 
 def matches(rule, session_id):
@@ -68,57 +119,7 @@ def matches(rule, session_id):
     return session_id != rule["Keep"] and (rule["UpTo"] is None or session_id <= rule["UpTo"])
 
 
-def apply(engine, rule):
-    user_id = rule["UserId"]
-    now = time.monotonic()
-    heard = [(t, r) for t, r in engine.ended_sessions.get(user_id, ()) if now - t < REMEMBER]
-    heard.append((now, rule))
-    engine.ended_sessions[user_id] = heard
-    if len(engine.ended_sessions) > 10000:  # forget users whose rules are all old
-        for uid in [u for u, rules in engine.ended_sessions.items() if now - rules[-1][0] >= REMEMBER]:
-            del engine.ended_sessions[uid]
-    for node in tuple(engine.client_map.get(user_id, ())):
-        if matches(rule, node.session_id):
-            close(node)
-
-
-def on_attach(engine, node):
-    """A socket registering now whose session ended while its handshake ran."""
-    now = time.monotonic()
-    for heard_at, rule in engine.ended_sessions.get(node.user_id, ()):
-        if now - heard_at < REMEMBER and matches(rule, node.session_id):
-            close(node)
-            return
-
-
-def close(node):
-    if not node.closed:
-        log.info("%r: its session ended, closing", node)
-        gevent.spawn(node.close, CLOSE_CODE, CLOSE_REASON)
-
-
-def check_loop(engine):
-    while True:
-        gevent.sleep(engine.session_check_interval)
-        try:
-            check(engine)
-        except Exception:  # SQL down, say: the next round tries again
-            log.exception("checking the sockets' sessions failed")
-
-
-def check(engine):
-    """Close every local socket whose session has ended in SQL."""
-    by_session = {}
-    for nodes in list(engine.client_map.values()):
-        for node in nodes:
-            if node.session_id is not None and not node.closed:
-                by_session.setdefault(node.session_id, []).append(node)
-    ids = list(by_session)
-    with engine.app.app_context():
-        try:
-            for start in range(0, len(ids), CHECK_CHUNK):
-                for session_id in AuthToken.ended_among(ids[start:start + CHECK_CHUNK]):
-                    for node in by_session[session_id]:
-                        close(node)
-        finally:
-            db.session.remove()
+def close(conn):
+    if not conn.closed:
+        log.info("%r: its session ended, closing", conn)
+        gevent.spawn(conn.close, CLOSE_CODE, CLOSE_REASON)

@@ -33,7 +33,7 @@ HEARTBEAT = 3
 
 TEXT, EMOJI, VOICE, IMAGE = 1, 2, 3, 4
 MEDIA_KINDS = (TEXT, EMOJI, VOICE, IMAGE)
-RECALLED = 0  # a message its sender took back: blanked in place (issue 9)
+RECALLED = 0  # a message its sender took back: blanked in place
 
 ID_TYPE = BigInteger().with_variant(Integer, "sqlite")
 
@@ -301,3 +301,14 @@ def store_batch(conn, items, seq_cache=None):
     if seq_cache is not None:
         seq_cache.remember(last, {conv: seq for conv, seq in top.items() if seq})
     return rows, dupes
+
+
+def top_id(conn):
+    """The newest message Id (0 for an empty table)."""
+    return int(conn.execute(select(func.max(message_table.c.id))).scalar() or 0)
+
+
+def fetch_after(conn, after_id, limit):
+    """Every message with an Id above ``after_id``, oldest first, as frames."""
+    c = message_table.c
+    return _rows(conn.execute(select(message_table).where(c.id > after_id).order_by(c.id).limit(limit)))

@@ -121,32 +121,8 @@ def health():
     ---
     tags: [chat]
     description: |
-      The chat itself runs over the WebSocket GET /chat (alias /user/sendUserMsg),
-      authenticated by the session cookie or ?token=<Token>; optional ?since=<Id>
-      replays every message with a larger Id first. Frames are JSON text.
-      Client: {"Type": 1|2|3, "TargetId", "Media": 1 text|2 emoji|3 voice|4 image,
-      "Content", "Url", "Amount", "ClientMsgId"}. Server: the stored message
-      {"Id", "Seq", "UserId", "TargetId", "Type", "Media", "Content", "Url",
-      "Amount", "CreateTime", "ClientMsgId"}, or an error {"Type": -1, "Code",
-      "Msg", "ClientMsgId"}; the connection stays open after an error.
-
-      Issue 9 frames. Client: {"Type": 10, "ChatType": 1|2, "TargetId", "Id"}
-      marks a conversation read up to message Id (forward only);
-      {"Type": 11, "TargetId"} typing to a friend (not stored, coalesced to one
-      per TYPING_INTERVAL); {"Type": 13, "Id"} recalls my message within
-      RECALL_SECONDS. Server: {"Type": 10, "ChatType", "UserId", "TargetId",
-      "Id"} a read cursor moved (both sides of a private chat, every member of
-      a group, the reader's other devices; not between users where one
-      blocked the other, nor to members who joined after that message); {"Type": 11, "UserId", "TargetId"}
-      a friend is typing; {"Type": 13, "Id", "ChatType", "UserId", "TargetId"}
-      a message was recalled (history, sync and replay then give it as
-      {"Media": 0, "Content": "", "Recalled": true} with its Id and Seq).
-      Only with ?events=1 on the handshake: {"Type": 12, "UserId", "Online"}
-      a friend came online or went offline, and {"Type": 14, "Event",
-      "UserId", "GroupId", "ActorId"} a friend or group change (friend_request,
-      friend_added, friend_declined, friend_removed, member_joined, member_added,
-      member_left, member_removed, group_updated, owner_changed,
-      group_dissolved). Clients ignore Types they do not know.
+      The chat itself runs over the WebSocket GET /chat (alias /user/sendUserMsg):
+      its frames, errors, close codes and ?since= replay are in docs/PROTOCOL.md.
     parameters:
       - {name: detail, in: query, type: boolean, required: false, description: "also count live greenlets (slow: a heap walk; for leak checks); only for a logged-in user or a request from the node's own host"}
     responses:
@@ -165,13 +141,7 @@ def health():
         get_redis().ping()
     except Exception as exc:  # a health check reports, it does not raise
         return resp.fail(503, f"unhealthy: {exc.__class__.__name__}")
-    data = {
-        "Connections": engine.connection_count(),
-        "Bus": engine.bus.name,
-        "Node": engine.bus.node_id,
-        "BusStats": dict(engine.bus.stats),
-        "StoreQueue": engine.store_queue.qsize() + len(engine.storing or ()),  # waiting or being stored
-    }
+    data = engine.health()
     if detail:
         import gc
 

@@ -1,24 +1,26 @@
-"""One WebSocket connection (the seed's Node) and its two loops: the writer
-greenlet (the seed's sendProc, the only code that calls the socket's send)
-and the receive loop (the seed's recvProc), which runs in the route's own
-greenlet."""
+"""One WebSocket connection (``Node`` in the Go GinChat) and its two loops:
+the writer greenlet (the only code that calls the socket's send) and the
+receive step, which runs in the chat view's own greenlet."""
 
 import logging
 import socket
 import time
 
 import gevent
-import gevent.lock
 import gevent.queue
-from flask import current_app, g, request
-from flask_login import current_user
 from gevent.socket import wait_read
 from simple_websocket import ConnectionClosed
 from wsproto.events import Ping, TextMessage
 from wsproto.utilities import LocalProtocolError
 
-from ginchat.extensions import db
-from ginchat.server import WEBSOCKET_DONE
+from ginchat.chat.websocket import (
+    InlineReader,
+    SerialSocket,
+    encode_text,
+    quiet_close,
+    raw_socket,
+    socket_extensions,
+)
 
 log = logging.getLogger("ginchat.chat")
 
@@ -27,106 +29,20 @@ SEND_TIMEOUT = 10  # seconds one batch of frames may take to reach the kernel
 WRITE_BATCH = 64  # frames joined into one sendall
 
 
-class SerialSocket:
-    """The connection's socket with whole, one-at-a-time sends.
-
-    simple-websocket's reader greenlet answers pings and close frames with
-    ``sock.send`` while our writer sends messages; a plain ``send`` may also
-    write only part of a large frame. Every send here is a ``sendall`` under
-    one lock, so frames are never cut or interleaved."""
-
-    __slots__ = ("_sock", "_lock")
-
-    def __init__(self, sock):
-        self._sock = sock
-        self._lock = gevent.lock.Semaphore()
-
-    def send(self, data):
-        with self._lock:
-            self._sock.sendall(data)
-        return len(data)
-
-    sendall = send
-
-    def __getattr__(self, name):
-        return getattr(self._sock, name)
-
-
-class InlineReader:
-    """simple-websocket's reader "thread", never started: the connection's own
-    greenlet reads the socket in ``Node.receive`` instead. One greenlet less
-    per connection (memory, bench scenario 3) and two switches less per
-    frame received (throughput, scenario 1). Set as the ``thread_class`` of
-    SOCK_SERVER_OPTIONS; a WebSocket used without a Node must not get it."""
-
-    def __init__(self, target=None, *args, **kwargs):
-        self.name = "inline reader (_thread)"
-
-    def start(self):
-        pass
-
-    def is_alive(self):
-        return False
-
-    def join(self, timeout=None):
-        pass
-
-
-def _quiet_close(close):
-    """simple-websocket's reader greenlet calls ``close`` on a ping timeout,
-    which raises (unhandled, printed) when the connection is closed already."""
-
-    def quiet(reason=None, message=None):
-        try:
-            close(reason, message)
-        except ConnectionClosed:
-            pass
-
-    return quiet
-
-
-def encode_text(text):
-    """``text`` as one unmasked WebSocket text frame (what a server sends)."""
-    payload = text.encode("utf-8")
-    n = len(payload)
-    if n < 126:
-        return bytes((0x81, n)) + payload
-    if n < 65536:
-        return bytes((0x81, 126)) + n.to_bytes(2, "big") + payload
-    return bytes((0x81, 127)) + n.to_bytes(8, "big") + payload
-
-
-def _extensions(ws):
-    try:
-        return ws.ws.connection._proto.extensions
-    except AttributeError:
-        return ["unknown"]  # cannot tell: let wsproto encode every frame
-
-
-def _raw_socket(serial):
-    """The non-blocking OS-level socket under gevent's, for sends that must
-    not wait (None when there is no such thing: then every frame is queued)."""
-    raw = getattr(getattr(serial, "_sock", None), "_sock", None)
-    try:
-        if raw is not None and raw.gettimeout() == 0.0:
-            return raw
-    except OSError:
-        pass
-    return None
-
-
-class Node:
+class Connection:
     """A connection: socket, client address, heartbeat and login times and a
-    bounded queue of outgoing frames (the seed's DataQueue)."""
+    bounded queue of outgoing frames. ``events``: the client asked for
+    presence and notice frames (``?events=1``)."""
 
-    def __init__(self, engine, ws, user_id, addr, session_id=None):
+    def __init__(self, engine, ws, user_id, addr, session_id=None, events=False):
         self.engine = engine
         self.ws = ws
         ws.sock = SerialSocket(ws.sock)
-        ws.close = _quiet_close(ws.close)
+        ws.close = quiet_close(ws.close)
         self.user_id = user_id
         self.addr = addr
         self.session_id = session_id  # the login session it was opened with (closes when that ends)
+        self.events = events
         self.login_time = self.heartbeat_time = time.monotonic()
         self.presence_refreshed = 0.0
         self.queue = gevent.queue.Queue(engine.send_queue_size)
@@ -141,8 +57,8 @@ class Node:
         self.writer = None  # a greenlet while frames wait for the socket
         # Without permessage-deflate a frame is the same bytes for everyone:
         # encoded once per message (encode_text) and sent as it is.
-        self.plain = not _extensions(ws)
-        self.raw_sock = _raw_socket(ws.sock)
+        self.plain = not socket_extensions(ws)
+        self.raw_sock = raw_socket(ws.sock)
         # Reading in this greenlet (see InlineReader): ws.receive is ours.
         self.inline = isinstance(getattr(ws, "thread", None), InlineReader)
         if self.inline:
@@ -150,8 +66,37 @@ class Node:
             self.next_ping = time.monotonic() + (ws.ping_interval or 0)
             ws.receive = self.receive
 
+    def heard(self):
+        """The client sent a frame: it is alive (see the heartbeat sweeper)."""
+        self.heartbeat_time = time.monotonic()
+
+    def hold_live(self):
+        """A replay begins: live frames wait until it ends."""
+        self.replaying = True
+
+    def release_held(self, replayed_up_to):
+        """The replay sent every message up to Id ``replayed_up_to``: send the
+        live frames held meanwhile, without those it sent already."""
+        held, self.held = self.held, []
+        self.replay_max = replayed_up_to
+        self.replaying = False
+        for msg_id, text in held:
+            if msg_id is None or msg_id > replayed_up_to:
+                self.put(msg_id, text)
+
+    def take_token(self, rate, burst):
+        """A token of the per-connection message rate (a bucket of ``burst``
+        tokens refilled at ``rate`` a second); False when none is left."""
+        now = time.monotonic()
+        self.tokens = min(burst, self.tokens + (now - self.tokens_at) * rate)
+        self.tokens_at = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
     def __repr__(self):
-        return f"<Node user={self.user_id} addr={self.addr}>"
+        return f"<Connection user={self.user_id} addr={self.addr}>"
 
     # --- outgoing ---------------------------------------------------------------
     def put(self, msg_id, text, frame=None):
@@ -218,7 +163,7 @@ class Node:
         except BlockingIOError:
             return data
         except OSError:
-            return data  # the writer meets the same error and closes the node
+            return data  # the writer meets the same error and closes the connection
         finally:
             lock.release()
         if sent == len(data):
@@ -244,7 +189,7 @@ class Node:
                         return
                     batch.append(nxt)
                 self._send(ws, batch)
-        except Exception as exc:  # a broken socket ends the writer, and the node with it
+        except Exception as exc:  # a broken socket ends the writer, and the connection with it
             if not self.closed:
                 log.info("%r: send failed (%s), closing", self, exc.__class__.__name__)
             self.kill()
@@ -356,45 +301,3 @@ class Node:
                 self.ws.sock._sock.shutdown(socket.SHUT_RD)
             except Exception:
                 pass
-
-
-def check_handshake():
-    """Before the upgrade (flask-sock accepts the handshake as soon as the view
-    runs): a ``userId`` must be the authenticated user, ``since`` a number."""
-    from ginchat.errors import forbidden
-    from ginchat.utils import params
-
-    if not current_user.is_authenticated:
-        return None  # the interceptor answers 401 for this route
-    user_id = request.args.get("userId")
-    if user_id not in (None, "") and params.to_int("userId", user_id) != current_user.id:
-        raise forbidden("userId is not the authenticated user")
-    since = request.args.get("since")
-    if since not in (None, ""):
-        params.to_int("since", since, minimum=0, maximum=2**62)
-    return None
-
-
-def chat(ws):
-    """GET /chat: the seed's Chat(). The interceptor has authenticated the
-    caller and checked Origin and userId before the upgrade."""
-    engine = current_app.extensions["chat"]
-    engine.start()
-    since = request.args.get("since", type=int)
-    user_id = current_user.id
-    session_id = g.get("session_id")
-    # A connection lives for hours: give its database connection back to the
-    # pool now (the engine opens short sessions of its own when it needs one).
-    db.session.remove()
-    node = Node(engine, ws, user_id, request.remote_addr or "", session_id)
-    engine.attach(node)
-    try:
-        if since is not None:
-            engine.replay(node, since)
-        engine.receive_loop(node)
-    except ConnectionClosed:
-        pass
-    finally:
-        engine.detach(node)
-        node.release()
-        request.environ[WEBSOCKET_DONE] = True

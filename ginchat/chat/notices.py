@@ -1,0 +1,106 @@
+"""Frames that are not messages (read receipts, typing, presence, recalls,
+notices of friend and group changes), given to users wherever they are
+connected.
+
+Frames for users on other nodes travel as bus events ({"Event": "frame"});
+each node hands them to its own connections. Presence and notices go only
+to connections opened with ``?events=1``, so clients that did not ask see
+the message stream of API.md alone."""
+
+import logging
+
+from ginchat import signals
+from ginchat.chat.frames import NOTICE, PRESENCE, dumps
+
+log = logging.getLogger("ginchat.chat")
+
+
+class Notices:
+    def __init__(self, engine):
+        self.engine = engine
+        app = engine.app
+        signals.group_member_added.connect(
+            lambda sender, group_id, user_id, actor_id=0, **_: self.member_added(group_id, user_id, actor_id),
+            sender=app, weak=False)
+        signals.friendship_added.connect(lambda sender, user_id, friend_id: self.notice(
+            "friend_added", [user_id, friend_id], user_id=friend_id, actor_id=user_id), sender=app, weak=False)
+        # What the domain changed and committed: the chat side tells the people
+        # concerned, and the maps of every node forget what ended.
+        signals.notice.connect(lambda sender, **kw: self.notice(**kw), sender=app, weak=False)
+        signals.group_member_removed.connect(self._member_removed, sender=app, weak=False)
+        signals.group_dissolved.connect(self._dissolved, sender=app, weak=False)
+        signals.friendship_ended.connect(self._unfriended, sender=app, weak=False)
+
+    def send(self, frame, users=(), group=None, friends_of=None, events_only=False, skip=()):
+        """Give a non-message frame to every connection of the addressed users on
+        every node: ``users`` (ids), the members of ``group``, the friends of
+        ``friends_of``; never to the users in ``skip``."""
+        to = {"Users": sorted({int(u) for u in users})}
+        if group is not None:
+            to["Group"] = int(group)
+        if friends_of is not None:
+            to["FriendsOf"] = int(friends_of)
+        if skip:
+            to["Except"] = sorted({int(u) for u in skip})
+        self.deliver_local(to, frame, events_only)
+        self.engine.bus.publish_event({"Event": "frame", "To": to, "Frame": frame, "EventsOnly": bool(events_only)})
+
+    def deliver_local(self, to, frame, events_only):
+        """The frame for this node's connections of the users ``to`` names."""
+        engine = self.engine
+        recipients = set(to.get("Users") or ())
+        if to.get("Group") is not None:
+            recipients |= engine.groups.peek(int(to["Group"]))
+        if to.get("FriendsOf") is not None:
+            recipients |= engine.friends.peek(int(to["FriendsOf"]))
+        if to.get("Except"):
+            recipients = recipients - set(to["Except"])
+        text = None
+        for user_id in recipients:
+            for conn in tuple(engine.client_map.get(user_id, ())):
+                if events_only and not conn.events:
+                    continue
+                if text is None:
+                    text = dumps(frame)
+                conn.put(None, text)
+
+    def apply_event(self, event):
+        """A frame another node sent to users who may be connected here."""
+        self.deliver_local(event["To"], event["Frame"], bool(event.get("EventsOnly")))
+
+    def notice(self, event, users=(), group=None, user_id=0, group_id=0, actor_id=0):
+        """A friend or group change, for the ``?events=1`` connections of ``users`` and ``group``."""
+        frame = {"Type": NOTICE, "Event": event, "UserId": int(user_id or 0), "GroupId": int(group_id or 0),
+                 "ActorId": int(actor_id or 0)}
+        self.send(frame, users=users, group=group, events_only=True)
+
+    def presence_changed(self, user_id, online):
+        """A user's first connection anywhere opened or the last one closed:
+        tell the friends who are online."""
+        try:
+            with self.engine.app.app_context():
+                self.send({"Type": PRESENCE, "UserId": int(user_id), "Online": bool(online)},
+                          friends_of=user_id, events_only=True)
+        except Exception:  # presence events are a courtesy: never break the presence writer
+            log.exception("presence event for user %s not sent", user_id)
+
+    def member_added(self, group_id, user_id, actor_id=0):
+        # The group map reads in an app context of its own: the sender's session is left alone.
+        if actor_id and actor_id != user_id:
+            self.notice("member_added", users=[user_id], group=group_id, user_id=user_id, group_id=group_id,
+                        actor_id=actor_id)
+        else:
+            self.notice("member_joined", group=group_id, user_id=user_id, group_id=group_id, actor_id=user_id)
+
+    def _member_removed(self, sender, group_id, user_id, actor_id, event):
+        # The members (the removed one included) hear it before the maps forget them.
+        self.notice(event, users=[user_id], group=group_id, user_id=user_id, group_id=group_id, actor_id=actor_id)
+        self.engine.relations.removed({"Event": "unmember", "GroupId": group_id, "UserId": user_id})
+
+    def _dissolved(self, sender, group_id, actor_id):
+        self.notice("group_dissolved", users=[actor_id], user_id=actor_id, group_id=group_id, actor_id=actor_id)
+        self.engine.relations.removed({"Event": "group_gone", "GroupId": group_id})
+
+    def _unfriended(self, sender, user_id, friend_id):
+        self.engine.relations.removed({"Event": "unfriend", "UserId": user_id, "FriendId": friend_id})
+        self.notice("friend_removed", users=[user_id, friend_id], user_id=friend_id, actor_id=user_id)

@@ -1,0 +1,77 @@
+"""Read receipts and recalls on the socket: frames 10 and 13. The rules and
+the database writes are ginchat.domain's (receipts, recall), the same the
+HTTP routes (/message/read, /message/recall) call; the frames those announce
+reach their users through the ``read_moved`` and ``message_recalled`` signals
+connected here."""
+
+import os
+
+from sqlalchemy import func, select
+
+from ginchat import signals
+from ginchat.chat.dispatch import MapRelations, _int_field
+from ginchat.domain import recall, receipts
+from ginchat.extensions import db
+from ginchat.models import message as messages
+from ginchat.models.community import Community
+from ginchat.models.user_basic import UserBasic
+from ginchat.uploads import upload_folder, upload_name
+
+
+class Receipts:
+    def __init__(self, engine):
+        self.engine = engine
+        app = engine.app
+        signals.read_moved.connect(self._announce, sender=app, weak=False)
+        signals.message_recalled.connect(self._recalled, sender=app, weak=False)
+
+    def read_up_to(self, user_id, chat_type, target_id, up_to=None):
+        """Move ``user_id``'s read cursor over this node's relation maps. Returns the cursor."""
+        with self.engine.app.app_context():
+            return receipts.read_up_to(user_id, chat_type, target_id, up_to, MapRelations(self.engine))
+
+    def on_read(self, conn, fields):
+        self.engine.guard_frame(conn, fields)
+        cmid = fields["clientmsgid"]
+        chat_type = _int_field(fields, "chattype", "ChatType", cmid, minimum=1, maximum=2)
+        target = _int_field(fields, "targetid", "TargetId", cmid)
+        up_to = _int_field(fields, "id", "Id", cmid, required=False, maximum=2**62)
+        self.read_up_to(conn.user_id, chat_type, target, up_to)
+
+    def recall(self, user_id, msg_id):
+        """Take back ``user_id``'s message ``msg_id``. Returns the frame sent."""
+        with self.engine.app.app_context():
+            return recall.recall_message(user_id, msg_id)
+
+    def on_recall(self, conn, fields):
+        self.engine.guard_frame(conn, fields)
+        cmid = fields["clientmsgid"]
+        msg_id = _int_field(fields, "id", "Id", cmid, maximum=2**62)
+        self.recall(conn.user_id, msg_id)
+
+    # --- what the domain announced (committed) --------------------------------------
+    def _announce(self, sender, frame, users, group, skip):
+        self.engine.notices.send(frame, users=users, group=group, skip=skip)
+
+    def _recalled(self, sender, frame, users, group, skip, url):
+        self.engine.notices.send(frame, users=users, group=group, skip=skip)
+        if url:
+            forget_upload(url)
+
+
+def forget_upload(url):
+    """The picture or clip of a recalled message is deleted too, unless a
+    message, an avatar or a group icon still points at it."""
+    name = upload_name(url, aliases=True)
+    if name is None:
+        return
+    c = messages.message_table.c
+    used = db.session.scalar(select(func.count()).where(c.url == url)) or db.session.scalar(
+        select(func.count()).select_from(UserBasic).where(UserBasic.avatar == url)
+    ) or db.session.scalar(select(func.count()).select_from(Community).where(Community.img == url))
+    if used:
+        return
+    try:
+        os.remove(os.path.join(upload_folder(), name))
+    except OSError:
+        pass

@@ -1,0 +1,191 @@
+"""Who is in which group and who is whose friend, as this node's maps, kept
+current on every node.
+
+Additions arrive by signal (here) or bus event (other nodes) and, should a
+packet be lost, from the contact table, which the catch-up's follower reads
+after every poll (adding twice is harmless).
+
+Removals (quit, kick, unfriend, block) must reach every node's maps: a stale
+entry would let a removed member keep writing. Each removal bumps a version
+in Redis and is published; a node that sees the version move without having
+applied every step forgets its maps (they reload from SQL)."""
+
+import logging
+import time
+
+import redis
+from sqlalchemy import func, select
+
+from ginchat.extensions import db
+from ginchat.models.contact import FRIEND, MEMBER, Contact
+
+log = logging.getLogger("ginchat.chat")
+
+RELATIONS_KEY = "ginchat:relations_version"
+RELATIONS_CHECK = 1.0  # seconds between two looks at the Redis version
+PAGE = 500  # contact rows read per query
+CONTACT_LOOKBACK = 256  # contact rows read again: their Ids may commit out of order
+
+
+class RelationMap:
+    """key -> set of ids, filled from SQL on first use and kept current by the
+    signals; a negative answer is checked again in SQL (another node may have
+    made the change), so the map can be late but never wrong for long."""
+
+    def __init__(self, app, load, check):
+        self.app = app
+        self._load = load
+        self._check = check
+        self._sets = {}
+
+    def get(self, key):
+        members = self._sets.get(key)
+        if members is None:
+            with self.app.app_context():
+                members = self._load(key)
+            self._sets[key] = members
+        return members
+
+    def has(self, key, value):
+        if value in self.get(key):
+            return True
+        with self.app.app_context():
+            if self._check(key, value):
+                self._sets[key].add(value)
+                return True
+        return False
+
+    def add(self, key, value):
+        members = self._sets.get(key)
+        if members is not None:
+            members.add(value)
+
+    def forget(self, key):
+        self._sets.pop(key, None)
+
+    def peek(self, key):
+        """The set, without caching a fresh load: a side use (typing, presence,
+        notices) must not warm the map before a bus event it could miss."""
+        members = self._sets.get(key)
+        if members is None:
+            with self.app.app_context():
+                members = self._load(key)
+        return members
+
+    def discard(self, key, value):
+        members = self._sets.get(key)
+        if members is not None:
+            members.discard(value)
+
+    def clear(self):
+        self._sets.clear()
+
+
+class Relations:
+    """The group map (group id -> member ids) and the friend map (user id ->
+    friend ids) of one node, and the removal version that keeps them honest."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.app = engine.app
+        self.redis = engine.redis
+        self.groups = RelationMap(self.app, Contact.member_ids, lambda gid, uid: Contact.is_member(uid, gid))
+        self.friends = RelationMap(self.app, Contact.friend_ids, Contact.is_friend)
+        self.version = self._read_version()
+        self.checked = time.monotonic()
+        self.contact_last = None  # the contact rows followed so far (None: not started)
+
+    # --- additions --------------------------------------------------------------------
+    def member_added(self, group_id, user_id):
+        self.groups.add(group_id, user_id)
+
+    def friendship_added(self, user_id, friend_id):
+        self.friends.add(user_id, friend_id)
+        self.friends.add(friend_id, user_id)
+
+    # --- removals ---------------------------------------------------------------------
+    def _read_version(self):
+        try:
+            value = self.redis.get(RELATIONS_KEY)
+            return int(value or 0)
+        except (redis.RedisError, ValueError):
+            return None
+
+    def removed(self, event):
+        """A relation ended here (committed): fix this node's maps, bump the
+        version, tell the other nodes."""
+        try:
+            version = int(self.redis.incr(RELATIONS_KEY))
+        except redis.RedisError:
+            version = None
+        self._apply_removal(event)
+        self._step_version(version)
+        self.engine.bus.publish_event(dict(event, V=version))
+
+    def apply_removal(self, event):
+        """A removal heard from another node."""
+        self._apply_removal(event)
+        version = event.get("V")
+        self._step_version(int(version) if version is not None else None)
+
+    def _step_version(self, version):
+        # Only a step of exactly one proves that nothing was missed in between.
+        if version is not None and self.version is not None and version == self.version + 1:
+            self.version = version
+
+    def _apply_removal(self, event):
+        kind = event["Event"]
+        if kind == "unmember":
+            self.groups.discard(int(event["GroupId"]), int(event["UserId"]))
+        elif kind == "unfriend":
+            self.friends.discard(int(event["UserId"]), int(event["FriendId"]))
+            self.friends.discard(int(event["FriendId"]), int(event["UserId"]))
+        elif kind == "group_gone":
+            self.groups.forget(int(event["GroupId"]))
+
+    def check(self):
+        """At most once a second: if the version in Redis moved past what this
+        node applied, a removal event was lost: forget the maps."""
+        now = time.monotonic()
+        if now - self.checked < RELATIONS_CHECK:
+            return
+        self.checked = now
+        version = self._read_version()
+        if version is None:
+            return
+        if self.version != version:
+            if self.version is not None:
+                log.info("relations changed elsewhere (version %s -> %s): reloading the maps", self.version, version)
+                self.groups.clear()
+                self.friends.clear()
+            self.version = version
+
+    # --- following the contact table (additions a lost packet did not bring) --------------
+    def start_following(self):
+        """Follow the contact rows from the newest one on."""
+        with self.app.app_context(), db.engine.connect() as conn:
+            top = conn.execute(select(func.max(Contact.__table__.c.id))).scalar()
+        self.contact_last = int(top or 0)
+
+    def follow_contacts(self):
+        """Apply the memberships and friendships of the contact rows written
+        since the last look (and of the last CONTACT_LOOKBACK ones again)."""
+        table = Contact.__table__
+        low = max(0, (self.contact_last or 0) - CONTACT_LOOKBACK)
+        query = (
+            select(table.c.id, table.c.owner_id, table.c.target_id, table.c.type, table.c.history_id)
+            .where(table.c.id > low)
+            .order_by(table.c.id)
+            .limit(PAGE + CONTACT_LOOKBACK)
+        )
+        with self.app.app_context(), db.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        for row_id, owner, target, kind, history_id in rows:
+            if kind == MEMBER:
+                # A row seen for the first time brings its member's join point too.
+                first = row_id > (self.contact_last or 0)
+                self.engine.apply_event({"Event": "member", "GroupId": target, "UserId": owner,
+                                         "HistoryId": int(history_id or 0) if first else 0})
+            elif kind == FRIEND:
+                self.engine.apply_event({"Event": "friend", "UserId": owner, "FriendId": target})
+            self.contact_last = max(self.contact_last or 0, row_id)

@@ -1,0 +1,121 @@
+"""The message store: one greenlet takes the messages that clients sent
+from a bounded queue and commits them in batches (a message's Id and Seq
+are assigned there), then hands each stored message to the bus for
+delivery here and on the other nodes."""
+
+import logging
+import time
+
+import gevent
+import gevent.queue
+from sqlalchemy import exc as sa_exc
+
+from ginchat.chat.frames import dumps, error
+from ginchat.extensions import db
+from ginchat.models import message as messages
+
+log = logging.getLogger("ginchat.chat")
+
+STORE_BATCH = 256  # messages committed in one transaction at most
+STORE_QUEUE = 10000  # messages waiting for storage before senders wait
+
+
+def database_unavailable(exc):
+    """The database cannot be reached or used just now (every message of the
+    batch would fail alike), as opposed to refusing a message."""
+    if isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError,
+                        sa_exc.TimeoutError)):
+        return True
+    return bool(getattr(exc, "connection_invalidated", False))
+
+
+def refused_data(exc):
+    """The database (or its driver) refused a value of the message."""
+    if isinstance(exc, sa_exc.StatementError) and not isinstance(exc, sa_exc.DBAPIError):
+        exc = exc.orig or exc
+    return isinstance(exc, (sa_exc.DataError, sa_exc.IntegrityError, UnicodeError, ValueError, TypeError))
+
+
+class Store:
+    def __init__(self, engine):
+        self.engine = engine
+        self.app = engine.app
+        self.queue = gevent.queue.Queue(STORE_QUEUE)  # Outgoing messages, in the order they came
+        self.seq_cache = messages.SeqCache()  # each conversation's newest Seq (skips a query per batch)
+        self.storing = None  # the batch being committed (drain waits for it)
+
+    def pending(self):
+        """Messages waiting for storage or being stored."""
+        return self.queue.qsize() + len(self.storing or ())
+
+    def drain(self, timeout):
+        """Wait until the queue is empty and no batch is being committed."""
+        deadline = time.monotonic() + timeout
+        while not self.queue.empty() or self.storing is not None:
+            if time.monotonic() > deadline:
+                log.error("shutdown: %d messages still unstored after %.0f s", self.queue.qsize(), timeout)
+                return False
+            gevent.sleep(0.01)
+        return True
+
+    def run(self):
+        queue = self.queue
+        while True:
+            batch = [queue.get()]
+            while len(batch) < STORE_BATCH and not queue.empty():
+                batch.append(queue.get_nowait())
+            self.storing = batch
+            try:
+                self._store(batch)
+            except Exception:  # never let the store die: report and go on
+                log.exception("storing a batch of %d messages failed", len(batch))
+                self._fail(batch, "the message could not be stored; send it again")
+            finally:
+                self.storing = None
+
+    def _store(self, batch):
+        now = int(time.time() * 1000)
+        for item in batch:
+            item.create_time = now
+        try:
+            with self.app.app_context(), db.engine.begin() as conn:
+                rows, dupes = messages.store_batch(conn, batch, self.seq_cache)
+        except Exception as exc:
+            if database_unavailable(exc):
+                log.error("database unavailable, %d messages refused: %s", len(batch), exc.__class__.__name__)
+                self._fail(batch, "the database is unavailable; the message was not stored, send it again")
+            elif len(batch) == 1:
+                self._refuse(batch[0], exc)
+            else:
+                # One message's fault fails that message alone: halve the batch
+                # until the refused ones stand alone (log2(batch) rounds at most).
+                half = len(batch) // 2
+                self._store(batch[:half])
+                self._store(batch[half:])
+            return
+        self.engine.stats["batches"] += 1
+        self.engine.stats["stored"] += len(rows)
+        for index, row in dupes.items():
+            # A resend of a stored message: the sender gets the stored copy again.
+            batch[index].conn.put(row["id"], dumps(messages.to_frame(row)))
+        for row in rows:
+            frame = messages.to_frame(row)
+            # Through the bus's catch-up, so this node's own messages and other
+            # nodes' reach local connections in Id order.
+            self.engine.bus.deliver_stored(frame, dumps(frame))
+            self.engine.bus.publish(frame)
+
+    def _fail(self, batch, msg):
+        for item in batch:
+            item.conn.put(None, error(503, msg, item.client_msg_id))
+
+    def _refuse(self, item, exc):
+        """The database refused this one message: its sender alone hears it."""
+        if refused_data(exc):
+            log.warning("message of user %s to %s refused by the database: %s", item.user_id, item.target_id,
+                        exc.__class__.__name__)
+            code, msg = 400, "the database cannot store this message (is its text valid Unicode?); it was not stored"
+        else:
+            log.error("storing a message of user %s failed", item.user_id, exc_info=exc)
+            code, msg = 500, "the message could not be stored; the server log has the details"
+        item.conn.put(None, error(code, msg, item.client_msg_id))

@@ -1,0 +1,36 @@
+"""The typing indicator: frame 11 from a client, shown to the friend it names."""
+
+import time
+import weakref
+
+from ginchat.chat.dispatch import FrameError, _int_field, authorize
+from ginchat.chat.frames import TYPING
+from ginchat.models import message as messages
+
+REMEMBERED = 256  # friends a connection's last indicators are kept for
+
+
+class Typing:
+    def __init__(self, engine):
+        self.engine = engine
+        self.interval = float(engine.app.config.get("TYPING_INTERVAL", 1.0))
+        self.sent = weakref.WeakKeyDictionary()  # connection -> {friend id: when the last indicator went}
+
+    def on_frame(self, conn, fields):
+        engine = self.engine
+        engine.guard_frame(conn, fields)
+        cmid = fields["clientmsgid"]
+        target = _int_field(fields, "targetid", "TargetId", cmid)
+        if _int_field(fields, "chattype", "ChatType", cmid, required=False, default=1, minimum=1, maximum=2) != 1:
+            raise FrameError(400, "typing is shown in private chats only", cmid)
+        authorize(engine, conn.user_id, messages.PRIVATE, target)
+        # Coalesced: at most one indicator per friend and TYPING_INTERVAL per connection.
+        last = self.sent.setdefault(conn, {})
+        now = time.monotonic()
+        if now - last.get(target, -1e9) < self.interval:
+            return
+        if len(last) > REMEMBERED:
+            last.clear()
+        last[target] = now
+        with engine.app.app_context():
+            engine.notices.send({"Type": TYPING, "UserId": conn.user_id, "TargetId": target}, users=[target])
