@@ -11,11 +11,18 @@ from flask import Flask, flash, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from ginchat import auth
+from ginchat import auth, schema
+from ginchat.apidocs import DEFINITIONS
+from ginchat.chat.engine import ChatEngine
+from ginchat.chat.websocket import InlineReader
 from ginchat.config import Config
 from ginchat.errors import AppError
 from ginchat.extensions import csrf, db, login_manager, redis_handle, sock, swagger
+from ginchat.router import register_routes
+from ginchat.security import init_app as init_security
+from ginchat.security import multi_node_reason, security_headers
 from ginchat.utils import params, resp
+from ginchat.utils.ratelimit import RateLimiter
 
 log = logging.getLogger("ginchat")
 
@@ -72,7 +79,7 @@ def load_config(app, config):
         "max_message_size": int(app.config["MAX_FRAME_BYTES"]) * 16,
         # No reader greenlet per socket: the chat view's own greenlet reads
         # (ginchat/chat/websocket.py, InlineReader).
-        "thread_class": inline_reader(),
+        "thread_class": InlineReader,
     }
     if str(app.config.get("PREFERRED_URL_SCHEME", "http")) == "https":
         app.config["SESSION_COOKIE_SECURE"] = True
@@ -84,7 +91,6 @@ def check_secret_key(config):
     with different keys and silently drop each other's bus packets and
     sessions. A multi-node setup (a bus, and a shared database or Redis, or
     a LAN broadcast) must be given one key: refuse to start without it."""
-    from ginchat.security import multi_node_reason
 
     reason = multi_node_reason(config)
     key = str(config["SECRET_KEY"])
@@ -102,11 +108,6 @@ def check_secret_key(config):
         raise RuntimeError("GINCHAT_SECRET_KEY is too short: use at least 16 random characters "
                            "(python3 -c 'import secrets; print(secrets.token_hex(32))')")
 
-
-def inline_reader():
-    from ginchat.chat.websocket import InlineReader  # the chat package is loaded when the app is configured
-
-    return InlineReader
 
 
 def instance_secret(path):
@@ -195,8 +196,6 @@ SWAGGER_TEMPLATE = {
 
 
 def register_extensions(app):
-    from ginchat.apidocs import DEFINITIONS
-
     db.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "pages.index"
@@ -226,8 +225,6 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
-    from ginchat.router import register_routes  # imports every layer: load it late
-
     auth.init_app(app)
     params.init_app(app)  # text no database can store is a 400 on every route
     register_routes(app)
@@ -279,16 +276,13 @@ def register_errorhandlers(app):
             return render_template("error.html", status=500, msg="internal error"), 500
         return resp.fail(500, "internal error; the server log has the details")
 
-    from ginchat.security import security_headers
 
     app.after_request(security_headers)
 
 
 def register_security(app):
     """Trusted proxies, the session cookie's Secure flag (see ginchat/security.py)."""
-    from ginchat.security import init_app
-
-    init_app(app)
+    init_security(app)
 
 
 def register_commands(app):
@@ -300,8 +294,6 @@ def register_commands(app):
 
 
 def init_database(app):
-    from ginchat import schema  # why: it loads every model, which need the app's extensions bound first
-
     schema.init_app(app)
     schema.upgrade(app)
 
@@ -309,8 +301,6 @@ def init_database(app):
 def start_services(app):
     """The chat engine and the multi-node bus; the greenlets start on first use
     of the server (wsgi.py or the test fixtures call ``app.extensions['chat'].start()``)."""
-    from ginchat.chat.engine import ChatEngine
-    from ginchat.utils.ratelimit import RateLimiter
 
     RateLimiter(app)
     ChatEngine(app)

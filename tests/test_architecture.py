@@ -14,7 +14,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PACKAGE = os.path.join(ROOT, "ginchat")
 WHY = re.compile(r"#\s*why:", re.IGNORECASE)
 
-pytestmark = pytest.mark.xfail(strict=False, reason="until the issue-14 restructuring lands")
 
 
 def modules():
