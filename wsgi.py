@@ -45,9 +45,13 @@ def serve(app, host=None, port=None):
     gc.collect()
     gc.freeze()
     server.start()
-    log.info("GinChat serving on http://%s:%d/ (database: %s; redis: %s)", host if host != "0.0.0.0" else "localhost",
-             server.server_port, app.config["SQLALCHEMY_DATABASE_URI"].split("@")[-1],
-             app.extensions["redis_where"])
+    log.info(
+        "GinChat serving on http://%s:%d/ (database: %s; redis: %s)",
+        host if host != "0.0.0.0" else "localhost",
+        server.server_port,
+        app.config["SQLALCHEMY_DATABASE_URI"].split("@")[-1],
+        app.extensions["redis_where"],
+    )
     try:
         server.serve_forever()
     except KeyboardInterrupt:

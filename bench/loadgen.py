@@ -87,12 +87,11 @@ class Dialect:
 
     def message(self, msg_type, target, content, sender=0):
         if self.kind == "gin":  # the original trusts the sender id in the frame
-            body = '{"UserId":%d,"Type":%d,"TargetId":%d,"Media":1,"Content":"%s"}' % (
-                sender, msg_type, target, content)
+            body = f'{{"UserId":{sender:d},"Type":{msg_type:d},"TargetId":{target:d},"Media":1,"Content":"{content}"}}'
             return client_frame(body.encode())
-        body = '{"Type":%d,"TargetId":%d,"Media":1,"Content":"%s"}' % (msg_type, target, content)
+        body = f'{{"Type":{msg_type:d},"TargetId":{target:d},"Media":1,"Content":"{content}"}}'
         if self.kind == "socketio":
-            body = '42["message",%s]' % body
+            body = f'42["message",{body}]'
         return client_frame(body.encode())
 
     def heartbeat(self):
@@ -271,7 +270,9 @@ class Generator:
                 for attempt in range(3):
                     try:
                         _, client = await asyncio.wait_for(
-                            loop.create_connection(lambda: Client(self, user, self.host, self.port), self.host, self.port),
+                            loop.create_connection(
+                                lambda: Client(self, user, self.host, self.port), self.host, self.port
+                            ),
                             30,
                         )
                         await asyncio.wait_for(client.ready, 30)
@@ -279,7 +280,7 @@ class Generator:
                         if progress:
                             progress()
                         return
-                    except (OSError, asyncio.TimeoutError, ConnectionError) as exc:
+                    except (TimeoutError, OSError, ConnectionError) as exc:
                         if attempt == 2:
                             failures.append(f"{user['id']}: {exc!r}"[:200])
                         await asyncio.sleep(0.2 * (attempt + 1))
@@ -320,7 +321,7 @@ class Generator:
                 mkey = (sender, seq)
                 self.expect[mkey] = recipients_of(sender, msg_type, target)
                 pending.append((t, mkey))
-                content = "#b%d.%d.%d# %s" % (sender, seq, t, PAD)
+                content = f"#b{sender:d}.{seq:d}.{t:d}# {PAD}"
                 self.clients[sender].write(dialect.message(msg_type, target, content, sender))
                 lags.append((now - t) / 1e6)
                 i += 1
@@ -398,7 +399,9 @@ async def scenario_private(gen, spec):
         plan.append((a, 1, b) if (k // len(pairs)) % 2 == 0 else (b, 1, a))
         k += 1
     cpu0, wall0 = cpu_seconds(), time.monotonic()
-    sent, lags, aborted, start = await gen.send_open_loop(plan, rate, duration, spec.get("abort_after", 2.0), recipients)
+    sent, lags, aborted, start = await gen.send_open_loop(
+        plan, rate, duration, spec.get("abort_after", 2.0), recipients
+    )
     send_wall = time.monotonic() - wall0
     cpu_send = cpu_seconds() - cpu0
     drained = await gen.drain(spec.get("drain", 5.0))
@@ -443,7 +446,9 @@ async def scenario_group(gen, spec):
     n = max(1, int(rate * duration))
     plan = [(members[i % len(members)], 2, group) for i in range(n)]
     cpu0, wall0 = cpu_seconds(), time.monotonic()
-    sent, lags, aborted, start = await gen.send_open_loop(plan, rate, duration, spec.get("abort_after", 5.0), recipients)
+    sent, lags, aborted, start = await gen.send_open_loop(
+        plan, rate, duration, spec.get("abort_after", 5.0), recipients
+    )
     drained = await gen.drain(spec.get("drain", 10.0))
     cpu1, wall1 = cpu_seconds(), time.monotonic()
     gen.recipients_count = {k: fanout for k in gen.expect}
@@ -500,9 +505,18 @@ async def scenario_connections(gen, spec):
         failures += await gen.connect_all(chunk, concurrency=spec.get("concurrency", 100))
         done = target
         await asyncio.sleep(1.0)
-        points.append({"connections": len(gen.clients), "rss_kib": _proc_rss_kib(pid),
-                       "elapsed_s": round(time.monotonic() - t0, 2)})
-        print(f"    {len(gen.clients)} connected, server RSS {points[-1]['rss_kib'] / 1024:.0f} MiB", file=sys.stderr, flush=True)
+        points.append(
+            {
+                "connections": len(gen.clients),
+                "rss_kib": _proc_rss_kib(pid),
+                "elapsed_s": round(time.monotonic() - t0, 2),
+            }
+        )
+        print(
+            f"    {len(gen.clients)} connected, server RSS {points[-1]['rss_kib'] / 1024:.0f} MiB",
+            file=sys.stderr,
+            flush=True,
+        )
     connect_s = points[-1]["elapsed_s"] - (len(steps)) * 1.0
     # Idle with heartbeats, spread evenly over the interval.
     beat = gen.dialect.heartbeat()

@@ -34,7 +34,7 @@ def plots(res, prefix):
     targets = res["targets"]
     # p99 against offered rate
     fig, ax = plt.subplots(figsize=(8, 4.5))
-    for name, t in targets.items():
+    for t in targets.values():
         pts = [p for p in (t.get("private") or {}).get("points", []) if "error" not in p]
         if not pts:
             continue
@@ -42,8 +42,13 @@ def plots(res, prefix):
         ys = [p["latency_ms"]["p99"] for p in pts]
         ax.plot(xs, ys, marker="o", label=t["label"])
     ax.axhline(100, color="grey", linestyle="--", linewidth=1)
-    ax.text(ax.get_xlim()[0] if ax.get_xlim()[0] > 0 else 100, 115, "p99 = 100 ms (saturation bound)", fontsize=8,
-            color="grey")
+    ax.text(
+        ax.get_xlim()[0] if ax.get_xlim()[0] > 0 else 100,
+        115,
+        "p99 = 100 ms (saturation bound)",
+        fontsize=8,
+        color="grey",
+    )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("offered rate (messages/s, open loop)")
@@ -59,7 +64,7 @@ def plots(res, prefix):
 
     # fan-out: distribution of single deliveries at 10 msg/s
     fig, ax = plt.subplots(figsize=(8, 4.5))
-    for name, t in targets.items():
+    for t in targets.values():
         runs = [g for g in t.get("group") or [] if "error" not in g and g.get("delivery_samples")]
         if not runs:
             continue
@@ -81,7 +86,7 @@ def plots(res, prefix):
 
     # memory against connections
     fig, ax = plt.subplots(figsize=(8, 4.5))
-    for name, t in targets.items():
+    for t in targets.values():
         c = t.get("connections")
         if not c or "error" in c:
             continue
@@ -105,80 +110,100 @@ def tables(res):
     out = []
     meta = res["meta"]
     t = res["targets"]
-    out.append(f"Run: `{meta.get('command')}` ({meta.get('mode')}), {meta.get('date')}, "
-               f"{meta.get('elapsed_s', '?')} s. Machine: {meta.get('nproc')} cores, {meta.get('cpu')}, "
-               f"{meta.get('memory')} RAM, Python {meta.get('python')}, Linux {meta.get('kernel')}. "
-               f"Load average at start {fmt_load(meta.get('loadavg_start'))}, at end {fmt_load(meta.get('loadavg_end'))}.")
+    out.append(
+        f"Run: `{meta.get('command')}` ({meta.get('mode')}), {meta.get('date')}, "
+        f"{meta.get('elapsed_s', '?')} s. Machine: {meta.get('nproc')} cores, {meta.get('cpu')}, "
+        f"{meta.get('memory')} RAM, Python {meta.get('python')}, Linux {meta.get('kernel')}. "
+        f"Load average at start {fmt_load(meta.get('loadavg_start'))}, at end {fmt_load(meta.get('loadavg_end'))}."
+    )
     out.append("")
     # --- scenario 1
     out.append("### Scenario 1: private chat (1,000 users, 500 pairs, open loop)")
     out.append("")
-    out.append("| server | saturation (p99 ≤ 100 ms, no loss) | most delivered/s at any point | p99 at 1,000 msg/s "
-               "| vs Flask-SocketIO | vs bare relay | vs Go original |")
+    out.append(
+        "| server | saturation (p99 ≤ 100 ms, no loss) | most delivered/s at any point | p99 at 1,000 msg/s "
+        "| vs Flask-SocketIO | vs bare relay | vs Go original |"
+    )
     out.append("|---|---:|---:|---:|---:|---:|---:|")
     sat = {n: (x.get("private") or {}).get("saturation") for n, x in t.items()}
-    for name, x in t.items():
+    for x in t.values():
         p = x.get("private")
         if not p:
             continue
         at1k = next((q for q in p["points"] if q.get("rate") == 1000 and "error" not in q), None)
         sio, relay, gin = sat.get("flask-socketio"), sat.get("relay"), sat.get("gin-original")
         most = max((q.get("delivered_per_s") or 0 for q in p["points"]), default=0)
-        out.append(f"| {x['label']} | {fmt(p['saturation'], 0)} msg/s | {fmt(float(most), 0)} msg/s | "
-                   f"{fmt(at1k['latency_ms']['p99']) + ' ms' if at1k else '–'} | "
-                   f"{ratio(p['saturation'], sio)} | {ratio(p['saturation'], relay)} | {ratio(p['saturation'], gin)} |")
+        out.append(
+            f"| {x['label']} | {fmt(p['saturation'], 0)} msg/s | {fmt(float(most), 0)} msg/s | "
+            f"{fmt(at1k['latency_ms']['p99']) + ' ms' if at1k else '–'} | "
+            f"{ratio(p['saturation'], sio)} | {ratio(p['saturation'], relay)} | {ratio(p['saturation'], gin)} |"
+        )
     out.append("")
-    out.append("Every point (delivered/s counts recipients' copies, the sender's own copy not included; "
-               "'aborted' means a message stayed undelivered for 2 s and the run stopped sending; "
-               "gen CPU is the generator's share of its own core while sending, lag its p99 send lag):")
+    out.append(
+        "Every point (delivered/s counts recipients' copies, the sender's own copy not included; "
+        "'aborted' means a message stayed undelivered for 2 s and the run stopped sending; "
+        "gen CPU is the generator's share of its own core while sending, lag its p99 send lag):"
+    )
     out.append("")
-    out.append("| server | offered | delivered/s | p50 | p95 | p99 | max | lost | dup | gen CPU | gen lag p99 | "
-               "server CPU | others on its core | |")
+    out.append(
+        "| server | offered | delivered/s | p50 | p95 | p99 | max | lost | dup | gen CPU | gen lag p99 | "
+        "server CPU | others on its core | |"
+    )
     out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
-    for name, x in t.items():
+    for x in t.values():
         for q in (x.get("private") or {}).get("points", []):
             if "error" in q:
                 out.append(f"| {x['label']} | {fmt(q.get('rate'), 0)} | {q['error']} |||||||||")
                 continue
             lat = q["latency_ms"]
-            out.append(f"| {x['label']} | {fmt(q['rate'], 0)} | {fmt(q['delivered_per_s'], 0)} | {fmt(lat['p50'])} | "
-                       f"{fmt(lat['p95'])} | {fmt(lat['p99'])} | {fmt(lat['max'])} | {q['lost']} | {q['duplicates']} | "
-                       f"{q['gen_cpu_pct_sending']} % | {fmt(q['send_lag_ms']['p99'])} ms | "
-                       f"{machine(q, 'server_cpu_pct')} | {machine(q, 'others_on_server_core_pct')} | "
-                       f"{'ok' if q['ok'] else ('aborted' if q['aborted'] else 'over')} |")
+            out.append(
+                f"| {x['label']} | {fmt(q['rate'], 0)} | {fmt(q['delivered_per_s'], 0)} | {fmt(lat['p50'])} | "
+                f"{fmt(lat['p95'])} | {fmt(lat['p99'])} | {fmt(lat['max'])} | {q['lost']} | {q['duplicates']} | "
+                f"{q['gen_cpu_pct_sending']} % | {fmt(q['send_lag_ms']['p99'])} ms | "
+                f"{machine(q, 'server_cpu_pct')} | {machine(q, 'others_on_server_core_pct')} | "
+                f"{'ok' if q['ok'] else ('aborted' if q['aborted'] else 'over')} |"
+            )
     out.append("")
     # --- scenario 2
     out.append("### Scenario 2: group fan-out (1,000 members, all connected)")
     out.append("")
-    out.append("| server | rate | messages | last member p50 | last member p99 | any delivery p99 | lost | dup | gen CPU "
-               "| others on the server's core |")
+    out.append(
+        "| server | rate | messages | last member p50 | last member p99 | any delivery p99 | lost | dup | gen CPU "
+        "| others on the server's core |"
+    )
     out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for name, x in t.items():
+    for x in t.values():
         for g in x.get("group") or []:
             if "error" in g:
                 out.append(f"| {x['label']} | {g.get('rate')} | {g['error']} |||||||")
                 continue
             lm = g["last_member_ms"]
-            out.append(f"| {x['label']} | {g['rate']:g} msg/s | {g['sent']} | {fmt(lm['p50'])} ms | {fmt(lm['p99'])} ms | "
-                       f"{fmt(g['latency_ms']['p99'])} ms | {g['lost']} | {g['duplicates']} | {g['gen_cpu_pct']} % | "
-                       f"{machine(g, 'others_on_server_core_pct')} |")
+            out.append(
+                f"| {x['label']} | {g['rate']:g} msg/s | {g['sent']} | {fmt(lm['p50'])} ms | {fmt(lm['p99'])} ms | "
+                f"{fmt(g['latency_ms']['p99'])} ms | {g['lost']} | {g['duplicates']} | {g['gen_cpu_pct']} % | "
+                f"{machine(g, 'others_on_server_core_pct')} |"
+            )
     out.append("")
     # --- scenario 3
     out.append("### Scenario 3: idle authenticated connections with heartbeats")
     out.append("")
-    out.append("| server | connected | time to connect all | KiB per connection (all / slope after the first step) | "
-               "server CPU at idle | alive after idle |")
+    out.append(
+        "| server | connected | time to connect all | KiB per connection (all / slope after the first step) | "
+        "server CPU at idle | alive after idle |"
+    )
     out.append("|---|---:|---:|---:|---:|---:|")
-    for name, x in t.items():
+    for x in t.values():
         c = x.get("connections")
         if not c:
             continue
         if "error" in c:
             out.append(f"| {x['label']} | {c['error']} |||||")
             continue
-        out.append(f"| {x['label']} | {c['connections']:,} of {c['wanted']:,} | {c['connect_s']} s | "
-                   f"{fmt(c['kib_per_connection'])} / {fmt(c['kib_per_connection_slope'])} | "
-                   f"{c['server_cpu_idle_pct']} % | {c['alive_after_idle']:,} |")
+        out.append(
+            f"| {x['label']} | {c['connections']:,} of {c['wanted']:,} | {c['connect_s']} s | "
+            f"{fmt(c['kib_per_connection'])} / {fmt(c['kib_per_connection_slope'])} | "
+            f"{c['server_cpu_idle_pct']} % | {c['alive_after_idle']:,} |"
+        )
     out.append("")
     # --- scenario 4
     h = res.get("history")

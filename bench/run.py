@@ -17,12 +17,36 @@ from bench import targets as T
 RESULTS = os.path.join(T.ROOT, "bench", "results")
 GEN_CPU = os.environ.get("BENCH_GEN_CPU", "1")
 
-FULL = dict(rates=[1000, 2000, 4000, 8000], duration=10, bisect=3, max_rate=16000, group=1000,
-            group_rates=[1, 10], group_duration=10, connections=9000, conn_steps=[1000, 3000, 6000, 9000],
-            idle=20, history_small=10_000, history_large=1_000_000, history_repeat=200)
-QUICK = dict(rates=[1000, 2000], duration=3, bisect=1, max_rate=4000, group=1000,
-             group_rates=[1, 10], group_duration=3, connections=2000, conn_steps=[1000, 2000],
-             idle=5, history_small=10_000, history_large=100_000, history_repeat=50)
+FULL = dict(
+    rates=[1000, 2000, 4000, 8000],
+    duration=10,
+    bisect=3,
+    max_rate=16000,
+    group=1000,
+    group_rates=[1, 10],
+    group_duration=10,
+    connections=9000,
+    conn_steps=[1000, 3000, 6000, 9000],
+    idle=20,
+    history_small=10_000,
+    history_large=1_000_000,
+    history_repeat=200,
+)
+QUICK = dict(
+    rates=[1000, 2000],
+    duration=3,
+    bisect=1,
+    max_rate=4000,
+    group=1000,
+    group_rates=[1, 10],
+    group_duration=3,
+    connections=2000,
+    conn_steps=[1000, 2000],
+    idle=5,
+    history_small=10_000,
+    history_large=100_000,
+    history_repeat=50,
+)
 
 
 def log(msg):
@@ -72,20 +96,41 @@ class Runner:
     # --- scenario 1 --------------------------------------------------------------
     def private_point(self, target, seed, rate):
         users = [u for u in seed["users"] if u["id"] <= 2 * len(seed["pairs"])]
-        res = self.generate(target, dict(scenario="private", users=users, pairs=seed["pairs"], rate=rate,
-                                         duration=self.cfg["duration"], abort_after=2.0, drain=5.0))
-        ok = ("error" not in res and not res["aborted"] and res["lost"] == 0 and res["duplicates"] == 0
-              and res["latency_ms"]["p99"] is not None and res["latency_ms"]["p99"] <= 100)
+        res = self.generate(
+            target,
+            dict(
+                scenario="private",
+                users=users,
+                pairs=seed["pairs"],
+                rate=rate,
+                duration=self.cfg["duration"],
+                abort_after=2.0,
+                drain=5.0,
+            ),
+        )
+        ok = (
+            "error" not in res
+            and not res["aborted"]
+            and res["lost"] == 0
+            and res["duplicates"] == 0
+            and res["latency_ms"]["p99"] is not None
+            and res["latency_ms"]["p99"] <= 100
+        )
         res["ok"] = ok
         lat = res.get("latency_ms") or {}
-        log(f"  {target.name} private {rate:>6.0f} msg/s: "
-            + (res["error"] if "error" in res else
-               f"delivered {res['delivered_per_s']:.0f}/s p50 {fmt(lat.get('p50'))} p99 {fmt(lat.get('p99'))} ms "
-               f"lost {res['lost']} dup {res['duplicates']}{' ABORTED' if res['aborted'] else ''} "
-               f"gen cpu {res['gen_cpu_pct_sending']}% lag p99 {fmt(res['send_lag_ms']['p99'])} ms; "
-               f"server cpu {res['machine'].get('server_cpu_pct')}%, others on its core "
-               f"{res['machine'].get('others_on_server_core_pct')}%")
-            + (" ok" if ok else " FAIL"))
+        log(
+            f"  {target.name} private {rate:>6.0f} msg/s: "
+            + (
+                res["error"]
+                if "error" in res
+                else f"delivered {res['delivered_per_s']:.0f}/s p50 {fmt(lat.get('p50'))} p99 {fmt(lat.get('p99'))} ms "
+                f"lost {res['lost']} dup {res['duplicates']}{' ABORTED' if res['aborted'] else ''} "
+                f"gen cpu {res['gen_cpu_pct_sending']}% lag p99 {fmt(res['send_lag_ms']['p99'])} ms; "
+                f"server cpu {res['machine'].get('server_cpu_pct')}%, others on its core "
+                f"{res['machine'].get('others_on_server_core_pct')}%"
+            )
+            + (" ok" if ok else " FAIL")
+        )
         if "error" in res or not res.get("drained", False):
             target.stop()  # a backlog left behind would spoil the next point
             target.start()
@@ -137,17 +182,29 @@ class Runner:
         members = [u for u in seed["users"] if seed["group"] in u["groups"]][: cfg["group"]]
         out = []
         for rate in cfg["group_rates"]:
-            res = self.generate(target, dict(scenario="group", users=members, group=seed["group"], rate=rate,
-                                             duration=cfg["group_duration"], abort_after=10.0, drain=15.0))
+            res = self.generate(
+                target,
+                dict(
+                    scenario="group",
+                    users=members,
+                    group=seed["group"],
+                    rate=rate,
+                    duration=cfg["group_duration"],
+                    abort_after=10.0,
+                    drain=15.0,
+                ),
+            )
             res["rate"] = rate
             if "error" in res:
                 log(f"  {target.name} group {rate} msg/s: {res['error']}")
             else:
                 lm = res["last_member_ms"]
-                log(f"  {target.name} group of {res['members']} at {rate} msg/s: last member p50 {fmt(lm['p50'])} "
+                log(
+                    f"  {target.name} group of {res['members']} at {rate} msg/s: last member p50 {fmt(lm['p50'])} "
                     f"p99 {fmt(lm['p99'])} ms; delivery p99 {fmt(res['latency_ms']['p99'])} ms; "
                     f"lost {res['lost']} dup {res['duplicates']}; gen cpu {res['gen_cpu_pct']}%; "
-                    f"others on the server's core {res['machine'].get('others_on_server_core_pct')}%")
+                    f"others on the server's core {res['machine'].get('others_on_server_core_pct')}%"
+                )
             out.append(res)
             if "error" in res or not res.get("drained", False):
                 target.stop()
@@ -160,15 +217,26 @@ class Runner:
         target.stop()
         target.start()
         users = seed["users"][: cfg["connections"]]
-        res = self.generate(target, dict(scenario="connections", users=users, server_pid=target.pid,
-                                         steps=[s for s in cfg["conn_steps"] if s <= len(users)],
-                                         idle=cfg["idle"], heartbeat_interval=10), timeout=900)
+        res = self.generate(
+            target,
+            dict(
+                scenario="connections",
+                users=users,
+                server_pid=target.pid,
+                steps=[s for s in cfg["conn_steps"] if s <= len(users)],
+                idle=cfg["idle"],
+                heartbeat_interval=10,
+            ),
+            timeout=900,
+        )
         if "error" in res:
             log(f"  {target.name} connections: {res['error']}")
         else:
-            log(f"  {target.name}: {res['connections']} connections in {res['connect_s']} s, "
+            log(
+                f"  {target.name}: {res['connections']} connections in {res['connect_s']} s, "
                 f"{res['kib_per_connection']} KiB each (slope {res['kib_per_connection_slope']}), "
-                f"idle server CPU {res['server_cpu_idle_pct']}%, {res['alive_after_idle']} alive after idle")
+                f"idle server CPU {res['server_cpu_idle_pct']}%, {res['alive_after_idle']} alive after idle"
+            )
         return res
 
     # --- scenario 4 --------------------------------------------------------------
@@ -185,13 +253,22 @@ class Runner:
                 top = size
                 queries = {
                     "history latest 50": "/message/history?type=1&targetId=2&limit=50",
-                    "history page 50 before the newest 500": f"/message/history?type=1&targetId=2&limit=50&before={top - 500}",
+                    "history page 50 before the newest 500": (
+                        f"/message/history?type=1&targetId=2&limit=50&before={top - 500}"
+                    ),
                     "sync last 200": f"/message/sync?since={top - 200}&limit=200",
                     "sync 200 after the probe's first": f"/message/sync?since={top - 1000}&limit=200",
                     "sync from 0 (200)": "/message/sync?since=0&limit=200",
                 }
-                res = self.generate(target, dict(scenario="history", token=seed["users"][0]["token"],
-                                                 queries=queries, repeat=cfg["history_repeat"]))
+                res = self.generate(
+                    target,
+                    dict(
+                        scenario="history",
+                        token=seed["users"][0]["token"],
+                        queries=queries,
+                        repeat=cfg["history_repeat"],
+                    ),
+                )
             finally:
                 target.stop()
             res["seed_s"] = round(seeded, 1)
@@ -310,15 +387,23 @@ def machine():
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     ap.add_argument("--quick", action="store_true", help="a short run of every scenario (a few minutes)")
-    ap.add_argument("--scenarios", default="1,2,3,4", help="comma-separated: 1 private, 2 group, 3 connections, 4 history")
-    ap.add_argument("--targets", default="ginchat,mariadb,postgresql,socketio,relay,gin",
-                    help="ginchat (embedded), mariadb, postgresql, socketio, relay, gin (the Go original's core)")
+    ap.add_argument(
+        "--scenarios", default="1,2,3,4", help="comma-separated: 1 private, 2 group, 3 connections, 4 history"
+    )
+    ap.add_argument(
+        "--targets",
+        default="ginchat,mariadb,postgresql,socketio,relay,gin",
+        help="ginchat (embedded), mariadb, postgresql, socketio, relay, gin (the Go original's core)",
+    )
     ap.add_argument("--duration", type=float, help="seconds per scenario-1 rate (default 10, quick 3)")
     ap.add_argument("--rates", help="comma-separated scenario-1 rates (default 1000,2000,4000,8000)")
     ap.add_argument("--workdir", help="scratch folder (databases, logs); default a new temp folder")
     ap.add_argument("--output", default=None, help="raw results JSON (default bench/results/results[-quick].json)")
-    ap.add_argument("--merge", action="store_true",
-                    help="keep the results of targets and scenarios not rerun from --output (rerun a part)")
+    ap.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the results of targets and scenarios not rerun from --output (rerun a part)",
+    )
     ap.add_argument("--no-report", action="store_true", help="skip plots and BENCHMARKS.md")
     args = ap.parse_args(argv)
     if args.output is None:
@@ -359,7 +444,8 @@ def main(argv=None):
     if "4" in scenarios and "ginchat" in wanted:
         log("GinChat (SQLite): scenario 4, history at scale")
         runner.results["history"] = runner.scenario_history(
-            lambda name: T.GinChat(runner.work, name, "GinChat (SQLite)"))
+            lambda name: T.GinChat(runner.work, name, "GinChat (SQLite)")
+        )
     runner.results["meta"]["loadavg_end"] = os.getloadavg()
     runner.results["meta"]["elapsed_s"] = round(time.monotonic() - t0)
     runner.save()

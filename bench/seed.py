@@ -49,15 +49,31 @@ def main(argv=None):
             rows, toks = [], []
             for i in range(1, args.users + 1):
                 name = f"bench{i}"
-                rows.append(dict(id=i, name=name, name_key=name_key(name), name_skeleton=skeleton(name), password=pw,
-                                 created_at=now, updated_at=now))
+                rows.append(
+                    dict(
+                        id=i,
+                        name=name,
+                        name_key=name_key(name),
+                        name_skeleton=skeleton(name),
+                        password=pw,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
                 token = secrets.token_urlsafe(24)
-                toks.append(dict(user_id=i, digest=AuthToken.digest_of(token), created_at=now,
-                                 expires_at=now + timedelta(days=30), revoked=False))
+                toks.append(
+                    dict(
+                        user_id=i,
+                        digest=AuthToken.digest_of(token),
+                        created_at=now,
+                        expires_at=now + timedelta(days=30),
+                        revoked=False,
+                    )
+                )
                 users.append({"id": i, "token": token, "groups": []})
             for chunk in range(0, len(rows), 5000):
-                db.session.execute(insert(UserBasic.__table__), rows[chunk:chunk + 5000])
-                db.session.execute(insert(AuthToken.__table__), toks[chunk:chunk + 5000])
+                db.session.execute(insert(UserBasic.__table__), rows[chunk : chunk + 5000])
+                db.session.execute(insert(AuthToken.__table__), toks[chunk : chunk + 5000])
             contacts = []
             pairs = []
             for k in range(args.pairs):
@@ -67,15 +83,27 @@ def main(argv=None):
                 contacts.append(dict(owner_id=b, target_id=a, type=FRIEND, desc="", created_at=now))
             group_id = None
             if args.group:
-                db.session.execute(insert(Community.__table__), [dict(
-                    id=1, name="benchgroup", name_key="benchgroup", name_skeleton=skeleton("benchgroup"), owner_id=1,
-                    img="", desc="", created_at=now)])
+                db.session.execute(
+                    insert(Community.__table__),
+                    [
+                        dict(
+                            id=1,
+                            name="benchgroup",
+                            name_key="benchgroup",
+                            name_skeleton=skeleton("benchgroup"),
+                            owner_id=1,
+                            img="",
+                            desc="",
+                            created_at=now,
+                        )
+                    ],
+                )
                 group_id = 1
                 for uid in range(1, args.group + 1):
                     contacts.append(dict(owner_id=uid, target_id=group_id, type=MEMBER, desc="", created_at=now))
                     users[uid - 1]["groups"].append(group_id)
             for chunk in range(0, len(contacts), 5000):
-                db.session.execute(insert(Contact.__table__), contacts[chunk:chunk + 5000])
+                db.session.execute(insert(Contact.__table__), contacts[chunk : chunk + 5000])
             db.session.commit()
             if args.messages:
                 seed_messages(db, insert, update, message_table, msg_counter, args.messages, args.probe, args.pairs)
@@ -83,8 +111,11 @@ def main(argv=None):
         RedisHandle.close(app)
     with open(args.out, "w") as fh:
         json.dump({"users": users, "pairs": pairs, "group": group_id}, fh)
-    print(f"seeded {args.users} users, {args.pairs} pairs, group of {args.group}, {args.messages} messages "
-          f"in {time.monotonic() - t0:.1f}s", file=sys.stderr)
+    print(
+        f"seeded {args.users} users, {args.pairs} pairs, group of {args.group}, {args.messages} messages "
+        f"in {time.monotonic() - t0:.1f}s",
+        file=sys.stderr,
+    )
 
 
 def seed_messages(db, insert, update, table, counter, total, probe, pairs):
@@ -110,10 +141,26 @@ def seed_messages(db, insert, update, table, counter, total, probe, pairs):
 
     def flush():
         if batch:
-            conn.execute(insert(table), [dict(
-                id=i, conv=c, seq=s, user_id=u, target_id=t, type=1, media=1,
-                content=f"seeded message {i}", url="", amount=0, client_msg_id=None, create_time=now)
-                for i, c, s, u, t in batch])
+            conn.execute(
+                insert(table),
+                [
+                    dict(
+                        id=i,
+                        conv=c,
+                        seq=s,
+                        user_id=u,
+                        target_id=t,
+                        type=1,
+                        media=1,
+                        content=f"seeded message {i}",
+                        url="",
+                        amount=0,
+                        client_msg_id=None,
+                        create_time=now,
+                    )
+                    for i, c, s, u, t in batch
+                ],
+            )
             batch.clear()
 
     for k in range(filler):

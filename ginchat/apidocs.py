@@ -9,7 +9,9 @@ def _envelope(data=None, rows=None):
             "Code": {"type": "integer", "description": "0 on success, -1 on failure"},
             "Msg": {"type": "string"},
             "Data": data or {"description": "null or the answer's object", "x-nullable": True},
-            "Rows": {"type": "array", "items": rows, "x-nullable": True} if rows else {"x-nullable": True, "description": "null or a list"},
+            "Rows": {"type": "array", "items": rows, "x-nullable": True}
+            if rows
+            else {"x-nullable": True, "description": "null or a list"},
             "Total": {"type": "integer", "x-nullable": True},
         },
     }
@@ -23,7 +25,10 @@ USER = {
         "Avatar": {"type": "string"},
         "Phone": {"type": "string", "description": "empty unless the viewer is the user or a friend"},
         "Email": {"type": "string", "description": "empty unless the viewer is the user or a friend"},
-        "Online": {"type": "boolean", "description": "false unless the viewer is the user, a friend or a fellow group member"},
+        "Online": {
+            "type": "boolean",
+            "description": "false unless the viewer is the user, a friend or a fellow group member",
+        },
     },
 }
 LOGIN_USER = {
@@ -39,9 +44,21 @@ GROUP = {
         "Img": {"type": "string"},
         "Desc": {"type": "string"},
         "Members": {"type": "integer"},
-        "Policy": {"type": "string", "enum": ["open", "invite"], "description": "open: anyone with the ID or name joins; invite: members add their friends"},
-        "History": {"type": "string", "enum": ["all", "join"], "description": "what newcomers read: all earlier messages, or only those from their join on"},
-        "WhoMayAdd": {"type": "string", "enum": ["members", "admins"], "description": "who may add people: every member, or only the owner and the admins"},
+        "Policy": {
+            "type": "string",
+            "enum": ["open", "invite"],
+            "description": "open: anyone with the ID or name joins; invite: members add their friends",
+        },
+        "History": {
+            "type": "string",
+            "enum": ["all", "join"],
+            "description": "what newcomers read: all earlier messages, or only those from their join on",
+        },
+        "WhoMayAdd": {
+            "type": "string",
+            "enum": ["members", "admins"],
+            "description": "who may add people: every member, or only the owner and the admins",
+        },
     },
 }
 MESSAGE = {

@@ -44,6 +44,8 @@ def sqlite_wal(dbapi_connection, connection_record):
         # only past this many pages of log, a backstop for other processes.
         cursor.execute("PRAGMA wal_autocheckpoint=10000")
         cursor.close()
+
+
 login_manager = LoginManager()
 csrf = CSRFProtect()
 sock = Sock()
@@ -77,7 +79,6 @@ class RedisHandle:
         app.extensions["redis"] = client
         app.extensions["redis_where"] = where
         log.info("redis: %s", where)
-
 
     @staticmethod
     def close(app):

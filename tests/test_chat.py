@@ -52,8 +52,19 @@ def test_private_message_reaches_friend_and_echoes_to_sender(pair):
     assert got["TargetId"] == b.id and got["Type"] == 1 and got["Media"] == 1
     assert got["Content"] == "hello" and got["ClientMsgId"] == "c-1"
     assert got["Seq"] == 1 and got["Id"] > 0 and got["CreateTime"] > 1_700_000_000_000
-    assert set(got) == {"Id", "Seq", "UserId", "TargetId", "Type", "Media", "Content", "Url", "Amount",
-                        "CreateTime", "ClientMsgId"}
+    assert set(got) == {
+        "Id",
+        "Seq",
+        "UserId",
+        "TargetId",
+        "Type",
+        "Media",
+        "Content",
+        "Url",
+        "Amount",
+        "CreateTime",
+        "ClientMsgId",
+    }
 
 
 def test_keys_are_case_insensitive_and_client_msg_id_defaults_to_empty(pair):
@@ -161,9 +172,7 @@ def test_handshake_without_credentials_is_401(server):
 def test_handshake_with_foreign_origin_is_403(api, server):
     a = api.user()
     assert ws_status(server, f"/chat?token={a.token}", ["Origin: http://evil.example"]) == 403
-    ok = websocket.create_connection(
-        f"{server.ws_url}/chat?token={a.token}", timeout=5, origin=server.url
-    )
+    ok = websocket.create_connection(f"{server.ws_url}/chat?token={a.token}", timeout=5, origin=server.url)
     ok.close()
 
 
@@ -364,7 +373,7 @@ def test_reconnect_storm_loses_nothing_and_doubles_nothing(fast_api):
     received = []
     last = 0
     conn = b.ws(since=0)
-    for round_ in range(20):
+    for _round in range(20):
         for _ in range(4):
             try:
                 frame = conn.recv(timeout=2)

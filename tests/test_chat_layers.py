@@ -22,8 +22,10 @@ def imports_of(path):
 
 
 def modules(package):
-    return {f"ginchat.{package}.{p.stem}" if p.stem != "__init__" else f"ginchat.{package}": p
-            for p in (ROOT / package).glob("*.py")}
+    return {
+        f"ginchat.{package}.{p.stem}" if p.stem != "__init__" else f"ginchat.{package}": p
+        for p in (ROOT / package).glob("*.py")
+    }
 
 
 def test_the_bus_imports_nothing_but_itself_and_leaves():
@@ -39,7 +41,7 @@ def test_chat_and_bus_modules_import_each_other_without_a_cycle():
 
     def visit(name):
         if name in path:
-            raise AssertionError("import cycle: " + " -> ".join(path[path.index(name):] + [name]))
+            raise AssertionError("import cycle: " + " -> ".join(path[path.index(name) :] + [name]))
         if name in done:
             return
         path.append(name)

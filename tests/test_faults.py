@@ -24,7 +24,6 @@ from conftest import DB_KIND
 from helpers import Api, wait_for
 from multinode import NodeProcess, RedisServer, node_settings, shared  # noqa: F401  (fixture)
 
-
 pytestmark = pytest.mark.slow  # node processes, a Redis of their own, faults injected
 
 
@@ -77,8 +76,7 @@ def test_chat_goes_on_while_redis_is_down_and_presence_recovers(make_server, wor
         # The same port, an empty Redis: presence comes back by itself.
         redis_server = RedisServer(workdir, port=redis_server.port).start().wait_ready()
         probe = redis_lib.Redis.from_url(redis_server.url)
-        assert wait_for(lambda: probe.exists(f"online_{a.id}") == 1 and probe.exists(f"online_{b.id}") == 1,
-                        timeout=15)
+        assert wait_for(lambda: probe.exists(f"online_{a.id}") == 1 and probe.exists(f"online_{b.id}") == 1, timeout=15)
         assert wait_for(lambda: requests.get(server.url + "/health", timeout=10).status_code == 200, timeout=10)
         wa.send(Type=1, TargetId=b.id, Content="after", ClientMsgId="after")
         assert wb.messages(1)[0]["Content"] == "after"
@@ -179,8 +177,10 @@ class DatabaseFault:
             netloc = parts.netloc.rsplit("@", 1)
             host = f"127.0.0.1:{self.cutter.port}"
             netloc = f"{netloc[0]}@{host}" if len(netloc) == 2 else host
-            self.overrides = {"SQLALCHEMY_DATABASE_URI": urlunsplit(parts._replace(netloc=netloc)),
-                              "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True}}
+            self.overrides = {
+                "SQLALCHEMY_DATABASE_URI": urlunsplit(parts._replace(netloc=netloc)),
+                "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+            }
 
     def start(self):
         if self.cutter:
@@ -201,8 +201,9 @@ class DatabaseFault:
             self.cutter.stop()
 
 
-def test_database_outage_gives_error_frames_and_loses_nothing_acknowledged(make_server, base_config, api,
-                                                                           errors_logged):
+def test_database_outage_gives_error_frames_and_loses_nothing_acknowledged(
+    make_server, base_config, api, errors_logged
+):
     fault = DatabaseFault(base_config)
     try:
         server = make_server(RATE_LIMITS="off", **fault.overrides)
@@ -305,8 +306,10 @@ def test_sigterm_stores_what_is_queued_closes_with_1001_and_a_restart_loses_noth
         node.stop()
 
 
-@pytest.mark.skipif(DB_KIND == "sqlite", reason="a locked SQLite file blocks the whole process inside SQLite; "
-                    "this runs on MySQL/MariaDB and PostgreSQL")
+@pytest.mark.skipif(
+    DB_KIND == "sqlite",
+    reason="a locked SQLite file blocks the whole process inside SQLite; this runs on MySQL/MariaDB and PostgreSQL",
+)
 def test_sigterm_with_a_storage_backlog_stores_it_before_closing(shared, workdir):
     settings = node_settings(shared["db"], shared["redis"], "none")
     node = NodeProcess("backlog-" + secrets.token_hex(3), workdir, settings).start().wait_ready()
@@ -329,8 +332,7 @@ def test_sigterm_with_a_storage_backlog_stores_it_before_closing(shared, workdir
             conn.rollback()
         code, frames = close_code_and_frames(wa.conn)
         assert code == 1001
-        assert sorted(f["ClientMsgId"] for f in frames if f.get("Type") == 1) == sorted(
-            f"q-{i}" for i in range(count))
+        assert sorted(f["ClientMsgId"] for f in frames if f.get("Type") == 1) == sorted(f"q-{i}" for i in range(count))
         assert node.proc.wait(timeout=30) == 0
     finally:
         lock_engine.dispose()
@@ -382,8 +384,9 @@ def test_two_thousand_connections_dropped_abruptly_leak_nothing(shared, workdir)
         gevent.sleep(1)  # deliberately: the pools' idle greenlets and sockets settle before the sample
 
         def sample():
-            return open_fds(node.proc.pid), requests.get(node.url + "/health?detail=1", timeout=30).json()[
-                "Data"]["Greenlets"]
+            return open_fds(node.proc.pid), requests.get(node.url + "/health?detail=1", timeout=30).json()["Data"][
+                "Greenlets"
+            ]
 
         fds_before, greenlets_before = sample()
         total = 2000
@@ -400,10 +403,13 @@ def test_two_thousand_connections_dropped_abruptly_leak_nothing(shared, workdir)
             return fds <= fds_before + 2 and greenlets <= greenlets_before + 2
 
         assert wait_for(settled, timeout=30, interval=0.5), (
-            f"before: {fds_before} fds, {greenlets_before} greenlets; after: {settled.last}")
+            f"before: {fds_before} fds, {greenlets_before} greenlets; after: {settled.last}"
+        )
         log = node.log()
-        assert "Traceback" not in log, log[log.find("Traceback") - 300:][:4000]
-        print(f"\n2,000 dropped connections: fds {fds_before} -> {settled.last[0]}, "
-              f"greenlets {greenlets_before} -> {settled.last[1]}")
+        assert "Traceback" not in log, log[log.find("Traceback") - 300 :][:4000]
+        print(
+            f"\n2,000 dropped connections: fds {fds_before} -> {settled.last[0]}, "
+            f"greenlets {greenlets_before} -> {settled.last[1]}"
+        )
     finally:
         node.stop()

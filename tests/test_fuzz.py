@@ -15,29 +15,44 @@ from hypothesis import strategies as st
 
 from helpers import Api
 
-
 pytestmark = pytest.mark.slow  # property-based fuzzing of every route and the socket
 
 
 SCHEMATHESIS = os.path.join(os.path.dirname(sys.executable), "schemathesis")
-CHECKS = ",".join([
-    "not_a_server_error",  # no 5xx
-    "status_code_conformance",  # every status is documented
-    "content_type_conformance",
-    "response_schema_conformance",  # the envelope and the objects in it
-    "response_headers_conformance",
-    "unsupported_method",  # 405 with Allow for what a route does not take
-    "use_after_free",
-    "ignored_auth",  # a route that needs a login refuses a request without one
-])
+CHECKS = ",".join(
+    [
+        "not_a_server_error",  # no 5xx
+        "status_code_conformance",  # every status is documented
+        "content_type_conformance",
+        "response_schema_conformance",  # the envelope and the objects in it
+        "response_headers_conformance",
+        "unsupported_method",  # 405 with Allow for what a route does not take
+        "use_after_free",
+        "ignored_auth",  # a route that needs a login refuses a request without one
+    ]
+)
 
 
 def schemathesis(server, token, *extra):
     cmd = [
-        SCHEMATHESIS, "run", server.url + "/swagger/apispec.json",
-        "--header", f"Authorization: Bearer {token}",
-        "--checks", CHECKS, "--max-examples", os.environ.get("GINCHAT_FUZZ_EXAMPLES", "5"), "--seed", "8",
-        "--workers", "1", "--generation-database", "none", "--no-color", "--request-timeout", "20",
+        SCHEMATHESIS,
+        "run",
+        server.url + "/swagger/apispec.json",
+        "--header",
+        f"Authorization: Bearer {token}",
+        "--checks",
+        CHECKS,
+        "--max-examples",
+        os.environ.get("GINCHAT_FUZZ_EXAMPLES", "5"),
+        "--seed",
+        "8",
+        "--workers",
+        "1",
+        "--generation-database",
+        "none",
+        "--no-color",
+        "--request-timeout",
+        "20",
         *extra,
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
@@ -49,37 +64,96 @@ def test_the_http_api_keeps_to_its_swagger_spec(make_server, server_errors):
     server = make_server(RATE_LIMITS="off")
     api = Api(server)
     user = api.user("fuzz")
-    code, report = schemathesis(server, user.token, "--exclude-path", "/user/logout",
-                                "--exclude-path", "/user/deleteUser")
+    code, report = schemathesis(
+        server, user.token, "--exclude-path", "/user/logout", "--exclude-path", "/user/deleteUser"
+    )
     assert code == 0, report
     # The two that end the login, with a user of their own.
     victim = api.user("fuzz")
-    code, report = schemathesis(server, victim.token, "--include-path", "/user/logout",
-                                "--include-path", "/user/deleteUser", "--phases", "coverage,fuzzing")
+    code, report = schemathesis(
+        server,
+        victim.token,
+        "--include-path",
+        "/user/logout",
+        "--include-path",
+        "/user/deleteUser",
+        "--phases",
+        "coverage,fuzzing",
+    )
     assert code == 0, report
     assert server_errors() == []
 
 
 # --- the WebSocket -------------------------------------------------------------------------
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers(min_value=-(2**200), max_value=2**200)
-    | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=40),
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**200), max_value=2**200)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=40),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
     max_leaves=12,
 )
-KEYS = ["Type", "TargetId", "Media", "Content", "Url", "Amount", "ClientMsgId", "UserId",
-        "type", "targetId", "TARGETID", "media", "content", "url", "amount", "userId", "clientmsgid"]
-SMALL = st.sampled_from([0, 1, 2, 3, 4, 5, -1, 2**31 - 1, 2**31, 2**63, -(2**63), 10**400, 1.5, 1e308, "1", "２",
-                         "١", " 1 ", "", True, None, [], {}])
+KEYS = [
+    "Type",
+    "TargetId",
+    "Media",
+    "Content",
+    "Url",
+    "Amount",
+    "ClientMsgId",
+    "UserId",
+    "type",
+    "targetId",
+    "TARGETID",
+    "media",
+    "content",
+    "url",
+    "amount",
+    "userId",
+    "clientmsgid",
+]
+SMALL = st.sampled_from(
+    [
+        0,
+        1,
+        2,
+        3,
+        4,
+        5,
+        -1,
+        2**31 - 1,
+        2**31,
+        2**63,
+        -(2**63),
+        10**400,
+        1.5,
+        1e308,
+        "1",
+        "２",
+        "١",
+        " 1 ",
+        "",
+        True,
+        None,
+        [],
+        {},
+    ]
+)
 
 
 def mutated(target):
     """A valid private message to ``target`` with some fields replaced,
     removed, added, or of the wrong type."""
     base = {"Type": 1, "TargetId": target, "Media": 1, "Content": "fuzz", "Url": "", "Amount": 0}
-    return st.fixed_dictionaries({}).flatmap(lambda _: st.builds(
-        _mutate, st.just(base), st.dictionaries(st.sampled_from(KEYS), SMALL | JSON, max_size=4),
-        st.lists(st.sampled_from(list(base)), max_size=3)))
+    return st.fixed_dictionaries({}).flatmap(
+        lambda _: st.builds(
+            _mutate,
+            st.just(base),
+            st.dictionaries(st.sampled_from(KEYS), SMALL | JSON, max_size=4),
+            st.lists(st.sampled_from(list(base)), max_size=3),
+        )
+    )
 
 
 def _mutate(base, changes, removed):
@@ -139,8 +213,13 @@ def test_websocket_fuzz_gets_error_frames_and_others_keep_chatting(make_server, 
 
     bg = gevent.spawn(background_chat)
 
-    @settings(max_examples=int(os.environ.get("GINCHAT_FUZZ_EXAMPLES", "5")) * 40, deadline=None, database=None,
-              derandomize=True, suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=int(os.environ.get("GINCHAT_FUZZ_EXAMPLES", "5")) * 40,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(frames(friend.id))
     def one_frame(frame):
         kind, data = frame

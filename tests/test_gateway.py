@@ -33,7 +33,9 @@ def render(upstreams, listen_port, log_dir):
     assert count == 1
     # Its access log goes where the test reads (without one, nginx's default
     # log, in the same file, is read instead).
-    conf = re.sub(r"(?m)^    access_log /var/log/nginx/ginchat-access.log ", f"    access_log {log_dir}/access.log ", conf)
+    conf = re.sub(
+        r"(?m)^    access_log /var/log/nginx/ginchat-access.log ", f"    access_log {log_dir}/access.log ", conf
+    )
     return conf
 
 
@@ -52,14 +54,24 @@ def gateway(cluster, workdir):
             "events { worker_connections 512; }\n"
             "http {\n"
             f"  access_log {base}/access.log;\n"
-            + "".join(f"  {kind}_temp_path {base}/{kind};\n" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+            + "".join(
+                f"  {kind}_temp_path {base}/{kind};\n" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+            )
             + f"  include {base}/ginchat.conf;\n}}\n"
         )
-    check = subprocess.run([NGINX, "-t", "-p", base, "-c", f"{base}/nginx.conf", "-e", f"{base}/error.log"],
-                           capture_output=True, text=True, timeout=30)
+    check = subprocess.run(
+        [NGINX, "-t", "-p", base, "-c", f"{base}/nginx.conf", "-e", f"{base}/error.log"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert check.returncode == 0, check.stderr
-    proc = subprocess.Popen([NGINX, "-p", base, "-c", f"{base}/nginx.conf", "-e", f"{base}/error.log"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [NGINX, "-p", base, "-c", f"{base}/nginx.conf", "-e", f"{base}/error.log"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         assert wait_for(lambda: _answers(url + "/health"), timeout=15), open(f"{base}/error.log").read()

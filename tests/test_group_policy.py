@@ -68,8 +68,9 @@ def test_groups_made_in_the_page_are_invite_only_unless_opened(api):
     name, session = register_and_log_in(api)
     closed, opened = unique_name("g"), unique_name("g")
     assert form_post(session, api.url, "/toChat/createGroup", name=closed).status_code in (302, 303)
-    assert form_post(session, api.url, "/toChat/createGroup", name=opened, policy="open",
-                     history="join").status_code in (302, 303)
+    assert form_post(
+        session, api.url, "/toChat/createGroup", name=opened, policy="open", history="join"
+    ).status_code in (302, 303)
     stranger = api.user()
     error(stranger.post("/contact/joinGroup", comId=closed), 403, "invite")
     data = answer(stranger.post("/contact/joinGroup", comId=opened), 200)["Data"]
@@ -80,12 +81,15 @@ def test_groups_made_in_the_page_are_invite_only_unless_opened(api):
     error(stranger.post("/contact/joinGroup", comId=third), 404)
 
 
-@pytest.mark.parametrize("settings, word", [
-    ({"policy": "closed"}, "policy"),
-    ({"policy": 1}, "policy"),
-    ({"history": "some"}, "history"),
-    ({"whoMayAdd": "everyone"}, "whoMayAdd"),
-])
+@pytest.mark.parametrize(
+    "settings, word",
+    [
+        ({"policy": "closed"}, "policy"),
+        ({"policy": 1}, "policy"),
+        ({"history": "some"}, "history"),
+        ({"whoMayAdd": "everyone"}, "whoMayAdd"),
+    ],
+)
 def test_bad_settings_are_400_and_make_no_group(api, settings, word):
     me = api.user()
     error(me.post("/contact/createCommunity", name=unique_name("g"), **settings), 400, word)
@@ -182,8 +186,9 @@ def test_the_owner_changes_the_settings(api, owner_and_friend):
     error(owner.post("/contact/updateGroup", comId=gid, policy="secret"), 400, "policy")
     error(owner.post("/contact/updateGroup", comId=gid, history="never"), 400, "history")
     error(owner.post("/contact/updateGroup", comId=gid, whoMayAdd="anyone"), 400, "whoMayAdd")
-    data = answer(owner.post("/contact/updateGroup", comId=gid, policy="invite", history="join",
-                             whoMayAdd="admins"), 200)["Data"]
+    data = answer(
+        owner.post("/contact/updateGroup", comId=gid, policy="invite", history="join", whoMayAdd="admins"), 200
+    )["Data"]
     assert (data["Policy"], data["History"], data["WhoMayAdd"]) == ("invite", "join", "admins")
     assert until(events, lambda f: f.get("Type") == 14)["Event"] == "group_updated"
     row = my_group(friend, gid)
@@ -227,7 +232,10 @@ def test_history_join_holds_on_every_read_path(api, owner_and_friend):
     assert row["Unread"] == 1 and row["LastMessage"]["Content"] == "after"
     # The members who were there keep everything.
     assert contents(listing(owner.get("/message/history", type=2, targetId=gid))["Rows"]) == [
-        "before 1", "before 2", "after"]
+        "before 1",
+        "before 2",
+        "after",
+    ]
 
 
 def test_history_all_shows_the_past_to_newcomers(api, owner_and_friend):
@@ -296,8 +304,12 @@ def test_a_dissolved_group_leaves_no_messages_or_cursors(api):
     with api.server.app.app_context():
         assert db.session.scalar(select(func.count()).where(message_table.c.conv == conv)) == 0
         assert db.session.scalar(select(func.count()).where(read_cursor.c.conv == conv)) == 0
-        assert db.session.scalar(select(func.count()).select_from(Contact).where(
-            Contact.target_id == gid, Contact.type != 1)) == 0
+        assert (
+            db.session.scalar(
+                select(func.count()).select_from(Contact).where(Contact.target_id == gid, Contact.type != 1)
+            )
+            == 0
+        )
         db.session.remove()
     assert group_rows(listing(owner.get("/message/sync", since=0))["Rows"], gid) == []
 
@@ -350,7 +362,8 @@ def test_a_block_stops_read_receipts_both_ways(api):
     # Unblocked, the receipts flow again.
     answer(a.post("/contact/unblock", targetId=b.id), 200)
     assert {r["UserId"]: r["Id"] for r in listing(a.get("/message/reads", type=1, targetId=b.id))["Rows"]}[
-        b.id] == second["Id"]
+        b.id
+    ] == second["Id"]
 
 
 def test_a_block_stops_read_receipts_in_a_shared_group(api):

@@ -10,7 +10,6 @@ import pytest
 from helpers import until, wait_for, ws_events
 from multinode import cluster, free_port, shared  # noqa: F401  (fixtures)
 
-
 pytestmark = pytest.mark.slow  # node processes on a shared database and bus
 
 
@@ -18,8 +17,13 @@ def test_added_on_one_node_reads_on_another_and_removed_stays_out(cluster):
     n1, n2 = cluster(2, "udp", UDP_PORT=free_port(socket.SOCK_DGRAM), SECRET_KEY="test-" + secrets.token_hex(16))
     owner, friend = n1.api.user("o"), n1.api.user("f")
     n1.api.befriend(owner, friend)
-    r = n1.api.post("/contact/createCommunity", token=owner.token, name=f"club{secrets.token_hex(3)}",
-                    policy="invite", history="join")
+    r = n1.api.post(
+        "/contact/createCommunity",
+        token=owner.token,
+        name=f"club{secrets.token_hex(3)}",
+        policy="invite",
+        history="join",
+    )
     assert r.status_code == 201, r.text
     gid = r.json()["Data"]["ID"]
 

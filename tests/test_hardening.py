@@ -7,9 +7,9 @@ import secrets
 
 import pytest
 import requests
+from test_upload import picture
 
 from helpers import PASSWORD, Api, unique_name
-from test_upload import picture
 
 
 def ip():
@@ -18,14 +18,21 @@ def ip():
 
 
 def login(api, name, password, addr):
-    return requests.post(api.url + "/user/findUserByNameAndPwd", data={"name": name, "password": password},
-                         headers={"X-Forwarded-For": addr}, timeout=10)
+    return requests.post(
+        api.url + "/user/findUserByNameAndPwd",
+        data={"name": name, "password": password},
+        headers={"X-Forwarded-For": addr},
+        timeout=10,
+    )
 
 
 def register(api, name, addr):
-    return requests.post(api.url + "/user/createUser", data={"name": name, "password": PASSWORD,
-                                                             "Identity": PASSWORD},
-                         headers={"X-Forwarded-For": addr}, timeout=10)
+    return requests.post(
+        api.url + "/user/createUser",
+        data={"name": name, "password": PASSWORD, "Identity": PASSWORD},
+        headers={"X-Forwarded-For": addr},
+        timeout=10,
+    )
 
 
 # --- failed logins -----------------------------------------------------------------
@@ -90,7 +97,7 @@ def concurrent_logins(api, names, addrs, password="wrong-password"):
     """Every login at once (one greenlet each, against the live server); the statuses."""
     import gevent
 
-    jobs = [gevent.spawn(login, api, name, password, addr) for name, addr in zip(names, addrs)]
+    jobs = [gevent.spawn(login, api, name, password, addr) for name, addr in zip(names, addrs, strict=True)]
     gevent.joinall(jobs, raise_error=True)
     return sorted(job.value.status_code for job in jobs)
 
@@ -133,8 +140,12 @@ def test_the_login_page_is_limited_too(make_server):
     s = requests.Session()
     for expected in (401, 401, 429):
         token = csrf_of(s.get(server.url + "/").text)
-        r = s.post(server.url + "/", data={"name": name, "password": "wrong-password", "csrf_token": token},
-                   headers={"X-Forwarded-For": ip()}, timeout=10)
+        r = s.post(
+            server.url + "/",
+            data={"name": name, "password": "wrong-password", "csrf_token": token},
+            headers={"X-Forwarded-For": ip()},
+            timeout=10,
+        )
         assert r.status_code == expected, r.text
     assert "too many failed logins" in r.text
 
@@ -219,8 +230,9 @@ def test_uploads_per_user_per_minute_get_429(make_server):
     png = picture("PNG")
 
     def upload():
-        return requests.post(api.url + "/attach/upload", files={"file": ("a.png", png, "image/png")},
-                             headers=user.auth, timeout=10)
+        return requests.post(
+            api.url + "/attach/upload", files={"file": ("a.png", png, "image/png")}, headers=user.auth, timeout=10
+        )
 
     assert upload().status_code == 200
     assert upload().status_code == 200
@@ -228,8 +240,12 @@ def test_uploads_per_user_per_minute_get_429(make_server):
     assert r.status_code == 429, r.text
     assert "too many uploads" in r.json()["Msg"] and 1 <= int(r.headers["Retry-After"]) <= 60
     other = api.user()
-    assert requests.post(api.url + "/attach/upload", files={"file": ("a.png", png, "image/png")},
-                         headers=other.auth, timeout=10).status_code == 200
+    assert (
+        requests.post(
+            api.url + "/attach/upload", files={"file": ("a.png", png, "image/png")}, headers=other.auth, timeout=10
+        ).status_code
+        == 200
+    )
 
 
 # --- headers ------------------------------------------------------------------------------
@@ -259,8 +275,11 @@ def csp_of(r):
 def test_every_page_has_the_security_headers_and_no_inline_script(api, server):
     user = api.user()
     s = requests.Session()
-    s.post(server.url + "/", data={"name": user.name, "password": PASSWORD,
-                                   "csrf_token": csrf_of(s.get(server.url + "/").text)}, timeout=10)
+    s.post(
+        server.url + "/",
+        data={"name": user.name, "password": PASSWORD, "csrf_token": csrf_of(s.get(server.url + "/").text)},
+        timeout=10,
+    )
     answers = {
         "login": requests.get(server.url + "/", timeout=10),
         "register": requests.get(server.url + "/toRegister", timeout=10),
@@ -274,8 +293,10 @@ def test_every_page_has_the_security_headers_and_no_inline_script(api, server):
     for label, r in answers.items():
         csp = csp_of(r)
         assert csp["script-src"] == "'self'", (label, csp)
-        assert "unsafe-inline" not in csp.get("style-src", "") and "unsafe-eval" not in r.headers[
-            "Content-Security-Policy"], label
+        assert (
+            "unsafe-inline" not in csp.get("style-src", "")
+            and "unsafe-eval" not in r.headers["Content-Security-Policy"]
+        ), label
         assert csp["frame-ancestors"] == "'none'" and csp["object-src"] == "'none'", label
         assert r.headers["X-Content-Type-Options"] == "nosniff", label
         assert r.headers["Referrer-Policy"] == "same-origin", label
@@ -309,8 +330,13 @@ def set_cookie(r, name="session"):
 def page_login(server, user, headers=None):
     s = requests.Session()
     token = csrf_of(s.get(server.url + "/", headers=headers, timeout=10).text)
-    r = s.post(server.url + "/", data={"name": user.name, "password": PASSWORD, "csrf_token": token},
-               headers=headers, allow_redirects=False, timeout=10)
+    r = s.post(
+        server.url + "/",
+        data={"name": user.name, "password": PASSWORD, "csrf_token": token},
+        headers=headers,
+        allow_redirects=False,
+        timeout=10,
+    )
     assert r.status_code == 302, r.text
     return s, r, token
 
@@ -345,11 +371,14 @@ def test_login_starts_a_new_session_so_a_planted_one_is_worthless(api, server):
 
 
 # --- SECRET_KEY ----------------------------------------------------------------------
-@pytest.mark.parametrize("settings", [
-    {"BUS": "redis", "REDIS_URL": "redis://127.0.0.1:1/0"},
-    {"BUS": "udp", "SQLALCHEMY_DATABASE_URI": "postgresql://nobody@127.0.0.1:1/none"},
-    {"BUS": "udp", "UDP_BROADCAST": "192.168.1.255"},
-])
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"BUS": "redis", "REDIS_URL": "redis://127.0.0.1:1/0"},
+        {"BUS": "udp", "SQLALCHEMY_DATABASE_URI": "postgresql://nobody@127.0.0.1:1/none"},
+        {"BUS": "udp", "UDP_BROADCAST": "192.168.1.255"},
+    ],
+)
 def test_a_multi_node_setup_refuses_the_development_key(tmp_path, settings):
     from ginchat import create_app
 
@@ -388,16 +417,26 @@ def test_guessing_the_current_password_counts_as_failed_logins(make_server):
     api = Api(make_server(PROXY_COUNT=1, LOGIN_FAILS_PER_NAME=3, LOGIN_FAIL_WINDOW=60))
     user = api.user("guess")
     addr = ip()
-    for path, data in (("/user/updateUser", {"password": "new-password-1", "oldPassword": "wrong-guess"}),
-                       ("/user/deleteUser", {"password": "wrong-guess"})):
+    for path, data in (
+        ("/user/updateUser", {"password": "new-password-1", "oldPassword": "wrong-guess"}),
+        ("/user/deleteUser", {"password": "wrong-guess"}),
+    ):
         r = requests.post(api.url + path, data=data, headers={**user.auth, "X-Forwarded-For": addr}, timeout=10)
         assert r.status_code == 403, r.text
-    r = requests.post(api.url + "/user/deleteUser", data={"password": "wrong-guess"},
-                      headers={**user.auth, "X-Forwarded-For": addr}, timeout=10)
+    r = requests.post(
+        api.url + "/user/deleteUser",
+        data={"password": "wrong-guess"},
+        headers={**user.auth, "X-Forwarded-For": addr},
+        timeout=10,
+    )
     assert r.status_code == 403, r.text
     # The name is at its limit now: even the right password is refused, here and at login.
-    r = requests.post(api.url + "/user/updateUser", data={"password": "new-password-1", "oldPassword": PASSWORD},
-                      headers={**user.auth, "X-Forwarded-For": addr}, timeout=10)
+    r = requests.post(
+        api.url + "/user/updateUser",
+        data={"password": "new-password-1", "oldPassword": PASSWORD},
+        headers={**user.auth, "X-Forwarded-For": addr},
+        timeout=10,
+    )
     assert r.status_code == 429, r.text
     assert login(api, user.name, PASSWORD, ip()).status_code == 429
     # Nothing changed: the account lives and its password is the old one.
@@ -409,11 +448,19 @@ def test_the_right_current_password_clears_the_count(make_server):
     user = api.user("guess")
     headers = {**user.auth, "X-Forwarded-For": ip()}
     for _ in range(2):
-        r = requests.post(api.url + "/user/updateUser", data={"password": "new-password-1", "oldPassword": "nope-1"},
-                          headers=headers, timeout=10)
+        r = requests.post(
+            api.url + "/user/updateUser",
+            data={"password": "new-password-1", "oldPassword": "nope-1"},
+            headers=headers,
+            timeout=10,
+        )
         assert r.status_code == 403
-    r = requests.post(api.url + "/user/updateUser", data={"password": "new-password-1", "oldPassword": PASSWORD},
-                      headers=headers, timeout=10)
+    r = requests.post(
+        api.url + "/user/updateUser",
+        data={"password": "new-password-1", "oldPassword": PASSWORD},
+        headers=headers,
+        timeout=10,
+    )
     assert r.status_code == 200, r.text
     for _ in range(2):
         assert login(api, user.name, "wrong-password", ip()).status_code == 401

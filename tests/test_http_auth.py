@@ -73,7 +73,9 @@ def test_cookie_login_authenticates_the_api(api):
     session, csrf_token, data = browser(api, name)
     body = listing(session.post(api.url + "/searchFriends", headers={"X-CSRFToken": csrf_token}, timeout=10))
     assert body["Rows"] == []
-    found = answer(session.post(api.url + "/user/find", data={"userId": data["ID"], "csrf_token": csrf_token}, timeout=10), 200)
+    found = answer(
+        session.post(api.url + "/user/find", data={"userId": data["ID"], "csrf_token": csrf_token}, timeout=10), 200
+    )
     assert found["Data"]["Name"] == name
     r = session.get(api.url + "/toChat", timeout=10)
     assert r.status_code == 200 and name in r.text
@@ -102,7 +104,9 @@ def test_csrf_token_of_one_session_does_not_work_in_another(api):
     first, first_token, _ = browser(api, name)
     second, _, _ = browser(api, name)
     url = api.url + "/contact/createCommunity"
-    error(second.post(url, data={"name": unique_name("g")}, headers={"X-CSRFToken": first_token}, timeout=10), 400, "CSRF")
+    error(
+        second.post(url, data={"name": unique_name("g")}, headers={"X-CSRFToken": first_token}, timeout=10), 400, "CSRF"
+    )
 
 
 def test_cookie_logout_revokes_the_token_issued_with_the_session(api):
@@ -125,8 +129,12 @@ def test_cookie_logout_needs_the_csrf_token(api):
 def test_a_bearer_token_wins_over_a_cookie(api):
     name, other = api.register(), api.user()
     session, _, _ = browser(api, name)
-    r = session.post(api.url + "/contact/addfriend", data={"targetId": other.id},
-                     headers={"Authorization": f"Bearer {api.login(name).token}"}, timeout=10)
+    r = session.post(
+        api.url + "/contact/addfriend",
+        data={"targetId": other.id},
+        headers={"Authorization": f"Bearer {api.login(name).token}"},
+        timeout=10,
+    )
     answer(r, 200)
 
 
@@ -136,8 +144,13 @@ def test_a_write_from_a_foreign_origin_is_403(api):
     r = api.post("/user/findUserByNameAndPwd", headers={"Origin": "http://evil.example"}, name=name, password=PASSWORD)
     error(r, 403, "origin")
     me = api.login(name)
-    error(api.post("/contact/createCommunity", token=me.token, headers={"Origin": "http://evil.example"},
-                   name=unique_name("g")), 403, "origin")
+    error(
+        api.post(
+            "/contact/createCommunity", token=me.token, headers={"Origin": "http://evil.example"}, name=unique_name("g")
+        ),
+        403,
+        "origin",
+    )
     assert answer(me.post("/contact/loadcommunity"), 200)["Rows"] == []
 
 
@@ -229,8 +242,10 @@ def test_swagger_spec_is_valid_and_documents_every_route(api):
     assert r.status_code == 200
     spec = r.json()
     validate(spec)
-    for path, form in LOGIN_ROUTES + [("/user/createUser", {"name": 1, "password": 1}),
-                                      ("/user/findUserByNameAndPwd", {"name": 1, "password": 1})]:
+    for path, form in LOGIN_ROUTES + [
+        ("/user/createUser", {"name": 1, "password": 1}),
+        ("/user/findUserByNameAndPwd", {"name": 1, "password": 1}),
+    ]:
         op = spec["paths"][path]["post"]
         documented = {p["name"] for p in op.get("parameters", [])}
         assert set(form) <= documented, (path, documented)

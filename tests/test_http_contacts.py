@@ -148,8 +148,9 @@ def test_create_group_with_an_upload_as_icon(api):
     me = api.user()
     png = io.BytesIO()
     Image.new("RGB", (8, 8), "red").save(png, "PNG")
-    up = requests.post(api.url + "/attach/upload", files={"file": ("icon.png", png.getvalue())},
-                       headers=me.auth, timeout=10)
+    up = requests.post(
+        api.url + "/attach/upload", files={"file": ("icon.png", png.getvalue())}, headers=me.auth, timeout=10
+    )
     icon = up.json()["Data"]
     data = answer(me.post("/contact/createCommunity", name=unique_name("g"), icon=icon), 201)["Data"]
     assert data["Img"] == icon
@@ -194,7 +195,7 @@ def test_create_group_with_one_name_at_once_makes_one_group(api):
     gevent.joinall(jobs, raise_error=True)
     statuses = sorted(job.value.status_code for job in jobs)
     assert statuses == [201, 409, 409, 409], [job.value.text for job in jobs]
-    owners = [u for u, job in zip(users, jobs) if job.value.status_code == 201]
+    owners = [u for u, job in zip(users, jobs, strict=True) if job.value.status_code == 201]
     assert [g["Name"] for g in my_groups(owners[0]).values()] == [name]
     for user in users:
         if user is not owners[0]:

@@ -83,7 +83,9 @@ def test_login_answers_the_user_with_a_token_and_a_cookie(api):
 
 def test_login_by_json_body(api):
     name = api.register()
-    answer(api.post("/user/findUserByNameAndPwd", json_body={"name": name, "password": PASSWORD}), 200, allow_token=True)
+    answer(
+        api.post("/user/findUserByNameAndPwd", json_body={"name": name, "password": PASSWORD}), 200, allow_token=True
+    )
 
 
 def test_login_gives_one_answer_for_a_wrong_password_and_an_unknown_name(api):
@@ -248,7 +250,9 @@ def test_update_icon_must_be_an_upload_path(api):
     me = api.user()
     png = io.BytesIO()
     Image.new("RGB", (8, 8), "red").save(png, "PNG")
-    up = requests.post(api.url + "/attach/upload", files={"file": ("icon.png", png.getvalue())}, headers=me.auth, timeout=10)
+    up = requests.post(
+        api.url + "/attach/upload", files={"file": ("icon.png", png.getvalue())}, headers=me.auth, timeout=10
+    )
     icon = answer(up, 200)["Data"]
     assert answer(me.post("/user/updateUser", icon=icon), 200)["Data"]["Avatar"] == icon
     error(me.post("/user/updateUser", icon="/uploads/abc123.png"), 400, "icon")  # no such upload

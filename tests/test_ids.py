@@ -12,8 +12,8 @@ from helpers import Api
 from http_checks import answer, error, listing
 
 from ginchat.extensions import db
-from ginchat.models.contact import MEMBER, Contact
 from ginchat.models.block import Block
+from ginchat.models.contact import MEMBER, Contact
 
 
 def _sql(server, query):
@@ -54,7 +54,7 @@ def test_a_dissolved_groups_id_and_history_never_reach_a_new_group(api):
         conn = user.ws(since=0)
         marker = f"marker of {user.name}"
         conn.send(Type=2, TargetId=new["ID"], Content=marker)
-        mine, replayed = conn.recv_until(lambda f: f.get("Content") == marker)
+        mine, replayed = conn.recv_until(lambda f, marker=marker: f.get("Content") == marker)
         assert mine["Id"] > max(old_ids), "message ids are never given twice either"
         assert _old_group_frames(replayed, old_ids, secret) == [], replayed
         conn.close()
@@ -81,20 +81,20 @@ def test_memberships_and_blocks_get_new_ids_after_a_delete(api, server):
         c = Contact
         return _sql(server, select(c.id).where(c.owner_id == member.id, c.target_id == group["ID"], c.type == MEMBER))
 
-    (first,), = membership()
+    ((first,),) = membership()
     answer(member.post("/contact/quitGroup", comId=group["ID"]), 200)
     answer(member.post("/contact/joinGroup", comId=group["ID"]), 200)
-    (second,), = membership()
+    ((second,),) = membership()
     assert second > first
 
     def block_id():
         return _sql(server, select(Block.id).where(Block.user_id == owner.id, Block.target_id == other.id))
 
     answer(owner.post("/contact/block", targetId=other.id), 200)
-    (first,), = block_id()
+    ((first,),) = block_id()
     answer(owner.post("/contact/unblock", targetId=other.id), 200)
     answer(owner.post("/contact/block", targetId=other.id), 200)
-    (second,), = block_id()
+    ((second,),) = block_id()
     assert second > first
 
 
@@ -117,7 +117,8 @@ def test_every_sqlite_table_with_a_generated_id_has_autoincrement(server):
         assert {"user_basic", "communities", "contact", "friend_request", "user_block", "auth_token"} <= set(generated)
         assert set(inspect(db.engine).get_table_names()) >= set(generated)
         for name in generated:
-            sql = db.session.execute(text("SELECT sql FROM sqlite_master WHERE type='table' AND name=:n"),
-                                     {"n": name}).scalar()
+            sql = db.session.execute(
+                text("SELECT sql FROM sqlite_master WHERE type='table' AND name=:n"), {"n": name}
+            ).scalar()
             assert "AUTOINCREMENT" in sql.upper(), f"{name}: {sql}"
         db.session.remove()

@@ -12,7 +12,6 @@ import redis as redis_lib
 from helpers import wait_for
 from multinode import chat_across, cluster, shared  # noqa: F401  (fixtures)
 
-
 pytestmark = pytest.mark.slow  # node processes on a shared database and bus
 
 
@@ -60,8 +59,19 @@ def test_forged_datagrams_are_dropped_and_counted(cluster, shared):
     a, b = api.user("f"), api.user("f")
     api.befriend(a, b)
     wb = nodes[1].api.ws(b, since=0)
-    frame = {"Id": 10**9, "Seq": 1, "UserId": a.id, "TargetId": b.id, "Type": 1, "Media": 1,
-             "Content": "forged", "Url": "", "Amount": 0, "CreateTime": 0, "ClientMsgId": ""}
+    frame = {
+        "Id": 10**9,
+        "Seq": 1,
+        "UserId": a.id,
+        "TargetId": b.id,
+        "Type": 1,
+        "Media": 1,
+        "Content": "forged",
+        "Url": "",
+        "Amount": 0,
+        "CreateTime": 0,
+        "ClientMsgId": "",
+    }
     payload = json.dumps({"k": "m", "m": frame, "n": "intruder"}).encode()
     forged = [
         payload,  # no signature
@@ -75,7 +85,8 @@ def test_forged_datagrams_are_dropped_and_counted(cluster, shared):
 
     def counted(node):
         return node.log().count("dropped an unsigned bus packet") + node.log().count(
-            "dropped a bus packet with a bad signature")
+            "dropped a bus packet with a bad signature"
+        )
 
     assert wait_for(lambda: all(counted(n) == len(forged) for n in nodes), timeout=10), [counted(n) for n in nodes]
     assert [f for f in wb.quiet(1.5) if f.get("Type") in (1, 2)] == []

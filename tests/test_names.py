@@ -44,11 +44,14 @@ def test_names_with_invisible_or_formatting_characters_are_refused(api, name):
     assert "U+" in body["Msg"], body
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param("\u0301alice", id="starts-with-a-mark"),
-    pytest.param("ali\u0301\u0301ce", id="the-same-mark-twice"),
-    pytest.param("a\u0300\u0301\u0302\u0303\u0304lice", id="stacked-marks"),
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param("\u0301alice", id="starts-with-a-mark"),
+        pytest.param("ali\u0301\u0301ce", id="the-same-mark-twice"),
+        pytest.param("a\u0300\u0301\u0302\u0303\u0304lice", id="stacked-marks"),
+    ],
+)
 def test_combining_mark_tricks_are_refused(api, name):
     error(register(api, name + tail()), 400, "name", "mark")
 
@@ -85,18 +88,21 @@ def test_a_fullwidth_name_is_stored_in_nfkc_and_is_the_same_name(api):
     error(register(api, "ff" + t), 409, "taken")
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param("Zoë_Ødegård-", id="latin"),
-    pytest.param("张伟", id="chinese"),
-    pytest.param("Иван", id="cyrillic"),
-    pytest.param("Αλέξανδρος", id="greek"),
-    pytest.param("山田たろう", id="japanese"),
-    pytest.param("김민준", id="korean"),
-    pytest.param("علي", id="arabic"),
-    pytest.param("राहुल", id="devanagari"),
-    pytest.param("名字ü", id="han-and-latin"),
-    pytest.param("Ngô_Bảo_Châu", id="vietnamese"),
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param("Zoë_Ødegård-", id="latin"),
+        pytest.param("张伟", id="chinese"),
+        pytest.param("Иван", id="cyrillic"),
+        pytest.param("Αλέξανδρος", id="greek"),
+        pytest.param("山田たろう", id="japanese"),
+        pytest.param("김민준", id="korean"),
+        pytest.param("علي", id="arabic"),
+        pytest.param("राहुल", id="devanagari"),
+        pytest.param("名字ü", id="han-and-latin"),
+        pytest.param("Ngô_Bảo_Châu", id="vietnamese"),
+    ],
+)
 def test_ordinary_names_in_one_script_still_register(api, name):
     name += tail()
     data = answer(register(api, name), 201)["Data"]
@@ -164,4 +170,3 @@ def test_a_name_and_its_lookalike_cannot_both_be_taken_at_once(api):
     gevent.joinall(jobs, raise_error=True)
     statuses = sorted(job.value.status_code for job in jobs)
     assert statuses == [201, 409, 409, 409], statuses
-

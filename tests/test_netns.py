@@ -89,20 +89,32 @@ def test_three_hosts_chat_over_the_subnet_broadcast(lan, make_app, workdir):
     try:
         redis_server.start()
         settings = node_settings(
-            database, f"redis://{lan.address(0)}:6379/0", "udp",
-            HOST="0.0.0.0", UDP_PORT=free_port(), UDP_BROADCAST=lan.broadcast,
+            database,
+            f"redis://{lan.address(0)}:6379/0",
+            "udp",
+            HOST="0.0.0.0",
+            UDP_PORT=free_port(),
+            UDP_BROADCAST=lan.broadcast,
             # The bus alone must carry the messages: no timed catch-up within the test.
             BUS_CATCHUP_INTERVAL=120,
         )
         for index in range(3):
-            node = NodeProcess(f"{lan.hosts[index]}-node", base, settings, host=lan.address(index), port=8082,
-                               prefix=lan.exec_prefix(index))
+            node = NodeProcess(
+                f"{lan.hosts[index]}-node",
+                base,
+                settings,
+                host=lan.address(index),
+                port=8082,
+                prefix=lan.exec_prefix(index),
+            )
             nodes.append(node.start())
         urls = [node.url for node in nodes]
         # The users' side runs on the first host: the test's own namespace has no route to the subnet.
         result = subprocess.run(
             lan.exec_prefix(0) + [sys.executable, os.path.join(ROOT, "tests", "multinode.py"), "scenario", *urls],
-            capture_output=True, text=True, timeout=180,
+            capture_output=True,
+            text=True,
+            timeout=180,
         )
         logs = "\n".join(f"--- {n.name}\n{n.log()[-2500:]}" for n in nodes)
         assert result.returncode == 0, f"{result.stdout}\n{result.stderr[-4000:]}\n{logs}"

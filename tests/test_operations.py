@@ -26,12 +26,15 @@ def test_a_refused_upload_is_one_log_line_and_no_traceback(api, caplog, capfd):
     whole = _png()
     for content, status in ((whole[: len(whole) // 2], 415), (b"\x89PNG\r\n\x1a\n" + bytes(64), 415)):
         caplog.clear()
-        r = requests.post(api.url + "/attach/upload", headers=me.auth, timeout=10,
-                          files={"file": ("a.png", content, "image/png")})
+        r = requests.post(
+            api.url + "/attach/upload", headers=me.auth, timeout=10, files={"file": ("a.png", content, "image/png")}
+        )
         error(r, status)
         err = capfd.readouterr().err
         assert "Traceback" not in err and "AppError" not in err, err
-        refused = [rec for rec in caplog.records if rec.name.startswith("ginchat") and "upload refused" in rec.getMessage()]
+        refused = [
+            rec for rec in caplog.records if rec.name.startswith("ginchat") and "upload refused" in rec.getMessage()
+        ]
         assert len(refused) == 1 and refused[0].levelno == logging.INFO, [r.getMessage() for r in caplog.records]
         assert [rec for rec in caplog.records if rec.levelno >= logging.ERROR] == []
 

@@ -11,7 +11,6 @@ import pytest
 from helpers import ws_events
 from multinode import cluster, shared  # noqa: F401  (fixtures)
 
-
 pytestmark = pytest.mark.slow  # node processes, one of them killed
 
 

@@ -56,8 +56,9 @@ ONLINE_ONLY = ("", "", True)
 
 def test_find_shows_contact_details_to_friends_and_presence_to_fellow_members(cast):
     c = cast
-    find = {u.id: answer(c.me.post("/user/find", userId=u.id), 200)["Data"]
-            for u in (c.me, c.friend, c.fellow, c.stranger)}
+    find = {
+        u.id: answer(c.me.post("/user/find", userId=u.id), 200)["Data"] for u in (c.me, c.friend, c.fellow, c.stranger)
+    }
     assert seen(find[c.me.id], c.me) == everything(c.me)
     assert seen(find[c.friend.id], c.friend) == everything(c.friend)
     assert seen(find[c.fellow.id], c.fellow) == ONLINE_ONLY

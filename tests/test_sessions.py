@@ -32,9 +32,12 @@ class Browser:
         self.http = requests.Session()
         page = self.http.get(api.url + "/", timeout=10)
         match = CSRF_INPUT.search(page.text)
-        r = self.http.post(api.url + "/", data={"name": name, "password": password,
-                                                "csrf_token": match.group(1) or match.group(2)},
-                           timeout=10, allow_redirects=False)
+        r = self.http.post(
+            api.url + "/",
+            data={"name": name, "password": password, "csrf_token": match.group(1) or match.group(2)},
+            timeout=10,
+            allow_redirects=False,
+        )
         assert r.status_code in (302, 303) and "/toChat" in r.headers["Location"], (r.status_code, r.text[:300])
         chat = self.http.get(api.url + "/toChat", timeout=10)
         assert chat.status_code == 200, chat.text[:300]
@@ -129,15 +132,26 @@ def test_a_cookie_copied_before_the_page_logout_is_refused(api):
     assert alive(socket, friend)
 
     page = browser.http.get(api.url + "/toChat", timeout=10)
-    r = browser.http.post(api.url + "/logout", data={"csrf_token": CSRF_META.search(page.text).group(1)},
-                          timeout=10, allow_redirects=False)
+    r = browser.http.post(
+        api.url + "/logout",
+        data={"csrf_token": CSRF_META.search(page.text).group(1)},
+        timeout=10,
+        allow_redirects=False,
+    )
     assert r.status_code in (302, 303)
 
     copy = with_cookie(api, saved)
     error(copy.get(api.url + "/message/sync", params={"since": 0}, timeout=10), 401)
     error(copy.post(api.url + "/searchFriends", headers={"X-CSRFToken": browser.csrf}, timeout=10), 401)
-    error(copy.post(api.url + "/contact/createCommunity", data={"name": unique_name("g")},
-                    headers={"X-CSRFToken": browser.csrf}, timeout=10), 401)
+    error(
+        copy.post(
+            api.url + "/contact/createCommunity",
+            data={"name": unique_name("g")},
+            headers={"X-CSRFToken": browser.csrf},
+            timeout=10,
+        ),
+        401,
+    )
     r = copy.get(api.url + "/toChat", timeout=10, allow_redirects=False)
     assert r.status_code in (302, 303) and urlsplit(r.headers["Location"]).path == "/"
     assert handshake_status(f"{api.server.ws_url}/chat", cookie=f"session={saved}") == 401
@@ -400,4 +414,3 @@ def test_swagger_documents_old_password_and_log_out_everywhere_else(api):
     assert "403" in update["responses"]
     others = spec["paths"]["/user/logoutOthers"]["post"]
     assert "200" in others["responses"] and "401" in others["responses"]
-

@@ -11,7 +11,6 @@ from helpers import PASSWORD
 from http_checks import answer, error
 from multinode import cluster, shared  # noqa: F401  (fixtures)
 
-
 pytestmark = pytest.mark.slow  # node processes on a shared database and bus
 
 

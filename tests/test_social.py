@@ -62,8 +62,12 @@ def test_read_state_refusals(api, pair):
     wx.send(Type=10, ChatType=2, TargetId=group["ID"], Id=1, ClientMsgId="r-1")
     err = wx.recv()
     assert err["Type"] == -1 and err["Code"] == 403 and err["ClientMsgId"] == "r-1"
-    for frame in ({"Type": 10, "TargetId": a.id}, {"Type": 10, "ChatType": 3, "TargetId": a.id},
-                  {"Type": 10, "ChatType": 1, "TargetId": "x"}, {"Type": 10, "ChatType": 1, "TargetId": a.id, "Id": -4}):
+    for frame in (
+        {"Type": 10, "TargetId": a.id},
+        {"Type": 10, "ChatType": 3, "TargetId": a.id},
+        {"Type": 10, "ChatType": 1, "TargetId": "x"},
+        {"Type": 10, "ChatType": 1, "TargetId": a.id, "Id": -4},
+    ):
         wx.send(**frame)
         assert wx.recv()["Code"] == 400, frame
     error(stranger.get("/message/reads", type=2, targetId=group["ID"]), 403, "member")
@@ -115,7 +119,12 @@ def test_recall_removes_the_message_everywhere(pair):
     keep, gone = send_texts(wa, b.id, ["keep", "oops"])
     wb.messages(2)
     wb.send(Type=13, Id=gone["Id"], ClientMsgId="not-yours")
-    assert wb.recv() == {"Type": -1, "Code": 404, "Msg": f"you have no message {gone['Id']}", "ClientMsgId": "not-yours"}
+    assert wb.recv() == {
+        "Type": -1,
+        "Code": 404,
+        "Msg": f"you have no message {gone['Id']}",
+        "ClientMsgId": "not-yours",
+    }
     wa.send(Type=13, Id=gone["Id"])
     frame = {"Type": 13, "Id": gone["Id"], "ChatType": 1, "UserId": a.id, "TargetId": b.id}
     assert until(wb, lambda f: f.get("Type") == 13) == frame

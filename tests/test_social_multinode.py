@@ -10,7 +10,6 @@ import pytest
 from helpers import until, wait_for, ws_events
 from multinode import cluster, free_port, shared  # noqa: F401  (fixtures)
 
-
 pytestmark = pytest.mark.slow  # node processes on a shared database and bus
 
 
@@ -66,4 +65,3 @@ def test_receipts_recall_presence_and_kick_across_nodes(cluster):
     assert "relations changed elsewhere" in n2.log()
     for node in (n1, n2, lossy):
         assert "Traceback" not in node.log(), node.log()[-3000:]
-

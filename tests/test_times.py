@@ -2,7 +2,7 @@
 is Unix milliseconds, whatever time zone the server runs in."""
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import create_engine, select
@@ -11,7 +11,6 @@ from http_checks import answer, listing
 from multinode import cluster, shared  # noqa: F401  (fixtures)
 
 from ginchat.models.friend_request import FriendRequest
-
 
 pytestmark = pytest.mark.slow  # a node process in another time zone
 
@@ -38,7 +37,7 @@ def test_a_server_in_tokyo_answers_utc_milliseconds(cluster, shared, monkeypatch
             stored = conn.execute(select(FriendRequest.created_at).where(FriendRequest.id == req["ID"])).scalar()
     finally:
         engine.dispose()
-    assert abs(int(stored.replace(tzinfo=timezone.utc).timestamp() * 1000) - req["CreateTime"]) < 1000
+    assert abs(int(stored.replace(tzinfo=UTC).timestamp() * 1000) - req["CreateTime"]) < 1000
     # Messages carry milliseconds since the epoch too.
     answer(b.post("/contact/answerRequest", requestId=req["ID"], accept="true"), 200)
     wa = a.ws()
@@ -52,5 +51,5 @@ def test_utc_ms_reads_a_naive_time_as_utc():
     from ginchat.models.user_basic import utc_ms
 
     assert utc_ms(datetime(1970, 1, 1, 0, 0, 1)) == 1000
-    assert utc_ms(datetime(2026, 1, 1, 9, 0, tzinfo=timezone.utc)) == utc_ms(datetime(2026, 1, 1, 9, 0))
+    assert utc_ms(datetime(2026, 1, 1, 9, 0, tzinfo=UTC)) == utc_ms(datetime(2026, 1, 1, 9, 0))
     assert utc_ms(None) == 0

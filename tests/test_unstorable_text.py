@@ -9,10 +9,10 @@ import json
 
 import pytest
 import requests
+from test_http_pages import csrf_of
 
 from helpers import PASSWORD, Api, unique_name, wait_for
 from http_checks import answer, error, listing
-from test_http_pages import csrf_of
 
 from ginchat.chat.dispatch import Outgoing
 from ginchat.models.message import PRIVATE, TEXT
@@ -43,8 +43,17 @@ def test_every_route_answers_400_naming_the_field(api, server, server_errors):
     wrong = []
     for method, path, name in params:
         # Every other parameter valid, so nothing but the surrogate can fail.
-        body = {"targetId": friend.id, "userId": friend.id, "comId": group["ID"], "password": PASSWORD,
-                "name": unique_name("n"), "type": 1, "requestId": 1, "accept": "false", name: BAD}
+        body = {
+            "targetId": friend.id,
+            "userId": friend.id,
+            "comId": group["ID"],
+            "password": PASSWORD,
+            "name": unique_name("n"),
+            "type": 1,
+            "requestId": 1,
+            "accept": "false",
+            name: BAD,
+        }
         r = requests.request(method, server.url + path, json=body, headers=me.auth, timeout=10)
         if r.status_code != 400 or name.lower() not in r.json()["Msg"].lower():
             wrong.append((method, path, name, r.status_code, r.text[:160]))
@@ -60,13 +69,21 @@ def test_nested_values_keys_and_other_encodings(api, server, server_errors):
     error(requests.post(url, json={"name": "fine", "x\udc00": 1}, headers=me.auth, timeout=10), 400)
     # Escapes that form a pair are one real character: stored and read back.
     pair = "grin \U0001f600"
-    r = requests.post(url, data=json.dumps({"name": unique_name("g"), "desc": pair}),
-                      headers=dict(me.auth, **{"Content-Type": "application/json"}), timeout=10)
+    r = requests.post(
+        url,
+        data=json.dumps({"name": unique_name("g"), "desc": pair}),
+        headers=dict(me.auth, **{"Content-Type": "application/json"}),
+        timeout=10,
+    )
     assert answer(r, 201)["Data"]["Desc"] == pair
     # Forms and query strings decode their bytes as UTF-8, so the bytes of a
     # surrogate become U+FFFD: text like any other, never a 500.
-    r = requests.post(url, data=b"name=g%ED%A0%80x", headers=dict(me.auth, **{
-        "Content-Type": "application/x-www-form-urlencoded"}), timeout=10)
+    r = requests.post(
+        url,
+        data=b"name=g%ED%A0%80x",
+        headers=dict(me.auth, **{"Content-Type": "application/x-www-form-urlencoded"}),
+        timeout=10,
+    )
     assert r.status_code in (201, 400), r.text
     r = requests.get(server.url + "/message/history?type=1&targetId=%ED%A0%80", headers=me.auth, timeout=10)
     assert r.status_code == 400
@@ -77,21 +94,37 @@ def test_page_forms_answer_400_too(api, server, server_errors):
     """Flask-WTF also reads JSON bodies: the page forms get the same check."""
     session = requests.Session()
     token = csrf_of(session.get(server.url + "/toRegister", timeout=10).text)
-    for path, fields in (("/toRegister", {"name": BAD, "password": PASSWORD, "Identity": PASSWORD}),
-                         ("/", {"name": BAD, "password": PASSWORD})):
-        r = session.post(server.url + path, json=dict(fields, csrf_token=token),
-                         headers={"X-CSRFToken": token}, timeout=10, allow_redirects=False)
+    for path, fields in (
+        ("/toRegister", {"name": BAD, "password": PASSWORD, "Identity": PASSWORD}),
+        ("/", {"name": BAD, "password": PASSWORD}),
+    ):
+        r = session.post(
+            server.url + path,
+            json=dict(fields, csrf_token=token),
+            headers={"X-CSRFToken": token},
+            timeout=10,
+            allow_redirects=False,
+        )
         assert r.status_code == 400 and "name" in r.text, (path, r.status_code, r.text[:300])
     me = api.user("page")
-    r = session.post(server.url + "/", data={"name": me.name, "password": PASSWORD, "csrf_token": token},
-                     timeout=10, allow_redirects=False)
+    r = session.post(
+        server.url + "/",
+        data={"name": me.name, "password": PASSWORD, "csrf_token": token},
+        timeout=10,
+        allow_redirects=False,
+    )
     assert r.status_code in (302, 303)
     token = csrf_of(session.get(server.url + "/toChat", timeout=10).text)
-    for path, field in (("/toChat/addFriend", "targetName"), ("/toChat/createGroup", "name"),
-                        ("/toChat/createGroup", "desc"), ("/toChat/joinGroup", "comId")):
+    for path, field in (
+        ("/toChat/addFriend", "targetName"),
+        ("/toChat/createGroup", "name"),
+        ("/toChat/createGroup", "desc"),
+        ("/toChat/joinGroup", "comId"),
+    ):
         fields = {"name": unique_name("g"), field: BAD, "csrf_token": token}
-        r = session.post(server.url + path, json=fields, headers={"X-CSRFToken": token}, timeout=10,
-                         allow_redirects=False)
+        r = session.post(
+            server.url + path, json=fields, headers={"X-CSRFToken": token}, timeout=10, allow_redirects=False
+        )
         assert r.status_code == 400 and field in r.text, (path, r.status_code, r.text[:300])
     assert server_errors() == []
 
@@ -154,8 +187,7 @@ def test_unstorable_frames_never_fail_another_users_messages(make_server, server
     wx = x.ws()
 
     def disturb(i):
-        wx.send_raw(json.dumps({"Type": 1, "TargetId": y.id, "Content": f"bad {i} \ud800",
-                                "ClientMsgId": f"bad-{i}"}))
+        wx.send_raw(json.dumps({"Type": 1, "TargetId": y.id, "Content": f"bad {i} \ud800", "ClientMsgId": f"bad-{i}"}))
 
     answers = _chat_while(a, b, disturb)
     assert [f for f in answers.values() if f["Type"] == -1] == []

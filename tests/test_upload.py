@@ -16,9 +16,6 @@ import uuid
 import pytest
 import requests
 from PIL import Image
-
-from helpers import PASSWORD, Api
-from http_checks import answer, error
 from samples import (
     ACCEPTED,
     REFUSED,
@@ -29,6 +26,9 @@ from samples import (
     picture,
     wav_clip,
 )
+
+from helpers import PASSWORD, Api
+from http_checks import answer, error
 
 UPLOAD = "/attach/upload"
 URL_RE = re.compile(r"^/uploads/[0-9a-f]{32}\.(png|jpg|gif|webp|webm|ogg|mp3|wav|m4a|aac)$")
@@ -219,17 +219,28 @@ def test_no_file_field_gets_400(api):
     error(send(me, picture("PNG"), field="image"), 400, "file")
     error(me.post(UPLOAD, file="just text"), 400, "file")
     error(me.post(UPLOAD), 400, "file")
-    error(requests.post(api.url + UPLOAD, data=b"\x89PNG", headers=dict(me.auth, **{"Content-Type": "image/png"}),
-                        timeout=10), 400, "file")
+    error(
+        requests.post(
+            api.url + UPLOAD, data=b"\x89PNG", headers=dict(me.auth, **{"Content-Type": "image/png"}), timeout=10
+        ),
+        400,
+        "file",
+    )
 
 
-@pytest.mark.parametrize("content_type, body", [
-    ("multipart/form-data", b"--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\n\r\nabc"),
-    ("multipart/form-data; boundary=x", b"garbage without any boundary line"),
-    ("multipart/form-data; boundary=x", b"--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\n\r\nabc"),
-    ("multipart/form-data; boundary=x", b"--x\r\nno headers here\r\n--x--\r\n"),
-    ("multipart/form-data; boundary=" + "b" * 300, b"--" + b"b" * 300 + b"--\r\n"),
-])
+@pytest.mark.parametrize(
+    "content_type, body",
+    [
+        ("multipart/form-data", b'--x\r\nContent-Disposition: form-data; name="file"; filename="a"\r\n\r\nabc'),
+        ("multipart/form-data; boundary=x", b"garbage without any boundary line"),
+        (
+            "multipart/form-data; boundary=x",
+            b'--x\r\nContent-Disposition: form-data; name="file"; filename="a"\r\n\r\nabc',
+        ),
+        ("multipart/form-data; boundary=x", b"--x\r\nno headers here\r\n--x--\r\n"),
+        ("multipart/form-data; boundary=" + "b" * 300, b"--" + b"b" * 300 + b"--\r\n"),
+    ],
+)
 def test_malformed_multipart_is_a_4xx_never_a_500(api, content_type, body):
     me = api.user()
     r = requests.post(api.url + UPLOAD, data=body, headers=dict(me.auth, **{"Content-Type": content_type}), timeout=10)
@@ -240,8 +251,13 @@ def test_malformed_multipart_is_a_4xx_never_a_500(api, content_type, body):
 def test_too_many_form_parts_is_a_4xx(api):
     me = api.user()
     fields = {f"f{i}": "x" for i in range(1500)}
-    r = requests.post(api.url + UPLOAD, files={"file": ("a.png", picture("PNG"), "image/png")}, data=fields,
-                      headers=me.auth, timeout=10)
+    r = requests.post(
+        api.url + UPLOAD,
+        files={"file": ("a.png", picture("PNG"), "image/png")},
+        data=fields,
+        headers=me.auth,
+        timeout=10,
+    )
     assert 400 <= r.status_code < 500, (r.status_code, r.text[:200])
     answer(r, r.status_code)
 
@@ -249,8 +265,12 @@ def test_too_many_form_parts_is_a_4xx(api):
 def test_not_logged_in_gets_401(api):
     r = requests.post(api.url + UPLOAD, files={"file": ("x.png", picture("PNG"), "image/png")}, timeout=10)
     error(r, 401)
-    r = requests.post(api.url + UPLOAD, files={"file": ("x.png", picture("PNG"), "image/png")},
-                      headers={"Authorization": "Bearer not-a-token"}, timeout=10)
+    r = requests.post(
+        api.url + UPLOAD,
+        files={"file": ("x.png", picture("PNG"), "image/png")},
+        headers={"Authorization": "Bearer not-a-token"},
+        timeout=10,
+    )
     error(r, 401)
 
 
@@ -314,8 +334,10 @@ def test_body_over_the_limit_is_refused_before_it_is_read(small_api):
     of the body (only the head of it is sent here)."""
     me = small_api.user()
     boundary = uuid.uuid4().hex
-    start = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.wav\"\r\n"
-             "Content-Type: audio/wav\r\n\r\n").encode() + wav_clip()
+    start = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.wav"\r\n'
+        "Content-Type: audio/wav\r\n\r\n"
+    ).encode() + wav_clip()
     conn = http.client.HTTPConnection("127.0.0.1", small_api.server.port, timeout=10)
     try:
         conn.putrequest("POST", UPLOAD)
@@ -336,12 +358,16 @@ def test_chunked_body_over_the_limit_is_cut_off_while_reading(small_api, small_s
     """Without a Content-Length the limit holds while the body streams in."""
     me = small_api.user()
     boundary = uuid.uuid4().hex
-    start = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.wav\"\r\n"
-             "Content-Type: audio/wav\r\n\r\n").encode()
+    start = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.wav"\r\n'
+        "Content-Type: audio/wav\r\n\r\n"
+    ).encode()
     sock = socket.create_connection(("127.0.0.1", small_api.server.port), timeout=10)
     try:
-        head = (f"POST {UPLOAD} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {me.token}\r\n"
-                f"Content-Type: multipart/form-data; boundary={boundary}\r\nTransfer-Encoding: chunked\r\n\r\n")
+        head = (
+            f"POST {UPLOAD} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {me.token}\r\n"
+            f"Content-Type: multipart/form-data; boundary={boundary}\r\nTransfer-Encoding: chunked\r\n\r\n"
+        )
         sock.sendall(head.encode())
 
         def chunk(data):
@@ -425,10 +451,18 @@ def test_unknown_or_foreign_names_get_404(api, app):
         with open(os.path.join(folder(app), stray), "w") as fh:
             fh.write("<script>alert(1)</script>")
     try:
-        for path in ("/uploads/notes.html", "/uploads/x.png", "/uploads/.part-" + "a" * 32,
-                     f"/uploads/{uuid.uuid4().hex}.png", f"/uploads/{uuid.uuid4().hex.upper()}.png",
-                     f"/uploads/{uuid.uuid4().hex}.html", "/uploads/.gitkeep", "/uploads/", "/uploads",
-                     "/asset/upload/notes.html"):
+        for path in (
+            "/uploads/notes.html",
+            "/uploads/x.png",
+            "/uploads/.part-" + "a" * 32,
+            f"/uploads/{uuid.uuid4().hex}.png",
+            f"/uploads/{uuid.uuid4().hex.upper()}.png",
+            f"/uploads/{uuid.uuid4().hex}.html",
+            "/uploads/.gitkeep",
+            "/uploads/",
+            "/uploads",
+            "/asset/upload/notes.html",
+        ):
             error(fetch(me, path), 404)
     finally:
         for stray in ("notes.html", "x.png", ".part-" + "a" * 32):
@@ -477,8 +511,17 @@ def test_upload_exists_knows_only_stored_uploads(api, app):
     url = uploaded(me, picture("PNG"))
     with app.app_context():
         assert upload_exists(url)
-        for other in (url.replace("/uploads/", "/asset/upload/"), url + "x", url.upper(), "/uploads/../x.png",
-                      f"/uploads/{uuid.uuid4().hex}.png", "https://evil.example" + url, "", None, 7):
+        for other in (
+            url.replace("/uploads/", "/asset/upload/"),
+            url + "x",
+            url.upper(),
+            "/uploads/../x.png",
+            f"/uploads/{uuid.uuid4().hex}.png",
+            "https://evil.example" + url,
+            "",
+            None,
+            7,
+        ):
             assert not upload_exists(other), other
 
 
@@ -515,13 +558,16 @@ def test_image_and_voice_messages_with_upload_urls_are_delivered(pair):
         wb.close()
 
 
-@pytest.mark.parametrize("url", [
-    "https://evil.example/cat.png",
-    "//evil.example/cat.png",
-    "javascript:alert(1)",
-    "/uploads/../instance/secret_key",
-    "/static/js/app.js",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://evil.example/cat.png",
+        "//evil.example/cat.png",
+        "javascript:alert(1)",
+        "/uploads/../instance/secret_key",
+        "/static/js/app.js",
+    ],
+)
 def test_image_message_with_an_outside_url_gets_an_error_frame(pair, url):
     a, b = pair
     wa, wb = a.ws(), b.ws()

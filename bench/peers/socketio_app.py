@@ -118,8 +118,10 @@ def seed(dbfile, out, users, pairs, group):
             db.session.add(Member(group_id=1, user_id=i))
         db.session.commit()
     with open(out, "w") as fh:
-        json.dump({"users": listed, "pairs": [[2 * k + 1, 2 * k + 2] for k in range(pairs)],
-                   "group": 1 if group else None}, fh)
+        json.dump(
+            {"users": listed, "pairs": [[2 * k + 1, 2 * k + 2] for k in range(pairs)], "group": 1 if group else None},
+            fh,
+        )
 
 
 if __name__ == "__main__":

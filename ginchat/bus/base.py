@@ -45,11 +45,15 @@ class Bus:
         # Test-only: the share of outgoing packets thrown away (0 = none).
         self.drop_rate = float(app.config.get("BUS_DROP_RATE") or 0)
         self.stats = {
-            "sent": 0, "received": 0, "own": 0, "bad_signature": 0, "malformed": 0,
-            "outbox_full": 0, "test_dropped": 0,
+            "sent": 0,
+            "received": 0,
+            "own": 0,
+            "bad_signature": 0,
+            "malformed": 0,
+            "outbox_full": 0,
+            "test_dropped": 0,
         }
-        self.catchup = Catchup(self, float(app.config.get("BUS_CATCHUP_INTERVAL") or 1.0), top_id, fetch_since,
-                               polled)
+        self.catchup = Catchup(self, float(app.config.get("BUS_CATCHUP_INTERVAL") or 1.0), top_id, fetch_since, polled)
         self.greenlets = []
 
     # --- what the engine calls --------------------------------------------------
@@ -94,8 +98,11 @@ class Bus:
             packet = self.outbox.get()
             if self.drop_rate and random.random() < self.drop_rate:
                 self.stats["test_dropped"] += 1
-                log.info("%s bus: BUS_DROP_RATE dropped an outgoing packet (%d so far)", self.name,
-                         self.stats["test_dropped"])
+                log.info(
+                    "%s bus: BUS_DROP_RATE dropped an outgoing packet (%d so far)",
+                    self.name,
+                    self.stats["test_dropped"],
+                )
                 continue
             try:
                 self.transmit(packet)

@@ -136,8 +136,11 @@ class Catchup:
             if len(frames) < PAGE:
                 break
         if self.stats["caught_up"] > caught:
-            log.info("catch-up: %d messages the bus did not bring came from SQL (up to Id %s)",
-                     self.stats["caught_up"] - caught, self.last)
+            log.info(
+                "catch-up: %d messages the bus did not bring came from SQL (up to Id %s)",
+                self.stats["caught_up"] - caught,
+                self.last,
+            )
         if self.polled is not None:
             self.polled()
 

@@ -40,8 +40,7 @@ def checkpoint_loop(engine, interval=CHECKPOINT_INTERVAL):
     def checkpoint():
         conn = state.get("conn")
         if conn is None:
-            conn = state["conn"] = sqlite3.connect(path, timeout=15, check_same_thread=False,
-                                                   isolation_level=None)
+            conn = state["conn"] = sqlite3.connect(path, timeout=15, check_same_thread=False, isolation_level=None)
         return conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
 
     failures = 0

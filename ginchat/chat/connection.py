@@ -236,7 +236,7 @@ class Connection:
                     return
                 try:
                     wait_read(self.fd, self.next_ping - now)
-                except socket.timeout:
+                except TimeoutError:
                     return
             data = ws.sock.recv(ws.receive_bytes)
             if not data:

@@ -30,8 +30,17 @@ class Outgoing:
     """A validated message on its way to storage."""
 
     __slots__ = (
-        "conn", "user_id", "type", "target_id", "media", "content", "url", "amount",
-        "client_msg_id", "conv", "create_time",
+        "conn",
+        "user_id",
+        "type",
+        "target_id",
+        "media",
+        "content",
+        "url",
+        "amount",
+        "client_msg_id",
+        "conv",
+        "create_time",
     )
 
     def __init__(self, conn, user_id, msg_type, target_id, media, content, url, amount, client_msg_id):
@@ -54,8 +63,10 @@ def _int_field(fields, name, label, cmid, required=True, default=None, minimum=1
         if required:
             raise FrameError(400, f"{label} is required", cmid)
         return default
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or (
-        isinstance(value, float) and not value.is_integer()
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or (isinstance(value, float) and not value.is_integer())
     ):
         if isinstance(value, str) and DIGITS_RE.fullmatch(value.strip()):
             value = int(value.strip())
@@ -146,8 +157,11 @@ def check_upload(fields):
     want = "image" if media == IMAGE else "voice"
     kind = upload_kind(fields["url"])
     if kind is None:
-        raise FrameError(400, "Url names no upload of this server: upload the file with POST /attach/upload first",
-                         fields["clientmsgid"])
+        raise FrameError(
+            400,
+            "Url names no upload of this server: upload the file with POST /attach/upload first",
+            fields["clientmsgid"],
+        )
     if kind != want:
         raise FrameError(400, f"Url is a {kind} upload, but Media {media} needs a {want}", fields["clientmsgid"])
 

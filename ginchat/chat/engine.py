@@ -199,11 +199,19 @@ class ChatEngine:
                 except AppError as exc:
                     raise FrameError(exc.status, exc.msg, fields["clientmsgid"]) from None
                 if self.stopping:  # stop() is draining the store queue: nothing new joins it
-                    raise FrameError(503, "the server is shutting down; send it again after reconnecting",
-                                     fields["clientmsgid"])
+                    raise FrameError(
+                        503, "the server is shutting down; send it again after reconnecting", fields["clientmsgid"]
+                    )
                 item = Outgoing(
-                    conn, conn.user_id, fields["type"], fields["targetid"], fields["media"],
-                    fields["content"], fields["url"], fields["amount"], fields["clientmsgid"],
+                    conn,
+                    conn.user_id,
+                    fields["type"],
+                    fields["targetid"],
+                    fields["media"],
+                    fields["content"],
+                    fields["url"],
+                    fields["amount"],
+                    fields["clientmsgid"],
                 )
                 self.store.queue.put(item)
             except FrameError as exc:
@@ -213,7 +221,9 @@ class ChatEngine:
                 # read): refuse this frame, keep the connection.
                 log.warning("%r: database unavailable while checking a frame: %s", conn, exc.__class__.__name__)
                 cmid = fields.get("clientmsgid", "") if isinstance(fields, dict) else ""
-                conn.put_wait(error(503, "the database is unavailable; the message was not stored, send it again", cmid))
+                conn.put_wait(
+                    error(503, "the database is unavailable; the message was not stored, send it again", cmid)
+                )
 
     def check_rate(self, conn, cmid):
         """The sender's message rate, per connection and per user (in Redis);

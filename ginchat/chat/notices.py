@@ -21,9 +21,16 @@ class Notices:
         app = engine.app
         signals.group_member_added.connect(
             lambda sender, group_id, user_id, actor_id=0, **_: self.member_added(group_id, user_id, actor_id),
-            sender=app, weak=False)
-        signals.friendship_added.connect(lambda sender, user_id, friend_id: self.notice(
-            "friend_added", [user_id, friend_id], user_id=friend_id, actor_id=user_id), sender=app, weak=False)
+            sender=app,
+            weak=False,
+        )
+        signals.friendship_added.connect(
+            lambda sender, user_id, friend_id: self.notice(
+                "friend_added", [user_id, friend_id], user_id=friend_id, actor_id=user_id
+            ),
+            sender=app,
+            weak=False,
+        )
         # What the domain changed and committed: the chat side tells the people
         # concerned, and the maps of every node forget what ended.
         signals.notice.connect(lambda sender, **kw: self.notice(**kw), sender=app, weak=False)
@@ -70,8 +77,13 @@ class Notices:
 
     def notice(self, event, users=(), group=None, user_id=0, group_id=0, actor_id=0):
         """A friend or group change, for the ``?events=1`` connections of ``users`` and ``group``."""
-        frame = {"Type": NOTICE, "Event": event, "UserId": int(user_id or 0), "GroupId": int(group_id or 0),
-                 "ActorId": int(actor_id or 0)}
+        frame = {
+            "Type": NOTICE,
+            "Event": event,
+            "UserId": int(user_id or 0),
+            "GroupId": int(group_id or 0),
+            "ActorId": int(actor_id or 0),
+        }
         self.send(frame, users=users, group=group, events_only=True)
 
     def presence_changed(self, user_id, online):
@@ -79,16 +91,20 @@ class Notices:
         tell the friends who are online."""
         try:
             with self.engine.app.app_context():
-                self.send({"Type": PRESENCE, "UserId": int(user_id), "Online": bool(online)},
-                          friends_of=user_id, events_only=True)
+                self.send(
+                    {"Type": PRESENCE, "UserId": int(user_id), "Online": bool(online)},
+                    friends_of=user_id,
+                    events_only=True,
+                )
         except Exception:  # presence events are a courtesy: never break the presence writer
             log.exception("presence event for user %s not sent", user_id)
 
     def member_added(self, group_id, user_id, actor_id=0):
         # The group map reads in an app context of its own: the sender's session is left alone.
         if actor_id and actor_id != user_id:
-            self.notice("member_added", users=[user_id], group=group_id, user_id=user_id, group_id=group_id,
-                        actor_id=actor_id)
+            self.notice(
+                "member_added", users=[user_id], group=group_id, user_id=user_id, group_id=group_id, actor_id=actor_id
+            )
         else:
             self.notice("member_joined", group=group_id, user_id=user_id, group_id=group_id, actor_id=user_id)
 

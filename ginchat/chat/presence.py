@@ -78,7 +78,6 @@ return 1
 """
 
 
-
 def nodes_key(user_id):
     return f"online_nodes_{user_id}"
 
@@ -147,7 +146,7 @@ class PresenceWriter:
         except redis.RedisError as exc:
             log.warning("presence not written (%d changes): %s", len(batch), exc)
             return
-        for (_, _, _, then, _), result in zip(batch, results):
+        for (_, _, _, then, _), result in zip(batch, results, strict=True):
             if isinstance(result, Exception):
                 log.warning("presence not written: %s", result)
                 continue
@@ -280,7 +279,7 @@ class Presence:
         if not others:
             return
         alive = client.mget([alive_key(n) for n in others])
-        for node_id, flag in zip(others, alive):
+        for node_id, flag in zip(others, alive, strict=True):
             if flag is None and client.set(f"presence_reaping_{node_id}", self.node_id, nx=True, ex=60):
                 self.reap(node_id)
 
@@ -295,5 +294,10 @@ class Presence:
         """A node's records go: a dead one's once its users are offline, or this
         node's own at a clean shutdown (its users went offline one by one)."""
         node_id = node_id or self.node_id
-        self.writer.submit(self._forget, [self.registry, users_key(node_id), alive_key(node_id)], [node_id],
-                           lambda _result: None, wait=wait)
+        self.writer.submit(
+            self._forget,
+            [self.registry, users_key(node_id), alive_key(node_id)],
+            [node_id],
+            lambda _result: None,
+            wait=wait,
+        )

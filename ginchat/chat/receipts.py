@@ -66,9 +66,11 @@ def forget_upload(url):
     if name is None:
         return
     c = messages.message_table.c
-    used = db.session.scalar(select(func.count()).where(c.url == url)) or db.session.scalar(
-        select(func.count()).select_from(UserBasic).where(UserBasic.avatar == url)
-    ) or db.session.scalar(select(func.count()).select_from(Community).where(Community.img == url))
+    used = (
+        db.session.scalar(select(func.count()).where(c.url == url))
+        or db.session.scalar(select(func.count()).select_from(UserBasic).where(UserBasic.avatar == url))
+        or db.session.scalar(select(func.count()).select_from(Community).where(Community.img == url))
+    )
     if used:
         return
     try:

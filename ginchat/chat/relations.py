@@ -184,8 +184,14 @@ class Relations:
             if kind == MEMBER:
                 # A row seen for the first time brings its member's join point too.
                 first = row_id > (self.contact_last or 0)
-                self.engine.apply_event({"Event": "member", "GroupId": target, "UserId": owner,
-                                         "HistoryId": int(history_id or 0) if first else 0})
+                self.engine.apply_event(
+                    {
+                        "Event": "member",
+                        "GroupId": target,
+                        "UserId": owner,
+                        "HistoryId": int(history_id or 0) if first else 0,
+                    }
+                )
             elif kind == FRIEND:
                 self.engine.apply_event({"Event": "friend", "UserId": owner, "FriendId": target})
             self.contact_last = max(self.contact_last or 0, row_id)

@@ -43,8 +43,12 @@ class Sessions:
 
     def end(self, user_id, sessions=None, keep=None, up_to=None):
         """Sessions ended here (committed): close their sockets here and on every node."""
-        rule = {"UserId": int(user_id), "Sessions": None if sessions is None else sorted(int(s) for s in sessions),
-                "Keep": keep, "UpTo": up_to}
+        rule = {
+            "UserId": int(user_id),
+            "Sessions": None if sessions is None else sorted(int(s) for s in sessions),
+            "Keep": keep,
+            "UpTo": up_to,
+        }
         self.apply(rule)
         self.engine.bus.publish_event(dict(rule, Event="sessions_ended"))
 
@@ -104,7 +108,7 @@ class Sessions:
         with engine.app.app_context():
             try:
                 for start in range(0, len(ids), CHECK_CHUNK):
-                    for session_id in AuthToken.ended_among(ids[start:start + CHECK_CHUNK]):
+                    for session_id in AuthToken.ended_among(ids[start : start + CHECK_CHUNK]):
                         for conn in by_session[session_id]:
                             close(conn)
             finally:

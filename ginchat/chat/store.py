@@ -23,8 +23,9 @@ STORE_QUEUE = 10000  # messages waiting for storage before senders wait
 def database_unavailable(exc):
     """The database cannot be reached or used just now (every message of the
     batch would fail alike), as opposed to refusing a message."""
-    if isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError,
-                        sa_exc.TimeoutError)):
+    if isinstance(
+        exc, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError, sa_exc.TimeoutError)
+    ):
         return True
     return bool(getattr(exc, "connection_invalidated", False))
 
@@ -112,8 +113,12 @@ class Store:
     def _refuse(self, item, exc):
         """The database refused this one message: its sender alone hears it."""
         if refused_data(exc):
-            log.warning("message of user %s to %s refused by the database: %s", item.user_id, item.target_id,
-                        exc.__class__.__name__)
+            log.warning(
+                "message of user %s to %s refused by the database: %s",
+                item.user_id,
+                item.target_id,
+                exc.__class__.__name__,
+            )
             code, msg = 400, "the database cannot store this message (is its text valid Unicode?); it was not stored"
         else:
             log.error("storing a message of user %s failed", item.user_id, exc_info=exc)

@@ -48,8 +48,9 @@ def request_friend(user, target):
     req = FriendRequest(from_id=user.id, to_id=target.id)
     db.session.add(req)
     commit_or_conflict(f"you have asked {target.name} already")
-    notice.send(app(), event="friend_request", users=[target.id], group=None, user_id=user.id, group_id=0,
-                actor_id=user.id)
+    notice.send(
+        app(), event="friend_request", users=[target.id], group=None, user_id=user.id, group_id=0, actor_id=user.id
+    )
     return req, False
 
 
@@ -70,8 +71,15 @@ def answer_request(user, request_id, accept):
         raise not_found("the user who asked has left")
     if not accept:
         _decline(req)
-        notice.send(app(), event="friend_declined", users=[sender.id, user.id], group=None, user_id=user.id,
-                    group_id=0, actor_id=user.id)
+        notice.send(
+            app(),
+            event="friend_declined",
+            users=[sender.id, user.id],
+            group=None,
+            user_id=user.id,
+            group_id=0,
+            actor_id=user.id,
+        )
         return sender
     check_may_befriend(user, sender)
     befriend(user, sender)

@@ -16,13 +16,15 @@ from ginchat.signals import group_dissolved, group_member_added, group_member_re
 
 def _member_added(group, user_id, actor_id, history_id):
     """Every node's map learns the member (and their join point); the group hears it."""
-    group_member_added.send(app(), group_id=group.id, user_id=user_id, actor_id=actor_id,
-                            history_id=int(history_id or 0))
+    group_member_added.send(
+        app(), group_id=group.id, user_id=user_id, actor_id=actor_id, history_id=int(history_id or 0)
+    )
 
 
 def _notice(event, group, user_id, actor_id, users=()):
-    notice.send(app(), event=event, users=list(users), group=group.id, user_id=user_id, group_id=group.id,
-                actor_id=actor_id)
+    notice.send(
+        app(), event=event, users=list(users), group=group.id, user_id=user_id, group_id=group.id, actor_id=actor_id
+    )
 
 
 def member_group(user_id, com_id):
@@ -140,8 +142,7 @@ def remove_member(owner_id, group, user_id):
     _member_of(group, user_id)
     group.remove_member(user_id)
     commit_or_conflict(f"user {user_id} was removed from {group.name} already")
-    group_member_removed.send(app(), group_id=group.id, user_id=user_id, actor_id=owner_id,
-                              event="member_removed")
+    group_member_removed.send(app(), group_id=group.id, user_id=user_id, actor_id=owner_id, event="member_removed")
 
 
 def update_group(owner_id, group, name=None, icon=None, desc=None, settings=None, check_icon=str):

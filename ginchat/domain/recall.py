@@ -35,13 +35,20 @@ def recall_message(user_id, msg_id):
     db.session.commit()
     if not done:
         raise conflict(f"message {msg_id} is recalled already")
-    frame = {"Type": RECALL, "Id": int(row["id"]), "ChatType": int(row["type"]), "UserId": user_id,
-             "TargetId": int(row["target_id"])}
+    frame = {
+        "Type": RECALL,
+        "Id": int(row["id"]),
+        "ChatType": int(row["type"]),
+        "UserId": user_id,
+        "TargetId": int(row["target_id"]),
+    }
     if row["type"] == messages.GROUP:
         skip = Contact.cannot_read(row["target_id"], row["id"]) - {user_id}
-        message_recalled.send(app(), frame=frame, users=[user_id], group=row["target_id"], skip=skip,
-                              url=row.get("url") or "")
+        message_recalled.send(
+            app(), frame=frame, users=[user_id], group=row["target_id"], skip=skip, url=row.get("url") or ""
+        )
     else:
-        message_recalled.send(app(), frame=frame, users=[user_id, row["target_id"]], group=None, skip=set(),
-                              url=row.get("url") or "")
+        message_recalled.send(
+            app(), frame=frame, users=[user_id, row["target_id"]], group=None, skip=set(), url=row.get("url") or ""
+        )
     return frame

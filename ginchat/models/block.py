@@ -21,17 +21,18 @@ class Block(db.Model):
 
 def is_blocked(user_id, by_id):
     """Has ``by_id`` blocked ``user_id``?"""
-    return db.session.scalar(
-        select(Block.id).where(Block.user_id == by_id, Block.target_id == user_id)
-    ) is not None
+    return db.session.scalar(select(Block.id).where(Block.user_id == by_id, Block.target_id == user_id)) is not None
 
 
 def blocked_either_way(a, b):
-    return db.session.scalar(
-        select(Block.id).where(
-            or_(and_(Block.user_id == a, Block.target_id == b), and_(Block.user_id == b, Block.target_id == a))
+    return (
+        db.session.scalar(
+            select(Block.id).where(
+                or_(and_(Block.user_id == a, Block.target_id == b), and_(Block.user_id == b, Block.target_id == a))
+            )
         )
-    ) is not None
+        is not None
+    )
 
 
 def blocked_with(user_id):

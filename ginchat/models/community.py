@@ -81,15 +81,25 @@ class Community(db.Model):
         self.name_skeleton = skeleton(self.name)
 
     def commit_name(self, then=None):
-        commit_name(Community, self.name, f"a group named {self.name!r} exists already",
-                    f"the group name {self.name!r} looks like the name of another group", then)
+        commit_name(
+            Community,
+            self.name,
+            f"a group named {self.name!r} exists already",
+            f"the group name {self.name!r} looks like the name of another group",
+            then,
+        )
 
     @classmethod
     def create(cls, owner, name, img="", desc="", policy=OPEN, history=ALL, who_may_add=MEMBERS):
         """A new group with its owner as the first member, in one transaction."""
-        group = cls(owner_id=owner.id, img=img or "", desc=desc or "",
-                    policy=check_setting("policy", policy), history=check_setting("history", history),
-                    who_may_add=check_setting("whoMayAdd", who_may_add))
+        group = cls(
+            owner_id=owner.id,
+            img=img or "",
+            desc=desc or "",
+            policy=check_setting("policy", policy),
+            history=check_setting("history", history),
+            who_may_add=check_setting("whoMayAdd", who_may_add),
+        )
         group.set_name(name)
         db.session.add(group)
         group.commit_name(then=lambda: db.session.add(Contact(owner_id=owner.id, target_id=group.id, type=MEMBER)))
@@ -133,10 +143,17 @@ class Community(db.Model):
         # history "join" so does what they may read (a rejoin moves it up,
         # so the time away stays hidden).
         top = self.latest_message_id()
-        row = Contact(owner_id=user_id, target_id=self.id, type=MEMBER, role=MEMBER_ROLE, join_id=top,
-                      history_id=top if self.history == JOIN else 0)
-        db.session.execute(delete(Contact).where(
-            Contact.owner_id == user_id, Contact.target_id == self.id, Contact.type == REMOVED))
+        row = Contact(
+            owner_id=user_id,
+            target_id=self.id,
+            type=MEMBER,
+            role=MEMBER_ROLE,
+            join_id=top,
+            history_id=top if self.history == JOIN else 0,
+        )
+        db.session.execute(
+            delete(Contact).where(Contact.owner_id == user_id, Contact.target_id == self.id, Contact.type == REMOVED)
+        )
         db.session.add(row)
         commit_or_conflict(taken_msg)
         return row

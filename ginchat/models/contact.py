@@ -45,9 +45,7 @@ class Contact(db.Model):
     def is_friend(cls, user_id, other_id):
         return (
             db.session.scalar(
-                select(cls.id).where(
-                    cls.owner_id == user_id, cls.target_id == other_id, cls.type == FRIEND
-                )
+                select(cls.id).where(cls.owner_id == user_id, cls.target_id == other_id, cls.type == FRIEND)
             )
             is not None
         )
@@ -69,11 +67,7 @@ class Contact(db.Model):
 
     @classmethod
     def friend_ids(cls, user_id):
-        return set(
-            db.session.scalars(
-                select(cls.target_id).where(cls.owner_id == user_id, cls.type == FRIEND)
-            )
-        )
+        return set(db.session.scalars(select(cls.target_id).where(cls.owner_id == user_id, cls.type == FRIEND)))
 
     @classmethod
     def friends(cls, user_id):
@@ -91,15 +85,20 @@ class Contact(db.Model):
         ids = sorted(set(user_ids) - {viewer_id})
         if not ids:
             return set(), set()
-        friends = set(db.session.scalars(
-            select(cls.target_id).where(cls.owner_id == viewer_id, cls.type == FRIEND, cls.target_id.in_(ids))
-        ))
+        friends = set(
+            db.session.scalars(
+                select(cls.target_id).where(cls.owner_id == viewer_id, cls.type == FRIEND, cls.target_id.in_(ids))
+            )
+        )
         mine, theirs = aliased(cls), aliased(cls)
-        fellows = set(db.session.scalars(
-            select(theirs.owner_id).distinct()
-            .join(mine, mine.target_id == theirs.target_id)
-            .where(mine.owner_id == viewer_id, mine.type == MEMBER, theirs.type == MEMBER, theirs.owner_id.in_(ids))
-        ))
+        fellows = set(
+            db.session.scalars(
+                select(theirs.owner_id)
+                .distinct()
+                .join(mine, mine.target_id == theirs.target_id)
+                .where(mine.owner_id == viewer_id, mine.type == MEMBER, theirs.type == MEMBER, theirs.owner_id.in_(ids))
+            )
+        )
         return friends, fellows
 
     # --- groups -----------------------------------------------------------
@@ -107,9 +106,7 @@ class Contact(db.Model):
     def is_member(cls, user_id, group_id):
         return (
             db.session.scalar(
-                select(cls.id).where(
-                    cls.owner_id == user_id, cls.target_id == group_id, cls.type == MEMBER
-                )
+                select(cls.id).where(cls.owner_id == user_id, cls.target_id == group_id, cls.type == MEMBER)
             )
             is not None
         )
@@ -147,9 +144,11 @@ class Contact(db.Model):
     @classmethod
     def cannot_read(cls, group_id, msg_id):
         """The members of a group whose history starts after ``msg_id``."""
-        return set(db.session.scalars(
-            select(cls.owner_id).where(cls.target_id == group_id, cls.type == MEMBER, cls.history_id >= msg_id)
-        ))
+        return set(
+            db.session.scalars(
+                select(cls.owner_id).where(cls.target_id == group_id, cls.type == MEMBER, cls.history_id >= msg_id)
+            )
+        )
 
     @classmethod
     def join_points(cls, group_id):
@@ -177,26 +176,21 @@ class Contact(db.Model):
 
     @classmethod
     def was_removed(cls, user_id, group_id):
-        return db.session.scalar(
-            select(cls.id).where(cls.owner_id == user_id, cls.target_id == group_id, cls.type == REMOVED)
-        ) is not None
+        return (
+            db.session.scalar(
+                select(cls.id).where(cls.owner_id == user_id, cls.target_id == group_id, cls.type == REMOVED)
+            )
+            is not None
+        )
 
     @classmethod
     def member_ids(cls, group_id):
         """The 'SearchUserByGroupId' of the original."""
-        return set(
-            db.session.scalars(
-                select(cls.owner_id).where(cls.target_id == group_id, cls.type == MEMBER)
-            )
-        )
+        return set(db.session.scalars(select(cls.owner_id).where(cls.target_id == group_id, cls.type == MEMBER)))
 
     @classmethod
     def group_ids(cls, user_id):
-        return set(
-            db.session.scalars(
-                select(cls.target_id).where(cls.owner_id == user_id, cls.type == MEMBER)
-            )
-        )
+        return set(db.session.scalars(select(cls.target_id).where(cls.owner_id == user_id, cls.type == MEMBER)))
 
     @classmethod
     def member_counts(cls, group_ids):

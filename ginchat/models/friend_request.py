@@ -49,7 +49,9 @@ def delete_between(a, b):
     """Any request between a and b, either way (no commit)."""
     db.session.execute(
         delete(FriendRequest).where(
-            or_(and_(FriendRequest.from_id == a, FriendRequest.to_id == b),
-                and_(FriendRequest.from_id == b, FriendRequest.to_id == a))
+            or_(
+                and_(FriendRequest.from_id == a, FriendRequest.to_id == b),
+                and_(FriendRequest.from_id == b, FriendRequest.to_id == a),
+            )
         )
     )

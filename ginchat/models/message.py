@@ -97,13 +97,19 @@ def to_frame(row):
 def _recalled_frame(row):
     """What is left of a recalled message: where it was, not what it said."""
     return {
-        "Id": int(row["id"]), "Seq": int(row["seq"]), "UserId": int(row["user_id"]),
-        "TargetId": int(row["target_id"]), "Type": int(row["type"]), "Media": RECALLED,
-        "Content": "", "Url": "", "Amount": 0, "CreateTime": int(row["create_time"]),
-        "ClientMsgId": row["client_msg_id"] or "", "Recalled": True,
+        "Id": int(row["id"]),
+        "Seq": int(row["seq"]),
+        "UserId": int(row["user_id"]),
+        "TargetId": int(row["target_id"]),
+        "Type": int(row["type"]),
+        "Media": RECALLED,
+        "Content": "",
+        "Url": "",
+        "Amount": 0,
+        "CreateTime": int(row["create_time"]),
+        "ClientMsgId": row["client_msg_id"] or "",
+        "Recalled": True,
     }
-
-
 
 
 # --- queries ------------------------------------------------------------------
@@ -174,11 +180,13 @@ def blank(msg_id, user_id):
     """Recall: blank ``user_id``'s message in place (Id and Seq stay), Media 0
     and no Content, Url or Amount (no commit). False when it was blank already."""
     c = message_table.c
-    return bool(db.session.execute(
-        update(message_table)
-        .where(c.id == msg_id, c.user_id == user_id, c.media != RECALLED)
-        .values(media=RECALLED, content="", url="", amount=0)
-    ).rowcount)
+    return bool(
+        db.session.execute(
+            update(message_table)
+            .where(c.id == msg_id, c.user_id == user_id, c.media != RECALLED)
+            .values(media=RECALLED, content="", url="", amount=0)
+        ).rowcount
+    )
 
 
 def url_in_use(url):
@@ -249,9 +257,7 @@ def store_batch(conn, items, seq_cache=None):
     c = message_table.c
     n = len(items)
     # The counter row's lock comes first: it serialises all message writers.
-    conn.execute(
-        update(msg_counter).where(msg_counter.c.name == "message").values(value=msg_counter.c.value + n)
-    )
+    conn.execute(update(msg_counter).where(msg_counter.c.name == "message").values(value=msg_counter.c.value + n))
     last = conn.execute(select(msg_counter.c.value).where(msg_counter.c.name == "message")).scalar()
     next_id = last - n + 1
 
@@ -263,9 +269,7 @@ def store_batch(conn, items, seq_cache=None):
     else:
         top, missing = {}, convs
     if missing:
-        top.update(
-            conn.execute(select(c.conv, func.max(c.seq)).where(c.conv.in_(missing)).group_by(c.conv)).all()
-        )
+        top.update(conn.execute(select(c.conv, func.max(c.seq)).where(c.conv.in_(missing)).group_by(c.conv)).all())
     rows, dupes, batch_cmids = [], {}, {}
     for index, it in enumerate(items):
         key = (it.user_id, it.client_msg_id)

@@ -34,9 +34,12 @@ read_cursor = Table(
 
 
 def cursor_of(user_id, conv):
-    return db.session.scalar(
-        select(read_cursor.c.msg_id).where(read_cursor.c.user_id == user_id, read_cursor.c.conv == conv)
-    ) or 0
+    return (
+        db.session.scalar(
+            select(read_cursor.c.msg_id).where(read_cursor.c.user_id == user_id, read_cursor.c.conv == conv)
+        )
+        or 0
+    )
 
 
 def cursors(conv, user_ids=None):
@@ -79,8 +82,7 @@ def advance(user_id, conv, up_to, after=0):
         except IntegrityError:  # another device inserted it first: try the forward move again
             db.session.rollback()
             moved = db.session.execute(
-                update(read_cursor).where(c.user_id == user_id, c.conv == conv, c.msg_id < target)
-                .values(msg_id=target)
+                update(read_cursor).where(c.user_id == user_id, c.conv == conv, c.msg_id < target).values(msg_id=target)
             ).rowcount
             if not moved:
                 db.session.rollback()
@@ -112,9 +114,7 @@ def unread_and_last(user_id, convs):
             .group_by(m.conv)
         ).all()
     )
-    top_ids = [i for (i,) in db.session.execute(
-        select(func.max(m.id)).where(m.conv.in_(convs)).group_by(m.conv)
-    ).all()]
+    top_ids = [i for (i,) in db.session.execute(select(func.max(m.id)).where(m.conv.in_(convs)).group_by(m.conv)).all()]
     last = {}
     if top_ids:
         for row in db.session.execute(select(messages.message_table).where(m.id.in_(top_ids))).mappings():
@@ -133,7 +133,8 @@ def group_unread_and_last(user_id, group_ids):
     r = read_cursor.c
     mine = and_(Contact.owner_id == user_id, Contact.type == MEMBER, Contact.target_id == m.target_id)
     joined = messages.message_table.join(Contact, mine).outerjoin(
-        read_cursor, and_(r.conv == m.conv, r.user_id == user_id))
+        read_cursor, and_(r.conv == m.conv, r.user_id == user_id)
+    )
     unread = dict(
         db.session.execute(
             select(m.target_id, func.count())
@@ -149,12 +150,15 @@ def group_unread_and_last(user_id, group_ids):
             .group_by(m.target_id)
         ).all()
     )
-    top_ids = [i for (i,) in db.session.execute(
-        select(func.max(m.id))
-        .select_from(messages.message_table.join(Contact, mine))
-        .where(m.type == messages.GROUP, m.target_id.in_(group_ids), m.id > Contact.history_id)
-        .group_by(m.target_id)
-    ).all()]
+    top_ids = [
+        i
+        for (i,) in db.session.execute(
+            select(func.max(m.id))
+            .select_from(messages.message_table.join(Contact, mine))
+            .where(m.type == messages.GROUP, m.target_id.in_(group_ids), m.id > Contact.history_id)
+            .group_by(m.target_id)
+        ).all()
+    ]
     last = {}
     if top_ids:
         for row in db.session.execute(select(messages.message_table).where(m.id.in_(top_ids))).mappings():

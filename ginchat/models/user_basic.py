@@ -4,11 +4,11 @@ import hashlib
 import hmac
 import re
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from flask_login import UserMixin
-from sqlalchemy.dialects.mysql import VARCHAR
 from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String, func, select
+from sqlalchemy.dialects.mysql import VARCHAR
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -19,14 +19,16 @@ from ginchat.utils.names import check_lookalikes, name_key, normal_form, skeleto
 
 NAME_RE = re.compile(r"^[^\s\x00-\x1f<>\"'&/\\]{1,32}$")
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 \-]{5,19}$")
-EMAIL_RE = re.compile(r"^[^@\s<>\"']{1,64}@[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?)+$")
+EMAIL_RE = re.compile(
+    r"^[^@\s<>\"']{1,64}@[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?)+$"
+)
 MIN_PASSWORD = 6
 MAX_PASSWORD = 128
 
 
 def utcnow():
     """Now as stored: a naive UTC time (every DateTime column holds UTC)."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def utc_ms(when):
@@ -35,7 +37,7 @@ def utc_ms(when):
     if when is None:
         return 0
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     return int(when.timestamp() * 1000)
 
 
@@ -59,9 +61,7 @@ def check_name(name, what="name"):
     """The name as stored (NFKC), or a 400 saying what is wrong with it."""
     name = check_lookalikes(normal_form(name), what)
     if not NAME_RE.match(name):
-        raise bad_request(
-            f"{what} must be 1 to 32 characters without spaces, quotes, slashes or < > &"
-        )
+        raise bad_request(f"{what} must be 1 to 32 characters without spaces, quotes, slashes or < > &")
     return name
 
 
@@ -166,12 +166,8 @@ class UserBasic(UserMixin, db.Model):
 
     @classmethod
     def page(cls, page, size):
-        total = db.session.scalar(
-            select(func.count()).select_from(cls).where(cls.deleted_at.is_(None))
-        )
-        users = db.session.scalars(
-            cls.active().order_by(cls.id).offset((page - 1) * size).limit(size)
-        ).all()
+        total = db.session.scalar(select(func.count()).select_from(cls).where(cls.deleted_at.is_(None)))
+        users = db.session.scalars(cls.active().order_by(cls.id).offset((page - 1) * size).limit(size)).all()
         return users, total
 
     # --- changes ----------------------------------------------------------
@@ -181,8 +177,12 @@ class UserBasic(UserMixin, db.Model):
         self.name_skeleton = skeleton(self.name)
 
     def commit_name(self):
-        commit_name(UserBasic, self.name, f"the name {self.name!r} is taken",
-                    f"the name {self.name!r} looks like the name of another account")
+        commit_name(
+            UserBasic,
+            self.name,
+            f"the name {self.name!r} is taken",
+            f"the name {self.name!r} looks like the name of another account",
+        )
 
     @classmethod
     def register(cls, name, password):
@@ -220,9 +220,7 @@ class UserBasic(UserMixin, db.Model):
 
     def deactivate(self):
         self.deleted_at = utcnow()
-        db.session.execute(
-            db.update(AuthToken).where(AuthToken.user_id == self.id).values(revoked=True)
-        )
+        db.session.execute(db.update(AuthToken).where(AuthToken.user_id == self.id).values(revoked=True))
         db.session.commit()
 
 

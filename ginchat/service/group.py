@@ -61,7 +61,9 @@ def create_community():
         params.get_str("name", required=True, max_len=64),
         params.get_str("icon", max_len=255) or "",
         params.get_str("desc", max_len=255) or "",
-        settings["policy"], settings["history"], settings["whoMayAdd"],
+        settings["policy"],
+        settings["history"],
+        settings["whoMayAdd"],
     )
     return resp.ok(public_groups([group])[0], msg="group created", status=201)
 

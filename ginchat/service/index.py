@@ -39,10 +39,16 @@ class CreateGroupForm(FlaskForm):
     name = StringField("Group name", validators=[DataRequired(), Length(max=64)])
     desc = StringField("Description", validators=[Length(max=255)])
     # Groups made in the browser are invite-only unless their owner opens them.
-    policy = SelectField("Who can join", default=INVITE, choices=[
-        (INVITE, "People the members add"), (OPEN, "Anyone with its ID or name")])
-    history = SelectField("Newcomers read", default=ALL, choices=[
-        (ALL, "All earlier messages"), (JOIN, "Only messages from their join on")])
+    policy = SelectField(
+        "Who can join",
+        default=INVITE,
+        choices=[(INVITE, "People the members add"), (OPEN, "Anyone with its ID or name")],
+    )
+    history = SelectField(
+        "Newcomers read",
+        default=ALL,
+        choices=[(ALL, "All earlier messages"), (JOIN, "Only messages from their join on")],
+    )
 
 
 class JoinGroupForm(FlaskForm):
@@ -154,8 +160,9 @@ def create_group_form():
     me = current_user._get_current_object()
     return _form_action(
         form,
-        lambda: group.create_group(me, form.name.data.strip(), "", (form.desc.data or "").strip(),
-                                   form.policy.data, form.history.data),
+        lambda: group.create_group(
+            me, form.name.data.strip(), "", (form.desc.data or "").strip(), form.policy.data, form.history.data
+        ),
         lambda grp: f"Group {grp.name} created (ID {grp.id})",
     )
 

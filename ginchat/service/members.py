@@ -8,8 +8,8 @@ from flask_login import current_user
 from ginchat.domain import groups
 from ginchat.domain.people import public_users
 from ginchat.errors import bad_request
-from ginchat.uploads import check_icon
 from ginchat.service.group import public_groups, setting_params
+from ginchat.uploads import check_icon
 from ginchat.utils import params, resp
 
 
@@ -38,7 +38,7 @@ def group_members():
     """
     _group, members = groups.members_with_roles(current_user.id, _com_id())
     rows = public_users([user for user, _role in members], current_user.id)
-    for row, (_user, role) in zip(rows, members):
+    for row, (_user, role) in zip(rows, members, strict=True):
         row["Role"] = role
     rows.sort(key=lambda r: (r["Role"] != "owner", r["Name"].casefold()))
     return resp.ok_list(rows, len(rows))

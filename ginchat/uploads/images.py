@@ -36,10 +36,21 @@ def check_and_clean_image(path, ext, max_pixels):
         raise too_large(f"the picture has too many pixels; at most {max_pixels:,} are accepted") from None
     except AppError:
         raise
-    except (OSError, SyntaxError, ValueError, EOFError, struct.error, IndexError, KeyError,
-            TypeError, MemoryError) as exc:
+    except (
+        OSError,
+        SyntaxError,
+        ValueError,
+        EOFError,
+        struct.error,
+        IndexError,
+        KeyError,
+        TypeError,
+        MemoryError,
+    ) as exc:
         # Pillow reports broken files with any of these.
-        raise unsupported(f"the file looks like a {PIL_FORMATS[ext]} picture but does not decode ({exc.__class__.__name__})") from None
+        raise unsupported(
+            f"the file looks like a {PIL_FORMATS[ext]} picture but does not decode ({exc.__class__.__name__})"
+        ) from None
     if ext == "jpg":
         clean_jpeg(path, rotated)
     elif ext == "png":

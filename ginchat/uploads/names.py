@@ -24,7 +24,7 @@ def upload_name(url, aliases=False):
     prefixes = (URL_PREFIX, ALIAS_PREFIX) if aliases else (URL_PREFIX,)
     for prefix in prefixes:
         if url.startswith(prefix):
-            name = url[len(prefix):]
+            name = url[len(prefix) :]
             return name if NAME_RE.match(name) else None
     return None
 
@@ -38,7 +38,7 @@ def upload_exists(url, folder=None):
 
 
 def upload_kind(url):
-    """"image" or "voice" for an existing upload, else None."""
+    """ "image" or "voice" for an existing upload, else None."""
     name = upload_name(url, aliases=True)
     if name is None or not os.path.isfile(os.path.join(upload_folder(), name)):
         return None

@@ -91,8 +91,9 @@ def serve_upload(name):
     path = os.path.join(upload_folder(), name)
     if not os.path.isfile(path):
         raise not_found("no such file")
-    response = send_file(path, mimetype=TYPES[name.rsplit(".", 1)[1]][0], conditional=True, etag=True,
-                         download_name=name)
+    response = send_file(
+        path, mimetype=TYPES[name.rsplit(".", 1)[1]][0], conditional=True, etag=True, download_name=name
+    )
     response.headers["Cache-Control"] = CACHE_CONTROL
     response.headers.pop("Expires", None)
     response.headers["X-Content-Type-Options"] = "nosniff"

@@ -41,7 +41,7 @@ def is_wav(head):
     only the RIFF/WAVE signature, and a WAVE without one plays nowhere."""
     pos = 12
     while pos + 8 <= len(head):
-        chunk_id, length = head[pos:pos + 4], struct.unpack("<I", head[pos + 4:pos + 8])[0]
+        chunk_id, length = head[pos : pos + 4], struct.unpack("<I", head[pos + 4 : pos + 8])[0]
         if chunk_id == b"fmt ":
             return length >= 16 and pos + 8 + 16 <= len(head)
         pos += 8 + length + (length & 1)
@@ -55,7 +55,7 @@ def is_ogg_audio(head):
     if len(head) < 27 or head[4] != 0 or not head[5] & 0x02:
         return False
     body = 27 + head[26]
-    packet = head[body:body + 8]
+    packet = head[body : body + 8]
     return packet.startswith((b"OpusHead", b"\x01vorbis", b"Speex   "))
 
 
@@ -68,7 +68,7 @@ def _vint(data, pos, keep_marker=False):
     if pos + length > len(data):
         return None
     value = first if keep_marker else first & ((1 << (8 - length)) - 1)
-    for byte in data[pos + 1:pos + length]:
+    for byte in data[pos + 1 : pos + length]:
         value = (value << 8) | byte
     return value, pos + length
 
@@ -91,7 +91,7 @@ def ebml_doctype(head):
             return None
         length, pos = got
         if element_id == 0x4282:
-            return head[pos:pos + length]
+            return head[pos : pos + length]
         pos += length
     return None
 

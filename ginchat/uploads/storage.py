@@ -49,6 +49,7 @@ def store(stream, folder, limit, max_pixels):
 def in_thread(func, *args):
     """``func(*args)`` in gevent's thread pool; what it raises is raised here
     (the pool would print a traceback of its own for every refused picture)."""
+
     def call():
         try:
             return func(*args), None
@@ -68,8 +69,7 @@ def check_room(folder, size):
     os.makedirs(folder, exist_ok=True)
     free = shutil.disk_usage(folder).free
     if free - size < reserve:
-        log.warning("upload refused: %d MiB free on the upload disk, keeping %d MiB",
-                    free >> 20, reserve >> 20)
+        log.warning("upload refused: %d MiB free on the upload disk, keeping %d MiB", free >> 20, reserve >> 20)
         raise AppError(507, "the server has no room left for uploads; try again later")
 
 

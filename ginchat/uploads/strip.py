@@ -35,11 +35,11 @@ def strip_jpeg_segments(data):
             continue
         if pos + 2 > n:
             return None
-        length = struct.unpack(">H", data[pos:pos + 2])[0]
+        length = struct.unpack(">H", data[pos : pos + 2])[0]
         if length < 2 or pos + length > n:
             return None
-        segment = data[pos - 2:pos + length]
-        payload = data[pos + 2:pos + length]
+        segment = data[pos - 2 : pos + length]
+        payload = data[pos + 2 : pos + length]
         pos += length
         is_app = 0xE0 <= marker <= 0xEF
         if marker == 0xFE or (is_app and not any(marker == m and payload.startswith(sig) for m, sig in _KEEP_JPEG_APP)):
@@ -103,8 +103,8 @@ def clean_png(path):
     out = bytearray(data[:8])
     pos = 8
     while pos + 12 <= len(data):
-        length = struct.unpack(">I", data[pos:pos + 4])[0]
-        kind = data[pos + 4:pos + 8]
+        length = struct.unpack(">I", data[pos : pos + 4])[0]
+        kind = data[pos + 4 : pos + 8]
         end = pos + 12 + length
         if end > len(data):
             return  # Pillow decoded it, but we do not understand it: leave it be

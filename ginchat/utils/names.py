@@ -20,10 +20,23 @@ MAX_MARKS = 3  # combining marks on one letter (Vietnamese needs two)
 # that render as nothing. Most are format characters (Cf); these ranges also
 # catch the fillers and joiners that are letters or marks by category.
 _IGNORABLE = (
-    (0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160), (0x17B4, 0x17B5),
-    (0x180B, 0x180F), (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x206F), (0x3164, 0x3164),
-    (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF), (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3),
-    (0x1D173, 0x1D17A), (0xE0000, 0xE0FFF),
+    (0x00AD, 0x00AD),
+    (0x034F, 0x034F),
+    (0x061C, 0x061C),
+    (0x115F, 0x1160),
+    (0x17B4, 0x17B5),
+    (0x180B, 0x180F),
+    (0x200B, 0x200F),
+    (0x202A, 0x202E),
+    (0x2060, 0x206F),
+    (0x3164, 0x3164),
+    (0xFE00, 0xFE0F),
+    (0xFEFF, 0xFEFF),
+    (0xFFA0, 0xFFA0),
+    (0xFFF0, 0xFFF8),
+    (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A),
+    (0xE0000, 0xE0FFF),
 )
 # Shown as blank though no property says so.
 _BLANK = {0x2800}  # BRAILLE PATTERN BLANK
@@ -39,10 +52,35 @@ _ONE_WRITING_SYSTEM = (
 # TR31's Recommended scripts; "Moderately Restrictive" lets one of them, but
 # not Cyrillic or Greek (their letters pass for Latin ones), join Latin.
 _RECOMMENDED = {
-    "Arabic", "Armenian", "Bengali", "Bopomofo", "Cyrillic", "Devanagari", "Ethiopic", "Georgian",
-    "Greek", "Gujarati", "Gurmukhi", "Han", "Hangul", "Hebrew", "Hiragana", "Kannada", "Katakana",
-    "Khmer", "Lao", "Latin", "Malayalam", "Myanmar", "Oriya", "Sinhala", "Tamil", "Telugu", "Thaana",
-    "Thai", "Tibetan",
+    "Arabic",
+    "Armenian",
+    "Bengali",
+    "Bopomofo",
+    "Cyrillic",
+    "Devanagari",
+    "Ethiopic",
+    "Georgian",
+    "Greek",
+    "Gujarati",
+    "Gurmukhi",
+    "Han",
+    "Hangul",
+    "Hebrew",
+    "Hiragana",
+    "Kannada",
+    "Katakana",
+    "Khmer",
+    "Lao",
+    "Latin",
+    "Malayalam",
+    "Myanmar",
+    "Oriya",
+    "Sinhala",
+    "Tamil",
+    "Telugu",
+    "Thaana",
+    "Thai",
+    "Tibetan",
 }
 _MAY_JOIN_LATIN = _RECOMMENDED - {"Latin", "Cyrillic", "Greek"}
 
@@ -81,7 +119,9 @@ def _invisible(ch):
 def _check_characters(name, what):
     for ch in name:
         if ch != " " and _invisible(ch):  # plain spaces: the name's own pattern decides
-            raise bad_request(f"{what} must not contain invisible, formatting or unusual space characters ({_describe(ch)})")
+            raise bad_request(
+                f"{what} must not contain invisible, formatting or unusual space characters ({_describe(ch)})"
+            )
 
 
 def _check_marks(name, what):
@@ -125,9 +165,7 @@ def _check_scripts(name, what):
     if "Latin" in scripts and len(others) == 1 and others <= _MAY_JOIN_LATIN:
         return
     listed = sorted(scripts)
-    raise bad_request(
-        f"{what} mixes {', '.join(listed[:-1])} and {listed[-1]} letters, which can pass for one another"
-    )
+    raise bad_request(f"{what} mixes {', '.join(listed[:-1])} and {listed[-1]} letters, which can pass for one another")
 
 
 def check_lookalikes(name, what="name"):

@@ -21,4 +21,4 @@ def online_map(client, user_ids):
     except redis.RedisError as exc:
         log.warning("presence unavailable, showing everyone offline: %s", exc)
         return {u: False for u in user_ids}
-    return {u: v is not None for u, v in zip(user_ids, values)}
+    return {u: v is not None for u, v in zip(user_ids, values, strict=True)}

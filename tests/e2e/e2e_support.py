@@ -21,10 +21,17 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 SHOTS = os.environ.get("GINCHAT_E2E_SHOTS") or os.path.join(tempfile.gettempdir(), "ginchat-e2e-screenshots")
 CHROMIUM = os.environ.get("GINCHAT_E2E_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     # a fake microphone, so that press-and-hold voice clips can be recorded
-    "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
 ]
 PASSWORD = "browser-pw-1"
 WAIT_MS = 15_000  # how long an expectation waits for the page to get there
@@ -46,19 +53,21 @@ class ServerProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = os.path.join(workdir, "server.log")
         env = {k: v for k, v in os.environ.items() if not k.startswith("GINCHAT_")}
-        env.update({
-            "GINCHAT_PORT": str(self.port),
-            "GINCHAT_HOST": "127.0.0.1",
-            "GINCHAT_BUS": "none",
-            "GINCHAT_SQLALCHEMY_DATABASE_URI": "sqlite:///" + os.path.join(workdir, "ginchat.db"),
-            "GINCHAT_INSTANCE_PATH": os.path.join(workdir, "instance"),
-            "GINCHAT_UPLOAD_FOLDER": os.path.join(workdir, "uploads"),
-            # fixed, so that sessions outlive a restart of the server
-            "GINCHAT_SECRET_KEY": "e2e-" + secrets.token_hex(16),
-            # the tests seed long histories through the API as fast as they can
-            "GINCHAT_RATE_LIMITS": "off",
-            "PYTHONUNBUFFERED": "1",
-        })
+        env.update(
+            {
+                "GINCHAT_PORT": str(self.port),
+                "GINCHAT_HOST": "127.0.0.1",
+                "GINCHAT_BUS": "none",
+                "GINCHAT_SQLALCHEMY_DATABASE_URI": "sqlite:///" + os.path.join(workdir, "ginchat.db"),
+                "GINCHAT_INSTANCE_PATH": os.path.join(workdir, "instance"),
+                "GINCHAT_UPLOAD_FOLDER": os.path.join(workdir, "uploads"),
+                # fixed, so that sessions outlive a restart of the server
+                "GINCHAT_SECRET_KEY": "e2e-" + secrets.token_hex(16),
+                # the tests seed long histories through the API as fast as they can
+                "GINCHAT_RATE_LIMITS": "off",
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
         self.env = env
         self.proc = None
 
@@ -148,22 +157,24 @@ class ApiUser:
     def __init__(self, server, name, password=PASSWORD):
         self.server = server
         self.name = name
-        r = requests.post(server.url + "/user/findUserByNameAndPwd", data={"name": name, "password": password}, timeout=10)
+        r = requests.post(
+            server.url + "/user/findUserByNameAndPwd", data={"name": name, "password": password}, timeout=10
+        )
         assert r.status_code == 200, r.text
         data = r.json()["Data"]
         self.id = data["ID"]
         self.token = data["Token"]
 
     def post(self, path, **data):
-        return requests.post(self.server.url + path, data=data, timeout=10, headers={"Authorization": f"Bearer {self.token}"})
+        return requests.post(
+            self.server.url + path, data=data, timeout=10, headers={"Authorization": f"Bearer {self.token}"}
+        )
 
     def send(self, frames):
         """Send chat frames over a WebSocket and wait for each acknowledgement."""
         import websocket
 
-        ws = websocket.create_connection(
-            f"ws://127.0.0.1:{self.server.port}/chat?token={self.token}", timeout=10
-        )
+        ws = websocket.create_connection(f"ws://127.0.0.1:{self.server.port}/chat?token={self.token}", timeout=10)
         try:
             acked = {}
             for frame in frames:
@@ -213,7 +224,9 @@ def upload_works(server):
     """False while POST /attach/upload is the 501 placeholder."""
     probe = register(server, "probe")
     r = requests.post(
-        server.url + "/attach/upload", files={"file": ("p.png", png_bytes(), "image/png")}, timeout=10,
+        server.url + "/attach/upload",
+        files={"file": ("p.png", png_bytes(), "image/png")},
+        timeout=10,
         headers={"Authorization": f"Bearer {probe.token}"},
     )
     return r.status_code != 501, r

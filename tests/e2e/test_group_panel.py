@@ -4,7 +4,6 @@ friend through "Add people", who then has the group (and none of its past
 when newcomers read from their join on)."""
 
 from e2e_support import befriend, register, screenshot, unique_name
-
 from playwright_compat import expect
 
 

@@ -6,7 +6,6 @@ import re
 import pytest
 
 from e2e_support import png_bytes, register, screenshot, unique_name, upload_works
-
 from playwright_compat import expect
 
 
@@ -51,7 +50,8 @@ def test_group_chat_among_three(server, people):
             expect(other.locator("#messages .msg", has_text=f"hello from {who.name}")).to_have_count(1)
     for page, who in ((ann, owner), (ben, second), (cai, third)):
         expect(page.locator("#messages .msg .text")).to_have_text(
-            [f"hello from {u.name}" for u in (owner, second, third)])
+            [f"hello from {u.name}" for u in (owner, second, third)]
+        )
         expect(page.locator("#messages .msg.mine")).to_have_count(1)
         senders = page.locator("#messages .msg.theirs .sender").all_inner_texts()
         assert sorted(senders) == sorted(u.name for u in (owner, second, third) if u is not who)

@@ -3,7 +3,6 @@ browsers: they reconnect by themselves and resume with ?since, so that no
 message is lost or doubled."""
 
 from e2e_support import register
-
 from playwright_compat import expect
 
 
@@ -15,8 +14,12 @@ def test_scrolling_up_loads_earlier_messages(server, people):
     a, b = register(server, "ha"), register(server, "hb")
     a.post("/contact/addfriend", targetId=b.id)
     total = 95
-    b.send([{"Type": 1, "TargetId": a.id, "Content": f"history {i:03d}", "ClientMsgId": f"h-{i}"}
-            for i in range(1, total + 1)])
+    b.send(
+        [
+            {"Type": 1, "TargetId": a.id, "Content": f"history {i:03d}", "ClientMsgId": f"h-{i}"}
+            for i in range(1, total + 1)
+        ]
+    )
     page = people.open(a)
     page.locator("#friend-list a", has_text=b.name).click()
     expect(page.locator("#messages .msg .text").last).to_have_text(f"history {total:03d}")
@@ -53,7 +56,9 @@ def test_killed_server_reconnect_loses_and_doubles_nothing(server, people):
     # Alice writes while offline: the message waits, marked "Sending…".
     box.fill("written while offline")
     box.press("Enter")
-    expect(pa.locator("#messages .msg.mine", has_text="written while offline").locator(".state")).to_have_text("Sending…")
+    expect(pa.locator("#messages .msg.mine", has_text="written while offline").locator(".state")).to_have_text(
+        "Sending…"
+    )
 
     # Back up. Bob's messages sent at once over the API are stored while the
     # browsers are still waiting to retry (or just after): either way they

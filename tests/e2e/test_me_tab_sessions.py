@@ -7,7 +7,6 @@ import re
 import requests
 
 from e2e_support import PASSWORD, login, register
-
 from playwright_compat import expect
 
 NEW_PASSWORD = "browser-pw-2"
@@ -44,8 +43,12 @@ def test_change_password_and_log_out_everywhere_else(server, people):
     logged_out(other)
     assert me.post("/searchFriends").status_code == 401
     expect(mine.locator("#conn-status")).to_have_attribute("data-state", "open")
-    assert requests.post(server.url + "/user/findUserByNameAndPwd",
-                         data={"name": me.name, "password": PASSWORD}, timeout=10).status_code == 401
+    assert (
+        requests.post(
+            server.url + "/user/findUserByNameAndPwd", data={"name": me.name, "password": PASSWORD}, timeout=10
+        ).status_code
+        == 401
+    )
 
     # The other browser logs in again with the new password; "Log out
     # everywhere else" in the first one sends it back to the login form.

@@ -8,7 +8,6 @@ import tempfile
 import pytest
 
 from e2e_support import ServerProcess, login, register, screenshot, unique_name
-
 from playwright_compat import expect
 
 
@@ -87,7 +86,9 @@ def test_request_receipts_typing_presence_recall(request_server, req_people):
     box.fill("Oops, wrong chat")
     box.press("Enter")
     expect(pb.locator("#messages .msg.theirs", has_text="Oops, wrong chat")).to_be_visible()
-    pa.locator("#messages .msg.mine", has_text="Oops, wrong chat").get_by_role("button", name="Recall this message").click()
+    pa.locator("#messages .msg.mine", has_text="Oops, wrong chat").get_by_role(
+        "button", name="Recall this message"
+    ).click()
     expect(pb.locator("#messages .msg.theirs", has_text="Oops, wrong chat")).to_have_count(0)
     expect(pb.locator("#messages .recalled")).to_have_text("This message was recalled")
     expect(pa.locator("#messages .recalled")).to_have_text("You recalled a message")

@@ -48,11 +48,14 @@ def test_the_swagger_page_loads_without_console_errors(server, swagger_page):
     assert page.foreign == []
 
 
-@pytest.mark.parametrize("query", [
-    "url=http://evil.example/x.json",
-    "configUrl=http://evil.example/config.json",
-    "urls.primaryName=x&url=/health",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "url=http://evil.example/x.json",
+        "configUrl=http://evil.example/config.json",
+        "urls.primaryName=x&url=/health",
+    ],
+)
 def test_the_swagger_page_takes_no_spec_from_the_query(server, swagger_page, query):
     page = swagger_page
     page.goto(f"{server.url}/swagger/?{query}")

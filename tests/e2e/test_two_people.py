@@ -2,8 +2,7 @@
 both ways live, unread counts, user content shown as text, history after a
 reload."""
 
-from e2e_support import PASSWORD, ApiUser, login, register, screenshot, unique_name
-
+from e2e_support import PASSWORD, login, register, screenshot, unique_name
 from playwright_compat import expect
 
 
@@ -79,7 +78,7 @@ def test_user_content_is_text_not_html(server, people):
     pa, pb = people.open(a), people.open(b)
     pa.locator("#friend-list a", has_text=b.name).click()
     pb.locator("#friend-list a", has_text=a.name).click()
-    evil = '<img src=x onerror=alert(1)><script>alert(2)</script><b>bold</b>'
+    evil = "<img src=x onerror=alert(1)><script>alert(2)</script><b>bold</b>"
     pa.get_by_role("textbox", name="Message").fill(evil)
     pa.get_by_role("textbox", name="Message").press("Enter")
     for page in (pa, pb):
@@ -126,6 +125,7 @@ def test_unread_counts_rise_and_clear_and_reload_keeps_history(server, people):
     pa.reload()
     expect(pa.locator("#conv-title")).to_have_text(b.name)
     expect(pa.locator("#messages .msg .text")).to_have_text(
-        ["unread 1", "unread 2", "unread 3", "unread 4", "read them all"])
+        ["unread 1", "unread 2", "unread 3", "unread 4", "read them all"]
+    )
     expect(bob_item.locator(".badge")).to_have_count(0)
     assert pa.problems == []

@@ -19,7 +19,6 @@ import websocket
 
 from multinode import NodeProcess, node_settings, shared  # noqa: F401  (fixture)
 
-
 pytestmark = pytest.mark.slow  # a long soak of node processes
 
 
@@ -55,7 +54,8 @@ class Chatter:
 
     def connect(self):
         self.conn = websocket.create_connection(
-            f"{self.node.ws_url}/chat?token={self.user.token}&since={self.last_id}", timeout=30)
+            f"{self.node.ws_url}/chat?token={self.user.token}&since={self.last_id}", timeout=30
+        )
         for frame in list(self.pending.values()):
             self.conn.send(json.dumps(frame))
 
@@ -123,8 +123,9 @@ class Chatter:
 
 @pytest.mark.timeout(SECONDS + 600)
 def test_soak_constant_chat_with_reconnects(shared, workdir):
-    settings = node_settings(shared["db"], shared["redis"], "none", RATE_LIMITS="on",
-                             REGISTRATIONS_PER_IP=1000, LOGIN_FAILS_PER_IP=1000)
+    settings = node_settings(
+        shared["db"], shared["redis"], "none", RATE_LIMITS="on", REGISTRATIONS_PER_IP=1000, LOGIN_FAILS_PER_IP=1000
+    )
     node = NodeProcess("soak-" + secrets.token_hex(3), workdir, settings).start().wait_ready()
     try:
         api = node.api
@@ -183,7 +184,9 @@ def test_soak_constant_chat_with_reconnects(shared, workdir):
             expected = sorted(r["Id"] for r in rows)
             dupes = len(c.received) - len(set(c.received))
             assert dupes == 0, f"user {c.user.id}: {dupes} duplicate deliveries"
-            assert sorted(c.received) == expected, f"user {c.user.id}: missing {sorted(set(expected) - set(c.received))[:10]}"
+            assert sorted(c.received) == expected, (
+                f"user {c.user.id}: missing {sorted(set(expected) - set(c.received))[:10]}"
+            )
         assert members and frames
 
         # Bounded resources: no growth of descriptors once everyone left,
@@ -193,8 +196,10 @@ def test_soak_constant_chat_with_reconnects(shared, workdir):
         assert health["Connections"] == 0
         growth_mib = (rss_end - rss_warm) / 1024
         reconnects = sum(c.reconnects for c in chatters)
-        print(f"\nsoak: {SECONDS:.0f} s, {total} messages, {reconnects} reconnects, "
-              f"RSS {rss_warm / 1024:.1f} -> {rss_end / 1024:.1f} MiB, fds {fds(node.proc.pid)}")
+        print(
+            f"\nsoak: {SECONDS:.0f} s, {total} messages, {reconnects} reconnects, "
+            f"RSS {rss_warm / 1024:.1f} -> {rss_end / 1024:.1f} MiB, fds {fds(node.proc.pid)}"
+        )
         assert growth_mib < 40, f"RSS grew {growth_mib:.1f} MiB after the warm-up"
         assert fds(node.proc.pid) < 60
         assert "Traceback" not in node.log()

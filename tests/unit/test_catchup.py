@@ -5,6 +5,7 @@ real ones; the database is a SQLite file."""
 
 import pytest
 from flask import Flask
+
 from helpers import wait_for
 
 import ginchat.bus.catchup as catchup_module

@@ -99,7 +99,10 @@ def test_voice_and_image_need_an_upload_url():
     for url in ("http://evil.example/x.png", "/uploads/../x.png", "/uploads/a.PNG", "/static/a.png"):
         assert "Url must be the path of an upload" in refused({"Type": 1, "TargetId": 1, "Media": 4, "Url": url}).msg
     assert "Url is longer than 255" in refused({"Type": 1, "TargetId": 1, "Media": 4, "Url": "/" * 256}, 413).msg
-    assert "Url is only for voice and image" in refused({"Type": 1, "TargetId": 1, "Content": "x", "Url": "/uploads/a.png"}).msg
+    assert (
+        "Url is only for voice and image"
+        in refused({"Type": 1, "TargetId": 1, "Content": "x", "Url": "/uploads/a.png"}).msg
+    )
 
 
 @pytest.mark.parametrize("amount", [-1, 3601, "x", 1.5])
@@ -110,8 +113,10 @@ def test_amount_is_zero_to_an_hour(amount):
 def test_client_msg_id():
     assert parse({"Type": 1, "TargetId": 1, "Content": "x", "ClientMsgId": "~" * 64})[1]["clientmsgid"] == "~" * 64
     for bad in ("a" * 65, "with space", "é", 5, ["x"]):
-        assert "ClientMsgId must be 1 to 64 printable ASCII" in refused({"Type": 1, "TargetId": 1, "Content": "x",
-                                                                          "ClientMsgId": bad}).msg
+        assert (
+            "ClientMsgId must be 1 to 64 printable ASCII"
+            in refused({"Type": 1, "TargetId": 1, "Content": "x", "ClientMsgId": bad}).msg
+        )
     # Errors after the ClientMsgId is read carry it, so the client knows which send failed.
     assert refused({"Type": 1, "TargetId": 0, "Content": "x", "ClientMsgId": "m-9"}).client_msg_id == "m-9"
 
@@ -153,12 +158,15 @@ def test_deep_nesting_is_invalid_json_not_a_crash():
     assert info.value.status == 400
 
 
-@pytest.mark.parametrize("text, msg", [
-    (b'{"Type": 3}', "binary frames are not supported"),
-    ("not json", "not valid JSON"),
-    ("[1, 2]", "must be a JSON object"),
-    ('"text"', "must be a JSON object"),
-    ("null", "must be a JSON object"),
-])
+@pytest.mark.parametrize(
+    "text, msg",
+    [
+        (b'{"Type": 3}', "binary frames are not supported"),
+        ("not json", "not valid JSON"),
+        ("[1, 2]", "must be a JSON object"),
+        ('"text"', "must be a JSON object"),
+        ("null", "must be a JSON object"),
+    ],
+)
 def test_frames_that_are_not_a_json_object(text, msg):
     assert msg in refused(text).msg

@@ -36,24 +36,28 @@ def test_skeleton_makes_confusables_one():
     assert skeleton("bob") != skeleton("rob")
 
 
-@pytest.mark.parametrize("name", ["alice", "José", "Nguyễn", "山田太郎", "やまだ taro", "김민수", "Ελένη", "Иван",
-                                  "user_1-2", "abcदेव"])
+@pytest.mark.parametrize(
+    "name", ["alice", "José", "Nguyễn", "山田太郎", "やまだ taro", "김민수", "Ελένη", "Иван", "user_1-2", "abcदेव"]
+)
 def test_ordinary_names_pass(name):
     assert check_lookalikes(name) == name
 
 
-@pytest.mark.parametrize("name, words", [
-    ("bo\u200bb", "invisible"),
-    ("bob\u202e", "invisible"),
-    ("bo\u00adb", "invisible"),
-    ("a\u3000b", "unusual space"),
-    ("\u2800", "invisible"),
-    ("\u0301abc", "start with a combining mark"),
-    ("a\u0301\u0301", "repeat a combining mark"),
-    ("a\u0300\u0301\u0302\u0303", "stack more than 3"),
-    ("pаypal", "mixes Cyrillic and Latin"),
-    ("αpple", "mixes Greek and Latin"),
-])
+@pytest.mark.parametrize(
+    "name, words",
+    [
+        ("bo\u200bb", "invisible"),
+        ("bob\u202e", "invisible"),
+        ("bo\u00adb", "invisible"),
+        ("a\u3000b", "unusual space"),
+        ("\u2800", "invisible"),
+        ("\u0301abc", "start with a combining mark"),
+        ("a\u0301\u0301", "repeat a combining mark"),
+        ("a\u0300\u0301\u0302\u0303", "stack more than 3"),
+        ("pаypal", "mixes Cyrillic and Latin"),
+        ("αpple", "mixes Greek and Latin"),
+    ],
+)
 def test_lookalike_names_are_refused(name, words):
     assert words in refused(check_lookalikes, name, "name")
 

@@ -94,8 +94,7 @@ def test_the_same_client_msg_id_from_another_user_is_another_message(engine):
 
 
 def test_a_batch_with_a_resend_inside_stores_it_once(engine):
-    items = [Item(1, 2, client_msg_id="a"), Item(1, 2, client_msg_id="b"), Item(1, 2, client_msg_id="a"),
-             Item(1, 2)]
+    items = [Item(1, 2, client_msg_id="a"), Item(1, 2, client_msg_id="b"), Item(1, 2, client_msg_id="a"), Item(1, 2)]
     rows, dupes = store(engine, items)
     assert [(r["client_msg_id"], r["seq"]) for r in rows] == [("a", 1), ("b", 2), (None, 3)]
     assert dupes == {2: rows[0]}
