@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from ginchat import auth, schema
-from ginchat.apidocs import DEFINITIONS
+from ginchat.apidocs import DEFINITIONS, RESPONSES
 from ginchat.chat.engine import ChatEngine
 from ginchat.chat.websocket import InlineReader
 from ginchat.config import Config
@@ -223,7 +223,7 @@ def register_extensions(app):
         "hide_top_bar": True,
         "auth": {},  # the page's script reads it: unset, it says "None" (a ReferenceError)
     }
-    template = dict(SWAGGER_TEMPLATE, definitions=DEFINITIONS)
+    template = dict(SWAGGER_TEMPLATE, definitions=DEFINITIONS, responses=RESPONSES)
     swagger.template = template
     swagger.init_app(app)
 

@@ -91,3 +91,19 @@ DEFINITIONS = {
     "MessageListEnvelope": _envelope(rows={"$ref": "#/definitions/Message"}),
     "UploadEnvelope": _envelope(data={"type": "string", "description": "the URL path of the file"}),
 }
+
+
+def _error(description):
+    return {"description": description, "schema": {"$ref": "#/definitions/Envelope"}}
+
+
+# Answers many routes share; a route's docstring names one as
+# ``401: {$ref: "#/responses/NotLoggedIn"}``.
+RESPONSES = {
+    "NotLoggedIn": _error("not logged in"),
+    "BadParameter": _error("missing or malformed parameter"),
+    "NotOwner": _error("not the owner"),
+    "NoSuchUser": _error("no such user"),
+    "NoSuchGroup": _error("no such group"),
+    "Blocked": _error("one of you has blocked the other"),
+}

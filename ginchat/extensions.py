@@ -31,8 +31,8 @@ db = SQLAlchemy(model_class=Base)
 @event.listens_for(Engine, "connect")
 def sqlite_wal(dbapi_connection, connection_record):
     """SQLite in WAL mode with synchronous=NORMAL: a commit costs an append to
-    the log instead of a rewrite and two fsyncs (measured: about 4x the
-    commits per second, and readers never wait for the writer). A power loss
+    the log instead of a rewrite and two fsyncs (several times the commits per
+    second, see BENCHMARKS.md), and readers never wait for the writer. A power loss
     may lose the last commits, never corrupt the file; an application crash
     loses nothing. Other databases are left alone."""
     if isinstance(dbapi_connection, sqlite3.Connection):

@@ -39,7 +39,7 @@ api.add_url_rule("/contact/createCommunity", view_func=group.create_community, m
 api.add_url_rule("/contact/loadcommunity", view_func=group.load_community, methods=["POST"])
 api.add_url_rule("/contact/joinGroup", view_func=group.join_group_route, methods=["POST"])
 
-# --- issue 9: friend requests, blocks, running a group, read cursors, recall --
+# --- friend requests, blocks, running a group, read cursors, recall ----------
 api.add_url_rule("/contact/requestFriend", view_func=friends.request_friend_route, methods=["POST"])
 api.add_url_rule("/contact/friendRequests", view_func=friends.friend_requests, methods=["POST"])
 api.add_url_rule("/contact/answerRequest", view_func=friends.answer_request, methods=["POST"])

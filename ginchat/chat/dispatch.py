@@ -1,4 +1,4 @@
-"""Reading a client frame (the seed's dispatch): validation, then the rules
+"""Reading a client frame (dispatch in the Go GinChat): validation, then the rules
 of who may write to whom, asked of ginchat.domain.access over this node's
 relation maps."""
 

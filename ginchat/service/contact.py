@@ -11,7 +11,7 @@ from ginchat.utils import params, resp
 
 
 def asks_first():
-    """FRIEND_ADD=request: adding a friend sends a request (issue 9)."""
+    """FRIEND_ADD=request: adding a friend sends a request instead."""
     return str(current_app.config.get("FRIEND_ADD", "instant")).lower() == "request"
 
 
@@ -27,14 +27,14 @@ def befriend_or_ask(user, target_id=None, target_name=None):
 
 
 def search_friends():
-    """My friends, with their online status, and (issue 9) Unread, LastMessage
+    """My friends, with their online status, and Unread, LastMessage
     (a message or null), ReadId (my read cursor) and PeerReadId (theirs).
     ---
     tags: [contact]
     security: [{Bearer: []}]
     responses:
       200: {description: "Rows are users", schema: {$ref: "#/definitions/UserListEnvelope"}}
-      401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
+      401: {$ref: "#/responses/NotLoggedIn"}
     """
     rows = Contact.friends(current_user.id)
     return resp.ok_list(add_friend_state(current_user.id, public_users(rows, current_user.id)), len(rows))
@@ -54,9 +54,9 @@ def add_friend():
       200: {description: "friends now; Data is the friend", schema: {$ref: "#/definitions/UserEnvelope"}}
       202: {description: "FRIEND_ADD=request: request sent; Data is the request", schema: {$ref: "#/definitions/Envelope"}}
       400: {description: "neither given, malformed, or yourself", schema: {$ref: "#/definitions/Envelope"}}
-      401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
-      403: {description: "one of you has blocked the other", schema: {$ref: "#/definitions/Envelope"}}
-      404: {description: "no such user", schema: {$ref: "#/definitions/Envelope"}}
+      401: {$ref: "#/responses/NotLoggedIn"}
+      403: {$ref: "#/responses/Blocked"}
+      404: {$ref: "#/responses/NoSuchUser"}
       409: {description: "already friends", schema: {$ref: "#/definitions/Envelope"}}
     """
     target, req = befriend_or_ask(

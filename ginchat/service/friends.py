@@ -31,9 +31,9 @@ def request_friend_route():
       201: {description: "request sent; Data is the request {ID, FromId, ToId, From, To, CreateTime}", schema: {$ref: "#/definitions/Envelope"}}
       200: {description: "they had asked you already: friends now; Data is the friend", schema: {$ref: "#/definitions/UserEnvelope"}}
       400: {description: "neither given, malformed, or yourself", schema: {$ref: "#/definitions/Envelope"}}
-      401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
-      403: {description: "one of you has blocked the other", schema: {$ref: "#/definitions/Envelope"}}
-      404: {description: "no such user", schema: {$ref: "#/definitions/Envelope"}}
+      401: {$ref: "#/responses/NotLoggedIn"}
+      403: {$ref: "#/responses/Blocked"}
+      404: {$ref: "#/responses/NoSuchUser"}
       409: {description: "already friends, or asked already", schema: {$ref: "#/definitions/Envelope"}}
     """
     me, target = _me(), target_user()
@@ -50,7 +50,7 @@ def friend_requests():
     security: [{Bearer: []}]
     responses:
       200: {description: "Rows are requests {ID, FromId, ToId, From, To, CreateTime, Direction: in|out}", schema: {$ref: "#/definitions/Envelope"}}
-      401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
+      401: {$ref: "#/responses/NotLoggedIn"}
     """
     rows = []
     for row in public_requests(friends.requests_of(current_user.id), current_user.id):
@@ -71,9 +71,9 @@ def answer_request():
       - {name: accept, in: formData, type: boolean, required: true, description: "true accepts, false declines"}
     responses:
       200: {description: "done; Data is the friend when accepted", schema: {$ref: "#/definitions/Envelope"}}
-      400: {description: "missing or malformed parameter", schema: {$ref: "#/definitions/Envelope"}}
-      401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
-      403: {description: "one of you has blocked the other", schema: {$ref: "#/definitions/Envelope"}}
+      400: {$ref: "#/responses/BadParameter"}
+      401: {$ref: "#/responses/NotLoggedIn"}
+      403: {$ref: "#/responses/Blocked"}
       404: {description: "no such request for me (others' requests look the same)", schema: {$ref: "#/definitions/Envelope"}}
     """
     request_id = params.get_id("requestId", required=True)
@@ -98,7 +98,7 @@ def remove_friend():
     responses:
       200: {description: "no longer friends", schema: {$ref: "#/definitions/Envelope"}}
       400: {description: "neither given or malformed", schema: {$ref: "#/definitions/Envelope"}}
-      401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
+      401: {$ref: "#/responses/NotLoggedIn"}
       404: {description: "no such user, or not a friend", schema: {$ref: "#/definitions/Envelope"}}
     """
     me, target = _me(), target_user()
@@ -118,8 +118,8 @@ def block_user():
     responses:
       200: {description: "blocked", schema: {$ref: "#/definitions/Envelope"}}
       400: {description: "neither given, malformed, or yourself", schema: {$ref: "#/definitions/Envelope"}}
-      401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
-      404: {description: "no such user", schema: {$ref: "#/definitions/Envelope"}}
+      401: {$ref: "#/responses/NotLoggedIn"}
+      404: {$ref: "#/responses/NoSuchUser"}
       409: {description: "blocked already", schema: {$ref: "#/definitions/Envelope"}}
     """
     me, target = _me(), target_user()
@@ -138,7 +138,7 @@ def unblock_user():
     responses:
       200: {description: "unblocked", schema: {$ref: "#/definitions/Envelope"}}
       400: {description: "neither given or malformed", schema: {$ref: "#/definitions/Envelope"}}
-      401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
+      401: {$ref: "#/responses/NotLoggedIn"}
       404: {description: "no such user, or not blocked", schema: {$ref: "#/definitions/Envelope"}}
     """
     me, target = _me(), target_user()
@@ -153,7 +153,7 @@ def blocked_users():
     security: [{Bearer: []}]
     responses:
       200: {description: "Rows are users", schema: {$ref: "#/definitions/UserListEnvelope"}}
-      401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
+      401: {$ref: "#/responses/NotLoggedIn"}
     """
     rows = public_users(friends.blocked_users(current_user.id), current_user.id)
     return resp.ok_list(rows, len(rows))

@@ -52,7 +52,7 @@ def create_community():
     responses:
       201: {description: "Data is the group, with its Policy, History and WhoMayAdd", schema: {$ref: "#/definitions/GroupEnvelope"}}
       400: {description: "missing or invalid parameter", schema: {$ref: "#/definitions/Envelope"}}
-      401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
+      401: {$ref: "#/responses/NotLoggedIn"}
       409: {description: "a group with that name exists, or with one that looks like it (same Unicode TR39 skeleton)", schema: {$ref: "#/definitions/Envelope"}}
     """
     settings = setting_params({"policy": OPEN, "history": ALL, "whoMayAdd": MEMBERS})
@@ -69,7 +69,7 @@ def create_community():
 
 
 def load_community():
-    """The groups I own or belong to, with (issue 9) Unread, LastMessage,
+    """The groups I own or belong to, with Unread, LastMessage,
     ReadId (my read cursor) and Role (owner, admin or member). Unread counts
     from my join on; LastMessage is the last message I may read.
     ---
@@ -77,7 +77,7 @@ def load_community():
     security: [{Bearer: []}]
     responses:
       200: {description: "Rows are groups", schema: {$ref: "#/definitions/GroupListEnvelope"}}
-      401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
+      401: {$ref: "#/responses/NotLoggedIn"}
     """
     rows = public_groups(Community.of_member(current_user.id))
     rows = groups.role_names(current_user.id, add_group_state(current_user.id, rows))
@@ -96,9 +96,9 @@ def join_group_route():
     responses:
       200: {description: "joined; Data is the group", schema: {$ref: "#/definitions/GroupEnvelope"}}
       400: {description: "missing comId", schema: {$ref: "#/definitions/Envelope"}}
-      401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
+      401: {$ref: "#/responses/NotLoggedIn"}
       403: {description: "the group is invite-only, or its owner removed you", schema: {$ref: "#/definitions/Envelope"}}
-      404: {description: "no such group", schema: {$ref: "#/definitions/Envelope"}}
+      404: {$ref: "#/responses/NoSuchGroup"}
       409: {description: "already a member", schema: {$ref: "#/definitions/Envelope"}}
     """
     group = join_group(current_user._get_current_object(), params.get_str("comId", required=True, max_len=64))

@@ -32,9 +32,9 @@ def group_members():
     responses:
       200: {description: "Rows are users with Role (owner, admin or member)", schema: {$ref: "#/definitions/UserListEnvelope"}}
       400: {description: "missing comId", schema: {$ref: "#/definitions/Envelope"}}
-      401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
+      401: {$ref: "#/responses/NotLoggedIn"}
       403: {description: "not a member", schema: {$ref: "#/definitions/Envelope"}}
-      404: {description: "no such group", schema: {$ref: "#/definitions/Envelope"}}
+      404: {$ref: "#/responses/NoSuchGroup"}
     """
     _group, members = groups.members_with_roles(current_user.id, _com_id())
     rows = public_users([user for user, _role in members], current_user.id)
@@ -56,9 +56,9 @@ def quit_group():
     responses:
       200: {description: "left (or dissolved)", schema: {$ref: "#/definitions/Envelope"}}
       400: {description: "missing comId", schema: {$ref: "#/definitions/Envelope"}}
-      401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
+      401: {$ref: "#/responses/NotLoggedIn"}
       403: {description: "not a member", schema: {$ref: "#/definitions/Envelope"}}
-      404: {description: "no such group", schema: {$ref: "#/definitions/Envelope"}}
+      404: {$ref: "#/responses/NoSuchGroup"}
       409: {description: "the owner must hand the group to another member first", schema: {$ref: "#/definitions/Envelope"}}
     """
     name, dissolved = groups.quit_group(current_user.id, _com_id())
@@ -80,8 +80,8 @@ def remove_member():
     responses:
       200: {description: "removed", schema: {$ref: "#/definitions/Envelope"}}
       400: {description: "missing or malformed parameter, or yourself", schema: {$ref: "#/definitions/Envelope"}}
-      401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
-      403: {description: "not the owner", schema: {$ref: "#/definitions/Envelope"}}
+      401: {$ref: "#/responses/NotLoggedIn"}
+      403: {$ref: "#/responses/NotOwner"}
       404: {description: "no such group, or the user is not a member", schema: {$ref: "#/definitions/Envelope"}}
       409: {description: "removed by another request at the same time", schema: {$ref: "#/definitions/Envelope"}}
     """
@@ -108,9 +108,9 @@ def update_group():
     responses:
       200: {description: "Data is the group", schema: {$ref: "#/definitions/GroupEnvelope"}}
       400: {description: "malformed value", schema: {$ref: "#/definitions/Envelope"}}
-      401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
-      403: {description: "not the owner", schema: {$ref: "#/definitions/Envelope"}}
-      404: {description: "no such group", schema: {$ref: "#/definitions/Envelope"}}
+      401: {$ref: "#/responses/NotLoggedIn"}
+      403: {$ref: "#/responses/NotOwner"}
+      404: {$ref: "#/responses/NoSuchGroup"}
       409: {description: "another group has that name, or one that looks like it (same Unicode TR39 skeleton)", schema: {$ref: "#/definitions/Envelope"}}
     """
     group = groups.owned_group(current_user.id, _com_id())
@@ -133,8 +133,8 @@ def transfer_group():
     responses:
       200: {description: "Data is the group with its new OwnerId", schema: {$ref: "#/definitions/GroupEnvelope"}}
       400: {description: "missing or malformed parameter, or yourself", schema: {$ref: "#/definitions/Envelope"}}
-      401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
-      403: {description: "not the owner", schema: {$ref: "#/definitions/Envelope"}}
+      401: {$ref: "#/responses/NotLoggedIn"}
+      403: {$ref: "#/responses/NotOwner"}
       404: {description: "no such group, or the user is not a member", schema: {$ref: "#/definitions/Envelope"}}
     """
     group = groups.owned_group(current_user.id, _com_id())
@@ -158,7 +158,7 @@ def add_member():
     responses:
       200: {description: "added; Data is the group", schema: {$ref: "#/definitions/GroupEnvelope"}}
       400: {description: "missing or malformed parameter, or yourself", schema: {$ref: "#/definitions/Envelope"}}
-      401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
+      401: {$ref: "#/responses/NotLoggedIn"}
       403: {description: "you are not a member or not allowed to add, or they are not your friend (or one of you blocked the other)", schema: {$ref: "#/definitions/Envelope"}}
       404: {description: "no such group or user", schema: {$ref: "#/definitions/Envelope"}}
       409: {description: "already a member", schema: {$ref: "#/definitions/Envelope"}}
@@ -181,8 +181,8 @@ def set_admin():
     responses:
       200: {description: "done", schema: {$ref: "#/definitions/Envelope"}}
       400: {description: "missing or malformed parameter, or yourself", schema: {$ref: "#/definitions/Envelope"}}
-      401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
-      403: {description: "not the owner", schema: {$ref: "#/definitions/Envelope"}}
+      401: {$ref: "#/responses/NotLoggedIn"}
+      403: {$ref: "#/responses/NotOwner"}
       404: {description: "no such group, or the user is not a member", schema: {$ref: "#/definitions/Envelope"}}
     """
     group = groups.owned_group(current_user.id, _com_id())

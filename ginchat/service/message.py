@@ -27,8 +27,8 @@ def private_history():
       - {name: isRev, in: formData, type: boolean, default: false, description: "true: oldest first within the window"}
     responses:
       200: {description: "Rows are messages, Total counts the conversation", schema: {$ref: "#/definitions/MessageListEnvelope"}}
-      400: {description: "missing or malformed parameter", schema: {$ref: "#/definitions/Envelope"}}
-      401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
+      400: {$ref: "#/responses/BadParameter"}
+      401: {$ref: "#/responses/NotLoggedIn"}
       403: {description: "the caller is neither A nor B", schema: {$ref: "#/definitions/Envelope"}}
     """
     a = params.get_int("userIdA", required=True, minimum=1, maximum=2**31 - 1)
@@ -63,8 +63,8 @@ def history():
       - {name: limit, in: query, type: integer, minimum: 1, maximum: 200, default: 50}
     responses:
       200: {description: "Rows are messages, Total counts the conversation", schema: {$ref: "#/definitions/MessageListEnvelope"}}
-      400: {description: "missing or malformed parameter", schema: {$ref: "#/definitions/Envelope"}}
-      401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
+      400: {$ref: "#/responses/BadParameter"}
+      401: {$ref: "#/responses/NotLoggedIn"}
       403: {description: "not a member of the group", schema: {$ref: "#/definitions/Envelope"}}
     """
     msg_type = params.get_int("type", required=True, minimum=1, maximum=2)
@@ -88,7 +88,7 @@ def sync():
     responses:
       200: {description: "Rows are messages; Total is the number of rows (ask again with the last Id while it equals limit)", schema: {$ref: "#/definitions/MessageListEnvelope"}}
       400: {description: "malformed parameter", schema: {$ref: "#/definitions/Envelope"}}
-      401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
+      401: {$ref: "#/responses/NotLoggedIn"}
     """
     since = params.get_int("since", default=0, minimum=0, maximum=2**62)
     limit = params.get_int("limit", default=200, minimum=1, maximum=1000)

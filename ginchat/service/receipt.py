@@ -27,8 +27,8 @@ def mark_read():
       - {name: id, in: formData, type: integer, description: "a message Id; absent: the latest"}
     responses:
       200: {description: "Data is {Id: my read cursor now}", schema: {$ref: "#/definitions/Envelope"}}
-      400: {description: "missing or malformed parameter", schema: {$ref: "#/definitions/Envelope"}}
-      401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
+      400: {$ref: "#/responses/BadParameter"}
+      401: {$ref: "#/responses/NotLoggedIn"}
       403: {description: "not a member of the group", schema: {$ref: "#/definitions/Envelope"}}
     """
     chat_type, target = _conversation()
@@ -53,8 +53,8 @@ def read_cursors():
       - {name: targetId, in: query, type: integer, required: true}
     responses:
       200: {description: "Rows are {UserId, Id, JoinId} (Id 0: nothing read yet)", schema: {$ref: "#/definitions/Envelope"}}
-      400: {description: "missing or malformed parameter", schema: {$ref: "#/definitions/Envelope"}}
-      401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
+      400: {$ref: "#/responses/BadParameter"}
+      401: {$ref: "#/responses/NotLoggedIn"}
       403: {description: "not a member of the group", schema: {$ref: "#/definitions/Envelope"}}
     """
     chat_type, target = _conversation()
@@ -75,7 +75,7 @@ def recall():
     responses:
       200: {description: "Data is the recall frame {Type: 13, Id, ChatType, UserId, TargetId}", schema: {$ref: "#/definitions/Envelope"}}
       400: {description: "missing or malformed id", schema: {$ref: "#/definitions/Envelope"}}
-      401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
+      401: {$ref: "#/responses/NotLoggedIn"}
       403: {description: "too late: older than RECALL_SECONDS", schema: {$ref: "#/definitions/Envelope"}}
       404: {description: "no such message of mine (others' look the same)", schema: {$ref: "#/definitions/Envelope"}}
       409: {description: "recalled already", schema: {$ref: "#/definitions/Envelope"}}

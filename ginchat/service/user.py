@@ -127,7 +127,7 @@ def logout():
     security: [{Bearer: []}]
     responses:
       200: {description: "logged out", schema: {$ref: "#/definitions/Envelope"}}
-      401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
+      401: {$ref: "#/responses/NotLoggedIn"}
     """
     log_out()
     return resp.ok(msg="logged out")
@@ -141,7 +141,7 @@ def logout_others():
     security: [{Bearer: []}]
     responses:
       200: {description: "Data is {Ended: how many sessions ended}", schema: {$ref: "#/definitions/Envelope"}}
-      401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
+      401: {$ref: "#/responses/NotLoggedIn"}
     """
     ended = end_other_sessions(current_user.id, keep=g.session_id)
     return resp.ok({"Ended": ended}, msg=f"{ended} other session{'' if ended == 1 else 's'} ended")
@@ -160,7 +160,7 @@ def get_user_list():
     responses:
       200: {description: "Rows are users, Total counts them all", schema: {$ref: "#/definitions/UserListEnvelope"}}
       400: {description: "bad page or size", schema: {$ref: "#/definitions/Envelope"}}
-      401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
+      401: {$ref: "#/responses/NotLoggedIn"}
     """
     page = params.get_int("page", default=1, minimum=1, maximum=10_000_000)
     size = params.get_int("size", default=20, minimum=1, maximum=100)
@@ -180,8 +180,8 @@ def find():
     responses:
       200: {description: "Data is the user", schema: {$ref: "#/definitions/UserEnvelope"}}
       400: {description: "missing or malformed userId", schema: {$ref: "#/definitions/Envelope"}}
-      401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
-      404: {description: "no such user", schema: {$ref: "#/definitions/Envelope"}}
+      401: {$ref: "#/responses/NotLoggedIn"}
+      404: {$ref: "#/responses/NoSuchUser"}
     """
     user = UserBasic.must_get(params.get_id("userId", required=True))
     return resp.ok(public_users([user], current_user.id)[0])
@@ -202,7 +202,7 @@ def update_user():
     responses:
       200: {description: "Data is the updated user", schema: {$ref: "#/definitions/UserEnvelope"}}
       400: {description: "invalid value, or a new password without oldPassword", schema: {$ref: "#/definitions/Envelope"}}
-      401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
+      401: {$ref: "#/responses/NotLoggedIn"}
       403: {description: "oldPassword is not my current password; nothing changed", schema: {$ref: "#/definitions/Envelope"}}
       429: {description: "too many wrong passwords for this name (they count as failed logins); see Retry-After", schema: {$ref: "#/definitions/Envelope"}}
       409: {description: "the name is taken, or looks like one that is (same Unicode TR39 skeleton)", schema: {$ref: "#/definitions/Envelope"}}
@@ -238,7 +238,7 @@ def delete_user():
     responses:
       200: {description: "deactivated; every session of the account ends (tokens, cookies, open WebSockets)", schema: {$ref: "#/definitions/Envelope"}}
       400: {description: "missing password", schema: {$ref: "#/definitions/Envelope"}}
-      401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
+      401: {$ref: "#/responses/NotLoggedIn"}
       403: {description: "wrong password", schema: {$ref: "#/definitions/Envelope"}}
       429: {description: "too many wrong passwords for this name (they count as failed logins); see Retry-After", schema: {$ref: "#/definitions/Envelope"}}
     """

@@ -46,7 +46,7 @@ def upload():
         description: "stored; Data is the file's URL path, /uploads/<uuid>.<ext>, usable as an icon or a message Url"
         schema: {$ref: "#/definitions/UploadEnvelope"}
       400: {description: "no multipart field named file, an empty file, or the CSRF token is missing (cookie login)", schema: {$ref: "#/definitions/Envelope"}}
-      401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
+      401: {$ref: "#/responses/NotLoggedIn"}
       413: {description: "the file is over MAX_UPLOAD_MB, or a picture has too many pixels", schema: {$ref: "#/definitions/Envelope"}}
       415: {description: "not an accepted picture or voice type, or a picture that does not decode", schema: {$ref: "#/definitions/Envelope"}}
       429: {description: "too many uploads (UPLOADS_PER_MINUTE); see Retry-After", schema: {$ref: "#/definitions/Envelope"}}
@@ -83,7 +83,7 @@ def serve_upload(name):
     responses:
       200:
         description: "the file's bytes (Range requests give 206), with X-Content-Type-Options nosniff, a sandboxing Content-Security-Policy and Cache-Control private, immutable"
-      401: {description: "not logged in", schema: {$ref: "#/definitions/Envelope"}}
+      401: {$ref: "#/responses/NotLoggedIn"}
       404: {description: "no such upload (also for any other name or path)", schema: {$ref: "#/definitions/Envelope"}}
     """
     if not NAME_RE.match(name):
