@@ -7,7 +7,9 @@ import logging
 import os
 import secrets
 
+import click
 from flask import Flask, flash, render_template, request
+from flask.cli import AppGroup
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -16,6 +18,7 @@ from ginchat.apidocs import DEFINITIONS, RESPONSES
 from ginchat.chat.engine import ChatEngine
 from ginchat.chat.websocket import InlineReader
 from ginchat.config import Config
+from ginchat.domain.admin import make_admin_by_name
 from ginchat.errors import AppError
 from ginchat.extensions import csrf, db, login_manager, redis_handle, sock, swagger
 from ginchat.router import register_routes
@@ -294,6 +297,20 @@ def register_commands(app):
         """Bring the database to the newest schema (every start does it too)."""
         init_database(app)
         print("tables ready")
+
+    group = AppGroup("ginchat", help="Running the server: administrators.")
+
+    @group.command("make-admin")
+    @click.argument("name")
+    def make_admin_command(name):
+        """Make the account NAME an administrator (the first one, or a lost one)."""
+        try:
+            user = make_admin_by_name(name)
+        except AppError as exc:
+            raise click.ClickException(exc.msg) from None
+        print(f"{user.name} (ID {user.id}) is an administrator")
+
+    app.cli.add_command(group)
 
 
 def init_database(app):

@@ -29,6 +29,8 @@ USER = {
             "type": "boolean",
             "description": "false unless the viewer is the user, a friend or a fellow group member",
         },
+        "Role": {"type": "string", "description": "only in my own object: admin or empty"},
+        "Deactivated": {"type": "boolean", "description": "present (true) only when an administrator deactivated it"},
     },
 }
 LOGIN_USER = {
@@ -106,4 +108,5 @@ RESPONSES = {
     "NoSuchUser": _error("no such user"),
     "NoSuchGroup": _error("no such group"),
     "Blocked": _error("one of you has blocked the other"),
+    "NotAdmin": _error("not an administrator"),
 }

@@ -83,6 +83,13 @@ class Config:
     RECALL_SECONDS = 120  # how long after sending a message its sender may recall it
     TYPING_INTERVAL = 1.0  # seconds: at most one typing frame per friend and connection is passed on
 
+    # Who may create an account: "open" (anyone), "invite" (with an invitation
+    # link), "closed" (administrators create accounts). The default of the run-time
+    # setting an administrator may switch (POST /admin/setRegistration).
+    REGISTRATION = "open"
+    INVITES_BY_MEMBERS = False  # True: every member may make invitations, not only administrators
+    INVITE_TTL_HOURS = 7 * 24  # how long an invitation lasts unless its maker says otherwise
+
     LOG_LEVEL = "INFO"
 
     # Flask / extensions

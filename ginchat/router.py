@@ -5,7 +5,7 @@ from flask import Blueprint, redirect
 from ginchat.auth import public
 from ginchat.chat import view as chat
 from ginchat.extensions import sock
-from ginchat.service import contact, friends, group, index, members, message, receipt, user
+from ginchat.service import admin, contact, friends, group, index, members, message, receipt, user
 from ginchat.uploads import routes as uploads
 
 api = Blueprint("api", __name__)
@@ -57,6 +57,20 @@ api.add_url_rule("/contact/setAdmin", view_func=members.set_admin, methods=["POS
 api.add_url_rule("/message/read", view_func=receipt.mark_read, methods=["POST"])
 api.add_url_rule("/message/reads", view_func=receipt.read_cursors, methods=["GET"])
 api.add_url_rule("/message/recall", view_func=receipt.recall, methods=["POST"])
+
+# --- administrators (ginchat/service/admin.py) ---------------------------------
+api.add_url_rule("/admin/users", "admin_users", admin.users, methods=["POST"])
+api.add_url_rule("/admin/setRole", "admin_set_role", admin.set_role, methods=["POST"])
+api.add_url_rule("/admin/deactivate", "admin_deactivate", admin.deactivate, methods=["POST"])
+api.add_url_rule("/admin/reactivate", "admin_reactivate", admin.reactivate, methods=["POST"])
+api.add_url_rule("/admin/deleteUser", "admin_delete_user", admin.delete_user, methods=["POST"])
+api.add_url_rule("/admin/registration", "admin_registration", admin.registration, methods=["POST"])
+api.add_url_rule("/admin/createInvitation", "admin_create_invitation", admin.create_invitation, methods=["POST"])
+api.add_url_rule("/admin/invitations", "admin_invitations", admin.invitations, methods=["POST"])
+api.add_url_rule("/admin/revokeInvitation", "admin_revoke_invitation", admin.revoke_invitation, methods=["POST"])
+api.add_url_rule("/admin/resetLink", "admin_reset_link", admin.reset_link, methods=["POST"])
+api.add_url_rule("/admin/audit", "admin_audit_log", admin.audit_log, methods=["POST"])
+api.add_url_rule("/user/resetPassword", "admin_reset_password", admin.reset_password, methods=["POST"])
 
 # --- uploads ---------------------------------------------------------------
 api.add_url_rule("/attach/upload", view_func=uploads.upload, methods=["POST"])

@@ -15,7 +15,11 @@ def public_users(users, viewer_id):
     friends.add(viewer_id)
     may_see_online = friends | fellows
     online = online_map(get_redis(), [u.id for u in users if u.id in may_see_online])
-    return [u.public(online.get(u.id, False), contact=u.id in friends) for u in users]
+    rows = [u.public(online.get(u.id, False), contact=u.id in friends) for u in users]
+    for user, row in zip(users, rows, strict=True):
+        if user.id == viewer_id:
+            row["Role"] = user.role or ""  # my own role: the browser app shows the admin page by it
+    return rows
 
 
 def public_user(user, viewer_id):

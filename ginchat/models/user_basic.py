@@ -7,13 +7,13 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 from flask_login import UserMixin
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String, func, select
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String, func, select, text
 from sqlalchemy.dialects.mysql import VARCHAR
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ginchat.errors import bad_request, conflict, not_found, unauthorized
+from ginchat.errors import bad_request, conflict, forbidden, not_found, unauthorized
 from ginchat.extensions import db
 from ginchat.utils.names import check_lookalikes, name_key, normal_form, skeleton
 
@@ -24,6 +24,7 @@ EMAIL_RE = re.compile(
 )
 MIN_PASSWORD = 6
 MAX_PASSWORD = 128
+ADMIN = "admin"
 
 
 def utcnow():
@@ -105,6 +106,10 @@ class UserBasic(UserMixin, db.Model):
     avatar: Mapped[str] = mapped_column(String(255), default="")
     client_ip: Mapped[str] = mapped_column(String(64), default="")
     login_time: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # "admin" for an administrator, "" for everyone else.
+    role: Mapped[str] = mapped_column(String(16), default="", server_default=text("''"), nullable=False)
+    # Set while an administrator has deactivated the account (reversible, unlike deleted_at).
+    deactivated_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
     # --- password -------------------------------------------------------
     def set_password(self, password):
@@ -126,19 +131,36 @@ class UserBasic(UserMixin, db.Model):
             "Phone": (self.phone or "") if contact else "",
             "Email": (self.email or "") if contact else "",
             "Online": bool(online),
-        }
+        } | ({"Deactivated": True} if self.deactivated_at is not None else {})
+
+    @property
+    def is_admin(self):
+        return self.role == ADMIN
 
     @property
     def is_active(self):
-        return self.deleted_at is None
+        return self.deleted_at is None and self.deactivated_at is None
 
     # --- queries ----------------------------------------------------------
     @classmethod
+    def live(cls):
+        """The accounts neither deleted nor deactivated (the ones others see)."""
+        return (cls.deleted_at.is_(None), cls.deactivated_at.is_(None))
+
+    @classmethod
     def active(cls):
-        return select(cls).where(cls.deleted_at.is_(None))
+        return select(cls).where(*cls.live())
 
     @classmethod
     def get_active(cls, user_id):
+        user = db.session.get(cls, user_id)
+        if user is None or not user.is_active:
+            return None
+        return user
+
+    @classmethod
+    def get_existing(cls, user_id):
+        """The account, deactivated or not (not deleted), or None."""
         user = db.session.get(cls, user_id)
         if user is None or user.deleted_at is not None:
             return None
@@ -166,7 +188,7 @@ class UserBasic(UserMixin, db.Model):
 
     @classmethod
     def page(cls, page, size):
-        total = db.session.scalar(select(func.count()).select_from(cls).where(cls.deleted_at.is_(None)))
+        total = db.session.scalar(select(func.count()).select_from(cls).where(*cls.live()))
         users = db.session.scalars(cls.active().order_by(cls.id).offset((page - 1) * size).limit(size)).all()
         return users, total
 
@@ -195,9 +217,15 @@ class UserBasic(UserMixin, db.Model):
 
     @classmethod
     def authenticate(cls, name, password):
-        user = cls.find_by_name(name) if name else None
+        user = None
+        if name:
+            query = select(cls).where(cls.deleted_at.is_(None), cls.name_key == name_key(name))
+            user = db.session.scalar(query)
         if user is None or not user.verify_password(password):
             raise unauthorized("wrong name or password")
+        if user.deactivated_at is not None:
+            # Said only to whoever knows the password.
+            raise forbidden("this account is deactivated; ask an administrator")
         return user
 
     def update_profile(self, name=None, password=None, phone=None, email=None, avatar=None):

@@ -4,6 +4,7 @@ from flask import current_app, g, session
 from flask_login import current_user, login_user, logout_user
 
 from ginchat.auth import SESSION_ID, SESSION_KEY, public
+from ginchat.domain.admin import admit, first_account_admin
 from ginchat.domain.people import public_users
 from ginchat.domain.sessions import end_all_sessions, end_other_sessions, end_session
 from ginchat.errors import bad_request, forbidden, unauthorized
@@ -14,14 +15,16 @@ from ginchat.utils import params, resp
 from ginchat.utils.ratelimit import RateLimiter
 
 
-def register(name, password, repeat):
+def register(name, password, repeat, invite=None):
     from flask import request
 
     limiter = RateLimiter.of()
     limiter.check_registration(request.remote_addr)
     if repeat is not None and repeat != password:
         raise bad_request("the two passwords differ")
+    admit(invite)  # one use of the invitation is committed with the account
     user = UserBasic.register(name, password)
+    first_account_admin(user)
     limiter.registered(request.remote_addr)
     return user
 
@@ -68,9 +71,11 @@ def create_user():
       - {name: password, in: formData, type: string, required: true, description: "6-128 characters"}
       - {name: Identity, in: formData, type: string, required: false, description: "the password repeated (as in the original)"}
       - {name: repassword, in: formData, type: string, required: false, description: "alias of Identity"}
+      - {name: invite, in: formData, type: string, required: false, description: "an invitation token (needed when REGISTRATION is invite; lets one in when it is closed too)"}
     responses:
       201: {description: "created; Data is the user", schema: {$ref: "#/definitions/UserEnvelope"}}
       400: {description: "missing or invalid parameter (the message names what is wrong with a name), or the passwords differ", schema: {$ref: "#/definitions/Envelope"}}
+      403: {description: "registration is not open and no valid invitation came (the message says which)", schema: {$ref: "#/definitions/Envelope"}}
       409: {description: "the name is taken (regardless of case and NFKC), or looks like one that is (same Unicode TR39 skeleton)", schema: {$ref: "#/definitions/Envelope"}}
       429: {description: "too many accounts created from this address (REGISTRATIONS_PER_IP); see Retry-After", schema: {$ref: "#/definitions/Envelope"}}
     """
@@ -79,8 +84,9 @@ def create_user():
     repeat = params.get_str("Identity", strip=False, max_len=256)
     if repeat is None:
         repeat = params.get_str("repassword", strip=False, max_len=256)
-    user = register(name, password, repeat)
-    return resp.ok(user.public(False, contact=True), msg="registered", status=201)
+    invite = params.get_str("invite", max_len=200)
+    user = register(name, password, repeat, invite)
+    return resp.ok(public_users([user], user.id)[0], msg="registered", status=201)
 
 
 @public
@@ -99,6 +105,7 @@ def find_user_by_name_and_pwd():
       200: {description: "Data is the user with its Token", schema: {$ref: "#/definitions/LoginEnvelope"}}
       400: {description: "missing parameter", schema: {$ref: "#/definitions/Envelope"}}
       401: {description: "wrong name or password", schema: {$ref: "#/definitions/Envelope"}}
+      403: {description: "the password is right but an administrator deactivated the account", schema: {$ref: "#/definitions/Envelope"}}
       429: {description: "too many failed logins for this name or from this address (LOGIN_FAILS_PER_NAME, LOGIN_FAILS_PER_IP); see Retry-After", schema: {$ref: "#/definitions/Envelope"}}
     """
     from flask import request

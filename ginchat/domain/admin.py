@@ -1,0 +1,277 @@
+"""What administrators may do, the one set of rules for it: roles, who may
+join, deactivating and reactivating accounts, reset links, any group; every
+action is written to the audit log in the same transaction as the change."""
+
+from flask import current_app
+from sqlalchemy import func, or_, select
+
+from ginchat.domain.access import app
+from ginchat.domain.sessions import end_all_sessions, end_other_sessions
+from ginchat.errors import bad_request, conflict, forbidden, not_found
+from ginchat.extensions import db, get_redis
+from ginchat.models.admin import AuditEntry, Invitation, PasswordReset
+from ginchat.models.user_basic import ADMIN, AuthToken, UserBasic, name_key, utcnow
+
+ROLES = (ADMIN, "")
+REGISTRATION_MODES = ("open", "invite", "closed")
+REGISTRATION_KEY = "ginchat:setting:registration"  # the run-time setting, shared by every node
+MAX_DETAIL = 255
+
+
+# --- the audit log ----------------------------------------------------------------
+def audit(actor_id, action, user_id=None, group_id=None, detail=""):
+    """One line of the log (no commit: it goes with the change it records)."""
+    db.session.add(
+        AuditEntry(
+            actor_id=actor_id,
+            action=action,
+            target_user_id=user_id,
+            target_group_id=group_id,
+            detail=str(detail)[:MAX_DETAIL],
+        )
+    )
+
+
+def audit_page(page, size):
+    """The log, newest first: (entries, total)."""
+    total = db.session.scalar(select(func.count()).select_from(AuditEntry))
+    rows = db.session.scalars(
+        select(AuditEntry).order_by(AuditEntry.id.desc()).offset((page - 1) * size).limit(size)
+    ).all()
+    return rows, total
+
+
+# --- administrators ------------------------------------------------------------------
+def require_admin(user):
+    if user is None or not getattr(user, "is_admin", False):
+        raise forbidden("only an administrator may do this")
+    return user
+
+
+def _live_admins_but(user_id):
+    return db.session.scalar(
+        select(func.count())
+        .select_from(UserBasic)
+        .where(UserBasic.role == ADMIN, *UserBasic.live(), UserBasic.id != user_id)
+    )
+
+
+def _keep_one_admin(target, doing):
+    """409 when ``target`` is the last live administrator."""
+    if target.is_admin and target.is_active and not _live_admins_but(target.id):
+        raise conflict(f"{target.name} is the last administrator: make another one before {doing}")
+
+
+def first_account_admin(user):
+    """The first account of an empty database becomes the administrator: the
+    one with the lowest id, when no administrator exists yet."""
+    if db.session.scalar(select(func.count()).select_from(UserBasic).where(UserBasic.role == ADMIN)):
+        return
+    first = db.session.scalar(select(func.min(UserBasic.id)))
+    if first == user.id:
+        user.role = ADMIN
+        audit(None, "first_admin", user.id, detail=f"{user.name} is the first account")
+        db.session.commit()
+
+
+def must_get_account(user_id):
+    """An account, deactivated or not (404 for none or a deleted one)."""
+    user = UserBasic.get_existing(user_id)
+    if user is None:
+        raise not_found(f"no user with ID {user_id}")
+    return user
+
+
+def set_role(actor, user_id, role):
+    require_admin(actor)
+    role = "" if role == "member" else role
+    if role not in ROLES:
+        raise bad_request("role must be admin or member")
+    target = must_get_account(user_id)
+    if role == target.role:
+        return target
+    if role != ADMIN:
+        _keep_one_admin(target, "taking the role away")
+    target.role = role
+    audit(actor.id, "set_role", target.id, detail=f"role={role or 'member'}")
+    db.session.commit()
+    return target
+
+
+def make_admin_by_name(name):
+    """The command line's make-admin: no actor (whoever runs it owns the server)."""
+    user = db.session.scalar(
+        select(UserBasic).where(UserBasic.deleted_at.is_(None), UserBasic.name_key == name_key(name or ""))
+    )
+    if user is None:
+        raise not_found(f"no user named {name!r}")
+    if not user.is_admin:
+        user.role = ADMIN
+        audit(None, "set_role", user.id, detail="role=admin (command line)")
+        db.session.commit()
+    return user
+
+
+def list_accounts(query, page, size):
+    """Every account for the admin page, deactivated ones too: (users, total)."""
+    where = [UserBasic.deleted_at.is_(None)]
+    if query:
+        pattern = "%" + query.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where.append(or_(UserBasic.name_key.like(pattern, escape="\\")))
+    total = db.session.scalar(select(func.count()).select_from(UserBasic).where(*where))
+    users = db.session.scalars(
+        select(UserBasic).where(*where).order_by(UserBasic.id).offset((page - 1) * size).limit(size)
+    ).all()
+    return users, total
+
+
+def admin_view(user):
+    """An account as administrators see it (no password, no secret)."""
+    data = user.public(False, contact=True)
+    data["Role"] = user.role or ""
+    data["Deactivated"] = user.deactivated_at is not None
+    return data
+
+
+# --- deactivating, reactivating, deleting ------------------------------------------------
+def deactivate(actor, user_id):
+    """The account can no longer log in; its sessions, tokens and sockets end on
+    every node; others no longer find it; its messages stay."""
+    require_admin(actor)
+    target = must_get_account(user_id)
+    if target.deactivated_at is not None:
+        return target
+    _keep_one_admin(target, "deactivating them")
+    target.deactivated_at = utcnow()
+    audit(actor.id, "deactivate", target.id)
+    db.session.commit()
+    AuthToken.revoke_others(target.id)  # tokens and cookies end...
+    end_all_sessions(target.id)  # ...then every socket of the account, on every node
+    return target
+
+
+def reactivate(actor, user_id):
+    require_admin(actor)
+    target = must_get_account(user_id)
+    if target.deactivated_at is None:
+        return target
+    target.deactivated_at = None
+    audit(actor.id, "reactivate", target.id)
+    db.session.commit()
+    return target
+
+
+def delete_account(actor, user_id):
+    """Delete as the user's own deletion does (soft delete, every session ends)."""
+    require_admin(actor)
+    target = must_get_account(user_id)
+    _keep_one_admin(target, "deleting them")
+    audit(actor.id, "delete", target.id, detail=target.name)
+    target.deactivate()
+    end_all_sessions(target.id)
+    return target
+
+
+# --- who may join -----------------------------------------------------------------------
+def registration_mode():
+    """open | invite | closed: the run-time choice, else the REGISTRATION setting."""
+    stored = get_redis().get(REGISTRATION_KEY)
+    if stored:
+        stored = stored.decode() if isinstance(stored, bytes) else stored
+        if stored in REGISTRATION_MODES:
+            return stored
+    mode = str(current_app.config.get("REGISTRATION", "open")).lower()
+    return mode if mode in REGISTRATION_MODES else "open"
+
+
+def set_registration(actor, mode):
+    require_admin(actor)
+    if mode not in REGISTRATION_MODES:
+        raise bad_request("registration must be open, invite or closed")
+    audit(actor.id, "set_registration", detail=f"registration={mode}")
+    db.session.commit()
+    get_redis().set(REGISTRATION_KEY, mode)
+    return mode
+
+
+def may_invite(user):
+    if user.is_admin or current_app.config.get("INVITES_BY_MEMBERS") in (True, "true", "True", "1", 1):
+        return user
+    raise forbidden("only an administrator may invite people")
+
+
+def create_invitation(user, uses, hours):
+    may_invite(user)
+    token, row = Invitation.make(user.id, uses, hours)
+    db.session.flush()
+    audit(user.id, "invite", detail=f"invitation {row.id}: {uses} use(s), {hours} h")
+    db.session.commit()
+    return token, row
+
+
+def list_invitations(user):
+    """An administrator sees every invitation; a member their own."""
+    may_invite(user)
+    query = select(Invitation).order_by(Invitation.id.desc()).limit(200)
+    if not user.is_admin:
+        query = query.where(Invitation.created_by == user.id)
+    return db.session.scalars(query).all()
+
+
+def revoke_invitation(user, invitation_id):
+    may_invite(user)
+    row = db.session.get(Invitation, invitation_id)
+    if row is None or (not user.is_admin and row.created_by != user.id):
+        raise not_found(f"no invitation with ID {invitation_id}")
+    row.revoked = True
+    audit(user.id, "revoke_invitation", detail=f"invitation {row.id}")
+    db.session.commit()
+    return row
+
+
+def admit(invite):
+    """Before an account is created: may it be? Takes one use of a valid
+    invitation (no commit: it goes with the new account); 403 otherwise."""
+    mode = registration_mode()
+    if invite:
+        row = Invitation.find(invite)
+        if row is None or not row.is_live() or not row.take():
+            raise forbidden("the invitation is invalid, used up, revoked or expired")
+        return row
+    if mode == "open":
+        return None
+    if mode == "invite":
+        raise forbidden("registration needs an invitation: ask a member of this server for an invitation link")
+    raise forbidden("registration is closed: an administrator creates accounts on this server")
+
+
+# --- password reset links -------------------------------------------------------------------
+def issue_reset(actor, user_id):
+    """A one-time link for ``user_id`` (an hour); the token is returned once."""
+    require_admin(actor)
+    target = must_get_account(user_id)
+    token, row = PasswordReset.make(target.id, actor.id)
+    audit(actor.id, "reset_link", target.id)
+    db.session.commit()
+    return token, row, target
+
+
+def use_reset(token, password):
+    """Set the new password; every session of the account ends."""
+    row = PasswordReset.find(token)
+    if row is None or row.used or row.expires_at < utcnow():
+        raise forbidden("the reset link is invalid, used or expired: ask an administrator for a new one")
+    user = UserBasic.get_existing(row.user_id)
+    if user is None:
+        raise forbidden("the reset link is invalid, used or expired: ask an administrator for a new one")
+    user.set_password(password)  # 400 before the link is used up
+    if not row.take():
+        db.session.rollback()
+        raise forbidden("the reset link is invalid, used or expired: ask an administrator for a new one")
+    audit(None, "password_reset", user.id, detail="by reset link")
+    db.session.commit()
+    end_other_sessions(user.id, keep=None)
+    return user
+
+
+__all__ = ["app"]

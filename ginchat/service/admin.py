@@ -1,0 +1,257 @@
+"""Administrators' routes: thin handlers over ginchat/domain/admin.py (the rules
+and the audit log). Every one answers 403 to anyone but an administrator
+(invitations: also members, when INVITES_BY_MEMBERS is true)."""
+
+from flask import current_app
+from flask_login import current_user
+
+from ginchat.auth import public
+from ginchat.domain import admin
+from ginchat.models.user_basic import utc_ms
+from ginchat.utils import params, resp
+
+
+def me():
+    return current_user._get_current_object()
+
+
+def users():
+    """Every account (deactivated ones too), for administrators.
+    ---
+    tags: [admin]
+    security: [{Bearer: []}]
+    parameters:
+      - {name: q, in: formData, type: string, description: "part of the name (case-folded)"}
+      - {name: page, in: formData, type: integer, minimum: 1, default: 1}
+      - {name: size, in: formData, type: integer, minimum: 1, maximum: 100, default: 20}
+    responses:
+      200: {description: "Rows are users with Role and Deactivated, Total counts them", schema: {$ref: "#/definitions/UserListEnvelope"}}
+      400: {$ref: "#/responses/BadParameter"}
+      401: {$ref: "#/responses/NotLoggedIn"}
+      403: {$ref: "#/responses/NotAdmin"}
+    """
+    admin.require_admin(me())
+    query = params.get_str("q", max_len=64) or ""
+    page = params.get_int("page", default=1, minimum=1, maximum=10_000_000)
+    size = params.get_int("size", default=20, minimum=1, maximum=100)
+    rows, total = admin.list_accounts(query, page, size)
+    return resp.ok_list([admin.admin_view(u) for u in rows], total)
+
+
+def set_role():
+    """Make an account an administrator (role=admin) or take it back (role=member);
+    the last administrator stays one.
+    ---
+    tags: [admin]
+    security: [{Bearer: []}]
+    parameters:
+      - {name: userId, in: formData, type: integer, required: true}
+      - {name: role, in: formData, type: string, enum: ["admin", "member"], required: true, description: "admin, or member (not an administrator)"}
+    responses:
+      200: {description: "Data is the account", schema: {$ref: "#/definitions/UserEnvelope"}}
+      400: {$ref: "#/responses/BadParameter"}
+      401: {$ref: "#/responses/NotLoggedIn"}
+      403: {$ref: "#/responses/NotAdmin"}
+      404: {$ref: "#/responses/NoSuchUser"}
+      409: {description: "it is the last administrator", schema: {$ref: "#/definitions/Envelope"}}
+    """
+    user_id = params.get_id("userId", required=True)
+    role = params.get_str("role", required=True, max_len=16)
+    return resp.ok(admin.admin_view(admin.set_role(me(), user_id, role)), msg="role set")
+
+
+def deactivate():
+    """Deactivate an account: it cannot log in, its sessions, tokens and sockets
+    end at once on every node, others no longer find it; its messages stay.
+    ---
+    tags: [admin]
+    security: [{Bearer: []}]
+    parameters:
+      - {name: userId, in: formData, type: integer, required: true}
+    responses:
+      200: {description: "Data is the account", schema: {$ref: "#/definitions/UserEnvelope"}}
+      400: {$ref: "#/responses/BadParameter"}
+      401: {$ref: "#/responses/NotLoggedIn"}
+      403: {$ref: "#/responses/NotAdmin"}
+      404: {$ref: "#/responses/NoSuchUser"}
+      409: {description: "it is the last administrator", schema: {$ref: "#/definitions/Envelope"}}
+    """
+    user = admin.deactivate(me(), params.get_id("userId", required=True))
+    return resp.ok(admin.admin_view(user), msg="deactivated")
+
+
+def reactivate():
+    """Reactivate a deactivated account: it may log in again and others find it.
+    ---
+    tags: [admin]
+    security: [{Bearer: []}]
+    parameters:
+      - {name: userId, in: formData, type: integer, required: true}
+    responses:
+      200: {description: "Data is the account", schema: {$ref: "#/definitions/UserEnvelope"}}
+      400: {$ref: "#/responses/BadParameter"}
+      401: {$ref: "#/responses/NotLoggedIn"}
+      403: {$ref: "#/responses/NotAdmin"}
+      404: {$ref: "#/responses/NoSuchUser"}
+    """
+    user = admin.reactivate(me(), params.get_id("userId", required=True))
+    return resp.ok(admin.admin_view(user), msg="reactivated")
+
+
+def delete_user():
+    """Delete an account as its owner's own deletion does (every session ends).
+    ---
+    tags: [admin]
+    security: [{Bearer: []}]
+    parameters:
+      - {name: userId, in: formData, type: integer, required: true}
+    responses:
+      200: {description: "deleted", schema: {$ref: "#/definitions/Envelope"}}
+      400: {$ref: "#/responses/BadParameter"}
+      401: {$ref: "#/responses/NotLoggedIn"}
+      403: {$ref: "#/responses/NotAdmin"}
+      404: {$ref: "#/responses/NoSuchUser"}
+      409: {description: "it is the last administrator", schema: {$ref: "#/definitions/Envelope"}}
+    """
+    admin.delete_account(me(), params.get_id("userId", required=True))
+    return resp.ok(msg="account deleted")
+
+
+def registration():
+    """Read (no parameter) or switch who may create an account; every node follows.
+    ---
+    tags: [admin]
+    security: [{Bearer: []}]
+    parameters:
+      - {name: registration, in: formData, type: string, enum: ["open", "invite", "closed"], description: "the new mode; none: only read it"}
+    responses:
+      200: {description: "Data is {Registration}", schema: {$ref: "#/definitions/Envelope"}}
+      400: {$ref: "#/responses/BadParameter"}
+      401: {$ref: "#/responses/NotLoggedIn"}
+      403: {$ref: "#/responses/NotAdmin"}
+    """
+    admin.require_admin(me())
+    mode = params.get_str("registration", max_len=16)
+    if mode is not None:
+        admin.set_registration(me(), mode)
+    return resp.ok({"Registration": admin.registration_mode()})
+
+
+def create_invitation():
+    """Make an invitation link; the token is shown only in this answer.
+    ---
+    tags: [admin]
+    security: [{Bearer: []}]
+    parameters:
+      - {name: uses, in: formData, type: integer, minimum: 1, maximum: 1000, default: 1, description: "how many people it lets in"}
+      - {name: hours, in: formData, type: integer, minimum: 1, maximum: 8760, description: "how long it lasts (default INVITE_TTL_HOURS, 7 days)"}
+    responses:
+      201: {description: "Data is the invitation with its Token and Link", schema: {$ref: "#/definitions/Envelope"}}
+      400: {$ref: "#/responses/BadParameter"}
+      401: {$ref: "#/responses/NotLoggedIn"}
+      403: {description: "not an administrator (and INVITES_BY_MEMBERS is off)", schema: {$ref: "#/definitions/Envelope"}}
+    """
+    uses = params.get_int("uses", default=1, minimum=1, maximum=1000)
+    default_hours = int(current_app.config.get("INVITE_TTL_HOURS", 168))
+    hours = params.get_int("hours", default=default_hours, minimum=1, maximum=8760)
+    token, row = admin.create_invitation(me(), uses, hours)
+    data = row.public() | {"Token": token, "Link": f"/toRegister?invite={token}"}
+    return resp.ok(data, msg="invitation made", status=201)
+
+
+def invitations():
+    """The invitations (an administrator's: all; a member's: their own), newest first.
+    ---
+    tags: [admin]
+    security: [{Bearer: []}]
+    responses:
+      200: {description: "Rows are invitations (no tokens)", schema: {$ref: "#/definitions/Envelope"}}
+      401: {$ref: "#/responses/NotLoggedIn"}
+      403: {description: "not an administrator (and INVITES_BY_MEMBERS is off)", schema: {$ref: "#/definitions/Envelope"}}
+    """
+    rows = admin.list_invitations(me())
+    return resp.ok_list([row.public() for row in rows], len(rows))
+
+
+def revoke_invitation():
+    """Revoke an invitation: it lets nobody else in.
+    ---
+    tags: [admin]
+    security: [{Bearer: []}]
+    parameters:
+      - {name: id, in: formData, type: integer, required: true}
+    responses:
+      200: {description: "Data is the invitation", schema: {$ref: "#/definitions/Envelope"}}
+      400: {$ref: "#/responses/BadParameter"}
+      401: {$ref: "#/responses/NotLoggedIn"}
+      403: {description: "not an administrator (and INVITES_BY_MEMBERS is off)", schema: {$ref: "#/definitions/Envelope"}}
+      404: {description: "no such invitation (of mine)", schema: {$ref: "#/definitions/Envelope"}}
+    """
+    row = admin.revoke_invitation(me(), params.get_id("id", required=True))
+    return resp.ok(row.public(), msg="invitation revoked")
+
+
+def reset_link():
+    """Issue a one-time password-reset link for an account (valid an hour);
+    the token is shown only in this answer.
+    ---
+    tags: [admin]
+    security: [{Bearer: []}]
+    parameters:
+      - {name: userId, in: formData, type: integer, required: true}
+    responses:
+      201: {description: "Data is {Token, Link, Expires}", schema: {$ref: "#/definitions/Envelope"}}
+      400: {$ref: "#/responses/BadParameter"}
+      401: {$ref: "#/responses/NotLoggedIn"}
+      403: {$ref: "#/responses/NotAdmin"}
+      404: {$ref: "#/responses/NoSuchUser"}
+    """
+    token, row, user = admin.issue_reset(me(), params.get_id("userId", required=True))
+    data = {
+        "UserId": user.id,
+        "Token": token,
+        "Link": f"/resetPassword?token={token}",
+        "Expires": utc_ms(row.expires_at),
+    }
+    return resp.ok(data, msg="reset link made", status=201)
+
+
+@public
+def reset_password():
+    """Set a new password with a reset link's token (used once); every session of the account ends.
+    ---
+    tags: [user]
+    consumes: [application/x-www-form-urlencoded, application/json]
+    parameters:
+      - {name: token, in: formData, type: string, required: true}
+      - {name: password, in: formData, type: string, required: true, description: "6-128 characters"}
+    responses:
+      200: {description: "the password is set; log in with it", schema: {$ref: "#/definitions/Envelope"}}
+      400: {$ref: "#/responses/BadParameter"}
+      403: {description: "the token is invalid, used or expired", schema: {$ref: "#/definitions/Envelope"}}
+    """
+    token = params.get_str("token", required=True, max_len=200)
+    password = params.get_str("password", required=True, max_len=256, strip=False)
+    admin.use_reset(token, password)
+    return resp.ok(msg="password set; log in with it")
+
+
+def audit_log():
+    """The administrators' actions, newest first, a page at a time.
+    ---
+    tags: [admin]
+    security: [{Bearer: []}]
+    parameters:
+      - {name: page, in: formData, type: integer, minimum: 1, default: 1}
+      - {name: size, in: formData, type: integer, minimum: 1, maximum: 100, default: 50}
+    responses:
+      200: {description: "Rows are {ID, Time, ActorId, Action, TargetUserId, TargetGroupId, Detail}", schema: {$ref: "#/definitions/Envelope"}}
+      400: {$ref: "#/responses/BadParameter"}
+      401: {$ref: "#/responses/NotLoggedIn"}
+      403: {$ref: "#/responses/NotAdmin"}
+    """
+    admin.require_admin(me())
+    page = params.get_int("page", default=1, minimum=1, maximum=10_000_000)
+    size = params.get_int("size", default=50, minimum=1, maximum=100)
+    rows, total = admin.audit_page(page, size)
+    return resp.ok_list([row.public() for row in rows], total)

@@ -1,0 +1,187 @@
+"""Administrators (issue 18): the role, the make-admin command, the last
+administrator, who may join (invitations), deactivation, reset links and the
+audit log, on the shared server and on a fresh database of its own."""
+
+import os
+
+import pytest
+
+from helpers import PASSWORD, Api, unique_name
+from http_checks import answer, error, listing, public_user
+
+ADMIN_ROUTES = [
+    "/admin/users",
+    "/admin/setRole",
+    "/admin/deactivate",
+    "/admin/reactivate",
+    "/admin/deleteUser",
+    "/admin/registration",
+    "/admin/resetLink",
+    "/admin/audit",
+    "/admin/createInvitation",
+    "/admin/invitations",
+    "/admin/revokeInvitation",
+]
+
+
+def make_admin(app, name):
+    result = app.test_cli_runner().invoke(args=["ginchat", "make-admin", name])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.fixture
+def boss(app, api):
+    user = api.user("boss")
+    make_admin(app, user.name)
+    return user
+
+
+@pytest.fixture
+def registration(boss):
+    """Registration switched by a test goes back to open afterwards."""
+    yield
+    answer(boss.post("/admin/registration", registration="open"), 200)
+
+
+def test_make_admin_command_and_role_in_my_own_objects(app, api):
+    api.user("pre")  # the shared database's first account is an administrator already
+    user = api.user("cli")
+    me = answer(user.post("/user/find", userId=user.id), 200)["Data"]
+    assert me["Role"] == "" and public_user(me)
+    result = make_admin(app, user.name)
+    assert f"{user.name} (ID {user.id}) is an administrator" in result.output
+    me = answer(user.post("/user/find", userId=user.id), 200)["Data"]
+    assert me["Role"] == "admin"
+    other = api.user("o")
+    seen = answer(other.post("/user/find", userId=user.id), 200)["Data"]
+    assert "Role" not in seen and public_user(seen)
+    bad = app.test_cli_runner().invoke(args=["ginchat", "make-admin", unique_name("nobody")])
+    assert bad.exit_code != 0 and "no user named" in bad.output
+
+
+def test_admin_routes_refuse_everyone_else(api):
+    user = api.user("plain")
+    for path in ADMIN_ROUTES:
+        error(user.post(path, userId=user.id, id=1, role="admin", registration="closed"), 403)
+    for path in ADMIN_ROUTES:
+        error(api.post(path), 401)
+
+
+def test_deactivate_and_reactivate(api, boss):
+    victim, friend = api.user("v"), api.user("f")
+    api.befriend(victim, friend)
+    second = api.login(victim.name)
+    ws = api.ws(second)
+    data = answer(boss.post("/admin/deactivate", userId=victim.id), 200)["Data"]
+    assert data["Deactivated"] is True
+    # Its sessions end at once: the token, and the socket.
+    error(victim.post("/user/find", userId=victim.id), 401)
+    ws.conn.settimeout(10)
+    while ws.conn.connected:
+        try:
+            if ws.conn.recv() == "":
+                break
+        except Exception:
+            break
+    error(api.post("/user/findUserByNameAndPwd", name=victim.name, password=PASSWORD), 403, "deactivated")
+    error(api.post("/user/findUserByNameAndPwd", name=victim.name, password="wrong-pw"), 401)
+    # Others no longer find it; administrators do.
+    error(friend.post("/user/find", userId=victim.id), 404)
+    listed = answer(friend.post("/contact/loadcommunity"), 200)  # still answers
+    assert listed
+    found = listing(boss.post("/admin/users", q=victim.name))["Rows"]
+    assert [u["ID"] for u in found] == [victim.id] and found[0]["Deactivated"] is True
+    # Reactivation restores it.
+    answer(boss.post("/admin/reactivate", userId=victim.id), 200)
+    again = api.login(victim.name)
+    assert answer(friend.post("/user/find", userId=victim.id), 200)["Data"]["Name"] == victim.name
+    answer(again.post("/user/logout"), 200)
+    error(boss.post("/admin/deactivate", userId=10**9), 404)
+    error(boss.post("/admin/deactivate", userId="x"), 400)
+
+
+def test_admin_deletes_like_the_owner(api, boss):
+    victim = api.user("d")
+    answer(boss.post("/admin/deleteUser", userId=victim.id), 200)
+    error(victim.post("/user/find", userId=victim.id), 401)
+    error(api.post("/user/findUserByNameAndPwd", name=victim.name, password=PASSWORD), 401)
+    error(boss.post("/admin/reactivate", userId=victim.id), 404)
+
+
+def test_invitations_and_registration_modes(api, boss, registration):
+    answer(boss.post("/admin/registration", registration="invite"), 200)
+    assert answer(boss.post("/admin/registration"), 200)["Data"] == {"Registration": "invite"}
+    error(api.post("/user/createUser", name=unique_name(), password=PASSWORD), 403, "invitation")
+    made = answer(boss.post("/admin/createInvitation", uses=2), 201, allow_token=True)["Data"]
+    token = made["Token"]
+    assert made["Link"] == f"/toRegister?invite={token}" and made["UsesLeft"] == 2
+    for _ in range(2):
+        answer(api.post("/user/createUser", name=unique_name(), password=PASSWORD, invite=token), 201)
+    error(api.post("/user/createUser", name=unique_name(), password=PASSWORD, invite=token), 403, "invitation")
+    rows = listing(boss.post("/admin/invitations"))["Rows"]
+    assert rows[0]["ID"] == made["ID"] and rows[0]["UsesLeft"] == 0 and "Token" not in rows[0]
+    # A name taken uses nothing up.
+    one = answer(boss.post("/admin/createInvitation"), 201, allow_token=True)["Data"]
+    error(api.post("/user/createUser", name=boss.name, password=PASSWORD, invite=one["Token"]), 409)
+    answer(api.post("/user/createUser", name=unique_name(), password=PASSWORD, invite=one["Token"]), 201)
+    # Revoked: refused.
+    third = answer(boss.post("/admin/createInvitation"), 201, allow_token=True)["Data"]
+    answer(boss.post("/admin/revokeInvitation", id=third["ID"]), 200)
+    error(api.post("/user/createUser", name=unique_name(), password=PASSWORD, invite=third["Token"]), 403)
+    # Closed: the message says so; an invitation still lets one in.
+    answer(boss.post("/admin/registration", registration="closed"), 200)
+    error(api.post("/user/createUser", name=unique_name(), password=PASSWORD), 403, "closed")
+    error(boss.post("/admin/registration", registration="sometimes"), 400)
+    answer(boss.post("/admin/registration", registration="open"), 200)
+    answer(api.post("/user/createUser", name=unique_name(), password=PASSWORD), 201)
+    # Members may not invite unless INVITES_BY_MEMBERS.
+    error(api.user("m").post("/admin/createInvitation"), 403)
+
+
+def test_reset_link(api, boss):
+    user = api.user("r")
+    other_session = api.login(user.name)
+    made = answer(boss.post("/admin/resetLink", userId=user.id), 201, allow_token=True)["Data"]
+    token = made["Token"]
+    error(api.post("/user/resetPassword", json_body={"token": token, "password": "x"}), 400)
+    answer(api.post("/user/resetPassword", json_body={"token": token, "password": "brand-new-pw"}), 200)
+    error(api.post("/user/resetPassword", json_body={"token": token, "password": "another-pw"}), 403, "reset link")
+    error(api.post("/user/resetPassword", json_body={"token": "nope", "password": "another-pw"}), 403)
+    for session in (user, other_session):
+        error(session.post("/user/find", userId=user.id), 401)
+    error(api.post("/user/findUserByNameAndPwd", name=user.name, password=PASSWORD), 401)
+    api.login(user.name, "brand-new-pw")
+
+
+def test_audit_log_newest_first_without_secrets(api, boss):
+    user = api.user("a")
+    answer(boss.post("/admin/deactivate", userId=user.id), 200)
+    answer(boss.post("/admin/reactivate", userId=user.id), 200)
+    token = answer(boss.post("/admin/resetLink", userId=user.id), 201, allow_token=True)["Data"]["Token"]
+    rows = listing(boss.post("/admin/audit", size=3))["Rows"]
+    assert [(r["Action"], r["ActorId"], r["TargetUserId"]) for r in rows] == [
+        ("reset_link", boss.id, user.id),
+        ("reactivate", boss.id, user.id),
+        ("deactivate", boss.id, user.id),
+    ]
+    assert all(token not in r["Detail"] for r in rows) and rows[0]["Time"] >= rows[2]["Time"]
+    error(boss.post("/admin/audit", page=0), 400)
+
+
+def test_first_account_is_the_administrator_and_one_always_remains(make_server, workdir):
+    path = os.path.join(workdir, f"fresh-{unique_name('db')}.db")
+    api = Api(make_server(SQLALCHEMY_DATABASE_URI="sqlite:///" + path))
+    first, second = api.user("first"), api.user("second")
+    assert answer(first.post("/user/find", userId=first.id), 200)["Data"]["Role"] == "admin"
+    assert answer(second.post("/user/find", userId=second.id), 200)["Data"]["Role"] == ""
+    error(first.post("/admin/setRole", userId=first.id, role="member"), 409, "last administrator")
+    error(first.post("/admin/deactivate", userId=first.id), 409, "last administrator")
+    error(first.post("/admin/deleteUser", userId=first.id), 409, "last administrator")
+    error(first.post("/admin/setRole", userId=second.id, role="boss"), 400)
+    answer(first.post("/admin/setRole", userId=second.id, role="admin"), 200)
+    answer(second.post("/admin/setRole", userId=first.id, role="member"), 200)
+    error(first.post("/admin/users"), 403)
+    error(second.post("/admin/setRole", userId=second.id, role="member"), 409)
+    actions = [r["Action"] for r in listing(second.post("/admin/audit"))["Rows"]]
+    assert actions[-1] == "first_admin" and actions.count("set_role") == 2
