@@ -10,7 +10,7 @@ from ginchat.domain.sessions import end_all_sessions, end_other_sessions
 from ginchat.errors import bad_request, conflict, forbidden, not_found
 from ginchat.extensions import db, get_redis
 from ginchat.models.admin import AuditEntry, Invitation, PasswordReset
-from ginchat.models.user_basic import ADMIN, AuthToken, UserBasic, name_key, utcnow
+from ginchat.models.user_basic import ADMIN, UserBasic, name_key, utcnow
 
 ROLES = (ADMIN, "")
 REGISTRATION_MODES = ("open", "invite", "closed")
@@ -145,8 +145,9 @@ def deactivate(actor, user_id):
     target.deactivated_at = utcnow()
     audit(actor.id, "deactivate", target.id)
     db.session.commit()
-    AuthToken.revoke_others(target.id)  # tokens and cookies end...
-    end_all_sessions(target.id)  # ...then every socket of the account, on every node
+    # Tokens and cookies end, then their sockets on every node; bounded by the
+    # last session ended, so the sockets of a later reactivation's logins stay.
+    end_other_sessions(target.id, keep=None)
     return target
 
 

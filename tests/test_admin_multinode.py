@@ -1,0 +1,42 @@
+"""Administrators across two nodes: a deactivation on one node closes the
+account's sockets on the other (the sessions_ended bus event alone: the
+periodic SQL check is set far off), and every node follows the registration
+setting one switched."""
+
+import pytest
+
+from helpers import PASSWORD, unique_name
+from http_checks import answer, error
+from multinode import cluster, shared  # noqa: F401  (fixtures)
+from test_sessions_multinode import alive, closed
+
+pytestmark = pytest.mark.slow  # node processes on a shared database and bus
+
+
+@pytest.mark.parametrize("bus", ["udp", "redis"])
+def test_deactivation_on_one_node_closes_sockets_on_another(app, cluster, bus):
+    n1, n2 = cluster(2, bus, SESSION_CHECK_INTERVAL=3600)
+    api1, api2 = n1.api, n2.api
+    boss, victim, friend = api1.user("b"), api1.user("v"), api1.user("f")
+    assert app.test_cli_runner().invoke(args=["ginchat", "make-admin", boss.name]).exit_code == 0
+    api1.befriend(victim, friend)
+    victim_ws, friend_ws = api2.ws(victim), api2.ws(friend)
+    assert alive(victim_ws, friend)
+
+    answer(api1.post("/admin/deactivate", token=boss.token, userId=victim.id), 200)
+    assert closed(victim_ws)
+    error(api2.post("/user/find", token=victim.token, userId=victim.id), 401)
+    error(api2.post("/user/findUserByNameAndPwd", name=victim.name, password=PASSWORD), 403, "deactivated")
+    answer(api2.post("/admin/reactivate", token=boss.token, userId=victim.id), 200)
+    assert alive(api1.ws(api1.login(victim.name)), friend)
+
+    # Registration switched on node 2 holds on node 1.
+    try:
+        answer(api2.post("/admin/registration", token=boss.token, registration="closed"), 200)
+        error(api1.post("/user/createUser", name=unique_name(), password=PASSWORD), 403, "closed")
+    finally:
+        answer(api2.post("/admin/registration", token=boss.token, registration="open"), 200)
+    answer(api1.post("/user/createUser", name=unique_name(), password=PASSWORD), 201)
+    friend_ws.close()
+    for node in (n1, n2):
+        assert "Traceback" not in node.log(), node.log()[-3000:]
