@@ -185,3 +185,21 @@ def test_first_account_is_the_administrator_and_one_always_remains(make_server, 
     error(second.post("/admin/setRole", userId=second.id, role="member"), 409)
     actions = [r["Action"] for r in listing(second.post("/admin/audit"))["Rows"]]
     assert actions[-1] == "first_admin" and actions.count("set_role") == 2
+
+
+def test_register_page_takes_the_invitation(api, boss, registration):
+    import requests
+
+    from test_http_pages import csrf_of
+
+    answer(boss.post("/admin/registration", registration="invite"), 200)
+    token = answer(boss.post("/admin/createInvitation"), 201, allow_token=True)["Data"]["Token"]
+    session = requests.Session()
+    page = session.get(api.url + "/toRegister", params={"invite": token}, timeout=10).text
+    assert f'value="{token}"' in page
+    fields = {"name": unique_name("pg"), "password": PASSWORD, "Identity": PASSWORD, "csrf_token": csrf_of(page)}
+    refused = session.post(api.url + "/toRegister", data=dict(fields, invite=""), timeout=10, allow_redirects=False)
+    assert refused.status_code == 403 and "invitation" in refused.text
+    r = session.post(api.url + "/toRegister", data=dict(fields, invite=token), timeout=10, allow_redirects=False)
+    assert r.status_code in (302, 303), r.text[:300]
+    api.login(fields["name"])

@@ -4,11 +4,11 @@ periodic SQL check is set far off), and every node follows the registration
 setting one switched."""
 
 import pytest
+from test_sessions_multinode import alive, closed
 
 from helpers import PASSWORD, unique_name
 from http_checks import answer, error
 from multinode import cluster, shared  # noqa: F401  (fixtures)
-from test_sessions_multinode import alive, closed
 
 pytestmark = pytest.mark.slow  # node processes on a shared database and bus
 

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField, StringField
+from wtforms import HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from ginchat.auth import page, public
@@ -29,6 +29,7 @@ class RegisterForm(FlaskForm):
     Identity = PasswordField(
         "Repeat password", validators=[DataRequired(), EqualTo("password", "the two passwords differ")]
     )
+    invite = HiddenField(validators=[Length(max=200)])  # the invitation token of ?invite=
 
 
 class AddFriendForm(FlaskForm):
@@ -99,9 +100,11 @@ def index():
 @page
 def to_register():
     form = RegisterForm()
+    if request.method == "GET":
+        form.invite.data = request.args.get("invite", "")[:200]
     if form.validate_on_submit():
         try:
-            user.register(form.name.data.strip(), form.password.data, form.Identity.data)
+            user.register(form.name.data.strip(), form.password.data, form.Identity.data, form.invite.data or None)
         except AppError as exc:
             flash(exc.msg, "error")
             return render_template("register.html", form=form), exc.status
