@@ -5,9 +5,11 @@ audit log, on the shared server and on a fresh database of its own."""
 import os
 
 import pytest
+import requests
 
 from helpers import PASSWORD, Api, unique_name
 from http_checks import answer, error, listing, public_user
+from test_http_pages import csrf_of
 
 ADMIN_ROUTES = [
     "/admin/users",
@@ -188,10 +190,6 @@ def test_first_account_is_the_administrator_and_one_always_remains(make_server, 
 
 
 def test_register_page_takes_the_invitation(api, boss, registration):
-    import requests
-
-    from test_http_pages import csrf_of
-
     answer(boss.post("/admin/registration", registration="invite"), 200)
     token = answer(boss.post("/admin/createInvitation"), 201, allow_token=True)["Data"]["Token"]
     session = requests.Session()
