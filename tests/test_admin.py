@@ -6,10 +6,10 @@ import os
 
 import pytest
 import requests
+from test_http_pages import csrf_of
 
 from helpers import PASSWORD, Api, unique_name
 from http_checks import answer, error, listing, public_user
-from test_http_pages import csrf_of
 
 ADMIN_ROUTES = [
     "/admin/users",
