@@ -14,7 +14,8 @@ group_member_added = _signals.signal("group-member-added")
 # group_id=, user_id=, actor_id=, event= ("member_left" or "member_removed"):
 # a member left or was removed; the members hear it, then every node forgets them.
 group_member_removed = _signals.signal("group-member-removed")
-# group_id=, actor_id=: the owner dissolved the group (they were its last member).
+# group_id=, actor_id=, members= (optional ids): the owner dissolved the group
+# (they were its last member), or an administrator did (members: who belonged).
 group_dissolved = _signals.signal("group-dissolved")
 # user_id=, friend_id=: two users became friends.
 friendship_added = _signals.signal("friendship-added")

@@ -8,7 +8,7 @@ import pytest
 import requests
 from test_http_pages import csrf_of
 
-from helpers import PASSWORD, Api, unique_name
+from helpers import PASSWORD, Api, unique_name, until, ws_events
 from http_checks import answer, error, listing, public_user
 
 ADMIN_ROUTES = [
@@ -201,3 +201,35 @@ def test_register_page_takes_the_invitation(api, boss, registration):
     r = session.post(api.url + "/toRegister", data=dict(fields, invite=token), timeout=10, allow_redirects=False)
     assert r.status_code in (302, 303), r.text[:300]
     api.login(fields["name"])
+
+
+def test_groups_for_administrators(api, boss):
+    owner, member, other = api.user("go"), api.user("gm"), api.user("gx")
+    grp = api.group(owner, member, name=unique_name("adm"))
+    gid = grp["ID"]
+    rows = listing(boss.post("/admin/groups", q=grp["Name"]))["Rows"]
+    assert [(r["ID"], r["OwnerId"], r["OwnerName"], r["Members"], r["Policy"], r["Orphaned"]) for r in rows] == [
+        (gid, owner.id, owner.name, 2, "open", False)
+    ]
+    error(owner.post("/admin/groups"), 403)
+    error(boss.post("/admin/transferGroup", comId=gid, userId=member.id), 409, "active")
+    answer(boss.post("/admin/deactivate", userId=owner.id), 200)
+    assert listing(boss.post("/admin/groups", q=grp["Name"]))["Rows"][0]["Orphaned"] is True
+    error(boss.post("/admin/transferGroup", comId=gid, userId=other.id), 404)
+    error(boss.post("/admin/transferGroup", comId=10**9, userId=member.id), 404)
+    events = ws_events(member)
+    moved = answer(boss.post("/admin/transferGroup", comId=gid, userId=member.id), 200)["Data"]
+    assert moved["OwnerId"] == member.id
+    assert until(events, lambda f: f.get("Type") == 14)["Event"] == "owner_changed"
+    # Dissolved by an administrator: the members hear it, and it is gone.
+    answer(other.post("/contact/joinGroup", comId=gid), 200)
+    other_events = ws_events(other)
+    answer(boss.post("/admin/dissolveGroup", comId=gid), 200)
+    for conn in (events, other_events):
+        note = until(conn, lambda f: f.get("Type") == 14 and f.get("Event") == "group_dissolved")
+        assert note["GroupId"] == gid and note["ActorId"] == boss.id
+    assert listing(boss.post("/admin/groups", q=grp["Name"]))["Rows"] == []
+    error(boss.post("/admin/dissolveGroup", comId=gid), 404)
+    actions = [r["Action"] for r in listing(boss.post("/admin/audit", size=2))["Rows"]]
+    assert actions == ["dissolve_group", "transfer_group"]
+    answer(boss.post("/admin/reactivate", userId=owner.id), 200)

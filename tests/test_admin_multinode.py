@@ -6,7 +6,7 @@ setting one switched."""
 import pytest
 from test_sessions_multinode import alive, closed
 
-from helpers import PASSWORD, unique_name
+from helpers import PASSWORD, unique_name, until, ws_events
 from http_checks import answer, error
 from multinode import cluster, shared  # noqa: F401  (fixtures)
 
@@ -28,7 +28,8 @@ def test_deactivation_on_one_node_closes_sockets_on_another(app, cluster, bus):
     error(api2.post("/user/find", token=victim.token, userId=victim.id), 401)
     error(api2.post("/user/findUserByNameAndPwd", name=victim.name, password=PASSWORD), 403, "deactivated")
     answer(api2.post("/admin/reactivate", token=boss.token, userId=victim.id), 200)
-    assert alive(api1.ws(api1.login(victim.name)), friend)
+    back = api1.login(victim.name)
+    assert alive(api1.ws(back), friend)
 
     # Registration switched on node 2 holds on node 1.
     try:
@@ -37,6 +38,14 @@ def test_deactivation_on_one_node_closes_sockets_on_another(app, cluster, bus):
     finally:
         answer(api2.post("/admin/registration", token=boss.token, registration="open"), 200)
     answer(api1.post("/user/createUser", name=unique_name(), password=PASSWORD), 201)
+
+    # A group an administrator dissolves on node 1: its member on node 2 hears it.
+    gid = api1.group(back, friend)["ID"]
+    events = ws_events(friend, n2)
+    answer(api1.post("/admin/dissolveGroup", token=boss.token, comId=gid), 200)
+    note = until(events, lambda f: f.get("Type") == 14 and f.get("Event") == "group_dissolved")
+    assert note["GroupId"] == gid
+    events.close()
     friend_ws.close()
     for node in (n1, n2):
         assert "Traceback" not in node.log(), node.log()[-3000:]

@@ -113,8 +113,10 @@ class Notices:
         self.notice(event, users=[user_id], group=group_id, user_id=user_id, group_id=group_id, actor_id=actor_id)
         self.engine.relations.removed({"Event": "unmember", "GroupId": group_id, "UserId": user_id})
 
-    def _dissolved(self, sender, group_id, actor_id):
-        self.notice("group_dissolved", users=[actor_id], user_id=actor_id, group_id=group_id, actor_id=actor_id)
+    def _dissolved(self, sender, group_id, actor_id, members=()):
+        # The members an administrator's dissolution took hear it too.
+        users = sorted({actor_id, *members})
+        self.notice("group_dissolved", users=users, user_id=actor_id, group_id=group_id, actor_id=actor_id)
         self.engine.relations.removed({"Event": "group_gone", "GroupId": group_id})
 
     def _unfriended(self, sender, user_id, friend_id):

@@ -3,13 +3,16 @@ join, deactivating and reactivating accounts, reset links, any group; every
 action is written to the audit log in the same transaction as the change."""
 
 from flask import current_app
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
+from ginchat.domain import groups
 from ginchat.domain.access import app
 from ginchat.domain.sessions import end_all_sessions, end_other_sessions
 from ginchat.errors import bad_request, conflict, forbidden, not_found
 from ginchat.extensions import db, get_redis
 from ginchat.models.admin import AuditEntry, Invitation, PasswordReset
+from ginchat.models.community import Community
+from ginchat.models.contact import Contact
 from ginchat.models.user_basic import ADMIN, UserBasic, name_key, utcnow
 
 ROLES = (ADMIN, "")
@@ -112,12 +115,17 @@ def make_admin_by_name(name):
     return user
 
 
+def contains(name_key_column, query):
+    """Names holding ``query`` (case-folded), LIKE's wildcards taken literally."""
+    text = query.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return name_key_column.like(f"%{text}%", escape="\\")
+
+
 def list_accounts(query, page, size):
     """Every account for the admin page, deactivated ones too: (users, total)."""
     where = [UserBasic.deleted_at.is_(None)]
     if query:
-        pattern = "%" + query.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        where.append(or_(UserBasic.name_key.like(pattern, escape="\\")))
+        where.append(contains(UserBasic.name_key, query))
     total = db.session.scalar(select(func.count()).select_from(UserBasic).where(*where))
     users = db.session.scalars(
         select(UserBasic).where(*where).order_by(UserBasic.id).offset((page - 1) * size).limit(size)
@@ -244,6 +252,55 @@ def admit(invite):
     if mode == "invite":
         raise forbidden("registration needs an invitation: ask a member of this server for an invitation link")
     raise forbidden("registration is closed: an administrator creates accounts on this server")
+
+
+# --- groups -------------------------------------------------------------------------------
+def list_groups(actor, query, page, size):
+    """Every group with its owner (and whether the owner is still active) and
+    member count, for administrators: (rows, total)."""
+    require_admin(actor)
+    where = []
+    if query:
+        where.append(contains(Community.name_key, query))
+    total = db.session.scalar(select(func.count()).select_from(Community).where(*where))
+    rows = db.session.scalars(
+        select(Community).where(*where).order_by(Community.id).offset((page - 1) * size).limit(size)
+    ).all()
+    counts = Contact.member_counts([g.id for g in rows])
+    owners = {
+        u.id: u for u in db.session.scalars(select(UserBasic).where(UserBasic.id.in_({g.owner_id for g in rows}))).all()
+    }
+    out = []
+    for group in rows:
+        owner = owners.get(group.owner_id)
+        data = group.public(counts.get(group.id, 0))
+        data["OwnerName"] = owner.name if owner is not None and owner.deleted_at is None else ""
+        data["Orphaned"] = owner is None or not owner.is_active
+        out.append(data)
+    return out, total
+
+
+def must_get_group(group_id):
+    group = db.session.get(Community, group_id)
+    if group is None:
+        raise not_found(f"no group with ID {group_id}")
+    return group
+
+
+def transfer_group(actor, group_id, user_id):
+    """Give an orphaned group (its owner deactivated or deleted) to a member."""
+    require_admin(actor)
+    group = must_get_group(group_id)
+    audit(actor.id, "transfer_group", user_id, group.id, detail=f"{group.name}: from {group.owner_id}")
+    return groups.transfer_orphan(actor.id, group, user_id)
+
+
+def dissolve_group(actor, group_id):
+    """Dissolve any group; its members hear it on every node."""
+    require_admin(actor)
+    group = must_get_group(group_id)
+    audit(actor.id, "dissolve_group", group.owner_id, group.id, detail=group.name)
+    groups.dissolve_any(actor.id, group)
 
 
 # --- password reset links -------------------------------------------------------------------

@@ -189,3 +189,26 @@ def set_admin(owner_id, group, user_id, admin):
     row.role = ADMIN_ROLE if admin else MEMBER_ROLE
     db.session.commit()
     _notice("group_updated", group, user_id, owner_id)
+
+
+# --- administrators (ginchat/domain/admin.py checks the role and logs) -------------------
+def dissolve_any(actor_id, group):
+    """Dissolve a group whoever owns it; every member hears it, on every node.
+    Whatever the session holds (the audit line) is committed with it."""
+    members = Contact.member_ids(group.id)
+    group_id = group.id
+    group.dissolve()
+    group_dissolved.send(app(), group_id=group_id, actor_id=actor_id, members=sorted(members))
+
+
+def transfer_orphan(actor_id, group, user_id):
+    """Hand a group whose owner is gone (deactivated or deleted) to one of its members."""
+    if UserBasic.get_active(group.owner_id) is not None:
+        raise conflict(f"the owner of {group.name} is active: they hand it over themselves")
+    _member_of(group, user_id)
+    if UserBasic.get_active(user_id) is None:
+        raise not_found(f"no user with ID {user_id}")
+    group.owner_id = user_id
+    db.session.commit()
+    _notice("owner_changed", group, user_id, actor_id)
+    return group

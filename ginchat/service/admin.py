@@ -191,6 +191,67 @@ def revoke_invitation():
     return resp.ok(row.public(), msg="invitation revoked")
 
 
+def groups():
+    """Every group (name, owner, members count, policy), for administrators.
+    ---
+    tags: [admin]
+    security: [{Bearer: []}]
+    parameters:
+      - {name: q, in: formData, type: string, description: "part of the name (case-folded)"}
+      - {name: page, in: formData, type: integer, minimum: 1, default: 1}
+      - {name: size, in: formData, type: integer, minimum: 1, maximum: 100, default: 20}
+    responses:
+      200: {description: "Rows are groups with OwnerName and Orphaned (the owner is deactivated or deleted)", schema: {$ref: "#/definitions/GroupListEnvelope"}}
+      400: {$ref: "#/responses/BadParameter"}
+      401: {$ref: "#/responses/NotLoggedIn"}
+      403: {$ref: "#/responses/NotAdmin"}
+    """
+    query = params.get_str("q", max_len=64) or ""
+    page = params.get_int("page", default=1, minimum=1, maximum=10_000_000)
+    size = params.get_int("size", default=20, minimum=1, maximum=100)
+    rows, total = admin.list_groups(me(), query, page, size)
+    return resp.ok_list(rows, total)
+
+
+def transfer_group():
+    """Hand an orphaned group (its owner deactivated or deleted) to one of its members.
+    ---
+    tags: [admin]
+    security: [{Bearer: []}]
+    parameters:
+      - {name: comId, in: formData, type: integer, required: true}
+      - {name: userId, in: formData, type: integer, required: true, description: "an active member"}
+    responses:
+      200: {description: "Data is the group", schema: {$ref: "#/definitions/GroupEnvelope"}}
+      400: {$ref: "#/responses/BadParameter"}
+      401: {$ref: "#/responses/NotLoggedIn"}
+      403: {$ref: "#/responses/NotAdmin"}
+      404: {description: "no such group, or the user is not an active member of it", schema: {$ref: "#/definitions/Envelope"}}
+      409: {description: "the owner is active (they hand it over themselves)", schema: {$ref: "#/definitions/Envelope"}}
+    """
+    com_id = params.get_id("comId", required=True)
+    group = admin.transfer_group(me(), com_id, params.get_id("userId", required=True))
+    return resp.ok(group.public(), msg="group handed over")
+
+
+def dissolve_group():
+    """Dissolve a group with its messages; its members hear it on every node.
+    ---
+    tags: [admin]
+    security: [{Bearer: []}]
+    parameters:
+      - {name: comId, in: formData, type: integer, required: true}
+    responses:
+      200: {description: "dissolved", schema: {$ref: "#/definitions/Envelope"}}
+      400: {$ref: "#/responses/BadParameter"}
+      401: {$ref: "#/responses/NotLoggedIn"}
+      403: {$ref: "#/responses/NotAdmin"}
+      404: {$ref: "#/responses/NoSuchGroup"}
+    """
+    admin.dissolve_group(me(), params.get_id("comId", required=True))
+    return resp.ok(msg="group dissolved")
+
+
 def reset_link():
     """Issue a one-time password-reset link for an account (valid an hour);
     the token is shown only in this answer.
