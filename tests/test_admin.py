@@ -233,3 +233,12 @@ def test_groups_for_administrators(api, boss):
     actions = [r["Action"] for r in listing(boss.post("/admin/audit", size=2))["Rows"]]
     assert actions == ["dissolve_group", "transfer_group"]
     answer(boss.post("/admin/reactivate", userId=owner.id), 200)
+
+
+def test_admin_routes_are_in_swagger(api):
+    spec = requests.get(api.url + "/swagger/apispec.json", timeout=10).json()
+    for path in [*ADMIN_ROUTES, "/admin/groups", "/admin/transferGroup", "/admin/dissolveGroup"]:
+        doc = spec["paths"][path]["post"]
+        assert "403" in doc["responses"] and "401" in doc["responses"], path
+    assert "invite" in {p["name"] for p in spec["paths"]["/user/createUser"]["post"]["parameters"]}
+    assert "403" in spec["paths"]["/user/resetPassword"]["post"]["responses"]
