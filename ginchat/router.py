@@ -60,6 +60,7 @@ api.add_url_rule("/message/recall", view_func=receipt.recall, methods=["POST"])
 
 # --- administrators (ginchat/service/admin.py) ---------------------------------
 api.add_url_rule("/admin/users", "admin_users", admin.users, methods=["POST"])
+api.add_url_rule("/admin/createUser", "admin_create_user", admin.create_user, methods=["POST"])
 api.add_url_rule("/admin/setRole", "admin_set_role", admin.set_role, methods=["POST"])
 api.add_url_rule("/admin/deactivate", "admin_deactivate", admin.deactivate, methods=["POST"])
 api.add_url_rule("/admin/reactivate", "admin_reactivate", admin.reactivate, methods=["POST"])

@@ -12,6 +12,7 @@ from helpers import PASSWORD, Api, unique_name, until, ws_events
 from http_checks import answer, error, listing, public_user
 
 ADMIN_ROUTES = [
+    "/admin/createUser",
     "/admin/users",
     "/admin/setRole",
     "/admin/deactivate",
@@ -134,6 +135,9 @@ def test_invitations_and_registration_modes(api, boss, registration):
     # Closed: the message says so; an invitation still lets one in.
     answer(boss.post("/admin/registration", registration="closed"), 200)
     error(api.post("/user/createUser", name=unique_name(), password=PASSWORD), 403, "closed")
+    made_by_admin = answer(boss.post("/admin/createUser", name=unique_name("ac"), password=PASSWORD), 201)["Data"]
+    api.login(made_by_admin["Name"])
+    error(boss.post("/admin/createUser", name=made_by_admin["Name"], password=PASSWORD), 409)
     error(boss.post("/admin/registration", registration="sometimes"), 400)
     answer(boss.post("/admin/registration", registration="open"), 200)
     answer(api.post("/user/createUser", name=unique_name(), password=PASSWORD), 201)

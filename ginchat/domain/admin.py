@@ -141,6 +141,15 @@ def admin_view(user):
     return data
 
 
+def create_account(actor, name, password):
+    """An account an administrator creates (whatever REGISTRATION says)."""
+    require_admin(actor)
+    user = UserBasic.register(name, password)
+    audit(actor.id, "create_user", user.id, detail=user.name)
+    db.session.commit()
+    return user
+
+
 # --- deactivating, reactivating, deleting ------------------------------------------------
 def deactivate(actor, user_id):
     """The account can no longer log in; its sessions, tokens and sockets end on

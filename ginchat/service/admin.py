@@ -38,6 +38,28 @@ def users():
     return resp.ok_list([admin.admin_view(u) for u in rows], total)
 
 
+def create_user():
+    """Create an account (whatever REGISTRATION says), by the rules of createUser.
+    ---
+    tags: [admin]
+    security: [{Bearer: []}]
+    parameters:
+      - {name: name, in: formData, type: string, required: true}
+      - {name: password, in: formData, type: string, required: true, description: "6-128 characters; tell it to its owner"}
+    responses:
+      201: {description: "Data is the account", schema: {$ref: "#/definitions/UserEnvelope"}}
+      400: {$ref: "#/responses/BadParameter"}
+      401: {$ref: "#/responses/NotLoggedIn"}
+      403: {$ref: "#/responses/NotAdmin"}
+      409: {description: "the name is taken, or looks like one that is", schema: {$ref: "#/definitions/Envelope"}}
+    """
+    admin.require_admin(me())  # a 403 before any parameter is looked at
+    name = params.get_str("name", required=True, max_len=64)
+    password = params.get_str("password", required=True, max_len=256, strip=False)
+    user = admin.create_account(me(), name, password)
+    return resp.ok(admin.admin_view(user), msg="account created", status=201)
+
+
 def set_role():
     """Make an account an administrator (role=admin) or take it back (role=member);
     the last administrator stays one.
