@@ -246,3 +246,19 @@ def test_admin_routes_are_in_swagger(api):
         assert "403" in doc["responses"] and "401" in doc["responses"], path
     assert "invite" in {p["name"] for p in spec["paths"]["/user/createUser"]["post"]["parameters"]}
     assert "403" in spec["paths"]["/user/resetPassword"]["post"]["responses"]
+
+
+def test_reset_page(api, boss):
+    user = api.user("rp")
+    link = answer(boss.post("/admin/resetLink", userId=user.id), 201, allow_token=True)["Data"]["Link"]
+    session = requests.Session()
+    page = session.get(api.url + link, timeout=10).text
+    fields = {"password": "page-new-pw", "Identity": "page-new-pw", "csrf_token": csrf_of(page)}
+    fields["token"] = link.split("token=", 1)[1]
+    assert f'value="{fields["token"]}"' in page
+    r = session.post(api.url + "/resetPassword", data=fields, timeout=10, allow_redirects=False)
+    assert r.status_code in (302, 303), r.text[:300]
+    again = session.post(api.url + "/resetPassword", data=fields, timeout=10, allow_redirects=False)
+    assert again.status_code == 403 and "reset link" in again.text
+    error(user.post("/user/find", userId=user.id), 401)
+    api.login(user.name, "page-new-pw")

@@ -10,6 +10,7 @@ from wtforms import HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from ginchat.auth import page, public
+from ginchat.domain.admin import use_reset
 from ginchat.domain.people import public_users
 from ginchat.errors import AppError
 from ginchat.models.community import ALL, INVITE, JOIN, OPEN, Community
@@ -30,6 +31,14 @@ class RegisterForm(FlaskForm):
         "Repeat password", validators=[DataRequired(), EqualTo("password", "the two passwords differ")]
     )
     invite = HiddenField(validators=[Length(max=200)])  # the invitation token of ?invite=
+
+
+class ResetForm(FlaskForm):
+    token = HiddenField(validators=[DataRequired(), Length(max=200)])  # the reset link's ?token=
+    password = PasswordField("New password", validators=[DataRequired(), Length(max=256)])
+    Identity = PasswordField(
+        "Repeat password", validators=[DataRequired(), EqualTo("password", "the two passwords differ")]
+    )
 
 
 class AddFriendForm(FlaskForm):
@@ -94,6 +103,27 @@ def index():
         form_errors(form)
         return render_template("login.html", form=form), 400
     return render_template("login.html", form=form)
+
+
+@public
+@page
+def reset_password():
+    """The page of an administrator's reset link: a new password, once."""
+    form = ResetForm()
+    if request.method == "GET":
+        form.token.data = request.args.get("token", "")[:200]
+    if form.validate_on_submit():
+        try:
+            use_reset(form.token.data, form.password.data)
+        except AppError as exc:
+            flash(exc.msg, "error")
+            return render_template("reset.html", form=form), exc.status
+        flash("Your password is set. Log in with it.", "ok")
+        return redirect(url_for("pages.index"))
+    if request.method == "POST":
+        form_errors(form)
+        return render_template("reset.html", form=form), 400
+    return render_template("reset.html", form=form)
 
 
 @public
