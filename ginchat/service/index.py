@@ -10,7 +10,7 @@ from wtforms import HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from ginchat.auth import page, public
-from ginchat.domain.admin import use_reset
+from ginchat.domain.admin import require_admin, use_reset
 from ginchat.domain.people import public_users
 from ginchat.errors import AppError
 from ginchat.models.community import ALL, INVITE, JOIN, OPEN, Community
@@ -103,6 +103,13 @@ def index():
         form_errors(form)
         return render_template("login.html", form=form), 400
     return render_template("login.html", form=form)
+
+
+@page
+def admin_page():
+    """The administrators' page (people, invitations, groups, audit log); 403 for anyone else."""
+    require_admin(current_user._get_current_object())
+    return render_template("admin.html")
 
 
 @public

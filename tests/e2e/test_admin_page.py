@@ -1,0 +1,60 @@
+"""The admin page: only administrators reach it (the chat page links to it
+for them); it deactivates a person (their browser goes back to the login
+form), reactivates them, makes an invitation and shows the audit log."""
+
+import re
+import subprocess
+import sys
+
+import requests
+
+from e2e_support import ROOT, register
+from playwright_compat import expect
+
+
+def make_admin(server, name):
+    """The real command line, on the server's database."""
+    done = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "ginchat", "make-admin", name],
+        cwd=ROOT,
+        env=dict(server.env, GINCHAT_LOG_LEVEL="WARNING"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "is an administrator" in done.stdout
+
+
+def test_admin_page(server, people):
+    boss, plain = register(server, "boss"), register(server, "plain")
+    make_admin(server, boss.name)
+
+    # Not for everyone: no link, and the page itself is refused.
+    theirs = people.open(plain)
+    expect(theirs.locator("#admin-link")).to_have_count(0)
+    assert theirs.goto("/toAdmin").status == 403
+    theirs.goto("/toChat")
+    expect(theirs.locator("#conn-status")).to_have_attribute("data-state", "open")
+
+    mine = people.open(boss)
+    mine.locator("#admin-link").click()
+    expect(mine).to_have_url(re.compile(r"/toAdmin$"))
+    mine.get_by_label("Search").fill(plain.name)
+    row = mine.locator("#people tbody tr", has_text=plain.name)
+    expect(row).to_have_count(1)
+    row.get_by_role("button", name="Deactivate").click()
+    expect(mine.locator("#admin-status")).to_contain_text(f"{plain.name} deactivated")
+    expect(row).to_contain_text("deactivated")
+    # Their open browser is logged out at once.
+    expect(theirs.get_by_role("button", name="Log in")).to_be_visible()
+    assert plain.post("/searchFriends").status_code == 401
+
+    row.get_by_role("button", name="Reactivate").click()
+    expect(mine.locator("#admin-status")).to_contain_text(f"{plain.name} reactivated")
+    expect(mine.locator("#audit tbody tr").first).to_contain_text("reactivate")
+
+    mine.get_by_role("button", name="Make an invitation").click()
+    expect(mine.locator("#invite-link")).to_contain_text("/toRegister?invite=")
+    link = mine.locator("#invite-link").inner_text().split(": ", 1)[1]
+    assert requests.get(link, timeout=10).status_code == 200
