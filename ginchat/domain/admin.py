@@ -52,11 +52,11 @@ def require_admin(user):
 
 
 def _live_admins_but(user_id):
-    return db.session.scalar(
-        select(func.count())
-        .select_from(UserBasic)
-        .where(UserBasic.role == ADMIN, *UserBasic.live(), UserBasic.id != user_id)
-    )
+    """How many other live administrators there are; their rows stay locked
+    (MariaDB, PostgreSQL) until the commit, so two requests cannot each take
+    away one of the last two."""
+    query = select(UserBasic.id).where(UserBasic.role == ADMIN, *UserBasic.live(), UserBasic.id != user_id)
+    return len(db.session.scalars(query.with_for_update()).all())
 
 
 def _keep_one_admin(target, doing):
