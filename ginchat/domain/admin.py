@@ -9,15 +9,15 @@ from ginchat.domain import groups
 from ginchat.domain.access import app
 from ginchat.domain.sessions import end_all_sessions, end_other_sessions
 from ginchat.errors import bad_request, conflict, forbidden, not_found
-from ginchat.extensions import db, get_redis
-from ginchat.models.admin import AuditEntry, Invitation, PasswordReset
+from ginchat.extensions import db
+from ginchat.models.admin import AuditEntry, Invitation, PasswordReset, ServerSetting
 from ginchat.models.community import Community
 from ginchat.models.contact import Contact
-from ginchat.models.user_basic import ADMIN, UserBasic, name_key, utcnow
+from ginchat.models.user_basic import ADMIN, UserBasic, commit_or_conflict, name_key, utcnow
 
 ROLES = (ADMIN, "")
 REGISTRATION_MODES = ("open", "invite", "closed")
-REGISTRATION_KEY = "ginchat:setting:registration"  # the run-time setting, shared by every node
+REGISTRATION_KEY = "registration"  # the run-time setting (server_setting), shared by every node
 MAX_DETAIL = 255
 
 
@@ -192,12 +192,11 @@ def delete_account(actor, user_id):
 
 # --- who may join -----------------------------------------------------------------------
 def registration_mode():
-    """open | invite | closed: the run-time choice, else the REGISTRATION setting."""
-    stored = get_redis().get(REGISTRATION_KEY)
-    if stored:
-        stored = stored.decode() if isinstance(stored, bytes) else stored
-        if stored in REGISTRATION_MODES:
-            return stored
+    """open | invite | closed: the run-time choice (SQL, so it holds while
+    Redis is down), else the REGISTRATION setting."""
+    stored = ServerSetting.read(REGISTRATION_KEY)
+    if stored in REGISTRATION_MODES:
+        return stored
     mode = str(current_app.config.get("REGISTRATION", "open")).lower()
     return mode if mode in REGISTRATION_MODES else "open"
 
@@ -206,9 +205,9 @@ def set_registration(actor, mode):
     require_admin(actor)
     if mode not in REGISTRATION_MODES:
         raise bad_request("registration must be open, invite or closed")
+    ServerSetting.write(REGISTRATION_KEY, mode)
     audit(actor.id, "set_registration", detail=f"registration={mode}")
-    db.session.commit()
-    get_redis().set(REGISTRATION_KEY, mode)
+    commit_or_conflict("another administrator set registration at the same moment; try again")
     return mode
 
 

@@ -1,7 +1,7 @@
 """Tables (the Go project's models/)."""
 
 from ginchat.models import read_cursor  # noqa: F401  (the module: its table registers with the metadata)
-from ginchat.models.admin import AuditEntry, Invitation, PasswordReset
+from ginchat.models.admin import AuditEntry, Invitation, PasswordReset, ServerSetting
 from ginchat.models.block import Block
 from ginchat.models.community import Community
 from ginchat.models.contact import Contact
@@ -13,6 +13,7 @@ __all__ = [
     "AuditEntry",
     "Invitation",
     "PasswordReset",
+    "ServerSetting",
     "UserBasic",
     "AuthToken",
     "Block",

@@ -18,6 +18,29 @@ def digest_of(secret):
     return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+class ServerSetting(db.Model):
+    """A setting an administrator changed at run time; every node reads it here."""
+
+    __tablename__ = "server_setting"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(255), nullable=False)
+
+    @classmethod
+    def read(cls, key):
+        row = db.session.get(cls, key)
+        return None if row is None else row.value
+
+    @classmethod
+    def write(cls, key, value):
+        """Set it (no commit); the caller commits with whatever goes with it."""
+        row = db.session.get(cls, key)
+        if row is None:
+            db.session.add(cls(key=key, value=value))
+        else:
+            row.value = value
+
+
 class AuditEntry(db.Model):
     """One administrator's action: who, what, when, to whom; never a secret."""
 

@@ -4,6 +4,7 @@ of administrators' actions, invitations and password-reset links.
 - user_basic.role: "" for every existing account; the CLI's make-admin (or
   the first account of an empty database) makes an administrator.
 - user_basic.deactivated_at: NULL (no account is deactivated).
+- server_setting: settings an administrator changes at run time (REGISTRATION).
 
 Revision ID: 0003
 Revises: 0002
@@ -33,6 +34,13 @@ def upgrade():
     tables = set(inspector.get_table_names())
     if "admin_audit" not in tables:
         create_tables()
+    if "server_setting" not in tables:
+        op.create_table(
+            "server_setting",
+            sa.Column("key", sa.String(64), nullable=False),
+            sa.Column("value", sa.String(255), nullable=False),
+            sa.PrimaryKeyConstraint("key"),
+        )
 
 
 def create_tables():
@@ -82,6 +90,7 @@ def create_tables():
 
 
 def downgrade():
+    op.drop_table("server_setting")
     op.drop_table("password_reset")
     op.drop_table("invitation")
     op.drop_table("admin_audit")
