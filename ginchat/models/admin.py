@@ -18,6 +18,16 @@ def digest_of(secret):
     return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+class FoundByToken:
+    """A row found by the digest of the token it was issued with."""
+
+    @classmethod
+    def find(cls, token):
+        if not isinstance(token, str) or not token or len(token) > 200:
+            return None
+        return db.session.scalar(select(cls).where(cls.digest == digest_of(token)))
+
+
 class ServerSetting(db.Model):
     """A setting an administrator changed at run time; every node reads it here."""
 
@@ -66,7 +76,7 @@ class AuditEntry(db.Model):
         }
 
 
-class Invitation(db.Model):
+class Invitation(FoundByToken, db.Model):
     """A link that lets ``uses_left`` more people register until ``expires_at``."""
 
     __tablename__ = "invitation"
@@ -94,12 +104,6 @@ class Invitation(db.Model):
         db.session.add(row)
         return token, row
 
-    @classmethod
-    def find(cls, token):
-        if not isinstance(token, str) or not token or len(token) > 200:
-            return None
-        return db.session.scalar(select(cls).where(cls.digest == digest_of(token)))
-
     def is_live(self):
         return not self.revoked and self.uses_left > 0 and self.expires_at >= utcnow()
 
@@ -125,7 +129,7 @@ class Invitation(db.Model):
         }
 
 
-class PasswordReset(db.Model):
+class PasswordReset(FoundByToken, db.Model):
     """A one-time link to set a new password, valid for an hour."""
 
     __tablename__ = "password_reset"
@@ -148,12 +152,6 @@ class PasswordReset(db.Model):
         )
         db.session.add(row)
         return token, row
-
-    @classmethod
-    def find(cls, token):
-        if not isinstance(token, str) or not token or len(token) > 200:
-            return None
-        return db.session.scalar(select(cls).where(cls.digest == digest_of(token)))
 
     def take(self):
         """Use it; False when it was used (or has expired) already."""
