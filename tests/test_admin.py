@@ -6,10 +6,14 @@ import os
 
 import pytest
 import requests
+from sqlalchemy import create_engine, make_url, text
 from test_http_pages import csrf_of
 
-from helpers import PASSWORD, Api, unique_name, until, ws_events
+from conftest import DB_KIND, MYSQL_URL, PG_URL, _ensure_database
+from helpers import PASSWORD, Api, LiveServer, unique_name, until, ws_events
 from http_checks import answer, error, listing, public_user
+
+from ginchat.extensions import db
 
 ADMIN_ROUTES = [
     "/admin/createUser",
@@ -175,9 +179,53 @@ def test_audit_log_newest_first_without_secrets(api, boss):
     error(boss.post("/admin/audit", page=0), 400)
 
 
-def test_first_account_is_the_administrator_and_one_always_remains(make_server, workdir):
-    path = os.path.join(workdir, f"fresh-{unique_name('db')}.db")
-    api = Api(make_server(SQLALCHEMY_DATABASE_URI="sqlite:///" + path))
+@pytest.fixture
+def empty_database(workdir):
+    """A database of this test's own, empty, on the suite's backend (SQLite:
+    a new file; MariaDB/PostgreSQL: <suite database>_first, created here and
+    dropped afterwards)."""
+    if DB_KIND == "sqlite":
+        yield "sqlite:///" + os.path.join(workdir, f"fresh-{unique_name('db')}.db")
+        return
+    url = make_url(MYSQL_URL if DB_KIND == "mysql" else PG_URL)
+    name = url.database + "_first"
+    url = url.set(database=name).render_as_string(hide_password=False)
+    _drop_database(url)
+    _ensure_database(url)
+    yield url
+    _drop_database(url)
+
+
+def _drop_database(url):
+    url = make_url(url)
+    postgres = url.get_backend_name() == "postgresql"
+    engine = create_engine(url._replace(database="postgres" if postgres else None), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            if postgres:  # WITH (FORCE): the test server's pooled connections may linger
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+            else:
+                conn.execute(text(f"DROP DATABASE IF EXISTS `{url.database}`"))
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def fresh_server(make_app, empty_database):
+    """A server on the empty database, stopped (and its pool closed) before
+    the database is dropped."""
+    app = make_app(SQLALCHEMY_DATABASE_URI=empty_database)
+    live = LiveServer(app).start()
+    yield live
+    live.stop()
+    app.extensions["chat"].stop()
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_first_account_is_the_administrator_and_one_always_remains(fresh_server):
+    api = Api(fresh_server)
+    assert answer(api.get("/health"), 200)
     first, second = api.user("first"), api.user("second")
     assert answer(first.post("/user/find", userId=first.id), 200)["Data"]["Role"] == "admin"
     assert answer(second.post("/user/find", userId=second.id), 200)["Data"]["Role"] == ""
