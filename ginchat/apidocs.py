@@ -80,6 +80,37 @@ MESSAGE = {
     },
 }
 
+_STATUS = {
+    "type": "object",
+    "properties": {
+        "Ok": {"type": "boolean"},
+        "Url": {"type": "string", "description": "scheme, host, port and path only: never a user, password or query"},
+        "Backend": {"type": "string", "description": "Database only: sqlite, mysql or postgresql"},
+        "Error": {"type": "string", "description": "the exception's class name, when not Ok"},
+    },
+}
+NODE = {
+    "type": "object",
+    "description": "one node's /health snapshot as it last published it (chat/nodes.py)",
+    "properties": {
+        "Node": {"type": "string", "description": "the node id (its bus id)"},
+        "State": {"type": "string", "enum": ["up", "stale", "stopped"], "description": "stale: three snapshots missed"},
+        "This": {"type": "boolean", "description": "the node that answered (its snapshot taken now)"},
+        "LastSeen": {"type": "integer", "description": "when it last published, ms (Redis's clock)"},
+        "Age": {"type": "number", "description": "seconds since then"},
+        "Host": {"type": "string"},
+        "Pid": {"type": "integer"},
+        "Worker": {"type": "integer", "description": "the worker's index with GINCHAT_WORKERS, else null"},
+        "Started": {"type": "integer", "description": "ms"},
+        "Connections": {"type": "integer"},
+        "Bus": {"type": "string"},
+        "BusStats": {"type": "object", "description": "packet counters: sent, received, own, bad_signature, ..."},
+        "StoreQueue": {"type": "integer", "description": "messages waiting to be stored"},
+        "Database": _STATUS,
+        "Redis": _STATUS,
+    },
+}
+
 DEFINITIONS = {
     "Envelope": _envelope(),
     "User": USER,
@@ -91,6 +122,7 @@ DEFINITIONS = {
     "GroupEnvelope": _envelope(data={"$ref": "#/definitions/Group"}),
     "GroupListEnvelope": _envelope(rows={"$ref": "#/definitions/Group"}),
     "MessageListEnvelope": _envelope(rows={"$ref": "#/definitions/Message"}),
+    "NodeListEnvelope": _envelope(rows=NODE),
     "UploadEnvelope": _envelope(data={"type": "string", "description": "the URL path of the file"}),
 }
 

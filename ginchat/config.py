@@ -35,6 +35,9 @@ class Config:
 
     HEARTBEAT_INTERVAL = 10
     HEARTBEAT_TIMEOUT = 60
+    # The admin page's server view (chat/nodes.py): a node silent this long
+    # (seconds) leaves the list; it shows as stale after three missed snapshots.
+    NODES_FORGET_AFTER = 600
 
     UPLOAD_FOLDER = "uploads"  # several nodes must share it (e.g. an NFS mount)
     MAX_UPLOAD_MB = 10

@@ -76,6 +76,7 @@ api.add_url_rule("/admin/transferGroup", "admin_transfer_group", admin.transfer_
 api.add_url_rule("/admin/dissolveGroup", "admin_dissolve_group", admin.dissolve_group, methods=["POST"])
 api.add_url_rule("/admin/resetLink", "admin_reset_link", admin.reset_link, methods=["POST"])
 api.add_url_rule("/admin/audit", "admin_audit_log", admin.audit_log, methods=["POST"])
+api.add_url_rule("/admin/nodes", "admin_nodes", admin.nodes, methods=["GET"])
 api.add_url_rule("/user/resetPassword", "admin_reset_password", admin.reset_password, methods=["POST"])
 
 # --- uploads ---------------------------------------------------------------

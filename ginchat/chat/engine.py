@@ -24,6 +24,7 @@ from ginchat.chat.dispatch import (
     parse_frame,
 )
 from ginchat.chat.frames import READ, RECALL, TYPING, dumps, error
+from ginchat.chat.nodes import NodeBoard
 from ginchat.chat.notices import Notices
 from ginchat.chat.presence import Presence
 from ginchat.chat.receipts import Receipts
@@ -86,6 +87,7 @@ class ChatEngine:
         self.receipts = Receipts(self)
         self.typing = Typing(self)
         self.sessions = Sessions(self)  # sockets close when their login session ends
+        self.nodes = NodeBoard(self)  # this node's snapshot for the admin page's server view
         self.register_frame(READ, self.receipts.on_read)
         self.register_frame(TYPING, self.typing.on_frame)
         self.register_frame(RECALL, self.receipts.on_recall)
@@ -103,6 +105,7 @@ class ChatEngine:
             gevent.spawn(checkpoint.checkpoint_loop, self),  # SQLite only: WAL checkpoints off the loop
             gevent.spawn(self.sessions.check_loop),
         ]
+        self.nodes.start()
         self.bus.start()
         log.info("chat engine started (bus: %s)", self.bus.name)
 
@@ -115,6 +118,8 @@ class ChatEngine:
             for conn in list(conns):
                 conn.close(1001, "server shutting down")
         self.presence.forget_node(wait=2)
+        if self.started:
+            self.nodes.stop()  # a last snapshot: the admin page shows "stopped", not "stale"
         self.bus.stop()
         gevent.killall(self.greenlets, block=False)
         self.greenlets = []

@@ -338,3 +338,21 @@ def audit_log():
     size = params.get_int("size", default=50, minimum=1, maximum=100)
     rows, total = admin.audit_page(page, size)
     return resp.ok_list([row.public() for row in rows], total)
+
+
+def nodes():
+    """Every node of the server (the admin page's server view): connections,
+    bus counters, last heartbeat, database and Redis status, as each node last
+    published them. A node three snapshots late is stale; one silent for
+    NODES_FORGET_AFTER seconds is gone from the list.
+    ---
+    tags: [admin]
+    security: [{Bearer: []}]
+    responses:
+      200: {description: "Rows are nodes, the answering one first; Total counts them", schema: {$ref: "#/definitions/NodeListEnvelope"}}
+      401: {$ref: "#/responses/NotLoggedIn"}
+      403: {$ref: "#/responses/NotAdmin"}
+    """
+    admin.require_admin(me())
+    rows = current_app.extensions["chat"].nodes.listing()
+    return resp.ok_list(rows, len(rows))

@@ -1,7 +1,7 @@
 // The admin page: people, invitations, groups and the audit log, over the
 // /admin/... routes (the server refuses anyone but an administrator).
 
-import { post } from './api.js';
+import { get, post } from './api.js';
 
 const $ = (sel) => document.querySelector(sel);
 const status = $('#admin-status');
@@ -109,6 +109,45 @@ async function audit() {
   });
 }
 
+// The server view: every node's last snapshot (GET /admin/nodes), refreshed
+// every few seconds while the page is visible.
+const NODES_EVERY_MS = 5000;
+
+function serviceState(s) {
+  if (!s) return '';
+  return `${s.Ok ? 'ok' : `down (${s.Error || 'no answer'})`}: ${s.Backend ? `${s.Backend} ` : ''}${s.Url || ''}`;
+}
+
+function ago(seconds) {
+  return seconds < 1 ? 'just now' : `${Math.round(seconds)} s ago`;
+}
+
+async function nodes() {
+  const data = await get('/admin/nodes');
+  fill('#nodes', data.Rows, (tr, n) => {
+    tr.dataset.node = n.Node;
+    tr.dataset.state = n.State;
+    cell(tr, n.This ? `${n.Node} (this one)` : n.Node);
+    cell(tr, n.State).className = `node-${n.State}`;
+    cell(tr, `${n.Host} (pid ${n.Pid}${n.Worker != null ? `, worker ${n.Worker}` : ''})`);
+    cell(tr, n.Connections);
+    const bus = n.BusStats || {};
+    cell(tr, `${n.Bus}: ${bus.sent ?? 0} / ${bus.received ?? 0}`);
+    cell(tr, n.StoreQueue);
+    cell(tr, serviceState(n.Database));
+    cell(tr, serviceState(n.Redis));
+    cell(tr, `${when(n.LastSeen)} (${ago(n.Age)})`);
+  });
+}
+
+function watchNodes() {
+  const tick = () => {
+    if (document.visibilityState === 'visible') nodes().catch((err) => say(err.message));
+  };
+  setInterval(tick, NODES_EVERY_MS);
+  document.addEventListener('visibilitychange', tick);
+}
+
 async function refresh(message) {
   await Promise.all([people(), invitations(), groups(), audit()]);
   if (message) say(message);
@@ -136,6 +175,7 @@ $('#people-q').addEventListener('input', () => {
 post('/admin/registration')
   .then((data) => {
     $('#registration').value = data.Data.Registration;
-    return refresh('');
+    return Promise.all([refresh(''), nodes()]);
   })
   .catch((err) => say(err.message));
+watchNodes();

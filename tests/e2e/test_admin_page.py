@@ -58,3 +58,15 @@ def test_admin_page(server, people):
     expect(mine.locator("#invite-link")).to_contain_text("/toRegister?invite=")
     link = mine.locator("#invite-link").inner_text().split(": ", 1)[1]
     assert requests.get(link, timeout=10).status_code == 200
+
+    # The server view: this node, up, with its database and Redis answering;
+    # the table refreshes by itself (its heartbeat time moves on).
+    node = requests.get(server.url + "/health", timeout=10).json()["Data"]["Node"]
+    row = mine.locator(f'#nodes tbody tr[data-node="{node}"]')
+    expect(row).to_have_attribute("data-state", "up")
+    expect(row).to_contain_text("(this one)")
+    expect(row.locator("td").nth(6)).to_contain_text("ok")
+    expect(row.locator("td").nth(7)).to_contain_text("ok")
+    first = row.locator("td").nth(8).inner_text()
+    expect(row.locator("td").nth(8)).not_to_have_text(first, timeout=15000)
+    assert "@" not in mine.locator("#nodes").inner_text()
