@@ -94,8 +94,12 @@ def test_deactivate_and_reactivate(api, boss):
             break
     error(api.post("/user/findUserByNameAndPwd", name=victim.name, password=PASSWORD), 403, "deactivated")
     error(api.post("/user/findUserByNameAndPwd", name=victim.name, password="wrong-pw"), 401)
-    # Others no longer find it; administrators do.
-    error(friend.post("/user/find", userId=victim.id), 404)
+    # Strangers no longer find it; those with its messages in their
+    # conversations (a friend, a fellow member) and administrators do, marked.
+    error(api.user("s").post("/user/find", userId=victim.id), 404)
+    seen = answer(friend.post("/user/find", userId=victim.id), 200)["Data"]
+    assert seen["Name"] == victim.name and seen["Deactivated"] is True and seen["Online"] is False
+    assert answer(boss.post("/user/find", userId=victim.id), 200)["Data"]["Deactivated"] is True
     listed = answer(friend.post("/contact/loadcommunity"), 200)  # still answers
     assert listed
     found = listing(boss.post("/admin/users", q=victim.name))["Rows"]
@@ -103,7 +107,8 @@ def test_deactivate_and_reactivate(api, boss):
     # Reactivation restores it.
     answer(boss.post("/admin/reactivate", userId=victim.id), 200)
     again = api.login(victim.name)
-    assert answer(friend.post("/user/find", userId=victim.id), 200)["Data"]["Name"] == victim.name
+    back = answer(friend.post("/user/find", userId=victim.id), 200)["Data"]
+    assert back["Name"] == victim.name and "Deactivated" not in back
     answer(again.post("/user/logout"), 200)
     error(boss.post("/admin/deactivate", userId=10**9), 404)
     error(boss.post("/admin/deactivate", userId="x"), 400)
@@ -344,3 +349,21 @@ def test_nodes_view_for_administrators_only_without_secrets(api, boss, server):
 )
 def test_node_snapshots_redact_urls(url, shown):
     assert redact_url(url) == shown
+
+
+def test_group_members_find_a_deactivated_sender_marked(api, boss):
+    sender, reader, stranger = api.user("ds"), api.user("dr"), api.user("dx")
+    gid = api.group(sender, reader)["ID"]
+    ws = api.ws(sender)
+    ws.send(Type=2, TargetId=gid, Media=1, Content="before I leave", ClientMsgId="bye")
+    ws.messages(1)
+    ws.close()
+    answer(boss.post("/admin/deactivate", userId=sender.id), 200)
+    history = listing(reader.get("/message/history", targetId=gid, type=2))["Rows"]
+    assert [m["Content"] for m in history] == ["before I leave"]
+    seen = answer(reader.post("/user/find", userId=sender.id), 200)["Data"]
+    assert seen["Deactivated"] is True and seen["Name"] == sender.name and public_user(seen)
+    error(stranger.post("/user/find", userId=sender.id), 404)
+    # Deleted accounts stay unknown to everyone.
+    answer(boss.post("/admin/deleteUser", userId=sender.id), 200)
+    error(reader.post("/user/find", userId=sender.id), 404)

@@ -14,7 +14,8 @@ def public_users(users, viewer_id):
     friends, fellows = Contact.relations(viewer_id, [u.id for u in users])
     friends.add(viewer_id)
     may_see_online = friends | fellows
-    online = online_map(get_redis(), [u.id for u in users if u.id in may_see_online])
+    # A deactivated account is never online (its presence key may linger until its TTL).
+    online = online_map(get_redis(), [u.id for u in users if u.id in may_see_online and u.is_active])
     rows = [u.public(online.get(u.id, False), contact=u.id in friends) for u in users]
     for user, row in zip(users, rows, strict=True):
         if user.id == viewer_id:
@@ -24,6 +25,22 @@ def public_users(users, viewer_id):
 
 def public_user(user, viewer_id):
     return public_users([user], viewer_id)[0]
+
+
+def seen_user(user_id, viewer):
+    """A user as ``viewer`` may look them up: any active account; a
+    deactivated one (``Deactivated: true``) only for those who have its
+    messages in their conversations, a friend or a fellow group member, and
+    for administrators: their conversations show it under a "deactivated"
+    mark. 404 for anyone else, and for deleted accounts."""
+    user = UserBasic.get_existing(user_id)
+    if user is not None and not user.is_active and not viewer.is_admin:
+        friends, fellows = Contact.relations(viewer.id, [user.id])
+        if user.id not in friends | fellows:
+            user = None
+    if user is None:
+        raise not_found(f"no user with ID {user_id}")
+    return public_user(user, viewer.id)
 
 
 def public_requests(reqs, viewer_id):

@@ -5,7 +5,7 @@ from flask_login import current_user, login_user, logout_user
 
 from ginchat.auth import SESSION_ID, SESSION_KEY, public
 from ginchat.domain.admin import admit, first_account_admin
-from ginchat.domain.people import public_users
+from ginchat.domain.people import public_users, seen_user
 from ginchat.domain.sessions import end_all_sessions, end_other_sessions, end_session
 from ginchat.errors import bad_request, forbidden, unauthorized
 from ginchat.extensions import db
@@ -178,7 +178,9 @@ def get_user_list():
 def find():
     """One user's public profile. Phone and Email are empty unless it is you or
     a friend; Online is false unless it is you, a friend or a member of one of
-    your groups.
+    your groups. A deactivated account (Deactivated true, never Online) is found
+    only by its friends, its fellow group members and administrators: its
+    messages stay in their conversations.
     ---
     tags: [user]
     security: [{Bearer: []}]
@@ -190,8 +192,7 @@ def find():
       401: {$ref: "#/responses/NotLoggedIn"}
       404: {$ref: "#/responses/NoSuchUser"}
     """
-    user = UserBasic.must_get(params.get_id("userId", required=True))
-    return resp.ok(public_users([user], current_user.id)[0])
+    return resp.ok(seen_user(params.get_id("userId", required=True), current_user))
 
 
 def update_user():
