@@ -2,7 +2,7 @@
 // history (latest, then earlier pages on scrolling up) and marking it read.
 
 import * as api from './api.js';
-import { renderLists, scheduleRefresh, selectTab } from './convlist.js';
+import { currentTab, renderLists, scheduleRefresh, selectTab } from './convlist.js';
 import { loadReaders, renderMessages } from './messages.js';
 import {
   $, GROUP, PAGE, PRIVATE, input, merge, messagesEl, reads, root, state, toast,
@@ -37,7 +37,7 @@ async function openConv(conv) {
   root.classList.add('in-conv');
   $('conv').hidden = false;
   $('conv-empty').hidden = true;
-  selectTab(conv.type === GROUP ? 'groups' : 'friends');
+  if (currentTab() === 'me') selectTab('chats');
   renderHeader();
   renderLists();
   if (switching) {

@@ -82,7 +82,7 @@ function handleRecall(frame) {
 }
 
 const NOTICES = {
-  friend_request: (n) => `${userInfo(n.UserId).Name} wants to be your friend: see the Me tab.`,
+  friend_request: (n) => `${userInfo(n.UserId).Name} wants to be your friend: see Contacts.`,
   friend_added: () => '',
   friend_declined: () => '',
   friend_removed: () => '',
