@@ -10,11 +10,13 @@
 //   composer.js     sending text, emoji, pictures and voice; failed + Retry
 //   me.js           the Me tab
 //   grouppanel.js   conversation tools and the group panel
+//   deactivated.js  the "deactivated" mark on a deactivated sender's messages
 // Feature modules register through hooks.js from an init function called below.
 
 import * as api from './api.js';
 import { initComposer, transmit } from './composer.js';
 import { initConversation, markConvRead, route } from './conversation.js';
+import { initDeactivatedMark } from './deactivated.js';
 import { initTabs, readListsFromPage, refreshLists, renderLists, scheduleListRender, updateTitle } from './convlist.js';
 import { handleFrame } from './frames.js';
 import { initGroupPanel } from './grouppanel.js';
@@ -74,6 +76,7 @@ async function start() {
   initComposer();
   initMe();
   initGroupPanel();
+  initDeactivatedMark();
   initPage();
   readListsFromPage();
   renderMe();

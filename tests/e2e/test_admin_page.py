@@ -8,7 +8,7 @@ import sys
 
 import requests
 
-from e2e_support import ROOT, register
+from e2e_support import ROOT, register, screenshot
 from playwright_compat import expect
 
 
@@ -70,3 +70,30 @@ def test_admin_page(server, people):
     first = row.locator("td").nth(8).inner_text()
     expect(row.locator("td").nth(8)).not_to_have_text(first, timeout=15000)
     assert "@" not in mine.locator("#nodes").inner_text()
+
+
+def test_deactivated_sender_keeps_their_messages_marked(server, people):
+    boss, gone, still, reader = (register(server, p) for p in ("boss", "gone", "still", "reader"))
+    make_admin(server, boss.name)
+    made = gone.post("/contact/createCommunity", name=f"room{gone.id}", policy="open")
+    assert made.status_code == 201, made.text
+    gid = made.json()["Data"]["ID"]
+    for member in (still, reader):
+        assert member.post("/contact/joinGroup", comId=gid).status_code == 200
+    gone.send([{"Type": 2, "TargetId": gid, "Media": 1, "Content": "my last words", "ClientMsgId": "g1"}])
+    still.send([{"Type": 2, "TargetId": gid, "Media": 1, "Content": "still here", "ClientMsgId": "s1"}])
+    assert boss.post("/admin/deactivate", userId=gone.id).status_code == 200
+
+    for size in ({"width": 1200, "height": 800}, {"width": 320, "height": 700}):
+        page = people.open(reader, viewport=size)
+        page.get_by_role("tab", name="Groups").click()
+        page.locator("#group-list a", has_text=f"room{gone.id}").click()
+        theirs = page.locator("#messages .msg", has_text="my last words")
+        expect(theirs.locator(".sender")).to_have_text(gone.name)
+        expect(theirs.locator(".deactivated-mark")).to_have_text("deactivated")
+        expect(theirs.locator(".deactivated-mark")).to_be_visible()
+        other = page.locator("#messages .msg", has_text="still here")
+        expect(other.locator(".sender")).to_have_text(still.name)
+        expect(other.locator(".deactivated-mark")).to_have_count(0)
+        screenshot(page, f"deactivated-mark-{size['width']}")
+        assert page.problems == []

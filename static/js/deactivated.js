@@ -1,0 +1,42 @@
+// The "deactivated" mark (issue 18): a message whose sender an administrator
+// deactivated stays in the conversation, marked. /user/find answers such a
+// sender (with Deactivated: true) to the people who have its messages.
+
+import { registerBubblePart } from './hooks.js';
+import { me, messagesEl, state, userInfo } from './state.js';
+
+function mark() {
+  return Object.assign(document.createElement('span'), {
+    className: 'deactivated-mark',
+    textContent: 'deactivated',
+    title: 'An administrator deactivated this account',
+  });
+}
+
+// Placeholders of senders still being looked up: shown once the answer says so.
+function reveal(id) {
+  if (!(state.users.get(id) || {}).Deactivated) return;
+  for (const slot of messagesEl.querySelectorAll(`.deactivated-slot[data-deactivated-of="${id}"]`)) {
+    slot.replaceWith(mark());
+  }
+}
+
+function markFor(msg) {
+  const id = msg.UserId;
+  if (msg.pending || !id || id === me.ID) return null;
+  const known = state.users.get(id);
+  if (known) return known.Deactivated ? mark() : null;
+  userInfo(id); // starts the lookup
+  const lookup = state.lookups.get(id);
+  if (!lookup) return null;
+  lookup.then(() => reveal(id));
+  const slot = document.createElement('span');
+  slot.className = 'deactivated-slot';
+  slot.hidden = true;
+  slot.dataset.deactivatedOf = id;
+  return slot;
+}
+
+export function initDeactivatedMark() {
+  registerBubblePart((msg) => markFor(msg), { where: 'top' });
+}
