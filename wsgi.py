@@ -1,8 +1,28 @@
-"""Serve GinChat with gevent: ``python wsgi.py`` (what ``make run`` does)."""
+"""Serve GinChat with gevent: ``python wsgi.py`` (what ``make run`` does).
 
-from gevent import monkey
+With GINCHAT_WORKERS=N (N > 1, or ``auto``) this process becomes the master
+of N worker processes on one port (ginchat/workers.py); it decides that
+before gevent patches anything, since it serves nothing itself."""
 
-monkey.patch_all()  # first, before anything else imports socket or threading
+import os
+import sys
+
+
+def _master_wanted():
+    if __name__ != "__main__" or os.environ.get("GINCHAT_WORKER_INDEX") is not None:
+        return False
+    value = os.environ.get("GINCHAT_WORKERS", "1").strip().lower()
+    return value == "auto" or not value.isdigit() or int(value) != 1
+
+
+if _master_wanted():
+    from ginchat.workers import main
+
+    sys.exit(main(os.path.abspath(__file__)))
+
+from gevent import monkey  # noqa: E402
+
+monkey.patch_all()  # first, before anything else imports socket or threading (the master aside)
 
 import gc  # noqa: E402
 import logging  # noqa: E402
@@ -20,7 +40,7 @@ log = logging.getLogger("ginchat")
 def serve(app, host=None, port=None):
     host = host or app.config["HOST"]
     port = int(app.config["PORT"] if port is None else port)
-    server = make_server(app, host, port)
+    server = make_server(app, host, port, reuse_port=bool(app.config.get("REUSE_PORT")))
     engine = app.extensions["chat"]
     engine.start()
 
@@ -45,10 +65,13 @@ def serve(app, host=None, port=None):
     gc.collect()
     gc.freeze()
     server.start()
+    worker = app.config.get("WORKER_INDEX")
     log.info(
-        "GinChat serving on http://%s:%d/ (database: %s; redis: %s)",
+        "GinChat %sserving on http://%s:%d/ (node %s; database: %s; redis: %s)",
+        f"worker {worker} (pid {os.getpid()}) " if worker is not None else "",
         host if host != "0.0.0.0" else "localhost",
         server.server_port,
+        engine.bus.node_id,
         app.config["SQLALCHEMY_DATABASE_URI"].split("@")[-1],
         app.extensions["redis_where"],
     )

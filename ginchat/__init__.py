@@ -170,7 +170,9 @@ def configure_logging(app):
     root.setLevel(level)
     if not root.handlers and not logging.getLogger().handlers:
         handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        worker = app.config.get("WORKER_INDEX")
+        who = f" [worker {worker}]" if worker is not None else ""
+        handler.setFormatter(logging.Formatter(f"%(asctime)s %(levelname)s{who} %(name)s: %(message)s"))
         root.addHandler(handler)
 
 

@@ -11,6 +11,11 @@ class Config:
     # Several nodes must share one key: set GINCHAT_SECRET_KEY on each.
     SECRET_KEY = None
     PORT = 8082
+    # Server processes on this host, sharing PORT (wsgi.py, ginchat/workers.py):
+    # a number, or "auto" for one per core. Each is a node on the bus.
+    WORKERS = 1
+    WORKER_INDEX = None  # set by the master for each worker (logs, /health, the admin page)
+    REUSE_PORT = False  # set by the master: listen with SO_REUSEPORT beside the other workers
     HOST = "0.0.0.0"
     # None: instance/ beside the code (SQLite file, embedded Redis, secret key).
     INSTANCE_PATH = None

@@ -13,6 +13,7 @@ import os
 import time
 
 from alembic import command
+from alembic.runtime.migration import MigrationContext
 from flask_migrate import Migrate
 from sqlalchemy import func, insert, inspect, select, text
 from sqlalchemy.exc import IntegrityError
@@ -52,8 +53,12 @@ def upgrade(app):
                 log.info("stamping a database made before migrations at revision %s", FIRST_REVISION)
                 command.stamp(config, FIRST_REVISION)
                 conn.commit()
+            before = MigrationContext.configure(conn).get_current_revision()
             command.upgrade(config, "head")
             conn.commit()
+            after = MigrationContext.configure(conn).get_current_revision()
+            if after != before:  # once per database, whichever node (or worker) got the lock first
+                log.info("database migrated from revision %s to %s", before, after)
         seed_counter()
 
 

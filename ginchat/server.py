@@ -45,9 +45,21 @@ class GinChatHandler(WSGIHandler):
         super().process_result()
 
 
-def make_server(app, host, port):
+def reuse_port_listener(host, port, backlog=1024):
+    """A listening socket that shares its port with the other workers of this
+    host (SO_REUSEPORT: the kernel spreads new connections over them)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(backlog)
+    sock.setblocking(False)
+    return sock
+
+
+def make_server(app, host, port, reuse_port=False):
     return WSGIServer(
-        (host, port),
+        reuse_port_listener(host, port) if reuse_port else (host, port),
         app,
         handler_class=GinChatHandler,
         log=None,

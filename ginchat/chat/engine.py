@@ -60,6 +60,7 @@ class ChatEngine:
         self.heartbeat_interval = float(cfg["HEARTBEAT_INTERVAL"])
         self.replay_page = int(cfg["REPLAY_PAGE"])
         self.redis = app.extensions["redis"]
+        self.worker = cfg.get("WORKER_INDEX")  # GINCHAT_WORKERS: this process's index
 
         self.client_map = {}  # user id -> set of Connections (one per tab/device)
         self.connections = 0  # the Connections in client_map
@@ -173,7 +174,7 @@ class ChatEngine:
             "Node": self.bus.node_id,
             "BusStats": dict(self.bus.stats),
             "StoreQueue": self.store.pending(),
-        }
+        } | ({"Worker": self.worker} if self.worker is not None else {})
 
     # --- the receive loop (recvProc in the Go GinChat) ----------------------------------
     def receive_loop(self, conn):
