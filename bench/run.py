@@ -392,8 +392,9 @@ def main(argv=None):
     )
     ap.add_argument(
         "--targets",
-        default="ginchat,mariadb,postgresql,socketio,relay,gin",
-        help="ginchat (embedded), mariadb, postgresql, socketio, relay, gin (the Go original's core)",
+        default="ginchat,ginchat-w2,mariadb,postgresql,socketio,relay,gin",
+        help="ginchat (embedded), ginchat-wN (GINCHAT_WORKERS=N, every core), mariadb, postgresql, socketio, relay, "
+        "gin (the Go original's core)",
     )
     ap.add_argument("--duration", type=float, help="seconds per scenario-1 rate (default 10, quick 3)")
     ap.add_argument("--rates", help="comma-separated scenario-1 rates (default 1000,2000,4000,8000)")
@@ -421,10 +422,11 @@ def main(argv=None):
     log(f"bench ({'quick' if args.quick else 'full'}): scratch in {runner.work}; load average {os.getloadavg()}")
     chosen = []
     backends = [b for b in ("embedded", "mariadb", "postgresql") if (b if b != "embedded" else "ginchat") in wanted]
+    backends += [w[len("ginchat-") :] for w in wanted if w.startswith("ginchat-w") and w[len("ginchat-w") :].isdigit()]
     for t in T.ginchat_targets(runner.work, backends):
         chosen.append(t)
     for b in backends:
-        if b != "embedded" and not any(t.name.endswith(b) for t in chosen):
+        if b not in ("embedded",) and not b.startswith("w") and not any(t.name.endswith(b) for t in chosen):
             log(f"{b}: not answering on 127.0.0.1 (or Redis is not): skipped")
     if "socketio" in wanted:
         chosen.append(T.SocketIOPeer(runner.work))

@@ -13,6 +13,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PY = sys.executable
 SERVER_CPU = os.environ.get("BENCH_SERVER_CPU", "0")
+WORKERS_CPU = os.environ.get("BENCH_WORKERS_CPU", "0,1")  # GINCHAT_WORKERS targets: every core
 BENCH_DB = "ginchat_bench"  # the bench's own database on MariaDB and PostgreSQL (dropped and made anew)
 MYSQL_URL = os.environ.get("BENCH_MYSQL_URL", f"mysql+pymysql://root@127.0.0.1:3306/{BENCH_DB}")
 PG_URL = os.environ.get("BENCH_PG_URL", f"postgresql+psycopg://postgres@127.0.0.1:5432/{BENCH_DB}")
@@ -27,6 +28,12 @@ GO_PATH = "/usr/share/gocode"
 
 def free_port():
     with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def free_udp_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
@@ -67,11 +74,13 @@ class Target:
     def env(self):
         return dict(os.environ)
 
+    cpu = SERVER_CPU
+
     def start(self):
         self.port = free_port()
         self.log = open(os.path.join(self.dir, "server.log"), "ab")
         self.proc = subprocess.Popen(
-            taskset(SERVER_CPU) + self.command(),
+            taskset(self.cpu) + self.command(),
             cwd=ROOT,
             env=self.env(),
             stdout=self.log,
@@ -139,12 +148,18 @@ class GinChat(Target):
     db_url = None
     redis_url = None
 
-    def __init__(self, workdir, name, label, db_url=None, redis_url=None):
+    def __init__(self, workdir, name, label, db_url=None, redis_url=None, workers=1):
         self.name = name
         self.label = label
         self.db_url = db_url
         self.redis_url = redis_url
+        # GINCHAT_WORKERS: N processes on the port, nodes of one host over the
+        # UDP bus; they get every core (WORKERS_CPU), the generator's included.
+        self.workers = workers
         super().__init__(workdir)
+        if workers > 1:
+            self.cpu = WORKERS_CPU
+            self.udp_port = free_udp_port()
 
     def env(self):
         env = dict(os.environ)
@@ -158,6 +173,13 @@ class GinChat(Target):
             GINCHAT_LOG_LEVEL="WARNING",
             GINCHAT_SECRET_KEY="bench-secret-key-not-for-production",
         )
+        if self.workers > 1:
+            env.update(
+                GINCHAT_WORKERS=str(self.workers),
+                GINCHAT_BUS="udp",
+                GINCHAT_UDP_PORT=str(self.udp_port),
+                GINCHAT_UDP_BROADCAST="127.255.255.255",
+            )
         if self.db_url:
             env["GINCHAT_SQLALCHEMY_DATABASE_URI"] = self.db_url
         if self.redis_url:
@@ -166,6 +188,25 @@ class GinChat(Target):
 
     def command(self):
         return [PY, "wsgi.py"]
+
+    def start(self):
+        super().start()
+        if self.workers > 1:
+            self.wait_workers()
+
+    def wait_workers(self, timeout=120):
+        """Until every worker answered /health (the port answers with the first)."""
+        import requests
+
+        seen = set()
+        deadline = time.monotonic() + timeout
+        while len(seen) < self.workers:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{self.name}: only {len(seen)} of {self.workers} workers answered")
+            try:
+                seen.add(requests.get(f"http://127.0.0.1:{self.port}/health", timeout=2).json()["Data"]["Node"])
+            except (requests.RequestException, ValueError, KeyError):
+                time.sleep(0.2)
 
     def reset_backends(self):
         if self.db_url and self.db_url.startswith("mysql"):
@@ -373,4 +414,8 @@ def ginchat_targets(workdir, backends):
             out.append(GinChat(workdir, "ginchat-mariadb", "GinChat (MariaDB + Redis)", MYSQL_URL, REDIS_URL))
         elif backend == "postgresql" and answers(5432) and answers(6379):
             out.append(GinChat(workdir, "ginchat-postgresql", "GinChat (PostgreSQL + Redis)", PG_URL, REDIS_URL))
+        elif backend.startswith("w") and backend[1:].isdigit():
+            n = int(backend[1:])
+            label = f"GinChat, {n} workers (SQLite + embedded Redis, udp bus, cores {WORKERS_CPU})"
+            out.append(GinChat(workdir, f"ginchat-w{n}", label, workers=n))
     return out

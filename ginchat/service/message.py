@@ -126,7 +126,7 @@ def health():
     parameters:
       - {name: detail, in: query, type: boolean, required: false, description: "also count live greenlets (slow: a heap walk; for leak checks); only for a logged-in user or a request from the node's own host"}
     responses:
-      200: {description: "healthy; Data has the node's connection count, StoreQueue (messages waiting for storage) and, with detail, Greenlets", schema: {$ref: "#/definitions/Envelope"}}
+      200: {description: "healthy; Data has the node's connection count, its Node id, Bus and BusStats, StoreQueue (messages waiting for storage), Worker (its index, only with GINCHAT_WORKERS) and, with detail, Greenlets", schema: {$ref: "#/definitions/Envelope"}}
       400: {description: "detail is not a boolean", schema: {$ref: "#/definitions/Envelope"}}
       401: {description: "detail asked for without a login, from another host", schema: {$ref: "#/definitions/Envelope"}}
       503: {description: "the database or Redis does not answer", schema: {$ref: "#/definitions/Envelope"}}

@@ -1,4 +1,5 @@
-// The admin page: people, invitations, groups and the audit log, over the
+// The admin page: people, invitations, groups, the audit log and the server
+// view (every node, refreshed every few seconds), over the
 // /admin/... routes (the server refuses anyone but an administrator).
 
 import { get, post } from './api.js';
