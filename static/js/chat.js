@@ -10,12 +10,14 @@
 //   composer.js     sending text, emoji, pictures and voice; failed + Retry
 //   me.js           the Me tab
 //   grouppanel.js   conversation tools and the group panel
+//   files.js        files of any type: the chooser, upload progress, file cards
 // Feature modules register through hooks.js from an init function called below.
 
 import * as api from './api.js';
 import { initComposer, transmit } from './composer.js';
 import { initConversation, markConvRead, route } from './conversation.js';
 import { initTabs, readListsFromPage, refreshLists, renderLists, scheduleListRender, updateTitle } from './convlist.js';
+import { initFiles } from './files.js';
 import { handleFrame } from './frames.js';
 import { initGroupPanel } from './grouppanel.js';
 import { initMe, loadRequests, renderMe } from './me.js';
@@ -72,6 +74,7 @@ async function start() {
   initConversation();
   initMessageMenu();
   initComposer();
+  initFiles();
   initMe();
   initGroupPanel();
   initPage();
