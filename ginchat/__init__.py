@@ -24,6 +24,7 @@ from ginchat.extensions import csrf, db, login_manager, redis_handle, sock, swag
 from ginchat.router import register_routes
 from ginchat.security import init_app as init_security
 from ginchat.security import multi_node_reason, security_headers
+from ginchat.uploads import backend as upload_backend
 from ginchat.utils import params, resp
 from ginchat.utils.ratelimit import RateLimiter
 
@@ -72,6 +73,7 @@ def load_config(app, config):
     upload = app.config["UPLOAD_FOLDER"]
     if not os.path.isabs(upload):
         app.config["UPLOAD_FOLDER"] = os.path.join(ROOT, upload)
+    app.config["UPLOAD_STORAGE"] = upload_backend.resolve_mode(app.config)
     app.config["MAX_CONTENT_LENGTH"] = int(float(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024) + 64 * 1024
     app.config["SOCK_SERVER_OPTIONS"] = {
         # A client that answers no ping for this long is dropped: half the

@@ -71,12 +71,26 @@ MESSAGE = {
         "UserId": {"type": "integer", "description": "the sender"},
         "TargetId": {"type": "integer", "description": "the recipient user (Type 1) or group (Type 2)"},
         "Type": {"type": "integer", "enum": [1, 2]},
-        "Media": {"type": "integer", "enum": [1, 2, 3, 4]},
-        "Content": {"type": "string"},
+        "Media": {
+            "type": "integer",
+            "enum": [1, 2, 3, 4, 5],
+            "description": "1 text, 2 emoji, 3 voice, 4 image, 5 file of any type (0: recalled)",
+        },
+        "Content": {"type": "string", "description": "the text; for Media 5 the file's Url (what older clients show)"},
         "Url": {"type": "string"},
         "Amount": {"type": "integer"},
         "CreateTime": {"type": "integer", "description": "server time in milliseconds"},
         "ClientMsgId": {"type": "string"},
+        "File": {"$ref": "#/definitions/FileInfo"},
+    },
+}
+FILE_INFO = {
+    "type": "object",
+    "description": "Media 5 messages only: the file behind Url (a download)",
+    "properties": {
+        "Name": {"type": "string", "description": "the sender's file name, sanitised"},
+        "Size": {"type": "integer", "description": "bytes"},
+        "Mime": {"type": "string", "description": "the type read from the content or the name (shown only)"},
     },
 }
 
@@ -116,6 +130,7 @@ DEFINITIONS = {
     "User": USER,
     "Group": GROUP,
     "Message": MESSAGE,
+    "FileInfo": FILE_INFO,
     "UserEnvelope": _envelope(data={"$ref": "#/definitions/User"}),
     "LoginEnvelope": _envelope(data=LOGIN_USER),
     "UserListEnvelope": _envelope(rows={"$ref": "#/definitions/User"}),
@@ -124,6 +139,17 @@ DEFINITIONS = {
     "MessageListEnvelope": _envelope(rows={"$ref": "#/definitions/Message"}),
     "NodeListEnvelope": _envelope(rows=NODE),
     "UploadEnvelope": _envelope(data={"type": "string", "description": "the URL path of the file"}),
+    "FileUploadEnvelope": _envelope(
+        data={
+            "type": "object",
+            "properties": {
+                "Url": {"type": "string", "description": "/uploads/<uuid>.bin: the Url of a Media 5 message"},
+                "Name": {"type": "string"},
+                "Size": {"type": "integer"},
+                "Mime": {"type": "string"},
+            },
+        }
+    ),
 }
 
 

@@ -44,7 +44,12 @@ class Config:
     # (seconds) leaves the list; it shows as stale after three missed snapshots.
     NODES_FORGET_AFTER = 600
 
-    UPLOAD_FOLDER = "uploads"  # several nodes must share it (e.g. an NFS mount)
+    # Where uploads (pictures, voice clips, files, avatars, group icons) live:
+    # "db" in SQL, which every node sharing the database reads; "folder" in
+    # UPLOAD_FOLDER (several nodes would have to share it, e.g. over NFS).
+    # None: "db" for MariaDB/MySQL and PostgreSQL, "folder" for SQLite.
+    UPLOAD_STORAGE = None
+    UPLOAD_FOLDER = "uploads"  # folder mode: the files; db mode: uploads being checked, and older ones
     MAX_UPLOAD_MB = 10
     MAX_IMAGE_PIXELS = 50_000_000  # larger pictures are refused (decompression bombs)
     # Uploads are refused (507) while storing one could leave less than this

@@ -81,6 +81,7 @@ api.add_url_rule("/user/resetPassword", "admin_reset_password", admin.reset_pass
 
 # --- uploads ---------------------------------------------------------------
 api.add_url_rule("/attach/upload", view_func=uploads.upload, methods=["POST"])
+api.add_url_rule("/attach/file", view_func=uploads.upload_file, methods=["POST"])
 # merge_slashes=False: /uploads/%2f... is a 404, not a redirect.
 api.add_url_rule("/uploads/<path:name>", view_func=uploads.serve_upload, methods=["GET"], merge_slashes=False)
 api.add_url_rule(

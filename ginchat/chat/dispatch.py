@@ -9,8 +9,8 @@ from ginchat.domain import access
 from ginchat.errors import AppError
 from ginchat.models import block
 from ginchat.models.contact import Contact
-from ginchat.models.message import GROUP, HEARTBEAT, IMAGE, MEDIA_KINDS, PRIVATE, VOICE, conv_key
-from ginchat.uploads import upload_kind
+from ginchat.models.message import FILE, GROUP, HEARTBEAT, IMAGE, MEDIA_KINDS, PRIVATE, VOICE, conv_key
+from ginchat.uploads import upload_info
 from ginchat.utils.params import field_label, first_unstorable
 
 MAX_ID = 2**31 - 1
@@ -18,6 +18,8 @@ DIGITS_RE = re.compile(r"[0-9]{1,10}")  # ASCII only: str.isdigit() admits "²" 
 MAX_VOICE_SECONDS = 3600
 CLIENT_MSG_ID_RE = re.compile(r"^[\x21-\x7e]{1,64}$")
 UPLOAD_URL_RE = re.compile(r"^/uploads/[A-Za-z0-9_\-]{1,64}\.[a-z0-9]{1,5}$")
+# The Media that carry an upload's Url, and the kind of upload each needs.
+UPLOAD_MEDIA = {VOICE: "voice", IMAGE: "image", FILE: "file"}
 
 
 class FrameError(AppError):
@@ -41,9 +43,10 @@ class Outgoing:
         "client_msg_id",
         "conv",
         "create_time",
+        "file_info",
     )
 
-    def __init__(self, conn, user_id, msg_type, target_id, media, content, url, amount, client_msg_id):
+    def __init__(self, conn, user_id, msg_type, target_id, media, content, url, amount, client_msg_id, file_info=None):
         self.conn = conn
         self.user_id = user_id
         self.type = msg_type
@@ -55,6 +58,7 @@ class Outgoing:
         self.client_msg_id = client_msg_id
         self.conv = conv_key(msg_type, user_id, target_id)
         self.create_time = 0
+        self.file_info = file_info  # Media 5: {"Name", "Size", "Mime"} as JSON
 
 
 def _int_field(fields, name, label, cmid, required=True, default=None, minimum=1, maximum=MAX_ID):
@@ -129,33 +133,37 @@ def parse_frame(text, max_content, max_frame, extra_types=()):
     fields["targetid"] = _int_field(fields, "targetid", "TargetId", cmid)
     media = _int_field(fields, "media", "Media", cmid, required=False, default=1, minimum=0, maximum=MAX_ID)
     if media not in MEDIA_KINDS:
-        raise FrameError(400, "Media must be 1 (text), 2 (emoji), 3 (voice) or 4 (image)", cmid)
+        raise FrameError(400, "Media must be 1 (text), 2 (emoji), 3 (voice), 4 (image) or 5 (file)", cmid)
     fields["media"] = media
     fields["content"] = _str_field(fields, "content", "Content", cmid, max_content)
     fields["url"] = _str_field(fields, "url", "Url", cmid, 255)
     fields["amount"] = _int_field(
         fields, "amount", "Amount", cmid, required=False, default=0, minimum=0, maximum=MAX_VOICE_SECONDS
     )
-    if media in (VOICE, IMAGE):
+    if media in UPLOAD_MEDIA:
         if not fields["url"]:
-            raise FrameError(400, "Url is required for voice and image messages", cmid)
+            raise FrameError(400, "Url is required for voice, image and file messages", cmid)
         if not UPLOAD_URL_RE.match(fields["url"]):
             raise FrameError(400, "Url must be the path of an upload of this server (/uploads/...)", cmid)
     else:
         if not fields["content"].strip():
             raise FrameError(400, "Content is required for text and emoji messages", cmid)
         if fields["url"]:
-            raise FrameError(400, "Url is only for voice and image messages", cmid)
+            raise FrameError(400, "Url is only for voice, image and file messages", cmid)
     return "message", fields
 
 
 def check_upload(fields):
-    """A voice or image message must point at a stored upload of that kind."""
+    """A voice, image or file message must point at a stored upload of that
+    kind. A file message gets the file's name, size and type from the
+    upload's row (fields["file_info"]), and its Url as Content: what a client
+    that knows no Media 5 shows."""
     media = fields["media"]
-    if media not in (VOICE, IMAGE):
+    if media not in UPLOAD_MEDIA:
         return
-    want = "image" if media == IMAGE else "voice"
-    kind = upload_kind(fields["url"])
+    want = UPLOAD_MEDIA[media]
+    info = upload_info(fields["url"])
+    kind = None if info is None else info["kind"]
     if kind is None:
         raise FrameError(
             400,
@@ -164,6 +172,12 @@ def check_upload(fields):
         )
     if kind != want:
         raise FrameError(400, f"Url is a {kind} upload, but Media {media} needs a {want}", fields["clientmsgid"])
+    if media == FILE:
+        fields["content"] = fields["url"]
+        fields["amount"] = 0
+        fields["file_info"] = json.dumps(
+            {"Name": info["file_name"], "Size": int(info["size"]), "Mime": info["mime"]}, ensure_ascii=False
+        )
 
 
 class MapRelations:

@@ -218,6 +218,7 @@ class ChatEngine:
                     fields["url"],
                     fields["amount"],
                     fields["clientmsgid"],
+                    fields.get("file_info"),
                 )
                 self.store.queue.put(item)
             except FrameError as exc:

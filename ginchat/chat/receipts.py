@@ -4,8 +4,6 @@ HTTP routes (/message/read, /message/recall) call; the frames those announce
 reach their users through the ``read_moved`` and ``message_recalled`` signals
 connected here."""
 
-import os
-
 from sqlalchemy import func, select
 
 from ginchat import signals
@@ -15,7 +13,8 @@ from ginchat.extensions import db
 from ginchat.models import message as messages
 from ginchat.models.community import Community
 from ginchat.models.user_basic import UserBasic
-from ginchat.uploads import upload_folder, upload_name
+from ginchat.uploads import forget_upload as forget_stored_upload
+from ginchat.uploads import upload_name
 
 
 class Receipts:
@@ -60,8 +59,9 @@ class Receipts:
 
 
 def forget_upload(url):
-    """The picture or clip of a recalled message is deleted too, unless a
-    message, an avatar or a group icon still points at it."""
+    """The picture, clip or file of a recalled message is deleted too (from
+    SQL or the folder), unless a message, an avatar or a group icon still
+    points at it."""
     name = upload_name(url, aliases=True)
     if name is None:
         return
@@ -73,7 +73,4 @@ def forget_upload(url):
     )
     if used:
         return
-    try:
-        os.remove(os.path.join(upload_folder(), name))
-    except OSError:
-        pass
+    forget_stored_upload(name)

@@ -8,6 +8,8 @@ given: a client that has seen Id N has seen every Id below N, which is what
 makes ``since`` replay exact. ``Seq`` is computed under the same lock.
 """
 
+import json
+
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -31,8 +33,8 @@ PRIVATE = 1
 GROUP = 2
 HEARTBEAT = 3
 
-TEXT, EMOJI, VOICE, IMAGE = 1, 2, 3, 4
-MEDIA_KINDS = (TEXT, EMOJI, VOICE, IMAGE)
+TEXT, EMOJI, VOICE, IMAGE, FILE = 1, 2, 3, 4, 5
+MEDIA_KINDS = (TEXT, EMOJI, VOICE, IMAGE, FILE)
 RECALLED = 0  # a message its sender took back: blanked in place
 
 ID_TYPE = BigInteger().with_variant(Integer, "sqlite")
@@ -52,6 +54,8 @@ message_table = Table(
     Column("amount", Integer, nullable=False, default=0),
     Column("client_msg_id", String(64), nullable=True),
     Column("create_time", BigInteger, nullable=False),
+    # Media 5 (a file): {"Name", "Size", "Mime"} as JSON, copied from the upload's row.
+    Column("file_info", Text, nullable=True),
     UniqueConstraint("conv", "seq", name="uq_message_conv_seq"),
     UniqueConstraint("user_id", "client_msg_id", name="uq_message_user_client_id"),
     Index("ix_message_conv_id", "conv", "id"),
@@ -79,7 +83,7 @@ def to_frame(row):
     """The message as API.md spells it (row: a mapping with the column names)."""
     if row["media"] == RECALLED:
         return _recalled_frame(row)
-    return {
+    frame = {
         "Id": int(row["id"]),
         "Seq": int(row["seq"]),
         "UserId": int(row["user_id"]),
@@ -91,6 +95,23 @@ def to_frame(row):
         "Amount": int(row["amount"] or 0),
         "CreateTime": int(row["create_time"]),
         "ClientMsgId": row["client_msg_id"] or "",
+    }
+    if row["media"] == FILE:
+        frame["File"] = file_of(row.get("file_info"))
+    return frame
+
+
+def file_of(info):
+    """The File object of a Media 5 message: {"Name", "Size", "Mime"}."""
+    try:
+        got = json.loads(info) if info else {}
+    except ValueError:
+        got = {}
+    got = got if isinstance(got, dict) else {}
+    return {
+        "Name": str(got.get("Name") or "file"),
+        "Size": int(got.get("Size") or 0),
+        "Mime": str(got.get("Mime") or "application/octet-stream"),
     }
 
 
@@ -184,7 +205,7 @@ def blank(msg_id, user_id):
         db.session.execute(
             update(message_table)
             .where(c.id == msg_id, c.user_id == user_id, c.media != RECALLED)
-            .values(media=RECALLED, content="", url="", amount=0)
+            .values(media=RECALLED, content="", url="", amount=0, file_info=None)
         ).rowcount
     )
 
@@ -295,6 +316,7 @@ def store_batch(conn, items, seq_cache=None):
             "amount": it.amount,
             "client_msg_id": it.client_msg_id or None,
             "create_time": it.create_time,
+            "file_info": getattr(it, "file_info", None),
         }
         next_id += 1
         rows.append(row)

@@ -1,4 +1,4 @@
-"""Uploads: pictures and voice clips (the Go project's service/attach.go).
+"""Uploads: pictures, voice clips and files of any type (the Go project's service/attach.go).
 
 An upload is stored as ours, not as the client's file, so that nothing a user
 sends can run as a page of this origin:
@@ -14,6 +14,10 @@ sends can run as a page of this origin:
   UPLOAD_MIN_FREE_MB free (else 507), and the server makes the name,
   ``<uuid4 hex>.<ext of the detected type>``, so the extension always tells
   the stored type;
+- files.py: files of any type (Media 5, POST /attach/file): the sender's
+  name sanitised, the type shown, the attachment headers;
+- backend.py: UPLOAD_STORAGE, where the bytes live: in SQL (``db``, every
+  node reads them) or in UPLOAD_FOLDER (``folder``); a row per upload;
 - names.py: the URL helpers the chat side and the icons use;
 - routes.py: POST /attach/upload, and GET /uploads/<name> serving files with
   their stored type, ``nosniff`` and a sandboxing Content-Security-Policy, to
@@ -22,13 +26,24 @@ sends can run as a page of this origin:
 This package sits below service and chat and imports neither (nor the bus).
 """
 
+from ginchat.uploads.backend import forget as forget_upload
 from ginchat.uploads.names import (
     URL_PREFIX,
     check_icon,
     upload_exists,
     upload_folder,
+    upload_info,
     upload_kind,
     upload_name,
 )
 
-__all__ = ["URL_PREFIX", "check_icon", "upload_exists", "upload_folder", "upload_kind", "upload_name"]
+__all__ = [
+    "URL_PREFIX",
+    "check_icon",
+    "forget_upload",
+    "upload_exists",
+    "upload_folder",
+    "upload_info",
+    "upload_kind",
+    "upload_name",
+]

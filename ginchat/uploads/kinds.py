@@ -2,8 +2,8 @@
 
 from ginchat.errors import AppError
 
-# The extension of each accepted type: its Content-Type and whether it is a
-# picture or a voice clip.
+# The extension of each stored type: its Content-Type and whether it is a
+# picture, a voice clip or a file of any type.
 TYPES = {
     "png": ("image/png", "image"),
     "jpg": ("image/jpeg", "image"),
@@ -15,6 +15,8 @@ TYPES = {
     "wav": ("audio/wav", "voice"),
     "m4a": ("audio/mp4", "voice"),
     "aac": ("audio/aac", "voice"),
+    # A file of any type (Media 5, POST /attach/file): served only as a download.
+    "bin": ("application/octet-stream", "file"),
 }
 PIL_FORMATS = {"png": "PNG", "jpg": "JPEG", "gif": "GIF", "webp": "WEBP"}
 ACCEPTED = "a PNG, JPEG, GIF or WebP image, or a WebM, Ogg, MP3, WAV, M4A or AAC voice clip"

@@ -1,11 +1,11 @@
 """Upload names and URL paths: what the chat side and icons may point at."""
 
-import os
 import re
 
 from flask import current_app
 
 from ginchat.errors import bad_request
+from ginchat.uploads import backend
 from ginchat.uploads.kinds import TYPES
 
 NAME_RE = re.compile(r"^[0-9a-f]{32}\.(?:" + "|".join(TYPES) + r")$")
@@ -29,20 +29,23 @@ def upload_name(url, aliases=False):
     return None
 
 
-def upload_exists(url, folder=None):
-    """True only for ``/uploads/<name>`` naming a file this server stored."""
+def upload_exists(url):
+    """True only for ``/uploads/<name>`` naming an upload this server stored
+    (in SQL or in the folder)."""
     name = upload_name(url)
-    if name is None:
-        return False
-    return os.path.isfile(os.path.join(folder or upload_folder(), name))
+    return name is not None and backend.find(name) is not None
+
+
+def upload_info(url):
+    """The stored upload's row (backend.find) for an upload URL, else None."""
+    name = upload_name(url, aliases=True)
+    return None if name is None else backend.find(name)
 
 
 def upload_kind(url):
-    """ "image" or "voice" for an existing upload, else None."""
-    name = upload_name(url, aliases=True)
-    if name is None or not os.path.isfile(os.path.join(upload_folder(), name)):
-        return None
-    return TYPES[name.rsplit(".", 1)[1]][1]
+    """ "image", "voice" or "file" for an existing upload, else None."""
+    info = upload_info(url)
+    return None if info is None else info["kind"]
 
 
 def check_icon(url):
@@ -55,5 +58,5 @@ def check_icon(url):
     if kind is None:
         raise bad_request("icon names no stored upload: upload the picture with POST /attach/upload first")
     if kind != "image":
-        raise bad_request("icon must be a picture (PNG, JPEG, GIF or WebP), not a voice clip")
+        raise bad_request(f"icon must be a picture (PNG, JPEG, GIF or WebP), not a {kind} upload")
     return URL_PREFIX + name

@@ -1,5 +1,6 @@
-"""The upload routes: POST /attach/upload and GET /uploads/<name>."""
+"""The upload routes: POST /attach/upload, POST /attach/file and GET /uploads/<name>."""
 
+import io
 import logging
 import os
 
@@ -7,10 +8,13 @@ from flask import current_app, request, send_file
 from flask_login import current_user
 
 from ginchat.errors import AppError, bad_request, not_found
+from ginchat.models import upload as upload_rows
+from ginchat.uploads import backend
+from ginchat.uploads.files import SERVED_TYPE, content_disposition
 from ginchat.uploads.images import DEFAULT_MAX_IMAGE_PIXELS
 from ginchat.uploads.kinds import TYPES
 from ginchat.uploads.names import NAME_RE, URL_PREFIX, upload_folder
-from ginchat.uploads.storage import check_room, store
+from ginchat.uploads.storage import check_room, store, store_file
 from ginchat.utils import resp
 from ginchat.utils.ratelimit import RateLimiter
 
@@ -52,51 +56,137 @@ def upload():
       429: {description: "too many uploads (UPLOADS_PER_MINUTE); see Retry-After", schema: {$ref: "#/definitions/Envelope"}}
       507: {description: "the upload disk is full, or storing it would leave less than UPLOAD_MIN_FREE_MB free", schema: {$ref: "#/definitions/Envelope"}}
     """
+    storage, limit = _file_part("the picture or clip")
+    max_pixels = int(current_app.config.get("MAX_IMAGE_PIXELS") or DEFAULT_MAX_IMAGE_PIXELS)
+    with _logged_refusal():
+        name = store(storage.stream, upload_folder(), limit, max_pixels, current_user.id)
+    kind = TYPES[name.rsplit(".", 1)[1]][1]
+    return resp.ok(URL_PREFIX + name, msg=f"{kind} stored")
+
+
+def upload_file():
+    """Upload a file of any type, to send as a Media 5 (file) message.
+    ---
+    tags: [attach]
+    security: [{Bearer: []}]
+    consumes: [multipart/form-data]
+    parameters:
+      - name: file
+        in: formData
+        type: file
+        required: true
+        description: >
+          Any file, at most MAX_UPLOAD_MB MiB (default 10). It is stored as it is, under
+          a server-made name (/uploads/<uuid>.bin), and only ever served as a download
+          (Content-Disposition attachment, application/octet-stream). Its file name is
+          kept, sanitised: no folder part, no control or bidi characters, no reserved
+          Windows name, at most 120 characters.
+    responses:
+      200:
+        description: "stored; Data is {Url, Name, Size, Mime}: send Url as the Url of a Media 5 message"
+        schema: {$ref: "#/definitions/FileUploadEnvelope"}
+      400: {description: "no multipart field named file, an empty file, or the CSRF token is missing (cookie login)", schema: {$ref: "#/definitions/Envelope"}}
+      401: {$ref: "#/responses/NotLoggedIn"}
+      413: {description: "the file is over MAX_UPLOAD_MB", schema: {$ref: "#/definitions/Envelope"}}
+      429: {description: "too many uploads (UPLOADS_PER_MINUTE); see Retry-After", schema: {$ref: "#/definitions/Envelope"}}
+      507: {description: "the server has no room left for uploads", schema: {$ref: "#/definitions/Envelope"}}
+    """
+    storage, limit = _file_part("the file")
+    with _logged_refusal():
+        row = store_file(storage.stream, upload_folder(), limit, storage.filename or "", current_user.id)
+    data = {"Url": URL_PREFIX + row["name"], "Name": row["file_name"], "Size": row["size"], "Mime": row["mime"]}
+    return resp.ok(data, msg="file stored")
+
+
+def _file_part(what):
+    """The multipart ``file`` field and the size limit, after the rate limit
+    and the disk reserve (the part file lands in the folder in every mode)."""
     RateLimiter.of().check_upload(current_user.id)
     storage = request.files.get("file")
     if storage is None:
         if "file" in request.form:
             raise bad_request("file must be sent as a file part of a multipart/form-data body, not as text")
-        raise bad_request("file is required: send the picture or clip as the multipart/form-data field 'file'")
+        raise bad_request(f"file is required: send {what} as the multipart/form-data field 'file'")
     limit = int(float(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024)
-    max_pixels = int(current_app.config.get("MAX_IMAGE_PIXELS") or DEFAULT_MAX_IMAGE_PIXELS)
     check_room(upload_folder(), min(limit, request.content_length or limit))
-    try:
-        name = store(storage.stream, upload_folder(), limit, max_pixels)
-    except AppError as exc:
-        if exc.status >= 500:
-            raise
-        log.info("upload refused (%d) for user %s: %s", exc.status, current_user.id, exc.msg)
-        raise
-    kind = TYPES[name.rsplit(".", 1)[1]][1]
-    return resp.ok(URL_PREFIX + name, msg=f"{kind} stored")
+    return storage, limit
+
+
+class _logged_refusal:
+    """Log a refused upload (4xx) with its user; let it through."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        if isinstance(exc, AppError) and exc.status < 500:
+            log.info("upload refused (%d) for user %s: %s", exc.status, current_user.id, exc.msg)
+        return False
 
 
 def serve_upload(name):
-    """An uploaded file, with the Content-Type of its stored type (needs a login).
+    """An uploaded file: a picture or clip with its stored type, a file (Media 5) as a download (needs a login).
     ---
     tags: [attach]
     security: [{Bearer: []}]
-    produces: [image/png, image/jpeg, image/gif, image/webp, audio/webm, audio/ogg, audio/mpeg, audio/wav, audio/mp4, audio/aac, application/json]
+    produces: [image/png, image/jpeg, image/gif, image/webp, audio/webm, audio/ogg, audio/mpeg, audio/wav, audio/mp4, audio/aac, application/octet-stream, application/json]
     parameters:
       - {name: name, in: path, type: string, required: true, description: "<uuid>.<ext> as returned by /attach/upload"}
     responses:
       200:
-        description: "the file's bytes (Range requests give 206), with X-Content-Type-Options nosniff, a sandboxing Content-Security-Policy and Cache-Control private, immutable"
+        description: >
+          the file's bytes (Range requests give 206, If-None-Match a 304), with X-Content-Type-Options nosniff,
+          a sandboxing Content-Security-Policy and Cache-Control private, immutable. A file of any type
+          (<uuid>.bin, Media 5) is application/octet-stream with Content-Disposition attachment and its
+          sanitised name (filename and filename*=UTF-8''), never shown inline. Read from SQL or
+          UPLOAD_FOLDER (UPLOAD_STORAGE), so any node serves any upload.
       401: {$ref: "#/responses/NotLoggedIn"}
       404: {description: "no such upload (also for any other name or path)", schema: {$ref: "#/definitions/Envelope"}}
     """
     if not NAME_RE.match(name):
         raise not_found("no such file")
-    path = os.path.join(upload_folder(), name)
-    if not os.path.isfile(path):
+    info = backend.find(name)
+    if info is None:
         raise not_found("no such file")
-    response = send_file(
-        path, mimetype=TYPES[name.rsplit(".", 1)[1]][0], conditional=True, etag=True, download_name=name
-    )
+    download = info["kind"] == "file"
+    mimetype = SERVED_TYPE if download else TYPES[name.rsplit(".", 1)[1]][0]
+    if info["in_db"]:
+        response = _from_sql(name, info, mimetype)
+    else:
+        path = os.path.join(upload_folder(), name)
+        if not os.path.isfile(path):
+            raise not_found("no such file")
+        response = send_file(path, mimetype=mimetype, conditional=True, etag=True, download_name=name)
+    if download:
+        # Whatever it holds (a page, a picture, a program), a file is saved, never shown.
+        response.headers["Content-Disposition"] = content_disposition(info["file_name"] or "file")
     response.headers["Cache-Control"] = CACHE_CONTROL
     response.headers.pop("Expires", None)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = FILE_CSP
     response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    return response
+
+
+def _from_sql(name, info, mimetype):
+    """An upload whose bytes are in SQL: a 304 for a known ETag without
+    reading them, a Range from only the chunks that hold it."""
+    etag = info["digest"]
+    if request.if_none_match.contains(etag):
+        response = current_app.response_class(status=304)
+        response.set_etag(etag)
+        return response
+    size = int(info["size"])
+    byte_range = request.range
+    window = byte_range.range_for_length(size) if byte_range is not None else None
+    if window is not None and not request.if_range.date and request.if_range.etag in (None, etag):
+        start, stop = window
+        response = current_app.response_class(upload_rows.read(name, start, stop), status=206, mimetype=mimetype)
+        response.headers["Content-Range"] = f"bytes {start}-{stop - 1}/{size}"
+        response.headers["Accept-Ranges"] = "bytes"
+        response.set_etag(etag)
+        return response
+    response = send_file(
+        io.BytesIO(upload_rows.read(name)), mimetype=mimetype, conditional=True, etag=etag, download_name=name
+    )
     return response

@@ -11,18 +11,21 @@ import gevent
 from flask import current_app
 
 from ginchat.errors import AppError, bad_request
+from ginchat.uploads import backend
+from ginchat.uploads.files import file_type, safe_file_name
 from ginchat.uploads.images import check_and_clean_image
-from ginchat.uploads.kinds import PIL_FORMATS, too_large, unsupported
-from ginchat.uploads.sniff import detect
+from ginchat.uploads.kinds import PIL_FORMATS, TYPES, too_large, unsupported
+from ginchat.uploads.sniff import HEAD, detect
 
 log = logging.getLogger("ginchat.attach")
 
 CHUNK = 64 * 1024
 
 
-def store(stream, folder, limit, max_pixels):
+def store(stream, folder, limit, max_pixels, owner_id=None):
     """Copy the upload to a hidden part file (at most ``limit`` bytes), decide
-    its type, check and clean it, and give it its final name. Returns the name."""
+    its type, check and clean it, and keep it under its final name (in SQL or
+    the folder: backend.keep). Returns the name."""
     os.makedirs(folder, exist_ok=True)
     part = os.path.join(folder, f".part-{uuid.uuid4().hex}")
     try:
@@ -34,13 +37,32 @@ def store(stream, folder, limit, max_pixels):
         if ext is None:
             raise unsupported()
         name = f"{uuid.uuid4().hex}.{ext}"
-        final = os.path.join(folder, name)
         if ext in PIL_FORMATS:
             # Decoding is CPU work that releases the GIL: a thread keeps the
             # gevent loop (every other user's chat) running meanwhile.
             in_thread(check_and_clean_image, part, ext, max_pixels)
-        os.replace(part, final)
+        mime, kind = TYPES[ext]
+        backend.keep(part, name, kind, mime, owner_id, digest=in_thread(backend.digest_of, part))
         return name
+    finally:
+        if os.path.exists(part):
+            os.unlink(part)
+
+
+def store_file(stream, folder, limit, file_name, owner_id=None):
+    """Store a file of any type (Media 5) as ``<uuid>.bin``: the size limit
+    and the disk reserve as for pictures, no type check. Returns its row."""
+    os.makedirs(folder, exist_ok=True)
+    part = os.path.join(folder, f".part-{uuid.uuid4().hex}")
+    try:
+        size = copy_limited(stream, part, limit)
+        if size == 0:
+            raise bad_request("the file is empty")
+        name = safe_file_name(file_name)
+        with open(part, "rb") as fh:
+            mime = file_type(fh.read(HEAD), name)
+        digest = in_thread(backend.digest_of, part)
+        return backend.keep(part, f"{uuid.uuid4().hex}.bin", "file", mime, owner_id, name, digest)
     finally:
         if os.path.exists(part):
             os.unlink(part)

@@ -11,6 +11,7 @@
 //   me.js           the Me tab
 //   grouppanel.js   conversation tools and the group panel
 //   deactivated.js  the "deactivated" mark on a deactivated sender's messages
+//   files.js        files of any type: the chooser, upload progress, file cards
 // Feature modules register through hooks.js from an init function called below.
 
 import * as api from './api.js';
@@ -18,6 +19,7 @@ import { initComposer, transmit } from './composer.js';
 import { initConversation, markConvRead, route } from './conversation.js';
 import { initDeactivatedMark } from './deactivated.js';
 import { initTabs, readListsFromPage, refreshLists, renderLists, scheduleListRender, updateTitle } from './convlist.js';
+import { initFiles } from './files.js';
 import { handleFrame } from './frames.js';
 import { initGroupPanel } from './grouppanel.js';
 import { initMe, loadRequests, renderMe } from './me.js';
@@ -74,6 +76,7 @@ async function start() {
   initConversation();
   initMessageMenu();
   initComposer();
+  initFiles();
   initMe();
   initGroupPanel();
   initDeactivatedMark();

@@ -70,7 +70,8 @@ async function upload(msg) {
   msg.error = '';
   rerender(msg.conv);
   try {
-    msg.Url = await api.upload(msg.file, msg.filename);
+    // A feature module may bring its own upload (files.js: POST /attach/file with progress).
+    msg.Url = msg.uploadWith ? await msg.uploadWith(msg) : await api.upload(msg.file, msg.filename);
   } catch (err) {
     fail(msg, err.status === 501 ? 'uploads are not available on this server' : err.message);
     return;

@@ -96,6 +96,7 @@ function previewText(conv) {
     [EMOJI]: () => msg.Content || '',
     [VOICE]: () => `🎤 Voice clip (${formatDuration(msg.Amount || 0)})`,
     [IMAGE]: () => '🖼 Picture',
+    5: () => `📎 ${(msg.File && msg.File.Name) || 'File'}`,
     [RECALLED]: () => 'recalled a message',
   }[msg.Recalled ? RECALLED : msg.Media];
   return who + (what ? what() : 'a message');
