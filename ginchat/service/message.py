@@ -1,11 +1,12 @@
 """Message history routes, for participants only."""
 
-from flask import current_app, request
+from flask import current_app, jsonify, request
 from flask_login import current_user
 from sqlalchemy import text
 
 from ginchat.auth import public
 from ginchat.domain.access import may_read
+from ginchat.domain.search import MAX_QUERY, search_messages
 from ginchat.errors import bad_request, forbidden, unauthorized
 from ginchat.extensions import db, get_redis
 from ginchat.models import message as messages
@@ -94,6 +95,31 @@ def sync():
     limit = params.get_int("limit", default=200, minimum=1, maximum=1000)
     rows = messages.fetch_since(current_user.id, Contact.history_floors(current_user.id), since, limit)
     return resp.ok_list(rows, len(rows))
+
+
+def search():
+    """Full-text search of every message I may read (my private chats, my
+    groups within their History setting), newest first. Each word of q must
+    appear in the text (from three letters on, as the start of a word);
+    recalled messages never match. GET or POST (a form or JSON body: a
+    query longer than a URL may be is still answered with a 400).
+    ---
+    tags: [message]
+    security: [{Bearer: []}]
+    parameters:
+      - {name: q, in: query, type: string, required: true, maxLength: 200, description: "words (letters and digits; other characters separate them), at most 8"}
+      - {name: before, in: query, type: integer, description: "a message Id: only older hits (the Before of the previous page)"}
+      - {name: size, in: query, type: integer, minimum: 1, maximum: 50, default: 20}
+    responses:
+      200: {description: "Rows are hits, newest first; Total is the number of rows; Data.Before pages on", schema: {$ref: "#/definitions/SearchEnvelope"}}
+      400: {description: "q missing, longer than 200 characters, without a letter or digit, or of more than 8 words; a malformed before or size", schema: {$ref: "#/definitions/Envelope"}}
+      401: {$ref: "#/responses/NotLoggedIn"}
+    """
+    q = params.get_str("q", required=True, max_len=MAX_QUERY)
+    before = params.get_int("before", minimum=1, maximum=2**62)
+    size = params.get_int("size", default=20, minimum=1, maximum=50)
+    rows, next_before = search_messages(current_user.id, q, before, size)
+    return jsonify(resp.envelope(0, "ok", data={"Before": next_before}, rows=rows, total=len(rows))), 200
 
 
 def from_this_host():
