@@ -21,7 +21,7 @@ def test_scrolling_up_loads_earlier_messages(server, people):
         ]
     )
     page = people.open(a)
-    page.locator("#friend-list a", has_text=b.name).click()
+    page.locator("#chat-list a", has_text=b.name).click()
     expect(page.locator("#messages .msg .text").last).to_have_text(f"history {total:03d}")
     first_page = page.locator("#messages .msg").count()
     assert first_page < total  # only the latest page came
@@ -41,8 +41,8 @@ def test_killed_server_reconnect_loses_and_doubles_nothing(server, people):
     a, b = register(server, "ra"), register(server, "rb")
     a.post("/contact/addfriend", targetId=b.id)
     pa, pb = people.open(a), people.open(b)
-    pa.locator("#friend-list a", has_text=b.name).click()
-    pb.locator("#friend-list a", has_text=a.name).click()
+    pa.locator("#chat-list a", has_text=b.name).click()
+    pb.locator("#chat-list a", has_text=a.name).click()
     box = pa.get_by_role("textbox", name="Message")
     box.fill("before the crash")
     box.press("Enter")
@@ -84,5 +84,5 @@ def test_killed_server_reconnect_loses_and_doubles_nothing(server, people):
     stored = [m["Content"] for m in r.json()["Rows"]]
     assert sorted(stored) == sorted(want)
     # the unread count for Bob's messages did not double either (Alice has it open)
-    expect(pa.locator("#friend-list a", has_text=b.name).locator(".badge")).to_have_count(0)
+    expect(pa.locator("#chat-list a", has_text=b.name).locator(".badge")).to_have_count(0)
     assert pa.problems == [] and pb.problems == []

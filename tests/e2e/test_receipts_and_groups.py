@@ -48,22 +48,22 @@ def test_request_receipts_typing_presence_recall(request_server, req_people):
     pb, _ = req_people(bob)
 
     # Alice asks; Bob sees the request live and accepts it.
-    pa.get_by_role("tab", name="Me").click()
+    pa.get_by_role("tab", name="Contacts").click()
     pa.get_by_label("Add a friend").fill(bob.name)
     pa.locator("#add-friend-form").get_by_role("button", name="Add").click()
     expect(pa.locator("#add-friend-form .form-status")).to_contain_text("friend request sent")
     expect(pa.locator("#request-list")).to_contain_text(f"Asked {bob.name}")
-    pb.get_by_role("tab", name="Me").click()
+    pb.get_by_role("tab", name="Contacts").click()
     expect(pb.locator("#request-list")).to_contain_text(f"{alice.name} asks to be your friend")
     pb.get_by_role("button", name=f"Accept {alice.name}").click()
-    pb.get_by_role("tab", name="Friends").click()
-    bob_sees = pb.locator("#friend-list a", has_text=alice.name)
+    pb.get_by_role("tab", name="Chats").click()
+    bob_sees = pb.locator("#chat-list a", has_text=alice.name)
     expect(bob_sees).to_be_visible()
     expect(bob_sees.locator(".dot")).to_have_class("dot online")
 
     # Alice writes; Bob's count comes from the server, his reading gives her a tick.
-    pa.get_by_role("tab", name="Friends").click()
-    pa.locator("#friend-list a", has_text=bob.name).click()
+    pa.get_by_role("tab", name="Chats").click()
+    pa.locator("#chat-list a", has_text=bob.name).click()
     box = pa.get_by_role("textbox", name="Message")
     box.fill("Did you read this?")
     box.press("Enter")
@@ -73,7 +73,7 @@ def test_request_receipts_typing_presence_recall(request_server, req_people):
     expect(bob_sees.locator(".badge")).to_have_text("1")
     pb.reload()  # the count survives a reload: it is the server's
     expect(pb.locator("#conn-status")).to_have_attribute("data-state", "open")
-    bob_sees = pb.locator("#friend-list a", has_text=alice.name)
+    bob_sees = pb.locator("#chat-list a", has_text=alice.name)
     expect(bob_sees.locator(".badge")).to_have_text("1")
     bob_sees.click()
     expect(mine.locator(".receipt")).to_have_text("Read")
@@ -96,7 +96,7 @@ def test_request_receipts_typing_presence_recall(request_server, req_people):
 
     # Alice leaves: Bob sees her go offline, live.
     ctx_a.close()
-    expect(pb.locator("#friend-list a", has_text=alice.name).locator(".dot")).to_have_class("dot offline")
+    expect(pb.locator("#chat-list a", has_text=alice.name).locator(".dot")).to_have_class("dot offline")
     expect(pb.locator("#conv-sub")).to_have_text("offline")
     assert pb.problems == []
 

@@ -1,0 +1,239 @@
+// The conversation lists (friends, groups): rows with preview, time and
+// unread count, the tab bar, and refreshing them from the server.
+
+import * as api from './api.js';
+import { refreshTicks } from './messages.js';
+import { renderHeader } from './conversation.js';
+import {
+  $, EMOJI, GROUP, IMAGE, PRIVATE, RECALLED, TEXT, VOICE, me, merge, reads, state, upsertConv, userInfo,
+} from './state.js';
+import { chatRowParts } from './hooks.js';
+import { setUnreadTotal } from './unread.js';
+import { avatar, el, isoTime, shortWhen } from './view.js';
+import { formatDuration } from './voice.js';
+
+export function readListsFromPage() {
+  for (const item of document.querySelectorAll('#friend-list [data-user-id]')) {
+    const user = {
+      ID: Number(item.dataset.userId), Name: item.dataset.name, Avatar: item.dataset.avatar || '',
+      Online: item.dataset.online === '1',
+    };
+    state.users.set(user.ID, user);
+    upsertConv(PRIVATE, user.ID, { name: user.Name, avatar: user.Avatar, online: user.Online });
+  }
+  for (const item of document.querySelectorAll('#group-list [data-group-id]')) {
+    upsertConv(GROUP, Number(item.dataset.groupId), {
+      name: item.dataset.name, avatar: item.dataset.img || '', members: Number(item.dataset.members) || 0,
+      desc: item.dataset.desc || '',
+    });
+  }
+}
+
+export async function refreshLists() {
+  let friends;
+  let groups;
+  try {
+    [friends, groups] = await Promise.all([api.post('/searchFriends'), api.post('/contact/loadcommunity')]);
+  } catch (err) {
+    return;
+  }
+  const listed = new Set();
+  for (const user of friends.Rows || []) {
+    state.users.set(user.ID, user);
+    const conv = upsertConv(PRIVATE, user.ID, { name: user.Name, avatar: user.Avatar, online: !!user.Online });
+    conv.peerRead = Math.max(conv.peerRead, user.PeerReadId || 0);
+    applyServerState(conv, user);
+    listed.add(conv.key);
+  }
+  for (const grp of groups.Rows || []) {
+    const conv = upsertConv(GROUP, grp.ID, {
+      name: grp.Name, avatar: grp.Img, members: grp.Members, desc: grp.Desc, role: grp.Role || '', ownerId: grp.OwnerId,
+      policy: grp.Policy, history: grp.History, whoMayAdd: grp.WhoMayAdd,
+    });
+    applyServerState(conv, grp);
+    listed.add(conv.key);
+  }
+  // Removed friends, groups I left or was removed from, dissolved groups.
+  for (const key of [...state.convs.keys()]) {
+    if (listed.has(key)) continue;
+    state.convs.delete(key);
+    if (state.current === key) location.hash = '';
+  }
+  renderLists();
+  renderHeader();
+  if (state.current) refreshTicks(state.convs.get(state.current));
+}
+
+// A list row's server-computed read state: Unread, LastMessage, ReadId.
+function applyServerState(conv, row) {
+  if (row.LastMessage) {
+    merge(conv, [row.LastMessage]);
+    if (!state.ready) state.lastId = Math.max(state.lastId, row.LastMessage.Id);
+  }
+  reads.learn(conv.key, row.ReadId || 0);
+  const upTo = (row.LastMessage && row.LastMessage.Id) || 0;
+  if (upTo >= conv.countedUpTo) {
+    conv.countedUpTo = upTo;
+    conv.unread = state.current === conv.key && !document.hidden ? 0 : (row.Unread || 0);
+  }
+}
+
+let refreshTimer = null;
+export function scheduleRefresh() {
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(refreshLists, 200);
+}
+
+// --- rows ------------------------------------------------------------------------
+function previewText(conv) {
+  const msg = conv.last;
+  if (!msg) return conv.type === GROUP ? (conv.desc || 'No messages yet') : 'No messages yet';
+  let who = '';
+  if (msg.UserId === me.ID) who = 'You: ';
+  else if (conv.type === GROUP) who = `${userInfo(msg.UserId).Name}: `;
+  const what = {
+    [TEXT]: () => (msg.Content || '').replace(/\s+/g, ' ').slice(0, 80),
+    [EMOJI]: () => msg.Content || '',
+    [VOICE]: () => `🎤 Voice clip (${formatDuration(msg.Amount || 0)})`,
+    [IMAGE]: () => '🖼 Picture',
+    [RECALLED]: () => 'recalled a message',
+  }[msg.Recalled ? RECALLED : msg.Media];
+  return who + (what ? what() : 'a message');
+}
+
+// The most recent activity first; conversations without messages last, by name.
+function sortConvs(list) {
+  return list.sort((a, b) => ((b.last && b.last.Id) || 0) - ((a.last && a.last.Id) || 0) || a.name.localeCompare(b.name));
+}
+
+function groupMeta(conv) {
+  return `#${conv.id} · ${conv.members} member${conv.members === 1 ? '' : 's'}`;
+}
+
+function face(conv) {
+  const node = avatar({ name: conv.name, url: conv.avatar, id: conv.id, group: conv.type === GROUP });
+  if (conv.type === PRIVATE) {
+    const status = conv.online ? 'online' : 'offline';
+    node.append(el('span', { className: `dot ${status}`, title: status }));
+  }
+  return node;
+}
+
+function link(conv, label) {
+  return el('a', {
+    className: 'conv-link', href: `#${conv.key}`, 'aria-current': conv.key === state.current ? 'page' : null,
+    'aria-label': label,
+  });
+}
+
+// A row of the Chats list: name, last message, its time, the unread count.
+function chatItem(conv) {
+  const status = conv.type === PRIVATE ? (conv.online ? ', online' : ', offline') : ', group';
+  const row = link(conv, `${conv.name}${status}${conv.unread ? `, ${conv.unread} unread` : ''}`);
+  const body = el('span', { className: 'body' }, el('span', { className: 'name', text: conv.name }),
+    el('span', { className: 'preview', text: previewText(conv) }));
+  const side = el('span', { className: 'side' });
+  if (conv.last) side.append(el('time', { datetime: isoTime(conv.last.CreateTime), text: shortWhen(conv.last.CreateTime) }));
+  if (conv.unread) {
+    side.append(el('span', { className: 'badge', text: conv.unread > 99 ? '99+' : String(conv.unread), 'aria-hidden': 'true' }));
+  }
+  side.append(...chatRowParts(conv));
+  row.append(face(conv), body, side);
+  return el('li', { className: 'item', dataset: { conv: conv.key } }, row);
+}
+
+// A row of the Contacts or Groups view: who or what it is, not the chat.
+function manageItem(conv) {
+  const meta = conv.type === GROUP ? groupMeta(conv) : (conv.online ? 'online' : 'offline');
+  const row = link(conv, `${conv.name}, ${meta}`);
+  row.append(face(conv), el('span', { className: 'body' },
+    el('span', { className: 'name', text: conv.name }), el('span', { className: 'meta', text: meta })));
+  return el('li', { className: 'item', dataset: { conv: conv.key } }, row);
+}
+
+function renderList(listEl, items, emptyText) {
+  const focused = document.activeElement && listEl.contains(document.activeElement)
+    ? document.activeElement.getAttribute('href') : null;
+  listEl.replaceChildren(...(items.length ? items : [el('li', { className: 'empty', text: emptyText })]));
+  if (focused) {
+    const again = listEl.querySelector(`a[href="${focused}"]`);
+    if (again) again.focus();
+  }
+}
+
+let listFrame = 0;
+export function renderLists() {
+  cancelAnimationFrame(listFrame);
+  listFrame = 0;
+  const all = sortConvs([...state.convs.values()]);
+  const byName = (a, b) => a.name.localeCompare(b.name);
+  const friends = all.filter((c) => c.type === PRIVATE).sort(byName);
+  const groups = all.filter((c) => c.type === GROUP).sort(byName);
+  renderList($('chat-list'), all.map(chatItem), 'No chats yet: add a friend in Contacts, or create or join a group in Groups.');
+  renderList($('friend-list'), friends.map(manageItem), 'No contacts yet: add a friend above.');
+  renderList($('group-list'), groups.map(manageItem), 'No groups yet: create or join one below.');
+  $('friend-count').textContent = String(friends.length);
+  $('group-count').textContent = String(groups.length);
+  const total = all.reduce((n, c) => n + c.unread, 0);
+  setBadge($('badge-chats'), total);
+  setUnreadTotal(total);
+}
+
+export function scheduleListRender() {
+  if (!listFrame) listFrame = requestAnimationFrame(renderLists);
+}
+
+export function setBadge(node, count, what = 'unread') {
+  node.hidden = !count;
+  node.textContent = count > 99 ? '99+' : String(count);
+  node.setAttribute('aria-label', `${count} ${what}`);
+}
+
+export function updateTitle() {
+  setUnreadTotal([...state.convs.values()].reduce((n, c) => n + c.unread, 0));
+}
+
+// --- tabs --------------------------------------------------------------------------
+let tabs = [];
+export function selectTab(name, focus) {
+  for (const tab of tabs) {
+    const on = tab.dataset.tab === name;
+    tab.setAttribute('aria-selected', String(on));
+    tab.tabIndex = on ? 0 : -1;
+    $(tab.getAttribute('aria-controls')).classList.toggle('active', on);
+    if (on && focus) tab.focus();
+  }
+}
+
+// Up and down arrows move between the rows of a list (links stay in the Tab order too).
+function listKeys(listEl) {
+  listEl.addEventListener('keydown', (event) => {
+    const step = { ArrowDown: 1, ArrowUp: -1 }[event.key];
+    if (!step) return;
+    const links = [...listEl.querySelectorAll('a.conv-link')];
+    const at = links.indexOf(document.activeElement);
+    if (at < 0) return;
+    event.preventDefault();
+    const next = links[Math.max(0, Math.min(links.length - 1, at + step))];
+    next.focus();
+  });
+}
+
+export function currentTab() {
+  const on = tabs.find((tab) => tab.getAttribute('aria-selected') === 'true');
+  return on ? on.dataset.tab : null;
+}
+
+export function initTabs() {
+  for (const id of ['chat-list', 'friend-list', 'group-list']) listKeys($(id));
+  tabs = [...document.querySelectorAll('[role="tab"]')];
+  for (const tab of tabs) {
+    tab.addEventListener('click', () => selectTab(tab.dataset.tab));
+    tab.addEventListener('keydown', (event) => {
+      const step = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
+      if (!step) return;
+      const next = tabs[(tabs.indexOf(tab) + step + tabs.length) % tabs.length];
+      selectTab(next.dataset.tab, true);
+    });
+  }
+}
