@@ -297,6 +297,8 @@ class Runner:
             try:
                 top = size
                 queries = {
+                    # The cost of any authenticated GET on this machine right now: the floor under the rest.
+                    "reference: history, latest 20 (no search)": "/message/history?type=1&targetId=2&limit=20",
                     "a word of 10 % of all messages, first page of 20": "/message/search?q=rendezvous&size=20",
                     "the same, the page before the newest 500": (
                         f"/message/search?q=rendezvous&size=20&before={top - 500}"

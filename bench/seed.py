@@ -123,7 +123,8 @@ def main(argv=None):
 # query finds the same hits whatever the table's size. Each message has six
 # words of a 5,000-word vocabulary (log-uniform: a few common, most rare) and:
 #   rendezvous  in every 10th message of the whole table (probe and filler);
-#   quartz      in 1 % of the filler and every 50th message of the probe;
+#   quartz      in 1 % of the filler and every 50th message of the probe (those
+#               also hold rendezvous when the table's size is a multiple of 1,000);
 #   zeppelin    in 5 % of the filler only: the probe's users have none.
 _SYLLABLES = [c + v for c in "bdfgklmnprstvz" for v in "aeiou"]
 VOCABULARY = [
@@ -136,7 +137,7 @@ def words_for(msg_id, probe_index=None):
     words = [VOCABULARY[int(5000 ** rng.random()) - 1] for _ in range(6)]
     if msg_id % 10 == 0:
         words.append("rendezvous")
-    if (probe_index is not None and probe_index % 50 == 0) or (probe_index is None and msg_id % 100 == 7):
+    if (probe_index is not None and probe_index % 50 == 49) or (probe_index is None and msg_id % 100 == 7):
         words.append("quartz")
     if probe_index is None and msg_id % 20 == 3:
         words.append("zeppelin")

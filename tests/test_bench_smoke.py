@@ -93,3 +93,5 @@ def test_the_search_scenario_finds_the_seeded_words(runner, tmp_path):
     assert rows["a rarer word (1 % of the others, every 50th of mine)"] == 20
     assert rows["a word only others wrote (5 %): no hit"] == 0
     assert rows["a word nobody wrote"] == 0
+    assert rows["two words"] == 20
+    assert rows["reference: history, latest 20 (no search)"] == 20

@@ -166,6 +166,16 @@ def history(conv, before, limit, after=0):
     return rows
 
 
+def history_after(conv, after, before, limit):
+    """The ``limit`` messages of a conversation right after Id ``after`` (and
+    older than ``before``, if given), oldest first: reading on from a point."""
+    c = message_table.c
+    query = select(message_table).where(c.conv == conv, c.id > after)
+    if before is not None:
+        query = query.where(c.id < before)
+    return _rows(db.session.execute(query.order_by(c.id).limit(limit)))
+
+
 def window(conv, start, end):
     """Rows ``start``..``end`` counted from the newest (0 = newest), newest
     first; ``end`` < 0 means through the oldest (as Redis ZREVRANGE)."""

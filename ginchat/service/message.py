@@ -61,6 +61,7 @@ def history():
       - {name: type, in: query, type: integer, required: true, enum: [1, 2], description: "1 private, 2 group"}
       - {name: targetId, in: query, type: integer, required: true, description: "the other user, or the group"}
       - {name: before, in: query, type: integer, description: "a message Id; only older messages"}
+      - {name: after, in: query, type: integer, minimum: 0, description: "a message Id; the limit messages right after it instead of the latest (reading on from a search hit), still oldest first"}
       - {name: limit, in: query, type: integer, minimum: 1, maximum: 200, default: 50}
     responses:
       200: {description: "Rows are messages, Total counts the conversation", schema: {$ref: "#/definitions/MessageListEnvelope"}}
@@ -72,9 +73,14 @@ def history():
     target = params.get_int("targetId", required=True, minimum=1, maximum=2**31 - 1)
     before = params.get_int("before", minimum=1, maximum=2**62)
     limit = params.get_int("limit", default=50, minimum=1, maximum=200)
+    since = params.get_int("after", minimum=0, maximum=2**62)
     after = may_read(current_user.id, msg_type, target)
     conv = messages.conv_key(msg_type, current_user.id, target)
-    return resp.ok_list(messages.history(conv, before, limit, after), messages.count_in(conv, after))
+    if since is not None:
+        rows = messages.history_after(conv, max(since, after), before, limit)
+    else:
+        rows = messages.history(conv, before, limit, after)
+    return resp.ok_list(rows, messages.count_in(conv, after))
 
 
 def sync():

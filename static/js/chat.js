@@ -10,6 +10,8 @@
 //   composer.js     sending text, emoji, pictures and voice; failed + Retry
 //   me.js           the Me tab
 //   grouppanel.js   conversation tools and the group panel
+//   richtext.js     text bodies through format.js (Markdown subset, safe links)
+//   search.js       the "Search messages" box, its results, opening a hit
 // Feature modules register through hooks.js from an init function called below.
 
 import * as api from './api.js';
@@ -21,6 +23,8 @@ import { initGroupPanel } from './grouppanel.js';
 import { initMe, loadRequests, renderMe } from './me.js';
 import { renderMessages } from './messages.js';
 import { initMessageMenu } from './msgmenu.js';
+import { initRichText } from './richtext.js';
+import { initSearch } from './search.js';
 import { ChatSocket } from './socket.js';
 import { $, POLL_MS, currentConv, reads, root, state } from './state.js';
 
@@ -74,6 +78,8 @@ async function start() {
   initComposer();
   initMe();
   initGroupPanel();
+  initRichText();
+  initSearch();
   initPage();
   readListsFromPage();
   renderMe();
