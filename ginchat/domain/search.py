@@ -44,7 +44,8 @@ def search_messages(user_id, q, before, size):
     more = len(frames) > size
     frames = frames[:size]
     names = _names(user_id, frames)
-    rows = [_hit(user_id, frame, words, names) for frame in frames]
+    matcher = _ascii_matcher([fold(w) for w in words])
+    rows = [_hit(user_id, frame, words, names, matcher) for frame in frames]
     return rows, (frames[-1]["Id"] if more else None)
 
 
@@ -54,21 +55,22 @@ def _names(user_id, frames):
     users |= {f["TargetId"] for f in frames if f["Type"] != GROUP}
     groups = {f["TargetId"] for f in frames if f["Type"] == GROUP}
     names = {}
+    people, teams = UserBasic.__table__.c, Community.__table__.c  # plain rows: no ORM objects to build
     if users:
-        for uid, name in db.session.execute(select(UserBasic.id, UserBasic.name).where(UserBasic.id.in_(users))):
+        for uid, name in db.session.execute(select(people.id, people.name).where(people.id.in_(users))):
             names[("u", uid)] = name
     if groups:
-        for gid, name in db.session.execute(select(Community.id, Community.name).where(Community.id.in_(groups))):
+        for gid, name in db.session.execute(select(teams.id, teams.name).where(teams.id.in_(groups))):
             names[("g", gid)] = name
     return names
 
 
-def _hit(user_id, frame, words, names):
+def _hit(user_id, frame, words, names, matcher):
     if frame["Type"] == GROUP:
         conv = ("g", frame["TargetId"])
     else:
         conv = ("u", frame["TargetId"] if frame["UserId"] == user_id else frame["UserId"])
-    parts = snippet(frame["Content"], words)
+    parts = snippet(frame["Content"], words, matcher)
     return {
         "Id": frame["Id"],
         "Seq": frame["Seq"],
@@ -88,6 +90,8 @@ def _hit(user_id, frame, words, names):
 
 def fold(text):
     """Case and accents set aside, as the engines compare words."""
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
@@ -97,12 +101,26 @@ def _matches(word, terms):
     return any(folded.startswith(t) if len(t) >= engine.PREFIX_FROM else folded == t for t in terms)
 
 
-def snippet(content, words):
+def _ascii_matcher(terms):
+    """One regular expression for the words of ASCII text that match ``terms``
+    (folded, letters and digits only: nothing to escape)."""
+    alternatives = [t + r"[^\W_]*" if len(t) >= engine.PREFIX_FROM else t + r"(?![^\W_])" for t in terms if t.isascii()]
+    if not alternatives:
+        return None
+    return re.compile(r"(?<![^\W_])(?:" + "|".join(alternatives) + ")", re.IGNORECASE | re.ASCII)
+
+
+def snippet(content, words, matcher=False):
     """About SNIPPET characters of ``content`` around its first matching word,
     as alternating parts: plain, match, plain, match, ... (plain first, so the
     odd indexes are the matches to highlight)."""
     terms = [fold(w) for w in words]
-    spans = [m.span() for m in WORD_RE.finditer(content) if _matches(m.group(), terms)]
+    if matcher is False:
+        matcher = _ascii_matcher(terms)
+    if content.isascii():  # the common case, in one pass of one expression
+        spans = [m.span() for m in matcher.finditer(content)] if matcher else []
+    else:
+        spans = [m.span() for m in WORD_RE.finditer(content) if _matches(m.group(), terms)]
     start, end = 0, len(content)
     if len(content) > SNIPPET:
         first = spans[0][0] if spans else 0

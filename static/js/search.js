@@ -5,7 +5,7 @@
 
 import * as api from './api.js';
 import { renderMessages } from './messages.js';
-import { $, GROUP, convKey, merge, state, toast } from './state.js';
+import { $, GROUP, convKey, me, merge, state, toast } from './state.js';
 import { avatar, el, isoTime, shortWhen } from './view.js';
 
 const PAGE_SIZE = 20;
@@ -32,6 +32,10 @@ function hitRow(hit) {
     snippet.append(i % 2 ? el('mark', { text: part }) : document.createTextNode(part));
   });
   const convName = hit.ConvName || (group ? `group ${hit.ConvId}` : `user ${hit.ConvId}`);
+  // The sender, when the conversation's name does not say it already.
+  let sender = '';
+  if (hit.UserId === me.ID) sender = 'You';
+  else if (group) sender = hit.SenderName || `user ${hit.UserId}`;
   const link = el('a', {
     className: 'conv-link hit-link',
     href: `#${convKey(hit.ConvType, hit.ConvId)}`,
@@ -44,7 +48,7 @@ function hitRow(hit) {
   avatar({ name: convName, id: hit.ConvId, group }),
   el('span', { className: 'body' },
     el('span', { className: 'name', text: group ? `# ${convName}` : convName }),
-    el('span', { className: 'sender', text: `${hit.SenderName || `user ${hit.UserId}`}:` }),
+    sender ? el('span', { className: 'sender', text: `${sender}:` }) : null,
     snippet),
   el('span', { className: 'side' }, el('time', { datetime: isoTime(hit.CreateTime), text: shortWhen(hit.CreateTime) })));
   return el('li', { className: 'item hit' }, link);

@@ -44,7 +44,7 @@ def test_search_pages_and_opens_a_hit_deep_in_history(server, people):
     expect(page.locator("#search-status")).to_contain_text(w)
     first = hits.first
     expect(first.locator(".name")).to_have_text(b.name)
-    expect(first.locator(".sender")).to_have_text(f"{b.name}:")
+    expect(first.locator(".sender")).to_have_count(0)  # a private chat's name says who wrote
     expect(first.locator("mark")).to_have_text(w)
     expect(first.locator(".snippet")).to_have_text(f"line 130 about the **{w}** plan")
     page.get_by_role("button", name="More results").click()
@@ -76,7 +76,7 @@ def test_search_pages_and_opens_a_hit_deep_in_history(server, people):
     assert page.problems == []
 
 
-def test_search_finds_nothing_unreadable_and_says_so(server, people):
+def test_search_shows_group_senders_and_nothing_unreadable(server, people):
     a, b, c = register(server, "na"), register(server, "nb"), register(server, "nc")
     a.post("/contact/addfriend", targetId=b.id)
     b.post("/contact/addfriend", targetId=c.id)
@@ -86,6 +86,21 @@ def test_search_finds_nothing_unreadable_and_says_so(server, people):
     search(page, w)
     expect(page.locator("#search-status")).to_have_text(f"No message with “{w}”.")
     expect(page.locator("#search-list .hit")).to_have_count(0)
+    name = "grp" + secrets.token_hex(3)
+    r = a.post("/contact/createCommunity", name=name, policy="open")
+    assert r.status_code == 201, r.text
+    gid = r.json()["Data"]["ID"]
+    assert b.post("/contact/joinGroup", comId=gid).status_code == 200
+    b.send([{"Type": 2, "TargetId": gid, "Content": f"in the group: {w}", "ClientMsgId": f"g-{w}"}])
+    page.reload()
+    search(page, w)
+    hit = page.locator("#search-list .hit")
+    expect(hit).to_have_count(1)
+    expect(hit.locator(".name")).to_have_text(f"# {name}")
+    expect(hit.locator(".sender")).to_have_text(f"{b.name}:")
+    hit.click()
+    expect(page.locator("#conv-title")).to_have_text(name)
+    expect(page.locator("#messages .msg .text").last).to_have_text(f"in the group: {w}")
     search(page, "!!!")
     expect(page.locator("#search-status")).to_contain_text("letter or digit")
     page.get_by_role("searchbox", name="Search messages").press("Escape")
