@@ -63,6 +63,8 @@ class Runner:
         self.cfg = dict(QUICK if args.quick else FULL)
         if args.duration:
             self.cfg["duration"] = args.duration
+        if getattr(args, "search_sizes", None):
+            self.cfg["search_sizes"] = [int(n) for n in args.search_sizes.split(",")]
         if args.rates:
             self.cfg["rates"] = [float(r) for r in args.rates.split(",")]
             self.cfg["max_rate"] = max(self.cfg["max_rate"], max(self.cfg["rates"]))
@@ -455,6 +457,9 @@ def main(argv=None):
         action="store_true",
         help="keep the results of targets and scenarios not rerun from --output (rerun a part)",
     )
+    ap.add_argument(
+        "--search-sizes", help="comma-separated table sizes of scenario 5 (default 10000,100000,1000000; quick: two)"
+    )
     ap.add_argument("--no-report", action="store_true", help="skip plots and BENCHMARKS.md")
     args = ap.parse_args(argv)
     if args.output is None:
@@ -500,7 +505,9 @@ def main(argv=None):
         )
     if "5" in scenarios and "ginchat" in wanted:
         log("GinChat (SQLite): scenario 5, search at scale")
-        runner.results["search"] = runner.scenario_search(lambda name: T.GinChat(runner.work, name, "GinChat (SQLite)"))
+        found = runner.scenario_search(lambda name: T.GinChat(runner.work, name, "GinChat (SQLite)"))
+        # --merge with --search-sizes reruns some sizes and keeps the others.
+        runner.results["search"] = {**(runner.results.get("search") or {}), **found} if args.merge else found
     runner.results["meta"]["loadavg_end"] = os.getloadavg()
     runner.results["meta"]["elapsed_s"] = round(time.monotonic() - t0)
     runner.save()

@@ -47,12 +47,12 @@ def test_search_pages_and_opens_a_hit_deep_in_history(server, people):
     expect(first.locator(".sender")).to_have_count(0)  # a private chat's name says who wrote
     expect(first.locator("mark")).to_have_text(w)
     expect(first.locator(".snippet")).to_have_text(f"line 130 about the **{w}** plan")
+    screenshot(page, "search-results")
     page.get_by_role("button", name="More results").click()
     expect(hits).to_have_count(26)
     expect(page.get_by_role("button", name="More results")).to_be_hidden()
     ids = [int(x) for x in page.locator("#search-list .hit-link").evaluate_all("ns => ns.map(n => n.dataset.id)")]
     assert ids == sorted(ids, reverse=True) and len(set(ids)) == 26
-    screenshot(page, "search-results")
 
     # The oldest hit: the conversation opens there, every message from it to the newest loaded.
     oldest = sent[4]
