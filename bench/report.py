@@ -219,6 +219,23 @@ def tables(res):
             cells = " | ".join(f"{fmt(h[s][q]['p50'], 2)} / {fmt(h[s][q]['p99'], 2)} ms" for s in sizes)
             out.append(f"| {q} ({h[sizes[0]][q]['rows']} rows) | {cells} |")
         out.append("")
+    # --- scenario 5
+    found = res.get("search")
+    if found:
+        sizes = list(found.keys())
+        repeat = (res.get("config") or {}).get("search_repeat", 200)
+        out.append(
+            f"### Scenario 5: search at scale (GinChat on SQLite FTS5; {repeat} sequential requests each, keep-alive)"
+        )
+        out.append("")
+        head = " | ".join(f"{int(s):,} stored: p50 / p99" for s in sizes)
+        out.append(f"| query (user 1) | {head} |")
+        out.append("|---|" + "---:|" * len(sizes))
+        names = [k for k, v in found[sizes[0]].items() if isinstance(v, dict) and "p50" in v]
+        for q in names:
+            cells = " | ".join(f"{fmt(found[s][q]['p50'], 2)} / {fmt(found[s][q]['p99'], 2)} ms" for s in sizes)
+            out.append(f"| {q} ({found[sizes[0]][q]['rows']} rows) | {cells} |")
+        out.append("")
     return "\n".join(out)
 
 

@@ -31,6 +31,8 @@ FULL = dict(
     history_small=10_000,
     history_large=1_000_000,
     history_repeat=200,
+    search_sizes=[10_000, 100_000, 1_000_000],
+    search_repeat=200,
 )
 QUICK = dict(
     rates=[1000, 2000],
@@ -46,6 +48,8 @@ QUICK = dict(
     history_small=10_000,
     history_large=100_000,
     history_repeat=50,
+    search_sizes=[10_000, 100_000],
+    search_repeat=50,
 )
 
 
@@ -59,6 +63,8 @@ class Runner:
         self.cfg = dict(QUICK if args.quick else FULL)
         if args.duration:
             self.cfg["duration"] = args.duration
+        if getattr(args, "search_sizes", None):
+            self.cfg["search_sizes"] = [int(n) for n in args.search_sizes.split(",")]
         if args.rates:
             self.cfg["rates"] = [float(r) for r in args.rates.split(",")]
             self.cfg["max_rate"] = max(self.cfg["max_rate"], max(self.cfg["rates"]))
@@ -278,6 +284,51 @@ class Runner:
                     log(f"  {size:>8} messages: {name}: p50 {fmt(r['p50'])} p99 {fmt(r['p99'])} ms ({r['rows']} rows)")
         return out
 
+    # --- scenario 5 --------------------------------------------------------------
+    def scenario_search(self, make_target):
+        """GET /message/search as user 1 over tables of growing size; the words
+        are seeded at the same rates in every size (bench/seed.py words_for)."""
+        cfg = self.cfg
+        out = {}
+        for size in cfg["search_sizes"]:
+            target = make_target(f"search-{size}")
+            t0 = time.monotonic()
+            seed = target.seed(users=1000, pairs=500, group=0, messages=size)
+            seeded = time.monotonic() - t0
+            target.start()
+            try:
+                top = size
+                queries = {
+                    # The cost of any authenticated GET on this machine right now: the floor under the rest.
+                    "reference: history, latest 20 (no search)": "/message/history?type=1&targetId=2&limit=20",
+                    "a word of 10 % of all messages, first page of 20": "/message/search?q=rendezvous&size=20",
+                    "the same, the page before the newest 500": (
+                        f"/message/search?q=rendezvous&size=20&before={top - 500}"
+                    ),
+                    "a prefix (rendez)": "/message/search?q=rendez&size=20",
+                    "a rarer word (1 % of the others, every 50th of mine)": "/message/search?q=quartz&size=20",
+                    "two words": "/message/search?q=quartz%20rendezvous&size=20",
+                    "a word only others wrote (5 %): no hit": "/message/search?q=zeppelin&size=20",
+                    "a word nobody wrote": "/message/search?q=nowhereword&size=20",
+                }
+                res = self.generate(
+                    target,
+                    dict(
+                        scenario="history",
+                        token=seed["users"][0]["token"],
+                        queries=queries,
+                        repeat=cfg["search_repeat"],
+                    ),
+                )
+            finally:
+                target.stop()
+            res["seed_s"] = round(seeded, 1)
+            out[str(size)] = res
+            for name, r in res.items():
+                if isinstance(r, dict) and "p50" in r:
+                    log(f"  {size:>8} messages: {name}: p50 {fmt(r['p50'])} p99 {fmt(r['p99'])} ms ({r['rows']} rows)")
+        return out
+
     # --- all -------------------------------------------------------------------------
     def run_target(self, target, scenarios):
         cfg = self.cfg
@@ -388,7 +439,9 @@ def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     ap.add_argument("--quick", action="store_true", help="a short run of every scenario (a few minutes)")
     ap.add_argument(
-        "--scenarios", default="1,2,3,4", help="comma-separated: 1 private, 2 group, 3 connections, 4 history"
+        "--scenarios",
+        default="1,2,3,4,5",
+        help="comma-separated: 1 private, 2 group, 3 connections, 4 history, 5 search",
     )
     ap.add_argument(
         "--targets",
@@ -405,6 +458,9 @@ def main(argv=None):
         action="store_true",
         help="keep the results of targets and scenarios not rerun from --output (rerun a part)",
     )
+    ap.add_argument(
+        "--search-sizes", help="comma-separated table sizes of scenario 5 (default 10000,100000,1000000; quick: two)"
+    )
     ap.add_argument("--no-report", action="store_true", help="skip plots and BENCHMARKS.md")
     args = ap.parse_args(argv)
     if args.output is None:
@@ -416,8 +472,9 @@ def main(argv=None):
         with open(args.output) as fh:
             old = json.load(fh)
         runner.results["targets"] = old.get("targets", {})
-        if "history" in old:
-            runner.results["history"] = old["history"]
+        for kept in ("history", "search"):
+            if kept in old:
+                runner.results[kept] = old[kept]
         runner.results["meta"]["merged_into"] = old.get("meta")
     log(f"bench ({'quick' if args.quick else 'full'}): scratch in {runner.work}; load average {os.getloadavg()}")
     chosen = []
@@ -439,7 +496,7 @@ def main(argv=None):
         else:
             chosen.append(T.GoOriginalPeer(runner.work))
     t0 = time.monotonic()
-    for target in chosen:
+    for target in chosen if scenarios & {"1", "2", "3"} else []:
         ginchat_db = target.dialect == "ginchat" and target.name != "ginchat"
         # MariaDB/PostgreSQL change the storage only: scenarios 1 and 2 there.
         runner.run_target(target, scenarios - {"3", "4"} if ginchat_db else scenarios - {"4"})
@@ -448,6 +505,11 @@ def main(argv=None):
         runner.results["history"] = runner.scenario_history(
             lambda name: T.GinChat(runner.work, name, "GinChat (SQLite)")
         )
+    if "5" in scenarios and "ginchat" in wanted:
+        log("GinChat (SQLite): scenario 5, search at scale")
+        found = runner.scenario_search(lambda name: T.GinChat(runner.work, name, "GinChat (SQLite)"))
+        # --merge with --search-sizes reruns some sizes and keeps the others.
+        runner.results["search"] = {**(runner.results.get("search") or {}), **found} if args.merge else found
     runner.results["meta"]["loadavg_end"] = os.getloadavg()
     runner.results["meta"]["elapsed_s"] = round(time.monotonic() - t0)
     runner.save()

@@ -13,6 +13,7 @@ with the server's GINCHAT_* environment; writes the users and tokens to OUT.json
 
 import argparse
 import json
+import random
 import secrets
 import sys
 import time
@@ -118,6 +119,31 @@ def main(argv=None):
     )
 
 
+# Words for the search scenario: the same in every database size, so that a
+# query finds the same hits whatever the table's size. Each message has six
+# words of a 5,000-word vocabulary (log-uniform: a few common, most rare) and:
+#   rendezvous  in every 10th message of the whole table (probe and filler);
+#   quartz      in 1 % of the filler and every 50th message of the probe (those
+#               also hold rendezvous when the table's size is a multiple of 1,000);
+#   zeppelin    in 5 % of the filler only: the probe's users have none.
+_SYLLABLES = [c + v for c in "bdfgklmnprstvz" for v in "aeiou"]
+VOCABULARY = [
+    _SYLLABLES[n % 70] + _SYLLABLES[(n // 70) % 70] + _SYLLABLES[(n * 7 + 3) % 70] + "x"[: n % 2] for n in range(5000)
+]
+
+
+def words_for(msg_id, probe_index=None):
+    rng = random.Random(msg_id)
+    words = [VOCABULARY[int(5000 ** rng.random()) - 1] for _ in range(6)]
+    if msg_id % 10 == 0:
+        words.append("rendezvous")
+    if (probe_index is not None and probe_index % 50 == 49) or (probe_index is None and msg_id % 100 == 7):
+        words.append("quartz")
+    if probe_index is None and msg_id % 20 == 3:
+        words.append("zeppelin")
+    return " ".join(words)
+
+
 def seed_messages(db, insert, update, table, counter, total, probe, pairs):
     """``total`` messages: filler among the other pairs first, then ``probe``
     messages between users 1 and 2 (the newest, so a query for them finds
@@ -131,13 +157,13 @@ def seed_messages(db, insert, update, table, counter, total, probe, pairs):
     filler = max(0, total - probe)
     msg_id = 0
 
-    def add(user, target):
+    def add(user, target, probe_index=None):
         nonlocal msg_id
         msg_id += 1
         conv = conv_key(1, user, target)
         seq = seqs.get(conv, 0) + 1
         seqs[conv] = seq
-        batch.append((msg_id, conv, seq, user, target))
+        batch.append((msg_id, conv, seq, user, target, probe_index))
 
     def flush():
         if batch:
@@ -152,13 +178,13 @@ def seed_messages(db, insert, update, table, counter, total, probe, pairs):
                         target_id=t,
                         type=1,
                         media=1,
-                        content=f"seeded message {i}",
+                        content=f"seeded message {i} {words_for(i, k)}",
                         url="",
                         amount=0,
                         client_msg_id=None,
                         create_time=now,
                     )
-                    for i, c, s, u, t in batch
+                    for i, c, s, u, t, k in batch
                 ],
             )
             batch.clear()
@@ -174,7 +200,7 @@ def seed_messages(db, insert, update, table, counter, total, probe, pairs):
             if msg_id % 200000 < 20000:
                 print(f"  {msg_id} messages", file=sys.stderr, flush=True)
     for k in range(min(probe, total)):
-        add(1, 2) if k % 2 == 0 else add(2, 1)
+        add(1, 2, k) if k % 2 == 0 else add(2, 1, k)
     flush()
     conn.execute(update(counter).where(counter.c.name == "message").values(value=msg_id))
     db.session.commit()

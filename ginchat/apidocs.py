@@ -124,6 +124,28 @@ NODE = {
         "Redis": _STATUS,
     },
 }
+SEARCH_HIT = {
+    "type": "object",
+    "properties": {
+        "Id": {"type": "integer", "description": "the message"},
+        "Seq": {"type": "integer"},
+        "UserId": {"type": "integer", "description": "the sender"},
+        "TargetId": {"type": "integer", "description": "as in Message"},
+        "Type": {"type": "integer", "enum": [1, 2]},
+        "Media": {"type": "integer"},
+        "CreateTime": {"type": "integer", "description": "server time in milliseconds"},
+        "SenderName": {"type": "string"},
+        "ConvType": {"type": "integer", "enum": [1, 2], "description": "1 private, 2 group"},
+        "ConvId": {"type": "integer", "description": "the other person (private) or the group: history's targetId"},
+        "ConvName": {"type": "string"},
+        "Snippet": {"type": "string", "description": "about 120 characters around the first match"},
+        "Parts": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "the snippet cut into plain, match, plain, match, ...: odd indexes are the matches",
+        },
+    },
+}
 
 DEFINITIONS = {
     "Envelope": _envelope(),
@@ -138,6 +160,20 @@ DEFINITIONS = {
     "GroupListEnvelope": _envelope(rows={"$ref": "#/definitions/Group"}),
     "MessageListEnvelope": _envelope(rows={"$ref": "#/definitions/Message"}),
     "NodeListEnvelope": _envelope(rows=NODE),
+    "SearchHit": SEARCH_HIT,
+    "SearchEnvelope": _envelope(
+        data={
+            "type": "object",
+            "properties": {
+                "Before": {
+                    "type": "integer",
+                    "x-nullable": True,
+                    "description": "pass as before for the next page; null on the last page",
+                }
+            },
+        },
+        rows={"$ref": "#/definitions/SearchHit"},
+    ),
     "UploadEnvelope": _envelope(data={"type": "string", "description": "the URL path of the file"}),
     "FileUploadEnvelope": _envelope(
         data={

@@ -92,6 +92,7 @@ api.add_url_rule(
 api.add_url_rule("/user/redisMsg", view_func=message.private_history, methods=["POST"])
 api.add_url_rule("/message/history", view_func=message.history, methods=["GET"])
 api.add_url_rule("/message/sync", view_func=message.sync, methods=["GET"])
+api.add_url_rule("/message/search", view_func=message.search, methods=["GET", "POST"])
 api.add_url_rule("/health", view_func=message.health, methods=["GET"])
 
 # --- chat over WebSocket (flask-sock) --------------------------------------

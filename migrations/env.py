@@ -5,6 +5,8 @@ in (it holds the lock that keeps several starting nodes from migrating at once).
 from alembic import context
 from flask import current_app
 
+from ginchat.models.search import in_models
+
 config = context.config
 target_db = current_app.extensions["migrate"].db
 
@@ -20,6 +22,7 @@ def run_migrations_offline():
 def run_migrations_online():
     options = dict(current_app.extensions["migrate"].configure_args)
     options.setdefault("render_as_batch", True)  # SQLite alters tables by rebuilding them
+    options.setdefault("include_name", in_models)  # the full-text engines' own tables and indexes
     connection = config.attributes.get("connection")
     if connection is not None:
         context.configure(connection=connection, target_metadata=target_db.metadata, **options)

@@ -80,3 +80,18 @@ def test_generator_counts_every_message(runner, tmp_path, kind):
         assert res["points"][-1]["rss_kib"] > 0
     finally:
         target.stop()
+
+
+@pytest.mark.timeout(180)
+def test_the_search_scenario_finds_the_seeded_words(runner, tmp_path):
+    runner.cfg.update(search_sizes=[3000], search_repeat=1)
+    res = runner.scenario_search(lambda name: T.GinChat(str(tmp_path), name, "GinChat (smoke)"))["3000"]
+    rows = {name: r["rows"] for name, r in res.items() if isinstance(r, dict) and "rows" in r}
+    # User 1 reads only the probe (the newest 1,000): every 10th holds rendezvous, every 50th quartz.
+    assert rows["a word of 10 % of all messages, first page of 20"] == 20
+    assert rows["a prefix (rendez)"] == 20
+    assert rows["a rarer word (1 % of the others, every 50th of mine)"] == 20
+    assert rows["a word only others wrote (5 %): no hit"] == 0
+    assert rows["a word nobody wrote"] == 0
+    assert rows["two words"] == 20
+    assert rows["reference: history, latest 20 (no search)"] == 20

@@ -144,6 +144,15 @@ def fetch_since(user_id, groups, since, limit):
     ``groups`` maps each group id to the Id after which the user may read
     it (Contact.history_floors); a plain collection of ids reads them all."""
     c = message_table.c
+    query = select(message_table).where(c.id > since, readable_by(user_id, groups)).order_by(c.id).limit(limit)
+    return _rows(db.session.execute(query))
+
+
+def readable_by(user_id, groups):
+    """The SQL condition for the messages ``user_id`` may read: private ones
+    to or from them, and of each group in ``groups`` (as fetch_since takes
+    it) those above the user's history floor."""
+    c = message_table.c
     where = [(c.type == PRIVATE) & ((c.target_id == user_id) | (c.user_id == user_id))]
     floors = groups if isinstance(groups, dict) else dict.fromkeys(groups or (), 0)
     whole = sorted(gid for gid, floor in floors.items() if not floor)
@@ -152,8 +161,7 @@ def fetch_since(user_id, groups, since, limit):
     for gid, floor in sorted(floors.items()):
         if floor:
             where.append((c.type == GROUP) & (c.target_id == gid) & (c.id > floor))
-    query = select(message_table).where(c.id > since, or_(*where)).order_by(c.id).limit(limit)
-    return _rows(db.session.execute(query))
+    return or_(*where)
 
 
 def count_in(conv, after=0):
@@ -177,6 +185,16 @@ def history(conv, before, limit, after=0):
     rows = _rows(db.session.execute(query.order_by(c.id.desc()).limit(limit)))
     rows.reverse()
     return rows
+
+
+def history_after(conv, after, before, limit):
+    """The ``limit`` messages of a conversation right after Id ``after`` (and
+    older than ``before``, if given), oldest first: reading on from a point."""
+    c = message_table.c
+    query = select(message_table).where(c.conv == conv, c.id > after)
+    if before is not None:
+        query = query.where(c.id < before)
+    return _rows(db.session.execute(query.order_by(c.id).limit(limit)))
 
 
 def window(conv, start, end):

@@ -1,11 +1,12 @@
 """Message history routes, for participants only."""
 
-from flask import current_app, request
+from flask import current_app, jsonify, request
 from flask_login import current_user
 from sqlalchemy import text
 
 from ginchat.auth import public
 from ginchat.domain.access import may_read
+from ginchat.domain.search import MAX_QUERY, search_messages
 from ginchat.errors import bad_request, forbidden, unauthorized
 from ginchat.extensions import db, get_redis
 from ginchat.models import message as messages
@@ -60,6 +61,7 @@ def history():
       - {name: type, in: query, type: integer, required: true, enum: [1, 2], description: "1 private, 2 group"}
       - {name: targetId, in: query, type: integer, required: true, description: "the other user, or the group"}
       - {name: before, in: query, type: integer, description: "a message Id; only older messages"}
+      - {name: after, in: query, type: integer, minimum: 0, description: "a message Id; the limit messages right after it instead of the latest (reading on from a search hit), still oldest first"}
       - {name: limit, in: query, type: integer, minimum: 1, maximum: 200, default: 50}
     responses:
       200: {description: "Rows are messages, Total counts the conversation", schema: {$ref: "#/definitions/MessageListEnvelope"}}
@@ -71,9 +73,14 @@ def history():
     target = params.get_int("targetId", required=True, minimum=1, maximum=2**31 - 1)
     before = params.get_int("before", minimum=1, maximum=2**62)
     limit = params.get_int("limit", default=50, minimum=1, maximum=200)
+    since = params.get_int("after", minimum=0, maximum=2**62)
     after = may_read(current_user.id, msg_type, target)
     conv = messages.conv_key(msg_type, current_user.id, target)
-    return resp.ok_list(messages.history(conv, before, limit, after), messages.count_in(conv, after))
+    if since is not None:
+        rows = messages.history_after(conv, max(since, after), before, limit)
+    else:
+        rows = messages.history(conv, before, limit, after)
+    return resp.ok_list(rows, messages.count_in(conv, after))
 
 
 def sync():
@@ -94,6 +101,31 @@ def sync():
     limit = params.get_int("limit", default=200, minimum=1, maximum=1000)
     rows = messages.fetch_since(current_user.id, Contact.history_floors(current_user.id), since, limit)
     return resp.ok_list(rows, len(rows))
+
+
+def search():
+    """Full-text search of every message I may read (my private chats, my
+    groups within their History setting), newest first. Each word of q must
+    appear in the text (from three letters on, as the start of a word);
+    recalled messages never match. GET or POST (a form or JSON body: a
+    query longer than a URL may be is still answered with a 400).
+    ---
+    tags: [message]
+    security: [{Bearer: []}]
+    parameters:
+      - {name: q, in: query, type: string, required: true, maxLength: 200, description: "words (letters and digits; other characters separate them), at most 8"}
+      - {name: before, in: query, type: integer, description: "a message Id: only older hits (the Before of the previous page)"}
+      - {name: size, in: query, type: integer, minimum: 1, maximum: 50, default: 20}
+    responses:
+      200: {description: "Rows are hits, newest first; Total is the number of rows; Data.Before pages on", schema: {$ref: "#/definitions/SearchEnvelope"}}
+      400: {description: "q missing, longer than 200 characters, without a letter or digit, or of more than 8 words; a malformed before or size", schema: {$ref: "#/definitions/Envelope"}}
+      401: {$ref: "#/responses/NotLoggedIn"}
+    """
+    q = params.get_str("q", required=True, max_len=MAX_QUERY)
+    before = params.get_int("before", minimum=1, maximum=2**62)
+    size = params.get_int("size", default=20, minimum=1, maximum=50)
+    rows, next_before = search_messages(current_user.id, q, before, size)
+    return jsonify(resp.envelope(0, "ok", data={"Before": next_before}, rows=rows, total=len(rows))), 200
 
 
 def from_this_host():

@@ -12,6 +12,8 @@
 //   grouppanel.js   conversation tools and the group panel
 //   deactivated.js  the "deactivated" mark on a deactivated sender's messages
 //   files.js        files of any type: the chooser, upload progress, file cards
+//   richtext.js     text bodies through format.js (Markdown subset, safe links)
+//   search.js       the "Search messages" box, its results, opening a hit
 // Feature modules register through hooks.js from an init function called below.
 
 import * as api from './api.js';
@@ -25,6 +27,8 @@ import { initGroupPanel } from './grouppanel.js';
 import { initMe, loadRequests, renderMe } from './me.js';
 import { renderMessages } from './messages.js';
 import { initMessageMenu } from './msgmenu.js';
+import { initRichText } from './richtext.js';
+import { initSearch } from './search.js';
 import { ChatSocket } from './socket.js';
 import { $, POLL_MS, currentConv, reads, root, state } from './state.js';
 
@@ -80,6 +84,8 @@ async function start() {
   initMe();
   initGroupPanel();
   initDeactivatedMark();
+  initRichText();
+  initSearch();
   initPage();
   readListsFromPage();
   renderMe();

@@ -158,3 +158,14 @@ def test_unstorable():
     assert "surrogate" in params.unstorable("\udc00")
     assert params.first_unstorable({"a": ["ok", {"b": "\ud800"}]}, "top")[0] == "top"
     assert params.field_label("\ud800") == "'\\ud800'"
+
+
+def test_search_queries_hold_only_quoted_words():
+    from ginchat.domain.search import words_of
+    from ginchat.models.search import MAX_READER_TOKENS, fts5_query, tsquery
+
+    assert words_of('foo AND "bar* NEAR(x) content: -y_z') == ["foo", "AND", "bar", "NEAR", "x", "content", "y", "z"]
+    assert fts5_query(7, {3: 0, 9: 5}, ["foo", "ab"]) == 'content : ("foo"* AND "ab") AND readers : (u7 OR g3 OR g9)'
+    many = dict.fromkeys(range(MAX_READER_TOKENS + 1), 0)
+    assert fts5_query(7, many, ["foo"]) == 'content : ("foo"*)'
+    assert tsquery(["Foo", "ab"]) == "foo:* & ab"

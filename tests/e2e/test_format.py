@@ -1,0 +1,108 @@
+"""static/js/format.js in Chromium: the safe Markdown subset becomes DOM
+nodes, and nothing else of a message ever becomes HTML (issue 16 item 6,
+issue 15 item 9's safe links). The module is imported in a page of the
+server (its CSP applies) and each input's DOM is compared as serialised."""
+
+import pytest
+
+A = 'rel="noopener noreferrer" target="_blank"'
+
+CASES = [
+    ("plain text", "plain text"),
+    ("**bold** and *it* and _it2_", "<strong>bold</strong> and <em>it</em> and <em>it2</em>"),
+    ("~~gone~~ `a <b> c`", "<s>gone</s> <code>a &lt;b&gt; c</code>"),
+    ("**bold *inner* text**", "<strong>bold <em>inner</em> text</strong>"),
+    ("snake_case_name and 2*3*4", "snake_case_name and 2*3*4"),
+    ("** not bold ** and * x *", "** not bold ** and * x *"),
+    ("a ****  b", "a ****  b"),
+    ("`**not bold**`", "<code>**not bold**</code>"),
+    ("```\n<b>x</b>\n**y**\n```", "<pre><code>&lt;b&gt;x&lt;/b&gt;\n**y**</code></pre>"),
+    ("```py\nprint(1)\n```\nafter", "<pre><code>print(1)</code></pre>after"),
+    ("```unclosed\ncode", "<pre><code>code</code></pre>"),
+    ("```inline```", "<code>inline</code>"),
+    ("> quoted **b**\n> two\nafter", "<blockquote>quoted <strong>b</strong>\ntwo</blockquote>after"),
+    ("line 1\nline 2", "line 1\nline 2"),
+    ("<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;"),
+    ('<img src=x onerror="alert(1)">', '&lt;img src=x onerror="alert(1)"&gt;'),
+    (
+        "see https://example.com/a?b=1&c=2.",
+        f'see <a href="https://example.com/a?b=1&amp;c=2" {A}>https://example.com/a?b=1&amp;c=2</a>.',
+    ),
+    ("(http://x.org/wiki/A_(b))", f'(<a href="http://x.org/wiki/A_(b)" {A}>http://x.org/wiki/A_(b)</a>)'),
+    ("[the docs](https://example.com/d)", f'<a href="https://example.com/d" {A}>the docs</a>'),
+    ("[click](javascript:alert(1))", "[click](javascript:alert(1))"),
+    ("javascript:alert(1) data:text/html,<b>", "javascript:alert(1) data:text/html,&lt;b&gt;"),
+    (
+        '[x](https://a.b/"onmouseover=alert(1))',
+        f'[x](<a href="https://a.b/" {A}>https://a.b/</a>"onmouseover=alert(1))',
+    ),
+    ('https://a.b/"><script>', f'<a href="https://a.b/" {A}>https://a.b/</a>"&gt;&lt;script&gt;'),
+    ("xhttps://evil.example", "xhttps://evil.example"),
+    ("**[b](https://e.x)**", f'<strong><a href="https://e.x/" {A}>b</a></strong>'),
+    (
+        "hi @ann and @anna, mail a@ann.org",
+        'hi <span class="mention">@ann</span> and <span class="mention">@anna</span>, mail a@ann.org',
+    ),
+    ("@Bob!", '<span class="mention">@Bob</span>!'),
+    ("@bobby", "@bobby"),
+]
+
+
+def test_format_renders_the_subset_and_nothing_else(people, server):
+    page = people.context()
+    problems = []
+    # The one 404 a bare page may have is /favicon.ico (issue 15 gives it one); any other counts.
+    page.on("response", lambda r: r.status >= 400 and "favicon" not in r.url and problems.append(r.url))
+    page.on(
+        "console",
+        lambda msg: msg.type == "error" and "Failed to load resource" not in msg.text and problems.append(msg.text),
+    )
+    page.goto("/")
+    got = page.evaluate(
+        """async (cases) => {
+            const { renderText } = await import('/static/js/format.js');
+            return cases.map(([text]) => {
+                const box = document.createElement('div');
+                box.append(renderText(text, { mentions: ['ann', 'anna', 'bob'] }));
+                return box.innerHTML;
+            });
+        }""",
+        [[text, want] for text, want in CASES],
+    )
+    wrong = [(text, want, html) for (text, want), html in zip(CASES, got, strict=True) if html != want]
+    assert wrong == [], "\n".join(f"{t!r}\n  want {w!r}\n  got  {h!r}" for t, w, h in wrong)
+    # Nothing ran, nothing was fetched from a message, no element but the subset's.
+    tags = page.evaluate(
+        """async (texts) => {
+            const { renderText } = await import('/static/js/format.js');
+            const box = document.createElement('div');
+            for (const t of texts) box.append(renderText(t));
+            document.body.append(box);
+            window.__ran = window.__ran || false;
+            return [...new Set([...box.querySelectorAll('*')].map((n) => n.tagName.toLowerCase()))].sort();
+        }""",
+        [t for t, _ in CASES] + ['<img src=x onerror="window.__ran=true">', '<svg onload="window.__ran=true">'],
+    )
+    assert set(tags) <= {"strong", "em", "s", "code", "pre", "blockquote", "a", "span"}, tags
+    assert page.evaluate("window.__ran") is False
+    assert problems == [] and page.problems == []
+
+
+@pytest.mark.parametrize(
+    "text, shown",
+    [("", ""), ("   ", "   "), ("\n\n", "\n\n"), ("*", "*"), ("**", "**"), ("`", "`"), ("[a](", "[a]("), ("> ", "")]
+    + [("```", "```"), ("~~", "~~"), ("_", "_"), ("@", "@"), ("https://", "https://")],
+)
+def test_format_takes_any_fragment_without_throwing(people, server, text, shown):
+    page = people.context()
+    page.goto("/")
+    got = page.evaluate(
+        """async (t) => {
+            const { renderText } = await import('/static/js/format.js');
+            const box = document.createElement('div');
+            box.append(renderText(t, { mentions: ['x'] }));
+            return box.textContent;
+        }""",
+        text,
+    )
+    assert got == shown
