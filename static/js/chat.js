@@ -10,6 +10,8 @@
 //   composer.js     sending text, emoji, pictures and voice; failed + Retry
 //   me.js           the Me tab
 //   grouppanel.js   conversation tools and the group panel
+//   changes.js edits.js replies.js reactions.js mentions.js: a message's changes (Type 15),
+//                   Edit, Reply (quotes, jump to the original), reactions, @mentions
 // Feature modules register through hooks.js from an init function called below.
 
 import * as api from './api.js';
@@ -22,6 +24,11 @@ import { initMe, loadRequests, renderMe } from './me.js';
 import { renderMessages } from './messages.js';
 import { initMessageMenu } from './msgmenu.js';
 import { ChatSocket } from './socket.js';
+import { initChanges } from './changes.js';
+import { initEdits } from './edits.js';
+import { initMentions } from './mentions.js';
+import { initReactions } from './reactions.js';
+import { initReplies } from './replies.js';
 import { $, POLL_MS, currentConv, reads, root, state } from './state.js';
 
 document.documentElement.classList.add('js');
@@ -74,6 +81,11 @@ async function start() {
   initComposer();
   initMe();
   initGroupPanel();
+  initChanges(); // edit, reply, reactions, mentions: after the composer, editor before highlighting
+  initEdits();
+  initReplies();
+  initReactions();
+  initMentions();
   initPage();
   readListsFromPage();
   renderMe();
