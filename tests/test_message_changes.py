@@ -224,3 +224,23 @@ def test_mentions_are_resolved_stored_and_listed(api):
     error(bob.get("/message/mentions", limit=0), 400)
     answer(bob.post("/contact/quitGroup", comId=gid), 200)
     assert answer(bob.get("/message/mentions"), 200)["Rows"] == []
+
+
+def test_a_dissolved_group_takes_its_reactions_and_mentions_along(api, app):
+    from sqlalchemy import func, select
+
+    from ginchat.extensions import db
+    from ginchat.models.message_parts import message_mention, message_reaction
+
+    owner, member = api.user("own"), api.user("mem")
+    gid = api.group(owner, member)["ID"]
+    msg = send_texts(owner.ws(), gid, [f"bye @{member.name}"], type_=2)[0]
+    answer(member.post("/message/react", id=msg["Id"], emoji="👋"), 200)
+    answer(member.post("/contact/quitGroup", comId=gid), 200)
+    answer(owner.post("/contact/quitGroup", comId=gid), 200)  # alone: the group is dissolved
+
+    def left(table):
+        with app.app_context():
+            return db.session.scalar(select(func.count()).select_from(table).where(table.c.message_id == msg["Id"]))
+
+    assert left(message_reaction) == 0 and left(message_mention) == 0

@@ -272,7 +272,10 @@ def latest_id(conv):
 
 
 def delete_conversation(conv):
-    """Every message of a conversation (no commit)."""
+    """Every message of a conversation, with its reactions and mentions (no commit)."""
+    ids = select(message_table.c.id).where(message_table.c.conv == conv).scalar_subquery()
+    db.session.execute(parts.message_reaction.delete().where(parts.message_reaction.c.message_id.in_(ids)))
+    db.session.execute(parts.message_mention.delete().where(parts.message_mention.c.conv == conv))
     db.session.execute(message_table.delete().where(message_table.c.conv == conv))
 
 
