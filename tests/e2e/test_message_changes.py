@@ -111,3 +111,32 @@ def test_edit_reply_react_and_mention(server, people):
         expect(reply).to_contain_text("please look again")
     screenshot(pa, "reply-reactions-mention")
     assert pa.problems == [] and pb.problems == []
+
+
+def test_reply_and_reactions_fit_a_phone(server, people):
+    a, b = register(server, "pa"), register(server, "pb")
+    a.post("/contact/addfriend", targetId=b.id)
+    long_word = "x" * 60
+    b.send([{"Type": 1, "TargetId": a.id, "Content": f"a long one {long_word}", "ClientMsgId": "p-1"}])
+    for width, height in ((390, 844), (320, 640)):
+        phone = {"viewport": {"width": width, "height": height}, "is_mobile": True, "has_touch": True}
+        page = people.open(a, **phone)
+        page.locator("#friend-list a", has_text=b.name).click()
+        row = page.locator("#messages .msg.theirs", has_text="a long one")
+        row.locator(".msg-menu-btn").click()
+        page.get_by_role("menuitem", name="React").click()
+        page.locator(".reaction-picker").get_by_role("button", name="More").click()
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        page.keyboard.press("Escape")
+        expect(page.locator(".reaction-picker")).to_have_count(0)
+        row.locator(".msg-menu-btn").click()
+        page.get_by_role("menuitem", name="Reply").click()
+        expect(page.locator("#reply-bar")).to_be_visible()
+        box = page.get_by_role("textbox", name="Message")
+        box.fill(f"a reply at {width}")
+        box.press("Enter")
+        expect(message(page, f"a reply at {width}").locator(".quote")).to_contain_text("a long one")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        if width == 390:
+            screenshot(page, "phone-reply")
+        assert page.problems == []
