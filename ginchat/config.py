@@ -94,6 +94,8 @@ class Config:
     # request that the other side accepts or declines.
     FRIEND_ADD = "instant"
     RECALL_SECONDS = 120  # how long after sending a message its sender may recall it
+    EDIT_SECONDS = 0  # how long after sending a text its sender may edit it (0: any time)
+    REACTIONS_PER_USER = 20  # different reactions one person may give one message
     TYPING_INTERVAL = 1.0  # seconds: at most one typing frame per friend and connection is passed on
 
     # Who may create an account: "open" (anyone), "invite" (with an invitation

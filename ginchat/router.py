@@ -5,7 +5,7 @@ from flask import Blueprint, redirect
 from ginchat.auth import public
 from ginchat.chat import view as chat
 from ginchat.extensions import sock
-from ginchat.service import admin, contact, friends, group, index, members, message, receipt, user
+from ginchat.service import admin, contact, friends, group, index, members, message, message_updates, receipt, user
 from ginchat.uploads import routes as uploads
 
 api = Blueprint("api", __name__)
@@ -59,6 +59,9 @@ api.add_url_rule("/contact/setAdmin", view_func=members.set_admin, methods=["POS
 api.add_url_rule("/message/read", view_func=receipt.mark_read, methods=["POST"])
 api.add_url_rule("/message/reads", view_func=receipt.read_cursors, methods=["GET"])
 api.add_url_rule("/message/recall", view_func=receipt.recall, methods=["POST"])
+api.add_url_rule("/message/edit", view_func=message_updates.edit, methods=["POST"])
+api.add_url_rule("/message/react", view_func=message_updates.react, methods=["POST"])
+api.add_url_rule("/message/mentions", view_func=message_updates.mentions_of_me, methods=["GET"])
 
 # --- administrators (ginchat/service/admin.py) ---------------------------------
 api.add_url_rule("/admin/users", "admin_users", admin.users, methods=["POST"])

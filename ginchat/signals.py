@@ -33,3 +33,7 @@ message_recalled = _signals.signal("message-recalled")
 # user_id=, sessions= (ids) or keep=/up_to=: login sessions of a user ended
 # (see ginchat/chat/sessions.py); their sockets close on every node.
 sessions_ended = _signals.signal("sessions-ended")
+# frame= (Type 15, with ``Except`` for group members who may not read the
+# message): a message was edited or its reactions changed; it goes through the
+# bus's ordered delivery like a message (its Id is its place in the sequence).
+message_updated = _signals.signal("message-updated")

@@ -5,11 +5,11 @@ relation maps."""
 import json
 import re
 
-from ginchat.domain import access
+from ginchat.domain import access, mentions, replies
 from ginchat.errors import AppError
 from ginchat.models import block
 from ginchat.models.contact import Contact
-from ginchat.models.message import FILE, GROUP, HEARTBEAT, IMAGE, MEDIA_KINDS, PRIVATE, VOICE, conv_key
+from ginchat.models.message import FILE, GROUP, HEARTBEAT, IMAGE, MEDIA_KINDS, PRIVATE, TEXT, VOICE, conv_key
 from ginchat.uploads import upload_info
 from ginchat.utils.params import field_label, first_unstorable
 
@@ -44,9 +44,25 @@ class Outgoing:
         "conv",
         "create_time",
         "file_info",
+        "reply_to",
+        "mentions",
     )
 
-    def __init__(self, conn, user_id, msg_type, target_id, media, content, url, amount, client_msg_id, file_info=None):
+    def __init__(
+        self,
+        conn,
+        user_id,
+        msg_type,
+        target_id,
+        media,
+        content,
+        url,
+        amount,
+        client_msg_id,
+        file_info=None,
+        reply_to=None,
+        mentions=(),
+    ):
         self.conn = conn
         self.user_id = user_id
         self.type = msg_type
@@ -59,6 +75,8 @@ class Outgoing:
         self.conv = conv_key(msg_type, user_id, target_id)
         self.create_time = 0
         self.file_info = file_info  # Media 5: {"Name", "Size", "Mime"} as JSON
+        self.reply_to = reply_to  # the Id of the message this one quotes
+        self.mentions = mentions  # the ids of the members its text mentions
 
 
 def _int_field(fields, name, label, cmid, required=True, default=None, minimum=1, maximum=MAX_ID):
@@ -140,6 +158,10 @@ def parse_frame(text, max_content, max_frame, extra_types=()):
     fields["amount"] = _int_field(
         fields, "amount", "Amount", cmid, required=False, default=0, minimum=0, maximum=MAX_VOICE_SECONDS
     )
+    if fields.get("replyto") in (0, "", None):
+        fields["replyto"] = None
+    else:
+        fields["replyto"] = _int_field(fields, "replyto", "ReplyTo", cmid, maximum=2**62)
     if media in UPLOAD_MEDIA:
         if not fields["url"]:
             raise FrameError(400, "Url is required for voice, image and file messages", cmid)
@@ -207,3 +229,19 @@ def authorize(engine, user_id, msg_type, target_id):
 
     engine.relations.check()  # a removal on another node whose event was lost
     access.may_write(user_id, msg_type, target_id, MapRelations(engine))
+
+
+def reply_and_mentions(engine, user_id, fields):
+    """The quoted message checked (the same conversation, readable by the
+    sender) and the members a group text mentions. Returns (reply_to, ids)."""
+    reply_to = fields.get("replyto")
+    mentioned = []
+    group_text = fields["type"] == GROUP and fields["media"] == TEXT and "@" in fields["content"]
+    if not reply_to and not group_text:
+        return None, mentioned
+    with engine.app.app_context():
+        if reply_to:
+            replies.check_reply(user_id, fields["type"], fields["targetid"], reply_to, MapRelations(engine))
+        if group_text:
+            mentioned = mentions.resolve(fields["targetid"], fields["content"], user_id)
+    return reply_to, mentioned

@@ -22,6 +22,7 @@ from ginchat.chat.dispatch import (
     authorize,
     check_upload,
     parse_frame,
+    reply_and_mentions,
 )
 from ginchat.chat.frames import READ, RECALL, TYPING, dumps, error
 from ginchat.chat.nodes import NodeBoard
@@ -32,7 +33,9 @@ from ginchat.chat.relations import Relations
 from ginchat.chat.sessions import Sessions
 from ginchat.chat.store import Store
 from ginchat.chat.typing import Typing
+from ginchat.chat.updates import Updates
 from ginchat.chat.websocket import encode_text
+from ginchat.domain import message_updates
 from ginchat.errors import AppError
 from ginchat.extensions import db
 from ginchat.models import message as messages
@@ -92,6 +95,9 @@ class ChatEngine:
         self.register_frame(READ, self.receipts.on_read)
         self.register_frame(TYPING, self.typing.on_frame)
         self.register_frame(RECALL, self.receipts.on_recall)
+        self.updates = Updates(self)  # edits and reactions
+        self.register_frame(message_updates.EDIT, self.updates.on_edit)
+        self.register_frame(message_updates.REACT, self.updates.on_react)
         app.extensions["chat"] = self
 
     # --- life cycle ------------------------------------------------------------
@@ -202,6 +208,7 @@ class ChatEngine:
                 check_upload(fields)
                 try:
                     authorize(self, conn.user_id, fields["type"], fields["targetid"])
+                    reply_to, mentioned = reply_and_mentions(self, conn.user_id, fields)
                 except AppError as exc:
                     raise FrameError(exc.status, exc.msg, fields["clientmsgid"]) from None
                 if self.stopping:  # stop() is draining the store queue: nothing new joins it
@@ -219,6 +226,8 @@ class ChatEngine:
                     fields["amount"],
                     fields["clientmsgid"],
                     fields.get("file_info"),
+                    reply_to,
+                    mentioned,
                 )
                 self.store.queue.put(item)
             except FrameError as exc:
@@ -253,6 +262,12 @@ class ChatEngine:
 
     # --- delivery (to this node's connections only) ------------------------------------
     def recipients(self, frame):
+        if frame["Type"] == messages.UPDATE:  # a change: everyone in the message's conversation
+            if frame["ChatType"] == messages.GROUP:
+                members = self.groups.get(frame["TargetId"])
+                barred = frame.get("Except")
+                return [u for u in members if u not in barred] if barred else members
+            return (frame["UserId"], frame["TargetId"])
         if frame["Type"] == messages.GROUP:
             members = self.groups.get(frame["TargetId"])
             # The sender's copy is the acknowledgement, even when a removal
@@ -270,6 +285,8 @@ class ChatEngine:
         # Recipients first: if loading a group fails, the Id is not marked
         # delivered and the catch-up can bring the message again.
         recipients = self.recipients(frame)
+        if "Except" in frame:  # who may not read a change is not for the client to see
+            text = dumps({k: v for k, v in frame.items() if k != "Except"})
         if self.join_floors and frame["Type"] == messages.GROUP:
             recipients = self._readers(frame["TargetId"], msg_id, recipients)
         self.seen[msg_id] = None
@@ -319,7 +336,7 @@ class ChatEngine:
             with self.app.app_context():
                 floors = Contact.history_floors(conn.user_id)
                 while not conn.closed:
-                    rows = messages.fetch_since(conn.user_id, floors, last, self.replay_page)
+                    rows = messages.fetch_since(conn.user_id, floors, last, self.replay_page, updates=True)
                     db.session.remove()
                     for frame in rows:
                         conn.put_wait(dumps(frame))

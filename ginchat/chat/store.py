@@ -96,15 +96,26 @@ class Store:
             return
         self.engine.stats["batches"] += 1
         self.engine.stats["stored"] += len(rows)
+        frames = self._frames(rows)
         for index, row in dupes.items():
             # A resend of a stored message: the sender gets the stored copy again.
             batch[index].conn.put(row["id"], dumps(messages.to_frame(row)))
-        for row in rows:
-            frame = messages.to_frame(row)
+        for frame in frames:
             # Through the bus's catch-up, so this node's own messages and other
             # nodes' reach local connections in Id order.
             self.engine.bus.deliver_stored(frame, dumps(frame))
             self.engine.bus.publish(frame)
+
+    def _frames(self, rows):
+        """The stored rows as frames; replies get their quotes (read from SQL)."""
+        if not any(row.get("reply_to") for row in rows):
+            return [messages.to_frame(row) for row in rows]
+        try:
+            with self.app.app_context():
+                return messages.frames_of(rows)
+        except Exception:  # stored all the same: the quote comes with history
+            log.exception("reading the quotes of %d stored messages failed", len(rows))
+            return [messages.to_frame(row) for row in rows]
 
     def _fail(self, batch, msg):
         for item in batch:

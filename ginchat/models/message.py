@@ -28,10 +28,12 @@ from sqlalchemy import (
 )
 
 from ginchat.extensions import db
+from ginchat.models import message_parts as parts
 
 PRIVATE = 1
 GROUP = 2
 HEARTBEAT = 3
+UPDATE = 15  # the frame Type of a message's changed state (an edit, a reaction)
 
 TEXT, EMOJI, VOICE, IMAGE, FILE = 1, 2, 3, 4, 5
 MEDIA_KINDS = (TEXT, EMOJI, VOICE, IMAGE, FILE)
@@ -56,11 +58,20 @@ message_table = Table(
     Column("create_time", BigInteger, nullable=False),
     # Media 5 (a file): {"Name", "Size", "Mime"} as JSON, copied from the upload's row.
     Column("file_info", Text, nullable=True),
+    # Edits, replies, mentions (see message_parts.py): the message this one
+    # quotes, when its text last changed (ms), the mentioned members' ids
+    # ("3,7"), and ``rev``: the place in the Id sequence of its latest change
+    # (an edit or a reaction), which is how ``since`` replays changes.
+    Column("reply_to", ID_TYPE, nullable=True),
+    Column("edited", BigInteger, nullable=True),
+    Column("mentions", String(255), nullable=True),
+    Column("rev", ID_TYPE, nullable=True),
     UniqueConstraint("conv", "seq", name="uq_message_conv_seq"),
     UniqueConstraint("user_id", "client_msg_id", name="uq_message_user_client_id"),
     Index("ix_message_conv_id", "conv", "id"),
     Index("ix_message_type_target_id", "type", "target_id", "id"),
     Index("ix_message_user_id", "user_id", "type", "id"),
+    Index("ix_message_rev", "rev"),
 )
 
 msg_counter = Table(
@@ -95,6 +106,7 @@ def to_frame(row):
         "Amount": int(row["amount"] or 0),
         "CreateTime": int(row["create_time"]),
         "ClientMsgId": row["client_msg_id"] or "",
+        **parts.extras(row),
     }
     if row["media"] == FILE:
         frame["File"] = file_of(row.get("file_info"))
@@ -133,19 +145,81 @@ def _recalled_frame(row):
     }
 
 
+def update_frame(row):
+    """A message's changed state (Type 15): ``Id`` is the change's place in
+    the Id sequence, ``MsgId`` the message's Id. Reactions are added by
+    ``parts.add_reactions``."""
+    frame = {
+        "Type": UPDATE,
+        "Id": int(row["rev"]),
+        "MsgId": int(row["id"]),
+        "ChatType": int(row["type"]),
+        "UserId": int(row["user_id"]),
+        "TargetId": int(row["target_id"]),
+    }
+    if row["media"] == RECALLED:
+        frame.update(Content="", Recalled=True)
+        return frame
+    frame.update(Content=row["content"], Edited=int(row["edited"] or 0), Mentions=parts.mention_ids(row))
+    frame["Reactions"] = []
+    return frame
+
+
 # --- queries ------------------------------------------------------------------
-def _rows(result):
-    return [to_frame(r) for r in result.mappings()]
+def _rows(result, conn=None, floor=None):
+    """Frames of the rows, with their reactions and the quotes of replies.
+    ``floor(row)``: the Id up to which the reader may not read the row's
+    group (None: anyone who may read the row, see parts.add_quotes)."""
+    return frames_of([dict(r) for r in result.mappings()], conn, floor)
 
 
-def fetch_since(user_id, groups, since, limit):
+def frames_of(raw, conn=None, floor=None):
+    frames = [to_frame(r) for r in raw]
+    parts.add_reactions(conn or db.session, raw, frames)
+    parts.add_quotes(conn or db.session, message_table, raw, frames, floor)
+    return frames
+
+
+def _updates_of(executor, query):
+    """Type 15 frames of the rows ``query`` selects (Reactions included)."""
+    raw = [dict(r) for r in executor.execute(query).mappings()]
+    frames = [update_frame(r) for r in raw]
+    parts.add_reactions(executor, raw, frames)
+    return frames
+
+
+def _merge(first, second, limit):
+    return sorted(first + second, key=lambda f: f["Id"])[:limit]
+
+
+def take_position(conn=None):
+    """Take the next Id of the message counter for a change (no commit): the
+    counter row's lock orders it with every stored message."""
+    execute = (conn or db.session).execute
+    execute(update(msg_counter).where(msg_counter.c.name == "message").values(value=msg_counter.c.value + 1))
+    return int(execute(select(msg_counter.c.value).where(msg_counter.c.name == "message")).scalar())
+
+
+def fetch_since(user_id, groups, since, limit, updates=False):
     """Every message for ``user_id`` with Id > since, oldest first: private
     messages to or from the user and messages of the user's groups.
     ``groups`` maps each group id to the Id after which the user may read
-    it (Contact.history_floors); a plain collection of ids reads them all."""
+    it (Contact.history_floors); a plain collection of ids reads them all.
+    ``updates``: also the changes (Type 15 frames) made after ``since`` to
+    older messages, in their place in the sequence."""
     c = message_table.c
-    query = select(message_table).where(c.id > since, readable_by(user_id, groups)).order_by(c.id).limit(limit)
-    return _rows(db.session.execute(query))
+    floors = groups if isinstance(groups, dict) else dict.fromkeys(groups or (), 0)
+    where = readable_by(user_id, floors)
+    query = select(message_table).where(c.id > since, where).order_by(c.id).limit(limit)
+
+    def floor(row):
+        return floors.get(int(row["target_id"]), 0) if row["type"] == GROUP else 0
+
+    rows = _rows(db.session.execute(query), floor=floor)
+    if not updates:
+        return rows
+    changed = select(message_table).where(c.id <= since, c.rev > since, where).order_by(c.rev).limit(limit)
+    return _merge(rows, _updates_of(db.session, changed), limit)
 
 
 def readable_by(user_id, groups):
@@ -182,7 +256,7 @@ def history(conv, before, limit, after=0):
         query = query.where(c.id > after)
     if before is not None:
         query = query.where(c.id < before)
-    rows = _rows(db.session.execute(query.order_by(c.id.desc()).limit(limit)))
+    rows = _rows(db.session.execute(query.order_by(c.id.desc()).limit(limit)), floor=lambda row: after)
     rows.reverse()
     return rows
 
@@ -239,7 +313,10 @@ def latest_id(conv):
 
 
 def delete_conversation(conv):
-    """Every message of a conversation (no commit)."""
+    """Every message of a conversation, with its reactions and mentions (no commit)."""
+    ids = select(message_table.c.id).where(message_table.c.conv == conv).scalar_subquery()
+    db.session.execute(parts.message_reaction.delete().where(parts.message_reaction.c.message_id.in_(ids)))
+    db.session.execute(parts.message_mention.delete().where(parts.message_mention.c.conv == conv))
     db.session.execute(message_table.delete().where(message_table.c.conv == conv))
 
 
@@ -335,6 +412,10 @@ def store_batch(conn, items, seq_cache=None):
             "client_msg_id": it.client_msg_id or None,
             "create_time": it.create_time,
             "file_info": getattr(it, "file_info", None),
+            "reply_to": getattr(it, "reply_to", None) or None,
+            "edited": None,
+            "mentions": parts.mentions_text(getattr(it, "mentions", None)),
+            "rev": None,
         }
         next_id += 1
         rows.append(row)
@@ -342,6 +423,7 @@ def store_batch(conn, items, seq_cache=None):
             batch_cmids[key] = row
     if rows:
         conn.execute(insert(message_table), rows)
+        parts.store_mentions(conn, rows)
     if seq_cache is not None:
         seq_cache.remember(last, {conv: seq for conv, seq in top.items() if seq})
     return rows, dupes
@@ -353,6 +435,12 @@ def top_id(conn):
 
 
 def fetch_after(conn, after_id, limit):
-    """Every message with an Id above ``after_id``, oldest first, as frames."""
+    """Every message with an Id above ``after_id``, and every change (Type
+    15) made after it to older messages, oldest first, as frames. A change
+    to a group message carries ``Except``: the members who may not read it."""
     c = message_table.c
-    return _rows(conn.execute(select(message_table).where(c.id > after_id).order_by(c.id).limit(limit)))
+    rows = _rows(conn.execute(select(message_table).where(c.id > after_id).order_by(c.id).limit(limit)), conn)
+    changed = select(message_table).where(c.id <= after_id, c.rev > after_id).order_by(c.rev).limit(limit)
+    updates = _updates_of(conn, changed)
+    parts.add_except(conn, updates)
+    return _merge(rows, updates, limit)

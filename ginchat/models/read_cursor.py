@@ -117,8 +117,9 @@ def unread_and_last(user_id, convs):
     top_ids = [i for (i,) in db.session.execute(select(func.max(m.id)).where(m.conv.in_(convs)).group_by(m.conv)).all()]
     last = {}
     if top_ids:
-        for row in db.session.execute(select(messages.message_table).where(m.id.in_(top_ids))).mappings():
-            last[row["conv"]] = messages.to_frame(row)
+        raw = [dict(r) for r in db.session.execute(select(messages.message_table).where(m.id.in_(top_ids))).mappings()]
+        for row, frame in zip(raw, messages.frames_of(raw, floor=lambda row: 0), strict=True):
+            last[row["conv"]] = frame
     return {k: int(v) for k, v in unread.items()}, last
 
 
@@ -161,8 +162,11 @@ def group_unread_and_last(user_id, group_ids):
     ]
     last = {}
     if top_ids:
-        for row in db.session.execute(select(messages.message_table).where(m.id.in_(top_ids))).mappings():
-            last[int(row["target_id"])] = messages.to_frame(row)
+        raw = [dict(r) for r in db.session.execute(select(messages.message_table).where(m.id.in_(top_ids))).mappings()]
+        floors = Contact.history_floors(user_id)
+        frames = messages.frames_of(raw, floor=lambda row: floors.get(int(row["target_id"]), 0))
+        for row, frame in zip(raw, frames, strict=True):
+            last[int(row["target_id"])] = frame
     return {int(k): int(v) for k, v in unread.items()}, last
 
 

@@ -92,6 +92,7 @@ def sync():
     parameters:
       - {name: since, in: query, type: integer, minimum: 0, default: 0, description: "the last message Id seen"}
       - {name: limit, in: query, type: integer, minimum: 1, maximum: 1000, default: 200}
+      - {name: updates, in: query, type: boolean, default: false, description: "true: also the changes (Type 15 frames: edits, reactions) made after since to older messages, in their place in the Id sequence"}
     responses:
       200: {description: "Rows are messages; Total is the number of rows (ask again with the last Id while it equals limit)", schema: {$ref: "#/definitions/MessageListEnvelope"}}
       400: {description: "malformed parameter", schema: {$ref: "#/definitions/Envelope"}}
@@ -99,7 +100,8 @@ def sync():
     """
     since = params.get_int("since", default=0, minimum=0, maximum=2**62)
     limit = params.get_int("limit", default=200, minimum=1, maximum=1000)
-    rows = messages.fetch_since(current_user.id, Contact.history_floors(current_user.id), since, limit)
+    changes = params.get_bool("updates")
+    rows = messages.fetch_since(current_user.id, Contact.history_floors(current_user.id), since, limit, changes)
     return resp.ok_list(rows, len(rows))
 
 

@@ -14,6 +14,8 @@
 //   files.js        files of any type: the chooser, upload progress, file cards
 //   richtext.js     text bodies through format.js (Markdown subset, safe links)
 //   search.js       the "Search messages" box, its results, opening a hit
+//   changes.js edits.js replies.js reactions.js mentions.js: a message's changes (Type 15),
+//                   Edit, Reply (quotes, jump to the original), reactions, @mentions
 // Feature modules register through hooks.js from an init function called below.
 
 import * as api from './api.js';
@@ -30,6 +32,11 @@ import { initMessageMenu } from './msgmenu.js';
 import { initRichText } from './richtext.js';
 import { initSearch } from './search.js';
 import { ChatSocket } from './socket.js';
+import { initChanges } from './changes.js';
+import { initEdits } from './edits.js';
+import { initMentions } from './mentions.js';
+import { initReactions } from './reactions.js';
+import { initReplies } from './replies.js';
 import { $, POLL_MS, currentConv, reads, root, state } from './state.js';
 
 document.documentElement.classList.add('js');
@@ -86,6 +93,11 @@ async function start() {
   initDeactivatedMark();
   initRichText();
   initSearch();
+  initChanges(); // edit, reply, reactions, mentions: after the composer, editor before highlighting
+  initEdits();
+  initReplies();
+  initReactions();
+  initMentions();
   initPage();
   readListsFromPage();
   renderMe();

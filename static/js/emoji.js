@@ -1,6 +1,6 @@
 // A Unicode emoji picker: no image packs, nothing to download.
 
-const EMOJI = [
+export const EMOJI = [
   ['😀', 'grinning face'], ['😂', 'tears of joy'], ['🙂', 'slight smile'], ['😉', 'wink'],
   ['😍', 'heart eyes'], ['😘', 'kiss'], ['😎', 'sunglasses'], ['🤔', 'thinking'],
   ['😅', 'sweat smile'], ['😭', 'crying'], ['😡', 'angry'], ['😴', 'sleeping'],

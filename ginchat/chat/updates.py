@@ -1,0 +1,42 @@
+"""Edits and reactions on the socket: client frames 15 (edit) and 16
+(react). The rules and writes are ginchat.domain.message_updates', the same
+the HTTP routes (/message/edit, /message/react) call; the Type 15 frame each
+change makes comes back through the ``message_updated`` signal and goes out
+like a stored message: through the bus's ordered delivery here and on every
+other node."""
+
+from ginchat import signals
+from ginchat.chat.dispatch import FrameError, MapRelations, _int_field
+from ginchat.chat.frames import dumps
+from ginchat.domain import message_updates
+
+
+class Updates:
+    def __init__(self, engine):
+        self.engine = engine
+        signals.message_updated.connect(self._updated, sender=engine.app, weak=False)
+
+    def on_edit(self, conn, fields):
+        self.engine.guard_frame(conn, fields)
+        cmid = fields["clientmsgid"]
+        msg_id = _int_field(fields, "id", "Id", cmid, maximum=2**62)
+        content = fields.get("content")
+        if content is not None and not isinstance(content, str):
+            raise FrameError(400, "Content must be a string", cmid)
+        with self.engine.app.app_context():
+            message_updates.edit_message(conn.user_id, msg_id, content, MapRelations(self.engine))
+
+    def on_react(self, conn, fields):
+        self.engine.guard_frame(conn, fields)
+        cmid = fields["clientmsgid"]
+        msg_id = _int_field(fields, "id", "Id", cmid, maximum=2**62)
+        add = fields.get("add", True)
+        if not isinstance(add, bool):
+            raise FrameError(400, "Add must be true or false", cmid)
+        with self.engine.app.app_context():
+            message_updates.react(conn.user_id, msg_id, fields.get("emoji"), add, MapRelations(self.engine))
+
+    def _updated(self, sender, frame):
+        bus = self.engine.bus
+        bus.deliver_stored(frame, dumps(frame))
+        bus.publish(frame)

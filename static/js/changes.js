@@ -1,0 +1,36 @@
+// Type 15 frames: a message's changed state (an edit, reactions, a recall
+// replayed). The stored copy takes the new state and its bubble is drawn
+// again; the frame's Id is a place in the message sequence, so it moves the
+// resume point of the socket (?since=) like a message does.
+
+import { scheduleListRender } from './convlist.js';
+import { convOfEvent } from './frames.js';
+import { redrawMessage, registerFrameHandler } from './hooks.js';
+import { RECALLED, state } from './state.js';
+
+export const UPDATE = 15;
+
+// Apply a change (a Type 15 frame, or the Data of /message/edit and /message/react).
+export function applyChange(frame) {
+  const conv = convOfEvent(frame);
+  if (!conv) return;
+  const msg = conv.messages.get(frame.MsgId);
+  if (!msg) return; // not loaded here: history will bring the latest state
+  if (frame.Recalled) {
+    Object.assign(msg, { Media: RECALLED, Content: '', Url: '', Amount: 0, Recalled: true });
+  } else {
+    msg.Content = frame.Content;
+    if (frame.Edited) msg.Edited = frame.Edited;
+    msg.Mentions = frame.Mentions || [];
+    msg.Reactions = frame.Reactions || [];
+  }
+  redrawMessage(conv, frame.MsgId);
+  if (conv.last && conv.last.Id === frame.MsgId) scheduleListRender();
+}
+
+export function initChanges() {
+  registerFrameHandler(UPDATE, (frame) => {
+    if (Number.isInteger(frame.Id) && frame.Id > state.lastId) state.lastId = frame.Id;
+    applyChange(frame);
+  });
+}

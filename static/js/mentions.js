@@ -1,0 +1,220 @@
+// Mentions: typing @ in a group's composer offers its members (arrow keys,
+// Enter or Tab to take one, Esc to close); the server resolves @name to
+// member ids (Mentions), and the bubble highlights them, mine most. The "@"
+// button of the top bar opens the Mentions view: the group messages that
+// mention me, newest first, with the count of unread ones; a click opens
+// the message in its conversation.
+// (The highlighting is this small renderer until format.js renders mentions.)
+
+import * as api from './api.js';
+import { jumpTo } from './replies.js';
+import { registerContentRenderer, registerFrameHandler } from './hooks.js';
+import {
+  $, GROUP, TEXT, convKey, currentConv, input, me, state, toast, userInfo,
+} from './state.js';
+import { clock, dayLabel, el } from './view.js';
+
+const members = new Map(); // group id -> Promise of [{ID, Name}]
+let list = null; // the autocomplete listbox
+let choices = [];
+let active = 0;
+let button = null;
+let dialog = null;
+let unread = 0;
+
+// --- highlighting ----------------------------------------------------------------
+function escapeRe(text) {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function highlighted(msg) {
+  if (msg.Media !== TEXT || !msg.Mentions || !msg.Mentions.length || msg.Recalled) return null;
+  const names = msg.Mentions.map((id) => ({ id, name: userInfo(id).Name }))
+    .filter((n) => n.name).sort((a, b) => b.name.length - a.name.length);
+  if (!names.length) return null;
+  const re = new RegExp(`@(${names.map((n) => escapeRe(n.name)).join('|')})`, 'giu');
+  const p = el('p', { className: 'text' });
+  let at = 0;
+  for (const match of msg.Content.matchAll(re)) {
+    const who = names.find((n) => n.name.toLowerCase() === match[1].toLowerCase());
+    p.append(msg.Content.slice(at, match.index));
+    p.append(el('span', {
+      className: `mention${who && who.id === me.ID ? ' me' : ''}`, text: match[0], dataset: { userId: who ? who.id : '' },
+    }));
+    at = match.index + match[0].length;
+  }
+  p.append(msg.Content.slice(at));
+  return p;
+}
+
+// --- autocomplete --------------------------------------------------------------------
+function membersOf(groupId) {
+  if (!members.has(groupId)) {
+    members.set(groupId, api.post('/contact/groupMembers', { comId: groupId })
+      .then((data) => (data.Rows || []).map((u) => ({ ID: u.ID, Name: u.Name })))
+      .catch(() => { members.delete(groupId); return []; }));
+  }
+  return members.get(groupId);
+}
+
+function partial() {
+  const upto = input.value.slice(0, input.selectionStart ?? input.value.length);
+  const match = /(^|[^\p{L}\p{N}_])@([^\s@]{0,32})$/u.exec(upto);
+  return match ? { start: upto.length - match[2].length - 1, text: match[2] } : null;
+}
+
+function closeList() {
+  choices = [];
+  if (list) list.hidden = true;
+  input.removeAttribute('aria-activedescendant');
+}
+
+function drawList() {
+  list.replaceChildren(...choices.map((u, i) => el('li', {
+    id: `mention-opt-${i}`, role: 'option', className: i === active ? 'active' : null, 'aria-selected': String(i === active),
+    text: u.Name, onmousedown: (event) => { event.preventDefault(); take(i); },
+  })));
+  list.hidden = !choices.length;
+  if (choices.length) input.setAttribute('aria-activedescendant', `mention-opt-${active}`);
+}
+
+async function suggest() {
+  const conv = currentConv();
+  const found = conv && conv.type === GROUP ? partial() : null;
+  if (!found) {
+    closeList();
+    return;
+  }
+  const all = await membersOf(conv.id);
+  const now = partial();
+  if (!now || now.text !== found.text) return; // typed on meanwhile
+  const want = found.text.toLowerCase();
+  choices = all.filter((u) => u.ID !== me.ID && u.Name.toLowerCase().startsWith(want)).slice(0, 8);
+  active = 0;
+  drawList();
+}
+
+function take(index) {
+  const user = choices[index];
+  const found = partial();
+  if (!user || !found) return;
+  const end = input.selectionStart ?? input.value.length;
+  const text = `@${user.Name} `;
+  input.value = input.value.slice(0, found.start) + text + input.value.slice(end);
+  const at = found.start + text.length;
+  input.setSelectionRange(at, at);
+  closeList();
+  input.dispatchEvent(new Event('input'));
+  input.focus();
+}
+
+function onKey(event) {
+  if (event.target !== input || !choices.length || list.hidden) return;
+  if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+    event.preventDefault();
+    active = (active + (event.key === 'ArrowDown' ? 1 : -1) + choices.length) % choices.length;
+    drawList();
+  } else if (event.key === 'Enter' || event.key === 'Tab') {
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    take(active);
+  } else if (event.key === 'Escape') {
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    closeList();
+  }
+}
+
+// --- the Mentions view ------------------------------------------------------------------
+function showUnread() {
+  button.querySelector('.badge').textContent = unread ? String(unread) : '';
+  button.querySelector('.badge').hidden = !unread;
+  button.setAttribute('aria-label', unread ? `Mentions, ${unread} unread` : 'Mentions');
+}
+
+export async function refreshMentions() {
+  try {
+    const data = await api.get('/message/mentions', { limit: 1 });
+    unread = (data.Data && data.Data.Unread) || 0;
+    showUnread();
+  } catch (err) {
+    /* the count waits for the next try */
+  }
+}
+
+function row(msg) {
+  const conv = state.convs.get(convKey(GROUP, msg.TargetId));
+  const group = conv ? conv.name : `group ${msg.TargetId}`;
+  return el('li', {}, el('button', {
+    type: 'button', className: 'mention-row', dataset: { id: msg.Id },
+    onclick: () => open(msg),
+  }, el('span', { className: 'mention-where', text: `${userInfo(msg.UserId).Name} in ${group}` }),
+  el('span', { className: 'mention-when', text: `${dayLabel(msg.CreateTime)} ${clock(msg.CreateTime)}` }),
+  el('span', { className: 'mention-text', text: msg.Content })));
+}
+
+async function open(msg) {
+  dialog.close();
+  const key = convKey(GROUP, msg.TargetId);
+  if (location.hash !== `#${key}`) location.hash = key;
+  const conv = state.convs.get(key);
+  if (!conv) return;
+  for (let i = 0; i < 100 && !conv.loaded; i += 1) await new Promise((resolve) => { setTimeout(resolve, 50); });
+  jumpTo(conv, msg.Id);
+}
+
+async function loadPage(before) {
+  const box = dialog.querySelector('.mention-list');
+  const more = dialog.querySelector('.mention-more');
+  try {
+    const data = await api.get('/message/mentions', before ? { before, limit: 30 } : { limit: 30 });
+    const rows = data.Rows || [];
+    unread = (data.Data && data.Data.Unread) || 0;
+    showUnread();
+    if (!before) box.replaceChildren();
+    box.append(...rows.map(row));
+    if (!box.children.length) box.append(el('li', { className: 'empty', text: 'Nobody has mentioned you yet.' }));
+    more.hidden = rows.length < 30;
+    more.onclick = () => loadPage(rows[rows.length - 1].Id);
+  } catch (err) {
+    toast(`Could not load the mentions: ${err.message}`);
+  }
+}
+
+function openView() {
+  dialog.showModal();
+  loadPage(null);
+}
+
+export function initMentions() {
+  registerContentRenderer((msg) => highlighted(msg));
+  list = el('ul', { id: 'mention-list', className: 'mention-suggest', role: 'listbox', 'aria-label': 'Members', hidden: true });
+  $('composer').append(list);
+  input.setAttribute('aria-controls', 'mention-list');
+  input.setAttribute('aria-autocomplete', 'list');
+  input.addEventListener('input', suggest);
+  input.addEventListener('blur', () => setTimeout(closeList, 150));
+  $('composer').addEventListener('keydown', onKey, true); // before the composer's Enter-to-send
+  window.addEventListener('hashchange', () => {
+    closeList();
+    setTimeout(refreshMentions, 1500); // opening a group reads it
+  });
+
+  button = el('button', { type: 'button', id: 'mentions-btn', className: 'link mentions-btn', 'aria-label': 'Mentions', title: 'Mentions', onclick: openView },
+    el('span', { 'aria-hidden': 'true', text: '@' }), el('span', { className: 'badge', hidden: true }));
+  $('me').before(button);
+  dialog = el('dialog', { id: 'mentions-view', className: 'mentions-view', 'aria-labelledby': 'mentions-h' },
+    el('div', { className: 'mentions-head' },
+      el('h2', { id: 'mentions-h', text: 'Mentions' }),
+      el('form', { method: 'dialog' }, el('button', { type: 'submit', className: 'link', text: 'Close' }))),
+    el('ul', { className: 'mention-list' }),
+    el('button', { type: 'button', className: 'link mention-more', text: 'Older mentions', hidden: true }));
+  document.body.append(dialog);
+  registerFrameHandler(GROUP, (msg) => {
+    if (msg.UserId !== me.ID && (msg.Mentions || []).includes(me.ID)) refreshMentions();
+  });
+  registerFrameHandler(10, (frame) => {
+    if (frame.UserId === me.ID && frame.ChatType === GROUP) refreshMentions();
+  });
+  refreshMentions();
+}

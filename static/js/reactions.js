@@ -1,0 +1,107 @@
+// Reactions: "React" in a message's menu opens a picker (a few common emoji,
+// "More" for the whole emoji panel); a bubble shows one chip per emoji with
+// its count (the title lists who reacted); clicking a chip adds or takes
+// back my own reaction.
+
+import * as api from './api.js';
+import { applyChange } from './changes.js';
+import { EMOJI } from './emoji.js';
+import { registerBubblePart, registerMessageAction } from './hooks.js';
+import { me, messagesEl, toast, userInfo } from './state.js';
+import { el } from './view.js';
+
+const COMMON = ['👍', '❤️', '😂', '🎉', '😮', '😢', '🙏'];
+let picker = null; // { node, opener }
+
+async function toggle(msg, emoji, mine) {
+  try {
+    const data = await api.post('/message/react', { id: msg.Id, emoji, remove: mine ? 'true' : 'false' });
+    applyChange(data.Data);
+  } catch (err) {
+    toast(`Reaction not saved: ${err.message}`);
+  }
+}
+
+function names(ids) {
+  return ids.map((id) => (id === me.ID ? 'You' : userInfo(id).Name)).join(', ');
+}
+
+function chips(msg) {
+  const list = msg.Reactions || [];
+  if (!list.length || msg.Recalled) return null;
+  const row = el('div', { className: 'reactions', role: 'group', 'aria-label': 'Reactions' });
+  for (const r of list) {
+    const mine = r.UserIds.includes(me.ID);
+    const who = names(r.UserIds);
+    row.append(el('button', {
+      type: 'button', className: `chip${mine ? ' mine' : ''}`, title: who, 'aria-pressed': String(mine),
+      'aria-label': `${r.Emoji} ${r.Count}: ${who}${mine ? ' (click to take yours back)' : ''}`,
+      dataset: { emoji: r.Emoji }, onclick: () => toggle(msg, r.Emoji, mine),
+    }, el('span', { className: 'chip-emoji', text: r.Emoji }), el('span', { className: 'chip-count', text: String(r.Count) })));
+  }
+  return row;
+}
+
+function closePicker(refocus) {
+  if (!picker) return;
+  const { node, opener } = picker;
+  picker = null;
+  node.remove();
+  if (refocus && opener && opener.isConnected) opener.focus();
+}
+
+function choice(msg, emoji, label) {
+  return el('button', {
+    type: 'button', className: 'emoji-choice', text: emoji, title: label || emoji, 'aria-label': label || emoji,
+    onclick: () => {
+      closePicker(true);
+      const mine = (msg.Reactions || []).some((r) => r.Emoji === emoji && r.UserIds.includes(me.ID));
+      toggle(msg, emoji, mine);
+    },
+  });
+}
+
+function openPicker(msg) {
+  closePicker(false);
+  const row = messagesEl.querySelector(`.msg[data-id="${Number(msg.Id)}"]`);
+  if (!row) return;
+  const opener = row.querySelector('.msg-menu-btn');
+  const node = el('div', { className: 'reaction-picker', role: 'group', 'aria-label': 'Choose a reaction' });
+  for (const emoji of COMMON) node.append(choice(msg, emoji));
+  const more = el('button', {
+    type: 'button', className: 'link more-emoji', text: 'More', 'aria-expanded': 'false',
+    onclick: () => {
+      more.hidden = true; // still inside the picker: the click that bubbles on does not close it
+      const all = el('div', { className: 'reaction-all' });
+      for (const [emoji, name] of EMOJI) if (!COMMON.includes(emoji)) all.append(choice(msg, emoji, name));
+      node.append(all);
+      all.querySelector('button').focus();
+    },
+  });
+  node.append(more);
+  node.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape') {
+      event.preventDefault();
+      closePicker(true);
+    }
+    const moves = { ArrowRight: 1, ArrowLeft: -1 };
+    if (event.key in moves) {
+      const all = [...node.querySelectorAll('button')];
+      const at = all.indexOf(document.activeElement);
+      const next = all[Math.max(0, Math.min(all.length - 1, at + moves[event.key]))];
+      if (next) next.focus();
+      event.preventDefault();
+    }
+  });
+  row.querySelector('.bubble').append(node);
+  picker = { node, opener };
+  node.querySelector('button').focus();
+}
+
+export function initReactions() {
+  registerMessageAction({ id: 'react', label: 'React', when: (msg) => !msg.Recalled, run: (msg) => { setTimeout(() => openPicker(msg), 0); } });
+  registerBubblePart(chips, { where: 'bottom' });
+  document.addEventListener('click', (event) => {
+    if (picker && !picker.node.contains(event.target)) closePicker(false);
+  });
+}

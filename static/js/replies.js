@@ -1,0 +1,119 @@
+// Reply: "Reply" in a message's menu puts a quote of it above the composer;
+// the next message sent in that conversation carries ReplyTo. A reply's
+// bubble shows the quote (sender and a snippet, or only that the original
+// was recalled or cannot be read); clicking it jumps to the original,
+// loading earlier history until it is there.
+
+import { loadEarlier } from './conversation.js';
+import { registerBubblePart, registerMessageAction, registerOutgoingFields } from './hooks.js';
+import {
+  $, EMOJI, IMAGE, TEXT, VOICE, currentConv, input, me, messagesEl, state, toast, userInfo,
+} from './state.js';
+import { el } from './view.js';
+
+const SNIPPET = 120;
+let target = null; // { key, msg }
+let bar = null;
+
+function describe(media, content) {
+  if (media === TEXT || media === EMOJI) return (content || '').slice(0, SNIPPET);
+  if (media === IMAGE) return '[picture]';
+  if (media === VOICE) return '[voice clip]';
+  return '[attachment]';
+}
+
+function nameOf(userId) {
+  return userId === me.ID ? 'You' : userInfo(userId).Name;
+}
+
+// What a quote shows: the server's resolution, or this page's own copy of
+// the original when the server could not say (a live frame for every member).
+function quoteOf(conv, msg) {
+  const id = msg.ReplyTo || (msg.extra && msg.extra.ReplyTo);
+  if (!id) return null;
+  const reply = msg.Reply || { Id: id };
+  const local = conv.messages.get(id);
+  if (reply.Recalled || (local && local.Recalled)) return { id, text: 'message recalled', muted: true };
+  if (reply.UserId) return { id, who: nameOf(reply.UserId), text: describe(reply.Media, reply.Snippet) };
+  if (local) return { id, who: nameOf(local.UserId), text: describe(local.Media, local.Content) };
+  return { id, text: reply.Unavailable ? 'message unavailable' : 'an earlier message', muted: true };
+}
+
+function quoteNode(conv, msg) {
+  const quote = quoteOf(conv, msg);
+  if (!quote) return null;
+  return el('button', {
+    type: 'button', className: `quote${quote.muted ? ' muted' : ''}`, dataset: { replyTo: quote.id },
+    'aria-label': quote.who ? `Reply to ${quote.who}: ${quote.text}. Show the original` : `Reply to a ${quote.text}`,
+    onclick: () => jumpTo(conv, quote.id),
+  }, quote.who ? el('span', { className: 'quote-who', text: quote.who }) : null,
+  el('span', { className: 'quote-text', text: quote.text }));
+}
+
+// Scroll to message `id` of the open conversation (loading earlier pages as needed) and flash it.
+export async function jumpTo(conv, id) {
+  for (let rounds = 0; rounds < 200 && !conv.messages.has(id) && conv.hasMore; rounds += 1) {
+    if (state.current !== conv.key) return;
+    if (conv.loadingEarlier) await new Promise((resolve) => { setTimeout(resolve, 100); });
+    else await loadEarlier(conv);
+  }
+  const node = messagesEl.querySelector(`.msg[data-id="${Number(id)}"]`);
+  if (!node) {
+    toast('The original message is not available.');
+    return;
+  }
+  conv.stick = false;
+  node.scrollIntoView({ block: 'center' });
+  node.classList.remove('flash');
+  void node.offsetWidth; // restart the animation
+  node.classList.add('flash');
+  const bubble = node.querySelector('.bubble');
+  if (bubble) {
+    bubble.setAttribute('tabindex', '-1');
+    bubble.focus({ preventScroll: true });
+  }
+}
+
+function showBar() {
+  const conv = currentConv();
+  const on = !!target && !!conv && target.key === conv.key;
+  bar.hidden = !on;
+  if (!on) return;
+  const { msg } = target;
+  bar.querySelector('.quote-who').textContent = `Replying to ${nameOf(msg.UserId)}`;
+  bar.querySelector('.quote-text').textContent = describe(msg.Media, msg.Content);
+}
+
+function cancel() {
+  target = null;
+  showBar();
+}
+
+export function initReplies() {
+  bar = el('div', { className: 'reply-bar', id: 'reply-bar', hidden: true, role: 'status' },
+    el('span', { className: 'reply-bar-quote' },
+      el('span', { className: 'quote-who' }), el('span', { className: 'quote-text' })),
+    el('button', { type: 'button', className: 'link reply-cancel', text: '×', 'aria-label': 'Cancel the reply', onclick: cancel }));
+  $('composer').before(bar);
+  registerMessageAction({
+    id: 'reply',
+    label: 'Reply',
+    when: (msg) => !msg.Recalled,
+    run: (msg, conv) => {
+      target = { key: conv.key, msg };
+      showBar();
+      input.focus();
+    },
+  });
+  registerOutgoingFields((conv) => {
+    if (!target || target.key !== conv.key) return null;
+    const fields = { ReplyTo: target.msg.Id };
+    cancel(); // one reply per quote
+    return fields;
+  });
+  registerBubblePart((msg, conv) => quoteNode(conv, msg), { where: 'top' });
+  window.addEventListener('hashchange', showBar);
+  input.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape' && target) cancel();
+  });
+}
