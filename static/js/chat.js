@@ -91,13 +91,13 @@ async function start() {
   initMe();
   initGroupPanel();
   initDeactivatedMark();
-  initRichText();
   initSearch();
   initChanges(); // edit, reply, reactions, mentions: after the composer, editor before highlighting
   initEdits();
   initReplies();
   initReactions();
   initMentions();
+  initRichText(); // after the editor: a message being edited shows the editor, not its text
   initPage();
   readListsFromPage();
   renderMe();

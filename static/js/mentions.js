@@ -4,13 +4,13 @@
 // button of the top bar opens the Mentions view: the group messages that
 // mention me, newest first, with the count of unread ones; a click opens
 // the message in its conversation.
-// (The highlighting is this small renderer until format.js renders mentions.)
+// (The highlighting is format.js's, through richtext.js.)
 
 import * as api from './api.js';
 import { jumpTo } from './replies.js';
-import { registerContentRenderer, registerFrameHandler } from './hooks.js';
+import { registerFrameHandler } from './hooks.js';
 import {
-  $, GROUP, TEXT, convKey, currentConv, input, me, state, toast, userInfo,
+  $, GROUP, convKey, currentConv, input, me, state, toast, userInfo,
 } from './state.js';
 import { clock, dayLabel, el } from './view.js';
 
@@ -21,31 +21,6 @@ let active = 0;
 let button = null;
 let dialog = null;
 let unread = 0;
-
-// --- highlighting ----------------------------------------------------------------
-function escapeRe(text) {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-function highlighted(msg) {
-  if (msg.Media !== TEXT || !msg.Mentions || !msg.Mentions.length || msg.Recalled) return null;
-  const names = msg.Mentions.map((id) => ({ id, name: userInfo(id).Name }))
-    .filter((n) => n.name).sort((a, b) => b.name.length - a.name.length);
-  if (!names.length) return null;
-  const re = new RegExp(`@(${names.map((n) => escapeRe(n.name)).join('|')})`, 'giu');
-  const p = el('p', { className: 'text' });
-  let at = 0;
-  for (const match of msg.Content.matchAll(re)) {
-    const who = names.find((n) => n.name.toLowerCase() === match[1].toLowerCase());
-    p.append(msg.Content.slice(at, match.index));
-    p.append(el('span', {
-      className: `mention${who && who.id === me.ID ? ' me' : ''}`, text: match[0], dataset: { userId: who ? who.id : '' },
-    }));
-    at = match.index + match[0].length;
-  }
-  p.append(msg.Content.slice(at));
-  return p;
-}
 
 // --- autocomplete --------------------------------------------------------------------
 function membersOf(groupId) {
@@ -187,7 +162,6 @@ function openView() {
 }
 
 export function initMentions() {
-  registerContentRenderer((msg) => highlighted(msg));
   list = el('ul', { id: 'mention-list', className: 'mention-suggest', role: 'listbox', 'aria-label': 'Members', hidden: true });
   $('composer').append(list);
   input.setAttribute('aria-controls', 'mention-list');
