@@ -15,14 +15,14 @@ the engine's, not tables of ours): ginchat.models.search.in_models tells
 Alembic's comparison to leave them out.
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0005
 Create Date: 2026-12-01
 """
 
 from alembic import op
 
 revision = "0006"
-down_revision = "0003"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
