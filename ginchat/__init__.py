@@ -74,6 +74,13 @@ def load_config(app, config):
     if not os.path.isabs(upload):
         app.config["UPLOAD_FOLDER"] = os.path.join(ROOT, upload)
     app.config["UPLOAD_STORAGE"] = upload_backend.resolve_mode(app.config)
+    if app.config["UPLOAD_STORAGE"] == "folder" and multi_node_reason(app.config):
+        log.warning(
+            "UPLOAD_STORAGE=folder with several nodes (%s): every node must share UPLOAD_FOLDER %s, "
+            "or set GINCHAT_UPLOAD_STORAGE=db",
+            multi_node_reason(app.config),
+            app.config["UPLOAD_FOLDER"],
+        )
     app.config["MAX_CONTENT_LENGTH"] = int(float(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024) + 64 * 1024
     app.config["SOCK_SERVER_OPTIONS"] = {
         # A client that answers no ping for this long is dropped: half the

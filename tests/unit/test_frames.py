@@ -76,7 +76,7 @@ def test_target_id_is_required():
 def test_media_kinds():
     for media in (1, 2):
         assert parse({"Type": 1, "TargetId": 1, "Media": media, "Content": "x"})[1]["media"] == media
-    for media in (0, 5, 99):
+    for media in (0, 6, 99):  # 5 is a file (issue 16): it needs a Url, below
         assert "Media must be 1 (text)" in refused({"Type": 1, "TargetId": 1, "Media": media, "Content": "x"}).msg
     assert "Media" in refused({"Type": 1, "TargetId": 1, "Media": -1, "Content": "x"}).msg
 
@@ -96,11 +96,14 @@ def test_voice_and_image_need_an_upload_url():
     kind, fields = parse({"Type": 2, "TargetId": 1, "Media": 3, "Url": "/uploads/x.ogg", "Amount": 3600})
     assert fields["amount"] == 3600
     assert "Url is required" in refused({"Type": 1, "TargetId": 1, "Media": 4}).msg
+    assert "Url is required" in refused({"Type": 1, "TargetId": 1, "Media": 5, "Content": "x"}).msg
+    kind, fields = parse({"Type": 1, "TargetId": 1, "Media": 5, "Url": "/uploads/" + "b" * 32 + ".bin"})
+    assert kind == "message" and fields["media"] == 5
     for url in ("http://evil.example/x.png", "/uploads/../x.png", "/uploads/a.PNG", "/static/a.png"):
         assert "Url must be the path of an upload" in refused({"Type": 1, "TargetId": 1, "Media": 4, "Url": url}).msg
     assert "Url is longer than 255" in refused({"Type": 1, "TargetId": 1, "Media": 4, "Url": "/" * 256}, 413).msg
     assert (
-        "Url is only for voice and image"
+        "Url is only for voice, image and file"
         in refused({"Type": 1, "TargetId": 1, "Content": "x", "Url": "/uploads/a.png"}).msg
     )
 
