@@ -3,8 +3,11 @@
 //   state.js        shared state, constants, conversations, toast and form helpers
 //   convlist.js     the lists (rows, previews, unread counts) and the tab bar
 //   conversation.js the open conversation: routing, header, history, marking read
-//   messages.js     the bubbles: content, state, receipts, Recall, redrawMessage
+//   messages.js     the bubbles: content, ticks or failed state, redrawMessage
+//   receipts.js     the ticks: sent, delivered, read, read by N
 //   msgmenu.js      the per-message "⋯" menu
+//   recall.js       Recall, a menu entry while the server's window is open
+//   unread.js       the unread total in the title (setUnreadTotal, onUnreadTotal)
 //   hooks.js        extension points for feature modules (see its header)
 //   frames.js       incoming WebSocket frames
 //   composer.js     sending text, emoji, pictures and voice; failed + Retry
@@ -21,6 +24,7 @@ import { initGroupPanel } from './grouppanel.js';
 import { initMe, loadRequests, renderMe } from './me.js';
 import { renderMessages } from './messages.js';
 import { initMessageMenu } from './msgmenu.js';
+import { initRecall } from './recall.js';
 import { ChatSocket } from './socket.js';
 import { $, POLL_MS, currentConv, reads, root, state } from './state.js';
 
@@ -71,6 +75,7 @@ async function start() {
   initTabs();
   initConversation();
   initMessageMenu();
+  initRecall();
   initComposer();
   initMe();
   initGroupPanel();

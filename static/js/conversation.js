@@ -3,7 +3,8 @@
 
 import * as api from './api.js';
 import { currentTab, renderLists, scheduleRefresh, selectTab } from './convlist.js';
-import { loadReaders, renderMessages } from './messages.js';
+import { renderMessages } from './messages.js';
+import { loadReaders } from './receipts.js';
 import {
   $, GROUP, PAGE, PRIVATE, input, merge, messagesEl, reads, root, state, toast,
 } from './state.js';

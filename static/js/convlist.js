@@ -2,7 +2,7 @@
 // unread count, the tab bar, and refreshing them from the server.
 
 import * as api from './api.js';
-import { refreshTicks } from './messages.js';
+import { noteDelivered, refreshTicks } from './receipts.js';
 import { renderHeader } from './conversation.js';
 import {
   $, EMOJI, GROUP, IMAGE, PRIVATE, RECALLED, TEXT, VOICE, me, merge, reads, state, upsertConv, userInfo,
@@ -43,6 +43,7 @@ export async function refreshLists() {
     const conv = upsertConv(PRIVATE, user.ID, { name: user.Name, avatar: user.Avatar, online: !!user.Online });
     conv.peerRead = Math.max(conv.peerRead, user.PeerReadId || 0);
     applyServerState(conv, user);
+    if (conv.online && conv.last) noteDelivered(conv, conv.last.Id);
     listed.add(conv.key);
   }
   for (const grp of groups.Rows || []) {

@@ -8,7 +8,8 @@ import { fail } from './composer.js';
 import { loadMembers } from './grouppanel.js';
 import { runFrameHandlers } from './hooks.js';
 import { loadRequests } from './me.js';
-import { loadReaders, refreshTicks, renderMessages } from './messages.js';
+import { renderMessages } from './messages.js';
+import { loadReaders, noteDelivered, refreshTicks } from './receipts.js';
 import {
   $, GROUP, PRIVATE, RECALLED, TYPING_SHOWN_MS, convKey, convOf, me, merge, reads, state, toast, upsertConv, userInfo,
 } from './state.js';
@@ -61,6 +62,7 @@ function handlePresence(frame) {
   const conv = state.convs.get(convKey(PRIVATE, frame.UserId));
   if (!conv) return;
   conv.online = !!frame.Online;
+  if (conv.online) noteDelivered(conv, state.lastId); // a connecting device gets what it missed
   scheduleListRender();
   renderHeader();
 }
@@ -122,6 +124,8 @@ function handleMessage(msg) {
     if (!state.users.has(msg.UserId)) scheduleRefresh(); // a new member: the count changed
   }
   merge(conv, [msg]);
+  // The friend wrote after it, or is online as it is stored: it reached them.
+  if (type === PRIVATE && (msg.UserId !== me.ID || conv.online)) noteDelivered(conv, msg.Id);
   // Counted once per Id, whichever way it came (preview, sync, replay, live).
   if (msg.UserId !== me.ID && !msg.Recalled && msg.Id > reads.get(conv.key) && msg.Id > conv.countedUpTo
       && !state.counted.has(msg.Id)) {

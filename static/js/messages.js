@@ -1,14 +1,15 @@
 // The bubbles of the open conversation: drawing them (day separators, the
-// history edge), their content, state and read receipts, and Recall.
+// history edge), their content, ticks or failed state, and the "⋯" menu.
 
-import * as api from './api.js';
 import { enlarge, loadEarlier } from './conversation.js';
 import { actionsFor, customContent, partsFor } from './hooks.js';
 import { onlyEmoji } from './emoji.js';
 import { menuButton } from './msgmenu.js';
 import { retry } from './composer.js';
+import { ticksNode } from './receipts.js';
+import { whenRecallEnds } from './recall.js';
 import {
-  EMOJI, GROUP, IMAGE, PRIVATE, RECALLED, RECALL_MS, TEXT, VOICE, me, messagesEl, state, toast, userInfo,
+  EMOJI, GROUP, IMAGE, RECALLED, TEXT, VOICE, me, messagesEl, state, userInfo,
 } from './state.js';
 import { avatar, clock, dayKey, dayLabel, el, isoTime, safeUpload } from './view.js';
 import { formatDuration } from './voice.js';
@@ -92,14 +93,8 @@ function messageNode(conv, msg) {
   const meta = el('span', { className: 'meta' }, el('time', { datetime: isoTime(msg.CreateTime), text: clock(msg.CreateTime) }));
   meta.append(...partsFor(msg, conv, 'meta'));
   if (mine && !msg.Recalled) {
-    meta.append(statusNode(conv, msg));
-    if (!msg.pending) meta.append(receiptNode(conv, msg));
-    if (!msg.pending && Date.now() - msg.CreateTime < RECALL_MS) {
-      meta.append(el('button', {
-        type: 'button', className: 'link recall', text: 'Recall', 'aria-label': 'Recall this message',
-        onclick: () => recall(msg),
-      }));
-    }
+    meta.append(msg.pending && msg.status === 'failed' ? failedNode(msg) : ticksNode(conv, msg));
+    whenRecallEnds(conv, msg);
   }
   if (actionsFor(msg, conv).length) meta.append(menuButton(msg, conv));
   bubble.append(meta);
@@ -107,22 +102,12 @@ function messageNode(conv, msg) {
   return row;
 }
 
-function statusNode(conv, msg) {
-  if (!msg.pending) return el('span', { className: 'state sent', text: 'Sent', title: `stored as message ${msg.Id}` });
-  if (msg.status === 'failed') {
-    const retryButton = el('button', {
-      type: 'button', className: 'link retry', text: 'Retry', onclick: () => retry(msg),
-      'aria-label': 'Retry sending this message',
-    });
-    return el('span', { className: 'state failed', title: msg.error || '' }, `Failed${msg.error ? `: ${msg.error}` : ''} · `, retryButton);
-  }
-  return el('span', { className: 'state sending', text: msg.status === 'uploading' ? 'Uploading…' : 'Sending…' });
-}
-
-export function recall(msg) {
-  if (!state.socket || !state.socket.send({ Type: 13, Id: msg.Id })) {
-    api.post('/message/recall', { id: msg.Id }).catch((err) => toast(err.message));
-  }
+function failedNode(msg) {
+  const retryButton = el('button', {
+    type: 'button', className: 'link retry', text: 'Retry', onclick: () => retry(msg),
+    'aria-label': 'Retry sending this message',
+  });
+  return el('span', { className: 'state failed', title: msg.error || '' }, `Failed${msg.error ? `: ${msg.error}` : ''} · `, retryButton);
 }
 
 function contentNode(conv, msg) {
@@ -154,48 +139,5 @@ function contentNode(conv, msg) {
     }
     default:
       return el('p', { className: 'text muted', text: msg.Content || '[a message this page cannot show]' });
-  }
-}
-
-// --- read ticks: "Read" on private messages, "Read by N" in groups --------------
-function readCount(conv, msg) {
-  if (conv.type === PRIVATE) return conv.peerRead >= msg.Id ? 1 : 0;
-  let count = 0;
-  for (const [userId, id] of conv.readers) {
-    if (userId !== me.ID && id >= msg.Id && msg.Id > (conv.joins.get(userId) || 0)) count += 1;
-  }
-  return count;
-}
-
-// "Read" (private) or "Read by N" (group), beside "Sent"; empty while unread.
-function receiptNode(conv, msg) {
-  const count = readCount(conv, msg);
-  let text = '';
-  if (count) text = conv.type === PRIVATE ? 'Read' : `Read by ${count}`;
-  return el('span', { className: 'receipt', text, hidden: !count });
-}
-
-export function refreshTicks(conv) {
-  if (!conv || state.current !== conv.key) return;
-  for (const [id, node] of conv.nodes) {
-    const msg = conv.messages.get(id);
-    const old = msg && msg.UserId === me.ID && node.querySelector('.receipt');
-    if (old) old.replaceWith(receiptNode(conv, msg));
-  }
-}
-
-export async function loadReaders(conv) {
-  try {
-    const data = await api.get('/message/reads', { type: conv.type, targetId: conv.id });
-    for (const row of data.Rows || []) {
-      if (conv.type === PRIVATE && row.UserId === conv.id) conv.peerRead = Math.max(conv.peerRead, row.Id);
-      if (conv.type === GROUP) {
-        conv.readers.set(row.UserId, Math.max(conv.readers.get(row.UserId) || 0, row.Id));
-        conv.joins.set(row.UserId, row.JoinId || 0);
-      }
-    }
-    refreshTicks(conv);
-  } catch (err) {
-    /* no ticks until the next frame */
   }
 }
