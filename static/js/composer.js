@@ -89,6 +89,8 @@ export function sendFile(conv, file, fields, filename) {
   upload(msg);
 }
 
+let emojiPicker = null;
+
 export function initComposer() {
   setInterval(() => {
     if (!state.socket || !state.socket.isOpen) return;
@@ -106,6 +108,7 @@ export function initComposer() {
     const msg = queueOutgoing(conv, { Media: onlyEmoji(text) ? EMOJI : TEXT, Content: text });
     input.value = '';
     autoGrow();
+    if (emojiPicker) emojiPicker.close(); // sent: the panel has done its job
     conv.stick = true;
     transmit(msg);
   });
@@ -139,5 +142,5 @@ export function initComposer() {
     if (conv) sendFile(conv, blob, { Media: VOICE, Amount: seconds }, `voice.${ext}`);
   });
 
-  setupEmojiPicker($('emoji-btn'), $('emoji-panel'), input);
+  emojiPicker = setupEmojiPicker($('emoji-btn'), $('emoji-panel'), input);
 }

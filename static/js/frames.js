@@ -124,6 +124,11 @@ function handleMessage(msg) {
     if (!state.users.has(msg.UserId)) scheduleRefresh(); // a new member: the count changed
   }
   merge(conv, [msg]);
+  // Their message is what they were typing: the "typing…" line goes at once.
+  if (type === PRIVATE && msg.UserId !== me.ID && conv.typingUntil) {
+    conv.typingUntil = 0;
+    renderHeader();
+  }
   // The friend wrote after it, or is online as it is stored: it reached them.
   if (type === PRIVATE && (msg.UserId !== me.ID || conv.online)) noteDelivered(conv, msg.Id);
   // Counted once per Id, whichever way it came (preview, sync, replay, live).

@@ -1,0 +1,121 @@
+"""Issue 15 in the browser: one Chats list, catching up, the phone layout,
+failed messages, ticks and the message menu, small things, the keyboard.
+Two people in two Chromium contexts; every page here also fails on a console
+error (a CSP violation is one)."""
+
+import os
+import re
+
+import pytest
+
+from e2e_support import befriend, login, register, screenshot, unique_name
+from playwright_compat import expect
+
+# WCAG AA: text needs 4.5:1 against what is behind it.
+CONTRAST_JS = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "contrast.js")).read()
+READABLE = (
+    ".bubble .text, .bubble .meta time, .ticks, .bubble .sender, .item .name, .item .preview, .item .meta,"
+    " .item .side time, .badge, .day span, .conv-head .sub, .conv-head h2, .tabs [role=tab], .history-edge, .conn"
+)
+
+
+def watch(page):
+    """Console errors (CSP violations are reported as such) become problems."""
+    page.on("console", lambda msg: msg.type == "error" and page.problems.append(f"console: {msg.text}"))
+    return page
+
+
+@pytest.fixture
+def open_page(people):
+    def opener(user, **options):
+        page = people.context(**options)
+        watch(page)
+        login(page, user.name)
+        return page
+
+    return opener
+
+
+def send_text(page, text):
+    box = page.get_by_role("textbox", name="Message")
+    box.fill(text)
+    box.press("Enter")
+
+
+def msg(user, target, text, cid, group=False):
+    return {"Type": 2 if group else 1, "TargetId": target, "Content": text, "ClientMsgId": cid}
+
+
+def assert_readable(page):
+    low = [r for r in page.evaluate(CONTRAST_JS, READABLE) if r["ratio"] < 4.5]
+    assert low == [], low
+
+
+# --- item 3: one Chats list -----------------------------------------------------------
+def test_one_chats_list_by_last_activity_with_unread_counts(server, open_page):
+    a, b = register(server, "ca"), register(server, "cb")
+    befriend(a, b)
+    gid = a.post("/contact/createCommunity", name=unique_name("crew")).json()["Data"]["ID"]
+    assert b.post("/contact/joinGroup", comId=gid).status_code == 200
+    pa = open_page(a)
+    chats = pa.locator("#chat-list a.conv-link")
+    b.send([msg(b, gid, "in the group", "g-1", group=True)])
+    b.send([msg(b, a.id, "in private", "p-1")])
+    # Newest first: the private message came last.
+    expect(chats).to_have_count(2)
+    expect(chats.nth(0)).to_have_attribute("href", f"#u{b.id}")
+    expect(chats.nth(1)).to_have_attribute("href", f"#g{gid}")
+    expect(chats.nth(0).locator(".preview")).to_have_text("in private")
+    expect(chats.nth(1).locator(".preview")).to_have_text(f"{b.name}: in the group")
+    for row in (chats.nth(0), chats.nth(1)):
+        expect(row.locator(".badge")).to_have_text("1")
+        expect(row.locator(".side time")).to_have_text(re.compile(r"\d"))
+    expect(pa.locator("#badge-chats")).to_have_text("2")
+    # A new group message moves the group up, live, with its count.
+    b.send([msg(b, gid, "again in the group", "g-2", group=True)])
+    expect(chats.nth(0)).to_have_attribute("href", f"#g{gid}")
+    expect(chats.nth(0).locator(".badge")).to_have_text("2")
+    expect(pa.locator("#badge-chats")).to_have_text("3")
+    # Contacts and Groups are views for managing, listing the same two.
+    pa.get_by_role("tab", name="Contacts").click()
+    expect(pa.locator("#friend-list a", has_text=b.name).locator(".meta")).to_have_text(re.compile("online|offline"))
+    pa.get_by_role("tab", name="Groups").click()
+    expect(pa.locator(f'#group-list a[href="#g{gid}"] .meta')).to_contain_text("2 members")
+    pa.get_by_role("tab", name="Chats").click()
+    # Opening the group clears its count and the total.
+    chats.nth(0).click()
+    expect(pa.locator("#messages .msg .text")).to_have_text(["in the group", "again in the group"])
+    expect(pa.locator("#badge-chats")).to_have_text("1")
+    screenshot(pa, "chats-list-desktop")
+    assert_readable(pa)
+    assert pa.problems == []
+
+
+# --- item 9: typing line, emoji panel, favicon --------------------------------------------
+def test_typing_goes_with_the_message_and_the_emoji_panel_closes_after_sending(server, open_page):
+    a, b = register(server, "ta"), register(server, "tb")
+    befriend(a, b)
+    pa, pb = open_page(a), open_page(b)
+    pa.locator("#chat-list a", has_text=b.name).click()
+    pb.locator("#chat-list a", has_text=a.name).click()
+    pb.get_by_role("textbox", name="Message").press_sequentially("on my way", delay=20)
+    expect(pa.locator("#conv-sub")).to_have_text("typing…")
+    pb.get_by_role("textbox", name="Message").press("Enter")
+    expect(pa.locator("#messages .msg.theirs", has_text="on my way")).to_be_visible()
+    # Drawn by the same frame: no "typing…" left over once the message is there.
+    assert pa.evaluate("document.getElementById('conv-sub').dataset.typing") == ""
+    expect(pa.locator("#conv-sub")).to_have_text("online")
+
+    # The emoji panel closes once the message is sent.
+    pa.get_by_role("button", name="Emoji").click()
+    panel = pa.locator("#emoji-panel")
+    expect(panel).to_be_visible()
+    panel.get_by_role("button", name="thumbs up").click()
+    expect(panel).to_be_visible()
+    pa.get_by_role("button", name="Send", exact=True).click()
+    expect(pb.locator("#messages .msg.theirs .text")).to_have_text(["👍"])
+    expect(panel).to_be_hidden()
+    expect(pa.get_by_role("button", name="Emoji")).to_have_attribute("aria-expanded", "false")
+    # The page's icon is there (a 404 would be a console error).
+    assert pa.evaluate("document.getElementById('favicon').href").endswith("/static/img/favicon.svg")
+    assert pa.problems == [] and pb.problems == []
