@@ -17,7 +17,7 @@ import {
 export function handleFrame(frame) {
   if (frame.Type === -1) {
     const mine = frame.ClientMsgId && state.pending.get(frame.ClientMsgId);
-    if (mine) fail(mine, frame.Msg || `error ${frame.Code}`);
+    if (mine) fail(mine, frame.Msg || `error ${frame.Code}`, frame.Code);
     else toast(frame.Msg || 'the server refused a frame');
     return;
   }

@@ -5,7 +5,7 @@ import { enlarge, loadEarlier } from './conversation.js';
 import { actionsFor, customContent, partsFor } from './hooks.js';
 import { onlyEmoji } from './emoji.js';
 import { menuButton } from './msgmenu.js';
-import { retry } from './composer.js';
+import { discard, retry } from './composer.js';
 import { ticksNode } from './receipts.js';
 import { whenRecallEnds } from './recall.js';
 import {
@@ -34,9 +34,7 @@ export function renderMessages(conv, mode) {
     parts.push(el('p', { className: 'history-edge start', text: 'This is the start of the conversation.' }));
   }
   let day = null;
-  const sorted = [...conv.messages.values()].sort((a, b) => a.Id - b.Id);
-  const outgoing = [...state.pending.values()].filter((p) => p.conv === conv.key);
-  for (const msg of [...sorted, ...outgoing]) {
+  for (const msg of inTimeOrder(conv)) {
     const key = dayKey(msg.CreateTime);
     if (key !== day) {
       parts.push(el('div', { className: 'day', role: 'separator' }, el('span', { text: dayLabel(msg.CreateTime) })));
@@ -60,6 +58,21 @@ export function renderMessages(conv, mode) {
   if (conv.loaded && conv.hasMore && !conv.loadingEarlier && box.scrollHeight <= box.clientHeight + 4) {
     loadEarlier(conv);
   }
+}
+
+// Stored messages by Id, with mine not stored yet (sending, failed) put in at
+// their time: a failed one stays where it was written, not below newer ones.
+function inTimeOrder(conv) {
+  const stored = [...conv.messages.values()].sort((a, b) => a.Id - b.Id);
+  const outgoing = [...state.pending.values()].filter((p) => p.conv === conv.key)
+    .sort((a, b) => a.CreateTime - b.CreateTime);
+  const all = [];
+  let i = 0;
+  for (const msg of outgoing) {
+    while (i < stored.length && stored[i].CreateTime <= msg.CreateTime) all.push(stored[i++]);
+    all.push(msg);
+  }
+  return all.concat(stored.slice(i));
 }
 
 // One stored message drawn again (a feature changed it: edited, reacted...).
@@ -103,11 +116,19 @@ function messageNode(conv, msg) {
 }
 
 function failedNode(msg) {
-  const retryButton = el('button', {
-    type: 'button', className: 'link retry', text: 'Retry', onclick: () => retry(msg),
-    'aria-label': 'Retry sending this message',
-  });
-  return el('span', { className: 'state failed', title: msg.error || '' }, `Failed${msg.error ? `: ${msg.error}` : ''} · `, retryButton);
+  const node = el('span', { className: 'state failed', title: msg.error || '' },
+    el('span', { text: `Not sent${msg.error ? `: ${msg.error}` : ''}` }));
+  if (msg.retryable) {
+    node.append(el('button', {
+      type: 'button', className: 'link retry', text: 'Retry', onclick: () => retry(msg),
+      'aria-label': 'Retry sending this message',
+    }));
+  }
+  node.append(el('button', {
+    type: 'button', className: 'link discard', text: 'Delete', onclick: () => discard(msg),
+    'aria-label': 'Delete this unsent message',
+  }));
+  return node;
 }
 
 function contentNode(conv, msg) {

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from e2e_support import befriend, login, register, screenshot, unique_name
+from e2e_support import befriend, expect_stored, login, png_bytes, register, screenshot, unique_name
 from playwright_compat import expect
 
 # WCAG AA: text needs 4.5:1 against what is behind it.
@@ -20,8 +20,15 @@ READABLE = (
 
 
 def watch(page):
-    """Console errors (CSP violations are reported as such) become problems."""
-    page.on("console", lambda msg: msg.type == "error" and page.problems.append(f"console: {msg.text}"))
+    """Console errors (CSP violations are reported as such) become problems,
+    but for the failed loads a test provokes (``page.expected_errors``)."""
+    page.expected_errors = []
+
+    def seen(msg):
+        if msg.type == "error" and not any(e in msg.text for e in page.expected_errors):
+            page.problems.append(f"console: {msg.text}")
+
+    page.on("console", seen)
     return page
 
 
@@ -119,3 +126,69 @@ def test_typing_goes_with_the_message_and_the_emoji_panel_closes_after_sending(s
     # The page's icon is there (a 404 would be a console error).
     assert pa.evaluate("document.getElementById('favicon').href").endswith("/static/img/favicon.svg")
     assert pa.problems == [] and pb.problems == []
+
+
+# --- item 6: failed messages, the length limit, the picture chooser ------------------------
+def test_failed_messages_stay_in_time_order_retry_only_when_it_helps_and_can_be_deleted(server, open_page, tmp_path):
+    a, b = register(server, "fa"), register(server, "fb")
+    befriend(a, b)
+    pa = open_page(a)
+    pa.locator("#chat-list a", has_text=b.name).click()
+    box = pa.get_by_role("textbox", name="Message")
+
+    # Too long: counted, refused whole with the reason; nothing is cut, nothing sent.
+    box.fill("x" * 4000)
+    expect(pa.locator("#char-count")).to_have_text("4,000 / 4,096")
+    box.fill("y" * 5000)
+    expect(pa.locator("#char-count")).to_have_text("904 too many")
+    box.press("Enter")
+    expect(pa.locator("#composer-note")).to_have_text(re.compile("Not sent: 5,000 characters, the limit is 4,096"))
+    assert len(box.input_value()) == 5000
+    expect(pa.locator("#messages .msg.mine")).to_have_count(0)
+    box.fill("short again")
+    expect(pa.locator("#composer-note")).to_be_hidden()
+    box.fill("")
+
+    # A file that is not a picture is refused by the chooser, before any upload.
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a picture")
+    pa.locator("#image-input").set_input_files(str(notes))
+    expect(pa.locator("#toast")).to_contain_text("notes.txt is not a picture this server takes")
+    expect(pa.locator("#messages .msg.mine")).to_have_count(0)
+
+    # A "picture" the server refuses (415): failed, no Retry (it would fail again), a Delete.
+    fake = tmp_path / "fake.png"
+    fake.write_bytes(b"this is no PNG at all")
+    pa.expected_errors.append("status of 415")
+    pa.locator("#image-input").set_input_files(str(fake))
+    failed = pa.locator("#messages .msg.mine", has=pa.locator(".state.failed"))
+    expect(failed).to_have_count(1)
+    expect(failed.get_by_role("button", name="Retry sending this message")).to_have_count(0)
+    expect(failed.get_by_role("button", name="Delete this unsent message")).to_be_visible()
+
+    # Newer messages come below it: it stays where it was written.
+    b.send([msg(b, a.id, "a later answer", "f-1")])
+    send_text(pa, "and a later line of mine")
+    expect(pa.locator("#messages .msg")).to_have_count(3)
+    order = pa.locator("#messages .msg").evaluate_all(
+        "(rows) => rows.map((r) => r.querySelector('.state.failed') ? 'failed' : r.querySelector('.text').textContent)"
+    )
+    assert order == ["failed", "a later answer", "and a later line of mine"], order
+    screenshot(pa, "failed-message")
+    failed.get_by_role("button", name="Delete this unsent message").click()
+    expect(pa.locator("#messages .msg")).to_have_count(2)
+
+    # A failure that may pass later (the server answered 503): Retry, and it goes.
+    pa.expected_errors.append("status of 503")
+    pa.route("**/attach/upload", lambda route: route.fulfill(status=503, json={"Code": -1, "Msg": "try later"}))
+    picture = tmp_path / "p.png"
+    picture.write_bytes(png_bytes())
+    pa.locator("#image-input").set_input_files(str(picture))
+    retry = pa.get_by_role("button", name="Retry sending this message")
+    expect(retry).to_be_visible()
+    pa.unroute("**/attach/upload")
+    retry.click()
+    expect(pa.locator("#messages .msg.mine .pic img")).to_have_count(1)
+    expect_stored(pa.locator("#messages .msg.mine", has=pa.locator(".pic")))
+    expect(pa.locator("#messages .state.failed")).to_have_count(0)
+    assert pa.problems == []
