@@ -5,6 +5,7 @@
 //   conversation.js the open conversation: routing, header, history, marking read
 //   messages.js     the bubbles: content, ticks or failed state, redrawMessage
 //   receipts.js     the ticks: sent, delivered, read, read by N
+//   catchup.js      opening at the first unread, read only when seen, jump to latest
 //   msgmenu.js      the per-message "⋯" menu
 //   recall.js       Recall, a menu entry while the server's window is open
 //   unread.js       the unread total in the title (setUnreadTotal, onUnreadTotal)
@@ -17,7 +18,8 @@
 
 import * as api from './api.js';
 import { initComposer, transmit } from './composer.js';
-import { initConversation, markConvRead, route } from './conversation.js';
+import { initCatchUp } from './catchup.js';
+import { initConversation, route } from './conversation.js';
 import { initTabs, readListsFromPage, refreshLists, renderLists, scheduleListRender, updateTitle } from './convlist.js';
 import { handleFrame } from './frames.js';
 import { initGroupPanel } from './grouppanel.js';
@@ -55,8 +57,6 @@ function initPage() {
     location.href = `/?next=${encodeURIComponent('/toChat' + location.hash)}`;
   });
   document.addEventListener('visibilitychange', () => {
-    const conv = currentConv();
-    if (!document.hidden && conv) markConvRead(conv);
     updateTitle();
     if (!document.hidden) refreshLists();
   });
@@ -74,6 +74,7 @@ function initPage() {
 async function start() {
   initTabs();
   initConversation();
+  initCatchUp();
   initMessageMenu();
   initRecall();
   initComposer();

@@ -7,6 +7,7 @@ import { renderHeader } from './conversation.js';
 import {
   $, EMOJI, GROUP, IMAGE, PRIVATE, RECALLED, TEXT, VOICE, me, merge, reads, state, upsertConv, userInfo,
 } from './state.js';
+import { localUnread } from './catchup.js';
 import { chatRowParts } from './hooks.js';
 import { setUnreadTotal } from './unread.js';
 import { avatar, el, isoTime, shortWhen } from './view.js';
@@ -75,7 +76,8 @@ function applyServerState(conv, row) {
   const upTo = (row.LastMessage && row.LastMessage.Id) || 0;
   if (upTo >= conv.countedUpTo) {
     conv.countedUpTo = upTo;
-    conv.unread = state.current === conv.key && !document.hidden ? 0 : (row.Unread || 0);
+    // The open conversation counts what has not been on screen yet (catchup.js).
+    conv.unread = state.current === conv.key && conv.loaded ? localUnread(conv) : (row.Unread || 0);
   }
 }
 

@@ -2,7 +2,8 @@
 // recalls and friend/group notices (docs/PROTOCOL.md), and the hooks'
 // handlers for other frame Types.
 
-import { renderHeader, markConvRead } from './conversation.js';
+import { markSeen } from './catchup.js';
+import { renderHeader } from './conversation.js';
 import { scheduleListRender, scheduleRefresh } from './convlist.js';
 import { fail } from './composer.js';
 import { loadMembers } from './grouppanel.js';
@@ -141,8 +142,8 @@ function handleMessage(msg) {
   }
   if (!changed) return;
   if (state.current === conv.key) {
-    renderMessages(conv);
-    markConvRead(conv);
+    renderMessages(conv); // read once it is on screen (catchup.js)
+    markSeen();
   }
   scheduleListRender();
 }

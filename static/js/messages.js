@@ -2,6 +2,7 @@
 // history edge), their content, ticks or failed state, and the "⋯" menu.
 
 import { enlarge, loadEarlier } from './conversation.js';
+import { scrollToDivider, updateJump, watchSeen } from './catchup.js';
 import { actionsFor, customContent, partsFor } from './hooks.js';
 import { onlyEmoji } from './emoji.js';
 import { menuButton } from './msgmenu.js';
@@ -14,7 +15,8 @@ import {
 import { avatar, clock, dayKey, dayLabel, el, isoTime, safeUpload } from './view.js';
 import { formatDuration } from './voice.js';
 
-// `mode`: 'bottom' scrolls to the newest, 'anchor' keeps what is on screen
+// `mode`: 'open' scrolls to the "New messages" divider (else the newest),
+// 'bottom' scrolls to the newest, 'anchor' keeps what is on screen
 // still (older messages were added above), otherwise follow the newest only
 // if the reader was already there.
 export function renderMessages(conv, mode) {
@@ -40,6 +42,10 @@ export function renderMessages(conv, mode) {
       parts.push(el('div', { className: 'day', role: 'separator' }, el('span', { text: dayLabel(msg.CreateTime) })));
       day = key;
     }
+    if (conv.dividerAt && msg.Id === conv.dividerAt) {
+      parts.push(el('div', { className: 'unread-divider', role: 'separator', 'aria-label': 'New messages' },
+        el('span', { text: 'New messages' })));
+    }
     if (msg.pending) {
       parts.push(messageNode(conv, msg));
     } else {
@@ -47,13 +53,16 @@ export function renderMessages(conv, mode) {
       if (!node) {
         node = messageNode(conv, msg);
         conv.nodes.set(msg.Id, node);
+        watchSeen(conv, msg, node);
       }
       parts.push(node);
     }
   }
   box.replaceChildren(...parts);
   if (mode === 'anchor') box.scrollTop = box.scrollHeight - fromBottom;
-  else if (mode === 'bottom' || atBottom || conv.stick) box.scrollTop = box.scrollHeight;
+  else if (mode === 'open' && conv.loaded && scrollToDivider()) conv.stick = false;
+  else if (mode === 'open' || mode === 'bottom' || atBottom || conv.stick) box.scrollTop = box.scrollHeight;
+  updateJump();
   // Not enough to scroll yet: fetch more so that scrolling up is possible.
   if (conv.loaded && conv.hasMore && !conv.loadingEarlier && box.scrollHeight <= box.clientHeight + 4) {
     loadEarlier(conv);
@@ -83,6 +92,7 @@ export function redrawMessage(conv, id) {
   if (!msg || state.current !== conv.key) return;
   const node = messageNode(conv, msg);
   conv.nodes.set(id, node);
+  watchSeen(conv, msg, node);
   if (old && old.isConnected) old.replaceWith(node);
 }
 

@@ -14,9 +14,11 @@ def test_scrolling_up_loads_earlier_messages(server, people):
     a, b = register(server, "ha"), register(server, "hb")
     a.post("/contact/addfriend", targetId=b.id)
     total = 95
-    b.send(
+    # Written by Alice herself: nothing is unread, so the latest page comes alone
+    # (a conversation with unread messages opens at the first of them instead).
+    a.send(
         [
-            {"Type": 1, "TargetId": a.id, "Content": f"history {i:03d}", "ClientMsgId": f"h-{i}"}
+            {"Type": 1, "TargetId": b.id, "Content": f"history {i:03d}", "ClientMsgId": f"h-{i}"}
             for i in range(1, total + 1)
         ]
     )
