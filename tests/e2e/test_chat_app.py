@@ -5,10 +5,13 @@ error (a CSP violation is one)."""
 
 import os
 import re
+import secrets
+import time
 
 import pytest
+import requests
 
-from e2e_support import befriend, expect_stored, login, png_bytes, register, screenshot, unique_name
+from e2e_support import PASSWORD, ApiUser, befriend, expect_stored, login, png_bytes, register, screenshot, unique_name
 from playwright_compat import expect
 
 # WCAG AA: text needs 4.5:1 against what is behind it.
@@ -192,3 +195,165 @@ def test_failed_messages_stay_in_time_order_retry_only_when_it_helps_and_can_be_
     expect_stored(pa.locator("#messages .msg.mine", has=pa.locator(".pic")))
     expect(pa.locator("#messages .state.failed")).to_have_count(0)
     assert pa.problems == []
+
+
+# --- item 4: catching up ----------------------------------------------------------------
+HIDE = """() => {
+  Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+  Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
+  document.dispatchEvent(new Event('visibilitychange'));
+}"""
+SHOW = """() => {
+  delete document.visibilityState;
+  delete document.hidden;
+  document.dispatchEvent(new Event('visibilitychange'));
+}"""
+
+
+def read_cursor(server, reader, other):
+    """How far ``reader`` has read the private conversation, as ``other`` sees it."""
+    r = requests.get(
+        server.url + "/message/reads",
+        params={"type": 1, "targetId": reader.id},
+        headers={"Authorization": f"Bearer {other.token}"},
+        timeout=10,
+    )
+    assert r.status_code == 200, r.text
+    return max([row["Id"] for row in r.json()["Rows"] if row["UserId"] == reader.id] or [0])
+
+
+def wait_for(check, what, seconds=15):
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.2)
+
+
+def test_catching_up_opens_at_the_first_unread_and_reads_only_what_was_seen(server, open_page):
+    a, b = register(server, "ka"), register(server, "kb")
+    befriend(a, b)
+    b.send([msg(b, a.id, f"old {i}", f"o-{i}") for i in range(3)])
+    pa = open_page(a)
+    row = pa.locator("#chat-list a", has_text=b.name)
+    row.click()
+    expect(pa.locator("#messages .msg.theirs")).to_have_count(3)
+    expect(row.locator(".badge")).to_have_count(0)  # all three were on screen
+    pa.goto("/toChat")
+    expect(pa.locator("#conn-status")).to_have_attribute("data-state", "open")
+
+    acks = b.send([msg(b, a.id, f"news {i}", f"n-{i}") for i in range(1, 71)])
+    expect(row.locator(".badge")).to_have_text("70")
+    row.click()
+    texts = pa.locator("#messages .msg .text")
+    # Opens at the first unread, under the divider; the newest is further down.
+    expect(pa.locator("#messages .unread-divider")).to_be_in_viewport()
+    expect(texts.filter(has_text=re.compile(r"^news 1$"))).to_be_in_viewport()
+    expect(texts.filter(has_text=re.compile(r"^news 70$"))).not_to_be_in_viewport()
+    # Only what was on screen is read: fewer unread, not none; the cursor stops short.
+    expect(row.locator(".badge")).not_to_have_text("70")
+    expect(row.locator(".badge")).to_be_visible()
+    wait_for(lambda: read_cursor(server, a, b) >= acks[0]["Id"], "the first unread is read")
+    assert read_cursor(server, a, b) < acks[-1]["Id"]
+
+    # Scrolled up, a new message shows on the jump button's count, not as read.
+    jump = pa.locator("#jump-latest")
+    expect(jump).to_be_visible()
+    waiting = int(pa.locator("#jump-count").inner_text())
+    last = b.send([msg(b, a.id, "news 71", "n-71")])[0]
+    expect(pa.locator("#jump-count")).to_have_text(str(waiting + 1))
+    expect(jump).to_have_attribute("aria-label", f"Jump to the latest message, {waiting + 1} new")
+    screenshot(pa, "catching-up")
+    jump.click()
+    expect(texts.filter(has_text=re.compile(r"^news 71$"))).to_be_in_viewport()
+    expect(row.locator(".badge")).to_have_count(0)
+    expect(jump).to_be_hidden()
+    wait_for(lambda: read_cursor(server, a, b) == last["Id"], "read up to the newest")
+
+    # In a hidden tab nothing is read, even at the bottom; back in view, it is.
+    pa.evaluate(HIDE)
+    away = b.send([msg(b, a.id, "while you were away", "n-72")])[0]
+    expect(texts.filter(has_text="while you were away")).to_be_visible()
+    expect(row.locator(".badge")).to_have_text("1")
+    expect(pa).to_have_title(re.compile(r"^\(1\) "))
+    assert read_cursor(server, a, b) == last["Id"]
+    pa.evaluate(SHOW)
+    expect(row.locator(".badge")).to_have_count(0)
+    wait_for(lambda: read_cursor(server, a, b) == away["Id"], "read once visible")
+    assert pa.problems == []
+
+
+# --- item 5: the phone layout holds -------------------------------------------------------
+OVERFLOW_JS = """() => {
+  const width = window.innerWidth;
+  const sel = 'button, a, input, textarea, select, time, h2, .name, .text, .badge, .meta, .preview';
+  const out = [...document.querySelectorAll(sel)]
+    .filter((n) => n.getClientRects().length && getComputedStyle(n).visibility !== 'hidden')
+    .filter((n) => n.getBoundingClientRect().right > width + 0.5 || n.getBoundingClientRect().left < -0.5)
+    .map((n) => `${n.tagName}.${n.className}#${n.id} ${Math.round(n.getBoundingClientRect().right)}`);
+  return { scroll: document.documentElement.scrollWidth, body: document.body.scrollWidth, width, out };
+}"""
+
+
+def long_user(server):
+    """A 32-character name of wide letters, the longest allowed."""
+    name = "W" * 24 + secrets.token_hex(4)
+    r = requests.post(
+        server.url + "/user/createUser", data={"name": name, "password": PASSWORD, "Identity": PASSWORD}, timeout=10
+    )
+    assert r.status_code == 201, r.text
+    return ApiUser(server, name)
+
+
+def assert_fits(page, where):
+    seen = page.evaluate(OVERFLOW_JS)
+    assert seen["scroll"] <= seen["width"] and seen["body"] <= seen["width"], (where, seen)
+    assert seen["out"] == [], (where, seen)
+
+
+@pytest.mark.parametrize("width", [320, 390])
+def test_nothing_is_wider_than_a_phone(server, open_page, width):
+    a, b = long_user(server), long_user(server)
+    befriend(a, b)
+    gname = "M" * 24 + secrets.token_hex(4)
+    gid = a.post("/contact/createCommunity", name=gname).json()["Data"]["ID"]
+    assert b.post("/contact/joinGroup", comId=gid).status_code == 200
+    unbroken = "https://example.org/" + "a" * 300
+    b.send([msg(b, a.id, unbroken, "w-1"), msg(b, gid, "x" * 500, "w-2", group=True)])
+    phone = {"viewport": {"width": width, "height": 760}, "is_mobile": True, "has_touch": True}
+    page = open_page(a, **phone)
+    expect(page.locator("#chat-list a.conv-link")).to_have_count(2)
+    assert_fits(page, "chats")
+    for tab in ("Contacts", "Groups", "Me", "Chats"):
+        page.get_by_role("tab", name=tab).click()
+        assert_fits(page, tab)
+    if width == 390:
+        screenshot(page, "phone-chat-list")
+
+    page.locator("#chat-list a", has_text=b.name).click()
+    expect(page.locator("#sidebar")).to_be_hidden()
+    expect(page.locator("#messages .msg.theirs .text")).to_have_text([unbroken])
+    send_text(page, "z" * 200)
+    expect_stored(page.locator("#messages .msg.mine"))
+    assert_fits(page, "private conversation")
+    # Header actions live in a menu here; times stay on one line.
+    actions = page.get_by_role("button", name="Conversation actions")
+    expect(actions).to_be_visible()
+    expect(page.get_by_role("button", name="Block")).to_be_hidden()
+    actions.click()
+    expect(page.get_by_role("button", name="Block")).to_be_visible()
+    assert_fits(page, "conversation menu")
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("button", name="Block")).to_be_hidden()
+    for box in page.locator("#messages .meta time").all():
+        assert box.bounding_box()["height"] < 24, box.inner_text()  # one line
+    if width == 390:
+        screenshot(page, "phone-conversation")
+
+    page.get_by_role("link", name="Back to the lists").click()
+    page.locator(f'#chat-list a[href="#g{gid}"]').click()
+    expect(page.locator("#messages .msg.theirs .sender")).to_have_text([b.name])
+    page.get_by_role("button", name="Conversation actions").click()
+    page.get_by_role("button", name="Members").click()
+    expect(page.locator("#member-list li")).to_have_count(2)
+    assert_fits(page, "group panel")
+    assert page.problems == []
