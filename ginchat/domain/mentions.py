@@ -75,7 +75,7 @@ def mentions_of(user_id, before=None, limit=50):
     c = messages.message_table.c
     query = _query(user_id, [messages.message_table])
     if query is None:
-        return [], 0, 0
+        return [], 0, {}
     if before is not None:
         query = query.where(c.id < before)
     raw = [dict(r) for r in db.session.execute(query.order_by(c.id.desc()).limit(limit)).mappings()]
