@@ -206,9 +206,9 @@ def test_mentions_are_resolved_stored_and_listed(api):
     assert "Mentions" not in plain
     body = answer(ann.get("/message/mentions"), 200)
     assert [r["Id"] for r in body["Rows"]] == [msg["Id"]] and body["Total"] == 1
-    assert body["Data"] == {"Unread": 1}
+    assert body["Data"] == {"Unread": 1, "Groups": [{"GroupId": gid, "Unread": 1}]}
     answer(ann.post("/message/read", type=2, targetId=gid), 200)
-    assert answer(ann.get("/message/mentions"), 200)["Data"] == {"Unread": 0}
+    assert answer(ann.get("/message/mentions"), 200)["Data"] == {"Unread": 0, "Groups": []}
     assert answer(outsider.get("/message/mentions"), 200)["Rows"] == []
     # An edit re-reads the mentions; one in a private chat is plain text.
     edited = answer(owner.post("/message/edit", id=msg["Id"], content=f"only @{bob.name.upper()}"), 200)["Data"]

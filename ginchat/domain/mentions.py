@@ -75,24 +75,26 @@ def mentions_of(user_id, before=None, limit=50):
     c = messages.message_table.c
     query = _query(user_id, [messages.message_table])
     if query is None:
-        return [], 0, 0
+        return [], 0, {}
     if before is not None:
         query = query.where(c.id < before)
     raw = [dict(r) for r in db.session.execute(query.order_by(c.id.desc()).limit(limit)).mappings()]
     floors = Contact.history_floors(user_id)
     rows = messages.frames_of(raw, floor=lambda row: floors.get(int(row["target_id"]), 0))
     total = db.session.scalar(_query(user_id, [func.count()]))
-    return rows, int(total or 0), unread_count(user_id)
+    return rows, int(total or 0), unread_by_group(user_id)
 
 
-def unread_count(user_id):
-    """Mentions of ``user_id`` above their read cursor of the group."""
+def unread_by_group(user_id):
+    """{group id: mentions of ``user_id`` above their read cursor of the group}."""
     c = messages.message_table.c
     r = read_cursor.read_cursor.c
-    query = _query(user_id, [func.count()])
+    query = _query(user_id, [c.target_id, func.count()])
     if query is None:
-        return 0
-    query = query.outerjoin(read_cursor.read_cursor, (r.user_id == user_id) & (r.conv == c.conv)).where(
-        or_(r.msg_id.is_(None), c.id > r.msg_id)
+        return {}
+    query = (
+        query.outerjoin(read_cursor.read_cursor, (r.user_id == user_id) & (r.conv == c.conv))
+        .where(or_(r.msg_id.is_(None), c.id > r.msg_id))
+        .group_by(c.target_id)
     )
-    return int(db.session.scalar(query) or 0)
+    return {int(gid): int(n) for gid, n in db.session.execute(query).all()}

@@ -67,7 +67,8 @@ def react():
 def mentions_of_me():
     """The group messages that mention me (`@name`) and that I may read,
     newest first, paged by `before`. A mention counts even in a muted
-    conversation: Data.Unread is how many are above my read cursor.
+    conversation: Data.Unread is how many are above my read cursors,
+    Data.Groups the same per group ([{GroupId, Unread}], only groups with some).
     ---
     tags: [message]
     security: [{Bearer: []}]
@@ -75,11 +76,12 @@ def mentions_of_me():
       - {name: before, in: query, type: integer, description: "a message Id; only older mentions"}
       - {name: limit, in: query, type: integer, minimum: 1, maximum: 200, default: 50}
     responses:
-      200: {description: "Rows are messages (newest first), Total counts my mentions, Data is {Unread}", schema: {$ref: "#/definitions/MessageListEnvelope"}}
+      200: {description: "Rows are messages (newest first), Total counts my mentions, Data is {Unread, Groups: [{GroupId, Unread}]}", schema: {$ref: "#/definitions/MessageListEnvelope"}}
       400: {$ref: "#/responses/BadParameter"}
       401: {$ref: "#/responses/NotLoggedIn"}
     """
     before = params.get_int("before", minimum=1, maximum=2**62)
     limit = params.get_int("limit", default=50, minimum=1, maximum=200)
     rows, total, unread = mentions.mentions_of(current_user.id, before, limit)
-    return jsonify(resp.envelope(0, "ok", data={"Unread": unread}, rows=rows, total=total)), 200
+    data = {"Unread": sum(unread.values()), "Groups": [{"GroupId": g, "Unread": n} for g, n in sorted(unread.items())]}
+    return jsonify(resp.envelope(0, "ok", data=data, rows=rows, total=total)), 200

@@ -3,12 +3,17 @@
 //   state.js        shared state, constants, conversations, toast and form helpers
 //   convlist.js     the lists (rows, previews, unread counts) and the tab bar
 //   conversation.js the open conversation: routing, header, history, marking read
-//   messages.js     the bubbles: content, state, receipts, Recall, redrawMessage
+//   messages.js     the bubbles: content, ticks or failed state, redrawMessage
+//   receipts.js     the ticks: sent, delivered, read, read by N
+//   catchup.js      opening at the first unread, read only when seen, jump to latest
 //   msgmenu.js      the per-message "⋯" menu
+//   recall.js       Recall, a menu entry while the server's window is open
+//   unread.js       the unread total in the title (setUnreadTotal, onUnreadTotal)
 //   hooks.js        extension points for feature modules (see its header)
 //   frames.js       incoming WebSocket frames
 //   composer.js     sending text, emoji, pictures and voice; failed + Retry
-//   me.js           the Me tab
+//   keys.js         Esc closes one thing at a time; the live region announcing messages
+//   me.js           the Contacts, Groups and Me forms
 //   grouppanel.js   conversation tools and the group panel
 //   deactivated.js  the "deactivated" mark on a deactivated sender's messages
 //   files.js        files of any type: the chooser, upload progress, file cards
@@ -20,15 +25,18 @@
 
 import * as api from './api.js';
 import { initComposer, transmit } from './composer.js';
-import { initConversation, markConvRead, route } from './conversation.js';
+import { initCatchUp } from './catchup.js';
+import { initConversation, route } from './conversation.js';
 import { initDeactivatedMark } from './deactivated.js';
 import { initTabs, readListsFromPage, refreshLists, renderLists, scheduleListRender, updateTitle } from './convlist.js';
 import { initFiles } from './files.js';
 import { handleFrame } from './frames.js';
 import { initGroupPanel } from './grouppanel.js';
+import { initKeys } from './keys.js';
 import { initMe, loadRequests, renderMe } from './me.js';
 import { renderMessages } from './messages.js';
 import { initMessageMenu } from './msgmenu.js';
+import { initRecall } from './recall.js';
 import { initRichText } from './richtext.js';
 import { initSearch } from './search.js';
 import { ChatSocket } from './socket.js';
@@ -66,8 +74,6 @@ function initPage() {
     location.href = `/?next=${encodeURIComponent('/toChat' + location.hash)}`;
   });
   document.addEventListener('visibilitychange', () => {
-    const conv = currentConv();
-    if (!document.hidden && conv) markConvRead(conv);
     updateTitle();
     if (!document.hidden) refreshLists();
   });
@@ -85,7 +91,9 @@ function initPage() {
 async function start() {
   initTabs();
   initConversation();
+  initCatchUp();
   initMessageMenu();
+  initRecall();
   initComposer();
   initFiles();
   initMe();
@@ -99,6 +107,7 @@ async function start() {
   initMentions();
   initRichText(); // after the editor: a message being edited shows the editor, not its text
   initPage();
+  initKeys();
   readListsFromPage();
   renderMe();
   renderLists();

@@ -3,7 +3,9 @@
 
 import * as api from './api.js';
 import { currentTab, renderLists, scheduleRefresh, selectTab } from './convlist.js';
-import { loadReaders, renderMessages } from './messages.js';
+import { markSeen, placeDivider, updateJump } from './catchup.js';
+import { renderMessages } from './messages.js';
+import { loadReaders } from './receipts.js';
 import {
   $, GROUP, PAGE, PRIVATE, input, merge, messagesEl, reads, root, state, toast,
 } from './state.js';
@@ -44,7 +46,10 @@ async function openConv(conv) {
     scheduleRefresh(); // fresh member counts and online dots for the header
     messagesEl.replaceChildren();
     conv.stick = true;
-    renderMessages(conv, 'bottom');
+    conv.readAtOpen = reads.get(conv.key); // the divider stays above what was unread then
+    conv.dividerAt = 0;
+    if (conv.loaded) placeDivider(conv, conv.readAtOpen);
+    renderMessages(conv, 'open');
     if (window.matchMedia('(pointer: fine)').matches) input.focus();
   }
   if (switching) {
@@ -52,7 +57,7 @@ async function openConv(conv) {
     loadReaders(conv);
   }
   if (!conv.loaded) await loadLatest(conv);
-  markConvRead(conv);
+  markSeen();
 }
 
 function closeConv() {
@@ -61,17 +66,21 @@ function closeConv() {
   $('conv').hidden = true;
   $('conv-empty').hidden = false;
   renderLists();
+  updateJump();
 }
 
 function loadLatest(conv) {
   if (!conv.loading) {
-    conv.loading = api.get('/message/history', { type: conv.type, targetId: conv.id, limit: PAGE })
+    // Enough to reach the first unread message (the server gives up to 200).
+    const limit = Math.min(200, Math.max(PAGE, conv.unread + 5));
+    conv.loading = api.get('/message/history', { type: conv.type, targetId: conv.id, limit })
       .then((data) => {
         const rows = data.Rows || [];
         merge(conv, rows);
         conv.loaded = true;
-        conv.hasMore = rows.length >= PAGE;
-        renderMessages(conv, 'bottom');
+        conv.hasMore = rows.length >= limit;
+        if (state.current === conv.key) placeDivider(conv, conv.readAtOpen ?? reads.get(conv.key));
+        renderMessages(conv, 'open');
       })
       .catch((err) => toast(`Could not load the history: ${err.message}`))
       .finally(() => { conv.loading = null; });
@@ -97,16 +106,6 @@ export async function loadEarlier(conv) {
   renderMessages(conv, 'anchor');
 }
 
-export function markConvRead(conv) {
-  if (document.hidden || state.current !== conv.key) return;
-  const top = Math.max((conv.last && conv.last.Id) || 0, ...conv.messages.keys());
-  reads.markRead(conv.key, top);
-  if (conv.unread) {
-    conv.unread = 0;
-    renderLists();
-  }
-}
-
 export function enlarge(src) {
   const box = $('lightbox');
   $('lightbox-img').src = src;
@@ -114,7 +113,33 @@ export function enlarge(src) {
   else window.open(src, '_blank', 'noopener');
 }
 
+// The header's actions: inline on a wide screen, a menu (⋮) on a phone.
+export function setToolsOpen(open, refocus) {
+  $('conv-tools').classList.toggle('open', open);
+  $('conv-menu-btn').setAttribute('aria-expanded', String(open));
+  if (open) {
+    const first = [...$('conv-tools').querySelectorAll('button')].find((b) => b.getClientRects().length);
+    if (first) first.focus();
+  } else if (refocus) {
+    $('conv-menu-btn').focus();
+  }
+}
+
+export function toolsOpen() {
+  return $('conv-tools').classList.contains('open');
+}
+
 export function initConversation() {
+  $('conv-menu-btn').addEventListener('click', (event) => {
+    event.stopPropagation();
+    setToolsOpen(!toolsOpen());
+  });
+  $('conv-tools').addEventListener('click', (event) => {
+    if (event.target.closest('button')) setToolsOpen(false);
+  });
+  document.addEventListener('click', (event) => {
+    if (toolsOpen() && !$('conv-tools').contains(event.target)) setToolsOpen(false);
+  });
   $('lightbox').addEventListener('click', (event) => {
     if (event.target === $('lightbox')) $('lightbox').close();
   });

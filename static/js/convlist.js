@@ -2,11 +2,12 @@
 // unread count, the tab bar, and refreshing them from the server.
 
 import * as api from './api.js';
-import { refreshTicks } from './messages.js';
+import { noteDelivered, refreshTicks } from './receipts.js';
 import { renderHeader } from './conversation.js';
 import {
   $, EMOJI, GROUP, IMAGE, PRIVATE, RECALLED, TEXT, VOICE, me, merge, reads, state, upsertConv, userInfo,
 } from './state.js';
+import { localUnread } from './catchup.js';
 import { chatRowParts } from './hooks.js';
 import { setUnreadTotal } from './unread.js';
 import { avatar, el, isoTime, shortWhen } from './view.js';
@@ -43,6 +44,7 @@ export async function refreshLists() {
     const conv = upsertConv(PRIVATE, user.ID, { name: user.Name, avatar: user.Avatar, online: !!user.Online });
     conv.peerRead = Math.max(conv.peerRead, user.PeerReadId || 0);
     applyServerState(conv, user);
+    if (conv.online && conv.last) noteDelivered(conv, conv.last.Id);
     listed.add(conv.key);
   }
   for (const grp of groups.Rows || []) {
@@ -74,7 +76,8 @@ function applyServerState(conv, row) {
   const upTo = (row.LastMessage && row.LastMessage.Id) || 0;
   if (upTo >= conv.countedUpTo) {
     conv.countedUpTo = upTo;
-    conv.unread = state.current === conv.key && !document.hidden ? 0 : (row.Unread || 0);
+    // The open conversation counts what has not been on screen yet (catchup.js).
+    conv.unread = state.current === conv.key && conv.loaded ? localUnread(conv) : (row.Unread || 0);
   }
 }
 

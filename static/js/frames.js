@@ -2,13 +2,16 @@
 // recalls and friend/group notices (docs/PROTOCOL.md), and the hooks'
 // handlers for other frame Types.
 
-import { renderHeader, markConvRead } from './conversation.js';
+import { markSeen } from './catchup.js';
+import { renderHeader } from './conversation.js';
 import { scheduleListRender, scheduleRefresh } from './convlist.js';
 import { fail } from './composer.js';
 import { loadMembers } from './grouppanel.js';
 import { runFrameHandlers } from './hooks.js';
+import { announce } from './keys.js';
 import { loadRequests } from './me.js';
-import { loadReaders, refreshTicks, renderMessages } from './messages.js';
+import { renderMessages } from './messages.js';
+import { loadReaders, noteDelivered, refreshTicks } from './receipts.js';
 import {
   $, GROUP, PRIVATE, RECALLED, TYPING_SHOWN_MS, convKey, convOf, me, merge, reads, state, toast, upsertConv, userInfo,
 } from './state.js';
@@ -16,7 +19,7 @@ import {
 export function handleFrame(frame) {
   if (frame.Type === -1) {
     const mine = frame.ClientMsgId && state.pending.get(frame.ClientMsgId);
-    if (mine) fail(mine, frame.Msg || `error ${frame.Code}`);
+    if (mine) fail(mine, frame.Msg || `error ${frame.Code}`, frame.Code);
     else toast(frame.Msg || 'the server refused a frame');
     return;
   }
@@ -61,6 +64,7 @@ function handlePresence(frame) {
   const conv = state.convs.get(convKey(PRIVATE, frame.UserId));
   if (!conv) return;
   conv.online = !!frame.Online;
+  if (conv.online) noteDelivered(conv, state.lastId); // a connecting device gets what it missed
   scheduleListRender();
   renderHeader();
 }
@@ -111,6 +115,7 @@ function handleMessage(msg) {
   }
   if (msg.Id > state.lastId) state.lastId = msg.Id;
   let changed = !conv.messages.has(msg.Id); // false for a replay of what is here
+  const fresh = changed;
   if (msg.UserId === me.ID && msg.ClientMsgId && state.pending.has(msg.ClientMsgId)) {
     const sent = state.pending.get(msg.ClientMsgId);
     state.pending.delete(msg.ClientMsgId);
@@ -122,6 +127,13 @@ function handleMessage(msg) {
     if (!state.users.has(msg.UserId)) scheduleRefresh(); // a new member: the count changed
   }
   merge(conv, [msg]);
+  // Their message is what they were typing: the "typing…" line goes at once.
+  if (type === PRIVATE && msg.UserId !== me.ID && conv.typingUntil) {
+    conv.typingUntil = 0;
+    renderHeader();
+  }
+  // The friend wrote after it, or is online as it is stored: it reached them.
+  if (type === PRIVATE && (msg.UserId !== me.ID || conv.online)) noteDelivered(conv, msg.Id);
   // Counted once per Id, whichever way it came (preview, sync, replay, live).
   if (msg.UserId !== me.ID && !msg.Recalled && msg.Id > reads.get(conv.key) && msg.Id > conv.countedUpTo
       && !state.counted.has(msg.Id)) {
@@ -131,9 +143,10 @@ function handleMessage(msg) {
     if (type === PRIVATE && state.ready) conv.online = true;
   }
   if (!changed) return;
+  if (fresh) announce(conv, msg);
   if (state.current === conv.key) {
-    renderMessages(conv);
-    markConvRead(conv);
+    renderMessages(conv); // read once it is on screen (catchup.js)
+    markSeen();
   }
   scheduleListRender();
 }

@@ -8,7 +8,8 @@
 
 import * as api from './api.js';
 import { jumpTo } from './replies.js';
-import { registerFrameHandler } from './hooks.js';
+import { scheduleListRender } from './convlist.js';
+import { registerChatRowPart, registerFrameHandler } from './hooks.js';
 import {
   $, GROUP, convKey, currentConv, input, me, state, toast, userInfo,
 } from './state.js';
@@ -21,6 +22,7 @@ let active = 0;
 let button = null;
 let dialog = null;
 let unread = 0;
+let byGroup = new Map(); // group id -> unread mentions of me
 
 // --- autocomplete --------------------------------------------------------------------
 function membersOf(groupId) {
@@ -101,6 +103,13 @@ function onKey(event) {
 }
 
 // --- the Mentions view ------------------------------------------------------------------
+function learn(data) {
+  unread = (data && data.Unread) || 0;
+  byGroup = new Map(((data && data.Groups) || []).map((g) => [g.GroupId, g.Unread]));
+  showUnread();
+  scheduleListRender();
+}
+
 function showUnread() {
   button.querySelector('.badge').textContent = unread ? String(unread) : '';
   button.querySelector('.badge').hidden = !unread;
@@ -110,8 +119,7 @@ function showUnread() {
 export async function refreshMentions() {
   try {
     const data = await api.get('/message/mentions', { limit: 1 });
-    unread = (data.Data && data.Data.Unread) || 0;
-    showUnread();
+    learn(data.Data);
   } catch (err) {
     /* the count waits for the next try */
   }
@@ -144,8 +152,7 @@ async function loadPage(before) {
   try {
     const data = await api.get('/message/mentions', before ? { before, limit: 30 } : { limit: 30 });
     const rows = data.Rows || [];
-    unread = (data.Data && data.Data.Unread) || 0;
-    showUnread();
+    learn(data.Data);
     if (!before) box.replaceChildren();
     box.append(...rows.map(row));
     if (!box.children.length) box.append(el('li', { className: 'empty', text: 'Nobody has mentioned you yet.' }));
@@ -162,6 +169,9 @@ function openView() {
 }
 
 export function initMentions() {
+  registerChatRowPart((conv) => (conv.type === GROUP && byGroup.get(conv.id)
+    ? el('span', { className: 'mention-mark', text: '@', title: 'You were mentioned', 'aria-label': 'you were mentioned' })
+    : null));
   list = el('ul', { id: 'mention-list', className: 'mention-suggest', role: 'listbox', 'aria-label': 'Members', hidden: true });
   $('composer').append(list);
   input.setAttribute('aria-controls', 'mention-list');

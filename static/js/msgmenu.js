@@ -7,6 +7,10 @@ import { el } from './view.js';
 
 let open = null; // { menu, button }
 
+export function menuOpen() {
+  return !!open;
+}
+
 export function closeMenu(refocus) {
   if (!open) return;
   const { menu, button } = open;
@@ -19,7 +23,10 @@ export function closeMenu(refocus) {
 function openMenu(button, msg, conv) {
   closeMenu(false);
   const actions = actionsFor(msg, conv);
-  if (!actions.length) return;
+  if (!actions.length) { // e.g. the Recall window closed since the bubble was drawn
+    button.remove();
+    return;
+  }
   const menu = el('div', { className: 'msg-menu', role: 'menu', 'aria-label': 'Message actions' });
   for (const action of actions) {
     menu.append(el('button', {
@@ -43,7 +50,9 @@ function openMenu(button, msg, conv) {
       closeMenu(true);
     }
   });
-  button.after(menu);
+  // Opens upwards in the lower half of the screen, so that it stays in view.
+  menu.classList.toggle('up', button.getBoundingClientRect().top > window.innerHeight / 2);
+  button.closest('.bubble').append(menu);
   button.setAttribute('aria-expanded', 'true');
   open = { menu, button };
   menu.querySelector('[role="menuitem"]').focus();

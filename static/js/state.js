@@ -13,7 +13,6 @@ export const VOICE = 3;
 export const IMAGE = 4;
 export const PAGE = 30; // messages per history request
 export const RECALLED = 0; // Media of a recalled message (issue 9)
-export const RECALL_MS = 120000; // the server's RECALL_SECONDS: the Recall button shows this long
 export const TYPING_EVERY_MS = 3000; // at most one typing frame per friend this often
 export const TYPING_SHOWN_MS = 5000; // "typing…" stays this long after the last frame
 export const SEND_TIMEOUT_MS = 15000; // no acknowledgement within this: "failed, retry"
@@ -28,6 +27,8 @@ export const me = {
   Phone: root.dataset.mePhone || '',
   Email: root.dataset.meEmail || '',
 };
+// The server's RECALL_SECONDS: Recall is offered this long after sending.
+export const RECALL_MS = (Number(root.dataset.recallSeconds) || 120) * 1000;
 export const maxUploadBytes = Number(root.dataset.maxUploadMb || 10) * 1024 * 1024;
 export const messagesEl = $('messages');
 export const input = $('msg-input');
@@ -64,6 +65,8 @@ export function upsertConv(type, id, info) {
       peerRead: 0, readers: new Map(), countedUpTo: 0, typingUntil: 0, role: '', ownerId: 0,
       // Issue 13: group members' join points (a reader of m joined before m), the settings.
       joins: new Map(), policy: '', history: '', whoMayAdd: '',
+      // Issue 15: the last Id known to have reached the friend's device (ticks).
+      delivered: 0,
     };
     state.convs.set(key, conv);
   }
@@ -92,19 +95,31 @@ export function merge(conv, rows) {
 export function userInfo(id) {
   const known = state.users.get(id);
   if (known) return known;
-  if (!state.lookups.has(id)) {
-    state.lookups.set(id, api.post('/user/find', { userId: id }).then((data) => {
-      state.users.set(id, data.Data);
-      for (const node of messagesEl.querySelectorAll(`[data-sender-id="${id}"]`)) {
-        if (node.classList.contains('avatar')) {
-          fillAvatar(node, { name: data.Data.Name, url: data.Data.Avatar, id });
-        } else {
-          node.textContent = data.Data.Name;
-        }
-      }
-    }).catch(() => {}));
-  }
+  if (!state.lookups.has(id)) lookUp(id, 0);
   return { ID: id, Name: `user ${id}`, Avatar: '' };
+}
+
+function lookUp(id, tries) {
+  state.lookups.set(id, api.post('/user/find', { userId: id }).then((data) => {
+    state.users.set(id, data.Data);
+    paintSender(id, data.Data);
+  }).catch((err) => {
+    // A passing failure (not "no such user"): asked again a little later.
+    if (err.status !== 404 && tries < 4) setTimeout(() => lookUp(id, tries + 1), 1000 * 2 ** tries);
+  }));
+}
+
+// A sender's name and avatar, once known, on every bubble drawn with the
+// placeholder: on screen, and those kept for other conversations.
+function paintSender(id, user) {
+  const roots = [messagesEl];
+  for (const conv of state.convs.values()) roots.push(...conv.nodes.values());
+  for (const box of roots) {
+    for (const node of box.querySelectorAll(`[data-sender-id="${id}"]`)) {
+      if (node.classList.contains('avatar')) fillAvatar(node, { name: user.Name, url: user.Avatar, id });
+      else node.textContent = user.Name;
+    }
+  }
 }
 
 // --- small things ----------------------------------------------------------------------

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from e2e_support import png_bytes, register, screenshot, unique_name, upload_works
+from e2e_support import expect_stored, png_bytes, register, screenshot, unique_name, upload_works
 from playwright_compat import expect
 
 
@@ -79,7 +79,7 @@ def test_a_picture_reaches_the_other_side(server, two_friends, tmp_path):
     picture.write_bytes(png_bytes())
     pa.locator("#image-input").set_input_files(str(picture))
     mine = pa.locator("#messages .msg.mine[data-media='4']")
-    expect(mine.locator(".state")).to_have_text("Sent")
+    expect_stored(mine)
     theirs = pb.locator("#messages .msg.theirs[data-media='4'] img")
     expect(theirs).to_have_attribute("src", mine.locator("img").get_attribute("src"))
     assert theirs.get_attribute("src").startswith("/uploads/")
@@ -110,7 +110,7 @@ def test_a_voice_clip_recorded_by_press_and_hold(server, two_friends):
     expect(pa.locator("#rec-status")).to_contain_text("Recording 0:02")
     pa.mouse.up()
     mine = pa.locator("#messages .msg.mine[data-media='3']")
-    expect(mine.locator(".state")).to_have_text("Sent")
+    expect_stored(mine)
     clip = pb.locator("#messages .msg.theirs[data-media='3']")
     expect(clip.locator("audio")).to_have_attribute("src", mine.locator("audio").get_attribute("src"))
     expect(clip.locator(".dur")).to_have_text(mine.locator(".dur").inner_text())
@@ -126,14 +126,14 @@ def test_phone_width(server, people):
     item = page.locator("#chat-list a", has_text=b.name)
     expect(item.locator(".badge")).to_have_text("1")
     expect(page.locator("#conversation")).to_be_hidden()
-    screenshot(page, "phone-chat-list")
+    screenshot(page, "phone-360-chat-list")
     item.click()
     expect(page.locator("#sidebar")).to_be_hidden()
     send_text(page, "Yes, at 360 pixels 📱")
-    expect(page.locator("#messages .msg.mine .state")).to_have_text("Sent")
+    expect_stored(page.locator("#messages .msg.mine"))
     # nothing sticks out sideways
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
-    screenshot(page, "phone-conversation")
+    screenshot(page, "phone-360-conversation")
     page.get_by_role("link", name="Back to the lists").click()
     expect(page.locator("#sidebar")).to_be_visible()
     assert page.problems == []

@@ -4,7 +4,7 @@ reaction picked from the menu and toggled from its chip; an inline edit with
 its "edited" mark; a reply with its quote, and a quote of a message far up
 that loads earlier history when clicked."""
 
-from e2e_support import register, screenshot, unique_name
+from e2e_support import open_message_menu, register, screenshot, unique_name
 from playwright_compat import expect
 
 
@@ -13,9 +13,7 @@ def message(page, text):
 
 
 def menu(page, row, action):
-    row.hover()
-    row.locator(".msg-menu-btn").click()
-    page.get_by_role("menuitem", name=action).click()
+    open_message_menu(row).get_by_role("menuitem", name=action).click()
 
 
 def test_edit_reply_react_and_mention(server, people):
@@ -31,8 +29,7 @@ def test_edit_reply_react_and_mention(server, people):
 
     pa, pb = people.open(ann), people.open(ben)
     for page in (pa, pb):
-        page.get_by_role("tab", name="Groups").click()
-        page.locator(f'#group-list a[href="#g{gid}"]').click()
+        page.locator(f'#chat-list a[href="#g{gid}"]').click()
         expect(message(page, "about that")).to_have_count(1)
     original = pb.locator(f'#messages .msg[data-id="{first["Id"]}"]')
     expect(original).to_have_count(0)  # not loaded yet
@@ -40,8 +37,7 @@ def test_edit_reply_react_and_mention(server, people):
     expect(quote).to_contain_text(ann.name)
     expect(quote).to_contain_text("the very first")
     quote.click()
-    expect(original).to_be_visible()
-    expect(original).to_have_class("msg theirs flash")
+    expect(original).to_be_in_viewport()
 
     # Ben mentions Ann through the autocomplete.
     box = pb.get_by_role("textbox", name="Message")
@@ -63,7 +59,7 @@ def test_edit_reply_react_and_mention(server, people):
     expect(view.locator(".mention-row")).to_contain_text(sent)
     view.locator(".mention-row").click()
     expect(view).to_be_hidden()
-    expect(message(pa, sent)).to_have_class("msg theirs flash")
+    expect(message(pa, sent)).to_be_in_viewport()
 
     # Ann reacts from the menu; Ben adds his own from the chip, then takes it back.
     menu(pa, message(pa, sent), "React")
@@ -94,9 +90,7 @@ def test_edit_reply_react_and_mention(server, people):
         expect(message(page, edited).locator(".edited")).to_have_text("edited")
         expect(message(page, edited).locator(".chip")).to_have_count(2)  # reactions stay
     # Ann's own messages offer Edit; Ben's do not.
-    message(pa, edited).hover()
-    message(pa, edited).locator(".msg-menu-btn").click()
-    expect(pa.get_by_role("menuitem", name="Edit")).to_have_count(0)
+    expect(open_message_menu(message(pa, edited)).get_by_role("menuitem", name="Edit")).to_have_count(0)
     pa.keyboard.press("Escape")
 
     # Ann replies to it.
@@ -121,16 +115,14 @@ def test_reply_and_reactions_fit_a_phone(server, people):
     for width, height in ((390, 844), (320, 640)):
         phone = {"viewport": {"width": width, "height": height}, "is_mobile": True, "has_touch": True}
         page = people.open(a, **phone)
-        page.locator("#friend-list a", has_text=b.name).click()
+        page.locator("#chat-list a", has_text=b.name).click()
         row = page.locator("#messages .msg.theirs", has_text="a long one")
-        row.locator(".msg-menu-btn").click()
-        page.get_by_role("menuitem", name="React").click()
+        menu(page, row, "React")
         page.locator(".reaction-picker").get_by_role("button", name="More").click()
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         page.keyboard.press("Escape")
         expect(page.locator(".reaction-picker")).to_have_count(0)
-        row.locator(".msg-menu-btn").click()
-        page.get_by_role("menuitem", name="Reply").click()
+        menu(page, row, "Reply")
         expect(page.locator("#reply-bar")).to_be_visible()
         box = page.get_by_role("textbox", name="Message")
         box.fill(f"a reply at {width}")

@@ -7,7 +7,7 @@ import tempfile
 
 import pytest
 
-from e2e_support import ServerProcess, login, register, screenshot, unique_name
+from e2e_support import ServerProcess, expect_stored, login, open_message_menu, register, screenshot, unique_name
 from playwright_compat import expect
 
 
@@ -68,15 +68,16 @@ def test_request_receipts_typing_presence_recall(request_server, req_people):
     box.fill("Did you read this?")
     box.press("Enter")
     mine = pa.locator("#messages .msg.mine", has_text="Did you read this?")
-    expect(mine.locator(".state")).to_have_text("Sent")
-    expect(mine.locator(".receipt")).to_be_hidden()
+    expect_stored(mine)
+    expect(mine.locator(".ticks")).to_have_attribute("data-state", "delivered")  # Bob is online
     expect(bob_sees.locator(".badge")).to_have_text("1")
     pb.reload()  # the count survives a reload: it is the server's
     expect(pb.locator("#conn-status")).to_have_attribute("data-state", "open")
     bob_sees = pb.locator("#chat-list a", has_text=alice.name)
     expect(bob_sees.locator(".badge")).to_have_text("1")
     bob_sees.click()
-    expect(mine.locator(".receipt")).to_have_text("Read")
+    expect(mine.locator(".ticks")).to_have_attribute("data-state", "read")
+    expect(mine.locator(".ticks")).to_have_attribute("aria-label", "Read")
 
     # Bob types: Alice sees it in the header.
     pb.get_by_role("textbox", name="Message").press_sequentially("typing away", delay=20)
@@ -86,8 +87,8 @@ def test_request_receipts_typing_presence_recall(request_server, req_people):
     box.fill("Oops, wrong chat")
     box.press("Enter")
     expect(pb.locator("#messages .msg.theirs", has_text="Oops, wrong chat")).to_be_visible()
-    pa.locator("#messages .msg.mine", has_text="Oops, wrong chat").get_by_role(
-        "button", name="Recall this message"
+    open_message_menu(pa.locator("#messages .msg.mine", has_text="Oops, wrong chat")).get_by_role(
+        "menuitem", name="Recall"
     ).click()
     expect(pb.locator("#messages .msg.theirs", has_text="Oops, wrong chat")).to_have_count(0)
     expect(pb.locator("#messages .recalled")).to_have_text("This message was recalled")
@@ -116,7 +117,7 @@ def test_group_roles_read_by_and_removal(server, people):
     po.get_by_role("textbox", name="Message").press("Enter")
     mine = po.locator("#messages .msg.mine", has_text="Read this, team")
     # The member has the conversation open: it is read at once, and the owner sees it.
-    expect(mine.locator(".receipt")).to_have_text("Read by 1")
+    expect(mine.locator(".ticks")).to_have_attribute("aria-label", "Read by 1")
 
     # Members with roles; the owner renames the group and removes the member.
     po.get_by_role("button", name="Members").click()
