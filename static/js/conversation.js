@@ -1,0 +1,128 @@
+// The open conversation: routing by location.hash, its header, loading its
+// history (latest, then earlier pages on scrolling up) and marking it read.
+
+import * as api from './api.js';
+import { renderLists, scheduleRefresh, selectTab } from './convlist.js';
+import { loadReaders, renderMessages } from './messages.js';
+import {
+  $, GROUP, PAGE, PRIVATE, input, merge, messagesEl, reads, root, state, toast,
+} from './state.js';
+import { fillAvatar } from './view.js';
+
+export function route() {
+  const conv = state.convs.get(location.hash.slice(1));
+  if (conv) openConv(conv);
+  else closeConv();
+}
+
+export function renderHeader() {
+  const conv = state.current && state.convs.get(state.current);
+  if (!conv) return;
+  fillAvatar($('conv-avatar'), { name: conv.name, url: conv.avatar, id: conv.id, group: conv.type === GROUP });
+  $('conv-title').textContent = conv.name;
+  let sub = conv.type === GROUP
+    ? `Group #${conv.id} · ${conv.members} member${conv.members === 1 ? '' : 's'}`
+    : (conv.online ? 'online' : 'offline');
+  if (conv.type === PRIVATE && conv.typingUntil > Date.now()) sub = 'typing…';
+  $('conv-sub').textContent = sub;
+  $('conv-sub').dataset.typing = conv.typingUntil > Date.now() ? '1' : '';
+  $('friend-tools').hidden = conv.type !== PRIVATE;
+  $('group-tools').hidden = conv.type !== GROUP;
+  $('group-owner-tools').hidden = conv.type !== GROUP || conv.role !== 'owner';
+}
+
+async function openConv(conv) {
+  const switching = state.current !== conv.key;
+  state.current = conv.key;
+  root.classList.add('in-conv');
+  $('conv').hidden = false;
+  $('conv-empty').hidden = true;
+  selectTab(conv.type === GROUP ? 'groups' : 'friends');
+  renderHeader();
+  renderLists();
+  if (switching) {
+    scheduleRefresh(); // fresh member counts and online dots for the header
+    messagesEl.replaceChildren();
+    conv.stick = true;
+    renderMessages(conv, 'bottom');
+    if (window.matchMedia('(pointer: fine)').matches) input.focus();
+  }
+  if (switching) {
+    $('group-panel').hidden = true;
+    loadReaders(conv);
+  }
+  if (!conv.loaded) await loadLatest(conv);
+  markConvRead(conv);
+}
+
+function closeConv() {
+  state.current = null;
+  root.classList.remove('in-conv');
+  $('conv').hidden = true;
+  $('conv-empty').hidden = false;
+  renderLists();
+}
+
+function loadLatest(conv) {
+  if (!conv.loading) {
+    conv.loading = api.get('/message/history', { type: conv.type, targetId: conv.id, limit: PAGE })
+      .then((data) => {
+        const rows = data.Rows || [];
+        merge(conv, rows);
+        conv.loaded = true;
+        conv.hasMore = rows.length >= PAGE;
+        renderMessages(conv, 'bottom');
+      })
+      .catch((err) => toast(`Could not load the history: ${err.message}`))
+      .finally(() => { conv.loading = null; });
+  }
+  return conv.loading;
+}
+
+export async function loadEarlier(conv) {
+  if (!conv.loaded || !conv.hasMore || conv.loadingEarlier || !conv.messages.size) return;
+  conv.loadingEarlier = true;
+  renderMessages(conv, 'anchor');
+  try {
+    const before = Math.min(...conv.messages.keys());
+    const data = await api.get('/message/history', { type: conv.type, targetId: conv.id, before, limit: PAGE });
+    const rows = data.Rows || [];
+    merge(conv, rows);
+    conv.hasMore = rows.length >= PAGE;
+  } catch (err) {
+    toast(`Could not load earlier messages: ${err.message}`);
+  } finally {
+    conv.loadingEarlier = false;
+  }
+  renderMessages(conv, 'anchor');
+}
+
+export function markConvRead(conv) {
+  if (document.hidden || state.current !== conv.key) return;
+  const top = Math.max((conv.last && conv.last.Id) || 0, ...conv.messages.keys());
+  reads.markRead(conv.key, top);
+  if (conv.unread) {
+    conv.unread = 0;
+    renderLists();
+  }
+}
+
+export function enlarge(src) {
+  const box = $('lightbox');
+  $('lightbox-img').src = src;
+  if (typeof box.showModal === 'function') box.showModal();
+  else window.open(src, '_blank', 'noopener');
+}
+
+export function initConversation() {
+  $('lightbox').addEventListener('click', (event) => {
+    if (event.target === $('lightbox')) $('lightbox').close();
+  });
+  messagesEl.addEventListener('scroll', () => {
+    const conv = state.current && state.convs.get(state.current);
+    if (!conv) return;
+    conv.stick = messagesEl.scrollHeight - messagesEl.scrollTop - messagesEl.clientHeight < 60;
+    if (messagesEl.scrollTop < 80) loadEarlier(conv);
+  });
+  window.addEventListener('hashchange', route);
+}

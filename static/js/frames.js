@@ -1,0 +1,139 @@
+// What arrives on the WebSocket: messages, read cursors, typing, presence,
+// recalls and friend/group notices (docs/PROTOCOL.md), and the hooks'
+// handlers for other frame Types.
+
+import { renderHeader, markConvRead } from './conversation.js';
+import { scheduleListRender, scheduleRefresh } from './convlist.js';
+import { fail } from './composer.js';
+import { loadMembers } from './grouppanel.js';
+import { runFrameHandlers } from './hooks.js';
+import { loadRequests } from './me.js';
+import { loadReaders, refreshTicks, renderMessages } from './messages.js';
+import {
+  $, GROUP, PRIVATE, RECALLED, TYPING_SHOWN_MS, convKey, convOf, me, merge, reads, state, toast, upsertConv, userInfo,
+} from './state.js';
+
+export function handleFrame(frame) {
+  if (frame.Type === -1) {
+    const mine = frame.ClientMsgId && state.pending.get(frame.ClientMsgId);
+    if (mine) fail(mine, frame.Msg || `error ${frame.Code}`);
+    else toast(frame.Msg || 'the server refused a frame');
+    return;
+  }
+  if ((frame.Type === PRIVATE || frame.Type === GROUP) && Number.isInteger(frame.Id)) handleMessage(frame);
+  else if (frame.Type === 10) handleRead(frame);
+  else if (frame.Type === 11) handleTyping(frame);
+  else if (frame.Type === 12) handlePresence(frame);
+  else if (frame.Type === 13) handleRecall(frame);
+  else if (frame.Type === 14) handleNotice(frame);
+  // Other Types come with later versions: ignored unless a feature registered for them.
+  runFrameHandlers(frame);
+}
+
+// The conversation a read, recall or typing frame is about, from my side.
+export function convOfEvent(frame) {
+  if (frame.ChatType === GROUP) return state.convs.get(convKey(GROUP, frame.TargetId));
+  const other = frame.UserId === me.ID ? frame.TargetId : frame.UserId;
+  return state.convs.get(convKey(PRIVATE, other));
+}
+
+function handleRead(frame) {
+  const conv = convOfEvent(frame);
+  if (!conv) return;
+  if (frame.UserId === me.ID) {
+    reads.learn(conv.key, frame.Id); // another device of mine read it
+    return;
+  }
+  if (conv.type === PRIVATE) conv.peerRead = Math.max(conv.peerRead, frame.Id);
+  else conv.readers.set(frame.UserId, Math.max(conv.readers.get(frame.UserId) || 0, frame.Id));
+  refreshTicks(conv);
+}
+
+function handleTyping(frame) {
+  const conv = state.convs.get(convKey(PRIVATE, frame.UserId));
+  if (!conv) return;
+  conv.typingUntil = Date.now() + TYPING_SHOWN_MS;
+  renderHeader();
+  setTimeout(renderHeader, TYPING_SHOWN_MS + 50);
+}
+
+function handlePresence(frame) {
+  const conv = state.convs.get(convKey(PRIVATE, frame.UserId));
+  if (!conv) return;
+  conv.online = !!frame.Online;
+  scheduleListRender();
+  renderHeader();
+}
+
+function handleRecall(frame) {
+  const conv = convOfEvent(frame);
+  if (!conv) return;
+  const old = conv.messages.get(frame.Id);
+  const gone = {
+    ...(old || { Id: frame.Id, UserId: frame.UserId, TargetId: frame.TargetId, Type: frame.ChatType, CreateTime: Date.now() }),
+    Media: RECALLED, Content: '', Url: '', Amount: 0, Recalled: true,
+  };
+  if (old && state.counted.has(frame.Id) && frame.Id > reads.get(conv.key) && conv.unread) conv.unread -= 1;
+  conv.messages.set(frame.Id, gone);
+  conv.nodes.delete(frame.Id);
+  if (conv.last && conv.last.Id === frame.Id) conv.last = gone;
+  renderMessages(conv);
+  scheduleListRender();
+}
+
+const NOTICES = {
+  friend_request: (n) => `${userInfo(n.UserId).Name} wants to be your friend: see the Me tab.`,
+  friend_added: () => '',
+  friend_declined: () => '',
+  friend_removed: () => '',
+  member_removed: (n) => (n.UserId === me.ID ? 'You were removed from a group.' : ''),
+  member_added: (n) => (n.UserId === me.ID ? `${userInfo(n.ActorId).Name} added you to a group.` : ''),
+  group_dissolved: () => '',
+};
+
+function handleNotice(notice) {
+  const text = (NOTICES[notice.Event] || (() => ''))(notice);
+  if (text) toast(text);
+  if (notice.Event.startsWith('friend_')) loadRequests();
+  scheduleRefresh();
+  const conv = state.current && state.convs.get(state.current);
+  if (conv && conv.type === GROUP && conv.id === notice.GroupId && !$('group-panel').hidden) loadMembers(conv);
+  if (conv && conv.type === GROUP && conv.id === notice.GroupId && notice.Event.startsWith('member_')) loadReaders(conv);
+}
+
+function handleMessage(msg) {
+  const [type, otherId] = convOf(msg);
+  if (!type || !otherId) return;
+  let conv = state.convs.get(convKey(type, otherId));
+  if (!conv) {
+    conv = upsertConv(type, otherId, { name: type === GROUP ? `group ${otherId}` : userInfo(otherId).Name }, msg.Id - 1);
+    scheduleRefresh();
+  }
+  if (msg.Id > state.lastId) state.lastId = msg.Id;
+  let changed = !conv.messages.has(msg.Id); // false for a replay of what is here
+  if (msg.UserId === me.ID && msg.ClientMsgId && state.pending.has(msg.ClientMsgId)) {
+    const sent = state.pending.get(msg.ClientMsgId);
+    state.pending.delete(msg.ClientMsgId);
+    if (sent.localUrl) setTimeout(() => URL.revokeObjectURL(sent.localUrl), 60000);
+    changed = true;
+  }
+  if (type === GROUP && state.ready && !conv.senders.has(msg.UserId)) {
+    conv.senders.add(msg.UserId);
+    if (!state.users.has(msg.UserId)) scheduleRefresh(); // a new member: the count changed
+  }
+  merge(conv, [msg]);
+  // Counted once per Id, whichever way it came (preview, sync, replay, live).
+  if (msg.UserId !== me.ID && !msg.Recalled && msg.Id > reads.get(conv.key) && msg.Id > conv.countedUpTo
+      && !state.counted.has(msg.Id)) {
+    state.counted.add(msg.Id);
+    conv.unread += 1;
+    changed = true;
+    if (type === PRIVATE && state.ready) conv.online = true;
+  }
+  if (!changed) return;
+  if (state.current === conv.key) {
+    renderMessages(conv);
+    markConvRead(conv);
+  }
+  scheduleListRender();
+}

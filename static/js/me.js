@@ -1,0 +1,141 @@
+// The Me tab: profile, sessions, add a friend, friend requests, blocked
+// people, create and join a group.
+
+import * as api from './api.js';
+import { refreshLists } from './convlist.js';
+import { $, busy, formStatus, me, miniButton, state, toast, uploadFrom } from './state.js';
+import { avatar, el, fillAvatar } from './view.js';
+
+export function renderMe() {
+  $('me').textContent = me.Name;
+  fillAvatar($('profile-avatar'), { name: me.Name, url: me.Avatar, id: me.ID });
+}
+
+function ajaxForm(id, action) {
+  const form = $(id);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    busy(form, true);
+    try {
+      const done = await action(form);
+      formStatus(form, done, true);
+      form.reset();
+      await refreshLists();
+    } catch (err) {
+      formStatus(form, err.message, false);
+    } finally {
+      busy(form, false);
+    }
+  });
+}
+
+// --- friend requests and blocks ----------------------------------------------------
+export async function loadRequests() {
+  let requests;
+  let blocked;
+  try {
+    [requests, blocked] = await Promise.all([api.post('/contact/friendRequests'), api.post('/contact/blocked')]);
+  } catch (err) {
+    return;
+  }
+  const items = (requests.Rows || []).map((req) => {
+    const incoming = req.Direction === 'in';
+    const other = incoming ? req.From : req.To;
+    const item = el('li', { dataset: { requestId: req.ID } },
+      avatar({ name: other.Name, url: other.Avatar, id: other.ID }),
+      el('span', { className: 'name', text: incoming ? `${other.Name} asks to be your friend` : `Asked ${other.Name}` }));
+    if (incoming) {
+      item.append(
+        miniButton('Accept', () => answerRequest(req, true), { 'aria-label': `Accept ${other.Name}` }),
+        miniButton('Decline', () => answerRequest(req, false), { className: 'secondary', 'aria-label': `Decline ${other.Name}` }));
+    }
+    return item;
+  });
+  $('request-list').replaceChildren(...(items.length ? items : [el('li', { className: 'empty', text: 'No requests.' })]));
+  const people = (blocked.Rows || []).map((user) => el('li', {},
+    el('span', { className: 'name', text: user.Name }),
+    miniButton('Unblock', () => act(() => api.post('/contact/unblock', { targetId: user.ID }), `${user.Name} is unblocked.`),
+      { 'aria-label': `Unblock ${user.Name}` })));
+  $('blocked-list').replaceChildren(...(people.length ? people : [el('li', { className: 'empty', text: 'Nobody.' })]));
+}
+
+// A call whose outcome is a toast, then fresh requests and lists.
+export async function act(call, done) {
+  try {
+    const data = await call();
+    toast(done || data.Msg);
+  } catch (err) {
+    toast(err.message);
+  }
+  loadRequests();
+  await refreshLists();
+}
+
+function answerRequest(req, accept) {
+  const name = req.From.Name;
+  act(() => api.post('/contact/answerRequest', { requestId: req.ID, accept }),
+    accept ? `${name} is now your friend.` : `You declined ${name}.`);
+}
+
+export function initMe() {
+  $('profile-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const form = event.currentTarget;
+    busy(form, true);
+    try {
+      const fields = { phone: $('profile-phone').value.trim(), email: $('profile-email').value.trim() };
+      const name = $('profile-name').value.trim();
+      if (name && name !== me.Name) fields.name = name;
+      if ($('profile-password').value) {
+        if (!$('profile-old-password').value) throw new api.ApiError(400, 'Enter your current password to set a new one.');
+        fields.password = $('profile-password').value;
+        fields.oldPassword = $('profile-old-password').value;
+      }
+      const icon = await uploadFrom($('avatar-input'));
+      if (icon) fields.icon = icon;
+      const data = await api.post('/user/updateUser', fields);
+      Object.assign(me, data.Data);
+      state.users.set(me.ID, me);
+      $('profile-password').value = '';
+      $('profile-old-password').value = '';
+      $('avatar-input').value = '';
+      renderMe();
+      formStatus(form, fields.password ? 'Password changed; your other sessions are logged out.' : 'Profile saved.', true);
+    } catch (err) {
+      formStatus(form, err.message, false);
+    } finally {
+      busy(form, false);
+    }
+  });
+
+  $('logout-others').addEventListener('click', async () => {
+    const box = $('sessions-box');
+    busy(box, true);
+    try {
+      const ended = (await api.post('/user/logoutOthers')).Data.Ended;
+      formStatus(box, `Logged out everywhere else (${ended} session${ended === 1 ? '' : 's'}).`, true);
+    } catch (err) {
+      formStatus(box, err.message, false);
+    } finally {
+      busy(box, false);
+    }
+  });
+
+  ajaxForm('add-friend-form', async () => {
+    const data = await api.post('/contact/addfriend', { targetName: $('targetName').value.trim() });
+    loadRequests();
+    return data.Msg && data.Msg !== 'ok' ? data.Msg : `${$('targetName').value.trim()} is now your friend.`;
+  });
+  ajaxForm('create-group-form', async () => {
+    const icon = await uploadFrom($('group-icon'));
+    const data = await api.post('/contact/createCommunity', {
+      name: $('group-name').value.trim(), desc: $('group-desc').value.trim(), icon,
+      policy: $('group-new-policy').value, history: $('group-new-history').value,
+    });
+    return `Group ${data.Data.Name} created (ID ${data.Data.ID}).`;
+  });
+  ajaxForm('join-group-form', async () => {
+    await api.post('/contact/joinGroup', { comId: $('comId').value.trim() });
+    return `You joined ${$('comId').value.trim()}.`;
+  });
+}
