@@ -5,7 +5,6 @@ Type 3 a removal from a group (the removed user may not rejoin on their own)."""
 from datetime import datetime
 
 from sqlalchemy import (
-    Boolean,
     DateTime,
     Index,
     Integer,
@@ -14,7 +13,6 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     delete,
-    false,
     func,
     or_,
     select,
@@ -54,9 +52,10 @@ class Contact(db.Model):
     role: Mapped[int] = mapped_column(SmallInteger, nullable=False, default=MEMBER_ROLE, server_default="0")
     join_id: Mapped[int] = mapped_column(ID_TYPE, nullable=False, default=0, server_default="0")
     history_id: Mapped[int] = mapped_column(ID_TYPE, nullable=False, default=0, server_default="0")
-    # Friend and member rows: the owner muted the conversation (no alerts on
-    # any of their devices; messages still arrive and count as unread).
-    muted: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
+    # Friend and member rows: 1 when the owner muted the conversation (no
+    # alerts on any of their devices; messages still arrive and count as
+    # unread). A small integer, as role, so its default reads alike on every database.
+    muted: Mapped[int] = mapped_column(SmallInteger, nullable=False, default=0, server_default="0")
 
     # --- friends ----------------------------------------------------------
     @classmethod
@@ -127,7 +126,7 @@ class Contact(db.Model):
         done = db.session.execute(
             update(cls)
             .where(cls.owner_id == owner_id, cls.target_id == target_id, cls.type == kind)
-            .values(muted=bool(muted))
+            .values(muted=1 if muted else 0)
         )
         return done.rowcount > 0
 
@@ -135,9 +134,7 @@ class Contact(db.Model):
     def muted_ids(cls, owner_id, kind):
         """The friends (FRIEND) or groups (MEMBER) the owner muted."""
         return set(
-            db.session.scalars(
-                select(cls.target_id).where(cls.owner_id == owner_id, cls.type == kind, cls.muted.is_(True))
-            )
+            db.session.scalars(select(cls.target_id).where(cls.owner_id == owner_id, cls.type == kind, cls.muted == 1))
         )
 
     # --- groups -----------------------------------------------------------

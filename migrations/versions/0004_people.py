@@ -35,7 +35,7 @@ def upgrade():
     if "ix_user_basic_display_key" not in {i["name"] for i in inspector.get_indexes("user_basic")}:
         op.create_index("ix_user_basic_display_key", "user_basic", ["display_key"])
     if "muted" not in {c["name"] for c in inspector.get_columns("contact")}:
-        op.add_column("contact", sa.Column("muted", sa.Boolean(), nullable=False, server_default=sa.false()))
+        op.add_column("contact", sa.Column("muted", sa.SmallInteger(), nullable=False, server_default="0"))
 
 
 def downgrade():

@@ -22,6 +22,9 @@ import { initMe, loadRequests, renderMe } from './me.js';
 import { renderMessages } from './messages.js';
 import { initMessageMenu } from './msgmenu.js';
 import { ChatSocket } from './socket.js';
+import { initNotify } from './notify.js';
+import { initPeople } from './people.js';
+import { initSettings } from './settings.js';
 import { $, POLL_MS, currentConv, reads, root, state } from './state.js';
 
 document.documentElement.classList.add('js');
@@ -56,6 +59,7 @@ function initPage() {
     updateTitle();
     if (!document.hidden) refreshLists();
   });
+  document.addEventListener('ginchat:lists-changed', scheduleListRender);
   reads.onChange = (key, id) => {
     const conv = state.convs.get(key);
     if (conv && conv.last && conv.last.Id <= id && conv.unread) {
@@ -74,6 +78,9 @@ async function start() {
   initComposer();
   initMe();
   initGroupPanel();
+  initPeople();
+  initNotify();
+  initSettings();
   initPage();
   readListsFromPage();
   renderMe();

@@ -8,16 +8,19 @@ import {
   $, EMOJI, GROUP, IMAGE, PRIVATE, RECALLED, TEXT, VOICE, me, merge, reads, state, upsertConv, userInfo,
 } from './state.js';
 import { avatar, clock, el, isoTime } from './view.js';
+import { shownName } from './names.js';
+import { drawFaviconCount } from './notify.js';
 import { formatDuration } from './voice.js';
 
 export function readListsFromPage() {
   for (const item of document.querySelectorAll('#friend-list [data-user-id]')) {
     const user = {
       ID: Number(item.dataset.userId), Name: item.dataset.name, Avatar: item.dataset.avatar || '',
+      DisplayName: item.dataset.displayName || '',
       Online: item.dataset.online === '1',
     };
     state.users.set(user.ID, user);
-    upsertConv(PRIVATE, user.ID, { name: user.Name, avatar: user.Avatar, online: user.Online });
+    upsertConv(PRIVATE, user.ID, { name: shownName(user), handle: user.Name, avatar: user.Avatar, online: user.Online });
   }
   for (const item of document.querySelectorAll('#group-list [data-group-id]')) {
     upsertConv(GROUP, Number(item.dataset.groupId), {
@@ -38,7 +41,9 @@ export async function refreshLists() {
   const listed = new Set();
   for (const user of friends.Rows || []) {
     state.users.set(user.ID, user);
-    const conv = upsertConv(PRIVATE, user.ID, { name: user.Name, avatar: user.Avatar, online: !!user.Online });
+    const conv = upsertConv(PRIVATE, user.ID, {
+      name: shownName(user), handle: user.Name, avatar: user.Avatar, online: !!user.Online, muted: !!user.Muted,
+    });
     conv.peerRead = Math.max(conv.peerRead, user.PeerReadId || 0);
     applyServerState(conv, user);
     listed.add(conv.key);
@@ -46,7 +51,7 @@ export async function refreshLists() {
   for (const grp of groups.Rows || []) {
     const conv = upsertConv(GROUP, grp.ID, {
       name: grp.Name, avatar: grp.Img, members: grp.Members, desc: grp.Desc, role: grp.Role || '', ownerId: grp.OwnerId,
-      policy: grp.Policy, history: grp.History, whoMayAdd: grp.WhoMayAdd,
+      policy: grp.Policy, history: grp.History, whoMayAdd: grp.WhoMayAdd, muted: !!grp.Muted,
     });
     applyServerState(conv, grp);
     listed.add(conv.key);
@@ -88,7 +93,7 @@ function previewText(conv) {
   if (!msg) return conv.type === GROUP ? (conv.desc || 'No messages yet') : 'No messages yet';
   let who = '';
   if (msg.UserId === me.ID) who = 'You: ';
-  else if (conv.type === GROUP) who = `${userInfo(msg.UserId).Name}: `;
+  else if (conv.type === GROUP) who = `${shownName(userInfo(msg.UserId))}: `;
   const what = {
     [TEXT]: () => (msg.Content || '').replace(/\s+/g, ' ').slice(0, 80),
     [EMOJI]: () => msg.Content || '',
@@ -115,6 +120,7 @@ function listItem(conv) {
   }
   body.append(el('span', { className: 'preview', text: previewText(conv) }));
   const side = el('span', { className: 'side' });
+  if (conv.muted) side.append(el('span', { className: 'muted-mark', text: '🔕', title: 'Muted', 'aria-hidden': 'true' }));
   if (conv.last) side.append(el('time', { datetime: isoTime(conv.last.CreateTime), text: clock(conv.last.CreateTime) }));
   if (conv.unread) {
     side.append(el('span', {
@@ -125,9 +131,9 @@ function listItem(conv) {
   if (conv.type === PRIVATE) {
     const status = conv.online ? 'online' : 'offline';
     face.append(el('span', { className: `dot ${status}`, title: status }));
-    link.setAttribute('aria-label', `${conv.name}, ${status}${conv.unread ? `, ${conv.unread} unread` : ''}`);
-  } else if (conv.unread) {
-    link.setAttribute('aria-label', `${conv.name}, ${conv.unread} unread`);
+    link.setAttribute('aria-label', `${conv.name}, ${status}${conv.unread ? `, ${conv.unread} unread` : ''}${conv.muted ? ', muted' : ''}`);
+  } else if (conv.unread || conv.muted) {
+    link.setAttribute('aria-label', `${conv.name}${conv.unread ? `, ${conv.unread} unread` : ''}${conv.muted ? ', muted' : ''}`);
   }
   link.append(face, body, side);
   return el('li', { className: 'item', dataset: { conv: conv.key } }, link);
@@ -173,6 +179,7 @@ const baseTitle = document.title;
 export function updateTitle() {
   const total = [...state.convs.values()].reduce((n, c) => n + c.unread, 0);
   document.title = document.hidden && total ? `(${total}) ${baseTitle}` : baseTitle;
+  drawFaviconCount(total);
 }
 
 // --- tabs --------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import { fail } from './composer.js';
 import { loadMembers } from './grouppanel.js';
 import { runFrameHandlers } from './hooks.js';
 import { loadRequests } from './me.js';
+import { shownName } from './names.js';
 import { loadReaders, refreshTicks, renderMessages } from './messages.js';
 import {
   $, GROUP, PRIVATE, RECALLED, TYPING_SHOWN_MS, convKey, convOf, me, merge, reads, state, toast, upsertConv, userInfo,
@@ -82,12 +83,12 @@ function handleRecall(frame) {
 }
 
 const NOTICES = {
-  friend_request: (n) => `${userInfo(n.UserId).Name} wants to be your friend: see the Me tab.`,
-  friend_added: () => '',
+  friend_request: (n) => `${shownName(n.User || userInfo(n.UserId))} wants to be your friend: see Me › Requests.`,
+  friend_added: (n) => (n.ActorId !== me.ID && n.User ? `${shownName(n.User)} added you as a friend.` : ''),
   friend_declined: () => '',
   friend_removed: () => '',
   member_removed: (n) => (n.UserId === me.ID ? 'You were removed from a group.' : ''),
-  member_added: (n) => (n.UserId === me.ID ? `${userInfo(n.ActorId).Name} added you to a group.` : ''),
+  member_added: (n) => (n.UserId === me.ID ? `${shownName(userInfo(n.ActorId))} added you to a group.` : ''),
   group_dissolved: () => '',
 };
 

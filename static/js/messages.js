@@ -6,6 +6,7 @@ import { enlarge, loadEarlier } from './conversation.js';
 import { actionsFor, customContent, partsFor } from './hooks.js';
 import { onlyEmoji } from './emoji.js';
 import { menuButton } from './msgmenu.js';
+import { shownName } from './names.js';
 import { retry } from './composer.js';
 import {
   EMOJI, GROUP, IMAGE, PRIVATE, RECALLED, RECALL_MS, TEXT, VOICE, me, messagesEl, state, toast, userInfo,
@@ -81,10 +82,12 @@ function messageNode(conv, msg) {
   const bubble = el('div', { className: 'bubble' });
   if (conv.type === GROUP && !mine) {
     const sender = userInfo(msg.UserId);
-    const face = avatar({ name: sender.Name, url: sender.Avatar, id: msg.UserId });
+    const face = avatar({ name: shownName(sender), url: sender.Avatar, id: msg.UserId });
     face.dataset.senderId = msg.UserId;
     row.append(face);
-    bubble.append(el('span', { className: 'sender', text: sender.Name, dataset: { senderId: msg.UserId } }));
+    bubble.append(el('span', {
+      className: 'sender', text: shownName(sender), title: `@${sender.Name}`, dataset: { senderId: msg.UserId },
+    }));
   }
   bubble.append(...partsFor(msg, conv, 'top'));
   bubble.append(contentNode(conv, msg));

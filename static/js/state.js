@@ -4,6 +4,7 @@
 import * as api from './api.js';
 import { ReadState } from './readstate.js';
 import { el, fillAvatar } from './view.js';
+import { shownName } from './names.js';
 
 export const PRIVATE = 1;
 export const GROUP = 2;
@@ -24,6 +25,7 @@ export const root = $('app');
 export const me = {
   ID: Number(root.dataset.meId),
   Name: root.dataset.meName,
+  DisplayName: root.dataset.meDisplayName || '',
   Avatar: root.dataset.meAvatar || '',
   Phone: root.dataset.mePhone || '',
   Email: root.dataset.meEmail || '',
@@ -97,9 +99,10 @@ export function userInfo(id) {
       state.users.set(id, data.Data);
       for (const node of messagesEl.querySelectorAll(`[data-sender-id="${id}"]`)) {
         if (node.classList.contains('avatar')) {
-          fillAvatar(node, { name: data.Data.Name, url: data.Data.Avatar, id });
+          fillAvatar(node, { name: shownName(data.Data), url: data.Data.Avatar, id });
         } else {
-          node.textContent = data.Data.Name;
+          node.textContent = shownName(data.Data);
+          node.title = `@${data.Data.Name}`;
         }
       }
     }).catch(() => {}));

@@ -246,3 +246,18 @@ def png_bytes(size=(320, 200)):
     buf = io.BytesIO()
     img.save(buf, "PNG")
     return buf.getvalue()
+
+
+def open_settings(page, view):
+    """The Me tab's settings view ``view`` (profile, notifications, requests,
+    blocked, groups, sessions), from wherever the page is."""
+    page.get_by_role("tab", name="Me").click()
+    back = page.locator(".settings-view:not([hidden]) .back-to-settings")
+    if back.count():
+        back.click()
+    page.locator(f'.settings-item[data-open="{view}"]').click()
+
+
+def confirm(page, action):
+    """Answer a confirmation <dialog> with its ``action`` button."""
+    page.locator("dialog.confirm-dialog[open]").get_by_role("button", name=action, exact=True).click()

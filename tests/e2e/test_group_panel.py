@@ -3,7 +3,7 @@ its owner sees the settings in the group panel, changes them, and adds a
 friend through "Add people", who then has the group (and none of its past
 when newcomers read from their join on)."""
 
-from e2e_support import befriend, register, screenshot, unique_name
+from e2e_support import befriend, open_settings, register, screenshot, unique_name
 from playwright_compat import expect
 
 
@@ -14,7 +14,7 @@ def test_the_owner_sets_the_group_up_and_adds_a_friend(server, people):
     name = unique_name("club")
 
     # Made in the browser: invite-only by default.
-    po.get_by_role("tab", name="Me").click()
+    open_settings(po, "groups")
     po.get_by_label("Create a group").fill(name)
     expect(po.locator("#group-new-policy")).to_have_value("invite")
     po.locator("#create-group-form").get_by_role("button", name="Create").click()

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from e2e_support import png_bytes, register, screenshot, unique_name, upload_works
+from e2e_support import open_settings, png_bytes, register, screenshot, unique_name, upload_works
 from playwright_compat import expect
 
 
@@ -22,7 +22,7 @@ def test_group_chat_among_three(server, people):
 
     # Ann creates the group in the Me tab; Ben joins by name, Cai by ID.
     ann, ben, cai = pages
-    ann.get_by_role("tab", name="Me").click()
+    open_settings(ann, "groups")
     ann.get_by_label("Create a group").fill(group_name)
     ann.get_by_label("Group description").fill("three people, one room")
     ann.locator("#group-new-policy").select_option("open")  # made in the browser: invite-only unless opened
@@ -30,7 +30,7 @@ def test_group_chat_among_three(server, people):
     expect(ann.locator("#create-group-form .form-status")).to_contain_text(f"Group {group_name} created")
     group_id = ann.locator("#create-group-form .form-status").inner_text().split("(ID ")[1].rstrip(").")
     for page, key in ((ben, group_name), (cai, group_id)):
-        page.get_by_role("tab", name="Me").click()
+        open_settings(page, "groups")
         page.get_by_label("Join a group").fill(key)
         page.locator("#join-group-form").get_by_role("button", name="Join").click()
         expect(page.locator("#join-group-form .form-status")).to_contain_text("You joined")
@@ -147,7 +147,7 @@ def test_me_tab_edits_the_profile_and_avatar(server, people, tmp_path):
         pytest.skip(f"POST /attach/upload still answers 501 ({answer.text[:80]})")
     a = register(server, "me")
     page = people.open(a)
-    page.get_by_role("tab", name="Me").click()
+    open_settings(page, "profile")
     page.get_by_label("Phone").fill("+49 170 1234567")
     page.get_by_label("E-mail").fill("me@example.org")
     face = tmp_path / "face.png"

@@ -7,7 +7,7 @@ import tempfile
 
 import pytest
 
-from e2e_support import ServerProcess, login, register, screenshot, unique_name
+from e2e_support import ServerProcess, confirm, login, open_settings, register, screenshot, unique_name
 from playwright_compat import expect
 
 
@@ -48,12 +48,12 @@ def test_request_receipts_typing_presence_recall(request_server, req_people):
     pb, _ = req_people(bob)
 
     # Alice asks; Bob sees the request live and accepts it.
-    pa.get_by_role("tab", name="Me").click()
+    open_settings(pa, "requests")
     pa.get_by_label("Add a friend").fill(bob.name)
     pa.locator("#add-friend-form").get_by_role("button", name="Add").click()
     expect(pa.locator("#add-friend-form .form-status")).to_contain_text("friend request sent")
     expect(pa.locator("#request-list")).to_contain_text(f"Asked {bob.name}")
-    pb.get_by_role("tab", name="Me").click()
+    open_settings(pb, "requests")
     expect(pb.locator("#request-list")).to_contain_text(f"{alice.name} asks to be your friend")
     pb.get_by_role("button", name=f"Accept {alice.name}").click()
     pb.get_by_role("tab", name="Friends").click()
@@ -133,6 +133,7 @@ def test_group_roles_read_by_and_removal(server, people):
     expect(pm.locator("#conv-title")).to_have_text(new_name)  # live, by the notice
     screenshot(po, "group-members")
     po.get_by_role("button", name=f"Remove {member.name}").click()
+    confirm(po, "Remove")
     expect(po.locator("#member-list li")).to_have_count(1)
     # The removed member's list loses the group, live.
     expect(pm.locator(f'#group-list a[href="#g{gid}"]')).to_have_count(0)

@@ -2,7 +2,7 @@
 both ways live, unread counts, user content shown as text, history after a
 reload."""
 
-from e2e_support import PASSWORD, login, register, screenshot, unique_name
+from e2e_support import PASSWORD, login, open_settings, register, screenshot, unique_name
 from playwright_compat import expect
 
 
@@ -28,7 +28,7 @@ def test_register_login_befriend_and_chat_both_ways(server, people):
     login(bob, bob_name)
 
     # Alice adds Bob in the Me tab; he shows up in her friends list.
-    alice.get_by_role("tab", name="Me").click()
+    open_settings(alice, "requests")
     alice.get_by_label("Add a friend").fill(bob_name)
     alice.locator("#add-friend-form").get_by_role("button", name="Add").click()
     expect(alice.locator("#add-friend-form .form-status")).to_contain_text(bob_name)
