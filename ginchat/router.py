@@ -23,6 +23,7 @@ pages.add_url_rule("/toChat/addFriend", "add_friend", index.add_friend_form, met
 pages.add_url_rule("/toChat/createGroup", "create_group", index.create_group_form, methods=["POST"])
 pages.add_url_rule("/toChat/joinGroup", "join_group", index.join_group_form, methods=["POST"])
 pages.add_url_rule("/logout", "logout", index.logout_page, methods=["POST"])
+pages.add_url_rule("/favicon.ico", "favicon", index.favicon)
 
 # --- users -------------------------------------------------------------------
 api.add_url_rule("/user/createUser", view_func=user.create_user, methods=["POST"])

@@ -29,10 +29,19 @@ def register_and_log_in(api):
     name = unique_name("p")
     session = requests.Session()
     r = form_post(session, api.url, "/toRegister", name=name, password=PASSWORD, Identity=PASSWORD)
-    assert r.status_code in (302, 303) and r.headers["Location"].endswith("/"), (r.status_code, r.text[:300])
-    r = form_post(session, api.url, "/", name=name, password=PASSWORD)
-    assert r.status_code in (302, 303) and "/toChat" in r.headers["Location"], (r.status_code, r.text[:300])
+    # Issue 15: registering logs the newcomer in at once and opens the app.
+    assert r.status_code in (302, 303) and r.headers["Location"].endswith("/toChat"), (r.status_code, r.text[:300])
     return name, session
+
+
+def test_registering_logs_in_at_once(api):
+    name, session = register_and_log_in(api)
+    html = chat_page(api, session)
+    assert f'data-me-name="{name}"' in html
+    # The login page sends a logged-in person on to the app; the password works as ever.
+    r = session.get(api.url + "/", timeout=10, allow_redirects=False)
+    assert r.status_code in (302, 303) and r.headers["Location"].endswith("/toChat")
+    api.login(name)
 
 
 def chat_page(api, session):
@@ -126,3 +135,13 @@ def test_logout_form_ends_the_session(api):
     r = form_post(session, api.url, "/logout")
     assert r.status_code in (302, 303)
     assert session.get(api.url + "/toChat", timeout=10, allow_redirects=False).status_code in (302, 303)
+
+
+def test_the_favicon_is_there(api):
+    """Issue 15: no 404 for the icon, at /favicon.ico or where the pages point."""
+    page = requests.get(api.url + "/", timeout=10).text
+    assert 'rel="icon" href="/static/img/favicon.svg"' in page
+    for path in ("/favicon.ico", "/static/img/favicon.svg"):
+        r = requests.get(api.url + path, timeout=10)
+        assert r.status_code == 200 and r.headers["Content-Type"].startswith("image/svg+xml"), path
+        assert r.content.startswith(b"<svg"), path

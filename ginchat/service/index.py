@@ -3,7 +3,7 @@ chat page. Forms post back to the pages and work without JavaScript."""
 
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, send_from_directory, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, SelectField, StringField
@@ -142,7 +142,7 @@ def to_register():
         form.invite.data = request.args.get("invite", "")[:200]
     if form.validate_on_submit():
         try:
-            user.register(
+            newcomer = user.register(
                 form.name.data.strip(),
                 form.password.data,
                 form.Identity.data,
@@ -152,8 +152,10 @@ def to_register():
         except AppError as exc:
             flash(exc.msg, "error")
             return render_template("register.html", form=form), exc.status
-        flash("Registered. Log in with your new account.", "ok")
-        return redirect(url_for("pages.index"))
+        # Logged in at once (issue 15): no second typing of the name and password.
+        user.start_session(newcomer, request.remote_addr)
+        flash(f"Welcome to GinChat, {newcomer.name}.", "ok")
+        return redirect(url_for("pages.to_chat"))
     if request.method == "POST":
         form_errors(form)
         return render_template("register.html", form=form), 400
@@ -233,3 +235,13 @@ def logout_page():
         user.log_out()
         flash("Logged out.", "ok")
     return redirect(url_for("pages.index"))
+
+
+@public
+@page
+def favicon():
+    """Browsers and tools ask for /favicon.ico on their own: the same picture as
+    the pages' <link rel="icon">, no 404."""
+    return send_from_directory(
+        current_app.static_folder + "/img", "favicon.svg", mimetype="image/svg+xml", max_age=86400
+    )

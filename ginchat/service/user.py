@@ -35,6 +35,12 @@ def log_in(name, password, remote_addr):
     limiter.reserve_login(name, remote_addr)  # counted as a failure unless it succeeds
     user = UserBasic.authenticate(name, password)
     limiter.login_succeeded(name, remote_addr)
+    return user, start_session(user, remote_addr)
+
+
+def start_session(user, remote_addr):
+    """Log ``user`` in on this browser (a fresh cookie session and its token):
+    after a checked password, or right after registering."""
     session.clear()  # a new session on every login: no fixation
     login_user(user)
     user.login_time = utcnow()
@@ -44,7 +50,7 @@ def log_in(name, password, remote_addr):
     token, cookie_key, row = AuthToken.issue(user, current_app.config["TOKEN_TTL_DAYS"])
     session[SESSION_ID] = row.id
     session[SESSION_KEY] = cookie_key
-    return user, token
+    return token
 
 
 def check_current_password(user, password, field):

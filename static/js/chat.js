@@ -3,8 +3,12 @@
 //   state.js        shared state, constants, conversations, toast and form helpers
 //   convlist.js     the lists (rows, previews, unread counts) and the tab bar
 //   conversation.js the open conversation: routing, header, history, marking read
-//   messages.js     the bubbles: content, state, receipts, Recall, redrawMessage
+//   messages.js     the bubbles: content, ticks or failed state, redrawMessage
+//   receipts.js     the ticks: sent, delivered, read, read by N
+//   catchup.js      opening at the first unread, read only when seen, jump to latest
 //   msgmenu.js      the per-message "⋯" menu
+//   recall.js       Recall, a menu entry while the server's window is open
+//   unread.js       the unread total in the title (setUnreadTotal, onUnreadTotal)
 //   hooks.js        extension points for feature modules (see its header)
 //   frames.js       incoming WebSocket frames
 //   composer.js     sending text, emoji, pictures and voice; failed + Retry
@@ -14,13 +18,15 @@
 
 import * as api from './api.js';
 import { initComposer, transmit } from './composer.js';
-import { initConversation, markConvRead, route } from './conversation.js';
+import { initCatchUp } from './catchup.js';
+import { initConversation, route } from './conversation.js';
 import { initTabs, readListsFromPage, refreshLists, renderLists, scheduleListRender, updateTitle } from './convlist.js';
 import { handleFrame } from './frames.js';
 import { initGroupPanel } from './grouppanel.js';
 import { initMe, loadRequests, renderMe } from './me.js';
 import { renderMessages } from './messages.js';
 import { initMessageMenu } from './msgmenu.js';
+import { initRecall } from './recall.js';
 import { ChatSocket } from './socket.js';
 import { initNotify } from './notify.js';
 import { initPeople } from './people.js';
@@ -54,8 +60,6 @@ function initPage() {
     location.href = `/?next=${encodeURIComponent('/toChat' + location.hash)}`;
   });
   document.addEventListener('visibilitychange', () => {
-    const conv = currentConv();
-    if (!document.hidden && conv) markConvRead(conv);
     updateTitle();
     if (!document.hidden) refreshLists();
   });
@@ -74,7 +78,9 @@ function initPage() {
 async function start() {
   initTabs();
   initConversation();
+  initCatchUp();
   initMessageMenu();
+  initRecall();
   initComposer();
   initMe();
   initGroupPanel();

@@ -8,7 +8,7 @@ import { outgoingFields } from './hooks.js';
 import { renderMessages } from './messages.js';
 import {
   $, EMOJI, IMAGE, PRIVATE, SEND_TIMEOUT_MS, TEXT, TYPING_EVERY_MS, VOICE, currentConv, input, maxUploadBytes, me,
-  state, toast,
+  root, state, toast,
 } from './state.js';
 import { VoiceRecorder } from './voice.js';
 
@@ -44,15 +44,30 @@ export function transmit(msg) {
   rerender(msg.conv);
 }
 
-export function fail(msg, why) {
+// A refusal (4xx: too long, wrong type, not allowed) will be refused again:
+// no Retry then. No answer, a lost connection, 5xx, 408 or 429 may pass later.
+export function retryHelps(code) {
+  return !(code >= 400 && code < 500 && code !== 408 && code !== 429);
+}
+
+export function fail(msg, why, code = 0) {
   msg.status = 'failed';
   msg.error = why;
+  msg.retryable = retryHelps(code);
   rerender(msg.conv);
 }
 
 export function retry(msg) {
+  if (!msg.retryable) return;
   if (msg.file && !msg.Url) upload(msg);
   else transmit(msg);
+}
+
+// A failed message of mine taken off the screen (it was never stored).
+export function discard(msg) {
+  state.pending.delete(msg.ClientMsgId);
+  if (msg.localUrl) URL.revokeObjectURL(msg.localUrl);
+  rerender(msg.conv);
 }
 
 function rerender(key) {
@@ -72,10 +87,43 @@ async function upload(msg) {
   try {
     msg.Url = await api.upload(msg.file, msg.filename);
   } catch (err) {
-    fail(msg, err.status === 501 ? 'uploads are not available on this server' : err.message);
+    fail(msg, err.status === 501 ? 'uploads are not available on this server' : err.message, err.status);
     return;
   }
   transmit(msg);
+}
+
+// The picture types the server takes, as the chooser's accept attribute lists them.
+function acceptedPicture(file) {
+  const types = $('image-input').accept.split(',').map((t) => t.trim());
+  return types.includes(file.type);
+}
+
+// --- the length of a text: counted as the server counts (code points) --------------
+const maxChars = Number(root.dataset.maxChars) || 4096;
+const SHOW_COUNT_FROM = Math.floor(maxChars * 0.9);
+
+function charCount(text) {
+  return [...text].length;
+}
+
+function showCount() {
+  const count = charCount(input.value);
+  const note = $('char-count');
+  const over = count - maxChars;
+  note.hidden = count < SHOW_COUNT_FROM;
+  note.classList.toggle('over', over > 0);
+  note.textContent = over > 0 ? `${over.toLocaleString()} too many` : `${count.toLocaleString()} / ${maxChars.toLocaleString()}`;
+  if (over > 0) input.setAttribute('aria-invalid', 'true');
+  else input.removeAttribute('aria-invalid');
+  if (over <= 0) composerNote('');
+}
+
+// A line above the composer saying why nothing was sent (empty: hidden).
+export function composerNote(text) {
+  const note = $('composer-note');
+  note.textContent = text;
+  note.hidden = !text;
 }
 
 // A picture, voice clip (or, for a feature module, any file): uploaded, then sent.
@@ -88,6 +136,8 @@ export function sendFile(conv, file, fields, filename) {
   conv.stick = true;
   upload(msg);
 }
+
+let emojiPicker = null;
 
 export function initComposer() {
   setInterval(() => {
@@ -103,9 +153,19 @@ export function initComposer() {
     const conv = currentConv();
     const text = input.value;
     if (!conv || !text.trim()) return;
+    const count = charCount(text);
+    if (count > maxChars) { // refused here, whole: nothing is cut
+      composerNote(`Not sent: ${count.toLocaleString()} characters, the limit is ${maxChars.toLocaleString()}. `
+        + 'Shorten it or send it in parts.');
+      input.focus();
+      return;
+    }
+    composerNote('');
     const msg = queueOutgoing(conv, { Media: onlyEmoji(text) ? EMOJI : TEXT, Content: text });
     input.value = '';
     autoGrow();
+    showCount();
+    if (emojiPicker) emojiPicker.close(); // sent: the panel has done its job
     conv.stick = true;
     transmit(msg);
   });
@@ -117,6 +177,7 @@ export function initComposer() {
     }
   });
   input.addEventListener('input', autoGrow);
+  input.addEventListener('input', showCount);
   input.addEventListener('input', () => {
     const conv = currentConv();
     if (!conv || conv.type !== PRIVATE || !input.value.trim()) return;
@@ -131,7 +192,10 @@ export function initComposer() {
     const files = [...event.target.files];
     event.target.value = '';
     if (!conv) return;
-    for (const file of files) sendFile(conv, file, { Media: IMAGE }, file.name);
+    for (const file of files) {
+      if (acceptedPicture(file)) sendFile(conv, file, { Media: IMAGE }, file.name);
+      else toast(`${file.name} is not a picture this server takes: choose a PNG, JPEG, GIF or WebP file.`);
+    }
   });
 
   new VoiceRecorder($('voice-btn'), $('rec-status'), (blob, seconds, ext) => {
@@ -139,5 +203,5 @@ export function initComposer() {
     if (conv) sendFile(conv, blob, { Media: VOICE, Amount: seconds }, `voice.${ext}`);
   });
 
-  setupEmojiPicker($('emoji-btn'), $('emoji-panel'), input);
+  emojiPicker = setupEmojiPicker($('emoji-btn'), $('emoji-panel'), input);
 }

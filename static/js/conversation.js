@@ -2,8 +2,10 @@
 // history (latest, then earlier pages on scrolling up) and marking it read.
 
 import * as api from './api.js';
-import { renderLists, scheduleRefresh, selectTab } from './convlist.js';
-import { loadReaders, renderMessages } from './messages.js';
+import { currentTab, renderLists, scheduleRefresh, selectTab } from './convlist.js';
+import { markSeen, placeDivider, updateJump } from './catchup.js';
+import { renderMessages } from './messages.js';
+import { loadReaders } from './receipts.js';
 import {
   $, GROUP, PAGE, PRIVATE, input, merge, messagesEl, reads, root, state, toast,
 } from './state.js';
@@ -38,14 +40,17 @@ async function openConv(conv) {
   root.classList.add('in-conv');
   $('conv').hidden = false;
   $('conv-empty').hidden = true;
-  selectTab(conv.type === GROUP ? 'groups' : 'friends');
+  if (currentTab() === 'me') selectTab('chats');
   renderHeader();
   renderLists();
   if (switching) {
     scheduleRefresh(); // fresh member counts and online dots for the header
     messagesEl.replaceChildren();
     conv.stick = true;
-    renderMessages(conv, 'bottom');
+    conv.readAtOpen = reads.get(conv.key); // the divider stays above what was unread then
+    conv.dividerAt = 0;
+    if (conv.loaded) placeDivider(conv, conv.readAtOpen);
+    renderMessages(conv, 'open');
     if (window.matchMedia('(pointer: fine)').matches) input.focus();
   }
   if (switching) {
@@ -53,7 +58,7 @@ async function openConv(conv) {
     loadReaders(conv);
   }
   if (!conv.loaded) await loadLatest(conv);
-  markConvRead(conv);
+  markSeen();
 }
 
 function closeConv() {
@@ -62,17 +67,21 @@ function closeConv() {
   $('conv').hidden = true;
   $('conv-empty').hidden = false;
   renderLists();
+  updateJump();
 }
 
 function loadLatest(conv) {
   if (!conv.loading) {
-    conv.loading = api.get('/message/history', { type: conv.type, targetId: conv.id, limit: PAGE })
+    // Enough to reach the first unread message (the server gives up to 200).
+    const limit = Math.min(200, Math.max(PAGE, conv.unread + 5));
+    conv.loading = api.get('/message/history', { type: conv.type, targetId: conv.id, limit })
       .then((data) => {
         const rows = data.Rows || [];
         merge(conv, rows);
         conv.loaded = true;
-        conv.hasMore = rows.length >= PAGE;
-        renderMessages(conv, 'bottom');
+        conv.hasMore = rows.length >= limit;
+        if (state.current === conv.key) placeDivider(conv, conv.readAtOpen ?? reads.get(conv.key));
+        renderMessages(conv, 'open');
       })
       .catch((err) => toast(`Could not load the history: ${err.message}`))
       .finally(() => { conv.loading = null; });
@@ -96,16 +105,6 @@ export async function loadEarlier(conv) {
     conv.loadingEarlier = false;
   }
   renderMessages(conv, 'anchor');
-}
-
-export function markConvRead(conv) {
-  if (document.hidden || state.current !== conv.key) return;
-  const top = Math.max((conv.last && conv.last.Id) || 0, ...conv.messages.keys());
-  reads.markRead(conv.key, top);
-  if (conv.unread) {
-    conv.unread = 0;
-    renderLists();
-  }
 }
 
 export function enlarge(src) {

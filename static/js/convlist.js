@@ -2,15 +2,17 @@
 // unread count, the tab bar, and refreshing them from the server.
 
 import * as api from './api.js';
-import { refreshTicks } from './messages.js';
+import { noteDelivered, refreshTicks } from './receipts.js';
 import { renderHeader } from './conversation.js';
 import {
   $, EMOJI, GROUP, IMAGE, PRIVATE, RECALLED, TEXT, VOICE, me, merge, reads, state, upsertConv, userInfo,
 } from './state.js';
-import { avatar, clock, el, isoTime } from './view.js';
-import { shownName } from './names.js';
-import { drawFaviconCount } from './notify.js';
+import { localUnread } from './catchup.js';
+import { chatRowParts } from './hooks.js';
+import { setUnreadTotal } from './unread.js';
+import { avatar, el, isoTime, shortWhen } from './view.js';
 import { formatDuration } from './voice.js';
+import { shownName } from './names.js';
 
 export function readListsFromPage() {
   for (const item of document.querySelectorAll('#friend-list [data-user-id]')) {
@@ -46,6 +48,7 @@ export async function refreshLists() {
     });
     conv.peerRead = Math.max(conv.peerRead, user.PeerReadId || 0);
     applyServerState(conv, user);
+    if (conv.online && conv.last) noteDelivered(conv, conv.last.Id);
     listed.add(conv.key);
   }
   for (const grp of groups.Rows || []) {
@@ -77,7 +80,8 @@ function applyServerState(conv, row) {
   const upTo = (row.LastMessage && row.LastMessage.Id) || 0;
   if (upTo >= conv.countedUpTo) {
     conv.countedUpTo = upTo;
-    conv.unread = state.current === conv.key && !document.hidden ? 0 : (row.Unread || 0);
+    // The open conversation counts what has not been on screen yet (catchup.js).
+    conv.unread = state.current === conv.key && conv.loaded ? localUnread(conv) : (row.Unread || 0);
   }
 }
 
@@ -104,45 +108,59 @@ function previewText(conv) {
   return who + (what ? what() : 'a message');
 }
 
+// The most recent activity first; conversations without messages last, by name.
 function sortConvs(list) {
   return list.sort((a, b) => ((b.last && b.last.Id) || 0) - ((a.last && a.last.Id) || 0) || a.name.localeCompare(b.name));
 }
 
-function listItem(conv) {
-  const link = el('a', {
-    className: 'conv-link', href: `#${conv.key}`, 'aria-current': conv.key === state.current ? 'page' : null,
-  });
-  const body = el('span', { className: 'body' }, el('span', { className: 'name', text: conv.name }));
-  if (conv.type === GROUP) {
-    body.append(el('span', {
-      className: 'meta', text: `#${conv.id} · ${conv.members} member${conv.members === 1 ? '' : 's'}`,
-    }));
-  }
-  body.append(el('span', { className: 'preview', text: previewText(conv) }));
-  const side = el('span', { className: 'side' });
-  if (conv.muted) side.append(el('span', { className: 'muted-mark', text: '🔕', title: 'Muted', 'aria-hidden': 'true' }));
-  if (conv.last) side.append(el('time', { datetime: isoTime(conv.last.CreateTime), text: clock(conv.last.CreateTime) }));
-  if (conv.unread) {
-    side.append(el('span', {
-      className: 'badge', text: conv.unread > 99 ? '99+' : String(conv.unread), 'aria-label': `${conv.unread} unread`,
-    }));
-  }
-  const face = avatar({ name: conv.name, url: conv.avatar, id: conv.id, group: conv.type === GROUP });
-  if (conv.type === PRIVATE) {
-    const status = conv.online ? 'online' : 'offline';
-    face.append(el('span', { className: `dot ${status}`, title: status }));
-    link.setAttribute('aria-label', `${conv.name}, ${status}${conv.unread ? `, ${conv.unread} unread` : ''}${conv.muted ? ', muted' : ''}`);
-  } else if (conv.unread || conv.muted) {
-    link.setAttribute('aria-label', `${conv.name}${conv.unread ? `, ${conv.unread} unread` : ''}${conv.muted ? ', muted' : ''}`);
-  }
-  link.append(face, body, side);
-  return el('li', { className: 'item', dataset: { conv: conv.key } }, link);
+function groupMeta(conv) {
+  return `#${conv.id} · ${conv.members} member${conv.members === 1 ? '' : 's'}`;
 }
 
-function renderList(listEl, convs, emptyText) {
+function face(conv) {
+  const node = avatar({ name: conv.name, url: conv.avatar, id: conv.id, group: conv.type === GROUP });
+  if (conv.type === PRIVATE) {
+    const status = conv.online ? 'online' : 'offline';
+    node.append(el('span', { className: `dot ${status}`, title: status }));
+  }
+  return node;
+}
+
+function link(conv, label) {
+  return el('a', {
+    className: 'conv-link', href: `#${conv.key}`, 'aria-current': conv.key === state.current ? 'page' : null,
+    'aria-label': label,
+  });
+}
+
+// A row of the Chats list: name, last message, its time, the unread count.
+function chatItem(conv) {
+  const status = conv.type === PRIVATE ? (conv.online ? ', online' : ', offline') : ', group';
+  const row = link(conv, `${conv.name}${status}${conv.unread ? `, ${conv.unread} unread` : ''}`);
+  const body = el('span', { className: 'body' }, el('span', { className: 'name', text: conv.name }),
+    el('span', { className: 'preview', text: previewText(conv) }));
+  const side = el('span', { className: 'side' });
+  if (conv.last) side.append(el('time', { datetime: isoTime(conv.last.CreateTime), text: shortWhen(conv.last.CreateTime) }));
+  if (conv.unread) {
+    side.append(el('span', { className: 'badge', text: conv.unread > 99 ? '99+' : String(conv.unread), 'aria-hidden': 'true' }));
+  }
+  side.append(...chatRowParts(conv));
+  row.append(face(conv), body, side);
+  return el('li', { className: 'item', dataset: { conv: conv.key } }, row);
+}
+
+// A row of the Contacts or Groups view: who or what it is, not the chat.
+function manageItem(conv) {
+  const meta = conv.type === GROUP ? groupMeta(conv) : (conv.online ? 'online' : 'offline');
+  const row = link(conv, `${conv.name}, ${meta}`);
+  row.append(face(conv), el('span', { className: 'body' },
+    el('span', { className: 'name', text: conv.name }), el('span', { className: 'meta', text: meta })));
+  return el('li', { className: 'item', dataset: { conv: conv.key } }, row);
+}
+
+function renderList(listEl, items, emptyText) {
   const focused = document.activeElement && listEl.contains(document.activeElement)
     ? document.activeElement.getAttribute('href') : null;
-  const items = convs.map(listItem);
   listEl.replaceChildren(...(items.length ? items : [el('li', { className: 'empty', text: emptyText })]));
   if (focused) {
     const again = listEl.querySelector(`a[href="${focused}"]`);
@@ -154,32 +172,32 @@ let listFrame = 0;
 export function renderLists() {
   cancelAnimationFrame(listFrame);
   listFrame = 0;
-  const friends = sortConvs([...state.convs.values()].filter((c) => c.type === PRIVATE));
-  const groups = sortConvs([...state.convs.values()].filter((c) => c.type === GROUP));
-  renderList($('friend-list'), friends, 'No friends yet: add one in the Me tab.');
-  renderList($('group-list'), groups, 'No groups yet: create or join one in the Me tab.');
+  const all = sortConvs([...state.convs.values()]);
+  const byName = (a, b) => a.name.localeCompare(b.name);
+  const friends = all.filter((c) => c.type === PRIVATE).sort(byName);
+  const groups = all.filter((c) => c.type === GROUP).sort(byName);
+  renderList($('chat-list'), all.map(chatItem), 'No chats yet: add a friend in Contacts, or create or join a group in Groups.');
+  renderList($('friend-list'), friends.map(manageItem), 'No contacts yet: add a friend above.');
+  renderList($('group-list'), groups.map(manageItem), 'No groups yet: create or join one below.');
   $('friend-count').textContent = String(friends.length);
   $('group-count').textContent = String(groups.length);
-  setBadge($('badge-friends'), friends.reduce((n, c) => n + c.unread, 0));
-  setBadge($('badge-groups'), groups.reduce((n, c) => n + c.unread, 0));
-  updateTitle();
+  const total = all.reduce((n, c) => n + c.unread, 0);
+  setBadge($('badge-chats'), total);
+  setUnreadTotal(total);
 }
 
 export function scheduleListRender() {
   if (!listFrame) listFrame = requestAnimationFrame(renderLists);
 }
 
-function setBadge(node, count) {
+export function setBadge(node, count, what = 'unread') {
   node.hidden = !count;
   node.textContent = count > 99 ? '99+' : String(count);
-  node.setAttribute('aria-label', `${count} unread`);
+  node.setAttribute('aria-label', `${count} ${what}`);
 }
 
-const baseTitle = document.title;
 export function updateTitle() {
-  const total = [...state.convs.values()].reduce((n, c) => n + c.unread, 0);
-  document.title = document.hidden && total ? `(${total}) ${baseTitle}` : baseTitle;
-  drawFaviconCount(total);
+  setUnreadTotal([...state.convs.values()].reduce((n, c) => n + c.unread, 0));
 }
 
 // --- tabs --------------------------------------------------------------------------
@@ -194,7 +212,27 @@ export function selectTab(name, focus) {
   }
 }
 
+// Up and down arrows move between the rows of a list (links stay in the Tab order too).
+function listKeys(listEl) {
+  listEl.addEventListener('keydown', (event) => {
+    const step = { ArrowDown: 1, ArrowUp: -1 }[event.key];
+    if (!step) return;
+    const links = [...listEl.querySelectorAll('a.conv-link')];
+    const at = links.indexOf(document.activeElement);
+    if (at < 0) return;
+    event.preventDefault();
+    const next = links[Math.max(0, Math.min(links.length - 1, at + step))];
+    next.focus();
+  });
+}
+
+export function currentTab() {
+  const on = tabs.find((tab) => tab.getAttribute('aria-selected') === 'true');
+  return on ? on.dataset.tab : null;
+}
+
 export function initTabs() {
+  for (const id of ['chat-list', 'friend-list', 'group-list']) listKeys($(id));
   tabs = [...document.querySelectorAll('[role="tab"]')];
   for (const tab of tabs) {
     tab.addEventListener('click', () => selectTab(tab.dataset.tab));

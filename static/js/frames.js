@@ -2,14 +2,16 @@
 // recalls and friend/group notices (docs/PROTOCOL.md), and the hooks'
 // handlers for other frame Types.
 
-import { renderHeader, markConvRead } from './conversation.js';
+import { markSeen } from './catchup.js';
+import { renderHeader } from './conversation.js';
 import { scheduleListRender, scheduleRefresh } from './convlist.js';
 import { fail } from './composer.js';
 import { loadMembers } from './grouppanel.js';
 import { runFrameHandlers } from './hooks.js';
 import { loadRequests } from './me.js';
 import { shownName } from './names.js';
-import { loadReaders, refreshTicks, renderMessages } from './messages.js';
+import { renderMessages } from './messages.js';
+import { loadReaders, noteDelivered, refreshTicks } from './receipts.js';
 import {
   $, GROUP, PRIVATE, RECALLED, TYPING_SHOWN_MS, convKey, convOf, me, merge, reads, state, toast, upsertConv, userInfo,
 } from './state.js';
@@ -17,7 +19,7 @@ import {
 export function handleFrame(frame) {
   if (frame.Type === -1) {
     const mine = frame.ClientMsgId && state.pending.get(frame.ClientMsgId);
-    if (mine) fail(mine, frame.Msg || `error ${frame.Code}`);
+    if (mine) fail(mine, frame.Msg || `error ${frame.Code}`, frame.Code);
     else toast(frame.Msg || 'the server refused a frame');
     return;
   }
@@ -62,6 +64,7 @@ function handlePresence(frame) {
   const conv = state.convs.get(convKey(PRIVATE, frame.UserId));
   if (!conv) return;
   conv.online = !!frame.Online;
+  if (conv.online) noteDelivered(conv, state.lastId); // a connecting device gets what it missed
   scheduleListRender();
   renderHeader();
 }
@@ -83,7 +86,7 @@ function handleRecall(frame) {
 }
 
 const NOTICES = {
-  friend_request: (n) => `${shownName(n.User || userInfo(n.UserId))} wants to be your friend: see Me › Requests.`,
+  friend_request: (n) => `${shownName(n.User || userInfo(n.UserId))} wants to be your friend: see Contacts.`,
   friend_added: (n) => (n.ActorId !== me.ID && n.User ? `${shownName(n.User)} added you as a friend.` : ''),
   friend_declined: () => '',
   friend_removed: () => '',
@@ -107,7 +110,7 @@ function handleMessage(msg) {
   if (!type || !otherId) return;
   let conv = state.convs.get(convKey(type, otherId));
   if (!conv) {
-    conv = upsertConv(type, otherId, { name: type === GROUP ? `group ${otherId}` : userInfo(otherId).Name }, msg.Id - 1);
+    conv = upsertConv(type, otherId, { name: type === GROUP ? `group ${otherId}` : shownName(userInfo(otherId)) }, msg.Id - 1);
     scheduleRefresh();
   }
   if (msg.Id > state.lastId) state.lastId = msg.Id;
@@ -123,6 +126,13 @@ function handleMessage(msg) {
     if (!state.users.has(msg.UserId)) scheduleRefresh(); // a new member: the count changed
   }
   merge(conv, [msg]);
+  // Their message is what they were typing: the "typing…" line goes at once.
+  if (type === PRIVATE && msg.UserId !== me.ID && conv.typingUntil) {
+    conv.typingUntil = 0;
+    renderHeader();
+  }
+  // The friend wrote after it, or is online as it is stored: it reached them.
+  if (type === PRIVATE && (msg.UserId !== me.ID || conv.online)) noteDelivered(conv, msg.Id);
   // Counted once per Id, whichever way it came (preview, sync, replay, live).
   if (msg.UserId !== me.ID && !msg.Recalled && msg.Id > reads.get(conv.key) && msg.Id > conv.countedUpTo
       && !state.counted.has(msg.Id)) {
@@ -133,8 +143,8 @@ function handleMessage(msg) {
   }
   if (!changed) return;
   if (state.current === conv.key) {
-    renderMessages(conv);
-    markConvRead(conv);
+    renderMessages(conv); // read once it is on screen (catchup.js)
+    markSeen();
   }
   scheduleListRender();
 }

@@ -37,6 +37,10 @@
 //   Extra fields (e.g. { ReplyTo: 42 }) merged into a message frame when it is
 //   queued; they stay with it for Retry.
 //
+// registerChatRowPart(fn(conv) -> Node | null)
+//   Extra marks on a row of the Chats list (beside the time and unread count):
+//   a muted bell, a mention "@". Rows are redrawn often: keep it cheap.
+//
 // redrawMessage(conv, id)   (exported by messages.js, re-exported here)
 //   Draw one stored message again after a feature changed it (edited, reacted).
 
@@ -47,6 +51,7 @@ const parts = [];
 const renderers = [];
 const frameHandlers = new Map();
 const outgoing = [];
+const rowParts = [];
 
 export function registerMessageAction(action) {
   actions.set(action.id, action);
@@ -67,6 +72,10 @@ export function registerFrameHandler(type, fn) {
 
 export function registerOutgoingFields(fn) {
   outgoing.push(fn);
+}
+
+export function registerChatRowPart(fn) {
+  rowParts.push(fn);
 }
 
 // --- used by the core modules ------------------------------------------------------
@@ -110,4 +119,8 @@ export function outgoingFields(conv, msg) {
   const extra = {};
   for (const fn of outgoing) Object.assign(extra, safely(() => fn(conv, msg), null) || {});
   return extra;
+}
+
+export function chatRowParts(conv) {
+  return rowParts.map((fn) => safely(() => fn(conv), null)).filter(Boolean);
 }

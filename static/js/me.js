@@ -1,8 +1,9 @@
-// The Me tab: profile, sessions, add a friend, friend requests, blocked
-// people, create and join a group.
+// The forms of the Contacts view (add a friend, friend requests, blocked
+// people), the Groups view (create and join a group) and the Me tab (profile,
+// sessions).
 
 import * as api from './api.js';
-import { refreshLists } from './convlist.js';
+import { refreshLists, setBadge } from './convlist.js';
 import { $, busy, formStatus, me, miniButton, state, toast, uploadFrom } from './state.js';
 import { avatar, el, fillAvatar } from './view.js';
 import { confirmAction } from './confirm.js';
@@ -56,6 +57,8 @@ export async function loadRequests() {
     }
     return item;
   });
+  const waiting = (requests.Rows || []).filter((req) => req.Direction === 'in').length;
+  setBadge($('badge-requests'), waiting, waiting === 1 ? 'friend request' : 'friend requests');
   $('request-list').replaceChildren(...(items.length ? items : [el('li', { className: 'empty', text: 'No requests.' })]));
   const people = (blocked.Rows || []).map((user) => el('li', {},
     el('span', { className: 'name', text: fullName(user) }),

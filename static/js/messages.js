@@ -1,20 +1,23 @@
 // The bubbles of the open conversation: drawing them (day separators, the
-// history edge), their content, state and read receipts, and Recall.
+// history edge), their content, ticks or failed state, and the "⋯" menu.
 
-import * as api from './api.js';
 import { enlarge, loadEarlier } from './conversation.js';
+import { scrollToDivider, updateJump, watchSeen } from './catchup.js';
 import { actionsFor, customContent, partsFor } from './hooks.js';
 import { onlyEmoji } from './emoji.js';
 import { menuButton } from './msgmenu.js';
 import { shownName } from './names.js';
-import { retry } from './composer.js';
+import { discard, retry } from './composer.js';
+import { ticksNode } from './receipts.js';
+import { whenRecallEnds } from './recall.js';
 import {
-  EMOJI, GROUP, IMAGE, PRIVATE, RECALLED, RECALL_MS, TEXT, VOICE, me, messagesEl, state, toast, userInfo,
+  EMOJI, GROUP, IMAGE, RECALLED, TEXT, VOICE, me, messagesEl, state, userInfo,
 } from './state.js';
 import { avatar, clock, dayKey, dayLabel, el, isoTime, safeUpload } from './view.js';
 import { formatDuration } from './voice.js';
 
-// `mode`: 'bottom' scrolls to the newest, 'anchor' keeps what is on screen
+// `mode`: 'open' scrolls to the "New messages" divider (else the newest),
+// 'bottom' scrolls to the newest, 'anchor' keeps what is on screen
 // still (older messages were added above), otherwise follow the newest only
 // if the reader was already there.
 export function renderMessages(conv, mode) {
@@ -34,13 +37,15 @@ export function renderMessages(conv, mode) {
     parts.push(el('p', { className: 'history-edge start', text: 'This is the start of the conversation.' }));
   }
   let day = null;
-  const sorted = [...conv.messages.values()].sort((a, b) => a.Id - b.Id);
-  const outgoing = [...state.pending.values()].filter((p) => p.conv === conv.key);
-  for (const msg of [...sorted, ...outgoing]) {
+  for (const msg of inTimeOrder(conv)) {
     const key = dayKey(msg.CreateTime);
     if (key !== day) {
       parts.push(el('div', { className: 'day', role: 'separator' }, el('span', { text: dayLabel(msg.CreateTime) })));
       day = key;
+    }
+    if (conv.dividerAt && msg.Id === conv.dividerAt) {
+      parts.push(el('div', { className: 'unread-divider', role: 'separator', 'aria-label': 'New messages' },
+        el('span', { text: 'New messages' })));
     }
     if (msg.pending) {
       parts.push(messageNode(conv, msg));
@@ -49,17 +54,35 @@ export function renderMessages(conv, mode) {
       if (!node) {
         node = messageNode(conv, msg);
         conv.nodes.set(msg.Id, node);
+        watchSeen(conv, msg, node);
       }
       parts.push(node);
     }
   }
   box.replaceChildren(...parts);
   if (mode === 'anchor') box.scrollTop = box.scrollHeight - fromBottom;
-  else if (mode === 'bottom' || atBottom || conv.stick) box.scrollTop = box.scrollHeight;
+  else if (mode === 'open' && conv.loaded && scrollToDivider()) conv.stick = false;
+  else if (mode === 'open' || mode === 'bottom' || atBottom || conv.stick) box.scrollTop = box.scrollHeight;
+  updateJump();
   // Not enough to scroll yet: fetch more so that scrolling up is possible.
   if (conv.loaded && conv.hasMore && !conv.loadingEarlier && box.scrollHeight <= box.clientHeight + 4) {
     loadEarlier(conv);
   }
+}
+
+// Stored messages by Id, with mine not stored yet (sending, failed) put in at
+// their time: a failed one stays where it was written, not below newer ones.
+function inTimeOrder(conv) {
+  const stored = [...conv.messages.values()].sort((a, b) => a.Id - b.Id);
+  const outgoing = [...state.pending.values()].filter((p) => p.conv === conv.key)
+    .sort((a, b) => a.CreateTime - b.CreateTime);
+  const all = [];
+  let i = 0;
+  for (const msg of outgoing) {
+    while (i < stored.length && stored[i].CreateTime <= msg.CreateTime) all.push(stored[i++]);
+    all.push(msg);
+  }
+  return all.concat(stored.slice(i));
 }
 
 // One stored message drawn again (a feature changed it: edited, reacted...).
@@ -70,6 +93,7 @@ export function redrawMessage(conv, id) {
   if (!msg || state.current !== conv.key) return;
   const node = messageNode(conv, msg);
   conv.nodes.set(id, node);
+  watchSeen(conv, msg, node);
   if (old && old.isConnected) old.replaceWith(node);
 }
 
@@ -95,14 +119,8 @@ function messageNode(conv, msg) {
   const meta = el('span', { className: 'meta' }, el('time', { datetime: isoTime(msg.CreateTime), text: clock(msg.CreateTime) }));
   meta.append(...partsFor(msg, conv, 'meta'));
   if (mine && !msg.Recalled) {
-    meta.append(statusNode(conv, msg));
-    if (!msg.pending) meta.append(receiptNode(conv, msg));
-    if (!msg.pending && Date.now() - msg.CreateTime < RECALL_MS) {
-      meta.append(el('button', {
-        type: 'button', className: 'link recall', text: 'Recall', 'aria-label': 'Recall this message',
-        onclick: () => recall(msg),
-      }));
-    }
+    meta.append(msg.pending && msg.status === 'failed' ? failedNode(msg) : ticksNode(conv, msg));
+    whenRecallEnds(conv, msg);
   }
   if (actionsFor(msg, conv).length) meta.append(menuButton(msg, conv));
   bubble.append(meta);
@@ -110,22 +128,20 @@ function messageNode(conv, msg) {
   return row;
 }
 
-function statusNode(conv, msg) {
-  if (!msg.pending) return el('span', { className: 'state sent', text: 'Sent', title: `stored as message ${msg.Id}` });
-  if (msg.status === 'failed') {
-    const retryButton = el('button', {
+function failedNode(msg) {
+  const node = el('span', { className: 'state failed', title: msg.error || '' },
+    el('span', { text: `Not sent${msg.error ? `: ${msg.error}` : ''}` }));
+  if (msg.retryable) {
+    node.append(el('button', {
       type: 'button', className: 'link retry', text: 'Retry', onclick: () => retry(msg),
       'aria-label': 'Retry sending this message',
-    });
-    return el('span', { className: 'state failed', title: msg.error || '' }, `Failed${msg.error ? `: ${msg.error}` : ''} · `, retryButton);
+    }));
   }
-  return el('span', { className: 'state sending', text: msg.status === 'uploading' ? 'Uploading…' : 'Sending…' });
-}
-
-export function recall(msg) {
-  if (!state.socket || !state.socket.send({ Type: 13, Id: msg.Id })) {
-    api.post('/message/recall', { id: msg.Id }).catch((err) => toast(err.message));
-  }
+  node.append(el('button', {
+    type: 'button', className: 'link discard', text: 'Delete', onclick: () => discard(msg),
+    'aria-label': 'Delete this unsent message',
+  }));
+  return node;
 }
 
 function contentNode(conv, msg) {
@@ -157,48 +173,5 @@ function contentNode(conv, msg) {
     }
     default:
       return el('p', { className: 'text muted', text: msg.Content || '[a message this page cannot show]' });
-  }
-}
-
-// --- read ticks: "Read" on private messages, "Read by N" in groups --------------
-function readCount(conv, msg) {
-  if (conv.type === PRIVATE) return conv.peerRead >= msg.Id ? 1 : 0;
-  let count = 0;
-  for (const [userId, id] of conv.readers) {
-    if (userId !== me.ID && id >= msg.Id && msg.Id > (conv.joins.get(userId) || 0)) count += 1;
-  }
-  return count;
-}
-
-// "Read" (private) or "Read by N" (group), beside "Sent"; empty while unread.
-function receiptNode(conv, msg) {
-  const count = readCount(conv, msg);
-  let text = '';
-  if (count) text = conv.type === PRIVATE ? 'Read' : `Read by ${count}`;
-  return el('span', { className: 'receipt', text, hidden: !count });
-}
-
-export function refreshTicks(conv) {
-  if (!conv || state.current !== conv.key) return;
-  for (const [id, node] of conv.nodes) {
-    const msg = conv.messages.get(id);
-    const old = msg && msg.UserId === me.ID && node.querySelector('.receipt');
-    if (old) old.replaceWith(receiptNode(conv, msg));
-  }
-}
-
-export async function loadReaders(conv) {
-  try {
-    const data = await api.get('/message/reads', { type: conv.type, targetId: conv.id });
-    for (const row of data.Rows || []) {
-      if (conv.type === PRIVATE && row.UserId === conv.id) conv.peerRead = Math.max(conv.peerRead, row.Id);
-      if (conv.type === GROUP) {
-        conv.readers.set(row.UserId, Math.max(conv.readers.get(row.UserId) || 0, row.Id));
-        conv.joins.set(row.UserId, row.JoinId || 0);
-      }
-    }
-    refreshTicks(conv);
-  } catch (err) {
-    /* no ticks until the next frame */
   }
 }

@@ -19,7 +19,10 @@ export function closeMenu(refocus) {
 function openMenu(button, msg, conv) {
   closeMenu(false);
   const actions = actionsFor(msg, conv);
-  if (!actions.length) return;
+  if (!actions.length) { // e.g. the Recall window closed since the bubble was drawn
+    button.remove();
+    return;
+  }
   const menu = el('div', { className: 'msg-menu', role: 'menu', 'aria-label': 'Message actions' });
   for (const action of actions) {
     menu.append(el('button', {
@@ -43,7 +46,9 @@ function openMenu(button, msg, conv) {
       closeMenu(true);
     }
   });
-  button.after(menu);
+  // Opens upwards in the lower half of the screen, so that it stays in view.
+  menu.classList.toggle('up', button.getBoundingClientRect().top > window.innerHeight / 2);
+  button.closest('.bubble').append(menu);
   button.setAttribute('aria-expanded', 'true');
   open = { menu, button };
   menu.querySelector('[role="menuitem"]').focus();

@@ -5,7 +5,8 @@
 // unread total drawn on the favicon.
 
 import * as api from './api.js';
-import { registerFrameHandler } from './hooks.js';
+import { registerChatRowPart, registerFrameHandler } from './hooks.js';
+import { onUnreadTotal } from './unread.js';
 import { shownName } from './names.js';
 import {
   $, EMOJI, GROUP, IMAGE, PRIVATE, TEXT, VOICE, convKey, convOf, currentConv, me, state, toast, userInfo,
@@ -146,6 +147,7 @@ export function renderMuteButton() {
 
 // --- the favicon ----------------------------------------------------------------------
 let plainIcon = null;
+let plainType = null;
 let drawn = -1;
 export function drawFaviconCount(total) {
   if (total === drawn) return;
@@ -155,11 +157,15 @@ export function drawFaviconCount(total) {
     link = el('link', { rel: 'icon' });
     document.head.append(link);
   }
-  if (plainIcon === null) plainIcon = link.getAttribute('href') || '';
+  if (plainIcon === null) {
+    plainIcon = link.getAttribute('href') || '';
+    plainType = link.getAttribute('type');
+  }
   link.dataset.count = String(total);
   if (!total) {
     if (plainIcon) link.setAttribute('href', plainIcon);
     else link.removeAttribute('href');
+    if (plainType) link.setAttribute('type', plainType);
     return;
   }
   const canvas = document.createElement('canvas');
@@ -179,6 +185,7 @@ export function drawFaviconCount(total) {
   ctx.textAlign = 'center';
   ctx.textBaseline = 'middle';
   ctx.fillText(total > 99 ? '99' : String(total), 44, 21);
+  link.setAttribute('type', 'image/png');
   link.setAttribute('href', canvas.toDataURL('image/png'));
 }
 
@@ -229,6 +236,9 @@ export function initNotify() {
   registerFrameHandler(PRIVATE, onMessage);
   registerFrameHandler(GROUP, onMessage);
   registerFrameHandler(14, onNotice);
+  registerChatRowPart((conv) => (conv.muted
+    ? el('span', { className: 'muted-mark', text: '🔕', title: 'Muted', 'aria-label': 'muted' }) : null));
+  onUnreadTotal(drawFaviconCount);
   window.addEventListener('hashchange', renderMuteButton);
   document.addEventListener('ginchat:header', renderMuteButton);
   renderMuteButton();

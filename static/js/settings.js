@@ -10,18 +10,37 @@ import { el } from './view.js';
 
 const STATUS_MS = 5000; // a status line stays this long
 
+// A view holds parts of the Me tab; a shortcut opens another tab's part
+// (requests, blocks and groups live in the Contacts and Groups views).
 const VIEWS = [
   { id: 'profile', title: 'Profile', hint: 'Display name, handle, picture, password', parts: ['profile-form'] },
   { id: 'notifications', title: 'Notifications', hint: 'Desktop alerts and sound', parts: [] },
-  { id: 'requests', title: 'Friends and requests', hint: 'Add by name, answer requests', parts: ['add-friend-form', 'requests-box'] },
-  { id: 'blocked', title: 'Blocked people', hint: 'People who cannot reach you', parts: ['blocked-box'] },
-  { id: 'groups', title: 'Groups', hint: 'Create a group, join one by name', parts: ['create-group-form', 'join-group-form'] },
   { id: 'sessions', title: 'Sessions', hint: 'Log out your other devices', parts: ['sessions-box'] },
+  { id: 'requests', title: 'Friend requests', hint: 'In Contacts', tab: 'friends', focus: 'requests-box' },
+  { id: 'blocked', title: 'Blocked people', hint: 'In Contacts', tab: 'friends', focus: 'blocked-box' },
+  { id: 'groups', title: 'Create or join a group', hint: 'In Groups', tab: 'groups', focus: 'create-group-form' },
 ];
 
 let nav = null;
 
+function jump(spec) {
+  selectTab(spec.tab);
+  const target = $(spec.focus);
+  if (!target) return;
+  target.scrollIntoView({ block: 'start' });
+  const heading = target.querySelector('h3, label');
+  if (heading) {
+    heading.tabIndex = -1;
+    heading.focus();
+  }
+}
+
 export function openView(id) {
+  const spec = VIEWS.find((v) => v.id === id);
+  if (spec && spec.tab) {
+    jump(spec);
+    return;
+  }
   for (const view of document.querySelectorAll('.settings-view')) view.hidden = view.dataset.view !== id;
   nav.hidden = !!id;
   const view = id && document.querySelector(`.settings-view[data-view="${id}"]`);
@@ -39,6 +58,7 @@ function buildViews(tab) {
     nav.append(el('li', {}, el('button', {
       type: 'button', className: 'settings-item', dataset: { open: spec.id }, onclick: () => openView(spec.id),
     }, el('span', { className: 'settings-title', text: spec.title }), el('span', { className: 'settings-hint', text: spec.hint }))));
+    if (spec.tab) continue;
     const view = el('section', { className: 'settings-view', dataset: { view: spec.id }, hidden: true, 'aria-label': spec.title },
       el('div', { className: 'settings-head' },
         el('button', { type: 'button', className: 'link back-to-settings', text: '‹ Settings', onclick: () => openView(null) }),

@@ -14,7 +14,6 @@ export const VOICE = 3;
 export const IMAGE = 4;
 export const PAGE = 30; // messages per history request
 export const RECALLED = 0; // Media of a recalled message (issue 9)
-export const RECALL_MS = 120000; // the server's RECALL_SECONDS: the Recall button shows this long
 export const TYPING_EVERY_MS = 3000; // at most one typing frame per friend this often
 export const TYPING_SHOWN_MS = 5000; // "typing…" stays this long after the last frame
 export const SEND_TIMEOUT_MS = 15000; // no acknowledgement within this: "failed, retry"
@@ -30,6 +29,8 @@ export const me = {
   Phone: root.dataset.mePhone || '',
   Email: root.dataset.meEmail || '',
 };
+// The server's RECALL_SECONDS: Recall is offered this long after sending.
+export const RECALL_MS = (Number(root.dataset.recallSeconds) || 120) * 1000;
 export const maxUploadBytes = Number(root.dataset.maxUploadMb || 10) * 1024 * 1024;
 export const messagesEl = $('messages');
 export const input = $('msg-input');
@@ -66,6 +67,8 @@ export function upsertConv(type, id, info) {
       peerRead: 0, readers: new Map(), countedUpTo: 0, typingUntil: 0, role: '', ownerId: 0,
       // Issue 13: group members' join points (a reader of m joined before m), the settings.
       joins: new Map(), policy: '', history: '', whoMayAdd: '',
+      // Issue 15: the last Id known to have reached the friend's device (ticks).
+      delivered: 0,
     };
     state.convs.set(key, conv);
   }
@@ -105,7 +108,9 @@ export function userInfo(id) {
           node.title = `@${data.Data.Name}`;
         }
       }
-    }).catch(() => {}));
+    }).catch((err) => {
+      if (err.status !== 404) state.lookups.delete(id); // a passing failure: ask again next time
+    }));
   }
   return { ID: id, Name: `user ${id}`, Avatar: '' };
 }

@@ -46,6 +46,17 @@ export function avatar(info) {
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
 
+const weekdayFormat = new Intl.DateTimeFormat(undefined, { weekday: 'short' });
+const shortDayFormat = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short' });
+
+// A list's time: the clock today, the weekday this week, else the date.
+export function shortWhen(ms) {
+  const age = Date.now() - ms;
+  if (dayKey(ms) === dayKey(Date.now())) return clock(ms);
+  if (age < 6 * 86400000) return weekdayFormat.format(new Date(ms));
+  return shortDayFormat.format(new Date(ms));
+}
+
 export function clock(ms) {
   return timeFormat.format(new Date(ms));
 }

@@ -4,6 +4,7 @@ the scene, logging in through the form, screenshots. See conftest.py."""
 import itertools
 import json
 import os
+import re
 import secrets
 import signal
 import socket
@@ -246,6 +247,24 @@ def png_bytes(size=(320, 200)):
     buf = io.BytesIO()
     img.save(buf, "PNG")
     return buf.getvalue()
+
+
+STORED = re.compile(r"^(sent|delivered|read)$")
+
+
+def expect_stored(bubble):
+    """The bubble(s) of mine carry a tick: the server stored the message
+    (sent, delivered or read; see static/js/receipts.js)."""
+    from playwright.sync_api import expect
+
+    expect(bubble.locator(".ticks")).to_have_attribute("data-state", STORED)
+
+
+def open_message_menu(bubble):
+    """Open a bubble's "⋯" menu; answers the menu."""
+    bubble.hover()
+    bubble.get_by_role("button", name="Message actions").click()
+    return bubble.get_by_role("menu", name="Message actions")
 
 
 def open_settings(page, view):

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from e2e_support import open_settings, png_bytes, register, screenshot, unique_name, upload_works
+from e2e_support import expect_stored, open_settings, png_bytes, register, screenshot, unique_name, upload_works
 from playwright_compat import expect
 
 
@@ -20,9 +20,9 @@ def test_group_chat_among_three(server, people):
     pages = [people.open(u) for u in (owner, second, third)]
     group_name = unique_name("team")
 
-    # Ann creates the group in the Me tab; Ben joins by name, Cai by ID.
+    # Ann creates the group in the Groups view; Ben joins by name, Cai by ID.
     ann, ben, cai = pages
-    open_settings(ann, "groups")
+    ann.get_by_role("tab", name="Groups").click()
     ann.get_by_label("Create a group").fill(group_name)
     ann.get_by_label("Group description").fill("three people, one room")
     ann.locator("#group-new-policy").select_option("open")  # made in the browser: invite-only unless opened
@@ -30,13 +30,11 @@ def test_group_chat_among_three(server, people):
     expect(ann.locator("#create-group-form .form-status")).to_contain_text(f"Group {group_name} created")
     group_id = ann.locator("#create-group-form .form-status").inner_text().split("(ID ")[1].rstrip(").")
     for page, key in ((ben, group_name), (cai, group_id)):
-        open_settings(page, "groups")
+        page.get_by_role("tab", name="Groups").click()
         page.get_by_label("Join a group").fill(key)
         page.locator("#join-group-form").get_by_role("button", name="Join").click()
         expect(page.locator("#join-group-form .form-status")).to_contain_text("You joined")
-        page.get_by_role("tab", name="Groups").click()
         page.locator("#group-list a", has_text=group_name).click()
-    ann.get_by_role("tab", name="Groups").click()
     item = ann.locator("#group-list a", has_text=group_name)
     item.click()
     expect(item.locator(".meta")).to_contain_text("3 members")  # opening refreshes the lists
@@ -66,8 +64,8 @@ def two_friends(server, people):
     a, b = register(server, "pa"), register(server, "pb")
     a.post("/contact/addfriend", targetId=b.id)
     pa, pb = people.open(a), people.open(b)
-    pa.locator("#friend-list a", has_text=b.name).click()
-    pb.locator("#friend-list a", has_text=a.name).click()
+    pa.locator("#chat-list a", has_text=b.name).click()
+    pb.locator("#chat-list a", has_text=a.name).click()
     return a, b, pa, pb
 
 
@@ -81,7 +79,7 @@ def test_a_picture_reaches_the_other_side(server, two_friends, tmp_path):
     picture.write_bytes(png_bytes())
     pa.locator("#image-input").set_input_files(str(picture))
     mine = pa.locator("#messages .msg.mine[data-media='4']")
-    expect(mine.locator(".state")).to_have_text("Sent")
+    expect_stored(mine)
     theirs = pb.locator("#messages .msg.theirs[data-media='4'] img")
     expect(theirs).to_have_attribute("src", mine.locator("img").get_attribute("src"))
     assert theirs.get_attribute("src").startswith("/uploads/")
@@ -89,7 +87,7 @@ def test_a_picture_reaches_the_other_side(server, two_friends, tmp_path):
     pb.wait_for_function("img => img.complete && img.naturalWidth === 320", arg=theirs.element_handle())
     send_text(pb, "Beautiful!")
     expect(pa.locator("#messages .msg.theirs", has_text="Beautiful!")).to_be_visible()
-    expect(pb.locator("#friend-list a", has_text=a.name).locator(".preview")).to_have_text("You: Beautiful!")
+    expect(pb.locator("#chat-list a", has_text=a.name).locator(".preview")).to_have_text("You: Beautiful!")
     screenshot(pb, "private-conversation-picture")
     # a click enlarges it; Escape closes
     theirs.click()
@@ -112,7 +110,7 @@ def test_a_voice_clip_recorded_by_press_and_hold(server, two_friends):
     expect(pa.locator("#rec-status")).to_contain_text("Recording 0:02")
     pa.mouse.up()
     mine = pa.locator("#messages .msg.mine[data-media='3']")
-    expect(mine.locator(".state")).to_have_text("Sent")
+    expect_stored(mine)
     clip = pb.locator("#messages .msg.theirs[data-media='3']")
     expect(clip.locator("audio")).to_have_attribute("src", mine.locator("audio").get_attribute("src"))
     expect(clip.locator(".dur")).to_have_text(mine.locator(".dur").inner_text())
@@ -125,14 +123,14 @@ def test_phone_width(server, people):
     b.send([{"Type": 1, "TargetId": a.id, "Content": "Are you on your phone?", "ClientMsgId": "m-1"}])
     phone = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
     page = people.open(a, **phone)
-    item = page.locator("#friend-list a", has_text=b.name)
+    item = page.locator("#chat-list a", has_text=b.name)
     expect(item.locator(".badge")).to_have_text("1")
     expect(page.locator("#conversation")).to_be_hidden()
     screenshot(page, "phone-chat-list")
     item.click()
     expect(page.locator("#sidebar")).to_be_hidden()
     send_text(page, "Yes, at 360 pixels 📱")
-    expect(page.locator("#messages .msg.mine .state")).to_have_text("Sent")
+    expect_stored(page.locator("#messages .msg.mine"))
     # nothing sticks out sideways
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     screenshot(page, "phone-conversation")

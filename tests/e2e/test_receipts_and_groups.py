@@ -7,7 +7,16 @@ import tempfile
 
 import pytest
 
-from e2e_support import ServerProcess, confirm, login, open_settings, register, screenshot, unique_name
+from e2e_support import (
+    ServerProcess,
+    confirm,
+    expect_stored,
+    login,
+    open_message_menu,
+    register,
+    screenshot,
+    unique_name,
+)
 from playwright_compat import expect
 
 
@@ -48,35 +57,36 @@ def test_request_receipts_typing_presence_recall(request_server, req_people):
     pb, _ = req_people(bob)
 
     # Alice asks; Bob sees the request live and accepts it.
-    open_settings(pa, "requests")
+    pa.get_by_role("tab", name="Contacts").click()
     pa.get_by_label("Add a friend").fill(bob.name)
     pa.locator("#add-friend-form").get_by_role("button", name="Add").click()
     expect(pa.locator("#add-friend-form .form-status")).to_contain_text("friend request sent")
     expect(pa.locator("#request-list")).to_contain_text(f"Asked {bob.name}")
-    open_settings(pb, "requests")
+    pb.get_by_role("tab", name="Contacts").click()
     expect(pb.locator("#request-list")).to_contain_text(f"{alice.name} asks to be your friend")
     pb.get_by_role("button", name=f"Accept {alice.name}").click()
-    pb.get_by_role("tab", name="Friends").click()
-    bob_sees = pb.locator("#friend-list a", has_text=alice.name)
+    pb.get_by_role("tab", name="Chats").click()
+    bob_sees = pb.locator("#chat-list a", has_text=alice.name)
     expect(bob_sees).to_be_visible()
     expect(bob_sees.locator(".dot")).to_have_class("dot online")
 
     # Alice writes; Bob's count comes from the server, his reading gives her a tick.
-    pa.get_by_role("tab", name="Friends").click()
-    pa.locator("#friend-list a", has_text=bob.name).click()
+    pa.get_by_role("tab", name="Chats").click()
+    pa.locator("#chat-list a", has_text=bob.name).click()
     box = pa.get_by_role("textbox", name="Message")
     box.fill("Did you read this?")
     box.press("Enter")
     mine = pa.locator("#messages .msg.mine", has_text="Did you read this?")
-    expect(mine.locator(".state")).to_have_text("Sent")
-    expect(mine.locator(".receipt")).to_be_hidden()
+    expect_stored(mine)
+    expect(mine.locator(".ticks")).to_have_attribute("data-state", "delivered")  # Bob is online
     expect(bob_sees.locator(".badge")).to_have_text("1")
     pb.reload()  # the count survives a reload: it is the server's
     expect(pb.locator("#conn-status")).to_have_attribute("data-state", "open")
-    bob_sees = pb.locator("#friend-list a", has_text=alice.name)
+    bob_sees = pb.locator("#chat-list a", has_text=alice.name)
     expect(bob_sees.locator(".badge")).to_have_text("1")
     bob_sees.click()
-    expect(mine.locator(".receipt")).to_have_text("Read")
+    expect(mine.locator(".ticks")).to_have_attribute("data-state", "read")
+    expect(mine.locator(".ticks")).to_have_attribute("aria-label", "Read")
 
     # Bob types: Alice sees it in the header.
     pb.get_by_role("textbox", name="Message").press_sequentially("typing away", delay=20)
@@ -86,8 +96,8 @@ def test_request_receipts_typing_presence_recall(request_server, req_people):
     box.fill("Oops, wrong chat")
     box.press("Enter")
     expect(pb.locator("#messages .msg.theirs", has_text="Oops, wrong chat")).to_be_visible()
-    pa.locator("#messages .msg.mine", has_text="Oops, wrong chat").get_by_role(
-        "button", name="Recall this message"
+    open_message_menu(pa.locator("#messages .msg.mine", has_text="Oops, wrong chat")).get_by_role(
+        "menuitem", name="Recall"
     ).click()
     expect(pb.locator("#messages .msg.theirs", has_text="Oops, wrong chat")).to_have_count(0)
     expect(pb.locator("#messages .recalled")).to_have_text("This message was recalled")
@@ -96,7 +106,7 @@ def test_request_receipts_typing_presence_recall(request_server, req_people):
 
     # Alice leaves: Bob sees her go offline, live.
     ctx_a.close()
-    expect(pb.locator("#friend-list a", has_text=alice.name).locator(".dot")).to_have_class("dot offline")
+    expect(pb.locator("#chat-list a", has_text=alice.name).locator(".dot")).to_have_class("dot offline")
     expect(pb.locator("#conv-sub")).to_have_text("offline")
     assert pb.problems == []
 
@@ -116,7 +126,7 @@ def test_group_roles_read_by_and_removal(server, people):
     po.get_by_role("textbox", name="Message").press("Enter")
     mine = po.locator("#messages .msg.mine", has_text="Read this, team")
     # The member has the conversation open: it is read at once, and the owner sees it.
-    expect(mine.locator(".receipt")).to_have_text("Read by 1")
+    expect(mine.locator(".ticks")).to_have_attribute("aria-label", "Read by 1")
 
     # Members with roles; the owner renames the group and removes the member.
     po.get_by_role("button", name="Members").click()
