@@ -75,15 +75,32 @@ def _escape_like(text):
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+_BYTE_ORDER = {"c", "posix", "c.utf-8", "c.utf8"}
+_pg_byte_order = {}  # engine url -> does the database compare strings byte by byte?
+
+
+def _pg_sorts_bytes(bind):
+    key = str(bind.engine.url)
+    if key not in _pg_byte_order:
+        collation = db.session.scalar(text("SELECT datcollate FROM pg_database WHERE datname = current_database()"))
+        _pg_byte_order[key] = str(collation or "").lower() in _BYTE_ORDER
+    return _pg_byte_order[key]
+
+
 def starts_with(column, key):
     """``column`` starts with ``key``, as the column's index can answer it.
-    MariaDB (utf8mb4_bin) and PostgreSQL (in the C locale; under another
-    one LIKE is still right, unindexed) turn a LIKE prefix into an index
-    range themselves; SQLite's LIKE ignores ASCII case, so it cannot, and
-    gets the range (its keys compare byte by byte)."""
-    if db.session.get_bind().dialect.name == "sqlite":
+    LIKE is right under any collation; MariaDB (utf8mb4_bin) turns a LIKE
+    prefix into an index range itself. SQLite's LIKE ignores ASCII case and
+    PostgreSQL plans LIKE on an index only in the plain C locale: both also
+    get the range, which their index answers when strings compare byte by
+    byte (always in SQLite; in PostgreSQL under C or C.UTF-8)."""
+    bind = db.session.get_bind()
+    like = column.like(_escape_like(key) + "%", escape="\\")
+    if bind.dialect.name == "sqlite":
         return and_(column >= key, column < key + _TOP)
-    return column.like(_escape_like(key) + "%", escape="\\")
+    if bind.dialect.name == "postgresql" and _pg_sorts_bytes(bind):
+        return and_(column >= key, column < key + _TOP, like)
+    return like
 
 
 def check_name(name, what="name"):

@@ -12,7 +12,8 @@
 //   hooks.js        extension points for feature modules (see its header)
 //   frames.js       incoming WebSocket frames
 //   composer.js     sending text, emoji, pictures and voice; failed + Retry
-//   me.js           the Me tab
+//   keys.js         Esc closes one thing at a time; the live region announcing messages
+//   me.js           the Contacts, Groups and Me forms
 //   grouppanel.js   conversation tools and the group panel
 // Feature modules register through hooks.js from an init function called below.
 
@@ -23,6 +24,7 @@ import { initConversation, route } from './conversation.js';
 import { initTabs, readListsFromPage, refreshLists, renderLists, scheduleListRender, updateTitle } from './convlist.js';
 import { handleFrame } from './frames.js';
 import { initGroupPanel } from './grouppanel.js';
+import { initKeys } from './keys.js';
 import { initMe, loadRequests, renderMe } from './me.js';
 import { renderMessages } from './messages.js';
 import { initMessageMenu } from './msgmenu.js';
@@ -88,6 +90,7 @@ async function start() {
   initNotify();
   initSettings();
   initPage();
+  initKeys();
   readListsFromPage();
   renderMe();
   renderLists();

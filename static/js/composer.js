@@ -5,6 +5,7 @@
 import * as api from './api.js';
 import { onlyEmoji, setupEmojiPicker } from './emoji.js';
 import { outgoingFields } from './hooks.js';
+import { useEmojiPicker } from './keys.js';
 import { renderMessages } from './messages.js';
 import {
   $, EMOJI, IMAGE, PRIVATE, SEND_TIMEOUT_MS, TEXT, TYPING_EVERY_MS, VOICE, currentConv, input, maxUploadBytes, me,
@@ -204,4 +205,5 @@ export function initComposer() {
   });
 
   emojiPicker = setupEmojiPicker($('emoji-btn'), $('emoji-panel'), input);
+  useEmojiPicker(emojiPicker);
 }

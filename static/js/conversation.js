@@ -114,7 +114,33 @@ export function enlarge(src) {
   else window.open(src, '_blank', 'noopener');
 }
 
+// The header's actions: inline on a wide screen, a menu (⋮) on a phone.
+export function setToolsOpen(open, refocus) {
+  $('conv-tools').classList.toggle('open', open);
+  $('conv-menu-btn').setAttribute('aria-expanded', String(open));
+  if (open) {
+    const first = [...$('conv-tools').querySelectorAll('button')].find((b) => b.getClientRects().length);
+    if (first) first.focus();
+  } else if (refocus) {
+    $('conv-menu-btn').focus();
+  }
+}
+
+export function toolsOpen() {
+  return $('conv-tools').classList.contains('open');
+}
+
 export function initConversation() {
+  $('conv-menu-btn').addEventListener('click', (event) => {
+    event.stopPropagation();
+    setToolsOpen(!toolsOpen());
+  });
+  $('conv-tools').addEventListener('click', (event) => {
+    if (event.target.closest('button')) setToolsOpen(false);
+  });
+  document.addEventListener('click', (event) => {
+    if (toolsOpen() && !$('conv-tools').contains(event.target)) setToolsOpen(false);
+  });
   $('lightbox').addEventListener('click', (event) => {
     if (event.target === $('lightbox')) $('lightbox').close();
   });

@@ -8,6 +8,7 @@ import { scheduleListRender, scheduleRefresh } from './convlist.js';
 import { fail } from './composer.js';
 import { loadMembers } from './grouppanel.js';
 import { runFrameHandlers } from './hooks.js';
+import { announce } from './keys.js';
 import { loadRequests } from './me.js';
 import { shownName } from './names.js';
 import { renderMessages } from './messages.js';
@@ -115,6 +116,7 @@ function handleMessage(msg) {
   }
   if (msg.Id > state.lastId) state.lastId = msg.Id;
   let changed = !conv.messages.has(msg.Id); // false for a replay of what is here
+  const fresh = changed;
   if (msg.UserId === me.ID && msg.ClientMsgId && state.pending.has(msg.ClientMsgId)) {
     const sent = state.pending.get(msg.ClientMsgId);
     state.pending.delete(msg.ClientMsgId);
@@ -142,6 +144,7 @@ function handleMessage(msg) {
     if (type === PRIVATE && state.ready) conv.online = true;
   }
   if (!changed) return;
+  if (fresh) announce(conv, msg);
   if (state.current === conv.key) {
     renderMessages(conv); // read once it is on screen (catchup.js)
     markSeen();

@@ -7,6 +7,10 @@ import { el } from './view.js';
 
 let open = null; // { menu, button }
 
+export function menuOpen() {
+  return !!open;
+}
+
 export function closeMenu(refocus) {
   if (!open) return;
   const { menu, button } = open;

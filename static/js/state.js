@@ -97,22 +97,34 @@ export function merge(conv, rows) {
 export function userInfo(id) {
   const known = state.users.get(id);
   if (known) return known;
-  if (!state.lookups.has(id)) {
-    state.lookups.set(id, api.post('/user/find', { userId: id }).then((data) => {
-      state.users.set(id, data.Data);
-      for (const node of messagesEl.querySelectorAll(`[data-sender-id="${id}"]`)) {
-        if (node.classList.contains('avatar')) {
-          fillAvatar(node, { name: shownName(data.Data), url: data.Data.Avatar, id });
-        } else {
-          node.textContent = shownName(data.Data);
-          node.title = `@${data.Data.Name}`;
-        }
-      }
-    }).catch((err) => {
-      if (err.status !== 404) state.lookups.delete(id); // a passing failure: ask again next time
-    }));
-  }
+  if (!state.lookups.has(id)) lookUp(id, 0);
   return { ID: id, Name: `user ${id}`, Avatar: '' };
+}
+
+function lookUp(id, tries) {
+  state.lookups.set(id, api.post('/user/find', { userId: id }).then((data) => {
+    state.users.set(id, data.Data);
+    paintSender(id, data.Data);
+  }).catch((err) => {
+    // A passing failure (not "no such user"): asked again a little later.
+    if (err.status !== 404 && tries < 4) setTimeout(() => lookUp(id, tries + 1), 1000 * 2 ** tries);
+  }));
+}
+
+// A sender's name and avatar, once known, on every bubble drawn with the
+// placeholder: on screen, and those kept for other conversations.
+function paintSender(id, user) {
+  const roots = [messagesEl];
+  for (const conv of state.convs.values()) roots.push(...conv.nodes.values());
+  for (const box of roots) {
+    for (const node of box.querySelectorAll(`[data-sender-id="${id}"]`)) {
+      if (node.classList.contains('avatar')) fillAvatar(node, { name: shownName(user), url: user.Avatar, id });
+      else {
+        node.textContent = shownName(user);
+        node.title = `@${user.Name}`;
+      }
+    }
+  }
 }
 
 // --- small things ----------------------------------------------------------------------

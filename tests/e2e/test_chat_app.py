@@ -329,7 +329,7 @@ def test_nothing_is_wider_than_a_phone(server, open_page, width):
     if width == 390:
         screenshot(page, "phone-chat-list")
 
-    page.locator("#chat-list a", has_text=b.name).click()
+    page.locator(f'#chat-list a[href="#u{b.id}"]').click()
     expect(page.locator("#sidebar")).to_be_hidden()
     expect(page.locator("#messages .msg.theirs .text")).to_have_text([unbroken])
     send_text(page, "z" * 200)
@@ -357,3 +357,61 @@ def test_nothing_is_wider_than_a_phone(server, open_page, width):
     expect(page.locator("#member-list li")).to_have_count(2)
     assert_fits(page, "group panel")
     assert page.problems == []
+
+
+# --- item 10: the keyboard and screen readers ----------------------------------------------
+def test_keyboard_only_and_announced_messages(server, open_page):
+    a, b, c = register(server, "kya"), register(server, "kyb"), register(server, "kyc")
+    befriend(a, b)
+    befriend(a, c)
+    b.send([msg(b, a.id, "from b", "k-1")])
+    c.send([msg(c, a.id, "from c", "k-2")])
+    pa = open_page(a)
+    rows = pa.locator("#chat-list a.conv-link")
+    expect(rows).to_have_count(2)
+    # Arrow keys move through the list, Enter opens, the message box takes the focus.
+    rows.nth(0).focus()
+    pa.keyboard.press("ArrowDown")
+    expect(rows.nth(1)).to_be_focused()
+    assert pa.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"  # visible focus
+    pa.keyboard.press("ArrowUp")
+    expect(rows.nth(0)).to_be_focused()
+    pa.keyboard.press("Enter")
+    expect(pa.locator("#conv-title")).to_have_text(c.name)
+    box = pa.get_by_role("textbox", name="Message")
+    expect(box).to_be_focused()
+    pa.keyboard.type("typed, not clicked")
+    pa.keyboard.press("Enter")
+    mine = pa.locator("#messages .msg.mine", has_text="typed, not clicked")
+    expect_stored(mine)
+
+    # The emoji panel: opened from the keyboard, closed by Esc, the focus back on its button.
+    pa.get_by_role("button", name="Emoji").focus()
+    pa.keyboard.press("Enter")
+    expect(pa.locator("#emoji-panel")).to_be_visible()
+    pa.keyboard.press("Escape")
+    expect(pa.locator("#emoji-panel")).to_be_hidden()
+    expect(pa.get_by_role("button", name="Emoji")).to_be_focused()
+
+    # The message menu: Enter opens it on its first entry, Esc closes it.
+    menu_button = mine.get_by_role("button", name="Message actions")
+    menu_button.focus()
+    pa.keyboard.press("Enter")
+    expect(pa.get_by_role("menuitem", name="Recall")).to_be_focused()
+    pa.keyboard.press("Escape")
+    expect(pa.get_by_role("menu")).to_have_count(0)
+    expect(menu_button).to_be_focused()
+    # ...and Recall works from the keyboard too.
+    pa.keyboard.press("Enter")
+    pa.keyboard.press("Enter")
+    expect(pa.locator("#messages .recalled")).to_have_text("You recalled a message")
+
+    # A new message is announced in the live region, with who wrote it.
+    announcer = pa.locator("#announcer")
+    expect(announcer).to_have_attribute("aria-live", "polite")
+    c.send([msg(c, a.id, "can you hear me?", "k-3")])
+    expect(announcer).to_have_text(f"{c.name}: can you hear me?")
+    b.send([msg(b, a.id, "me too", "k-4")])
+    expect(announcer).to_have_text(f"New message from {b.name}: me too")
+    assert_readable(pa)
+    assert pa.problems == []

@@ -126,14 +126,14 @@ def test_phone_width(server, people):
     item = page.locator("#chat-list a", has_text=b.name)
     expect(item.locator(".badge")).to_have_text("1")
     expect(page.locator("#conversation")).to_be_hidden()
-    screenshot(page, "phone-chat-list")
+    screenshot(page, "phone-360-chat-list")
     item.click()
     expect(page.locator("#sidebar")).to_be_hidden()
     send_text(page, "Yes, at 360 pixels 📱")
     expect_stored(page.locator("#messages .msg.mine"))
     # nothing sticks out sideways
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
-    screenshot(page, "phone-conversation")
+    screenshot(page, "phone-360-conversation")
     page.get_by_role("link", name="Back to the lists").click()
     expect(page.locator("#sidebar")).to_be_visible()
     assert page.problems == []

@@ -1,0 +1,57 @@
+// The keyboard and screen readers (issue 15): Esc closes what is open, one
+// thing per press (the message menu, the header's menu, the emoji panel, the
+// group panel); new messages from others are announced in a polite live
+// region (the message pane itself is not live: it is redrawn as a whole).
+
+import { setToolsOpen, toolsOpen } from './conversation.js';
+import { closeMenu, menuOpen } from './msgmenu.js';
+import { $, GROUP, me, state, userInfo } from './state.js';
+
+let emoji = null; // { close } from setupEmojiPicker
+
+export function useEmojiPicker(picker) {
+  emoji = picker;
+}
+
+function closeOne() {
+  if (menuOpen()) {
+    closeMenu(true);
+    return true;
+  }
+  if (toolsOpen()) {
+    setToolsOpen(false, true);
+    return true;
+  }
+  if (!$('emoji-panel').hidden && emoji) {
+    emoji.close();
+    $('emoji-btn').focus();
+    return true;
+  }
+  if (!$('group-panel').hidden) {
+    $('group-panel').hidden = true;
+    $('members-btn').setAttribute('aria-expanded', 'false');
+    $('members-btn').focus();
+    return true;
+  }
+  return false;
+}
+
+// "Bob: see you at 5" (the open conversation) or "Bob in Team: …" (another).
+export function announce(conv, msg) {
+  if (!state.ready || msg.UserId === me.ID) return;
+  const who = userInfo(msg.UserId).Name;
+  const where = conv.type === GROUP ? ` in ${conv.name}` : '';
+  const what = msg.Content && msg.Media <= 2 ? msg.Content.slice(0, 200) : 'a new message';
+  const text = state.current === conv.key ? `${who}${where}: ${what}` : `New message from ${who}${where}: ${what}`;
+  const box = $('announcer');
+  box.textContent = '';
+  // A change of text is what a live region reads: set it on the next frame.
+  requestAnimationFrame(() => { box.textContent = text; });
+}
+
+export function initKeys() {
+  document.addEventListener('keydown', (event) => {
+    if (event.key !== 'Escape' || event.defaultPrevented || document.querySelector('dialog[open]')) return;
+    if (closeOne()) event.preventDefault();
+  });
+}
