@@ -21,7 +21,11 @@ USER = {
     "type": "object",
     "properties": {
         "ID": {"type": "integer"},
-        "Name": {"type": "string"},
+        "Name": {"type": "string", "description": "the unique handle (shown as @Name)"},
+        "DisplayName": {
+            "type": "string",
+            "description": "shown to others: up to 64 characters, spaces allowed, not unique; empty: show Name",
+        },
         "Avatar": {"type": "string"},
         "Phone": {"type": "string", "description": "empty unless the viewer is the user or a friend"},
         "Email": {"type": "string", "description": "empty unless the viewer is the user or a friend"},
@@ -32,6 +36,17 @@ USER = {
         "Role": {"type": "string", "description": "only in my own object: admin or empty"},
         "Deactivated": {"type": "boolean", "description": "present (true) only when an administrator deactivated it"},
     },
+}
+SEARCHED_USER = {
+    "type": "object",
+    "properties": dict(
+        USER["properties"],
+        Relation={
+            "type": "string",
+            "enum": ["friend", "requested", "asking", "blocked", ""],
+            "description": "friend; requested: I asked them; asking: they asked me; blocked: by me; empty: none",
+        },
+    ),
 }
 LOGIN_USER = {
     "type": "object",
@@ -156,6 +171,7 @@ DEFINITIONS = {
     "UserEnvelope": _envelope(data={"$ref": "#/definitions/User"}),
     "LoginEnvelope": _envelope(data=LOGIN_USER),
     "UserListEnvelope": _envelope(rows={"$ref": "#/definitions/User"}),
+    "UserSearchEnvelope": _envelope(rows=SEARCHED_USER),
     "GroupEnvelope": _envelope(data={"$ref": "#/definitions/Group"}),
     "GroupListEnvelope": _envelope(rows={"$ref": "#/definitions/Group"}),
     "MessageListEnvelope": _envelope(rows={"$ref": "#/definitions/Message"}),

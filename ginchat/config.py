@@ -74,6 +74,7 @@ class Config:
     REGISTRATION_WINDOW = 3600
     USER_MSG_RATE = 40  # chat messages per user per second, all connections and nodes together
     UPLOADS_PER_MINUTE = 30  # per user
+    SEARCHES_PER_MINUTE = 120  # people and group searches per user (the app searches as one types)
     # Reverse proxies in front of each node (the nginx gateway: 1): their
     # X-Forwarded-For / -Proto are trusted for the client address (the
     # per-address limits) and https (the Secure cookie). 0: none trusted.

@@ -32,6 +32,7 @@ api.add_url_rule("/user/logout", view_func=user.logout, methods=["POST"])
 api.add_url_rule("/user/logoutOthers", view_func=user.logout_others, methods=["POST"])
 api.add_url_rule("/user/getUserList", view_func=user.get_user_list, methods=["POST"])
 api.add_url_rule("/user/find", view_func=user.find, methods=["POST"])
+api.add_url_rule("/user/search", view_func=user.search_users, methods=["GET"])
 api.add_url_rule("/user/updateUser", view_func=user.update_user, methods=["POST"])
 api.add_url_rule("/user/deleteUser", view_func=user.delete_user, methods=["POST"])
 
@@ -41,6 +42,8 @@ api.add_url_rule("/contact/addfriend", view_func=contact.add_friend, methods=["P
 api.add_url_rule("/contact/createCommunity", view_func=group.create_community, methods=["POST"])
 api.add_url_rule("/contact/loadcommunity", view_func=group.load_community, methods=["POST"])
 api.add_url_rule("/contact/joinGroup", view_func=group.join_group_route, methods=["POST"])
+api.add_url_rule("/contact/searchGroups", view_func=group.search_groups_route, methods=["GET"])
+api.add_url_rule("/contact/mute", view_func=contact.mute, methods=["POST"])
 
 # --- friend requests, blocks, running a group, read cursors, recall ----------
 api.add_url_rule("/contact/requestFriend", view_func=friends.request_friend_route, methods=["POST"])

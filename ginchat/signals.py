@@ -17,12 +17,13 @@ group_member_removed = _signals.signal("group-member-removed")
 # group_id=, actor_id=, members= (optional ids): the owner dissolved the group
 # (they were its last member), or an administrator did (members: who belonged).
 group_dissolved = _signals.signal("group-dissolved")
-# user_id=, friend_id=: two users became friends.
+# user_id=, friend_id=, card= (user_id's user_card): two users became friends.
 friendship_added = _signals.signal("friendship-added")
 # user_id=, friend_id=: user_id ended the friendship (removed or blocked friend_id).
 friendship_ended = _signals.signal("friendship-ended")
 # event=, users= (ids), group= (a group id or None), user_id=, group_id=,
-# actor_id=: a notice (Type 14) for the users and the group's members.
+# actor_id=, extra= (optional: keys the event adds to the frame): a notice
+# (Type 14) for the users and the group's members.
 notice = _signals.signal("notice")
 # frame= (Type 10), users=, group=, skip=: a read cursor moved; the frame goes
 # to the users and the group's members but those in skip.

@@ -4,12 +4,13 @@ rule that no answer carries a password hash, salt or token."""
 import re
 
 ENVELOPE_KEYS = ["Code", "Msg", "Data", "Rows", "Total"]
-PUBLIC_USER_KEYS = {"ID", "Name", "Avatar", "Phone", "Email", "Online"}
+PUBLIC_USER_KEYS = {"ID", "Name", "DisplayName", "Avatar", "Phone", "Email", "Online"}  # issue 15: DisplayName
 GROUP_KEYS = {"ID", "Name", "OwnerId", "Img", "Desc", "Members"}
 GROUP_SETTING_KEYS = {"Policy", "History", "WhoMayAdd"}  # issue 13: closed groups
 # Issue 9 extends the friend and group lists (API.md: extend freely).
-FRIEND_LIST_KEYS = {"Unread", "LastMessage", "ReadId", "PeerReadId"}
-GROUP_LIST_KEYS = {"Unread", "LastMessage", "ReadId", "Role"}
+# Issue 15: Muted (a per-conversation mute kept on the server).
+FRIEND_LIST_KEYS = {"Unread", "LastMessage", "ReadId", "PeerReadId", "Muted"}
+GROUP_LIST_KEYS = {"Unread", "LastMessage", "ReadId", "Role", "Muted"}
 
 # Key names that would betray a credential, compared case-insensitively.
 SECRET_KEYS = {"password", "passwd", "pwd", "salt", "token", "digest", "hash", "identity", "repassword"}

@@ -76,7 +76,7 @@ def test_login_answers_the_user_with_a_token_and_a_cookie(api):
     r = api.post("/user/findUserByNameAndPwd", name=name, password=PASSWORD)
     body = answer(r, 200, allow_token=True)
     data = body["Data"]
-    assert set(data) == {"ID", "Name", "Avatar", "Phone", "Email", "Online", "Token", "Role"}
+    assert set(data) == {"ID", "Name", "DisplayName", "Avatar", "Phone", "Email", "Online", "Token", "Role"}
     assert data["Name"] == name and len(data["Token"]) >= 32
     assert r.cookies, "login must set the session cookie"
 

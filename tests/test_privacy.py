@@ -183,3 +183,17 @@ def test_the_blocked_list_shows_no_details(cast):
     rows = {r["ID"]: r for r in listing(c.me.post("/contact/blocked"))["Rows"]}
     assert seen(rows[c.friend.id], c.friend) == ONLINE_ONLY  # still in my group
     assert seen(rows[c.stranger.id], c.stranger) == HIDDEN
+
+
+def test_the_people_search_hides_what_the_viewer_may_not_see(cast):
+    """GET /user/search (issue 15): found by name, each as public_users has it."""
+    c = cast
+
+    def search(user):
+        rows = listing(c.me.get("/user/search", q=user.name))["Rows"]
+        return next(r for r in rows if r["ID"] == user.id)
+
+    assert seen(search(c.friend), c.friend) == everything(c.friend)
+    assert seen(search(c.fellow), c.fellow) == ONLINE_ONLY
+    assert seen(search(c.stranger), c.stranger) == HIDDEN
+    assert listing(c.me.get("/user/search", q=c.me.name))["Rows"] == [], "never myself"

@@ -365,7 +365,7 @@ class ChatEngine:
         self._note_floor(group_id, user_id, history_id)
         self.bus.publish_event({"Event": "member", "GroupId": group_id, "UserId": user_id, "HistoryId": history_id})
 
-    def _on_friendship(self, sender, user_id, friend_id):
+    def _on_friendship(self, sender, user_id, friend_id, **_):
         self.relations.friendship_added(user_id, friend_id)
         self.bus.publish_event({"Event": "friend", "UserId": user_id, "FriendId": friend_id})
 

@@ -15,6 +15,11 @@ from ginchat.chat.frames import NOTICE, PRESENCE, dumps
 log = logging.getLogger("ginchat.chat")
 
 
+def _card(card):
+    """The actor's card ({ID, Name, DisplayName, Avatar}) as a notice's User."""
+    return {"User": card} if card else None
+
+
 class Notices:
     def __init__(self, engine):
         self.engine = engine
@@ -25,8 +30,8 @@ class Notices:
             weak=False,
         )
         signals.friendship_added.connect(
-            lambda sender, user_id, friend_id: self.notice(
-                "friend_added", [user_id, friend_id], user_id=friend_id, actor_id=user_id
+            lambda sender, user_id, friend_id, card=None, **_: self.notice(
+                "friend_added", [user_id, friend_id], user_id=friend_id, actor_id=user_id, extra=_card(card)
             ),
             sender=app,
             weak=False,
@@ -75,15 +80,16 @@ class Notices:
         """A frame another node sent to users who may be connected here."""
         self.deliver_local(event["To"], event["Frame"], bool(event.get("EventsOnly")))
 
-    def notice(self, event, users=(), group=None, user_id=0, group_id=0, actor_id=0):
-        """A friend or group change, for the ``?events=1`` connections of ``users`` and ``group``."""
+    def notice(self, event, users=(), group=None, user_id=0, group_id=0, actor_id=0, extra=None):
+        """A friend or group change, for the ``?events=1`` connections of
+        ``users`` and ``group``; ``extra``: keys the event adds."""
         frame = {
             "Type": NOTICE,
             "Event": event,
             "UserId": int(user_id or 0),
             "GroupId": int(group_id or 0),
             "ActorId": int(actor_id or 0),
-        }
+        } | dict(extra or {})
         self.send(frame, users=users, group=group, events_only=True)
 
     def presence_changed(self, user_id, online):

@@ -2,6 +2,7 @@
 a block ends. Every change is committed, then signalled."""
 
 from ginchat.domain.access import app
+from ginchat.domain.people import user_card
 from ginchat.errors import bad_request, conflict, forbidden, not_found
 from ginchat.extensions import db
 from ginchat.models import block, friend_request
@@ -28,7 +29,7 @@ def befriend(user, target):
     friend_request.delete_between(user.id, target.id)
     Contact.add_friendship(user.id, target.id)
     commit_or_conflict(f"{target.name} is already your friend")
-    friendship_added.send(app(), user_id=user.id, friend_id=target.id)
+    friendship_added.send(app(), user_id=user.id, friend_id=target.id, card=user_card(user))
 
 
 def add_friend_instant(user, target):
@@ -49,7 +50,14 @@ def request_friend(user, target):
     db.session.add(req)
     commit_or_conflict(f"you have asked {target.name} already")
     notice.send(
-        app(), event="friend_request", users=[target.id], group=None, user_id=user.id, group_id=0, actor_id=user.id
+        app(),
+        event="friend_request",
+        users=[target.id],
+        group=None,
+        user_id=user.id,
+        group_id=0,
+        actor_id=user.id,
+        extra={"User": user_card(user), "RequestId": req.id},
     )
     return req, False
 

@@ -3,9 +3,14 @@ friends, Online also for fellow group members (API.md)."""
 
 from ginchat.errors import bad_request, not_found
 from ginchat.extensions import get_redis
+from ginchat.models import block, friend_request
+from ginchat.models.community import Community
 from ginchat.models.contact import Contact
 from ginchat.models.user_basic import UserBasic
+from ginchat.utils.names import search_key
 from ginchat.utils.presence import online_map
+
+SEARCH_MAX = 64  # characters of a search
 
 
 def public_users(users, viewer_id):
@@ -65,3 +70,66 @@ def resolve_user(target_id, target_name):
             raise not_found(f"no user named {target_name!r}")
         return user
     raise bad_request("targetName or targetId is required")
+
+
+def user_card(user):
+    """What anyone may see of a user (no contact details, no presence): for
+    notices that reach people who are not friends yet."""
+    return {"ID": user.id, "Name": user.name, "DisplayName": user.display_name or "", "Avatar": user.avatar or ""}
+
+
+def search_key_of(text):
+    """The lookup form of a search (400 when it is empty or too long)."""
+    text = (text or "").strip()
+    if len(text) > SEARCH_MAX:
+        raise bad_request(f"q must be at most {SEARCH_MAX} characters")
+    key = search_key(text)
+    if not key:
+        raise bad_request("q is required: the start of a name or display name")
+    return key
+
+
+def relation_names(viewer_id, user_ids):
+    """{user id: friend | requested (I asked them) | asking (they asked me) |
+    blocked (by me) | ""}: what "add" would do, as the viewer sees it."""
+    friends, _ = Contact.relations(viewer_id, user_ids)
+    asked, asking = set(), set()
+    for req in friend_request.involving(viewer_id):
+        if req.from_id == viewer_id:
+            asked.add(req.to_id)
+        else:
+            asking.add(req.from_id)
+    mine = set(block.blocked_ids(viewer_id))
+    names = {}
+    for uid in user_ids:
+        if uid in mine:
+            names[uid] = "blocked"
+        elif uid in friends:
+            names[uid] = "friend"
+        elif uid in asking:
+            names[uid] = "asking"
+        elif uid in asked:
+            names[uid] = "requested"
+        else:
+            names[uid] = ""
+    return names
+
+
+def search_people(viewer_id, text, page, size):
+    """Live accounts whose name or display name starts with ``text`` (in any
+    case or width), by name, a page at a time: (rows, total). Never the
+    viewer, nor anyone who blocked them. Each row is the public user object
+    (public_users) with Relation (relation_names)."""
+    key = search_key_of(text)
+    users, total = UserBasic.search(key, viewer_id, page, size, hidden=block.blockers_of(viewer_id))
+    rows = public_users(users, viewer_id)
+    relations = relation_names(viewer_id, [u.id for u in users])
+    for row in rows:
+        row["Relation"] = relations[row["ID"]]
+    return rows, total
+
+
+def search_groups(viewer_id, text, page, size):
+    """Open groups the viewer may join (not a member, not removed by their
+    owner) whose name starts with ``text``: ([group], total)."""
+    return Community.search_joinable(search_key_of(text), viewer_id, page, size)

@@ -56,3 +56,8 @@ def add(user_id, target_id):
 def remove(user_id, target_id):
     """Delete the block row (no commit); how many rows went."""
     return db.session.execute(delete(Block).where(Block.user_id == user_id, Block.target_id == target_id)).rowcount
+
+
+def blockers_of(user_id):
+    """Everyone who has blocked ``user_id``."""
+    return set(db.session.scalars(select(Block.user_id).where(Block.target_id == user_id)))

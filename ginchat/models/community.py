@@ -6,7 +6,7 @@ is decided in ginchat/domain/groups.py."""
 import re
 from datetime import datetime
 
-from sqlalchemy import DateTime, Integer, String, delete, select
+from sqlalchemy import DateTime, Integer, String, delete, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ginchat.errors import bad_request, not_found
@@ -15,7 +15,7 @@ from ginchat.limits import MAX_ID
 from ginchat.models import message as messages
 from ginchat.models import read_cursor
 from ginchat.models.contact import ADMIN_ROLE, MEMBER, MEMBER_ROLE, REMOVED, Contact
-from ginchat.models.user_basic import NAME_KEY_TYPE, commit_name, commit_or_conflict, utcnow
+from ginchat.models.user_basic import NAME_KEY_TYPE, commit_name, commit_or_conflict, starts_with, utcnow
 from ginchat.utils.names import check_lookalikes, name_key, normal_form, skeleton
 
 OPEN, INVITE = "open", "invite"
@@ -126,6 +126,19 @@ class Community(db.Model):
             .where(Contact.owner_id == user_id, Contact.type == MEMBER)
             .order_by(cls.name)
         ).all()
+
+    @classmethod
+    def search_joinable(cls, key, user_id, page, size):
+        """Open groups whose name starts with ``key`` (a search_key) that
+        ``user_id`` neither belongs to nor was removed from, by name:
+        (page, total)."""
+        theirs = select(Contact.target_id).where(Contact.owner_id == user_id, Contact.type.in_((MEMBER, REMOVED)))
+        where = (cls.policy == OPEN, starts_with(cls.name_key, key), cls.id.not_in(theirs))
+        total = db.session.scalar(select(func.count()).select_from(cls).where(*where))
+        rows = db.session.scalars(
+            select(cls).where(*where).order_by(cls.name_key, cls.id).offset((page - 1) * size).limit(size)
+        ).all()
+        return rows, total
 
     # --- members ----------------------------------------------------------------
     def role_of(self, user_id, role):

@@ -4,7 +4,20 @@ Type 3 a removal from a group (the removed user may not rejoin on their own)."""
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Index, Integer, SmallInteger, String, UniqueConstraint, and_, delete, func, or_, select
+from sqlalchemy import (
+    DateTime,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+    and_,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, aliased, mapped_column
 
 from ginchat.extensions import db
@@ -39,6 +52,10 @@ class Contact(db.Model):
     role: Mapped[int] = mapped_column(SmallInteger, nullable=False, default=MEMBER_ROLE, server_default="0")
     join_id: Mapped[int] = mapped_column(ID_TYPE, nullable=False, default=0, server_default="0")
     history_id: Mapped[int] = mapped_column(ID_TYPE, nullable=False, default=0, server_default="0")
+    # Friend and member rows: 1 when the owner muted the conversation (no
+    # alerts on any of their devices; messages still arrive and count as
+    # unread). A small integer, as role, so its default reads alike on every database.
+    muted: Mapped[int] = mapped_column(SmallInteger, nullable=False, default=0, server_default="0")
 
     # --- friends ----------------------------------------------------------
     @classmethod
@@ -100,6 +117,25 @@ class Contact(db.Model):
             )
         )
         return friends, fellows
+
+    # --- muting -----------------------------------------------------------
+    @classmethod
+    def set_muted(cls, owner_id, target_id, kind, muted):
+        """Mute or unmute the owner's friend (kind FRIEND) or group (MEMBER)
+        row (no commit); False when there is no such row."""
+        done = db.session.execute(
+            update(cls)
+            .where(cls.owner_id == owner_id, cls.target_id == target_id, cls.type == kind)
+            .values(muted=1 if muted else 0)
+        )
+        return done.rowcount > 0
+
+    @classmethod
+    def muted_ids(cls, owner_id, kind):
+        """The friends (FRIEND) or groups (MEMBER) the owner muted."""
+        return set(
+            db.session.scalars(select(cls.target_id).where(cls.owner_id == owner_id, cls.type == kind, cls.muted == 1))
+        )
 
     # --- groups -----------------------------------------------------------
     @classmethod

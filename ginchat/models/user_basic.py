@@ -7,7 +7,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 from flask_login import UserMixin
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String, func, select, text
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, and_, func, or_, select, text
 from sqlalchemy.dialects.mysql import VARCHAR
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
@@ -15,7 +15,14 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ginchat.errors import bad_request, conflict, forbidden, not_found, unauthorized
 from ginchat.extensions import db
-from ginchat.utils.names import check_lookalikes, name_key, normal_form, skeleton
+from ginchat.utils.names import (
+    DISPLAY_KEY_MAX,
+    check_display_name,
+    check_lookalikes,
+    name_key,
+    normal_form,
+    skeleton,
+)
 
 NAME_RE = re.compile(r"^[^\s\x00-\x1f<>\"'&/\\]{1,32}$")
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 \-]{5,19}$")
@@ -56,6 +63,44 @@ def commit_or_conflict(message):
 # The lookup key of a name: case-folded, compared byte for byte on every
 # database (MariaDB's default collation would also ignore accents).
 NAME_KEY_TYPE = String(64).with_variant(VARCHAR(64, collation="utf8mb4_bin"), "mysql", "mariadb")
+DISPLAY_KEY_TYPE = String(DISPLAY_KEY_MAX).with_variant(
+    VARCHAR(DISPLAY_KEY_MAX, collation="utf8mb4_bin"), "mysql", "mariadb"
+)
+# The last character there is: every key that starts with a prefix sorts
+# between the prefix and the prefix followed by it (in byte order).
+_TOP = "\U0010ffff"
+
+
+def _escape_like(text):
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+_BYTE_ORDER = {"c", "posix", "c.utf-8", "c.utf8"}
+_pg_byte_order = {}  # engine url -> does the database compare strings byte by byte?
+
+
+def _pg_sorts_bytes(bind):
+    key = str(bind.engine.url)
+    if key not in _pg_byte_order:
+        collation = db.session.scalar(text("SELECT datcollate FROM pg_database WHERE datname = current_database()"))
+        _pg_byte_order[key] = str(collation or "").lower() in _BYTE_ORDER
+    return _pg_byte_order[key]
+
+
+def starts_with(column, key):
+    """``column`` starts with ``key``, as the column's index can answer it.
+    LIKE is right under any collation; MariaDB (utf8mb4_bin) turns a LIKE
+    prefix into an index range itself. SQLite's LIKE ignores ASCII case and
+    PostgreSQL plans LIKE on an index only in the plain C locale: both also
+    get the range, which their index answers when strings compare byte by
+    byte (always in SQLite; in PostgreSQL under C or C.UTF-8)."""
+    bind = db.session.get_bind()
+    like = column.like(_escape_like(key) + "%", escape="\\")
+    if bind.dialect.name == "sqlite":
+        return and_(column >= key, column < key + _TOP)
+    if bind.dialect.name == "postgresql" and _pg_sorts_bytes(bind):
+        return and_(column >= key, column < key + _TOP, like)
+    return like
 
 
 def check_name(name, what="name"):
@@ -91,6 +136,7 @@ def check_password(password):
 
 class UserBasic(UserMixin, db.Model):
     __tablename__ = "user_basic"
+    __table_args__ = (Index("ix_user_basic_display_key", "display_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
@@ -100,6 +146,11 @@ class UserBasic(UserMixin, db.Model):
     name_key: Mapped[str] = mapped_column(NAME_KEY_TYPE, unique=True, nullable=False)
     # The TR39 skeleton: no two accounts have names that pass for each other.
     name_skeleton: Mapped[str] = mapped_column(NAME_KEY_TYPE, unique=True, nullable=False)
+    # Shown instead of the name (which stays the unique @handle); may hold
+    # spaces, not unique; "" for none. display_key: its lookup form (the
+    # people search), like name_key.
+    display_name: Mapped[str] = mapped_column(String(64), nullable=False, default="", server_default=text("''"))
+    display_key: Mapped[str] = mapped_column(DISPLAY_KEY_TYPE, nullable=False, default="", server_default=text("''"))
     password: Mapped[str] = mapped_column(String(255), nullable=False)
     phone: Mapped[str] = mapped_column(String(32), default="")
     email: Mapped[str] = mapped_column(String(255), default="")
@@ -127,6 +178,7 @@ class UserBasic(UserMixin, db.Model):
         return {
             "ID": self.id,
             "Name": self.name,
+            "DisplayName": self.display_name or "",
             "Avatar": self.avatar or "",
             "Phone": (self.phone or "") if contact else "",
             "Email": (self.email or "") if contact else "",
@@ -192,7 +244,28 @@ class UserBasic(UserMixin, db.Model):
         users = db.session.scalars(cls.active().order_by(cls.id).offset((page - 1) * size).limit(size)).all()
         return users, total
 
+    @classmethod
+    def search(cls, key, viewer_id, page, size, hidden=()):
+        """Live accounts but ``viewer_id`` and ``hidden`` whose name or display
+        name starts with ``key`` (a search_key), by name: (page, total)."""
+        where = [
+            *cls.live(),
+            cls.id != viewer_id,
+            or_(starts_with(cls.name_key, key), starts_with(cls.display_key, key)),
+        ]
+        if hidden:
+            where.append(cls.id.not_in(sorted(hidden)))
+        total = db.session.scalar(select(func.count()).select_from(cls).where(*where))
+        users = db.session.scalars(
+            select(cls).where(*where).order_by(cls.name_key, cls.id).offset((page - 1) * size).limit(size)
+        ).all()
+        return users, total
+
     # --- changes ----------------------------------------------------------
+    def set_display_name(self, text):
+        self.display_name = check_display_name(text)
+        self.display_key = name_key(self.display_name)
+
     def set_name(self, name):
         self.name = check_name(name)
         self.name_key = name_key(self.name)
@@ -207,9 +280,10 @@ class UserBasic(UserMixin, db.Model):
         )
 
     @classmethod
-    def register(cls, name, password):
+    def register(cls, name, password, display_name=""):
         user = cls()
         user.set_name(name)
+        user.set_display_name(display_name or "")
         user.set_password(password)
         db.session.add(user)
         user.commit_name()
@@ -228,9 +302,11 @@ class UserBasic(UserMixin, db.Model):
             raise forbidden("this account is deactivated; ask an administrator")
         return user
 
-    def update_profile(self, name=None, password=None, phone=None, email=None, avatar=None):
+    def update_profile(self, name=None, password=None, phone=None, email=None, avatar=None, display_name=None):
         if name is not None and name != self.name:
             self.set_name(name)
+        if display_name is not None:
+            self.set_display_name(display_name)
         if password is not None:
             self.set_password(password)
         if phone is not None:

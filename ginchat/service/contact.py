@@ -4,9 +4,11 @@ from flask import current_app
 from flask_login import current_user
 
 from ginchat.domain import friends
+from ginchat.domain.mute import add_muted, set_muted
 from ginchat.domain.people import public_request, public_users, resolve_user
 from ginchat.domain.receipts import add_friend_state
 from ginchat.models.contact import Contact
+from ginchat.models.message import PRIVATE
 from ginchat.utils import params, resp
 
 
@@ -28,7 +30,8 @@ def befriend_or_ask(user, target_id=None, target_name=None):
 
 def search_friends():
     """My friends, with their online status, and Unread, LastMessage
-    (a message or null), ReadId (my read cursor) and PeerReadId (theirs).
+    (a message or null), ReadId (my read cursor), PeerReadId (theirs) and
+    Muted (I muted the conversation: /contact/mute).
     ---
     tags: [contact]
     security: [{Bearer: []}]
@@ -37,7 +40,8 @@ def search_friends():
       401: {$ref: "#/responses/NotLoggedIn"}
     """
     rows = Contact.friends(current_user.id)
-    return resp.ok_list(add_friend_state(current_user.id, public_users(rows, current_user.id)), len(rows))
+    found = add_friend_state(current_user.id, public_users(rows, current_user.id))
+    return resp.ok_list(add_muted(current_user.id, found, PRIVATE), len(rows))
 
 
 def add_friend():
@@ -67,3 +71,28 @@ def add_friend():
     if req is not None:
         return resp.ok(public_request(req, current_user.id), msg=f"friend request sent to {target.name}", status=202)
     return resp.ok(public_users([target], current_user.id)[0], msg=f"{target.name} is now your friend")
+
+
+def mute():
+    """Mute or unmute one of my conversations, on every device of mine: the
+    friend and group lists carry Muted, and my other connections (with
+    events=1) get a notice {"Event": "muted", "ChatType", "UserId" (the
+    friend) or "GroupId", "Muted"}. Messages still arrive and count as
+    unread; the app leaves out notifications and sound.
+    ---
+    tags: [contact]
+    security: [{Bearer: []}]
+    parameters:
+      - {name: type, in: formData, type: integer, enum: [1, 2], required: true, description: "1: a friend's conversation, 2: a group's"}
+      - {name: targetId, in: formData, type: integer, required: true, description: "the friend's or the group's ID"}
+      - {name: muted, in: formData, type: boolean, default: true, description: "false unmutes"}
+    responses:
+      200: {description: "Data is {ChatType, TargetId, Muted}", schema: {$ref: "#/definitions/Envelope"}}
+      400: {$ref: "#/responses/BadParameter"}
+      401: {$ref: "#/responses/NotLoggedIn"}
+      404: {description: "not a friend of mine, or not a group I belong to", schema: {$ref: "#/definitions/Envelope"}}
+    """
+    chat_type = params.get_int("type", required=True, minimum=1, maximum=2)
+    target_id = params.get_id("targetId", required=True)
+    muted = set_muted(current_user.id, chat_type, target_id, params.get_bool("muted", default=True))
+    return resp.ok({"ChatType": chat_type, "TargetId": target_id, "Muted": muted}, msg="muted" if muted else "unmuted")

@@ -4,11 +4,15 @@ handlers over ginchat/domain/groups.py; running a group is in members.py."""
 from flask_login import current_user
 
 from ginchat.domain import groups
+from ginchat.domain.mute import add_muted
+from ginchat.domain.people import search_groups, search_key_of
 from ginchat.domain.receipts import add_group_state
 from ginchat.models.community import ALL, MEMBERS, OPEN, Community
 from ginchat.models.contact import Contact
+from ginchat.models.message import GROUP
 from ginchat.uploads import check_icon
 from ginchat.utils import params, resp
+from ginchat.utils.ratelimit import RateLimiter
 
 
 def public_groups(rows):
@@ -70,8 +74,9 @@ def create_community():
 
 def load_community():
     """The groups I own or belong to, with Unread, LastMessage,
-    ReadId (my read cursor) and Role (owner, admin or member). Unread counts
-    from my join on; LastMessage is the last message I may read.
+    ReadId (my read cursor), Role (owner, admin or member) and Muted (I
+    muted it: /contact/mute). Unread counts from my join on; LastMessage is
+    the last message I may read.
     ---
     tags: [group]
     security: [{Bearer: []}]
@@ -81,6 +86,7 @@ def load_community():
     """
     rows = public_groups(Community.of_member(current_user.id))
     rows = groups.role_names(current_user.id, add_group_state(current_user.id, rows))
+    add_muted(current_user.id, rows, GROUP)
     return resp.ok_list(rows, len(rows))
 
 
@@ -103,3 +109,29 @@ def join_group_route():
     """
     group = join_group(current_user._get_current_object(), params.get_str("comId", required=True, max_len=64))
     return resp.ok(public_groups([group])[0], msg=f"joined {group.name}")
+
+
+def search_groups_route():
+    """Find groups to join: open groups whose name starts with ``q``
+    (regardless of case and width) that I neither belong to nor was removed
+    from, by name, a page at a time. Invite-only groups never show.
+    ---
+    tags: [group]
+    security: [{Bearer: []}]
+    parameters:
+      - {name: q, in: query, type: string, required: true, description: "the start of a group name, 1-64 characters"}
+      - {name: page, in: query, type: integer, minimum: 1, default: 1}
+      - {name: size, in: query, type: integer, minimum: 1, maximum: 50, default: 20}
+    responses:
+      200: {description: "Rows are groups (join one with /contact/joinGroup); Total counts every match", schema: {$ref: "#/definitions/GroupListEnvelope"}}
+      400: {description: "q empty or longer than 64 characters, bad page or size", schema: {$ref: "#/definitions/Envelope"}}
+      401: {$ref: "#/responses/NotLoggedIn"}
+      429: {description: "more than SEARCHES_PER_MINUTE searches (people and groups together); see Retry-After", schema: {$ref: "#/definitions/Envelope"}}
+    """
+    text = params.get_str("q", required=True, max_len=256)
+    page = params.get_int("page", default=1, minimum=1, maximum=10_000)
+    size = params.get_int("size", default=20, minimum=1, maximum=50)
+    search_key_of(text)  # a bad q is a 400 before it counts as a search
+    RateLimiter.of().check_search(current_user.id)
+    rows, total = search_groups(current_user.id, text, page, size)
+    return resp.ok_list(public_groups(rows), total)

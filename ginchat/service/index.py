@@ -26,6 +26,7 @@ class LoginForm(FlaskForm):
 
 class RegisterForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=64)])
+    displayName = StringField("Display name", validators=[Length(max=256)])  # optional
     password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
     Identity = PasswordField(
         "Repeat password", validators=[DataRequired(), EqualTo("password", "the two passwords differ")]
@@ -142,7 +143,11 @@ def to_register():
     if form.validate_on_submit():
         try:
             newcomer = user.register(
-                form.name.data.strip(), form.password.data, form.Identity.data, form.invite.data or None
+                form.name.data.strip(),
+                form.password.data,
+                form.Identity.data,
+                form.invite.data or None,
+                form.displayName.data or "",
             )
         except AppError as exc:
             flash(exc.msg, "error")

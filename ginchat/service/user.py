@@ -5,7 +5,7 @@ from flask_login import current_user, login_user, logout_user
 
 from ginchat.auth import SESSION_ID, SESSION_KEY, public
 from ginchat.domain.admin import admit, first_account_admin
-from ginchat.domain.people import public_users, seen_user
+from ginchat.domain.people import public_users, search_key_of, search_people, seen_user
 from ginchat.domain.sessions import end_all_sessions, end_other_sessions, end_session
 from ginchat.errors import bad_request, forbidden, unauthorized
 from ginchat.extensions import db
@@ -15,7 +15,7 @@ from ginchat.utils import params, resp
 from ginchat.utils.ratelimit import RateLimiter
 
 
-def register(name, password, repeat, invite=None):
+def register(name, password, repeat, invite=None, display_name=""):
     from flask import request
 
     limiter = RateLimiter.of()
@@ -23,7 +23,7 @@ def register(name, password, repeat, invite=None):
     if repeat is not None and repeat != password:
         raise bad_request("the two passwords differ")
     admit(invite)  # one use of the invitation is committed with the account
-    user = UserBasic.register(name, password)
+    user = UserBasic.register(name, password, display_name)
     first_account_admin(user)
     limiter.registered(request.remote_addr)
     return user
@@ -78,6 +78,7 @@ def create_user():
       - {name: Identity, in: formData, type: string, required: false, description: "the password repeated (as in the original)"}
       - {name: repassword, in: formData, type: string, required: false, description: "alias of Identity"}
       - {name: invite, in: formData, type: string, required: false, description: "an invitation token (needed when REGISTRATION is invite; lets one in when it is closed too)"}
+      - {name: displayName, in: formData, type: string, required: false, description: "the name shown to others (DisplayName): up to 64 characters, spaces allowed, not unique; NFKC; no control, invisible or formatting characters. Empty: the name is shown"}
     responses:
       201: {description: "created; Data is the user", schema: {$ref: "#/definitions/UserEnvelope"}}
       400: {description: "missing or invalid parameter (the message names what is wrong with a name), or the passwords differ", schema: {$ref: "#/definitions/Envelope"}}
@@ -91,7 +92,8 @@ def create_user():
     if repeat is None:
         repeat = params.get_str("repassword", strip=False, max_len=256)
     invite = params.get_str("invite", max_len=200)
-    user = register(name, password, repeat, invite)
+    display_name = params.get_str("displayName", max_len=256) or ""
+    user = register(name, password, repeat, invite, display_name)
     return resp.ok(public_users([user], user.id)[0], msg="registered", status=201)
 
 
@@ -181,6 +183,35 @@ def get_user_list():
     return resp.ok_list(public_users(users, current_user.id), total)
 
 
+def search_users():
+    """Find people to talk to: live accounts whose name or display name
+    starts with ``q``, regardless of case and width (NFKC, case-folded), by
+    name, a page at a time. Never yourself, a deactivated account, or anyone
+    who blocked you. Each row is the public user object (Phone and Email
+    only for friends, Online only for friends and fellow group members) with
+    Relation: what adding them would do.
+    ---
+    tags: [user]
+    security: [{Bearer: []}]
+    parameters:
+      - {name: q, in: query, type: string, required: true, description: "the start of a name or display name, 1-64 characters"}
+      - {name: page, in: query, type: integer, minimum: 1, default: 1}
+      - {name: size, in: query, type: integer, minimum: 1, maximum: 50, default: 20}
+    responses:
+      200: {description: "Rows are users, each with Relation (friend, requested: you asked them, asking: they asked you, blocked: by you, or empty); Total counts every match", schema: {$ref: "#/definitions/UserSearchEnvelope"}}
+      400: {description: "q empty or longer than 64 characters, bad page or size", schema: {$ref: "#/definitions/Envelope"}}
+      401: {$ref: "#/responses/NotLoggedIn"}
+      429: {description: "more than SEARCHES_PER_MINUTE searches (people and groups together); see Retry-After", schema: {$ref: "#/definitions/Envelope"}}
+    """
+    text = params.get_str("q", required=True, max_len=256)
+    page = params.get_int("page", default=1, minimum=1, maximum=10_000)
+    size = params.get_int("size", default=20, minimum=1, maximum=50)
+    key = search_key_of(text)  # a bad q is a 400 before it costs a search
+    RateLimiter.of().check_search(current_user.id)
+    rows, total = search_people(current_user.id, key, page, size)
+    return resp.ok_list(rows, total)
+
+
 def find():
     """One user's public profile. Phone and Email are empty unless it is you or
     a friend; Online is false unless it is you, a friend or a member of one of
@@ -208,6 +239,7 @@ def update_user():
     security: [{Bearer: []}]
     parameters:
       - {name: name, in: formData, type: string, description: "a new unique name, by the rules of createUser"}
+      - {name: displayName, in: formData, type: string, description: "the name shown to others, by the rules of createUser; empty clears it"}
       - {name: password, in: formData, type: string, description: "a new password, 6-128 characters; needs oldPassword, and ends every other session (tokens, cookies, sockets) of mine"}
       - {name: oldPassword, in: formData, type: string, description: "my current password: required with password, ignored without it"}
       - {name: phone, in: formData, type: string, description: "6-20 digits, + - and spaces allowed; empty clears"}
@@ -236,6 +268,7 @@ def update_user():
         phone=params.get_given("phone", max_len=32),
         email=params.get_given("email", max_len=255),
         avatar=check_icon(icon) if icon else icon,
+        display_name=params.get_given("displayName", max_len=256),
     )
     if password is not None:
         end_other_sessions(user.id, keep=g.session_id)
@@ -273,6 +306,7 @@ __all__ = [
     "logout_others",
     "get_user_list",
     "find",
+    "search_users",
     "update_user",
     "delete_user",
     "register",

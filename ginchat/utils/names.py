@@ -179,3 +179,33 @@ def check_lookalikes(name, what="name"):
     if not skeleton(name):
         raise bad_request(f"{what} has no letter or sign that can be told apart")
     return name
+
+
+DISPLAY_MAX = 64  # characters of a display name, in its normal form
+DISPLAY_KEY_MAX = 128  # the width of the display_key column (case folding may lengthen a name)
+
+
+def check_display_name(text):
+    """A display name as stored: NFKC, inner runs of blanks made one space,
+    no control, format or invisible characters, no combining-mark tricks,
+    at most DISPLAY_MAX characters. "" means none (the handle is shown).
+    Unlike a name it may hold spaces and is not unique: the UI shows the
+    handle beside it wherever two could be mistaken."""
+    text = " ".join(part for part in normal_form(text).split(" ") if part)
+    for ch in text:
+        if ch != " " and _invisible(ch):
+            raise bad_request(
+                f"display name must not contain control, invisible or formatting characters ({_describe(ch)})"
+            )
+    _check_marks(text, "display name")
+    if len(text) > DISPLAY_MAX:
+        raise bad_request(f"display name must be at most {DISPLAY_MAX} characters")
+    if len(name_key(text)) > DISPLAY_KEY_MAX:
+        raise bad_request("display name is too long once normalised")
+    return text
+
+
+def search_key(text):
+    """What a people search compares with name_key and display_key: the same
+    folding, so "ALI", "ａｌｉ" and "ali" find "Alice"."""
+    return name_key(" ".join(part for part in normal_form(text).split() if part))

@@ -15,6 +15,7 @@ left without an expiry). Kinds and their settings (see config.py):
 - ``msg``: chat messages per user per second, over all connections and
   nodes (on top of the per-connection token bucket of the chat engine).
 - ``upload``: uploads per user per minute.
+- ``search``: people and group searches per user per minute.
 
 ``RATE_LIMITS=off`` turns every limit off. When Redis cannot be reached the
 limits fail open (chat goes on) and a warning is logged, at most every
@@ -217,6 +218,10 @@ class RateLimiter:
     def check_upload(self, user_id):
         limit = int(self.app.config["UPLOADS_PER_MINUTE"])
         self.limit("upload", user_id, limit, 60.0, f"too many uploads: at most {limit} per minute")
+
+    def check_search(self, user_id):
+        limit = int(self.app.config["SEARCHES_PER_MINUTE"])
+        self.limit("search", user_id, limit, 60.0, f"too many searches: at most {limit} per minute")
 
 
 def _login_key(name):

@@ -45,6 +45,9 @@ import { initEdits } from './edits.js';
 import { initMentions } from './mentions.js';
 import { initReactions } from './reactions.js';
 import { initReplies } from './replies.js';
+import { initNotify } from './notify.js';
+import { initPeople } from './people.js';
+import { initSettings } from './settings.js';
 import { $, POLL_MS, currentConv, reads, root, state } from './state.js';
 
 document.documentElement.classList.add('js');
@@ -77,6 +80,7 @@ function initPage() {
     updateTitle();
     if (!document.hidden) refreshLists();
   });
+  document.addEventListener('ginchat:lists-changed', scheduleListRender);
   reads.onChange = (key, id) => {
     const conv = state.convs.get(key);
     if (conv && conv.last && conv.last.Id <= id && conv.unread) {
@@ -106,6 +110,9 @@ async function start() {
   initReactions();
   initMentions();
   initRichText(); // after the editor: a message being edited shows the editor, not its text
+  initPeople();
+  initNotify();
+  initSettings();
   initPage();
   initKeys();
   readListsFromPage();

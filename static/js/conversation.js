@@ -24,13 +24,14 @@ export function renderHeader() {
   $('conv-title').textContent = conv.name;
   let sub = conv.type === GROUP
     ? `Group #${conv.id} · ${conv.members} member${conv.members === 1 ? '' : 's'}`
-    : (conv.online ? 'online' : 'offline');
+    : `${conv.online ? 'online' : 'offline'}${conv.handle && conv.handle !== conv.name ? ` · @${conv.handle}` : ''}`;
   if (conv.type === PRIVATE && conv.typingUntil > Date.now()) sub = 'typing…';
   $('conv-sub').textContent = sub;
   $('conv-sub').dataset.typing = conv.typingUntil > Date.now() ? '1' : '';
   $('friend-tools').hidden = conv.type !== PRIVATE;
   $('group-tools').hidden = conv.type !== GROUP;
   $('group-owner-tools').hidden = conv.type !== GROUP || conv.role !== 'owner';
+  document.dispatchEvent(new CustomEvent('ginchat:header', { detail: conv }));
 }
 
 async function openConv(conv) {

@@ -12,15 +12,17 @@ import { chatRowParts } from './hooks.js';
 import { setUnreadTotal } from './unread.js';
 import { avatar, el, isoTime, shortWhen } from './view.js';
 import { formatDuration } from './voice.js';
+import { shownName } from './names.js';
 
 export function readListsFromPage() {
   for (const item of document.querySelectorAll('#friend-list [data-user-id]')) {
     const user = {
       ID: Number(item.dataset.userId), Name: item.dataset.name, Avatar: item.dataset.avatar || '',
+      DisplayName: item.dataset.displayName || '',
       Online: item.dataset.online === '1',
     };
     state.users.set(user.ID, user);
-    upsertConv(PRIVATE, user.ID, { name: user.Name, avatar: user.Avatar, online: user.Online });
+    upsertConv(PRIVATE, user.ID, { name: shownName(user), handle: user.Name, avatar: user.Avatar, online: user.Online });
   }
   for (const item of document.querySelectorAll('#group-list [data-group-id]')) {
     upsertConv(GROUP, Number(item.dataset.groupId), {
@@ -41,7 +43,9 @@ export async function refreshLists() {
   const listed = new Set();
   for (const user of friends.Rows || []) {
     state.users.set(user.ID, user);
-    const conv = upsertConv(PRIVATE, user.ID, { name: user.Name, avatar: user.Avatar, online: !!user.Online });
+    const conv = upsertConv(PRIVATE, user.ID, {
+      name: shownName(user), handle: user.Name, avatar: user.Avatar, online: !!user.Online, muted: !!user.Muted,
+    });
     conv.peerRead = Math.max(conv.peerRead, user.PeerReadId || 0);
     applyServerState(conv, user);
     if (conv.online && conv.last) noteDelivered(conv, conv.last.Id);
@@ -50,7 +54,7 @@ export async function refreshLists() {
   for (const grp of groups.Rows || []) {
     const conv = upsertConv(GROUP, grp.ID, {
       name: grp.Name, avatar: grp.Img, members: grp.Members, desc: grp.Desc, role: grp.Role || '', ownerId: grp.OwnerId,
-      policy: grp.Policy, history: grp.History, whoMayAdd: grp.WhoMayAdd,
+      policy: grp.Policy, history: grp.History, whoMayAdd: grp.WhoMayAdd, muted: !!grp.Muted,
     });
     applyServerState(conv, grp);
     listed.add(conv.key);
@@ -93,7 +97,7 @@ function previewText(conv) {
   if (!msg) return conv.type === GROUP ? (conv.desc || 'No messages yet') : 'No messages yet';
   let who = '';
   if (msg.UserId === me.ID) who = 'You: ';
-  else if (conv.type === GROUP) who = `${userInfo(msg.UserId).Name}: `;
+  else if (conv.type === GROUP) who = `${shownName(userInfo(msg.UserId))}: `;
   const what = {
     [TEXT]: () => (msg.Content || '').replace(/\s+/g, ' ').slice(0, 80),
     [EMOJI]: () => msg.Content || '',

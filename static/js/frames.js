@@ -10,6 +10,7 @@ import { loadMembers } from './grouppanel.js';
 import { runFrameHandlers } from './hooks.js';
 import { announce } from './keys.js';
 import { loadRequests } from './me.js';
+import { shownName } from './names.js';
 import { renderMessages } from './messages.js';
 import { loadReaders, noteDelivered, refreshTicks } from './receipts.js';
 import {
@@ -86,12 +87,12 @@ function handleRecall(frame) {
 }
 
 const NOTICES = {
-  friend_request: (n) => `${userInfo(n.UserId).Name} wants to be your friend: see Contacts.`,
-  friend_added: () => '',
+  friend_request: (n) => `${shownName(n.User || userInfo(n.UserId))} wants to be your friend: see Contacts.`,
+  friend_added: (n) => (n.ActorId !== me.ID && n.User ? `${shownName(n.User)} added you as a friend.` : ''),
   friend_declined: () => '',
   friend_removed: () => '',
   member_removed: (n) => (n.UserId === me.ID ? 'You were removed from a group.' : ''),
-  member_added: (n) => (n.UserId === me.ID ? `${userInfo(n.ActorId).Name} added you to a group.` : ''),
+  member_added: (n) => (n.UserId === me.ID ? `${shownName(userInfo(n.ActorId))} added you to a group.` : ''),
   group_dissolved: () => '',
 };
 
@@ -110,7 +111,7 @@ function handleMessage(msg) {
   if (!type || !otherId) return;
   let conv = state.convs.get(convKey(type, otherId));
   if (!conv) {
-    conv = upsertConv(type, otherId, { name: type === GROUP ? `group ${otherId}` : userInfo(otherId).Name }, msg.Id - 1);
+    conv = upsertConv(type, otherId, { name: type === GROUP ? `group ${otherId}` : shownName(userInfo(otherId)) }, msg.Id - 1);
     scheduleRefresh();
   }
   if (msg.Id > state.lastId) state.lastId = msg.Id;

@@ -7,6 +7,8 @@ import { refreshLists } from './convlist.js';
 import { act } from './me.js';
 import { $, PRIVATE, busy, currentConv, formStatus, me, miniButton, state, toast, uploadFrom } from './state.js';
 import { avatar, el } from './view.js';
+import { confirmAction } from './confirm.js';
+import { fullName, shownName } from './names.js';
 
 export async function loadMembers(conv) {
   let data;
@@ -20,8 +22,8 @@ export async function loadMembers(conv) {
   const items = (data.Rows || []).map((user) => {
     state.users.set(user.ID, { ...state.users.get(user.ID), ...user });
     const item = el('li', { dataset: { userId: user.ID } },
-      avatar({ name: user.Name, url: user.Avatar, id: user.ID }),
-      el('span', { className: 'name', text: user.ID === me.ID ? `${user.Name} (you)` : user.Name }),
+      avatar({ name: shownName(user), url: user.Avatar, id: user.ID }),
+      el('span', { className: 'name', text: user.ID === me.ID ? `${fullName(user)} (you)` : fullName(user) }),
       el('span', { className: 'role', text: user.Role }));
     if (owner && user.ID !== me.ID) {
       const admin = user.Role === 'admin';
@@ -30,13 +32,13 @@ export async function loadMembers(conv) {
           act(() => api.post('/contact/setAdmin', { comId: conv.id, userId: user.ID, admin: !admin }),
             `${user.Name} is ${admin ? 'a member' : 'an admin'} now.`).then(() => loadMembers(conv));
         }, { className: 'secondary', 'aria-label': `${admin ? 'Revoke admin of' : 'Make admin'} ${user.Name}` }),
-        miniButton('Make owner', () => {
-          if (window.confirm(`Hand ${conv.name} to ${user.Name}?`)) {
+        miniButton('Make owner', async () => {
+          if (await confirmAction({ title: `Hand ${conv.name} to ${fullName(user)}?`, text: 'They become its owner; you stay a member.', action: 'Hand over' })) {
             act(() => api.post('/contact/transferGroup', { comId: conv.id, userId: user.ID })).then(() => loadMembers(conv));
           }
         }, { className: 'secondary', 'aria-label': `Make ${user.Name} the owner` }),
-        miniButton('Remove', () => {
-          if (window.confirm(`Remove ${user.Name} from ${conv.name}?`)) {
+        miniButton('Remove', async () => {
+          if (await confirmAction({ title: `Remove ${fullName(user)} from ${conv.name}?`, text: 'They cannot rejoin on their own.', action: 'Remove' })) {
             act(() => api.post('/contact/removeMember', { comId: conv.id, userId: user.ID })).then(() => loadMembers(conv));
           }
         }, { className: 'danger', 'aria-label': `Remove ${user.Name}` }));
@@ -73,19 +75,19 @@ function renderGroupSettings(conv, members) {
 }
 
 export function initGroupPanel() {
-  $('remove-friend-btn').addEventListener('click', () => {
+  $('remove-friend-btn').addEventListener('click', async () => {
     const conv = currentConv();
-    if (!conv || !window.confirm(`Remove ${conv.name} from your friends?`)) return;
+    if (!conv || !(await confirmAction({ title: `Remove ${conv.name} from your friends?`, text: 'You keep the history; to chat again, add them again.', action: 'Remove friend' }))) return;
     act(() => api.post('/contact/removeFriend', { targetId: conv.id }), `${conv.name} is no longer your friend.`);
   });
-  $('block-btn').addEventListener('click', () => {
+  $('block-btn').addEventListener('click', async () => {
     const conv = currentConv();
-    if (!conv || !window.confirm(`Block ${conv.name}? They will not be able to message you.`)) return;
+    if (!conv || !(await confirmAction({ title: `Block ${conv.name}?`, text: 'They will not be able to message you or ask to be your friend.', action: 'Block' }))) return;
     act(() => api.post('/contact/block', { targetId: conv.id }), `${conv.name} is blocked.`);
   });
-  $('leave-btn').addEventListener('click', () => {
+  $('leave-btn').addEventListener('click', async () => {
     const conv = currentConv();
-    if (!conv || !window.confirm(`Leave ${conv.name}?`)) return;
+    if (!conv || !(await confirmAction({ title: `Leave ${conv.name}?`, action: 'Leave' }))) return;
     act(() => api.post('/contact/quitGroup', { comId: conv.id }));
   });
   $('members-btn').addEventListener('click', () => {

@@ -6,10 +6,13 @@ import * as api from './api.js';
 import { refreshLists, setBadge } from './convlist.js';
 import { $, busy, formStatus, me, miniButton, state, toast, uploadFrom } from './state.js';
 import { avatar, el, fillAvatar } from './view.js';
+import { confirmAction } from './confirm.js';
+import { fullName, shownName } from './names.js';
 
 export function renderMe() {
-  $('me').textContent = me.Name;
-  fillAvatar($('profile-avatar'), { name: me.Name, url: me.Avatar, id: me.ID });
+  $('me').textContent = shownName(me);
+  $('me').title = `@${me.Name}`;
+  fillAvatar($('profile-avatar'), { name: shownName(me), url: me.Avatar, id: me.ID });
 }
 
 function ajaxForm(id, action) {
@@ -43,12 +46,14 @@ export async function loadRequests() {
     const incoming = req.Direction === 'in';
     const other = incoming ? req.From : req.To;
     const item = el('li', { dataset: { requestId: req.ID } },
-      avatar({ name: other.Name, url: other.Avatar, id: other.ID }),
-      el('span', { className: 'name', text: incoming ? `${other.Name} asks to be your friend` : `Asked ${other.Name}` }));
+      avatar({ name: shownName(other), url: other.Avatar, id: other.ID }),
+      el('span', { className: 'name', text: incoming ? `${fullName(other)} asks to be your friend` : `Asked ${fullName(other)}` }));
     if (incoming) {
       item.append(
-        miniButton('Accept', () => answerRequest(req, true), { 'aria-label': `Accept ${other.Name}` }),
-        miniButton('Decline', () => answerRequest(req, false), { className: 'secondary', 'aria-label': `Decline ${other.Name}` }));
+        miniButton('Accept', () => answerRequest(req, true), { 'aria-label': `Accept ${fullName(other)}` }),
+        miniButton('Decline', async () => {
+          if (await confirmAction({ title: `Decline ${fullName(other)}'s request?`, action: 'Decline' })) answerRequest(req, false);
+        }, { className: 'danger', 'aria-label': `Decline ${fullName(other)}` }));
     }
     return item;
   });
@@ -56,9 +61,9 @@ export async function loadRequests() {
   setBadge($('badge-requests'), waiting, waiting === 1 ? 'friend request' : 'friend requests');
   $('request-list').replaceChildren(...(items.length ? items : [el('li', { className: 'empty', text: 'No requests.' })]));
   const people = (blocked.Rows || []).map((user) => el('li', {},
-    el('span', { className: 'name', text: user.Name }),
-    miniButton('Unblock', () => act(() => api.post('/contact/unblock', { targetId: user.ID }), `${user.Name} is unblocked.`),
-      { 'aria-label': `Unblock ${user.Name}` })));
+    el('span', { className: 'name', text: fullName(user) }),
+    miniButton('Unblock', () => act(() => api.post('/contact/unblock', { targetId: user.ID }), `${shownName(user)} is unblocked.`),
+      { className: 'secondary', 'aria-label': `Unblock ${fullName(user)}` })));
   $('blocked-list').replaceChildren(...(people.length ? people : [el('li', { className: 'empty', text: 'Nobody.' })]));
 }
 
@@ -75,7 +80,7 @@ export async function act(call, done) {
 }
 
 function answerRequest(req, accept) {
-  const name = req.From.Name;
+  const name = shownName(req.From);
   act(() => api.post('/contact/answerRequest', { requestId: req.ID, accept }),
     accept ? `${name} is now your friend.` : `You declined ${name}.`);
 }
@@ -87,6 +92,7 @@ export function initMe() {
     busy(form, true);
     try {
       const fields = { phone: $('profile-phone').value.trim(), email: $('profile-email').value.trim() };
+      if ($('profile-display-name')) fields.displayName = $('profile-display-name').value.trim();
       const name = $('profile-name').value.trim();
       if (name && name !== me.Name) fields.name = name;
       if ($('profile-password').value) {
@@ -102,6 +108,7 @@ export function initMe() {
       $('profile-password').value = '';
       $('profile-old-password').value = '';
       $('avatar-input').value = '';
+      $('avatar-input').dispatchEvent(new Event('change'));
       renderMe();
       formStatus(form, fields.password ? 'Password changed; your other sessions are logged out.' : 'Profile saved.', true);
     } catch (err) {
@@ -113,6 +120,7 @@ export function initMe() {
 
   $('logout-others').addEventListener('click', async () => {
     const box = $('sessions-box');
+    if (!(await confirmAction({ title: 'Log out everywhere else?', text: 'Your other browsers and devices will need to log in again.', action: 'Log out others' }))) return;
     busy(box, true);
     try {
       const ended = (await api.post('/user/logoutOthers')).Data.Ended;

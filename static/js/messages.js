@@ -6,6 +6,7 @@ import { scrollToDivider, updateJump, watchSeen } from './catchup.js';
 import { actionsFor, customContent, partsFor } from './hooks.js';
 import { onlyEmoji } from './emoji.js';
 import { menuButton } from './msgmenu.js';
+import { shownName } from './names.js';
 import { discard, retry } from './composer.js';
 import { ticksNode } from './receipts.js';
 import { whenRecallEnds } from './recall.js';
@@ -105,10 +106,12 @@ function messageNode(conv, msg) {
   const bubble = el('div', { className: 'bubble' });
   if (conv.type === GROUP && !mine) {
     const sender = userInfo(msg.UserId);
-    const face = avatar({ name: sender.Name, url: sender.Avatar, id: msg.UserId });
+    const face = avatar({ name: shownName(sender), url: sender.Avatar, id: msg.UserId });
     face.dataset.senderId = msg.UserId;
     row.append(face);
-    bubble.append(el('span', { className: 'sender', text: sender.Name, dataset: { senderId: msg.UserId } }));
+    bubble.append(el('span', {
+      className: 'sender', text: shownName(sender), title: `@${sender.Name}`, dataset: { senderId: msg.UserId },
+    }));
   }
   bubble.append(...partsFor(msg, conv, 'top'));
   bubble.append(contentNode(conv, msg));

@@ -4,6 +4,7 @@
 import * as api from './api.js';
 import { ReadState } from './readstate.js';
 import { el, fillAvatar } from './view.js';
+import { shownName } from './names.js';
 
 export const PRIVATE = 1;
 export const GROUP = 2;
@@ -23,6 +24,7 @@ export const root = $('app');
 export const me = {
   ID: Number(root.dataset.meId),
   Name: root.dataset.meName,
+  DisplayName: root.dataset.meDisplayName || '',
   Avatar: root.dataset.meAvatar || '',
   Phone: root.dataset.mePhone || '',
   Email: root.dataset.meEmail || '',
@@ -116,8 +118,11 @@ function paintSender(id, user) {
   for (const conv of state.convs.values()) roots.push(...conv.nodes.values());
   for (const box of roots) {
     for (const node of box.querySelectorAll(`[data-sender-id="${id}"]`)) {
-      if (node.classList.contains('avatar')) fillAvatar(node, { name: user.Name, url: user.Avatar, id });
-      else node.textContent = user.Name;
+      if (node.classList.contains('avatar')) fillAvatar(node, { name: shownName(user), url: user.Avatar, id });
+      else {
+        node.textContent = shownName(user);
+        node.title = `@${user.Name}`;
+      }
     }
   }
 }

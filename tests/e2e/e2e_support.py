@@ -265,3 +265,18 @@ def open_message_menu(bubble):
     bubble.hover()
     bubble.get_by_role("button", name="Message actions").click()
     return bubble.get_by_role("menu", name="Message actions")
+
+
+def open_settings(page, view):
+    """The Me tab's settings view ``view`` (profile, notifications, requests,
+    blocked, groups, sessions), from wherever the page is."""
+    page.get_by_role("tab", name="Me").click()
+    back = page.locator(".settings-view:not([hidden]) .back-to-settings")
+    if back.count():
+        back.click()
+    page.locator(f'.settings-item[data-open="{view}"]').click()
+
+
+def confirm(page, action):
+    """Answer a confirmation <dialog> with its ``action`` button."""
+    page.locator("dialog.confirm-dialog[open]").get_by_role("button", name=action, exact=True).click()

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from e2e_support import expect_stored, png_bytes, register, screenshot, unique_name, upload_works
+from e2e_support import expect_stored, open_settings, png_bytes, register, screenshot, unique_name, upload_works
 from playwright_compat import expect
 
 
@@ -145,7 +145,7 @@ def test_me_tab_edits_the_profile_and_avatar(server, people, tmp_path):
         pytest.skip(f"POST /attach/upload still answers 501 ({answer.text[:80]})")
     a = register(server, "me")
     page = people.open(a)
-    page.get_by_role("tab", name="Me").click()
+    open_settings(page, "profile")
     page.get_by_label("Phone").fill("+49 170 1234567")
     page.get_by_label("E-mail").fill("me@example.org")
     face = tmp_path / "face.png"

@@ -6,7 +6,7 @@ import re
 
 import requests
 
-from e2e_support import PASSWORD, login, register
+from e2e_support import PASSWORD, confirm, login, open_settings, register
 from playwright_compat import expect
 
 NEW_PASSWORD = "browser-pw-2"
@@ -24,7 +24,7 @@ def test_change_password_and_log_out_everywhere_else(server, people):
     other = people.open(me)
 
     # Without the current password nothing is sent; with a wrong one the server refuses.
-    mine.get_by_role("tab", name="Me").click()
+    open_settings(mine, "profile")
     mine.get_by_label("New password").fill(NEW_PASSWORD)
     mine.get_by_role("button", name="Save profile").click()
     expect(mine.locator("#profile-form .form-status")).to_contain_text("current password")
@@ -53,7 +53,9 @@ def test_change_password_and_log_out_everywhere_else(server, people):
     # The other browser logs in again with the new password; "Log out
     # everywhere else" in the first one sends it back to the login form.
     login(other, me.name, NEW_PASSWORD)
+    open_settings(mine, "sessions")
     mine.get_by_role("button", name="Log out everywhere else").click()
+    confirm(mine, "Log out others")
     expect(mine.locator("#sessions-box .form-status")).to_contain_text("Logged out everywhere else (1 session)")
     logged_out(other)
     other.goto("/toChat")

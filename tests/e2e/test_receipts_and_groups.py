@@ -7,7 +7,16 @@ import tempfile
 
 import pytest
 
-from e2e_support import ServerProcess, expect_stored, login, open_message_menu, register, screenshot, unique_name
+from e2e_support import (
+    ServerProcess,
+    confirm,
+    expect_stored,
+    login,
+    open_message_menu,
+    register,
+    screenshot,
+    unique_name,
+)
 from playwright_compat import expect
 
 
@@ -134,6 +143,7 @@ def test_group_roles_read_by_and_removal(server, people):
     expect(pm.locator("#conv-title")).to_have_text(new_name)  # live, by the notice
     screenshot(po, "group-members")
     po.get_by_role("button", name=f"Remove {member.name}").click()
+    confirm(po, "Remove")
     expect(po.locator("#member-list li")).to_have_count(1)
     # The removed member's list loses the group, live.
     expect(pm.locator(f'#group-list a[href="#g{gid}"]')).to_have_count(0)

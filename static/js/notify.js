@@ -1,0 +1,245 @@
+// Alerts for new messages (issue 15): desktop notifications while the tab is
+// hidden (permission asked only when the user clicks "Enable notifications"),
+// an optional beep made with WebAudio, a per-conversation mute kept on the
+// server (POST /contact/mute: every device of mine follows it), and the
+// unread total drawn on the favicon.
+
+import * as api from './api.js';
+import { registerChatRowPart, registerFrameHandler } from './hooks.js';
+import { onUnreadTotal } from './unread.js';
+import { shownName } from './names.js';
+import {
+  $, EMOJI, GROUP, IMAGE, PRIVATE, TEXT, VOICE, convKey, convOf, currentConv, me, state, toast, userInfo,
+} from './state.js';
+import { el } from './view.js';
+
+const SETTINGS_KEY = 'ginchat:alerts';
+const FRESH_MS = 60000; // older messages (a replay after a long sleep) make no noise
+
+function settings() {
+  try {
+    return { notify: false, sound: false, ...JSON.parse(localStorage.getItem(SETTINGS_KEY) || '{}') };
+  } catch (err) {
+    return { notify: false, sound: false };
+  }
+}
+
+function save(changes) {
+  const next = { ...settings(), ...changes };
+  localStorage.setItem(SETTINGS_KEY, JSON.stringify(next));
+  return next;
+}
+
+export function notificationsSupported() {
+  return typeof window.Notification === 'function';
+}
+
+export function notificationsOn() {
+  return notificationsSupported() && Notification.permission === 'granted' && settings().notify;
+}
+
+// --- the beep ------------------------------------------------------------------------
+let audio = null;
+export function beep() {
+  const Context = window.AudioContext || window.webkitAudioContext;
+  if (!Context) return;
+  if (!audio) audio = new Context();
+  if (audio.state === 'suspended') audio.resume().catch(() => {});
+  const now = audio.currentTime;
+  const tone = audio.createOscillator();
+  const gain = audio.createGain();
+  tone.type = 'sine';
+  tone.frequency.setValueAtTime(880, now);
+  tone.frequency.setValueAtTime(1320, now + 0.09);
+  gain.gain.setValueAtTime(0.0001, now);
+  gain.gain.exponentialRampToValueAtTime(0.15, now + 0.02);
+  gain.gain.exponentialRampToValueAtTime(0.0001, now + 0.25);
+  tone.connect(gain).connect(audio.destination);
+  tone.start(now);
+  tone.stop(now + 0.26);
+}
+
+// --- new messages ----------------------------------------------------------------------
+const alerted = new Set();
+
+function preview(msg) {
+  const what = {
+    [TEXT]: () => (msg.Content || '').replace(/\s+/g, ' ').slice(0, 120),
+    [EMOJI]: () => msg.Content || '',
+    [VOICE]: () => '🎤 Voice clip',
+    [IMAGE]: () => '🖼 Picture',
+  }[msg.Media];
+  return what ? what() : 'New message';
+}
+
+function onMessage(msg) {
+  if (!Number.isInteger(msg.Id) || msg.UserId === me.ID || msg.Recalled || alerted.has(msg.Id)) return;
+  if (!state.ready || Date.now() - (msg.CreateTime || 0) > FRESH_MS) return;
+  alerted.add(msg.Id);
+  const [type, id] = convOf(msg);
+  const conv = state.convs.get(convKey(type, id));
+  if (!conv || conv.muted) return;
+  const watching = !document.hidden && currentConv() === conv;
+  if (watching) return;
+  const { sound } = settings();
+  if (sound) beep();
+  if (!document.hidden || !notificationsOn()) return;
+  const sender = shownName(userInfo(msg.UserId));
+  const title = type === GROUP ? `${sender} in ${conv.name}` : sender || conv.name;
+  try {
+    const note = new Notification(title, { body: preview(msg), tag: conv.key, renotify: true });
+    note.onclick = () => {
+      window.focus();
+      location.hash = `#${conv.key}`;
+      note.close();
+    };
+  } catch (err) {
+    // Some browsers allow notifications only from a service worker: the sound and the badge remain.
+  }
+}
+
+// --- mute --------------------------------------------------------------------------------
+export async function setMuted(conv, muted) {
+  try {
+    await api.post('/contact/mute', { type: conv.type, targetId: conv.id, muted });
+    conv.muted = muted;
+    renderMuteButton();
+    document.dispatchEvent(new CustomEvent('ginchat:lists-changed'));
+    toast(muted ? `${conv.name} is muted on all your devices.` : `${conv.name} is no longer muted.`);
+  } catch (err) {
+    toast(err.message);
+  }
+}
+
+function onNotice(notice) {
+  if (notice.Event !== 'muted') return;
+  const key = notice.ChatType === GROUP ? convKey(GROUP, notice.GroupId) : convKey(PRIVATE, notice.UserId);
+  const conv = state.convs.get(key);
+  if (!conv) return;
+  conv.muted = !!notice.Muted;
+  renderMuteButton();
+  document.dispatchEvent(new CustomEvent('ginchat:lists-changed'));
+}
+
+function muteButton() {
+  let button = $('mute-btn');
+  if (!button) {
+    button = el('button', { type: 'button', className: 'link', id: 'mute-btn', 'aria-pressed': 'false', text: 'Mute' });
+    button.addEventListener('click', () => {
+      const conv = currentConv();
+      if (conv) setMuted(conv, !conv.muted);
+    });
+    const tools = document.querySelector('.conv-tools');
+    if (tools) tools.prepend(button);
+  }
+  return button;
+}
+
+export function renderMuteButton() {
+  const conv = currentConv();
+  const button = muteButton();
+  button.hidden = !conv;
+  if (!conv) return;
+  button.textContent = conv.muted ? 'Unmute' : 'Mute';
+  button.setAttribute('aria-pressed', String(!!conv.muted));
+  button.title = conv.muted ? 'Alerts for this conversation are off on all your devices' : 'Turn off alerts for this conversation';
+}
+
+// --- the favicon ----------------------------------------------------------------------
+let plainIcon = null;
+let plainType = null;
+let drawn = -1;
+export function drawFaviconCount(total) {
+  if (total === drawn) return;
+  drawn = total;
+  let link = document.querySelector('link[rel~="icon"]');
+  if (!link) {
+    link = el('link', { rel: 'icon' });
+    document.head.append(link);
+  }
+  if (plainIcon === null) {
+    plainIcon = link.getAttribute('href') || '';
+    plainType = link.getAttribute('type');
+  }
+  link.dataset.count = String(total);
+  if (!total) {
+    if (plainIcon) link.setAttribute('href', plainIcon);
+    else link.removeAttribute('href');
+    if (plainType) link.setAttribute('type', plainType);
+    return;
+  }
+  const canvas = document.createElement('canvas');
+  canvas.width = 64;
+  canvas.height = 64;
+  const ctx = canvas.getContext('2d');
+  ctx.fillStyle = '#2563eb';
+  ctx.beginPath();
+  ctx.arc(32, 32, 30, 0, Math.PI * 2);
+  ctx.fill();
+  ctx.fillStyle = '#b91c1c';
+  ctx.beginPath();
+  ctx.arc(44, 20, 20, 0, Math.PI * 2);
+  ctx.fill();
+  ctx.fillStyle = '#ffffff';
+  ctx.font = 'bold 26px sans-serif';
+  ctx.textAlign = 'center';
+  ctx.textBaseline = 'middle';
+  ctx.fillText(total > 99 ? '99' : String(total), 44, 21);
+  link.setAttribute('type', 'image/png');
+  link.setAttribute('href', canvas.toDataURL('image/png'));
+}
+
+// --- the settings view (Me, Notifications) ----------------------------------------------
+export function notificationSettings() {
+  const status = el('p', { className: 'form-status', role: 'status', 'aria-live': 'polite' });
+  const permission = el('p', { className: 'hint', id: 'notify-state' });
+  const enable = el('button', { type: 'button', id: 'enable-notifications' });
+  const sound = el('input', { type: 'checkbox', id: 'sound-toggle' });
+  const test = el('button', { type: 'button', className: 'secondary', id: 'test-sound', text: 'Play the sound' });
+  const draw = () => {
+    const on = notificationsOn();
+    if (!notificationsSupported()) permission.textContent = 'This browser has no desktop notifications.';
+    else if (Notification.permission === 'denied') {
+      permission.textContent = 'Notifications are blocked for this site: allow them in the browser’s site settings.';
+    } else permission.textContent = on ? 'Desktop notifications are on while this tab is hidden.' : 'Desktop notifications are off.';
+    enable.textContent = on ? 'Turn notifications off' : 'Enable notifications';
+    enable.disabled = !notificationsSupported() || Notification.permission === 'denied';
+    enable.setAttribute('aria-pressed', String(on));
+    sound.checked = settings().sound;
+  };
+  enable.addEventListener('click', async () => {
+    if (notificationsOn()) {
+      save({ notify: false });
+    } else {
+      const answer = Notification.permission === 'granted' ? 'granted' : await Notification.requestPermission();
+      save({ notify: answer === 'granted' });
+      status.textContent = answer === 'granted' ? 'Notifications enabled.' : 'The browser did not allow notifications.';
+    }
+    draw();
+  });
+  sound.addEventListener('change', () => {
+    save({ sound: sound.checked });
+    if (sound.checked) beep();
+  });
+  test.addEventListener('click', beep);
+  draw();
+  return el('div', { className: 'card-form', id: 'notify-box' },
+    el('h3', { text: 'Notifications' }),
+    permission, enable,
+    el('label', { className: 'check' }, sound, ' Play a sound for new messages'),
+    test,
+    el('p', { className: 'hint', text: 'Mute a conversation from its header: it stays quiet on all your devices.' }),
+    status);
+}
+
+export function initNotify() {
+  registerFrameHandler(PRIVATE, onMessage);
+  registerFrameHandler(GROUP, onMessage);
+  registerFrameHandler(14, onNotice);
+  registerChatRowPart((conv) => (conv.muted
+    ? el('span', { className: 'muted-mark', text: '🔕', title: 'Muted', 'aria-label': 'muted' }) : null));
+  onUnreadTotal(drawFaviconCount);
+  window.addEventListener('hashchange', renderMuteButton);
+  document.addEventListener('ginchat:header', renderMuteButton);
+  renderMuteButton();
+}

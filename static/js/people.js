@@ -1,0 +1,256 @@
+// Finding people and groups (issue 15): a search box and a "+" (New chat) at
+// the top of the lists. As one types (debounced) it asks GET /user/search and
+// GET /contact/searchGroups, a page at a time; picking a person opens the
+// chat with a friend, or adds them (or sends a request, as the server's
+// FRIEND_ADD says); picking a group joins it. The empty conversation pane
+// offers the same.
+
+import * as api from './api.js';
+import { refreshLists } from './convlist.js';
+import { $, toast } from './state.js';
+import { fullName, handleOf, shownName } from './names.js';
+import { avatar, el } from './view.js';
+
+const PAGE_SIZE = 10;
+const DEBOUNCE_MS = 250;
+
+const search = { q: '', seq: 0, timer: null, people: [], peopleTotal: 0, groups: [], groupsTotal: 0 };
+
+function bar() {
+  const input = el('input', {
+    type: 'search', id: 'people-q', placeholder: 'Find people or groups', autocomplete: 'off', maxlength: '64',
+    'aria-controls': 'people-results', 'aria-describedby': 'people-status',
+  });
+  const form = el('form', { id: 'people-search', role: 'search', className: 'people-search' },
+    el('label', { for: 'people-q', className: 'visually-hidden', text: 'Find people and groups' }), input);
+  const plus = el('button', {
+    type: 'button', id: 'new-chat-btn', className: 'new-chat', title: 'New chat', 'aria-label': 'New chat', text: '+',
+  });
+  return el('div', { className: 'people-bar js-only', id: 'people-bar' }, form, plus);
+}
+
+function panel() {
+  return el('section', { id: 'people-results', className: 'people-results', hidden: true, 'aria-label': 'Search results' },
+    el('p', { id: 'people-status', className: 'people-status', role: 'status', 'aria-live': 'polite' }),
+    el('h3', { id: 'people-h', text: 'People', hidden: true }),
+    el('ul', { id: 'people-found', className: 'list found', 'aria-labelledby': 'people-h' }),
+    el('button', { type: 'button', id: 'people-more', className: 'link', text: 'More people', hidden: true }),
+    el('h3', { id: 'groups-found-h', text: 'Groups you can join', hidden: true }),
+    el('ul', { id: 'groups-found', className: 'list found', 'aria-labelledby': 'groups-found-h' }),
+    el('button', { type: 'button', id: 'groups-more', className: 'link', text: 'More groups', hidden: true }),
+    el('div', { className: 'people-hint', id: 'people-hint' },
+      el('button', { type: 'button', className: 'link', id: 'people-new-group', text: 'Create a group' })));
+}
+
+function setStatus(text) {
+  $('people-status').textContent = text;
+}
+
+function showPanel(on) {
+  $('people-results').hidden = !on;
+  $('sidebar').classList.toggle('searching', on);
+  const plus = $('new-chat-btn');
+  plus.textContent = on ? '×' : '+';
+  plus.title = on ? 'Close the search' : 'New chat';
+  plus.setAttribute('aria-label', plus.title);
+  plus.setAttribute('aria-expanded', String(on));
+}
+
+// --- asking the server ---------------------------------------------------------------
+async function fetchPage(kind, page) {
+  const path = kind === 'people' ? '/user/search' : '/contact/searchGroups';
+  return api.get(path, { q: search.q, page, size: PAGE_SIZE });
+}
+
+async function runSearch() {
+  const seq = ++search.seq;
+  const q = search.q;
+  if (!q) {
+    render();
+    return;
+  }
+  setStatus('Searching…');
+  try {
+    const [people, groups] = await Promise.all([fetchPage('people', 1), fetchPage('groups', 1)]);
+    if (seq !== search.seq) return; // a newer search is under way
+    search.people = people.Rows || [];
+    search.peopleTotal = people.Total || 0;
+    search.groups = groups.Rows || [];
+    search.groupsTotal = groups.Total || 0;
+    render();
+  } catch (err) {
+    if (seq === search.seq) setStatus(err.message);
+  }
+}
+
+async function more(kind) {
+  const seq = search.seq;
+  const have = kind === 'people' ? search.people : search.groups;
+  try {
+    const data = await fetchPage(kind, Math.floor(have.length / PAGE_SIZE) + 1);
+    if (seq !== search.seq) return;
+    have.push(...(data.Rows || []));
+    render();
+  } catch (err) {
+    setStatus(err.message);
+  }
+}
+
+// --- drawing -------------------------------------------------------------------------
+const ACTIONS = {
+  friend: { label: 'Chat', enabled: true },
+  '': { label: 'Add', enabled: true },
+  asking: { label: 'Accept', enabled: true },
+  requested: { label: 'Requested', enabled: false },
+  blocked: { label: 'Blocked', enabled: false },
+};
+
+function personItem(user) {
+  const what = ACTIONS[user.Relation] || ACTIONS[''];
+  const names = el('span', { className: 'body' },
+    el('span', { className: 'name', text: shownName(user) }),
+    el('span', { className: 'meta', text: handleOf(user) }));
+  const button = el('button', {
+    type: 'button', className: what.label === 'Chat' ? 'secondary' : '', text: what.label, disabled: !what.enabled,
+    'aria-label': `${what.label} ${fullName(user)}`, onclick: () => pickPerson(user, button),
+  });
+  return el('li', { className: 'item found-item', dataset: { userId: user.ID } },
+    avatar({ name: shownName(user), url: user.Avatar, id: user.ID }), names, button);
+}
+
+function groupItem(group) {
+  const button = el('button', {
+    type: 'button', text: 'Join', 'aria-label': `Join ${group.Name}`, onclick: () => joinGroup(group, button),
+  });
+  const count = `${group.Members} member${group.Members === 1 ? '' : 's'}`;
+  return el('li', { className: 'item found-item', dataset: { groupId: group.ID } },
+    avatar({ name: group.Name, url: group.Img, id: group.ID, group: true }),
+    el('span', { className: 'body' }, el('span', { className: 'name', text: group.Name }),
+      el('span', { className: 'meta', text: group.Desc ? `${count} · ${group.Desc}` : count })),
+    button);
+}
+
+function render() {
+  const searching = !!search.q;
+  $('people-h').hidden = !searching;
+  $('groups-found-h').hidden = !searching || !search.groups.length;
+  $('people-hint').hidden = searching;
+  $('people-found').replaceChildren(...(searching ? search.people.map(personItem) : []));
+  if (searching && !search.people.length) {
+    $('people-found').append(el('li', { className: 'empty', text: `Nobody's name starts with “${search.q}”.` }));
+  }
+  $('groups-found').replaceChildren(...(searching ? search.groups.map(groupItem) : []));
+  $('people-more').hidden = !searching || search.people.length >= search.peopleTotal;
+  $('groups-more').hidden = !searching || search.groups.length >= search.groupsTotal;
+  if (!searching) setStatus('Type the start of a name to find people, or of a group to join.');
+  else setStatus(`${search.peopleTotal} ${search.peopleTotal === 1 ? 'person' : 'people'}, `
+    + `${search.groupsTotal} group${search.groupsTotal === 1 ? '' : 's'} found.`);
+}
+
+// --- picking -------------------------------------------------------------------------
+export function closeSearch() {
+  search.q = '';
+  search.seq += 1;
+  $('people-q').value = '';
+  showPanel(false);
+}
+
+async function openChat(hash) {
+  await refreshLists();
+  closeSearch();
+  location.hash = hash;
+}
+
+async function pickPerson(user, button) {
+  if (user.Relation === 'friend') {
+    await openChat(`#u${user.ID}`);
+    return;
+  }
+  button.disabled = true;
+  try {
+    const res = await api.post('/contact/addfriend', { targetId: user.ID });
+    if (res.Data && res.Data.FromId !== undefined) { // 202: a request went out
+      user.Relation = 'requested';
+      toast(`Friend request sent to ${shownName(user)}: you can chat once they accept.`);
+      render();
+      return;
+    }
+    toast(`${shownName(user)} is now your friend.`);
+    await openChat(`#u${user.ID}`);
+  } catch (err) {
+    button.disabled = false;
+    toast(err.message);
+  }
+}
+
+async function joinGroup(group, button) {
+  button.disabled = true;
+  try {
+    await api.post('/contact/joinGroup', { comId: group.ID });
+    toast(`You joined ${group.Name}.`);
+    await openChat(`#g${group.ID}`);
+  } catch (err) {
+    button.disabled = false;
+    toast(err.message);
+  }
+}
+
+export function startNewChat() {
+  showPanel(true);
+  render();
+  $('people-q').focus();
+}
+
+function emptyPaneActions() {
+  const pane = $('conv-empty');
+  if (!pane) return;
+  pane.replaceChildren(
+    el('span', { className: 'empty-title', text: 'Pick a conversation, or start a new one.' }),
+    el('span', { className: 'empty-actions' },
+      el('button', { type: 'button', id: 'empty-new-chat', text: 'New chat', onclick: startNewChat }),
+      el('button', {
+        type: 'button', id: 'empty-find-people', className: 'secondary', text: 'Find people', onclick: startNewChat,
+      })));
+}
+
+export function initPeople() {
+  const sidebar = $('sidebar');
+  sidebar.prepend(bar(), panel());
+  const input = $('people-q');
+  input.addEventListener('input', () => {
+    search.q = input.value.trim();
+    clearTimeout(search.timer);
+    showPanel(true);
+    if (!search.q) {
+      search.seq += 1;
+      render();
+      return;
+    }
+    search.timer = setTimeout(runSearch, DEBOUNCE_MS);
+  });
+  input.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape') {
+      closeSearch();
+      input.blur();
+    }
+  });
+  $('people-search').addEventListener('submit', (event) => {
+    event.preventDefault();
+    clearTimeout(search.timer);
+    runSearch();
+  });
+  $('new-chat-btn').addEventListener('click', () => {
+    if ($('people-results').hidden) startNewChat();
+    else closeSearch();
+  });
+  $('people-more').addEventListener('click', () => more('people'));
+  $('groups-more').addEventListener('click', () => more('groups'));
+  $('people-new-group').addEventListener('click', () => {
+    closeSearch();
+    window.dispatchEvent(new CustomEvent('ginchat:settings', { detail: 'groups' }));
+  });
+  document.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape' && !$('people-results').hidden && !document.querySelector('dialog[open]')) closeSearch();
+  });
+  emptyPaneActions();
+}

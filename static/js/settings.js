@@ -1,0 +1,127 @@
+// The Me tab as settings views (issue 15): a menu of groups (Profile,
+// Notifications, Friends and requests, Blocked, Groups, Sessions), each
+// opening its own view with a way back; status lines that clear themselves;
+// file inputs shown as a button with the chosen file's name.
+
+import { selectTab } from './convlist.js';
+import { notificationSettings } from './notify.js';
+import { $ } from './state.js';
+import { el } from './view.js';
+
+const STATUS_MS = 5000; // a status line stays this long
+
+// A view holds parts of the Me tab; a shortcut opens another tab's part
+// (requests, blocks and groups live in the Contacts and Groups views).
+const VIEWS = [
+  { id: 'profile', title: 'Profile', hint: 'Display name, handle, picture, password', parts: ['profile-form'] },
+  { id: 'notifications', title: 'Notifications', hint: 'Desktop alerts and sound', parts: [] },
+  { id: 'sessions', title: 'Sessions', hint: 'Log out your other devices', parts: ['sessions-box'] },
+  { id: 'requests', title: 'Friend requests', hint: 'In Contacts', tab: 'friends', focus: 'requests-box' },
+  { id: 'blocked', title: 'Blocked people', hint: 'In Contacts', tab: 'friends', focus: 'blocked-box' },
+  { id: 'groups', title: 'Create or join a group', hint: 'In Groups', tab: 'groups', focus: 'create-group-form' },
+];
+
+let nav = null;
+
+function jump(spec) {
+  selectTab(spec.tab);
+  const target = $(spec.focus);
+  if (!target) return;
+  target.scrollIntoView({ block: 'start' });
+  const heading = target.querySelector('h3, label');
+  if (heading) {
+    heading.tabIndex = -1;
+    heading.focus();
+  }
+}
+
+export function openView(id) {
+  const spec = VIEWS.find((v) => v.id === id);
+  if (spec && spec.tab) {
+    jump(spec);
+    return;
+  }
+  for (const view of document.querySelectorAll('.settings-view')) view.hidden = view.dataset.view !== id;
+  nav.hidden = !!id;
+  const view = id && document.querySelector(`.settings-view[data-view="${id}"]`);
+  if (view) view.querySelector('h3').focus();
+  else if (nav.dataset.last) {
+    const back = nav.querySelector(`[data-open="${nav.dataset.last}"]`);
+    if (back) back.focus();
+  }
+  if (id) nav.dataset.last = id;
+}
+
+function buildViews(tab) {
+  nav = el('ul', { className: 'settings-nav', id: 'settings-nav', 'aria-label': 'Settings' });
+  for (const spec of VIEWS) {
+    nav.append(el('li', {}, el('button', {
+      type: 'button', className: 'settings-item', dataset: { open: spec.id }, onclick: () => openView(spec.id),
+    }, el('span', { className: 'settings-title', text: spec.title }), el('span', { className: 'settings-hint', text: spec.hint }))));
+    if (spec.tab) continue;
+    const view = el('section', { className: 'settings-view', dataset: { view: spec.id }, hidden: true, 'aria-label': spec.title },
+      el('div', { className: 'settings-head' },
+        el('button', { type: 'button', className: 'link back-to-settings', text: '‹ Settings', onclick: () => openView(null) }),
+        el('h3', { text: spec.title, tabindex: '-1' })));
+    for (const part of spec.parts) {
+      const node = $(part);
+      if (node) view.append(node);
+    }
+    if (spec.id === 'notifications') view.append(notificationSettings());
+    tab.append(view);
+  }
+  tab.querySelector('h2').after(nav);
+}
+
+// --- status lines that clear themselves ------------------------------------------------
+const timers = new WeakMap();
+function watchStatus(node) {
+  if (!node.textContent) return;
+  clearTimeout(timers.get(node));
+  timers.set(node, setTimeout(() => {
+    node.textContent = '';
+    node.classList.remove('ok', 'error');
+  }, STATUS_MS));
+}
+
+function clearStatusesByThemselves() {
+  const observer = new MutationObserver((records) => {
+    for (const record of records) {
+      let node = record.target.nodeType === Node.TEXT_NODE ? record.target.parentElement : record.target;
+      node = node && node.closest('.form-status');
+      if (node) watchStatus(node);
+    }
+  });
+  observer.observe(document.body, { subtree: true, childList: true, characterData: true });
+}
+
+// --- file inputs -------------------------------------------------------------------------
+function enhanceFile(input, text) {
+  if (!input || input.dataset.enhanced) return;
+  input.dataset.enhanced = '1';
+  input.classList.add('visually-hidden');
+  const name = el('span', { className: 'file-name', text: 'No file chosen' });
+  const button = el('label', { for: input.id, className: 'button secondary file-button', text });
+  const box = el('span', { className: 'file-pick' });
+  input.replaceWith(box);
+  box.append(input, button, name);
+  const show = () => {
+    const file = input.files && input.files[0];
+    name.textContent = file ? file.name : 'No file chosen';
+  };
+  input.addEventListener('change', show);
+  if (input.form) input.form.addEventListener('reset', () => setTimeout(show, 0));
+}
+
+export function initSettings() {
+  const tab = $('tab-me');
+  buildViews(tab);
+  clearStatusesByThemselves();
+  enhanceFile($('avatar-input'), 'Choose a picture');
+  enhanceFile($('group-icon'), 'Choose an icon');
+  enhanceFile($('group-edit-icon'), 'Choose an icon');
+  window.addEventListener('ginchat:settings', (event) => {
+    selectTab('me');
+    openView(event.detail);
+  });
+}
