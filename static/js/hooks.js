@@ -43,6 +43,15 @@
 //
 // redrawMessage(conv, id)   (exported by messages.js, re-exported here)
 //   Draw one stored message again after a feature changed it (edited, reacted).
+//
+// Elsewhere, for features that need them:
+//   unread.js    setUnreadTotal(n) (called by the lists) and onUnreadTotal(fn(n)):
+//                follow the unread total, e.g. to draw it on the favicon (#favicon).
+//   composer.js  sendFile(conv, file, fields, filename) uploads then sends (fields:
+//                { Media, Amount, ... }); queueOutgoing(conv, fields) + transmit(msg)
+//                for other frames; composerNote(text) says why nothing was sent.
+//   msgmenu.js   closeMenu(refocus); keys.js announce(conv, msg) for the live region.
+//   state.js     state (convs, users, current, socket), currentConv(), userInfo(id), toast(text).
 
 export { redrawMessage } from './messages.js';
 
