@@ -34,6 +34,9 @@ class Config:
     BUS_DROP_RATE = 0  # tests only: the share of outgoing bus packets thrown away
 
     HEARTBEAT_INTERVAL = 10
+    # Log every pause of the event loop longer than this many milliseconds,
+    # with the stack of what was running (chat/loopprobe.py). 0: off.
+    LOOP_PROBE_MS = 0
     HEARTBEAT_TIMEOUT = 60
 
     UPLOAD_FOLDER = "uploads"  # several nodes must share it (e.g. an NFS mount)

@@ -24,6 +24,7 @@ from ginchat.chat.dispatch import (
     parse_frame,
 )
 from ginchat.chat.frames import READ, RECALL, TYPING, dumps, error
+from ginchat.chat.loopprobe import start_probe
 from ginchat.chat.notices import Notices
 from ginchat.chat.presence import Presence
 from ginchat.chat.receipts import Receipts
@@ -71,6 +72,7 @@ class ChatEngine:
         self.stopping = False
         self.greenlets = []
         self.started = False
+        self.probe = None  # the loop-lag probe (LOOP_PROBE_MS)
         # Client frame Types beyond 1-3: Type -> handler(connection, fields); see register_frame.
         self.frame_handlers = {}
         self.stats = {"stored": 0, "delivered": 0, "duplicates_dropped": 0, "batches": 0}
@@ -97,6 +99,7 @@ class ChatEngine:
         if self.started:
             return
         self.started = True
+        self.probe = start_probe(self.app)
         self.greenlets = [
             gevent.spawn(self.store.run),
             gevent.spawn(self.presence.sweep_loop),
@@ -118,6 +121,9 @@ class ChatEngine:
         self.bus.stop()
         gevent.killall(self.greenlets, block=False)
         self.greenlets = []
+        if self.probe is not None:
+            self.probe.stop()
+            self.probe = None
         self.started = False
 
     def drain(self, timeout):
