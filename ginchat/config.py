@@ -47,6 +47,10 @@ class Config:
     UPLOAD_MIN_FREE_MB = 100
 
     TOKEN_TTL_DAYS = 30
+    # Seconds a bearer token's session is cached in Redis (ginchat/tokencache.py:
+    # handshakes without SQL; a session that ends stops it at once, on every
+    # node). 0: every request reads SQL.
+    TOKEN_CACHE_TTL = 120
     # Seconds between a node's checks that its sockets' sessions still live
     # (a session ended where the bus event did not reach, or expired).
     SESSION_CHECK_INTERVAL = 30

@@ -11,10 +11,17 @@ pause's length and that stack (logging from the watcher thread would take
 gevent's locks from outside the loop). Cheap enough to keep on in
 production: one wake-up per tick in each thread.
 
+Each line says how much of the pause the loop's thread spent on a CPU and
+how often the kernel switched it out against its will: a pause with little
+CPU time and many involuntary switches is the machine's load (other
+processes had the core), not this process's code; one with little CPU
+time and no switches waited for a system call (an fsync, a lock).
+
 LOOP_PROBE_MS = 0 (the default) turns it off."""
 
 import gc
 import logging
+import resource
 import sys
 import time
 import traceback
@@ -75,22 +82,31 @@ class LoopProbe:
         tick = self.tick
         while self.running:
             before = time.monotonic()
+            cpu = time.thread_time()
+            switches = _involuntary_switches()
             self.beat = before
             gevent.sleep(tick)
             now = time.monotonic()
             self.beat = now
             pause = now - before - tick
             if pause > self.threshold:
-                self._report(pause)
+                self._report(pause, time.thread_time() - cpu, _involuntary_switches() - switches)
             self.stack = None
             self.gc_time = 0.0
 
-    def _report(self, pause):
+    def _report(self, pause, cpu, switches):
         self.pauses += 1
         self.longest = max(self.longest, pause)
         stack = self.stack or "(the watcher took no stack)"
-        gc_note = f", {self.gc_time * 1000:.1f} ms of it collecting garbage" if self.gc_time else ""
-        log.warning("event loop paused %.1f ms%s; running then:\n%s", pause * 1000, gc_note, stack)
+        gc_note = f", {self.gc_time * 1000:.1f} ms collecting garbage" if self.gc_time else ""
+        log.warning(
+            "event loop paused %.1f ms (%.1f ms on a CPU%s, %d involuntary switches); running then:\n%s",
+            pause * 1000,
+            cpu * 1000,
+            gc_note,
+            switches,
+            stack,
+        )
 
     def _watch(self):
         # A native thread: it must not touch gevent objects or logging.
@@ -100,6 +116,15 @@ class LoopProbe:
                 frame = sys._current_frames().get(self.loop_thread)
                 if frame is not None:
                     self.stack = "".join(traceback.format_stack(frame, limit=25))
+
+
+def _involuntary_switches():
+    """The loop thread's involuntary context switches so far (the kernel gave
+    its core to another process)."""
+    try:
+        return resource.getrusage(resource.RUSAGE_THREAD).ru_nivcsw
+    except (AttributeError, OSError):  # not Linux
+        return 0
 
 
 def start_probe(app):
