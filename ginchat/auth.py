@@ -106,7 +106,7 @@ def authenticate_request():
         else:
             user, row = AuthToken.resolve(token)
             if user is not None:
-                tokencache.remember(token, row)
+                tokencache.remember_later(token, row)
                 session_id = row.id
         if user is None:
             raise unauthorized("the token is invalid, expired or revoked; log in again")

@@ -22,6 +22,7 @@ import logging
 import time
 from datetime import UTC
 
+import gevent
 import redis
 from flask import current_app
 from sqlalchemy import select
@@ -116,15 +117,17 @@ def _generation(client, user_id):
 
 
 def _still_live(session_id):
-    """A fresh read (its own connection and transaction: no snapshot of the
-    request's) of whether the session lives and its user is active."""
+    """Whether the session lives and its user is active, read again now. On
+    the request's own session: a second connection while holding one could
+    empty the pool in a storm of handshakes; and every statement sees what
+    was committed before it (READ COMMITTED on MySQL and PostgreSQL, no open
+    read transaction on SQLite)."""
     tokens, users = AuthToken.__table__, UserBasic.__table__
-    with db.engine.connect() as conn:
-        row = conn.execute(
-            select(tokens.c.revoked, tokens.c.expires_at, users.c.deleted_at, users.c.deactivated_at)
-            .join(users, users.c.id == tokens.c.user_id)
-            .where(tokens.c.id == session_id)
-        ).first()
+    row = db.session.execute(
+        select(tokens.c.revoked, tokens.c.expires_at, users.c.deleted_at, users.c.deactivated_at)
+        .join(users, users.c.id == tokens.c.user_id)
+        .where(tokens.c.id == session_id)
+    ).first()
     if row is None:
         return False
     return not row.revoked and row.expires_at >= utcnow() and row.deleted_at is None and row.deactivated_at is None
@@ -151,6 +154,39 @@ def remember(token, row, verify=True):
         client.set(ENTRY + AuthToken.digest_of(token), value, ex=left)
     except redis.RedisError as exc:
         log.debug("token not cached: %s", exc)
+
+
+def remember_later(token, row):
+    """``remember`` in a greenlet of its own, after the request: the request
+    does not wait for Redis while it holds a database connection (a storm of
+    handshakes would otherwise empty the pool), and the second SQL read
+    runs on the greenlet's own session."""
+    if not ttl() or _redis() is None:
+        return
+    app = current_app._get_current_object()
+    session = SessionRow(row.id, row.user_id, row.expires_at)
+
+    def fill():
+        with app.app_context():
+            try:
+                remember(token, session)
+            except Exception:  # a cache left cold costs a query next time, nothing more
+                log.exception("token not cached")
+            finally:
+                db.session.remove()
+
+    gevent.spawn(fill)
+
+
+class SessionRow:
+    """What ``remember`` reads of an AuthToken row, detached from any session."""
+
+    __slots__ = ("expires_at", "id", "user_id")
+
+    def __init__(self, session_id, user_id, expires_at):
+        self.id = session_id
+        self.user_id = user_id
+        self.expires_at = expires_at
 
 
 def invalidate(user_id):

@@ -8,7 +8,7 @@ import hashlib
 import pytest
 import websocket
 
-from helpers import PASSWORD
+from helpers import PASSWORD, wait_for
 from http_checks import answer, error
 from multinode import cluster, shared  # noqa: F401  (fixtures)
 
@@ -43,7 +43,7 @@ def test_a_token_read_from_sql_is_cached_too(app, api):
     app.extensions["redis"].delete(ENTRY + hashlib.sha256(me.token.encode()).hexdigest())
     assert not cached(app, me)
     answer(me.post("/user/find", userId=me.id), 200)
-    assert cached(app, me)
+    assert wait_for(lambda: cached(app, me))  # filled after the request, in a greenlet of its own
     assert handshake_status(api, me) == 101
 
 
@@ -58,7 +58,7 @@ def test_a_logged_out_token_stops_at_once(app, api):
     # The user's other session lives on (read from SQL again, then cached again).
     answer(other.post("/user/find", userId=me.id), 200)
     assert handshake_status(api, other) == 101
-    assert cached(app, other)
+    assert wait_for(lambda: cached(app, other))
 
 
 def test_a_password_change_stops_the_other_cached_tokens(app, api):
@@ -101,9 +101,12 @@ def test_a_stale_generation_is_never_served(app, api):
     value = value.decode() if isinstance(value, bytes) else value
     client.incr(f"ginchat:tokgen:{me.id}")  # as a session end would
     assert handshake_status(api, me) == 101  # the session itself lives: read from SQL
-    fresh = client.get(key)
-    fresh = fresh.decode() if isinstance(fresh, bytes) else fresh
-    assert fresh is not None and fresh != value
+
+    def fresh():
+        now = client.get(key)
+        return now.decode() if isinstance(now, bytes) else now
+
+    assert wait_for(lambda: fresh() not in (None, value))
 
 
 @pytest.mark.slow
