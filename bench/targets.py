@@ -184,6 +184,11 @@ class GinChat(Target):
             env["GINCHAT_SQLALCHEMY_DATABASE_URI"] = self.db_url
         if self.redis_url:
             env["GINCHAT_REDIS_URL"] = self.redis_url
+        # BENCH_GINCHAT_X=v reaches the server as GINCHAT_X=v (say
+        # BENCH_GINCHAT_LOOP_PROBE_MS=10: its pauses in server.log).
+        for key, value in os.environ.items():
+            if key.startswith("BENCH_GINCHAT_"):
+                env[key[len("BENCH_") :]] = value
         return env
 
     def command(self):

@@ -165,6 +165,9 @@ def engine_options(uri, extra):
     options = {"pool_pre_ping": True}
     if uri.startswith("sqlite"):
         options["connect_args"] = {"timeout": 15}
+        # A local file has no server to lose: a ping would be a SELECT 1 on
+        # every checkout (every request and handshake) for nothing.
+        options["pool_pre_ping"] = False
     else:
         options.update(pool_size=10, max_overflow=40, pool_recycle=1800)
         if uri.startswith("mysql"):

@@ -20,9 +20,10 @@ from flask import current_app, g, redirect, request, session, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
+from ginchat import tokencache
 from ginchat.errors import forbidden, unauthorized
 from ginchat.extensions import csrf, login_manager
-from ginchat.models.user_basic import AuthToken
+from ginchat.models.user_basic import AuthToken, UserBasic
 
 SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
 WEBSOCKET_ENDPOINTS = frozenset(("chat.chat", "chat.chat_alias"))
@@ -94,14 +95,26 @@ def authenticate_request():
 
     token = bearer_token()
     if token is not None:
-        user, row = AuthToken.resolve(token)
+        cached = tokencache.lookup(token)
+        if cached is not None:
+            user_id, session_id = cached
+            # The WebSocket needs the id alone: no query. Other routes get the
+            # account (its session was live a moment ago: see tokencache).
+            user = tokencache.CachedUser(user_id) if request.endpoint in WEBSOCKET_ENDPOINTS else None
+            user = user or UserBasic.get_active(user_id)
+            row = None
+        else:
+            user, row = AuthToken.resolve(token)
+            if user is not None:
+                tokencache.remember_later(token, row)
+                session_id = row.id
         if user is None:
             raise unauthorized("the token is invalid, expired or revoked; log in again")
         # Flask-Login reads the request's user from g._login_user.
         g._login_user = user
         g.auth_via = "token"
         g.token_row = row
-        g.session_id = row.id
+        g.session_id = session_id
     elif current_user.is_authenticated:
         g.auth_via = "cookie"
     elif "_user_id" in session:
@@ -128,6 +141,7 @@ def authenticate_request():
 
 def init_app(app):
     app.before_request(authenticate_request)
+    tokencache.init_app(app)
 
 
 __all__ = ["public", "page", "init_app", "CSRFError", "is_page_request", "allowed_origin"]

@@ -39,6 +39,9 @@ class Config:
     BUS_DROP_RATE = 0  # tests only: the share of outgoing bus packets thrown away
 
     HEARTBEAT_INTERVAL = 10
+    # Log every pause of the event loop longer than this many milliseconds,
+    # with the stack of what was running (chat/loopprobe.py). 0: off.
+    LOOP_PROBE_MS = 0
     HEARTBEAT_TIMEOUT = 60
     # The admin page's server view (chat/nodes.py): a node silent this long
     # (seconds) leaves the list; it shows as stale after three missed snapshots.
@@ -57,6 +60,10 @@ class Config:
     UPLOAD_MIN_FREE_MB = 100
 
     TOKEN_TTL_DAYS = 30
+    # Seconds a bearer token's session is cached in Redis (ginchat/tokencache.py:
+    # handshakes without SQL; a session that ends stops it at once, on every
+    # node). 0: every request reads SQL.
+    TOKEN_CACHE_TTL = 120
     # Seconds between a node's checks that its sockets' sessions still live
     # (a session ended where the bus event did not reach, or expired).
     SESSION_CHECK_INTERVAL = 30

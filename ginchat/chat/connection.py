@@ -13,6 +13,7 @@ from simple_websocket import ConnectionClosed
 from wsproto.events import Ping, TextMessage
 from wsproto.utilities import LocalProtocolError
 
+from ginchat.chat import wsframes
 from ginchat.chat.websocket import (
     InlineReader,
     SerialSocket,
@@ -241,8 +242,11 @@ class Connection:
             data = ws.sock.recv(ws.receive_bytes)
             if not data:
                 raise OSError("closed by the client")
-            ws.ws.receive_data(data)
-            ws.connected = ws._handle_events()
+            if self.plain:  # the common frames without wsproto (chat/wsframes.py)
+                ws.connected = wsframes.receive_data(ws, data)
+            else:
+                ws.ws.receive_data(data)
+                ws.connected = ws._handle_events()
         except (OSError, LocalProtocolError):
             ws.connected = False
 

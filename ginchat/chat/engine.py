@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ginchat.bus import make_bus
 from ginchat.chat import checkpoint
+from ginchat.chat.connlog import ConnectionLog
 from ginchat.chat.dispatch import (
     FrameError,
     Outgoing,
@@ -26,6 +27,7 @@ from ginchat.chat.dispatch import (
 )
 from ginchat.chat.frames import READ, RECALL, TYPING, dumps, error
 from ginchat.chat.nodes import NodeBoard
+from ginchat.chat.loopprobe import start_probe
 from ginchat.chat.notices import Notices
 from ginchat.chat.presence import Presence
 from ginchat.chat.receipts import Receipts
@@ -67,6 +69,8 @@ class ChatEngine:
 
         self.client_map = {}  # user id -> set of Connections (one per tab/device)
         self.connections = 0  # the Connections in client_map
+        self.event_connections = 0  # those opened with ?events=1 (presence and notices)
+        self.connlog = ConnectionLog()  # connect lines, summarised in a storm
         # group id -> {new member: Id after which they read}: a message stored
         # before someone joined but delivered here after it (a slow bus) is
         # not theirs. Entries go once a later message of the group passed.
@@ -76,6 +80,7 @@ class ChatEngine:
         self.stopping = False
         self.greenlets = []
         self.started = False
+        self.probe = None  # the loop-lag probe (LOOP_PROBE_MS)
         # Client frame Types beyond 1-3: Type -> handler(connection, fields); see register_frame.
         self.frame_handlers = {}
         self.stats = {"stored": 0, "delivered": 0, "duplicates_dropped": 0, "batches": 0}
@@ -106,6 +111,7 @@ class ChatEngine:
         if self.started:
             return
         self.started = True
+        self.probe = start_probe(self.app)
         self.greenlets = [
             gevent.spawn(self.store.run),
             gevent.spawn(self.presence.sweep_loop),
@@ -130,6 +136,9 @@ class ChatEngine:
         self.bus.stop()
         gevent.killall(self.greenlets, block=False)
         self.greenlets = []
+        if self.probe is not None:
+            self.probe.stop()
+            self.probe = None
         self.started = False
 
     def drain(self, timeout):
@@ -150,9 +159,10 @@ class ChatEngine:
         if conn not in conns:
             conns.add(conn)
             self.connections += 1
+            self.event_connections += bool(conn.events)
         self.sessions.on_attach(conn)
         self.presence.mark_online(conn)
-        log.info("user %s connected from %s (%d connections here)", conn.user_id, conn.addr, self.connection_count())
+        self.connlog.opened(conn, self.connections)
 
     def detach(self, conn):
         if not conn.closed:
@@ -161,11 +171,12 @@ class ChatEngine:
         if conns is not None and conn in conns:
             conns.discard(conn)
             self.connections -= 1
+            self.event_connections -= bool(conn.events)
             self.presence.connection_closed(conn)
             if not conns:
                 del self.client_map[conn.user_id]
                 self.presence.mark_offline(conn.user_id)
-        log.info("user %s disconnected from %s", conn.user_id, conn.addr)
+        self.connlog.closed(conn, self.connections)
 
     def connection_count(self):
         # Counted as connections come and go: summing the map on every

@@ -60,6 +60,8 @@ class Notices:
     def deliver_local(self, to, frame, events_only):
         """The frame for this node's connections of the users ``to`` names."""
         engine = self.engine
+        if events_only and not engine.event_connections:
+            return  # nobody here listens (and the friends or members need no query)
         recipients = set(to.get("Users") or ())
         if to.get("Group") is not None:
             recipients |= engine.groups.peek(int(to["Group"]))

@@ -25,6 +25,8 @@ RELATIONS_KEY = "ginchat:relations_version"
 RELATIONS_CHECK = 1.0  # seconds between two looks at the Redis version
 PAGE = 500  # contact rows read per query
 CONTACT_LOOKBACK = 256  # contact rows read again: their Ids may commit out of order
+PEEK_TTL = 10.0  # seconds a side use's load (peek) is reused
+PEEK_KEEP = 20000  # peeked sets kept at most
 
 
 class RelationMap:
@@ -37,6 +39,11 @@ class RelationMap:
         self._load = load
         self._check = check
         self._sets = {}
+        # key -> (monotonic expiry, set): what peek loaded, for PEEK_TTL
+        # seconds. Presence asks for a user's friends at every connect and
+        # disconnect: a reconnect storm would otherwise be one query each.
+        # Every change that reaches the map drops the key's entry.
+        self._peeked = {}
 
     def get(self, key):
         members = self._sets.get(key)
@@ -56,29 +63,43 @@ class RelationMap:
         return False
 
     def add(self, key, value):
+        self._peeked.pop(key, None)
         members = self._sets.get(key)
         if members is not None:
             members.add(value)
 
     def forget(self, key):
         self._sets.pop(key, None)
+        self._peeked.pop(key, None)
 
     def peek(self, key):
         """The set, without caching a fresh load: a side use (typing, presence,
         notices) must not warm the map before a bus event it could miss."""
         members = self._sets.get(key)
-        if members is None:
-            with self.app.app_context():
-                members = self._load(key)
+        if members is not None:
+            return members
+        now = time.monotonic()
+        peeked = self._peeked.get(key)
+        if peeked is not None and peeked[0] > now:
+            return peeked[1]
+        with self.app.app_context():
+            members = self._load(key)
+        if len(self._peeked) >= PEEK_KEEP:
+            self._peeked = {k: v for k, v in self._peeked.items() if v[0] > now}
+            if len(self._peeked) >= PEEK_KEEP:
+                self._peeked.clear()
+        self._peeked[key] = (now + PEEK_TTL, members)
         return members
 
     def discard(self, key, value):
+        self._peeked.pop(key, None)
         members = self._sets.get(key)
         if members is not None:
             members.discard(value)
 
     def clear(self):
         self._sets.clear()
+        self._peeked.clear()
 
 
 class Relations:

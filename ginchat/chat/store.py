@@ -1,14 +1,24 @@
 """The message store: one greenlet takes the messages that clients sent
 from a bounded queue and commits them in batches (a message's Id and Seq
 are assigned there), then hands each stored message to the bus for
-delivery here and on the other nodes."""
+delivery here and on the other nodes.
+
+On SQLite the batch is written by a native thread (gevent's threadpool)
+over a connection of its own: sqlite3 releases the GIL, so a commit (an
+append to the log, now and then an fsync) no longer stops every other
+connection of the node. The store greenlet waits for the thread and then
+delivers, so a message is still stored before it is delivered, and batches
+still go one at a time in the order they came. The other databases' drivers
+wait for the network through gevent and need no thread."""
 
 import logging
 import time
 
 import gevent
 import gevent.queue
+from sqlalchemy import create_engine
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.pool import StaticPool
 
 from ginchat.chat.frames import dumps, error
 from ginchat.extensions import db
@@ -44,6 +54,7 @@ class Store:
         self.queue = gevent.queue.Queue(STORE_QUEUE)  # Outgoing messages, in the order they came
         self.seq_cache = messages.SeqCache()  # each conversation's newest Seq (skips a query per batch)
         self.storing = None  # the batch being committed (drain waits for it)
+        self.writer = None  # SQLite: the engine the threadpool writes with (see writer_engine)
 
     def pending(self):
         """Messages waiting for storage or being stored."""
@@ -59,8 +70,29 @@ class Store:
             gevent.sleep(0.01)
         return True
 
+    def writer_engine(self):
+        """SQLite (a file): an engine of one connection for the store alone,
+        used by one native thread at a time; None for the other databases
+        (and for an in-memory SQLite, which a second connection would not see)."""
+        with self.app.app_context():
+            url = db.engine.url
+            options = self.app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}
+        if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+            return None
+        connect_args = dict(options.get("connect_args") or {}, check_same_thread=False)
+        connect_args.setdefault("timeout", 15)
+        engine = create_engine(url, poolclass=StaticPool, connect_args=connect_args)
+        with engine.connect():  # connect (and initialise the dialect) here, on the loop's thread
+            pass
+        return engine
+
     def run(self):
         queue = self.queue
+        try:
+            self.writer = self.writer_engine()
+        except Exception:  # the store works on the loop's thread as before
+            log.exception("no SQLite writer thread; storing on the event loop")
+            self.writer = None
         while True:
             batch = [queue.get()]
             while len(batch) < STORE_BATCH and not queue.empty():
@@ -79,8 +111,11 @@ class Store:
         for item in batch:
             item.create_time = now
         try:
-            with self.app.app_context(), db.engine.begin() as conn:
-                rows, dupes = messages.store_batch(conn, batch, self.seq_cache)
+            if self.writer is not None:
+                rows, dupes = gevent.get_hub().threadpool.apply(self._write, (batch,))
+            else:
+                with self.app.app_context(), db.engine.begin() as conn:
+                    rows, dupes = messages.store_batch(conn, batch, self.seq_cache)
         except Exception as exc:
             if database_unavailable(exc):
                 log.error("database unavailable, %d messages refused: %s", len(batch), exc.__class__.__name__)
@@ -116,6 +151,11 @@ class Store:
         except Exception:  # stored all the same: the quote comes with history
             log.exception("reading the quotes of %d stored messages failed", len(rows))
             return [messages.to_frame(row) for row in rows]
+
+    def _write(self, batch):
+        """In a native thread: one transaction (the store greenlet waits for it)."""
+        with self.writer.begin() as conn:
+            return messages.store_batch(conn, batch, self.seq_cache)
 
     def _fail(self, batch, msg):
         for item in batch:

@@ -9,6 +9,7 @@ makes ``since`` replay exact. ``Seq`` is computed under the same lock.
 """
 
 import json
+from operator import itemgetter
 
 from sqlalchemy import (
     BigInteger,
@@ -24,6 +25,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    tuple_,
     update,
 )
 
@@ -325,9 +327,9 @@ def by_client_ids(conn, pairs):
     if not pairs:
         return {}
     c = message_table.c
-    users = {u for u, _ in pairs}
-    cmids = {m for _, m in pairs}
-    result = conn.execute(select(message_table).where(c.user_id.in_(users), c.client_msg_id.in_(cmids)))
+    # By the pairs themselves: one probe of the unique index each (two
+    # separate IN lists made SQLite probe every user with every id).
+    result = conn.execute(select(message_table).where(tuple_(c.user_id, c.client_msg_id).in_(sorted(pairs))))
     found = {}
     for row in result.mappings():
         key = (row["user_id"], row["client_msg_id"])
@@ -422,11 +424,31 @@ def store_batch(conn, items, seq_cache=None):
         if it.client_msg_id:
             batch_cmids[key] = row
     if rows:
-        conn.execute(insert(message_table), rows)
+        _insert_rows(conn, rows)
         parts.store_mentions(conn, rows)
     if seq_cache is not None:
         seq_cache.remember(last, {conv: seq for conv, seq in top.items() if seq})
     return rows, dupes
+
+
+_INSERTS = {}  # dialect name -> (SQL text, its parameters' names in order or None)
+
+
+def _insert_rows(conn, rows):
+    """The batch's rows in one ``executemany`` of the driver: the statement is
+    compiled once per dialect, and the rows go as they are (plain ints and
+    strings), without SQLAlchemy's per-row processing of a Core insert."""
+    dialect = conn.dialect
+    compiled = _INSERTS.get(dialect.name)
+    if compiled is None:
+        statement = insert(message_table).compile(dialect=dialect, column_keys=list(rows[0]))
+        order = itemgetter(*statement.positiontup) if statement.positional else None
+        compiled = _INSERTS[dialect.name] = (str(statement), order)
+    sql, order = compiled
+    if order is not None:
+        conn.exec_driver_sql(sql, [order(row) for row in rows])
+    else:
+        conn.exec_driver_sql(sql, rows)
 
 
 def top_id(conn):

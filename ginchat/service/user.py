@@ -3,6 +3,7 @@
 from flask import current_app, g, session
 from flask_login import current_user, login_user, logout_user
 
+from ginchat import tokencache
 from ginchat.auth import SESSION_ID, SESSION_KEY, public
 from ginchat.domain.admin import admit, first_account_admin
 from ginchat.domain.people import public_users, search_key_of, search_people, seen_user
@@ -48,6 +49,7 @@ def start_session(user, remote_addr):
     db.session.commit()
     # One login, one session record: the token and this cookie belong to it.
     token, cookie_key, row = AuthToken.issue(user, current_app.config["TOKEN_TTL_DAYS"])
+    tokencache.remember(token, row, verify=False)  # its first handshake needs no SQL
     session[SESSION_ID] = row.id
     session[SESSION_KEY] = cookie_key
     return token

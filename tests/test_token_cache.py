@@ -1,0 +1,135 @@
+"""Bearer tokens cached in Redis (ginchat/tokencache.py): a login caches its
+token, so handshakes need no SQL; a session that ends (logout, a password
+change, "log out everywhere else", deletion) stops its cached token at once,
+for HTTP and for the WebSocket handshake, on this node and on every other."""
+
+import hashlib
+
+import pytest
+import websocket
+
+from helpers import PASSWORD, wait_for
+from http_checks import answer, error
+from multinode import cluster, shared  # noqa: F401  (fixtures)
+
+ENTRY = "ginchat:tok:"
+
+
+def cached(app, user):
+    key = ENTRY + hashlib.sha256(user.token.encode()).hexdigest()
+    return bool(app.extensions["redis"].exists(key))
+
+
+def handshake_status(api, user):
+    """The HTTP status of a WebSocket handshake with the user's token (101: open)."""
+    try:
+        conn = websocket.create_connection(f"{api.server.ws_url}/chat?token={user.token}", timeout=10)
+    except websocket.WebSocketBadStatusException as exc:
+        return exc.status_code
+    conn.close()
+    return 101
+
+
+def test_a_login_caches_its_token_and_it_serves_http_and_the_handshake(app, api):
+    me = api.user("tc")
+    assert cached(app, me)
+    assert answer(me.post("/user/find", userId=me.id), 200)["Data"]["Name"] == me.name
+    assert handshake_status(api, me) == 101
+    assert cached(app, me)
+
+
+def test_a_token_read_from_sql_is_cached_too(app, api):
+    me = api.user("tc")
+    app.extensions["redis"].delete(ENTRY + hashlib.sha256(me.token.encode()).hexdigest())
+    assert not cached(app, me)
+    answer(me.post("/user/find", userId=me.id), 200)
+    assert wait_for(lambda: cached(app, me))  # filled after the request, in a greenlet of its own
+    assert handshake_status(api, me) == 101
+
+
+def test_a_logged_out_token_stops_at_once(app, api):
+    me = api.user("tc")
+    other = api.login(me.name)
+    assert cached(app, me) and cached(app, other)
+    assert handshake_status(api, me) == 101
+    answer(me.post("/user/logout"), 200)
+    error(me.post("/user/find", userId=me.id), 401)
+    assert handshake_status(api, me) == 401
+    # The user's other session lives on (read from SQL again, then cached again).
+    answer(other.post("/user/find", userId=me.id), 200)
+    assert handshake_status(api, other) == 101
+    assert wait_for(lambda: cached(app, other))
+
+
+def test_a_password_change_stops_the_other_cached_tokens(app, api):
+    me = api.user("tc")
+    other = api.login(me.name)
+    assert handshake_status(api, other) == 101
+    answer(me.post("/user/updateUser", password="a-new-pw-2", oldPassword=PASSWORD), 200)
+    error(other.post("/user/find", userId=me.id), 401)
+    assert handshake_status(api, other) == 401
+    assert handshake_status(api, me) == 101  # the session that changed it stays
+
+
+def test_log_out_everywhere_else_stops_the_other_cached_tokens(app, api):
+    me = api.user("tc")
+    other = api.login(me.name)
+    assert handshake_status(api, other) == 101
+    answer(me.post("/user/logoutOthers"), 200)
+    assert handshake_status(api, other) == 401
+    error(other.post("/user/find", userId=me.id), 401)
+    assert handshake_status(api, me) == 101
+
+
+def test_a_deleted_account_s_cached_tokens_stop_at_once(app, api):
+    me = api.user("tc")
+    other = api.login(me.name)
+    assert handshake_status(api, other) == 101
+    answer(me.post("/user/deleteUser", password=PASSWORD), 200)
+    assert handshake_status(api, other) == 401
+    assert handshake_status(api, me) == 401
+    error(other.post("/user/find", userId=me.id), 401)
+
+
+def test_a_stale_generation_is_never_served(app, api):
+    """An entry written with an older generation (a session that ended while
+    it was being cached) fails the lookup, and goes."""
+    me = api.user("tc")
+    client = app.extensions["redis"]
+    key = ENTRY + hashlib.sha256(me.token.encode()).hexdigest()
+    value = client.get(key)
+    value = value.decode() if isinstance(value, bytes) else value
+    client.incr(f"ginchat:tokgen:{me.id}")  # as a session end would
+    assert handshake_status(api, me) == 101  # the session itself lives: read from SQL
+
+    def fresh():
+        now = client.get(key)
+        return now.decode() if isinstance(now, bytes) else now
+
+    assert wait_for(lambda: fresh() not in (None, value))
+
+
+@pytest.mark.slow
+def test_a_logged_out_token_stops_at_once_on_every_node(cluster):
+    n1, n2 = cluster(2, "redis", SESSION_CHECK_INTERVAL=3600)
+    api1, api2 = n1.api, n2.api
+    me = api1.user("tcm")
+    other = api1.login(me.name)
+    third = api1.login(me.name)
+    # Cached by the login on node 1, served by node 2 (one Redis).
+    answer(api2.post("/user/find", token=me.token, userId=me.id), 200)
+    assert handshake_status(api2, me) == 101
+    assert handshake_status(api2, other) == 101
+
+    answer(me.post("/user/logout"), 200)  # on node 1
+    error(api2.post("/user/find", token=me.token, userId=me.id), 401)
+    assert handshake_status(api2, me) == 401
+    assert handshake_status(api2, other) == 101
+
+    # A password change on node 2 stops the other tokens on node 1.
+    answer(api2.post("/user/updateUser", token=other.token, password="a-new-pw-2", oldPassword=PASSWORD), 200)
+    assert handshake_status(api1, third) == 401
+    error(api1.post("/user/find", token=third.token, userId=me.id), 401)
+    assert handshake_status(api1, other) == 101
+    for node in (n1, n2):
+        assert "Traceback" not in node.log(), node.log()[-3000:]
