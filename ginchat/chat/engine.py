@@ -26,8 +26,8 @@ from ginchat.chat.dispatch import (
     reply_and_mentions,
 )
 from ginchat.chat.frames import READ, RECALL, TYPING, dumps, error
-from ginchat.chat.nodes import NodeBoard
 from ginchat.chat.loopprobe import start_probe
+from ginchat.chat.nodes import NodeBoard
 from ginchat.chat.notices import Notices
 from ginchat.chat.presence import Presence
 from ginchat.chat.receipts import Receipts
