@@ -190,7 +190,8 @@ class Connection:
                         return
                     batch.append(nxt)
                 self._send(ws, batch)
-        except Exception as exc:  # a broken socket ends the writer, and the connection with it
+        except (Exception, gevent.Timeout) as exc:  # a broken or stuck socket ends the writer and the connection
+            # (gevent.Timeout, SEND_TIMEOUT's, is no Exception: uncaught, it killed the writer alone)
             if not self.closed:
                 log.info("%r: send failed (%s), closing", self, exc.__class__.__name__)
             self.kill()
