@@ -71,3 +71,27 @@ def test_changes_cross_nodes_exactly_once_and_replay(cluster, bus):
     assert frames[0]["Content"] == "first, edited" and frames[0]["Reactions"][0]["Emoji"] == "🎉"
     rows = n2.api.get("/message/history", token=member.token, type=2, targetId=gid).json()["Rows"]
     assert rows[0]["Content"] == "first, edited" and rows[0]["Edited"] and rows[0]["Reactions"][0]["Count"] == 1
+
+
+def test_search_on_one_node_finds_what_another_stored_and_edited(cluster):
+    """Search reads SQL: a message sent through node 1 is found through node 2,
+    and an edit made on node 2 is what node 1's search matches next."""
+    extra = {"SECRET_KEY": "test-" + secrets.token_hex(16), "UDP_PORT": free_port(socket.SOCK_DGRAM)}
+    n1, n2 = cluster(2, "udp", **extra)
+    a, b = n1.api.user("sa"), n1.api.user("sb")
+    n1.api.befriend(a, b)
+    word = "zq" + secrets.token_hex(4)  # a word no other test writes
+    wa, wb = n1.api.ws(a), n2.api.ws(b)
+    wa.send(Type=1, TargetId=b.id, Content=f"the {word} plan")
+    sent = wb.messages(1)[0]
+
+    def hits(node, user, q):
+        r = node.api.get("/message/search", token=user.token, q=q)
+        assert r.status_code == 200, r.text
+        return [(row["Id"], row["ConvId"]) for row in r.json()["Rows"]]
+
+    assert hits(n2, b, word) == [(sent["Id"], a.id)]
+    r = n2.api.post("/message/edit", token=a.token, id=sent["Id"], content="the renamed plan")
+    assert r.status_code == 200, r.text
+    assert hits(n1, a, word) == []
+    assert hits(n1, b, "renamed") == [(sent["Id"], a.id)]
