@@ -4,7 +4,7 @@ serves only as an attachment."""
 
 import pytest
 
-from e2e_support import register, screenshot
+from e2e_support import expect_stored, register, screenshot
 from playwright_compat import expect
 
 
@@ -29,7 +29,7 @@ def test_a_file_is_sent_and_the_other_side_downloads_it(two_friends, tmp_path):
     pa.locator("#file-input").set_input_files(str(page_file))
 
     mine = pa.locator("#messages .msg.mine[data-media='5']")
-    expect(mine.locator(".state")).to_have_text("Sent")
+    expect_stored(mine)
     expect(mine.locator(".file-name")).to_have_text("Meeting notes _draft_.html")
     card = pb.locator("#messages .msg.theirs[data-media='5'] .file-card")
     expect(card.locator(".file-name")).to_have_text("Meeting notes _draft_.html")
@@ -68,7 +68,7 @@ def test_file_bubbles_fit_a_phone(server, people, tmp_path):
     long_name.write_bytes(b"\x1f\x8b\x08\x00" + bytes(5000))
     page.locator("#file-input").set_input_files(str(long_name))
     mine = page.locator("#messages .msg.mine[data-media='5']")
-    expect(mine.locator(".state")).to_have_text("Sent")
+    expect_stored(mine)
     expect(mine.locator(".file-meta")).to_contain_text("application/gzip")
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
     screenshot(page, "phone-file")
