@@ -188,8 +188,12 @@ def make_app(base_config):
     yield factory
     from ginchat.extensions import RedisHandle
 
+    # Every node stops while Redis still answers (their last presence and
+    # node-board writes), then the embedded Redis the first app started goes:
+    # closed first, it left each later stop waiting out Redis retries.
     for app in apps:
         app.extensions["chat"].stop()
+    for app in apps:
         RedisHandle.close(app)
 
 
