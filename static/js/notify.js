@@ -68,6 +68,7 @@ function preview(msg) {
     [EMOJI]: () => msg.Content || '',
     [VOICE]: () => '🎤 Voice clip',
     [IMAGE]: () => '🖼 Picture',
+    5: () => `📎 ${(msg.File && msg.File.Name) || 'File'}`, // Media 5: a file of any type
   }[msg.Media];
   return what ? what() : 'New message';
 }
@@ -78,7 +79,9 @@ function onMessage(msg) {
   alerted.add(msg.Id);
   const [type, id] = convOf(msg);
   const conv = state.convs.get(convKey(type, id));
-  if (!conv || conv.muted) return;
+  // A mention of me alerts even in a muted conversation (issue 16 item 5).
+  const mentioned = Array.isArray(msg.Mentions) && msg.Mentions.includes(me.ID);
+  if (!conv || (conv.muted && !mentioned)) return;
   const watching = !document.hidden && currentConv() === conv;
   if (watching) return;
   const { sound } = settings();

@@ -257,6 +257,27 @@ def test_notifications_sound_mute_and_the_favicon(server, people):
     assert pb.problems == [] and other_device.problems == []
 
 
+def test_a_mention_alerts_even_in_a_muted_group(server, people):
+    ana, bob = register(server, "ana"), register(server, "bob")
+    gid = ana.post("/contact/createCommunity", name=unique_name("quiet")).json()["Data"]["ID"]
+    assert bob.post("/contact/joinGroup", comId=gid).status_code == 200
+    assert bob.post("/contact/mute", type=2, targetId=gid, muted="true").status_code == 200
+    pb = people.context()
+    pb.add_init_script(ALERTS_DOUBLE)
+    watch_console(pb)
+    login(pb, bob.name)
+    open_settings(pb, "notifications")
+    pb.get_by_role("button", name="Enable notifications").click()
+    expect(pb.locator("#notify-state")).to_contain_text("on while this tab is hidden")
+    pb.evaluate("window.__setHidden(true)")
+    # The muted group's chatter makes no notification; a mention of Bob does.
+    ana.send([{"Type": 2, "TargetId": gid, "Media": 1, "Content": "chatter", "ClientMsgId": "m-1"}])
+    ana.send([{"Type": 2, "TargetId": gid, "Media": 1, "Content": f"@{bob.name} look", "ClientMsgId": "m-2"}])
+    notes_come(pb, 1)
+    assert pb.evaluate("window.__alerts.notes[0].body") == f"@{bob.name} look"
+    assert pb.problems == []
+
+
 @pytest.mark.parametrize("size", [None, PHONE], ids=["desktop", "phone"])
 def test_the_me_tab_is_settings_views(server, people, tmp_path, size):
     me, friend = register(server, "me"), register(server, "fr")
