@@ -26,6 +26,9 @@ def test_edit_reply_react_and_mention(server, people):
     first = ann.send([{"Type": 2, "TargetId": gid, "Content": "the very first", "ClientMsgId": "f-0"}])[0]
     ann.send([{"Type": 2, "TargetId": gid, "Content": f"filler {i}", "ClientMsgId": f"f-{i + 1}"} for i in range(40)])
     ann.send([{"Type": 2, "TargetId": gid, "Content": "about that", "ReplyTo": first["Id"], "ClientMsgId": "f-r"}])
+    # Ben has read it all: the conversation opens at its end (an unread one
+    # would open at its first unread message, loading the original with it).
+    assert ben.post("/message/read", type=2, targetId=gid).status_code == 200
 
     pa, pb = people.open(ann), people.open(ben)
     for page in (pa, pb):
