@@ -19,6 +19,7 @@ Revises: 0005
 Create Date: 2026-12-01
 """
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
@@ -68,10 +69,24 @@ def upgrade():
         for statement in SQLITE_UP:
             op.execute(statement)
     elif dialect in ("mysql", "mariadb"):
-        op.execute("ALTER TABLE message ADD FULLTEXT INDEX ix_message_content_ft (content)")
+        # Like the other revisions, safe to run on a database that has it already
+        # (one stamped back to an older revision and upgraded again).
+        have = (
+            op.get_bind()
+            .execute(
+                sa.text(
+                    "SELECT COUNT(*) FROM information_schema.statistics WHERE table_schema = DATABASE() "
+                    "AND table_name = 'message' AND index_name = 'ix_message_content_ft'"
+                )
+            )
+            .scalar()
+        )
+        if not have:
+            op.execute("ALTER TABLE message ADD FULLTEXT INDEX ix_message_content_ft (content)")
     elif dialect == "postgresql":
         op.execute(
-            "CREATE INDEX ix_message_content_tsv ON message USING gin (to_tsvector('simple'::regconfig, content))"
+            "CREATE INDEX IF NOT EXISTS ix_message_content_tsv ON message "
+            "USING gin (to_tsvector('simple'::regconfig, content))"
         )
 
 
