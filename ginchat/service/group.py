@@ -5,14 +5,14 @@ from flask_login import current_user
 
 from ginchat.domain import groups
 from ginchat.domain.mute import add_muted
-from ginchat.domain.people import search_groups, search_key_of
+from ginchat.domain.people import search_groups
 from ginchat.domain.receipts import add_group_state
 from ginchat.models.community import ALL, MEMBERS, OPEN, Community
 from ginchat.models.contact import Contact
 from ginchat.models.message import GROUP
+from ginchat.service import search_request
 from ginchat.uploads import check_icon
 from ginchat.utils import params, resp
-from ginchat.utils.ratelimit import RateLimiter
 
 
 def public_groups(rows):
@@ -128,10 +128,6 @@ def search_groups_route():
       401: {$ref: "#/responses/NotLoggedIn"}
       429: {description: "more than SEARCHES_PER_MINUTE searches (people and groups together); see Retry-After", schema: {$ref: "#/definitions/Envelope"}}
     """
-    text = params.get_str("q", required=True, max_len=256)
-    page = params.get_int("page", default=1, minimum=1, maximum=10_000)
-    size = params.get_int("size", default=20, minimum=1, maximum=50)
-    search_key_of(text)  # a bad q is a 400 before it counts as a search
-    RateLimiter.of().check_search(current_user.id)
+    text, _key, page, size = search_request()
     rows, total = search_groups(current_user.id, text, page, size)
     return resp.ok_list(public_groups(rows), total)

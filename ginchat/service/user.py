@@ -6,11 +6,12 @@ from flask_login import current_user, login_user, logout_user
 from ginchat import tokencache
 from ginchat.auth import SESSION_ID, SESSION_KEY, public
 from ginchat.domain.admin import admit, first_account_admin
-from ginchat.domain.people import public_users, search_key_of, search_people, seen_user
+from ginchat.domain.people import public_users, search_people, seen_user
 from ginchat.domain.sessions import end_all_sessions, end_other_sessions, end_session
 from ginchat.errors import bad_request, forbidden, unauthorized
 from ginchat.extensions import db
 from ginchat.models.user_basic import AuthToken, UserBasic, utcnow
+from ginchat.service import search_request
 from ginchat.uploads import check_icon
 from ginchat.utils import params, resp
 from ginchat.utils.ratelimit import RateLimiter
@@ -205,11 +206,7 @@ def search_users():
       401: {$ref: "#/responses/NotLoggedIn"}
       429: {description: "more than SEARCHES_PER_MINUTE searches (people and groups together); see Retry-After", schema: {$ref: "#/definitions/Envelope"}}
     """
-    text = params.get_str("q", required=True, max_len=256)
-    page = params.get_int("page", default=1, minimum=1, maximum=10_000)
-    size = params.get_int("size", default=20, minimum=1, maximum=50)
-    key = search_key_of(text)  # a bad q is a 400 before it costs a search
-    RateLimiter.of().check_search(current_user.id)
+    _text, key, page, size = search_request()
     rows, total = search_people(current_user.id, key, page, size)
     return resp.ok_list(rows, total)
 
