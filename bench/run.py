@@ -245,34 +245,25 @@ class Runner:
             )
         return res
 
-    # --- scenario 4 --------------------------------------------------------------
-    def scenario_history(self, make_target):
-        cfg = self.cfg
+    # --- scenarios 4 and 5: GETs over tables of growing size ------------------
+    def _sized_queries(self, make_target, label, sizes, queries_for, repeat):
+        """For each size: a fresh target seeded with that many messages, then
+        each of ``queries_for(size)`` timed ``repeat`` times as user 1."""
         out = {}
-        for size in (cfg["history_small"], cfg["history_large"]):
-            target = make_target(f"history-{size}")
+        for size in sizes:
+            target = make_target(f"{label}-{size}")
             t0 = time.monotonic()
             seed = target.seed(users=1000, pairs=500, group=0, messages=size)
             seeded = time.monotonic() - t0
             target.start()
             try:
-                top = size
-                queries = {
-                    "history latest 50": "/message/history?type=1&targetId=2&limit=50",
-                    "history page 50 before the newest 500": (
-                        f"/message/history?type=1&targetId=2&limit=50&before={top - 500}"
-                    ),
-                    "sync last 200": f"/message/sync?since={top - 200}&limit=200",
-                    "sync 200 after the probe's first": f"/message/sync?since={top - 1000}&limit=200",
-                    "sync from 0 (200)": "/message/sync?since=0&limit=200",
-                }
                 res = self.generate(
                     target,
                     dict(
                         scenario="history",
                         token=seed["users"][0]["token"],
-                        queries=queries,
-                        repeat=cfg["history_repeat"],
+                        queries=queries_for(size),
+                        repeat=repeat,
                     ),
                 )
             finally:
@@ -284,50 +275,43 @@ class Runner:
                     log(f"  {size:>8} messages: {name}: p50 {fmt(r['p50'])} p99 {fmt(r['p99'])} ms ({r['rows']} rows)")
         return out
 
-    # --- scenario 5 --------------------------------------------------------------
+    def scenario_history(self, make_target):
+        def queries(top):
+            return {
+                "history latest 50": "/message/history?type=1&targetId=2&limit=50",
+                "history page 50 before the newest 500": (
+                    f"/message/history?type=1&targetId=2&limit=50&before={top - 500}"
+                ),
+                "sync last 200": f"/message/sync?since={top - 200}&limit=200",
+                "sync 200 after the probe's first": f"/message/sync?since={top - 1000}&limit=200",
+                "sync from 0 (200)": "/message/sync?since=0&limit=200",
+            }
+
+        cfg = self.cfg
+        sizes = (cfg["history_small"], cfg["history_large"])
+        return self._sized_queries(make_target, "history", sizes, queries, cfg["history_repeat"])
+
     def scenario_search(self, make_target):
         """GET /message/search as user 1 over tables of growing size; the words
         are seeded at the same rates in every size (bench/seed.py words_for)."""
+
+        def queries(top):
+            return {
+                # The cost of any authenticated GET on this machine right now: the floor under the rest.
+                "reference: history, latest 20 (no search)": "/message/history?type=1&targetId=2&limit=20",
+                "a word of 10 % of all messages, first page of 20": "/message/search?q=rendezvous&size=20",
+                "the same, the page before the newest 500": (
+                    f"/message/search?q=rendezvous&size=20&before={top - 500}"
+                ),
+                "a prefix (rendez)": "/message/search?q=rendez&size=20",
+                "a rarer word (1 % of the others, every 50th of mine)": "/message/search?q=quartz&size=20",
+                "two words": "/message/search?q=quartz%20rendezvous&size=20",
+                "a word only others wrote (5 %): no hit": "/message/search?q=zeppelin&size=20",
+                "a word nobody wrote": "/message/search?q=nowhereword&size=20",
+            }
+
         cfg = self.cfg
-        out = {}
-        for size in cfg["search_sizes"]:
-            target = make_target(f"search-{size}")
-            t0 = time.monotonic()
-            seed = target.seed(users=1000, pairs=500, group=0, messages=size)
-            seeded = time.monotonic() - t0
-            target.start()
-            try:
-                top = size
-                queries = {
-                    # The cost of any authenticated GET on this machine right now: the floor under the rest.
-                    "reference: history, latest 20 (no search)": "/message/history?type=1&targetId=2&limit=20",
-                    "a word of 10 % of all messages, first page of 20": "/message/search?q=rendezvous&size=20",
-                    "the same, the page before the newest 500": (
-                        f"/message/search?q=rendezvous&size=20&before={top - 500}"
-                    ),
-                    "a prefix (rendez)": "/message/search?q=rendez&size=20",
-                    "a rarer word (1 % of the others, every 50th of mine)": "/message/search?q=quartz&size=20",
-                    "two words": "/message/search?q=quartz%20rendezvous&size=20",
-                    "a word only others wrote (5 %): no hit": "/message/search?q=zeppelin&size=20",
-                    "a word nobody wrote": "/message/search?q=nowhereword&size=20",
-                }
-                res = self.generate(
-                    target,
-                    dict(
-                        scenario="history",
-                        token=seed["users"][0]["token"],
-                        queries=queries,
-                        repeat=cfg["search_repeat"],
-                    ),
-                )
-            finally:
-                target.stop()
-            res["seed_s"] = round(seeded, 1)
-            out[str(size)] = res
-            for name, r in res.items():
-                if isinstance(r, dict) and "p50" in r:
-                    log(f"  {size:>8} messages: {name}: p50 {fmt(r['p50'])} p99 {fmt(r['p99'])} ms ({r['rows']} rows)")
-        return out
+        return self._sized_queries(make_target, "search", cfg["search_sizes"], queries, cfg["search_repeat"])
 
     # --- all -------------------------------------------------------------------------
     def run_target(self, target, scenarios):
