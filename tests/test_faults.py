@@ -344,8 +344,41 @@ def open_fds(pid):
     return len(os.listdir(f"/proc/{pid}/fd"))
 
 
+def socket_ports(pid):
+    """Each TCP socket inode of ``pid`` -> its remote port (0 for a listener)."""
+    ports = {}
+    for table in ("tcp", "tcp6"):
+        try:
+            with open(f"/proc/{pid}/net/{table}") as f:
+                rows = f.read().splitlines()[1:]
+        except FileNotFoundError:
+            continue
+        for row in rows:
+            cols = row.split()
+            ports[cols[9]] = int(cols[2].rsplit(":", 1)[1], 16)
+    return ports
+
+
+def fds_apart_from(pid, port):
+    """(descriptors of ``pid`` apart from its sockets to ``port``, those sockets)."""
+    ports = socket_ports(pid)
+    to_port = other = 0
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except FileNotFoundError:  # closed meanwhile
+            continue
+        if target.startswith("socket:[") and ports.get(target[8:-1]) == port:
+            to_port += 1
+        else:
+            other += 1
+    return other, to_port
+
+
 def test_two_thousand_connections_dropped_abruptly_leak_nothing(shared, workdir):
     settings = node_settings(shared["db"], shared["redis"], "none")
+    pool_max = settings["REDIS_MAX_CONNECTIONS"] = 20
+    redis_port = urlsplit(shared["redis"]).port or 6379
     node = NodeProcess("leak-" + secrets.token_hex(3), workdir, settings).start().wait_ready()
     try:
         api = node.api
@@ -377,18 +410,21 @@ def test_two_thousand_connections_dropped_abruptly_leak_nothing(shared, workdir)
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 sock.close()
 
-        # Warm up with the same kind of burst, so the database and Redis
-        # connection pools have grown to what such a burst needs.
+        # Warm up with the same kind of burst, so the database connection
+        # pool has grown to what such a burst needs.
         drop(open_many(200))
         assert wait_for(lambda: node.health()["Connections"] == 0, timeout=20)
         gevent.sleep(1)  # deliberately: the pools' idle greenlets and sockets settle before the sample
 
         def sample():
-            return open_fds(node.proc.pid), requests.get(node.url + "/health?detail=1", timeout=30).json()["Data"][
-                "Greenlets"
-            ]
+            # The Redis pool may still grow after the warm-up, by however many
+            # commands a burst happens to have in flight at once: its sockets
+            # are counted apart, against the pool's bound (REDIS_MAX_CONNECTIONS).
+            fds, to_redis = fds_apart_from(node.proc.pid, redis_port)
+            greenlets = requests.get(node.url + "/health?detail=1", timeout=30).json()["Data"]["Greenlets"]
+            return fds, greenlets, to_redis
 
-        fds_before, greenlets_before = sample()
+        fds_before, greenlets_before, _ = sample()
         total = 2000
         conns = open_many(total)
         opened = node.health()["Connections"]
@@ -398,18 +434,20 @@ def test_two_thousand_connections_dropped_abruptly_leak_nothing(shared, workdir)
         assert wait_for(lambda: node.health()["Connections"] == 0, timeout=60)
 
         def settled():
-            fds, greenlets = sample()
-            settled.last = (fds, greenlets)
-            return fds <= fds_before + 2 and greenlets <= greenlets_before + 2
+            fds, greenlets, to_redis = sample()
+            settled.last = (fds, greenlets, to_redis)
+            return fds <= fds_before + 2 and greenlets <= greenlets_before + 2 and to_redis <= pool_max
 
         assert wait_for(settled, timeout=30, interval=0.5), (
-            f"before: {fds_before} fds, {greenlets_before} greenlets; after: {settled.last}"
+            f"before: {fds_before} fds (sockets to Redis apart), {greenlets_before} greenlets; "
+            f"after (fds, greenlets, sockets to Redis): {settled.last}; the Redis pool holds {pool_max} at most"
         )
         log = node.log()
         assert "Traceback" not in log, log[log.find("Traceback") - 300 :][:4000]
         print(
             f"\n2,000 dropped connections: fds {fds_before} -> {settled.last[0]}, "
-            f"greenlets {greenlets_before} -> {settled.last[1]}"
+            f"greenlets {greenlets_before} -> {settled.last[1]}, "
+            f"sockets to Redis {settled.last[2]} (at most {pool_max})"
         )
     finally:
         node.stop()
