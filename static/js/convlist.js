@@ -80,8 +80,16 @@ function applyServerState(conv, row) {
   const upTo = (row.LastMessage && row.LastMessage.Id) || 0;
   if (upTo >= conv.countedUpTo) {
     conv.countedUpTo = upTo;
+    // An answer made before messages that have arrived live since: their
+    // counts stand (the server's Unread does not hold them yet).
+    const read = reads.get(conv.key);
+    let later = 0;
+    for (const id of conv.liveCounted) {
+      if (id > upTo && id > read) later += 1;
+      else conv.liveCounted.delete(id);
+    }
     // The open conversation counts what has not been on screen yet (catchup.js).
-    conv.unread = state.current === conv.key && conv.loaded ? localUnread(conv) : (row.Unread || 0);
+    conv.unread = state.current === conv.key && conv.loaded ? localUnread(conv) : (row.Unread || 0) + later;
   }
 }
 
