@@ -114,7 +114,10 @@ def test_a_list_answer_older_than_a_live_message_keeps_its_count(server, open_pa
     before = a.post("/contact/loadcommunity").text  # the groups as the server saw them before the message
     b.send([msg(b, gid, "while the list was loading", "s-1", group=True)])
     expect(row.locator(".badge")).to_have_text("1")
-    pa.route("**/contact/loadcommunity", lambda route: route.fulfill(status=200, content_type="application/json", body=before))
+    pa.route(
+        "**/contact/loadcommunity",
+        lambda route: route.fulfill(status=200, content_type="application/json", body=before),
+    )
     with pa.expect_response("**/contact/loadcommunity"):
         pa.evaluate("document.dispatchEvent(new Event('visibilitychange'))")  # what refreshes the lists
     pa.wait_for_timeout(300)  # deliberately: the answer is applied after it arrives
