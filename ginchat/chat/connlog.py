@@ -39,9 +39,7 @@ class ConnectionLog:
     def opened(self, conn, count):
         if not log.isEnabledFor(logging.INFO):
             return
-        self._roll(time.monotonic(), count)
-        if self.lines < PER_WINDOW:
-            self.lines += 1
+        if self._take_line(count):
             log.info("user %s connected from %s (%d connections here)", conn.user_id, conn.addr, count)
         else:
             self.connected += 1
@@ -49,9 +47,16 @@ class ConnectionLog:
     def closed(self, conn, count):
         if not log.isEnabledFor(logging.INFO):
             return
-        self._roll(time.monotonic(), count)
-        if self.lines < PER_WINDOW:
-            self.lines += 1
+        if self._take_line(count):
             log.info("user %s disconnected from %s", conn.user_id, conn.addr)
         else:
             self.disconnected += 1
+
+    def _take_line(self, count):
+        """True when this event may have a line of its own (the window's
+        budget is not spent yet); False: it only counts towards the summary."""
+        self._roll(time.monotonic(), count)
+        if self.lines < PER_WINDOW:
+            self.lines += 1
+            return True
+        return False
