@@ -84,9 +84,8 @@ function applyServerState(conv, row) {
     // counts stand (the server's Unread does not hold them yet).
     const read = reads.get(conv.key);
     let later = 0;
-    for (const id of conv.liveCounted) {
-      if (id > upTo && id > read) later += 1;
-      else conv.liveCounted.delete(id);
+    for (const [id, msg] of conv.messages) {
+      if (id > upTo && id > read && !msg.Recalled && state.counted.has(id)) later += 1;
     }
     // The open conversation counts what has not been on screen yet (catchup.js).
     conv.unread = state.current === conv.key && conv.loaded ? localUnread(conv) : (row.Unread || 0) + later;

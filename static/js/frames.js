@@ -79,7 +79,6 @@ function handleRecall(frame) {
     Media: RECALLED, Content: '', Url: '', Amount: 0, Recalled: true,
   };
   if (old && state.counted.has(frame.Id) && frame.Id > reads.get(conv.key) && conv.unread) conv.unread -= 1;
-  conv.liveCounted.delete(frame.Id);
   conv.messages.set(frame.Id, gone);
   conv.nodes.delete(frame.Id);
   if (conv.last && conv.last.Id === frame.Id) conv.last = gone;
@@ -140,7 +139,6 @@ function handleMessage(msg) {
   if (msg.UserId !== me.ID && !msg.Recalled && msg.Id > reads.get(conv.key) && msg.Id > conv.countedUpTo
       && !state.counted.has(msg.Id)) {
     state.counted.add(msg.Id);
-    conv.liveCounted.add(msg.Id);
     conv.unread += 1;
     changed = true;
     if (type === PRIVATE && state.ready) conv.online = true;

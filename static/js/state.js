@@ -65,8 +65,6 @@ export function upsertConv(type, id, info) {
       // Issue 9: the friend's read cursor (ticks), group members' cursors
       // ("read by N"), the last Id the server's Unread covered, typing.
       peerRead: 0, readers: new Map(), countedUpTo: 0, typingUntil: 0, role: '', ownerId: 0,
-      // Ids counted as they arrived, which a list answer made before them does not hold.
-      liveCounted: new Set(),
       // Issue 13: group members' join points (a reader of m joined before m), the settings.
       joins: new Map(), policy: '', history: '', whoMayAdd: '',
       // Issue 15: the last Id known to have reached the friend's device (ticks).
