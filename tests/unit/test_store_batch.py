@@ -10,6 +10,7 @@ from ginchat.models.message import (
     GROUP,
     PRIVATE,
     SeqCache,
+    by_client_ids,
     conv_key,
     message_table,
     msg_counter,
@@ -145,3 +146,35 @@ def test_the_cache_empties_itself_when_it_grows_too_big(engine, monkeypatch):
     assert len(cache.top) == 3
     rows, _ = store(engine, [Item(1, 2)], cache)
     assert rows[0]["seq"] == 2 and cache.top == {"p:1:2": 2}
+
+
+def lookup_steps(engine, pairs):
+    """How many SQLite VM instructions by_client_ids runs for ``pairs`` (a
+    count, not a time: the same on any machine)."""
+    with engine.connect() as conn:
+        raw = conn.connection.dbapi_connection
+        steps = []
+        raw.set_progress_handler(lambda: steps.append(1) and 0, 1)
+        try:
+            found = by_client_ids(conn, pairs)
+        finally:
+            raw.set_progress_handler(None, 1)
+    return len(steps), found
+
+
+def test_the_resend_lookup_does_not_grow_with_the_senders_history(engine):
+    # Every send looks its ClientMsgId up; on SQLite the row-value IN list
+    # walked all of the sender's messages instead of probing the unique
+    # (user_id, client_msg_id) index: a cost that grew with each user's history.
+    def history(start, count):
+        for first in range(start, start + count, 200):
+            store(engine, [Item(1, 2, client_msg_id=f"h{n}") for n in range(first, first + 200)])
+
+    history(0, 200)
+    pairs = {(1, "h7"), (1, "new-1"), (2, "h8")}
+    small, found = lookup_steps(engine, pairs)
+    assert set(found) == {(1, "h7")}
+    history(200, 4000)
+    large, found = lookup_steps(engine, pairs)
+    assert set(found) == {(1, "h7")}
+    assert large <= small * 2, f"{small} VM steps with 200 messages of the sender, {large} with 4,200"
