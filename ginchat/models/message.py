@@ -25,7 +25,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
-    tuple_,
+    text,
     update,
 )
 
@@ -326,16 +326,56 @@ def by_client_ids(conn, pairs):
     """Stored rows for (user_id, client_msg_id) pairs, keyed by the pair."""
     if not pairs:
         return {}
-    c = message_table.c
-    # By the pairs themselves: one probe of the unique index each (two
-    # separate IN lists made SQLite probe every user with every id).
-    result = conn.execute(select(message_table).where(tuple_(c.user_id, c.client_msg_id).in_(sorted(pairs))))
+    # One term per sender, "user_id = ? AND client_msg_id IN (...)", OR-ed:
+    # each probes the unique (user_id, client_msg_id) index. A row-value IN
+    # list made SQLite walk every message of the sender (a cost growing with
+    # each user's history), and two separate IN lists every user with every id.
+    ids_of = {}
+    for user_id, client_msg_id in sorted(pairs):
+        ids_of.setdefault(user_id, []).append(client_msg_id)
+    shape = tuple(len(ids) for ids in ids_of.values())
+    params, terms = {}, []
+    for n, (user_id, ids) in enumerate(ids_of.items()):
+        params[f"u{n}"] = user_id
+        names = []
+        for k, client_msg_id in enumerate(ids):
+            params[f"c{n}_{k}"] = client_msg_id
+            names.append(f":c{n}_{k}")
+        terms.append(f"(user_id = :u{n} AND client_msg_id IN ({', '.join(names)}))")
+    sql = f"SELECT {_columns(conn.dialect)} FROM message WHERE {' OR '.join(terms)}"
     found = {}
-    for row in result.mappings():
+    for row in _driver_sql(conn, ("by_client_ids", shape), sql, params).mappings():
         key = (row["user_id"], row["client_msg_id"])
         if key in pairs:
             found[key] = dict(row)
     return found
+
+
+_DRIVER_SQL = {}  # (dialect name, key) -> (the driver's SQL text, its parameters' names in order or None)
+_DRIVER_SQL_MAX = 1024  # statements kept (the lookup's shapes vary with the batch)
+
+
+def _driver_sql(conn, key, sql, params):
+    """Run ``sql`` (text with :name parameters) on the driver itself: it is
+    turned into the driver's paramstyle once per dialect and ``key``, and each
+    run skips the statement building and caching of a Core ``execute`` (most
+    of a small batch's cost). Errors are SQLAlchemy's as with ``execute``."""
+    dialect = conn.dialect
+    compiled = _DRIVER_SQL.get((dialect.name, key))
+    if compiled is None:
+        statement = text(sql).compile(dialect=dialect)
+        compiled = (str(statement), tuple(statement.positiontup) if statement.positional else None)
+        if len(_DRIVER_SQL) >= _DRIVER_SQL_MAX:
+            _DRIVER_SQL.clear()
+        _DRIVER_SQL[(dialect.name, key)] = compiled
+    driver_sql, order = compiled
+    return conn.exec_driver_sql(driver_sql, tuple(params[name] for name in order) if order is not None else params)
+
+
+def _columns(dialect):
+    """The message table's columns as a select list, quoted where the dialect needs it."""
+    quote = dialect.identifier_preparer.quote
+    return ", ".join(quote(column.name) for column in message_table.columns)
 
 
 class SeqCache:
@@ -375,8 +415,8 @@ def store_batch(conn, items, seq_cache=None):
     c = message_table.c
     n = len(items)
     # The counter row's lock comes first: it serialises all message writers.
-    conn.execute(update(msg_counter).where(msg_counter.c.name == "message").values(value=msg_counter.c.value + n))
-    last = conn.execute(select(msg_counter.c.value).where(msg_counter.c.name == "message")).scalar()
+    _driver_sql(conn, "take_ids", "UPDATE msg_counter SET value = value + :n WHERE name = 'message'", {"n": n})
+    last = _driver_sql(conn, "last_id", "SELECT value FROM msg_counter WHERE name = 'message'", {}).scalar()
     next_id = last - n + 1
 
     pairs = {(it.user_id, it.client_msg_id) for it in items if it.client_msg_id}
