@@ -205,6 +205,7 @@ class Generator:
         self.dups = 0
         self.echoes = 0
         self.lat = []  # ms, every delivery to a recipient other than the sender
+        self.trace = []  # (scheduled send time in ns, latency in ms) of each delivery, with BENCH_TRACE
         self.last_of = {}  # (sender, seq) -> latency of the last recipient (fan-out)
         self.first_send = None
         self.last_recv = None
@@ -228,6 +229,8 @@ class Generator:
         self.got.add(key)
         ms = (t_recv - t_sent) / 1e6
         self.lat.append(ms)
+        if TRACE:
+            self.trace.append((t_sent, ms))
         self.last_recv = t_recv
         mkey = (sender, seq)
         left = self.expect.get(mkey)
@@ -350,7 +353,7 @@ class Generator:
         expected = sum(self.recipients_count.get(k, 0) for k in self.expect)
         delivered = len(self.got)
         span = ((self.last_recv or start) - start) / 1e9
-        return {
+        result = {
             "sent": sent,
             "expected_deliveries": expected,
             "delivered": delivered,
@@ -362,6 +365,17 @@ class Generator:
             "delivered_per_s": round(delivered / span, 1) if span > 0 else 0,
             "latency_ms": summary_ms(self.lat),
         }
+        if TRACE:
+            # Every delivery of the point, to see *when* the slow ones were:
+            # a tail that comes back at a fixed period names a periodic cause.
+            path = f"{TRACE}-{sent}-{time.monotonic_ns()}.json"
+            with open(path, "w") as fh:
+                json.dump(sorted(self.trace), fh)
+            result["trace"] = path
+        return result
+
+
+TRACE = os.environ.get("BENCH_TRACE")  # a path prefix: write each tally's deliveries there
 
 
 # --- scenarios ------------------------------------------------------------------
