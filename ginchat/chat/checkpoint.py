@@ -6,8 +6,16 @@ SQLite does that by itself inside whichever commit crosses the threshold,
 and so inside the store greenlet, where an fsync on a busy disk would stop
 every connection of the process for its whole length. Here a greenlet
 asks a native thread (gevent's threadpool; sqlite3 releases the GIL) to
-checkpoint every CHECKPOINT_INTERVAL seconds, and the connections' own
-automatic checkpoint is kept only as a distant backstop (extensions.py)."""
+checkpoint every CHECKPOINT_INTERVAL seconds while messages are written,
+and every IDLE_INTERVAL when nothing was, and the connections' own
+automatic checkpoint is kept only as a distant backstop (extensions.py).
+
+Small and often beats large and rare: the fsync that ends a checkpoint
+flushes every page copied since the last one, and while it runs the
+store's writes to the log wait on the file system (ext4 seen here: a
+checkpoint a second, ~15 pages of log a message at 1,000 msg/s, held the
+store for 20-25 ms once a second, the p99 of delivery). A tenth of a
+second keeps each flush to a few milliseconds (BENCHMARKS.md)."""
 
 import logging
 import sqlite3
@@ -18,7 +26,8 @@ from ginchat.extensions import db
 
 log = logging.getLogger("ginchat.chat")
 
-CHECKPOINT_INTERVAL = 1.0  # seconds
+CHECKPOINT_INTERVAL = 0.1  # seconds between checkpoints while the log grows
+IDLE_INTERVAL = 1.0  # seconds between checkpoints after one that found nothing new
 
 
 def sqlite_path(engine):
@@ -30,7 +39,7 @@ def sqlite_path(engine):
     return url.database
 
 
-def checkpoint_loop(engine, interval=CHECKPOINT_INTERVAL):
+def checkpoint_loop(engine, interval=CHECKPOINT_INTERVAL, idle_interval=IDLE_INTERVAL):
     path = sqlite_path(engine)
     if path is None:
         return
@@ -44,12 +53,19 @@ def checkpoint_loop(engine, interval=CHECKPOINT_INTERVAL):
         return conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
 
     failures = 0
+    previous = None  # the last result: (busy, frames in the log, frames copied)
+    delay = idle_interval
     while True:
-        gevent.sleep(interval)
+        gevent.sleep(delay)
         try:
-            pool.apply(checkpoint)
+            result = tuple(pool.apply(checkpoint))
             failures = 0
         except Exception as exc:  # the backstop still checkpoints; report and go on
             failures += 1
             if failures in (1, 10) or failures % 100 == 0:
                 log.warning("SQLite checkpoint failed (%s: %s)", exc.__class__.__name__, exc)
+            delay = idle_interval
+            continue
+        # The same result twice: nothing was written meanwhile.
+        delay = idle_interval if result == previous else interval
+        previous = result
