@@ -169,19 +169,19 @@ def tables(res):
     out.append("")
     out.append(
         "| server | rate | messages | last member p50 | last member p99 | any delivery p99 | lost | dup | gen CPU "
-        "| others on the server's core |"
+        "| gen lag p99 | others on the server's core |"
     )
-    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for x in t.values():
         for g in x.get("group") or []:
             if "error" in g:
-                out.append(f"| {x['label']} | {g.get('rate')} | {g['error']} |||||||")
+                out.append(f"| {x['label']} | {g.get('rate')} | {g['error']} ||||||||")
                 continue
             lm = g["last_member_ms"]
             out.append(
                 f"| {x['label']} | {g['rate']:g} msg/s | {g['sent']} | {fmt(lm['p50'])} ms | {fmt(lm['p99'])} ms | "
                 f"{fmt(g['latency_ms']['p99'])} ms | {g['lost']} | {g['duplicates']} | {g['gen_cpu_pct']} % | "
-                f"{machine(g, 'others_on_server_core_pct')} |"
+                f"{lag_p99(g)} | {machine(g, 'others_on_server_core_pct')} |"
             )
     out.append("")
     # --- scenario 3
@@ -242,6 +242,12 @@ def tables(res):
 def machine(res, key):
     v = (res.get("machine") or {}).get(key)
     return "–" if v is None else f"{v} %"
+
+
+def lag_p99(res):
+    """The generator's p99 send lag (older results did not record it for every scenario)."""
+    lag = res.get("send_lag_ms") or {}
+    return "–" if lag.get("p99") is None else f"{fmt(lag['p99'])} ms"
 
 
 def ratio(a, b):

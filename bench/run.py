@@ -208,7 +208,8 @@ class Runner:
                 log(
                     f"  {target.name} group of {res['members']} at {rate} msg/s: last member p50 {fmt(lm['p50'])} "
                     f"p99 {fmt(lm['p99'])} ms; delivery p99 {fmt(res['latency_ms']['p99'])} ms; "
-                    f"lost {res['lost']} dup {res['duplicates']}; gen cpu {res['gen_cpu_pct']}%; "
+                    f"lost {res['lost']} dup {res['duplicates']}; gen cpu {res['gen_cpu_pct']}% "
+                    f"lag p99 {fmt(res['send_lag_ms']['p99'])} ms; "
                     f"others on the server's core {res['machine'].get('others_on_server_core_pct')}%"
                 )
             out.append(res)
