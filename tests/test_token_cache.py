@@ -4,6 +4,7 @@ change, "log out everywhere else", deletion) stops its cached token at once,
 for HTTP and for the WebSocket handshake, on this node and on every other."""
 
 import hashlib
+from datetime import datetime
 
 import pytest
 import websocket
@@ -11,6 +12,9 @@ import websocket
 from helpers import PASSWORD, wait_for
 from http_checks import answer, error
 from multinode import cluster, shared  # noqa: F401  (fixtures)
+
+from ginchat.extensions import db
+from ginchat.models.user_basic import AuthToken, UserBasic
 
 ENTRY = "ginchat:tok:"
 
@@ -133,3 +137,36 @@ def test_a_logged_out_token_stops_at_once_on_every_node(cluster):
     assert handshake_status(api1, other) == 101
     for node in (n1, n2):
         assert "Traceback" not in node.log(), node.log()[-3000:]
+
+
+def forget(app, user):
+    app.extensions["redis"].delete(ENTRY + hashlib.sha256(user.token.encode()).hexdigest())
+
+
+def test_a_first_handshake_reads_the_session_from_sql_and_caches_it(app, api):
+    me = api.user("tc")
+    forget(app, me)
+    assert handshake_status(api, me) == 101
+    assert wait_for(lambda: cached(app, me))
+
+
+@pytest.mark.parametrize("ended", ["logout", "expired", "deactivated", "deleted"])
+def test_a_first_handshake_refuses_a_session_that_ended(app, api, ended):
+    """The handshake's own SQL read (cache cold) holds the same rules as HTTP."""
+    me = api.user("tc")
+    if ended == "logout":
+        answer(me.post("/user/logout"), 200)
+    else:
+        tokens, users = AuthToken.__table__, UserBasic.__table__
+        with app.app_context():
+            if ended == "expired":
+                change = tokens.update().where(tokens.c.user_id == me.id).values(expires_at=datetime(2001, 1, 1))
+            else:
+                column = users.c.deactivated_at if ended == "deactivated" else users.c.deleted_at
+                change = users.update().where(users.c.id == me.id).values({column: datetime(2001, 1, 1)})
+            db.session.execute(change)
+            db.session.commit()
+    forget(app, me)
+    assert handshake_status(api, me) == 401
+    assert not cached(app, me)
+    error(me.post("/user/find", userId=me.id), 401)
