@@ -18,6 +18,7 @@ the generation's): a session that ends between the two reads has bumped
 the generation past the entry's, so a stale entry can never be written.
 Without Redis everything is read from SQL, as before."""
 
+import itertools
 import logging
 import time
 from datetime import UTC
@@ -109,28 +110,24 @@ def lookup(token):
     return user_id, session_id
 
 
-def _generation(client, user_id):
-    value = client.get(GENERATION + str(int(user_id)))
-    if isinstance(value, bytes):
-        value = value.decode()
-    return int(value or 0)
-
-
-def _still_live(session_id):
-    """Whether the session lives and its user is active, read again now. On
-    the request's own session: a second connection while holding one could
+def _live_sessions(session_ids):
+    """Which of ``session_ids`` live, with their users active, read again now.
+    On the request's own session: a second connection while holding one could
     empty the pool in a storm of handshakes; and every statement sees what
     was committed before it (READ COMMITTED on MySQL and PostgreSQL, no open
     read transaction on SQLite)."""
     tokens, users = AuthToken.__table__, UserBasic.__table__
-    row = db.session.execute(
-        select(tokens.c.revoked, tokens.c.expires_at, users.c.deleted_at, users.c.deactivated_at)
+    rows = db.session.execute(
+        select(tokens.c.id, tokens.c.revoked, tokens.c.expires_at, users.c.deleted_at, users.c.deactivated_at)
         .join(users, users.c.id == tokens.c.user_id)
-        .where(tokens.c.id == session_id)
-    ).first()
-    if row is None:
-        return False
-    return not row.revoked and row.expires_at >= utcnow() and row.deleted_at is None and row.deactivated_at is None
+        .where(tokens.c.id.in_(sorted(session_ids)))
+    ).all()
+    now = utcnow()
+    return {
+        row.id
+        for row in rows
+        if not row.revoked and row.expires_at >= now and row.deleted_at is None and row.deactivated_at is None
+    }
 
 
 def remember(token, row, verify=True):
@@ -138,44 +135,74 @@ def remember(token, row, verify=True):
     ``verify`` the session is read again after the generation (a token that
     was looked up in SQL: it may have ended meanwhile); a token just issued
     needs no second read, since no rule could name a session before it existed."""
+    remember_many([(token, row)], verify)
+
+
+def remember_many(items, verify=True):
+    """``remember`` for many (token, session row) pairs in three round trips
+    whatever their number: the users' generations (one MGET), then the
+    sessions read again (one query), then the entries (one pipeline)."""
     seconds = ttl()
     client = _redis()
-    if not seconds or client is None or not token:
+    items = [(token, row) for token, row in items if token]
+    if not seconds or client is None or not items:
         return
     try:
-        gen = _generation(client, row.user_id)
-        if verify and not _still_live(row.id):
-            return
-        expires = int(row.expires_at.replace(tzinfo=UTC).timestamp())  # stored as naive UTC
-        left = min(seconds, int(expires - time.time()))
-        if left <= 0:
-            return
-        value = f"{int(row.user_id)}:{int(row.id)}:{expires}:{gen}"
-        client.set(ENTRY + AuthToken.digest_of(token), value, ex=left)
+        user_ids = sorted({int(row.user_id) for _, row in items})
+        values = client.mget([GENERATION + str(user_id) for user_id in user_ids])
+        generation = {user_id: int(value or 0) for user_id, value in zip(user_ids, values, strict=True)}
+        live = _live_sessions({row.id for _, row in items}) if verify else None
+        now = time.time()
+        pipe = client.pipeline(transaction=False)
+        for token, row in items:
+            if live is not None and row.id not in live:
+                continue
+            expires = int(row.expires_at.replace(tzinfo=UTC).timestamp())  # stored as naive UTC
+            left = min(seconds, int(expires - now))
+            if left <= 0:
+                continue
+            value = f"{int(row.user_id)}:{int(row.id)}:{expires}:{generation[int(row.user_id)]}"
+            pipe.set(ENTRY + AuthToken.digest_of(token), value, ex=left)
+        if len(pipe):
+            pipe.execute()
     except redis.RedisError as exc:
-        log.debug("token not cached: %s", exc)
+        log.debug("%d tokens not cached: %s", len(items), exc)
+
+
+FILL_BATCH = 200  # tokens cached per round of the filler
 
 
 def remember_later(token, row):
-    """``remember`` in a greenlet of its own, after the request: the request
-    does not wait for Redis while it holds a database connection (a storm of
-    handshakes would otherwise empty the pool), and the second SQL read
-    runs on the greenlet's own session."""
+    """``remember`` after the request, by one filler greenlet per app: the
+    request does not wait for Redis while it holds a database connection (a
+    storm of handshakes would otherwise empty the pool), the second SQL read
+    runs on the filler's own session, and a storm's tokens are cached in
+    batches (``remember_many``) rather than three round trips each."""
     if not ttl() or _redis() is None:
         return
     app = current_app._get_current_object()
-    session = SessionRow(row.id, row.user_id, row.expires_at)
+    state = app.extensions.setdefault("tokencache_fill", {"waiting": {}, "filler": None})
+    state["waiting"][token] = SessionRow(row.id, row.user_id, row.expires_at)
+    if state["filler"] is None:
+        state["filler"] = gevent.spawn(_fill, app, state)
 
-    def fill():
-        with app.app_context():
-            try:
-                remember(token, session)
-            except Exception:  # a cache left cold costs a query next time, nothing more
-                log.exception("token not cached")
-            finally:
-                db.session.remove()
 
-    gevent.spawn(fill)
+def _fill(app, state):
+    waiting = state["waiting"]
+    try:
+        while waiting:
+            batch = list(itertools.islice(waiting.items(), FILL_BATCH))
+            for token, _ in batch:
+                del waiting[token]
+            with app.app_context():
+                try:
+                    remember_many(batch)
+                except Exception:  # a cache left cold costs a query next time, nothing more
+                    log.exception("%d tokens not cached", len(batch))
+                finally:
+                    db.session.remove()
+    finally:
+        state["filler"] = None
 
 
 class SessionRow:

@@ -170,3 +170,21 @@ def test_a_first_handshake_refuses_a_session_that_ended(app, api, ended):
     assert handshake_status(api, me) == 401
     assert not cached(app, me)
     error(me.post("/user/find", userId=me.id), 401)
+
+
+def test_a_storm_of_first_handshakes_caches_every_live_token_and_no_ended_one(app, api):
+    """The filler caches tokens in batches: all the live ones, none of a
+    session that ended while it waited."""
+    users = [api.user("tc") for _ in range(12)]
+    ended = users[-1]
+    for user in users:
+        forget(app, user)
+    sockets = [websocket.create_connection(f"{api.server.ws_url}/chat?token={u.token}", timeout=10) for u in users]
+    answer(ended.post("/user/logout"), 200)
+    try:
+        assert wait_for(lambda: all(cached(app, u) for u in users[:-1]))
+        assert handshake_status(api, ended) == 401
+        assert not cached(app, ended)
+    finally:
+        for ws in sockets:
+            ws.close()
