@@ -39,9 +39,10 @@ def sqlite_wal(dbapi_connection, connection_record):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        # The chat engine checkpoints every second in a native thread
+        # The chat engine checkpoints every 0.1 s in a native thread
         # (chat/checkpoint.py); a commit checkpoints (and fsyncs) by itself
-        # only past this many pages of log, a backstop for other processes.
+        # past this many pages of log. Under steady writes that still comes
+        # (the log starts over only then), but finds nearly every page copied.
         cursor.execute("PRAGMA wal_autocheckpoint=10000")
         cursor.close()
 
