@@ -39,11 +39,15 @@ def sqlite_path(engine):
     return url.database
 
 
-def checkpoint_loop(engine, interval=CHECKPOINT_INTERVAL, idle_interval=IDLE_INTERVAL):
+def checkpoint_loop(engine, interval=CHECKPOINT_INTERVAL, idle_interval=IDLE_INTERVAL, sleep=None, pool=None):
+    """Checkpoint the engine's SQLite file for ever (nothing for other
+    databases). ``sleep`` and ``pool`` (gevent's and the hub's threadpool by
+    default) are for tests, which drive the loop step by step."""
     path = sqlite_path(engine)
     if path is None:
         return
-    pool = gevent.get_hub().threadpool
+    sleep = sleep or gevent.sleep
+    pool = pool or gevent.get_hub().threadpool
     state = {}
 
     def checkpoint():
@@ -56,7 +60,7 @@ def checkpoint_loop(engine, interval=CHECKPOINT_INTERVAL, idle_interval=IDLE_INT
     previous = None  # the last result: (busy, frames in the log, frames copied)
     delay = idle_interval
     while True:
-        gevent.sleep(delay)
+        sleep(delay)
         try:
             result = tuple(pool.apply(checkpoint))
             failures = 0

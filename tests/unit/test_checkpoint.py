@@ -34,7 +34,7 @@ def app(tmp_path):
         db.engine.dispose()
 
 
-def test_checkpoints_come_often_while_the_log_grows_and_seldom_when_idle(app, monkeypatch):
+def test_checkpoints_come_often_while_the_log_grows_and_seldom_when_idle(app):
     path = checkpoint_module.sqlite_path(Engine(app))
     writer = sqlite3.connect(path, isolation_level=None)
     writer.execute("PRAGMA wal_autocheckpoint=0")  # only the loop checkpoints here
@@ -56,9 +56,8 @@ def test_checkpoints_come_often_while_the_log_grows_and_seldom_when_idle(app, mo
         if step is not None:
             step()
 
-    monkeypatch.setattr(checkpoint_module.gevent, "sleep", sleep)
     with pytest.raises(Done):
-        checkpoint_module.checkpoint_loop(Engine(app), interval=0.1, idle_interval=1.0)
+        checkpoint_module.checkpoint_loop(Engine(app), interval=0.1, idle_interval=1.0, sleep=sleep)
 
     # The first wait is the idle one; after a checkpoint that found new log
     # the next comes soon, after one that found nothing new it comes late.
@@ -66,7 +65,7 @@ def test_checkpoints_come_often_while_the_log_grows_and_seldom_when_idle(app, mo
     writer.close()
 
 
-def test_a_checkpoint_that_fails_is_retried_at_the_idle_pace(app, monkeypatch):
+def test_a_checkpoint_that_fails_is_retried_at_the_idle_pace(app):
     class Pool:
         def apply(self, func, args=()):
             raise sqlite3.OperationalError("disk I/O error")
@@ -78,8 +77,6 @@ def test_a_checkpoint_that_fails_is_retried_at_the_idle_pace(app, monkeypatch):
         if len(delays) == 4:
             raise Done
 
-    monkeypatch.setattr(checkpoint_module.gevent, "sleep", sleep)
-    monkeypatch.setattr(checkpoint_module.gevent, "get_hub", lambda: type("Hub", (), {"threadpool": Pool()})())
     with pytest.raises(Done):
-        checkpoint_module.checkpoint_loop(Engine(app), interval=0.1, idle_interval=1.0)
+        checkpoint_module.checkpoint_loop(Engine(app), interval=0.1, idle_interval=1.0, sleep=sleep, pool=Pool())
     assert delays == [1.0, 1.0, 1.0, 1.0]
