@@ -26,10 +26,9 @@ from datetime import UTC
 import gevent
 import redis
 from flask import current_app
-from sqlalchemy import select
 
 from ginchat.extensions import db
-from ginchat.models.user_basic import AuthToken, UserBasic, utcnow
+from ginchat.models.user_basic import AuthToken
 from ginchat.signals import sessions_ended
 
 log = logging.getLogger("ginchat.auth")
@@ -116,18 +115,7 @@ def _live_sessions(session_ids):
     empty the pool in a storm of handshakes; and every statement sees what
     was committed before it (READ COMMITTED on MySQL and PostgreSQL, no open
     read transaction on SQLite)."""
-    tokens, users = AuthToken.__table__, UserBasic.__table__
-    rows = db.session.execute(
-        select(tokens.c.id, tokens.c.revoked, tokens.c.expires_at, users.c.deleted_at, users.c.deactivated_at)
-        .join(users, users.c.id == tokens.c.user_id)
-        .where(tokens.c.id.in_(sorted(session_ids)))
-    ).all()
-    now = utcnow()
-    return {
-        row.id
-        for row in rows
-        if not row.revoked and row.expires_at >= now and row.deleted_at is None and row.deactivated_at is None
-    }
+    return set(db.session.scalars(AuthToken.usable(AuthToken.id).where(AuthToken.id.in_(sorted(session_ids)))))
 
 
 def remember(token, row, verify=True):

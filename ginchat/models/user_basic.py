@@ -369,6 +369,17 @@ class AuthToken(db.Model):
         return not self.revoked and self.expires_at >= utcnow()
 
     @classmethod
+    def live(cls):
+        """``is_live`` as SQL conditions: neither revoked nor expired."""
+        return (cls.revoked.is_(False), cls.expires_at >= utcnow())
+
+    @classmethod
+    def usable(cls, *columns):
+        """A select of ``columns`` over the sessions that can be used now:
+        live, and of an active user (what ``resolve`` asks, in one query)."""
+        return select(*columns).join(UserBasic, UserBasic.id == cls.user_id).where(*cls.live(), *UserBasic.live())
+
+    @classmethod
     def resolve(cls, token):
         """The (user, token row) a token belongs to, or (None, None)."""
         if not token or len(token) > 200:
@@ -391,15 +402,10 @@ class AuthToken(db.Model):
         if not token or len(token) > 200:
             return None
         digest = cls.digest_of(token)
-        tokens, users = cls.__table__, UserBasic.__table__
         row = db.session.execute(
-            select(tokens.c.id, tokens.c.user_id, tokens.c.digest, tokens.c.expires_at, tokens.c.revoked)
-            .join(users, users.c.id == tokens.c.user_id)
-            .where(tokens.c.digest == digest, users.c.deleted_at.is_(None), users.c.deactivated_at.is_(None))
+            cls.usable(cls.id, cls.user_id, cls.digest, cls.expires_at).where(cls.digest == digest)
         ).first()
         if row is None or not hmac.compare_digest(row.digest, digest):
-            return None
-        if row.revoked or row.expires_at < utcnow():
             return None
         return row
 
@@ -458,7 +464,5 @@ class AuthToken(db.Model):
         ids = set(ids)
         if not ids:
             return set()
-        live = db.session.scalars(
-            select(cls.id).where(cls.id.in_(ids), cls.revoked.is_(False), cls.expires_at >= utcnow())
-        ).all()
+        live = db.session.scalars(select(cls.id).where(cls.id.in_(ids), *cls.live())).all()
         return ids - set(live)
