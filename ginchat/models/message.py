@@ -9,6 +9,7 @@ makes ``since`` replay exact. ``Seq`` is computed under the same lock.
 """
 
 import json
+from functools import partial
 from operator import itemgetter
 
 from sqlalchemy import (
@@ -333,49 +334,62 @@ def by_client_ids(conn, pairs):
     ids_of = {}
     for user_id, client_msg_id in sorted(pairs):
         ids_of.setdefault(user_id, []).append(client_msg_id)
-    shape = tuple(len(ids) for ids in ids_of.values())
-    params, terms = {}, []
+    params = {}
     for n, (user_id, ids) in enumerate(ids_of.items()):
         params[f"u{n}"] = user_id
-        names = []
-        for k, client_msg_id in enumerate(ids):
-            params[f"c{n}_{k}"] = client_msg_id
-            names.append(f":c{n}_{k}")
-        terms.append(f"(user_id = :u{n} AND client_msg_id IN ({', '.join(names)}))")
-    sql = f"SELECT {_columns(conn.dialect)} FROM message WHERE {' OR '.join(terms)}"
+        params.update((f"c{n}_{k}", client_msg_id) for k, client_msg_id in enumerate(ids))
+    shape = tuple(len(ids) for ids in ids_of.values())  # the statement depends on this alone
     found = {}
-    for row in _driver_sql(conn, ("by_client_ids", shape), sql, params).mappings():
+    for row in _driver_sql(conn, ("by_client_ids", shape), partial(_lookup_statement, shape), params).mappings():
         key = (row["user_id"], row["client_msg_id"])
         if key in pairs:
             found[key] = dict(row)
     return found
 
 
+def _lookup_statement(shape, dialect):
+    """by_client_ids' SQL for senders with ``shape`` (how many ids each) on ``dialect``."""
+    quote = dialect.identifier_preparer.quote
+    columns = ", ".join(quote(column.name) for column in message_table.columns)
+    terms = (
+        f"(user_id = :u{n} AND client_msg_id IN ({', '.join(f':c{n}_{k}' for k in range(count))}))"
+        for n, count in enumerate(shape)
+    )
+    return text(f"SELECT {columns} FROM message WHERE {' OR '.join(terms)}").compile(dialect=dialect)
+
+
+def _text(sql):
+    """A statement builder for _driver_sql: ``sql`` with :name parameters."""
+    return lambda dialect: text(sql).compile(dialect=dialect)
+
+
+_TAKE_IDS = _text("UPDATE msg_counter SET value = value + :n WHERE name = 'message'")
+_LAST_ID = _text("SELECT value FROM msg_counter WHERE name = 'message'")
+
 _DRIVER_SQL = {}  # (dialect name, key) -> (the driver's SQL text, its parameters' names in order or None)
 _DRIVER_SQL_MAX = 1024  # statements kept (the lookup's shapes vary with the batch)
 
 
-def _driver_sql(conn, key, sql, params):
-    """Run ``sql`` (text with :name parameters) on the driver itself: it is
-    turned into the driver's paramstyle once per dialect and ``key``, and each
-    run skips the statement building and caching of a Core ``execute`` (most
-    of a small batch's cost). Errors are SQLAlchemy's as with ``execute``."""
-    dialect = conn.dialect
+def _driver_statement(dialect, key, build):
+    """(the driver's SQL, its parameters' names in order or None when the
+    driver takes them by name) of statement ``key``: ``build(dialect)``
+    compiles it on the first use on each dialect, never again."""
     compiled = _DRIVER_SQL.get((dialect.name, key))
     if compiled is None:
-        statement = text(sql).compile(dialect=dialect)
+        statement = build(dialect)
         compiled = (str(statement), tuple(statement.positiontup) if statement.positional else None)
         if len(_DRIVER_SQL) >= _DRIVER_SQL_MAX:
             _DRIVER_SQL.clear()
         _DRIVER_SQL[(dialect.name, key)] = compiled
-    driver_sql, order = compiled
-    return conn.exec_driver_sql(driver_sql, tuple(params[name] for name in order) if order is not None else params)
+    return compiled
 
 
-def _columns(dialect):
-    """The message table's columns as a select list, quoted where the dialect needs it."""
-    quote = dialect.identifier_preparer.quote
-    return ", ".join(quote(column.name) for column in message_table.columns)
+def _driver_sql(conn, key, build, params):
+    """Run statement ``key`` with ``params`` (by name) on the driver itself:
+    it skips the statement building and caching of a Core ``execute`` (most
+    of a small batch's cost). Errors are SQLAlchemy's as with ``execute``."""
+    sql, order = _driver_statement(conn.dialect, key, build)
+    return conn.exec_driver_sql(sql, tuple(params[name] for name in order) if order is not None else params)
 
 
 class SeqCache:
@@ -415,8 +429,8 @@ def store_batch(conn, items, seq_cache=None):
     c = message_table.c
     n = len(items)
     # The counter row's lock comes first: it serialises all message writers.
-    _driver_sql(conn, "take_ids", "UPDATE msg_counter SET value = value + :n WHERE name = 'message'", {"n": n})
-    last = _driver_sql(conn, "last_id", "SELECT value FROM msg_counter WHERE name = 'message'", {}).scalar()
+    _driver_sql(conn, "take_ids", _TAKE_IDS, {"n": n})
+    last = _driver_sql(conn, "last_id", _LAST_ID, {}).scalar()
     next_id = last - n + 1
 
     pairs = {(it.user_id, it.client_msg_id) for it in items if it.client_msg_id}
@@ -471,22 +485,18 @@ def store_batch(conn, items, seq_cache=None):
     return rows, dupes
 
 
-_INSERTS = {}  # dialect name -> (SQL text, its parameters' names in order or None)
-
-
 def _insert_rows(conn, rows):
     """The batch's rows in one ``executemany`` of the driver: the statement is
     compiled once per dialect, and the rows go as they are (plain ints and
     strings), without SQLAlchemy's per-row processing of a Core insert."""
-    dialect = conn.dialect
-    compiled = _INSERTS.get(dialect.name)
-    if compiled is None:
-        statement = insert(message_table).compile(dialect=dialect, column_keys=list(rows[0]))
-        order = itemgetter(*statement.positiontup) if statement.positional else None
-        compiled = _INSERTS[dialect.name] = (str(statement), order)
-    sql, order = compiled
+    sql, order = _driver_statement(
+        conn.dialect,
+        "insert",
+        lambda dialect: insert(message_table).compile(dialect=dialect, column_keys=list(rows[0])),
+    )
     if order is not None:
-        conn.exec_driver_sql(sql, [order(row) for row in rows])
+        pick = itemgetter(*order)
+        conn.exec_driver_sql(sql, [pick(row) for row in rows])
     else:
         conn.exec_driver_sql(sql, rows)
 
