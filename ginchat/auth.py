@@ -103,16 +103,14 @@ def authenticate_request():
             user = tokencache.CachedUser(user_id) if request.endpoint in WEBSOCKET_ENDPOINTS else None
             user = user or UserBasic.get_active(user_id)
             row = None
-        elif request.endpoint in WEBSOCKET_ENDPOINTS:
-            # One query for the handshake, which needs the ids alone (a storm
-            # of thousands of first connections pays it each).
-            row = AuthToken.resolve_session(token)
-            user = tokencache.CachedUser(row.user_id) if row is not None else None
-            if user is not None:
-                tokencache.remember_later(token, row)
-                session_id = row.id
         else:
-            user, row = AuthToken.resolve(token)
+            if request.endpoint in WEBSOCKET_ENDPOINTS:
+                # One query for the handshake, which needs the ids alone (a
+                # storm of thousands of first connections pays it each).
+                row = AuthToken.resolve_session(token)
+                user = tokencache.CachedUser(row.user_id) if row is not None else None
+            else:
+                user, row = AuthToken.resolve(token)
             if user is not None:
                 tokencache.remember_later(token, row)
                 session_id = row.id
