@@ -521,9 +521,12 @@ async def scenario_connections(gen, spec):
     t0 = time.monotonic()
     done = 0
     failures = []
+    connect_cpu = 0.0  # the server's CPU seconds while connecting (the idle seconds between steps excluded)
     for target in steps:
         chunk = users[done:target]
+        cpu_before = _proc_cpu_s(pid)
         failures += await gen.connect_all(chunk, concurrency=spec.get("concurrency", 100))
+        connect_cpu += _proc_cpu_s(pid) - cpu_before
         done = target
         await asyncio.sleep(1.0)
         points.append(
@@ -568,6 +571,7 @@ async def scenario_connections(gen, spec):
         "failures": len(failures),
         "failure_samples": failures[:5],
         "connect_s": round(connect_s, 2),
+        "connect_cpu_s": round(connect_cpu, 2),
         "points": points,
         "kib_per_connection": round(per_conn, 1) if per_conn else None,
         "kib_per_connection_slope": round(slope, 1) if slope else None,

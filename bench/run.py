@@ -240,7 +240,8 @@ class Runner:
             log(f"  {target.name} connections: {res['error']}")
         else:
             log(
-                f"  {target.name}: {res['connections']} connections in {res['connect_s']} s, "
+                f"  {target.name}: {res['connections']} connections in {res['connect_s']} s "
+                f"(server CPU {res.get('connect_cpu_s')} s), "
                 f"{res['kib_per_connection']} KiB each (slope {res['kib_per_connection_slope']}), "
                 f"idle server CPU {res['server_cpu_idle_pct']}%, {res['alive_after_idle']} alive after idle"
             )

@@ -107,7 +107,7 @@ class Target:
                     "--pid",
                     str(self.proc.pid),
                     "--rate",
-                    "250",
+                    os.environ.get("BENCH_PYSPY_RATE", "250"),
                     "--format",
                     "raw",
                     "-o",
