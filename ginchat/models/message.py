@@ -10,7 +10,6 @@ makes ``since`` replay exact. ``Seq`` is computed under the same lock.
 
 import json
 from functools import partial
-from operator import itemgetter
 
 from sqlalchemy import (
     BigInteger,
@@ -31,6 +30,7 @@ from sqlalchemy import (
 )
 
 from ginchat.extensions import db
+from ginchat.models import driversql
 from ginchat.models import message_parts as parts
 
 PRIVATE = 1
@@ -340,7 +340,7 @@ def by_client_ids(conn, pairs):
         params.update((f"c{n}_{k}", client_msg_id) for k, client_msg_id in enumerate(ids))
     shape = tuple(len(ids) for ids in ids_of.values())  # the statement depends on this alone
     found = {}
-    for row in _driver_sql(conn, ("by_client_ids", shape), partial(_lookup_statement, shape), params).mappings():
+    for row in driversql.execute(conn, ("by_client_ids", shape), partial(_lookup_statement, shape), params).mappings():
         key = (row["user_id"], row["client_msg_id"])
         if key in pairs:
             found[key] = dict(row)
@@ -358,38 +358,8 @@ def _lookup_statement(shape, dialect):
     return text(f"SELECT {columns} FROM message WHERE {' OR '.join(terms)}").compile(dialect=dialect)
 
 
-def _text(sql):
-    """A statement builder for _driver_sql: ``sql`` with :name parameters."""
-    return lambda dialect: text(sql).compile(dialect=dialect)
-
-
-_TAKE_IDS = _text("UPDATE msg_counter SET value = value + :n WHERE name = 'message'")
-_LAST_ID = _text("SELECT value FROM msg_counter WHERE name = 'message'")
-
-_DRIVER_SQL = {}  # (dialect name, key) -> (the driver's SQL text, its parameters' names in order or None)
-_DRIVER_SQL_MAX = 1024  # statements kept (the lookup's shapes vary with the batch)
-
-
-def _driver_statement(dialect, key, build):
-    """(the driver's SQL, its parameters' names in order or None when the
-    driver takes them by name) of statement ``key``: ``build(dialect)``
-    compiles it on the first use on each dialect, never again."""
-    compiled = _DRIVER_SQL.get((dialect.name, key))
-    if compiled is None:
-        statement = build(dialect)
-        compiled = (str(statement), tuple(statement.positiontup) if statement.positional else None)
-        if len(_DRIVER_SQL) >= _DRIVER_SQL_MAX:
-            _DRIVER_SQL.clear()
-        _DRIVER_SQL[(dialect.name, key)] = compiled
-    return compiled
-
-
-def _driver_sql(conn, key, build, params):
-    """Run statement ``key`` with ``params`` (by name) on the driver itself:
-    it skips the statement building and caching of a Core ``execute`` (most
-    of a small batch's cost). Errors are SQLAlchemy's as with ``execute``."""
-    sql, order = _driver_statement(conn.dialect, key, build)
-    return conn.exec_driver_sql(sql, tuple(params[name] for name in order) if order is not None else params)
+_TAKE_IDS = driversql.text_statement("UPDATE msg_counter SET value = value + :n WHERE name = 'message'")
+_LAST_ID = driversql.text_statement("SELECT value FROM msg_counter WHERE name = 'message'")
 
 
 class SeqCache:
@@ -429,8 +399,8 @@ def store_batch(conn, items, seq_cache=None):
     c = message_table.c
     n = len(items)
     # The counter row's lock comes first: it serialises all message writers.
-    _driver_sql(conn, "take_ids", _TAKE_IDS, {"n": n})
-    last = _driver_sql(conn, "last_id", _LAST_ID, {}).scalar()
+    driversql.execute(conn, "take_ids", _TAKE_IDS, {"n": n})
+    last = driversql.execute(conn, "last_id", _LAST_ID, {}).scalar()
     next_id = last - n + 1
 
     pairs = {(it.user_id, it.client_msg_id) for it in items if it.client_msg_id}
@@ -489,16 +459,12 @@ def _insert_rows(conn, rows):
     """The batch's rows in one ``executemany`` of the driver: the statement is
     compiled once per dialect, and the rows go as they are (plain ints and
     strings), without SQLAlchemy's per-row processing of a Core insert."""
-    sql, order = _driver_statement(
-        conn.dialect,
-        "insert",
-        lambda dialect: insert(message_table).compile(dialect=dialect, column_keys=list(rows[0])),
-    )
-    if order is not None:
-        pick = itemgetter(*order)
-        conn.exec_driver_sql(sql, [pick(row) for row in rows])
-    else:
-        conn.exec_driver_sql(sql, rows)
+    columns = tuple(rows[0])
+
+    def build(dialect):
+        return insert(message_table).compile(dialect=dialect, column_keys=list(columns))
+
+    driversql.executemany(conn, ("insert", columns), build, rows)
 
 
 def top_id(conn):

