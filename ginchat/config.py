@@ -68,8 +68,9 @@ class Config:
     TOKEN_TTL_DAYS = 30
     # Seconds a bearer token's session is cached in Redis (ginchat/tokencache.py:
     # handshakes without SQL; a session that ends stops it at once, on every
-    # node). 0: every request reads SQL.
-    TOKEN_CACHE_TTL = 120
+    # node). 0: every request reads SQL. "auto": 120 with a database server;
+    # 0 on SQLite, whose in-process read is cheaper than the Redis round trip.
+    TOKEN_CACHE_TTL = "auto"
     # Seconds between a node's checks that its sockets' sessions still live
     # (a session ended where the bus event did not reach, or expired).
     SESSION_CHECK_INTERVAL = 30

@@ -9,14 +9,29 @@ from datetime import datetime
 import pytest
 import websocket
 
-from helpers import PASSWORD, wait_for
+from helpers import PASSWORD, LiveServer, wait_for
 from http_checks import answer, error
 from multinode import cluster, shared  # noqa: F401  (fixtures)
 
 from ginchat.extensions import db
 from ginchat.models.user_basic import AuthToken, UserBasic
+from ginchat.tokencache import DEFAULT_TTL, configured_ttl
 
 ENTRY = "ginchat:tok:"
+TTL = 120  # the cache on, whatever the database ("auto" leaves it off on SQLite)
+
+
+@pytest.fixture(scope="module")
+def app(make_app):
+    return make_app(TOKEN_CACHE_TTL=TTL)
+
+
+@pytest.fixture(scope="module")
+def server(app):
+    live = LiveServer(app)
+    live.start()
+    yield live
+    live.stop()
 
 
 def cached(app, user):
@@ -115,7 +130,7 @@ def test_a_stale_generation_is_never_served(app, api):
 
 @pytest.mark.slow
 def test_a_logged_out_token_stops_at_once_on_every_node(cluster):
-    n1, n2 = cluster(2, "redis", SESSION_CHECK_INTERVAL=3600)
+    n1, n2 = cluster(2, "redis", SESSION_CHECK_INTERVAL=3600, TOKEN_CACHE_TTL=TTL)
     api1, api2 = n1.api, n2.api
     me = api1.user("tcm")
     other = api1.login(me.name)
@@ -188,3 +203,24 @@ def test_a_storm_of_first_handshakes_caches_every_live_token_and_no_ended_one(ap
     finally:
         for ws in sockets:
             ws.close()
+
+
+def test_auto_caches_tokens_where_the_database_is_a_server():
+    """TOKEN_CACHE_TTL "auto" (the default): on for MariaDB/MySQL and
+    PostgreSQL, off on SQLite (an in-process read is cheaper than Redis's
+    round trip); a number is taken as it is."""
+
+    def ttl_for(uri, value="auto"):
+        return configured_ttl({"SQLALCHEMY_DATABASE_URI": uri, "TOKEN_CACHE_TTL": value})
+
+    assert ttl_for("sqlite:////srv/ginchat.db") == 0
+    assert ttl_for("mysql+pymysql://chat@db/ginchat") == DEFAULT_TTL
+    assert ttl_for("postgresql+psycopg://chat@db/ginchat", "AUTO") == DEFAULT_TTL
+    assert ttl_for("sqlite:////srv/ginchat.db", 30) == 30
+    assert ttl_for("mysql+pymysql://chat@db/ginchat", 0) == 0
+
+
+def test_the_suite_s_server_caches_by_the_database_s_kind(make_app):
+    app = make_app()
+    sqlite = app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
+    assert app.config["TOKEN_CACHE_TTL"] == (0 if sqlite else 120)
