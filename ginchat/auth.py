@@ -61,21 +61,55 @@ def load_user(user_id):
 
 
 def bearer_token():
-    header = request.headers.get("Authorization", "")
-    if header:
-        scheme, _, token = header.partition(" ")
+    return token_of(
+        request.headers.get("Authorization", ""),
+        request.args.get("token") if request.endpoint in WEBSOCKET_ENDPOINTS else None,
+    )
+
+
+def token_of(authorization, query_token):
+    """The bearer token of a request: ``Authorization: Bearer <token>``, else
+    the ``?token=`` of the WebSocket route (``query_token``; None elsewhere)."""
+    if authorization:
+        scheme, _, token = authorization.partition(" ")
         if scheme.lower() == "bearer":
             return token.strip() or None
-    if request.endpoint in WEBSOCKET_ENDPOINTS:
-        return request.args.get("token") or None
-    return None
+    return query_token or None
 
 
-def allowed_origin(origin):
-    """True when ``origin`` is this server itself or listed in ALLOWED_ORIGINS."""
+def resolve_token(token, websocket):
+    """(user, session id, session row or None) of a bearer token, or (None,
+    None, None): the token cache first, then SQL (and the token is cached).
+    The one rule for tokens, on every route and on both handshake paths.
+
+    The WebSocket (``websocket``) needs the ids alone: its user is a
+    ``CachedUser`` and its session is read in one query (a storm of
+    thousands of first connections pays it each).
+    Other routes get the account (a cached session was live a moment ago:
+    see tokencache)."""
+    cached = tokencache.lookup(token)
+    if cached is not None:
+        user_id, session_id = cached
+        user = tokencache.CachedUser(user_id) if websocket else UserBasic.get_active(user_id)
+        return (user, session_id, None) if user is not None else (None, None, None)
+    if websocket:
+        row = AuthToken.resolve_session(token)
+        user = tokencache.CachedUser(row.user_id) if row is not None else None
+    else:
+        user, row = AuthToken.resolve(token)
+    if user is None:
+        return None, None, None
+    tokencache.remember_later(token, row)
+    return user, row.id, row
+
+
+def allowed_origin(origin, req=None):
+    """True when ``origin`` is this server itself (as ``req``, by default the
+    current request, reached it) or listed in ALLOWED_ORIGINS."""
     if not origin:
         return True
-    own = f"{request.scheme}://{request.host}"
+    req = request if req is None else req
+    own = f"{req.scheme}://{req.host}"
     if hmac.compare_digest(origin.lower(), own.lower()):
         return True
     extra = current_app.config.get("ALLOWED_ORIGINS") or ""
@@ -95,25 +129,7 @@ def authenticate_request():
 
     token = bearer_token()
     if token is not None:
-        cached = tokencache.lookup(token)
-        if cached is not None:
-            user_id, session_id = cached
-            # The WebSocket needs the id alone: no query. Other routes get the
-            # account (its session was live a moment ago: see tokencache).
-            user = tokencache.CachedUser(user_id) if request.endpoint in WEBSOCKET_ENDPOINTS else None
-            user = user or UserBasic.get_active(user_id)
-            row = None
-        else:
-            if request.endpoint in WEBSOCKET_ENDPOINTS:
-                # One query for the handshake, which needs the ids alone (a
-                # storm of thousands of first connections pays it each).
-                row = AuthToken.resolve_session(token)
-                user = tokencache.CachedUser(row.user_id) if row is not None else None
-            else:
-                user, row = AuthToken.resolve(token)
-            if user is not None:
-                tokencache.remember_later(token, row)
-                session_id = row.id
+        user, session_id, row = resolve_token(token, websocket=request.endpoint in WEBSOCKET_ENDPOINTS)
         if user is None:
             raise unauthorized("the token is invalid, expired or revoked; log in again")
         # Flask-Login reads the request's user from g._login_user.

@@ -71,6 +71,10 @@ class Config:
     # node). 0: every request reads SQL. "auto": 120 with a database server;
     # 0 on SQLite, whose in-process read is cheaper than the Redis round trip.
     TOKEN_CACHE_TTL = "auto"
+    # A WebSocket handshake with a bearer token is served without Flask's
+    # request pipeline, by the same rules (ginchat/chat/handshake.py); false:
+    # every handshake goes through Flask.
+    FAST_HANDSHAKE = True
     # Seconds between a node's checks that its sockets' sessions still live
     # (a session ended where the bus event did not reach, or expired).
     SESSION_CHECK_INTERVAL = 30

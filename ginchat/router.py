@@ -4,6 +4,7 @@ from flask import Blueprint, redirect
 
 from ginchat.auth import public
 from ginchat.chat import view as chat
+from ginchat.chat.handshake import HandshakePath
 from ginchat.extensions import sock
 from ginchat.service import admin, contact, friends, group, index, members, message, message_updates, receipt, user
 from ginchat.uploads import routes as uploads
@@ -118,3 +119,7 @@ def register_routes(app):
     app.register_blueprint(api)
     app.register_blueprint(ws)
     app.add_url_rule("/swagger/index.html", "swagger_index", swagger_index)
+    if app.config.get("FAST_HANDSHAKE", True):
+        # Bearer-token handshakes skip Flask's request pipeline (the same rules;
+        # see ginchat/chat/handshake.py). ProxyFix, applied later, wraps it.
+        app.wsgi_app = HandshakePath(app, app.wsgi_app)

@@ -19,27 +19,39 @@ def check_handshake():
     runs): a ``userId`` must be the authenticated user, ``since`` a number."""
     if not current_user.is_authenticated:
         return  # the interceptor answers 401 for this route
-    user_id = request.args.get("userId")
-    if user_id not in (None, "") and params.to_int("userId", user_id) != current_user.id:
+    handshake_args(request.args, current_user.id)
+
+
+def handshake_args(args, user_id):
+    """(since or None, events) of a handshake's query ``args`` for ``user_id``,
+    or an AppError: a ``userId`` must be that user, ``since`` a number."""
+    claimed = args.get("userId")
+    if claimed not in (None, "") and params.to_int("userId", claimed) != user_id:
         raise forbidden("userId is not the authenticated user")
-    since = request.args.get("since")
-    if since not in (None, ""):
-        params.to_int("since", since, minimum=0, maximum=2**62)
+    since = args.get("since")
+    since = params.to_int("since", since, minimum=0, maximum=2**62) if since not in (None, "") else None
+    return since, args.get("events", "").lower() in TRUE
 
 
 def chat(ws):
     """GET /chat. The interceptor has authenticated the caller and checked
     Origin and userId before the upgrade; the protocol is docs/PROTOCOL.md."""
-    engine = current_app.extensions["chat"]
-    engine.start()
-    since = request.args.get("since", type=int)
-    events = request.args.get("events", "").lower() in TRUE
-    user_id = current_user.id
-    session_id = g.get("session_id")
+    since, events = handshake_args(request.args, current_user.id)
     # A connection lives for hours: give its database connection back to the
     # pool now (the engine opens short sessions of its own when it needs one).
     db.session.remove()
-    conn = Connection(engine, ws, user_id, request.remote_addr or "", session_id, events)
+    try:
+        engine = current_app.extensions["chat"]
+        serve(engine, ws, current_user.id, request.remote_addr, g.get("session_id"), since, events)
+    finally:
+        request.environ[WEBSOCKET_DONE] = True
+
+
+def serve(engine, ws, user_id, addr, session_id, since, events):
+    """The connection's life, from the accepted handshake to its close: the
+    replay of ``since``, then the receive loop (both handshake paths)."""
+    engine.start()
+    conn = Connection(engine, ws, user_id, addr or "", session_id, events)
     engine.attach(conn)
     try:
         if since is not None:
@@ -50,4 +62,3 @@ def chat(ws):
     finally:
         engine.detach(conn)
         conn.release()
-        request.environ[WEBSOCKET_DONE] = True

@@ -56,6 +56,16 @@ def first_unstorable(value, name):
     return None
 
 
+def first_unstorable_field(source):
+    """(field name, reason) of the first field of a query string or a form
+    (a MultiDict) whose name or value cannot be stored, or None."""
+    for name, value in source.items(multi=True):
+        found = first_unstorable(value, name) or first_unstorable(name, name)
+        if found:
+            return found
+    return None
+
+
 def field_label(name):
     """A field name fit for an error message (a name may itself be bad text)."""
     return name if not unstorable(name) else ascii(name)
@@ -71,10 +81,9 @@ def check_request_text():
     if request.mimetype == "application/x-www-form-urlencoded":
         sources.append(request.form)
     for source in sources:
-        for name, value in source.items(multi=True):
-            found = first_unstorable(value, name) or first_unstorable(name, name)
-            if found:
-                raise bad_request(f"{field_label(found[0])} {found[1]}")
+        found = first_unstorable_field(source)
+        if found:
+            raise bad_request(f"{field_label(found[0])} {found[1]}")
     if request.is_json:
         body = request.get_json(silent=True)
         if isinstance(body, dict):
