@@ -5,10 +5,13 @@ server with the lean path as from one without it; only the ones Flask
 would accept are taken there, and the sockets they open chat, replay and
 close with their session like any other."""
 
+import collections
+import gc
 import hashlib
 import json
 import socket
 
+import gevent
 import pytest
 
 from helpers import wait_for
@@ -188,3 +191,26 @@ def test_the_lean_path_sits_inside_the_proxy_fix(api, make_server):
         assert lean(proxied).accepted == 1
     finally:
         sock.close()
+
+
+def test_a_closed_lean_connection_leaves_no_cycle_for_the_collector(api, server):
+    """Its objects are freed by reference counting when it closes: a full
+    collection (which walks every object of every open connection) is not
+    needed to free them."""
+    me = api.user("hp")
+    watched = {"ginchat.chat.connection.Connection", "simple_websocket.ws.Server", "flask.wrappers.Request"}
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(10):
+            assert handshake(server, f"/chat?token={me.token}")[0] == 101
+        assert wait_for(lambda: not server.engine.client_map.get(me.id))
+        gevent.sleep(0.2)  # the handlers' last steps after the close
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        gc.collect()
+        left = collections.Counter(f"{type(o).__module__}.{type(o).__qualname__}" for o in gc.garbage)
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert {kind: left[kind] for kind in watched if left[kind]} == {}
