@@ -252,13 +252,19 @@ class Connection:
             ws.connected = False
 
     def release(self):
-        """The end of the connection: close the socket the reader would have."""
+        """The end of the connection: close the socket the reader would have,
+        and undo what ties the WebSocket to this object (its ``receive`` is
+        our bound method), so that the two are freed by reference counting
+        when the connection ends, not left as a cycle for a full collection."""
+        ws = self.ws
         if self.inline:
-            self.ws.connected = False
+            ws.connected = False
             try:
-                self.ws.sock.close()
+                ws.sock.close()
             except OSError:
                 pass
+        ws.__dict__.pop("receive", None)
+        ws.__dict__.pop("close", None)
 
     # --- closing -------------------------------------------------------------
     def close(self, code=1000, reason=""):

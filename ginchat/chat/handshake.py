@@ -80,7 +80,8 @@ class HandshakePath:
     def accept(self, environ):
         """(user id, session id, since, events, client address) when the
         handshake passes Flask's rules for a bearer token, else None."""
-        request = self.app.request_class(environ)
+        # Not put in the environ (werkzeug.request): that would make a cycle.
+        request = self.app.request_class(environ, populate_request=False)
         args = request.args
         token = token_of(environ.get("HTTP_AUTHORIZATION", ""), args.get("token"))
         if token is None or first_unstorable_field(args) or not allowed_origin(environ.get("HTTP_ORIGIN"), request):
