@@ -35,6 +35,7 @@ from ginchat.extensions import RedisHandle  # noqa: E402
 from ginchat.server import make_server  # noqa: E402
 
 log = logging.getLogger("ginchat")
+GC_FULL_AFTER = 100  # collections of the middle generation between full ones (Python's default: 10)
 
 
 def serve(app, host=None, port=None):
@@ -64,6 +65,13 @@ def serve(app, host=None, port=None):
     # walk only what the connections made.
     gc.collect()
     gc.freeze()
+    # A full collection walks every object of every connection (about 100
+    # each: 360 ms at 9,000 connections) and, with them freed by reference
+    # counting when they close, finds next to nothing. By default one runs
+    # after every 10 collections of the middle generation once the heap grew
+    # by a quarter: about 12 while 9,000 clients connect, 1.9 s in all. After
+    # 100 instead, about 6 run, and the heap's growth rule still holds.
+    gc.set_threshold(gc.get_threshold()[0], gc.get_threshold()[1], GC_FULL_AFTER)
     server.start()
     worker = app.config.get("WORKER_INDEX")
     log.info(
