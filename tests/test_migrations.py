@@ -231,3 +231,16 @@ def test_nodes_starting_at_once_migrate_once(scratch_url):
     gevent.joinall(jobs, raise_error=True)
     assert_like_the_models(apps[0])
     assert rows(apps[0], "SELECT name, value FROM msg_counter") == [("message", 0)]
+
+
+@pytest.mark.skipif(DB_KIND != "postgresql", reason="GIN's pending list is PostgreSQL's")
+def test_postgresql_s_search_index_updates_without_a_pending_list(scratch_url):
+    """Revision 0008: an insert never waits for GIN's pending list to be
+    merged (the ~100 ms commits at the tail of PostgreSQL's latency)."""
+    app = schema_app(scratch_url)
+    upgrade_to(app, "0007")
+    options = "SELECT reloptions FROM pg_class WHERE relname = 'ix_message_content_tsv'"
+    assert rows(app, options) == [(None,)]  # PostgreSQL's default: fastupdate on
+    schema.upgrade(app)
+    assert rows(app, options) == [(["fastupdate=off"],)]
+    assert_like_the_models(app)
