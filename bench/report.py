@@ -188,19 +188,21 @@ def tables(res):
     out.append("### Scenario 3: idle authenticated connections with heartbeats")
     out.append("")
     out.append(
-        "| server | connected | time to connect all | KiB per connection (all / slope after the first step) | "
-        "server CPU at idle | alive after idle |"
+        "| server | connected | time to connect all | server CPU while connecting | "
+        "KiB per connection (all / slope after the first step) | server CPU at idle | alive after idle |"
     )
-    out.append("|---|---:|---:|---:|---:|---:|")
+    out.append("|---|---:|---:|---:|---:|---:|---:|")
     for x in t.values():
         c = x.get("connections")
         if not c:
             continue
         if "error" in c:
-            out.append(f"| {x['label']} | {c['error']} |||||")
+            out.append(f"| {x['label']} | {c['error']} ||||||")
             continue
+        cpu = c.get("connect_cpu_s")
         out.append(
             f"| {x['label']} | {c['connections']:,} of {c['wanted']:,} | {c['connect_s']} s | "
+            f"{f'{cpu} s' if cpu is not None else '-'} | "
             f"{fmt(c['kib_per_connection'])} / {fmt(c['kib_per_connection_slope'])} | "
             f"{c['server_cpu_idle_pct']} % | {c['alive_after_idle']:,} |"
         )
