@@ -36,13 +36,14 @@ def handshake_args(args, user_id):
 def chat(ws):
     """GET /chat. The interceptor has authenticated the caller and checked
     Origin and userId before the upgrade; the protocol is docs/PROTOCOL.md."""
-    since, events = handshake_args(request.args, current_user.id)
+    user_id = current_user.id
+    since, events = handshake_args(request.args, user_id)
     # A connection lives for hours: give its database connection back to the
     # pool now (the engine opens short sessions of its own when it needs one).
     db.session.remove()
     try:
         engine = current_app.extensions["chat"]
-        serve(engine, ws, current_user.id, request.remote_addr, g.get("session_id"), since, events)
+        serve(engine, ws, user_id, request.remote_addr, g.get("session_id"), since, events)
     finally:
         request.environ[WEBSOCKET_DONE] = True
 
