@@ -9,7 +9,7 @@ from datetime import datetime
 import pytest
 import websocket
 
-from helpers import PASSWORD, LiveServer, wait_for
+from helpers import PASSWORD, wait_for
 from http_checks import answer, error
 from multinode import cluster, shared  # noqa: F401  (fixtures)
 
@@ -22,16 +22,13 @@ TTL = 120  # the cache on, whatever the database ("auto" leaves it off on SQLite
 
 
 @pytest.fixture(scope="module")
-def app(make_app):
-    return make_app(TOKEN_CACHE_TTL=TTL)
+def server(make_server):
+    return make_server(TOKEN_CACHE_TTL=TTL)
 
 
 @pytest.fixture(scope="module")
-def server(app):
-    live = LiveServer(app)
-    live.start()
-    yield live
-    live.stop()
+def app(server):
+    return server.app
 
 
 def cached(app, user):
