@@ -106,6 +106,12 @@ def base_config(workdir):
         "REGISTRATIONS_PER_IP": 1_000_000,
         "LOGIN_FAILS_PER_IP": 1_000_000,
     }
+    if DB_KIND != "sqlite":
+        # The suite makes dozens of apps, each alive until the end: each keeps
+        # at most two idle connections (bursts still open up to 40 more), for
+        # PostgreSQL allows 100 clients in all, the multi-node tests' nodes
+        # among them.
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_size": 2}
     if REDIS_KIND == "server":
         config["REDIS_URL"] = REDIS_URL
     _reset_database(config)
