@@ -175,12 +175,27 @@ def _reset_database(config):
 
 
 _app_ids = itertools.count(1)
+APPS = []  # every app the suite made, alive until it ends
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _idle_connections_closed():
+    """After each module, the apps' pools close their idle connections (an
+    app that is used again opens new ones). The suite makes dozens of apps
+    that live until it ends: their idle pools held up to 99 of PostgreSQL's
+    100 clients, and the multi-node tests' nodes could not connect."""
+    yield
+    from ginchat.extensions import db  # why: not every test run makes an app (tests/unit)
+
+    for app in APPS:
+        with app.app_context():
+            db.engine.dispose()
 
 
 @pytest.fixture(scope="session")
 def make_app(base_config):
     """Build another app on the shared database and Redis, with overrides."""
-    apps = []
+    apps = APPS
 
     def factory(**overrides):
         from ginchat import create_app
