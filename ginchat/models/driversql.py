@@ -19,10 +19,10 @@ _MAX = 1024  # statements kept (the message store's look-up has shapes that vary
 
 
 class Compiled:
-    """A statement compiled for one dialect: the driver's SQL, its parameters'
-    names in order (None when the driver takes them by name), and the bind
-    processors of the parameters and the result processors of the columns
-    that have any."""
+    """A statement compiled for one dialect: the driver's SQL, how to pick
+    the driver's parameters from a dict of them (``pick``: None when the
+    driver takes the dict by name), and the bind processors of the
+    parameters and the result processors of the columns that have any."""
 
     __slots__ = ("binds", "columns", "pick", "sql")
 
