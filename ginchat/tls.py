@@ -31,6 +31,7 @@ import struct
 from dataclasses import dataclass
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -251,7 +252,7 @@ def renewal_reason(cert_path, ca_cert, names):
         with open(cert_path, "rb") as fh:
             cert = x509.load_pem_x509_certificate(fh.read())
         cert.verify_directly_issued_by(ca_cert)
-    except (ValueError, TypeError, x509.InvalidSignature):
+    except (ValueError, TypeError, InvalidSignature):
         return "not signed by this CA"
     if days_left(cert) <= RENEW_DAYS:
         return f"it ends on {not_after(cert):%Y-%m-%d}"
