@@ -5,6 +5,7 @@ the start with one line."""
 
 import os
 import socket
+import ssl
 import subprocess
 import sys
 
@@ -148,6 +149,32 @@ def test_a_client_that_does_not_trust_the_certificate_leaves_the_server_serving(
             pass
     assert secure.get("/health").status_code == 200
     assert server_errors() == []
+
+
+def _served_names(live):
+    context = ssl.create_default_context(cafile=live.ca_file)
+    with socket.create_connection(("127.0.0.1", live.https_port), timeout=5) as raw:
+        with context.wrap_socket(raw, server_hostname="127.0.0.1") as tls_sock:
+            cert = x509.load_der_x509_certificate(tls_sock.getpeercert(binary_form=True))
+    return set(tls.certificate_names(cert)), cert.issuer
+
+
+def test_a_running_server_renews_its_certificate_under_the_same_ca(make_app, tmp_path):
+    """What wsgi.py's check does every tls.CHECK_SECONDS: new names (a new
+    address of the host) give a new certificate to new connections."""
+    app = make_app(INSTANCE_PATH=str(tmp_path / "instance"), TLS_NAMES="before.lan")
+    live = LiveServer(app, https=True).start()
+    try:
+        names, issuer = _served_names(live)
+        assert "before.lan" in names
+        assert tls.refresh(app, live.ssl_context) is False  # nothing changed: nothing made
+        app.config["TLS_NAMES"] = "after.lan"
+        assert tls.refresh(app, live.ssl_context) is True
+        names, new_issuer = _served_names(live)  # verified against the CA served before
+        assert "after.lan" in names and "before.lan" not in names and new_issuer == issuer
+        assert Api(live.secure()).get("/health").status_code == 200
+    finally:
+        live.stop()
 
 
 def test_tls_off_serves_http_only(make_app):
