@@ -4,6 +4,7 @@ cookie, the WebSocket's Origin rule and /ca.crt on both; bad settings stop
 the start with one line."""
 
 import os
+import re
 import socket
 import ssl
 import subprocess
@@ -91,6 +92,23 @@ def test_the_session_cookie_is_secure_over_https_only_and_works_on_both(both):
         r = requests.get(api.url + "/message/mentions", cookies={"session": cookie}, timeout=10, verify=api.verify)
         assert r.status_code == 200, r.text
     assert requests.get(secure.url + "/message/mentions", timeout=10, verify=secure.verify).status_code == 401
+
+
+def test_a_browser_session_posts_over_https_with_its_csrf_token(both):
+    """Over https Flask-WTF also wants a same-origin Referer (a browser sends
+    one: Referrer-Policy same-origin); the CSRF token works as over http."""
+    live, plain, secure = both
+    name = plain.register()
+    session, _ = _login(secure, name, origin=live.https_url)
+    page = session.get(secure.url + "/toChat", timeout=10, verify=secure.verify)
+    assert page.status_code == 200
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
+    headers = {"X-CSRFToken": token, "Origin": live.https_url, "Referer": secure.url + "/toChat"}
+    r = session.post(secure.url + "/searchFriends", headers=headers, timeout=10, verify=secure.verify)
+    assert r.status_code == 200, r.text
+    del headers["Referer"]
+    r = session.post(secure.url + "/searchFriends", headers=headers, timeout=10, verify=secure.verify)
+    assert r.status_code == 400 and "CSRF" in r.json()["Msg"]
 
 
 def test_wss_chat_exchanges_messages_with_the_https_origin(both):
