@@ -30,7 +30,7 @@ import signal  # noqa: E402
 
 import gevent  # noqa: E402
 
-from ginchat import create_app  # noqa: E402
+from ginchat import create_app, tls  # noqa: E402
 from ginchat.extensions import RedisHandle  # noqa: E402
 from ginchat.server import make_server  # noqa: E402
 
@@ -38,16 +38,48 @@ log = logging.getLogger("ginchat")
 GC_FULL_AFTER = 100  # collections of the middle generation between full ones (Python's default: 10)
 
 
+def make_https_server(app, host):
+    """The https (and wss) listener beside the http one, on HTTPS_PORT; its
+    certificate is checked every tls.CHECK_SECONDS and renewed when due."""
+    context = tls.server_context(app)
+    if context is None:
+        return None
+    secure = make_server(
+        app, host, int(app.config["HTTPS_PORT"]), reuse_port=bool(app.config.get("REUSE_PORT")), ssl_context=context
+    )
+
+    def renew():
+        while True:
+            gevent.sleep(tls.CHECK_SECONDS)
+            if tls.refresh(app, context):
+                log.info("serving a renewed certificate: %s", ", ".join(tls.certificates(app).names))
+
+    gevent.spawn(renew)
+    return secure
+
+
+def https_banner(app, shown, secure):
+    """What the start-up line adds for https: the address, and the fingerprint to compare."""
+    if secure is None:
+        return " (https off: GINCHAT_TLS=off)"
+    found = tls.certificates(app)
+    whose = "GinChat's CA" if found.source == "ca" else "GINCHAT_TLS_CERT"
+    return f" and {tls.https_url(app, shown)} ({whose}, /ca.crt SHA-256 {tls.ca_fingerprint(app)})"
+
+
 def serve(app, host=None, port=None):
     host = host or app.config["HOST"]
     port = int(app.config["PORT"] if port is None else port)
     server = make_server(app, host, port, reuse_port=bool(app.config.get("REUSE_PORT")))
+    secure = make_https_server(app, host)  # None with TLS=off
     engine = app.extensions["chat"]
     engine.start()
 
     def shutdown():
         log.info("shutting down: closing %d connections", engine.connection_count())
         server.close()  # no new connections
+        if secure is not None:
+            secure.close()
         engine.stop()  # store every queued message, then close each socket with 1001
         RedisHandle.close(app)
         log.info("shut down")
@@ -73,12 +105,17 @@ def serve(app, host=None, port=None):
     # 100 instead, about 6 run, and the heap's growth rule still holds.
     gc.set_threshold(gc.get_threshold()[0], gc.get_threshold()[1], GC_FULL_AFTER)
     server.start()
+    if secure is not None:
+        secure.start()
+        app.config["HTTPS_PORT"] = secure.server_port  # port 0 picked one
     worker = app.config.get("WORKER_INDEX")
+    shown = host if host != "0.0.0.0" else "localhost"
     log.info(
-        "GinChat %sserving on http://%s:%d/ (node %s; database: %s; redis: %s)",
+        "GinChat %sserving on http://%s:%d/%s (node %s; database: %s; redis: %s)",
         f"worker {worker} (pid {os.getpid()}) " if worker is not None else "",
-        host if host != "0.0.0.0" else "localhost",
+        shown,
         server.server_port,
+        https_banner(app, shown, secure),
         engine.bus.node_id,
         app.config["SQLALCHEMY_DATABASE_URI"].split("@")[-1],
         app.extensions["redis_where"],

@@ -13,7 +13,7 @@ from flask.cli import AppGroup
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from ginchat import auth, schema
+from ginchat import auth, schema, tls
 from ginchat.apidocs import DEFINITIONS, RESPONSES
 from ginchat.chat.engine import ChatEngine
 from ginchat.chat.websocket import InlineReader
@@ -43,6 +43,7 @@ def create_app(config=None):
     load_config(app, config)
     app.json.sort_keys = False  # keep the envelope's Code, Msg, Data, Rows, Total order
     configure_logging(app)
+    tls.init_app(app)  # before the database: a bad certificate stops the start at once
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -61,10 +62,16 @@ def load_config(app, config):
         app.config.update(config)
     if app.config.get("INSTANCE_PATH"):
         app.instance_path = app.config["INSTANCE_PATH"]
-    os.makedirs(app.instance_path, exist_ok=True)
-    if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = instance_secret(app.instance_path)
-        app.config["SECRET_KEY_GENERATED"] = True
+    try:
+        os.makedirs(app.instance_path, exist_ok=True)
+        if not app.config.get("SECRET_KEY"):
+            app.config["SECRET_KEY"] = instance_secret(app.instance_path)
+            app.config["SECRET_KEY_GENERATED"] = True
+    except OSError as exc:  # one line saying what to do, not a traceback
+        raise SystemExit(
+            f"GinChat cannot write its instance folder {app.instance_path} ({exc.strerror or exc}): make it "
+            "writable by this user, or set GINCHAT_INSTANCE_PATH to a writable folder"
+        ) from None
     check_secret_key(app.config)
     app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(app.config.get("SQLALCHEMY_DATABASE_URI"), app.instance_path)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(

@@ -17,6 +17,16 @@ class Config:
     WORKER_INDEX = None  # set by the master for each worker (logs, /health, the admin page)
     REUSE_PORT = False  # set by the master: listen with SO_REUSEPORT beside the other workers
     HOST = "0.0.0.0"
+    # HTTPS beside HTTP (ginchat/tls.py): "auto" serves https (and wss) on
+    # HTTPS_PORT with a certificate from GinChat's own CA in instance/tls/
+    # (made on the first start, renewed as needed); "off": http only.
+    TLS = "auto"
+    HTTPS_PORT = 8443
+    TLS_NAMES = ""  # comma-separated extra names and addresses for the certificate (a DNS name, a VPN address)
+    # A certificate the team already has (PEM chain and unencrypted PEM key),
+    # instead of GinChat's CA: both or neither.
+    TLS_CERT = None
+    TLS_KEY = None
     # None: instance/ beside the code (SQLite file, embedded Redis, secret key).
     INSTANCE_PATH = None
 

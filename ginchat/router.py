@@ -6,8 +6,20 @@ from ginchat.auth import public
 from ginchat.chat import view as chat
 from ginchat.chat.handshake import HandshakePath
 from ginchat.extensions import sock
-from ginchat.service import admin, contact, friends, group, index, members, message, message_updates, receipt, user
-from ginchat.service import trust as trust_views
+from ginchat.service import (
+    admin,
+    certificate,
+    contact,
+    friends,
+    group,
+    index,
+    members,
+    message,
+    message_updates,
+    receipt,
+    trust,
+    user,
+)
 from ginchat.uploads import routes as uploads
 
 api = Blueprint("api", __name__)
@@ -26,9 +38,10 @@ pages.add_url_rule("/toChat/createGroup", "create_group", index.create_group_for
 pages.add_url_rule("/toChat/joinGroup", "join_group", index.join_group_form, methods=["POST"])
 pages.add_url_rule("/logout", "logout", index.logout_page, methods=["POST"])
 pages.add_url_rule("/favicon.ico", "favicon", index.favicon)
+pages.add_url_rule("/ca.crt", "ca_cert", certificate.ca_cert)  # https on the LAN: what devices install
 # HTTPS on the LAN (issue 25): installing the CA, and the https port every page knows.
-pages.add_url_rule("/trust", "trust", trust_views.trust_page)
-pages.app_context_processor(trust_views.page_context)
+pages.add_url_rule("/trust", "trust", trust.trust_page)
+pages.app_context_processor(trust.page_context)
 
 # --- users -------------------------------------------------------------------
 api.add_url_rule("/user/createUser", view_func=user.create_user, methods=["POST"])

@@ -2,10 +2,12 @@
 
 import logging
 import socket
+import ssl
 
 from gevent.pywsgi import WSGIHandler, WSGIServer
 
 WEBSOCKET_DONE = "ginchat.websocket_done"
+HANDSHAKE_SECONDS = 10  # an https client has this long to finish the TLS handshake
 
 
 class GinChatHandler(WSGIHandler):
@@ -32,6 +34,9 @@ class GinChatHandler(WSGIHandler):
             self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except (OSError, AttributeError):
             pass
+        if not finish_handshake(self.socket):
+            self.close_connection = True
+            return
         try:
             super().handle()
         except ConnectionError:  # the peer went away while we answered
@@ -57,11 +62,39 @@ def reuse_port_listener(host, port, backlog=1024):
     return sock
 
 
-def make_server(app, host, port, reuse_port=False):
+def make_server(app, host, port, reuse_port=False, ssl_context=None):
+    """The server of one listener; with ``ssl_context``, https (ginchat/tls.py)."""
     return WSGIServer(
         reuse_port_listener(host, port) if reuse_port else (host, port),
         app,
         handler_class=GinChatHandler,
         log=None,
         error_log=logging.getLogger("ginchat.wsgi"),
+        **tls_arguments(ssl_context),
     )
+
+
+def tls_arguments(ssl_context):
+    """pywsgi's TLS arguments: the handshake is left to the connection's own
+    greenlet (GinChatHandler.handle), where a client that fails it is dropped
+    quietly instead of a traceback per browser that does not trust us yet."""
+    return {"ssl_context": ssl_context, "do_handshake_on_connect": False} if ssl_context is not None else {}
+
+
+def finish_handshake(sock):
+    """The TLS handshake of an https connection (True when done; http: nothing
+    to do). A peer that fails it, or stays silent HANDSHAKE_SECONDS, is dropped."""
+    if not isinstance(sock, ssl.SSLSocket):
+        return True
+    timeout = sock.gettimeout()
+    try:
+        sock.settimeout(HANDSHAKE_SECONDS)
+        sock.do_handshake()
+        sock.settimeout(timeout)
+        return True
+    except (OSError, ValueError):  # ssl.SSLError and timeouts are OSErrors
+        try:
+            sock.close()
+        except OSError:
+            pass
+        return False

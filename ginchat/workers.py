@@ -24,7 +24,7 @@ import subprocess
 import sys
 import time
 
-from ginchat import ROOT, instance_secret
+from ginchat import ROOT, instance_secret, tls
 from ginchat.extensions import stop_embedded_redis
 
 log = logging.getLogger("ginchat.workers")
@@ -76,6 +76,7 @@ class Master:
         self.stopping = False
         self.embedded_redis = None
         self.port_holder = None
+        self.https_holder = None
 
     # --- what the workers share ----------------------------------------------------
     def shared_env(self):
@@ -83,10 +84,15 @@ class Master:
         host = env.get("GINCHAT_HOST", "0.0.0.0")
         self.port_holder = reserve_port(host, int(env.get("GINCHAT_PORT", "8082")))
         env["GINCHAT_PORT"] = str(self.port_holder.getsockname()[1])
+        self.https_holder = self.prepare_tls(env, host)
         env["GINCHAT_REUSE_PORT"] = "1"
         env["GINCHAT_WORKERS"] = str(self.count)
         instance = env.get("GINCHAT_INSTANCE_PATH") or os.path.join(ROOT, "instance")
         os.makedirs(instance, exist_ok=True)
+        if self.https_holder is not None:
+            # The certificates are made once, here, before any worker reads them.
+            config = {key[len("GINCHAT_") :]: value for key, value in env.items() if key.startswith("GINCHAT_")}
+            tls.prepare(config, instance)
         if not env.get("GINCHAT_SECRET_KEY"):
             # One host, one instance folder: its key is every worker's.
             env["GINCHAT_SECRET_KEY"] = instance_secret(instance)
@@ -99,6 +105,14 @@ class Master:
             env["GINCHAT_REDIS_URL"] = f"unix://{self.embedded_redis.socket_file}"
             log.info("embedded Redis for the workers: %s", self.embedded_redis.socket_file)
         return env
+
+    def prepare_tls(self, env, host):
+        """HTTPS_PORT held like PORT (port 0 picks one port for all workers); None with TLS=off."""
+        if not tls.enabled({"TLS": env.get("GINCHAT_TLS", "auto")}):
+            return None
+        holder = reserve_port(host, int(env.get("GINCHAT_HTTPS_PORT", "8443")))
+        env["GINCHAT_HTTPS_PORT"] = str(holder.getsockname()[1])
+        return holder
 
     # --- the workers -----------------------------------------------------------------
     def spawn(self, worker, env):
@@ -157,6 +171,8 @@ class Master:
                     worker.proc.wait()
         finally:
             self.port_holder.close()
+            if self.https_holder is not None:
+                self.https_holder.close()
             if self.embedded_redis is not None:
                 self._stop_redis()
         log.info("all workers stopped")

@@ -2,13 +2,16 @@
 
 import itertools
 import json
+import os
 import secrets
 import time
+import types
 
 import gevent
 import requests
 import websocket
 
+from ginchat import tls
 from ginchat.server import make_server
 
 _names = itertools.count(1)
@@ -43,25 +46,44 @@ def unique_name(prefix="u"):
 
 
 class LiveServer:
-    """The real gevent WSGI server on 127.0.0.1 and a free port."""
+    """The real gevent WSGI server on 127.0.0.1 and a free port; with
+    ``https``, its https listener too (another free port; ``secure()`` is a
+    server-like view of it for ``Api``)."""
 
-    def __init__(self, app):
+    def __init__(self, app, https=False):
         self.app = app
         self.http = None
+        self.https = None
+        self.want_https = https
 
     def start(self):
         self.http = make_server(self.app, "127.0.0.1", 0)
         self.http.start()
+        if self.want_https:
+            self.https = make_server(self.app, "127.0.0.1", 0, ssl_context=tls.server_context(self.app))
+            self.https.start()
+            self.https_port = self.app.config["HTTPS_PORT"] = self.https.server_port
+            self.https_url = f"https://127.0.0.1:{self.https_port}"
+            self.ca_file = os.path.join(self.app.instance_path, tls.TLS_DIR, "served-ca.crt")
+            with open(self.ca_file, "wb") as fh:
+                fh.write(tls.ca_certificate_pem(self.app))
         self.app.extensions["chat"].start()
         self.port = self.http.server_port
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}"
         return self
 
+    def secure(self):
+        """This server as https://, for ``Api(server.secure())``."""
+        return types.SimpleNamespace(
+            url=self.https_url, ws_url=f"wss://127.0.0.1:{self.https_port}", ca_file=self.ca_file, app=self.app
+        )
+
     def stop(self):
-        if self.http is not None:
-            self.http.stop(timeout=1)
-            self.http = None
+        for server in (self.http, self.https):
+            if server is not None:
+                server.stop(timeout=1)
+        self.http = self.https = None
 
     @property
     def engine(self):
@@ -94,6 +116,8 @@ class Api:
     def __init__(self, server):
         self.server = server
         self.url = server.url
+        # https: the server's CA (a LiveServer's secure(), the gateway's).
+        self.verify = getattr(server, "ca_file", None) or True
 
     # --- HTTP --------------------------------------------------------------------
     def post(self, path, token=None, headers=None, json_body=None, **data):
@@ -101,14 +125,14 @@ class Api:
         if token:
             headers["Authorization"] = f"Bearer {token}"
         if json_body is not None:
-            return requests.post(self.url + path, json=json_body, headers=headers, timeout=10)
-        return requests.post(self.url + path, data=data, headers=headers, timeout=10)
+            return requests.post(self.url + path, json=json_body, headers=headers, timeout=10, verify=self.verify)
+        return requests.post(self.url + path, data=data, headers=headers, timeout=10, verify=self.verify)
 
     def get(self, path, token=None, headers=None, **params):
         headers = dict(headers or {})
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        return requests.get(self.url + path, params=params, headers=headers, timeout=10)
+        return requests.get(self.url + path, params=params, headers=headers, timeout=10, verify=self.verify)
 
     # --- users, friends, groups ------------------------------------------------------
     def register(self, name=None, password=PASSWORD):
@@ -143,6 +167,8 @@ class Api:
         url = f"{self.server.ws_url}{path}?token={user.token}"
         if since is not None:
             url += f"&since={since}"
+        if self.verify is not True:
+            kwargs.setdefault("sslopt", {"ca_certs": self.verify})
         return WsClient(connect(url, timeout=10, **kwargs))
 
 

@@ -3,6 +3,8 @@ connection logic: whole, serialised sends; reading in the connection's own
 greenlet; a quiet close; and the raw socket and frame encoding that let a
 frame go to the kernel without a writer greenlet."""
 
+import ssl
+
 import gevent.lock
 from simple_websocket import ConnectionClosed
 
@@ -86,8 +88,12 @@ def socket_extensions(ws):
 
 def raw_socket(serial):
     """The non-blocking OS-level socket under gevent's, for sends that must
-    not wait (None when there is no such thing: then every frame is queued)."""
-    raw = getattr(getattr(serial, "_sock", None), "_sock", None)
+    not wait (None when there is no such thing: then every frame is queued).
+    Never under a TLS socket: bytes written there would skip the encryption."""
+    sock = getattr(serial, "_sock", None)
+    if isinstance(sock, ssl.SSLSocket):
+        return None
+    raw = getattr(sock, "_sock", None)
     try:
         if raw is not None and raw.gettimeout() == 0.0:
             return raw
