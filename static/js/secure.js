@@ -44,8 +44,8 @@ function showBanner() {
     // no storage: the banner stays
   }
   const banner = el('div', { id: 'secure-banner', className: 'secure-banner', role: 'note', 'aria-label': 'Connection' },
-    el('span', {}, 'Not a secure connection: voice clips and notifications are off. Open ',
-      secureLink('secure-link'), ' · ', el('a', { href: '/trust', text: 'trust this server first' })));
+    el('span', {}, 'Not a secure connection: voice clips and notifications are off. Open ', secureLink('secure-link'),
+      ...(location.pathname === '/trust' ? [] : [' · ', el('a', { href: '/trust', text: 'trust this server first' })])));
   banner.append(el('button', {
     type: 'button',
     className: 'link dismiss',

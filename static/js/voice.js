@@ -62,11 +62,10 @@ export class VoiceRecorder {
     button.addEventListener('blur', () => this.finish(false));
   }
 
-  // Greyed, but it still answers a press: with why, and where it works.
+  // Greyed, but not disabled: a press answers why, and where it works.
   needsSecureAddress() {
     const { button } = this;
     button.classList.add('needs-secure');
-    button.setAttribute('aria-disabled', 'true');
     button.title = 'Voice clips need the secure (https) address';
     button.addEventListener('click', (event) => {
       event.preventDefault();

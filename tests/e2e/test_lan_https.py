@@ -22,6 +22,7 @@ import pytest
 import requests
 
 from e2e_support import (
+    CHROMIUM,
     CHROMIUM_ARGS,
     WAIT_MS,
     ServerProcess,
@@ -74,7 +75,7 @@ def lan_browser(lan, browser):
         f"--host-resolver-rules=MAP {LAN} 127.0.0.1",
         f"--ignore-certificate-errors-spki-list={spki_sha256(leaf)}",
     ]
-    chromium = browser.browser_type.launch(executable_path=browser.browser_type.executable_path, args=args)
+    chromium = browser.browser_type.launch(executable_path=CHROMIUM, args=args)
     yield chromium
     chromium.close()
 
