@@ -220,9 +220,11 @@ def controls_clear_of_the_banner(page):
 
 def test_at_phone_width_the_banner_covers_no_control(lan, open_page):
     page = open_page(lan.http_origin, **PHONE)
-    page.goto("/")
-    expect(page.locator("#secure-banner")).to_be_visible()
-    controls_clear_of_the_banner(page)
+    for path in ("/trust", "/"):
+        page.goto(path)
+        expect(page.locator("#secure-banner")).to_be_visible()
+        controls_clear_of_the_banner(page)
+    screenshot(page, "lan-http-phone-390-login")
     in_a_conversation(lan, page)
     expect(page.locator("#secure-banner")).to_be_visible()
     controls_clear_of_the_banner(page)
