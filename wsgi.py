@@ -106,7 +106,13 @@ def serve(app, host=None, port=None):
     gc.set_threshold(gc.get_threshold()[0], gc.get_threshold()[1], GC_FULL_AFTER)
     server.start()
     if secure is not None:
-        secure.start()
+        try:
+            secure.start()
+        except OSError as exc:
+            raise SystemExit(
+                f"GinChat cannot listen for https on {host}:{app.config['HTTPS_PORT']} ({exc.strerror or exc}): "
+                "set GINCHAT_HTTPS_PORT to a free port, or GINCHAT_TLS=off for http only"
+            ) from None
         app.config["HTTPS_PORT"] = secure.server_port  # port 0 picked one
     worker = app.config.get("WORKER_INDEX")
     shown = host if host != "0.0.0.0" else "localhost"

@@ -168,6 +168,7 @@ class GinChat(Target):
             GINCHAT_INSTANCE_PATH=os.path.join(self.dir, "instance"),
             GINCHAT_HOST="127.0.0.1",
             GINCHAT_PORT=str(self.port or 0),
+            GINCHAT_HTTPS_PORT="0",  # the https listener (idle here) on a free port, never a fixed one
             GINCHAT_RATE_LIMITS="off",
             GINCHAT_BUS="none",
             GINCHAT_LOG_LEVEL="WARNING",

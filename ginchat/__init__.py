@@ -331,6 +331,14 @@ def register_commands(app):
             raise click.ClickException(exc.msg) from None
         print(f"{user.name} (ID {user.id}) is an administrator")
 
+    @group.command("tls-cert")
+    @click.argument("names", nargs=-1, required=True)
+    @click.option("--out", default=".", show_default=True, help="folder for ginchat.crt and ginchat.key")
+    def tls_cert_command(names, out):
+        """A certificate for NAMES (a gateway's names and addresses) signed by GinChat's CA."""
+        chain, key = tls.issue(app.config, app.instance_path, names, out)
+        print(f"{chain} (certificate, then the CA) and {key} (private key, mode 0600)")
+
     app.cli.add_command(group)
 
 

@@ -23,6 +23,9 @@ class Config:
     TLS = "auto"
     HTTPS_PORT = 8443
     TLS_NAMES = ""  # comma-separated extra names and addresses for the certificate (a DNS name, a VPN address)
+    # A folder holding the ca.crt and ca.key every node uses (copied to each, or
+    # mounted), so a device that trusts it once trusts every node. None: instance/tls/.
+    TLS_CA_DIR = None
     # A certificate the team already has (PEM chain and unencrypted PEM key),
     # instead of GinChat's CA: both or neither.
     TLS_CERT = None

@@ -25,6 +25,7 @@ import fcntl
 import ipaddress
 import logging
 import os
+import re
 import socket
 import ssl
 import struct
@@ -46,6 +47,7 @@ RENEW_DAYS = 30  # a server certificate with fewer days left is made anew
 CHECK_SECONDS = 3600  # while serving: how often the certificate is checked (expiry, the host's addresses)
 SKEW = datetime.timedelta(hours=1)  # valid from an hour back: clocks of phones differ
 TLS_DIR = "tls"
+HOST_NAME = re.compile(r"(\*\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*")
 CA_KEY, CA_CERT, SERVER_KEY, SERVER_CERT = "ca.key", "ca.crt", "server.key", "server.crt"
 
 
@@ -78,14 +80,17 @@ def prepare(config, instance_path):
     if config.get("TLS_CERT") or config.get("TLS_KEY"):
         return team_certificate(config.get("TLS_CERT"), config.get("TLS_KEY"))
     folder = os.path.join(instance_path, TLS_DIR)
+    authority = ca_folder(config, instance_path)
+    names = wanted_names(config.get("TLS_NAMES"))
     try:
         os.makedirs(folder, mode=0o700, exist_ok=True)
+        os.makedirs(authority, mode=0o700, exist_ok=True)
         with open(os.path.join(folder, ".lock"), "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)  # other workers or nodes on this folder wait
-            return local_certificates(folder, wanted_names(config.get("TLS_NAMES")))
+            return local_certificates(folder, authority, names)
     except (ValueError, TypeError) as exc:  # a CA file that is not a PEM certificate or key
         raise SystemExit(
-            f"GinChat cannot read its CA in {folder} ({str(exc).splitlines()[0]}): put back the ca.key and "
+            f"GinChat cannot read its CA in {authority} ({str(exc).splitlines()[0]}): put back the ca.key and "
             "ca.crt copied from another node, or delete both to make a new CA (devices must trust it again)"
         ) from None
     except OSError as exc:
@@ -121,8 +126,15 @@ def team_certificate(cert_path, key_path):
 
 
 # --- GinChat's own CA -----------------------------------------------------------
-def local_certificates(folder, names):
-    paths = {name: os.path.join(folder, name) for name in (CA_KEY, CA_CERT, SERVER_KEY, SERVER_CERT)}
+def ca_folder(config, instance_path):
+    """Where the CA lives: TLS_CA_DIR (one folder of ca.crt and ca.key that
+    every node reads, copied or mounted), else instance/tls/."""
+    return config.get("TLS_CA_DIR") or os.path.join(instance_path, TLS_DIR)
+
+
+def local_certificates(folder, authority, names):
+    paths = {name: os.path.join(folder, name) for name in (SERVER_KEY, SERVER_CERT)}
+    paths.update({name: os.path.join(authority, name) for name in (CA_KEY, CA_CERT)})
     ca_key, ca_cert = load_or_make_ca(paths[CA_KEY], paths[CA_CERT])
     reason = renewal_reason(paths[SERVER_CERT], ca_cert, names)
     if reason:
@@ -137,7 +149,7 @@ def local_certificates(folder, names):
 
 
 def load_or_make_ca(key_path, cert_path):
-    """The CA of this instance folder; a new one only when there is none (or it
+    """The CA (of ca_folder); a new one only when there is none (or it
     has nearly run out: then devices must trust the new one)."""
     if os.path.exists(key_path) and os.path.exists(cert_path):
         with open(key_path, "rb") as fh:
@@ -227,14 +239,17 @@ def server_certificate(key, ca_key, ca_cert, names):
     )
 
 
-def issue(instance_path, names, out_dir):
-    """A certificate for other names (a gateway's) signed by this instance's CA:
-    ``flask --app wsgi ginchat tls-cert``. Returns the (chain, key) paths."""
+def issue(config, instance_path, names, out_dir):
+    """A certificate for other names (a gateway's) signed by this node's CA
+    (made if there is none yet): ``flask --app wsgi ginchat tls-cert``.
+    Returns the paths of the chain and the key, ginchat.crt and ginchat.key."""
     folder = os.path.join(instance_path, TLS_DIR)
+    authority = ca_folder(config, instance_path)
     os.makedirs(folder, mode=0o700, exist_ok=True)
+    os.makedirs(authority, mode=0o700, exist_ok=True)
     with open(os.path.join(folder, ".lock"), "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        ca_key, ca_cert = load_or_make_ca(os.path.join(folder, CA_KEY), os.path.join(folder, CA_CERT))
+        ca_key, ca_cert = load_or_make_ca(os.path.join(authority, CA_KEY), os.path.join(authority, CA_CERT))
     key = ec.generate_private_key(ec.SECP256R1())
     cert = server_certificate(key, ca_key, ca_cert, list(names))
     os.makedirs(out_dir, exist_ok=True)
@@ -267,13 +282,25 @@ def wanted_names(extra=""):
     its interfaces, and TLS_NAMES: DNS names first, then addresses, each sorted."""
     names = {"localhost", "127.0.0.1", "::1"}
     host = socket.gethostname().strip().lower()
-    if host:
+    if is_host_name(host):  # a name no certificate may hold (an underscore) is left out
         names.add(host)
         if "." not in host:
             names.add(host + ".local")  # mDNS: how phones and Macs find a LAN host by name
     names.update(interface_addresses())
-    names.update(n.strip().lower() for n in str(extra or "").split(",") if n.strip())
+    for name in (n.strip().lower() for n in str(extra or "").split(",")):
+        if name and not (is_address(name) or is_host_name(name)):
+            raise SystemExit(
+                f"GINCHAT_TLS_NAMES: {name!r} is neither a host name nor an IP address: "
+                "list names (chat.example.lan) and addresses (192.168.1.10), comma-separated"
+            )
+        if name:
+            names.add(str(ipaddress.ip_address(name)) if is_address(name) else name)
     return sorted(names, key=lambda n: (is_address(n), n))
+
+
+def is_host_name(name):
+    """A DNS name a certificate may hold: letters, digits and hyphens per label (a leading *. too)."""
+    return bool(HOST_NAME.fullmatch(name or "")) and len(name) <= 253
 
 
 def interface_addresses():

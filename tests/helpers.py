@@ -60,7 +60,8 @@ class LiveServer:
         self.http = make_server(self.app, "127.0.0.1", 0)
         self.http.start()
         if self.want_https:
-            self.https = make_server(self.app, "127.0.0.1", 0, ssl_context=tls.server_context(self.app))
+            self.ssl_context = tls.server_context(self.app)
+            self.https = make_server(self.app, "127.0.0.1", 0, ssl_context=self.ssl_context)
             self.https.start()
             self.https_port = self.app.config["HTTPS_PORT"] = self.https.server_port
             self.https_url = f"https://127.0.0.1:{self.https_port}"

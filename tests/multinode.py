@@ -137,12 +137,14 @@ class NodeProcess:
         self.proc = None
         self.url = f"http://{host}:{self.port}"
         self.ws_url = f"ws://{host}:{self.port}"
+        self.https_port = free_port()  # each node's https listener (TLS=auto) on a port of its own
 
     def start(self):
         env = {k: v for k, v in os.environ.items() if not k.startswith("GINCHAT_")}
         env.update(
             GINCHAT_HOST=self.host,
             GINCHAT_PORT=str(self.port),
+            GINCHAT_HTTPS_PORT=str(self.https_port),
             GINCHAT_INSTANCE_PATH=os.path.join(self.dir, "instance"),
             GINCHAT_UPLOAD_FOLDER=os.path.join(self.dir, "uploads"),
             PYTHONUNBUFFERED="1",

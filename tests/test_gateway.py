@@ -11,8 +11,10 @@ import pytest
 import redis as redis_lib
 import requests
 
-from helpers import Api, wait_for
+from helpers import PASSWORD, Api, wait_for
 from multinode import ROOT, check_exactly_once, cluster, free_port, shared, stop_process  # noqa: F401
+
+from ginchat import tls
 
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
 
@@ -22,8 +24,9 @@ pytestmark = [
 ]
 
 
-def render(upstreams, listen_port, log_dir):
-    """The deployed file with the test's nodes, port and log folder in place of the examples."""
+def render(upstreams, listen_port, log_dir, tls_port=None, cert_dir=None):
+    """The deployed file with the test's nodes, ports, certificate and log
+    folder in place of the examples."""
     with open(os.path.join(ROOT, "deploy", "nginx-ginchat.conf")) as fh:
         conf = fh.read()
     servers = "".join(f"    server 127.0.0.1:{port} max_fails=1 fail_timeout=10s;\n" for port in upstreams)
@@ -31,6 +34,15 @@ def render(upstreams, listen_port, log_dir):
     assert count == 1, "the upstream block of deploy/nginx-ginchat.conf changed shape"
     conf, count = re.subn(r"(?m)^    listen 80;", f"    listen 127.0.0.1:{listen_port};", conf)
     assert count == 1
+    conf, count = re.subn(r"(?m)^    listen 443 ssl;", f"    listen 127.0.0.1:{tls_port} ssl;", conf)
+    assert count == 1, "the https server block of deploy/nginx-ginchat.conf changed shape"
+    # The redirect names the https port (443 in the deployed file, implied).
+    conf, count = re.subn(
+        r"return 301 https://\$host\$request_uri;", f"return 301 https://$host:{tls_port}$request_uri;", conf
+    )
+    assert count == 1
+    conf, count = re.subn(r"/etc/nginx/ginchat/", cert_dir.rstrip("/") + "/", conf)
+    assert count == 2
     # Its access log goes where the test reads (without one, nginx's default
     # log, in the same file, is read instead).
     conf = re.sub(
@@ -41,13 +53,17 @@ def render(upstreams, listen_port, log_dir):
 
 @pytest.fixture
 def gateway(cluster, workdir):
-    nodes = cluster(2, "udp")
-    port = free_port()
+    port, tls_port = free_port(), free_port()
     base = os.path.join(workdir, f"nginx-{port}")
     os.makedirs(base)
     os.chmod(base, 0o777)  # workers run as nobody when started by root
+    # README's setup: one CA for every node (TLS_CA_DIR) and the gateway's
+    # certificate from it (what `flask --app wsgi ginchat tls-cert` does).
+    ca_dir = os.path.join(base, "ca")
+    tls.issue({"TLS_CA_DIR": ca_dir}, os.path.join(base, "issuer"), ["127.0.0.1", "localhost"], base)
+    nodes = cluster(2, "udp", TLS_CA_DIR=ca_dir, PROXY_COUNT=1)
     with open(os.path.join(base, "ginchat.conf"), "w") as fh:
-        fh.write(render([n.port for n in nodes], port, base))
+        fh.write(render([n.port for n in nodes], port, base, tls_port=tls_port, cert_dir=base))
     with open(os.path.join(base, "nginx.conf"), "w") as fh:
         fh.write(
             f"worker_processes 1;\ndaemon off;\npid {base}/nginx.pid;\nerror_log {base}/error.log info;\n"
@@ -72,19 +88,52 @@ def gateway(cluster, workdir):
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    url = f"http://127.0.0.1:{port}"
+    url = f"https://127.0.0.1:{tls_port}"
+    ca_file = os.path.join(ca_dir, "ca.crt")
     try:
-        assert wait_for(lambda: _answers(url + "/health"), timeout=15), open(f"{base}/error.log").read()
-        yield types.SimpleNamespace(url=url, ws_url=f"ws://127.0.0.1:{port}", nodes=nodes, dir=base)
+        assert wait_for(lambda: _answers(url + "/health", ca_file), timeout=15), open(f"{base}/error.log").read()
+        yield types.SimpleNamespace(
+            url=url,
+            ws_url=f"wss://127.0.0.1:{tls_port}",
+            http_url=f"http://127.0.0.1:{port}",
+            ca_file=ca_file,
+            nodes=nodes,
+            dir=base,
+        )
     finally:
         stop_process(proc, timeout=5)
 
 
-def _answers(url):
+def _answers(url, ca_file):
     try:
-        return requests.get(url, timeout=2).status_code == 200
+        return requests.get(url, timeout=2, verify=ca_file).status_code == 200
     except requests.RequestException:
         return False
+
+
+def test_the_gateway_serves_https_and_sends_http_there(gateway):
+    # Plain http moves to https, path and query kept...
+    r = requests.get(gateway.http_url + "/toChat?x=1", allow_redirects=False, timeout=5)
+    assert r.status_code == 301 and r.headers["Location"] == gateway.url + "/toChat?x=1"
+    # ...but for the CA's certificate, which a device fetches before it trusts https.
+    r = requests.get(gateway.http_url + "/ca.crt", allow_redirects=False, timeout=5)
+    assert r.status_code == 200 and r.headers["Content-Type"] == "application/x-x509-ca-cert"
+    with open(gateway.ca_file, "rb") as fh:
+        assert r.content == fh.read()  # every node serves the one CA
+    # The gateway's certificate is GinChat's; the nodes see https (PROXY_COUNT=1):
+    # the session cookie is Secure.
+    api = Api(gateway)
+    name = api.register()
+    r = requests.post(
+        gateway.url + "/user/findUserByNameAndPwd",
+        data={"name": name, "password": PASSWORD},
+        headers={"Origin": gateway.url},
+        timeout=5,
+        verify=gateway.ca_file,
+    )
+    assert r.status_code == 200, r.text
+    cookie = next(c for c in r.raw.headers.getlist("Set-Cookie") if c.startswith("session="))
+    assert "secure" in cookie.lower()
 
 
 def test_chat_through_the_gateway_survives_a_node(gateway, shared):
@@ -127,7 +176,7 @@ def test_chat_through_the_gateway_survives_a_node(gateway, shared):
     assert wb.messages(1)[0]["Content"] == "back"
     assert [f for f in wa.quiet(1.0) if f.get("Type") in (1, 2) and f["Content"] != "back"] == []
     # HTTP keeps working through the gateway with one node down.
-    r = requests.get(gateway.url + "/health", timeout=5)
+    r = requests.get(gateway.url + "/health", timeout=5, verify=gateway.ca_file)
     assert r.status_code == 200 and r.json()["Data"]["Node"] == survivor.health()["Node"]
     wa.close()
     wb.close()

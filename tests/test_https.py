@@ -4,7 +4,9 @@ cookie, the WebSocket's Origin rule and /ca.crt on both; bad settings stop
 the start with one line."""
 
 import os
+import re
 import socket
+import ssl
 import subprocess
 import sys
 
@@ -92,6 +94,23 @@ def test_the_session_cookie_is_secure_over_https_only_and_works_on_both(both):
     assert requests.get(secure.url + "/message/mentions", timeout=10, verify=secure.verify).status_code == 401
 
 
+def test_a_browser_session_posts_over_https_with_its_csrf_token(both):
+    """Over https Flask-WTF also wants a same-origin Referer (a browser sends
+    one: Referrer-Policy same-origin); the CSRF token works as over http."""
+    live, plain, secure = both
+    name = plain.register()
+    session, _ = _login(secure, name, origin=live.https_url)
+    page = session.get(secure.url + "/toChat", timeout=10, verify=secure.verify)
+    assert page.status_code == 200
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
+    headers = {"X-CSRFToken": token, "Origin": live.https_url, "Referer": secure.url + "/toChat"}
+    r = session.post(secure.url + "/searchFriends", headers=headers, timeout=10, verify=secure.verify)
+    assert r.status_code == 200, r.text
+    del headers["Referer"]
+    r = session.post(secure.url + "/searchFriends", headers=headers, timeout=10, verify=secure.verify)
+    assert r.status_code == 400 and "CSRF" in r.json()["Msg"]
+
+
 def test_wss_chat_exchanges_messages_with_the_https_origin(both):
     live, _plain, secure = both
     a, b = secure.user("tls"), secure.user("tls")
@@ -148,6 +167,32 @@ def test_a_client_that_does_not_trust_the_certificate_leaves_the_server_serving(
             pass
     assert secure.get("/health").status_code == 200
     assert server_errors() == []
+
+
+def _served_names(live):
+    context = ssl.create_default_context(cafile=live.ca_file)
+    with socket.create_connection(("127.0.0.1", live.https_port), timeout=5) as raw:
+        with context.wrap_socket(raw, server_hostname="127.0.0.1") as tls_sock:
+            cert = x509.load_der_x509_certificate(tls_sock.getpeercert(binary_form=True))
+    return set(tls.certificate_names(cert)), cert.issuer
+
+
+def test_a_running_server_renews_its_certificate_under_the_same_ca(make_app, tmp_path):
+    """What wsgi.py's check does every tls.CHECK_SECONDS: new names (a new
+    address of the host) give a new certificate to new connections."""
+    app = make_app(INSTANCE_PATH=str(tmp_path / "instance"), TLS_NAMES="before.lan")
+    live = LiveServer(app, https=True).start()
+    try:
+        names, issuer = _served_names(live)
+        assert "before.lan" in names
+        assert tls.refresh(app, live.ssl_context) is False  # nothing changed: nothing made
+        app.config["TLS_NAMES"] = "after.lan"
+        assert tls.refresh(app, live.ssl_context) is True
+        names, new_issuer = _served_names(live)  # verified against the CA served before
+        assert "after.lan" in names and "before.lan" not in names and new_issuer == issuer
+        assert Api(live.secure()).get("/health").status_code == 200
+    finally:
+        live.stop()
 
 
 def test_tls_off_serves_http_only(make_app):

@@ -8,6 +8,8 @@ everything cleanly, and the migrations of an empty database run once."""
 import os
 import signal
 import socket
+import ssl
+import types
 
 import pytest
 
@@ -117,6 +119,38 @@ def test_two_workers_share_the_port_and_deliver_exactly_once(workers):
             replay.close()
         pair = sorted({f["Id"] for f in frames if f["Type"] == 1})
         check_exactly_once(f"replay of user {i}", frames, group_ids + pair)
+
+
+def test_both_workers_serve_https_with_the_one_certificate(workers):
+    """HTTPS_PORT is shared like PORT; the master made the certificate once,
+    before the workers, so both serve the same one (and the same CA)."""
+    ca_file = os.path.join(workers.dir, "instance", "tls", "ca.crt")
+    secure = types.SimpleNamespace(
+        url=f"https://127.0.0.1:{workers.https_port}", ws_url=f"wss://127.0.0.1:{workers.https_port}", ca_file=ca_file
+    )
+    api = Api(secure)
+    seen, served = set(), set()
+
+    def both_answer():
+        with socket.create_connection(("127.0.0.1", workers.https_port), timeout=5) as raw:
+            context = ssl.create_default_context(cafile=ca_file)
+            with context.wrap_socket(raw, server_hostname="127.0.0.1") as tls_sock:
+                served.add(tls_sock.getpeercert(binary_form=True))
+        seen.add(api.get("/health").json()["Data"]["Node"])
+        return len(seen) == 2
+
+    assert wait_for(both_answer, timeout=60, interval=0.05), seen
+    assert len(served) == 1
+    assert f"https://127.0.0.1:{workers.https_port}/" in workers.log()
+    a, b = api.user("wtls"), api.user("wtls")
+    api.befriend(a, b)
+    wa, wb = api.ws(a), api.ws(b)
+    try:
+        wa.send(Type=1, TargetId=b.id, Media=1, Content="wss between workers", ClientMsgId="wtls-1")
+        assert wb.messages(1)[0]["Content"] == "wss between workers"
+    finally:
+        wa.close()
+        wb.close()
 
 
 def test_a_killed_worker_is_started_again(workers):

@@ -57,6 +57,7 @@ class ServerProcess:
         env.update(
             {
                 "GINCHAT_PORT": str(self.port),
+                "GINCHAT_HTTPS_PORT": str(free_port()),  # not 8443: two servers may run at once
                 "GINCHAT_HOST": "127.0.0.1",
                 "GINCHAT_BUS": "none",
                 "GINCHAT_SQLALCHEMY_DATABASE_URI": "sqlite:///" + os.path.join(workdir, "ginchat.db"),

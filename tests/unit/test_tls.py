@@ -177,3 +177,24 @@ def test_fingerprint_is_colon_separated_upper_case_sha256(tmp_path):
     text = tls.fingerprint(x509.load_pem_x509_certificate(made.ca_pem))
     parts = text.split(":")
     assert len(parts) == 32 and all(len(p) == 2 and p == p.upper() for p in parts)
+
+
+def test_nodes_share_one_ca_through_tls_ca_dir(tmp_path):
+    shared_ca = tmp_path / "shared-ca"
+    one = make(tmp_path / "node1", TLS_CA_DIR=str(shared_ca))
+    two = make(tmp_path / "node2", TLS_CA_DIR=str(shared_ca))
+    assert one.ca_pem == two.ca_pem == (shared_ca / tls.CA_CERT).read_bytes()
+    assert not (tmp_path / "node1" / tls.TLS_DIR / tls.CA_KEY).exists()  # no CA of their own
+    assert stat.S_IMODE(os.stat(shared_ca / tls.CA_KEY).st_mode) == 0o600
+    # A gateway's certificate from the same CA (flask --app wsgi ginchat tls-cert).
+    chain, key = tls.issue({"TLS_CA_DIR": str(shared_ca)}, str(tmp_path / "node1"), ["gw.lan", "10.0.0.9"], tmp_path)
+    leaf, ca = read_cert(chain)
+    assert sans(leaf) == {"gw.lan", "10.0.0.9"} and tls.pem(ca) == one.ca_pem
+    assert stat.S_IMODE(os.stat(key).st_mode) == 0o600
+
+
+def test_a_bad_tls_name_stops_with_one_line(tmp_path):
+    with pytest.raises(SystemExit) as caught:
+        make(tmp_path, TLS_NAMES="chat.lan, not a name")
+    message = str(caught.value.code)
+    assert "\n" not in message and "'not a name'" in message and "GINCHAT_TLS_NAMES" in message
