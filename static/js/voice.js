@@ -67,6 +67,7 @@ export class VoiceRecorder {
     const { button } = this;
     button.classList.add('needs-secure');
     button.title = 'Voice clips need the secure (https) address';
+    button.setAttribute('aria-label', 'Record a voice clip: needs the secure (https) address; press for the link');
     button.addEventListener('click', (event) => {
       event.preventDefault();
       this.statusEl.replaceChildren(secureNote('Voice clips need'));
