@@ -51,8 +51,11 @@ def make_https_server(app, host):
     def renew():
         while True:
             gevent.sleep(tls.CHECK_SECONDS)
-            if tls.refresh(app, context):
-                log.info("serving a renewed certificate: %s", ", ".join(tls.certificates(app).names))
+            try:
+                if tls.refresh(app, context):
+                    log.info("serving a renewed certificate: %s", ", ".join(tls.certificates(app).names))
+            except Exception:  # the old certificate keeps serving; try again next time
+                log.exception("could not renew the https certificate")
 
     gevent.spawn(renew)
     return secure

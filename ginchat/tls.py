@@ -108,7 +108,8 @@ def team_certificate(cert_path, key_path):
     try:
         with open(cert_path, "rb") as fh:
             certs = x509.load_pem_x509_certificates(fh.read())
-        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert_path, key_path)
+        # An empty password: an encrypted key fails here instead of asking for one on the terminal.
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert_path, key_path, password="")
     except (OSError, ValueError, ssl.SSLError) as exc:
         reason = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or str(exc).splitlines()[0]
         raise SystemExit(
@@ -116,6 +117,8 @@ def team_certificate(cert_path, key_path):
             "give a PEM certificate chain and its PEM private key, unencrypted, readable by this user; "
             "or unset both to use GinChat's own CA, or GINCHAT_TLS=off"
         ) from None
+    if days_left(certs[0]) <= RENEW_DAYS:
+        log.warning("GINCHAT_TLS_CERT %s ends on %s: give GinChat its renewal", cert_path, not_after(certs[0]))
     return Certificates(
         source="cert",
         chain=os.path.abspath(cert_path),

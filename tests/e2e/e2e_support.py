@@ -51,13 +51,14 @@ class ServerProcess:
     def __init__(self, workdir):
         self.workdir = workdir
         self.port = free_port()
+        self.https_port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = os.path.join(workdir, "server.log")
         env = {k: v for k, v in os.environ.items() if not k.startswith("GINCHAT_")}
         env.update(
             {
                 "GINCHAT_PORT": str(self.port),
-                "GINCHAT_HTTPS_PORT": str(free_port()),  # not 8443: two servers may run at once
+                "GINCHAT_HTTPS_PORT": str(self.https_port),  # not 8443: two servers may run at once
                 "GINCHAT_HOST": "127.0.0.1",
                 "GINCHAT_BUS": "none",
                 "GINCHAT_SQLALCHEMY_DATABASE_URI": "sqlite:///" + os.path.join(workdir, "ginchat.db"),

@@ -138,17 +138,28 @@ def test_the_teams_certificate_is_used_as_given(tmp_path):
     assert not (tmp_path / "node" / tls.TLS_DIR).exists()  # no CA of its own
 
 
-@pytest.mark.parametrize("problem", ["not pem", "missing", "wrong key", "key only"])
+@pytest.mark.parametrize("problem", ["not pem", "missing", "wrong key", "key only", "encrypted key"])
 def test_a_bad_team_certificate_stops_with_one_line(tmp_path, problem):
     made = make(tmp_path / "team")
     other = make(tmp_path / "other")
     garbage = tmp_path / "garbage.pem"
     garbage.write_text("-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n")
+    with open(made.key, "rb") as fh:
+        key = serialization.load_pem_private_key(fh.read(), password=None)
+    encrypted = tmp_path / "encrypted.key"  # would make OpenSSL ask on the terminal
+    encrypted.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(b"secret"),
+        )
+    )
     config = {
         "not pem": {"TLS_CERT": str(garbage), "TLS_KEY": made.key},
         "missing": {"TLS_CERT": str(tmp_path / "nowhere.crt"), "TLS_KEY": made.key},
         "wrong key": {"TLS_CERT": made.chain, "TLS_KEY": other.key},
         "key only": {"TLS_KEY": made.key},
+        "encrypted key": {"TLS_CERT": made.chain, "TLS_KEY": str(encrypted)},
     }[problem]
     with pytest.raises(SystemExit) as caught:
         tls.prepare(config, str(tmp_path / "node"))
