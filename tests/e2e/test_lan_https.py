@@ -28,7 +28,6 @@ from e2e_support import (
     ServerProcess,
     befriend,
     expect_stored,
-    free_port,
     login,
     open_settings,
     register,
@@ -55,9 +54,8 @@ def spki_sha256(pem):
 def lan():
     """A server with TLS on (its own CA, office.lan among its names), http and https."""
     workdir = tempfile.mkdtemp(prefix="ginchat-e2e-lan-")
-    proc = ServerProcess(workdir)
-    proc.https_port = free_port()
-    proc.env.update({"GINCHAT_TLS": "auto", "GINCHAT_HTTPS_PORT": str(proc.https_port), "GINCHAT_TLS_NAMES": LAN})
+    proc = ServerProcess(workdir)  # https on proc.https_port, a free one
+    proc.env.update({"GINCHAT_TLS": "auto", "GINCHAT_TLS_NAMES": LAN})
     proc.start()
     proc.http_origin = f"http://{LAN}:{proc.port}"
     proc.https_origin = f"https://{LAN}:{proc.https_port}"
