@@ -17,6 +17,7 @@ from ginchat.service import (
     message,
     message_updates,
     receipt,
+    trust,
     user,
 )
 from ginchat.uploads import routes as uploads
@@ -38,6 +39,9 @@ pages.add_url_rule("/toChat/joinGroup", "join_group", index.join_group_form, met
 pages.add_url_rule("/logout", "logout", index.logout_page, methods=["POST"])
 pages.add_url_rule("/favicon.ico", "favicon", index.favicon)
 pages.add_url_rule("/ca.crt", "ca_cert", certificate.ca_cert)  # https on the LAN: what devices install
+# HTTPS on the LAN (issue 25): installing the CA, and the https port every page knows.
+pages.add_url_rule("/trust", "trust", trust.trust_page)
+pages.app_context_processor(trust.page_context)
 
 # --- users -------------------------------------------------------------------
 api.add_url_rule("/user/createUser", view_func=user.create_user, methods=["POST"])

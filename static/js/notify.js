@@ -7,6 +7,7 @@
 import * as api from './api.js';
 import { registerChatRowPart, registerFrameHandler } from './hooks.js';
 import { onUnreadTotal } from './unread.js';
+import { insecurePage, secureNote } from './secure.js';
 import { shownName } from './names.js';
 import {
   $, EMOJI, GROUP, IMAGE, PRIVATE, TEXT, VOICE, convKey, convOf, currentConv, me, state, toast, userInfo,
@@ -201,12 +202,14 @@ export function notificationSettings() {
   const test = el('button', { type: 'button', className: 'secondary', id: 'test-sound', text: 'Play the sound' });
   const draw = () => {
     const on = notificationsOn();
-    if (!notificationsSupported()) permission.textContent = 'This browser has no desktop notifications.';
+    // On a plain-http LAN address the browser answers "denied" by itself: say what is wrong.
+    if (insecurePage()) permission.replaceChildren(secureNote('Desktop notifications need'));
+    else if (!notificationsSupported()) permission.textContent = 'This browser has no desktop notifications.';
     else if (Notification.permission === 'denied') {
       permission.textContent = 'Notifications are blocked for this site: allow them in the browser’s site settings.';
     } else permission.textContent = on ? 'Desktop notifications are on while this tab is hidden.' : 'Desktop notifications are off.';
     enable.textContent = on ? 'Turn notifications off' : 'Enable notifications';
-    enable.disabled = !notificationsSupported() || Notification.permission === 'denied';
+    enable.disabled = insecurePage() || !notificationsSupported() || Notification.permission === 'denied';
     enable.setAttribute('aria-pressed', String(on));
     sound.checked = settings().sound;
   };

@@ -19,6 +19,8 @@ const VIEWS = [
   { id: 'requests', title: 'Friend requests', hint: 'In Contacts', tab: 'friends', focus: 'requests-box' },
   { id: 'blocked', title: 'Blocked people', hint: 'In Contacts', tab: 'friends', focus: 'blocked-box' },
   { id: 'groups', title: 'Create or join a group', hint: 'In Groups', tab: 'groups', focus: 'create-group-form' },
+  // a page of its own (issue 25): the CA to install on each device
+  { id: 'trust', title: 'Secure connection', hint: 'Trust this server on your devices (HTTPS)', href: '/trust' },
 ];
 
 let nav = null;
@@ -55,10 +57,13 @@ export function openView(id) {
 function buildViews(tab) {
   nav = el('ul', { className: 'settings-nav', id: 'settings-nav', 'aria-label': 'Settings' });
   for (const spec of VIEWS) {
-    nav.append(el('li', {}, el('button', {
-      type: 'button', className: 'settings-item', dataset: { open: spec.id }, onclick: () => openView(spec.id),
-    }, el('span', { className: 'settings-title', text: spec.title }), el('span', { className: 'settings-hint', text: spec.hint }))));
-    if (spec.tab) continue;
+    const label = [el('span', { className: 'settings-title', text: spec.title }), el('span', { className: 'settings-hint', text: spec.hint })];
+    nav.append(el('li', {}, spec.href
+      ? el('a', { href: spec.href, className: 'settings-item', id: `settings-link-${spec.id}` }, ...label)
+      : el('button', {
+        type: 'button', className: 'settings-item', dataset: { open: spec.id }, onclick: () => openView(spec.id),
+      }, ...label)));
+    if (spec.tab || spec.href) continue;
     const view = el('section', { className: 'settings-view', dataset: { view: spec.id }, hidden: true, 'aria-label': spec.title },
       el('div', { className: 'settings-head' },
         el('button', { type: 'button', className: 'link back-to-settings', text: '‹ Settings', onclick: () => openView(null) }),

@@ -1,5 +1,9 @@
 // Press-and-hold voice clips with MediaRecorder: mouse, touch or keyboard
 // (hold Space or Enter). Release to send, move away or press Escape to cancel.
+// On a plain-http LAN address the browser has no microphone for the page: the
+// button says so, with the link to the secure address (issue 25).
+
+import { insecurePage, secureNote } from './secure.js';
 
 const TYPES = [
   ['audio/webm;codecs=opus', 'webm'],
@@ -23,6 +27,10 @@ export class VoiceRecorder {
     this.onClip = onClip;
     this.holding = false;
     this.recorder = null;
+    if (insecurePage()) {
+      this.needsSecureAddress();
+      return;
+    }
     if (!window.MediaRecorder || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
       button.disabled = true;
       button.title = 'Voice clips need a browser with MediaRecorder (and https outside localhost)';
@@ -52,6 +60,19 @@ export class VoiceRecorder {
       }
     });
     button.addEventListener('blur', () => this.finish(false));
+  }
+
+  // Greyed, but not disabled: a press answers why, and where it works.
+  needsSecureAddress() {
+    const { button } = this;
+    button.classList.add('needs-secure');
+    button.title = 'Voice clips need the secure (https) address';
+    button.setAttribute('aria-label', 'Record a voice clip: needs the secure (https) address; press for the link');
+    button.addEventListener('click', (event) => {
+      event.preventDefault();
+      this.statusEl.replaceChildren(secureNote('Voice clips need'));
+      this.statusEl.hidden = false;
+    });
   }
 
   status(text) {
