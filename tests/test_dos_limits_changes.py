@@ -4,7 +4,9 @@ per-user budget for messages, edits and reactions on the socket and over
 HTTP on every node, and no change passing between users where one blocked
 the other. The speed itself is measured by bench/probes/mentions_and_changes.py."""
 
-from helpers import Api, send_texts, until
+import time
+
+from helpers import Api, send_texts, unique_name, until, wait_for
 from http_checks import answer, error
 
 from ginchat.domain.mentions import MENTION_SIGNS
@@ -43,6 +45,26 @@ def test_only_the_first_signs_of_a_message_are_read(api):
     assert late[1]["Mentions"] == [bob.id], "the 50th is"
     edited = answer(owner.post("/message/edit", id=late[1]["Id"], content="@ " + near), 200)["Data"]
     assert not edited.get("Mentions"), "an edit reads as few"
+
+
+def test_the_kept_names_follow_joins_leaves_and_renames(api):
+    owner, ann, bob = api.user("own"), api.user("ann"), api.user("bob")
+    gid = api.group(owner, ann)["ID"]
+    wo = owner.ws()
+    assert send_texts(wo, gid, [f"@{ann.name} @{bob.name}"], type_=2)[0]["Mentions"] == [ann.id]
+    answer(bob.post("/contact/joinGroup", comId=gid), 200)
+    assert send_texts(wo, gid, [f"@{ann.name} @{bob.name}"], type_=2)[0]["Mentions"] == [ann.id, bob.id]
+    answer(ann.post("/contact/quitGroup", comId=gid), 200)
+    assert send_texts(wo, gid, [f"@{ann.name} @{bob.name}"], type_=2)[0]["Mentions"] == [bob.id]
+    # A new name: MariaDB keeps times in whole seconds, so the rename comes in a later one.
+    second = int(time.time())
+    assert wait_for(lambda: int(time.time()) > second, timeout=3)
+    renamed = unique_name("bobby")
+    answer(bob.post("/user/updateUser", name=renamed), 200)
+    answer(bob.post("/user/updateUser", displayName="Robert Roe"), 200)
+    got = send_texts(wo, gid, [f"@{bob.name} @{renamed}", "@robert roe"], type_=2)
+    assert [m.get("Mentions") for m in got] == [[bob.id], [bob.id]]
+    assert "Mentions" not in send_texts(wo, gid, [f"@{bob.name}!"], type_=2)[0], "the old name is gone"
 
 
 # --- one budget for a user's messages and changes ----------------------------------------------
@@ -85,6 +107,32 @@ def test_http_edits_and_reactions_share_the_socket_budget_on_every_node(make_ser
             refused = frame
             break
     assert refused and refused["Code"] == 429 and "from your account" in refused["Msg"], refused
+
+
+def test_edits_and_reactions_have_a_budget_of_their_own(make_server):
+    s1 = make_server(USER_CHANGE_RATE=2)
+    s2 = make_server(USER_CHANGE_RATE=2)
+    api1, api2 = Api(s1), Api(s2)
+    a, b = api1.user(), api1.user()
+    api1.befriend(a, b)
+    msg = send_texts(api1.ws(b), a.id, ["react to this"])[0]
+    a2 = api2.login(a.name)
+    wa = api1.ws(a)
+    refused = None
+    for k in range(5):  # each try within one second of its HTTP changes, unless the machine stalls
+        statuses = [
+            a2.post("/message/react", id=msg["Id"], emoji="👍", remove=str(i % 2 == 1).lower()).status_code
+            for i in range(3)
+        ]
+        assert 429 in statuses, statuses
+        wa.send(Type=16, Id=msg["Id"], Emoji="🎉", Add=k % 2 == 0, ClientMsgId=f"r-{k}")
+        wa.send(Type=1, TargetId=b.id, Content="a message still goes", ClientMsgId=f"m-{k}")
+        sent, before = wa.recv_until(lambda f, k=k: f.get("ClientMsgId") == f"m-{k}")
+        assert sent["Type"] == 1, "messages have a budget of their own"
+        refused = next((f for f in before if f.get("ClientMsgId") == f"r-{k}"), None)
+        if refused:
+            break
+    assert refused and refused["Code"] == 429 and "edits and reactions" in refused["Msg"], refused
 
 
 # --- blocks --------------------------------------------------------------------------------------

@@ -12,13 +12,17 @@ members share mentions neither (their names still do), and a display name
 never hides another member's name.
 
 The cost is linear in the text and bounded whatever it holds: the members'
-keys are read once per message into a map (``NameIndex``), only the first
+keys are read into a map (``NameIndex``, kept while the group's members and
+their names stay the same: see member_names), only the first
 ``MENTION_SIGNS`` ``@`` are looked at, each with one dictionary look-up per
 distinct key length (at most the longest key's length), and at most
 ``MAX_MENTIONS`` members are mentioned."""
 
 import re
+import time
+from collections import OrderedDict
 
+from flask import current_app
 from sqlalchemy import func, or_, select
 
 from ginchat.extensions import db
@@ -31,6 +35,8 @@ from ginchat.utils.names import name_key
 
 MENTION_SIGNS = 50  # the @ of one message that are read (a text of 4,096 costs what one of 50 does)
 MAX_MENTIONS = 20  # members one message mentions at most (their ids fit the message's 255-character column)
+MENTION_GROUPS = 256  # groups whose NameIndex each app keeps
+MENTION_INDEX_TTL = 10.0  # seconds a kept NameIndex is used at most
 _AT = re.compile(r"(?<![^\W_])@")  # an @ not right after a letter or digit
 
 
@@ -78,16 +84,41 @@ class NameIndex:
 
 
 def member_names(group_id):
-    """The NameIndex of ``group_id``'s members (one query)."""
+    """The NameIndex of ``group_id``'s members. Reading 1,000 members' keys
+    costs milliseconds, so the index is kept per app (``MENTION_GROUPS``
+    groups, the least recent go) and used while one aggregate query finds the
+    group's fingerprint unchanged (members, the newest membership, the latest
+    change to a member's row: a join, a leave, a rename, a deletion) and for
+    ``MENTION_INDEX_TTL`` seconds at most (a rename in the same second as the
+    group's last change, on a database that keeps whole seconds)."""
+    stamp = tuple(
+        db.session.execute(
+            select(func.count(), func.max(Contact.id), func.max(UserBasic.updated_at))
+            .select_from(Contact)
+            .join(UserBasic, UserBasic.id == Contact.owner_id)
+            .where(Contact.target_id == group_id, Contact.type == MEMBER)
+        ).one()
+    )
+    cache = current_app.extensions.setdefault("mention_index", OrderedDict())
+    now = time.monotonic()
+    kept = cache.get(group_id)
+    if kept is not None and kept[0] == stamp and now - kept[1] < MENTION_INDEX_TTL:
+        cache.move_to_end(group_id)
+        return kept[2]
     rows = db.session.execute(
         select(UserBasic.id, UserBasic.name_key, UserBasic.display_key)
         .join(Contact, Contact.owner_id == UserBasic.id)
         .where(Contact.target_id == group_id, Contact.type == MEMBER, UserBasic.deleted_at.is_(None))
     ).all()
-    return NameIndex(
+    index = NameIndex(
         names=((key, int(uid)) for uid, key, _ in rows),
         display_names=((key, int(uid)) for uid, _, key in rows),
     )
+    cache[group_id] = (stamp, now, index)
+    cache.move_to_end(group_id)
+    while len(cache) > MENTION_GROUPS:
+        cache.popitem(last=False)
+    return index
 
 
 def resolve(group_id, content, sender_id=0):

@@ -19,6 +19,7 @@ from ginchat.models import message_parts as parts
 from ginchat.signals import message_updated
 from ginchat.utils.emoji import is_emoji
 from ginchat.utils.params import unstorable
+from ginchat.utils.ratelimit import RateLimiter
 
 EDIT, REACT = 15, 16  # the client frame Types
 
@@ -64,6 +65,7 @@ def edit_message(user_id, msg_id, content, relations=SQL):
     """Replace the text of ``user_id``'s text message ``msg_id``; everyone in
     the conversation gets the Type 15 frame, which is returned."""
     content = check_text(content)
+    RateLimiter.of().check_change(user_id)  # before any SQL (USER_CHANGE_RATE)
     row = messages.row_of(msg_id)
     if row is None or row["user_id"] != user_id:
         raise not_found(f"you have no message {msg_id}")
@@ -110,6 +112,7 @@ def react(user_id, msg_id, emoji, add=True, relations=SQL):
     changes nothing and announces nothing. Returns the message's Type 15
     frame (its current state)."""
     emoji = check_emoji(emoji)
+    RateLimiter.of().check_change(user_id)  # as an edit: even one that changes nothing costs its SQL
     row = readable_row(user_id, msg_id, relations)
     if row["media"] == messages.RECALLED:
         raise conflict(f"message {msg_id} is recalled")

@@ -15,6 +15,8 @@ left without an expiry). Kinds and their settings (see config.py):
 - ``msg``: chat messages and changes (edits, reactions, receipts...) per
   user per second, over all connections, HTTP and nodes (on top of the
   per-connection token bucket of the chat engine).
+- ``change``: edits and reactions per user per second, on the socket and
+  over HTTP, on every node (they count as ``msg`` too).
 - ``upload``: uploads per user per minute.
 - ``search``: people and group searches per user per minute.
 
@@ -218,6 +220,11 @@ class RateLimiter:
         self.limit(
             "msg", user_id, limit, 1.0, f"too many messages and changes from your account: at most {limit} per second"
         )
+
+    def check_change(self, user_id):
+        """One edit or reaction of ``user_id``, on the socket or over HTTP, on any node."""
+        limit = int(self.app.config["USER_CHANGE_RATE"])
+        self.limit("change", user_id, limit, 1.0, f"too many edits and reactions: at most {limit} per second")
 
     def check_upload(self, user_id):
         limit = int(self.app.config["UPLOADS_PER_MINUTE"])
