@@ -7,6 +7,7 @@ outside the group pinging each other meanwhile (a private message every
 back, which the server sends once the message is stored):
 
 - ``baseline``: nothing else;
+- ``plain-4k``: the control of the next: as many messages of 4,096 ``a``;
 - ``mentions``: a member sends group messages of 4,096 ``@`` at the allowed
   rate (``MSG_RATE``, 20 a second) to the group of ``--group`` members;
 - ``edits``: the member edits one of its group messages to 4,096 ``@`` over
@@ -16,8 +17,12 @@ back, which the server sends once the message is stored):
 
 Each phase prints the bystander's p50/p99/max (ms), what the attacker got
 (answers by status) and the change frames per second one connected member
-received. Everything runs on 127.0.0.1: by default the probe seeds and starts
-a server of its own (SQLite, embedded Redis, rate limits on) from
+received; ``http-floor`` (the control of the two storms) posts requests
+refused before any SQL of the route (what any HTTP flood of one client
+costs, whatever the route).
+
+Everything runs on 127.0.0.1: by default the probe seeds and starts a server
+of its own (SQLite, embedded Redis, rate limits on) from
 ``--server-root`` (a checkout of GinChat: this one unless given, so an older
 commit can be measured the same way), and stops it at the end; ``--url`` and
 ``--seed`` probe a running server seeded by bench.seed instead.
@@ -67,7 +72,9 @@ class Server:
     def __init__(self, root, users, group, extra_env=None):
         self.root = root
         self.extra_env = extra_env or {}
-        self.dir = tempfile.mkdtemp(prefix="probe-mentions-")
+        # In memory when it can be: the loop's costs, not a shared disk's, are measured.
+        shm = "/dev/shm" if os.path.isdir("/dev/shm") else None
+        self.dir = tempfile.mkdtemp(prefix="probe-mentions-", dir=shm)
         self.port = free_port()
         self.users, self.group = users, group
         self.proc = None
@@ -192,18 +199,22 @@ def pinger(sock, target, stop, every, out):
 
 # --- the attacks (each in a process of its own: the probe's GIL must not
 # delay the bystander's clock) ------------------------------------------------------------
-def flood(url, token, gid, rate, stop, answers):
-    """Group messages of 4,096 @ at ``rate`` a second over one socket."""
+def flood(url, token, gid, rate, stop, answers, text=FLOOD):
+    """Group messages of ``text`` (4,096 @) at ``rate`` a second over one socket."""
     sock = Socket(url, token)
     k = 0
     while not stop.is_set():
         k += 1
-        sock.send(Type=2, TargetId=gid, Content=FLOOD, ClientMsgId=f"f-{k}")
+        sock.send(Type=2, TargetId=gid, Content=text, ClientMsgId=f"f-{k}")
         answers["sent"] += 1
         stop.wait(1.0 / rate)
     time.sleep(0.5)
     answers["refused"] = sock.counts[-1]
     sock.close()
+
+
+def plain(url, token, gid, rate, stop, answers):
+    flood(url, token, gid, rate, stop, answers, text="a" * 4096)
 
 
 def http_storm(url, token, path, data_of, stop, answers):
@@ -282,6 +293,7 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=1, help="HTTP clients of the edit and react storms")
     ap.add_argument("--rate", type=float, default=20.0, help="the attacker's group messages per second")
     ap.add_argument("--loop-probe-ms", type=int, default=0, help="the server logs event-loop pauses over this")
+    ap.add_argument("--phases", default="", help="comma-separated phases to run (default: all)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a server setting (GINCHAT_KEY)")
     args = ap.parse_args(argv)
 
@@ -330,6 +342,8 @@ def main(argv=None):
         emojis = ["👍", "🎉", "😂", "❤️", "🔥", "👀", "✅", "🙏"]
         phases = [
             ("baseline", []),
+            # The control: as many as long messages without an @ (what any big text costs).
+            ("plain-4k", [(plain, (url, token, gid, args.rate))]),
             ("mentions", [(flood, (url, token, gid, args.rate))]),
             ("edits", [(http_storm, (url, token, "/message/edit", edit_data(edit_id)))] * args.threads),
             (
@@ -346,6 +360,8 @@ def main(argv=None):
                 [(http_storm, (url, token, "/message/react", lambda k: {"id": 1, "emoji": "x"}))] * args.threads,
             ),
         ]
+        wanted = set(filter(None, args.phases.split(",")))
+        phases = [p for p in phases if not wanted or p[0] in wanted]
         results = []
         for name, attacks in phases:
             res = run_phase(name, args.seconds, ping, attacks, listener)

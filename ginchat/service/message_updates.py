@@ -31,7 +31,7 @@ def edit():
       404: {description: "no such message of mine (others' look the same)", schema: {$ref: "#/definitions/Envelope"}}
       409: {description: "the message is recalled", schema: {$ref: "#/definitions/Envelope"}}
       413: {description: "content longer than MAX_CONTENT_CHARS", schema: {$ref: "#/definitions/Envelope"}}
-      429: {description: "over USER_MSG_RATE: a user's messages, edits and reactions per second, on the socket and over HTTP, on every node together; see Retry-After", schema: {$ref: "#/definitions/Envelope"}}
+      429: {description: "over USER_CHANGE_RATE (edits and reactions) or USER_MSG_RATE (messages and changes) per user and second, on the socket and over HTTP, on every node together; see Retry-After", schema: {$ref: "#/definitions/Envelope"}}
     """
     msg_id = params.get_int("id", required=True, minimum=1, maximum=2**62)
     content = params.get_str("content", required=True, max_len=None, strip=False)
@@ -60,7 +60,7 @@ def react():
       403: {description: "a private message of someone I may not write to (not a friend, or blocked either way)", schema: {$ref: "#/definitions/Envelope"}}
       404: {description: "no message I may read with that Id", schema: {$ref: "#/definitions/Envelope"}}
       409: {description: "the message is recalled", schema: {$ref: "#/definitions/Envelope"}}
-      429: {description: "over USER_MSG_RATE: a user's messages, edits and reactions per second, on the socket and over HTTP, on every node together; see Retry-After", schema: {$ref: "#/definitions/Envelope"}}
+      429: {description: "over USER_CHANGE_RATE (edits and reactions) or USER_MSG_RATE (messages and changes) per user and second, on the socket and over HTTP, on every node together; see Retry-After", schema: {$ref: "#/definitions/Envelope"}}
     """
     msg_id = params.get_int("id", required=True, minimum=1, maximum=2**62)
     emoji = params.get_str("emoji", required=True, max_len=64)
