@@ -68,13 +68,17 @@ def test_the_kept_names_follow_joins_leaves_and_renames(api):
 
 
 # --- one budget for a user's messages and changes ----------------------------------------------
-def test_http_edits_and_reactions_share_the_socket_budget_on_every_node(make_server):
-    # Two servers on one Redis play two nodes; the per-connection bucket is wide open.
-    s1 = make_server(USER_MSG_RATE=3, MSG_RATE=1000)
-    s2 = make_server(USER_MSG_RATE=3, MSG_RATE=1000)
-    api1, api2 = Api(s1), Api(s2)
+def two_nodes(make_server, **settings):
+    """Two servers on one Redis (two nodes) with ``settings``, and two friends."""
+    api1, api2 = Api(make_server(**settings)), Api(make_server(**settings))
     a, b = api1.user(), api1.user()
     api1.befriend(a, b)
+    return api1, api2, a, b
+
+
+def test_http_edits_and_reactions_share_the_socket_budget_on_every_node(make_server):
+    # The per-connection bucket is wide open: only the per-user count can refuse.
+    api1, api2, a, b = two_nodes(make_server, USER_MSG_RATE=3, MSG_RATE=1000)
     wb = api1.ws(b)
     msg = send_texts(wb, a.id, ["react to this"])[0]
     mine = send_texts(api1.ws(a), b.id, ["edit this"])[0]
@@ -110,11 +114,7 @@ def test_http_edits_and_reactions_share_the_socket_budget_on_every_node(make_ser
 
 
 def test_edits_and_reactions_have_a_budget_of_their_own(make_server):
-    s1 = make_server(USER_CHANGE_RATE=2)
-    s2 = make_server(USER_CHANGE_RATE=2)
-    api1, api2 = Api(s1), Api(s2)
-    a, b = api1.user(), api1.user()
-    api1.befriend(a, b)
+    api1, api2, a, b = two_nodes(make_server, USER_CHANGE_RATE=2)
     msg = send_texts(api1.ws(b), a.id, ["react to this"])[0]
     a2 = api2.login(a.name)
     wa = api1.ws(a)
