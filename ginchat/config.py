@@ -103,7 +103,10 @@ class Config:
     # Accounts created per client address within REGISTRATION_WINDOW seconds.
     REGISTRATIONS_PER_IP = 10
     REGISTRATION_WINDOW = 3600
-    USER_MSG_RATE = 40  # chat messages per user per second, all connections and nodes together
+    USER_MSG_RATE = 40  # messages, edits and reactions per user per second, all connections, HTTP and nodes
+    # Edits and reactions per user per second, socket and HTTP, all nodes: each
+    # costs about 15 ms of the event loop and reaches every member.
+    USER_CHANGE_RATE = 10
     UPLOADS_PER_MINUTE = 30  # per user
     SEARCHES_PER_MINUTE = 120  # people and group searches per user (the app searches as one types)
     # Reverse proxies in front of each node (the nginx gateway: 1): their

@@ -4,7 +4,7 @@ maps and SQL answer the same four questions. No server needed."""
 
 import pytest
 
-from ginchat.domain.access import may_read, may_write
+from ginchat.domain.access import may_change, may_read, may_write
 from ginchat.errors import AppError
 from ginchat.models.message import GROUP, PRIVATE
 
@@ -71,3 +71,16 @@ def test_a_member_the_map_knows_but_sql_does_not_reads_nothing():
             return None  # removed on another node; this node's map has not heard
 
     refused(lambda: may_read(1, GROUP, 10, Stale(members={(1, 10)})), 403)
+
+
+def test_a_change_is_a_write_to_the_conversation():
+    rel = Relations(friends={(1, 2), (2, 1)}, members={(1, 10)}, blocks={(3, 1)})
+    to_2 = {"type": PRIVATE, "user_id": 1, "target_id": 2}
+    may_change(1, to_2, rel)  # the sender
+    may_change(2, to_2, rel)  # the recipient reacts
+    from_3 = {"type": PRIVATE, "user_id": 3, "target_id": 1}
+    assert "not your friend" in refused(lambda: may_change(1, from_3, rel), 403)
+    assert "has blocked you" in refused(lambda: may_change(3, from_3, rel), 403)
+    in_10 = {"type": GROUP, "user_id": 5, "target_id": 10}
+    may_change(1, in_10, rel)
+    refused(lambda: may_change(2, in_10, rel), 403)

@@ -52,6 +52,18 @@ def may_write(user_id, msg_type, target_id, relations=SQL):
         raise bad_request(f"unknown Type {msg_type}")
 
 
+def may_change(user_id, row, relations=SQL):
+    """An edit or a reaction is a write to the message's conversation: the
+    rule of may_write with the other side of a private chat (so no change
+    passes between two users while either has blocked the other, as no
+    typing indicator does), a group's membership in a group. ``row`` is the
+    stored message (type, user_id, target_id)."""
+    other = row["target_id"]
+    if row["type"] == PRIVATE and other == user_id:
+        other = row["user_id"]
+    may_write(user_id, row["type"], other, relations)
+
+
 def may_read(user_id, msg_type, target_id, relations=SQL):
     """History is for participants: either side of a private chat (friends or
     not any more), a member of a group. Returns the Id after which the user

@@ -1,18 +1,124 @@
 """Mentions: ``@name`` in a group's text names a member. The server finds
-the members at store time (the longest name that matches wins, so names with
-spaces work), the message carries their ids (``Mentions``) and each mention
-is a row, which is what the Mentions view and its unread count read."""
+the members at store time, the message carries their ids (``Mentions``) and
+each mention is a row, which is what the Mentions view and its unread count
+read.
 
+The rule: an ``@`` that does not follow a letter or digit (``mail@host`` is
+no mention), followed by a member's name or display name, compared as their
+lookup keys (NFKC, case-folded), whether or not a space follows: the longest
+one that matches wins, so "@张伟请看一下" mentions 张伟 and "@ann lee" the member
+shown as "Ann Lee" rather than the one named "ann". A display name two
+members share mentions neither (their names still do), and a display name
+never hides another member's name.
+
+The cost is linear in the text and bounded whatever it holds: the members'
+keys are read into a map (``NameIndex``, kept while the group's members and
+their names stay the same: see member_names), only the first
+``MENTION_SIGNS`` ``@`` are looked at, each with one dictionary look-up per
+distinct key length (at most the longest key's length), and at most
+``MAX_MENTIONS`` members are mentioned."""
+
+import re
+import time
+from collections import OrderedDict
+
+from flask import current_app
 from sqlalchemy import func, or_, select
 
 from ginchat.extensions import db
 from ginchat.models import message as messages
 from ginchat.models import message_parts as parts
 from ginchat.models import read_cursor
-from ginchat.models.contact import Contact
+from ginchat.models.contact import MEMBER, Contact
 from ginchat.models.user_basic import UserBasic
+from ginchat.utils.names import name_key
 
-MAX_MENTIONS = 20  # members one message mentions at most (the rest stay plain text)
+MENTION_SIGNS = 50  # the @ of one message that are read (a text of 4,096 costs what one of 50 does)
+MAX_MENTIONS = 20  # members one message mentions at most (their ids fit the message's 255-character column)
+MENTION_GROUPS = 256  # groups whose NameIndex each app keeps
+MENTION_INDEX_TTL = 10.0  # seconds a kept NameIndex is used at most
+_AT = re.compile(r"(?<![^\W_])@")  # an @ not right after a letter or digit
+
+
+class NameIndex:
+    """{lookup key: member id} of a group's names and display names, and the
+    key lengths longest first: what one ``@`` is matched against."""
+
+    def __init__(self, names=(), display_names=()):
+        keys = {}
+        shared = set()
+        for key, uid in display_names:
+            if key and keys.setdefault(key, uid) != uid:
+                shared.add(key)
+        for key in shared:
+            del keys[key]
+        for key, uid in names:  # a name is unique: it wins over any display name
+            if key:
+                keys[key] = uid
+        self.keys = keys
+        self.lengths = sorted({len(key) for key in keys}, reverse=True)
+
+    def longest_at(self, folded, start):
+        """The member whose key is the longest one ``folded`` holds at ``start``, or None."""
+        keys = self.keys
+        room = len(folded) - start
+        for length in self.lengths:
+            if length <= room:
+                uid = keys.get(folded[start : start + length])
+                if uid is not None:
+                    return uid
+        return None
+
+    def mentioned(self, content, sender_id=0):
+        """The ids ``content`` mentions, in order of first mention (the
+        sender's own name is no mention)."""
+        folded = name_key(content)
+        found = []
+        for count, at in enumerate(_AT.finditer(folded)):
+            if count == MENTION_SIGNS or len(found) == MAX_MENTIONS:
+                break
+            uid = self.longest_at(folded, at.end())
+            if uid is not None and uid != sender_id and uid not in found:
+                found.append(uid)
+        return found
+
+
+def member_names(group_id):
+    """The NameIndex of ``group_id``'s members. Reading 1,000 members' keys
+    costs milliseconds, so the index is kept per app (``MENTION_GROUPS``
+    groups, the least recent go) and used while one aggregate query finds the
+    group's fingerprint unchanged (members, the newest membership, the latest
+    change to a member's row: a join, a leave, a rename, a deletion) and for
+    ``MENTION_INDEX_TTL`` seconds at most (a rename in the same second as the
+    group's last change, on a database that keeps whole seconds)."""
+    stamp = tuple(
+        db.session.execute(
+            select(func.count(), func.max(Contact.id), func.max(UserBasic.updated_at))
+            .select_from(Contact)
+            .join(UserBasic, UserBasic.id == Contact.owner_id)
+            .where(Contact.target_id == group_id, Contact.type == MEMBER)
+        ).one()
+    )
+    cache = current_app.extensions.setdefault("mention_index", OrderedDict())
+    now = time.monotonic()
+    kept = cache.get(group_id)
+    if kept is not None and kept[0] == stamp and now - kept[1] < MENTION_INDEX_TTL:
+        cache.move_to_end(group_id)
+        return kept[2]
+    rows = db.session.execute(
+        select(UserBasic.id, UserBasic.name_key, UserBasic.display_key)
+        .join(Contact, Contact.owner_id == UserBasic.id)
+        .where(Contact.target_id == group_id, Contact.type == MEMBER, UserBasic.deleted_at.is_(None))
+    ).all()
+    index = NameIndex(
+        names=((key, int(uid)) for uid, key, _ in rows),
+        display_names=((key, int(uid)) for uid, _, key in rows),
+    )
+    cache[group_id] = (stamp, now, index)
+    cache.move_to_end(group_id)
+    while len(cache) > MENTION_GROUPS:
+        cache.popitem(last=False)
+    return index
 
 
 def resolve(group_id, content, sender_id=0):
@@ -20,30 +126,7 @@ def resolve(group_id, content, sender_id=0):
     order of first mention (the sender's own name is no mention)."""
     if "@" not in (content or ""):
         return []
-    members = Contact.member_ids(group_id)
-    if not members:
-        return []
-    names = db.session.execute(
-        select(UserBasic.id, UserBasic.name).where(UserBasic.id.in_(sorted(members)), UserBasic.deleted_at.is_(None))
-    ).all()
-    names = sorted(((name.casefold(), int(uid)) for uid, name in names if name), key=lambda n: -len(n[0]))
-    folded = content.casefold()
-    found = []
-    start = folded.find("@")
-    while start >= 0 and len(found) < MAX_MENTIONS:
-        if start == 0 or not folded[start - 1].isalnum():
-            for name, uid in names:
-                end = start + 1 + len(name)
-                if folded.startswith(name, start + 1) and (end == len(folded) or not _name_char(folded[end])):
-                    if uid != sender_id and uid not in found:
-                        found.append(uid)
-                    break
-        start = folded.find("@", start + 1)
-    return found
-
-
-def _name_char(ch):
-    return ch.isalnum() or ch in "_-."
+    return member_names(group_id).mentioned(content, sender_id)
 
 
 def _readable(user_id):

@@ -11,7 +11,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ginchat.domain import mentions
-from ginchat.domain.access import SQL, app, may_read, may_write
+from ginchat.domain.access import SQL, app, may_change, may_read
 from ginchat.errors import AppError, bad_request, conflict, forbidden, not_found
 from ginchat.extensions import db
 from ginchat.models import message as messages
@@ -19,6 +19,7 @@ from ginchat.models import message_parts as parts
 from ginchat.signals import message_updated
 from ginchat.utils.emoji import is_emoji
 from ginchat.utils.params import unstorable
+from ginchat.utils.ratelimit import RateLimiter
 
 EDIT, REACT = 15, 16  # the client frame Types
 
@@ -64,6 +65,7 @@ def edit_message(user_id, msg_id, content, relations=SQL):
     """Replace the text of ``user_id``'s text message ``msg_id``; everyone in
     the conversation gets the Type 15 frame, which is returned."""
     content = check_text(content)
+    RateLimiter.of().check_change(user_id)  # before any SQL (USER_CHANGE_RATE)
     row = messages.row_of(msg_id)
     if row is None or row["user_id"] != user_id:
         raise not_found(f"you have no message {msg_id}")
@@ -74,7 +76,7 @@ def edit_message(user_id, msg_id, content, relations=SQL):
     seconds = float(current_app.config.get("EDIT_SECONDS") or 0)
     if seconds > 0 and now_ms() - int(row["create_time"]) > seconds * 1000:
         raise forbidden(f"a message can be edited within {seconds:g} seconds only")
-    may_write(user_id, row["type"], row["target_id"], relations)
+    may_change(user_id, row, relations)
     mentioned = None
     if row["type"] == messages.GROUP:
         mentioned = mentions.resolve(row["target_id"], content, user_id)
@@ -110,9 +112,11 @@ def react(user_id, msg_id, emoji, add=True, relations=SQL):
     changes nothing and announces nothing. Returns the message's Type 15
     frame (its current state)."""
     emoji = check_emoji(emoji)
+    RateLimiter.of().check_change(user_id)  # as an edit: even one that changes nothing costs its SQL
     row = readable_row(user_id, msg_id, relations)
     if row["media"] == messages.RECALLED:
         raise conflict(f"message {msg_id} is recalled")
+    may_change(user_id, row, relations)
     r = parts.message_reaction.c
     mine = set(db.session.scalars(select(r.emoji).where(r.message_id == msg_id, r.user_id == user_id)))
     if add == (emoji in mine):

@@ -8,6 +8,7 @@ from flask_login import current_user
 from ginchat.domain import mentions
 from ginchat.domain import message_updates as updates
 from ginchat.utils import params, resp
+from ginchat.utils.ratelimit import RateLimiter
 
 
 def edit():
@@ -30,9 +31,11 @@ def edit():
       404: {description: "no such message of mine (others' look the same)", schema: {$ref: "#/definitions/Envelope"}}
       409: {description: "the message is recalled", schema: {$ref: "#/definitions/Envelope"}}
       413: {description: "content longer than MAX_CONTENT_CHARS", schema: {$ref: "#/definitions/Envelope"}}
+      429: {description: "over USER_CHANGE_RATE (edits and reactions) or USER_MSG_RATE (messages and changes) per user and second, on the socket and over HTTP, on every node together; see Retry-After", schema: {$ref: "#/definitions/Envelope"}}
     """
     msg_id = params.get_int("id", required=True, minimum=1, maximum=2**62)
     content = params.get_str("content", required=True, max_len=None, strip=False)
+    RateLimiter.of().check_message(current_user.id)  # one budget with the socket's messages and changes
     return resp.ok(updates.edit_message(current_user.id, msg_id, content), msg="message edited")
 
 
@@ -54,12 +57,15 @@ def react():
       200: {description: "Data is the message's Type 15 frame (its state now)", schema: {$ref: "#/definitions/Envelope"}}
       400: {description: "missing id, not one emoji, too many reactions", schema: {$ref: "#/definitions/Envelope"}}
       401: {$ref: "#/responses/NotLoggedIn"}
+      403: {description: "a private message of someone I may not write to (not a friend, or blocked either way)", schema: {$ref: "#/definitions/Envelope"}}
       404: {description: "no message I may read with that Id", schema: {$ref: "#/definitions/Envelope"}}
       409: {description: "the message is recalled", schema: {$ref: "#/definitions/Envelope"}}
+      429: {description: "over USER_CHANGE_RATE (edits and reactions) or USER_MSG_RATE (messages and changes) per user and second, on the socket and over HTTP, on every node together; see Retry-After", schema: {$ref: "#/definitions/Envelope"}}
     """
     msg_id = params.get_int("id", required=True, minimum=1, maximum=2**62)
     emoji = params.get_str("emoji", required=True, max_len=64)
     remove = params.get_bool("remove")
+    RateLimiter.of().check_message(current_user.id)  # as edit's
     frame = updates.react(current_user.id, msg_id, emoji, add=not remove)
     return resp.ok(frame, msg="reaction removed" if remove else "reaction added")
 

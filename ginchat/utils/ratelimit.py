@@ -12,8 +12,11 @@ left without an expiry). Kinds and their settings (see config.py):
   successful login gives its reservation back.
 - ``register_ip``: accounts created per client address within
   REGISTRATION_WINDOW.
-- ``msg``: chat messages per user per second, over all connections and
-  nodes (on top of the per-connection token bucket of the chat engine).
+- ``msg``: chat messages and changes (edits, reactions, receipts...) per
+  user per second, over all connections, HTTP and nodes (on top of the
+  per-connection token bucket of the chat engine).
+- ``change``: edits and reactions per user per second, on the socket and
+  over HTTP, on every node (they count as ``msg`` too).
 - ``upload``: uploads per user per minute.
 - ``search``: people and group searches per user per minute.
 
@@ -211,9 +214,17 @@ class RateLimiter:
         self.hit("register_ip", ip or "-", 0, float(self.app.config["REGISTRATION_WINDOW"]))
 
     def check_message(self, user_id):
-        """One chat message of ``user_id``, on any connection of any node."""
+        """One chat message or change (an edit, a reaction) of ``user_id``, on
+        any connection or over HTTP, on any node."""
         limit = int(self.app.config["USER_MSG_RATE"])
-        self.limit("msg", user_id, limit, 1.0, f"too many messages from your account: at most {limit} per second")
+        self.limit(
+            "msg", user_id, limit, 1.0, f"too many messages and changes from your account: at most {limit} per second"
+        )
+
+    def check_change(self, user_id):
+        """One edit or reaction of ``user_id``, on the socket or over HTTP, on any node."""
+        limit = int(self.app.config["USER_CHANGE_RATE"])
+        self.limit("change", user_id, limit, 1.0, f"too many edits and reactions: at most {limit} per second")
 
     def check_upload(self, user_id):
         limit = int(self.app.config["UPLOADS_PER_MINUTE"])
