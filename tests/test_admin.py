@@ -217,16 +217,27 @@ def _drop_database(url):
 
 
 @pytest.fixture
-def fresh_server(make_app, empty_database):
-    """A server on the empty database, stopped (and its pool closed) before
-    the database is dropped."""
-    app = make_app(SQLALCHEMY_DATABASE_URI=empty_database)
-    live = LiveServer(app).start()
-    yield live
-    live.stop()
-    app.extensions["chat"].stop()
-    with app.app_context():
-        db.engine.dispose()
+def make_fresh_server(make_app, empty_database):
+    """A server on the empty database (settings as keywords), stopped (and
+    its pool closed) before the database is dropped."""
+    apps = []
+
+    def factory(**overrides):
+        app = make_app(SQLALCHEMY_DATABASE_URI=empty_database, **overrides)
+        apps.append((app, LiveServer(app).start()))
+        return apps[-1][1]
+
+    yield factory
+    for app, live in apps:
+        live.stop()
+        app.extensions["chat"].stop()
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def fresh_server(make_fresh_server):
+    return make_fresh_server()
 
 
 def test_first_account_is_the_administrator_and_one_always_remains(fresh_server):
@@ -245,6 +256,39 @@ def test_first_account_is_the_administrator_and_one_always_remains(fresh_server)
     error(second.post("/admin/setRole", userId=second.id, role="member"), 409)
     actions = [r["Action"] for r in listing(second.post("/admin/audit"))["Rows"]]
     assert actions[-1] == "first_admin" and actions.count("set_role") == 2
+
+
+@pytest.mark.parametrize("mode", ["invite", "closed"])
+def test_the_first_account_comes_in_whatever_registration_says(make_fresh_server, mode):
+    """README: "register the first account; it becomes the administrator",
+    with REGISTRATION=invite or closed too (issue 24, item 9). The second
+    needs an invitation, as the setting says."""
+    api = Api(make_fresh_server(REGISTRATION=mode))
+    first = api.user("first")
+    assert answer(first.post("/user/find", userId=first.id), 200)["Data"]["Role"] == "admin"
+    error(api.post("/user/createUser", name=unique_name("second"), password=PASSWORD, Identity=PASSWORD), 403)
+    token = answer(first.post("/admin/createInvitation"), 201, allow_token=True)["Data"]["Token"]
+    name = unique_name("second")
+    answer(api.post("/user/createUser", name=name, password=PASSWORD, Identity=PASSWORD, invite=token), 201)
+    second = api.login(name)
+    assert answer(second.post("/user/find", userId=second.id), 200)["Data"]["Role"] == ""
+    users = listing(first.post("/admin/users"))["Rows"]
+    assert [(u["Name"], u["Role"]) for u in users] == [(first.name, "admin"), (second.name, "")]
+
+
+def test_the_last_administrator_cannot_delete_their_own_account(fresh_server):
+    """The admin routes answer 409 for the last administrator; their own
+    /user/deleteUser keeps the same rule (issue 24, item 10)."""
+    api = Api(fresh_server)
+    first, second = api.user("first"), api.user("second")
+    error(first.post("/user/deleteUser", password="not-mine"), 403)
+    error(first.post("/user/deleteUser", password=PASSWORD), 409, "last administrator")
+    assert answer(first.post("/user/find", userId=first.id), 200)["Data"]["Role"] == "admin"
+    answer(first.post("/admin/setRole", userId=second.id, role="admin"), 200)
+    answer(first.post("/user/deleteUser", password=PASSWORD), 200)
+    error(second.post("/user/deleteUser", password=PASSWORD), 409, "last administrator")
+    error(first.post("/user/find", userId=first.id), 401)
+    assert [u["Name"] for u in listing(second.post("/admin/users"))["Rows"]] == [second.name]
 
 
 def test_register_page_takes_the_invitation(api, boss, registration):
@@ -278,6 +322,7 @@ def test_groups_for_administrators(api, boss):
     events = ws_events(member)
     moved = answer(boss.post("/admin/transferGroup", comId=gid, userId=member.id), 200)["Data"]
     assert moved["OwnerId"] == member.id
+    assert moved["Members"] == 2  # its members, as the list counts them (issue 24, item 11)
     assert until(events, lambda f: f.get("Type") == 14)["Event"] == "owner_changed"
     # Dissolved by an administrator: the members hear it, and it is gone.
     answer(other.post("/contact/joinGroup", comId=gid), 200)
