@@ -276,6 +276,26 @@ def test_the_first_account_comes_in_whatever_registration_says(make_fresh_server
     assert [(u["Name"], u["Role"]) for u in users] == [(first.name, "admin"), (second.name, "")]
 
 
+def test_two_first_accounts_at_once_let_only_one_in(make_fresh_server):
+    """Two registrations on the empty database, each admitted as the first
+    account before either is stored: the one stored first is the
+    administrator, the other is removed again with REGISTRATION's 403."""
+    from ginchat.domain.admin import FIRST, admit, first_account_admin
+    from ginchat.errors import AppError
+    from ginchat.models.user_basic import UserBasic
+
+    app = make_fresh_server(REGISTRATION="closed").app
+    with app.app_context():
+        assert admit(None) is FIRST and admit(None) is FIRST
+        one, two = UserBasic.register(unique_name("one"), PASSWORD), UserBasic.register(unique_name("two"), PASSWORD)
+        first_account_admin(one, FIRST)
+        with pytest.raises(AppError) as refused:
+            first_account_admin(two, FIRST)
+        assert refused.value.status == 403 and "closed" in refused.value.msg
+        assert [(u.name, u.role) for u in UserBasic.query.order_by(UserBasic.id)] == [(one.name, "admin")]
+        db.session.remove()
+
+
 def test_the_last_administrator_cannot_delete_their_own_account(fresh_server):
     """The admin routes answer 409 for the last administrator; their own
     /user/deleteUser keeps the same rule (issue 24, item 10)."""
