@@ -41,6 +41,11 @@ def first_unstorable(value, name):
     than MAX_JSON_DEPTH levels; None when all is well. ``name`` is the
     top-level field the value came in. A loop, not recursion: a value may be
     as deep as json could parse."""
+    if isinstance(value, str):  # most fields: no walk
+        reason = unstorable(value)
+        return (name, reason) if reason else None
+    if not isinstance(value, (dict, list)):
+        return None
     pending = [(value, 1)]
     while pending:
         item, depth = pending.pop()
