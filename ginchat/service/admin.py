@@ -8,6 +8,7 @@ from flask_login import current_user
 from ginchat.auth import public
 from ginchat.domain import admin
 from ginchat.models.user_basic import utc_ms
+from ginchat.service.group import public_groups
 from ginchat.utils import params, resp
 
 
@@ -253,7 +254,7 @@ def transfer_group():
     """
     com_id = params.get_id("comId", required=True)
     group = admin.transfer_group(me(), com_id, params.get_id("userId", required=True))
-    return resp.ok(group.public(), msg="group handed over")
+    return resp.ok(public_groups([group])[0], msg="group handed over")
 
 
 def dissolve_group():

@@ -5,9 +5,9 @@ from flask_login import current_user, login_user, logout_user
 
 from ginchat import tokencache
 from ginchat.auth import SESSION_ID, SESSION_KEY, public
-from ginchat.domain.admin import admit, first_account_admin
+from ginchat.domain.admin import admit, delete_own_account, first_account_admin
 from ginchat.domain.people import public_users, search_people, seen_user
-from ginchat.domain.sessions import end_all_sessions, end_other_sessions, end_session
+from ginchat.domain.sessions import end_other_sessions, end_session
 from ginchat.errors import bad_request, forbidden, unauthorized
 from ginchat.extensions import db
 from ginchat.models.user_basic import AuthToken, UserBasic, utcnow
@@ -24,9 +24,9 @@ def register(name, password, repeat, invite=None, display_name=""):
     limiter.check_registration(request.remote_addr)
     if repeat is not None and repeat != password:
         raise bad_request("the two passwords differ")
-    admit(invite)  # one use of the invitation is committed with the account
+    admission = admit(invite)  # one use of the invitation is committed with the account
     user = UserBasic.register(name, password, display_name)
-    first_account_admin(user)
+    first_account_admin(user, admission)
     limiter.registered(request.remote_addr)
     return user
 
@@ -85,7 +85,7 @@ def create_user():
     responses:
       201: {description: "created; Data is the user", schema: {$ref: "#/definitions/UserEnvelope"}}
       400: {description: "missing or invalid parameter (the message names what is wrong with a name), or the passwords differ", schema: {$ref: "#/definitions/Envelope"}}
-      403: {description: "registration is not open and no valid invitation came (the message says which)", schema: {$ref: "#/definitions/Envelope"}}
+      403: {description: "registration is not open and no valid invitation came (the message says which); the first account of an empty database always comes in, and is the administrator", schema: {$ref: "#/definitions/Envelope"}}
       409: {description: "the name is taken (regardless of case and NFKC), or looks like one that is (same Unicode TR39 skeleton)", schema: {$ref: "#/definitions/Envelope"}}
       429: {description: "too many accounts created from this address (REGISTRATIONS_PER_IP); see Retry-After", schema: {$ref: "#/definitions/Envelope"}}
     """
@@ -286,13 +286,13 @@ def delete_user():
       400: {description: "missing password", schema: {$ref: "#/definitions/Envelope"}}
       401: {$ref: "#/responses/NotLoggedIn"}
       403: {description: "wrong password", schema: {$ref: "#/definitions/Envelope"}}
+      409: {description: "I am the last administrator: make another one first", schema: {$ref: "#/definitions/Envelope"}}
       429: {description: "too many wrong passwords for this name (they count as failed logins); see Retry-After", schema: {$ref: "#/definitions/Envelope"}}
     """
     password = params.get_str("password", required=True, max_len=256, strip=False)
     user = current_user._get_current_object()
     check_current_password(user, password, "password")
-    user.deactivate()
-    end_all_sessions(user.id)  # every socket of the account
+    delete_own_account(user)
     logout_user()
     session.clear()
     return resp.ok(msg="account deactivated")

@@ -9,7 +9,8 @@ sends can run as a page of this origin:
 - images.py: pictures must decode with Pillow and hold a bounded number of
   pixels (decompression bombs get a 413);
 - strip.py: metadata that can reveal where a photo was taken (EXIF, XMP, text
-  chunks) is removed from JPEG and PNG, losslessly where the file allows;
+  chunks, comments) is removed from JPEG, PNG, WebP and GIF, losslessly where
+  the file allows;
 - storage.py: the body is limited while it is copied, the disk keeps
   UPLOAD_MIN_FREE_MB free (else 507), and the server makes the name,
   ``<uuid4 hex>.<ext of the detected type>``, so the extension always tells

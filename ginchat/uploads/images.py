@@ -6,7 +6,7 @@ from PIL import Image
 
 from ginchat.errors import AppError
 from ginchat.uploads.kinds import PIL_FORMATS, too_large, unsupported
-from ginchat.uploads.strip import clean_jpeg, clean_png
+from ginchat.uploads.strip import clean_image
 
 # Pictures larger than this many pixels are refused before they are decoded
 # (decompression bombs); a 50-megapixel phone photo still fits.
@@ -17,7 +17,7 @@ ANIMATION_FACTOR = 4
 
 def check_and_clean_image(path, ext, max_pixels):
     """Raise 413 for too many pixels, 415 for a picture that does not decode;
-    strip EXIF and similar metadata from JPEG and PNG in place."""
+    strip EXIF, XMP, comments and similar metadata in place."""
     try:
         with Image.open(path, formats=[PIL_FORMATS[ext]]) as im:
             width, height = im.size
@@ -51,7 +51,4 @@ def check_and_clean_image(path, ext, max_pixels):
         raise unsupported(
             f"the file looks like a {PIL_FORMATS[ext]} picture but does not decode ({exc.__class__.__name__})"
         ) from None
-    if ext == "jpg":
-        clean_jpeg(path, rotated)
-    elif ext == "png":
-        clean_png(path)
+    clean_image(path, ext, rotated)

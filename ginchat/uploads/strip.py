@@ -1,4 +1,7 @@
-"""Metadata stripping for JPEG and PNG: EXIF, XMP, comments and text go."""
+"""Metadata stripping: EXIF (with its GPS position), XMP, comments and text
+go from JPEG, PNG, WebP and GIF. The containers are edited chunk by chunk,
+so pixels and animation frames stay byte for byte (only a JPEG turned by its
+EXIF orientation is re-encoded)."""
 
 import io
 import os
@@ -126,3 +129,122 @@ def _write(path, data):
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+# WebP (a RIFF file): the chunks that carry metadata, and their flags in the
+# extended header (VP8X). Everything else (image data, alpha, animation
+# frames, the colour profile) stays.
+_WEBP_METADATA = {b"EXIF": 0x08, b"XMP ": 0x04}
+
+
+def strip_webp_chunks(data):
+    """The WebP without its EXIF and XMP chunks; None if the structure is not understood."""
+    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WEBP":
+        return None
+    out = bytearray()
+    pos = 12
+    end = min(len(data), 8 + struct.unpack("<I", data[4:8])[0])
+    while pos + 8 <= end:
+        kind = data[pos : pos + 4]
+        size = struct.unpack("<I", data[pos + 4 : pos + 8])[0]
+        chunk_end = pos + 8 + size + (size & 1)  # payloads are padded to an even length
+        if chunk_end > end + (size & 1):
+            return None
+        chunk = bytearray(data[pos:chunk_end])
+        if kind == b"VP8X" and size >= 1:
+            chunk[8] &= ~(_WEBP_METADATA[b"EXIF"] | _WEBP_METADATA[b"XMP "]) & 0xFF
+        if kind not in _WEBP_METADATA:
+            out += chunk
+        pos = chunk_end
+    if pos < end:
+        return None
+    return b"RIFF" + struct.pack("<I", 4 + len(out)) + b"WEBP" + bytes(out)
+
+
+# GIF application extensions that are part of the picture: the animation's
+# loop count (Netscape's, and its older twin) and the colour profile. Every
+# other one is metadata (XMP's "XMP DataXMP" among them), as are comments.
+_GIF_KEPT_APPS = (b"NETSCAPE2.0", b"ANIMEXTS1.0", b"ICCRGBG1012")
+
+
+def _gif_sub_blocks_end(data, pos):
+    """Where the data sub-blocks starting at ``pos`` end (after the empty one)."""
+    while True:
+        if pos >= len(data):
+            raise ValueError("truncated")
+        size = data[pos]
+        pos += 1 + size
+        if size == 0:
+            return pos
+
+
+def _gif_table_size(flags):
+    return 3 * 2 ** ((flags & 0x07) + 1) if flags & 0x80 else 0
+
+
+def strip_gif_blocks(data):
+    """The GIF without comments and metadata application extensions; None if
+    the structure is not understood."""
+    if len(data) < 13 or data[:6] not in (b"GIF87a", b"GIF89a"):
+        return None
+    pos = 13 + _gif_table_size(data[10])
+    out = bytearray(data[:pos])
+    try:
+        while pos < len(data):
+            introducer = data[pos]
+            if introducer == 0x3B:  # the trailer: whatever follows it is nobody's
+                out.append(0x3B)
+                return bytes(out)
+            if introducer == 0x2C:  # an image: descriptor, local table, LZW data
+                start = pos
+                pos += 10 + _gif_table_size(data[pos + 9])
+                pos = _gif_sub_blocks_end(data, pos + 1)
+                out += data[start:pos]
+                continue
+            if introducer != 0x21:
+                return None
+            label = data[pos + 1]
+            end = _gif_sub_blocks_end(data, pos + 2)
+            app = data[pos + 3 : pos + 14] if label == 0xFF and data[pos + 2] == 11 else None
+            if label != 0xFE and (label != 0xFF or app in _GIF_KEPT_APPS):
+                out += data[pos:end]
+            pos = end
+    except (ValueError, IndexError):
+        return None
+    return None
+
+
+def clean_webp(path):
+    _clean_blocks(path, strip_webp_chunks, "WEBP", exif=b"", xmp=b"")
+
+
+def clean_gif(path):
+    _clean_blocks(path, strip_gif_blocks, "GIF")
+
+
+def _clean_blocks(path, strip, fmt, **nothing):
+    """Strip in place; a file Pillow decoded whose structure ``strip`` does not
+    follow is re-saved by Pillow instead (every frame, no metadata)."""
+    with open(path, "rb") as fh:
+        data = fh.read()
+    stripped = strip(data)
+    if stripped is not None:
+        if stripped != data:
+            _write(path, stripped)
+        return
+    with Image.open(path, formats=[fmt]) as im:
+        im.info.pop("comment", None)  # GIF's writer copies it from the source by default
+        buf = io.BytesIO()
+        im.save(buf, fmt, save_all=True, **nothing)
+    _write(path, buf.getvalue())
+
+
+CLEANERS = {"png": clean_png, "webp": clean_webp, "gif": clean_gif}
+
+
+def clean_image(path, ext, rotated):
+    """Drop the metadata of a decoded picture in place, whatever its format."""
+    if ext == "jpg":
+        clean_jpeg(path, rotated)
+    elif ext in CLEANERS:
+        CLEANERS[ext](path)

@@ -15,9 +15,10 @@ import re
 from flask import g, request
 
 from ginchat.errors import bad_request
-from ginchat.limits import MAX_ID
+from ginchat.limits import MAX_ID, MAX_JSON_DEPTH
 
 _MISSING = object()
+TOO_DEEP = f"is nested too deeply: JSON of at most {MAX_JSON_DEPTH} levels is accepted"
 # ASCII digits only: str.isdigit() also admits "²" or "١", which int() rejects or misreads.
 _INT_RE = re.compile(r"-?[0-9]{1,19}")
 
@@ -36,23 +37,36 @@ def unstorable(text):
 
 def first_unstorable(value, name):
     """(field name, reason) of the first string in ``value`` (nested lists and
-    objects, their keys too) that cannot be stored, or None. ``name`` is the
-    top-level field the value came in."""
-    if isinstance(value, str):
+    objects, their keys too) that cannot be stored, or of a value nested more
+    than MAX_JSON_DEPTH levels; None when all is well. ``name`` is the
+    top-level field the value came in. A loop, not recursion: a value may be
+    as deep as json could parse."""
+    if isinstance(value, str):  # most fields: no walk
         reason = unstorable(value)
         return (name, reason) if reason else None
-    if isinstance(value, dict):
-        items = value.items()
-    elif isinstance(value, list):
-        items = ((None, item) for item in value)
-    else:
+    if not isinstance(value, (dict, list)):
         return None
-    for key, item in items:
-        if isinstance(key, str) and unstorable(key):
-            return name, "has a key that " + unstorable(key)
-        found = first_unstorable(item, name)
-        if found:
-            return found
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, str):
+            reason = unstorable(item)
+            if reason:
+                return name, reason
+            continue
+        if isinstance(item, dict):
+            keys, values = item.keys(), item.values()
+        elif isinstance(item, list):
+            keys, values = (), item
+        else:
+            continue
+        if depth > MAX_JSON_DEPTH:
+            return name, TOO_DEEP
+        for key in keys:
+            if isinstance(key, str) and unstorable(key):
+                return name, "has a key that " + unstorable(key)
+        # Reversed, so the first string in reading order is the one reported.
+        pending.extend((child, depth + 1) for child in reversed(list(values)))
     return None
 
 
@@ -85,7 +99,7 @@ def check_request_text():
         if found:
             raise bad_request(f"{field_label(found[0])} {found[1]}")
     if request.is_json:
-        body = request.get_json(silent=True)
+        body = parsed_json()
         if isinstance(body, dict):
             for name, value in body.items():
                 found = first_unstorable(name, name) or first_unstorable(value, name)
@@ -97,6 +111,15 @@ def check_request_text():
                 raise bad_request(f"{found[0]} {found[1]}")
 
 
+def parsed_json():
+    """The JSON body, or None when it is no JSON; a 400 when it is nested
+    deeper than json can parse (json raises RecursionError, not ValueError)."""
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:
+        raise bad_request(f"the JSON body {TOO_DEEP}") from None
+
+
 def init_app(app):
     app.before_request(check_request_text)
 
@@ -105,7 +128,7 @@ def _json_body():
     if "_json_body" not in g:
         body = None
         if request.is_json:
-            body = request.get_json(silent=True)
+            body = parsed_json()
             if body is None and request.get_data(cache=True):
                 raise bad_request("the body is not valid JSON")
             if body is not None and not isinstance(body, dict):

@@ -7,12 +7,65 @@
 // textContent: nothing of a message is ever parsed as HTML, so <script>,
 // <img onerror=...> or a javascript: link stay text. Links open in a new tab
 // with rel="noopener noreferrer". No dependencies; no DOM outside `document`.
+//
+// The time taken grows with the text's length, not its square: a message of
+// "**a " x 1024 (no span ever closes) once took quadratic time, each opening
+// searching to the end again (bench/format_speed.mjs measures the hostile
+// texts). Each search below goes on where an earlier one stopped, or looks up
+// a table of "where is the next such character" made once per text.
 
 const MAX_LINK_TEXT = 500;
-const URL_CHARS = /^https?:\/\/[^\s<>"'`]+/i;
-const LABELLED = /^\[([^\]\n]{1,500})\]\((https?:\/\/[^\s<>"'`]+?)\)/i;
-const TRAILING = /[.,;:!?'"*_~]+$/;
+const URL_STOP = /[\s<>"'`]/; // what ends a URL
+const TRAILING = new Set('.,;:!?\'"*_~'); // punctuation that ends a sentence, not a URL
+const AUTHORITY_END = new Set('/\\?#');
 const WORDISH = /[\p{L}\p{N}_]/u;
+
+/**
+ * Lookups over one text, each table made on first use: next(kind, i) is
+ * the index of the first character of that kind at or after i (the
+ * text's length when none), count(ch, from, to) how many `ch` lie in
+ * [from, to).
+ */
+class Scan {
+  constructor(text) {
+    this.text = text;
+    this.tables = new Map();
+  }
+
+  table(key, make) {
+    if (!this.tables.has(key)) this.tables.set(key, make(this.text));
+    return this.tables.get(key);
+  }
+
+  next(kind, i) {
+    const test = kind === 'stop' ? (c) => URL_STOP.test(c)
+      : kind === 'authority' ? (c) => AUTHORITY_END.has(c)
+        : (c) => c === kind;
+    const next = this.table(`next ${kind}`, (text) => {
+      const out = new Int32Array(text.length + 1);
+      out[text.length] = text.length;
+      for (let k = text.length - 1; k >= 0; k -= 1) out[k] = test(text[k]) ? k : out[k + 1];
+      return out;
+    });
+    return next[Math.min(i, this.text.length)];
+  }
+
+  count(ch, from, to) {
+    const sums = this.table(`count ${ch}`, (text) => {
+      const out = new Int32Array(text.length + 1);
+      for (let k = 0; k < text.length; k += 1) out[k + 1] = out[k] + (text[k] === ch ? 1 : 0);
+      return out;
+    });
+    return sums[to] - sums[from];
+  }
+
+  /** The length of "http://" or "https://" (any case) at i, else 0. */
+  scheme(i) {
+    const head = this.text.slice(i, i + 8).toLowerCase();
+    if (head.startsWith('https://')) return 8;
+    return head.startsWith('http://') ? 7 : 0;
+  }
+}
 
 /** The http(s) URL as a link target, or null when it is anything else. */
 export function safeHref(raw) {
@@ -41,48 +94,112 @@ function wrap(tag, nodes, className) {
   return node;
 }
 
-// A bare URL without the punctuation that ends the sentence around it; a
-// closing parenthesis stays only when the URL opened one.
-function bareUrl(text) {
-  const m = URL_CHARS.exec(text);
-  if (!m) return null;
-  let url = m[0];
+// A bare URL at i without the punctuation that ends the sentence around it;
+// a closing parenthesis stays only when the URL opened one. Null when none.
+function bareUrl(scan, i) {
+  const { text } = scan;
+  const scheme = scan.scheme(i);
+  if (!scheme) return null;
+  let end = scan.next('stop', i + scheme);
+  if (end === i + scheme) return null;
+  let opens = scan.count('(', i, end);
+  let closes = scan.count(')', i, end);
   for (;;) {
-    const cut = url.replace(TRAILING, '');
-    if (cut !== url) {
-      url = cut;
-      continue;
+    if (TRAILING.has(text[end - 1])) {
+      end -= 1;
+    } else if (text[end - 1] === ')' && opens < closes) {
+      end -= 1;
+      closes -= 1;
+    } else {
+      break;
     }
-    if (url.endsWith(')') && (url.match(/\(/g) || []).length < (url.match(/\)/g) || []).length) {
-      url = url.slice(0, -1);
-      continue;
-    }
-    break;
   }
-  return url.length > 'https://'.length ? url : null;
+  if (end <= i + 'https://'.length) return null;
+  // Only scheme and authority can make a URL invalid: tried alone first, a
+  // failure costs the authority's length, not the rest of the text's.
+  let host = i + scheme;
+  while (text[host] === '/' || text[host] === '\\') host += 1;
+  const authority = Math.min(end, scan.next('authority', host));
+  if (authority < end && !safeHref(text.slice(i, authority))) return null;
+  const url = text.slice(i, end);
+  const href = safeHref(url);
+  return href ? { url, href } : null;
 }
 
-// The closing delimiter of an emphasis opened at `from`: not right after an
-// opening (no empty span), not after a space, and for `_` not inside a word.
-function closing(text, delim, from) {
-  let at = from;
-  for (;;) {
-    at = text.indexOf(delim, at);
-    if (at < 0) return -1;
-    const before = text[at - 1];
-    const after = text[at + delim.length];
-    const ok = at > from && !/\s/.test(before)
+// [label](https://...) at i (the label up to 500 characters, the target up
+// to the first ")"): { length, label, href }, or null.
+function labelledLink(scan, i) {
+  const { text } = scan;
+  const close = scan.next(']', i + 1);
+  if (close - i - 1 < 1 || close - i - 1 > MAX_LINK_TEXT || text[close + 1] !== '(') return null;
+  const start = close + 2;
+  const scheme = scan.scheme(start);
+  const first = start + scheme;
+  if (!scheme || first >= text.length || URL_STOP.test(text[first])) return null;
+  const paren = scan.next(')', first + 1);
+  if (paren >= text.length || scan.next('stop', first) < paren) return null;
+  const href = safeHref(text.slice(start, paren));
+  return href ? { length: paren + 1 - i, label: text.slice(i + 1, close), href } : null;
+}
+
+// The closing delimiters of emphasis in one text. closing(delim, from): the
+// one for an opening at `from`: not right after the opening (no empty span),
+// not after a space, and for `_` not inside a word. A search that fails goes
+// on where the last one went; each is remembered, so every opening together
+// reads the text once.
+class Closers {
+  constructor(text) {
+    this.text = text;
+    // delim -> for each position, 2 + the first good closer from there (1: none; 0: not known yet)
+    this.after = new Map();
+  }
+
+  good(delim, at) {
+    const before = this.text[at - 1];
+    const after = this.text[at + delim.length];
+    return !/\s/.test(before)
       && (delim !== '*' || after !== '*')
       && (delim.length === 2 || after === undefined || !WORDISH.test(after));
-    if (ok) return at;
-    at += delim.length;
+  }
+
+  // The first good closer among the occurrences found from `from` on, each
+  // failure resuming one delimiter further (as a plain search would).
+  from(delim, from) {
+    if (!this.after.has(delim)) this.after.set(delim, new Int32Array(this.text.length + 3));
+    const memo = this.after.get(delim);
+    const visited = [];
+    let at = from;
+    let found;
+    for (;;) {
+      if (memo[at]) {
+        found = memo[at] - 2;
+        break;
+      }
+      visited.push(at);
+      const hit = this.text.indexOf(delim, at);
+      if (hit < 0 || this.good(delim, hit)) {
+        found = hit;
+        break;
+      }
+      at = hit + delim.length;
+    }
+    for (const p of visited) memo[p] = found + 2;
+    return found;
+  }
+
+  closing(delim, from) {
+    const hit = this.text.indexOf(delim, from);
+    if (hit < 0) return -1;
+    if (hit > from && this.good(delim, hit)) return hit;
+    return this.from(delim, hit + delim.length);
   }
 }
 
 function mentionAt(text, i, handles) {
   if (!handles.length || text[i] !== '@') return null;
   if (i > 0 && WORDISH.test(text[i - 1])) return null; // an e-mail address, not a mention
-  const rest = text.slice(i + 1).toLowerCase();
+  // The longest handle's length and a few more (lower-casing looks at what follows a Σ).
+  const rest = text.slice(i + 1, i + handles[0].length + 9).toLowerCase();
   for (const handle of handles) {
     if (rest.startsWith(handle) && !WORDISH.test(rest[handle.length] || '')) return text.slice(i, i + 1 + handle.length);
   }
@@ -90,6 +207,8 @@ function mentionAt(text, i, handles) {
 }
 
 function inline(text, handles, depth = 0) {
+  const scan = new Scan(text);
+  const closers = new Closers(text);
   const out = [];
   let plain = '';
   const flush = () => {
@@ -99,9 +218,10 @@ function inline(text, handles, depth = 0) {
   let i = 0;
   while (i < text.length) {
     const ch = text[i];
-    const rest = text.slice(i);
     if (ch === '`') {
-      const run = /^`+/.exec(rest)[0];
+      let runEnd = i;
+      while (text[runEnd] === '`') runEnd += 1;
+      const run = text.slice(i, runEnd);
       const end = text.indexOf(run, i + run.length);
       if (end > i + run.length) {
         flush();
@@ -116,22 +236,20 @@ function inline(text, handles, depth = 0) {
       continue;
     }
     if (ch === '[') {
-      const m = LABELLED.exec(rest);
-      const href = m && safeHref(m[2]);
-      if (href) {
+      const labelled = labelledLink(scan, i);
+      if (labelled) {
         flush();
-        out.push(link(href, m[1].slice(0, MAX_LINK_TEXT)));
-        i += m[0].length;
+        out.push(link(labelled.href, labelled.label));
+        i += labelled.length;
         continue;
       }
     }
     if ((ch === 'h' || ch === 'H') && (i === 0 || !WORDISH.test(text[i - 1]))) {
-      const url = bareUrl(rest);
-      const href = url && safeHref(url);
-      if (href) {
+      const bare = bareUrl(scan, i);
+      if (bare) {
         flush();
-        out.push(link(href, url));
-        i += url.length;
+        out.push(link(bare.href, bare.url));
+        i += bare.url.length;
         continue;
       }
     }
@@ -148,12 +266,12 @@ function inline(text, handles, depth = 0) {
       }
     }
     if (depth < 4 && (ch === '*' || ch === '_' || ch === '~')) {
-      const delim = rest.startsWith('**') ? '**' : rest.startsWith('~~') ? '~~' : ch === '~' ? null : ch;
+      const delim = text.startsWith('**', i) ? '**' : text.startsWith('~~', i) ? '~~' : ch === '~' ? null : ch;
       // A single * or _ opens only at the start of a word (2*3*4 and snake_case stay text).
       const opensWord = Boolean(delim) && (delim.length === 2 || i === 0 || !WORDISH.test(text[i - 1]));
       const next = text[i + (delim ? delim.length : 1)];
       if (delim && opensWord && next !== undefined && !/\s/.test(next)) {
-        const end = closing(text, delim, i + delim.length);
+        const end = closers.closing(delim, i + delim.length);
         if (end > 0) {
           flush();
           const tag = delim === '**' ? 'strong' : delim === '~~' ? 's' : 'em';

@@ -106,3 +106,47 @@ def test_format_takes_any_fragment_without_throwing(people, server, text, shown)
         text,
     )
     assert got == shown
+
+
+# Texts no span ever closes, or nearly: each opening or URL searched to the end
+# of the text again, quadratic in its length ("**a " x 1024: 40 such messages
+# froze a tab for 3.7 s; a URL followed by 4,000 ")" took half a second alone).
+# Each is drawn 40 times, as a conversation of them would be; the timeout
+# fails the test long before the quadratic formatter finished.
+HOSTILE = {
+    "**a " * 1024: ("**a " * 1024, []),
+    "*a " * 1365: ("*a " * 1365, []),
+    "**a** " * 682: ("a " * 682, ["strong"] * 682),
+    "_a " * 1365: ("_a " * 1365, []),
+    "~~a " * 1024: ("~~a " * 1024, []),
+    "**a *b " * 585: ("**a *b " * 585, []),
+    "[a](http://" * 372: ("[a](http://" * 372, []),
+    "http://[" * 512: ("http://[" * 512, []),
+    "http://ab" + ")" * 4087: ("http://ab" + ")" * 4087, ["a"]),
+    "@a " * 1365: ("@a " * 1365, ["span"] * 1365),
+}
+
+
+@pytest.mark.timeout(60)
+def test_format_takes_linear_time_on_texts_that_never_close(people, server):
+    page = people.context()
+    page.goto("/")
+    got = page.evaluate(
+        """async (texts) => {
+            const { renderText } = await import('/static/js/format.js');
+            return texts.map((t) => {
+                let box;
+                for (let i = 0; i < 40; i += 1) {
+                    box = document.createElement('div');
+                    box.append(renderText(t, { mentions: ['a'] }));
+                }
+                return [box.textContent, [...box.children].map((n) => n.tagName.toLowerCase())];
+            });
+        }""",
+        list(HOSTILE),
+    )
+    wrong = []
+    for (text, (shown, tags)), (got_text, got_tags) in zip(HOSTILE.items(), got, strict=True):
+        if got_text != shown or got_tags != tags:
+            wrong.append((text[:20], got_text[:40], got_tags[:3], len(got_tags)))
+    assert wrong == []

@@ -152,3 +152,90 @@ def test_gif_and_webp_are_checked_and_left_as_they_are(tmp_path, fmt, ext):
     check_and_clean_image(path, ext, MAX_PIXELS)
     with open(path, "rb") as fh:
         assert fh.read() == content
+
+
+# --- WebP and GIF (issue 24): EXIF with GPS, XMP and comments go too ----------------------
+GPS_EXIF = Image.Exif()
+GPS_EXIF[0x010F] = "SpyCam Maker"
+GPS_EXIF.get_ifd(0x8825).update({1: "N", 2: (35.0, 41.0, 22.2), 3: "E", 4: (139.0, 41.0, 30.1)})
+XMP = b'<x:xmpmeta xmlns:x="adobe:ns:meta/">exif:GPSLatitude 35,41.37N</x:xmpmeta>'
+SECRETS = (b"SpyCam", b"GPSLatitude", b"35,41.37N", b"secret comment")
+
+
+def frames(size=(24, 16), count=3):
+    out = []
+    for k in range(count):
+        im = Image.new("RGB", size, (200, 30 + 40 * k, 60))
+        for x in range(size[0]):
+            im.putpixel((x, (x + k) % size[1]), (10, 200, 90))
+        out.append(im)
+    return out
+
+
+def saved(fmt, images, **options):
+    buf = io.BytesIO()
+    if fmt == "GIF":
+        images = [im.convert("P") for im in images]
+    images[0].save(buf, fmt, save_all=len(images) > 1, append_images=images[1:], **options)
+    return buf.getvalue()
+
+
+def gif_with_xmp(content):
+    """Pillow writes no XMP into a GIF: the application extension XMP
+    writers use ("XMP DataXMP"), put after the global colour table."""
+    block = b"\x21\xff\x0bXMP DataXMP" + b"".join(bytes((len(c),)) + c for c in (XMP[:100], XMP[100:])) + b"\x00"
+    with Image.open(io.BytesIO(content)) as im:
+        palette = 3 * 2 ** ((content[10] & 7) + 1) if content[10] & 0x80 else 0
+    assert im.format == "GIF"
+    return content[: 13 + palette] + block + content[13 + palette :]
+
+
+def decoded(content):
+    """(format, every frame's pixels, info) of a picture."""
+    with Image.open(io.BytesIO(content)) as im:
+        pixels = []
+        for index in range(getattr(im, "n_frames", 1)):
+            im.seek(index)
+            pixels.append(im.convert("RGBA").tobytes())
+        return im.format, pixels, dict(im.info)
+
+
+@pytest.mark.parametrize(
+    "fmt, ext, count, options",
+    [
+        ("WEBP", "webp", 1, {"exif": GPS_EXIF.tobytes(), "xmp": XMP, "lossless": True}),
+        ("WEBP", "webp", 1, {"exif": GPS_EXIF.tobytes(), "quality": 80}),
+        ("WEBP", "webp", 3, {"exif": GPS_EXIF.tobytes(), "xmp": XMP, "duration": 120, "loop": 0, "lossless": True}),
+        ("GIF", "gif", 1, {"comment": b"secret comment"}),
+        ("GIF", "gif", 3, {"comment": b"secret comment", "duration": 120, "loop": 0}),
+    ],
+    ids=["webp", "webp-lossy-exif-only", "webp-animated", "gif", "gif-animated"],
+)
+def test_webp_and_gif_lose_exif_xmp_and_comments_and_keep_every_frame(tmp_path, fmt, ext, count, options):
+    original = saved(fmt, frames(count=count), **options)
+    if fmt == "GIF":
+        original = gif_with_xmp(original)
+    assert any(secret in original for secret in SECRETS)
+    path = stored(tmp_path, original, ext)
+    check_and_clean_image(path, ext, MAX_PIXELS)
+    with open(path, "rb") as fh:
+        cleaned = fh.read()
+    for secret in SECRETS:
+        assert secret not in cleaned
+    got, want = decoded(cleaned), decoded(original)
+    assert got[0] == want[0] and got[1] == want[1], "the same frames, pixel for pixel"
+    assert not {"exif", "xmp", "comment"} & set(got[2])
+    if count > 1:
+        assert got[2].get("loop") == 0 and got[2].get("duration") == 120
+
+
+def test_a_gif_the_stripper_cannot_follow_is_re_saved_without_its_comment(tmp_path):
+    """Junk instead of the trailer: Pillow decodes it, the block walk gives
+    up, and Pillow's re-save (every frame, no comment) takes over."""
+    original = saved("GIF", frames(count=2), comment=b"secret comment", duration=120, loop=0)
+    path = stored(tmp_path, original[:-1] + b"\x99junk", "gif")
+    check_and_clean_image(path, "gif", MAX_PIXELS)
+    with open(path, "rb") as fh:
+        cleaned = fh.read()
+    assert b"secret comment" not in cleaned
+    assert decoded(cleaned)[1] == decoded(original)[1] and "comment" not in decoded(cleaned)[2]
