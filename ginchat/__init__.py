@@ -13,7 +13,7 @@ from flask.cli import AppGroup
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from ginchat import auth, schema
+from ginchat import auth, i18n, schema
 from ginchat.apidocs import DEFINITIONS, RESPONSES
 from ginchat.chat.engine import ChatEngine
 from ginchat.chat.websocket import InlineReader
@@ -223,6 +223,7 @@ def register_extensions(app):
     csrf.init_app(app)
     sock.init_app(app)
     redis_handle.init_app(app)
+    i18n.init_app(app)
     app.config["SWAGGER"] = {
         "title": "GinChat API",
         "uiversion": 3,
@@ -264,8 +265,8 @@ def register_errorhandlers(app):
     def app_error(exc):
         db.session.rollback()
         if wants_html():
-            flash(exc.msg, "error")
-            response = render_template("error.html", status=exc.status, msg=exc.msg), exc.status
+            flash(i18n.translated(exc.msg), "error")
+            response = render_template("error.html", status=exc.status, msg=i18n.translated(exc.msg)), exc.status
         else:
             response = resp.fail(exc.status, exc.msg)
         retry_after = getattr(exc, "retry_after", None)  # rate limits say when to come back

@@ -5,6 +5,7 @@ import * as api from './api.js';
 import { ReadState } from './readstate.js';
 import { el, fillAvatar } from './view.js';
 import { shownName } from './names.js';
+import { t } from './i18n.js';
 
 export const PRIVATE = 1;
 export const GROUP = 2;
@@ -159,6 +160,6 @@ export function miniButton(text, onclick, extra = {}) {
 export async function uploadFrom(fileInput) {
   const file = fileInput.files && fileInput.files[0];
   if (!file) return undefined;
-  if (file.size > maxUploadBytes) throw new api.ApiError(413, `${file.name} is too large`);
+  if (file.size > maxUploadBytes) throw new api.ApiError(413, t('{name} is too large', { name: file.name }));
   return api.upload(file, file.name);
 }

@@ -1,6 +1,8 @@
 // Press-and-hold voice clips with MediaRecorder: mouse, touch or keyboard
 // (hold Space or Enter). Release to send, move away or press Escape to cancel.
 
+import { t } from './i18n.js';
+
 const TYPES = [
   ['audio/webm;codecs=opus', 'webm'],
   ['audio/webm', 'webm'],
@@ -25,7 +27,7 @@ export class VoiceRecorder {
     this.recorder = null;
     if (!window.MediaRecorder || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
       button.disabled = true;
-      button.title = 'Voice clips need a browser with MediaRecorder (and https outside localhost)';
+      button.title = t('Voice clips need a browser with MediaRecorder (and https outside localhost)');
       return;
     }
     button.addEventListener('pointerdown', (event) => {
@@ -67,13 +69,13 @@ export class VoiceRecorder {
       stream = await navigator.mediaDevices.getUserMedia({ audio: true });
     } catch (err) {
       this.holding = false;
-      this.status('The microphone is not available: ' + (err.message || err.name));
+      this.status(t('The microphone is not available: {error}', { error: err.message || err.name }));
       return;
     }
     if (!this.holding) {
       // released before the microphone answered
       stream.getTracks().forEach((track) => track.stop());
-      this.status('Hold the button while you speak.');
+      this.status(t('Hold the button while you speak.'));
       return;
     }
     const [mimeType, ext] = TYPES.find(([type]) => MediaRecorder.isTypeSupported(type)) || ['', 'webm'];
@@ -91,7 +93,7 @@ export class VoiceRecorder {
     this.button.classList.add('recording');
     const tick = () => {
       const seconds = (performance.now() - this.startedAt) / 1000;
-      this.status(`Recording ${formatDuration(Math.floor(seconds))} · release to send, Esc to cancel`);
+      this.status(t('Recording {duration} · release to send, Esc to cancel', { duration: formatDuration(Math.floor(seconds)) }));
       if (seconds >= MAX_SECONDS) this.finish(true);
     };
     tick();
@@ -109,9 +111,9 @@ export class VoiceRecorder {
     recorder.addEventListener('stop', () => {
       this.stream.getTracks().forEach((track) => track.stop());
       if (!send) {
-        this.status('Recording cancelled.');
+        this.status(t('Recording cancelled.'));
       } else if (seconds < MIN_SECONDS) {
-        this.status('Too short: hold the button while you speak.');
+        this.status(t('Too short: hold the button while you speak.'));
       } else {
         this.status('');
         const blob = new Blob(this.chunks, { type: recorder.mimeType || 'audio/webm' });

@@ -286,7 +286,7 @@ def test_the_me_tab_is_settings_views(server, people, tmp_path, size):
     page = watch_console(people.open(me, **({"viewport": size} if size else {})))
     page.get_by_role("tab", name="Me").click()
     nav = page.locator("#settings-nav")
-    expect(nav.locator(".settings-item")).to_have_count(6)
+    expect(nav.locator(".settings-item")).to_have_count(7)  # with Language (issue 26)
     expect(page.locator("#profile-form")).to_be_hidden()
     expect(page.locator("#sessions-box")).to_be_hidden()
     expect(page.locator("#profile-form")).to_be_hidden()
