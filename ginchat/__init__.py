@@ -285,7 +285,7 @@ def register_errorhandlers(app):
         if exc.code == 413:
             msg = f"the request is larger than the {app.config['MAX_UPLOAD_MB']} MiB limit"
         if wants_html():
-            return render_template("error.html", status=exc.code, msg=msg), exc.code
+            return render_template("error.html", status=exc.code, msg=i18n.translated(msg)), exc.code
         response = resp.fail(exc.code or 500, msg)
         allow = dict(exc.get_headers()).get("Allow")
         return response + ({"Allow": allow},) if allow else response  # a 405 says what is allowed
@@ -295,7 +295,7 @@ def register_errorhandlers(app):
         log.exception("unhandled error on %s %s", request.method, request.path)
         db.session.rollback()
         if wants_html():
-            return render_template("error.html", status=500, msg="internal error"), 500
+            return render_template("error.html", status=500, msg=i18n.translated("internal error")), 500
         return resp.fail(500, "internal error; the server log has the details")
 
     app.after_request(security_headers)

@@ -93,3 +93,11 @@ def test_a_bad_language_is_a_400_and_changes_nothing(api):
     login = form_post(page, api.url, "/", name=user.name, password=PASSWORD)
     assert login.status_code in (302, 303)
     assert html_lang(page.get(api.url + "/toChat", timeout=10)) == ("zh-CN", "zh-CN")
+
+
+def test_error_pages_speak_the_language_and_the_api_stays_english(api):
+    page = requests.get(api.url + "/no-such-page", headers={**ZH, "Accept": "text/html"}, timeout=10)
+    assert page.status_code == 404 and html_lang(page) == ("zh-CN", "")
+    assert "服务器上没有这个网址" in page.text and "返回 GinChat" in page.text
+    answer = requests.get(api.url + "/no-such-page", headers={**ZH, "Accept": "application/json"}, timeout=10)
+    assert answer.status_code == 404 and "not found" in answer.json()["Msg"]

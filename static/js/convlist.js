@@ -105,7 +105,7 @@ function previewText(conv) {
   if (!msg) return conv.type === GROUP ? (conv.desc || t('No messages yet')) : t('No messages yet');
   let who = '';
   if (msg.UserId === me.ID) who = t('You: ');
-  else if (conv.type === GROUP) who = `${shownName(userInfo(msg.UserId))}: `;
+  else if (conv.type === GROUP) who = t('{name}: ', { name: shownName(userInfo(msg.UserId)) });
   const what = {
     [TEXT]: () => (msg.Content || '').replace(/\s+/g, ' ').slice(0, 80),
     [EMOJI]: () => msg.Content || '',

@@ -49,7 +49,7 @@ function hitRow(hit) {
   avatar({ name: convName, id: hit.ConvId, group }),
   el('span', { className: 'body' },
     el('span', { className: 'name', text: group ? `# ${convName}` : convName }),
-    sender ? el('span', { className: 'sender', text: `${sender}:` }) : null,
+    sender ? el('span', { className: 'sender', text: t('{name}:', { name: sender }) }) : null,
     snippet),
   el('span', { className: 'side' }, el('time', { datetime: isoTime(hit.CreateTime), text: shortWhen(hit.CreateTime) })));
   return el('li', { className: 'item hit' }, link);

@@ -175,6 +175,7 @@ def test_a_chinese_browser_gets_chinese_in_every_view(server, browser):
         walk(page, me, friend, group, check)
         page.goto(f"/toChat#u{friend.id}")
         expect(page.locator("#messages .msg").first).to_be_visible()
+        expect(page.locator("#conn-status")).to_have_attribute("data-state", "open")
         screenshot(page, "chinese-app")
         assert not leftovers, f"English left in the Chinese interface: {leftovers}"
         assert not problems, problems
@@ -273,6 +274,22 @@ def test_enter_while_composing_never_sends(server, browser, locale):
         box.press("Enter")  # the first send: one bubble, so none came before
         expect(page.locator("#messages .msg")).to_have_count(1)
         expect(page.locator("#messages .msg .text")).to_have_text("ni hao")
+        # The same in the editor of a sent message: composing Enters keep it open.
+        bubble = page.locator("#messages .msg").first
+        bubble.locator(".ticks[data-state]").wait_for()
+        bubble.hover()
+        bubble.locator(".msg-menu-btn").click()
+        page.locator('.msg-menu [data-action="edit"]').click()
+        editor = bubble.locator("textarea.edit-input")
+        editor.fill("ni hao ma")
+        kept = editor.evaluate(
+            """(area) => area.dispatchEvent(new KeyboardEvent('keydown',
+                 { key: 'Enter', bubbles: true, cancelable: true, isComposing: true, keyCode: 229 }))"""
+        )
+        assert kept is True  # the editor's Enter prevents the default only to save
+        expect(editor).to_be_visible()
+        editor.press("Enter")
+        expect(bubble.locator(".text")).to_have_text("ni hao ma")
         expect(box).to_have_value("")
     finally:
         ctx.close()
