@@ -44,7 +44,7 @@ function progressOf(msg) {
 }
 
 function fileCard(msg) {
-  const file = msg.File || { Name: 'file', Size: 0, Mime: 'application/octet-stream' };
+  const file = msg.File || { Name: t('file'), Size: 0, Mime: 'application/octet-stream' };
   const url = msg.pending ? '' : safeUpload(msg.Url);
   const name = url
     ? el('a', { className: 'file-name', href: url, download: file.Name, title: t('Download {name}', { name: file.Name }), text: file.Name })

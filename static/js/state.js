@@ -99,7 +99,7 @@ export function userInfo(id) {
   const known = state.users.get(id);
   if (known) return known;
   if (!state.lookups.has(id)) lookUp(id, 0);
-  return { ID: id, Name: `user ${id}`, Avatar: '' };
+  return { ID: id, Name: t('user {id}', { id }), Avatar: '' };
 }
 
 function lookUp(id, tries) {
