@@ -110,8 +110,14 @@ def scene(server, prefix):
     return me, friend, group, names
 
 
-def walk(page, me, friend, group, check):
-    """Every view of the app, ``check(where)`` in each."""
+def walk(page, me, friend, group, check, connected):
+    """Every view of the pages and the app, ``check(where)`` in each."""
+    page.goto("/")
+    check("login")
+    page.goto("/toRegister")
+    check("register")
+    log_in(page, me.name)
+    expect(page.locator("#conn-text")).to_have_text(connected)
     check("chats")
     page.get_by_role("tab").nth(1).click()  # Contacts
     check("contacts")
@@ -161,18 +167,12 @@ def test_a_chinese_browser_gets_chinese_in_every_view(server, browser):
 
         def check(where):
             assert page.evaluate("document.documentElement.lang") == "zh-CN", where
+            assert chinese_in(page, skip=DATA, content=CONTENT), where  # not empty: Chinese
             found = english_left(page, names | {"@" + n for n in names})
             if found:
                 leftovers[where] = sorted(found)
 
-        page.goto("/")
-        assert page.locator("#login-form button[type=submit]").inner_text() == "登录"
-        check("login")
-        page.goto("/toRegister")
-        check("register")
-        log_in(page, me.name)
-        expect(page.locator("#conn-text")).to_have_text("已连接")
-        walk(page, me, friend, group, check)
+        walk(page, me, friend, group, check, connected="已连接")
         page.goto(f"/toChat#u{friend.id}")
         expect(page.locator("#messages .msg").first).to_be_visible()
         expect(page.locator("#conn-status")).to_have_attribute("data-state", "open")
@@ -198,13 +198,7 @@ def test_an_english_browser_gets_no_chinese(server, browser):
             if chinese:
                 found[where] = chinese
 
-        page.goto("/")
-        check("login")
-        page.goto("/toRegister")
-        check("register")
-        log_in(page, me.name)
-        expect(page.locator("#conn-text")).to_have_text("Connected")
-        walk(page, me, friend, group, check)
+        walk(page, me, friend, group, check, connected="Connected")
         assert not found, f"Chinese in the English interface: {found}"
     finally:
         ctx.close()
