@@ -13,7 +13,7 @@ from flask.cli import AppGroup
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from ginchat import auth, schema, tls
+from ginchat import auth, i18n, schema, tls
 from ginchat.apidocs import DEFINITIONS, RESPONSES
 from ginchat.chat.engine import ChatEngine
 from ginchat.chat.websocket import InlineReader
@@ -230,6 +230,7 @@ def register_extensions(app):
     csrf.init_app(app)
     sock.init_app(app)
     redis_handle.init_app(app)
+    i18n.init_app(app)
     app.config["SWAGGER"] = {
         "title": "GinChat API",
         "uiversion": 3,
@@ -271,8 +272,8 @@ def register_errorhandlers(app):
     def app_error(exc):
         db.session.rollback()
         if wants_html():
-            flash(exc.msg, "error")
-            response = render_template("error.html", status=exc.status, msg=exc.msg), exc.status
+            flash(i18n.translated(exc.msg), "error")
+            response = render_template("error.html", status=exc.status, msg=i18n.translated(exc.msg)), exc.status
         else:
             response = resp.fail(exc.status, exc.msg)
         retry_after = getattr(exc, "retry_after", None)  # rate limits say when to come back
@@ -291,7 +292,7 @@ def register_errorhandlers(app):
         if exc.code == 413:
             msg = f"the request is larger than the {app.config['MAX_UPLOAD_MB']} MiB limit"
         if wants_html():
-            return render_template("error.html", status=exc.code, msg=msg), exc.code
+            return render_template("error.html", status=exc.code, msg=i18n.translated(msg)), exc.code
         response = resp.fail(exc.code or 500, msg)
         allow = dict(exc.get_headers()).get("Allow")
         return response + ({"Allow": allow},) if allow else response  # a 405 says what is allowed
@@ -301,7 +302,7 @@ def register_errorhandlers(app):
         log.exception("unhandled error on %s %s", request.method, request.path)
         db.session.rollback()
         if wants_html():
-            return render_template("error.html", status=500, msg="internal error"), 500
+            return render_template("error.html", status=500, msg=i18n.translated("internal error")), 500
         return resp.fail(500, "internal error; the server log has the details")
 
     app.after_request(security_headers)

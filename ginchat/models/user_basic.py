@@ -176,6 +176,9 @@ class UserBasic(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(16), default="", server_default=text("''"), nullable=False)
     # Set while an administrator has deactivated the account (reversible, unlike deleted_at).
     deactivated_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # The interface language the user chose (ginchat/i18n.py LANGUAGES), or ""
+    # to follow the browser's Accept-Language.
+    language: Mapped[str] = mapped_column(String(8), nullable=False, default="", server_default=text("''"))
 
     # --- password -------------------------------------------------------
     def set_password(self, password):

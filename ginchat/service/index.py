@@ -4,6 +4,8 @@ chat page. Forms post back to the pages and work without JavaScript."""
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, send_from_directory, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, SelectField, StringField
@@ -13,6 +15,7 @@ from ginchat.auth import page, public
 from ginchat.domain.admin import require_admin, use_reset
 from ginchat.domain.people import public_users
 from ginchat.errors import AppError
+from ginchat.i18n import translated
 from ginchat.models.community import ALL, INVITE, JOIN, OPEN, Community
 from ginchat.models.contact import Contact
 from ginchat.service import contact, group, user
@@ -20,50 +23,50 @@ from ginchat.service.group import public_groups
 
 
 class LoginForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=64)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=64)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
 
 
 class RegisterForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=64)])
-    displayName = StringField("Display name", validators=[Length(max=256)])  # optional
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=64)])
+    displayName = StringField(_l("Display name"), validators=[Length(max=256)])  # optional
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
     Identity = PasswordField(
-        "Repeat password", validators=[DataRequired(), EqualTo("password", "the two passwords differ")]
+        _l("Repeat password"), validators=[DataRequired(), EqualTo("password", _l("the two passwords differ"))]
     )
     invite = HiddenField(validators=[Length(max=200)])  # the invitation token of ?invite=
 
 
 class ResetForm(FlaskForm):
     token = HiddenField(validators=[DataRequired(), Length(max=200)])  # the reset link's ?token=
-    password = PasswordField("New password", validators=[DataRequired(), Length(max=256)])
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=256)])
     Identity = PasswordField(
-        "Repeat password", validators=[DataRequired(), EqualTo("password", "the two passwords differ")]
+        _l("Repeat password"), validators=[DataRequired(), EqualTo("password", _l("the two passwords differ"))]
     )
 
 
 class AddFriendForm(FlaskForm):
-    targetName = StringField("Friend's name", validators=[DataRequired(), Length(max=64)])
+    targetName = StringField(_l("Friend's name"), validators=[DataRequired(), Length(max=64)])
 
 
 class CreateGroupForm(FlaskForm):
-    name = StringField("Group name", validators=[DataRequired(), Length(max=64)])
-    desc = StringField("Description", validators=[Length(max=255)])
+    name = StringField(_l("Group name"), validators=[DataRequired(), Length(max=64)])
+    desc = StringField(_l("Description"), validators=[Length(max=255)])
     # Groups made in the browser are invite-only unless their owner opens them.
     policy = SelectField(
-        "Who can join",
+        _l("Who can join"),
         default=INVITE,
-        choices=[(INVITE, "People the members add"), (OPEN, "Anyone with its ID or name")],
+        choices=[(INVITE, _l("People the members add")), (OPEN, _l("Anyone with its ID or name"))],
     )
     history = SelectField(
-        "Newcomers read",
+        _l("Newcomers read"),
         default=ALL,
-        choices=[(ALL, "All earlier messages"), (JOIN, "Only messages from their join on")],
+        choices=[(ALL, _l("All earlier messages")), (JOIN, _l("Only messages from their join on"))],
     )
 
 
 class JoinGroupForm(FlaskForm):
-    comId = StringField("Group ID or name", validators=[DataRequired(), Length(max=64)])
+    comId = StringField(_l("Group ID or name"), validators=[DataRequired(), Length(max=64)])
 
 
 class EmptyForm(FlaskForm):
@@ -97,7 +100,7 @@ def index():
         try:
             user.log_in(form.name.data.strip(), form.password.data, request.remote_addr)
         except AppError as exc:
-            flash(exc.msg, "error")
+            flash(translated(exc.msg), "error")
             return render_template("login.html", form=form), exc.status
         return redirect(safe_next(request.args.get("next")) or url_for("pages.to_chat"))
     if request.method == "POST":
@@ -124,9 +127,9 @@ def reset_password():
         try:
             use_reset(form.token.data, form.password.data)
         except AppError as exc:
-            flash(exc.msg, "error")
+            flash(translated(exc.msg), "error")
             return render_template("reset.html", form=form), exc.status
-        flash("Your password is set. Log in with it.", "ok")
+        flash(_("Your password is set. Log in with it."), "ok")
         return redirect(url_for("pages.index"))
     if request.method == "POST":
         form_errors(form)
@@ -150,11 +153,11 @@ def to_register():
                 form.displayName.data or "",
             )
         except AppError as exc:
-            flash(exc.msg, "error")
+            flash(translated(exc.msg), "error")
             return render_template("register.html", form=form), exc.status
         # Logged in at once (issue 15): no second typing of the name and password.
         user.start_session(newcomer, request.remote_addr)
-        flash(f"Welcome to GinChat, {newcomer.name}.", "ok")
+        flash(_("Welcome to GinChat, %(name)s.", name=newcomer.name), "ok")
         return redirect(url_for("pages.to_chat"))
     if request.method == "POST":
         form_errors(form)
@@ -184,7 +187,7 @@ def _form_action(form, action, done):
         try:
             result = action()
         except AppError as exc:
-            flash(exc.msg, "error")
+            flash(translated(exc.msg), "error")
         else:
             flash(done(result), "ok")
     else:
@@ -199,7 +202,11 @@ def add_friend_form():
     return _form_action(
         form,
         lambda: contact.befriend_or_ask(me, target_name=form.targetName.data.strip()),
-        lambda done: f"friend request sent to {done[0].name}" if done[1] else f"{done[0].name} is now your friend",
+        lambda done: (
+            _("Friend request sent to %(name)s", name=done[0].name)
+            if done[1]
+            else _("%(name)s is now your friend", name=done[0].name)
+        ),
     )
 
 
@@ -212,7 +219,7 @@ def create_group_form():
         lambda: group.create_group(
             me, form.name.data.strip(), "", (form.desc.data or "").strip(), form.policy.data, form.history.data
         ),
-        lambda grp: f"Group {grp.name} created (ID {grp.id})",
+        lambda grp: _("Group %(name)s created (ID %(id)s)", name=grp.name, id=grp.id),
     )
 
 
@@ -223,7 +230,7 @@ def join_group_form():
     return _form_action(
         form,
         lambda: group.join_group(me, form.comId.data.strip()),
-        lambda grp: f"You joined {grp.name}",
+        lambda grp: _("You joined %(name)s", name=grp.name),
     )
 
 
@@ -233,7 +240,7 @@ def logout_page():
     form = EmptyForm()
     if current_user.is_authenticated and form.validate_on_submit():
         user.log_out()
-        flash("Logged out.", "ok")
+        flash(_("Logged out."), "ok")
     return redirect(url_for("pages.index"))
 
 

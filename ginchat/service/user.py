@@ -3,7 +3,7 @@
 from flask import current_app, g, session
 from flask_login import current_user, login_user, logout_user
 
-from ginchat import tokencache
+from ginchat import i18n, tokencache
 from ginchat.auth import SESSION_ID, SESSION_KEY, public
 from ginchat.domain.admin import admit, delete_own_account, first_account_admin
 from ginchat.domain.people import public_users, search_people, seen_user
@@ -165,6 +165,32 @@ def logout_others():
     return resp.ok({"Ended": ended}, msg=f"{ended} other session{'' if ended == 1 else 's'} ended")
 
 
+def set_language():
+    """Choose the interface language of my pages and chat app (the Me tab);
+    the next page I load uses it, on every device of mine.
+    ---
+    tags: [user]
+    security: [{Bearer: []}]
+    parameters:
+      - {name: language, in: formData, type: string, required: true, enum: ["", "en", "zh-CN"], description: "en: English; zh-CN: Simplified Chinese; empty: follow each browser's Accept-Language"}
+    responses:
+      200: {description: "Data is {Language: the setting, Effective: the language my pages now use}", schema: {$ref: "#/definitions/Envelope"}}
+      400: {description: "not one of the languages; nothing changed", schema: {$ref: "#/definitions/Envelope"}}
+      401: {$ref: "#/responses/NotLoggedIn"}
+    """
+    given = params.get_given("language", max_len=16)
+    if given is None:
+        raise bad_request("language is required: empty, en or zh-CN")
+    chosen = i18n.check_language(given)
+    if chosen is None:
+        raise bad_request("language must be empty (follow the browser), en or zh-CN")
+    user = current_user._get_current_object()
+    user.language = chosen
+    db.session.commit()
+    g.pop("language", None)
+    return resp.ok({"Language": chosen, "Effective": i18n.language()}, msg="language set")
+
+
 def get_user_list():
     """List users, a page at a time. Phone and Email are empty except for
     yourself and your friends; Online is false except for yourself, your friends
@@ -307,6 +333,7 @@ __all__ = [
     "find",
     "search_users",
     "update_user",
+    "set_language",
     "delete_user",
     "register",
     "log_in",

@@ -3,6 +3,7 @@
 // /admin/... routes (the server refuses anyone but an administrator).
 
 import { get, post } from './api.js';
+import { language, t } from './i18n.js';
 
 const $ = (sel) => document.querySelector(sel);
 const status = $('#admin-status');
@@ -27,7 +28,7 @@ function button(td, label, action) {
 }
 
 function when(ms) {
-  return ms ? new Date(ms).toLocaleString() : '';
+  return ms ? new Date(ms).toLocaleString(language) : '';
 }
 
 function fill(table, rows, render) {
@@ -46,21 +47,21 @@ async function people() {
     tr.dataset.userId = u.ID;
     cell(tr, u.ID);
     cell(tr, u.Name);
-    cell(tr, u.Role || 'member');
-    cell(tr, u.Deactivated ? 'deactivated' : 'active');
+    cell(tr, u.Role === 'admin' ? t('admin') : t('member'));
+    cell(tr, u.Deactivated ? t('deactivated') : t('active'));
     const td = cell(tr, '');
     const admin = u.Role === 'admin';
-    button(td, admin ? 'Make member' : 'Make admin', async () => {
+    button(td, admin ? t('Make member') : t('Make admin'), async () => {
       await post('/admin/setRole', { userId: u.ID, role: admin ? 'member' : 'admin' });
-      await refresh(`${u.Name}'s role changed`);
+      await refresh(t("{name}'s role changed", { name: u.Name }));
     });
-    button(td, u.Deactivated ? 'Reactivate' : 'Deactivate', async () => {
+    button(td, u.Deactivated ? t('Reactivate') : t('Deactivate'), async () => {
       await post(u.Deactivated ? '/admin/reactivate' : '/admin/deactivate', { userId: u.ID });
-      await refresh(`${u.Name} ${u.Deactivated ? 'reactivated' : 'deactivated'}`);
+      await refresh(t(u.Deactivated ? '{name} reactivated' : '{name} deactivated', { name: u.Name }));
     });
-    button(td, 'Reset link', async () => {
+    button(td, t('Reset link'), async () => {
       const made = await post('/admin/resetLink', { userId: u.ID });
-      $('#reset-link').textContent = `Reset link for ${u.Name} (shown once, valid an hour): ${location.origin}${made.Data.Link}`;
+      $('#reset-link').textContent = t('Reset link for {name} (shown once, valid an hour): {link}', { name: u.Name, link: `${location.origin}${made.Data.Link}` });
       await audit();
     });
   });
@@ -70,13 +71,13 @@ async function invitations() {
   const data = await post('/admin/invitations');
   fill('#invitations', data.Rows, (tr, inv) => {
     cell(tr, inv.ID);
-    cell(tr, inv.Live ? `${inv.UsesLeft} of ${inv.MaxUses}` : 'no longer valid');
+    cell(tr, inv.Live ? t('{left} of {max}', { left: inv.UsesLeft, max: inv.MaxUses }) : t('no longer valid'));
     cell(tr, when(inv.Expires));
     const td = cell(tr, '');
     if (inv.Live) {
-      button(td, 'Revoke', async () => {
+      button(td, t('Revoke'), async () => {
         await post('/admin/revokeInvitation', { id: inv.ID });
-        await refresh('invitation revoked');
+        await refresh(t('invitation revoked'));
       });
     }
   });
@@ -87,14 +88,14 @@ async function groups() {
   fill('#groups', data.Rows, (tr, g) => {
     cell(tr, g.ID);
     cell(tr, g.Name);
-    cell(tr, g.Orphaned ? `${g.OwnerName || g.OwnerId} (gone)` : g.OwnerName);
+    cell(tr, g.Orphaned ? t('{name} (gone)', { name: g.OwnerName || g.OwnerId }) : g.OwnerName);
     cell(tr, g.Members);
-    cell(tr, g.Policy);
+    cell(tr, g.Policy === 'open' ? t('open') : t('invite only'));
     const td = cell(tr, '');
-    button(td, 'Dissolve', async () => {
-      if (!window.confirm(`Dissolve ${g.Name} with all its messages?`)) return;
+    button(td, t('Dissolve'), async () => {
+      if (!window.confirm(t('Dissolve {name} with all its messages?', { name: g.Name }))) return;
       await post('/admin/dissolveGroup', { comId: g.ID });
-      await refresh(`${g.Name} dissolved`);
+      await refresh(t('{name} dissolved', { name: g.Name }));
     });
   });
 }
@@ -103,24 +104,43 @@ async function audit() {
   const data = await post('/admin/audit', { size: 50 });
   fill('#audit', data.Rows, (tr, e) => {
     cell(tr, when(e.Time));
-    cell(tr, e.ActorId || 'server');
-    cell(tr, e.Action);
-    cell(tr, e.TargetUserId || (e.TargetGroupId ? `group ${e.TargetGroupId}` : ''));
+    cell(tr, e.ActorId || t('server'));
+    cell(tr, ACTIONS[e.Action] || e.Action);
+    cell(tr, e.TargetUserId || (e.TargetGroupId ? t('group {id}', { id: e.TargetGroupId }) : ''));
     cell(tr, e.Detail);
   });
 }
 
+// What each audit action is called on the page.
+const ACTIONS = {
+  first_admin: t('first administrator'),
+  set_role: t('role changed'),
+  create_user: t('account created'),
+  deactivate: t('deactivated'),
+  reactivate: t('reactivated'),
+  delete: t('account deleted'),
+  set_registration: t('registration changed'),
+  invite: t('invitation made'),
+  revoke_invitation: t('invitation revoked'),
+  transfer_group: t('group handed over'),
+  dissolve_group: t('group dissolved'),
+  reset_link: t('reset link made'),
+  password_reset: t('password reset'),
+};
+
 // The server view: every node's last snapshot (GET /admin/nodes), refreshed
 // every few seconds while the page is visible.
 const NODES_EVERY_MS = 5000;
+const NODE_STATES = { up: t('up'), stale: t('stale'), stopped: t('stopped') };
 
 function serviceState(s) {
   if (!s) return '';
-  return `${s.Ok ? 'ok' : `down (${s.Error || 'no answer'})`}: ${s.Backend ? `${s.Backend} ` : ''}${s.Url || ''}`;
+  const state = s.Ok ? t('ok') : t('down ({error})', { error: s.Error || t('no answer') });
+  return `${state}: ${s.Backend ? `${s.Backend} ` : ''}${s.Url || ''}`;
 }
 
 function ago(seconds) {
-  return seconds < 1 ? 'just now' : `${Math.round(seconds)} s ago`;
+  return seconds < 1 ? t('just now') : t('{n} s ago', { n: Math.round(seconds) });
 }
 
 async function nodes() {
@@ -128,9 +148,11 @@ async function nodes() {
   fill('#nodes', data.Rows, (tr, n) => {
     tr.dataset.node = n.Node;
     tr.dataset.state = n.State;
-    cell(tr, n.This ? `${n.Node} (this one)` : n.Node);
-    cell(tr, n.State).className = `node-${n.State}`;
-    cell(tr, `${n.Host} (pid ${n.Pid}${n.Worker != null ? `, worker ${n.Worker}` : ''})`);
+    cell(tr, n.This ? t('{node} (this one)', { node: n.Node }) : n.Node);
+    cell(tr, NODE_STATES[n.State] || n.State).className = `node-${n.State}`;
+    cell(tr, n.Worker != null
+      ? t('{host} (pid {pid}, worker {worker})', { host: n.Host, pid: n.Pid, worker: n.Worker })
+      : t('{host} (pid {pid})', { host: n.Host, pid: n.Pid }));
     cell(tr, n.Connections);
     const bus = n.BusStats || {};
     cell(tr, `${n.Bus}: ${bus.sent ?? 0} / ${bus.received ?? 0}`);
@@ -156,14 +178,14 @@ async function refresh(message) {
 
 $('#registration').addEventListener('change', (ev) => {
   post('/admin/registration', { registration: ev.target.value })
-    .then((data) => refresh(`registration: ${data.Data.Registration}`))
+    .then((data) => refresh(t('registration: {mode}', { mode: data.Data.Registration })))
     .catch((err) => say(err.message));
 });
 $('#invite-make').addEventListener('click', () => {
   post('/admin/createInvitation', { uses: $('#invite-uses').value || 1 })
     .then(async (made) => {
-      $('#invite-link').textContent = `Invitation link (shown once): ${location.origin}${made.Data.Link}`;
-      await refresh('invitation made');
+      $('#invite-link').textContent = t('Invitation link (shown once): {link}', { link: `${location.origin}${made.Data.Link}` });
+      await refresh(t('invitation made'));
     })
     .catch((err) => say(err.message));
 });

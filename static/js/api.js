@@ -1,6 +1,8 @@
 // The HTTP API of API.md: the JSON envelope, the CSRF header on every
 // cookie-authenticated POST, uploads.
 
+import { t } from './i18n.js';
+
 const meta = document.querySelector('meta[name="csrf-token"]');
 
 export function csrfToken() {
@@ -23,7 +25,7 @@ async function call(method, path, { params, body } = {}) {
   try {
     res = await fetch(url, { method, headers, body, credentials: 'same-origin' });
   } catch (err) {
-    throw new ApiError(0, 'the server cannot be reached');
+    throw new ApiError(0, t('the server cannot be reached'));
   }
   let data = null;
   try {
@@ -33,7 +35,7 @@ async function call(method, path, { params, body } = {}) {
   }
   if (!res.ok || !data || data.Code !== 0) {
     if (res.status === 401) window.dispatchEvent(new CustomEvent('ginchat:unauthorized'));
-    throw new ApiError(res.status, (data && data.Msg) || `the server answered ${res.status}`);
+    throw new ApiError(res.status, (data && data.Msg) || t('the server answered {status}', { status: res.status }));
   }
   return data;
 }

@@ -6,6 +6,7 @@
 
 import { scheduleListRender } from './convlist.js';
 import { $, currentConv, me, messagesEl, reads, state } from './state.js';
+import { t } from './i18n.js';
 
 const watched = new WeakMap(); // bubble node -> { key, id } of an unread message
 const inView = new Set(); // watched nodes on screen now
@@ -101,7 +102,7 @@ export function updateJump() {
   const badge = $('jump-count');
   badge.hidden = !count;
   badge.textContent = count > 99 ? '99+' : String(count);
-  button.setAttribute('aria-label', count ? `Jump to the latest message, ${count} new` : 'Jump to the latest message');
+  button.setAttribute('aria-label', count ? t('Jump to the latest message, {n} new', { n: count }) : t('Jump to the latest message'));
 }
 
 export function jumpToLatest() {

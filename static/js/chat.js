@@ -49,6 +49,7 @@ import { initNotify } from './notify.js';
 import { initPeople } from './people.js';
 import { initSettings } from './settings.js';
 import { $, POLL_MS, currentConv, reads, root, state } from './state.js';
+import { t } from './i18n.js';
 
 document.documentElement.classList.add('js');
 
@@ -59,13 +60,13 @@ function showConnection({ state: connState, retryAt }) {
   box.dataset.state = connState;
   $('conn-retry').hidden = connState !== 'waiting';
   clearInterval(countdown);
-  if (connState === 'open') text.textContent = 'Connected';
-  else if (connState === 'connecting') text.textContent = 'Connecting…';
-  else if (connState === 'reconnecting') text.textContent = 'Reconnecting…';
+  if (connState === 'open') text.textContent = t('Connected');
+  else if (connState === 'connecting') text.textContent = t('Connecting…');
+  else if (connState === 'reconnecting') text.textContent = t('Reconnecting…');
   else if (connState === 'waiting') {
     const tick = () => {
       const seconds = Math.max(0, Math.ceil((retryAt - Date.now()) / 1000));
-      text.textContent = `Offline · retrying in ${seconds} s`;
+      text.textContent = t('Offline · retrying in {n} s', { n: seconds });
     };
     tick();
     countdown = setInterval(tick, 1000);

@@ -5,13 +5,14 @@
 import * as api from './api.js';
 import { onlyEmoji, setupEmojiPicker } from './emoji.js';
 import { outgoingFields } from './hooks.js';
-import { useEmojiPicker } from './keys.js';
+import { composing, useEmojiPicker } from './keys.js';
 import { renderMessages } from './messages.js';
 import {
   $, EMOJI, IMAGE, PRIVATE, SEND_TIMEOUT_MS, TEXT, TYPING_EVERY_MS, VOICE, currentConv, input, maxUploadBytes, me,
   root, state, toast,
 } from './state.js';
 import { VoiceRecorder } from './voice.js';
+import { num, t } from './i18n.js';
 
 function newClientMsgId() {
   const random = Math.random().toString(36).slice(2, 10);
@@ -89,7 +90,7 @@ async function upload(msg) {
     // A feature module may bring its own upload (files.js: POST /attach/file with progress).
     msg.Url = msg.uploadWith ? await msg.uploadWith(msg) : await api.upload(msg.file, msg.filename);
   } catch (err) {
-    fail(msg, err.status === 501 ? 'uploads are not available on this server' : err.message, err.status);
+    fail(msg, err.status === 501 ? t('uploads are not available on this server') : err.message, err.status);
     return;
   }
   transmit(msg);
@@ -115,7 +116,7 @@ function showCount() {
   const over = count - maxChars;
   note.hidden = count < SHOW_COUNT_FROM;
   note.classList.toggle('over', over > 0);
-  note.textContent = over > 0 ? `${over.toLocaleString()} too many` : `${count.toLocaleString()} / ${maxChars.toLocaleString()}`;
+  note.textContent = over > 0 ? t('{n} too many', { n: num(over) }) : `${num(count)} / ${num(maxChars)}`;
   if (over > 0) input.setAttribute('aria-invalid', 'true');
   else input.removeAttribute('aria-invalid');
   if (over <= 0) composerNote('');
@@ -131,7 +132,7 @@ export function composerNote(text) {
 // A picture, voice clip (or, for a feature module, any file): uploaded, then sent.
 export function sendFile(conv, file, fields, filename) {
   if (file.size > maxUploadBytes) {
-    toast(`${filename || file.name} is larger than ${Math.round(maxUploadBytes / 1048576)} MiB`);
+    toast(t('{name} is larger than {n} MiB', { name: filename || file.name, n: Math.round(maxUploadBytes / 1048576) }));
     return;
   }
   const msg = queueOutgoing(conv, { ...fields, localUrl: URL.createObjectURL(file), file, filename, status: 'uploading' });
@@ -146,7 +147,7 @@ export function initComposer() {
     if (!state.socket || !state.socket.isOpen) return;
     const now = Date.now();
     for (const msg of state.pending.values()) {
-      if (msg.status === 'sending' && msg.sentAt && now - msg.sentAt > SEND_TIMEOUT_MS) fail(msg, 'no answer from the server');
+      if (msg.status === 'sending' && msg.sentAt && now - msg.sentAt > SEND_TIMEOUT_MS) fail(msg, t('no answer from the server'));
     }
   }, 1000);
 
@@ -157,8 +158,7 @@ export function initComposer() {
     if (!conv || !text.trim()) return;
     const count = charCount(text);
     if (count > maxChars) { // refused here, whole: nothing is cut
-      composerNote(`Not sent: ${count.toLocaleString()} characters, the limit is ${maxChars.toLocaleString()}. `
-        + 'Shorten it or send it in parts.');
+      composerNote(t('Not sent: {n} characters, the limit is {max}. Shorten it or send it in parts.', { n: num(count), max: num(maxChars) }));
       input.focus();
       return;
     }
@@ -173,7 +173,7 @@ export function initComposer() {
   });
 
   input.addEventListener('keydown', (event) => {
-    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+    if (event.key === 'Enter' && !event.shiftKey && !composing(event)) {
       event.preventDefault();
       $('composer').requestSubmit();
     }
@@ -196,7 +196,7 @@ export function initComposer() {
     if (!conv) return;
     for (const file of files) {
       if (acceptedPicture(file)) sendFile(conv, file, { Media: IMAGE }, file.name);
-      else toast(`${file.name} is not a picture this server takes: choose a PNG, JPEG, GIF or WebP file.`);
+      else toast(t('{name} is not a picture this server takes: choose a PNG, JPEG, GIF or WebP file.', { name: file.name }));
     }
   });
 

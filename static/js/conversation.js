@@ -10,6 +10,7 @@ import {
   $, GROUP, PAGE, PRIVATE, input, merge, messagesEl, reads, root, state, toast,
 } from './state.js';
 import { fillAvatar } from './view.js';
+import { t } from './i18n.js';
 
 export function route() {
   const conv = state.convs.get(location.hash.slice(1));
@@ -23,9 +24,9 @@ export function renderHeader() {
   fillAvatar($('conv-avatar'), { name: conv.name, url: conv.avatar, id: conv.id, group: conv.type === GROUP });
   $('conv-title').textContent = conv.name;
   let sub = conv.type === GROUP
-    ? `Group #${conv.id} · ${conv.members} member${conv.members === 1 ? '' : 's'}`
-    : `${conv.online ? 'online' : 'offline'}${conv.handle && conv.handle !== conv.name ? ` · @${conv.handle}` : ''}`;
-  if (conv.type === PRIVATE && conv.typingUntil > Date.now()) sub = 'typing…';
+    ? t(conv.members === 1 ? 'Group #{id} · {n} member' : 'Group #{id} · {n} members', { id: conv.id, n: conv.members })
+    : `${conv.online ? t('online') : t('offline')}${conv.handle && conv.handle !== conv.name ? ` · @${conv.handle}` : ''}`;
+  if (conv.type === PRIVATE && conv.typingUntil > Date.now()) sub = t('typing…');
   $('conv-sub').textContent = sub;
   $('conv-sub').dataset.typing = conv.typingUntil > Date.now() ? '1' : '';
   $('friend-tools').hidden = conv.type !== PRIVATE;
@@ -83,7 +84,7 @@ function loadLatest(conv) {
         if (state.current === conv.key) placeDivider(conv, conv.readAtOpen ?? reads.get(conv.key));
         renderMessages(conv, 'open');
       })
-      .catch((err) => toast(`Could not load the history: ${err.message}`))
+      .catch((err) => toast(t('Could not load the history: {error}', { error: err.message })))
       .finally(() => { conv.loading = null; });
   }
   return conv.loading;
@@ -100,7 +101,7 @@ export async function loadEarlier(conv) {
     merge(conv, rows);
     conv.hasMore = rows.length >= PAGE;
   } catch (err) {
-    toast(`Could not load earlier messages: ${err.message}`);
+    toast(t('Could not load earlier messages: {error}', { error: err.message }));
   } finally {
     conv.loadingEarlier = false;
   }

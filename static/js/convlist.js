@@ -13,6 +13,7 @@ import { setUnreadTotal } from './unread.js';
 import { avatar, el, isoTime, shortWhen } from './view.js';
 import { formatDuration } from './voice.js';
 import { shownName } from './names.js';
+import { t } from './i18n.js';
 
 export function readListsFromPage() {
   for (const item of document.querySelectorAll('#friend-list [data-user-id]')) {
@@ -101,19 +102,19 @@ export function scheduleRefresh() {
 // --- rows ------------------------------------------------------------------------
 function previewText(conv) {
   const msg = conv.last;
-  if (!msg) return conv.type === GROUP ? (conv.desc || 'No messages yet') : 'No messages yet';
+  if (!msg) return conv.type === GROUP ? (conv.desc || t('No messages yet')) : t('No messages yet');
   let who = '';
-  if (msg.UserId === me.ID) who = 'You: ';
-  else if (conv.type === GROUP) who = `${shownName(userInfo(msg.UserId))}: `;
+  if (msg.UserId === me.ID) who = t('You: ');
+  else if (conv.type === GROUP) who = t('{name}: ', { name: shownName(userInfo(msg.UserId)) });
   const what = {
     [TEXT]: () => (msg.Content || '').replace(/\s+/g, ' ').slice(0, 80),
     [EMOJI]: () => msg.Content || '',
-    [VOICE]: () => `🎤 Voice clip (${formatDuration(msg.Amount || 0)})`,
-    [IMAGE]: () => '🖼 Picture',
-    5: () => `📎 ${(msg.File && msg.File.Name) || 'File'}`,
-    [RECALLED]: () => 'recalled a message',
+    [VOICE]: () => `🎤 ${t('Voice clip ({duration})', { duration: formatDuration(msg.Amount || 0) })}`,
+    [IMAGE]: () => `🖼 ${t('Picture')}`,
+    5: () => `📎 ${(msg.File && msg.File.Name) || t('File')}`,
+    [RECALLED]: () => t('recalled a message'),
   }[msg.Recalled ? RECALLED : msg.Media];
-  return who + (what ? what() : 'a message');
+  return who + (what ? what() : t('a message'));
 }
 
 // The most recent activity first; conversations without messages last, by name.
@@ -122,14 +123,14 @@ function sortConvs(list) {
 }
 
 function groupMeta(conv) {
-  return `#${conv.id} · ${conv.members} member${conv.members === 1 ? '' : 's'}`;
+  return `#${conv.id} · ${t(conv.members === 1 ? '{n} member' : '{n} members', { n: conv.members })}`;
 }
 
 function face(conv) {
   const node = avatar({ name: conv.name, url: conv.avatar, id: conv.id, group: conv.type === GROUP });
   if (conv.type === PRIVATE) {
     const status = conv.online ? 'online' : 'offline';
-    node.append(el('span', { className: `dot ${status}`, title: status }));
+    node.append(el('span', { className: `dot ${status}`, title: conv.online ? t('online') : t('offline') }));
   }
   return node;
 }
@@ -143,8 +144,8 @@ function link(conv, label) {
 
 // A row of the Chats list: name, last message, its time, the unread count.
 function chatItem(conv) {
-  const status = conv.type === PRIVATE ? (conv.online ? ', online' : ', offline') : ', group';
-  const row = link(conv, `${conv.name}${status}${conv.unread ? `, ${conv.unread} unread` : ''}`);
+  const status = conv.type === PRIVATE ? (conv.online ? t('online') : t('offline')) : t('group');
+  const row = link(conv, [conv.name, status, conv.unread ? t('{n} unread', { n: conv.unread }) : ''].filter(Boolean).join(t(', ')));
   const body = el('span', { className: 'body' }, el('span', { className: 'name', text: conv.name }),
     el('span', { className: 'preview', text: previewText(conv) }));
   const side = el('span', { className: 'side' });
@@ -159,8 +160,8 @@ function chatItem(conv) {
 
 // A row of the Contacts or Groups view: who or what it is, not the chat.
 function manageItem(conv) {
-  const meta = conv.type === GROUP ? groupMeta(conv) : (conv.online ? 'online' : 'offline');
-  const row = link(conv, `${conv.name}, ${meta}`);
+  const meta = conv.type === GROUP ? groupMeta(conv) : (conv.online ? t('online') : t('offline'));
+  const row = link(conv, `${conv.name}${t(', ')}${meta}`);
   row.append(face(conv), el('span', { className: 'body' },
     el('span', { className: 'name', text: conv.name }), el('span', { className: 'meta', text: meta })));
   return el('li', { className: 'item', dataset: { conv: conv.key } }, row);
@@ -184,9 +185,9 @@ export function renderLists() {
   const byName = (a, b) => a.name.localeCompare(b.name);
   const friends = all.filter((c) => c.type === PRIVATE).sort(byName);
   const groups = all.filter((c) => c.type === GROUP).sort(byName);
-  renderList($('chat-list'), all.map(chatItem), 'No chats yet: add a friend in Contacts, or create or join a group in Groups.');
-  renderList($('friend-list'), friends.map(manageItem), 'No contacts yet: add a friend above.');
-  renderList($('group-list'), groups.map(manageItem), 'No groups yet: create or join one below.');
+  renderList($('chat-list'), all.map(chatItem), t('No chats yet: add a friend in Contacts, or create or join a group in Groups.'));
+  renderList($('friend-list'), friends.map(manageItem), t('No contacts yet: add a friend above.'));
+  renderList($('group-list'), groups.map(manageItem), t('No groups yet: create or join one below.'));
   $('friend-count').textContent = String(friends.length);
   $('group-count').textContent = String(groups.length);
   const total = all.reduce((n, c) => n + c.unread, 0);
@@ -198,10 +199,10 @@ export function scheduleListRender() {
   if (!listFrame) listFrame = requestAnimationFrame(renderLists);
 }
 
-export function setBadge(node, count, what = 'unread') {
+export function setBadge(node, count, label = t('{n} unread', { n: count })) {
   node.hidden = !count;
   node.textContent = count > 99 ? '99+' : String(count);
-  node.setAttribute('aria-label', `${count} ${what}`);
+  node.setAttribute('aria-label', label);
 }
 
 export function updateTitle() {

@@ -4,12 +4,13 @@
 
 import { registerBubblePart } from './hooks.js';
 import { GROUP, me, messagesEl, state, userInfo } from './state.js';
+import { t } from './i18n.js';
 
 function mark() {
   return Object.assign(document.createElement('span'), {
     className: 'deactivated-mark',
-    textContent: 'deactivated',
-    title: 'An administrator deactivated this account',
+    textContent: t('deactivated'),
+    title: t('An administrator deactivated this account'),
   });
 }
 

@@ -7,6 +7,8 @@ import { applyChange } from './changes.js';
 import { redrawMessage, registerBubblePart, registerContentRenderer, registerMessageAction } from './hooks.js';
 import { TEXT, me, root, toast } from './state.js';
 import { clock, el } from './view.js';
+import { composing } from './keys.js';
+import { t } from './i18n.js';
 
 let editing = null; // { key, id }
 
@@ -21,7 +23,7 @@ function stop(conv, id) {
 
 async function save(conv, msg, text) {
   if (!text.trim()) {
-    toast('A message cannot be empty: recall it instead.');
+    toast(t('A message cannot be empty: recall it instead.'));
     return;
   }
   if (text === msg.Content) {
@@ -33,25 +35,25 @@ async function save(conv, msg, text) {
     editing = null;
     applyChange(data.Data);
   } catch (err) {
-    toast(`Not edited: ${err.message}`);
+    toast(t('Not edited: {error}', { error: err.message }));
   }
 }
 
 function editor(conv, msg) {
   const area = el('textarea', {
-    className: 'edit-input', rows: '2', 'aria-label': 'Edit the message', maxlength: root.dataset.maxChars || '4096',
+    className: 'edit-input', rows: '2', 'aria-label': t('Edit the message'), maxlength: root.dataset.maxChars || '4096',
   });
   area.value = msg.Content;
   const form = el('form', { className: 'edit-form' }, area,
     el('span', { className: 'edit-buttons' },
-      el('button', { type: 'button', className: 'link edit-cancel', text: 'Cancel', onclick: () => stop(conv, msg.Id) }),
-      el('button', { type: 'submit', className: 'edit-save', text: 'Save' })));
+      el('button', { type: 'button', className: 'link edit-cancel', text: t('Cancel'), onclick: () => stop(conv, msg.Id) }),
+      el('button', { type: 'submit', className: 'edit-save', text: t('Save') })));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     save(conv, msg, area.value);
   });
   area.addEventListener('keydown', (event) => {
-    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+    if (event.key === 'Enter' && !event.shiftKey && !composing(event)) {
       event.preventDefault();
       form.requestSubmit();
     } else if (event.key === 'Escape') {
@@ -69,7 +71,7 @@ function editor(conv, msg) {
 export function initEdits() {
   registerMessageAction({
     id: 'edit',
-    label: 'Edit',
+    label: t('Edit'),
     when: (msg) => msg.UserId === me.ID && msg.Media === TEXT && !msg.Recalled,
     run: (msg, conv) => {
       editing = { key: conv.key, id: msg.Id };
@@ -78,6 +80,6 @@ export function initEdits() {
   });
   registerContentRenderer((msg, conv) => (isEditing(msg, conv) ? editor(conv, msg) : null));
   registerBubblePart((msg) => (msg.Edited && !msg.Recalled
-    ? el('span', { className: 'edited', text: 'edited', title: `edited at ${clock(msg.Edited)}` })
+    ? el('span', { className: 'edited', text: t('edited'), title: t('edited at {time}', { time: clock(msg.Edited) }) })
     : null), { where: 'meta' });
 }

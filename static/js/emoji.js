@@ -1,18 +1,20 @@
 // A Unicode emoji picker: no image packs, nothing to download.
 
+import { t } from './i18n.js';
+
 export const EMOJI = [
-  ['😀', 'grinning face'], ['😂', 'tears of joy'], ['🙂', 'slight smile'], ['😉', 'wink'],
-  ['😍', 'heart eyes'], ['😘', 'kiss'], ['😎', 'sunglasses'], ['🤔', 'thinking'],
-  ['😅', 'sweat smile'], ['😭', 'crying'], ['😡', 'angry'], ['😴', 'sleeping'],
-  ['🤗', 'hug'], ['🙄', 'eye roll'], ['😱', 'scream'], ['🥳', 'party face'],
-  ['👍', 'thumbs up'], ['👎', 'thumbs down'], ['👏', 'clap'], ['🙏', 'thanks'],
-  ['👋', 'wave'], ['💪', 'strong'], ['🤝', 'handshake'], ['✌️', 'victory'],
-  ['❤️', 'red heart'], ['💔', 'broken heart'], ['🔥', 'fire'], ['✨', 'sparkles'],
-  ['🎉', 'party popper'], ['🎂', 'birthday cake'], ['☕', 'coffee'], ['🍺', 'beer'],
-  ['🍕', 'pizza'], ['🍜', 'noodles'], ['🍎', 'apple'], ['🌹', 'rose'],
-  ['☀️', 'sun'], ['🌧️', 'rain'], ['⭐', 'star'], ['🌙', 'moon'],
-  ['🐶', 'dog'], ['🐱', 'cat'], ['🐼', 'panda'], ['🚀', 'rocket'],
-  ['✅', 'check mark'], ['❌', 'cross mark'], ['❓', 'question'], ['💯', 'hundred'],
+  ['😀', t('grinning face')], ['😂', t('tears of joy')], ['🙂', t('slight smile')], ['😉', t('wink')],
+  ['😍', t('heart eyes')], ['😘', t('kiss')], ['😎', t('sunglasses')], ['🤔', t('thinking')],
+  ['😅', t('sweat smile')], ['😭', t('crying')], ['😡', t('angry')], ['😴', t('sleeping')],
+  ['🤗', t('hug')], ['🙄', t('eye roll')], ['😱', t('scream')], ['🥳', t('party face')],
+  ['👍', t('thumbs up')], ['👎', t('thumbs down')], ['👏', t('clap')], ['🙏', t('thanks')],
+  ['👋', t('wave')], ['💪', t('strong')], ['🤝', t('handshake')], ['✌️', t('victory')],
+  ['❤️', t('red heart')], ['💔', t('broken heart')], ['🔥', t('fire')], ['✨', t('sparkles')],
+  ['🎉', t('party popper')], ['🎂', t('birthday cake')], ['☕', t('coffee')], ['🍺', t('beer')],
+  ['🍕', t('pizza')], ['🍜', t('noodles')], ['🍎', t('apple')], ['🌹', t('rose')],
+  ['☀️', t('sun')], ['🌧️', t('rain')], ['⭐', t('star')], ['🌙', t('moon')],
+  ['🐶', t('dog')], ['🐱', t('cat')], ['🐼', t('panda')], ['🚀', t('rocket')],
+  ['✅', t('check mark')], ['❌', t('cross mark')], ['❓', t('question')], ['💯', t('hundred')],
 ];
 
 // True when `text` is nothing but a few emoji (sent as Media 2, shown large).

@@ -8,6 +8,7 @@ import { sendFile } from './composer.js';
 import { registerContentRenderer } from './hooks.js';
 import { $, currentConv } from './state.js';
 import { el, safeUpload } from './view.js';
+import { num, t } from './i18n.js';
 
 export const FILE = 5;
 
@@ -30,7 +31,7 @@ export function fileIcon(mime) {
 
 export function formatSize(bytes) {
   const n = Number(bytes) || 0;
-  if (n < 1024) return `${n} B`;
+  if (n < 1024) return `${num(n)} B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(n < 10 * 1024 ? 1 : 0)} KB`;
   return `${(n / 1048576).toFixed(n < 10 * 1048576 ? 1 : 0)} MB`;
 }
@@ -38,15 +39,15 @@ export function formatSize(bytes) {
 function progressOf(msg) {
   return el('progress', {
     className: 'file-progress', max: '100', value: String(Math.round((msg.progress || 0) * 100)),
-    dataset: { cmid: msg.ClientMsgId }, 'aria-label': `Uploading ${msg.File.Name}`,
+    dataset: { cmid: msg.ClientMsgId }, 'aria-label': t('Uploading {name}', { name: msg.File.Name }),
   });
 }
 
 function fileCard(msg) {
-  const file = msg.File || { Name: 'file', Size: 0, Mime: 'application/octet-stream' };
+  const file = msg.File || { Name: t('file'), Size: 0, Mime: 'application/octet-stream' };
   const url = msg.pending ? '' : safeUpload(msg.Url);
   const name = url
-    ? el('a', { className: 'file-name', href: url, download: file.Name, title: `Download ${file.Name}`, text: file.Name })
+    ? el('a', { className: 'file-name', href: url, download: file.Name, title: t('Download {name}', { name: file.Name }), text: file.Name })
     : el('span', { className: 'file-name', text: file.Name });
   const info = el('div', { className: 'file-info' }, name,
     el('span', { className: 'file-meta', title: file.Mime, text: `${formatSize(file.Size)} · ${file.Mime}` }));
@@ -54,7 +55,7 @@ function fileCard(msg) {
   const card = el('div', { className: 'file-card' }, el('span', { className: 'file-icon', 'aria-hidden': 'true', text: fileIcon(file.Mime) }), info);
   if (url) {
     card.append(el('a', {
-      className: 'file-download', href: url, download: file.Name, 'aria-label': `Download ${file.Name}`, text: '⬇',
+      className: 'file-download', href: url, download: file.Name, 'aria-label': t('Download {name}', { name: file.Name }), text: '⬇',
     }));
   }
   return card;
@@ -83,9 +84,9 @@ function uploadFile(msg) {
         return;
       }
       if (xhr.status === 401) window.dispatchEvent(new CustomEvent('ginchat:unauthorized'));
-      reject(new ApiError(xhr.status, (data && data.Msg) || `the server answered ${xhr.status}`));
+      reject(new ApiError(xhr.status, (data && data.Msg) || t('the server answered {status}', { status: xhr.status })));
     });
-    xhr.addEventListener('error', () => reject(new ApiError(0, 'the server cannot be reached')));
+    xhr.addEventListener('error', () => reject(new ApiError(0, t('the server cannot be reached'))));
     const body = new FormData();
     body.append('file', msg.file, msg.filename || msg.file.name || 'file');
     xhr.send(body);

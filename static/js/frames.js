@@ -16,12 +16,13 @@ import { loadReaders, noteDelivered, refreshTicks } from './receipts.js';
 import {
   $, GROUP, PRIVATE, RECALLED, TYPING_SHOWN_MS, convKey, convOf, me, merge, reads, state, toast, upsertConv, userInfo,
 } from './state.js';
+import { t } from './i18n.js';
 
 export function handleFrame(frame) {
   if (frame.Type === -1) {
     const mine = frame.ClientMsgId && state.pending.get(frame.ClientMsgId);
-    if (mine) fail(mine, frame.Msg || `error ${frame.Code}`, frame.Code);
-    else toast(frame.Msg || 'the server refused a frame');
+    if (mine) fail(mine, frame.Msg || t('error {code}', { code: frame.Code }), frame.Code);
+    else toast(frame.Msg || t('the server refused a frame'));
     return;
   }
   if ((frame.Type === PRIVATE || frame.Type === GROUP) && Number.isInteger(frame.Id)) handleMessage(frame);
@@ -87,12 +88,12 @@ function handleRecall(frame) {
 }
 
 const NOTICES = {
-  friend_request: (n) => `${shownName(n.User || userInfo(n.UserId))} wants to be your friend: see Contacts.`,
-  friend_added: (n) => (n.ActorId !== me.ID && n.User ? `${shownName(n.User)} added you as a friend.` : ''),
+  friend_request: (n) => t('{name} wants to be your friend: see Contacts.', { name: shownName(n.User || userInfo(n.UserId)) }),
+  friend_added: (n) => (n.ActorId !== me.ID && n.User ? t('{name} added you as a friend.', { name: shownName(n.User) }) : ''),
   friend_declined: () => '',
   friend_removed: () => '',
-  member_removed: (n) => (n.UserId === me.ID ? 'You were removed from a group.' : ''),
-  member_added: (n) => (n.UserId === me.ID ? `${shownName(userInfo(n.ActorId))} added you to a group.` : ''),
+  member_removed: (n) => (n.UserId === me.ID ? t('You were removed from a group.') : ''),
+  member_added: (n) => (n.UserId === me.ID ? t('{name} added you to a group.', { name: shownName(userInfo(n.ActorId)) }) : ''),
   group_dissolved: () => '',
 };
 

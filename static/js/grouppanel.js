@@ -9,6 +9,9 @@ import { $, PRIVATE, busy, currentConv, formStatus, me, miniButton, state, toast
 import { avatar, el } from './view.js';
 import { confirmAction } from './confirm.js';
 import { fullName, shownName } from './names.js';
+import { t } from './i18n.js';
+
+const ROLES = { owner: t('owner'), admin: t('admin'), member: t('member') };
 
 export async function loadMembers(conv) {
   let data;
@@ -23,25 +26,27 @@ export async function loadMembers(conv) {
     state.users.set(user.ID, { ...state.users.get(user.ID), ...user });
     const item = el('li', { dataset: { userId: user.ID } },
       avatar({ name: shownName(user), url: user.Avatar, id: user.ID }),
-      el('span', { className: 'name', text: user.ID === me.ID ? `${fullName(user)} (you)` : fullName(user) }),
-      el('span', { className: 'role', text: user.Role }));
+      el('span', { className: 'name', text: user.ID === me.ID ? t('{name} (you)', { name: fullName(user) }) : fullName(user) }),
+      el('span', { className: 'role', text: ROLES[user.Role] || user.Role }));
     if (owner && user.ID !== me.ID) {
       const admin = user.Role === 'admin';
       item.append(
-        miniButton(admin ? 'Revoke admin' : 'Make admin', () => {
+        miniButton(admin ? t('Revoke admin') : t('Make admin'), () => {
           act(() => api.post('/contact/setAdmin', { comId: conv.id, userId: user.ID, admin: !admin }),
-            `${user.Name} is ${admin ? 'a member' : 'an admin'} now.`).then(() => loadMembers(conv));
-        }, { className: 'secondary', 'aria-label': `${admin ? 'Revoke admin of' : 'Make admin'} ${user.Name}` }),
-        miniButton('Make owner', async () => {
-          if (await confirmAction({ title: `Hand ${conv.name} to ${fullName(user)}?`, text: 'They become its owner; you stay a member.', action: 'Hand over' })) {
-            act(() => api.post('/contact/transferGroup', { comId: conv.id, userId: user.ID })).then(() => loadMembers(conv));
+            t(admin ? '{name} is a member now.' : '{name} is an admin now.', { name: user.Name })).then(() => loadMembers(conv));
+        }, { className: 'secondary', 'aria-label': t(admin ? 'Revoke admin of {name}' : 'Make {name} an admin', { name: user.Name }) }),
+        miniButton(t('Make owner'), async () => {
+          if (await confirmAction({ title: t('Hand {group} to {name}?', { group: conv.name, name: fullName(user) }), text: t('They become its owner; you stay a member.'), action: t('Hand over') })) {
+            act(() => api.post('/contact/transferGroup', { comId: conv.id, userId: user.ID }),
+              t('{name} owns {group} now.', { name: shownName(user), group: conv.name })).then(() => loadMembers(conv));
           }
-        }, { className: 'secondary', 'aria-label': `Make ${user.Name} the owner` }),
-        miniButton('Remove', async () => {
-          if (await confirmAction({ title: `Remove ${fullName(user)} from ${conv.name}?`, text: 'They cannot rejoin on their own.', action: 'Remove' })) {
-            act(() => api.post('/contact/removeMember', { comId: conv.id, userId: user.ID })).then(() => loadMembers(conv));
+        }, { className: 'secondary', 'aria-label': t('Make {name} the owner', { name: user.Name }) }),
+        miniButton(t('Remove'), async () => {
+          if (await confirmAction({ title: t('Remove {name} from {group}?', { name: fullName(user), group: conv.name }), text: t('They cannot rejoin on their own.'), action: t('Remove') })) {
+            act(() => api.post('/contact/removeMember', { comId: conv.id, userId: user.ID }),
+              t('{name} removed from {group}.', { name: shownName(user), group: conv.name })).then(() => loadMembers(conv));
           }
-        }, { className: 'danger', 'aria-label': `Remove ${user.Name}` }));
+        }, { className: 'danger', 'aria-label': t('Remove {name}', { name: user.Name }) }));
     }
     return item;
   });
@@ -66,29 +71,29 @@ function renderGroupSettings(conv, members) {
   const items = friends.map((friend) => el('li', { dataset: { userId: friend.id } },
     avatar({ name: friend.name, url: friend.avatar, id: friend.id }),
     el('span', { className: 'name', text: friend.name }),
-    miniButton('Add', () => {
+    miniButton(t('Add'), () => {
       act(() => api.post('/contact/addMember', { comId: conv.id, userId: friend.id }),
-        `${friend.name} added to ${conv.name}.`).then(() => loadMembers(conv));
-    }, { 'aria-label': `Add ${friend.name}` })));
+        t('{name} added to {group}.', { name: friend.name, group: conv.name })).then(() => loadMembers(conv));
+    }, { 'aria-label': t('Add {name}', { name: friend.name }) })));
   $('add-people-list').replaceChildren(
-    ...(items.length ? items : [el('li', { className: 'empty', text: 'All your friends are members.' })]));
+    ...(items.length ? items : [el('li', { className: 'empty', text: t('All your friends are members.') })]));
 }
 
 export function initGroupPanel() {
   $('remove-friend-btn').addEventListener('click', async () => {
     const conv = currentConv();
-    if (!conv || !(await confirmAction({ title: `Remove ${conv.name} from your friends?`, text: 'You keep the history; to chat again, add them again.', action: 'Remove friend' }))) return;
-    act(() => api.post('/contact/removeFriend', { targetId: conv.id }), `${conv.name} is no longer your friend.`);
+    if (!conv || !(await confirmAction({ title: t('Remove {name} from your friends?', { name: conv.name }), text: t('You keep the history; to chat again, add them again.'), action: t('Remove friend') }))) return;
+    act(() => api.post('/contact/removeFriend', { targetId: conv.id }), t('{name} is no longer your friend.', { name: conv.name }));
   });
   $('block-btn').addEventListener('click', async () => {
     const conv = currentConv();
-    if (!conv || !(await confirmAction({ title: `Block ${conv.name}?`, text: 'They will not be able to message you or ask to be your friend.', action: 'Block' }))) return;
-    act(() => api.post('/contact/block', { targetId: conv.id }), `${conv.name} is blocked.`);
+    if (!conv || !(await confirmAction({ title: t('Block {name}?', { name: conv.name }), text: t('They will not be able to message you or ask to be your friend.'), action: t('Block') }))) return;
+    act(() => api.post('/contact/block', { targetId: conv.id }), t('{name} is blocked.', { name: conv.name }));
   });
   $('leave-btn').addEventListener('click', async () => {
     const conv = currentConv();
-    if (!conv || !(await confirmAction({ title: `Leave ${conv.name}?`, action: 'Leave' }))) return;
-    act(() => api.post('/contact/quitGroup', { comId: conv.id }));
+    if (!conv || !(await confirmAction({ title: t('Leave {name}?', { name: conv.name }), action: t('Leave') }))) return;
+    act(() => api.post('/contact/quitGroup', { comId: conv.id }), t('You left {name}.', { name: conv.name }));
   });
   $('members-btn').addEventListener('click', () => {
     const conv = currentConv();
@@ -121,7 +126,7 @@ export function initGroupPanel() {
       });
       // Before the group_updated notice redraws the panel from these.
       Object.assign(conv, { policy: data.Data.Policy, history: data.Data.History, whoMayAdd: data.Data.WhoMayAdd });
-      formStatus(form, 'Settings saved.', true);
+      formStatus(form, t('Settings saved.'), true);
       await refreshLists();
     } catch (err) {
       formStatus(form, err.message, false);
@@ -142,7 +147,7 @@ export function initGroupPanel() {
       if (icon) fields.icon = icon;
       const data = await api.post('/contact/updateGroup', fields);
       $('group-edit-icon').value = '';
-      formStatus(form, `Saved: ${data.Data.Name}.`, true);
+      formStatus(form, t('Saved: {name}.', { name: data.Data.Name }), true);
       await refreshLists();
     } catch (err) {
       formStatus(form, err.message, false);

@@ -6,6 +6,14 @@
 import { setToolsOpen, toolsOpen } from './conversation.js';
 import { closeMenu, menuOpen } from './msgmenu.js';
 import { $, GROUP, me, state, userInfo } from './state.js';
+import { t } from './i18n.js';
+
+// An Enter that ends an input method's composition (pinyin, kana...) picks
+// the candidate; it never sends. Chromium and Firefox say isComposing;
+// Safari reports that key as keyCode 229 with isComposing already false.
+export function composing(event) {
+  return event.isComposing || event.keyCode === 229;
+}
 
 let emoji = null; // { close } from setupEmojiPicker
 
@@ -40,9 +48,14 @@ function closeOne() {
 export function announce(conv, msg) {
   if (!state.ready || msg.UserId === me.ID) return;
   const who = userInfo(msg.UserId).Name;
-  const where = conv.type === GROUP ? ` in ${conv.name}` : '';
-  const what = msg.Content && msg.Media <= 2 ? msg.Content.slice(0, 200) : 'a new message';
-  const text = state.current === conv.key ? `${who}${where}: ${what}` : `New message from ${who}${where}: ${what}`;
+    const what = msg.Content && msg.Media <= 2 ? msg.Content.slice(0, 200) : t('a new message');
+  const here = state.current === conv.key;
+  let text;
+  if (conv.type === GROUP) {
+    text = t(here ? '{who} in {group}: {what}' : 'New message from {who} in {group}: {what}', { who, group: conv.name, what });
+  } else {
+    text = t(here ? '{who}: {what}' : 'New message from {who}: {what}', { who, what });
+  }
   const box = $('announcer');
   box.textContent = '';
   // A change of text is what a live region reads: set it on the next frame.

@@ -8,6 +8,7 @@ import { $, busy, formStatus, me, miniButton, state, toast, uploadFrom } from '.
 import { avatar, el, fillAvatar } from './view.js';
 import { confirmAction } from './confirm.js';
 import { fullName, shownName } from './names.js';
+import { t } from './i18n.js';
 
 export function renderMe() {
   $('me').textContent = shownName(me);
@@ -47,24 +48,24 @@ export async function loadRequests() {
     const other = incoming ? req.From : req.To;
     const item = el('li', { dataset: { requestId: req.ID } },
       avatar({ name: shownName(other), url: other.Avatar, id: other.ID }),
-      el('span', { className: 'name', text: incoming ? `${fullName(other)} asks to be your friend` : `Asked ${fullName(other)}` }));
+      el('span', { className: 'name', text: incoming ? t('{name} asks to be your friend', { name: fullName(other) }) : t('Asked {name}', { name: fullName(other) }) }));
     if (incoming) {
       item.append(
-        miniButton('Accept', () => answerRequest(req, true), { 'aria-label': `Accept ${fullName(other)}` }),
-        miniButton('Decline', async () => {
-          if (await confirmAction({ title: `Decline ${fullName(other)}'s request?`, action: 'Decline' })) answerRequest(req, false);
-        }, { className: 'danger', 'aria-label': `Decline ${fullName(other)}` }));
+        miniButton(t('Accept'), () => answerRequest(req, true), { 'aria-label': t('Accept {name}', { name: fullName(other) }) }),
+        miniButton(t('Decline'), async () => {
+          if (await confirmAction({ title: t("Decline {name}'s request?", { name: fullName(other) }), action: t('Decline') })) answerRequest(req, false);
+        }, { className: 'danger', 'aria-label': t('Decline {name}', { name: fullName(other) }) }));
     }
     return item;
   });
   const waiting = (requests.Rows || []).filter((req) => req.Direction === 'in').length;
-  setBadge($('badge-requests'), waiting, waiting === 1 ? 'friend request' : 'friend requests');
-  $('request-list').replaceChildren(...(items.length ? items : [el('li', { className: 'empty', text: 'No requests.' })]));
+  setBadge($('badge-requests'), waiting, t(waiting === 1 ? '{n} friend request' : '{n} friend requests', { n: waiting }));
+  $('request-list').replaceChildren(...(items.length ? items : [el('li', { className: 'empty', text: t('No requests.') })]));
   const people = (blocked.Rows || []).map((user) => el('li', {},
     el('span', { className: 'name', text: fullName(user) }),
-    miniButton('Unblock', () => act(() => api.post('/contact/unblock', { targetId: user.ID }), `${shownName(user)} is unblocked.`),
-      { className: 'secondary', 'aria-label': `Unblock ${fullName(user)}` })));
-  $('blocked-list').replaceChildren(...(people.length ? people : [el('li', { className: 'empty', text: 'Nobody.' })]));
+    miniButton(t('Unblock'), () => act(() => api.post('/contact/unblock', { targetId: user.ID }), t('{name} is unblocked.', { name: shownName(user) })),
+      { className: 'secondary', 'aria-label': t('Unblock {name}', { name: fullName(user) }) })));
+  $('blocked-list').replaceChildren(...(people.length ? people : [el('li', { className: 'empty', text: t('Nobody.') })]));
 }
 
 // A call whose outcome is a toast, then fresh requests and lists.
@@ -82,7 +83,7 @@ export async function act(call, done) {
 function answerRequest(req, accept) {
   const name = shownName(req.From);
   act(() => api.post('/contact/answerRequest', { requestId: req.ID, accept }),
-    accept ? `${name} is now your friend.` : `You declined ${name}.`);
+    t(accept ? '{name} is now your friend.' : 'You declined {name}.', { name }));
 }
 
 export function initMe() {
@@ -96,7 +97,7 @@ export function initMe() {
       const name = $('profile-name').value.trim();
       if (name && name !== me.Name) fields.name = name;
       if ($('profile-password').value) {
-        if (!$('profile-old-password').value) throw new api.ApiError(400, 'Enter your current password to set a new one.');
+        if (!$('profile-old-password').value) throw new api.ApiError(400, t('Enter your current password to set a new one.'));
         fields.password = $('profile-password').value;
         fields.oldPassword = $('profile-old-password').value;
       }
@@ -110,7 +111,7 @@ export function initMe() {
       $('avatar-input').value = '';
       $('avatar-input').dispatchEvent(new Event('change'));
       renderMe();
-      formStatus(form, fields.password ? 'Password changed; your other sessions are logged out.' : 'Profile saved.', true);
+      formStatus(form, fields.password ? t('Password changed; your other sessions are logged out.') : t('Profile saved.'), true);
     } catch (err) {
       formStatus(form, err.message, false);
     } finally {
@@ -120,11 +121,11 @@ export function initMe() {
 
   $('logout-others').addEventListener('click', async () => {
     const box = $('sessions-box');
-    if (!(await confirmAction({ title: 'Log out everywhere else?', text: 'Your other browsers and devices will need to log in again.', action: 'Log out others' }))) return;
+    if (!(await confirmAction({ title: t('Log out everywhere else?'), text: t('Your other browsers and devices will need to log in again.'), action: t('Log out others') }))) return;
     busy(box, true);
     try {
       const ended = (await api.post('/user/logoutOthers')).Data.Ended;
-      formStatus(box, `Logged out everywhere else (${ended} session${ended === 1 ? '' : 's'}).`, true);
+      formStatus(box, t(ended === 1 ? 'Logged out everywhere else ({n} session).' : 'Logged out everywhere else ({n} sessions).', { n: ended }), true);
     } catch (err) {
       formStatus(box, err.message, false);
     } finally {
@@ -135,7 +136,8 @@ export function initMe() {
   ajaxForm('add-friend-form', async () => {
     const data = await api.post('/contact/addfriend', { targetName: $('targetName').value.trim() });
     loadRequests();
-    return data.Msg && data.Msg !== 'ok' ? data.Msg : `${$('targetName').value.trim()} is now your friend.`;
+    const name = $('targetName').value.trim();
+    return t(data.Data && data.Data.FromId !== undefined ? 'friend request sent to {name}' : '{name} is now your friend.', { name });
   });
   ajaxForm('create-group-form', async () => {
     const icon = await uploadFrom($('group-icon'));
@@ -143,10 +145,10 @@ export function initMe() {
       name: $('group-name').value.trim(), desc: $('group-desc').value.trim(), icon,
       policy: $('group-new-policy').value, history: $('group-new-history').value,
     });
-    return `Group ${data.Data.Name} created (ID ${data.Data.ID}).`;
+    return t('Group {name} created (ID {id}).', { name: data.Data.Name, id: data.Data.ID });
   });
   ajaxForm('join-group-form', async () => {
     await api.post('/contact/joinGroup', { comId: $('comId').value.trim() });
-    return `You joined ${$('comId').value.trim()}.`;
+    return t('You joined {name}.', { name: $('comId').value.trim() });
   });
 }

@@ -14,6 +14,7 @@ import {
   $, GROUP, convKey, currentConv, input, me, state, toast, userInfo,
 } from './state.js';
 import { clock, dayLabel, el } from './view.js';
+import { t } from './i18n.js';
 
 const members = new Map(); // group id -> Promise of [{ID, Name}]
 let list = null; // the autocomplete listbox
@@ -113,7 +114,7 @@ function learn(data) {
 function showUnread() {
   button.querySelector('.badge').textContent = unread ? String(unread) : '';
   button.querySelector('.badge').hidden = !unread;
-  button.setAttribute('aria-label', unread ? `Mentions, ${unread} unread` : 'Mentions');
+  button.setAttribute('aria-label', unread ? t('Mentions, {n} unread', { n: unread }) : t('Mentions'));
 }
 
 export async function refreshMentions() {
@@ -127,11 +128,11 @@ export async function refreshMentions() {
 
 function row(msg) {
   const conv = state.convs.get(convKey(GROUP, msg.TargetId));
-  const group = conv ? conv.name : `group ${msg.TargetId}`;
+  const group = conv ? conv.name : t('group {id}', { id: msg.TargetId });
   return el('li', {}, el('button', {
     type: 'button', className: 'mention-row', dataset: { id: msg.Id },
     onclick: () => open(msg),
-  }, el('span', { className: 'mention-where', text: `${userInfo(msg.UserId).Name} in ${group}` }),
+  }, el('span', { className: 'mention-where', text: t('{who} in {group}', { who: userInfo(msg.UserId).Name, group }) }),
   el('span', { className: 'mention-when', text: `${dayLabel(msg.CreateTime)} ${clock(msg.CreateTime)}` }),
   el('span', { className: 'mention-text', text: msg.Content })));
 }
@@ -155,11 +156,11 @@ async function loadPage(before) {
     learn(data.Data);
     if (!before) box.replaceChildren();
     box.append(...rows.map(row));
-    if (!box.children.length) box.append(el('li', { className: 'empty', text: 'Nobody has mentioned you yet.' }));
+    if (!box.children.length) box.append(el('li', { className: 'empty', text: t('Nobody has mentioned you yet.') }));
     more.hidden = rows.length < 30;
     more.onclick = () => loadPage(rows[rows.length - 1].Id);
   } catch (err) {
-    toast(`Could not load the mentions: ${err.message}`);
+    toast(t('Could not load the mentions: {error}', { error: err.message }));
   }
 }
 
@@ -170,9 +171,9 @@ function openView() {
 
 export function initMentions() {
   registerChatRowPart((conv) => (conv.type === GROUP && byGroup.get(conv.id)
-    ? el('span', { className: 'mention-mark', text: '@', title: 'You were mentioned', 'aria-label': 'you were mentioned' })
+    ? el('span', { className: 'mention-mark', text: '@', title: t('You were mentioned'), 'aria-label': t('you were mentioned') })
     : null));
-  list = el('ul', { id: 'mention-list', className: 'mention-suggest', role: 'listbox', 'aria-label': 'Members', hidden: true });
+  list = el('ul', { id: 'mention-list', className: 'mention-suggest', role: 'listbox', 'aria-label': t('Members'), hidden: true });
   $('composer').append(list);
   input.setAttribute('aria-controls', 'mention-list');
   input.setAttribute('aria-autocomplete', 'list');
@@ -184,15 +185,15 @@ export function initMentions() {
     setTimeout(refreshMentions, 1500); // opening a group reads it
   });
 
-  button = el('button', { type: 'button', id: 'mentions-btn', className: 'link mentions-btn', 'aria-label': 'Mentions', title: 'Mentions', onclick: openView },
+  button = el('button', { type: 'button', id: 'mentions-btn', className: 'link mentions-btn', 'aria-label': t('Mentions'), title: t('Mentions'), onclick: openView },
     el('span', { 'aria-hidden': 'true', text: '@' }), el('span', { className: 'badge', hidden: true }));
   $('me').before(button);
   dialog = el('dialog', { id: 'mentions-view', className: 'mentions-view', 'aria-labelledby': 'mentions-h' },
     el('div', { className: 'mentions-head' },
-      el('h2', { id: 'mentions-h', text: 'Mentions' }),
-      el('form', { method: 'dialog' }, el('button', { type: 'submit', className: 'link', text: 'Close' }))),
+      el('h2', { id: 'mentions-h', text: t('Mentions') }),
+      el('form', { method: 'dialog' }, el('button', { type: 'submit', className: 'link', text: t('Close') }))),
     el('ul', { className: 'mention-list' }),
-    el('button', { type: 'button', className: 'link mention-more', text: 'Older mentions', hidden: true }));
+    el('button', { type: 'button', className: 'link mention-more', text: t('Older mentions'), hidden: true }));
   document.body.append(dialog);
   registerFrameHandler(GROUP, (msg) => {
     if (msg.UserId !== me.ID && (msg.Mentions || []).includes(me.ID)) refreshMentions();

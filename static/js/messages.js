@@ -15,6 +15,7 @@ import {
 } from './state.js';
 import { avatar, clock, dayKey, dayLabel, el, isoTime, safeUpload } from './view.js';
 import { formatDuration } from './voice.js';
+import { t } from './i18n.js';
 
 // `mode`: 'open' scrolls to the "New messages" divider (else the newest),
 // 'bottom' scrolls to the newest, 'anchor' keeps what is on screen
@@ -27,14 +28,14 @@ export function renderMessages(conv, mode) {
   const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 60;
   const parts = [];
   if (!conv.loaded) {
-    parts.push(el('p', { className: 'history-edge', text: 'Loading…' }));
+    parts.push(el('p', { className: 'history-edge', text: t('Loading…') }));
   } else if (conv.hasMore) {
     parts.push(el('button', {
-      type: 'button', className: 'link history-edge load-earlier', text: conv.loadingEarlier ? 'Loading…' : 'Load earlier messages',
+      type: 'button', className: 'link history-edge load-earlier', text: conv.loadingEarlier ? t('Loading…') : t('Load earlier messages'),
       onclick: () => loadEarlier(conv),
     }));
   } else {
-    parts.push(el('p', { className: 'history-edge start', text: 'This is the start of the conversation.' }));
+    parts.push(el('p', { className: 'history-edge start', text: t('This is the start of the conversation.') }));
   }
   let day = null;
   for (const msg of inTimeOrder(conv)) {
@@ -44,8 +45,8 @@ export function renderMessages(conv, mode) {
       day = key;
     }
     if (conv.dividerAt && msg.Id === conv.dividerAt) {
-      parts.push(el('div', { className: 'unread-divider', role: 'separator', 'aria-label': 'New messages' },
-        el('span', { text: 'New messages' })));
+      parts.push(el('div', { className: 'unread-divider', role: 'separator', 'aria-label': t('New messages') },
+        el('span', { text: t('New messages') })));
     }
     if (msg.pending) {
       parts.push(messageNode(conv, msg));
@@ -130,23 +131,23 @@ function messageNode(conv, msg) {
 
 function failedNode(msg) {
   const node = el('span', { className: 'state failed', title: msg.error || '' },
-    el('span', { text: `Not sent${msg.error ? `: ${msg.error}` : ''}` }));
+    el('span', { text: msg.error ? t('Not sent: {error}', { error: msg.error }) : t('Not sent') }));
   if (msg.retryable) {
     node.append(el('button', {
-      type: 'button', className: 'link retry', text: 'Retry', onclick: () => retry(msg),
-      'aria-label': 'Retry sending this message',
+      type: 'button', className: 'link retry', text: t('Retry'), onclick: () => retry(msg),
+      'aria-label': t('Retry sending this message'),
     }));
   }
   node.append(el('button', {
-    type: 'button', className: 'link discard', text: 'Delete', onclick: () => discard(msg),
-    'aria-label': 'Delete this unsent message',
+    type: 'button', className: 'link discard', text: t('Delete'), onclick: () => discard(msg),
+    'aria-label': t('Delete this unsent message'),
   }));
   return node;
 }
 
 function contentNode(conv, msg) {
   if (msg.Recalled || msg.Media === RECALLED) {
-    return el('p', { className: 'text muted recalled', text: msg.UserId === me.ID ? 'You recalled a message' : 'This message was recalled' });
+    return el('p', { className: 'text muted recalled', text: msg.UserId === me.ID ? t('You recalled a message') : t('This message was recalled') });
   }
   const custom = customContent(msg, conv);
   if (custom) return custom;
@@ -157,21 +158,21 @@ function contentNode(conv, msg) {
     case EMOJI:
       return el('p', { className: onlyEmoji(msg.Content || '') ? 'text emoji-only' : 'text', text: msg.Content });
     case IMAGE: {
-      if (!src) return el('p', { className: 'text muted', text: '[picture unavailable]' });
-      const img = el('img', { src, alt: 'Picture', decoding: 'async' });
+      if (!src) return el('p', { className: 'text muted', text: t('[picture unavailable]') });
+      const img = el('img', { src, alt: t('Picture'), decoding: 'async' });
       img.addEventListener('load', () => {
         if (conv.stick && state.current === conv.key) messagesEl.scrollTop = messagesEl.scrollHeight;
       });
-      return el('button', { type: 'button', className: 'pic', 'aria-label': 'Open the picture', onclick: () => enlarge(src) }, img);
+      return el('button', { type: 'button', className: 'pic', 'aria-label': t('Open the picture'), onclick: () => enlarge(src) }, img);
     }
     case VOICE: {
-      if (!src) return el('p', { className: 'text muted', text: '[voice clip unavailable]' });
+      if (!src) return el('p', { className: 'text muted', text: t('[voice clip unavailable]') });
       return el('div', { className: 'voice' },
         el('span', { 'aria-hidden': 'true', text: '🎤' }),
-        el('audio', { controls: true, preload: 'metadata', src, 'aria-label': `Voice clip, ${formatDuration(msg.Amount || 0)}` }),
+        el('audio', { controls: true, preload: 'metadata', src, 'aria-label': t('Voice clip, {duration}', { duration: formatDuration(msg.Amount || 0) }) }),
         el('span', { className: 'dur', text: formatDuration(msg.Amount || 0) }));
     }
     default:
-      return el('p', { className: 'text muted', text: msg.Content || '[a message this page cannot show]' });
+      return el('p', { className: 'text muted', text: msg.Content || t('[a message this page cannot show]') });
   }
 }

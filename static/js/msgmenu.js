@@ -4,6 +4,7 @@
 
 import { actionsFor } from './hooks.js';
 import { el } from './view.js';
+import { t } from './i18n.js';
 
 let open = null; // { menu, button }
 
@@ -27,7 +28,7 @@ function openMenu(button, msg, conv) {
     button.remove();
     return;
   }
-  const menu = el('div', { className: 'msg-menu', role: 'menu', 'aria-label': 'Message actions' });
+  const menu = el('div', { className: 'msg-menu', role: 'menu', 'aria-label': t('Message actions') });
   for (const action of actions) {
     menu.append(el('button', {
       type: 'button', role: 'menuitem', tabindex: '-1', className: action.danger ? 'danger' : null,
@@ -60,7 +61,7 @@ function openMenu(button, msg, conv) {
 
 export function menuButton(msg, conv) {
   const button = el('button', {
-    type: 'button', className: 'link msg-menu-btn', text: '⋯', 'aria-label': 'Message actions',
+    type: 'button', className: 'link msg-menu-btn', text: '⋯', 'aria-label': t('Message actions'),
     'aria-haspopup': 'menu', 'aria-expanded': 'false',
   });
   button.addEventListener('click', (event) => {

@@ -13,6 +13,7 @@ import {
   $, EMOJI, GROUP, IMAGE, PRIVATE, TEXT, VOICE, convKey, convOf, currentConv, me, state, toast, userInfo,
 } from './state.js';
 import { el } from './view.js';
+import { t } from './i18n.js';
 
 const SETTINGS_KEY = 'ginchat:alerts';
 const FRESH_MS = 60000; // older messages (a replay after a long sleep) make no noise
@@ -67,11 +68,11 @@ function preview(msg) {
   const what = {
     [TEXT]: () => (msg.Content || '').replace(/\s+/g, ' ').slice(0, 120),
     [EMOJI]: () => msg.Content || '',
-    [VOICE]: () => '🎤 Voice clip',
-    [IMAGE]: () => '🖼 Picture',
-    5: () => `📎 ${(msg.File && msg.File.Name) || 'File'}`, // Media 5: a file of any type
+    [VOICE]: () => `🎤 ${t('Voice clip')}`,
+    [IMAGE]: () => `🖼 ${t('Picture')}`,
+    5: () => `📎 ${(msg.File && msg.File.Name) || t('File')}`, // Media 5: a file of any type
   }[msg.Media];
-  return what ? what() : 'New message';
+  return what ? what() : t('New message');
 }
 
 function onMessage(msg) {
@@ -89,7 +90,7 @@ function onMessage(msg) {
   if (sound) beep();
   if (!document.hidden || !notificationsOn()) return;
   const sender = shownName(userInfo(msg.UserId));
-  const title = type === GROUP ? `${sender} in ${conv.name}` : sender || conv.name;
+  const title = type === GROUP ? t('{who} in {group}', { who: sender, group: conv.name }) : sender || conv.name;
   try {
     const note = new Notification(title, { body: preview(msg), tag: conv.key, renotify: true });
     note.onclick = () => {
@@ -109,7 +110,7 @@ export async function setMuted(conv, muted) {
     conv.muted = muted;
     renderMuteButton();
     document.dispatchEvent(new CustomEvent('ginchat:lists-changed'));
-    toast(muted ? `${conv.name} is muted on all your devices.` : `${conv.name} is no longer muted.`);
+    toast(t(muted ? '{name} is muted on all your devices.' : '{name} is no longer muted.', { name: conv.name }));
   } catch (err) {
     toast(err.message);
   }
@@ -128,7 +129,7 @@ function onNotice(notice) {
 function muteButton() {
   let button = $('mute-btn');
   if (!button) {
-    button = el('button', { type: 'button', className: 'link', id: 'mute-btn', 'aria-pressed': 'false', text: 'Mute' });
+    button = el('button', { type: 'button', className: 'link', id: 'mute-btn', 'aria-pressed': 'false', text: t('Mute') });
     button.addEventListener('click', () => {
       const conv = currentConv();
       if (conv) setMuted(conv, !conv.muted);
@@ -144,9 +145,9 @@ export function renderMuteButton() {
   const button = muteButton();
   button.hidden = !conv;
   if (!conv) return;
-  button.textContent = conv.muted ? 'Unmute' : 'Mute';
+  button.textContent = conv.muted ? t('Unmute') : t('Mute');
   button.setAttribute('aria-pressed', String(!!conv.muted));
-  button.title = conv.muted ? 'Alerts for this conversation are off on all your devices' : 'Turn off alerts for this conversation';
+  button.title = conv.muted ? t('Alerts for this conversation are off on all your devices') : t('Turn off alerts for this conversation');
 }
 
 // --- the favicon ----------------------------------------------------------------------
@@ -199,16 +200,16 @@ export function notificationSettings() {
   const permission = el('p', { className: 'hint', id: 'notify-state' });
   const enable = el('button', { type: 'button', id: 'enable-notifications' });
   const sound = el('input', { type: 'checkbox', id: 'sound-toggle' });
-  const test = el('button', { type: 'button', className: 'secondary', id: 'test-sound', text: 'Play the sound' });
+  const test = el('button', { type: 'button', className: 'secondary', id: 'test-sound', text: t('Play the sound') });
   const draw = () => {
     const on = notificationsOn();
     // On a plain-http LAN address the browser answers "denied" by itself: say what is wrong.
-    if (insecurePage()) permission.replaceChildren(secureNote('Desktop notifications need'));
-    else if (!notificationsSupported()) permission.textContent = 'This browser has no desktop notifications.';
+    if (insecurePage()) permission.replaceChildren(secureNote(t('Desktop notifications need')));
+    else if (!notificationsSupported()) permission.textContent = t('This browser has no desktop notifications.');
     else if (Notification.permission === 'denied') {
-      permission.textContent = 'Notifications are blocked for this site: allow them in the browser’s site settings.';
-    } else permission.textContent = on ? 'Desktop notifications are on while this tab is hidden.' : 'Desktop notifications are off.';
-    enable.textContent = on ? 'Turn notifications off' : 'Enable notifications';
+      permission.textContent = t('Notifications are blocked for this site: allow them in the browser’s site settings.');
+    } else permission.textContent = on ? t('Desktop notifications are on while this tab is hidden.') : t('Desktop notifications are off.');
+    enable.textContent = on ? t('Turn notifications off') : t('Enable notifications');
     enable.disabled = insecurePage() || !notificationsSupported() || Notification.permission === 'denied';
     enable.setAttribute('aria-pressed', String(on));
     sound.checked = settings().sound;
@@ -219,7 +220,7 @@ export function notificationSettings() {
     } else {
       const answer = Notification.permission === 'granted' ? 'granted' : await Notification.requestPermission();
       save({ notify: answer === 'granted' });
-      status.textContent = answer === 'granted' ? 'Notifications enabled.' : 'The browser did not allow notifications.';
+      status.textContent = answer === 'granted' ? t('Notifications enabled.') : t('The browser did not allow notifications.');
     }
     draw();
   });
@@ -230,11 +231,11 @@ export function notificationSettings() {
   test.addEventListener('click', beep);
   draw();
   return el('div', { className: 'card-form', id: 'notify-box' },
-    el('h3', { text: 'Notifications' }),
+    el('h3', { text: t('Notifications') }),
     permission, enable,
-    el('label', { className: 'check' }, sound, ' Play a sound for new messages'),
+    el('label', { className: 'check' }, sound, ` ${t('Play a sound for new messages')}`),
     test,
-    el('p', { className: 'hint', text: 'Mute a conversation from its header: it stays quiet on all your devices.' }),
+    el('p', { className: 'hint', text: t('Mute a conversation from its header: it stays quiet on all your devices.') }),
     status);
 }
 
@@ -243,7 +244,7 @@ export function initNotify() {
   registerFrameHandler(GROUP, onMessage);
   registerFrameHandler(14, onNotice);
   registerChatRowPart((conv) => (conv.muted
-    ? el('span', { className: 'muted-mark', text: '🔕', title: 'Muted', 'aria-label': 'muted' }) : null));
+    ? el('span', { className: 'muted-mark', text: '🔕', title: t('Muted'), 'aria-label': t('muted') }) : null));
   onUnreadTotal(drawFaviconCount);
   window.addEventListener('hashchange', renderMuteButton);
   document.addEventListener('ginchat:header', renderMuteButton);

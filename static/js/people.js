@@ -10,6 +10,7 @@ import { refreshLists } from './convlist.js';
 import { $, toast } from './state.js';
 import { fullName, handleOf, shownName } from './names.js';
 import { avatar, el } from './view.js';
+import { t } from './i18n.js';
 
 const PAGE_SIZE = 10;
 const DEBOUNCE_MS = 250;
@@ -18,28 +19,28 @@ const search = { q: '', seq: 0, timer: null, people: [], peopleTotal: 0, groups:
 
 function bar() {
   const input = el('input', {
-    type: 'search', id: 'people-q', placeholder: 'Find people or groups', autocomplete: 'off', maxlength: '64',
+    type: 'search', id: 'people-q', placeholder: t('Find people or groups'), autocomplete: 'off', maxlength: '64',
     'aria-controls': 'people-results', 'aria-describedby': 'people-status',
   });
   const form = el('form', { id: 'people-search', role: 'search', className: 'people-search' },
-    el('label', { for: 'people-q', className: 'visually-hidden', text: 'Find people and groups' }), input);
+    el('label', { for: 'people-q', className: 'visually-hidden', text: t('Find people and groups') }), input);
   const plus = el('button', {
-    type: 'button', id: 'new-chat-btn', className: 'new-chat', title: 'New chat', 'aria-label': 'New chat', text: '+',
+    type: 'button', id: 'new-chat-btn', className: 'new-chat', title: t('New chat'), 'aria-label': t('New chat'), text: '+',
   });
   return el('div', { className: 'people-bar js-only', id: 'people-bar' }, form, plus);
 }
 
 function panel() {
-  return el('section', { id: 'people-results', className: 'people-results', hidden: true, 'aria-label': 'Search results' },
+  return el('section', { id: 'people-results', className: 'people-results', hidden: true, 'aria-label': t('Search results') },
     el('p', { id: 'people-status', className: 'people-status', role: 'status', 'aria-live': 'polite' }),
-    el('h3', { id: 'people-h', text: 'People', hidden: true }),
+    el('h3', { id: 'people-h', text: t('People'), hidden: true }),
     el('ul', { id: 'people-found', className: 'list found', 'aria-labelledby': 'people-h' }),
-    el('button', { type: 'button', id: 'people-more', className: 'link', text: 'More people', hidden: true }),
-    el('h3', { id: 'groups-found-h', text: 'Groups you can join', hidden: true }),
+    el('button', { type: 'button', id: 'people-more', className: 'link', text: t('More people'), hidden: true }),
+    el('h3', { id: 'groups-found-h', text: t('Groups you can join'), hidden: true }),
     el('ul', { id: 'groups-found', className: 'list found', 'aria-labelledby': 'groups-found-h' }),
-    el('button', { type: 'button', id: 'groups-more', className: 'link', text: 'More groups', hidden: true }),
+    el('button', { type: 'button', id: 'groups-more', className: 'link', text: t('More groups'), hidden: true }),
     el('div', { className: 'people-hint', id: 'people-hint' },
-      el('button', { type: 'button', className: 'link', id: 'people-new-group', text: 'Create a group' })));
+      el('button', { type: 'button', className: 'link', id: 'people-new-group', text: t('Create a group') })));
 }
 
 function setStatus(text) {
@@ -51,7 +52,7 @@ function showPanel(on) {
   $('sidebar').classList.toggle('searching', on);
   const plus = $('new-chat-btn');
   plus.textContent = on ? '×' : '+';
-  plus.title = on ? 'Close the search' : 'New chat';
+  plus.title = on ? t('Close the search') : t('New chat');
   plus.setAttribute('aria-label', plus.title);
   plus.setAttribute('aria-expanded', String(on));
 }
@@ -69,7 +70,7 @@ async function runSearch() {
     render();
     return;
   }
-  setStatus('Searching…');
+  setStatus(t('Searching…'));
   try {
     const [people, groups] = await Promise.all([fetchPage('people', 1), fetchPage('groups', 1)]);
     if (seq !== search.seq) return; // a newer search is under way
@@ -98,11 +99,11 @@ async function more(kind) {
 
 // --- drawing -------------------------------------------------------------------------
 const ACTIONS = {
-  friend: { label: 'Chat', enabled: true },
-  '': { label: 'Add', enabled: true },
-  asking: { label: 'Accept', enabled: true },
-  requested: { label: 'Requested', enabled: false },
-  blocked: { label: 'Blocked', enabled: false },
+  friend: { label: t('Chat'), aria: t('Chat with {name}'), enabled: true },
+  '': { label: t('Add'), aria: t('Add {name}'), enabled: true },
+  asking: { label: t('Accept'), aria: t('Accept {name}'), enabled: true },
+  requested: { label: t('Requested'), aria: t('Requested {name}'), enabled: false },
+  blocked: { label: t('Blocked'), aria: t('Blocked {name}'), enabled: false },
 };
 
 function personItem(user) {
@@ -111,8 +112,8 @@ function personItem(user) {
     el('span', { className: 'name', text: shownName(user) }),
     el('span', { className: 'meta', text: handleOf(user) }));
   const button = el('button', {
-    type: 'button', className: what.label === 'Chat' ? 'secondary' : '', text: what.label, disabled: !what.enabled,
-    'aria-label': `${what.label} ${fullName(user)}`, onclick: () => pickPerson(user, button),
+    type: 'button', className: what === ACTIONS.friend ? 'secondary' : '', text: what.label, disabled: !what.enabled,
+    'aria-label': what.aria.replace('{name}', () => fullName(user)), onclick: () => pickPerson(user, button),
   });
   return el('li', { className: 'item found-item', dataset: { userId: user.ID } },
     avatar({ name: shownName(user), url: user.Avatar, id: user.ID }), names, button);
@@ -120,9 +121,9 @@ function personItem(user) {
 
 function groupItem(group) {
   const button = el('button', {
-    type: 'button', text: 'Join', 'aria-label': `Join ${group.Name}`, onclick: () => joinGroup(group, button),
+    type: 'button', text: t('Join'), 'aria-label': t('Join {name}', { name: group.Name }), onclick: () => joinGroup(group, button),
   });
-  const count = `${group.Members} member${group.Members === 1 ? '' : 's'}`;
+  const count = t(group.Members === 1 ? '{n} member' : '{n} members', { n: group.Members });
   return el('li', { className: 'item found-item', dataset: { groupId: group.ID } },
     avatar({ name: group.Name, url: group.Img, id: group.ID, group: true }),
     el('span', { className: 'body' }, el('span', { className: 'name', text: group.Name }),
@@ -137,14 +138,17 @@ function render() {
   $('people-hint').hidden = searching;
   $('people-found').replaceChildren(...(searching ? search.people.map(personItem) : []));
   if (searching && !search.people.length) {
-    $('people-found').append(el('li', { className: 'empty', text: `Nobody's name starts with “${search.q}”.` }));
+    $('people-found').append(el('li', { className: 'empty', text: t('Nobody\'s name starts with “{q}”.', { q: search.q }) }));
   }
   $('groups-found').replaceChildren(...(searching ? search.groups.map(groupItem) : []));
   $('people-more').hidden = !searching || search.people.length >= search.peopleTotal;
   $('groups-more').hidden = !searching || search.groups.length >= search.groupsTotal;
-  if (!searching) setStatus('Type the start of a name to find people, or of a group to join.');
-  else setStatus(`${search.peopleTotal} ${search.peopleTotal === 1 ? 'person' : 'people'}, `
-    + `${search.groupsTotal} group${search.groupsTotal === 1 ? '' : 's'} found.`);
+  if (!searching) setStatus(t('Type the start of a name to find people, or of a group to join.'));
+  else {
+    const people = t(search.peopleTotal === 1 ? '{n} person' : '{n} people', { n: search.peopleTotal });
+    const groups = t(search.groupsTotal === 1 ? '{n} group' : '{n} groups', { n: search.groupsTotal });
+    setStatus(t('{people}, {groups} found.', { people, groups }));
+  }
 }
 
 // --- picking -------------------------------------------------------------------------
@@ -171,11 +175,11 @@ async function pickPerson(user, button) {
     const res = await api.post('/contact/addfriend', { targetId: user.ID });
     if (res.Data && res.Data.FromId !== undefined) { // 202: a request went out
       user.Relation = 'requested';
-      toast(`Friend request sent to ${shownName(user)}: you can chat once they accept.`);
+      toast(t('Friend request sent to {name}: you can chat once they accept.', { name: shownName(user) }));
       render();
       return;
     }
-    toast(`${shownName(user)} is now your friend.`);
+    toast(t('{name} is now your friend.', { name: shownName(user) }));
     await openChat(`#u${user.ID}`);
   } catch (err) {
     button.disabled = false;
@@ -187,7 +191,7 @@ async function joinGroup(group, button) {
   button.disabled = true;
   try {
     await api.post('/contact/joinGroup', { comId: group.ID });
-    toast(`You joined ${group.Name}.`);
+    toast(t('You joined {name}.', { name: group.Name }));
     await openChat(`#g${group.ID}`);
   } catch (err) {
     button.disabled = false;
@@ -205,11 +209,11 @@ function emptyPaneActions() {
   const pane = $('conv-empty');
   if (!pane) return;
   pane.replaceChildren(
-    el('span', { className: 'empty-title', text: 'Pick a conversation, or start a new one.' }),
+    el('span', { className: 'empty-title', text: t('Pick a conversation, or start a new one.') }),
     el('span', { className: 'empty-actions' },
-      el('button', { type: 'button', id: 'empty-new-chat', text: 'New chat', onclick: startNewChat }),
+      el('button', { type: 'button', id: 'empty-new-chat', text: t('New chat'), onclick: startNewChat }),
       el('button', {
-        type: 'button', id: 'empty-find-people', className: 'secondary', text: 'Find people', onclick: startNewChat,
+        type: 'button', id: 'empty-find-people', className: 'secondary', text: t('Find people'), onclick: startNewChat,
       })));
 }
 

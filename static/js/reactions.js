@@ -9,6 +9,7 @@ import { EMOJI } from './emoji.js';
 import { registerBubblePart, registerMessageAction } from './hooks.js';
 import { me, messagesEl, toast, userInfo } from './state.js';
 import { el } from './view.js';
+import { t } from './i18n.js';
 
 const COMMON = ['👍', '❤️', '😂', '🎉', '😮', '😢', '🙏'];
 let picker = null; // { node, opener }
@@ -18,24 +19,24 @@ async function toggle(msg, emoji, mine) {
     const data = await api.post('/message/react', { id: msg.Id, emoji, remove: mine ? 'true' : 'false' });
     applyChange(data.Data);
   } catch (err) {
-    toast(`Reaction not saved: ${err.message}`);
+    toast(t('Reaction not saved: {error}', { error: err.message }));
   }
 }
 
 function names(ids) {
-  return ids.map((id) => (id === me.ID ? 'You' : userInfo(id).Name)).join(', ');
+  return ids.map((id) => (id === me.ID ? t('You') : userInfo(id).Name)).join(t(', '));
 }
 
 function chips(msg) {
   const list = msg.Reactions || [];
   if (!list.length || msg.Recalled) return null;
-  const row = el('div', { className: 'reactions', role: 'group', 'aria-label': 'Reactions' });
+  const row = el('div', { className: 'reactions', role: 'group', 'aria-label': t('Reactions') });
   for (const r of list) {
     const mine = r.UserIds.includes(me.ID);
     const who = names(r.UserIds);
     row.append(el('button', {
       type: 'button', className: `chip${mine ? ' mine' : ''}`, title: who, 'aria-pressed': String(mine),
-      'aria-label': `${r.Emoji} ${r.Count}: ${who}${mine ? ' (click to take yours back)' : ''}`,
+      'aria-label': `${r.Emoji} ${r.Count}: ${who}${mine ? t(' (click to take yours back)') : ''}`,
       dataset: { emoji: r.Emoji }, onclick: () => toggle(msg, r.Emoji, mine),
     }, el('span', { className: 'chip-emoji', text: r.Emoji }), el('span', { className: 'chip-count', text: String(r.Count) })));
   }
@@ -66,10 +67,10 @@ function openPicker(msg) {
   const row = messagesEl.querySelector(`.msg[data-id="${Number(msg.Id)}"]`);
   if (!row) return;
   const opener = row.querySelector('.msg-menu-btn');
-  const node = el('div', { className: 'reaction-picker', role: 'group', 'aria-label': 'Choose a reaction' });
+  const node = el('div', { className: 'reaction-picker', role: 'group', 'aria-label': t('Choose a reaction') });
   for (const emoji of COMMON) node.append(choice(msg, emoji));
   const more = el('button', {
-    type: 'button', className: 'link more-emoji', text: 'More', 'aria-expanded': 'false',
+    type: 'button', className: 'link more-emoji', text: t('More'), 'aria-expanded': 'false',
     onclick: () => {
       more.hidden = true; // still inside the picker: the click that bubbles on does not close it
       const all = el('div', { className: 'reaction-all' });
@@ -99,7 +100,7 @@ function openPicker(msg) {
 }
 
 export function initReactions() {
-  registerMessageAction({ id: 'react', label: 'React', when: (msg) => !msg.Recalled, run: (msg) => { setTimeout(() => openPicker(msg), 0); } });
+  registerMessageAction({ id: 'react', label: t('React'), when: (msg) => !msg.Recalled, run: (msg) => { setTimeout(() => openPicker(msg), 0); } });
   registerBubblePart(chips, { where: 'bottom' });
   document.addEventListener('click', (event) => {
     if (picker && !picker.node.contains(event.target)) closePicker(false);

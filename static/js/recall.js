@@ -6,6 +6,7 @@ import * as api from './api.js';
 import { registerMessageAction } from './hooks.js';
 import { redrawMessage } from './messages.js';
 import { RECALL_MS, me, state, toast } from './state.js';
+import { t } from './i18n.js';
 
 const MARGIN_MS = 5000;
 
@@ -33,7 +34,7 @@ export function whenRecallEnds(conv, msg) {
 
 export function initRecall() {
   registerMessageAction({
-    id: 'recall', label: 'Recall', danger: true,
+    id: 'recall', label: t('Recall'), danger: true,
     when: (msg) => canRecall(msg),
     run: (msg) => recall(msg),
   });

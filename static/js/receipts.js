@@ -8,6 +8,7 @@
 import * as api from './api.js';
 import { GROUP, PRIVATE, me, state } from './state.js';
 import { el } from './view.js';
+import { t } from './i18n.js';
 
 function readCount(conv, msg) {
   if (conv.type === PRIVATE) return conv.peerRead >= msg.Id ? 1 : 0;
@@ -30,11 +31,12 @@ export function ticksNode(conv, msg) {
   const tick = tickState(conv, msg);
   const count = conv.type === GROUP && tick === 'read' ? readCount(conv, msg) : 0;
   const words = {
-    uploading: 'Uploading…', sending: 'Sending…', sent: 'Sent', delivered: 'Delivered', read: count ? `Read by ${count}` : 'Read',
+    uploading: t('Uploading…'), sending: t('Sending…'), sent: t('Sent'), delivered: t('Delivered'),
+    read: count ? t('Read by {n}', { n: count }) : t('Read'),
   }[tick];
-  const glyph = { uploading: 'Uploading…', sending: '◔', sent: '✓', delivered: '✓✓', read: '✓✓' }[tick];
+  const glyph = { uploading: t('Uploading…'), sending: '◔', sent: '✓', delivered: '✓✓', read: '✓✓' }[tick];
   const node = el('span', {
-    className: 'ticks', role: 'img', 'aria-label': words, title: msg.Id ? `${words} · message ${msg.Id}` : words,
+    className: 'ticks', role: 'img', 'aria-label': words, title: msg.Id ? t('{state} · message {id}', { state: words, id: msg.Id }) : words,
     dataset: { state: tick },
   }, el('span', { 'aria-hidden': 'true', text: glyph }));
   if (count) node.append(el('span', { className: 'count', 'aria-hidden': 'true', text: String(count) }));

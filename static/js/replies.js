@@ -10,6 +10,7 @@ import {
   $, EMOJI, IMAGE, TEXT, VOICE, currentConv, input, me, messagesEl, state, toast, userInfo,
 } from './state.js';
 import { el } from './view.js';
+import { t } from './i18n.js';
 
 const SNIPPET = 120;
 let target = null; // { key, msg }
@@ -17,13 +18,13 @@ let bar = null;
 
 function describe(media, content) {
   if (media === TEXT || media === EMOJI) return (content || '').slice(0, SNIPPET);
-  if (media === IMAGE) return '[picture]';
-  if (media === VOICE) return '[voice clip]';
-  return '[attachment]';
+  if (media === IMAGE) return t('[picture]');
+  if (media === VOICE) return t('[voice clip]');
+  return t('[attachment]');
 }
 
 function nameOf(userId) {
-  return userId === me.ID ? 'You' : userInfo(userId).Name;
+  return userId === me.ID ? t('You') : userInfo(userId).Name;
 }
 
 // What a quote shows: the server's resolution, or this page's own copy of
@@ -33,10 +34,10 @@ function quoteOf(conv, msg) {
   if (!id) return null;
   const reply = msg.Reply || { Id: id };
   const local = conv.messages.get(id);
-  if (reply.Recalled || (local && local.Recalled)) return { id, text: 'message recalled', muted: true };
+  if (reply.Recalled || (local && local.Recalled)) return { id, text: t('message recalled'), muted: true };
   if (reply.UserId) return { id, who: nameOf(reply.UserId), text: describe(reply.Media, reply.Snippet) };
   if (local) return { id, who: nameOf(local.UserId), text: describe(local.Media, local.Content) };
-  return { id, text: reply.Unavailable ? 'message unavailable' : 'an earlier message', muted: true };
+  return { id, text: reply.Unavailable ? t('message unavailable') : t('an earlier message'), muted: true };
 }
 
 function quoteNode(conv, msg) {
@@ -44,7 +45,9 @@ function quoteNode(conv, msg) {
   if (!quote) return null;
   return el('button', {
     type: 'button', className: `quote${quote.muted ? ' muted' : ''}`, dataset: { replyTo: quote.id },
-    'aria-label': quote.who ? `Reply to ${quote.who}: ${quote.text}. Show the original` : `Reply to a ${quote.text}`,
+    'aria-label': quote.who
+      ? t('Reply to {who}: {text}. Show the original', { who: quote.who, text: quote.text })
+      : t('Reply to {text}', { text: quote.text }),
     onclick: () => jumpTo(conv, quote.id),
   }, quote.who ? el('span', { className: 'quote-who', text: quote.who }) : null,
   el('span', { className: 'quote-text', text: quote.text }));
@@ -59,7 +62,7 @@ export async function jumpTo(conv, id) {
   }
   const node = messagesEl.querySelector(`.msg[data-id="${Number(id)}"]`);
   if (!node) {
-    toast('The original message is not available.');
+    toast(t('The original message is not available.'));
     return;
   }
   conv.stick = false;
@@ -80,7 +83,7 @@ function showBar() {
   bar.hidden = !on;
   if (!on) return;
   const { msg } = target;
-  bar.querySelector('.quote-who').textContent = `Replying to ${nameOf(msg.UserId)}`;
+  bar.querySelector('.quote-who').textContent = t('Replying to {name}', { name: nameOf(msg.UserId) });
   bar.querySelector('.quote-text').textContent = describe(msg.Media, msg.Content);
 }
 
@@ -93,11 +96,11 @@ export function initReplies() {
   bar = el('div', { className: 'reply-bar', id: 'reply-bar', hidden: true, role: 'status' },
     el('span', { className: 'reply-bar-quote' },
       el('span', { className: 'quote-who' }), el('span', { className: 'quote-text' })),
-    el('button', { type: 'button', className: 'link reply-cancel', text: '×', 'aria-label': 'Cancel the reply', onclick: cancel }));
+    el('button', { type: 'button', className: 'link reply-cancel', text: '×', 'aria-label': t('Cancel the reply'), onclick: cancel }));
   $('composer').before(bar);
   registerMessageAction({
     id: 'reply',
-    label: 'Reply',
+    label: t('Reply'),
     when: (msg) => !msg.Recalled,
     run: (msg, conv) => {
       target = { key: conv.key, msg };

@@ -7,6 +7,7 @@ import * as api from './api.js';
 import { renderMessages } from './messages.js';
 import { $, GROUP, convKey, me, merge, state, toast } from './state.js';
 import { avatar, el, isoTime, shortWhen } from './view.js';
+import { t } from './i18n.js';
 
 const PAGE_SIZE = 20;
 const HISTORY_MAX = 200; // the largest page /message/history gives
@@ -31,11 +32,11 @@ function hitRow(hit) {
     if (!part) return;
     snippet.append(i % 2 ? el('mark', { text: part }) : document.createTextNode(part));
   });
-  const convName = hit.ConvName || (group ? `group ${hit.ConvId}` : `user ${hit.ConvId}`);
+  const convName = hit.ConvName || (group ? t('group {id}', { id: hit.ConvId }) : t('user {id}', { id: hit.ConvId }));
   // The sender, when the conversation's name does not say it already.
   let sender = '';
-  if (hit.UserId === me.ID) sender = 'You';
-  else if (group) sender = hit.SenderName || `user ${hit.UserId}`;
+  if (hit.UserId === me.ID) sender = t('You');
+  else if (group) sender = hit.SenderName || t('user {id}', { id: hit.UserId });
   const link = el('a', {
     className: 'conv-link hit-link',
     href: `#${convKey(hit.ConvType, hit.ConvId)}`,
@@ -48,7 +49,7 @@ function hitRow(hit) {
   avatar({ name: convName, id: hit.ConvId, group }),
   el('span', { className: 'body' },
     el('span', { className: 'name', text: group ? `# ${convName}` : convName }),
-    sender ? el('span', { className: 'sender', text: `${sender}:` }) : null,
+    sender ? el('span', { className: 'sender', text: t('{name}:', { name: sender }) }) : null,
     snippet),
   el('span', { className: 'side' }, el('time', { datetime: isoTime(hit.CreateTime), text: shortWhen(hit.CreateTime) })));
   return el('li', { className: 'item hit' }, link);
@@ -64,7 +65,7 @@ async function runSearch(q, more) {
     list.replaceChildren();
   }
   showPanel(true);
-  status.textContent = 'Searching…';
+  status.textContent = t('Searching…');
   $('search-more').hidden = true;
   search.loading = true;
   try {
@@ -78,8 +79,8 @@ async function runSearch(q, more) {
     $('search-more').hidden = !search.before;
     const shown = list.children.length;
     status.textContent = shown
-      ? `${shown}${search.before ? '+' : ''} message${shown === 1 ? '' : 's'} with “${search.q}”`
-      : `No message with “${search.q}”.`;
+      ? t(shown === 1 && !search.before ? '{n} message with “{q}”' : '{n} messages with “{q}”', { n: `${shown}${search.before ? '+' : ''}`, q: search.q })
+      : t('No message with “{q}”.', { q: search.q });
   } catch (err) {
     if (seq === search.seq) status.textContent = err.message;
   } finally {
@@ -133,7 +134,7 @@ export async function openHit(hit) {
   const key = convKey(hit.ConvType, hit.ConvId);
   const conv = state.convs.get(key);
   if (!conv) {
-    toast('That conversation is not in your lists any more.');
+    toast(t('That conversation is not in your lists any more.'));
     return;
   }
   if (location.hash !== `#${key}`) location.hash = key;
@@ -141,7 +142,7 @@ export async function openHit(hit) {
     if (!(await whenLoaded(conv))) return;
     await loadThrough(conv, hit.Id);
   } catch (err) {
-    toast(`Could not load the history: ${err.message}`);
+    toast(t('Could not load the history: {error}', { error: err.message }));
     return;
   }
   if (state.current !== key) return;
@@ -149,7 +150,7 @@ export async function openHit(hit) {
   renderMessages(conv, 'anchor');
   const node = conv.nodes.get(hit.Id);
   if (!node) {
-    toast('That message is no longer there.');
+    toast(t('That message is no longer there.'));
     return;
   }
   node.scrollIntoView({ block: 'center' });

@@ -5,6 +5,7 @@ import * as api from './api.js';
 import { ReadState } from './readstate.js';
 import { el, fillAvatar } from './view.js';
 import { shownName } from './names.js';
+import { t } from './i18n.js';
 
 export const PRIVATE = 1;
 export const GROUP = 2;
@@ -98,7 +99,7 @@ export function userInfo(id) {
   const known = state.users.get(id);
   if (known) return known;
   if (!state.lookups.has(id)) lookUp(id, 0);
-  return { ID: id, Name: `user ${id}`, Avatar: '' };
+  return { ID: id, Name: t('user {id}', { id }), Avatar: '' };
 }
 
 function lookUp(id, tries) {
@@ -159,6 +160,6 @@ export function miniButton(text, onclick, extra = {}) {
 export async function uploadFrom(fileInput) {
   const file = fileInput.files && fileInput.files[0];
   if (!file) return undefined;
-  if (file.size > maxUploadBytes) throw new api.ApiError(413, `${file.name} is too large`);
+  if (file.size > maxUploadBytes) throw new api.ApiError(413, t('{name} is too large', { name: file.name }));
   return api.upload(file, file.name);
 }

@@ -1,6 +1,8 @@
 // Small DOM helpers. User content only ever goes in through textContent or
 // checked attributes: never as HTML.
 
+import { language, t } from './i18n.js';
+
 const UPLOAD_RE = /^\/uploads\/[A-Za-z0-9_-]{1,64}\.[a-z0-9]{1,5}$/;
 
 export function safeUpload(url) {
@@ -43,11 +45,11 @@ export function avatar(info) {
   return fillAvatar(el('span', { className: 'avatar', 'aria-hidden': 'true' }), info);
 }
 
-const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
-const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
+const timeFormat = new Intl.DateTimeFormat(language, { hour: '2-digit', minute: '2-digit' });
+const dayFormat = new Intl.DateTimeFormat(language, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
 
-const weekdayFormat = new Intl.DateTimeFormat(undefined, { weekday: 'short' });
-const shortDayFormat = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short' });
+const weekdayFormat = new Intl.DateTimeFormat(language, { weekday: 'short' });
+const shortDayFormat = new Intl.DateTimeFormat(language, { day: 'numeric', month: 'short' });
 
 // A list's time: the clock today, the weekday this week, else the date.
 export function shortWhen(ms) {
@@ -71,8 +73,8 @@ export function dayLabel(ms) {
   const today = dayKey(now.getTime());
   const yesterday = dayKey(now.getTime() - 86400000);
   const key = dayKey(ms);
-  if (key === today) return 'Today';
-  if (key === yesterday) return 'Yesterday';
+  if (key === today) return t('Today');
+  if (key === yesterday) return t('Yesterday');
   return dayFormat.format(new Date(ms));
 }
 

@@ -5,6 +5,8 @@
 
 import { insecurePage, secureNote } from './secure.js';
 
+import { t } from './i18n.js';
+
 const TYPES = [
   ['audio/webm;codecs=opus', 'webm'],
   ['audio/webm', 'webm'],
@@ -33,7 +35,7 @@ export class VoiceRecorder {
     }
     if (!window.MediaRecorder || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
       button.disabled = true;
-      button.title = 'Voice clips need a browser with MediaRecorder (and https outside localhost)';
+      button.title = t('Voice clips need a browser with MediaRecorder (and https outside localhost)');
       return;
     }
     button.addEventListener('pointerdown', (event) => {
@@ -88,13 +90,13 @@ export class VoiceRecorder {
       stream = await navigator.mediaDevices.getUserMedia({ audio: true });
     } catch (err) {
       this.holding = false;
-      this.status('The microphone is not available: ' + (err.message || err.name));
+      this.status(t('The microphone is not available: {error}', { error: err.message || err.name }));
       return;
     }
     if (!this.holding) {
       // released before the microphone answered
       stream.getTracks().forEach((track) => track.stop());
-      this.status('Hold the button while you speak.');
+      this.status(t('Hold the button while you speak.'));
       return;
     }
     const [mimeType, ext] = TYPES.find(([type]) => MediaRecorder.isTypeSupported(type)) || ['', 'webm'];
@@ -112,7 +114,7 @@ export class VoiceRecorder {
     this.button.classList.add('recording');
     const tick = () => {
       const seconds = (performance.now() - this.startedAt) / 1000;
-      this.status(`Recording ${formatDuration(Math.floor(seconds))} · release to send, Esc to cancel`);
+      this.status(t('Recording {duration} · release to send, Esc to cancel', { duration: formatDuration(Math.floor(seconds)) }));
       if (seconds >= MAX_SECONDS) this.finish(true);
     };
     tick();
@@ -130,9 +132,9 @@ export class VoiceRecorder {
     recorder.addEventListener('stop', () => {
       this.stream.getTracks().forEach((track) => track.stop());
       if (!send) {
-        this.status('Recording cancelled.');
+        this.status(t('Recording cancelled.'));
       } else if (seconds < MIN_SECONDS) {
-        this.status('Too short: hold the button while you speak.');
+        this.status(t('Too short: hold the button while you speak.'));
       } else {
         this.status('');
         const blob = new Blob(this.chunks, { type: recorder.mimeType || 'audio/webm' });
