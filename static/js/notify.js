@@ -204,7 +204,7 @@ export function notificationSettings() {
   const draw = () => {
     const on = notificationsOn();
     // On a plain-http LAN address the browser answers "denied" by itself: say what is wrong.
-    if (insecurePage()) permission.replaceChildren(secureNote(t('Desktop notifications need')));
+    if (insecurePage()) permission.replaceChildren(secureNote('notifications'));
     else if (!notificationsSupported()) permission.textContent = t('This browser has no desktop notifications.');
     else if (Notification.permission === 'denied') {
       permission.textContent = t('Notifications are blocked for this site: allow them in the browser’s site settings.');

@@ -6,6 +6,7 @@
 // "blocked for this site". The server names its https port in a <meta> only
 // when TLS is on (templates/base.html).
 
+import { t } from './i18n.js';
 import { el } from './view.js';
 
 const DISMISSED_KEY = 'ginchat:secure-banner-dismissed';
@@ -27,13 +28,17 @@ function secureLink(className) {
   return el('a', { href: url, className, text: url });
 }
 
-// "<need> the secure address: <link>." — or, without https on the server, who can fix it.
-export function secureNote(need) {
+// "<what> need the secure address: <link>." — or, without https on the server,
+// who can fix it. ``what`` is 'voice' or 'notifications'.
+export function secureNote(what) {
+  const voice = what === 'voice';
   if (!secureUrl()) {
-    return el('span', { className: 'secure-note' },
-      `${need} a secure (https) address, and this server has HTTPS turned off: ask its administrator.`);
+    return el('span', { className: 'secure-note' }, voice
+      ? t('Voice clips need a secure (https) address, and this server has HTTPS turned off: ask its administrator.')
+      : t('Desktop notifications need a secure (https) address, and this server has HTTPS turned off: ask its administrator.'));
   }
-  return el('span', { className: 'secure-note' }, `${need} the secure address: `, secureLink('secure-link'), '.');
+  const need = voice ? t('Voice clips need the secure address:') : t('Desktop notifications need the secure address:');
+  return el('span', { className: 'secure-note' }, `${need} `, secureLink('secure-link'), t('.'));
 }
 
 function showBanner() {
@@ -43,13 +48,13 @@ function showBanner() {
   } catch (err) {
     // no storage: the banner stays
   }
-  const banner = el('div', { id: 'secure-banner', className: 'secure-banner', role: 'note', 'aria-label': 'Connection' },
-    el('span', {}, 'Not a secure connection: voice clips and notifications are off. Open ', secureLink('secure-link'),
-      ...(location.pathname === '/trust' ? [] : [' · ', el('a', { href: '/trust', text: 'trust this server first' })])));
+  const banner = el('div', { id: 'secure-banner', className: 'secure-banner', role: 'note', 'aria-label': t('Connection') },
+    el('span', {}, `${t('Not a secure connection: voice clips and notifications are off. Open')} `, secureLink('secure-link'),
+      ...(location.pathname === '/trust' ? [] : [' · ', el('a', { href: '/trust', text: t('trust this server first') })])));
   banner.append(el('button', {
     type: 'button',
     className: 'link dismiss',
-    'aria-label': 'Hide this notice',
+    'aria-label': t('Hide this notice'),
     text: '×',
     onclick: () => {
       banner.remove();

@@ -68,11 +68,11 @@ export class VoiceRecorder {
   needsSecureAddress() {
     const { button } = this;
     button.classList.add('needs-secure');
-    button.title = 'Voice clips need the secure (https) address';
-    button.setAttribute('aria-label', 'Record a voice clip: needs the secure (https) address; press for the link');
+    button.title = t('Voice clips need the secure (https) address');
+    button.setAttribute('aria-label', t('Record a voice clip: needs the secure (https) address; press for the link'));
     button.addEventListener('click', (event) => {
       event.preventDefault();
-      this.statusEl.replaceChildren(secureNote('Voice clips need'));
+      this.statusEl.replaceChildren(secureNote('voice'));
       this.statusEl.hidden = false;
     });
   }
