@@ -13,7 +13,7 @@ from simple_websocket import ConnectionClosed
 from wsproto.events import Ping, TextMessage
 from wsproto.utilities import LocalProtocolError
 
-from ginchat.chat import wsframes
+from ginchat.chat import wsevents, wsframes
 from ginchat.chat.websocket import (
     InlineReader,
     SerialSocket,
@@ -28,6 +28,27 @@ log = logging.getLogger("ginchat.chat")
 _CLOSE = object()
 SEND_TIMEOUT = 10  # seconds one batch of frames may take to reach the kernel
 WRITE_BATCH = 64  # frames joined into one sendall
+
+
+class Bucket:
+    """A token bucket: ``rate`` tokens a second, at most ``burst`` (ten
+    seconds' worth unless told)."""
+
+    __slots__ = ("rate", "burst", "tokens", "at")
+
+    def __init__(self, rate, burst=None):
+        self.rate = float(rate)
+        self.burst = self.tokens = float(burst if burst is not None else rate * 10)
+        self.at = time.monotonic()
+
+    def take(self):
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
 
 
 class Connection:
@@ -55,6 +76,9 @@ class Connection:
         # Token bucket for the per-connection message rate.
         self.tokens = float(engine.burst)
         self.tokens_at = time.monotonic()
+        # Pings, pongs, heartbeats and empty frames (KEEPALIVE_RATE): None, no limit.
+        self.keepalive = Bucket(engine.keepalive_rate) if engine.keepalive_rate else None
+        self.fragmented = False  # the message being read came in several frames
         self.writer = None  # a greenlet while frames wait for the socket
         # Without permessage-deflate a frame is the same bytes for everyone:
         # encoded once per message (encode_text) and sent as it is.
@@ -95,6 +119,11 @@ class Connection:
             return False
         self.tokens -= 1
         return True
+
+    def keepalive_frame(self):
+        """A ping, pong, heartbeat or empty frame came: False once they come
+        faster than KEEPALIVE_RATE allows (the caller closes the socket, 4029)."""
+        return self.keepalive is None or self.keepalive.take()
 
     def __repr__(self):
         return f"<Connection user={self.user_id} addr={self.addr}>"
@@ -244,12 +273,15 @@ class Connection:
             if not data:
                 raise OSError("closed by the client")
             if self.plain:  # the common frames without wsproto (chat/wsframes.py)
-                ws.connected = wsframes.receive_data(ws, data)
+                ws.connected = wsframes.receive_data(ws, data, self._handle_events)
             else:
                 ws.ws.receive_data(data)
-                ws.connected = ws._handle_events()
+                ws.connected = self._handle_events()
         except (OSError, LocalProtocolError):
             ws.connected = False
+
+    def _handle_events(self):
+        return wsevents.handle_events(self.ws, self, self.engine.max_frame)
 
     def release(self):
         """The end of the connection: close the socket the reader would have,
