@@ -41,6 +41,10 @@ class Config:
     # thousands of handshakes cannot open thousands of sockets to Redis.
     REDIS_MAX_CONNECTIONS = 50
     REDIS_POOL_TIMEOUT = 10
+    # Seconds for connecting to Redis and for each answer, on every connection
+    # (the embedded Redis's too): a Redis that stops answering costs a call
+    # this long, then the call fails as if Redis were down and chat goes on.
+    REDIS_TIMEOUT = 2
 
     BUS = "udp"  # udp / redis / none
     UDP_PORT = 3001

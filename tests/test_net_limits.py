@@ -7,6 +7,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import socket
 import struct
 import time
@@ -17,7 +18,7 @@ import websocket
 from sqlalchemy import delete
 
 from helpers import PASSWORD, Api, wait_for
-from multinode import NodeProcess, node_settings, shared  # noqa: F401  (fixture)
+from multinode import NodeProcess, RedisServer, node_settings, shared  # noqa: F401  (fixture)
 
 
 def stored(user, content, name="big.bin"):
@@ -292,3 +293,51 @@ def test_a_full_descriptor_table_is_one_log_line_not_a_traceback_per_accept(shar
     # automatic cap prevents); the accept loop says it once, without a traceback.
     assert "_do_read" not in log and "baseserver" not in log, log[-3000:]
     assert 1 <= log.count("cannot accept connections: Too many open files") <= 2, log[-3000:]
+
+
+# --- Redis that stops answering ------------------------------------------------------------
+@pytest.fixture(params=["embedded", "server"])
+def sleepy_redis(request, make_server, workdir, tmp_path):
+    """A node with a Redis of the test's own, and a function that stops it
+    (SIGSTOP: it accepts but never answers, unlike a stopped server that
+    refuses) until the test ends."""
+    redis_server = None
+    # A long pool timeout: without REDIS_TIMEOUT a call that never ends holds
+    # its connection, and the others would wait here, not just the default 10 s.
+    settings = dict(REDIS_TIMEOUT=1, REDIS_POOL_TIMEOUT=300)
+    if request.param == "embedded":
+        server = make_server(REDIS_URL=None, INSTANCE_PATH=str(tmp_path), **settings)
+        pid = server.app.extensions["redis"].pid
+    else:
+        redis_server = RedisServer(workdir).start().wait_ready()
+        server = make_server(REDIS_URL=redis_server.url, **settings)
+        pid = redis_server.proc.pid
+    stopped = []
+
+    def stop():
+        os.kill(pid, signal.SIGSTOP)
+        stopped.append(pid)
+
+    yield server, stop
+    if stopped:
+        os.kill(pid, signal.SIGCONT)
+    if redis_server is not None:
+        redis_server.stop()
+
+
+@pytest.mark.timeout(200)
+def test_a_redis_that_stops_answering_stalls_neither_login_nor_chat(sleepy_redis):
+    """Before: the embedded Redis's calls had no timeout at all (a server's,
+    5 s each, several in a row), so login waited for ever (over 15 s) and
+    messages went unacknowledged. REDIS_TIMEOUT bounds every call."""
+    server, stop_redis = sleepy_redis
+    api = Api(server)
+    a, b = api.user(), api.user()
+    api.befriend(a, b)
+    wa = a.ws()
+    stop_redis()
+    r = requests.post(api.url + "/user/findUserByNameAndPwd", data={"name": a.name, "password": PASSWORD}, timeout=60)
+    assert r.status_code == 200, r.text
+    wa.send(Type=1, TargetId=b.id, Content="while Redis sleeps", ClientMsgId="zz-1")
+    frame = wa.recv(timeout=60)
+    assert frame.get("ClientMsgId") == "zz-1", frame
