@@ -121,7 +121,8 @@ class Config:
     # oldest (close code 4001). 0: no limit.
     MAX_SOCKETS_PER_USER = 20
     # Pings, pongs, heartbeats and empty frames a connection may send per
-    # second, bursts to ten times that; a flood closes it (4029). Off with
+    # second, bursts to ten times that. Faster, its reading is held back to
+    # that pace; held back 5 s in all, it is closed (4029). Off with
     # RATE_LIMITS=off.
     KEEPALIVE_RATE = 5
     # Outgoing frames buffered per connection before it counts as dead

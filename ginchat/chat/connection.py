@@ -27,6 +27,9 @@ log = logging.getLogger("ginchat.chat")
 
 _CLOSE = object()
 SEND_TIMEOUT = 10  # seconds one batch of frames may take to reach the kernel
+# Seconds in all a connection's reading may be held back for sending pings,
+# pongs, heartbeats or empty frames faster than KEEPALIVE_RATE; past it, 4029.
+FLOOD_PATIENCE = 5.0
 WRITE_BATCH = 64  # frames joined into one sendall
 
 
@@ -49,6 +52,10 @@ class Bucket:
             return False
         self.tokens -= 1
         return True
+
+    def wait(self):
+        """Seconds until the next token (after a ``take`` that failed)."""
+        return max(0.0, (1 - self.tokens) / self.rate)
 
 
 class Connection:
@@ -78,6 +85,7 @@ class Connection:
         self.tokens_at = time.monotonic()
         # Pings, pongs, heartbeats and empty frames (KEEPALIVE_RATE): None, no limit.
         self.keepalive = Bucket(engine.keepalive_rate) if engine.keepalive_rate else None
+        self.held_back = 0.0  # seconds its reading waited for the keep-alive budget
         self.fragmented = False  # the message being read came in several frames
         self.writer = None  # a greenlet while frames wait for the socket
         # Without permessage-deflate a frame is the same bytes for everyone:
@@ -121,9 +129,20 @@ class Connection:
         return True
 
     def keepalive_frame(self):
-        """A ping, pong, heartbeat or empty frame came: False once they come
-        faster than KEEPALIVE_RATE allows (the caller closes the socket, 4029)."""
-        return self.keepalive is None or self.keepalive.take()
+        """A ping, pong, heartbeat or empty frame came. Faster than
+        KEEPALIVE_RATE, reading waits for the budget (the flood backs up in
+        the client's own socket, costing the server nothing; closing at once
+        would cost it a reconnection instead), for FLOOD_PATIENCE seconds in
+        all; then False: the caller closes the socket (4029)."""
+        bucket = self.keepalive
+        if bucket is None or bucket.take():
+            return True
+        wait = bucket.wait()
+        if self.held_back + wait > FLOOD_PATIENCE:
+            return False
+        self.held_back += wait
+        gevent.sleep(wait)
+        return bucket.take()
 
     def __repr__(self):
         return f"<Connection user={self.user_id} addr={self.addr}>"

@@ -7,7 +7,8 @@ limits on what one socket may make the server hold or do (issue 24):
   past it is dropped as it arrives and answered with a 413 error frame when
   it ends (``OVERSIZED``), unless it goes past the hard cap (16 times), 1009.
 - pings, pongs and empty frames draw on the connection's keep-alive budget
-  (``Connection.keepalive_frame``, with heartbeats): a flood closes it, 4029.
+  (``Connection.keepalive_frame``, with heartbeats): a flood is read at
+  KEEPALIVE_RATE, then closed, 4029.
 
 The handshake itself (wsproto's Request) is simple-websocket's, before the
 connection exists."""
