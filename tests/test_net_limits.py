@@ -9,13 +9,13 @@ import secrets
 import shutil
 import signal
 import socket
-import struct
 import time
 
 import pytest
 import requests
 import websocket
 from sqlalchemy import delete
+from test_chat import close_code
 
 from helpers import PASSWORD, Api, wait_for
 from multinode import NodeProcess, RedisServer, node_settings, shared  # noqa: F401  (fixture)
@@ -57,18 +57,6 @@ def test_a_db_mode_download_is_read_from_sql_as_it_is_sent(make_server, tmp_path
 
 
 # --- item 6: what one socket may buffer, and sockets per user --------------------------
-def close_code(client, timeout=10):
-    """Read until the server's close frame; its status code (None: no close frame)."""
-    client.conn.settimeout(timeout)
-    while True:
-        try:
-            opcode, frame = client.conn.recv_data_frame(True)
-        except websocket.WebSocketConnectionClosedException:
-            return None
-        if opcode == websocket.ABNF.OPCODE_CLOSE:
-            return struct.unpack("!H", frame.data[:2])[0] if len(frame.data) >= 2 else None
-
-
 def send_frame(client, data, opcode=websocket.ABNF.OPCODE_TEXT, fin=1):
     client.conn.send_frame(websocket.ABNF.create_frame(data, opcode, fin))
 
@@ -150,7 +138,7 @@ def test_a_flood_of_keepalive_frames_closes_the_socket_with_4029(server, api, ki
                 send_frame(flooder, "", websocket.ABNF.OPCODE_CONT, fin=0)
     except (OSError, websocket.WebSocketException):
         pass  # closed by the server while we were still sending
-    assert close_code(flooder) == 4029
+    assert close_code(flooder, timeout=30) == 4029  # after FLOOD_PATIENCE (5 s) held back
     bystander.send(Type=1, TargetId=a.id, Content="still here")
     assert bystander.messages(1)[0]["Content"] == "still here"
 
@@ -258,21 +246,31 @@ def hold(node, count):
     return socks
 
 
+def log_after(node, attack):
+    """Run ``attack`` (it returns the sockets it holds), close its sockets,
+    see /health answer again, stop the node: its log."""
+    try:
+        for sock in attack():
+            sock.close()
+        assert wait_for(lambda: requests.get(node.url + "/health", timeout=5).status_code == 200, timeout=15)
+    finally:
+        node.stop()
+    return node.log()
+
+
 @pytest.mark.skipif(not shutil.which("prlimit"), reason="needs prlimit (util-linux)")
 def test_the_automatic_cap_refuses_cleanly_before_descriptors_run_out(shared, workdir):
     """MAX_CONNECTIONS=auto: half the descriptors left after the pools.
     Before: 1,100 half-sent requests took every descriptor, /health timed
     out and each failed accept printed a traceback."""
     node = node_with_descriptors(shared, workdir, 256)  # auto: (256 - 64 - 50 - 15) // 2 = 63
-    try:
+
+    def attack():
         socks = hold(node, 63)
         assert wait_for(lambda: answer_of(hold(node, 1)[0]).startswith(b"HTTP/1.1 503"), timeout=10)
-        for sock in socks:
-            sock.close()
-        assert wait_for(lambda: requests.get(node.url + "/health", timeout=5).status_code == 200, timeout=15)
-    finally:
-        node.stop()
-    log = node.log()
+        return socks
+
+    log = log_after(node, attack)
     assert "Traceback" not in log, log[-3000:]
     assert log.count("refused") == 1, log[-3000:]  # one line for every refusal within LOG_EVERY
 
@@ -280,15 +278,13 @@ def test_the_automatic_cap_refuses_cleanly_before_descriptors_run_out(shared, wo
 @pytest.mark.skipif(not shutil.which("prlimit"), reason="needs prlimit (util-linux)")
 def test_a_full_descriptor_table_is_one_log_line_not_a_traceback_per_accept(shared, workdir):
     node = node_with_descriptors(shared, workdir, 80, MAX_CONNECTIONS=0)  # no cap: the table fills
-    try:
+
+    def attack():
         socks = hold(node, 120)  # the kernel queues what the node cannot accept
         time.sleep(1)  # deliberately: accepts fail meanwhile
-        for sock in socks:
-            sock.close()
-        assert wait_for(lambda: requests.get(node.url + "/health", timeout=5).status_code == 200, timeout=15)
-    finally:
-        node.stop()
-    log = node.log()
+        return socks
+
+    log = log_after(node, attack)
     # Other code that opens a file meanwhile may fail its own way (what the
     # automatic cap prevents); the accept loop says it once, without a traceback.
     assert "_do_read" not in log and "baseserver" not in log, log[-3000:]

@@ -80,9 +80,7 @@ class Connection:
         self.replaying = False
         self.held = []
         self.replay_max = 0
-        # Token bucket for the per-connection message rate.
-        self.tokens = float(engine.burst)
-        self.tokens_at = time.monotonic()
+        self.message_budget = Bucket(engine.rate, engine.burst)
         # Pings, pongs, heartbeats and empty frames (KEEPALIVE_RATE): None, no limit.
         self.keepalive = Bucket(engine.keepalive_rate) if engine.keepalive_rate else None
         self.held_back = 0.0  # seconds its reading waited for the keep-alive budget
@@ -117,16 +115,10 @@ class Connection:
             if msg_id is None or msg_id > replayed_up_to:
                 self.put(msg_id, text)
 
-    def take_token(self, rate, burst):
-        """A token of the per-connection message rate (a bucket of ``burst``
-        tokens refilled at ``rate`` a second); False when none is left."""
-        now = time.monotonic()
-        self.tokens = min(burst, self.tokens + (now - self.tokens_at) * rate)
-        self.tokens_at = now
-        if self.tokens < 1:
-            return False
-        self.tokens -= 1
-        return True
+    def take_token(self):
+        """A token of the per-connection message rate (MSG_RATE a second,
+        bursts to twice that); False when none is left."""
+        return self.message_budget.take()
 
     def keepalive_frame(self):
         """A ping, pong, heartbeat or empty frame came. Faster than

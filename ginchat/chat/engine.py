@@ -281,7 +281,7 @@ class ChatEngine:
         raises FrameError (429) when it is exceeded."""
         if not self.rate_limited:
             return
-        if not conn.take_token(self.rate, self.burst):
+        if not conn.take_token():
             raise FrameError(429, f"too many messages: at most {self.rate:g} per second", cmid)
         # The same user on many connections or nodes: one count in Redis.
         try:
