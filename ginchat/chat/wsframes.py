@@ -77,10 +77,10 @@ def take_text_frames(data, limit):
     return texts, pos
 
 
-def receive_data(ws, data):
-    """What ``ws.ws.receive_data(data)`` then ``ws._handle_events()`` do, the
-    common frames taken by the fast path. Returns whether the connection is
-    still open (as ``_handle_events``)."""
+def receive_data(ws, data, handle_events):
+    """What ``ws.ws.receive_data(data)`` then ``handle_events()`` (the
+    connection's, chat/wsevents.py) do, the common frames taken by the fast
+    path. Returns whether the connection is still open (as ``handle_events``)."""
     if wsproto_idle(ws):
         texts, used = take_text_frames(data, ws.max_message_size or 1 << 62)
         if texts:
@@ -90,4 +90,4 @@ def receive_data(ws, data):
                 return True
             data = data[used:]
     ws.ws.receive_data(data)
-    return ws._handle_events()
+    return handle_events()

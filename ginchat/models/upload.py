@@ -6,6 +6,7 @@ The bytes are cut into chunks of at most CHUNK_BYTES: no statement carries
 more than one chunk, so MariaDB's max_allowed_packet (16 MiB by default, 4 MiB
 on old servers; a chunk is escaped to at most twice its size) never limits
 MAX_UPLOAD_MB, and a Range request reads only the chunks it needs.
+Downloads read them a piece at a time (``pieces``).
 """
 
 from sqlalchemy import (
@@ -26,6 +27,9 @@ from sqlalchemy.dialects import mysql
 from ginchat.extensions import db
 
 CHUNK_BYTES = 1024 * 1024
+# A download is read from SQL and sent in pieces of at most this many bytes:
+# a slow reader holds one piece, not the file (issue 24, item 5).
+PIECE_BYTES = 128 * 1024
 # BLOB on MariaDB holds 64 KiB: LONGBLOB there; bytea on PostgreSQL; BLOB on SQLite.
 BLOB = LargeBinary().with_variant(mysql.LONGBLOB(), "mysql", "mariadb")
 
@@ -76,17 +80,25 @@ def select_by_name(name):
     return select(upload_table).where(upload_table.c.name == name)
 
 
-def read(name, start=0, end=None):
-    """Bytes ``start`` up to ``end`` (exclusive; None: the end) of an upload
-    stored in SQL, reading only the chunks that hold them."""
-    first = start // CHUNK_BYTES
-    query = select(upload_chunk.c.n, upload_chunk.c.data).where(upload_chunk.c.name == name, upload_chunk.c.n >= first)
-    if end is not None:
-        query = query.where(upload_chunk.c.n <= max(first, (end - 1) // CHUNK_BYTES))
-    parts = [bytes(data) for _, data in db.session.execute(query.order_by(upload_chunk.c.n))]
-    body = b"".join(parts)
-    offset = start - first * CHUNK_BYTES
-    return body[offset : None if end is None else offset + (end - start)]
+def pieces(engine, name, start, end, piece=PIECE_BYTES):
+    """Bytes ``start`` up to ``end`` (exclusive) of an upload stored in SQL,
+    as pieces of at most ``piece`` bytes. Each piece is one statement on a
+    connection taken from ``engine``'s pool for that statement only: a slow
+    reader holds neither a connection nor more than one piece between reads.
+    Stops early if the upload is deleted meanwhile."""
+    pos = start
+    while pos < end:
+        n, offset = divmod(pos, CHUNK_BYTES)
+        length = min(piece, end - pos, CHUNK_BYTES - offset)
+        # substr counts from 1, on BLOB (SQLite), LONGBLOB (MariaDB) and bytea (PostgreSQL) alike.
+        part = func.substr(upload_chunk.c.data, offset + 1, length, type_=LargeBinary)
+        query = select(part).where(upload_chunk.c.name == name, upload_chunk.c.n == n)
+        with engine.connect() as conn:
+            data = conn.scalar(query)
+        if not data:
+            return
+        yield bytes(data)
+        pos += len(data)
 
 
 def forget(name):

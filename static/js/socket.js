@@ -2,6 +2,7 @@
 // ?since=<the last Id seen> so that nothing is missed and nothing doubled.
 
 const MAX_DELAY_MS = 15000;
+const REPLACED = 4001; // close code: too many connections of this user (docs/PROTOCOL.md)
 
 export class ChatSocket extends EventTarget {
   // getSince() answers the last message Id the page has seen (or null).
@@ -71,11 +72,14 @@ export class ChatSocket extends EventTarget {
       }
       if (frame && typeof frame === 'object') this.dispatchEvent(new CustomEvent('frame', { detail: frame }));
     });
-    ws.addEventListener('close', () => {
+    ws.addEventListener('close', (event) => {
       if (this.ws !== ws) return;
       this.ws = null;
       this.stopHeartbeat();
       this.dispatchEvent(new Event('close'));
+      // 4001: the user's newer connections pushed this one out (MAX_SOCKETS_PER_USER):
+      // coming straight back would push out another, so wait the longest delay.
+      if (event.code === REPLACED) this.attempt = Math.max(this.attempt, 6);
       this.scheduleRetry();
     });
   }
