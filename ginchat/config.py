@@ -93,6 +93,14 @@ class Config:
     USER_MSG_RATE = 40  # chat messages per user per second, all connections and nodes together
     UPLOADS_PER_MINUTE = 30  # per user
     SEARCHES_PER_MINUTE = 120  # people and group searches per user (the app searches as one types)
+    MESSAGE_SEARCHES_PER_MINUTE = 30  # full-text message searches per user (each may read many rows)
+    SYNCS_PER_MINUTE = 60  # GET /message/sync per user (offline catch-up pages; the socket's ?since= is apart)
+    # SQLite: message searches run on native threads, at most SEARCH_THREADS
+    # at once (0: on the event loop), each stopped after SEARCH_BUDGET seconds
+    # (503: narrow the search); models/search_reader.py.
+    SEARCH_THREADS = 2
+    SEARCH_BUDGET = 2.0
+    SEARCH_TEST_SLOW_WORD = None  # tests only: a search holding this word runs until stopped
     # Reverse proxies in front of each node (the nginx gateway: 1): their
     # X-Forwarded-For / -Proto are trusted for the client address (the
     # per-address limits) and https (the Secure cookie). 0: none trusted.

@@ -35,10 +35,10 @@ def words_of(q):
     return words
 
 
-def search_messages(user_id, q, before, size):
-    """The page of hits for ``q`` below message Id ``before`` (None: from the
-    newest), newest first: (rows, the ``before`` of the next page or None)."""
-    words = words_of(q)
+def search_messages(user_id, words, before, size):
+    """The page of hits for ``words`` (words_of the query) below message Id
+    ``before`` (None: from the newest), newest first: (rows, the ``before``
+    of the next page or None)."""
     floors = Contact.history_floors(user_id)
     frames = engine.search(user_id, floors, words, before, size + 1)
     more = len(frames) > size

@@ -4,7 +4,9 @@
 - SQLite: the FTS5 table ``message_fts``; its ``readers`` column holds who
   may read each message (``u<id>`` for both people of a private message,
   ``g<id>`` for a group's), so one MATCH walks only the searcher's messages,
-  newest first, however many others the table holds.
+  newest first, however many others the table holds (and however many
+  groups the searcher is in). The query runs on a native thread within a
+  time budget (search_reader.py).
 - MariaDB/MySQL: the InnoDB FULLTEXT index, in BOOLEAN MODE (``+word*``);
   words the index cannot hold (shorter than innodb_ft_min_token_size, or a
   stop word) are matched with REGEXP instead, so no word is silently ignored.
@@ -20,12 +22,12 @@ from sqlalchemy import column, func, literal_column, select, table, text
 
 from ginchat.extensions import db
 from ginchat.models.message import RECALLED, message_table, readable_by, to_frame
+from ginchat.models.search_reader import SearchReader
 
 FTS_TABLE = "message_fts"
 FTS_VIEW = "message_search"
 MYSQL_INDEX = "ix_message_content_ft"
 PG_INDEX = "ix_message_content_tsv"
-MAX_READER_TOKENS = 200  # groups named in one FTS5 MATCH (see fts5_query)
 PREFIX_FROM = 3  # shorter words match whole words only (a one-letter prefix matches half the table)
 
 _fts = table(FTS_TABLE, column("rowid"), column(FTS_TABLE))
@@ -67,7 +69,12 @@ def search(user_id, groups, terms, before, limit):
         else:
             query = query.where(*mysql_conditions(terms))
         query = query.order_by(c.id.desc())
-    return [to_frame(row) for row in db.session.execute(query.limit(limit)).mappings()]
+    query = query.limit(limit)
+    if dialect == "sqlite":
+        rows = SearchReader.of().rows(query, terms)
+    else:
+        rows = db.session.execute(query).mappings()
+    return [to_frame(row) for row in rows]
 
 
 def _word(term):
@@ -77,12 +84,11 @@ def _word(term):
 def fts5_query(user_id, groups, terms):
     """The FTS5 MATCH expression: every word in the text and one of the
     searcher's reader tokens (terms are letters and digits: quoting them
-    leaves no FTS5 syntax in them). For a member of very many groups the
-    OR of their tokens costs more than it saves: the words alone, and the
-    read rule in SQL (always applied) does the rest."""
+    leaves no FTS5 syntax in them). Every group is named, however many: the
+    read rule stays in the index, so the query walks the searcher's messages
+    and never the whole table (which a member of many groups could make it
+    do, issue 24)."""
     words = " AND ".join(_word(t) for t in terms)
-    if len(groups) > MAX_READER_TOKENS:
-        return f"content : ({words})"
     readers = [f"u{int(user_id)}"] + [f"g{int(gid)}" for gid in sorted(groups)]
     return f"content : ({words}) AND readers : ({' OR '.join(readers)})"
 
