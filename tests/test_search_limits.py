@@ -119,3 +119,80 @@ def test_a_member_of_many_groups_finds_exactly_what_they_may_read(api):
     answer(b.post("/contact/quitGroup", comId=groups[-1]), 200)
     got = [h["Id"] for h in answer(b.get("/message/search", q=w), 200)["Rows"]]
     assert got == [mine[2]["Id"], mine[0]["Id"]]
+
+
+@pytest.fixture
+def statements(server):
+    """The SQL the shared server sends while the test runs (text of each statement)."""
+    from sqlalchemy import event
+
+    from ginchat.extensions import db
+
+    sent = []
+
+    def record(conn, cursor, statement, *args):
+        sent.append(statement)
+
+    with server.app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    yield sent
+    event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.mark.skipif(DB_KIND != "mysql", reason="MariaDB's FULLTEXT index reads every message holding the words")
+def test_mariadb_searches_from_what_a_light_reader_may_read(api, pair, statements):
+    """A searcher who may read few messages is searched from them: the
+    FULLTEXT index (every message of anyone holding the words) is not asked."""
+    a, b = pair
+    w = "zq" + secrets.token_hex(4)
+    sent = send_texts(a.ws(), b.id, [f"{w} here"])
+    del statements[:]
+    assert [h["Id"] for h in answer(b.get("/message/search", q=w), 200)["Rows"]] == [sent[0]["Id"]]
+    searches = [s for s in statements if "message.content" in s]
+    assert searches and not [s for s in searches if "MATCH" in s.upper()], searches
+
+
+def test_both_plans_answer_alike(make_server):
+    """MariaDB searches a light reader from their messages and a heavy one
+    from the FULLTEXT index (SEARCH_SCAN_READABLE 0: always): the same hits
+    either way (and on the other databases, trivially)."""
+    scan = make_server()
+    index = make_server(SEARCH_SCAN_READABLE=0)
+    api = Api(scan)
+    a, b = api.user(), api.user()
+    api.befriend(a, b)
+    w = "zq" + secrets.token_hex(4)
+    texts = [
+        f"{w} Déploiement done",
+        f"{w} deployment of v2",
+        f"{w} ok the plan",
+        f"{w} okay, book a token",
+        f"{w}-redeploy; x ok",
+        f"the end {w}",
+    ]
+    wa = a.ws()
+    send_texts(wa, b.id, texts)
+    gid = api.group(a, b)["ID"]
+    send_texts(wa, gid, [f"{w} in the group, deploy", f"{w} OK in caps"], type_=2)
+    queries = [
+        w,
+        f"{w} DÉPLOI",
+        f"{w} deploy",
+        f"{w} ok",
+        f"{w} the",
+        f"{w} v2",
+        f"{w} dep",
+        f"{w} oka",
+        f"{w} x",
+        f"{w} score",
+        f"{w} end the",
+    ]
+    for q in queries:
+        got = [
+            [h["Id"] for h in answer(on(server, b).get("/message/search", q=q), 200)["Rows"]]
+            for server in (scan, index)
+        ]
+        assert got[0] == got[1], (q, got)
+    paged = [answer(on(server, b).get("/message/search", q=w, size=3), 200) for server in (scan, index)]
+    assert paged[0]["Rows"] == paged[1]["Rows"] and paged[0]["Data"] == paged[1]["Data"]

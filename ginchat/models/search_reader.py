@@ -34,6 +34,10 @@ PROGRESS_STEPS = 20_000  # SQLite virtual-machine steps between two looks at the
 _NEVER_ENDS = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n"
 
 
+def too_slow(budget):
+    return AppError(503, f"the search took longer than {budget:g} s and was stopped: narrow it (more or longer words)")
+
+
 class SearchReader:
     def __init__(self, app):
         self.app = app
@@ -100,9 +104,7 @@ class SearchReader:
         except sa_exc.OperationalError as exc:
             if "interrupted" not in str(exc.orig):
                 raise
-            raise AppError(
-                503, f"the search took longer than {self.budget:g} s and was stopped: narrow it (more or longer words)"
-            ) from None
+            raise too_slow(self.budget) from None
         finally:
             raw.set_progress_handler(None, 0)
 
