@@ -13,10 +13,12 @@ theirs), then measures a bystander's chat round trip (user 3 sends to user
 - ``201 groups``: a user who created 201 empty groups searches (the read
   rule leaves the SQLite index past 200 groups on b474833).
 
-Rate limits are off (as in the bench: the figures are what the searches
-cost, not what the limit refuses; with limits on, each searcher gets
-MESSAGE_SEARCHES_PER_MINUTE searches a minute). Every count and time is
-bounded; only 127.0.0.1 is used.
+``--limits on`` (the default) runs the server with its default limits, so
+a searcher that goes on past MESSAGE_SEARCHES_PER_MINUTE gets 429s (it
+goes on all the same, as a hostile client would); ``--limits off`` shows
+what the searches themselves cost (as if each came from another account).
+Every count and time is bounded; only 127.0.0.1 is used. ``--reuse`` with
+``--workdir`` starts again on a database seeded by an earlier run.
 
 Run from the repository: ``python -m bench.probes.search_flood --db sqlite``
 (or ``--db mariadb``; MariaDB uses the database ``PROBE_MYSQL_DB``, dropped
@@ -27,6 +29,7 @@ import argparse
 import itertools
 import json
 import os
+import secrets
 import sys
 import tempfile
 import threading
@@ -50,6 +53,12 @@ def pct(values, q):
 
 class Target(GinChat):
     name = "probe"
+    limits = "on"
+
+    def env(self):
+        env = super().env()
+        env["GINCHAT_RATE_LIMITS"] = self.limits
+        return env
 
     def reset_backends(self):
         if self.db_url and self.db_url.startswith("mysql"):
@@ -60,7 +69,7 @@ class Target(GinChat):
 
 
 def bystander(url, sender, receiver, target, seconds, out):
-    """Round trips sender -> receiver for ``seconds``, one every 20 ms."""
+    """Round trips sender -> receiver for ``seconds``, one every 60 ms at most (under MSG_RATE)."""
     ws_a = websocket.create_connection(f"{url}/chat?token={sender}", timeout=30)
     ws_b = websocket.create_connection(f"{url}/chat?token={receiver}", timeout=30)
     deadline = time.monotonic() + seconds
@@ -76,7 +85,7 @@ def bystander(url, sender, receiver, target, seconds, out):
                 if frame.get("Content") == mark:
                     break
             out.append(time.perf_counter() - t0)
-            time.sleep(0.02)
+            time.sleep(max(0.0, 0.06 - out[-1]))
     finally:
         ws_a.close()
         ws_b.close()
@@ -133,15 +142,23 @@ def main(argv=None):
     ap.add_argument("--seconds", type=float, default=6.0, help="length of each phase")
     ap.add_argument("--groups", type=int, default=201)
     ap.add_argument("--workdir")
+    ap.add_argument("--limits", choices=["on", "off"], default="on")
+    ap.add_argument("--reuse", action="store_true", help="the database seeded in --workdir by an earlier run")
     args = ap.parse_args(argv)
     workdir = args.workdir or tempfile.mkdtemp(prefix="search-flood-")
     db_url = None
     if args.db == "mariadb":
         db_url = f"mysql+pymysql://root@127.0.0.1:3306/{PROBE_MYSQL_DB}"
     target = Target(workdir, "probe", "search flood", db_url=db_url)
-    t0 = time.monotonic()
-    seed = target.seed(users=60, pairs=20, group=0, messages=args.messages)
-    print(f"seeded in {time.monotonic() - t0:.0f} s", file=sys.stderr, flush=True)
+    target.limits = args.limits
+    seeded = os.path.join(target.dir, "seed.json")
+    if args.reuse and os.path.exists(seeded):
+        with open(seeded) as fh:
+            seed = json.load(fh)
+    else:
+        t0 = time.monotonic()
+        seed = target.seed(users=60, pairs=20, group=0, messages=args.messages)
+        print(f"seeded in {time.monotonic() - t0:.0f} s", file=sys.stderr, flush=True)
     target.start()
     try:
         base = f"http://127.0.0.1:{target.port}"
@@ -152,12 +169,12 @@ def main(argv=None):
             phase("1 searcher", base, ws_url, seed, [tokens[1]], args.seconds),
             phase("4 searchers", base, ws_url, seed, [tokens[i] for i in (1, 2, 5, 6)], args.seconds),
         ]
-        many = tokens[50]
+        many = tokens[50 + args.reuse * int(time.time()) % 10]  # a reused database: another user's turn
         t1 = time.perf_counter()
         for n in range(args.groups):
             r = requests.post(
                 f"{base}/contact/createCommunity",
-                data={"name": f"probe{n}"},
+                data={"name": f"probe{n}x{secrets.token_hex(3)}"},
                 headers={"Authorization": f"Bearer {many}"},
                 timeout=30,
             )
@@ -167,7 +184,7 @@ def main(argv=None):
         rows.append(phase(f"{args.groups} groups", base, ws_url, seed, [many], args.seconds))
     finally:
         target.stop()
-    print(f"\n{args.db}, {args.messages} messages: bystander round trip (ms) and search time")
+    print(f"\n{args.db}, {args.messages} messages, limits {args.limits}: bystander round trip (ms) and search time")
     print("| phase | trips | p50 | p99 | searches | search p50 | statuses |")
     print("|---|---|---|---|---|---|---|")
     for r in rows:
