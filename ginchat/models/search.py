@@ -22,11 +22,11 @@ import re
 import unicodedata
 
 from flask import current_app
-from sqlalchemy import column, func, literal_column, select, table, text
+from sqlalchemy import column, func, literal_column, select, table, text, union_all
 from sqlalchemy import exc as sa_exc
 
 from ginchat.extensions import db
-from ginchat.models.message import RECALLED, message_table, readable_by, to_frame
+from ginchat.models.message import RECALLED, message_table, readable_by, readable_by_index, to_frame
 from ginchat.models.search_reader import SearchReader, too_slow
 
 FTS_TABLE = "message_fts"
@@ -81,55 +81,74 @@ def search(user_id, groups, terms, before, limit):
         if before is not None:
             query = query.where(_fts.c.rowid < before)
         rows = SearchReader.of().rows(query.order_by(_fts.c.rowid.desc()).limit(limit), terms)
-    else:
+    elif dialect == "postgresql":
         if before is not None:
             query = query.where(c.id < before)
-        if dialect == "postgresql":
-            vector = func.to_tsvector(_SIMPLE, c.content)
-            query = query.where(vector.op("@@")(func.to_tsquery(_SIMPLE, tsquery(terms))))
-            rows = db.session.execute(query.order_by(c.id.desc()).limit(limit)).mappings()
-        else:
-            rows = mysql_search(query, readable, terms, limit)
+        vector = func.to_tsvector(_SIMPLE, c.content)
+        query = query.where(vector.op("@@")(func.to_tsquery(_SIMPLE, tsquery(terms))))
+        rows = db.session.execute(query.order_by(c.id.desc()).limit(limit)).mappings()
+    else:
+        rows = mysql_search(query, user_id, groups, terms, before, limit)
     return [to_frame(row) for row in rows]
 
 
-def mysql_search(query, readable, terms, limit):
+def mysql_search(query, user_id, groups, terms, before, limit):
     """MariaDB/MySQL. InnoDB's full-text search finds every message of the
     table that holds the words before the read rule can drop one: a searcher
     who may read a thousand messages waited seconds for a word half the table
     holds (issue 24). So when the searcher may read at most SEARCH_SCAN_READABLE
     messages, the search starts from those (the read rule's indexes) instead;
-    past that, the FULLTEXT index, within SEARCH_BUDGET."""
+    past that, the FULLTEXT index, within SEARCH_BUDGET. ``query``: the
+    messages ``user_id`` may read (search() makes it)."""
     c = message_table.c
+    parts = readable_by_index(user_id, groups)
     most = int(current_app.config["SEARCH_SCAN_READABLE"])
-    if most and readable_count(readable, most + 1) <= most:
-        return scan_readable(query, terms, limit)
-    query = query.where(*mysql_conditions(terms)).order_by(c.id.desc()).limit(limit)
-    return within_budget(query)
+    if most and readable_count(parts, most + 1) <= most:
+        return scan_readable(parts, terms, before, limit)
+    query = query.where(*mysql_conditions(terms))
+    if before is not None:
+        query = query.where(c.id < before)
+    return within_budget(query.order_by(c.id.desc()).limit(limit))
 
 
-def readable_count(readable, most):
-    """How many messages ``readable`` (the read rule) selects, counting to ``most`` at most (index entries only)."""
-    ids = select(message_table.c.id).where(readable).limit(most).subquery()
-    return db.session.execute(select(func.count()).select_from(ids)).scalar()
+def _by_index(query, index):
+    return query.with_hint(message_table, f"FORCE INDEX ({index})", "mysql")
 
 
-def scan_readable(query, terms, limit):
-    """The newest ``limit`` rows of ``query`` (the searcher's readable
-    messages) that hold every word of ``terms``: the database keeps the rows
+def readable_count(parts, most):
+    """How many messages ``parts`` (readable_by_index) select, counting to
+    ``most`` at most in each (index entries only)."""
+    c = message_table.c
+    each = [_by_index(select(c.id).where(cond), index).limit(most) for cond, index in parts]
+    return db.session.execute(select(func.count()).select_from(union_all(*each).subquery())).scalar()
+
+
+def scan_readable(parts, terms, before, limit):
+    """The newest ``limit`` messages of ``parts`` (readable_by_index) below
+    ``before`` that hold every word of ``terms``: the database keeps the rows
     whose text holds each word anywhere (LIKE: the column's collation sets
     case and accents aside, as the FULLTEXT index does) and the word rule
     (whole words, prefixes from PREFIX_FROM letters) is applied here."""
     c = message_table.c
     folded = [fold(t) for t in terms]
-    page = query.where(*(c.content.like(f"%{t}%") for t in terms)).order_by(c.id.desc()).limit(SCAN_PAGE)
-    found, last = [], None
+    likes = [c.content.like(f"%{t}%") for t in terms]
+    found, seen = [], set()
     while True:
-        rows = db.session.execute(page if last is None else page.where(c.id < last)).mappings().all()
-        found += [row for row in rows if holds_every(row["content"], folded)]
+        each = []
+        for cond, index in parts:
+            query = _by_index(select(message_table).where(cond, c.media != RECALLED, *likes), index)
+            if before is not None:
+                query = query.where(c.id < before)
+            each.append(query.order_by(c.id.desc()).limit(SCAN_PAGE))
+        page = union_all(*each).subquery()
+        rows = db.session.execute(select(page).order_by(page.c.id.desc()).limit(SCAN_PAGE)).mappings().all()
+        for row in rows:
+            if row["id"] not in seen and holds_every(row["content"], folded):
+                found.append(row)
+            seen.add(row["id"])  # a message to oneself is both sent and received
         if len(found) >= limit or len(rows) < SCAN_PAGE:
             return found[:limit]
-        last = rows[-1]["id"]
+        before = rows[-1]["id"]
 
 
 def holds_every(content, terms):
