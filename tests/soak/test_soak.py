@@ -124,7 +124,13 @@ class Chatter:
 @pytest.mark.timeout(SECONDS + 600)
 def test_soak_constant_chat_with_reconnects(shared, workdir):
     settings = node_settings(
-        shared["db"], shared["redis"], "none", RATE_LIMITS="on", REGISTRATIONS_PER_IP=1000, LOGIN_FAILS_PER_IP=1000
+        shared["db"],
+        shared["redis"],
+        "none",
+        RATE_LIMITS="on",
+        REGISTRATIONS_PER_IP=1000,
+        LOGIN_FAILS_PER_IP=1000,
+        SYNCS_PER_MINUTE=1_000_000,  # the check below pages through every message stored
     )
     node = NodeProcess("soak-" + secrets.token_hex(3), workdir, settings).start().wait_ready()
     try:
