@@ -244,3 +244,19 @@ def test_postgresql_s_search_index_updates_without_a_pending_list(scratch_url):
     schema.upgrade(app)
     assert rows(app, options) == [(["fastupdate=off"],)]
     assert_like_the_models(app)
+
+
+def test_existing_accounts_get_their_search_words(scratch_url):
+    """Revision 0009: the people search finds existing accounts by any word of
+    their names and by pinyin, as it finds new ones."""
+    app = schema_app(scratch_url)
+    upgrade_to(app, "0008")
+    user = (
+        "INSERT INTO user_basic (created_at, updated_at, name, name_key, name_skeleton, display_name, display_key, "
+        "password, phone, email, avatar, client_ip, role) "
+        "VALUES (:now, :now, :name, :key, :key, :display, :display, 'x', '', '', '', '', '')"
+    )
+    execute(app, [(user, {"now": NOW, "name": "wei", "key": "wei", "display": "张伟"})])
+    schema.upgrade(app)
+    assert rows(app, "SELECT name_words FROM user_basic") == [(" wei 张伟 zhangwei zw",)]
+    assert_like_the_models(app)
