@@ -3,6 +3,7 @@ spaces between words (Han, kana, Hangul), so that search and name lookups
 can find a word inside a run of them."""
 
 import re
+import unicodedata
 
 # Han (with its extensions and compatibility forms), kana, bopomofo, Hangul.
 # CJK punctuation (U+3000-303F) is not here: it separates words.
@@ -81,3 +82,13 @@ def index_text(folded):
         for piece in pieces(word):
             tokens += pair_tokens(piece) if CJK_RUN.fullmatch(piece) else [piece]
     return " ".join(tokens)
+
+
+def search_text(content):
+    """The message column ``search_text``: index_text of ``content`` in the
+    folded form that queries use too (NFKC, case-folded), or None for a text
+    without CJK. Kept on insert, edit and recall; the indexes take it
+    instead of the content where it is set."""
+    if not content or not has_cjk(content):
+        return None
+    return index_text(unicodedata.normalize("NFKC", content.casefold()))
