@@ -93,6 +93,18 @@ class Config:
     USER_MSG_RATE = 40  # chat messages per user per second, all connections and nodes together
     UPLOADS_PER_MINUTE = 30  # per user
     SEARCHES_PER_MINUTE = 120  # people and group searches per user (the app searches as one types)
+    MESSAGE_SEARCHES_PER_MINUTE = 30  # full-text message searches per user (each may read many rows)
+    SYNCS_PER_MINUTE = 60  # GET /message/sync per user (offline catch-up pages; the socket's ?since= is apart)
+    # SQLite: message searches run on native threads, at most SEARCH_THREADS
+    # at once (0: on the event loop; models/search_reader.py). SQLite and
+    # MariaDB/MySQL stop a search after SEARCH_BUDGET seconds (503: narrow it).
+    SEARCH_THREADS = 2
+    SEARCH_BUDGET = 2.0
+    # MariaDB/MySQL: a searcher who may read at most this many messages is
+    # searched from them (the read rule's indexes, LIKE) rather than from the
+    # FULLTEXT index, which reads every message holding the words. 0: always the index.
+    SEARCH_SCAN_READABLE = 20_000
+    SEARCH_TEST_SLOW_WORD = None  # tests only: a search holding this word runs until stopped
     # Reverse proxies in front of each node (the nginx gateway: 1): their
     # X-Forwarded-For / -Proto are trusted for the client address (the
     # per-address limits) and https (the Secure cookie). 0: none trusted.

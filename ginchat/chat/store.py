@@ -16,13 +16,12 @@ import time
 
 import gevent
 import gevent.queue
-from sqlalchemy import create_engine
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.pool import StaticPool
 
 from ginchat.chat.frames import dumps, error
 from ginchat.extensions import db
 from ginchat.models import message as messages
+from ginchat.models.sqlite_threads import thread_engine
 
 log = logging.getLogger("ginchat.chat")
 
@@ -72,19 +71,8 @@ class Store:
 
     def writer_engine(self):
         """SQLite (a file): an engine of one connection for the store alone,
-        used by one native thread at a time; None for the other databases
-        (and for an in-memory SQLite, which a second connection would not see)."""
-        with self.app.app_context():
-            url = db.engine.url
-            options = self.app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}
-        if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
-            return None
-        connect_args = dict(options.get("connect_args") or {}, check_same_thread=False)
-        connect_args.setdefault("timeout", 15)
-        engine = create_engine(url, poolclass=StaticPool, connect_args=connect_args)
-        with engine.connect():  # connect (and initialise the dialect) here, on the loop's thread
-            pass
-        return engine
+        used by one native thread at a time; None for the other databases."""
+        return thread_engine(self.app)
 
     def run(self):
         queue = self.queue

@@ -4,7 +4,6 @@ sync, through message.readable_by), and for each hit its conversation and a
 snippet around the match."""
 
 import re
-import unicodedata
 
 from sqlalchemy import select
 
@@ -14,14 +13,12 @@ from ginchat.models import search as engine
 from ginchat.models.community import Community
 from ginchat.models.contact import Contact
 from ginchat.models.message import GROUP
+from ginchat.models.search import WORD_RE, fold
 from ginchat.models.user_basic import UserBasic
 
 MAX_QUERY = 200
 MAX_WORDS = 8
 SNIPPET = 120  # characters of text shown around the first match
-# A word is a run of letters and digits: what every engine's tokenizer splits
-# on, and nothing that any engine's query syntax gives a meaning to.
-WORD_RE = re.compile(r"[^\W_]+")
 _SPACES = re.compile(r"\s+")
 
 
@@ -35,10 +32,10 @@ def words_of(q):
     return words
 
 
-def search_messages(user_id, q, before, size):
-    """The page of hits for ``q`` below message Id ``before`` (None: from the
-    newest), newest first: (rows, the ``before`` of the next page or None)."""
-    words = words_of(q)
+def search_messages(user_id, words, before, size):
+    """The page of hits for ``words`` (words_of the query) below message Id
+    ``before`` (None: from the newest), newest first: (rows, the ``before``
+    of the next page or None)."""
     floors = Contact.history_floors(user_id)
     frames = engine.search(user_id, floors, words, before, size + 1)
     more = len(frames) > size
@@ -88,17 +85,9 @@ def _hit(user_id, frame, words, names, matcher):
     }
 
 
-def fold(text):
-    """Case and accents set aside, as the engines compare words."""
-    if text.isascii():
-        return text.lower()
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
 def _matches(word, terms):
     folded = fold(word)
-    return any(folded.startswith(t) if len(t) >= engine.PREFIX_FROM else folded == t for t in terms)
+    return any(engine.word_matches(folded, t) for t in terms)
 
 
 def _ascii_matcher(terms):

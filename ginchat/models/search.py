@@ -4,7 +4,9 @@
 - SQLite: the FTS5 table ``message_fts``; its ``readers`` column holds who
   may read each message (``u<id>`` for both people of a private message,
   ``g<id>`` for a group's), so one MATCH walks only the searcher's messages,
-  newest first, however many others the table holds.
+  newest first, however many others the table holds (and however many
+  groups the searcher is in). The query runs on a native thread within a
+  time budget (search_reader.py).
 - MariaDB/MySQL: the InnoDB FULLTEXT index, in BOOLEAN MODE (``+word*``);
   words the index cannot hold (shorter than innodb_ft_min_token_size, or a
   stop word) are matched with REGEXP instead, so no word is silently ignored.
@@ -16,21 +18,41 @@ can come from a user. The read rule is message.readable_by whatever the
 engine, and a recalled message (blanked, Media 0) never matches.
 """
 
+import re
+import unicodedata
+
+from flask import current_app
 from sqlalchemy import column, func, literal_column, select, table, text
+from sqlalchemy import exc as sa_exc
 
 from ginchat.extensions import db
 from ginchat.models.message import RECALLED, message_table, readable_by, to_frame
+from ginchat.models.search_reader import SearchReader, too_slow
 
 FTS_TABLE = "message_fts"
 FTS_VIEW = "message_search"
 MYSQL_INDEX = "ix_message_content_ft"
 PG_INDEX = "ix_message_content_tsv"
-MAX_READER_TOKENS = 200  # groups named in one FTS5 MATCH (see fts5_query)
 PREFIX_FROM = 3  # shorter words match whole words only (a one-letter prefix matches half the table)
+# MariaDB/MySQL: a searcher who may read at most this many messages is
+# searched from them (SCAN_PAGE rows a query), not from the FULLTEXT index.
+SCAN_READABLE = 20_000
+SCAN_PAGE = 500
+# A word is a run of letters and digits: what every engine's tokenizer splits
+# on, and nothing that any engine's query syntax gives a meaning to.
+WORD_RE = re.compile(r"[^\W_]+")
 
 _fts = table(FTS_TABLE, column("rowid"), column(FTS_TABLE))
 _SIMPLE = literal_column("'simple'::regconfig")  # literal: the GIN index is on exactly this expression
 _mysql_limits = {}
+
+
+def fold(text):
+    """Case and accents set aside, as the engines compare words."""
+    if text.isascii():
+        return text.lower()
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def in_models(name, type_, parent_names):
@@ -51,23 +73,94 @@ def search(user_id, groups, terms, before, limit):
     as frames. ``groups``: {group id: history floor} (Contact.history_floors)."""
     c = message_table.c
     dialect = db.session.get_bind().dialect.name
-    query = select(message_table).where(readable_by(user_id, groups), c.media != RECALLED)
+    readable = readable_by(user_id, groups)
+    query = select(message_table).where(readable, c.media != RECALLED)
     if dialect == "sqlite":
         query = query.join_from(_fts, message_table, c.id == _fts.c.rowid)
         query = query.where(_fts.c[FTS_TABLE].op("MATCH")(fts5_query(user_id, groups, terms)))
         if before is not None:
             query = query.where(_fts.c.rowid < before)
-        query = query.order_by(_fts.c.rowid.desc())
+        rows = SearchReader.of().rows(query.order_by(_fts.c.rowid.desc()).limit(limit), terms)
     else:
         if before is not None:
             query = query.where(c.id < before)
         if dialect == "postgresql":
             vector = func.to_tsvector(_SIMPLE, c.content)
             query = query.where(vector.op("@@")(func.to_tsquery(_SIMPLE, tsquery(terms))))
+            rows = db.session.execute(query.order_by(c.id.desc()).limit(limit)).mappings()
         else:
-            query = query.where(*mysql_conditions(terms))
-        query = query.order_by(c.id.desc())
-    return [to_frame(row) for row in db.session.execute(query.limit(limit)).mappings()]
+            rows = mysql_search(query, readable, terms, limit)
+    return [to_frame(row) for row in rows]
+
+
+def mysql_search(query, readable, terms, limit):
+    """MariaDB/MySQL. InnoDB's full-text search finds every message of the
+    table that holds the words before the read rule can drop one: a searcher
+    who may read a thousand messages waited seconds for a word half the table
+    holds (issue 24). So when the searcher may read at most SEARCH_SCAN_READABLE
+    messages, the search starts from those (the read rule's indexes) instead;
+    past that, the FULLTEXT index, within SEARCH_BUDGET."""
+    c = message_table.c
+    most = int(current_app.config["SEARCH_SCAN_READABLE"])
+    if most and readable_count(readable, most + 1) <= most:
+        return scan_readable(query, terms, limit)
+    query = query.where(*mysql_conditions(terms)).order_by(c.id.desc()).limit(limit)
+    return within_budget(query)
+
+
+def readable_count(readable, most):
+    """How many messages ``readable`` (the read rule) selects, counting to ``most`` at most (index entries only)."""
+    ids = select(message_table.c.id).where(readable).limit(most).subquery()
+    return db.session.execute(select(func.count()).select_from(ids)).scalar()
+
+
+def scan_readable(query, terms, limit):
+    """The newest ``limit`` rows of ``query`` (the searcher's readable
+    messages) that hold every word of ``terms``: the database keeps the rows
+    whose text holds each word anywhere (LIKE: the column's collation sets
+    case and accents aside, as the FULLTEXT index does) and the word rule
+    (whole words, prefixes from PREFIX_FROM letters) is applied here."""
+    c = message_table.c
+    folded = [fold(t) for t in terms]
+    page = query.where(*(c.content.like(f"%{t}%") for t in terms)).order_by(c.id.desc()).limit(SCAN_PAGE)
+    found, last = [], None
+    while True:
+        rows = db.session.execute(page if last is None else page.where(c.id < last)).mappings().all()
+        found += [row for row in rows if holds_every(row["content"], folded)]
+        if len(found) >= limit or len(rows) < SCAN_PAGE:
+            return found[:limit]
+        last = rows[-1]["id"]
+
+
+def holds_every(content, terms):
+    """Does ``content`` hold each of ``terms`` (folded) as a word, or as the
+    start of one from PREFIX_FROM letters?"""
+    words = {fold(w) for w in WORD_RE.findall(content)}
+    return all(any(word_matches(w, t) for w in words) for t in terms)
+
+
+def word_matches(word, term):
+    """Does ``word`` match ``term`` (both folded): equal, or from PREFIX_FROM letters on, its start?"""
+    return word.startswith(term) if len(term) >= PREFIX_FROM else word == term
+
+
+def within_budget(query):
+    """The rows of ``query``, stopped by the server past SEARCH_BUDGET seconds (503)."""
+    conn = db.session.connection()
+    budget = float(current_app.config["SEARCH_BUDGET"])
+    if conn.dialect.is_mariadb:
+        limit, reset = f"SET SESSION max_statement_time = {budget:g}", "SET SESSION max_statement_time = 0"
+    else:
+        limit, reset = f"SET SESSION max_execution_time = {int(budget * 1000)}", "SET SESSION max_execution_time = 0"
+    conn.exec_driver_sql(limit)
+    try:
+        return conn.execute(query).mappings().all()
+    except sa_exc.OperationalError as exc:
+        if exc.orig.args and exc.orig.args[0] in (1969, 3024):  # MariaDB's, MySQL's "interrupted: time's up"
+            raise too_slow(budget) from None
+        raise
+    finally:
+        conn.exec_driver_sql(reset)
 
 
 def _word(term):
@@ -77,12 +170,11 @@ def _word(term):
 def fts5_query(user_id, groups, terms):
     """The FTS5 MATCH expression: every word in the text and one of the
     searcher's reader tokens (terms are letters and digits: quoting them
-    leaves no FTS5 syntax in them). For a member of very many groups the
-    OR of their tokens costs more than it saves: the words alone, and the
-    read rule in SQL (always applied) does the rest."""
+    leaves no FTS5 syntax in them). Every group is named, however many: the
+    read rule stays in the index, so the query walks the searcher's messages
+    and never the whole table (which a member of many groups could make it
+    do, issue 24)."""
     words = " AND ".join(_word(t) for t in terms)
-    if len(groups) > MAX_READER_TOKENS:
-        return f"content : ({words})"
     readers = [f"u{int(user_id)}"] + [f"g{int(gid)}" for gid in sorted(groups)]
     return f"content : ({words}) AND readers : ({' OR '.join(readers)})"
 

@@ -6,12 +6,13 @@ from sqlalchemy import text
 
 from ginchat.auth import public
 from ginchat.domain.access import may_read
-from ginchat.domain.search import MAX_QUERY, search_messages
+from ginchat.domain.search import MAX_QUERY, search_messages, words_of
 from ginchat.errors import bad_request, forbidden, unauthorized
 from ginchat.extensions import db, get_redis
 from ginchat.models import message as messages
 from ginchat.models.contact import Contact
 from ginchat.utils import params, resp
+from ginchat.utils.ratelimit import RateLimiter
 
 
 def private_history():
@@ -97,10 +98,12 @@ def sync():
       200: {description: "Rows are messages; Total is the number of rows (ask again with the last Id while it equals limit)", schema: {$ref: "#/definitions/MessageListEnvelope"}}
       400: {description: "malformed parameter", schema: {$ref: "#/definitions/Envelope"}}
       401: {$ref: "#/responses/NotLoggedIn"}
+      429: {description: "more than SYNCS_PER_MINUTE sync requests of this user (all nodes); see Retry-After", schema: {$ref: "#/definitions/Envelope"}}
     """
     since = params.get_int("since", default=0, minimum=0, maximum=2**62)
     limit = params.get_int("limit", default=200, minimum=1, maximum=1000)
     changes = params.get_bool("updates")
+    RateLimiter.of().check_sync(current_user.id)
     rows = messages.fetch_since(current_user.id, Contact.history_floors(current_user.id), since, limit, changes)
     return resp.ok_list(rows, len(rows))
 
@@ -122,11 +125,15 @@ def search():
       200: {description: "Rows are hits, newest first; Total is the number of rows; Data.Before pages on", schema: {$ref: "#/definitions/SearchEnvelope"}}
       400: {description: "q missing, longer than 200 characters, without a letter or digit, or of more than 8 words; a malformed before or size", schema: {$ref: "#/definitions/Envelope"}}
       401: {$ref: "#/responses/NotLoggedIn"}
+      429: {description: "more than MESSAGE_SEARCHES_PER_MINUTE message searches of this user (all nodes); see Retry-After", schema: {$ref: "#/definitions/Envelope"}}
+      503: {description: "SQLite: the search ran past SEARCH_BUDGET seconds and was stopped (narrow it), or too many searches are running", schema: {$ref: "#/definitions/Envelope"}}
     """
     q = params.get_str("q", required=True, max_len=MAX_QUERY)
     before = params.get_int("before", minimum=1, maximum=2**62)
     size = params.get_int("size", default=20, minimum=1, maximum=50)
-    rows, next_before = search_messages(current_user.id, q, before, size)
+    words = words_of(q)  # a bad q is a 400 before it counts
+    RateLimiter.of().check_message_search(current_user.id)
+    rows, next_before = search_messages(current_user.id, words, before, size)
     return jsonify(resp.envelope(0, "ok", data={"Before": next_before}, rows=rows, total=len(rows))), 200
 
 

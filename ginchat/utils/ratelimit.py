@@ -16,6 +16,8 @@ left without an expiry). Kinds and their settings (see config.py):
   nodes (on top of the per-connection token bucket of the chat engine).
 - ``upload``: uploads per user per minute.
 - ``search``: people and group searches per user per minute.
+- ``msg_search`` / ``sync``: message searches / ``/message/sync`` calls per
+  user per minute (each reads many rows: a flood of them stalls a node).
 
 ``RATE_LIMITS=off`` turns every limit off. When Redis cannot be reached the
 limits fail open (chat goes on) and a warning is logged, at most every
@@ -222,6 +224,14 @@ class RateLimiter:
     def check_search(self, user_id):
         limit = int(self.app.config["SEARCHES_PER_MINUTE"])
         self.limit("search", user_id, limit, 60.0, f"too many searches: at most {limit} per minute")
+
+    def check_message_search(self, user_id):
+        limit = int(self.app.config["MESSAGE_SEARCHES_PER_MINUTE"])
+        self.limit("msg_search", user_id, limit, 60.0, f"too many message searches: at most {limit} per minute")
+
+    def check_sync(self, user_id):
+        limit = int(self.app.config["SYNCS_PER_MINUTE"])
+        self.limit("sync", user_id, limit, 60.0, f"too many sync requests: at most {limit} per minute")
 
 
 def _login_key(name):

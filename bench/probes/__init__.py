@@ -1,0 +1,1 @@
+"""Hostile probes: scripts that measure what one abusive client costs everyone else (loopback only)."""
