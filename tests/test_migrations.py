@@ -21,6 +21,7 @@ from conftest import DB_KIND, MYSQL_URL, PG_URL, _ensure_database
 from ginchat import database_uri, engine_options, schema
 from ginchat.extensions import db
 from ginchat.models.search import in_models
+from ginchat.utils.cjk import pair_tokens
 from ginchat.utils.names import skeleton
 
 NOW = datetime(2026, 11, 1, 12, 0, 0)
@@ -244,3 +245,44 @@ def test_postgresql_s_search_index_updates_without_a_pending_list(scratch_url):
     schema.upgrade(app)
     assert rows(app, options) == [(["fastupdate=off"],)]
     assert_like_the_models(app)
+
+
+def test_existing_accounts_get_their_search_words(scratch_url):
+    """Revision 0009: the people search finds existing accounts by any word of
+    their names and by pinyin, as it finds new ones."""
+    app = schema_app(scratch_url)
+    upgrade_to(app, "0008")
+    user = (
+        "INSERT INTO user_basic (created_at, updated_at, name, name_key, name_skeleton, display_name, display_key, "
+        "password, phone, email, avatar, client_ip, role) "
+        "VALUES (:now, :now, :name, :key, :key, :display, :display, 'x', '', '', '', '', '')"
+    )
+    execute(app, [(user, {"now": NOW, "name": "wei", "key": "wei", "display": "张伟"})])
+    schema.upgrade(app)
+    assert rows(app, "SELECT name_words FROM user_basic") == [(" wei 张伟 zhangwei zw",)]
+    assert_like_the_models(app)
+
+
+def test_messages_stored_before_are_found_by_a_word_inside_cjk_text(scratch_url):
+    """Revision 0012: the messages already stored get their CJK search text,
+    and the engine's index takes it."""
+    app = schema_app(scratch_url)
+    upgrade_to(app, ScriptDirectory(schema.MIGRATIONS).get_revision("0012").down_revision)
+    execute(app, [message(1, "p:1:2", 1, 2, 1, "我们明天下午开会讨论预算"), message(2, "p:2:3", 2, 3, 1, "plain text")])
+    schema.upgrade(app)
+    assert_like_the_models(app)
+    texts = dict(rows(app, "SELECT id, search_text FROM message"))
+    assert texts[2] is None and texts[1].split()[:2] == pair_tokens("我们明天")[:2]
+    phrase = " ".join(pair_tokens("开会讨论")[:-1])
+    if DB_KIND == "sqlite":
+        query = "SELECT rowid FROM message_fts WHERE message_fts MATCH :q"
+        assert rows(app, query, q=f'content : "{phrase}"') == [(1,)]
+    elif DB_KIND == "postgresql":
+        query = (
+            "SELECT id FROM message WHERE to_tsvector('simple'::regconfig, coalesce(search_text, content)) "
+            "@@ to_tsquery('simple'::regconfig, :q)"
+        )
+        assert rows(app, query, q=phrase.replace(" ", " <-> ")) == [(1,)]
+    else:
+        query = "SELECT id FROM message WHERE MATCH (content, search_text) AGAINST (:q IN BOOLEAN MODE)"
+        assert rows(app, query, q=f'+"{phrase}"') == [(1,)]

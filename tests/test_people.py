@@ -108,8 +108,9 @@ def test_search_finds_names_and_display_names_by_prefix_in_any_case(api):
     # Width and case do not matter (NFKC, case folding).
     wide = "".join(chr(ord(c) + 0xFEE0) for c in f"{s}ALICE")
     assert names(found(me, wide)) == [f"{s}Alice"]
-    # Only prefixes: "land" is inside a display name, not at its start.
-    assert not [n for n in names(found(me, "Land")) if n.startswith(s)]
+    # The start of any word of a display name, not the inside of one (issue 26).
+    assert [n for n in names(found(me, "Land")) if n.startswith(s)] == [f"{s}Alice"]
+    assert not [n for n in names(found(me, "and")) if n.startswith(s)]
     assert names(found(me, "wonder l")) == [f"{s}Alice"]
     # LIKE's wildcards are plain characters here.
     assert found(me, f"{s}%")["Rows"] == [] and found(me, f"{s}_")["Rows"] == []
@@ -117,6 +118,41 @@ def test_search_finds_names_and_display_names_by_prefix_in_any_case(api):
     assert f"{s}me" not in names(found(me, s))
     row = next(r for r in found(me, f"{s}alice")["Rows"])
     assert row["ID"] == alice.id and row["DisplayName"] == "Wonder Land" and row["Relation"] == ""
+
+
+def test_search_finds_a_person_by_any_word_of_their_display_name(api):
+    """Issue 26: "Chen" finds "Alice Chen"; the words of "alice.chen" too."""
+    s = stem()
+    me = api.user()
+    alice = named(api, f"{s}alice", f"Alice {s}Chen")
+    dotted = named(api, f"{s}x.{s}yang")
+    assert [r["ID"] for r in found(me, f"{s}chen")["Rows"]] == [alice.id]
+    assert [r["ID"] for r in found(me, f"{s.upper()}CH")["Rows"]] == [alice.id]
+    assert [r["ID"] for r in found(me, f"{s}yang")["Rows"]] == [dotted.id]
+    assert found(me, f"{s}hen")["Rows"] == [], "inside a word is not the start of one"
+
+
+def test_search_finds_a_chinese_name_by_any_part_and_by_pinyin(api):
+    """Issue 26: 伟 finds 张伟 (a Chinese name has no spaces), and so do
+    zhangwei and zw; still never yourself or whoever blocked you."""
+    s = stem()
+    me = named(api, f"{s}me", "张伟民")  # holds 张伟 too: never found by myself
+    zhang = named(api, f"{s}zw", "张伟")
+    li = named(api, f"{s}li", "李娜")
+    blocker = named(api, f"{s}bl", "王伟")
+    answer(blocker.post("/contact/block", targetId=me.id), 200)
+
+    def ids(q):
+        return {r["ID"] for r in found(me, q)["Rows"]} & {zhang.id, li.id, blocker.id, me.id}
+
+    assert ids("伟") == {zhang.id}
+    assert ids("张") == {zhang.id} and ids("张伟") == {zhang.id}
+    assert ids("娜") == {li.id} and ids("李娜") == {li.id}
+    assert ids("伟娜") == set(), "the characters in that order"
+    assert ids("zhangwei") == {zhang.id} and ids("ZhangW") == {zhang.id}
+    assert zhang.id in ids("zw") and ids("lina") == {li.id}
+    answer(blocker.post("/contact/unblock", targetId=me.id), 200)
+    assert ids("伟") == {zhang.id, blocker.id}
 
 
 def test_search_pages_through_every_match_once(api):

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import update
 
 from conftest import DB_KIND
-from helpers import send_texts
+from helpers import Api, send_texts
 from http_checks import answer, error
 
 from ginchat.extensions import db
@@ -258,3 +258,64 @@ def test_history_reads_on_after_a_hit_within_the_history_setting(api, pair, grou
     assert [r["Content"] for r in rows] == ["after the join"]
     error(b.get("/message/history", type=1, targetId=a.id, after=-1), 400, "after")
     error(b.get("/message/history", type=1, targetId=a.id, after="x"), 400, "after")
+
+
+# --- Chinese, Japanese and Korean (issue 26) ------------------------------------------
+CJK_TEXTS = [
+    "我们明天下午开会讨论预算",
+    "版本rel42已经发布",
+    "東京で会議があります",
+    "회의 자료를 확인해 주세요",
+    "会",
+]
+
+
+@pytest.fixture(params=["index", "scan"] if DB_KIND == "mysql" else ["index"])
+def cjk_pair(request, api, make_server):
+    """Two friends; on MariaDB also on a server that always takes the
+    FULLTEXT index, not the scan of a light reader's messages."""
+    if request.param == "scan":
+        a, b = api.user("a"), api.user("b")
+        api.befriend(a, b)
+        return a, b, api
+    other = Api(make_server(SEARCH_SCAN_READABLE=0)) if DB_KIND == "mysql" else api
+    a, b = other.user("a"), other.user("b")
+    other.befriend(a, b)
+    return a, b, other
+
+
+def test_a_word_inside_chinese_japanese_or_korean_text_is_found(cjk_pair):
+    """A run of CJK characters is no single word: every word of it is found,
+    a CJK word glued to Latin letters or digits too, one character finds the
+    messages holding it, and nothing without the query's characters in that
+    order is found."""
+    a, b, api = cjk_pair
+    w = word()
+    sent = [m["Id"] for m in send_texts(a.ws(), b.id, [f"{w} {t}" for t in CJK_TEXTS])]
+    found = lambda q: set(ids(b, f"{w} {q}"))  # noqa: E731
+    for q in ("开会", "预算", "讨论", "明天下午", "我们", CJK_TEXTS[0]):
+        assert found(q) == {sent[0]}, q
+    for q in ("rel42", "发布", "版本", "版本rel42", "REL"):
+        assert found(q) == {sent[1]}, q
+    assert found("東京") == {sent[2]} and found("会議") == {sent[2]}
+    assert found("회의") == {sent[3]} and found("자료를") == {sent[3]}
+    assert found("会") == {sent[0], sent[2], sent[4]}, "one character: every message holding it"
+    assert found("算") == {sent[0]}, "the last character of a run"
+    for q in ("会开", "讨论开会", "算预", "明天上午", "东京"):
+        assert found(q) == set(), f"{q}: not these characters in this order"
+    hit = search(b, f"{w} 开会")["Rows"][0]
+    assert hit["Parts"][1::2] == [w, "开会"] or "开会" in hit["Parts"][1::2], hit["Parts"]
+    # Anyone who may not read them finds none of them.
+    assert not set(ids(api.user(), f"{w} 开会"))
+
+
+def test_cjk_words_follow_edits_and_recalls(api, pair):
+    a, b = pair
+    w = word()
+    sent = [m["Id"] for m in send_texts(a.ws(), b.id, [f"{w} 项目周报已提交", f"{w} 请大家检查代码"])]
+    found = lambda q: set(ids(b, f"{w} {q}"))  # noqa: E731
+    assert found("周报") == {sent[0]} and found("检查") == {sent[1]}
+    answer(a.post("/message/edit", id=sent[1], content=f"{w} 请大家更新文档"), 200)
+    assert found("检查") == set() and found("文档") == {sent[1]}
+    answer(a.post("/message/recall", id=sent[0]), 200)
+    assert found("周报") == set()

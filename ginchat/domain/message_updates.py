@@ -85,7 +85,7 @@ def edit_message(user_id, msg_id, content, relations=SQL):
     done = db.session.execute(
         update(messages.message_table)
         .where(c.id == msg_id, c.user_id == user_id, c.media == messages.TEXT)
-        .values(content=content, edited=now_ms(), rev=rev, mentions=parts.mentions_text(mentioned))
+        .values(**messages.text_values(content), edited=now_ms(), rev=rev, mentions=parts.mentions_text(mentioned))
     ).rowcount
     if not done:
         db.session.rollback()

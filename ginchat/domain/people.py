@@ -116,8 +116,9 @@ def relation_names(viewer_id, user_ids):
 
 
 def search_people(viewer_id, text, page, size):
-    """Live accounts whose name or display name starts with ``text`` (in any
-    case or width), by name, a page at a time: (rows, total). Never the
+    """Live accounts whose name or display name, or a word of them, starts
+    with ``text`` (in any case or width; a CJK text anywhere in a name; a
+    Chinese name's pinyin too: UserBasic.search), by name, a page at a time: (rows, total). Never the
     viewer, nor anyone who blocked them. Each row is the public user object
     (public_users) with Relation (relation_names)."""
     key = search_key_of(text)

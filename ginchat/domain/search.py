@@ -15,6 +15,7 @@ from ginchat.models.contact import Contact
 from ginchat.models.message import GROUP
 from ginchat.models.search import WORD_RE, fold
 from ginchat.models.user_basic import UserBasic
+from ginchat.utils.cjk import pieces
 
 MAX_QUERY = 200
 MAX_WORDS = 8
@@ -90,6 +91,38 @@ def _matches(word, terms):
     return any(engine.word_matches(folded, t) for t in terms)
 
 
+def _spans(content, terms):
+    """Where ``content`` (not all ASCII) matches ``terms`` (split_terms): the
+    words, or pieces of words between CJK runs, that match a word term, and
+    every place a CJK term stands, in order and without overlaps."""
+    words = [fold(t) for t in terms if not engine.is_cjk(t)]
+    cjk = [t for t in terms if engine.is_cjk(t)]
+    found = []
+    for m in WORD_RE.finditer(content):
+        at = m.start()
+        for piece in pieces(m.group()):
+            if engine.is_cjk(piece):
+                folded = piece.casefold()
+                for term in cjk:
+                    found += [(at + i, at + i + len(term)) for i in _places(folded, term)]
+            elif _matches(piece, words):
+                found.append((at, at + len(piece)))
+            at += len(piece)
+    spans, end = [], 0
+    for s, e in sorted(found):
+        if s >= end:
+            spans.append((s, e))
+            end = e
+    return spans
+
+
+def _places(text, term):
+    at = text.find(term)
+    while at >= 0:
+        yield at
+        at = text.find(term, at + len(term))
+
+
 def _ascii_matcher(terms):
     """One regular expression for the words of ASCII text that match ``terms``
     (folded, letters and digits only: nothing to escape)."""
@@ -109,7 +142,7 @@ def snippet(content, words, matcher=False):
     if content.isascii():  # the common case, in one pass of one expression
         spans = [m.span() for m in matcher.finditer(content)] if matcher else []
     else:
-        spans = [m.span() for m in WORD_RE.finditer(content) if _matches(m.group(), terms)]
+        spans = _spans(content, engine.split_terms(words))
     start, end = 0, len(content)
     if len(content) > SNIPPET:
         first = spans[0][0] if spans else 0

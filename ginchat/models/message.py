@@ -32,6 +32,7 @@ from sqlalchemy import (
 from ginchat.extensions import db
 from ginchat.models import driversql
 from ginchat.models import message_parts as parts
+from ginchat.utils.cjk import search_text
 
 PRIVATE = 1
 GROUP = 2
@@ -69,6 +70,10 @@ message_table = Table(
     Column("edited", BigInteger, nullable=True),
     Column("mentions", String(255), nullable=True),
     Column("rev", ID_TYPE, nullable=True),
+    # The text the search index holds instead of ``content`` when it has CJK
+    # in it (utils.cjk.search_text: overlapping pairs of characters); NULL
+    # for every other text, which the index takes as it is.
+    Column("search_text", Text, nullable=True),
     UniqueConstraint("conv", "seq", name="uq_message_conv_seq"),
     UniqueConstraint("user_id", "client_msg_id", name="uq_message_user_client_id"),
     Index("ix_message_conv_id", "conv", "id"),
@@ -308,6 +313,11 @@ def row_of(msg_id):
     return None if row is None else dict(row)
 
 
+def text_values(content):
+    """The columns a new text sets: the content and what the search index holds of it."""
+    return {"content": content, "search_text": search_text(content)}
+
+
 def blank(msg_id, user_id):
     """Recall: blank ``user_id``'s message in place (Id and Seq stay), Media 0
     and no Content, Url or Amount (no commit). False when it was blank already."""
@@ -316,7 +326,7 @@ def blank(msg_id, user_id):
         db.session.execute(
             update(message_table)
             .where(c.id == msg_id, c.user_id == user_id, c.media != RECALLED)
-            .values(media=RECALLED, content="", url="", amount=0, file_info=None)
+            .values(media=RECALLED, content="", url="", amount=0, file_info=None, search_text=None)
         ).rowcount
     )
 
@@ -458,6 +468,7 @@ def store_batch(conn, items, seq_cache=None):
             "edited": None,
             "mentions": parts.mentions_text(getattr(it, "mentions", None)),
             "rev": None,
+            "search_text": search_text(it.content),
         }
         next_id += 1
         rows.append(row)

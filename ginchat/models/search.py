@@ -28,6 +28,7 @@ from sqlalchemy import exc as sa_exc
 from ginchat.extensions import db
 from ginchat.models.message import RECALLED, message_table, readable_by, readable_by_index, to_frame
 from ginchat.models.search_reader import SearchReader, too_slow
+from ginchat.utils.cjk import CJK_RUN, char_token, pair_tokens, pieces
 
 FTS_TABLE = "message_fts"
 FTS_VIEW = "message_search"
@@ -55,6 +56,30 @@ def fold(text):
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+def split_terms(words):
+    """The terms of ``words``: each word cut where CJK text meets other
+    letters or digits (版本rel42 -> 版本, rel42), a CJK piece in the folded
+    form its tokens are made of (NFKC, case-folded)."""
+    terms = []
+    for word in words:
+        for piece in pieces(unicodedata.normalize("NFKC", word)):
+            terms.append(piece.casefold() if is_cjk(piece) else piece)
+    return list(dict.fromkeys(terms))
+
+
+def is_cjk(term):
+    return CJK_RUN.fullmatch(term) is not None
+
+
+def cjk_tokens(term):
+    """What the index must hold for a CJK term: one character is the start
+    of a token (a pair it begins, or a run's last character): (token, True);
+    more characters are the phrase of their pairs, in order: (tokens, False)."""
+    if len(term) == 1:
+        return [char_token(term)], True
+    return pair_tokens(term)[:-1], False
+
+
 def in_models(name, type_, parent_names):
     """Alembic's include_name: leave the search engine's own objects (FTS5
     tables and their shadow tables, the full-text indexes) out of the
@@ -73,6 +98,7 @@ def search(user_id, groups, terms, before, limit):
     as frames. ``groups``: {group id: history floor} (Contact.history_floors)."""
     c = message_table.c
     dialect = db.session.get_bind().dialect.name
+    terms = split_terms(terms)
     readable = readable_by(user_id, groups)
     query = select(message_table).where(readable, c.media != RECALLED)
     if dialect == "sqlite":
@@ -84,7 +110,7 @@ def search(user_id, groups, terms, before, limit):
     elif dialect == "postgresql":
         if before is not None:
             query = query.where(c.id < before)
-        vector = func.to_tsvector(_SIMPLE, c.content)
+        vector = func.to_tsvector(_SIMPLE, func.coalesce(c.search_text, c.content))
         query = query.where(vector.op("@@")(func.to_tsquery(_SIMPLE, tsquery(terms))))
         rows = db.session.execute(query.order_by(c.id.desc()).limit(limit)).mappings()
     else:
@@ -132,7 +158,7 @@ def scan_readable(parts, terms, before, limit):
     pages of Ids and texts only (the driver reads each row in Python, on the
     loop), the first just twice what is wanted."""
     c = message_table.c
-    folded = [fold(t) for t in terms]
+    folded = [t if is_cjk(t) else fold(t) for t in terms]
     likes = [c.content.like(f"%{t}%") for t in terms]
     found, size = {}, min(SCAN_PAGE, 2 * limit)
     while True:
@@ -157,9 +183,11 @@ def scan_readable(parts, terms, before, limit):
 
 def holds_every(content, terms):
     """Does ``content`` hold each of ``terms`` (folded) as a word, or as the
-    start of one from PREFIX_FROM letters?"""
-    words = {fold(w) for w in WORD_RE.findall(content)}
-    return all(any(word_matches(w, t) for w in words) for t in terms)
+    start of one from PREFIX_FROM letters, a CJK term anywhere?"""
+    content = unicodedata.normalize("NFKC", content)
+    words = {fold(p) for w in WORD_RE.findall(content) for p in pieces(w) if not is_cjk(p)}
+    cjk = content.casefold()
+    return all(t in cjk if is_cjk(t) else any(word_matches(w, t) for w in words) for t in terms)
 
 
 def word_matches(word, term):
@@ -187,6 +215,9 @@ def within_budget(query):
 
 
 def _word(term):
+    if is_cjk(term):
+        tokens, prefix = cjk_tokens(term)
+        return f'"{tokens[0]}"*' if prefix else '"' + " ".join(tokens) + '"'  # a phrase: consecutive tokens
     return f'"{term}"*' if len(term) >= PREFIX_FROM else f'"{term}"'
 
 
@@ -203,8 +234,23 @@ def fts5_query(user_id, groups, terms):
 
 
 def tsquery(terms):
-    """A to_tsquery text: each word (letters and digits, nothing to escape), prefixes as ``word:*``."""
-    return " & ".join(f"{t.lower()}:*" if len(t) >= PREFIX_FROM else t.lower() for t in terms)
+    """A to_tsquery text: each word (letters and digits, nothing to escape),
+    prefixes as ``word:*``, a CJK word as the phrase of its tokens."""
+    return " & ".join(_tsquery_term(t) for t in terms)
+
+
+def _tsquery_term(term):
+    if is_cjk(term):
+        tokens, prefix = cjk_tokens(term)
+        return f"{tokens[0]}:*" if prefix else "(" + " <-> ".join(tokens) + ")"
+    return f"{term.lower()}:*" if len(term) >= PREFIX_FROM else term.lower()
+
+
+def _against(term):
+    if is_cjk(term):
+        tokens, prefix = cjk_tokens(term)
+        return f"+{tokens[0]}*" if prefix else '+"' + " ".join(tokens) + '"'
+    return f"+{term}*" if len(term) >= PREFIX_FROM else f"+{term}"
 
 
 def mysql_conditions(terms):
@@ -213,12 +259,14 @@ def mysql_conditions(terms):
     indexed, others = [], []
     for term in terms:
         low = term.lower()
-        (indexed if len(term) >= min_size and low not in stopwords else others).append(low)
+        (indexed if is_cjk(term) or (len(term) >= min_size and low not in stopwords) else others).append(low)
     conditions = []
     if indexed:
-        against = " ".join(f"+{t}*" if len(t) >= PREFIX_FROM else f"+{t}" for t in indexed)
+        against = " ".join(_against(t) for t in indexed)
         conditions.append(
-            text("MATCH (message.content) AGAINST (:against IN BOOLEAN MODE)").bindparams(against=against)
+            text("MATCH (message.content, message.search_text) AGAINST (:against IN BOOLEAN MODE)").bindparams(
+                against=against
+            )
         )
     for term in others:  # letters and digits: nothing a regular expression gives a meaning to
         pattern = f"\\b{term}" if len(term) >= PREFIX_FROM else f"\\b{term}\\b"

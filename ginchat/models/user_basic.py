@@ -30,11 +30,14 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ginchat.errors import bad_request, conflict, forbidden, not_found, unauthorized
 from ginchat.extensions import db
 from ginchat.models import driversql
+from ginchat.utils.cjk import has_cjk
 from ginchat.utils.names import (
     DISPLAY_KEY_MAX,
+    WORDS_MAX,
     check_display_name,
     check_lookalikes,
     name_key,
+    name_words,
     normal_form,
     skeleton,
 )
@@ -81,6 +84,7 @@ NAME_KEY_TYPE = String(64).with_variant(VARCHAR(64, collation="utf8mb4_bin"), "m
 DISPLAY_KEY_TYPE = String(DISPLAY_KEY_MAX).with_variant(
     VARCHAR(DISPLAY_KEY_MAX, collation="utf8mb4_bin"), "mysql", "mariadb"
 )
+WORDS_TYPE = String(WORDS_MAX).with_variant(VARCHAR(WORDS_MAX, collation="utf8mb4_bin"), "mysql", "mariadb")
 # The last character there is: every key that starts with a prefix sorts
 # between the prefix and the prefix followed by it (in byte order).
 _TOP = "\U0010ffff"
@@ -166,6 +170,9 @@ class UserBasic(UserMixin, db.Model):
     # people search), like name_key.
     display_name: Mapped[str] = mapped_column(String(64), nullable=False, default="", server_default=text("''"))
     display_key: Mapped[str] = mapped_column(DISPLAY_KEY_TYPE, nullable=False, default="", server_default=text("''"))
+    # The people search's words (utils.names.name_words): every word of the
+    # name and display name, and a Chinese name's pinyin.
+    name_words: Mapped[str] = mapped_column(WORDS_TYPE, nullable=False, default="", server_default=text("''"))
     password: Mapped[str] = mapped_column(String(255), nullable=False)
     phone: Mapped[str] = mapped_column(String(32), default="")
     email: Mapped[str] = mapped_column(String(255), default="")
@@ -265,12 +272,19 @@ class UserBasic(UserMixin, db.Model):
     @classmethod
     def search(cls, key, viewer_id, page, size, hidden=()):
         """Live accounts but ``viewer_id`` and ``hidden`` whose name or display
-        name starts with ``key`` (a search_key), by name: (page, total)."""
-        where = [
-            *cls.live(),
-            cls.id != viewer_id,
-            or_(starts_with(cls.name_key, key), starts_with(cls.display_key, key)),
+        name starts with ``key`` (a search_key), or one of whose words does
+        (name_words), or, for a CJK key, whose name holds it anywhere: by
+        name, (page, total). The word matches scan the table: fine for the
+        accounts of one team's server."""
+        words = _escape_like(key)
+        found = [
+            starts_with(cls.name_key, key),
+            starts_with(cls.display_key, key),
+            cls.name_words.like(f"% {words}%", escape="\\"),
         ]
+        if has_cjk(key):
+            found.append(cls.name_words.like(f"%{words}%", escape="\\"))
+        where = [*cls.live(), cls.id != viewer_id, or_(*found)]
         if hidden:
             where.append(cls.id.not_in(sorted(hidden)))
         total = db.session.scalar(select(func.count()).select_from(cls).where(*where))
@@ -283,10 +297,12 @@ class UserBasic(UserMixin, db.Model):
     def set_display_name(self, text):
         self.display_name = check_display_name(text)
         self.display_key = name_key(self.display_name)
+        self.name_words = name_words(self.name or "", self.display_name)
 
     def set_name(self, name):
         self.name = check_name(name)
         self.name_key = name_key(self.name)
+        self.name_words = name_words(self.name, self.display_name or "")
         self.name_skeleton = skeleton(self.name)
 
     def commit_name(self):

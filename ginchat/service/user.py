@@ -213,9 +213,11 @@ def get_user_list():
 
 
 def search_users():
-    """Find people to talk to: live accounts whose name or display name
-    starts with ``q``, regardless of case and width (NFKC, case-folded), by
-    name, a page at a time. Never yourself, a deactivated account, or anyone
+    """Find people to talk to: live accounts whose name or display name, or
+    any word of them, starts with ``q`` (or, for Chinese, Japanese or Korean
+    text, holds it anywhere: 伟 finds 张伟; a Chinese name is also found by
+    its pinyin, whole or as initials: zhangwei, zw), regardless of case and
+    width (NFKC, case-folded), by name, a page at a time. Never yourself, a deactivated account, or anyone
     who blocked you. Each row is the public user object (Phone and Email
     only for friends, Online only for friends and fellow group members) with
     Relation: what adding them would do.
@@ -223,7 +225,7 @@ def search_users():
     tags: [user]
     security: [{Bearer: []}]
     parameters:
-      - {name: q, in: query, type: string, required: true, description: "the start of a name or display name, 1-64 characters"}
+      - {name: q, in: query, type: string, required: true, description: "the start of a name, of a display name or of any word of them; any part of a CJK name; a Chinese name's pinyin (zhangwei, zw); 1-64 characters"}
       - {name: page, in: query, type: integer, minimum: 1, default: 1}
       - {name: size, in: query, type: integer, minimum: 1, maximum: 50, default: 20}
     responses:

@@ -7,11 +7,14 @@ The script of each character and the TR39 skeleton come from disarm (pinned in
 requirements.txt); everything else is Python's own unicodedata.
 """
 
+import re
 import unicodedata
 
 from disarm import detect_scripts, skeleton_key
+from pypinyin import Style, lazy_pinyin
 
 from ginchat.errors import bad_request
+from ginchat.utils.cjk import CJK_RUN
 
 KEY_MAX = 64  # the width of the name_key and name_skeleton columns
 MAX_MARKS = 3  # combining marks on one letter (Vietnamese needs two)
@@ -209,3 +212,39 @@ def search_key(text):
     """What a people search compares with name_key and display_key: the same
     folding, so "ALI", "ａｌｉ" and "ali" find "Alice"."""
     return name_key(" ".join(part for part in normal_form(text).split() if part))
+
+
+WORDS_MAX = 512  # the width of the name_words column
+# What parts a name into words besides blanks: "alice.chen", "li-na", "王·小明".
+_WORD_BREAK = re.compile(r"[\s\-_.·・,]+")
+_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+
+
+def _pinyin_forms(word):
+    """A Chinese word's pinyin, whole and as initials (张伟: zhangwei, zw)."""
+    syllables = [s for s in lazy_pinyin(word, style=Style.NORMAL, errors="ignore") if s.isascii() and s.isalpha()]
+    if not syllables:
+        return []
+    return ["".join(syllables).lower(), "".join(s[0] for s in syllables).lower()]
+
+
+def name_words(name, display_name):
+    """The people search's words of an account, each the lookup form (name_key)
+    and each preceded by a space, so that "% key%" finds a name by the start of
+    any of its words: the name, every word of the display name, and for a
+    Chinese name its pinyin, whole and as initials. A CJK word is also matched
+    anywhere inside (search_people), for a Chinese name has no spaces."""
+    words = []
+    for text in (name, display_name):
+        key = name_key(text) if text else ""
+        words += [w for w in _WORD_BREAK.split(key) if w]
+        for run in CJK_RUN.findall(key):
+            if _HAN.search(run):
+                words += _pinyin_forms(run)
+    out, size = [], 0
+    for word in dict.fromkeys(words):
+        if size + len(word) + 1 > WORDS_MAX:
+            break
+        out.append(" " + word)
+        size += len(word) + 1
+    return "".join(out)
