@@ -13,7 +13,7 @@ inside a sentence could not be found. Now:
   without the pending list (0008).
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0011
 Create Date: 2026-12-07
 """
 
@@ -23,7 +23,7 @@ from alembic import op
 from ginchat.utils.cjk import search_text  # why: the tokens the app computes, for messages stored before
 
 revision = "0012"
-down_revision = "0009"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
