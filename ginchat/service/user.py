@@ -169,8 +169,9 @@ def logout_others():
 
 def get_user_list():
     """List users, a page at a time. Phone and Email are empty except for
-    yourself and your friends; Online is false except for yourself, your friends
-    and the members of your groups.
+    yourself and your friends; Online is false except for those you may see
+    online: everyone but those blocked either way (DIRECT_MESSAGES=members),
+    or yourself, your friends and the members of your groups (friends).
     ---
     tags: [user]
     security: [{Bearer: []}]
@@ -226,8 +227,9 @@ def search_users():
 
 def find():
     """One user's public profile. Phone and Email are empty unless it is you or
-    a friend; Online is false unless it is you, a friend or a member of one of
-    your groups. A deactivated account (Deactivated true, never Online) is found
+    a friend; Online is false unless you may see it: with DIRECT_MESSAGES=members
+    anyone not blocked either way, with friends you, a friend or a member of
+    one of your groups. A deactivated account (Deactivated true, never Online) is found
     only by its friends, its fellow group members and administrators: its
     messages stay in their conversations.
     ---
