@@ -18,6 +18,7 @@ from ginchat.apidocs import DEFINITIONS, RESPONSES
 from ginchat.chat.engine import ChatEngine
 from ginchat.chat.websocket import InlineReader
 from ginchat.config import Config
+from ginchat.domain import access, default_groups
 from ginchat.domain.admin import make_admin_by_name
 from ginchat.errors import AppError
 from ginchat.extensions import csrf, db, login_manager, redis_handle, sock, swagger
@@ -73,6 +74,8 @@ def load_config(app, config):
             "writable by this user, or set GINCHAT_INSTANCE_PATH to a writable folder"
         ) from None
     check_secret_key(app.config)
+    app.config["DIRECT_MESSAGES"] = access.direct_messages(app.config)  # a bad value stops the start
+    default_groups.setting_names(app.config)  # and so does a bad group name
     app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(app.config.get("SQLALCHEMY_DATABASE_URI"), app.instance_path)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
         app.config["SQLALCHEMY_DATABASE_URI"], app.config.get("SQLALCHEMY_ENGINE_OPTIONS")
@@ -346,6 +349,7 @@ def register_commands(app):
 def init_database(app):
     schema.init_app(app)
     schema.upgrade(app)
+    schema.run_locked(app, default_groups.apply_setting)  # DEFAULT_GROUPS, once per name
 
 
 def start_services(app):

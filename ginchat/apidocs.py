@@ -31,7 +31,10 @@ USER = {
         "Email": {"type": "string", "description": "empty unless the viewer is the user or a friend"},
         "Online": {
             "type": "boolean",
-            "description": "false unless the viewer is the user, a friend or a fellow group member",
+            "description": (
+                "false unless the viewer may see it: with DIRECT_MESSAGES=members anyone not blocked either way; "
+                "with friends the user, a friend or a fellow group member"
+            ),
         },
         "Role": {"type": "string", "description": "only in my own object: admin or empty"},
         "Deactivated": {"type": "boolean", "description": "present (true) only when an administrator deactivated it"},
@@ -64,7 +67,7 @@ GROUP = {
         "Policy": {
             "type": "string",
             "enum": ["open", "invite"],
-            "description": "open: anyone with the ID or name joins; invite: members add their friends",
+            "description": "open: anyone with the ID or name joins; invite: members add people (/contact/addMember)",
         },
         "History": {
             "type": "string",
@@ -75,6 +78,10 @@ GROUP = {
             "type": "string",
             "enum": ["members", "admins"],
             "description": "who may add people: every member, or only the owner and the admins",
+        },
+        "Default": {
+            "type": "boolean",
+            "description": "every new account joins it (DEFAULT_GROUPS; administrators: /admin/defaultGroups)",
         },
     },
 }

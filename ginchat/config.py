@@ -163,6 +163,18 @@ class Config:
     # original; for LAN teams that prefer it); "request": it sends a friend
     # request that the other side accepts or declines.
     FRIEND_ADD = "instant"
+    # Issue 27. Who may open a private chat with whom (ginchat/domain/access.py,
+    # the one rule of messages, typing, adding to groups and presence):
+    # "members": any account on the server, unless either blocked the other
+    # (a team's server: Slack, Mattermost, Zulip); "friends": friends only (the
+    # original's rule).
+    DIRECT_MESSAGES = "members"
+    # Groups every new account joins (comma-separated names; empty: none).
+    # Made on first start, owned by the first administrator (or when the first
+    # account, who becomes it, registers); existing accounts join a group when
+    # the setting first names it. Administrators change which groups are
+    # default at run time (POST /admin/defaultGroups).
+    DEFAULT_GROUPS = "General"
     RECALL_SECONDS = 120  # how long after sending a message its sender may recall it
     EDIT_SECONDS = 0  # how long after sending a text its sender may edit it (0: any time)
     REACTIONS_PER_USER = 20  # different reactions one person may give one message

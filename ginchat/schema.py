@@ -62,6 +62,15 @@ def upgrade(app):
         seed_counter()
 
 
+def run_locked(app, work):
+    """``work()`` in an app context while this node holds the schema lock:
+    start-up steps that several nodes starting at once must take in turn."""
+    with app.app_context():
+        with db.engine.connect() as conn, schema_lock(conn):
+            conn.commit()
+            work()
+
+
 def seed_counter():
     """The counter message Ids come from starts at the largest stored Id."""
     with db.engine.begin() as conn:

@@ -9,7 +9,8 @@ from blinker import Namespace
 _signals = Namespace()
 
 # group_id=, user_id=: a user became a member of a group (created, joined or
-# added); actor_id=: who did it; history_id=: the Id after which they read.
+# added); actor_id=: who did it; history_id=: the Id after which they read;
+# announce= (default True): False when the domain tells the people itself.
 group_member_added = _signals.signal("group-member-added")
 # group_id=, user_id=, actor_id=, event= ("member_left" or "member_removed"):
 # a member left or was removed; the members hear it, then every node forgets them.

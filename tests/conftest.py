@@ -105,6 +105,9 @@ def base_config(workdir):
         # their own; the other limits stay at their defaults here.
         "REGISTRATIONS_PER_IP": 1_000_000,
         "LOGIN_FAILS_PER_IP": 1_000_000,
+        # The suite's users start in no group: tests count their groups and
+        # who sees whom online. tests/test_team.py checks DEFAULT_GROUPS.
+        "DEFAULT_GROUPS": "",
     }
     if DB_KIND != "sqlite":
         # The suite makes dozens of apps, each alive until the end: each keeps
@@ -261,6 +264,18 @@ def server(app):
 def api(server):
     """A client of the shared server (HTTP helpers, users, WebSockets)."""
     return Api(server)
+
+
+@pytest.fixture(scope="session")
+def friends_server(make_server):
+    """A server of the original's rule, DIRECT_MESSAGES=friends (the shared
+    one runs the default, members): the tests of the friends-only rule use it."""
+    return make_server(DIRECT_MESSAGES="friends")
+
+
+@pytest.fixture
+def friends_api(friends_server):
+    return Api(friends_server)
 
 
 @pytest.fixture

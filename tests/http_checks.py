@@ -6,7 +6,8 @@ import re
 ENVELOPE_KEYS = ["Code", "Msg", "Data", "Rows", "Total"]
 PUBLIC_USER_KEYS = {"ID", "Name", "DisplayName", "Avatar", "Phone", "Email", "Online"}  # issue 15: DisplayName
 GROUP_KEYS = {"ID", "Name", "OwnerId", "Img", "Desc", "Members"}
-GROUP_SETTING_KEYS = {"Policy", "History", "WhoMayAdd"}  # issue 13: closed groups
+# Issue 13: closed groups; issue 27: Default (every new account joins it).
+GROUP_SETTING_KEYS = {"Policy", "History", "WhoMayAdd", "Default"}
 # Issue 9 extends the friend and group lists (API.md: extend freely).
 # Issue 15: Muted (a per-conversation mute kept on the server).
 FRIEND_LIST_KEYS = {"Unread", "LastMessage", "ReadId", "PeerReadId", "Muted"}

@@ -208,6 +208,7 @@ def node_settings(database_url, redis_url, bus, secret_key=None, **extra):
         "BUS": bus,
         "RATE_LIMITS": "off",
         "LOG_LEVEL": "INFO",
+        "DEFAULT_GROUPS": "",  # as the suite's own apps (conftest.py); a test may name some
     }
     settings.update(extra)
     return settings

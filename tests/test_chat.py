@@ -110,7 +110,9 @@ def test_member_who_joins_later_receives_group_messages(api):
     assert wl.messages(1)[0]["Content"] == "after"
 
 
-def test_not_a_friend_gets_error_and_nothing_is_stored(api):
+def test_not_a_friend_gets_error_and_nothing_is_stored(friends_api):
+    # DIRECT_MESSAGES=friends; tests/test_team.py has the default, members.
+    api = friends_api
     a, stranger = api.user(), api.user()
     wa, ws = a.ws(), stranger.ws()
     wa.send(Type=1, TargetId=stranger.id, Content="psst", ClientMsgId="x-1")

@@ -4,7 +4,7 @@ maps and SQL answer the same four questions. No server needed."""
 
 import pytest
 
-from ginchat.domain.access import may_change, may_read, may_write
+from ginchat.domain.access import direct_messages, may_change, may_message, may_read, may_write, sees_online
 from ginchat.errors import AppError
 from ginchat.models.message import GROUP, PRIVATE
 
@@ -13,11 +13,13 @@ class Relations:
     """Relations as plain sets: (a, b) friend pairs, (user, group) memberships,
     {(user, group): history floor}, (blocked user, by) pairs."""
 
-    def __init__(self, friends=(), members=(), floors=None, blocks=()):
+    def __init__(self, friends=(), members=(), floors=None, blocks=(), direct_messages="friends", accounts=()):
         self.friends = set(friends)
         self.members = set(members)
         self.floors = floors or {}
         self.blocks = set(blocks)
+        self.direct_messages = direct_messages  # DIRECT_MESSAGES
+        self.accounts = set(accounts)  # the active accounts
 
     def is_friend(self, a, b):
         return (a, b) in self.friends
@@ -33,6 +35,9 @@ class Relations:
     def is_blocked(self, user_id, by_id):
         return (user_id, by_id) in self.blocks
 
+    def is_account(self, user_id):
+        return user_id in self.accounts
+
 
 def refused(call, status):
     with pytest.raises(AppError) as caught:
@@ -41,7 +46,7 @@ def refused(call, status):
     return caught.value.msg
 
 
-def test_private_messages_go_to_friends_only():
+def test_private_messages_go_to_friends_only_with_direct_messages_friends():
     rel = Relations(friends={(1, 2)}, blocks={(1, 3)})
     may_write(1, PRIVATE, 2, rel)
     assert "not your friend" in refused(lambda: may_write(1, PRIVATE, 4, rel), 403)
@@ -84,3 +89,35 @@ def test_a_change_is_a_write_to_the_conversation():
     in_10 = {"type": GROUP, "user_id": 5, "target_id": 10}
     may_change(1, in_10, rel)
     refused(lambda: may_change(2, in_10, rel), 403)
+
+
+# --- DIRECT_MESSAGES=members (issue 27) -------------------------------------------------
+def test_members_write_to_any_account_unless_a_block_stands_either_way():
+    rel = Relations(direct_messages="members", accounts={1, 2, 3, 4, 5}, blocks={(1, 3), (5, 1)}, friends={(1, 6)})
+    may_write(1, PRIVATE, 2, rel)  # a colleague, no friendship needed
+    may_message(1, 4, rel)
+    assert "has blocked you" in refused(lambda: may_write(1, PRIVATE, 3, rel), 403)
+    assert "you have blocked" in refused(lambda: may_write(1, PRIVATE, 5, rel), 403)
+    assert "yourself" in refused(lambda: may_write(1, PRIVATE, 1, rel), 403)
+    assert "no user" in refused(lambda: may_write(1, PRIVATE, 9, rel), 404)
+    may_write(1, PRIVATE, 6, rel)  # a deactivated friend stays writable, as with friends
+    refused(lambda: may_write(1, GROUP, 10, rel), 403)  # groups: members only, either way
+
+
+def test_friends_mode_refuses_colleagues_and_says_why():
+    rel = Relations(accounts={1, 2, 3}, blocks={(1, 3)})
+    assert "not your friend" in refused(lambda: may_message(1, 2, rel), 403)
+    assert "has blocked you" in refused(lambda: may_message(1, 3, rel), 403)
+
+
+def test_who_sees_whom_online_follows_the_setting():
+    users = {2, 3, 4, 5}
+    assert sees_online("members", users, related={2}, blocked={3}) == {2, 4, 5}
+    assert sees_online("friends", users, related={2, 4}, blocked={3}) == {2, 4}
+
+
+def test_the_setting_is_members_unless_told_and_nothing_else_passes():
+    assert direct_messages({}) == "members"
+    assert direct_messages({"DIRECT_MESSAGES": " Friends "}) == "friends"
+    with pytest.raises(ValueError):
+        direct_messages({"DIRECT_MESSAGES": "everyone"})

@@ -114,8 +114,11 @@ def test_a_removed_member_stays_out_until_added_back(api, owner_and_friend):
 
 
 # --- adding people ------------------------------------------------------------------------------
-def test_add_member_rules(api, owner_and_friend):
-    owner, friend = owner_and_friend
+def test_add_member_rules(friends_api):
+    # DIRECT_MESSAGES=friends: only friends are added (tests/test_team.py: members).
+    api = friends_api
+    owner, friend = api.user("o"), api.user("f")
+    api.befriend(owner, friend)
     member, stranger, outsider = api.user("m"), api.user("s"), api.user("x")
     api.befriend(owner, member)
     gid = create(owner, policy="invite")["ID"]

@@ -172,9 +172,6 @@ def test_search_pages_through_every_match_once(api):
 @pytest.mark.parametrize(
     "params, status, word",
     [
-        ({}, 400, "q"),
-        ({"q": ""}, 400, "q"),
-        ({"q": "   "}, 400, "q"),
         ({"q": "a" * 65}, 400, "64"),
         ({"q": "a", "size": 51}, 400, "size"),
         ({"q": "a", "size": 0}, 400, "size"),
@@ -186,6 +183,14 @@ def test_search_refuses_bad_input_with_400(api, params, status, word):
     user = api.user()
     error(user.get("/user/search", **params), status, word)
     error(user.get("/contact/searchGroups", **params), status, word)
+
+
+@pytest.mark.parametrize("params", [{}, {"q": ""}, {"q": "   "}])
+def test_an_empty_q_finds_no_group_and_lists_every_person(api, params):
+    # Issue 27: the people search without q is the directory (tests/test_team.py).
+    user = api.user()
+    error(user.get("/contact/searchGroups", **params), 400, "q")
+    assert listing(user.get("/user/search", **params))["Total"] >= 1
 
 
 def test_search_needs_a_login(api):
@@ -235,7 +240,7 @@ def test_search_has_a_rate_limit(make_server):
     r = user.get("/contact/searchGroups", q="x")
     error(r, 429, "searches")
     assert int(r.headers["Retry-After"]) >= 1
-    error(user.get("/user/search", q=""), 400)  # a bad q is refused before it counts
+    error(user.get("/user/search", q="a" * 65), 400)  # a bad q is refused before it counts
 
 
 # --- group search --------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Who sees what of a user (API.md, "Public user object"): every key is always
 there; Phone and Email only for the user and their friends; Online only for
-friends, fellow group members and the user themself. Checked on every route
-that answers with users."""
+friends, fellow group members and the user themself (DIRECT_MESSAGES=friends).
+Checked on every route that answers with users."""
 
 from types import SimpleNamespace
 
@@ -12,6 +12,18 @@ from helpers import Api, wait_for
 from http_checks import PUBLIC_USER_KEYS, answer, listing, public_user
 
 PHONE, EMAIL = "+49 170 1234567", "{}@example.org"
+
+
+@pytest.fixture(scope="module")
+def server(friends_server):
+    """These rules are DIRECT_MESSAGES=friends' (the original's): with
+    members, Online is everyone's but for blocks (tests/test_team.py)."""
+    return friends_server
+
+
+@pytest.fixture(scope="module")
+def app(friends_server):
+    return friends_server.app
 
 
 def with_contact_details(user):
@@ -158,7 +170,7 @@ def test_adding_a_friend_answers_with_the_new_friend_in_full(api, app):
 
 
 def test_friend_requests_show_strangers_without_their_details(make_server):
-    server = make_server(FRIEND_ADD="request")
+    server = make_server(FRIEND_ADD="request", DIRECT_MESSAGES="friends")
     api = Api(server)
     me, asker = with_contact_details(api.user()), with_contact_details(api.user())
     conns = online(server.app, me, asker)

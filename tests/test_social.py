@@ -79,7 +79,8 @@ def test_read_state_refusals(api, pair):
 
 # --- typing -----------------------------------------------------------------------------
 def test_typing_reaches_the_friend_coalesced_and_only_a_friend(make_server):
-    api = Api(make_server(TYPING_INTERVAL=30))
+    # DIRECT_MESSAGES=friends: only a friend; tests/test_team.py has members.
+    api = Api(make_server(TYPING_INTERVAL=30, DIRECT_MESSAGES="friends"))
     a, b, c = api.user(), api.user(), api.user()
     api.befriend(a, b)
     wa, wb, wc = a.ws(), b.ws(), c.ws()
@@ -96,8 +97,11 @@ def test_typing_reaches_the_friend_coalesced_and_only_a_friend(make_server):
 
 
 # --- presence events ------------------------------------------------------------------------
-def test_presence_events_go_to_online_friends_who_asked(api, pair):
-    a, b = pair
+def test_presence_events_go_to_online_friends_who_asked(friends_api):
+    # DIRECT_MESSAGES=friends; with members everyone sees it (tests/test_team.py).
+    api = friends_api
+    a, b = api.user("a"), api.user("b")
+    api.befriend(a, b)
     stranger = api.user()
     watcher = ws_events(b)
     plain = b.ws()  # no ?events=1: the stream of API.md, unchanged
@@ -231,8 +235,11 @@ def test_instant_add_settles_a_pending_request(api):
     error(a.post("/contact/addfriend", targetId=a.id), 400, "yourself")
 
 
-def test_remove_friend_and_block(api, pair):
-    a, b = pair
+def test_remove_friend_and_block(friends_api):
+    # DIRECT_MESSAGES=friends: a removed friend may no longer write.
+    api = friends_api
+    a, b = api.user("a"), api.user("b")
+    api.befriend(a, b)
     wa, wb = a.ws(), b.ws()
     answer(a.post("/contact/block", targetId=b.id), 200)
     error(a.post("/contact/block", targetId=b.id), 409)

@@ -8,7 +8,6 @@ import re
 from ginchat.chat.wsevents import OVERSIZED
 from ginchat.domain import access, mentions, replies
 from ginchat.errors import AppError
-from ginchat.models import block
 from ginchat.models.contact import Contact
 from ginchat.models.message import FILE, GROUP, HEARTBEAT, IMAGE, MEDIA_KINDS, PRIVATE, TEXT, VOICE, conv_key
 from ginchat.uploads import upload_info
@@ -210,10 +209,11 @@ def check_upload(fields):
 
 class MapRelations:
     """The engine's relation maps answer the questions of ginchat.domain.access;
-    what they do not cache (history floors, blocks) is read from SQL."""
+    what they do not cache (history floors) is read from SQL."""
 
     def __init__(self, engine):
         self.engine = engine
+        self.direct_messages = engine.direct_messages
 
     def is_friend(self, user_id, other_id):
         return self.engine.friends.has(user_id, other_id)
@@ -226,8 +226,10 @@ class MapRelations:
             return Contact.history_after(user_id, group_id)
 
     def is_blocked(self, user_id, by_id):
-        with self.engine.app.app_context():
-            return block.is_blocked(user_id, by_id)
+        return self.engine.relations.is_blocked(user_id, by_id)
+
+    def is_account(self, user_id):
+        return self.engine.relations.accounts.has(0, user_id)
 
 
 def authorize(engine, user_id, msg_type, target_id):

@@ -38,7 +38,7 @@ from ginchat.chat.typing import Typing
 from ginchat.chat.updates import Updates
 from ginchat.chat.websocket import encode_text
 from ginchat.chat.wsevents import FLOOD, FLOOD_REASON
-from ginchat.domain import message_updates
+from ginchat.domain import access, message_updates
 from ginchat.errors import AppError
 from ginchat.extensions import db
 from ginchat.models import message as messages
@@ -70,6 +70,7 @@ class ChatEngine:
         self.heartbeat_timeout = float(cfg["HEARTBEAT_TIMEOUT"])
         self.heartbeat_interval = float(cfg["HEARTBEAT_INTERVAL"])
         self.replay_page = int(cfg["REPLAY_PAGE"])
+        self.direct_messages = access.direct_messages(cfg)  # who may write privately to whom
         self.redis = app.extensions["redis"]
         self.worker = cfg.get("WORKER_INDEX")  # GINCHAT_WORKERS: this process's index
 

@@ -11,6 +11,7 @@ import logging
 
 from ginchat import signals
 from ginchat.chat.frames import NOTICE, PRESENCE, dumps
+from ginchat.domain.access import MEMBERS
 
 log = logging.getLogger("ginchat.chat")
 
@@ -25,7 +26,9 @@ class Notices:
         self.engine = engine
         app = engine.app
         signals.group_member_added.connect(
-            lambda sender, group_id, user_id, actor_id=0, **_: self.member_added(group_id, user_id, actor_id),
+            lambda sender, group_id, user_id, actor_id=0, announce=True, **_: (
+                announce and self.member_added(group_id, user_id, actor_id)
+            ),
             sender=app,
             weak=False,
         )
@@ -43,11 +46,13 @@ class Notices:
         signals.group_dissolved.connect(self._dissolved, sender=app, weak=False)
         signals.friendship_ended.connect(self._unfriended, sender=app, weak=False)
 
-    def send(self, frame, users=(), group=None, friends_of=None, events_only=False, skip=()):
+    def send(self, frame, users=(), group=None, friends_of=None, events_only=False, skip=(), everyone=False):
         """Give a non-message frame to every connection of the addressed users on
         every node: ``users`` (ids), the members of ``group``, the friends of
-        ``friends_of``; never to the users in ``skip``."""
+        ``friends_of``, or ``everyone`` connected; never to the users in ``skip``."""
         to = {"Users": sorted({int(u) for u in users})}
+        if everyone:
+            to["All"] = True
         if group is not None:
             to["Group"] = int(group)
         if friends_of is not None:
@@ -62,7 +67,7 @@ class Notices:
         engine = self.engine
         if events_only and not engine.event_connections:
             return  # nobody here listens (and the friends or members need no query)
-        recipients = set(to.get("Users") or ())
+        recipients = set(engine.client_map) if to.get("All") else set(to.get("Users") or ())
         if to.get("Group") is not None:
             recipients |= engine.groups.peek(int(to["Group"]))
         if to.get("FriendsOf") is not None:
@@ -96,14 +101,17 @@ class Notices:
 
     def presence_changed(self, user_id, online):
         """A user's first connection anywhere opened or the last one closed:
-        tell the friends who are online."""
+        tell whoever may see it (ginchat.domain.access.sees_online): under
+        DIRECT_MESSAGES=members everyone connected but those blocked either
+        way, under friends their friends."""
+        frame = {"Type": PRESENCE, "UserId": int(user_id), "Online": bool(online)}
         try:
             with self.engine.app.app_context():
-                self.send(
-                    {"Type": PRESENCE, "UserId": int(user_id), "Online": bool(online)},
-                    friends_of=user_id,
-                    events_only=True,
-                )
+                if self.engine.direct_messages == MEMBERS:
+                    blocked = self.engine.relations.blocks.peek(int(user_id))
+                    self.send(frame, events_only=True, everyone=True, skip={int(user_id), *blocked})
+                else:
+                    self.send(frame, friends_of=user_id, events_only=True)
         except Exception:  # presence events are a courtesy: never break the presence writer
             log.exception("presence event for user %s not sent", user_id)
 

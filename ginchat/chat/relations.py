@@ -17,7 +17,9 @@ import redis
 from sqlalchemy import func, select
 
 from ginchat.extensions import db
+from ginchat.models import block
 from ginchat.models.contact import FRIEND, MEMBER, Contact
+from ginchat.models.user_basic import UserBasic
 
 log = logging.getLogger("ginchat.chat")
 
@@ -27,6 +29,10 @@ PAGE = 500  # contact rows read per query
 CONTACT_LOOKBACK = 256  # contact rows read again: their Ids may commit out of order
 PEEK_TTL = 10.0  # seconds a side use's load (peek) is reused
 PEEK_KEEP = 20000  # peeked sets kept at most
+
+
+def _is_account(_key, user_id):
+    return UserBasic.get_active(user_id) is not None
 
 
 class RelationMap:
@@ -112,6 +118,14 @@ class Relations:
         self.redis = engine.redis
         self.groups = RelationMap(self.app, Contact.member_ids, lambda gid, uid: Contact.is_member(uid, gid))
         self.friends = RelationMap(self.app, Contact.friend_ids, Contact.is_friend)
+        # user id -> everyone they blocked or are blocked by (DIRECT_MESSAGES=members
+        # asks at every private message). A block ends any friendship and sends
+        # "unfriend", which forgets both users' sets; an unblock is found when a
+        # "blocked" answer is checked in SQL (is_blocked).
+        self.blocks = RelationMap(self.app, block.blocked_with, lambda uid, other: False)
+        # 0 -> the ids known to be active accounts (a miss is checked in SQL);
+        # a user whose sessions end (deactivated, deleted) is checked again.
+        self.accounts = RelationMap(self.app, lambda _key: set(), _is_account)
         self.version = self._read_version()
         self.checked = time.monotonic()
         self.contact_last = None  # the contact rows followed so far (None: not started)
@@ -123,6 +137,18 @@ class Relations:
     def friendship_added(self, user_id, friend_id):
         self.friends.add(user_id, friend_id)
         self.friends.add(friend_id, user_id)
+
+    def is_blocked(self, user_id, by_id):
+        """Has ``by_id`` blocked ``user_id``? The blocks map answers "no"; a
+        "maybe" is checked in SQL (and forgotten when both blocks are gone)."""
+        if by_id not in self.blocks.get(user_id):
+            return False
+        with self.app.app_context():
+            found = block.is_blocked(user_id, by_id)
+            if not found and not block.is_blocked(by_id, user_id):
+                self.blocks.discard(user_id, by_id)
+                self.blocks.discard(by_id, user_id)
+        return found
 
     # --- removals ---------------------------------------------------------------------
     def _read_version(self):
@@ -158,9 +184,11 @@ class Relations:
         kind = event["Event"]
         if kind == "unmember":
             self.groups.discard(int(event["GroupId"]), int(event["UserId"]))
-        elif kind == "unfriend":
+        elif kind == "unfriend":  # also what a block sends
             self.friends.discard(int(event["UserId"]), int(event["FriendId"]))
             self.friends.discard(int(event["FriendId"]), int(event["UserId"]))
+            self.blocks.forget(int(event["UserId"]))
+            self.blocks.forget(int(event["FriendId"]))
         elif kind == "group_gone":
             self.groups.forget(int(event["GroupId"]))
 
@@ -179,6 +207,7 @@ class Relations:
                 log.info("relations changed elsewhere (version %s -> %s): reloading the maps", self.version, version)
                 self.groups.clear()
                 self.friends.clear()
+                self.blocks.clear()
             self.version = version
 
     # --- following the contact table (additions a lost packet did not bring) --------------

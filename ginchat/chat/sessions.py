@@ -68,6 +68,8 @@ class Sessions:
 
     def apply(self, rule):
         user_id = rule["UserId"]
+        # Deactivated or deleted, maybe: DIRECT_MESSAGES=members asks SQL again.
+        self.engine.relations.accounts.discard(0, user_id)
         now = time.monotonic()
         ended = self.ended
         heard = [(t, r) for t, r in ended.get(user_id, ()) if now - t < REMEMBER]

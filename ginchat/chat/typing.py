@@ -1,4 +1,5 @@
-"""The typing indicator: frame 11 from a client, shown to the friend it names."""
+"""The typing indicator: frame 11 from a client, shown to the person it names
+(whom the sender may write to: ginchat.domain.access.may_message)."""
 
 import time
 import weakref

@@ -1,13 +1,26 @@
 """Who may write to and read a conversation: the one rule for the HTTP
 routes and the WebSocket. The socket passes its cached relation maps, the
-HTTP routes the SQL ones; both answer the same four questions."""
+HTTP routes the SQL ones; both answer the same questions (and say which
+DIRECT_MESSAGES rule the server runs)."""
 
 from flask import current_app
 
-from ginchat.errors import bad_request, forbidden
+from ginchat.errors import bad_request, forbidden, not_found
 from ginchat.models import block
 from ginchat.models.contact import Contact
 from ginchat.models.message import GROUP, PRIVATE
+from ginchat.models.user_basic import UserBasic
+
+# DIRECT_MESSAGES: who may open a private chat with whom (see may_message).
+MEMBERS, FRIENDS = "members", "friends"
+
+
+def direct_messages(config):
+    """The DIRECT_MESSAGES setting: members (the default) or friends."""
+    mode = str(config.get("DIRECT_MESSAGES") or MEMBERS).strip().lower()
+    if mode not in (MEMBERS, FRIENDS):
+        raise ValueError(f"DIRECT_MESSAGES must be {MEMBERS} or {FRIENDS}, not {mode!r}")
+    return mode
 
 
 class SqlRelations:
@@ -29,22 +42,56 @@ class SqlRelations:
     def is_blocked(user_id, by_id):
         return block.is_blocked(user_id, by_id)
 
+    @staticmethod
+    def is_account(user_id):
+        return UserBasic.get_active(user_id) is not None
+
+    @property
+    def direct_messages(self):
+        return direct_messages(current_app.config)
+
 
 SQL = SqlRelations()
 
 
+def may_message(user_id, other_id, relations=SQL):
+    """The one rule of private conversations (DIRECT_MESSAGES): with
+    ``members``, any active account (or a friend) unless either has blocked
+    the other; with ``friends``, friends only. Messages, typing, adding
+    someone to a group and seeing their presence all follow it. Raises
+    AppError (403; 404 for no such account). Blocking ends the friendship in
+    the same transaction, so a blocked user fails the friend check."""
+    if other_id == user_id:
+        raise forbidden("you cannot send a private message to yourself")
+    if relations.direct_messages == MEMBERS:
+        if relations.is_blocked(user_id, other_id):
+            raise forbidden(f"user {other_id} has blocked you")
+        if relations.is_blocked(other_id, user_id):
+            raise forbidden(f"you have blocked user {other_id}: unblock them first")
+        # A deactivated friend stays writable, as under the friends rule.
+        if not relations.is_account(other_id) and not relations.is_friend(user_id, other_id):
+            raise not_found(f"no user with ID {other_id}")
+    elif not relations.is_friend(user_id, other_id):
+        if relations.is_blocked(user_id, other_id):
+            raise forbidden(f"user {other_id} has blocked you")
+        raise forbidden(f"user {other_id} is not your friend")
+
+
+def sees_online(mode, user_ids, related, blocked):
+    """Whose Online a viewer sees, of ``user_ids``: under ``members`` whoever
+    they may message (everyone but those ``blocked`` either way), as a team
+    chat shows the whole workspace; under ``friends`` the ``related`` (their
+    friends and fellow group members, API.md). Presence frames follow it."""
+    if mode == MEMBERS:
+        return set(user_ids) - set(blocked)
+    return set(user_ids) & set(related)
+
+
 def may_write(user_id, msg_type, target_id, relations=SQL):
-    """A private message goes to a friend only, a group message comes from a
-    member only; raises AppError (403, or 400 for an unknown type). Blocking
-    ends the friendship in the same transaction, so a blocked user fails the
-    friend check; the block is read only to say why."""
+    """A private message goes to whom may_message allows, a group message
+    comes from a member only; raises AppError (403, or 400 for an unknown type)."""
     if msg_type == PRIVATE:
-        if target_id == user_id:
-            raise forbidden("you cannot send a private message to yourself")
-        if not relations.is_friend(user_id, target_id):
-            if relations.is_blocked(user_id, target_id):
-                raise forbidden(f"user {target_id} has blocked you")
-            raise forbidden(f"user {target_id} is not your friend")
+        may_message(user_id, target_id, relations)
     elif msg_type == GROUP:
         if not relations.is_member(user_id, target_id):
             raise forbidden(f"not a member of group {target_id}")

@@ -5,7 +5,7 @@ action is written to the audit log in the same transaction as the change."""
 from flask import current_app
 from sqlalchemy import func, select
 
-from ginchat.domain import groups
+from ginchat.domain import default_groups, groups
 from ginchat.domain.access import app
 from ginchat.domain.sessions import end_all_sessions, end_other_sessions
 from ginchat.errors import AppError, bad_request, conflict, forbidden, not_found
@@ -157,6 +157,7 @@ def create_account(actor, name, password):
     user = UserBasic.register(name, password)
     audit(actor.id, "create_user", user.id, detail=user.name)
     db.session.commit()
+    default_groups.welcome(user)
     return user
 
 
@@ -332,6 +333,19 @@ def dissolve_group(actor, group_id):
     group = must_get_group(group_id)
     audit(actor.id, "dissolve_group", group.owner_id, group.id, detail=group.name)
     groups.dissolve_any(actor.id, group)
+
+
+def member_count(group):
+    return Contact.member_counts([group.id]).get(group.id, 0)
+
+
+def set_default_group(actor, group_id, default, everyone=False):
+    """Mark a group default (every new account joins it) or not; with
+    ``everyone``, every account joins it now as well. Returns (group, joined)."""
+    require_admin(actor)
+    group = must_get_group(group_id)
+    audit(actor.id, "default_group", None, group.id, detail=f"{group.name}: {'on' if default else 'off'}")
+    return group, default_groups.set_default(group, default, everyone)
 
 
 # --- password reset links -------------------------------------------------------------------

@@ -1,29 +1,40 @@
 """Groups: who may join, add, remove, change settings, make admins, hand
 over and dissolve, and what newcomers read. A group's join policy (open:
 anyone with its ID or name joins, as in the original; invite: members add
-their friends), who may add (every member, or only the owner and the
+whom they may message), who may add (every member, or only the owner and the
 admins), and its history (all, or only what comes after a member's join)."""
 
-from ginchat.domain.access import app
+from ginchat.domain.access import app, may_message
 from ginchat.errors import bad_request, conflict, forbidden, not_found
 from ginchat.extensions import db
-from ginchat.models import block
 from ginchat.models.community import ALL, MEMBERS, OPEN, Community, check_setting
 from ginchat.models.contact import ADMIN_ROLE, MEMBER_ROLE, Contact
 from ginchat.models.user_basic import UserBasic, commit_or_conflict
 from ginchat.signals import group_dissolved, group_member_added, group_member_removed, notice
 
 
-def _member_added(group, user_id, actor_id, history_id):
-    """Every node's map learns the member (and their join point); the group hears it."""
+def _member_added(group, user_id, actor_id, history_id, announce=True):
+    """Every node's map learns the member (and their join point); the group
+    hears it (unless not ``announce``)."""
     group_member_added.send(
-        app(), group_id=group.id, user_id=user_id, actor_id=actor_id, history_id=int(history_id or 0)
+        app(),
+        group_id=group.id,
+        user_id=user_id,
+        actor_id=actor_id,
+        history_id=int(history_id or 0),
+        announce=announce,
     )
 
 
-def _notice(event, group, user_id, actor_id, users=()):
+def _notice(event, group, user_id, actor_id, users=(), to_group=True):
     notice.send(
-        app(), event=event, users=list(users), group=group.id, user_id=user_id, group_id=group.id, actor_id=actor_id
+        app(),
+        event=event,
+        users=list(users),
+        group=group.id if to_group else None,
+        user_id=user_id,
+        group_id=group.id,
+        actor_id=actor_id,
     )
 
 
@@ -53,11 +64,33 @@ def may_add(group, user_id, role):
 
 
 # --- joining -----------------------------------------------------------------------
-def create_group(owner, name, img="", desc="", policy=OPEN, history=ALL, who_may_add=MEMBERS):
-    """A new group; its owner is its first member. ``img`` is a checked upload path."""
-    group = Community.create(owner, name, img, desc, policy, history, who_may_add)
-    _member_added(group, owner.id, owner.id, 0)
+def create_group(owner, name, img="", desc="", policy=OPEN, history=ALL, who_may_add=MEMBERS, members=()):
+    """A new group; its owner is its first member, and ``members`` (ids,
+    each someone the owner may message: access.may_message) join with it, in
+    the same transaction: one refused id and nothing is made. ``img`` is a
+    checked upload path."""
+    members = [m for m in dict.fromkeys(members) if m != owner.id]
+    for user_id in members:
+        may_message(owner.id, user_id)
+    group = Community.create(owner, name, img, desc, policy, history, who_may_add, members)
+    _member_added(group, owner.id, owner.id, 0, announce=not members)  # made with people: they hear it below
+    for user_id in members:
+        added_with_others(group, user_id, owner.id, 0)
     return group
+
+
+def added_with_others(group, user_id, actor_id, history_id, tell=True):
+    """``user_id`` joined with many at once (a new group's members, a default
+    group's accounts): every node's map learns it, and only they hear it
+    (``tell``; their app opens the group), not each of the others."""
+    _member_added(group, user_id, actor_id, history_id, announce=False)
+    if tell:
+        _notice("member_added", group, user_id, actor_id, users=[user_id], to_group=False)
+
+
+def joined(group, user_id, history_id):
+    """``user_id`` joined on their own (a default group, at registration): the group hears it."""
+    _member_added(group, user_id, user_id, history_id)
 
 
 def join_group(user, com_id):
@@ -77,8 +110,10 @@ def join_group(user, com_id):
 
 
 def add_member(adder, com_id, target_id):
-    """``adder`` (a member allowed by who_may_add) adds ``target``, one of
-    their friends; that also lifts an earlier removal. Returns (group, target)."""
+    """``adder`` (a member allowed by who_may_add) adds ``target``, someone
+    they may message (ginchat.domain.access.may_message: any account, or a
+    friend with DIRECT_MESSAGES=friends); that also lifts an earlier
+    removal. Returns (group, target)."""
     group = Community.find(com_id)
     target = UserBasic.must_get(target_id)
     row = Contact.membership(adder.id, group.id)
@@ -90,8 +125,7 @@ def add_member(adder, com_id, target_id):
         raise bad_request("you are a member already")
     if Contact.is_member(target.id, group.id):
         raise conflict(f"{target.name} is already a member of {group.name}")
-    if block.blocked_either_way(adder.id, target.id) or not Contact.is_friend(adder.id, target.id):
-        raise forbidden(f"you can add only your friends, and {target.name} is not one")
+    may_message(adder.id, target.id)  # whom one may write to (DIRECT_MESSAGES), one may add
     added = group.add_member_row(target.id, f"{target.name} is already a member of {group.name}")
     _member_added(group, target.id, adder.id, added.history_id)
     return group, target

@@ -1,6 +1,12 @@
 """What one user may see of others: Phone and Email for themselves and their
-friends, Online also for fellow group members (API.md)."""
+friends; Online for whoever may message them (DIRECT_MESSAGES=members:
+everyone but those blocked either way), or for friends and fellow group
+members (friends; API.md)."""
 
+from flask import current_app
+
+from ginchat.domain.access import MEMBERS, direct_messages, sees_online
+from ginchat.domain.receipts import add_friend_state
 from ginchat.errors import bad_request, not_found
 from ginchat.extensions import get_redis
 from ginchat.models import block, friend_request
@@ -16,9 +22,12 @@ SEARCH_MAX = 64  # characters of a search
 def public_users(users, viewer_id):
     """The public objects of ``users`` as ``viewer_id`` may see them.
     Relations are read for all of them at once."""
-    friends, fellows = Contact.relations(viewer_id, [u.id for u in users])
+    ids = [u.id for u in users]
+    friends, fellows = Contact.relations(viewer_id, ids)
     friends.add(viewer_id)
-    may_see_online = friends | fellows
+    mode = direct_messages(current_app.config)
+    blocked = block.blocked_with(viewer_id) if mode == MEMBERS and set(ids) - {viewer_id} else ()
+    may_see_online = sees_online(mode, ids, friends | fellows, blocked) | {viewer_id}
     # A deactivated account is never online (its presence key may linger until its TTL).
     online = online_map(get_redis(), [u.id for u in users if u.id in may_see_online and u.is_active])
     rows = [u.public(online.get(u.id, False), contact=u.id in friends) for u in users]
@@ -128,6 +137,20 @@ def search_people(viewer_id, text, page, size):
     for row in rows:
         row["Relation"] = relations[row["ID"]]
     return rows, total
+
+
+def directory(viewer_id, page, size):
+    """The people of this server (a search with an empty q): every live
+    account but the viewer and those who blocked them, by display name, a
+    page at a time: (rows, total). Rows are as search_people's, with the
+    state of my private chat with each (Unread, LastMessage, ReadId,
+    PeerReadId: add_friend_state), so a team's "People" view is one call."""
+    users, total = UserBasic.directory(viewer_id, page, size, hidden=block.blockers_of(viewer_id))
+    rows = public_users(users, viewer_id)
+    relations = relation_names(viewer_id, [u.id for u in users])
+    for row in rows:
+        row["Relation"] = relations[row["ID"]]
+    return add_friend_state(viewer_id, rows), total
 
 
 def search_groups(viewer_id, text, page, size):

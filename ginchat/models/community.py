@@ -6,7 +6,7 @@ is decided in ginchat/domain/groups.py."""
 import re
 from datetime import datetime
 
-from sqlalchemy import DateTime, Integer, String, delete, func, select
+from sqlalchemy import DateTime, Integer, SmallInteger, String, delete, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ginchat.errors import bad_request, not_found
@@ -61,6 +61,8 @@ class Community(db.Model):
     policy: Mapped[str] = mapped_column(String(8), nullable=False, default=OPEN, server_default=OPEN)
     history: Mapped[str] = mapped_column(String(8), nullable=False, default=ALL, server_default=ALL)
     who_may_add: Mapped[str] = mapped_column(String(8), nullable=False, default=MEMBERS, server_default=MEMBERS)
+    # 1: every new account joins it (DEFAULT_GROUPS, or an administrator's choice).
+    is_default: Mapped[int] = mapped_column(SmallInteger, nullable=False, default=0, server_default="0")
 
     def public(self, members=0):
         return {
@@ -73,6 +75,7 @@ class Community(db.Model):
             "Policy": self.policy or OPEN,
             "History": self.history or ALL,
             "WhoMayAdd": self.who_may_add or MEMBERS,
+            "Default": bool(self.is_default),
         }
 
     def set_name(self, name):
@@ -90,8 +93,9 @@ class Community(db.Model):
         )
 
     @classmethod
-    def create(cls, owner, name, img="", desc="", policy=OPEN, history=ALL, who_may_add=MEMBERS):
-        """A new group with its owner as the first member, in one transaction."""
+    def create(cls, owner, name, img="", desc="", policy=OPEN, history=ALL, who_may_add=MEMBERS, members=()):
+        """A new group with its owner as the first member, and ``members``
+        (ids) with them, in one transaction."""
         group = cls(
             owner_id=owner.id,
             img=img or "",
@@ -102,7 +106,11 @@ class Community(db.Model):
         )
         group.set_name(name)
         db.session.add(group)
-        group.commit_name(then=lambda: db.session.add(Contact(owner_id=owner.id, target_id=group.id, type=MEMBER)))
+        group.commit_name(
+            then=lambda: db.session.add_all(
+                [Contact(owner_id=uid, target_id=group.id, type=MEMBER) for uid in (owner.id, *members)]
+            )
+        )
         return group
 
     @classmethod
@@ -139,6 +147,11 @@ class Community(db.Model):
             select(cls).where(*where).order_by(cls.name_key, cls.id).offset((page - 1) * size).limit(size)
         ).all()
         return rows, total
+
+    @classmethod
+    def defaults(cls):
+        """The groups every new account joins, oldest first."""
+        return db.session.scalars(select(cls).where(cls.is_default == 1).order_by(cls.id)).all()
 
     # --- members ----------------------------------------------------------------
     def role_of(self, user_id, role):

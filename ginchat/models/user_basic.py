@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     and_,
     bindparam,
+    case,
     func,
     or_,
     select,
@@ -290,6 +291,20 @@ class UserBasic(UserMixin, db.Model):
         total = db.session.scalar(select(func.count()).select_from(cls).where(*where))
         users = db.session.scalars(
             select(cls).where(*where).order_by(cls.name_key, cls.id).offset((page - 1) * size).limit(size)
+        ).all()
+        return users, total
+
+    @classmethod
+    def directory(cls, viewer_id, page, size, hidden=()):
+        """Every live account but ``viewer_id`` and ``hidden``, by display
+        name (the name for those without one), a page at a time: (page, total)."""
+        where = [*cls.live(), cls.id != viewer_id]
+        if hidden:
+            where.append(cls.id.not_in(sorted(hidden)))
+        shown = case((cls.display_key != "", cls.display_key), else_=cls.name_key)
+        total = db.session.scalar(select(func.count()).select_from(cls).where(*where))
+        users = db.session.scalars(
+            select(cls).where(*where).order_by(shown, cls.name_key, cls.id).offset((page - 1) * size).limit(size)
         ).all()
         return users, total
 

@@ -275,6 +275,32 @@ def dissolve_group():
     return resp.ok(msg="group dissolved")
 
 
+def default_groups():
+    """Mark a group as default, so that every new account joins it (like
+    #general), or take the mark away. DEFAULT_GROUPS names the first ones;
+    the mark is what counts from then on (a restart does not undo it).
+    ---
+    tags: [admin]
+    security: [{Bearer: []}]
+    parameters:
+      - {name: comId, in: formData, type: integer, required: true}
+      - {name: default, in: formData, type: boolean, default: true, description: "true: new accounts join it; false: no longer"}
+      - {name: everyone, in: formData, type: boolean, default: false, description: "with default=true: every existing account joins it now too (each hears member_added); those its owner removed stay out"}
+    responses:
+      200: {description: "Data is the group (Default says the mark) with Joined: how many joined now", schema: {$ref: "#/definitions/GroupEnvelope"}}
+      400: {$ref: "#/responses/BadParameter"}
+      401: {$ref: "#/responses/NotLoggedIn"}
+      403: {$ref: "#/responses/NotAdmin"}
+      404: {$ref: "#/responses/NoSuchGroup"}
+    """
+    default = params.get_bool("default", default=True)
+    group, joined = admin.set_default_group(
+        me(), params.get_id("comId", required=True), default, params.get_bool("everyone")
+    )
+    data = group.public(admin.member_count(group)) | {"Joined": joined}
+    return resp.ok(data, msg=f"{group.name} is {'now' if default else 'no longer'} a default group")
+
+
 def reset_link():
     """Issue a one-time password-reset link for an account (valid an hour);
     the token is shown only in this answer.

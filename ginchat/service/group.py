@@ -7,6 +7,8 @@ from ginchat.domain import groups
 from ginchat.domain.mute import add_muted
 from ginchat.domain.people import search_groups
 from ginchat.domain.receipts import add_group_state
+from ginchat.errors import bad_request
+from ginchat.limits import MAX_ID
 from ginchat.models.community import ALL, MEMBERS, OPEN, Community
 from ginchat.models.contact import Contact
 from ginchat.models.message import GROUP
@@ -20,8 +22,26 @@ def public_groups(rows):
     return [grp.public(counts.get(grp.id, 0)) for grp in rows]
 
 
-def create_group(user, name, icon="", desc="", policy=OPEN, history=ALL, who_may_add=MEMBERS):
-    return groups.create_group(user, name, check_icon(icon) if icon else "", desc, policy, history, who_may_add)
+MAX_NEW_MEMBERS = 500  # ids createCommunity's members takes at once (addMember adds more)
+
+
+def create_group(user, name, icon="", desc="", policy=OPEN, history=ALL, who_may_add=MEMBERS, members=()):
+    return groups.create_group(
+        user, name, check_icon(icon) if icon else "", desc, policy, history, who_may_add, members
+    )
+
+
+def member_ids(name):
+    """User ids, comma-separated (or a JSON list); 400 naming a bad one."""
+    value = params.raw(name)
+    if isinstance(value, list):
+        parts = value
+    else:
+        text = params.get_str(name, max_len=MAX_NEW_MEMBERS * 11) or ""
+        parts = [p.strip() for p in text.split(",") if p.strip()]
+    if len(parts) > MAX_NEW_MEMBERS:
+        raise bad_request(f"{name} may list at most {MAX_NEW_MEMBERS} ids")
+    return [params.to_int(f"{name} ({part!r})", part, minimum=1, maximum=MAX_ID) for part in parts]
 
 
 def join_group(user, com_id):
@@ -42,7 +62,11 @@ def setting_params(defaults):
 
 
 def create_community():
-    """Create a group; its owner is its first member.
+    """Create a group; its owner is its first member, and the people listed
+    in ``members`` join it at once (each hears a member_added notice). Each
+    must be someone the creator may message (DIRECT_MESSAGES: any account
+    that has not blocked them nor been blocked by them, or friends only):
+    one refused id and nothing is created.
     ---
     tags: [group]
     security: [{Bearer: []}]
@@ -50,13 +74,16 @@ def create_community():
       - {name: name, in: formData, type: string, required: true, description: "unique, 1-32 characters, inner spaces allowed; stored in Unicode NFKC; no invisible or formatting characters, no combining-mark tricks, no confusable mix of scripts (Unicode TR39)"}
       - {name: icon, in: formData, type: string, description: "the URL path of an uploaded image"}
       - {name: desc, in: formData, type: string, description: "a description, up to 255 characters"}
-      - {name: policy, in: formData, type: string, enum: [open, invite], default: open, description: "open: anyone with the group's ID or name joins (/contact/joinGroup); invite: members add their friends (/contact/addMember)"}
+      - {name: policy, in: formData, type: string, enum: [open, invite], default: open, description: "open: anyone with the group's ID or name joins (/contact/joinGroup); invite: members add people (/contact/addMember)"}
       - {name: history, in: formData, type: string, enum: [all, join], default: all, description: "what newcomers read: all earlier messages, or only those from their join on"}
       - {name: whoMayAdd, in: formData, type: string, enum: [members, admins], default: members, description: "who may add people: every member, or only the owner and the admins (/contact/setAdmin)"}
+      - {name: members, in: formData, type: string, description: "user ids, comma-separated (at most 500): they join with the owner; yourself and repeats are ignored"}
     responses:
-      201: {description: "Data is the group, with its Policy, History and WhoMayAdd", schema: {$ref: "#/definitions/GroupEnvelope"}}
-      400: {description: "missing or invalid parameter", schema: {$ref: "#/definitions/Envelope"}}
+      201: {description: "Data is the group, with its Policy, History and WhoMayAdd; Members counts everyone who joined", schema: {$ref: "#/definitions/GroupEnvelope"}}
+      400: {description: "missing or invalid parameter (the message names a malformed id)", schema: {$ref: "#/definitions/Envelope"}}
       401: {$ref: "#/responses/NotLoggedIn"}
+      403: {description: "a listed user may not be messaged by you (blocked either way, or not a friend with DIRECT_MESSAGES=friends); the message names the id; nothing was created", schema: {$ref: "#/definitions/Envelope"}}
+      404: {description: "a listed id is no account (DIRECT_MESSAGES=members); nothing was created", schema: {$ref: "#/definitions/Envelope"}}
       409: {description: "a group with that name exists, or with one that looks like it (same Unicode TR39 skeleton)", schema: {$ref: "#/definitions/Envelope"}}
     """
     settings = setting_params({"policy": OPEN, "history": ALL, "whoMayAdd": MEMBERS})
@@ -68,6 +95,7 @@ def create_community():
         settings["policy"],
         settings["history"],
         settings["whoMayAdd"],
+        member_ids("members"),
     )
     return resp.ok(public_groups([group])[0], msg="group created", status=201)
 

@@ -102,7 +102,7 @@ def update_group():
       - {name: name, in: formData, type: string, description: "a new unique name, by the rules of createCommunity"}
       - {name: icon, in: formData, type: string, description: "URL path of an uploaded picture; empty clears it"}
       - {name: desc, in: formData, type: string, description: "up to 255 characters; empty clears it"}
-      - {name: policy, in: formData, type: string, enum: [open, invite], description: "open: anyone with the ID or name joins; invite: members add their friends"}
+      - {name: policy, in: formData, type: string, enum: [open, invite], description: "open: anyone with the ID or name joins; invite: members add people (/contact/addMember)"}
       - {name: history, in: formData, type: string, enum: [all, join], description: "what people who join from now on read: all earlier messages, or only those from their join on"}
       - {name: whoMayAdd, in: formData, type: string, enum: [members, admins], description: "who may add people: every member, or only the owner and the admins"}
     responses:
@@ -144,8 +144,10 @@ def transfer_group():
 
 
 def add_member():
-    """A member adds one of their friends to the group (the way into an
-    invite-only group; it also lets back in someone the owner removed).
+    """A member adds someone they may message to the group: any account
+    (DIRECT_MESSAGES=members, unless either blocked the other) or a friend
+    (DIRECT_MESSAGES=friends). The way into an invite-only group; it also
+    lets back in someone the owner removed.
     With whoMayAdd=admins only the owner and the admins may add. The added
     person gets a member_added notice and the group's messages from then on
     (and its earlier ones if History is all).
@@ -154,12 +156,12 @@ def add_member():
     security: [{Bearer: []}]
     parameters:
       - {name: comId, in: formData, type: string, required: true, description: "the group's ID or exact name"}
-      - {name: userId, in: formData, type: integer, required: true, description: "a friend of yours"}
+      - {name: userId, in: formData, type: integer, required: true, description: "someone you may message (a friend, with DIRECT_MESSAGES=friends)"}
     responses:
       200: {description: "added; Data is the group", schema: {$ref: "#/definitions/GroupEnvelope"}}
       400: {description: "missing or malformed parameter, or yourself", schema: {$ref: "#/definitions/Envelope"}}
       401: {$ref: "#/responses/NotLoggedIn"}
-      403: {description: "you are not a member or not allowed to add, or they are not your friend (or one of you blocked the other)", schema: {$ref: "#/definitions/Envelope"}}
+      403: {description: "you are not a member or not allowed to add, or one of you blocked the other, or (DIRECT_MESSAGES=friends) they are not your friend", schema: {$ref: "#/definitions/Envelope"}}
       404: {description: "no such group or user", schema: {$ref: "#/definitions/Envelope"}}
       409: {description: "already a member", schema: {$ref: "#/definitions/Envelope"}}
     """

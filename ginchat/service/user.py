@@ -5,8 +5,9 @@ from flask_login import current_user, login_user, logout_user
 
 from ginchat import i18n, tokencache
 from ginchat.auth import SESSION_ID, SESSION_KEY, public
+from ginchat.domain import default_groups
 from ginchat.domain.admin import admit, delete_own_account, first_account_admin
-from ginchat.domain.people import public_users, search_people, seen_user
+from ginchat.domain.people import directory, public_users, search_people, seen_user
 from ginchat.domain.sessions import end_other_sessions, end_session
 from ginchat.errors import bad_request, forbidden, unauthorized
 from ginchat.extensions import db
@@ -27,6 +28,7 @@ def register(name, password, repeat, invite=None, display_name=""):
     admission = admit(invite)  # one use of the invitation is committed with the account
     user = UserBasic.register(name, password, display_name)
     first_account_admin(user, admission)
+    default_groups.welcome(user)
     limiter.registered(request.remote_addr)
     return user
 
@@ -193,8 +195,9 @@ def set_language():
 
 def get_user_list():
     """List users, a page at a time. Phone and Email are empty except for
-    yourself and your friends; Online is false except for yourself, your friends
-    and the members of your groups.
+    yourself and your friends; Online is false except for those you may see
+    online: everyone but those blocked either way (DIRECT_MESSAGES=members),
+    or yourself, your friends and the members of your groups (friends).
     ---
     tags: [user]
     security: [{Bearer: []}]
@@ -219,30 +222,40 @@ def search_users():
     its pinyin, whole or as initials: zhangwei, zw), regardless of case and
     width (NFKC, case-folded), by name, a page at a time. Never yourself, a deactivated account, or anyone
     who blocked you. Each row is the public user object (Phone and Email
-    only for friends, Online only for friends and fellow group members) with
-    Relation: what adding them would do.
+    only for friends; Online for everyone you may message under
+    DIRECT_MESSAGES=members, only for friends and fellow group members under
+    friends) with Relation: what adding them would do.
+
+    An empty (or absent) ``q`` is the directory: every live account (but you
+    and those who blocked you) by display name, or name where there is none;
+    each row also has the state of your private chat with them: Unread,
+    LastMessage, ReadId and PeerReadId (as /searchFriends gives them).
     ---
     tags: [user]
     security: [{Bearer: []}]
     parameters:
-      - {name: q, in: query, type: string, required: true, description: "the start of a name, of a display name or of any word of them; any part of a CJK name; a Chinese name's pinyin (zhangwei, zw); 1-64 characters"}
+      - {name: q, in: query, type: string, required: false, description: "the start of a name, of a display name or of any word of them; any part of a CJK name; a Chinese name's pinyin (zhangwei, zw); up to 64 characters. Empty or absent: every account (the directory)"}
       - {name: page, in: query, type: integer, minimum: 1, default: 1}
       - {name: size, in: query, type: integer, minimum: 1, maximum: 50, default: 20}
     responses:
       200: {description: "Rows are users, each with Relation (friend, requested: you asked them, asking: they asked you, blocked: by you, or empty); Total counts every match", schema: {$ref: "#/definitions/UserSearchEnvelope"}}
-      400: {description: "q empty or longer than 64 characters, bad page or size", schema: {$ref: "#/definitions/Envelope"}}
+      400: {description: "q longer than 64 characters or with nothing to search by (only punctuation), bad page or size", schema: {$ref: "#/definitions/Envelope"}}
       401: {$ref: "#/responses/NotLoggedIn"}
       429: {description: "more than SEARCHES_PER_MINUTE searches (people and groups together); see Retry-After", schema: {$ref: "#/definitions/Envelope"}}
     """
-    _text, key, page, size = search_request()
-    rows, total = search_people(current_user.id, key, page, size)
+    _text, key, page, size = search_request(empty_lists_all=True)
+    if not key:
+        rows, total = directory(current_user.id, page, size)
+    else:
+        rows, total = search_people(current_user.id, key, page, size)
     return resp.ok_list(rows, total)
 
 
 def find():
     """One user's public profile. Phone and Email are empty unless it is you or
-    a friend; Online is false unless it is you, a friend or a member of one of
-    your groups. A deactivated account (Deactivated true, never Online) is found
+    a friend; Online is false unless you may see it: with DIRECT_MESSAGES=members
+    anyone not blocked either way, with friends you, a friend or a member of
+    one of your groups. A deactivated account (Deactivated true, never Online) is found
     only by its friends, its fellow group members and administrators: its
     messages stay in their conversations.
     ---
