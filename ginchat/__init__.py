@@ -8,7 +8,8 @@ import os
 import secrets
 
 import click
-from flask import Flask, flash, render_template, request
+import gevent
+from flask import Flask, current_app, flash, render_template, request
 from flask.cli import AppGroup
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -280,7 +281,10 @@ def register_errorhandlers(app):
         else:
             response = resp.fail(exc.status, exc.msg)
         retry_after = getattr(exc, "retry_after", None)  # rate limits say when to come back
-        return response + ({"Retry-After": str(retry_after)},) if retry_after else response
+        if not retry_after:
+            return response
+        hold_refusal(retry_after)
+        return response + ({"Retry-After": str(retry_after)},)
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
@@ -309,6 +313,17 @@ def register_errorhandlers(app):
         return resp.fail(500, "internal error; the server log has the details")
 
     app.after_request(security_headers)
+
+
+def hold_refusal(retry_after):
+    """A request past a rate limit waits RATE_LIMIT_DELAY (at most its
+    Retry-After) before its 429, its database connection given back first:
+    a flood of refused requests on one connection slows to the pace of the
+    answers, and a waiting greenlet costs the event loop nothing."""
+    delay = min(float(current_app.config.get("RATE_LIMIT_DELAY") or 0), float(retry_after))
+    if delay > 0:
+        db.session.remove()
+        gevent.sleep(delay)
 
 
 def register_security(app):

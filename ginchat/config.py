@@ -106,6 +106,11 @@ class Config:
     MAX_CONTENT_CHARS = 4096
     MSG_RATE = 20  # messages per connection per second, bursts to twice that
     RATE_LIMITS = "on"  # "off" for load tests and benchmarks only
+    # Seconds an HTTP request past a rate limit waits before its 429 (at most
+    # its Retry-After): a client that floods a limited route gets about one
+    # answer a second per connection instead of hundreds, so the refusals
+    # stop costing the node what its other users need. 0: answer at once.
+    RATE_LIMIT_DELAY = 1.0
     # Abuse limits, counted in Redis so they hold across nodes (429 beyond;
     # utils/ratelimit.py). Failed logins per user name and per client
     # address within LOGIN_FAIL_WINDOW seconds:

@@ -105,6 +105,9 @@ def base_config(workdir):
         # their own; the other limits stay at their defaults here.
         "REGISTRATIONS_PER_IP": 1_000_000,
         "LOGIN_FAILS_PER_IP": 1_000_000,
+        # A refusal is answered at once: the tests that reach a limit on purpose
+        # would each wait RATE_LIMIT_DELAY. tests/test_refusal_pace.py checks it.
+        "RATE_LIMIT_DELAY": 0,
         # The suite's users start in no group: tests count their groups and
         # who sees whom online. tests/test_team.py checks DEFAULT_GROUPS.
         "DEFAULT_GROUPS": "",
