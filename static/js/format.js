@@ -200,8 +200,10 @@ function mentionAt(text, i, handles) {
   if (i > 0 && WORDISH.test(text[i - 1])) return null; // an e-mail address, not a mention
   // The longest handle's length and a few more (lower-casing looks at what follows a Σ).
   const rest = text.slice(i + 1, i + handles[0].length + 9).toLowerCase();
+  // Whether or not a space follows, as the server's rule (domain/mentions.py):
+  // "@张伟请看" mentions 张伟; the handles are the members it resolved, longest first.
   for (const handle of handles) {
-    if (rest.startsWith(handle) && !WORDISH.test(rest[handle.length] || '')) return text.slice(i, i + 1 + handle.length);
+    if (rest.startsWith(handle)) return text.slice(i, i + 1 + handle.length);
   }
   return null;
 }
@@ -291,7 +293,8 @@ function inline(text, handles, depth = 0) {
 /**
  * The message text as DOM nodes: a DocumentFragment of text nodes and the
  * few elements of the subset (strong, em, s, code, pre, blockquote, a, and
- * span.mention). `mentions`: handles (names without the @) to highlight.
+ * span.mention). `mentions`: handles (names or display names without the @)
+ * to highlight.
  */
 export function renderText(text, { mentions } = {}) {
   const handles = [...new Set((mentions || []).map((h) => String(h).toLowerCase()).filter(Boolean))]

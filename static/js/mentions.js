@@ -29,7 +29,7 @@ let byGroup = new Map(); // group id -> unread mentions of me
 function membersOf(groupId) {
   if (!members.has(groupId)) {
     members.set(groupId, api.post('/contact/groupMembers', { comId: groupId })
-      .then((data) => (data.Rows || []).map((u) => ({ ID: u.ID, Name: u.Name })))
+      .then((data) => (data.Rows || []).map((u) => ({ ID: u.ID, Name: u.Name, DisplayName: u.DisplayName || '' })))
       .catch(() => { members.delete(groupId); return []; }));
   }
   return members.get(groupId);
@@ -50,7 +50,7 @@ function closeList() {
 function drawList() {
   list.replaceChildren(...choices.map((u, i) => el('li', {
     id: `mention-opt-${i}`, role: 'option', className: i === active ? 'active' : null, 'aria-selected': String(i === active),
-    text: u.Name, onmousedown: (event) => { event.preventDefault(); take(i); },
+    text: u.DisplayName && u.DisplayName !== u.Name ? `${u.DisplayName} (@${u.Name})` : u.Name, onmousedown: (event) => { event.preventDefault(); take(i); },
   })));
   list.hidden = !choices.length;
   if (choices.length) input.setAttribute('aria-activedescendant', `mention-opt-${active}`);
@@ -67,7 +67,9 @@ async function suggest() {
   const now = partial();
   if (!now || now.text !== found.text) return; // typed on meanwhile
   const want = found.text.toLowerCase();
-  choices = all.filter((u) => u.ID !== me.ID && u.Name.toLowerCase().startsWith(want)).slice(0, 8);
+  const starts = (text) => text.toLowerCase().startsWith(want);
+  // by the handle or the display name: @张 offers 张伟, whose handle it inserts
+  choices = all.filter((u) => u.ID !== me.ID && (starts(u.Name) || starts(u.DisplayName))).slice(0, 8);
   active = 0;
   drawList();
 }

@@ -8,16 +8,21 @@ import { registerContentRenderer } from './hooks.js';
 import { TEXT, me, userInfo } from './state.js';
 import { el } from './view.js';
 
+function handlesOf(user) {
+  return [user.Name, user.DisplayName].filter(Boolean);
+}
+
 export function initRichText() {
   registerContentRenderer((msg) => {
     if (msg.Media !== TEXT || msg.Recalled) return null;
-    const names = (msg.Mentions || []).map((id) => userInfo(id).Name).filter(Boolean);
+    // A mention is "@" and a member's name or display name (the server's rule).
+    const names = (msg.Mentions || []).flatMap((id) => handlesOf(userInfo(id)));
     const box = el('div', { className: 'text rich' });
     box.append(renderText(msg.Content || '', { mentions: names }));
     if (names.length) {
-      const mine = me.Name.toLowerCase();
+      const mine = new Set(handlesOf(me).map((h) => h.toLowerCase()));
       for (const span of box.querySelectorAll('.mention')) {
-        if (span.textContent.slice(1).toLowerCase() === mine) span.classList.add('me');
+        if (mine.has(span.textContent.slice(1).toLowerCase())) span.classList.add('me');
       }
     }
     return box;

@@ -44,7 +44,10 @@ CASES = [
         'hi <span class="mention">@ann</span> and <span class="mention">@anna</span>, mail a@ann.org',
     ),
     ("@Bob!", '<span class="mention">@Bob</span>!'),
-    ("@bobby", "@bobby"),
+    # A mention needs no space after it (issue 26: "@张伟请看" is Chinese for
+    # "@张伟 please look"); only resolved members are highlighted, longest first.
+    ("@bobby", '<span class="mention">@bob</span>by'),
+    ("@张伟请看一下预算表", '<span class="mention">@张伟</span>请看一下预算表'),
 ]
 
 
@@ -63,7 +66,7 @@ def test_format_renders_the_subset_and_nothing_else(people, server):
             const { renderText } = await import('/static/js/format.js');
             return cases.map(([text]) => {
                 const box = document.createElement('div');
-                box.append(renderText(text, { mentions: ['ann', 'anna', 'bob'] }));
+                box.append(renderText(text, { mentions: ['ann', 'anna', 'bob', '张伟'] }));
                 return box.innerHTML;
             });
         }""",

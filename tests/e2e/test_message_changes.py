@@ -135,3 +135,33 @@ def test_reply_and_reactions_fit_a_phone(server, people):
         if width == 390:
             screenshot(page, "phone-reply")
         assert page.problems == []
+
+
+def test_a_chinese_mention_needs_no_space_after_it(server, people):
+    """Issue 26: "@张伟请看一下预算表" (no space, as Chinese is written) is a
+    mention of 张伟, highlighted for both and alerting 张伟; the autocomplete
+    finds a member by display name too (@张 offers 张伟) and inserts the handle."""
+    zhang, li = register(server, "zw"), register(server, "li")
+    display = "张伟" + unique_name("")[-4:]  # a display name of this test's own
+    assert zhang.post("/user/updateUser", displayName=display).status_code == 200
+    r = li.post("/contact/createCommunity", name=unique_name("预算"))
+    assert r.status_code == 201, r.text
+    gid = r.json()["Data"]["ID"]
+    assert zhang.post("/contact/joinGroup", comId=gid).status_code == 200
+
+    pz, pl = people.open(zhang), people.open(li)
+    for page in (pz, pl):
+        page.locator(f'#chat-list a[href="#g{gid}"]').click()
+    sent = f"@{display}请看一下预算表"
+    li.send([{"Type": 2, "TargetId": gid, "Content": sent, "ClientMsgId": "zh-1"}])
+    expect(message(pz, "请看一下预算表").locator(".mention.me")).to_have_text(f"@{display}")
+    expect(message(pl, "请看一下预算表").locator(".mention")).to_have_text(f"@{display}")
+    pz.get_by_role("button", name="Mentions").click()
+    expect(pz.locator("#mentions-view .mention-row")).to_contain_text("请看一下预算表")
+
+    box = pl.get_by_role("textbox", name="Message")
+    box.click()
+    box.press_sequentially("再看 @张")
+    expect(pl.get_by_role("option", name=f"{display} (@{zhang.name})")).to_be_visible()
+    box.press("Enter")
+    expect(box).to_have_value(f"再看 @{zhang.name} ")
