@@ -310,6 +310,12 @@ class Runner:
                 "two words": "/message/search?q=quartz%20rendezvous&size=20",
                 "a word only others wrote (5 %): no hit": "/message/search?q=zeppelin&size=20",
                 "a word nobody wrote": "/message/search?q=nowhereword&size=20",
+                # Chinese inside sentences (bench/seed.py chinese_for): the same rates as above.
+                "Chinese: a word of 10 % inside sentences (会议)": "/message/search?q=%E4%BC%9A%E8%AE%AE&size=20",
+                "Chinese: one character (会)": "/message/search?q=%E4%BC%9A&size=20",
+                "Chinese: a rarer word (预算)": "/message/search?q=%E9%A2%84%E7%AE%97&size=20",
+                "Chinese: a word only others wrote (飞艇): no hit": "/message/search?q=%E9%A3%9E%E8%89%87&size=20",
+                "Chinese: a word nobody wrote (火星)": "/message/search?q=%E7%81%AB%E6%98%9F&size=20",
             }
 
         cfg = self.cfg

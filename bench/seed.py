@@ -144,11 +144,34 @@ def words_for(msg_id, probe_index=None):
     return " ".join(words)
 
 
+# The Chinese half of each message (issue 26): a sentence of three to six
+# two-character words glued together, as Chinese is written, from a
+# 1,600-word vocabulary whose characters never make the words below, and:
+#   会议  inside the sentence of every 10th message (as rendezvous);
+#   预算  in 1 % of the filler and every 50th message of the probe (as quartz);
+#   飞艇  in 5 % of the filler only (as zeppelin); nobody wrote 火星.
+_HAN = "我们你他她明天今下午上早晚开讨论项目代码测试版本发布文档问题方案进度客户需求设计产品服务数据接口系统网络安全"
+ZH_VOCABULARY = [a + b for a in _HAN[:40] for b in _HAN if a != b][:1600]
+
+
+def chinese_for(msg_id, probe_index=None):
+    rng = random.Random(-msg_id)
+    words = [ZH_VOCABULARY[int(1600 ** rng.random()) - 1] for _ in range(3 + msg_id % 4)]
+    if msg_id % 10 == 0:
+        words.insert(1, "会议")
+    if (probe_index is not None and probe_index % 50 == 49) or (probe_index is None and msg_id % 100 == 7):
+        words.insert(1, "预算")
+    if probe_index is None and msg_id % 20 == 3:
+        words.insert(1, "飞艇")
+    return "".join(words) + "。"
+
+
 def seed_messages(db, insert, update, table, counter, total, probe, pairs):
     """``total`` messages: filler among the other pairs first, then ``probe``
     messages between users 1 and 2 (the newest, so a query for them finds
     the same rows whatever the table's size)."""
     from ginchat.models.message import conv_key
+    from ginchat.utils.cjk import search_text
 
     now = int(time.time() * 1000)
     seqs = {}
@@ -178,7 +201,8 @@ def seed_messages(db, insert, update, table, counter, total, probe, pairs):
                         target_id=t,
                         type=1,
                         media=1,
-                        content=f"seeded message {i} {words_for(i, k)}",
+                        content=(text := f"seeded message {i} {words_for(i, k)} {chinese_for(i, k)}"),
+                        search_text=search_text(text),
                         url="",
                         amount=0,
                         client_msg_id=None,
