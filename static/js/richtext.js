@@ -5,26 +5,45 @@
 
 import { renderText } from './format.js';
 import { registerContentRenderer } from './hooks.js';
-import { TEXT, me, userInfo } from './state.js';
+import { TEXT, me, state, userInfo } from './state.js';
 import { el } from './view.js';
 
 function handlesOf(user) {
   return [user.Name, user.DisplayName].filter(Boolean);
 }
 
+// Boxes drawn before a mentioned member's names were known: drawn again then.
+const waiting = new Map(); // user id -> Set of [box, msg]
+
+function fill(box, msg) {
+  // A mention is "@" and a member's name or display name (the server's rule).
+  const ids = msg.Mentions || [];
+  const names = ids.flatMap((id) => handlesOf(userInfo(id)));
+  box.replaceChildren(renderText(msg.Content || '', { mentions: names }));
+  if (names.length) {
+    const mine = new Set(handlesOf(me).map((h) => h.toLowerCase()));
+    for (const span of box.querySelectorAll('.mention')) {
+      if (mine.has(span.textContent.slice(1).toLowerCase())) span.classList.add('me');
+    }
+  }
+  for (const id of ids) {
+    if (!state.users.has(id) && id !== me.ID) {
+      if (!waiting.has(id)) waiting.set(id, new Set());
+      waiting.get(id).add([box, msg]);
+    }
+  }
+}
+
 export function initRichText() {
   registerContentRenderer((msg) => {
     if (msg.Media !== TEXT || msg.Recalled) return null;
-    // A mention is "@" and a member's name or display name (the server's rule).
-    const names = (msg.Mentions || []).flatMap((id) => handlesOf(userInfo(id)));
     const box = el('div', { className: 'text rich' });
-    box.append(renderText(msg.Content || '', { mentions: names }));
-    if (names.length) {
-      const mine = new Set(handlesOf(me).map((h) => h.toLowerCase()));
-      for (const span of box.querySelectorAll('.mention')) {
-        if (mine.has(span.textContent.slice(1).toLowerCase())) span.classList.add('me');
-      }
-    }
+    fill(box, msg);
     return box;
+  });
+  document.addEventListener('ginchat:user-known', (event) => {
+    const boxes = waiting.get(event.detail.id);
+    waiting.delete(event.detail.id);
+    for (const [box, msg] of boxes || []) fill(box, msg);
   });
 }

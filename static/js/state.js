@@ -106,6 +106,8 @@ function lookUp(id, tries) {
   state.lookups.set(id, api.post('/user/find', { userId: id }).then((data) => {
     state.users.set(id, data.Data);
     paintSender(id, data.Data);
+    // for what else shows the user by name (richtext.js: the mentions of them)
+    document.dispatchEvent(new CustomEvent('ginchat:user-known', { detail: { id } }));
   }).catch((err) => {
     // A passing failure (not "no such user"): asked again a little later.
     if (err.status !== 404 && tries < 4) setTimeout(() => lookUp(id, tries + 1), 1000 * 2 ** tries);

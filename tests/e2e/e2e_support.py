@@ -68,6 +68,9 @@ class ServerProcess:
                 "GINCHAT_SECRET_KEY": "e2e-" + secrets.token_hex(16),
                 # the tests seed long histories through the API as fast as they can
                 "GINCHAT_RATE_LIMITS": "off",
+                # no group everyone is in: the tests count their own chats and
+                # groups (tests/test_team.py checks DEFAULT_GROUPS)
+                "GINCHAT_DEFAULT_GROUPS": "",
                 "PYTHONUNBUFFERED": "1",
             }
         )

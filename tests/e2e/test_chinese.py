@@ -17,7 +17,7 @@ WORD = re.compile(r"[A-Za-z][A-Za-z'’]+")
 # Words that stay as they are in Chinese: the product, formats and protocols
 # named in a sentence, keys, units, the language menu's own name for English.
 KEEP = {
-    "GinChat", "ID", "API", "JavaScript", "Redis", "MediaRecorder", "https", "localhost", "Esc", "PNG", "JPEG",
+    "GinChat", "ID", "API", "JavaScript", "Redis", "MediaRecorder", "https", "HTTPS", "localhost", "Esc", "PNG", "JPEG",
     "GIF", "WebP", "MiB", "English", "KB", "MB",
 }  # fmt: skip
 
