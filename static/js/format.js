@@ -2,7 +2,7 @@
 //
 // renderText(text, {mentions}) -> DocumentFragment. Recognised: **bold**,
 // *italic* and _italic_, ~~strike~~, `inline code`, ``` code blocks ```,
-// "> " quotes, http/https links (bare, or [text](https://...)), and @handle
+// "> " quotes, lists ("- ", "* ", "+ " items; "1. " or "1) " numbered ones), http/https links (bare, or [text](https://...)), and @handle
 // for the handles in `mentions`. Every node is made with createElement and
 // textContent: nothing of a message is ever parsed as HTML, so <script>,
 // <img onerror=...> or a javascript: link stay text. Links open in a new tab
@@ -19,6 +19,9 @@ const URL_STOP = /[\s<>"'`]/; // what ends a URL
 const TRAILING = new Set('.,;:!?\'"*_~'); // punctuation that ends a sentence, not a URL
 const AUTHORITY_END = new Set('/\\?#');
 const WORDISH = /[\p{L}\p{N}_]/u;
+// A list item: up to 3 spaces, a bullet or a number of up to 9 digits with "."
+// or ")", a space, then some text. Anchored, no nested repeats: linear.
+const LIST_ITEM = /^ {0,3}(?:([-*+])|(\d{1,9})[.)]) +(?=\S)/;
 
 /**
  * Lookups over one text, each table made on first use: next(kind, i) is
@@ -290,10 +293,17 @@ function inline(text, handles, depth = 0) {
   return out;
 }
 
+// The list item a line starts, or null: { ordered, start, text }.
+function listItem(line) {
+  const found = LIST_ITEM.exec(line);
+  if (!found) return null;
+  return { ordered: !found[1], start: found[2] ? Number(found[2]) : 1, text: line.slice(found[0].length) };
+}
+
 /**
  * The message text as DOM nodes: a DocumentFragment of text nodes and the
- * few elements of the subset (strong, em, s, code, pre, blockquote, a, and
- * span.mention). `mentions`: handles (names or display names without the @)
+ * few elements of the subset (strong, em, s, code, pre, blockquote, ul, ol,
+ * li, a, and span.mention). `mentions`: handles (names or display names without the @)
  * to highlight.
  */
 export function renderText(text, { mentions } = {}) {
@@ -335,6 +345,21 @@ export function renderText(text, { mentions } = {}) {
         nodes.push(...inline(q, handles));
       });
       addBlock(wrap('blockquote', nodes));
+      continue;
+    }
+    const first = listItem(line);
+    if (first) {
+      // The items that follow of the same kind (bullets, or numbers) make one list.
+      const list = document.createElement(first.ordered ? 'ol' : 'ul');
+      if (first.ordered && first.start !== 1) list.start = first.start;
+      let item = first;
+      while (item && item.ordered === first.ordered) {
+        list.append(wrap('li', inline(item.text, handles)));
+        i += 1;
+        item = i < lines.length ? listItem(lines[i]) : null;
+      }
+      i -= 1;
+      addBlock(list);
       continue;
     }
     addLine(inline(line, handles));

@@ -48,6 +48,19 @@ CASES = [
     # "@张伟 please look"); only resolved members are highlighted, longest first.
     ("@bobby", '<span class="mention">@bob</span>by'),
     ("@张伟请看一下预算表", '<span class="mention">@张伟</span>请看一下预算表'),
+    # Lists (issue 27): "- ", "* " or "+ " items, "1. " or "1) " numbered ones;
+    # each item's text keeps the inline rules; a list is a block of its own.
+    ("- milk\n- **eggs**\n- <b>", "<ul><li>milk</li><li><strong>eggs</strong></li><li>&lt;b&gt;</li></ul>"),
+    ("* one\n+ two", "<ul><li>one</li><li>two</li></ul>"),
+    ("1. first\n2. second", "<ol><li>first</li><li>second</li></ol>"),
+    ("3) three\n4) four", '<ol start="3"><li>three</li><li>four</li></ol>'),
+    ("to buy:\n- milk\nthanks", "to buy:<ul><li>milk</li></ul>thanks"),
+    ("- a\n1. b", "<ul><li>a</li></ul><ol><li>b</li></ol>"),
+    ("-5 degrees, *not* a list\n-\n- \n1.5 kg", "-5 degrees, <em>not</em> a list\n-\n- \n1.5 kg"),
+    ("**bold** start\n*it* start", "<strong>bold</strong> start\n<em>it</em> start"),
+    ("> - quoted", "<blockquote>- quoted</blockquote>"),
+    ("- [a](javascript:x) https://e.x", f'<ul><li>[a](javascript:x) <a href="https://e.x/" {A}>https://e.x</a></li></ul>'),
+    ("1234567890. too long a number", "1234567890. too long a number"),
 ]
 
 
@@ -86,7 +99,7 @@ def test_format_renders_the_subset_and_nothing_else(people, server):
         }""",
         [t for t, _ in CASES] + ['<img src=x onerror="window.__ran=true">', '<svg onload="window.__ran=true">'],
     )
-    assert set(tags) <= {"strong", "em", "s", "code", "pre", "blockquote", "a", "span"}, tags
+    assert set(tags) <= {"strong", "em", "s", "code", "pre", "blockquote", "a", "span", "ul", "ol", "li"}, tags
     assert page.evaluate("window.__ran") is False
     assert problems == [] and page.problems == []
 
@@ -94,7 +107,8 @@ def test_format_renders_the_subset_and_nothing_else(people, server):
 @pytest.mark.parametrize(
     "text, shown",
     [("", ""), ("   ", "   "), ("\n\n", "\n\n"), ("*", "*"), ("**", "**"), ("`", "`"), ("[a](", "[a]("), ("> ", "")]
-    + [("```", "```"), ("~~", "~~"), ("_", "_"), ("@", "@"), ("https://", "https://")],
+    + [("```", "```"), ("~~", "~~"), ("_", "_"), ("@", "@"), ("https://", "https://")]
+    + [("- ", "- "), ("1. ", "1. "), ("-", "-"), ("- x", "x"), ("9. \n", "9. \n")],
 )
 def test_format_takes_any_fragment_without_throwing(people, server, text, shown):
     page = people.context()
@@ -127,6 +141,9 @@ HOSTILE = {
     "http://[" * 512: ("http://[" * 512, []),
     "http://ab" + ")" * 4087: ("http://ab" + ")" * 4087, ["a"]),
     "@a " * 1365: ("@a " * 1365, ["span"] * 1365),
+    # A list of 2,000 items, and 2,000 lines that each nearly start one.
+    "- a\n" * 2000: ("a" * 2000, ["ul"]),
+    "1.a\n" * 2000: ("1.a\n" * 2000, []),
 }
 
 
