@@ -1,24 +1,32 @@
 // Edit: the sender's own text messages get "Edit" in their menu, which
 // turns the bubble's text into an inline editor (Enter or Save keeps it,
 // Esc or Cancel leaves it); edited messages show "edited" beside the time.
+// Up in an empty composer edits my last text of the open conversation, as
+// other chat apps do; the focus goes back to the composer afterwards.
 
 import * as api from './api.js';
 import { applyChange } from './changes.js';
 import { redrawMessage, registerBubblePart, registerContentRenderer, registerMessageAction } from './hooks.js';
-import { TEXT, me, root, toast } from './state.js';
+import { TEXT, currentConv, input, me, messagesEl, root, toast } from './state.js';
 import { clock, el } from './view.js';
 import { composing } from './keys.js';
 import { t } from './i18n.js';
 
-let editing = null; // { key, id }
+let editing = null; // { key, id, fromComposer }
 
 function isEditing(msg, conv) {
   return !!editing && editing.key === conv.key && editing.id === msg.Id;
 }
 
+function backToComposer(was) {
+  if (was && was.fromComposer && input.isConnected) input.focus();
+}
+
 function stop(conv, id) {
+  const was = editing;
   editing = null;
   redrawMessage(conv, id);
+  backToComposer(was);
 }
 
 async function save(conv, msg, text) {
@@ -32,8 +40,10 @@ async function save(conv, msg, text) {
   }
   try {
     const data = await api.post('/message/edit', { id: msg.Id, content: text });
+    const was = editing;
     editing = null;
     applyChange(data.Data);
+    backToComposer(was);
   } catch (err) {
     toast(t('Not edited: {error}', { error: err.message }));
   }
@@ -68,15 +78,41 @@ function editor(conv, msg) {
   return form;
 }
 
+function editable(msg) {
+  return msg.UserId === me.ID && msg.Media === TEXT && !msg.Recalled;
+}
+
+export function startEdit(conv, msg, fromComposer = false) {
+  editing = { key: conv.key, id: msg.Id, fromComposer };
+  redrawMessage(conv, msg.Id);
+  const row = messagesEl.querySelector(`.msg[data-id="${Number(msg.Id)}"]`);
+  if (row) row.scrollIntoView({ block: 'nearest' });
+}
+
+// My newest stored text message in `conv` (a stored one: the server edits by Id).
+function lastOfMine(conv) {
+  let last = null;
+  for (const msg of conv.messages.values()) {
+    if (editable(msg) && (!last || msg.Id > last.Id)) last = msg;
+  }
+  return last;
+}
+
 export function initEdits() {
+  input.addEventListener('keydown', (event) => {
+    if (event.key !== 'ArrowUp' || event.defaultPrevented || event.shiftKey || event.altKey || event.ctrlKey
+      || event.metaKey || composing(event) || input.value !== '') return;
+    const conv = currentConv();
+    const msg = conv && lastOfMine(conv);
+    if (!msg) return;
+    event.preventDefault();
+    startEdit(conv, msg, true);
+  });
   registerMessageAction({
     id: 'edit',
     label: t('Edit'),
-    when: (msg) => msg.UserId === me.ID && msg.Media === TEXT && !msg.Recalled,
-    run: (msg, conv) => {
-      editing = { key: conv.key, id: msg.Id };
-      redrawMessage(conv, msg.Id);
-    },
+    when: editable,
+    run: (msg, conv) => startEdit(conv, msg),
   });
   registerContentRenderer((msg, conv) => (isEditing(msg, conv) ? editor(conv, msg) : null));
   registerBubblePart((msg) => (msg.Edited && !msg.Recalled
