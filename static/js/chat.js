@@ -19,6 +19,7 @@
 //   files.js        files of any type: the chooser, upload progress, file cards
 //   richtext.js     text bodies through format.js (Markdown subset, safe links)
 //   search.js       the "Search messages" box, its results, opening a hit
+//   switcher.js     Ctrl+K or "/": the quick switcher over people, groups and chats
 //   changes.js edits.js replies.js reactions.js mentions.js: a message's changes (Type 15),
 //                   Edit, Reply (quotes, jump to the original), reactions, @mentions
 // Feature modules register through hooks.js from an init function called below.
@@ -48,6 +49,7 @@ import { initReplies } from './replies.js';
 import { initNotify } from './notify.js';
 import { initPeople } from './people.js';
 import { initSettings } from './settings.js';
+import { initSwitcher } from './switcher.js';
 import { $, POLL_MS, currentConv, reads, root, state } from './state.js';
 import { t } from './i18n.js';
 
@@ -116,6 +118,7 @@ async function start() {
   initSettings();
   initPage();
   initKeys();
+  initSwitcher();
   readListsFromPage();
   renderMe();
   renderLists();
