@@ -7,6 +7,7 @@
 //   receipts.js     the ticks: sent, delivered, read, read by N
 //   catchup.js      opening at the first unread, read only when seen, jump to latest
 //   msgmenu.js      the per-message "⋯" menu
+//   msgkeys.js      the message list as one tab stop: arrows between messages, Enter for "⋯"
 //   recall.js       Recall, a menu entry while the server's window is open
 //   unread.js       the unread total in the title (setUnreadTotal, onUnreadTotal)
 //   hooks.js        extension points for feature modules (see its header)
@@ -37,6 +38,7 @@ import { initKeys } from './keys.js';
 import { initMe, loadRequests, renderMe } from './me.js';
 import { renderMessages } from './messages.js';
 import { initMessageMenu } from './msgmenu.js';
+import { initMessageKeys } from './msgkeys.js';
 import { initRecall } from './recall.js';
 import { initRichText } from './richtext.js';
 import { initSearch } from './search.js';
@@ -100,6 +102,7 @@ async function start() {
   initConversation();
   initCatchUp();
   initMessageMenu();
+  initMessageKeys();
   initRecall();
   initComposer();
   initFiles();
