@@ -57,6 +57,19 @@ def seen_user(user_id, viewer):
     return public_user(user, viewer.id)
 
 
+def seen_users(user_ids, viewer):
+    """The users among ``user_ids`` that ``viewer`` may look up, each as
+    seen_user answers it, in the order asked; the others (unknown, deleted,
+    or deactivated and none of the viewer's) are left out. One query for the
+    accounts and two for the relations, however many are asked."""
+    users = UserBasic.existing_many(user_ids)
+    gone = [u.id for u in users if not u.is_active]
+    if gone and not viewer.is_admin:
+        friends, fellows = Contact.relations(viewer.id, gone)
+        users = [u for u in users if u.is_active or u.id in friends | fellows or u.id == viewer.id]
+    return public_users(users, viewer.id)
+
+
 def public_requests(reqs, viewer_id):
     """Friend requests with their two users as ``viewer_id`` may see them
     (From or To is null for a deactivated account); one lookup for all."""

@@ -7,10 +7,11 @@ from ginchat import i18n, tokencache
 from ginchat.auth import SESSION_ID, SESSION_KEY, public
 from ginchat.domain import default_groups
 from ginchat.domain.admin import admit, delete_own_account, first_account_admin
-from ginchat.domain.people import directory, public_users, search_people, seen_user
+from ginchat.domain.people import directory, public_users, search_people, seen_user, seen_users
 from ginchat.domain.sessions import end_other_sessions, end_session
 from ginchat.errors import bad_request, forbidden, unauthorized
 from ginchat.extensions import db
+from ginchat.limits import MAX_ID
 from ginchat.models.user_basic import AuthToken, UserBasic, utcnow
 from ginchat.service import search_request
 from ginchat.uploads import check_icon
@@ -270,6 +271,46 @@ def find():
       404: {$ref: "#/responses/NoSuchUser"}
     """
     return resp.ok(seen_user(params.get_id("userId", required=True), current_user))
+
+
+FIND_MANY_MAX = 100  # ids /user/findMany answers at once
+
+
+def id_list(name, most):
+    """Positive ids, comma-separated (or a JSON list): 400 for none, more
+    than ``most``, or a bad one (named)."""
+    value = params.raw(name)
+    if isinstance(value, list):
+        parts = value
+    else:
+        text = params.get_str(name, required=True, max_len=most * 12) or ""
+        parts = [p.strip() for p in text.split(",") if p.strip()]
+    if not parts:
+        raise bad_request(f"{name} lists no id")
+    if len(parts) > most:
+        raise bad_request(f"{name} may list at most {most} ids")
+    return [params.to_int(f"{name} ({part!r})", part, minimum=1, maximum=MAX_ID) for part in parts]
+
+
+def find_many():
+    """Several users' public profiles at once, for a page that shows people
+    by name (the browser app looks up the senders, reactors and readers it
+    meets in one request). Each as /user/find answers it; ids the viewer may
+    not look up (unknown, deleted, or deactivated and not a friend or fellow
+    group member) are left out of Rows, not refused.
+    ---
+    tags: [user]
+    security: [{Bearer: []}]
+    parameters:
+      - {name: userIds, in: formData, type: string, required: true, description: "user ids, comma-separated, at most 100; repeats are answered once"}
+    responses:
+      200: {description: "Rows are the users found, in the order asked; Total counts them", schema: {$ref: "#/definitions/UserListEnvelope"}}
+      400: {description: "userIds missing, empty, malformed, or more than 100", schema: {$ref: "#/definitions/Envelope"}}
+      401: {$ref: "#/responses/NotLoggedIn"}
+    """
+    ids = id_list("userIds", FIND_MANY_MAX)
+    rows = seen_users(ids, current_user)
+    return resp.ok_list(rows, len(rows))
 
 
 def update_user():
