@@ -8,6 +8,8 @@
 //   catchup.js      opening at the first unread, read only when seen, jump to latest
 //   msgmenu.js      the per-message "⋯" menu
 //   msgkeys.js      the message list as one tab stop: arrows between messages, Enter for "⋯"
+//   names.js        how people are shown, and the one batched, cached lookup of them by id
+//   namepaint.js    what shows a person drawn again when their name arrives
 //   recall.js       Recall, a menu entry while the server's window is open
 //   unread.js       the unread total in the title (setUnreadTotal, onUnreadTotal)
 //   hooks.js        extension points for feature modules (see its header)
@@ -39,6 +41,7 @@ import { initMe, loadRequests, renderMe } from './me.js';
 import { renderMessages } from './messages.js';
 import { initMessageMenu } from './msgmenu.js';
 import { initMessageKeys } from './msgkeys.js';
+import { initNamePaint } from './namepaint.js';
 import { initRecall } from './recall.js';
 import { initRichText } from './richtext.js';
 import { initSearch } from './search.js';
@@ -103,6 +106,7 @@ async function start() {
   initCatchUp();
   initMessageMenu();
   initMessageKeys();
+  initNamePaint();
   initRecall();
   initComposer();
   initFiles();

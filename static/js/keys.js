@@ -5,7 +5,8 @@
 
 import { setToolsOpen, toolsOpen } from './conversation.js';
 import { closeMenu, menuOpen } from './msgmenu.js';
-import { $, GROUP, me, state, userInfo } from './state.js';
+import { $, GROUP, me, state } from './state.js';
+import { shownName, whenKnown } from './names.js';
 import { t } from './i18n.js';
 
 // An Enter that ends an input method's composition (pinyin, kana...) picks
@@ -44,12 +45,20 @@ function closeOne() {
   return false;
 }
 
-// "Bob: see you at 5" (the open conversation) or "Bob in Team: …" (another).
+// "Bob: see you at 5" (the open conversation) or "Bob in Team: …" (another),
+// by display name: someone not known yet is looked up first (names.js), the
+// announcements keeping their order.
+let announced = Promise.resolve();
+
 export function announce(conv, msg) {
   if (!state.ready || msg.UserId === me.ID) return;
-  const who = userInfo(msg.UserId).Name;
-    const what = msg.Content && msg.Media <= 2 ? msg.Content.slice(0, 200) : t('a new message');
+  const known = whenKnown(msg.UserId);
   const here = state.current === conv.key;
+  announced = announced.then(() => known).then((user) => say(conv, msg, shownName(user), here));
+}
+
+function say(conv, msg, who, here) {
+  const what = msg.Content && msg.Media <= 2 ? msg.Content.slice(0, 200) : t('a new message');
   let text;
   if (conv.type === GROUP) {
     text = t(here ? '{who} in {group}: {what}' : 'New message from {who} in {group}: {what}', { who, group: conv.name, what });

@@ -11,8 +11,9 @@ import { jumpTo } from './replies.js';
 import { scheduleListRender } from './convlist.js';
 import { registerChatRowPart, registerFrameHandler } from './hooks.js';
 import {
-  $, GROUP, convKey, currentConv, input, me, state, toast, userInfo,
+  $, GROUP, convKey, currentConv, input, me, state, toast,
 } from './state.js';
+import { nameOf } from './names.js';
 import { clock, dayLabel, el } from './view.js';
 import { t } from './i18n.js';
 
@@ -134,7 +135,7 @@ function row(msg) {
   return el('li', {}, el('button', {
     type: 'button', className: 'mention-row', dataset: { id: msg.Id },
     onclick: () => open(msg),
-  }, el('span', { className: 'mention-where', text: t('{who} in {group}', { who: userInfo(msg.UserId).Name, group }) }),
+  }, el('span', { className: 'mention-where', text: t('{who} in {group}', { who: nameOf(msg.UserId), group }) }),
   el('span', { className: 'mention-when', text: `${dayLabel(msg.CreateTime)} ${clock(msg.CreateTime)}` }),
   el('span', { className: 'mention-text', text: msg.Content })));
 }

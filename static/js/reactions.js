@@ -7,7 +7,8 @@ import * as api from './api.js';
 import { applyChange } from './changes.js';
 import { EMOJI } from './emoji.js';
 import { registerBubblePart, registerMessageAction } from './hooks.js';
-import { me, messagesEl, toast, userInfo } from './state.js';
+import { me, messagesEl, toast } from './state.js';
+import { nameOf } from './names.js';
 import { el } from './view.js';
 import { t } from './i18n.js';
 
@@ -24,7 +25,7 @@ async function toggle(msg, emoji, mine) {
 }
 
 function names(ids) {
-  return ids.map((id) => (id === me.ID ? t('You') : userInfo(id).Name)).join(t(', '));
+  return ids.map((id) => (id === me.ID ? t('You') : nameOf(id))).join(t(', '));
 }
 
 function chips(msg) {

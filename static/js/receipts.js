@@ -7,16 +7,33 @@
 
 import * as api from './api.js';
 import { GROUP, PRIVATE, me, state } from './state.js';
+import { nameOf } from './names.js';
 import { el } from './view.js';
 import { t } from './i18n.js';
 
+// The members (not me) who read `msg` of a group.
+function readersOf(conv, msg) {
+  const who = [];
+  for (const [userId, id] of conv.readers) {
+    if (userId !== me.ID && id >= msg.Id && msg.Id > (conv.joins.get(userId) || 0)) who.push(userId);
+  }
+  return who;
+}
+
 function readCount(conv, msg) {
   if (conv.type === PRIVATE) return conv.peerRead >= msg.Id ? 1 : 0;
-  let count = 0;
-  for (const [userId, id] of conv.readers) {
-    if (userId !== me.ID && id >= msg.Id && msg.Id > (conv.joins.get(userId) || 0)) count += 1;
-  }
-  return count;
+  return readersOf(conv, msg).length;
+}
+
+const NAMED_READERS = 10; // a title names this many readers, then "and N more"
+
+// "Read by Ana Lima, Ben" for a group message's title (the names as names.js shows them).
+function readersLine(conv, msg) {
+  const ids = readersOf(conv, msg);
+  const names = ids.slice(0, NAMED_READERS).map(nameOf).join(t(', '));
+  return ids.length > NAMED_READERS
+    ? t('Read by {names} and {n} more', { names, n: ids.length - NAMED_READERS })
+    : t('Read by {names}', { names });
 }
 
 function tickState(conv, msg) {
@@ -35,8 +52,9 @@ export function ticksNode(conv, msg) {
     read: count ? t('Read by {n}', { n: count }) : t('Read'),
   }[tick];
   const glyph = { uploading: t('Uploading…'), sending: '◔', sent: '✓', delivered: '✓✓', read: '✓✓' }[tick];
+  const said = count ? readersLine(conv, msg) : words;
   const node = el('span', {
-    className: 'ticks', role: 'img', 'aria-label': words, title: msg.Id ? t('{state} · message {id}', { state: words, id: msg.Id }) : words,
+    className: 'ticks', role: 'img', 'aria-label': words, title: msg.Id ? t('{state} · message {id}', { state: said, id: msg.Id }) : said,
     dataset: { state: tick },
   }, el('span', { 'aria-hidden': 'true', text: glyph }));
   if (count) node.append(el('span', { className: 'count', 'aria-hidden': 'true', text: String(count) }));

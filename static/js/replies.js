@@ -7,8 +7,9 @@
 import { loadEarlier } from './conversation.js';
 import { registerBubblePart, registerMessageAction, registerOutgoingFields } from './hooks.js';
 import {
-  $, EMOJI, IMAGE, TEXT, VOICE, currentConv, input, me, messagesEl, state, toast, userInfo,
+  $, EMOJI, IMAGE, TEXT, VOICE, currentConv, input, me, messagesEl, state, toast,
 } from './state.js';
+import { nameOf as shownNameOf } from './names.js';
 import { el } from './view.js';
 import { t } from './i18n.js';
 
@@ -24,7 +25,7 @@ function describe(media, content) {
 }
 
 function nameOf(userId) {
-  return userId === me.ID ? t('You') : userInfo(userId).Name;
+  return userId === me.ID ? t('You') : shownNameOf(userId);
 }
 
 // What a quote shows: the server's resolution, or this page's own copy of

@@ -3,8 +3,8 @@
 
 import * as api from './api.js';
 import { ReadState } from './readstate.js';
-import { el, fillAvatar } from './view.js';
-import { shownName } from './names.js';
+import { el } from './view.js';
+import { lookups, userInfo as lookUpUser, users } from './names.js';
 import { t } from './i18n.js';
 
 export const PRIVATE = 1;
@@ -38,8 +38,8 @@ export const input = $('msg-input');
 
 export const state = {
   convs: new Map(), // 'u7' (friend 7) or 'g9' (group 9) -> conversation
-  users: new Map([[me.ID, me]]), // user id -> public user, for group senders
-  lookups: new Map(), // user id -> pending /user/find
+  users, // user id -> public user: names.js's one cache (me, friends, anyone looked up)
+  lookups, // user id -> its lookup's Promise (names.js)
   pending: new Map(), // ClientMsgId -> a message of mine not yet acknowledged
   counted: new Set(), // message Ids already counted as unread
   lastId: 0, // the last Id of the complete stream (sync, then the socket)
@@ -94,40 +94,11 @@ export function merge(conv, rows) {
   }
 }
 
-// --- users (names and avatars of group senders) ---------------------------
+// --- users: names.js looks them up (batched, cached); namepaint.js redraws --------
+users.set(me.ID, me);
+
 export function userInfo(id) {
-  const known = state.users.get(id);
-  if (known) return known;
-  if (!state.lookups.has(id)) lookUp(id, 0);
-  return { ID: id, Name: t('user {id}', { id }), Avatar: '' };
-}
-
-function lookUp(id, tries) {
-  state.lookups.set(id, api.post('/user/find', { userId: id }).then((data) => {
-    state.users.set(id, data.Data);
-    paintSender(id, data.Data);
-    // for what else shows the user by name (richtext.js: the mentions of them)
-    document.dispatchEvent(new CustomEvent('ginchat:user-known', { detail: { id } }));
-  }).catch((err) => {
-    // A passing failure (not "no such user"): asked again a little later.
-    if (err.status !== 404 && tries < 4) setTimeout(() => lookUp(id, tries + 1), 1000 * 2 ** tries);
-  }));
-}
-
-// A sender's name and avatar, once known, on every bubble drawn with the
-// placeholder: on screen, and those kept for other conversations.
-function paintSender(id, user) {
-  const roots = [messagesEl];
-  for (const conv of state.convs.values()) roots.push(...conv.nodes.values());
-  for (const box of roots) {
-    for (const node of box.querySelectorAll(`[data-sender-id="${id}"]`)) {
-      if (node.classList.contains('avatar')) fillAvatar(node, { name: shownName(user), url: user.Avatar, id });
-      else {
-        node.textContent = shownName(user);
-        node.title = `@${user.Name}`;
-      }
-    }
-  }
+  return lookUpUser(id);
 }
 
 // --- small things ----------------------------------------------------------------------

@@ -59,7 +59,10 @@ CASES = [
     ("-5 degrees, *not* a list\n-\n- \n1.5 kg", "-5 degrees, <em>not</em> a list\n-\n- \n1.5 kg"),
     ("**bold** start\n*it* start", "<strong>bold</strong> start\n<em>it</em> start"),
     ("> - quoted", "<blockquote>- quoted</blockquote>"),
-    ("- [a](javascript:x) https://e.x", f'<ul><li>[a](javascript:x) <a href="https://e.x/" {A}>https://e.x</a></li></ul>'),
+    (
+        "- [a](javascript:x) https://e.x",
+        f'<ul><li>[a](javascript:x) <a href="https://e.x/" {A}>https://e.x</a></li></ul>',
+    ),
     ("1234567890. too long a number", "1234567890. too long a number"),
 ]
 

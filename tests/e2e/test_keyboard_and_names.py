@@ -195,8 +195,10 @@ def test_shift_tab_from_the_composer_does_not_walk_the_messages(server, people, 
     ana, bob = register(server, "ana"), register(server, "bob")
     befriend(ana, bob)
     acks = ana.send(
-        [{"Type": 1, "TargetId": bob.id, "Content": f"note {i} https://example.com/{i}", "ClientMsgId": f"t-{i}"}
-         for i in range(12)]
+        [
+            {"Type": 1, "TargetId": bob.id, "Content": f"note {i} https://example.com/{i}", "ClientMsgId": f"t-{i}"}
+            for i in range(12)
+        ]
     )
     bob.send([{"Type": 1, "TargetId": ana.id, "Content": "a reply", "ReplyTo": acks[3]["Id"], "ClientMsgId": "t-r"}])
     assert bob.post("/message/react", id=acks[-1]["Id"], emoji="👍").status_code == 200
@@ -301,7 +303,7 @@ def test_one_display_name_for_every_place(server, people):
     set_display_name(fay, "Fay Later")
     assert fay.post("/contact/joinGroup", comId=gid).status_code == 200
     assert fay.post("/message/react", id=first["Id"], emoji="👍").status_code == 200
-    expect(message(page, "from ben").locator(".chip")).to_have_attribute("title", "Fay Later")
+    expect(page.locator(f'#messages .msg[data-id="{first["Id"]}"] .chip')).to_have_attribute("title", "Fay Later")
 
     # Receipts: who read my message, by display name.
     box = page.get_by_role("textbox", name="Message")
