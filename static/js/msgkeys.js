@@ -18,6 +18,8 @@ const FOCUSABLE = 'a[href], button, input, select, textarea, audio[controls], vi
 const OWN_KEYS = '.edit-form, .msg-menu, .reaction-picker';
 const ROWS = '.msg, .load-earlier';
 
+let menuFrom = null; // the message whose menu Enter opened
+
 function tame(node) {
   if (!(node instanceof Element)) return;
   const all = node.matches(FOCUSABLE) ? [node, ...node.querySelectorAll(FOCUSABLE)] : node.querySelectorAll(FOCUSABLE);
@@ -52,9 +54,12 @@ function onKey(event) {
   if (event.defaultPrevented && event.key !== 'Escape') return;
   if (event.altKey || event.ctrlKey || event.metaKey) return;
   const target = event.target;
-  // The "⋯" menu closed by Esc gave the focus to its button: the message takes it.
-  if (event.key === 'Escape' && document.activeElement && document.activeElement.classList.contains('msg-menu-btn')) {
-    focusRow(rowOf(document.activeElement));
+  // The "⋯" menu opened from its message (Enter) and closed by Esc gave the
+  // focus to its button: the message takes it back.
+  if (event.key === 'Escape' && menuFrom && document.activeElement === menuFrom.querySelector('.msg-menu-btn')) {
+    const row = menuFrom;
+    menuFrom = null;
+    focusRow(row);
     return;
   }
   if (event.defaultPrevented || (target instanceof Element && target.closest(OWN_KEYS))) return;
@@ -72,6 +77,7 @@ function onKey(event) {
     const button = row.querySelector('.msg-menu-btn');
     if (button) {
       event.preventDefault();
+      menuFrom = row;
       button.click();
     }
   } else if (row && row.classList.contains('msg') && (event.key === 'ArrowRight' || event.key === 'ArrowLeft')) {
