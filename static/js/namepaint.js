@@ -2,59 +2,34 @@
 // "ginchat:user-known" ({ id }) once a person's name is known (or changed);
 // here every place that showed them is brought up to date:
 //   - bubbles' sender names and avatars, on screen and kept for other chats;
-//   - the messages of the open conversation that name them in a reply's
-//     quote or a reaction (drawn again; those kept for other conversations
-//     are dropped, to be drawn afresh when opened);
+//   - replies' quotes of them and reaction chips naming them, in place (text,
+//     title and label: a button under the pointer or the keyboard stays);
 //   - the ticks' readers, the lists' previews ("Ana: …"), a private chat's title.
 // (richtext.js redraws the mentions of them itself.)
 
 import { renderHeader } from './conversation.js';
 import { scheduleListRender } from './convlist.js';
-import { redrawMessage } from './hooks.js';
 import { shownName, userInfo } from './names.js';
+import { renameChips } from './reactions.js';
 import { refreshTicks } from './receipts.js';
+import { renameQuotes } from './replies.js';
 import { PRIVATE, currentConv, messagesEl, state } from './state.js';
 import { fillAvatar } from './view.js';
 
+// The open conversation's list and the bubbles kept for the others.
+function roots() {
+  const all = [messagesEl];
+  for (const conv of state.convs.values()) all.push(...conv.nodes.values());
+  return all;
+}
+
 function paintSenders(id, user) {
-  const roots = [messagesEl];
-  for (const conv of state.convs.values()) roots.push(...conv.nodes.values());
-  for (const box of roots) {
+  for (const box of roots()) {
     for (const node of box.querySelectorAll(`[data-sender-id="${Number(id)}"]`)) {
       if (node.classList.contains('avatar')) fillAvatar(node, { name: shownName(user), url: user.Avatar, id });
       else {
         node.textContent = shownName(user);
         node.title = `@${user.Name}`;
-      }
-    }
-  }
-}
-
-// Whether `msg` shows user `id` other than as its sender.
-function names(conv, msg, id) {
-  if ((msg.Reactions || []).some((r) => (r.UserIds || []).includes(id))) return true;
-  const replyTo = msg.ReplyTo || (msg.extra && msg.extra.ReplyTo);
-  if (!replyTo) return false;
-  if (msg.Reply && msg.Reply.UserId) return msg.Reply.UserId === id;
-  const original = conv.messages.get(replyTo);
-  return !!original && original.UserId === id;
-}
-
-function redrawNaming(id) {
-  const open = currentConv();
-  for (const conv of state.convs.values()) {
-    for (const [msgId, node] of [...conv.nodes]) {
-      const msg = conv.messages.get(msgId);
-      if (!msg || !names(conv, msg, id)) continue;
-      if (conv !== open) {
-        conv.nodes.delete(msgId);
-      } else if (!node.contains(document.activeElement) || !node.querySelector('.edit-form')) {
-        const focused = node.contains(document.activeElement) && document.activeElement === node;
-        redrawMessage(conv, msgId);
-        if (focused) { // the keyboard was on it (msgkeys.js): it stays there
-          const again = conv.nodes.get(msgId);
-          if (again) again.focus({ preventScroll: true });
-        }
       }
     }
   }
@@ -66,7 +41,10 @@ export function initNamePaint() {
     const user = userInfo(id);
     if (user.placeholder) return;
     paintSenders(id, user);
-    redrawNaming(id);
+    for (const box of roots()) {
+      renameQuotes(box, id);
+      renameChips(box, id);
+    }
     const chat = state.convs.get(`u${id}`);
     if (chat && chat.type === PRIVATE && chat.name !== shownName(user)) {
       chat.name = shownName(user);

@@ -28,6 +28,21 @@ function names(ids) {
   return ids.map((id) => (id === me.ID ? t('You') : nameOf(id))).join(t(', '));
 }
 
+function chipLabel(emoji, count, who, mine) {
+  return `${emoji} ${count}: ${who}${mine ? t(' (click to take yours back)') : ''}`;
+}
+
+// The chips naming user `userId` under `root`, with the name known now (namepaint.js).
+export function renameChips(root, userId) {
+  for (const chip of root.querySelectorAll('.reactions .chip[data-user-ids]')) {
+    const ids = chip.dataset.userIds.split(',').map(Number);
+    if (!ids.includes(Number(userId))) continue;
+    const who = names(ids);
+    chip.title = who;
+    chip.setAttribute('aria-label', chipLabel(chip.dataset.emoji, chip.dataset.count, who, ids.includes(me.ID)));
+  }
+}
+
 function chips(msg) {
   const list = msg.Reactions || [];
   if (!list.length || msg.Recalled) return null;
@@ -37,8 +52,8 @@ function chips(msg) {
     const who = names(r.UserIds);
     row.append(el('button', {
       type: 'button', className: `chip${mine ? ' mine' : ''}`, title: who, 'aria-pressed': String(mine),
-      'aria-label': `${r.Emoji} ${r.Count}: ${who}${mine ? t(' (click to take yours back)') : ''}`,
-      dataset: { emoji: r.Emoji }, onclick: () => toggle(msg, r.Emoji, mine),
+      'aria-label': chipLabel(r.Emoji, r.Count, who, mine),
+      dataset: { emoji: r.Emoji, count: r.Count, userIds: r.UserIds.join(',') }, onclick: () => toggle(msg, r.Emoji, mine),
     }, el('span', { className: 'chip-emoji', text: r.Emoji }), el('span', { className: 'chip-count', text: String(r.Count) })));
   }
   return row;

@@ -36,19 +36,31 @@ function quoteOf(conv, msg) {
   const reply = msg.Reply || { Id: id };
   const local = conv.messages.get(id);
   if (reply.Recalled || (local && local.Recalled)) return { id, text: t('message recalled'), muted: true };
-  if (reply.UserId) return { id, who: nameOf(reply.UserId), text: describe(reply.Media, reply.Snippet) };
-  if (local) return { id, who: nameOf(local.UserId), text: describe(local.Media, local.Content) };
+  if (reply.UserId) return { id, userId: reply.UserId, who: nameOf(reply.UserId), text: describe(reply.Media, reply.Snippet) };
+  if (local) return { id, userId: local.UserId, who: nameOf(local.UserId), text: describe(local.Media, local.Content) };
   return { id, text: reply.Unavailable ? t('message unavailable') : t('an earlier message'), muted: true };
+}
+
+function quoteLabel(who, text) {
+  return t('Reply to {who}: {text}. Show the original', { who, text });
+}
+
+// The quotes of user `userId`'s messages under `root` with the name known now (namepaint.js).
+export function renameQuotes(root, userId) {
+  for (const quote of root.querySelectorAll(`.quote[data-quote-user="${Number(userId)}"]`)) {
+    const who = nameOf(userId);
+    quote.querySelector('.quote-who').textContent = who;
+    quote.setAttribute('aria-label', quoteLabel(who, quote.querySelector('.quote-text').textContent));
+  }
 }
 
 function quoteNode(conv, msg) {
   const quote = quoteOf(conv, msg);
   if (!quote) return null;
   return el('button', {
-    type: 'button', className: `quote${quote.muted ? ' muted' : ''}`, dataset: { replyTo: quote.id },
-    'aria-label': quote.who
-      ? t('Reply to {who}: {text}. Show the original', { who: quote.who, text: quote.text })
-      : t('Reply to {text}', { text: quote.text }),
+    type: 'button', className: `quote${quote.muted ? ' muted' : ''}`,
+    dataset: { replyTo: quote.id, ...(quote.userId && quote.userId !== me.ID ? { quoteUser: quote.userId } : {}) },
+    'aria-label': quote.who ? quoteLabel(quote.who, quote.text) : t('Reply to {text}', { text: quote.text }),
     onclick: () => jumpTo(conv, quote.id),
   }, quote.who ? el('span', { className: 'quote-who', text: quote.who }) : null,
   el('span', { className: 'quote-text', text: quote.text }));
