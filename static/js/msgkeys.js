@@ -46,7 +46,7 @@ function focusRow(row) {
 }
 
 function controlsOf(row) {
-  return [...row.querySelectorAll(FOCUSABLE)].filter((node) => node !== row && !node.closest(OWN_KEYS)
+  return [...row.querySelectorAll(FOCUSABLE)].filter((node) => node !== row && !node.matches('.bubble') && !node.closest(OWN_KEYS)
     && !node.hidden && !node.disabled && node.getClientRects().length > 0);
 }
 

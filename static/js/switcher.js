@@ -73,7 +73,7 @@ function rebuild() {
   const have = new Set(entries.map((e) => e.key));
   for (const user of found.people.slice(0, MAX_PEOPLE)) {
     const key = `u${user.ID}`;
-    if (have.has(key)) continue;
+    if (have.has(key) || user.Relation === 'blocked') continue; // blocked by me: no chat to open
     have.add(key);
     const conv = state.convs.get(key);
     entries.push(conv ? { ...entryOfConv(conv), detail: handleOf(user) }
