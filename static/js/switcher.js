@@ -102,7 +102,11 @@ function render() {
   if (any) combo.setAttribute('aria-activedescendant', `switcher-opt-${active}`);
   else combo.removeAttribute('aria-activedescendant');
   const searching = found.timer !== null || found.pending;
-  status.textContent = any ? '' : (searching ? t('Searching…') : t('No chat, group or person matches “{q}”.', { q: found.q }));
+  let line = '';
+  if (!any && searching) line = t('Searching…');
+  else if (!any && found.q) line = t('No chat, group or person matches “{q}”.', { q: found.q });
+  else if (!any) line = t('No chats yet: type a name to find people.');
+  status.textContent = line;
   status.classList.toggle('switcher-empty', !any && !searching);
   const chosen = list.children[active];
   if (chosen) chosen.scrollIntoView({ block: 'nearest' });
