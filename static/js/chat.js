@@ -19,6 +19,7 @@
 //   files.js        files of any type: the chooser, upload progress, file cards
 //   richtext.js     text bodies through format.js (Markdown subset, safe links)
 //   search.js       the "Search messages" box, its results, opening a hit
+//   forward.js      Forward (one, several one by one, or merged into a chat record), their look
 //   changes.js edits.js replies.js reactions.js mentions.js: a message's changes (Type 15),
 //                   Edit, Reply (quotes, jump to the original), reactions, @mentions
 // Feature modules register through hooks.js from an init function called below.
@@ -45,6 +46,7 @@ import { initEdits } from './edits.js';
 import { initMentions } from './mentions.js';
 import { initReactions } from './reactions.js';
 import { initReplies } from './replies.js';
+import { initForward } from './forward.js';
 import { initNotify } from './notify.js';
 import { initPeople } from './people.js';
 import { initSettings } from './settings.js';
@@ -108,6 +110,7 @@ async function start() {
   initChanges(); // edit, reply, reactions, mentions: after the composer, editor before highlighting
   initEdits();
   initReplies();
+  initForward(); // Forward, Select messages, "Forwarded from", chat record cards (issue 28)
   initReactions();
   initMentions();
   initRichText(); // after the editor: a message being edited shows the editor, not its text

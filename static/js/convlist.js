@@ -112,6 +112,7 @@ function previewText(conv) {
     [VOICE]: () => `🎤 ${t('Voice clip ({duration})', { duration: formatDuration(msg.Amount || 0) })}`,
     [IMAGE]: () => `🖼 ${t('Picture')}`,
     5: () => `📎 ${(msg.File && msg.File.Name) || t('File')}`,
+    6: () => `🗂 ${t('Chat record: {title}', { title: (msg.Record && msg.Record.Title) || '' })}`, // forwarded messages merged
     [RECALLED]: () => t('recalled a message'),
   }[msg.Recalled ? RECALLED : msg.Media];
   return who + (what ? what() : t('a message'));

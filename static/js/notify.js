@@ -71,6 +71,7 @@ function preview(msg) {
     [VOICE]: () => `🎤 ${t('Voice clip')}`,
     [IMAGE]: () => `🖼 ${t('Picture')}`,
     5: () => `📎 ${(msg.File && msg.File.Name) || t('File')}`, // Media 5: a file of any type
+    6: () => `🗂 ${t('Chat record: {title}', { title: (msg.Record && msg.Record.Title) || '' })}`, // issue 28
   }[msg.Media];
   return what ? what() : t('New message');
 }
