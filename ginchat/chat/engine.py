@@ -267,6 +267,8 @@ class ChatEngine:
                     reply_to,
                     mentioned,
                 )
+                if fields.get("mention_all"):  # @all or @here (issue 28)
+                    item.mention_all, item.alerted = fields["mention_all"], fields["alerted"]
                 self.store.queue.put(item)
             except FrameError as exc:
                 conn.put_wait(error(exc.status, exc.msg, exc.client_msg_id))

@@ -454,6 +454,7 @@ def store_batch(conn, items, seq_cache=None):
     if missing:
         top.update(conn.execute(select(c.conv, func.max(c.seq)).where(c.conv.in_(missing)).group_by(c.conv)).all())
     rows, dupes, batch_cmids = [], {}, {}
+    alerted = []  # the mention rows of @all and @here (issue 28)
     for index, it in enumerate(items):
         key = (it.user_id, it.client_msg_id)
         if it.client_msg_id:
@@ -487,6 +488,11 @@ def store_batch(conn, items, seq_cache=None):
             "forward": getattr(it, "forward", None),
             "mention_all": getattr(it, "mention_all", None),
         }
+        if getattr(it, "alerted", None):
+            named = set(getattr(it, "mentions", None) or ())
+            alerted.extend(
+                {"user_id": uid, "message_id": row["id"], "conv": it.conv} for uid in it.alerted if uid not in named
+            )
         next_id += 1
         rows.append(row)
         if it.client_msg_id:
@@ -494,6 +500,8 @@ def store_batch(conn, items, seq_cache=None):
     if rows:
         _insert_rows(conn, rows)
         parts.store_mentions(conn, rows)
+        if alerted:
+            conn.execute(insert(parts.message_mention), alerted)
     if seq_cache is not None:
         seq_cache.remember(last, {conv: seq for conv, seq in top.items() if seq})
     return rows, dupes
