@@ -139,6 +139,7 @@ async function start() {
   });
   socket.addEventListener('frame', (event) => handleFrame(event.detail));
   socket.addEventListener('open', () => {
+    state.socketOpenedAt = Date.now(); // notify.js: an @here sent before this was not for me
     refreshLists(); // presence and unread counts may have moved while the socket was down
     for (const msg of state.pending.values()) {
       if (msg.status === 'sending') transmit(msg);

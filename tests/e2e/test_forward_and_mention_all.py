@@ -1,10 +1,14 @@
 """Forwarding and @all in Chromium, two people (issue 28 items 3 and 4):
 "Forward" in a message's menu with the conversation picker, "Select
 messages" and "Forward as chat record", the "Forwarded from" line and the
-chat record card that opens its messages, on a desktop and a 390 px phone."""
+chat record card that opens its messages, on a desktop and a 390 px phone;
+@all and @here in the autocomplete for whom the group allows, the group
+panel's "Who may use @all and @here", the alert of @all in a muted group
+and its silence when muted completely."""
 
-from e2e_support import befriend, open_message_menu, register, screenshot, unique_name
+from e2e_support import befriend, login, open_message_menu, open_settings, register, screenshot, unique_name
 from playwright_compat import expect
+from test_people_and_alerts import ALERTS_DOUBLE, notes_come
 
 
 def message(page, text):
@@ -78,4 +82,81 @@ def test_forward_one_and_a_chat_record(server, people):
     record.get_by_role("button", name="Close").click()
     expect(record).to_have_count(0)
     # The Chats list shows the record as the group's last message.
+    assert pa.problems == [] and pb.problems == []
+
+
+def test_mention_all_autocomplete_who_may_and_alerts(server, people):
+    ann, ben = register(server, "ann"), register(server, "ben")
+    r = ann.post("/contact/createCommunity", name=unique_name("team"))
+    assert r.status_code == 201, r.text
+    gid = r.json()["Data"]["ID"]
+    assert ben.post("/contact/joinGroup", comId=gid).status_code == 200
+    assert ben.post("/contact/mute", type=2, targetId=gid, muted="true").status_code == 200
+
+    pa = people.open(ann)
+    pb = people.context()
+    pb.add_init_script(ALERTS_DOUBLE)
+    login(pb, ben.name)
+    open_settings(pb, "notifications")
+    pb.get_by_role("button", name="Enable notifications").click()
+    expect(pb.locator("#notify-state")).to_contain_text("on while this tab is hidden")
+    pb.get_by_role("tab", name="Chats").click()
+    open_chat(pb, f"g{gid}")
+    pb.evaluate("window.__setHidden(true)")
+
+    # The owner picks @all from the autocomplete; Ben's muted group alerts all the same.
+    open_chat(pa, f"g{gid}")
+    box = pa.get_by_role("textbox", name="Message")
+    box.click()
+    box.press_sequentially("@al")
+    option = pa.get_by_role("option", name="@all: notify every member")
+    expect(option).to_be_visible()
+    box.press("Enter")
+    expect(box).to_have_value("@all ")
+    box.press_sequentially("standup now")
+    box.press("Enter")
+    notes_come(pb, 1)
+    assert pb.evaluate("window.__alerts.notes[0].body") == "@all standup now"
+    expect(message(pb, "standup now").locator(".mention.me")).to_have_text("@all")
+    expect(message(pa, "standup now").locator(".mention")).to_have_text("@all")
+    expect(message(pa, "standup now").locator(".mention.me")).to_have_count(0)
+
+    # Ben, a plain member, is not offered @all (the default: owner and admins).
+    pb.evaluate("window.__setHidden(false)")
+    mine = pb.get_by_role("textbox", name="Message")
+    mine.click()
+    mine.press_sequentially("@he")
+    expect(pb.get_by_role("option", name="@here: notify the members online now")).to_have_count(0)
+    mine.fill("")
+
+    # The owner lets every member use them, in the group panel.
+    pa.get_by_role("button", name="Members").click()
+    pa.get_by_label("Who may use @all and @here").select_option("members")
+    pa.locator("#group-settings").get_by_role("button", name="Save settings").click()
+    expect(pa.locator("#group-settings .form-status")).to_have_text("Settings saved.")
+    mine.click()
+    for _ in range(50):  # Ben's lists learn the new setting from the group_updated notice
+        mine.fill("")
+        mine.press_sequentially("@he")
+        if pb.get_by_role("option", name="@here: notify the members online now").count():
+            break
+        pb.wait_for_timeout(100)
+    expect(pb.get_by_role("option", name="@here: notify the members online now")).to_be_visible()
+    mine.fill("")
+
+    # Muted completely: not even @all alerts.
+    pb.get_by_role("button", name="Mute completely").click()
+    expect(pb.locator("#mute-completely-btn")).to_have_attribute("aria-pressed", "true")
+    expect(pb.locator("#mute-completely-btn")).to_have_text("Let @all through")
+    pb.evaluate("window.__setHidden(true)")
+    ann.send([{"Type": 2, "TargetId": gid, "Content": "@all second call", "ClientMsgId": "a-2"}])
+    expect(message(pb, "second call")).to_have_count(1)
+    assert pb.evaluate("window.__alerts.notes.length") == 1, "muted completely: no alert"
+    pb.evaluate("window.__setHidden(false)")
+    pb.get_by_role("button", name="Let @all through").click()
+    expect(pb.locator("#mute-completely-btn")).to_have_attribute("aria-pressed", "false")
+    expect(pb.locator("#mute-btn")).to_have_attribute("aria-pressed", "true")
+    pb.evaluate("window.__setHidden(true)")
+    ann.send([{"Type": 2, "TargetId": gid, "Content": "@here third call", "ClientMsgId": "a-3"}])
+    notes_come(pb, 2)
     assert pa.problems == [] and pb.problems == []
