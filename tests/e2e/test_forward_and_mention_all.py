@@ -6,9 +6,10 @@ chat record card that opens its messages, on a desktop and a 390 px phone;
 panel's "Who may use @all and @here", the alert of @all in a muted group
 and its silence when muted completely."""
 
+from test_people_and_alerts import ALERTS_DOUBLE, notes_come
+
 from e2e_support import befriend, login, open_message_menu, open_settings, register, screenshot, unique_name
 from playwright_compat import expect
-from test_people_and_alerts import ALERTS_DOUBLE, notes_come
 
 
 def message(page, text):
