@@ -39,6 +39,7 @@ class Forwarding:
                     fields.get("title"),
                     cmid,
                     MapRelations(self.engine),
+                    counted=True,  # guard_frame counted it (USER_MSG_RATE)
                 )
             except AppError as exc:
                 raise FrameError(exc.status, exc.msg.replace("ids ", "Ids "), cmid) from None

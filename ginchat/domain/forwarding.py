@@ -217,12 +217,15 @@ def _record(rows, names, title):
     return fields, json.dumps(card, ensure_ascii=False), items
 
 
-def forward(user_id, ids, chat_type, target_id, merge=False, title=None, client_msg_id="", relations=SQL):
+def forward(
+    user_id, ids, chat_type, target_id, merge=False, title=None, client_msg_id="", relations=SQL, counted=False
+):
     """Forward messages ``ids`` (parse_ids) to conversation (``chat_type``,
     ``target_id``): one by one (each a message like its original, with
     ``Forward``), or with ``merge`` as one chat record (Media 6). Returns
     (the frames of the messages stored now, those of a resend of
-    ``client_msg_id``: stored before)."""
+    ``client_msg_id``: stored before). ``counted``: the caller counted it
+    against USER_MSG_RATE already (the socket's frame guard)."""
     if chat_type not in (messages.PRIVATE, messages.GROUP):
         raise bad_request("type must be 1 (private) or 2 (group)")
     if not merge and len(ids) > MAX_ONE_BY_ONE:
@@ -230,7 +233,8 @@ def forward(user_id, ids, chat_type, target_id, merge=False, title=None, client_
     count = 1 if merge else len(ids)
     cmid = _check_client_msg_id(client_msg_id, count)
     title = _check_title(title)
-    RateLimiter.of().check_message(user_id)  # before any SQL
+    if not counted:
+        RateLimiter.of().check_message(user_id)  # before any SQL
     may_write(user_id, chat_type, target_id, relations)
     rows = _sources(user_id, ids, relations)
     if merge and any(row["media"] == records.RECORD for row in rows):
