@@ -241,3 +241,18 @@ def test_forwarding_is_in_swagger(api):
     assert "/message/record" in spec["paths"]
     message = spec["definitions"]["Message"]["properties"]
     assert {"Forward", "Record"} <= set(message)
+
+
+def test_only_where_one_may_write(api, friends_api):
+    a, b, c, gid = trio(api)
+    mine = send_texts(a.ws(), gid, ["for the record"], type_=2)[0]
+    answer(b.post("/contact/block", targetId=a.id), 200)
+    error(a.post("/message/forward", ids=str(mine["Id"]), type=1, targetId=b.id), 403, "blocked")
+    answer(a.post("/message/forward", ids=str(mine["Id"]), type=1, targetId=c.id), 201)
+    # DIRECT_MESSAGES=friends: only to a friend.
+    d, e = friends_api.user("d"), friends_api.user("e")
+    grp = friends_api.group(d, e)["ID"]
+    said = send_texts(d.ws(), grp, ["hi all"], type_=2)[0]
+    error(e.post("/message/forward", ids=str(said["Id"]), type=1, targetId=d.id), 403, "friend")
+    friends_api.befriend(d, e)
+    answer(e.post("/message/forward", ids=str(said["Id"]), type=1, targetId=d.id), 201)
