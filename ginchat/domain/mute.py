@@ -17,7 +17,7 @@ def set_muted(user_id, chat_type, target_id, muted, completely=False):
     if chat_type not in (PRIVATE, GROUP):
         raise bad_request("type must be 1 (private) or 2 (group)")
     kind = FRIEND if chat_type == PRIVATE else MEMBER
-    level = COMPLETELY if muted and completely else bool(muted)
+    level = COMPLETELY if muted and completely else int(bool(muted))
     if not Contact.set_muted(user_id, target_id, kind, level):
         db.session.rollback()
         what = "friend" if chat_type == PRIVATE else "group you belong to"

@@ -30,8 +30,9 @@ REMOVED = 3
 
 # Roles of a member row (the owner is the group's owner_id, whatever the row says).
 MEMBER_ROLE = 0
-COMPLETELY = 2  # the muted level that silences @all, @here and mentions too
 ADMIN_ROLE = 1
+# The muted levels: 1 (alerts off but for mentions, @all, @here), COMPLETELY (none).
+COMPLETELY = 2
 
 
 class Contact(db.Model):
@@ -125,9 +126,9 @@ class Contact(db.Model):
     @classmethod
     def set_muted(cls, owner_id, target_id, kind, muted):
         """Mute or unmute the owner's friend (kind FRIEND) or group (MEMBER)
-        row (no commit); ``muted``: False, True (1) or COMPLETELY (2). False
-        when there is no such row."""
-        level = COMPLETELY if muted == COMPLETELY and muted is not True else 1 if muted else 0
+        row (no commit); ``muted``: the level, 0 (or False), 1 (or True) or
+        COMPLETELY. False when there is no such row."""
+        level = int(muted)
         done = db.session.execute(
             update(cls)
             .where(cls.owner_id == owner_id, cls.target_id == target_id, cls.type == kind)
