@@ -6,7 +6,7 @@ chat record card that opens its messages, on a desktop and a 390 px phone;
 panel's "Who may use @all and @here", the alert of @all in a muted group
 and its silence when muted completely."""
 
-from test_people_and_alerts import ALERTS_DOUBLE, notes_come
+from test_people_and_alerts import ALERTS_DOUBLE, no_sideways_scroll, notes_come
 
 from e2e_support import befriend, login, open_message_menu, open_settings, register, screenshot, unique_name
 from playwright_compat import expect
@@ -161,3 +161,34 @@ def test_mention_all_autocomplete_who_may_and_alerts(server, people):
     ann.send([{"Type": 2, "TargetId": gid, "Content": "@here third call", "ClientMsgId": "a-3"}])
     notes_come(pb, 2)
     assert pa.problems == [] and pb.problems == []
+
+
+def test_selecting_and_forwarding_on_a_phone(server, people):
+    ann, ben = register(server, "ann"), register(server, "ben")
+    befriend(ann, ben)
+    r = ann.post("/contact/createCommunity", name=unique_name("desk"))
+    assert r.status_code == 201, r.text
+    group = r.json()["Data"]
+    ben.send([{"Type": 1, "TargetId": ann.id, "Content": f"note {i}", "ClientMsgId": f"n-{i}"} for i in range(3)])
+    pa = people.open(ann, viewport={"width": 390, "height": 760}, is_mobile=True, has_touch=True)
+    open_chat(pa, f"u{ben.id}")
+    expect(message(pa, "note 2")).to_have_count(1)
+    open_message_menu(message(pa, "note 0")).get_by_role("menuitem", name="Select messages").click()
+    bar = pa.get_by_role("toolbar", name="Selected messages")
+    for i in (1, 2):
+        message(pa, f"note {i}").get_by_role("checkbox", name="Select this message").check()
+    expect(bar).to_contain_text("3 selected")
+    expect(bar.get_by_role("button", name="Forward one by one")).to_be_in_viewport()
+    no_sideways_scroll(pa)
+    screenshot(pa, "select-messages-phone")
+    bar.get_by_role("button", name="Forward one by one").click()
+    picker = pa.locator("dialog.forward-dialog[open]")
+    box = picker.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+    picker.get_by_role("button", name=f"# {group['Name']}").click()
+    expect(bar).to_be_hidden()
+    pa.evaluate(f"location.hash = '#g{group['ID']}'")  # on a phone the list is behind the conversation
+    expect(pa.locator("#messages .msg .forwarded")).to_have_count(3)
+    expect(pa.locator("#messages .msg .text")).to_have_text(["note 0", "note 1", "note 2"])
+    no_sideways_scroll(pa)
+    assert pa.problems == []
