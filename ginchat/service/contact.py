@@ -31,7 +31,8 @@ def befriend_or_ask(user, target_id=None, target_name=None):
 def search_friends():
     """My friends, with their online status, and Unread, LastMessage
     (a message or null), ReadId (my read cursor), PeerReadId (theirs) and
-    Muted (I muted the conversation: /contact/mute).
+    Muted (I muted the conversation: /contact/mute) and MutedCompletely
+    (muted with completely=true: not even a mention alerts).
     ---
     tags: [contact]
     security: [{Bearer: []}]
