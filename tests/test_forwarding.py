@@ -73,7 +73,7 @@ def test_one_by_one_to_a_group_live_in_history_and_replayed(api):
     assert again["Rows"] == rows
     assert len(history(c, 2, gid)) == 2
     # A forward of a forward keeps who first wrote it.
-    wc.send(Type=21, Ids=[rows[1]["Id"]], ChatType=1, TargetId=a.id, ClientMsgId="c-1")
+    wc.send(Type=22, Ids=[rows[1]["Id"]], ChatType=1, TargetId=a.id, ClientMsgId="c-1")
     (onward,) = wc.messages(1)
     assert onward["ClientMsgId"] == "c-1" and onward["Type"] == 1 and onward["TargetId"] == a.id
     assert onward["Forward"] == rows[1]["Forward"]
@@ -90,7 +90,7 @@ def test_a_chat_record_over_the_socket_and_its_items(api):
     minutes = wb.messages(1)[0]
     wa.messages(1)
     ids = [m["Id"] for m in sent] + [minutes["Id"]]
-    wa.send(Type=21, Ids=ids, ChatType=2, TargetId=gid, Merge=True, ClientMsgId="r-1")
+    wa.send(Type=22, Ids=ids, ChatType=2, TargetId=gid, Merge=True, ClientMsgId="r-1")
     (record,) = wc.messages(1)
     assert wa.messages(1) == [record]
     assert record["Media"] == 6 and record["Type"] == 2 and record["ClientMsgId"] == "r-1"
@@ -191,7 +191,7 @@ def test_refusals_are_4xx_and_store_nothing(api):
         ({"Ids": [gone["Id"]]}, 409),
         ({"Ids": [mine["Id"]], "TargetId": other}, 403),
     ):
-        wa.send(**{"Type": 21, "ChatType": 2, "TargetId": gid, "ClientMsgId": "bad", **frame})
+        wa.send(**{"Type": 22, "ChatType": 2, "TargetId": gid, "ClientMsgId": "bad", **frame})
         got = until(wa, lambda f: f.get("Type") == -1)
         assert (got["Code"], got["ClientMsgId"]) == (code, "bad"), (frame, got)
     assert {(1, b.id): len(history(a, 1, b.id)), (2, gid): len(history(a, 2, gid))} == counts

@@ -61,8 +61,8 @@ def test_forwards_and_mention_all_cross_nodes(cluster, bus):
     items = ok(n2.api.get("/message/record", token=owner.token, id=record["Id"]))["Rows"]
     assert [i["Content"] for i in items] == ["from the side chat"]
 
-    # The socket's frame 21 on node 2, to node 1.
-    wm.send(Type=21, Ids=[side["Id"]], ChatType=1, TargetId=owner.id, ClientMsgId="f-2")
+    # The socket's frame 22 on node 2, to node 1.
+    wm.send(Type=22, Ids=[side["Id"]], ChatType=1, TargetId=owner.id, ClientMsgId="f-2")
     (back,) = wo.messages(1)
     assert back["Forward"] == one["Forward"] and back["ClientMsgId"] == "f-2"
     assert wm.messages(1) == [back]

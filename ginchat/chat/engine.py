@@ -111,7 +111,7 @@ class ChatEngine:
         self.updates = Updates(self)  # edits and reactions
         self.register_frame(message_updates.EDIT, self.updates.on_edit)
         self.register_frame(message_updates.REACT, self.updates.on_react)
-        self.forwarding = Forwarding(self)  # forwarded messages and chat records (frame 21)
+        self.forwarding = Forwarding(self)  # forwarded messages and chat records (frame 22)
         app.extensions["chat"] = self
 
     # --- life cycle ------------------------------------------------------------

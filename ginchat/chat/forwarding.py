@@ -1,4 +1,4 @@
-"""Forwarding on the socket: client frame 21. The rules and the writes are
+"""Forwarding on the socket: client frame 22. The rules and the writes are
 ginchat.domain.forwarding's, the same ``POST /message/forward`` calls; the
 messages it stores come back through the ``message_stored`` signal and go
 out like the store's: through the bus's ordered delivery here and on every

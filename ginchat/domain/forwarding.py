@@ -1,6 +1,6 @@
 """Forwarding (issue 28 item 3): messages one may read go to a conversation
 one may write to, one by one or merged into one chat record (合并转发). The
-one rule for ``POST /message/forward`` and the socket's frame 21.
+one rule for ``POST /message/forward`` and the socket's frame 22.
 
 - Every message forwarded must be readable by the forwarder (else 404, as
   for a reaction: what one may not read looks like what does not exist),
@@ -34,7 +34,7 @@ from ginchat.signals import message_stored
 from ginchat.utils.params import unstorable
 from ginchat.utils.ratelimit import RateLimiter
 
-FORWARD = 21  # the client frame Type
+FORWARD = 22  # the client frame Type
 MAX_RECORD = 100  # messages merged into one chat record at most
 MAX_ONE_BY_ONE = 20  # messages forwarded one by one in one go at most
 TITLE_CHARS = 64

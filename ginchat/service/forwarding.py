@@ -1,5 +1,5 @@
 """Forwarding over HTTP (issue 28 item 3): handlers over
-ginchat/domain/forwarding.py, which the WebSocket frame 21 uses too."""
+ginchat/domain/forwarding.py, which the WebSocket frame 22 uses too."""
 
 from flask import jsonify
 from flask_login import current_user
@@ -15,7 +15,7 @@ def forward():
     items: GET /message/record). A forwarded picture, clip or file points
     at the same upload (no copy); it stays while any message points at it.
     The stored messages reach the conversation like any message (every
-    node, since replay). The WebSocket frame 21 does the same (docs/PROTOCOL.md).
+    node, since replay). The WebSocket frame 22 does the same (docs/PROTOCOL.md).
     ---
     tags: [message]
     security: [{Bearer: []}]
