@@ -83,6 +83,11 @@ GROUP = {
             "type": "boolean",
             "description": "every new account joins it (DEFAULT_GROUPS; administrators: /admin/defaultGroups)",
         },
+        "WhoMayMentionAll": {
+            "type": "string",
+            "enum": ["members", "admins", "nobody"],
+            "description": "who may write @all and @here: every member, the owner and the admins, or nobody",
+        },
     },
 }
 MESSAGE = {
@@ -95,14 +100,61 @@ MESSAGE = {
         "Type": {"type": "integer", "enum": [1, 2]},
         "Media": {
             "type": "integer",
-            "enum": [1, 2, 3, 4, 5],
-            "description": "1 text, 2 emoji, 3 voice, 4 image, 5 file of any type (0: recalled)",
+            "enum": [1, 2, 3, 4, 5, 6],
+            "description": "1 text, 2 emoji, 3 voice, 4 image, 5 file of any type, "
+            "6 chat record (forwarded messages merged into one: Record) (0: recalled)",
         },
         "Content": {"type": "string", "description": "the text; for Media 5 the file's Url (what older clients show)"},
         "Url": {"type": "string"},
         "Amount": {"type": "integer"},
         "CreateTime": {"type": "integer", "description": "server time in milliseconds"},
         "ClientMsgId": {"type": "string"},
+        "File": {"$ref": "#/definitions/FileInfo"},
+        "Forward": {"$ref": "#/definitions/ForwardOrigin"},
+        "Record": {"$ref": "#/definitions/RecordCard"},
+        "MentionAll": {
+            "type": "string",
+            "enum": ["all", "here"],
+            "description": "a group text with @all (every member) or @here (the members online when it was sent)",
+        },
+    },
+}
+FORWARD_ORIGIN = {
+    "type": "object",
+    "description": "a forwarded message only: who first wrote it and when",
+    "properties": {
+        "UserId": {"type": "integer"},
+        "Name": {"type": "string", "description": "their display name (else name) when it was forwarded"},
+        "CreateTime": {"type": "integer", "description": "when the original was sent, ms"},
+    },
+}
+RECORD_CARD = {
+    "type": "object",
+    "description": "a chat record (Media 6) only: the card; GET /message/record gives its items",
+    "properties": {
+        "Title": {"type": "string"},
+        "Count": {"type": "integer", "description": "the messages it holds"},
+        "Preview": {
+            "type": "array",
+            "description": "the first four: sender's name, Media, and a snippet of a text (a file's name)",
+            "items": {
+                "type": "object",
+                "properties": {"Name": {"type": "string"}, "Media": {"type": "integer"}, "Snippet": {"type": "string"}},
+            },
+        },
+    },
+}
+RECORD_ITEM = {
+    "type": "object",
+    "description": "one message of a chat record, as it was when forwarded",
+    "properties": {
+        "UserId": {"type": "integer"},
+        "Name": {"type": "string"},
+        "CreateTime": {"type": "integer"},
+        "Media": {"type": "integer"},
+        "Content": {"type": "string"},
+        "Url": {"type": "string"},
+        "Amount": {"type": "integer"},
         "File": {"$ref": "#/definitions/FileInfo"},
     },
 }
@@ -175,6 +227,9 @@ DEFINITIONS = {
     "Group": GROUP,
     "Message": MESSAGE,
     "FileInfo": FILE_INFO,
+    "ForwardOrigin": FORWARD_ORIGIN,
+    "RecordCard": RECORD_CARD,
+    "RecordEnvelope": _envelope(data=RECORD_CARD, rows=RECORD_ITEM),
     "UserEnvelope": _envelope(data={"$ref": "#/definitions/User"}),
     "LoginEnvelope": _envelope(data=LOGIN_USER),
     "UserListEnvelope": _envelope(rows={"$ref": "#/definitions/User"}),

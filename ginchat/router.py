@@ -10,6 +10,7 @@ from ginchat.service import (
     admin,
     certificate,
     contact,
+    forwarding,
     friends,
     group,
     index,
@@ -86,6 +87,9 @@ api.add_url_rule("/message/recall", view_func=receipt.recall, methods=["POST"])
 api.add_url_rule("/message/edit", view_func=message_updates.edit, methods=["POST"])
 api.add_url_rule("/message/react", view_func=message_updates.react, methods=["POST"])
 api.add_url_rule("/message/mentions", view_func=message_updates.mentions_of_me, methods=["GET"])
+# Forwarding (issue 28): one by one or merged into a chat record; a record's items.
+api.add_url_rule("/message/forward", view_func=forwarding.forward, methods=["POST"])
+api.add_url_rule("/message/record", view_func=forwarding.record, methods=["GET"])
 
 # --- administrators (ginchat/service/admin.py) ---------------------------------
 api.add_url_rule("/admin/users", "admin_users", admin.users, methods=["POST"])

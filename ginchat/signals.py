@@ -29,8 +29,9 @@ notice = _signals.signal("notice")
 # frame= (Type 10), users=, group=, skip=: a read cursor moved; the frame goes
 # to the users and the group's members but those in skip.
 read_moved = _signals.signal("read-moved")
-# frame= (Type 13), users=, group=, skip=, url=: a message was recalled; the
-# frame goes as read_moved's does; url is its upload ("" for none).
+# frame= (Type 13), users=, group=, skip=, url=, urls=: a message was recalled; the
+# frame goes as read_moved's does; url is its upload ("" for none), urls those
+# of a recalled chat record's items.
 message_recalled = _signals.signal("message-recalled")
 # user_id=, sessions= (ids) or keep=/up_to=: login sessions of a user ended
 # (see ginchat/chat/sessions.py); their sockets close on every node.
@@ -39,3 +40,7 @@ sessions_ended = _signals.signal("sessions-ended")
 # message): a message was edited or its reactions changed; it goes through the
 # bus's ordered delivery like a message (its Id is its place in the sequence).
 message_updated = _signals.signal("message-updated")
+# frames= (messages, Type 1 or 2): messages stored outside the socket's store
+# (forwarded ones, POST /message/forward); they go through the bus's ordered
+# delivery here and on every node, as the store's do.
+message_stored = _signals.signal("message-stored")

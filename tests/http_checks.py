@@ -12,6 +12,10 @@ GROUP_SETTING_KEYS = {"Policy", "History", "WhoMayAdd", "Default"}
 # Issue 15: Muted (a per-conversation mute kept on the server).
 FRIEND_LIST_KEYS = {"Unread", "LastMessage", "ReadId", "PeerReadId", "Muted"}
 GROUP_LIST_KEYS = {"Unread", "LastMessage", "ReadId", "Role", "Muted"}
+# Issue 28: who may write @all and @here; a mute that silences them too.
+GROUP_SETTING_KEYS = GROUP_SETTING_KEYS | {"WhoMayMentionAll"}
+FRIEND_LIST_KEYS = FRIEND_LIST_KEYS | {"MutedCompletely"}
+GROUP_LIST_KEYS = GROUP_LIST_KEYS | {"MutedCompletely"}
 
 # Key names that would betray a credential, compared case-insensitively.
 SECRET_KEYS = {"password", "passwd", "pwd", "salt", "token", "digest", "hash", "identity", "repassword"}

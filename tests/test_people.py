@@ -267,7 +267,7 @@ def test_mute_is_kept_on_the_server_and_reaches_my_other_devices(api, pair):
     assert [f["Muted"] for f in listing(a.post("/searchFriends"))["Rows"]] == [False]
     other_device = ws_events(a)
     data = answer(a.post("/contact/mute", type=1, targetId=b.id), 200)["Data"]
-    assert data == {"ChatType": 1, "TargetId": b.id, "Muted": True}
+    assert data == {"ChatType": 1, "TargetId": b.id, "Muted": True, "Completely": False}
     note = until(other_device, lambda f: f.get("Type") == 14)
     assert (note["Event"], note["ChatType"], note["UserId"], note["Muted"]) == ("muted", 1, b.id, True)
     answer(a.post("/contact/mute", type=2, targetId=grp["ID"], muted="true"), 200)

@@ -46,6 +46,8 @@ class Outgoing:
         "file_info",
         "reply_to",
         "mentions",
+        "mention_all",
+        "alerted",
     )
 
     def __init__(
@@ -77,6 +79,8 @@ class Outgoing:
         self.file_info = file_info  # Media 5: {"Name", "Size", "Mime"} as JSON
         self.reply_to = reply_to  # the Id of the message this one quotes
         self.mentions = mentions  # the ids of the members its text mentions
+        self.mention_all = None  # @all (1) or @here (2): see mentions.broadcast_of
+        self.alerted = ()  # the members that @all or @here alerts (a mention row each)
 
 
 def _int_field(fields, name, label, cmid, required=True, default=None, minimum=1, maximum=MAX_ID):
@@ -252,4 +256,17 @@ def reply_and_mentions(engine, user_id, fields):
             replies.check_reply(user_id, fields["type"], fields["targetid"], reply_to, MapRelations(engine))
         if group_text:
             mentioned = mentions.resolve(fields["targetid"], fields["content"], user_id)
+            broadcast_mentions(engine, user_id, fields)
     return reply_to, mentioned
+
+
+def broadcast_mentions(engine, user_id, fields):
+    """@all or @here in a group text (issue 28): allowed by the group's
+    WhoMayMentionAll (else 403, nothing stored); fields["mention_all"] and
+    fields["alerted"] (the members it alerts) are set. In an app context."""
+    kind = mentions.broadcast_of(fields["content"])
+    if kind is None:
+        return
+    mentions.check_broadcast(fields["targetid"], user_id)
+    fields["mention_all"] = kind
+    fields["alerted"] = mentions.alerted_by(fields["targetid"], user_id, kind, engine.redis)

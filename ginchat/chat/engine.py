@@ -25,6 +25,7 @@ from ginchat.chat.dispatch import (
     parse_frame,
     reply_and_mentions,
 )
+from ginchat.chat.forwarding import Forwarding
 from ginchat.chat.frames import READ, RECALL, TYPING, dumps, error
 from ginchat.chat.loopprobe import start_probe
 from ginchat.chat.nodes import NodeBoard
@@ -110,6 +111,7 @@ class ChatEngine:
         self.updates = Updates(self)  # edits and reactions
         self.register_frame(message_updates.EDIT, self.updates.on_edit)
         self.register_frame(message_updates.REACT, self.updates.on_react)
+        self.forwarding = Forwarding(self)  # forwarded messages and chat records (frame 22)
         app.extensions["chat"] = self
 
     # --- life cycle ------------------------------------------------------------
@@ -265,6 +267,8 @@ class ChatEngine:
                     reply_to,
                     mentioned,
                 )
+                if fields.get("mention_all"):  # @all or @here (issue 28)
+                    item.mention_all, item.alerted = fields["mention_all"], fields["alerted"]
                 self.store.queue.put(item)
             except FrameError as exc:
                 conn.put_wait(error(exc.status, exc.msg, exc.client_msg_id))

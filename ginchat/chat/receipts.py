@@ -11,6 +11,7 @@ from ginchat.chat.dispatch import MapRelations, _int_field
 from ginchat.domain import recall, receipts
 from ginchat.extensions import db
 from ginchat.models import message as messages
+from ginchat.models import message_record
 from ginchat.models.community import Community
 from ginchat.models.user_basic import UserBasic
 from ginchat.uploads import forget_upload as forget_stored_upload
@@ -52,22 +53,23 @@ class Receipts:
     def _announce(self, sender, frame, users, group, skip):
         self.engine.notices.send(frame, users=users, group=group, skip=skip)
 
-    def _recalled(self, sender, frame, users, group, skip, url):
+    def _recalled(self, sender, frame, users, group, skip, url, urls=()):
         self.engine.notices.send(frame, users=users, group=group, skip=skip)
-        if url:
-            forget_upload(url)
+        for each in sorted({url, *urls} - {""}):  # urls: a recalled chat record's items'
+            forget_upload(each)
 
 
 def forget_upload(url):
     """The picture, clip or file of a recalled message is deleted too (from
-    SQL or the folder), unless a message, an avatar or a group icon still
-    points at it."""
+    SQL or the folder), unless a message (a forwarded copy included), an
+    item of a chat record, an avatar or a group icon still points at it."""
     name = upload_name(url, aliases=True)
     if name is None:
         return
     c = messages.message_table.c
     used = (
         db.session.scalar(select(func.count()).where(c.url == url))
+        or message_record.url_in_records(url)
         or db.session.scalar(select(func.count()).select_from(UserBasic).where(UserBasic.avatar == url))
         or db.session.scalar(select(func.count()).select_from(Community).where(Community.img == url))
     )

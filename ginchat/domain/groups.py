@@ -187,6 +187,7 @@ def update_group(owner_id, group, name=None, icon=None, desc=None, settings=None
     group.policy = settings.get("policy", group.policy)
     group.history = settings.get("history", group.history)
     group.who_may_add = settings.get("whoMayAdd", group.who_may_add)
+    group.who_may_mention_all = settings.get("whoMayMentionAll", group.who_may_mention_all)
     if name is not None and name != group.name:
         group.set_name(name)
     if icon is not None:

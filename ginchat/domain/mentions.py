@@ -25,13 +25,16 @@ from collections import OrderedDict
 from flask import current_app
 from sqlalchemy import func, or_, select
 
+from ginchat.errors import forbidden
 from ginchat.extensions import db
 from ginchat.models import message as messages
 from ginchat.models import message_parts as parts
 from ginchat.models import read_cursor
-from ginchat.models.contact import MEMBER, Contact
+from ginchat.models.community import ADMINS, MEMBERS, Community
+from ginchat.models.contact import ADMIN_ROLE, MEMBER, Contact
 from ginchat.models.user_basic import UserBasic
 from ginchat.utils.names import name_key
+from ginchat.utils.presence import online_map
 
 MENTION_SIGNS = 50  # the @ of one message that are read (a text of 4,096 costs what one of 50 does)
 MAX_MENTIONS = 20  # members one message mentions at most (their ids fit the message's 255-character column)
@@ -181,3 +184,70 @@ def unread_by_group(user_id):
         .group_by(c.target_id)
     )
     return {int(gid): int(n) for gid, n in db.session.execute(query).all()}
+
+
+# --- @all and @here (issue 28 item 4) ---------------------------------------------
+# ``@all`` (also ``@所有人``) alerts every member, ``@here`` the members online
+# when it is sent. The word must end there (``@allen`` is no @all); it is read
+# in the same bounded pass as the names: the first MENTION_SIGNS ``@`` only.
+BROADCAST_WORDS = (("所有人", messages.MENTION_ALL), ("all", messages.MENTION_ALL), ("here", messages.MENTION_HERE))
+_WORD_CHAR = re.compile(r"[^\W_]", re.ASCII)  # an ASCII letter or digit goes on with the word
+
+
+def broadcast_of(content):
+    """messages.MENTION_ALL, MENTION_HERE or None: the strongest of the
+    broadcast mentions ``content`` holds (@all wins over @here)."""
+    if "@" not in (content or ""):
+        return None
+    folded = name_key(content)
+    found = None
+    for count, at in enumerate(_AT.finditer(folded)):
+        if count == MENTION_SIGNS:
+            break
+        start = at.end()
+        for word, kind in BROADCAST_WORDS:
+            end = start + len(word)
+            if folded.startswith(word, start) and not (end < len(folded) and _WORD_CHAR.match(folded[end])):
+                if kind == messages.MENTION_ALL:
+                    return kind
+                found = kind
+    return found
+
+
+def check_broadcast(group_id, sender_id):
+    """May ``sender_id`` write @all or @here in ``group_id``? The group's
+    WhoMayMentionAll: members, admins (the owner and the admins) or nobody.
+    Raises 403 (the message is not stored)."""
+    group = db.session.get(Community, group_id)
+    rule = (group.who_may_mention_all if group is not None else None) or ADMINS
+    if rule == MEMBERS:
+        return
+    if rule == ADMINS:
+        if group.owner_id == sender_id:
+            return
+        role = db.session.scalar(
+            select(Contact.role).where(
+                Contact.owner_id == sender_id, Contact.target_id == group_id, Contact.type == MEMBER
+            )
+        )
+        if role == ADMIN_ROLE:
+            return
+        raise forbidden("only the owner and the admins may use @all and @here in this group (WhoMayMentionAll)")
+    raise forbidden("nobody may use @all and @here in this group (WhoMayMentionAll)")
+
+
+def alerted_by(group_id, sender_id, kind, redis_client):
+    """The members a broadcast mention alerts (the sender left out): all of
+    them for @all, for @here those online now on any node (Redis's
+    ``online_<id>``; everyone offline when Redis does not answer)."""
+    members = [
+        int(uid)
+        for uid in db.session.scalars(
+            select(Contact.owner_id).where(Contact.target_id == group_id, Contact.type == MEMBER)
+        )
+        if int(uid) != sender_id
+    ]
+    if kind != messages.MENTION_HERE:
+        return sorted(members)
+    online = online_map(redis_client, members)
+    return sorted(uid for uid in members if online.get(uid))

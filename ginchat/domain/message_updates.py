@@ -90,7 +90,18 @@ def edit_message(user_id, msg_id, content, relations=SQL):
     if not done:
         db.session.rollback()
         raise conflict(f"message {msg_id} is recalled")
-    if row["type"] == messages.GROUP:
+    if row["type"] == messages.GROUP and row.get("mention_all"):
+        # Its @all or @here alerted people (a mention row each): an edit adds
+        # the members it names now and takes no one's mention away.
+        m = parts.message_mention.c
+        have = set(db.session.scalars(select(m.user_id).where(m.message_id == msg_id)))
+        added = [uid for uid in mentioned or () if uid not in have]
+        if added:
+            db.session.execute(
+                insert(parts.message_mention),
+                [{"user_id": u, "message_id": msg_id, "conv": row["conv"]} for u in added],
+            )
+    elif row["type"] == messages.GROUP:
         parts.replace_mentions(db.session, row, mentioned)
     db.session.commit()
     return announce(msg_id)

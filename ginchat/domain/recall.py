@@ -9,6 +9,7 @@ from ginchat.domain.access import app
 from ginchat.errors import conflict, forbidden, not_found
 from ginchat.extensions import db
 from ginchat.models import message as messages
+from ginchat.models import message_record as records
 from ginchat.models.contact import Contact
 from ginchat.signals import message_recalled
 
@@ -32,6 +33,11 @@ def recall_message(user_id, msg_id):
     if int(time.time() * 1000) - int(row["create_time"]) > window:
         raise forbidden(f"a message can be recalled within {window // 1000} seconds only")
     done = messages.blank(msg_id, user_id)
+    # A chat record's items go with it: the uploads they point at may go too.
+    urls = []
+    if row["media"] == records.RECORD:
+        urls = records.urls_of(msg_id)
+        records.delete_items(db.session, [msg_id])
     db.session.commit()
     if not done:
         raise conflict(f"message {msg_id} is recalled already")
@@ -45,10 +51,16 @@ def recall_message(user_id, msg_id):
     if row["type"] == messages.GROUP:
         skip = Contact.cannot_read(row["target_id"], row["id"]) - {user_id}
         message_recalled.send(
-            app(), frame=frame, users=[user_id], group=row["target_id"], skip=skip, url=row.get("url") or ""
+            app(), frame=frame, users=[user_id], group=row["target_id"], skip=skip, url=row.get("url") or "", urls=urls
         )
     else:
         message_recalled.send(
-            app(), frame=frame, users=[user_id, row["target_id"]], group=None, skip=set(), url=row.get("url") or ""
+            app(),
+            frame=frame,
+            users=[user_id, row["target_id"]],
+            group=None,
+            skip=set(),
+            url=row.get("url") or "",
+            urls=urls,
         )
     return frame

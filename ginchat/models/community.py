@@ -21,8 +21,11 @@ from ginchat.utils.names import check_lookalikes, name_key, normal_form, skeleto
 OPEN, INVITE = "open", "invite"
 ALL, JOIN = "all", "join"
 MEMBERS, ADMINS = "members", "admins"
+NOBODY = "nobody"
 # The parameter each setting is given by, and its values.
 SETTINGS = {"policy": (OPEN, INVITE), "history": (ALL, JOIN), "whoMayAdd": (MEMBERS, ADMINS)}
+# Who may write @all and @here (issue 28): every member, the owner and the admins, or nobody.
+SETTINGS["whoMayMentionAll"] = (MEMBERS, ADMINS, NOBODY)
 
 # Group names may have inner spaces ("Team Berlin"), not the characters user
 # names refuse, nor leading or trailing blanks.
@@ -61,6 +64,7 @@ class Community(db.Model):
     policy: Mapped[str] = mapped_column(String(8), nullable=False, default=OPEN, server_default=OPEN)
     history: Mapped[str] = mapped_column(String(8), nullable=False, default=ALL, server_default=ALL)
     who_may_add: Mapped[str] = mapped_column(String(8), nullable=False, default=MEMBERS, server_default=MEMBERS)
+    who_may_mention_all: Mapped[str] = mapped_column(String(8), nullable=False, default=ADMINS, server_default=ADMINS)
     # 1: every new account joins it (DEFAULT_GROUPS, or an administrator's choice).
     is_default: Mapped[int] = mapped_column(SmallInteger, nullable=False, default=0, server_default="0")
 
@@ -75,6 +79,7 @@ class Community(db.Model):
             "Policy": self.policy or OPEN,
             "History": self.history or ALL,
             "WhoMayAdd": self.who_may_add or MEMBERS,
+            "WhoMayMentionAll": self.who_may_mention_all or ADMINS,
             "Default": bool(self.is_default),
         }
 

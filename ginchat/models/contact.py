@@ -31,6 +31,8 @@ REMOVED = 3
 # Roles of a member row (the owner is the group's owner_id, whatever the row says).
 MEMBER_ROLE = 0
 ADMIN_ROLE = 1
+# The muted levels: 1 (alerts off but for mentions, @all, @here), COMPLETELY (none).
+COMPLETELY = 2
 
 
 class Contact(db.Model):
@@ -54,7 +56,9 @@ class Contact(db.Model):
     history_id: Mapped[int] = mapped_column(ID_TYPE, nullable=False, default=0, server_default="0")
     # Friend and member rows: 1 when the owner muted the conversation (no
     # alerts on any of their devices; messages still arrive and count as
-    # unread). A small integer, as role, so its default reads alike on every database.
+    # unread), 2 when they muted it completely (not even @all, @here or a
+    # mention of them alerts: issue 28). A small integer, as role, so its
+    # default reads alike on every database.
     muted: Mapped[int] = mapped_column(SmallInteger, nullable=False, default=0, server_default="0")
 
     # --- friends ----------------------------------------------------------
@@ -122,11 +126,13 @@ class Contact(db.Model):
     @classmethod
     def set_muted(cls, owner_id, target_id, kind, muted):
         """Mute or unmute the owner's friend (kind FRIEND) or group (MEMBER)
-        row (no commit); False when there is no such row."""
+        row (no commit); ``muted``: the level, 0 (or False), 1 (or True) or
+        COMPLETELY. False when there is no such row."""
+        level = int(muted)
         done = db.session.execute(
             update(cls)
             .where(cls.owner_id == owner_id, cls.target_id == target_id, cls.type == kind)
-            .values(muted=1 if muted else 0)
+            .values(muted=level)
         )
         return done.rowcount > 0
 
@@ -134,7 +140,16 @@ class Contact(db.Model):
     def muted_ids(cls, owner_id, kind):
         """The friends (FRIEND) or groups (MEMBER) the owner muted."""
         return set(
-            db.session.scalars(select(cls.target_id).where(cls.owner_id == owner_id, cls.type == kind, cls.muted == 1))
+            db.session.scalars(select(cls.target_id).where(cls.owner_id == owner_id, cls.type == kind, cls.muted >= 1))
+        )
+
+    @classmethod
+    def completely_muted_ids(cls, owner_id, kind):
+        """The friends (FRIEND) or groups (MEMBER) the owner muted completely."""
+        return set(
+            db.session.scalars(
+                select(cls.target_id).where(cls.owner_id == owner_id, cls.type == kind, cls.muted == COMPLETELY)
+            )
         )
 
     # --- groups -----------------------------------------------------------

@@ -32,6 +32,7 @@ from sqlalchemy import (
 from ginchat.extensions import db
 from ginchat.models import driversql
 from ginchat.models import message_parts as parts
+from ginchat.models import message_record as records
 from ginchat.utils.cjk import search_text
 
 PRIVATE = 1
@@ -40,7 +41,10 @@ HEARTBEAT = 3
 UPDATE = 15  # the frame Type of a message's changed state (an edit, a reaction)
 
 TEXT, EMOJI, VOICE, IMAGE, FILE = 1, 2, 3, 4, 5
-MEDIA_KINDS = (TEXT, EMOJI, VOICE, IMAGE, FILE)
+MEDIA_KINDS = (TEXT, EMOJI, VOICE, IMAGE, FILE)  # what a client may send
+RECORD = records.RECORD  # a chat record: forwarded messages merged into one (the server makes it)
+MENTION_ALL, MENTION_HERE = 1, 2  # the mention_all column
+MENTION_ALL_NAMES = {MENTION_ALL: "all", MENTION_HERE: "here"}
 RECALLED = 0  # a message its sender took back: blanked in place
 
 ID_TYPE = BigInteger().with_variant(Integer, "sqlite")
@@ -74,6 +78,12 @@ message_table = Table(
     # in it (utils.cjk.search_text: overlapping pairs of characters); NULL
     # for every other text, which the index takes as it is.
     Column("search_text", Text, nullable=True),
+    # A forwarded message: {"UserId", "Name", "CreateTime"} of the original;
+    # a chat record (Media 6): its card {"Title", "Count", "Preview"} (JSON;
+    # see message_record.py).
+    Column("forward", Text, nullable=True),
+    # A group text's @all (1) or @here (2): see domain/mentions.py.
+    Column("mention_all", SmallInteger, nullable=True),
     UniqueConstraint("conv", "seq", name="uq_message_conv_seq"),
     UniqueConstraint("user_id", "client_msg_id", name="uq_message_user_client_id"),
     Index("ix_message_conv_id", "conv", "id"),
@@ -116,6 +126,10 @@ def to_frame(row):
         "ClientMsgId": row["client_msg_id"] or "",
         **parts.extras(row),
     }
+    if row.get("forward"):
+        frame.update(records.extras(row))
+    if row.get("mention_all"):
+        frame["MentionAll"] = MENTION_ALL_NAMES.get(int(row["mention_all"]), "all")
     if row["media"] == FILE:
         frame["File"] = file_of(row.get("file_info"))
     return frame
@@ -326,7 +340,7 @@ def blank(msg_id, user_id):
         db.session.execute(
             update(message_table)
             .where(c.id == msg_id, c.user_id == user_id, c.media != RECALLED)
-            .values(media=RECALLED, content="", url="", amount=0, file_info=None, search_text=None)
+            .values(media=RECALLED, content="", url="", amount=0, file_info=None, search_text=None, forward=None)
         ).rowcount
     )
 
@@ -344,6 +358,7 @@ def latest_id(conv):
 def delete_conversation(conv):
     """Every message of a conversation, with its reactions and mentions (no commit)."""
     ids = select(message_table.c.id).where(message_table.c.conv == conv).scalar_subquery()
+    records.delete_items(db.session, ids)
     db.session.execute(parts.message_reaction.delete().where(parts.message_reaction.c.message_id.in_(ids)))
     db.session.execute(parts.message_mention.delete().where(parts.message_mention.c.conv == conv))
     db.session.execute(message_table.delete().where(message_table.c.conv == conv))
@@ -439,6 +454,7 @@ def store_batch(conn, items, seq_cache=None):
     if missing:
         top.update(conn.execute(select(c.conv, func.max(c.seq)).where(c.conv.in_(missing)).group_by(c.conv)).all())
     rows, dupes, batch_cmids = [], {}, {}
+    alerted = []  # the mention rows of @all and @here (issue 28)
     for index, it in enumerate(items):
         key = (it.user_id, it.client_msg_id)
         if it.client_msg_id:
@@ -469,7 +485,14 @@ def store_batch(conn, items, seq_cache=None):
             "mentions": parts.mentions_text(getattr(it, "mentions", None)),
             "rev": None,
             "search_text": search_text(it.content),
+            "forward": getattr(it, "forward", None),
+            "mention_all": getattr(it, "mention_all", None),
         }
+        if getattr(it, "alerted", None):
+            named = set(getattr(it, "mentions", None) or ())
+            alerted.extend(
+                {"user_id": uid, "message_id": row["id"], "conv": it.conv} for uid in it.alerted if uid not in named
+            )
         next_id += 1
         rows.append(row)
         if it.client_msg_id:
@@ -477,6 +500,8 @@ def store_batch(conn, items, seq_cache=None):
     if rows:
         _insert_rows(conn, rows)
         parts.store_mentions(conn, rows)
+        if alerted:
+            conn.execute(insert(parts.message_mention), alerted)
     if seq_cache is not None:
         seq_cache.remember(last, {conv: seq for conv, seq in top.items() if seq})
     return rows, dupes

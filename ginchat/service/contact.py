@@ -31,7 +31,8 @@ def befriend_or_ask(user, target_id=None, target_name=None):
 def search_friends():
     """My friends, with their online status, and Unread, LastMessage
     (a message or null), ReadId (my read cursor), PeerReadId (theirs) and
-    Muted (I muted the conversation: /contact/mute).
+    Muted (I muted the conversation: /contact/mute) and MutedCompletely
+    (muted with completely=true: not even a mention alerts).
     ---
     tags: [contact]
     security: [{Bearer: []}]
@@ -86,13 +87,16 @@ def mute():
       - {name: type, in: formData, type: integer, enum: [1, 2], required: true, description: "1: a friend's conversation, 2: a group's"}
       - {name: targetId, in: formData, type: integer, required: true, description: "the friend's or the group's ID"}
       - {name: muted, in: formData, type: boolean, default: true, description: "false unmutes"}
+      - {name: completely, in: formData, type: boolean, default: false, description: "true: not even @all, @here or a mention of me alerts (the lists carry MutedCompletely; the notice Completely)"}
     responses:
-      200: {description: "Data is {ChatType, TargetId, Muted}", schema: {$ref: "#/definitions/Envelope"}}
+      200: {description: "Data is {ChatType, TargetId, Muted, Completely}", schema: {$ref: "#/definitions/Envelope"}}
       400: {$ref: "#/responses/BadParameter"}
       401: {$ref: "#/responses/NotLoggedIn"}
       404: {description: "not a friend of mine, or not a group I belong to", schema: {$ref: "#/definitions/Envelope"}}
     """
     chat_type = params.get_int("type", required=True, minimum=1, maximum=2)
     target_id = params.get_id("targetId", required=True)
-    muted = set_muted(current_user.id, chat_type, target_id, params.get_bool("muted", default=True))
-    return resp.ok({"ChatType": chat_type, "TargetId": target_id, "Muted": muted}, msg="muted" if muted else "unmuted")
+    completely = params.get_bool("completely")
+    muted = set_muted(current_user.id, chat_type, target_id, params.get_bool("muted", default=True), completely)
+    data = {"ChatType": chat_type, "TargetId": target_id, "Muted": muted, "Completely": bool(muted and completely)}
+    return resp.ok(data, msg="muted" if muted else "unmuted")

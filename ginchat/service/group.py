@@ -102,9 +102,11 @@ def create_community():
 
 def load_community():
     """The groups I own or belong to, with Unread, LastMessage,
-    ReadId (my read cursor), Role (owner, admin or member) and Muted (I
-    muted it: /contact/mute). Unread counts from my join on; LastMessage is
-    the last message I may read.
+    ReadId (my read cursor), Role (owner, admin or member), Muted (I
+    muted it: /contact/mute) and MutedCompletely (muted with completely=true:
+    not even @all, @here or a mention of me alerts). Unread counts from my
+    join on; LastMessage is the last message I may read. WhoMayMentionAll:
+    who may write @all and @here (POST /contact/updateGroup).
     ---
     tags: [group]
     security: [{Bearer: []}]

@@ -105,6 +105,7 @@ def update_group():
       - {name: policy, in: formData, type: string, enum: [open, invite], description: "open: anyone with the ID or name joins; invite: members add people (/contact/addMember)"}
       - {name: history, in: formData, type: string, enum: [all, join], description: "what people who join from now on read: all earlier messages, or only those from their join on"}
       - {name: whoMayAdd, in: formData, type: string, enum: [members, admins], description: "who may add people: every member, or only the owner and the admins"}
+      - {name: whoMayMentionAll, in: formData, type: string, enum: [members, admins, nobody], description: "who may write @all and @here: every member, only the owner and the admins (the default), or nobody"}
     responses:
       200: {description: "Data is the group", schema: {$ref: "#/definitions/GroupEnvelope"}}
       400: {description: "malformed value", schema: {$ref: "#/definitions/Envelope"}}
@@ -117,7 +118,7 @@ def update_group():
     name = params.get_str("name", max_len=64)
     icon = params.get_given("icon", max_len=255)
     desc = params.get_given("desc", max_len=255)
-    settings = setting_params({"policy": None, "history": None, "whoMayAdd": None})
+    settings = setting_params({"policy": None, "history": None, "whoMayAdd": None, "whoMayMentionAll": None})
     groups.update_group(current_user.id, group, name, icon, desc, settings, check_icon)
     return resp.ok(_public(group), msg=f"{group.name} updated")
 

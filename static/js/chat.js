@@ -23,6 +23,7 @@
 //   richtext.js     text bodies through format.js (Markdown subset, safe links)
 //   search.js       the "Search messages" box, its results, opening a hit
 //   switcher.js     Ctrl+K or "/": the quick switcher over people, groups and chats
+//   forward.js      Forward (one, several one by one, or merged into a chat record), their look
 //   changes.js edits.js replies.js reactions.js mentions.js: a message's changes (Type 15),
 //                   Edit, Reply (quotes, jump to the original), reactions, @mentions
 // Feature modules register through hooks.js from an init function called below.
@@ -51,6 +52,7 @@ import { initEdits } from './edits.js';
 import { initMentions } from './mentions.js';
 import { initReactions } from './reactions.js';
 import { initReplies } from './replies.js';
+import { initForward } from './forward.js';
 import { initNotify } from './notify.js';
 import { initPeople } from './people.js';
 import { initSettings } from './settings.js';
@@ -117,6 +119,7 @@ async function start() {
   initChanges(); // edit, reply, reactions, mentions: after the composer, editor before highlighting
   initEdits();
   initReplies();
+  initForward(); // Forward, Select messages, "Forwarded from", chat record cards (issue 28)
   initReactions();
   initMentions();
   initRichText(); // after the editor: a message being edited shows the editor, not its text
@@ -146,6 +149,7 @@ async function start() {
   });
   socket.addEventListener('frame', (event) => handleFrame(event.detail));
   socket.addEventListener('open', () => {
+    state.socketOpenedAt = Date.now(); // notify.js: an @here sent before this was not for me
     refreshLists(); // presence and unread counts may have moved while the socket was down
     for (const msg of state.pending.values()) {
       if (msg.status === 'sending') transmit(msg);

@@ -46,6 +46,7 @@ export async function refreshLists() {
     state.users.set(user.ID, user);
     const conv = upsertConv(PRIVATE, user.ID, {
       name: shownName(user), handle: user.Name, avatar: user.Avatar, online: !!user.Online, muted: !!user.Muted,
+      mutedCompletely: !!user.MutedCompletely,
     });
     conv.peerRead = Math.max(conv.peerRead, user.PeerReadId || 0);
     applyServerState(conv, user);
@@ -56,6 +57,7 @@ export async function refreshLists() {
     const conv = upsertConv(GROUP, grp.ID, {
       name: grp.Name, avatar: grp.Img, members: grp.Members, desc: grp.Desc, role: grp.Role || '', ownerId: grp.OwnerId,
       policy: grp.Policy, history: grp.History, whoMayAdd: grp.WhoMayAdd, muted: !!grp.Muted,
+      whoMayMentionAll: grp.WhoMayMentionAll || 'admins', mutedCompletely: !!grp.MutedCompletely, // issue 28
     });
     applyServerState(conv, grp);
     listed.add(conv.key);
@@ -112,6 +114,7 @@ function previewText(conv) {
     [VOICE]: () => `🎤 ${t('Voice clip ({duration})', { duration: formatDuration(msg.Amount || 0) })}`,
     [IMAGE]: () => `🖼 ${t('Picture')}`,
     5: () => `📎 ${(msg.File && msg.File.Name) || t('File')}`,
+    6: () => `🗂 ${t('Chat record: {title}', { title: (msg.Record && msg.Record.Title) || '' })}`, // forwarded messages merged
     [RECALLED]: () => t('recalled a message'),
   }[msg.Recalled ? RECALLED : msg.Media];
   return who + (what ? what() : t('a message'));

@@ -63,6 +63,7 @@ function renderGroupSettings(conv, members) {
     $('group-policy').value = conv.policy || 'open';
     $('group-history').value = conv.history || 'all';
     $('group-who-may-add').value = conv.whoMayAdd || 'members';
+    $('group-who-may-mention-all').value = conv.whoMayMentionAll || 'admins';
   }
   $('group-add').hidden = !(owner || conv.role === 'admin' || conv.whoMayAdd !== 'admins');
   const inGroup = new Set(members.map((user) => user.ID));
@@ -123,9 +124,11 @@ export function initGroupPanel() {
       const data = await api.post('/contact/updateGroup', {
         comId: conv.id, policy: $('group-policy').value, history: $('group-history').value,
         whoMayAdd: $('group-who-may-add').value,
+        whoMayMentionAll: $('group-who-may-mention-all').value,
       });
       // Before the group_updated notice redraws the panel from these.
       Object.assign(conv, { policy: data.Data.Policy, history: data.Data.History, whoMayAdd: data.Data.WhoMayAdd });
+      conv.whoMayMentionAll = data.Data.WhoMayMentionAll;
       formStatus(form, t('Settings saved.'), true);
       await refreshLists();
     } catch (err) {

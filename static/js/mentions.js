@@ -51,7 +51,7 @@ function closeList() {
 function drawList() {
   list.replaceChildren(...choices.map((u, i) => el('li', {
     id: `mention-opt-${i}`, role: 'option', className: i === active ? 'active' : null, 'aria-selected': String(i === active),
-    text: u.DisplayName && u.DisplayName !== u.Name ? `${u.DisplayName} (@${u.Name})` : u.Name, onmousedown: (event) => { event.preventDefault(); take(i); },
+    text: u.label || (u.DisplayName && u.DisplayName !== u.Name ? `${u.DisplayName} (@${u.Name})` : u.Name), onmousedown: (event) => { event.preventDefault(); take(i); },
   })));
   list.hidden = !choices.length;
   if (choices.length) input.setAttribute('aria-activedescendant', `mention-opt-${active}`);
@@ -71,8 +71,24 @@ async function suggest() {
   const starts = (text) => text.toLowerCase().startsWith(want);
   // by the handle or the display name: @张 offers 张伟, whose handle it inserts
   choices = all.filter((u) => u.ID !== me.ID && (starts(u.Name) || starts(u.DisplayName))).slice(0, 8);
+  choices = broadcastChoices(conv, starts).concat(choices);
   active = 0;
   drawList();
+}
+
+// @all and @here (issue 28), offered to whom the group's WhoMayMentionAll allows.
+export function mayMentionAll(conv) {
+  const rule = conv.whoMayMentionAll || 'admins';
+  if (rule === 'members') return true;
+  return rule === 'admins' && (conv.role === 'owner' || conv.role === 'admin');
+}
+
+function broadcastChoices(conv, starts) {
+  if (!mayMentionAll(conv)) return [];
+  return [
+    { ID: 'all', Name: 'all', label: t('@all: notify every member'), keys: ['all', '所有人'] },
+    { ID: 'here', Name: 'here', label: t('@here: notify the members online now'), keys: ['here'] },
+  ].filter((choice) => choice.keys.some(starts));
 }
 
 function take(index) {
@@ -199,7 +215,7 @@ export function initMentions() {
     el('button', { type: 'button', className: 'link mention-more', text: t('Older mentions'), hidden: true }));
   document.body.append(dialog);
   registerFrameHandler(GROUP, (msg) => {
-    if (msg.UserId !== me.ID && (msg.Mentions || []).includes(me.ID)) refreshMentions();
+    if (msg.UserId !== me.ID && ((msg.Mentions || []).includes(me.ID) || msg.MentionAll)) refreshMentions();
   });
   registerFrameHandler(10, (frame) => {
     if (frame.UserId === me.ID && frame.ChatType === GROUP) refreshMentions();

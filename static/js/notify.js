@@ -17,6 +17,7 @@ import { t } from './i18n.js';
 
 const SETTINGS_KEY = 'ginchat:alerts';
 const FRESH_MS = 60000; // older messages (a replay after a long sleep) make no noise
+const HERE_SKEW_MS = 2000; // the server's clock and this one's may differ this much
 
 function settings() {
   try {
@@ -71,6 +72,7 @@ function preview(msg) {
     [VOICE]: () => `🎤 ${t('Voice clip')}`,
     [IMAGE]: () => `🖼 ${t('Picture')}`,
     5: () => `📎 ${(msg.File && msg.File.Name) || t('File')}`, // Media 5: a file of any type
+    6: () => `🗂 ${t('Chat record: {title}', { title: (msg.Record && msg.Record.Title) || '' })}`, // issue 28
   }[msg.Media];
   return what ? what() : t('New message');
 }
@@ -81,9 +83,13 @@ function onMessage(msg) {
   alerted.add(msg.Id);
   const [type, id] = convOf(msg);
   const conv = state.convs.get(convKey(type, id));
-  // A mention of me alerts even in a muted conversation (issue 16 item 5).
+  // A mention of me alerts even in a muted conversation (issue 16 item 5),
+  // and so do @all and @here (issue 28: @here only if I was online when it
+  // was sent), unless the conversation is muted completely.
   const mentioned = Array.isArray(msg.Mentions) && msg.Mentions.includes(me.ID);
-  if (!conv || (conv.muted && !mentioned)) return;
+  const broadcast = msg.MentionAll === 'all'
+    || (msg.MentionAll === 'here' && !!state.socketOpenedAt && state.socketOpenedAt <= (msg.CreateTime || 0) + HERE_SKEW_MS);
+  if (!conv || (conv.muted && !((mentioned || broadcast) && !conv.mutedCompletely))) return;
   const watching = !document.hidden && currentConv() === conv;
   if (watching) return;
   const { sound } = settings();
@@ -104,13 +110,15 @@ function onMessage(msg) {
 }
 
 // --- mute --------------------------------------------------------------------------------
-export async function setMuted(conv, muted) {
+export async function setMuted(conv, muted, completely = false) {
   try {
-    await api.post('/contact/mute', { type: conv.type, targetId: conv.id, muted });
+    await api.post('/contact/mute', { type: conv.type, targetId: conv.id, muted, completely });
     conv.muted = muted;
+    conv.mutedCompletely = muted && completely;
     renderMuteButton();
     document.dispatchEvent(new CustomEvent('ginchat:lists-changed'));
-    toast(t(muted ? '{name} is muted on all your devices.' : '{name} is no longer muted.', { name: conv.name }));
+    if (muted && completely) toast(t('{name} is muted completely: not even @all alerts you.', { name: conv.name }));
+    else toast(t(muted ? '{name} is muted on all your devices.' : '{name} is no longer muted.', { name: conv.name }));
   } catch (err) {
     toast(err.message);
   }
@@ -122,6 +130,7 @@ function onNotice(notice) {
   const conv = state.convs.get(key);
   if (!conv) return;
   conv.muted = !!notice.Muted;
+  conv.mutedCompletely = !!notice.Completely;
   renderMuteButton();
   document.dispatchEvent(new CustomEvent('ginchat:lists-changed'));
 }
@@ -140,10 +149,33 @@ function muteButton() {
   return button;
 }
 
+// "Mute completely" (issue 28): in a group, not even @all, @here or a mention alerts.
+function completeButton() {
+  let button = $('mute-completely-btn');
+  if (!button) {
+    button = el('button', { type: 'button', className: 'link', id: 'mute-completely-btn', 'aria-pressed': 'false' });
+    button.addEventListener('click', () => {
+      const conv = currentConv();
+      if (conv) setMuted(conv, true, !conv.mutedCompletely);
+    });
+    muteButton().after(button);
+  }
+  return button;
+}
+
 export function renderMuteButton() {
   const conv = currentConv();
   const button = muteButton();
   button.hidden = !conv;
+  const complete = completeButton();
+  complete.hidden = !conv || conv.type !== GROUP;
+  if (conv) {
+    complete.textContent = conv.mutedCompletely ? t('Let @all through') : t('Mute completely');
+    complete.setAttribute('aria-pressed', String(!!conv.mutedCompletely));
+    complete.title = conv.mutedCompletely
+      ? t('Muted completely: not even @all, @here or a mention of you alerts')
+      : t('Turn off every alert of this group, @all and mentions included');
+  }
   if (!conv) return;
   button.textContent = conv.muted ? t('Unmute') : t('Mute');
   button.setAttribute('aria-pressed', String(!!conv.muted));

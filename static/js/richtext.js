@@ -19,9 +19,13 @@ function fill(box, msg) {
   // A mention is "@" and a member's name or display name (the server's rule).
   const ids = msg.Mentions || [];
   const names = ids.flatMap((id) => handlesOf(userInfo(id)));
+  // @all and @here (issue 28) are for me too, unless I wrote them.
+  const broadcast = { all: ['all', '所有人'], here: ['here'] }[msg.MentionAll] || [];
+  names.push(...broadcast);
   box.replaceChildren(renderText(msg.Content || '', { mentions: names }));
   if (names.length) {
     const mine = new Set(handlesOf(me).map((h) => h.toLowerCase()));
+    if (msg.UserId !== me.ID) broadcast.forEach((word) => mine.add(word));
     for (const span of box.querySelectorAll('.mention')) {
       if (mine.has(span.textContent.slice(1).toLowerCase())) span.classList.add('me');
     }
