@@ -17,6 +17,7 @@ from ginchat.service import (
     message,
     message_updates,
     receipt,
+    threads,
     trust,
     user,
 )
@@ -85,6 +86,11 @@ api.add_url_rule("/message/recall", view_func=receipt.recall, methods=["POST"])
 api.add_url_rule("/message/edit", view_func=message_updates.edit, methods=["POST"])
 api.add_url_rule("/message/react", view_func=message_updates.react, methods=["POST"])
 api.add_url_rule("/message/mentions", view_func=message_updates.mentions_of_me, methods=["GET"])
+# threads (ginchat/service/threads.py; replies go over the socket with RootId)
+api.add_url_rule("/message/thread", "thread", threads.thread, methods=["GET"])
+api.add_url_rule("/message/threads", "threads", threads.followed, methods=["GET"])
+api.add_url_rule("/message/thread/follow", "thread_follow", threads.follow, methods=["POST"])
+api.add_url_rule("/message/thread/read", "thread_read", threads.mark_read, methods=["POST"])
 
 # --- administrators (ginchat/service/admin.py) ---------------------------------
 api.add_url_rule("/admin/users", "admin_users", admin.users, methods=["POST"])

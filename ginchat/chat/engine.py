@@ -265,6 +265,7 @@ class ChatEngine:
                     reply_to,
                     mentioned,
                 )
+                item.root_id, item.in_chat = fields["rootid"], fields["alsoinchat"]
                 self.store.queue.put(item)
             except FrameError as exc:
                 conn.put_wait(error(exc.status, exc.msg, exc.client_msg_id))

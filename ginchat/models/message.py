@@ -32,6 +32,7 @@ from sqlalchemy import (
 from ginchat.extensions import db
 from ginchat.models import driversql
 from ginchat.models import message_parts as parts
+from ginchat.models import thread as threads
 from ginchat.utils.cjk import search_text
 
 PRIVATE = 1
@@ -74,12 +75,27 @@ message_table = Table(
     # in it (utils.cjk.search_text: overlapping pairs of characters); NULL
     # for every other text, which the index takes as it is.
     Column("search_text", Text, nullable=True),
+    # Threads (thread.py): a reply's root Id, and 1 when it was also sent to
+    # the conversation; on a root, its replies' count and the last one's Id and time.
+    Column("root_id", ID_TYPE, nullable=True),
+    Column("in_chat", SmallInteger, nullable=True),
+    Column("replies", Integer, nullable=True),
+    Column("last_reply", ID_TYPE, nullable=True),
+    Column("last_reply_time", BigInteger, nullable=True),
     UniqueConstraint("conv", "seq", name="uq_message_conv_seq"),
     UniqueConstraint("user_id", "client_msg_id", name="uq_message_user_client_id"),
     Index("ix_message_conv_id", "conv", "id"),
     Index("ix_message_type_target_id", "type", "target_id", "id"),
     Index("ix_message_user_id", "user_id", "type", "id"),
     Index("ix_message_rev", "rev"),
+    # Only replies are in it (partial where the database can): no cost to other messages.
+    Index(
+        "ix_message_root_id",
+        "root_id",
+        "id",
+        postgresql_where=text("root_id IS NOT NULL"),
+        sqlite_where=text("root_id IS NOT NULL"),
+    ),
 )
 
 msg_counter = Table(
@@ -115,6 +131,7 @@ def to_frame(row):
         "CreateTime": int(row["create_time"]),
         "ClientMsgId": row["client_msg_id"] or "",
         **parts.extras(row),
+        **threads.extras(row),
     }
     if row["media"] == FILE:
         frame["File"] = file_of(row.get("file_info"))
@@ -150,6 +167,7 @@ def _recalled_frame(row):
         "CreateTime": int(row["create_time"]),
         "ClientMsgId": row["client_msg_id"] or "",
         "Recalled": True,
+        **threads.extras(row),  # a recalled root keeps its thread readable
     }
 
 
@@ -262,20 +280,32 @@ def _group_terms(groups):
     return terms
 
 
-def count_in(conv, after=0):
-    """The messages of a conversation (those with an Id above ``after``)."""
+def in_chat():
+    """The SQL condition for what the conversation itself shows: no thread
+    reply but those also sent to the conversation."""
+    c = message_table.c
+    return or_(c.root_id.is_(None), c.in_chat == 1)
+
+
+def count_in(conv, after=0, chat_only=False):
+    """The messages of a conversation (those with an Id above ``after``;
+    ``chat_only``: those the conversation shows, see in_chat)."""
     c = message_table.c
     query = select(func.count()).select_from(message_table).where(c.conv == conv)
     if after:
         query = query.where(c.id > after)
+    if chat_only:
+        query = query.where(in_chat())
     return db.session.execute(query).scalar()
 
 
-def history(conv, before, limit, after=0):
+def history(conv, before, limit, after=0, chat_only=False):
     """The ``limit`` messages of a conversation older than ``before`` (or the
-    latest) and newer than ``after``, oldest first."""
+    latest) and newer than ``after``, oldest first (``chat_only``: see in_chat)."""
     c = message_table.c
     query = select(message_table).where(c.conv == conv)
+    if chat_only:
+        query = query.where(in_chat())
     if after:
         query = query.where(c.id > after)
     if before is not None:
@@ -285,11 +315,13 @@ def history(conv, before, limit, after=0):
     return rows
 
 
-def history_after(conv, after, before, limit):
+def history_after(conv, after, before, limit, chat_only=False):
     """The ``limit`` messages of a conversation right after Id ``after`` (and
     older than ``before``, if given), oldest first: reading on from a point."""
     c = message_table.c
     query = select(message_table).where(c.conv == conv, c.id > after)
+    if chat_only:
+        query = query.where(in_chat())
     if before is not None:
         query = query.where(c.id < before)
     return _rows(db.session.execute(query.order_by(c.id).limit(limit)))
@@ -346,6 +378,7 @@ def delete_conversation(conv):
     ids = select(message_table.c.id).where(message_table.c.conv == conv).scalar_subquery()
     db.session.execute(parts.message_reaction.delete().where(parts.message_reaction.c.message_id.in_(ids)))
     db.session.execute(parts.message_mention.delete().where(parts.message_mention.c.conv == conv))
+    threads.forget_conversation(db.session, conv)
     db.session.execute(message_table.delete().where(message_table.c.conv == conv))
 
 
@@ -469,6 +502,8 @@ def store_batch(conn, items, seq_cache=None):
             "mentions": parts.mentions_text(getattr(it, "mentions", None)),
             "rev": None,
             "search_text": search_text(it.content),
+            "root_id": getattr(it, "root_id", None) or None,
+            "in_chat": 1 if getattr(it, "root_id", None) and getattr(it, "in_chat", False) else None,
         }
         next_id += 1
         rows.append(row)
@@ -477,6 +512,7 @@ def store_batch(conn, items, seq_cache=None):
     if rows:
         _insert_rows(conn, rows)
         parts.store_mentions(conn, rows)
+        threads.record_replies(conn, rows, message_table)
     if seq_cache is not None:
         seq_cache.remember(last, {conv: seq for conv, seq in top.items() if seq})
     return rows, dupes
