@@ -48,6 +48,7 @@ import { initReplies } from './replies.js';
 import { initNotify } from './notify.js';
 import { initPeople } from './people.js';
 import { initSettings } from './settings.js';
+import { initThreads } from './threads.js';
 import { $, POLL_MS, currentConv, reads, root, state } from './state.js';
 import { t } from './i18n.js';
 
@@ -114,6 +115,7 @@ async function start() {
   initPeople();
   initNotify();
   initSettings();
+  initThreads();
   initPage();
   initKeys();
   readListsFromPage();
