@@ -24,10 +24,12 @@ def test_reply_in_thread_follow_read_and_search(server, people, size):
     assert r.status_code == 201, r.text
     gid = r.json()["Data"]["ID"]
     assert ben.post("/contact/joinGroup", comId=gid).status_code == 200
-    ann.send([
-        {"Type": 2, "TargetId": gid, "Content": "Where do we meet?", "ClientMsgId": "t-1"},
-        {"Type": 2, "TargetId": gid, "Content": "Bring umbrellas", "ClientMsgId": "t-2"},
-    ])
+    ann.send(
+        [
+            {"Type": 2, "TargetId": gid, "Content": "Where do we meet?", "ClientMsgId": "t-1"},
+            {"Type": 2, "TargetId": gid, "Content": "Bring umbrellas", "ClientMsgId": "t-2"},
+        ]
+    )
     viewport = SIZES[size]
     pa, pb = people.open(ann, viewport=viewport), people.open(ben, viewport=viewport)
     for page in (pa, pb):
