@@ -206,6 +206,7 @@ def test_bad_thread_replies_are_refused_and_store_nothing(api, pair):
     error(owner.get("/message/threads", size=1000), 400)
     error(owner.post("/message/thread/read", rootId=root["Id"], id="x"), 400)
     error(owner.post("/message/thread/follow", rootId=root["Id"], follow="maybe"), 400)
+    error(owner.get("/message/history", type=2, targetId=gid, inChat="maybe"), 400)
     assert history(owner, 2, gid)["Total"] == before
     assert thread(owner, root["Id"])["Total"] == 1
     assert followed(outsider)["Total"] == 0 and followed(late)["Total"] == 0

@@ -84,6 +84,9 @@ function onMessage(msg) {
   // A mention of me alerts even in a muted conversation (issue 16 item 5).
   const mentioned = Array.isArray(msg.Mentions) && msg.Mentions.includes(me.ID);
   if (!conv || (conv.muted && !mentioned)) return;
+  // A group's thread-only reply alerts whom it concerns (a mention, my own thread); threads.js counts the rest.
+  const root = msg.RootId && !msg.AlsoInChat && type === GROUP && conv.messages.get(msg.RootId);
+  if (msg.RootId && !msg.AlsoInChat && type === GROUP && !mentioned && !(root && root.UserId === me.ID)) return;
   const watching = !document.hidden && currentConv() === conv;
   if (watching) return;
   const { sound } = settings();
