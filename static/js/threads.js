@@ -291,6 +291,17 @@ function onMessage(msg) {
   }
 }
 
+// A reply (or the root) recalled or edited while the panel shows it.
+function onChange(frame) {
+  if (!open) return;
+  const id = frame.Type === 13 ? frame.Id : frame.MsgId;
+  const msg = open.replies.get(id) || (open.root && open.root.Id === id ? open.root : null);
+  if (!msg) return;
+  if (frame.Type === 13 || frame.Recalled) Object.assign(msg, { Media: 0, Content: '', Url: '', Recalled: true });
+  else if (typeof frame.Content === 'string') Object.assign(msg, { Content: frame.Content, Edited: frame.Edited });
+  renderPanel();
+}
+
 function onThreadState(frame) {
   if (open && open.rootId === frame.RootId) {
     learnState(frame);
@@ -349,6 +360,8 @@ export function initThreads() {
   registerFrameHandler(PRIVATE, onMessage);
   registerFrameHandler(GROUP, onMessage);
   registerFrameHandler(THREAD, onThreadState);
+  registerFrameHandler(13, onChange);
+  registerFrameHandler(15, onChange);
   // A search hit inside a thread opens the thread (search.js).
   document.addEventListener('ginchat:open-thread', (event) => {
     const { type, id, rootId } = event.detail;
@@ -359,6 +372,7 @@ export function initThreads() {
   });
   document.addEventListener('visibilitychange', () => {
     if (!document.hidden && open) markRead();
+    if (!document.hidden) scheduleCount(); // another device may have read some meanwhile
   });
   refreshCount();
 }
