@@ -239,3 +239,19 @@ def test_since_replays_thread_replies_once(pair):
     replay = [f for f in b.ws(since=root["Id"]).quiet(0.6) if f.get("Type") == 1]
     assert [(f["Id"], f["RootId"]) for f in replay] == [(g["Id"], root["Id"]) for g in got]
     assert b.ws(since=got[-1]["Id"]).quiet(0.4) == []
+
+
+def test_a_thread_shows_no_quote_from_before_the_reader_s_history(api):
+    owner = api.user("o")
+    gid = api.group(owner)["ID"]
+    answer(owner.post("/contact/updateGroup", comId=gid, history="join"), 200)
+    wo = owner.ws()
+    secret = send_texts(wo, gid, ["before you came"], type_=2)[0]
+    late = api.user("late")
+    answer(late.post("/contact/joinGroup", comId=gid), 200)
+    root = send_texts(wo, gid, ["welcome"], type_=2)[0]
+    quoting = reply(wo, 2, gid, root["Id"], "as I said", ReplyTo=secret["Id"])
+    assert quoting["Reply"]["Id"] == secret["Id"]
+    body = thread(late, root["Id"])
+    assert body["Rows"][0]["Reply"] == {"Id": secret["Id"], "Unavailable": True}
+    assert thread(owner, root["Id"])["Rows"][0]["Reply"]["Snippet"] == "before you came"

@@ -47,7 +47,8 @@ def check_root(user_id, msg_type, target_id, root_id, relations=SQL):
 
 
 def readable_root(user_id, root_id, relations=SQL):
-    """The row of root ``root_id`` if ``user_id`` may read its thread; raises
+    """(the row of root ``root_id``, the Id up to which ``user_id`` may not
+    read its conversation) if they may read its thread; raises
     AppError: 404 for no such message (or one of others' private chat), 403
     for a group one is not a member of or a message before one's history,
     400 for a reply (its thread is its root's)."""
@@ -60,7 +61,7 @@ def readable_root(user_id, root_id, relations=SQL):
         raise forbidden(f"you may not read message {root_id}")
     if row["root_id"]:
         raise bad_request(f"message {root_id} is a reply: its thread is message {row['root_id']}'s")
-    return row
+    return row, after
 
 
 def _state(user_id, row, following, read_id, unread):
@@ -81,12 +82,12 @@ def _state(user_id, row, following, read_id, unread):
 def thread_of(user_id, root_id, before=None, after=None, limit=50):
     """(state with ``Root``, the root's frame; replies oldest first; the
     thread's reply count) for a reader of the root."""
-    row = readable_root(user_id, root_id)
+    row, floor = readable_root(user_id, root_id)
     following, read_id = thread.state_of(db.session, user_id, root_id)
     unread = thread_list.unread_counts(user_id, {root_id: read_id}).get(root_id, 0)
-    replies = thread_list.replies_of(root_id, before, after, limit)
+    replies = thread_list.replies_of(root_id, before, after, limit, floor)
     state = _state(user_id, row, following, read_id, unread)
-    state["Root"] = messages.frames_of([row], floor=lambda r: 0)[0]
+    state["Root"] = messages.frames_of([row], floor=lambda r: floor)[0]
     return state, replies, state["Replies"]
 
 
@@ -109,7 +110,7 @@ def followed_threads(user_id, page, size):
 
 
 def _write(user_id, root_id, following=None, up_to=None):
-    row = readable_root(user_id, root_id)
+    readable_root(user_id, root_id)
     thread.lock_writers(db.session)
     row = messages.row_of(root_id)  # its reply count as the lock holds it
     read_id = None

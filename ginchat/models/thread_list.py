@@ -12,19 +12,20 @@ from ginchat.models.thread import thread_follow
 GROUP = messages.GROUP
 
 
-def replies_of(root_id, before=None, after=None, limit=50):
+def replies_of(root_id, before=None, after=None, limit=50, floor=0):
     """The ``limit`` replies of a thread older than ``before`` (the latest
-    if None) or, with ``after``, the ones right after that Id; oldest first."""
+    if None) or, with ``after``, the ones right after that Id; oldest first.
+    ``floor``: the Id up to which the reader may not read (their quotes)."""
     c = messages.message_table.c
     query = select(messages.message_table).where(c.root_id == root_id)
     if before is not None:
         query = query.where(c.id < before)
     if after is not None:
         query = query.where(c.id > after).order_by(c.id).limit(limit)
-        return messages.frames_of([dict(r) for r in db.session.execute(query).mappings()], floor=lambda row: 0)
+        return messages.frames_of([dict(r) for r in db.session.execute(query).mappings()], floor=lambda row: floor)
     raw = [dict(r) for r in db.session.execute(query.order_by(c.id.desc()).limit(limit)).mappings()]
     raw.reverse()
-    return messages.frames_of(raw, floor=lambda row: 0)
+    return messages.frames_of(raw, floor=lambda row: floor)
 
 
 def _readable(floors):
