@@ -120,7 +120,7 @@ THREAD_COUNT = {
 }
 THREAD_STATE = {
     "type": "object",
-    "description": "one thread as the caller has it (also the Type 21 frame their connections get)",
+    "description": "one thread as the caller has it (also the Type 23 frame their connections get)",
     "properties": {
         "RootId": {"type": "integer"},
         "ChatType": {"type": "integer", "enum": [1, 2]},

@@ -98,9 +98,9 @@ def test_unread_counts_follow_the_user_across_two_devices(api, pair):
     # The laptop reads up to the first reply: the phone hears it and counts 1.
     done = answer(b.post("/message/thread/read", rootId=root["Id"], id=first["Id"]), 200)["Data"]
     assert (done["Unread"], done["ReadId"]) == (1, first["Id"])
-    heard = until(wphone, lambda f: f.get("Type") == 21)
-    assert heard == {"Type": 21, **done}
-    assert until(wb, lambda f: f.get("Type") == 21) == heard
+    heard = until(wphone, lambda f: f.get("Type") == 23)
+    assert heard == {"Type": 23, **done}
+    assert until(wb, lambda f: f.get("Type") == 23) == heard
     assert followed(b_phone)["Rows"][0]["Unread"] == 1
     # Forward only: an older position changes nothing; no id reads it all.
     assert answer(b_phone.post("/message/thread/read", rootId=root["Id"], id=1), 200)["Data"]["ReadId"] == first["Id"]

@@ -2,7 +2,7 @@
 people on the others exactly once with its RootId (also when its bus packet
 is lost: the catch-up reads it from SQL), a reconnect with ``since`` on
 another node replays the replies once, and marking a thread read on one
-node tells the reader's connections on the others (Type 21)."""
+node tells the reader's connections on the others (Type 23)."""
 
 import secrets
 import socket
@@ -65,7 +65,7 @@ def test_thread_replies_cross_nodes_once_and_replay_with_since(cluster, bus):
     # Read on node 1: the member's connection on node 2 hears it.
     r = n1.api.post("/message/thread/read", token=member.token, rootId=root["Id"])
     assert r.status_code == 200, r.text
-    heard = until(wm, lambda f: f.get("Type") == 21, timeout=15)
+    heard = until(wm, lambda f: f.get("Type") == 23, timeout=15)
     assert (heard["RootId"], heard["Unread"], heard["ReadId"]) == (root["Id"], 0, third["Id"])
     r = lossy.api.get("/message/thread", token=member.token, rootId=root["Id"])
     body = r.json()

@@ -7,7 +7,7 @@ root keeps its thread readable, and closed to new replies.
 Each user has, per thread, a follow mark and a read position (models/
 thread.py); the store sets them for whoever starts, replies to or is
 mentioned in a thread, and these functions for whoever follows, leaves or
-reads one by hand. Their other devices hear it as a Type 21 frame."""
+reads one by hand. Their other devices hear it as a Type 23 frame."""
 
 from ginchat.domain.access import SQL, app, may_read
 from ginchat.errors import bad_request, conflict, forbidden, not_found
@@ -17,7 +17,7 @@ from ginchat.models import thread, thread_list
 from ginchat.models.contact import Contact
 from ginchat.signals import read_moved
 
-THREAD = 21  # the frame Type of a user's thread state (to their own connections)
+THREAD = 23  # the frame Type of a user's thread state (to their own connections)
 
 
 def _peer(row, user_id):

@@ -63,7 +63,7 @@ def followed():
 
 def follow():
     """Follow a thread (or leave it with follow=false). My other connections
-    get my new state of it as a Type 21 frame.
+    get my new state of it as a Type 23 frame.
     ---
     tags: [thread]
     security: [{Bearer: []}]
@@ -84,7 +84,7 @@ def follow():
 
 def mark_read():
     """Mark a thread read up to reply `id` (its latest reply if absent);
-    forward only. My other connections get my new state of it (Type 21),
+    forward only. My other connections get my new state of it (Type 23),
     so its unread count is the same on all my devices.
     ---
     tags: [thread]

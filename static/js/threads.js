@@ -4,7 +4,7 @@
 // The conversation shows a root's "N replies, last at …" line instead of its
 // replies. The topbar's Threads button opens the threads I follow, unread
 // ones first, each with its unread count; its badge counts the threads with
-// unread replies, the same on all my devices (Type 21 frames and the server).
+// unread replies, the same on all my devices (Type 23 frames and the server).
 
 import * as api from './api.js';
 import { registerBubblePart, registerFrameHandler, registerMessageAction, redrawMessage } from './hooks.js';
@@ -17,7 +17,7 @@ import { t } from './i18n.js';
 
 const PAGE = 50; // replies per request
 const LIST_PAGE = 20; // threads per page of the Threads view
-const THREAD = 21; // my state of a thread, from any of my devices
+const THREAD = 23; // my state of a thread, from any of my devices
 
 let panel = null; // the side panel: a thread
 let listView = null; // the Threads view (a dialog)
