@@ -117,6 +117,9 @@ MESSAGE = {
             "enum": ["all", "here"],
             "description": "a group text with @all (every member) or @here (the members online when it was sent)",
         },
+        "RootId": {"type": "integer", "description": "a thread reply only: the Id of its thread's root"},
+        "AlsoInChat": {"type": "boolean", "description": "a thread reply also sent to the conversation (else absent)"},
+        "Thread": {"$ref": "#/definitions/ThreadCount"},
     },
 }
 FORWARD_ORIGIN = {
@@ -156,6 +159,31 @@ RECORD_ITEM = {
         "Url": {"type": "string"},
         "Amount": {"type": "integer"},
         "File": {"$ref": "#/definitions/FileInfo"},
+    },
+}
+THREAD_COUNT = {
+    "type": "object",
+    "description": "a root with replies only: its thread's line (N replies, last at ...)",
+    "properties": {
+        "Replies": {"type": "integer"},
+        "LastId": {"type": "integer", "description": "the last reply's Id"},
+        "LastTime": {"type": "integer", "description": "the last reply's time, ms"},
+    },
+}
+THREAD_STATE = {
+    "type": "object",
+    "description": "one thread as the caller has it (also the Type 23 frame their connections get)",
+    "properties": {
+        "RootId": {"type": "integer"},
+        "ChatType": {"type": "integer", "enum": [1, 2]},
+        "TargetId": {"type": "integer", "description": "the other user (ChatType 1) or the group"},
+        "Following": {"type": "boolean"},
+        "ReadId": {"type": "integer", "description": "read up to this reply Id"},
+        "Unread": {"type": "integer", "description": "replies of others after ReadId (recalled ones not counted)"},
+        "Replies": {"type": "integer"},
+        "LastId": {"type": "integer"},
+        "LastTime": {"type": "integer"},
+        "Root": {"$ref": "#/definitions/Message"},
     },
 }
 FILE_INFO = {
@@ -218,6 +246,7 @@ SEARCH_HIT = {
             "items": {"type": "string"},
             "description": "the snippet cut into plain, match, plain, match, ...: odd indexes are the matches",
         },
+        "RootId": {"type": "integer", "description": "a hit in a thread only: its root (open the thread)"},
     },
 }
 
@@ -237,6 +266,16 @@ DEFINITIONS = {
     "GroupEnvelope": _envelope(data={"$ref": "#/definitions/Group"}),
     "GroupListEnvelope": _envelope(rows={"$ref": "#/definitions/Group"}),
     "MessageListEnvelope": _envelope(rows={"$ref": "#/definitions/Message"}),
+    "ThreadCount": THREAD_COUNT,
+    "ThreadState": THREAD_STATE,
+    "ThreadEnvelope": _envelope(data={"$ref": "#/definitions/ThreadState"}, rows={"$ref": "#/definitions/Message"}),
+    "ThreadListEnvelope": _envelope(
+        data={
+            "type": "object",
+            "properties": {"Unread": {"type": "integer", "description": "followed threads with unread replies"}},
+        },
+        rows={"$ref": "#/definitions/ThreadState"},
+    ),
     "NodeListEnvelope": _envelope(rows=NODE),
     "SearchHit": SEARCH_HIT,
     "SearchEnvelope": _envelope(

@@ -18,6 +18,7 @@ from ginchat.service import (
     message,
     message_updates,
     receipt,
+    threads,
     trust,
     user,
 )
@@ -90,6 +91,11 @@ api.add_url_rule("/message/mentions", view_func=message_updates.mentions_of_me, 
 # Forwarding (issue 28): one by one or merged into a chat record; a record's items.
 api.add_url_rule("/message/forward", view_func=forwarding.forward, methods=["POST"])
 api.add_url_rule("/message/record", view_func=forwarding.record, methods=["GET"])
+# threads (ginchat/service/threads.py; replies go over the socket with RootId)
+api.add_url_rule("/message/thread", "thread", threads.thread, methods=["GET"])
+api.add_url_rule("/message/threads", "threads", threads.followed, methods=["GET"])
+api.add_url_rule("/message/thread/follow", "thread_follow", threads.follow, methods=["POST"])
+api.add_url_rule("/message/thread/read", "thread_read", threads.mark_read, methods=["POST"])
 
 # --- administrators (ginchat/service/admin.py) ---------------------------------
 api.add_url_rule("/admin/users", "admin_users", admin.users, methods=["POST"])

@@ -6,7 +6,7 @@ import json
 import re
 
 from ginchat.chat.wsevents import OVERSIZED
-from ginchat.domain import access, mentions, replies
+from ginchat.domain import access, mentions, replies, threads
 from ginchat.errors import AppError
 from ginchat.models.contact import Contact
 from ginchat.models.message import FILE, GROUP, HEARTBEAT, IMAGE, MEDIA_KINDS, PRIVATE, TEXT, VOICE, conv_key
@@ -48,6 +48,8 @@ class Outgoing:
         "mentions",
         "mention_all",
         "alerted",
+        "root_id",
+        "in_chat",
     )
 
     def __init__(
@@ -81,6 +83,8 @@ class Outgoing:
         self.mentions = mentions  # the ids of the members its text mentions
         self.mention_all = None  # @all (1) or @here (2): see mentions.broadcast_of
         self.alerted = ()  # the members that @all or @here alerts (a mention row each)
+        self.root_id = None  # a thread reply: its root's Id (set by the receive loop)
+        self.in_chat = False  # a thread reply also sent to the conversation
 
 
 def _int_field(fields, name, label, cmid, required=True, default=None, minimum=1, maximum=MAX_ID):
@@ -171,6 +175,7 @@ def parse_frame(text, max_content, max_frame, extra_types=()):
         fields["replyto"] = None
     else:
         fields["replyto"] = _int_field(fields, "replyto", "ReplyTo", cmid, maximum=2**62)
+    _thread_fields(fields, cmid)
     if media in UPLOAD_MEDIA:
         if not fields["url"]:
             raise FrameError(400, "Url is required for voice, image and file messages", cmid)
@@ -182,6 +187,21 @@ def parse_frame(text, max_content, max_frame, extra_types=()):
         if fields["url"]:
             raise FrameError(400, "Url is only for voice, image and file messages", cmid)
     return "message", fields
+
+
+def _thread_fields(fields, cmid):
+    """RootId (a thread reply: its root's Id) and AlsoInChat (true: the
+    conversation shows it too), both optional."""
+    if fields.get("rootid") in (0, "", None):
+        fields["rootid"] = None
+    else:
+        fields["rootid"] = _int_field(fields, "rootid", "RootId", cmid, maximum=2**62)
+    also = fields.get("alsoinchat")
+    if also is not None and not isinstance(also, bool):
+        raise FrameError(400, "AlsoInChat must be true or false", cmid)
+    if also and fields["rootid"] is None:
+        raise FrameError(400, "AlsoInChat is for a thread reply: give its RootId", cmid)
+    fields["alsoinchat"] = bool(also)
 
 
 def check_upload(fields):
@@ -249,9 +269,12 @@ def reply_and_mentions(engine, user_id, fields):
     reply_to = fields.get("replyto")
     mentioned = []
     group_text = fields["type"] == GROUP and fields["media"] == TEXT and "@" in fields["content"]
-    if not reply_to and not group_text:
+    root_id = fields.get("rootid")
+    if not reply_to and not group_text and not root_id:
         return None, mentioned
     with engine.app.app_context():
+        if root_id:  # a thread reply: its root is of this conversation, readable, and no reply itself
+            threads.check_root(user_id, fields["type"], fields["targetid"], root_id, MapRelations(engine))
         if reply_to:
             replies.check_reply(user_id, fields["type"], fields["targetid"], reply_to, MapRelations(engine))
         if group_text:

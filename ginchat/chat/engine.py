@@ -269,6 +269,7 @@ class ChatEngine:
                 )
                 if fields.get("mention_all"):  # @all or @here (issue 28)
                     item.mention_all, item.alerted = fields["mention_all"], fields["alerted"]
+                item.root_id, item.in_chat = fields["rootid"], fields["alsoinchat"]
                 self.store.queue.put(item)
             except FrameError as exc:
                 conn.put_wait(error(exc.status, exc.msg, exc.client_msg_id))

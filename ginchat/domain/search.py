@@ -83,7 +83,7 @@ def _hit(user_id, frame, words, names, matcher):
         "ConvName": names.get(conv, ""),
         "Snippet": "".join(parts),
         "Parts": parts,
-    }
+    } | ({"RootId": frame["RootId"]} if frame.get("RootId") else {})  # a hit in a thread opens the thread
 
 
 def _matches(word, terms):

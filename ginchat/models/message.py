@@ -33,6 +33,7 @@ from ginchat.extensions import db
 from ginchat.models import driversql
 from ginchat.models import message_parts as parts
 from ginchat.models import message_record as records
+from ginchat.models import thread as threads
 from ginchat.utils.cjk import search_text
 
 PRIVATE = 1
@@ -84,12 +85,27 @@ message_table = Table(
     Column("forward", Text, nullable=True),
     # A group text's @all (1) or @here (2): see domain/mentions.py.
     Column("mention_all", SmallInteger, nullable=True),
+    # Threads (thread.py): a reply's root Id, and 1 when it was also sent to
+    # the conversation; on a root, its replies' count and the last one's Id and time.
+    Column("root_id", ID_TYPE, nullable=True),
+    Column("in_chat", SmallInteger, nullable=True),
+    Column("replies", Integer, nullable=True),
+    Column("last_reply", ID_TYPE, nullable=True),
+    Column("last_reply_time", BigInteger, nullable=True),
     UniqueConstraint("conv", "seq", name="uq_message_conv_seq"),
     UniqueConstraint("user_id", "client_msg_id", name="uq_message_user_client_id"),
     Index("ix_message_conv_id", "conv", "id"),
     Index("ix_message_type_target_id", "type", "target_id", "id"),
     Index("ix_message_user_id", "user_id", "type", "id"),
     Index("ix_message_rev", "rev"),
+    # Only replies are in it (partial where the database can): no cost to other messages.
+    Index(
+        "ix_message_root_id",
+        "root_id",
+        "id",
+        postgresql_where=text("root_id IS NOT NULL"),
+        sqlite_where=text("root_id IS NOT NULL"),
+    ),
 )
 
 msg_counter = Table(
@@ -125,6 +141,7 @@ def to_frame(row):
         "CreateTime": int(row["create_time"]),
         "ClientMsgId": row["client_msg_id"] or "",
         **parts.extras(row),
+        **threads.extras(row),
     }
     if row.get("forward"):
         frame.update(records.extras(row))
@@ -164,6 +181,7 @@ def _recalled_frame(row):
         "CreateTime": int(row["create_time"]),
         "ClientMsgId": row["client_msg_id"] or "",
         "Recalled": True,
+        **threads.extras(row),  # a recalled root keeps its thread readable
     }
 
 
@@ -276,20 +294,32 @@ def _group_terms(groups):
     return terms
 
 
-def count_in(conv, after=0):
-    """The messages of a conversation (those with an Id above ``after``)."""
+def in_chat():
+    """The SQL condition for what the conversation itself shows: no thread
+    reply but those also sent to the conversation."""
+    c = message_table.c
+    return or_(c.root_id.is_(None), c.in_chat == 1)
+
+
+def count_in(conv, after=0, chat_only=False):
+    """The messages of a conversation (those with an Id above ``after``;
+    ``chat_only``: those the conversation shows, see in_chat)."""
     c = message_table.c
     query = select(func.count()).select_from(message_table).where(c.conv == conv)
     if after:
         query = query.where(c.id > after)
+    if chat_only:
+        query = query.where(in_chat())
     return db.session.execute(query).scalar()
 
 
-def history(conv, before, limit, after=0):
+def history(conv, before, limit, after=0, chat_only=False):
     """The ``limit`` messages of a conversation older than ``before`` (or the
-    latest) and newer than ``after``, oldest first."""
+    latest) and newer than ``after``, oldest first (``chat_only``: see in_chat)."""
     c = message_table.c
     query = select(message_table).where(c.conv == conv)
+    if chat_only:
+        query = query.where(in_chat())
     if after:
         query = query.where(c.id > after)
     if before is not None:
@@ -299,11 +329,13 @@ def history(conv, before, limit, after=0):
     return rows
 
 
-def history_after(conv, after, before, limit):
+def history_after(conv, after, before, limit, chat_only=False):
     """The ``limit`` messages of a conversation right after Id ``after`` (and
     older than ``before``, if given), oldest first: reading on from a point."""
     c = message_table.c
     query = select(message_table).where(c.conv == conv, c.id > after)
+    if chat_only:
+        query = query.where(in_chat())
     if before is not None:
         query = query.where(c.id < before)
     return _rows(db.session.execute(query.order_by(c.id).limit(limit)))
@@ -361,6 +393,7 @@ def delete_conversation(conv):
     records.delete_items(db.session, ids)
     db.session.execute(parts.message_reaction.delete().where(parts.message_reaction.c.message_id.in_(ids)))
     db.session.execute(parts.message_mention.delete().where(parts.message_mention.c.conv == conv))
+    threads.forget_conversation(db.session, conv)
     db.session.execute(message_table.delete().where(message_table.c.conv == conv))
 
 
@@ -487,6 +520,8 @@ def store_batch(conn, items, seq_cache=None):
             "search_text": search_text(it.content),
             "forward": getattr(it, "forward", None),
             "mention_all": getattr(it, "mention_all", None),
+            "root_id": getattr(it, "root_id", None) or None,
+            "in_chat": 1 if getattr(it, "root_id", None) and getattr(it, "in_chat", False) else None,
         }
         if getattr(it, "alerted", None):
             named = set(getattr(it, "mentions", None) or ())
@@ -502,6 +537,7 @@ def store_batch(conn, items, seq_cache=None):
         parts.store_mentions(conn, rows)
         if alerted:
             conn.execute(insert(parts.message_mention), alerted)
+        threads.record_replies(conn, rows, message_table)
     if seq_cache is not None:
         seq_cache.remember(last, {conv: seq for conv, seq in top.items() if seq})
     return rows, dupes

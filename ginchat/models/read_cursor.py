@@ -110,6 +110,7 @@ def unread_and_last(user_id, convs):
                 m.user_id != user_id,
                 m.media != messages.RECALLED,
                 m.id > func.coalesce(r.msg_id, 0),
+                messages.in_chat(),  # a thread's replies count in the thread (thread_list.py)
             )
             .group_by(m.conv)
         ).all()
@@ -117,7 +118,9 @@ def unread_and_last(user_id, convs):
     top_ids = [i for (i,) in db.session.execute(select(func.max(m.id)).where(m.conv.in_(convs)).group_by(m.conv)).all()]
     last = {}
     if top_ids:
-        raw = [dict(r) for r in db.session.execute(select(messages.message_table).where(m.id.in_(top_ids))).mappings()]
+        raw = shown_last(
+            [dict(r) for r in db.session.execute(select(messages.message_table).where(m.id.in_(top_ids))).mappings()]
+        )
         for row, frame in zip(raw, messages.frames_of(raw, floor=lambda row: 0), strict=True):
             last[row["conv"]] = frame
     return {k: int(v) for k, v in unread.items()}, last
@@ -147,6 +150,7 @@ def group_unread_and_last(user_id, group_ids):
                 m.media != messages.RECALLED,
                 m.id > func.coalesce(r.msg_id, 0),
                 m.id > Contact.join_id,
+                messages.in_chat(),
             )
             .group_by(m.target_id)
         ).all()
@@ -162,12 +166,47 @@ def group_unread_and_last(user_id, group_ids):
     ]
     last = {}
     if top_ids:
-        raw = [dict(r) for r in db.session.execute(select(messages.message_table).where(m.id.in_(top_ids))).mappings()]
         floors = Contact.history_floors(user_id)
+        raw = shown_last(
+            [dict(r) for r in db.session.execute(select(messages.message_table).where(m.id.in_(top_ids))).mappings()],
+            floors,
+        )
         frames = messages.frames_of(raw, floor=lambda row: floors.get(int(row["target_id"]), 0))
         for row, frame in zip(raw, frames, strict=True):
             last[int(row["target_id"])] = frame
     return {int(k): int(v) for k, v in unread.items()}, last
+
+
+def shown_last(raw, floors=None):
+    """The last messages of conversations as the conversations show them: a
+    thread reply (not also sent to the conversation) gives way to the last
+    message before it that is shown. The max(id) queries stay index-only;
+    only a conversation whose newest message is such a reply pays a lookup.
+    ``floors``: {group id: the Id up to which the reader may not read}."""
+    m = messages.message_table.c
+    found = []
+    for row in raw:
+        if row.get("root_id") and not row.get("in_chat"):
+            row = (
+                db.session.execute(
+                    select(messages.message_table)
+                    .where(
+                        m.conv == row["conv"],
+                        m.id < row["id"],
+                        m.id > (floors or {}).get(int(row["target_id"]), 0) if row["type"] == messages.GROUP else 0,
+                        messages.in_chat(),
+                    )
+                    .order_by(m.id.desc())
+                    .limit(1)
+                )
+                .mappings()
+                .first()
+            )
+            if row is None:
+                continue
+            row = dict(row)
+        found.append(row)
+    return found
 
 
 def cursor_map(user_id, convs):

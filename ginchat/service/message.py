@@ -64,6 +64,7 @@ def history():
       - {name: before, in: query, type: integer, description: "a message Id; only older messages"}
       - {name: after, in: query, type: integer, minimum: 0, description: "a message Id; the limit messages right after it instead of the latest (reading on from a search hit), still oldest first"}
       - {name: limit, in: query, type: integer, minimum: 1, maximum: 200, default: 50}
+      - {name: inChat, in: query, type: boolean, default: false, description: "true: only what the conversation shows, thread replies left out (but those also sent to the conversation); Total counts those"}
     responses:
       200: {description: "Rows are messages, Total counts the conversation", schema: {$ref: "#/definitions/MessageListEnvelope"}}
       400: {$ref: "#/responses/BadParameter"}
@@ -75,13 +76,14 @@ def history():
     before = params.get_int("before", minimum=1, maximum=2**62)
     limit = params.get_int("limit", default=50, minimum=1, maximum=200)
     since = params.get_int("after", minimum=0, maximum=2**62)
+    chat_only = params.get_bool("inChat")
     after = may_read(current_user.id, msg_type, target)
     conv = messages.conv_key(msg_type, current_user.id, target)
     if since is not None:
-        rows = messages.history_after(conv, max(since, after), before, limit)
+        rows = messages.history_after(conv, max(since, after), before, limit, chat_only)
     else:
-        rows = messages.history(conv, before, limit, after)
-    return resp.ok_list(rows, messages.count_in(conv, after))
+        rows = messages.history(conv, before, limit, after, chat_only)
+    return resp.ok_list(rows, messages.count_in(conv, after, chat_only))
 
 
 def sync():

@@ -57,6 +57,7 @@ import { initNotify } from './notify.js';
 import { initPeople } from './people.js';
 import { initSettings } from './settings.js';
 import { initSwitcher } from './switcher.js';
+import { initThreads } from './threads.js';
 import { $, POLL_MS, currentConv, reads, root, state } from './state.js';
 import { t } from './i18n.js';
 
@@ -126,6 +127,7 @@ async function start() {
   initPeople();
   initNotify();
   initSettings();
+  initThreads();
   initPage();
   initKeys();
   initSwitcher();

@@ -75,7 +75,7 @@ function loadLatest(conv) {
   if (!conv.loading) {
     // Enough to reach the first unread message (the server gives up to 200).
     const limit = Math.min(200, Math.max(PAGE, conv.unread + 5));
-    conv.loading = api.get('/message/history', { type: conv.type, targetId: conv.id, limit })
+    conv.loading = api.get('/message/history', { type: conv.type, targetId: conv.id, limit, inChat: 1 })
       .then((data) => {
         const rows = data.Rows || [];
         merge(conv, rows);
@@ -96,7 +96,7 @@ export async function loadEarlier(conv) {
   renderMessages(conv, 'anchor');
   try {
     const before = Math.min(...conv.messages.keys());
-    const data = await api.get('/message/history', { type: conv.type, targetId: conv.id, before, limit: PAGE });
+    const data = await api.get('/message/history', { type: conv.type, targetId: conv.id, before, limit: PAGE, inChat: 1 });
     const rows = data.Rows || [];
     merge(conv, rows);
     conv.hasMore = rows.length >= PAGE;

@@ -116,6 +116,7 @@ function handleMessage(msg) {
     scheduleRefresh();
   }
   if (msg.Id > state.lastId) state.lastId = msg.Id;
+  if (msg.RootId && !msg.AlsoInChat) return; // a thread's own reply: threads.js (a frame handler) takes it
   let changed = !conv.messages.has(msg.Id); // false for a replay of what is here
   const fresh = changed;
   if (msg.UserId === me.ID && msg.ClientMsgId && state.pending.has(msg.ClientMsgId)) {

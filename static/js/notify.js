@@ -90,6 +90,9 @@ function onMessage(msg) {
   const broadcast = msg.MentionAll === 'all'
     || (msg.MentionAll === 'here' && !!state.socketOpenedAt && state.socketOpenedAt <= (msg.CreateTime || 0) + HERE_SKEW_MS);
   if (!conv || (conv.muted && !((mentioned || broadcast) && !conv.mutedCompletely))) return;
+  // A group's thread-only reply alerts whom it concerns (a mention, @all or @here, my own thread); threads.js counts the rest.
+  const root = msg.RootId && !msg.AlsoInChat && type === GROUP && conv.messages.get(msg.RootId);
+  if (msg.RootId && !msg.AlsoInChat && type === GROUP && !mentioned && !broadcast && !(root && root.UserId === me.ID)) return;
   const watching = !document.hidden && currentConv() === conv;
   if (watching) return;
   const { sound } = settings();

@@ -110,21 +110,21 @@ async function loadThrough(conv, id) {
   if (conv.messages.has(id)) return;
   const oldest = Math.min(...conv.messages.keys());
   if (!(id < oldest)) {
-    const data = await api.get('/message/history', { type: conv.type, targetId: conv.id, after: id - 1, limit: HISTORY_MAX });
+    const data = await api.get('/message/history', { type: conv.type, targetId: conv.id, after: id - 1, limit: HISTORY_MAX, inChat: 1 });
     merge(conv, data.Rows || []);
     return;
   }
   let after = id - 1;
   for (let page = 0; page < 100; page += 1) {
     const data = await api.get('/message/history', { // eslint-disable-line no-await-in-loop
-      type: conv.type, targetId: conv.id, after, before: oldest, limit: HISTORY_MAX,
+      type: conv.type, targetId: conv.id, after, before: oldest, limit: HISTORY_MAX, inChat: 1,
     });
     const rows = data.Rows || [];
     merge(conv, rows);
     if (rows.length < HISTORY_MAX) break;
     after = rows[rows.length - 1].Id;
   }
-  const data = await api.get('/message/history', { type: conv.type, targetId: conv.id, before: id, limit: CONTEXT });
+  const data = await api.get('/message/history', { type: conv.type, targetId: conv.id, before: id, limit: CONTEXT, inChat: 1 });
   const rows = data.Rows || [];
   merge(conv, rows);
   conv.hasMore = rows.length >= CONTEXT;
@@ -138,6 +138,10 @@ export async function openHit(hit) {
     return;
   }
   if (location.hash !== `#${key}`) location.hash = key;
+  if (hit.RootId && hit.RootId !== hit.Id) { // a reply in a thread: the thread opens (threads.js)
+    document.dispatchEvent(new CustomEvent('ginchat:open-thread', { detail: { type: hit.ConvType, id: hit.ConvId, rootId: hit.RootId } }));
+    return;
+  }
   try {
     if (!(await whenLoaded(conv))) return;
     await loadThrough(conv, hit.Id);

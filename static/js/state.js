@@ -89,6 +89,7 @@ export function currentConv() {
 
 export function merge(conv, rows) {
   for (const msg of rows) {
+    if (msg.RootId && !msg.AlsoInChat) continue; // a thread's own reply: its root's line shows it (threads.js)
     if (!conv.messages.has(msg.Id)) conv.messages.set(msg.Id, msg);
     if (!conv.last || msg.Id > conv.last.Id) conv.last = msg;
   }

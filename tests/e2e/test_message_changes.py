@@ -13,7 +13,7 @@ def message(page, text):
 
 
 def menu(page, row, action):
-    open_message_menu(row).get_by_role("menuitem", name=action).click()
+    open_message_menu(row).get_by_role("menuitem", name=action, exact=True).click()
 
 
 def test_edit_reply_react_and_mention(server, people):
