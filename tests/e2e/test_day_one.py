@@ -1,0 +1,156 @@
+"""Issue 27 item 5, the rough edges a newcomer hit on day one, in Chromium at
+desktop and 390 px: the connection status tells a dead network within
+seconds (not 25 s later), notifications are offered once, politely, after a
+message arrives while the tab is hidden, the "Welcome" banner closes (by
+itself too) and never covers the top bar, the first account is told once
+that it is the administrator, and the admin page uses the screen's width,
+copies the invitation link (its https address) and chooses the default
+groups."""
+
+import os
+import re
+import shutil
+import signal
+import tempfile
+
+import pytest
+import requests
+
+from e2e_support import PASSWORD, ServerProcess, login, open_settings, register, unique_name
+from playwright_compat import expect
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+SIZES = pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+
+
+@pytest.fixture(scope="module")
+def servers():
+    """``servers(**env)``: a server of this test's own (a fresh database: its
+    first account is the administrator), stopped after the module."""
+    made = []
+
+    def make(**env):
+        workdir = tempfile.mkdtemp(prefix="ginchat-e2e-day1-")
+        proc = ServerProcess(workdir)
+        proc.env.update({f"GINCHAT_{k}": str(v) for k, v in env.items()})
+        proc.start()
+        made.append((proc, workdir))
+        return proc
+
+    yield make
+    for proc, workdir in made:
+        if proc.proc and proc.proc.poll() is None:
+            try:
+                os.kill(proc.proc.pid, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+        proc.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def register_in_browser(page, name):
+    page.goto("/toRegister")
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Repeat password").fill(PASSWORD)
+    page.get_by_role("button", name="Register").click()
+    page.wait_for_url("**/toChat**")
+
+
+# --- the "Welcome to GinChat" banner ----------------------------------------------------------
+def test_the_welcome_banner_never_covers_log_out_at_390_px(server, people):
+    page = people.context(viewport=PHONE)
+    name = unique_name("newbie")
+    register_in_browser(page, name)
+    welcome = page.locator(".flash.ok", has_text=f"Welcome to GinChat, {name}.")
+    expect(welcome).to_be_visible()
+    # While it shows, Log out can be clicked (nothing lies over it).
+    logout = page.locator("#logout-form").get_by_role("button", name="Log out")
+    box, flash = logout.bounding_box(), welcome.bounding_box()
+    overlap = not (
+        flash["x"] + flash["width"] <= box["x"]
+        or box["x"] + box["width"] <= flash["x"]
+        or flash["y"] + flash["height"] <= box["y"]
+        or box["y"] + box["height"] <= flash["y"]
+    )
+    assert not overlap, (flash, box)
+    logout.click(timeout=3000)
+    expect(page.get_by_role("button", name="Log in")).to_be_visible()
+    assert page.problems == []
+
+
+@SIZES
+def test_the_welcome_banner_closes_by_itself_and_on_demand(server, people, size):
+    page = people.context(viewport=size)
+    name = unique_name("newbie")
+    register_in_browser(page, name)
+    welcome = page.locator(".flash.ok", has_text="Welcome to GinChat")
+    expect(welcome).to_be_visible()
+    expect(welcome.get_by_role("button", name="Close")).to_be_visible()
+    expect(welcome).to_be_hidden()  # by itself, within a few seconds
+    assert page.problems == []
+
+
+def test_a_flash_has_a_close_button(server, browser):
+    ctx = browser.new_context(base_url=server.url, viewport=PHONE, java_script_enabled=True)
+    page = ctx.new_page()
+    page.goto("/")
+    page.get_by_label("Name").fill(unique_name("nobody"))
+    page.get_by_label("Password").fill("wrong-password")
+    page.get_by_role("button", name="Log in").click()
+    error = page.locator(".flash.error")
+    expect(error).to_be_visible()
+    error.get_by_role("button", name="Close").click()
+    expect(error).to_have_count(0)
+    ctx.close()
+
+
+# --- the first account is told it is the administrator, once ------------------------------------
+@SIZES
+def test_the_first_account_is_told_once_that_it_is_the_administrator(servers, browser, size):
+    server = servers()
+    first = browser.new_context(base_url=server.url, viewport=size)
+    page = first.new_page()
+    boss = unique_name("boss")
+    register_in_browser(page, boss)
+    tip = page.locator("#admin-tip")
+    expect(tip).to_be_visible()
+    expect(tip).to_contain_text("administrator")
+    expect(tip).to_contain_text("invitation")
+    expect(tip.get_by_role("link", name="admin page")).to_have_attribute("href", "/toAdmin")
+    # It covers nothing: Log out stays clickable.
+    page.locator("#logout-form").get_by_role("button", name="Log out").click(trial=True, timeout=3000)
+    # Still there after a reload until it is acknowledged...
+    page.reload()
+    expect(tip).to_be_visible()
+    tip.get_by_role("button", name="Got it").click()
+    expect(tip).to_have_count(0)
+    page.reload()
+    expect(page.locator("#conn-status")).to_have_attribute("data-state", "open")
+    expect(tip).to_have_count(0)
+    # ... and once across devices: the server remembers it.
+    other = browser.new_context(base_url=server.url, viewport=size)
+    page2 = other.new_page()
+    login(page2, boss)
+    expect(page2.locator("#admin-tip")).to_have_count(0)
+    # Nobody else is told.
+    plain = browser.new_context(base_url=server.url, viewport=size)
+    page3 = plain.new_page()
+    register_in_browser(page3, unique_name("plain"))
+    expect(page3.locator("#conn-status")).to_have_attribute("data-state", "open")
+    expect(page3.locator("#admin-tip")).to_have_count(0)
+    for ctx in (first, other, plain):
+        ctx.close()
+
+
+def test_the_admin_tip_is_only_dismissed_by_its_owner(servers):
+    server = servers()
+    boss = register(server, "boss")
+    plain = register(server, "plain")
+    # A member may not answer for the administrator, and bad input is a 400.
+    assert plain.post("/user/dismissTip", tip="first_admin").status_code == 200  # nothing to dismiss: fine
+    assert boss.post("/user/dismissTip", tip="nonsense").status_code == 400
+    assert boss.post("/user/dismissTip").status_code == 400
+    assert requests.post(server.url + "/user/dismissTip", data={"tip": "first_admin"}, timeout=10).status_code == 401
+    assert boss.post("/user/dismissTip", tip="first_admin").status_code == 200
