@@ -16,7 +16,7 @@ import tempfile
 import pytest
 import requests
 
-from e2e_support import PASSWORD, ServerProcess, login, open_settings, register, unique_name
+from e2e_support import PASSWORD, ServerProcess, login, register, unique_name
 from playwright_compat import expect
 
 PHONE = {"width": 390, "height": 844}
@@ -154,3 +154,84 @@ def test_the_admin_tip_is_only_dismissed_by_its_owner(servers):
     assert boss.post("/user/dismissTip").status_code == 400
     assert requests.post(server.url + "/user/dismissTip", data={"tip": "first_admin"}, timeout=10).status_code == 401
     assert boss.post("/user/dismissTip", tip="first_admin").status_code == 200
+
+
+# --- the connection status --------------------------------------------------------------------
+def pause(server):
+    """The server stops answering, as behind a dead network: its sockets stay
+    open, nothing comes back (SIGSTOP; resume() undoes it)."""
+    os.kill(server.proc.pid, signal.SIGSTOP)
+
+
+def resume(server):
+    os.kill(server.proc.pid, signal.SIGCONT)
+
+
+@SIZES
+def test_a_missed_heartbeat_shows_reconnecting_then_offline(servers, browser, size):
+    server = servers(HEARTBEAT_INTERVAL=2, HEARTBEAT_TIMEOUT=60)
+    user = register(server, "net")
+    ctx = browser.new_context(base_url=server.url, viewport=size)
+    page = ctx.new_page()
+    login(page, user.name)
+    status, text = page.locator("#conn-status"), page.locator("#conn-text")
+    expect(text).to_have_text("Connected")
+    pause(server)
+    try:
+        # A heartbeat is due every 2 s and its answer within 3 s.
+        expect(status).to_have_attribute("data-state", "reconnecting", timeout=8000)
+        expect(text).to_have_text("Reconnecting…")
+        # The handshakes go unanswered too: "Offline", with a way to retry.
+        expect(status).to_have_attribute("data-state", "waiting")
+        expect(text).to_contain_text("Offline")
+        expect(page.locator("#conn-retry")).to_be_attached()
+    finally:
+        resume(server)
+    retry = page.locator("#conn-retry")
+    if retry.is_visible():  # skip the rest of the backoff
+        retry.click()
+    expect(status).to_have_attribute("data-state", "open")
+    expect(text).to_have_text("Connected")
+    ctx.close()
+
+
+def test_a_failed_send_shows_reconnecting_and_the_message_goes_after(servers, browser):
+    # Heartbeats far apart: only the message's missing answer can tell.
+    server = servers(HEARTBEAT_INTERVAL=60, HEARTBEAT_TIMEOUT=180)
+    ana, bob = register(server, "ana"), register(server, "bob")
+    assert ana.post("/contact/addfriend", targetId=bob.id).status_code == 200
+    ctx = browser.new_context(base_url=server.url, viewport=DESKTOP)
+    page = ctx.new_page()
+    login(page, ana.name)
+    page.locator("#chat-list a", has_text=bob.name).click()
+    box = page.get_by_role("textbox", name="Message")
+    expect(box).to_be_visible()
+    pause(server)
+    try:
+        box.fill("into the void")
+        box.press("Enter")
+        expect(page.locator("#conn-status")).to_have_attribute("data-state", "reconnecting", timeout=5000)
+        expect(page.locator("#conn-text")).to_have_text("Reconnecting…")
+    finally:
+        resume(server)
+    expect(page.locator("#conn-status")).to_have_attribute("data-state", "open")
+    mine = page.locator("#messages .msg.mine", has_text="into the void")
+    expect(mine.locator(".ticks")).to_have_attribute("data-state", re.compile("^(sent|delivered|read)$"))
+    r = bob.post("/user/redisMsg", userIdA=ana.id, userIdB=bob.id)
+    assert [m["Content"] for m in r.json()["Rows"]] == ["into the void"]  # once
+    ctx.close()
+
+
+@SIZES
+def test_no_network_says_offline_and_back_connected(server, people, size):
+    user = register(server, "wifi")
+    page = people.open(user, viewport=size)
+    status = page.locator("#conn-status")
+    expect(status).to_have_attribute("data-state", "open")
+    page.context.set_offline(True)
+    expect(status).to_have_attribute("data-state", "offline")
+    expect(page.locator("#conn-text")).to_have_text("Offline")
+    page.context.set_offline(False)
+    expect(status).to_have_attribute("data-state", "open")
+    expect(page.locator("#conn-text")).to_have_text("Connected")
+    assert page.problems == []
