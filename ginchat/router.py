@@ -53,6 +53,7 @@ api.add_url_rule("/user/find", view_func=user.find, methods=["POST"])
 api.add_url_rule("/user/search", view_func=user.search_users, methods=["GET"])
 api.add_url_rule("/user/updateUser", view_func=user.update_user, methods=["POST"])
 api.add_url_rule("/user/setLanguage", view_func=user.set_language, methods=["POST"])
+api.add_url_rule("/user/dismissTip", view_func=user.dismiss_tip_route, methods=["POST"])
 api.add_url_rule("/user/deleteUser", view_func=user.delete_user, methods=["POST"])
 
 # --- friends and groups ----------------------------------------------------

@@ -14,7 +14,6 @@ import signal
 import tempfile
 
 import pytest
-import requests
 
 from e2e_support import PASSWORD, ServerProcess, login, register, unique_name
 from playwright_compat import expect
@@ -142,18 +141,6 @@ def test_the_first_account_is_told_once_that_it_is_the_administrator(servers, br
     expect(page3.locator("#admin-tip")).to_have_count(0)
     for ctx in (first, other, plain):
         ctx.close()
-
-
-def test_the_admin_tip_is_only_dismissed_by_its_owner(servers):
-    server = servers()
-    boss = register(server, "boss")
-    plain = register(server, "plain")
-    # A member may not answer for the administrator, and bad input is a 400.
-    assert plain.post("/user/dismissTip", tip="first_admin").status_code == 200  # nothing to dismiss: fine
-    assert boss.post("/user/dismissTip", tip="nonsense").status_code == 400
-    assert boss.post("/user/dismissTip").status_code == 400
-    assert requests.post(server.url + "/user/dismissTip", data={"tip": "first_admin"}, timeout=10).status_code == 401
-    assert boss.post("/user/dismissTip", tip="first_admin").status_code == 200
 
 
 # --- the connection status --------------------------------------------------------------------
