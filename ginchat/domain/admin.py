@@ -334,6 +334,17 @@ def list_groups(actor, query, page, size):
     rows = db.session.scalars(
         select(Community).where(*where).order_by(Community.id).offset((page - 1) * size).limit(size)
     ).all()
+    return _admin_group_rows(rows), total
+
+
+def list_default_groups(actor):
+    """The groups every new account joins (marked default), in ID order, as
+    list_groups shows them, for administrators."""
+    require_admin(actor)
+    return _admin_group_rows(Community.defaults())
+
+
+def _admin_group_rows(rows):
     counts = Contact.member_counts([g.id for g in rows])
     owners = {
         u.id: u for u in db.session.scalars(select(UserBasic).where(UserBasic.id.in_({g.owner_id for g in rows}))).all()
@@ -345,7 +356,7 @@ def list_groups(actor, query, page, size):
         data["OwnerName"] = owner.name if owner is not None and owner.deleted_at is None else ""
         data["Orphaned"] = owner is None or not owner.is_active
         out.append(data)
-    return out, total
+    return out
 
 
 def must_get_group(group_id):

@@ -14,6 +14,7 @@ import signal
 import tempfile
 
 import pytest
+import requests
 
 from e2e_support import PASSWORD, ServerProcess, login, register, unique_name
 from playwright_compat import expect
@@ -222,3 +223,71 @@ def test_no_network_says_offline_and_back_connected(server, people, size):
     expect(status).to_have_attribute("data-state", "open")
     expect(page.locator("#conn-text")).to_have_text("Connected")
     assert page.problems == []
+
+
+# --- the admin page ---------------------------------------------------------------------------
+def no_sideways_scroll(page):
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= page.viewport_size["width"], f"the page is {width}px wide"
+
+
+def group_ids(user):
+    r = user.post("/contact/loadcommunity")
+    assert r.status_code == 200, r.text
+    return {g["ID"] for g in r.json()["Rows"]}
+
+
+@SIZES
+def test_the_admin_page_uses_the_width_copies_the_https_link_and_sets_default_groups(servers, browser, size):
+    server = servers()
+    boss = register(server, "boss")  # the first account: the administrator
+    early = register(server, "early")
+    town = unique_name("Town")
+    made = boss.post("/contact/createCommunity", name=town)
+    assert made.status_code == 201, made.text
+    gid = made.json()["Data"]["ID"]
+    ctx = browser.new_context(base_url=server.url, viewport=size)
+    ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
+    page = ctx.new_page()
+    page.problems = []
+    page.on("pageerror", lambda exc: page.problems.append(str(exc)))
+    login(page, boss.name)
+    page.goto("/toAdmin")
+    row = page.locator("#groups tbody tr", has_text=town)
+    expect(row).to_have_count(1)
+
+    # The width: a wide page on a wide screen, nothing sideways on a phone.
+    main = page.locator("main.admin-page").bounding_box()
+    if size is DESKTOP:
+        assert main["width"] >= 1000, main
+        assert page.locator("#people").bounding_box()["width"] >= 900
+    no_sideways_scroll(page)
+
+    # The invitation link: its https address, copied with one click, and it opens.
+    page.get_by_role("button", name="Make an invitation").click()
+    link = page.get_by_label("Invitation link (shown once)")
+    expect(link).to_have_value(re.compile(rf"^https://127\.0\.0\.1:{server.https_port}/toRegister\?invite=\S+$"))
+    page.get_by_role("button", name="Copy the link").click()
+    expect(page.locator("#invite-copied")).to_have_text("Copied.")
+    assert page.evaluate("navigator.clipboard.readText()") == link.input_value()
+    assert requests.get(link.input_value(), timeout=10, verify=False).status_code == 200
+
+    # Default groups: chosen here; newcomers join them, and everyone at once on request.
+    expect(page.locator("#default-groups")).to_contain_text("None")
+    default = row.get_by_role("checkbox", name=f"New accounts join {town}")
+    default.check()
+    expect(page.locator("#admin-status")).to_contain_text(f"{town} is now a default group")
+    expect(page.locator("#default-groups")).to_contain_text(town)
+    newcomer = register(server, "new")
+    assert gid in group_ids(newcomer)
+    assert gid not in group_ids(early)
+    row.get_by_role("button", name="Add everyone now").click()
+    expect(page.locator("#admin-status")).to_contain_text(f"joined {town}")
+    assert gid in group_ids(early)
+    default.uncheck()
+    expect(page.locator("#admin-status")).to_contain_text(f"{town} is no longer a default group")
+    expect(page.locator("#default-groups")).to_contain_text("None")
+    assert gid not in group_ids(register(server, "later"))
+    no_sideways_scroll(page)
+    assert page.problems == []
+    ctx.close()
