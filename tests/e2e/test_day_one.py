@@ -16,7 +16,7 @@ import tempfile
 import pytest
 import requests
 
-from e2e_support import PASSWORD, ServerProcess, login, register, unique_name
+from e2e_support import PASSWORD, ServerProcess, login, open_settings, register, unique_name
 from playwright_compat import expect
 
 PHONE = {"width": 390, "height": 844}
@@ -291,3 +291,91 @@ def test_the_admin_page_uses_the_width_copies_the_https_link_and_sets_default_gr
     no_sideways_scroll(page)
     assert page.problems == []
     ctx.close()
+
+
+# --- notifications: offered once, after a message comes while the tab is hidden ------------------
+# document.visibilityState, emulated: the tab goes to the background and back.
+VISIBILITY = """
+(() => {
+  let hidden = false;
+  Object.defineProperty(Document.prototype, 'hidden', { configurable: true, get() { return hidden; } });
+  Object.defineProperty(Document.prototype, 'visibilityState', {
+    configurable: true, get() { return hidden ? 'hidden' : 'visible'; } });
+  window.__setHidden = (on) => { hidden = on; document.dispatchEvent(new Event('visibilitychange')); };
+})();
+"""
+
+
+def say_to(sender, receiver, text):
+    sender.send([{"Type": 1, "TargetId": receiver.id, "Media": 1, "Content": text, "ClientMsgId": unique_name("n")}])
+
+
+def arrived(page, sender, text):
+    expect(page.locator(f'#chat-list a[href="#u{sender.id}"]')).to_contain_text(text)
+
+
+def notification_page(people, user, size, grant):
+    page = people.context(viewport=size)
+    if grant:
+        page.context.grant_permissions(["notifications"])
+    page.add_init_script(VISIBILITY)
+    login(page, user.name)
+    return page
+
+
+@SIZES
+def test_notifications_are_offered_once_after_a_message_comes_while_hidden(server, people, size):
+    ana, bob = register(server, "ana"), register(server, "bob")
+    assert ana.post("/contact/addfriend", targetId=bob.id).status_code == 200
+    page = notification_page(people, bob, size, grant=True)
+    offer = page.locator("#notify-offer")
+    # Never on page load, nor for a message read as it comes.
+    assert page.evaluate("Notification.permission") == "granted"
+    say_to(ana, bob, "while you look")
+    arrived(page, ana, "while you look")
+    expect(offer).to_have_count(0)
+    # A message while the tab is hidden: the offer waits for the person's return.
+    page.evaluate("window.__setHidden(true)")
+    say_to(ana, bob, "while you are away")
+    arrived(page, ana, "while you are away")
+    page.evaluate("window.__setHidden(false)")
+    expect(offer).to_be_visible()
+    expect(offer).to_contain_text("notification")
+    page.locator("#logout-form").get_by_role("button", name="Log out").click(trial=True, timeout=3000)
+    offer.get_by_role("button", name="Turn on").click()
+    expect(offer).to_have_count(0)
+    open_settings(page, "notifications")
+    expect(page.locator("#notify-state")).to_contain_text("on while this tab is hidden")
+    # Asked once: not again after a reload.
+    page.reload()
+    expect(page.locator("#conn-status")).to_have_attribute("data-state", "open")
+    page.evaluate("window.__setHidden(true)")
+    say_to(ana, bob, "later on")
+    arrived(page, ana, "later on")
+    page.evaluate("window.__setHidden(false)")
+    expect(offer).to_have_count(0)
+    assert page.problems == []
+
+
+def test_not_now_is_remembered_and_the_settings_stay(server, people):
+    ana, bob = register(server, "ana"), register(server, "bob")
+    assert ana.post("/contact/addfriend", targetId=bob.id).status_code == 200
+    page = notification_page(people, bob, DESKTOP, grant=False)
+    offer = page.locator("#notify-offer")
+    page.evaluate("window.__setHidden(true)")
+    say_to(ana, bob, "first")
+    arrived(page, ana, "first")
+    page.evaluate("window.__setHidden(false)")
+    expect(offer).to_be_visible()
+    offer.get_by_role("button", name="Not now").click()
+    expect(offer).to_have_count(0)
+    page.reload()
+    expect(page.locator("#conn-status")).to_have_attribute("data-state", "open")
+    page.evaluate("window.__setHidden(true)")
+    say_to(ana, bob, "second")
+    arrived(page, ana, "second")
+    page.evaluate("window.__setHidden(false)")
+    expect(offer).to_have_count(0)
+    open_settings(page, "notifications")
+    expect(page.locator("#notify-state")).to_contain_text("off")
+    assert page.problems == []
