@@ -151,7 +151,11 @@ function offerNotifications() {
   // In the flow under the top bar (and its one-line messages), never over anything.
   let after = topbar;
   while (after.nextElementSibling && !after.nextElementSibling.classList.contains('layout')) after = after.nextElementSibling;
+  // The conversation gets shorter: one read to its newest message stays there.
+  const list = $('messages');
+  const atBottom = !!list && list.scrollHeight - list.scrollTop - list.clientHeight < 4;
   after.after(offer);
+  if (atBottom) list.scrollTop = list.scrollHeight;
 }
 
 // --- mute --------------------------------------------------------------------------------
