@@ -237,6 +237,7 @@ def group_ids(user):
     return {g["ID"] for g in r.json()["Rows"]}
 
 
+@pytest.mark.filterwarnings("ignore:Unverified HTTPS request")  # the link is on the https address
 @SIZES
 def test_the_admin_page_uses_the_width_copies_the_https_link_and_sets_default_groups(servers, browser, size):
     server = servers()
