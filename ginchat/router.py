@@ -56,6 +56,7 @@ api.add_url_rule("/user/findMany", view_func=user.find_many, methods=["POST"])
 api.add_url_rule("/user/search", view_func=user.search_users, methods=["GET"])
 api.add_url_rule("/user/updateUser", view_func=user.update_user, methods=["POST"])
 api.add_url_rule("/user/setLanguage", view_func=user.set_language, methods=["POST"])
+api.add_url_rule("/user/dismissTip", view_func=user.dismiss_tip_route, methods=["POST"])
 api.add_url_rule("/user/deleteUser", view_func=user.delete_user, methods=["POST"])
 
 # --- friends and groups ----------------------------------------------------
@@ -112,6 +113,7 @@ api.add_url_rule("/admin/groups", "admin_groups", admin.groups, methods=["POST"]
 api.add_url_rule("/admin/transferGroup", "admin_transfer_group", admin.transfer_group, methods=["POST"])
 api.add_url_rule("/admin/dissolveGroup", "admin_dissolve_group", admin.dissolve_group, methods=["POST"])
 api.add_url_rule("/admin/defaultGroups", "admin_default_groups", admin.default_groups, methods=["POST"])
+api.add_url_rule("/admin/defaultGroups", "admin_default_groups_list", admin.default_groups_list, methods=["GET"])
 api.add_url_rule("/admin/resetLink", "admin_reset_link", admin.reset_link, methods=["POST"])
 api.add_url_rule("/admin/audit", "admin_audit_log", admin.audit_log, methods=["POST"])
 api.add_url_rule("/admin/nodes", "admin_nodes", admin.nodes, methods=["GET"])

@@ -478,3 +478,34 @@ def test_group_members_find_a_deactivated_sender_marked(api, boss):
     # Deleted accounts stay unknown to everyone.
     answer(boss.post("/admin/deleteUser", userId=sender.id), 200)
     error(reader.post("/user/find", userId=sender.id), 404)
+
+
+def test_the_first_account_is_told_once_that_it_is_the_administrator(fresh_server):
+    """Issue 27: the chat page tells the first account (only it) that it is the
+    administrator until it dismisses the tip (POST /user/dismissTip), which
+    holds on every device: the server keeps it."""
+    from ginchat.domain.admin import FIRST_ADMIN_TIP, tip_due
+    from ginchat.models.user_basic import UserBasic
+
+    api = Api(fresh_server)
+    first, second = api.user("first"), api.user("second")
+
+    def due(user):
+        with fresh_server.app.app_context():
+            return tip_due(db.session.get(UserBasic, user.id), FIRST_ADMIN_TIP)
+
+    assert due(first) and not due(second)
+    error(first.post("/user/dismissTip"), 400, "tip")
+    error(first.post("/user/dismissTip", tip="nonsense"), 400, "tip")
+    error(first.post("/user/dismissTip", tip="x" * 5000), 400)
+    assert (
+        requests.post(fresh_server.url + "/user/dismissTip", data={"tip": FIRST_ADMIN_TIP}, timeout=10).status_code
+        == 401
+    )
+    assert due(first)  # nothing above changed it
+    answer(second.post("/user/dismissTip", tip=FIRST_ADMIN_TIP), 200)  # not theirs: changes nothing
+    assert due(first) and not due(second)
+    answer(first.post("/user/dismissTip", tip=FIRST_ADMIN_TIP), 200)
+    assert not due(first)
+    answer(first.post("/user/dismissTip", tip=FIRST_ADMIN_TIP), 200)  # again: still fine
+    assert not due(first)

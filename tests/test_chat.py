@@ -576,3 +576,20 @@ def test_redis_msg_rejects_bad_parameters(api):
 def test_history_needs_login(server):
     r = requests.get(server.url + "/message/sync", timeout=5)
     assert r.status_code == 401 and r.json()["Code"] == -1
+
+
+def test_a_heartbeat_with_echo_is_answered_and_one_without_is_not(pair):
+    """Issue 27: the browser sends {"Type": 3, "Echo": n} and shows
+    "Reconnecting…" when no answer comes within seconds; a plain heartbeat
+    still gets nothing back (API.md)."""
+    a, b = pair
+    ws = a.ws()
+    ws.send(Type=3)
+    assert ws.quiet(0.3) == []
+    ws.send(Type=3, Echo=41)
+    assert ws.recv() == {"Type": 3, "Echo": 41}
+    ws.send(Type=3, Echo="nope")
+    err = ws.recv()
+    assert err["Type"] == -1 and err["Code"] == 400 and "Echo" in err["Msg"]
+    ws.send(Type=1, TargetId=b.id, Content="still open", ClientMsgId="e-1")
+    assert ws.messages(1)[0]["Content"] == "still open"

@@ -7,6 +7,7 @@ the shared server runs members, ``friends_api`` a server of friends."""
 import os
 
 import pytest
+import requests
 
 from helpers import PASSWORD, Api, frames_of, unique_name, until, ws_events
 from http_checks import answer, error, listing
@@ -287,3 +288,25 @@ def test_a_bad_setting_stops_the_start(make_app, value):
             make_app(DIRECT_MESSAGES=value)
         else:
             make_app(DEFAULT_GROUPS="Good, Bad/Name")
+
+
+def test_administrators_list_the_default_groups(api):
+    """GET /admin/defaultGroups (issue 27): the admin page's list of the groups
+    every new account joins; administrators only."""
+    admin = make_admin(api, api.user("boss"))
+    member = api.user("plain")
+    names = [unique_name("Deflist"), unique_name("Other")]
+    try:
+        gids = [answer(admin.post("/contact/createCommunity", name=n), 201)["Data"]["ID"] for n in names]
+        answer(admin.post("/admin/defaultGroups", comId=gids[0]), 200)
+        rows = listing(admin.get("/admin/defaultGroups"))["Rows"]
+        mine = [r for r in rows if r["ID"] in gids]
+        assert [(r["ID"], r["Default"], r["OwnerName"]) for r in mine] == [(gids[0], True, admin.name)]
+        assert all(r["Default"] is True for r in rows)
+        assert [r["ID"] for r in rows] == sorted(r["ID"] for r in rows)
+        answer(admin.post("/admin/defaultGroups", comId=gids[0], default="false"), 200)
+        assert gids[0] not in {r["ID"] for r in listing(admin.get("/admin/defaultGroups"))["Rows"]}
+        error(member.get("/admin/defaultGroups"), 403)
+        assert requests.get(api.url + "/admin/defaultGroups", timeout=10).status_code == 401
+    finally:
+        cleanup(api, names)

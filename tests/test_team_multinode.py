@@ -115,3 +115,32 @@ def test_nodes_starting_together_make_a_default_group_once(cluster, shared, app)
         with app.app_context():
             for group in db.session.scalars(db.select(Community).where(Community.name_key == name_key(name))):
                 group.dissolve()
+
+
+def test_default_groups_chosen_on_one_node_hold_on_the_other(cluster, app):
+    """Issue 27's admin page: a group marked default on node 1 is listed by
+    GET /admin/defaultGroups on node 2 and joined by a newcomer there; the
+    heartbeat's Echo is answered on either node."""
+    from ginchat.domain.admin import make_admin_by_name
+
+    n1, n2 = cluster(2, "udp", UDP_PORT=free_port(socket.SOCK_DGRAM), SECRET_KEY="test-" + secrets.token_hex(16))
+    boss = n1.api.user("boss")
+    with app.app_context():
+        make_admin_by_name(boss.name)
+    made = ok(n1.api.post("/contact/createCommunity", token=boss.token, name=unique_name("Hall")), 201)
+    gid = made["Data"]["ID"]
+    try:
+        ok(n1.api.post("/admin/defaultGroups", token=boss.token, comId=gid))
+        rows = ok(n2.api.get("/admin/defaultGroups", token=boss.token))["Rows"]
+        assert gid in [r["ID"] for r in rows]
+        newcomer = n2.api.user("new")
+        assert gid in [g["ID"] for g in ok(n2.api.post("/contact/loadcommunity", token=newcomer.token))["Rows"]]
+        for node in (n1, n2):
+            ws = node.api.ws(newcomer)
+            ws.send(Type=3, Echo=9)
+            assert until(ws, lambda f: f.get("Type") == 3) == {"Type": 3, "Echo": 9}
+            ws.close()
+        for node in (n1, n2):
+            assert "Traceback" not in node.log(), node.log()[-3000:]
+    finally:
+        ok(n1.api.post("/admin/dissolveGroup", token=boss.token, comId=gid))

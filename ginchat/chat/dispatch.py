@@ -122,7 +122,8 @@ def _str_field(fields, name, label, cmid, max_len):
 
 
 def parse_frame(text, max_content, max_frame, extra_types=()):
-    """Return ("heartbeat", None), ("message", fields) or, for a Type in
+    """Return ("heartbeat", None) (("heartbeat", {"echo": n}) for a heartbeat
+    that asks for an answer), ("message", fields) or, for a Type in
     ``extra_types`` (frames that collaborators register with the engine),
     ("extra", fields) for a client frame, or raise FrameError. ``fields``
     has lower-cased keys."""
@@ -154,7 +155,11 @@ def parse_frame(text, max_content, max_frame, extra_types=()):
             raise FrameError(400, f"{field_label(found[0])} {found[1]}", cmid)
     msg_type = _int_field(fields, "type", "Type", cmid, minimum=-(2**31), maximum=MAX_ID)
     if msg_type == HEARTBEAT:
-        return "heartbeat", None
+        if fields.get("echo") is None:
+            return "heartbeat", None
+        # {"Type": 3, "Echo": n}: the client asks for {"Type": 3, "Echo": n}
+        # back, to tell a live connection from a dead network (issue 27).
+        return "heartbeat", {"echo": _int_field(fields, "echo", "Echo", cmid, minimum=0)}
     if msg_type in extra_types:
         fields["type"] = msg_type
         return "extra", fields

@@ -233,6 +233,8 @@ class ChatEngine:
                         conn.kill(FLOOD, FLOOD_REASON)
                         break
                     self.presence.refresh(conn)
+                    if fields is not None:  # {"Type": 3, "Echo": n}: answered at once
+                        conn.put_wait(dumps({"Type": messages.HEARTBEAT, "Echo": fields["echo"]}))
                     continue
                 if kind == "extra":
                     try:

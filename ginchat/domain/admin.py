@@ -76,6 +76,7 @@ def first_account_admin(user, admission=None):
         if db.session.scalar(select(func.min(UserBasic.id))) == user.id:
             user.role = ADMIN
             audit(None, "first_admin", user.id, detail=f"{user.name} is the first account")
+            ServerSetting.write(tip_key(FIRST_ADMIN_TIP, user.id), TIP_DUE)  # told once (issue 27)
             db.session.commit()
             return
     if admission is FIRST:
@@ -85,6 +86,41 @@ def first_account_admin(user, admission=None):
             db.session.delete(user)  # nothing refers to an account made a moment ago
             db.session.commit()
             raise
+
+
+# --- one-time tips (issue 27) -----------------------------------------------------
+# The first account is told, once, that it is the administrator. "Once" holds
+# across devices: a server_setting row per account and tip, "due" until the
+# account dismisses it, then "seen".
+FIRST_ADMIN_TIP = "first_admin"
+TIPS = (FIRST_ADMIN_TIP,)
+TIP_DUE, TIP_SEEN = "due", "seen"
+
+
+def tip_key(tip, user_id):
+    return f"tip:{tip}:{int(user_id)}"
+
+
+def tip_due(user, tip):
+    """Should ``user`` be shown ``tip`` now? (The administrator tip: only
+    while they are still an administrator.)"""
+    if tip == FIRST_ADMIN_TIP and not user.is_admin:
+        return False
+    return ServerSetting.read(tip_key(tip, user.id)) == TIP_DUE
+
+
+def dismiss_tip(user, tip):
+    """``user`` has read ``tip``: it is not shown again, on any device.
+    A tip that was not due stays as it is (nothing to dismiss); an unknown
+    one is a 400."""
+    if tip not in TIPS:
+        raise bad_request(f"tip must be one of: {', '.join(TIPS)}")
+    key = tip_key(tip, user.id)
+    if ServerSetting.read(key) == TIP_DUE:
+        ServerSetting.write(key, TIP_SEEN)
+        db.session.commit()
+    else:
+        db.session.rollback()
 
 
 def must_get_account(user_id):
@@ -298,6 +334,17 @@ def list_groups(actor, query, page, size):
     rows = db.session.scalars(
         select(Community).where(*where).order_by(Community.id).offset((page - 1) * size).limit(size)
     ).all()
+    return _admin_group_rows(rows), total
+
+
+def list_default_groups(actor):
+    """The groups every new account joins (marked default), in ID order, as
+    list_groups shows them, for administrators."""
+    require_admin(actor)
+    return _admin_group_rows(Community.defaults())
+
+
+def _admin_group_rows(rows):
     counts = Contact.member_counts([g.id for g in rows])
     owners = {
         u.id: u for u in db.session.scalars(select(UserBasic).where(UserBasic.id.in_({g.owner_id for g in rows}))).all()
@@ -309,7 +356,7 @@ def list_groups(actor, query, page, size):
         data["OwnerName"] = owner.name if owner is not None and owner.deleted_at is None else ""
         data["Orphaned"] = owner is None or not owner.is_active
         out.append(data)
-    return out, total
+    return out
 
 
 def must_get_group(group_id):

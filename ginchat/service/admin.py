@@ -301,6 +301,21 @@ def default_groups():
     return resp.ok(data, msg=f"{group.name} is {'now' if default else 'no longer'} a default group")
 
 
+def default_groups_list():
+    """The default groups: those every new account joins (issue 27), as
+    /admin/groups shows them; the admin page lists them beside the switch.
+    ---
+    tags: [admin]
+    security: [{Bearer: []}]
+    responses:
+      200: {description: "Rows are the groups marked default (Default is true), in ID order, with OwnerName and Orphaned; Total counts them", schema: {$ref: "#/definitions/GroupListEnvelope"}}
+      401: {$ref: "#/responses/NotLoggedIn"}
+      403: {$ref: "#/responses/NotAdmin"}
+    """
+    rows = admin.list_default_groups(me())
+    return resp.ok_list(rows, len(rows))
+
+
 def reset_link():
     """Issue a one-time password-reset link for an account (valid an hour);
     the token is shown only in this answer.

@@ -12,7 +12,7 @@ from wtforms import HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from ginchat.auth import page, public
-from ginchat.domain.admin import require_admin, use_reset
+from ginchat.domain.admin import FIRST_ADMIN_TIP, require_admin, tip_due, use_reset
 from ginchat.domain.people import public_users
 from ginchat.errors import AppError
 from ginchat.i18n import translated
@@ -167,18 +167,19 @@ def to_register():
 
 @page
 def to_chat():
-    me = current_user._get_current_object()
-    friends = public_users(Contact.friends(me.id), me.id)
-    groups = public_groups(Community.of_member(me.id))
+    me_user = current_user._get_current_object()
+    friends = public_users(Contact.friends(me_user.id), me_user.id)
+    groups = public_groups(Community.of_member(me_user.id))
     return render_template(
         "chat.html",
-        me=me.public(True, contact=True),
+        me=me_user.public(True, contact=True),
         friends=friends,
         groups=groups,
         add_friend_form=AddFriendForm(),
         create_group_form=CreateGroupForm(),
         join_group_form=JoinGroupForm(),
         logout_form=EmptyForm(),
+        admin_tip=tip_due(me_user, FIRST_ADMIN_TIP),
     )
 
 

@@ -6,7 +6,7 @@ from flask_login import current_user, login_user, logout_user
 from ginchat import i18n, tokencache
 from ginchat.auth import SESSION_ID, SESSION_KEY, public
 from ginchat.domain import default_groups
-from ginchat.domain.admin import admit, delete_own_account, first_account_admin
+from ginchat.domain.admin import admit, delete_own_account, dismiss_tip, first_account_admin
 from ginchat.domain.people import directory, public_users, search_people, seen_user, seen_users
 from ginchat.domain.sessions import end_other_sessions, end_session
 from ginchat.errors import bad_request, forbidden, unauthorized
@@ -192,6 +192,27 @@ def set_language():
     db.session.commit()
     g.pop("language", None)
     return resp.ok({"Language": chosen, "Effective": i18n.language()}, msg="language set")
+
+
+def dismiss_tip_route():
+    """I have read a one-time tip of the chat app: it is not shown again, on
+    any device of mine. ``first_admin``: the first account's "you are the
+    administrator" (issue 27). A tip that was not shown to me changes nothing.
+    ---
+    tags: [user]
+    security: [{Bearer: []}]
+    parameters:
+      - {name: tip, in: formData, type: string, required: true, enum: ["first_admin"], description: "which tip"}
+    responses:
+      200: {description: "dismissed (or there was nothing to dismiss)", schema: {$ref: "#/definitions/Envelope"}}
+      400: {description: "no tip, or not one of the tips; nothing changed", schema: {$ref: "#/definitions/Envelope"}}
+      401: {$ref: "#/responses/NotLoggedIn"}
+    """
+    tip = params.get_str("tip", max_len=32)
+    if not tip:
+        raise bad_request("tip is required: first_admin")
+    dismiss_tip(current_user._get_current_object(), tip)
+    return resp.ok(msg="tip dismissed")
 
 
 def get_user_list():

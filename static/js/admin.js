@@ -4,6 +4,7 @@
 
 import { get, post } from './api.js';
 import { language, t } from './i18n.js';
+import { secureUrl } from './secure.js';
 
 const $ = (sel) => document.querySelector(sel);
 const status = $('#admin-status');
@@ -61,7 +62,7 @@ async function people() {
     });
     button(td, t('Reset link'), async () => {
       const made = await post('/admin/resetLink', { userId: u.ID });
-      $('#reset-link').textContent = t('Reset link for {name} (shown once, valid an hour): {link}', { name: u.Name, link: `${location.origin}${made.Data.Link}` });
+      $('#reset-link').textContent = t('Reset link for {name} (shown once, valid an hour): {link}', { name: u.Name, link: `${shareableOrigin()}${made.Data.Link}` });
       await audit();
     });
   });
@@ -86,11 +87,13 @@ async function invitations() {
 async function groups() {
   const data = await post('/admin/groups', { size: 100 });
   fill('#groups', data.Rows, (tr, g) => {
+    tr.dataset.groupId = g.ID;
     cell(tr, g.ID);
     cell(tr, g.Name);
     cell(tr, g.Orphaned ? t('{name} (gone)', { name: g.OwnerName || g.OwnerId }) : g.OwnerName);
     cell(tr, g.Members);
     cell(tr, g.Policy === 'open' ? t('open') : t('invite only'));
+    defaultCell(cell(tr, ''), g);
     const td = cell(tr, '');
     button(td, t('Dissolve'), async () => {
       if (!window.confirm(t('Dissolve {name} with all its messages?', { name: g.Name }))) return;
@@ -98,6 +101,38 @@ async function groups() {
       await refresh(t('{name} dissolved', { name: g.Name }));
     });
   });
+}
+
+// Default groups (issue 27): every new account joins them. A checkbox per
+// group sets the mark (POST /admin/defaultGroups); "Add everyone now" brings
+// in the accounts made before it was marked.
+function defaultCell(td, g) {
+  td.className = 'default-cell';
+  const box = document.createElement('input');
+  box.type = 'checkbox';
+  box.checked = !!g.Default;
+  box.setAttribute('aria-label', t('New accounts join {name}', { name: g.Name }));
+  box.addEventListener('change', () => {
+    const on = box.checked;
+    post('/admin/defaultGroups', { comId: g.ID, default: on })
+      .then(() => refresh(t(on ? '{name} is now a default group' : '{name} is no longer a default group', { name: g.Name })))
+      .catch((err) => {
+        box.checked = !on;
+        say(err.message);
+      });
+  });
+  td.appendChild(box);
+  if (g.Default) {
+    button(td, t('Add everyone now'), async () => {
+      const done = await post('/admin/defaultGroups', { comId: g.ID, default: true, everyone: true });
+      await refresh(t('{n} more people joined {name}', { n: done.Data.Joined, name: g.Name }));
+    });
+  }
+}
+
+async function defaultGroups() {
+  const data = await get('/admin/defaultGroups');
+  $('#default-groups').textContent = data.Rows.length ? data.Rows.map((g) => g.Name).join(t(', ')) : t('None');
 }
 
 async function audit() {
@@ -126,6 +161,7 @@ const ACTIONS = {
   dissolve_group: t('group dissolved'),
   reset_link: t('reset link made'),
   password_reset: t('password reset'),
+  default_group: t('default group changed'),
 };
 
 // The server view: every node's last snapshot (GET /admin/nodes), refreshed
@@ -172,7 +208,7 @@ function watchNodes() {
 }
 
 async function refresh(message) {
-  await Promise.all([people(), invitations(), groups(), audit()]);
+  await Promise.all([people(), invitations(), groups(), defaultGroups(), audit()]);
   if (message) say(message);
 }
 
@@ -181,13 +217,41 @@ $('#registration').addEventListener('change', (ev) => {
     .then((data) => refresh(t('registration: {mode}', { mode: data.Data.Registration })))
     .catch((err) => say(err.message));
 });
+// Links for others: the https address when the server has one (issue 25), so
+// that the newcomer's browser allows voice clips and notifications.
+function shareableOrigin() {
+  if (location.protocol === 'https:') return location.origin;
+  const secure = secureUrl();
+  return secure ? secure.replace(/\/$/, '') : location.origin;
+}
+
 $('#invite-make').addEventListener('click', () => {
   post('/admin/createInvitation', { uses: $('#invite-uses').value || 1 })
     .then(async (made) => {
-      $('#invite-link').textContent = t('Invitation link (shown once): {link}', { link: `${location.origin}${made.Data.Link}` });
+      $('#invite-made').hidden = false;
+      $('#invite-url').value = `${shareableOrigin()}${made.Data.Link}`;
+      $('#invite-copied').textContent = '';
+      $('#invite-url').select();
       await refresh(t('invitation made'));
     })
     .catch((err) => say(err.message));
+});
+$('#invite-copy').addEventListener('click', async () => {
+  const input = $('#invite-url');
+  const note = $('#invite-copied');
+  note.textContent = '';
+  try {
+    await navigator.clipboard.writeText(input.value);
+  } catch (err) {
+    // No clipboard API (a plain-http LAN page): the selection and the old command.
+    input.focus();
+    input.select();
+    if (!document.execCommand('copy')) {
+      note.textContent = t('Select the link and copy it.');
+      return;
+    }
+  }
+  note.textContent = t('Copied.');
 });
 let searching = null;
 $('#people-q').addEventListener('input', () => {

@@ -68,11 +68,12 @@ function showConnection({ state: connState, retryAt }) {
   const box = $('conn-status');
   const text = $('conn-text');
   box.dataset.state = connState;
-  $('conn-retry').hidden = connState !== 'waiting';
+  $('conn-retry').hidden = connState !== 'waiting' && connState !== 'offline';
   clearInterval(countdown);
   if (connState === 'open') text.textContent = t('Connected');
   else if (connState === 'connecting') text.textContent = t('Connecting…');
   else if (connState === 'reconnecting') text.textContent = t('Reconnecting…');
+  else if (connState === 'offline') text.textContent = t('Offline'); // the browser has no network
   else if (connState === 'waiting') {
     const tick = () => {
       const seconds = Math.max(0, Math.ceil((retryAt - Date.now()) / 1000));

@@ -1,5 +1,7 @@
 // Alerts for new messages (issue 15): desktop notifications while the tab is
-// hidden (permission asked only when the user clicks "Enable notifications"),
+// hidden (permission asked only when the user clicks "Enable notifications",
+// or "Turn on" in the offer made once, after the first message that arrives
+// while the tab is hidden: issue 27),
 // an optional beep made with WebAudio, a per-conversation mute kept on the
 // server (POST /contact/mute: every device of mine follows it), and the
 // unread total drawn on the favicon.
@@ -16,6 +18,7 @@ import { el } from './view.js';
 import { t } from './i18n.js';
 
 const SETTINGS_KEY = 'ginchat:alerts';
+const OFFERED_KEY = 'ginchat:notify-offered'; // the offer was answered (either way): never again
 const FRESH_MS = 60000; // older messages (a replay after a long sleep) make no noise
 const HERE_SKEW_MS = 2000; // the server's clock and this one's may differ this much
 
@@ -30,6 +33,7 @@ function settings() {
 function save(changes) {
   const next = { ...settings(), ...changes };
   localStorage.setItem(SETTINGS_KEY, JSON.stringify(next));
+  document.dispatchEvent(new CustomEvent('ginchat:alerts-changed')); // the settings view redraws
   return next;
 }
 
@@ -93,6 +97,7 @@ function onMessage(msg) {
   // A group's thread-only reply alerts whom it concerns (a mention, @all or @here, my own thread); threads.js counts the rest.
   const root = msg.RootId && !msg.AlsoInChat && type === GROUP && conv.messages.get(msg.RootId);
   if (msg.RootId && !msg.AlsoInChat && type === GROUP && !mentioned && !broadcast && !(root && root.UserId === me.ID)) return;
+  if (document.hidden && !notificationsOn()) offerNotifications();
   const watching = !document.hidden && currentConv() === conv;
   if (watching) return;
   const { sound } = settings();
@@ -110,6 +115,56 @@ function onMessage(msg) {
   } catch (err) {
     // Some browsers allow notifications only from a service worker: the sound and the badge remain.
   }
+}
+
+// --- the offer (issue 27) ------------------------------------------------------------
+// Asked once, politely: not on page load, but when a message has come while
+// the tab was hidden, in the page (the browser's own prompt comes only after
+// "Turn on"). Either answer is remembered in this browser.
+function offerAnswered() {
+  try {
+    return !!localStorage.getItem(OFFERED_KEY);
+  } catch (err) {
+    return true; // nowhere to remember "Not now": better not to ask
+  }
+}
+
+function answerOffer(offer) {
+  try {
+    localStorage.setItem(OFFERED_KEY, '1');
+  } catch (err) {
+    // asked again next time
+  }
+  offer.remove();
+}
+
+function offerNotifications() {
+  if ($('notify-offer') || offerAnswered() || insecurePage() || !notificationsSupported()) return;
+  if (Notification.permission === 'denied') return; // the browser's settings decide, not a prompt
+  const topbar = document.querySelector('.shell > .topbar');
+  if (!topbar) return;
+  const on = el('button', { type: 'button', id: 'notify-offer-on', text: t('Turn on') });
+  const later = el('button', { type: 'button', className: 'secondary', id: 'notify-offer-later', text: t('Not now') });
+  const offer = el('section', { id: 'notify-offer', className: 'first-tip notify-offer', 'aria-labelledby': 'notify-offer-h' },
+    el('div', { className: 'first-tip-text' },
+      el('h2', { id: 'notify-offer-h', text: t('Desktop notifications?') }),
+      el('p', { text: t('A message came while GinChat was in the background. Get a notification for the next ones? You can change this in Me › Notifications.') })),
+    el('div', { className: 'first-tip-actions' }, on, later));
+  on.addEventListener('click', async () => {
+    answerOffer(offer);
+    const answer = Notification.permission === 'granted' ? 'granted' : await Notification.requestPermission();
+    save({ notify: answer === 'granted' });
+    toast(answer === 'granted' ? t('Notifications enabled.') : t('The browser did not allow notifications.'));
+  });
+  later.addEventListener('click', () => answerOffer(offer));
+  // In the flow under the top bar (and its one-line messages), never over anything.
+  let after = topbar;
+  while (after.nextElementSibling && !after.nextElementSibling.classList.contains('layout')) after = after.nextElementSibling;
+  // The conversation gets shorter: one read to its newest message stays there.
+  const list = $('messages');
+  const atBottom = !!list && list.scrollHeight - list.scrollTop - list.clientHeight < 4;
+  after.after(offer);
+  if (atBottom) list.scrollTop = list.scrollHeight;
 }
 
 // --- mute --------------------------------------------------------------------------------
@@ -264,6 +319,7 @@ export function notificationSettings() {
     if (sound.checked) beep();
   });
   test.addEventListener('click', beep);
+  document.addEventListener('ginchat:alerts-changed', draw);
   draw();
   return el('div', { className: 'card-form', id: 'notify-box' },
     el('h3', { text: t('Notifications') }),

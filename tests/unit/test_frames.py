@@ -41,6 +41,15 @@ def test_heartbeat():
     assert parse({"type": "3"}) == ("heartbeat", None)
 
 
+def test_a_heartbeat_may_ask_for_an_echo():
+    # issue 27: the browser tells a dead network from a quiet one by the answer
+    assert parse({"Type": 3, "Echo": 7}) == ("heartbeat", {"echo": 7})
+    assert parse({"Type": 3, "echo": "0"}) == ("heartbeat", {"echo": 0})
+    assert parse({"Type": 3, "Echo": None}) == ("heartbeat", None)
+    for bad in (-1, "x", 1.5, [], {}, True, 2**63):
+        assert "Echo" in refused({"Type": 3, "Echo": bad}).msg
+
+
 def test_digit_strings_are_integers_but_other_digits_are_not():
     assert parse({"Type": "1", "TargetId": " 42 ", "Content": "x"})[1]["targetid"] == 42
     assert parse({"Type": 1.0, "TargetId": 5.0, "Content": "x"})[1]["targetid"] == 5
