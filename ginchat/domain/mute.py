@@ -1,11 +1,14 @@
-"""Muted conversations: a mark on the owner's own friend or member row, so
-it follows them to every device; messages still arrive and count as
+"""Muted conversations: a mark on the owner's own friend or member row (a
+colleague's private chat, DIRECT_MESSAGES=members: a CHAT row), so it
+follows them to every device; messages still arrive and count as
 unread, only the alerts (notifications, sound) stay quiet."""
 
-from ginchat.domain.access import app
+from flask import current_app
+
+from ginchat.domain.access import FRIENDS, app, direct_messages, may_message
 from ginchat.errors import bad_request, not_found
 from ginchat.extensions import db
-from ginchat.models.contact import FRIEND, MEMBER, Contact
+from ginchat.models.contact import CHAT, FRIEND, MEMBER, Contact
 from ginchat.models.message import GROUP, PRIVATE
 from ginchat.signals import notice
 
@@ -15,11 +18,11 @@ def set_muted(user_id, chat_type, target_id, muted):
     group they do not have); their other connections hear it (notice "muted")."""
     if chat_type not in (PRIVATE, GROUP):
         raise bad_request("type must be 1 (private) or 2 (group)")
-    kind = FRIEND if chat_type == PRIVATE else MEMBER
-    if not Contact.set_muted(user_id, target_id, kind, muted):
+    if chat_type == PRIVATE:
+        _mute_private(user_id, target_id, muted)
+    elif not Contact.set_muted(user_id, target_id, MEMBER, muted):
         db.session.rollback()
-        what = "friend" if chat_type == PRIVATE else "group you belong to"
-        raise not_found(f"no {what} with ID {target_id}")
+        raise not_found(f"no group you belong to with ID {target_id}")
     db.session.commit()
     notice.send(
         app(),
@@ -34,9 +37,29 @@ def set_muted(user_id, chat_type, target_id, muted):
     return bool(muted)
 
 
+def _mute_private(user_id, target_id, muted):
+    """A friend's chat, or one with anyone the user may message (may_message:
+    a colleague under DIRECT_MESSAGES=members; 403 blocked, 404 no account).
+    A mute made before a friendship (or after it ended) stands on the CHAT
+    row; unmuting clears both."""
+    if not Contact.is_friend(user_id, target_id):
+        if direct_messages(current_app.config) == FRIENDS:
+            raise not_found(f"no friend with ID {target_id}")
+        may_message(user_id, target_id)
+    elif muted:
+        Contact.set_muted(user_id, target_id, FRIEND, True)
+        return
+    Contact.set_muted(user_id, target_id, FRIEND, muted)
+    Contact.set_chat_muted(user_id, target_id, muted)
+
+
 def add_muted(user_id, rows, chat_type):
-    """Friend (chat_type PRIVATE) or group rows gain Muted."""
-    muted = Contact.muted_ids(user_id, FRIEND if chat_type == PRIVATE else MEMBER)
+    """Private chat (chat_type PRIVATE: a friend's or a colleague's) or group
+    rows gain Muted."""
+    if chat_type == PRIVATE:
+        muted = Contact.muted_ids(user_id, FRIEND) | Contact.muted_ids(user_id, CHAT)
+    else:
+        muted = Contact.muted_ids(user_id, MEMBER)
     for row in rows:
         row["Muted"] = row["ID"] in muted
     return rows

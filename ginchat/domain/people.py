@@ -10,6 +10,7 @@ from ginchat.domain.receipts import add_friend_state
 from ginchat.errors import bad_request, not_found
 from ginchat.extensions import get_redis
 from ginchat.models import block, friend_request
+from ginchat.models import message as messages
 from ginchat.models.community import Community
 from ginchat.models.contact import Contact
 from ginchat.models.user_basic import UserBasic
@@ -157,3 +158,22 @@ def search_groups(viewer_id, text, page, size):
     """Open groups the viewer may join (not a member, not removed by their
     owner) whose name starts with ``text``: ([group], total)."""
     return Community.search_joinable(search_key_of(text), viewer_id, page, size)
+
+
+def private_chats(viewer_id, friends):
+    """The chat list's private chats: the viewer's ``friends`` (user objects)
+    and, under DIRECT_MESSAGES=members, the colleagues they have a private
+    conversation with (active accounts, neither side blocking the other: the
+    people may_message lets them write to). Public user objects by name with
+    Relation (relation_names) and the chat state of add_friend_state."""
+    users = list(friends)
+    if direct_messages(current_app.config) == MEMBERS:
+        known = {u.id for u in users} | {viewer_id} | set(block.blocked_with(viewer_id))
+        colleagues = sorted(messages.private_peers(viewer_id) - known)
+        users += UserBasic.many(colleagues)
+        users.sort(key=lambda u: (u.name or "").lower())
+    rows = public_users(users, viewer_id)
+    relations = relation_names(viewer_id, [u.id for u in users])
+    for row in rows:
+        row["Relation"] = relations[row["ID"]]
+    return add_friend_state(viewer_id, rows)

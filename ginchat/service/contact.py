@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from ginchat.domain import friends
 from ginchat.domain.mute import add_muted, set_muted
-from ginchat.domain.people import public_request, public_users, resolve_user
+from ginchat.domain.people import private_chats, public_request, public_users, resolve_user
 from ginchat.domain.receipts import add_friend_state
 from ginchat.models.contact import Contact
 from ginchat.models.message import PRIVATE
@@ -31,17 +31,27 @@ def befriend_or_ask(user, target_id=None, target_name=None):
 def search_friends():
     """My friends, with their online status, and Unread, LastMessage
     (a message or null), ReadId (my read cursor), PeerReadId (theirs) and
-    Muted (I muted the conversation: /contact/mute).
+    Muted (I muted the conversation: /contact/mute). With chats=true, my
+    private chats instead: the friends and, under DIRECT_MESSAGES=members,
+    the colleagues I have a private conversation with (not blocked either
+    way), by name, each with Relation (friend, or "" / requested / asking
+    for a colleague, as /user/search says).
     ---
     tags: [contact]
     security: [{Bearer: []}]
+    parameters:
+      - {name: chats, in: formData, type: boolean, default: false, description: "true: the chat list's private chats, colleagues too"}
     responses:
       200: {description: "Rows are users", schema: {$ref: "#/definitions/UserListEnvelope"}}
+      400: {$ref: "#/responses/BadParameter"}
       401: {$ref: "#/responses/NotLoggedIn"}
     """
     rows = Contact.friends(current_user.id)
-    found = add_friend_state(current_user.id, public_users(rows, current_user.id))
-    return resp.ok_list(add_muted(current_user.id, found, PRIVATE), len(rows))
+    if params.get_bool("chats"):
+        found = private_chats(current_user.id, rows)
+    else:
+        found = add_friend_state(current_user.id, public_users(rows, current_user.id))
+    return resp.ok_list(add_muted(current_user.id, found, PRIVATE), len(found))
 
 
 def add_friend():
