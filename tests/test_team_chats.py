@@ -83,3 +83,28 @@ def test_mute_refuses_a_chat_one_may_not_have(api, friends_api):
     friends_api.befriend(fa, fb)
     answer(fa.post("/contact/mute", type=1, targetId=fb.id), 200)
     assert [r["Muted"] for r in chat_rows(fa, chats="true")] == [True]
+
+
+# --- the directory says whom one may message -------------------------------------------------
+def test_directory_and_search_say_whom_one_may_message(api, friends_api):
+    for kind, server_api in (("members", api), ("friends", friends_api)):
+        me, friend, colleague, blocked = (server_api.user(n) for n in ("me", "fr", "col", "blk"))
+        server_api.befriend(me, friend)
+        answer(me.post("/contact/block", targetId=blocked.id), 200)
+        rows = {r["ID"]: r for r in directory_rows(me)}
+        found = {r["ID"]: r for r in listing(me.get("/user/search", q=colleague.name))["Rows"]}
+        assert found[colleague.id]["MayMessage"] is (kind == "members")
+        assert rows[friend.id]["MayMessage"] is True, kind
+        assert rows[colleague.id]["MayMessage"] is (kind == "members"), kind
+        assert rows[blocked.id]["MayMessage"] is False, kind
+        assert rows[blocked.id]["Relation"] == "blocked"
+
+
+def directory_rows(user):
+    rows, page = [], 1
+    while True:
+        body = listing(user.get("/user/search", page=page, size=50))
+        rows += body["Rows"]
+        if len(rows) >= body["Total"] or not body["Rows"]:
+            return rows
+        page += 1
