@@ -19,6 +19,8 @@
 //   files.js        files of any type: the chooser, upload progress, file cards
 //   richtext.js     text bodies through format.js (Markdown subset, safe links)
 //   search.js       the "Search messages" box, its results, opening a hit
+//   directory.js    the People tab: everyone on the server, one click to message (issue 27)
+//   picker.js       choosing people: the create-group form's members, a group's "Add people"
 //   changes.js edits.js replies.js reactions.js mentions.js: a message's changes (Type 15),
 //                   Edit, Reply (quotes, jump to the original), reactions, @mentions
 // Feature modules register through hooks.js from an init function called below.
@@ -47,6 +49,8 @@ import { initReactions } from './reactions.js';
 import { initReplies } from './replies.js';
 import { initNotify } from './notify.js';
 import { initPeople } from './people.js';
+import { initDirectory } from './directory.js';
+import { initGroupPicker } from './picker.js';
 import { initSettings } from './settings.js';
 import { $, POLL_MS, currentConv, reads, root, state } from './state.js';
 import { t } from './i18n.js';
@@ -111,6 +115,8 @@ async function start() {
   initReactions();
   initMentions();
   initRichText(); // after the editor: a message being edited shows the editor, not its text
+  initDirectory(); // the People tab (issue 27)
+  initGroupPicker(); // create a group with its people
   initPeople();
   initNotify();
   initSettings();
