@@ -84,7 +84,8 @@ def add_friend():
 
 
 def mute():
-    """Mute or unmute one of my conversations, on every device of mine: the
+    """Mute or unmute one of my conversations (a friend's, a colleague's
+    under DIRECT_MESSAGES=members, a group's), on every device of mine: the
     friend and group lists carry Muted, and my other connections (with
     events=1) get a notice {"Event": "muted", "ChatType", "UserId" (the
     friend) or "GroupId", "Muted"}. Messages still arrive and count as
@@ -93,14 +94,15 @@ def mute():
     tags: [contact]
     security: [{Bearer: []}]
     parameters:
-      - {name: type, in: formData, type: integer, enum: [1, 2], required: true, description: "1: a friend's conversation, 2: a group's"}
-      - {name: targetId, in: formData, type: integer, required: true, description: "the friend's or the group's ID"}
+      - {name: type, in: formData, type: integer, enum: [1, 2], required: true, description: "1: a private chat (a friend's; under DIRECT_MESSAGES=members anyone's you may write to), 2: a group's"}
+      - {name: targetId, in: formData, type: integer, required: true, description: "the other person's or the group's ID"}
       - {name: muted, in: formData, type: boolean, default: true, description: "false unmutes"}
     responses:
       200: {description: "Data is {ChatType, TargetId, Muted}", schema: {$ref: "#/definitions/Envelope"}}
       400: {$ref: "#/responses/BadParameter"}
       401: {$ref: "#/responses/NotLoggedIn"}
-      404: {description: "not a friend of mine, or not a group I belong to", schema: {$ref: "#/definitions/Envelope"}}
+      403: {description: "a private chat with someone blocked either way, or with yourself", schema: {$ref: "#/definitions/Envelope"}}
+      404: {description: "no such account; under DIRECT_MESSAGES=friends not a friend of mine; not a group I belong to", schema: {$ref: "#/definitions/Envelope"}}
     """
     chat_type = params.get_int("type", required=True, minimum=1, maximum=2)
     target_id = params.get_id("targetId", required=True)
