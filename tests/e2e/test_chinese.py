@@ -53,6 +53,8 @@ VISIBLE_TEXT = """(skip) => {
 DATA = [
     ".msg .text", ".quote-text", ".preview", ".mention-text", "#announcer", ".hit .body", "#nodes tbody",
     "#audit td:nth-child(5)", "#people td:nth-child(2)", "#groups td:nth-child(2)", "#groups td:nth-child(3)",
+    # the other accounts of the shared server, by their names (issue 27: People, the member picker)
+    "#dir-list .name", "#dir-list .meta", "#group-members-options .name", "#group-members-options .meta",
 ]  # fmt: skip
 
 
