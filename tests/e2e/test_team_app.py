@@ -241,3 +241,32 @@ def test_a_server_of_friends_offers_add_friend_where_messaging_is_not_allowed(fr
     row_c.get_by_role("button", name=f"Message {colleague.name}").click()
     expect(page.locator("#conv-title")).to_have_text(colleague.name)
     assert page.problems == []
+
+
+def test_people_load_as_one_scrolls_and_a_colleagues_chat_mutes(server, people):
+    me = register(server, "scroll")
+    others = [register(server, "many") for _ in range(32)]
+    page = watch_console(people.open(me))
+    page.get_by_role("tab", name="People").click()
+    status = page.locator("#dir-status")
+    expect(status).to_contain_text("people")
+    total = int(status.inner_text().split()[0])
+    assert total >= len(others)
+    rows = page.locator("#dir-list li[data-user-id]")
+    expect(rows).to_have_count(30)  # a page
+    # Scrolling to the end brings the rest, page after page.
+    while rows.count() < total:
+        before = rows.count()
+        page.locator("#tab-people").evaluate("(box) => { box.scrollTop = box.scrollHeight; }")
+        expect(rows).not_to_have_count(before)
+    expect(rows).to_have_count(total)
+    expect(page.locator("#dir-more")).to_be_hidden()
+    # A colleague's chat has the header's Mute too (the server keeps it: /contact/mute).
+    colleague = others[0]
+    page.get_by_role("searchbox", name="Search people").fill(colleague.name)
+    page.get_by_role("button", name=f"Message {colleague.name}").click()
+    expect(page.locator("#conv-title")).to_have_text(colleague.name)
+    page.locator("#mute-btn").click()
+    expect(page.locator("#toast")).to_contain_text("muted on all your devices")
+    expect(page.locator("#mute-btn")).to_have_attribute("aria-pressed", "true")
+    assert page.problems == []
