@@ -154,7 +154,9 @@ export function initMe() {
     return t('Group {name} created (ID {id}).', { name: data.Data.Name, id: data.Data.ID });
   });
   ajaxForm('join-group-form', async () => {
-    await api.post('/contact/joinGroup', { comId: $('comId').value.trim() });
-    return t('You joined {name}.', { name: $('comId').value.trim() });
+    const data = await api.post('/contact/joinGroup', { comId: $('comId').value.trim() });
+    await refreshLists();
+    location.hash = `#g${data.Data.ID}`; // the group opens at once, as a new one does
+    return t('You joined {name}.', { name: data.Data.Name });
   });
 }
