@@ -13,7 +13,7 @@ import tempfile
 
 import pytest
 
-from e2e_support import ServerProcess, befriend, register, unique_name
+from e2e_support import ServerProcess, befriend, register, screenshot, unique_name
 from playwright_compat import expect
 
 PHONE = {"width": 390, "height": 844}
@@ -97,6 +97,7 @@ def test_people_lists_colleagues_and_one_click_opens_a_chat_that_reaches_them_li
     expect(pl.locator("#dir-list li").first).to_contain_text(f"@{bob.name}")
     pl.get_by_role("searchbox", name="Search people").fill("")
     expect(row_a).to_be_visible()
+    screenshot(pl, f"team-people-{'desktop' if size is None else size['width']}")
     if size:
         no_sideways_scroll(pl)
 
@@ -153,6 +154,7 @@ def test_a_group_made_with_picked_members_opens_at_once_and_add_people_offers_co
         expect(option).to_have_count(1)
         option.get_by_role("checkbox").check()
     expect(pl.locator("#group-members-chosen")).to_contain_text("(2)")
+    screenshot(pl, f"team-member-picker-{'desktop' if size is None else size['width']}")
     if size:
         no_sideways_scroll(pl)
     pl.locator("#create-group-form").get_by_role("button", name="Create").click()
@@ -192,6 +194,7 @@ def test_the_new_menu_by_keyboard_and_from_the_empty_pane(server, people):
     page.keyboard.press("Enter")
     menu = page.get_by_role("menu", name="New")
     expect(menu).to_be_visible()
+    screenshot(page, "team-new-menu")
     expect(button).to_have_attribute("aria-expanded", "true")
     expect(page.get_by_role("menuitem", name="Message a person")).to_be_focused()
     page.keyboard.press("ArrowDown")
