@@ -15,6 +15,7 @@ import { avatar, el } from './view.js';
 import { t } from './i18n.js';
 
 const PAGE_SIZE = 30;
+const presence = new Map(); // user id -> { online, at }: the presence frames heard
 const DEBOUNCE_MS = 250;
 
 // --- a paged list of people (the directory, or a search) --------------------------------
@@ -34,6 +35,7 @@ export async function loadPage(source, reset) {
   if (source.loading) return source.loading;
   if (source.page && source.rows.length >= source.total) return null;
   const seq = source.seq;
+  const sentAt = performance.now();
   const params = { page: source.page + 1, size: PAGE_SIZE };
   if (source.q) params.q = source.q;
   source.loading = api.get('/user/search', params).then((data) => {
@@ -41,6 +43,9 @@ export async function loadPage(source, reset) {
     source.page += 1;
     source.total = data.Total || 0;
     for (const user of data.Rows || []) {
+      // A presence frame that came while the page was on its way may be newer than it.
+      const heard = presence.get(user.ID);
+      if (heard && heard.at > sentAt) user.Online = heard.online;
       state.users.set(user.ID, { ...state.users.get(user.ID), ...user });
       source.rows.push(user);
     }
@@ -182,6 +187,7 @@ export function openPeople(focusSearch) {
 
 // Presence (Type 12) moves the dots of the rows drawn.
 function onPresence(frame) {
+  presence.set(frame.UserId, { online: !!frame.Online, at: performance.now() });
   let changed = false;
   for (const user of dir.rows) {
     if (user.ID === frame.UserId && !!user.Online !== !!frame.Online) {
