@@ -123,6 +123,9 @@ def walk(page, me, friend, group, check, connected):
     check("chats")
     page.get_by_role("tab").nth(1).click()  # People (issue 27)
     expect(page.locator("#dir-list li").first).to_be_visible()
+    # Narrowed to the friend: the buttons' labels name the people of the rows.
+    page.locator("#dir-q").fill(friend.name)
+    expect(page.locator("#dir-list li")).to_have_count(1)
     check("people")
     page.get_by_role("tab").nth(2).click()  # Contacts
     check("contacts")
