@@ -49,6 +49,11 @@ SEARCHED_USER = {
             "enum": ["friend", "requested", "asking", "blocked", ""],
             "description": "friend; requested: I asked them; asking: they asked me; blocked: by me; empty: none",
         },
+        MayMessage={
+            "type": "boolean",
+            "description": "I may open a private chat with them (DIRECT_MESSAGES: members, anyone not blocked "
+            "either way; friends, a friend); otherwise the app offers to add them as a friend",
+        },
     ),
 }
 LOGIN_USER = {

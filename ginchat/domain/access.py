@@ -87,6 +87,15 @@ def sees_online(mode, user_ids, related, blocked):
     return set(user_ids) & set(related)
 
 
+def messageable(mode, user_ids, friends, blocked):
+    """Whom of ``user_ids`` a viewer may open a private chat with, by the
+    rule of may_message for many at once: under ``members`` everyone but
+    those ``blocked`` either way, under ``friends`` their ``friends``."""
+    if mode == MEMBERS:
+        return set(user_ids) - set(blocked)
+    return set(user_ids) & set(friends)
+
+
 def may_write(user_id, msg_type, target_id, relations=SQL):
     """A private message goes to whom may_message allows, a group message
     comes from a member only; raises AppError (403, or 400 for an unknown type)."""

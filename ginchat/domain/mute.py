@@ -1,11 +1,14 @@
-"""Muted conversations: a mark on the owner's own friend or member row, so
-it follows them to every device; messages still arrive and count as
+"""Muted conversations: a mark on the owner's own friend or member row (a
+colleague's private chat, DIRECT_MESSAGES=members: a CHAT row), so it
+follows them to every device; messages still arrive and count as
 unread, only the alerts (notifications, sound) stay quiet."""
 
-from ginchat.domain.access import app
+from flask import current_app
+
+from ginchat.domain.access import FRIENDS, app, direct_messages, may_message
 from ginchat.errors import bad_request, not_found
 from ginchat.extensions import db
-from ginchat.models.contact import COMPLETELY, FRIEND, MEMBER, Contact
+from ginchat.models.contact import CHAT, COMPLETELY, FRIEND, MEMBER, Contact
 from ginchat.models.message import GROUP, PRIVATE
 from ginchat.signals import notice
 
@@ -16,12 +19,12 @@ def set_muted(user_id, chat_type, target_id, muted, completely=False):
     ``completely``: not even @all, @here or a mention of them alerts."""
     if chat_type not in (PRIVATE, GROUP):
         raise bad_request("type must be 1 (private) or 2 (group)")
-    kind = FRIEND if chat_type == PRIVATE else MEMBER
     level = COMPLETELY if muted and completely else int(bool(muted))
-    if not Contact.set_muted(user_id, target_id, kind, level):
+    if chat_type == PRIVATE:
+        _mute_private(user_id, target_id, level)
+    elif not Contact.set_muted(user_id, target_id, MEMBER, level):
         db.session.rollback()
-        what = "friend" if chat_type == PRIVATE else "group you belong to"
-        raise not_found(f"no {what} with ID {target_id}")
+        raise not_found(f"no group you belong to with ID {target_id}")
     db.session.commit()
     notice.send(
         app(),
@@ -36,11 +39,29 @@ def set_muted(user_id, chat_type, target_id, muted, completely=False):
     return bool(muted)
 
 
+def _mute_private(user_id, target_id, muted):
+    """A friend's chat, or one with anyone the user may message (may_message:
+    a colleague under DIRECT_MESSAGES=members; 403 blocked, 404 no account).
+    ``muted``: the level (0, 1 or COMPLETELY). A mute made before a
+    friendship (or after it ended) stands on the CHAT row; unmuting clears
+    both."""
+    if not Contact.is_friend(user_id, target_id):
+        if direct_messages(current_app.config) == FRIENDS:
+            raise not_found(f"no friend with ID {target_id}")
+        may_message(user_id, target_id)
+    elif muted:
+        Contact.set_muted(user_id, target_id, FRIEND, muted)
+        return
+    Contact.set_muted(user_id, target_id, FRIEND, muted)
+    Contact.set_chat_muted(user_id, target_id, muted)
+
+
 def add_muted(user_id, rows, chat_type):
-    """Friend (chat_type PRIVATE) or group rows gain Muted."""
-    kind = FRIEND if chat_type == PRIVATE else MEMBER
-    muted = Contact.muted_ids(user_id, kind)
-    completely = Contact.completely_muted_ids(user_id, kind) if muted else set()
+    """Private chat (chat_type PRIVATE: a friend's or a colleague's) or group
+    rows gain Muted and MutedCompletely."""
+    kinds = (FRIEND, CHAT) if chat_type == PRIVATE else (MEMBER,)
+    muted = set().union(*(Contact.muted_ids(user_id, kind) for kind in kinds))
+    completely = set().union(*(Contact.completely_muted_ids(user_id, kind) for kind in kinds)) if muted else set()
     for row in rows:
         row["Muted"] = row["ID"] in muted
         row["MutedCompletely"] = row["ID"] in completely

@@ -5,11 +5,12 @@ members (friends; API.md)."""
 
 from flask import current_app
 
-from ginchat.domain.access import MEMBERS, direct_messages, sees_online
+from ginchat.domain.access import MEMBERS, direct_messages, messageable, sees_online
 from ginchat.domain.receipts import add_friend_state
 from ginchat.errors import bad_request, not_found
 from ginchat.extensions import get_redis
 from ginchat.models import block, friend_request
+from ginchat.models import message as messages
 from ginchat.models.community import Community
 from ginchat.models.contact import Contact
 from ginchat.models.user_basic import UserBasic
@@ -137,6 +138,22 @@ def relation_names(viewer_id, user_ids):
     return names
 
 
+def add_relations(viewer_id, rows):
+    """Rows of public users gain Relation (relation_names) and MayMessage:
+    whether the viewer may open a private chat with them (may_message's
+    rule), so the app offers "Message" or "Add friend" as the server says."""
+    ids = [row["ID"] for row in rows]
+    relations = relation_names(viewer_id, ids)
+    friends = {uid for uid, name in relations.items() if name == "friend"}
+    mode = direct_messages(current_app.config)
+    blocked = block.blocked_with(viewer_id) if mode == MEMBERS and ids else ()
+    writable = messageable(mode, ids, friends, blocked)
+    for row in rows:
+        row["Relation"] = relations[row["ID"]]
+        row["MayMessage"] = row["ID"] in writable and not row.get("Deactivated", False)
+    return rows
+
+
 def search_people(viewer_id, text, page, size):
     """Live accounts whose name or display name, or a word of them, starts
     with ``text`` (in any case or width; a CJK text anywhere in a name; a
@@ -146,9 +163,7 @@ def search_people(viewer_id, text, page, size):
     key = search_key_of(text)
     users, total = UserBasic.search(key, viewer_id, page, size, hidden=block.blockers_of(viewer_id))
     rows = public_users(users, viewer_id)
-    relations = relation_names(viewer_id, [u.id for u in users])
-    for row in rows:
-        row["Relation"] = relations[row["ID"]]
+    add_relations(viewer_id, rows)
     return rows, total
 
 
@@ -160,9 +175,7 @@ def directory(viewer_id, page, size):
     PeerReadId: add_friend_state), so a team's "People" view is one call."""
     users, total = UserBasic.directory(viewer_id, page, size, hidden=block.blockers_of(viewer_id))
     rows = public_users(users, viewer_id)
-    relations = relation_names(viewer_id, [u.id for u in users])
-    for row in rows:
-        row["Relation"] = relations[row["ID"]]
+    add_relations(viewer_id, rows)
     return add_friend_state(viewer_id, rows), total
 
 
@@ -170,3 +183,20 @@ def search_groups(viewer_id, text, page, size):
     """Open groups the viewer may join (not a member, not removed by their
     owner) whose name starts with ``text``: ([group], total)."""
     return Community.search_joinable(search_key_of(text), viewer_id, page, size)
+
+
+def private_chats(viewer_id, friends):
+    """The chat list's private chats: the viewer's ``friends`` (user objects)
+    and, under DIRECT_MESSAGES=members, the colleagues they have a private
+    conversation with (active accounts, neither side blocking the other: the
+    people may_message lets them write to). Public user objects by name with
+    Relation (relation_names) and the chat state of add_friend_state."""
+    users = list(friends)
+    if direct_messages(current_app.config) == MEMBERS:
+        known = {u.id for u in users} | {viewer_id} | set(block.blocked_with(viewer_id))
+        colleagues = sorted(messages.private_peers(viewer_id) - known)
+        users += UserBasic.many(colleagues)
+        users.sort(key=lambda u: (u.name or "").lower())
+    rows = public_users(users, viewer_id)
+    add_relations(viewer_id, rows)
+    return add_friend_state(viewer_id, rows)

@@ -1,6 +1,9 @@
 """Relations between users (the Go project's models/contact.go):
 Type 1 is a friendship (one row each way), Type 2 a group membership,
-Type 3 a removal from a group (the removed user may not rejoin on their own)."""
+Type 3 a removal from a group (the removed user may not rejoin on their own),
+Type 4 the owner's own settings of a private chat with someone who is not
+their friend (DIRECT_MESSAGES=members: a colleague), made when first needed
+(muting it)."""
 
 from datetime import datetime
 
@@ -18,6 +21,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, aliased, mapped_column
 
 from ginchat.extensions import db
@@ -27,6 +31,7 @@ from ginchat.models.user_basic import UserBasic, utcnow
 FRIEND = 1
 MEMBER = 2
 REMOVED = 3
+CHAT = 4
 
 # Roles of a member row (the owner is the group's owner_id, whatever the row says).
 MEMBER_ROLE = 0
@@ -135,6 +140,18 @@ class Contact(db.Model):
             .values(muted=level)
         )
         return done.rowcount > 0
+
+    @classmethod
+    def set_chat_muted(cls, owner_id, target_id, muted):
+        """Mute or unmute the owner's private chat with a colleague: their
+        CHAT row, made on the first mute (no commit)."""
+        if cls.set_muted(owner_id, target_id, CHAT, muted) or not muted:
+            return
+        try:
+            with db.session.begin_nested():  # another node may make it at the same time
+                db.session.add(cls(owner_id=owner_id, target_id=target_id, type=CHAT, muted=int(muted)))
+        except IntegrityError:
+            cls.set_muted(owner_id, target_id, CHAT, muted)
 
     @classmethod
     def muted_ids(cls, owner_id, kind):

@@ -382,6 +382,15 @@ def url_in_use(url):
     return db.session.scalar(select(func.count()).where(message_table.c.url == url)) > 0
 
 
+def private_peers(user_id):
+    """Everyone ``user_id`` has a private conversation with (sent to or got
+    from), by the two indexes that already serve the replay."""
+    c = message_table.c
+    sent = select(c.target_id).where(c.user_id == user_id, c.type == PRIVATE).distinct()
+    got = select(c.user_id).where(c.type == PRIVATE, c.target_id == user_id).distinct()
+    return {int(i) for i in db.session.scalars(sent)} | {int(i) for i in db.session.scalars(got)}
+
+
 def latest_id(conv):
     """The conversation's newest message Id (0: none)."""
     return db.session.scalar(select(func.max(message_table.c.id)).where(message_table.c.conv == conv)) or 0

@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from ginchat.domain import friends
 from ginchat.domain.mute import add_muted, set_muted
-from ginchat.domain.people import public_request, public_users, resolve_user
+from ginchat.domain.people import private_chats, public_request, public_users, resolve_user
 from ginchat.domain.receipts import add_friend_state
 from ginchat.models.contact import Contact
 from ginchat.models.message import PRIVATE
@@ -32,17 +32,27 @@ def search_friends():
     """My friends, with their online status, and Unread, LastMessage
     (a message or null), ReadId (my read cursor), PeerReadId (theirs) and
     Muted (I muted the conversation: /contact/mute) and MutedCompletely
-    (muted with completely=true: not even a mention alerts).
+    (muted with completely=true: not even a mention alerts). With chats=true, my
+    private chats instead: the friends and, under DIRECT_MESSAGES=members,
+    the colleagues I have a private conversation with (not blocked either
+    way), by name, each with Relation (friend, or "" / requested / asking
+    for a colleague, as /user/search says).
     ---
     tags: [contact]
     security: [{Bearer: []}]
+    parameters:
+      - {name: chats, in: formData, type: boolean, default: false, description: "true: the chat list's private chats, colleagues too"}
     responses:
       200: {description: "Rows are users", schema: {$ref: "#/definitions/UserListEnvelope"}}
+      400: {$ref: "#/responses/BadParameter"}
       401: {$ref: "#/responses/NotLoggedIn"}
     """
     rows = Contact.friends(current_user.id)
-    found = add_friend_state(current_user.id, public_users(rows, current_user.id))
-    return resp.ok_list(add_muted(current_user.id, found, PRIVATE), len(rows))
+    if params.get_bool("chats"):
+        found = private_chats(current_user.id, rows)
+    else:
+        found = add_friend_state(current_user.id, public_users(rows, current_user.id))
+    return resp.ok_list(add_muted(current_user.id, found, PRIVATE), len(found))
 
 
 def add_friend():
@@ -75,7 +85,8 @@ def add_friend():
 
 
 def mute():
-    """Mute or unmute one of my conversations, on every device of mine: the
+    """Mute or unmute one of my conversations (a friend's, a colleague's
+    under DIRECT_MESSAGES=members, a group's), on every device of mine: the
     friend and group lists carry Muted, and my other connections (with
     events=1) get a notice {"Event": "muted", "ChatType", "UserId" (the
     friend) or "GroupId", "Muted"}. Messages still arrive and count as
@@ -84,15 +95,16 @@ def mute():
     tags: [contact]
     security: [{Bearer: []}]
     parameters:
-      - {name: type, in: formData, type: integer, enum: [1, 2], required: true, description: "1: a friend's conversation, 2: a group's"}
-      - {name: targetId, in: formData, type: integer, required: true, description: "the friend's or the group's ID"}
+      - {name: type, in: formData, type: integer, enum: [1, 2], required: true, description: "1: a private chat (a friend's; under DIRECT_MESSAGES=members anyone's you may write to), 2: a group's"}
+      - {name: targetId, in: formData, type: integer, required: true, description: "the other person's or the group's ID"}
       - {name: muted, in: formData, type: boolean, default: true, description: "false unmutes"}
       - {name: completely, in: formData, type: boolean, default: false, description: "true: not even @all, @here or a mention of me alerts (the lists carry MutedCompletely; the notice Completely)"}
     responses:
       200: {description: "Data is {ChatType, TargetId, Muted, Completely}", schema: {$ref: "#/definitions/Envelope"}}
       400: {$ref: "#/responses/BadParameter"}
       401: {$ref: "#/responses/NotLoggedIn"}
-      404: {description: "not a friend of mine, or not a group I belong to", schema: {$ref: "#/definitions/Envelope"}}
+      403: {description: "a private chat with someone blocked either way, or with yourself", schema: {$ref: "#/definitions/Envelope"}}
+      404: {description: "no such account; under DIRECT_MESSAGES=friends not a friend of mine; not a group I belong to", schema: {$ref: "#/definitions/Envelope"}}
     """
     chat_type = params.get_int("type", required=True, minimum=1, maximum=2)
     target_id = params.get_id("targetId", required=True)

@@ -246,7 +246,8 @@ def search_users():
     who blocked you. Each row is the public user object (Phone and Email
     only for friends; Online for everyone you may message under
     DIRECT_MESSAGES=members, only for friends and fellow group members under
-    friends) with Relation: what adding them would do.
+    friends) with Relation: what adding them would do, and MayMessage:
+    whether you may open a private chat with them (DIRECT_MESSAGES).
 
     An empty (or absent) ``q`` is the directory: every live account (but you
     and those who blocked you) by display name, or name where there is none;

@@ -24,6 +24,8 @@
 //   search.js       the "Search messages" box, its results, opening a hit
 //   switcher.js     Ctrl+K or "/": the quick switcher over people, groups and chats
 //   forward.js      Forward (one, several one by one, or merged into a chat record), their look
+//   directory.js    the People tab: everyone on the server, one click to message (issue 27)
+//   picker.js       choosing people: the create-group form's members, a group's "Add people"
 //   changes.js edits.js replies.js reactions.js mentions.js: a message's changes (Type 15),
 //                   Edit, Reply (quotes, jump to the original), reactions, @mentions
 // Feature modules register through hooks.js from an init function called below.
@@ -55,6 +57,8 @@ import { initReplies } from './replies.js';
 import { initForward } from './forward.js';
 import { initNotify } from './notify.js';
 import { initPeople } from './people.js';
+import { initDirectory } from './directory.js';
+import { initGroupPicker } from './picker.js';
 import { initSettings } from './settings.js';
 import { initSwitcher } from './switcher.js';
 import { initThreads } from './threads.js';
@@ -125,6 +129,8 @@ async function start() {
   initReactions();
   initMentions();
   initRichText(); // after the editor: a message being edited shows the editor, not its text
+  initDirectory(); // the People tab (issue 27)
+  initGroupPicker(); // create a group with its people
   initPeople();
   initNotify();
   initSettings();

@@ -30,6 +30,9 @@ export function renderHeader() {
   $('conv-sub').textContent = sub;
   $('conv-sub').dataset.typing = conv.typingUntil > Date.now() ? '1' : '';
   $('friend-tools').hidden = conv.type !== PRIVATE;
+  // A colleague (issue 27) is no friend to remove, but one to add.
+  $('remove-friend-btn').hidden = conv.type !== PRIVATE || conv.friend === false;
+  $('add-friend-btn').hidden = conv.type !== PRIVATE || conv.friend !== false;
   $('group-tools').hidden = conv.type !== GROUP;
   $('group-owner-tools').hidden = conv.type !== GROUP || conv.role !== 'owner';
   document.dispatchEvent(new CustomEvent('ginchat:header', { detail: conv }));

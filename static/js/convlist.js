@@ -23,7 +23,9 @@ export function readListsFromPage() {
       Online: item.dataset.online === '1',
     };
     state.users.set(user.ID, user);
-    upsertConv(PRIVATE, user.ID, { name: shownName(user), handle: user.Name, avatar: user.Avatar, online: user.Online });
+    upsertConv(PRIVATE, user.ID, {
+      name: shownName(user), handle: user.Name, avatar: user.Avatar, online: user.Online, friend: true,
+    });
   }
   for (const item of document.querySelectorAll('#group-list [data-group-id]')) {
     upsertConv(GROUP, Number(item.dataset.groupId), {
@@ -37,7 +39,8 @@ export async function refreshLists() {
   let friends;
   let groups;
   try {
-    [friends, groups] = await Promise.all([api.post('/searchFriends'), api.post('/contact/loadcommunity')]);
+    // chats: friends and the colleagues I have a private chat with (DIRECT_MESSAGES=members).
+    [friends, groups] = await Promise.all([api.post('/searchFriends', { chats: true }), api.post('/contact/loadcommunity')]);
   } catch (err) {
     return;
   }
@@ -47,6 +50,7 @@ export async function refreshLists() {
     const conv = upsertConv(PRIVATE, user.ID, {
       name: shownName(user), handle: user.Name, avatar: user.Avatar, online: !!user.Online, muted: !!user.Muted,
       mutedCompletely: !!user.MutedCompletely,
+      friend: user.Relation === undefined || user.Relation === 'friend', relation: user.Relation || '',
     });
     conv.peerRead = Math.max(conv.peerRead, user.PeerReadId || 0);
     applyServerState(conv, user);
@@ -63,8 +67,9 @@ export async function refreshLists() {
     listed.add(conv.key);
   }
   // Removed friends, groups I left or was removed from, dissolved groups.
-  for (const key of [...state.convs.keys()]) {
-    if (listed.has(key)) continue;
+  // A chat opened from People before its first message stays while it is open.
+  for (const [key, conv] of [...state.convs]) {
+    if (listed.has(key) || (conv.draft && state.current === key && !conv.last)) continue;
     state.convs.delete(key);
     if (state.current === key) location.hash = '';
   }
@@ -186,9 +191,10 @@ export function renderLists() {
   listFrame = 0;
   const all = sortConvs([...state.convs.values()]);
   const byName = (a, b) => a.name.localeCompare(b.name);
-  const friends = all.filter((c) => c.type === PRIVATE).sort(byName);
+  const friends = all.filter((c) => c.type === PRIVATE && c.friend !== false).sort(byName);
+  const chats = all.filter((c) => !c.draft || c.last || c.key === state.current);
   const groups = all.filter((c) => c.type === GROUP).sort(byName);
-  renderList($('chat-list'), all.map(chatItem), t('No chats yet: add a friend in Contacts, or create or join a group in Groups.'));
+  renderList($('chat-list'), chats.map(chatItem), t('No chats yet: use New to message a person, or to create or join a group.'));
   renderList($('friend-list'), friends.map(manageItem), t('No contacts yet: add a friend above.'));
   renderList($('group-list'), groups.map(manageItem), t('No groups yet: create or join one below.'));
   $('friend-count').textContent = String(friends.length);
@@ -222,6 +228,7 @@ export function selectTab(name, focus) {
     $(tab.getAttribute('aria-controls')).classList.toggle('active', on);
     if (on && focus) tab.focus();
   }
+  document.dispatchEvent(new CustomEvent('ginchat:tab', { detail: name })); // the People tab loads on first sight
 }
 
 // Up and down arrows move between the rows of a list (links stay in the Tab order too).

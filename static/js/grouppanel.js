@@ -8,6 +8,7 @@ import { act } from './me.js';
 import { $, PRIVATE, busy, currentConv, formStatus, me, miniButton, state, toast, uploadFrom } from './state.js';
 import { avatar, el } from './view.js';
 import { confirmAction } from './confirm.js';
+import { initAddPeople, showAddable } from './picker.js';
 import { fullName, shownName } from './names.js';
 import { t } from './i18n.js';
 
@@ -55,7 +56,7 @@ export async function loadMembers(conv) {
   renderGroupSettings(conv, data.Rows || []);
 }
 
-// The owner's settings, and "Add people" (friends who are not members).
+// The owner's settings, and "Add people" (people I may message who are not members).
 function renderGroupSettings(conv, members) {
   const owner = conv.role === 'owner';
   $('group-settings').hidden = !owner;
@@ -66,25 +67,26 @@ function renderGroupSettings(conv, members) {
     $('group-who-may-mention-all').value = conv.whoMayMentionAll || 'admins';
   }
   $('group-add').hidden = !(owner || conv.role === 'admin' || conv.whoMayAdd !== 'admins');
-  const inGroup = new Set(members.map((user) => user.ID));
-  const friends = [...state.convs.values()].filter((c) => c.type === PRIVATE && !inGroup.has(c.id));
-  friends.sort((a, b) => a.name.localeCompare(b.name));
-  const items = friends.map((friend) => el('li', { dataset: { userId: friend.id } },
-    avatar({ name: friend.name, url: friend.avatar, id: friend.id }),
-    el('span', { className: 'name', text: friend.name }),
-    miniButton(t('Add'), () => {
-      act(() => api.post('/contact/addMember', { comId: conv.id, userId: friend.id }),
-        t('{name} added to {group}.', { name: friend.name, group: conv.name })).then(() => loadMembers(conv));
-    }, { 'aria-label': t('Add {name}', { name: friend.name }) })));
-  $('add-people-list').replaceChildren(
-    ...(items.length ? items : [el('li', { className: 'empty', text: t('All your friends are members.') })]));
+  // Anyone I may message (the directory's MayMessage), not only friends (issue 27).
+  if (!$('group-add').hidden) showAddable(conv, members.map((user) => user.ID), loadMembers);
 }
 
 export function initGroupPanel() {
+  initAddPeople();
   $('remove-friend-btn').addEventListener('click', async () => {
     const conv = currentConv();
     if (!conv || !(await confirmAction({ title: t('Remove {name} from your friends?', { name: conv.name }), text: t('You keep the history; to chat again, add them again.'), action: t('Remove friend') }))) return;
     act(() => api.post('/contact/removeFriend', { targetId: conv.id }), t('{name} is no longer your friend.', { name: conv.name }));
+  });
+  $('add-friend-btn').addEventListener('click', () => {
+    const conv = currentConv();
+    if (!conv) return;
+    // 200: friends now; 202 (FRIEND_ADD=request): a request went out.
+    act(async () => {
+      const res = await api.post('/contact/addfriend', { targetId: conv.id });
+      return { Msg: res.Data && res.Data.FromId !== undefined
+        ? t('Friend request sent to {name}.', { name: conv.name }) : t('{name} is now your friend.', { name: conv.name }) };
+    });
   });
   $('block-btn').addEventListener('click', async () => {
     const conv = currentConv();

@@ -8,6 +8,7 @@ import { $, busy, formStatus, me, miniButton, state, toast, uploadFrom } from '.
 import { avatar, el, fillAvatar } from './view.js';
 import { confirmAction } from './confirm.js';
 import { fullName, shownName } from './names.js';
+import { chosenMembers } from './picker.js';
 import { t } from './i18n.js';
 
 export function renderMe() {
@@ -141,14 +142,21 @@ export function initMe() {
   });
   ajaxForm('create-group-form', async () => {
     const icon = await uploadFrom($('group-icon'));
+    const members = chosenMembers();
     const data = await api.post('/contact/createCommunity', {
       name: $('group-name').value.trim(), desc: $('group-desc').value.trim(), icon,
       policy: $('group-new-policy').value, history: $('group-new-history').value,
+      ...(members.length ? { members: members.join(',') } : {}),
     });
+    // The new group opens at once (issue 27).
+    await refreshLists();
+    location.hash = `#g${data.Data.ID}`;
     return t('Group {name} created (ID {id}).', { name: data.Data.Name, id: data.Data.ID });
   });
   ajaxForm('join-group-form', async () => {
-    await api.post('/contact/joinGroup', { comId: $('comId').value.trim() });
-    return t('You joined {name}.', { name: $('comId').value.trim() });
+    const data = await api.post('/contact/joinGroup', { comId: $('comId').value.trim() });
+    await refreshLists();
+    location.hash = `#g${data.Data.ID}`; // the group opens at once, as a new one does
+    return t('You joined {name}.', { name: data.Data.Name });
   });
 }

@@ -1,12 +1,15 @@
-// Finding people and groups (issue 15): a search box and a "+" (New chat) at
+// Finding people and groups (issue 15): a search box and the "New" menu at
 // the top of the lists. As one types (debounced) it asks GET /user/search and
 // GET /contact/searchGroups, a page at a time; picking a person opens the
-// chat with a friend, or adds them (or sends a request, as the server's
-// FRIEND_ADD says); picking a group joins it. The empty conversation pane
-// offers the same.
+// chat (when the server says one may message them: MayMessage), or adds
+// them (or sends a request, as the server's FRIEND_ADD says); picking a group
+// joins it. The "New" menu (issue 27) is the one way to start something:
+// message a person (the People tab), create a group, join a group; the empty
+// conversation pane opens the same menu.
 
 import * as api from './api.js';
-import { refreshLists } from './convlist.js';
+import { refreshLists, selectTab } from './convlist.js';
+import { openChatWith, openPeople } from './directory.js';
 import { $, toast } from './state.js';
 import { fullName, handleOf, shownName } from './names.js';
 import { avatar, el } from './view.js';
@@ -24,10 +27,89 @@ function bar() {
   });
   const form = el('form', { id: 'people-search', role: 'search', className: 'people-search' },
     el('label', { for: 'people-q', className: 'visually-hidden', text: t('Find people and groups') }), input);
-  const plus = el('button', {
-    type: 'button', id: 'new-chat-btn', className: 'new-chat', title: t('New chat'), 'aria-label': t('New chat'), text: '+',
+  return el('div', { className: 'people-bar js-only', id: 'people-bar' }, form, newMenu());
+}
+
+// --- the New menu (a menu button: arrows move, Escape closes, focus returns) ----------
+function newMenu() {
+  const button = el('button', {
+    type: 'button', id: 'new-chat-btn', className: 'new-chat', text: t('New'), 'aria-haspopup': 'menu',
+    'aria-expanded': 'false', 'aria-controls': 'new-menu', title: t('Start a chat, create or join a group'),
   });
-  return el('div', { className: 'people-bar js-only', id: 'people-bar' }, form, plus);
+  const item = (id, text, run) => el('li', { role: 'none' },
+    el('button', { type: 'button', role: 'menuitem', id, tabindex: '-1', text, onclick: () => { closeMenu(false); run(); } }));
+  const menu = el('ul', { id: 'new-menu', className: 'new-menu', role: 'menu', 'aria-label': t('New'), hidden: true },
+    item('new-message', t('Message a person'), () => {
+      closeSearch();
+      openPeople(true);
+    }),
+    item('new-group', t('Create a group'), () => goToForm('group-name')),
+    item('new-join', t('Join a group'), () => goToForm('comId')));
+  return el('div', { className: 'new-menu-wrap' }, button, menu);
+}
+
+function menuItems() {
+  return [...$('new-menu').querySelectorAll('[role="menuitem"]')];
+}
+
+let opener = null; // focus goes back to what opened the menu
+
+export function openMenu(at = 0, from = null) {
+  opener = from;
+  closeSearch();
+  $('new-menu').hidden = false;
+  $('new-chat-btn').setAttribute('aria-expanded', 'true');
+  const items = menuItems();
+  items[(at + items.length) % items.length].focus();
+}
+
+function closeMenu(refocus) {
+  if ($('new-menu').hidden) return;
+  $('new-menu').hidden = true;
+  $('new-chat-btn').setAttribute('aria-expanded', 'false');
+  if (refocus) (opener && opener.isConnected ? opener : $('new-chat-btn')).focus();
+}
+
+function goToForm(inputId) {
+  closeSearch();
+  selectTab('groups');
+  const field = $(inputId);
+  field.scrollIntoView({ block: 'center' });
+  field.focus();
+}
+
+function initMenu() {
+  const button = $('new-chat-btn');
+  const menu = $('new-menu');
+  button.addEventListener('click', (event) => {
+    event.stopPropagation();
+    if (menu.hidden) openMenu(0);
+    else closeMenu(true);
+  });
+  button.addEventListener('keydown', (event) => {
+    if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+      event.preventDefault();
+      openMenu(event.key === 'ArrowDown' ? 0 : -1);
+    }
+  });
+  menu.addEventListener('keydown', (event) => {
+    const items = menuItems();
+    const at = items.indexOf(document.activeElement);
+    const go = { ArrowDown: at + 1, ArrowUp: at - 1, Home: 0, End: items.length - 1 }[event.key];
+    if (go !== undefined) {
+      event.preventDefault();
+      items[(go + items.length) % items.length].focus();
+    } else if (event.key === 'Escape') {
+      event.preventDefault();
+      event.stopPropagation();
+      closeMenu(true);
+    } else if (event.key === 'Tab') {
+      closeMenu(false);
+    }
+  });
+  document.addEventListener('click', (event) => {
+    if (!menu.hidden && !menu.contains(event.target)) closeMenu(false);
+  });
 }
 
 function panel() {
@@ -40,7 +122,8 @@ function panel() {
     el('ul', { id: 'groups-found', className: 'list found', 'aria-labelledby': 'groups-found-h' }),
     el('button', { type: 'button', id: 'groups-more', className: 'link', text: t('More groups'), hidden: true }),
     el('div', { className: 'people-hint', id: 'people-hint' },
-      el('button', { type: 'button', className: 'link', id: 'people-new-group', text: t('Create a group') })));
+      el('button', { type: 'button', className: 'link', id: 'people-new-group', text: t('Create a group') })),
+    el('button', { type: 'button', className: 'link', id: 'people-close', text: t('Close the search') }));
 }
 
 function setStatus(text) {
@@ -50,11 +133,6 @@ function setStatus(text) {
 function showPanel(on) {
   $('people-results').hidden = !on;
   $('sidebar').classList.toggle('searching', on);
-  const plus = $('new-chat-btn');
-  plus.textContent = on ? '×' : '+';
-  plus.title = on ? t('Close the search') : t('New chat');
-  plus.setAttribute('aria-label', plus.title);
-  plus.setAttribute('aria-expanded', String(on));
 }
 
 // --- asking the server ---------------------------------------------------------------
@@ -100,14 +178,14 @@ async function more(kind) {
 // --- drawing -------------------------------------------------------------------------
 const ACTIONS = {
   friend: { label: t('Chat'), aria: t('Chat with {name}'), enabled: true },
-  '': { label: t('Add'), aria: t('Add {name}'), enabled: true },
+  '': { label: t('Add friend'), aria: t('Add {name} as a friend'), enabled: true },
   asking: { label: t('Accept'), aria: t('Accept {name}'), enabled: true },
   requested: { label: t('Requested'), aria: t('Requested {name}'), enabled: false },
   blocked: { label: t('Blocked'), aria: t('Blocked {name}'), enabled: false },
 };
 
 function personItem(user) {
-  const what = ACTIONS[user.Relation] || ACTIONS[''];
+  const what = user.MayMessage ? ACTIONS.friend : (ACTIONS[user.Relation] || ACTIONS['']);
   const names = el('span', { className: 'body' },
     el('span', { className: 'name', text: shownName(user) }),
     el('span', { className: 'meta', text: handleOf(user) }));
@@ -166,8 +244,9 @@ async function openChat(hash) {
 }
 
 async function pickPerson(user, button) {
-  if (user.Relation === 'friend') {
-    await openChat(`#u${user.ID}`);
+  if (user.MayMessage) {
+    closeSearch();
+    openChatWith(user);
     return;
   }
   button.disabled = true;
@@ -205,19 +284,34 @@ export function startNewChat() {
   $('people-q').focus();
 }
 
+// The empty pane points at the one New menu.
 function emptyPaneActions() {
   const pane = $('conv-empty');
   if (!pane) return;
   pane.replaceChildren(
     el('span', { className: 'empty-title', text: t('Pick a conversation, or start a new one.') }),
     el('span', { className: 'empty-actions' },
-      el('button', { type: 'button', id: 'empty-new-chat', text: t('New chat'), onclick: startNewChat }),
       el('button', {
-        type: 'button', id: 'empty-find-people', className: 'secondary', text: t('Find people'), onclick: startNewChat,
+        type: 'button', id: 'empty-new-chat', text: t('New…'), 'aria-haspopup': 'menu', 'aria-controls': 'new-menu',
+        onclick: (event) => {
+          event.stopPropagation();
+          openMenu(0, event.currentTarget);
+        },
       })));
 }
 
+// Contacts: friends are added from People (or a chat's header), not by typing a name.
+function contactsHint() {
+  const form = $('add-friend-form');
+  if (!form) return;
+  form.hidden = true;
+  form.after(el('p', { className: 'card-form contacts-hint', id: 'contacts-hint' },
+    el('span', { text: t('To add a friend, find them in People or open your chat with them.') }), ' ',
+    el('button', { type: 'button', className: 'link', id: 'contacts-find-people', text: t('Open People'), onclick: () => openPeople(true) })));
+}
+
 export function initPeople() {
+  contactsHint();
   const sidebar = $('sidebar');
   sidebar.prepend(bar(), panel());
   const input = $('people-q');
@@ -243,9 +337,10 @@ export function initPeople() {
     clearTimeout(search.timer);
     runSearch();
   });
-  $('new-chat-btn').addEventListener('click', () => {
-    if ($('people-results').hidden) startNewChat();
-    else closeSearch();
+  initMenu();
+  $('people-close').addEventListener('click', () => {
+    closeSearch();
+    input.focus();
   });
   $('people-more').addEventListener('click', () => more('people'));
   $('groups-more').addEventListener('click', () => more('groups'));

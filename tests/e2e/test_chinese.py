@@ -53,6 +53,8 @@ VISIBLE_TEXT = """(skip) => {
 DATA = [
     ".msg .text", ".quote-text", ".preview", ".mention-text", "#announcer", ".hit .body", "#nodes tbody",
     "#audit td:nth-child(5)", "#people td:nth-child(2)", "#groups td:nth-child(2)", "#groups td:nth-child(3)",
+    # the other accounts of the shared server, by their names (issue 27: People, the member picker)
+    "#dir-list .name", "#dir-list .meta", "#group-members-options .name", "#group-members-options .meta",
 ]  # fmt: skip
 
 
@@ -119,11 +121,19 @@ def walk(page, me, friend, group, check, connected):
     log_in(page, me.name)
     expect(page.locator("#conn-text")).to_have_text(connected)
     check("chats")
-    page.get_by_role("tab").nth(1).click()  # Contacts
+    page.get_by_role("tab").nth(1).click()  # People (issue 27)
+    expect(page.locator("#dir-list li").first).to_be_visible()
+    # Narrowed to the friend: the buttons' labels name the people of the rows.
+    page.locator("#dir-q").fill(friend.name)
+    expect(page.locator("#dir-list li")).to_have_count(1)
+    check("people")
+    page.get_by_role("tab").nth(2).click()  # Contacts
     check("contacts")
-    page.get_by_role("tab").nth(2).click()  # Groups
+    page.get_by_role("tab").nth(3).click()  # Groups
+    page.locator("#group-name").focus()  # the member picker's first page
+    expect(page.locator("#group-members-options li").first).to_be_visible()
     check("groups")
-    page.get_by_role("tab").nth(3).click()  # Me
+    page.get_by_role("tab").nth(4).click()  # Me
     check("me")
     for view in ("profile", "notifications", "language", "sessions"):
         page.locator(f'.settings-item[data-open="{view}"]').click()
@@ -155,6 +165,9 @@ def walk(page, me, friend, group, check, connected):
     check("message search")
     page.locator("#search-close").click()
     page.locator("#new-chat-btn").click()
+    expect(page.locator("#new-menu")).to_be_visible()
+    check("new menu")
+    page.keyboard.press("Escape")
     page.locator("#people-q").fill(friend.name)
     expect(page.locator("#people-found li").first).to_be_visible()
     check("people search")

@@ -1,6 +1,6 @@
 """Closed groups in the browser: a group made in the Groups view is invite-only;
 its owner sees the settings in the group panel, changes them, and adds a
-friend through "Add people", who then has the group (and none of its past
+friend through "Add people" (which offers colleagues too), who then has the group (and none of its past
 when newcomers read from their join on)."""
 
 from e2e_support import befriend, expect_stored, register, screenshot, unique_name
@@ -39,15 +39,20 @@ def test_the_owner_sets_the_group_up_and_adds_a_friend(server, people):
     settings.get_by_role("button", name="Save settings").click()
     expect(settings.locator(".form-status")).to_have_text("Settings saved.")
 
-    # "Add people" lists the friends who are not members.
+    # "Add people" lists whoever the owner may message who is not a member
+    # (issue 27: colleagues too, DIRECT_MESSAGES=members), searchable.
     po.get_by_role("button", name="Add people").click()
+    finder = po.get_by_role("searchbox", name="Find people to add to this group")
+    finder.fill(stranger.name)
+    expect(po.locator("#add-people-list li", has_text=stranger.name)).to_have_count(1)
+    finder.fill(friend.name)
     candidates = po.locator("#add-people-list li")
     expect(candidates).to_have_count(1)
     expect(candidates).to_contain_text(friend.name)
     screenshot(po, "group-settings-and-add-people")
     po.get_by_role("button", name=f"Add {friend.name}").click()
     expect(po.locator("#member-list li")).to_have_count(2)
-    expect(po.locator("#add-people-list li.empty")).to_have_text("All your friends are members.")
+    expect(po.locator("#add-people-list li.empty")).to_have_text(f"Nobody found for “{friend.name}”.")
 
     # The friend has the group at once (live), without its past.
     pf.get_by_role("tab", name="Groups").click()

@@ -1,5 +1,5 @@
 """Issue 15 in the browser, two people: finding people and groups from the
-search box and "+" (New chat), the empty pane's buttons, display names with
+search box (issue 27: "Chat" for a colleague, the New menu from the empty pane), display names with
 the @handle, adding someone telling them at once (instantly, or as a request
 with FRIEND_ADD=request); desktop notifications only after a click, the
 sound, a mute that follows the user to their other devices, the unread count
@@ -110,13 +110,13 @@ def test_find_someone_start_a_chat_and_join_a_group(server, people, size):
     pa = watch_console(people.open(ana, **options))
     pb = watch_console(people.open(bob, **options))
 
-    # The empty pane offers a way to start; "New chat" goes to the search box.
+    # The empty pane offers a way to start: the New menu (tests/e2e/test_team_app.py).
     if size is None:
         expect(pa.locator("#conv-empty")).to_contain_text("start a new one")
         pa.locator("#empty-new-chat").click()
-    else:
-        pa.get_by_role("button", name="New chat").click()
-    expect(pa.get_by_role("searchbox", name="Find people and groups")).to_be_focused()
+        expect(pa.get_by_role("menuitem", name="Message a person")).to_be_focused()
+        pa.keyboard.press("Escape")
+    pa.get_by_role("searchbox", name="Find people and groups").fill(" ")
     expect(pa.locator("#people-status")).to_contain_text("Type the start of a name")
 
     # Typing finds Bob by his handle; his display name shows with the @handle.
@@ -126,13 +126,11 @@ def test_find_someone_start_a_chat_and_join_a_group(server, people, size):
     expect(row.locator(".name")).to_have_text("Bob Builder of Very Long Display Names That Go On")
     if size:
         no_sideways_scroll(pa)
-    row.get_by_role("button", name=re.compile("^Add ")).click()
-
-    # Friends at once (FRIEND_ADD=instant): the chat opens; Bob is told who added him.
+    # A colleague (DIRECT_MESSAGES=members): "Chat" opens the conversation in one click.
+    row.get_by_role("button", name=re.compile("^Chat ")).click()
     expect(pa).to_have_url(re.compile(f"#u{bob.id}$"))
     expect(pa.locator("#conv-title")).to_have_text("Bob Builder of Very Long Display Names That Go On")
     expect(pa.locator("#conv-sub")).to_contain_text(f"@{bob.name}")
-    expect(pb.locator("#toast")).to_contain_text("Ana Lima added you as a friend")
     box = pa.get_by_role("textbox", name="Message")
     box.fill("found you")
     box.press("Enter")
@@ -143,7 +141,7 @@ def test_find_someone_start_a_chat_and_join_a_group(server, people, size):
     if size:
         no_sideways_scroll(pb)
 
-    # A search by display name finds a friend: "Chat" opens the conversation.
+    # A search by display name finds her: "Chat" opens the conversation.
     if size:
         pb.locator("#back").click()
     pb.get_by_role("searchbox", name="Find people and groups").fill("ana l")
@@ -179,9 +177,10 @@ def test_a_request_reaches_them_at_once(request_server, browser):
         pages.append(page)
     pa, pb = pages
     try:
+        # A colleague's chat opens in one click; its header asks for the friendship.
         pa.get_by_role("searchbox", name="Find people and groups").fill(bob.name)
-        pa.locator("#people-found li", has_text=f"@{bob.name}").get_by_role("button", name=re.compile("^Add ")).click()
-        expect(pa.locator("#people-found li", has_text=f"@{bob.name}").get_by_role("button")).to_have_text("Requested")
+        pa.locator("#people-found li", has_text=f"@{bob.name}").get_by_role("button", name=re.compile("^Chat ")).click()
+        pa.get_by_role("button", name="Add friend").click()
         expect(pa.locator("#toast")).to_contain_text("Friend request sent")
         # Bob hears it live and finds the request under Me › Friends and requests.
         expect(pb.locator("#toast")).to_contain_text("Ana Asks wants to be your friend")

@@ -28,11 +28,13 @@ def test_register_login_befriend_and_chat_both_ways(server, people):
         expect(page.locator(".flash.ok")).to_contain_text(f"Welcome to GinChat, {name}.")
         expect(page.locator("#conn-status")).to_have_attribute("data-state", "open")
 
-    # Alice adds Bob in Contacts; he shows up in her chats.
-    alice.get_by_role("tab", name="Contacts").click()
-    alice.get_by_label("Add a friend").fill(bob_name)
-    alice.locator("#add-friend-form").get_by_role("button", name="Add").click()
-    expect(alice.locator("#add-friend-form .form-status")).to_contain_text(bob_name)
+    # Alice finds Bob in People, opens their chat in one click and adds him as a friend there;
+    # he shows up in her contacts and chats.
+    alice.get_by_role("tab", name="People").click()
+    alice.get_by_role("searchbox", name="Search people").fill(bob_name)
+    alice.get_by_role("button", name=f"Message {bob_name}").click()
+    alice.get_by_role("button", name="Add friend").click()
+    expect(alice.locator("#friend-list li", has_text=bob_name)).to_have_count(1)
     alice.get_by_role("tab", name="Chats").click()
     friend = alice.locator("#chat-list a", has_text=bob_name)
     expect(friend).to_be_visible()
