@@ -83,6 +83,21 @@ GROUP = {
             "type": "boolean",
             "description": "every new account joins it (DEFAULT_GROUPS; administrators: /admin/defaultGroups)",
         },
+        "WhoMayPin": {
+            "type": "string",
+            "enum": ["members", "admins"],
+            "description": "who may pin and unpin messages: every member, or only the owner and the admins",
+        },
+        "WhoMayWrite": {
+            "type": "string",
+            "enum": ["members", "admins"],
+            "description": "who may write: every member, or only the owner and the admins (an announcement group)",
+        },
+        "Notice": {
+            "type": "object",
+            "description": "the group notice (群公告), in /contact/loadcommunity only (members): "
+            "{Text, UserId: who set it, Time: when, ms; 0 never}",
+        },
     },
 }
 MESSAGE = {

@@ -16,6 +16,7 @@ from ginchat.service import (
     members,
     message,
     message_updates,
+    pins,
     receipt,
     trust,
     user,
@@ -85,6 +86,12 @@ api.add_url_rule("/message/recall", view_func=receipt.recall, methods=["POST"])
 api.add_url_rule("/message/edit", view_func=message_updates.edit, methods=["POST"])
 api.add_url_rule("/message/react", view_func=message_updates.react, methods=["POST"])
 api.add_url_rule("/message/mentions", view_func=message_updates.mentions_of_me, methods=["GET"])
+# Pins, saved messages and group notices (issue 28, ginchat/service/pins.py).
+api.add_url_rule("/message/pin", view_func=pins.pin, methods=["POST"])
+api.add_url_rule("/message/pins", view_func=pins.pinned, methods=["GET"])
+api.add_url_rule("/message/save", view_func=pins.save, methods=["POST"])
+api.add_url_rule("/message/saved", view_func=pins.saved, methods=["GET"])
+api.add_url_rule("/contact/setNotice", view_func=pins.set_notice, methods=["POST"])
 
 # --- administrators (ginchat/service/admin.py) ---------------------------------
 api.add_url_rule("/admin/users", "admin_users", admin.users, methods=["POST"])

@@ -39,3 +39,11 @@ sessions_ended = _signals.signal("sessions-ended")
 # message): a message was edited or its reactions changed; it goes through the
 # bus's ordered delivery like a message (its Id is its place in the sequence).
 message_updated = _signals.signal("message-updated")
+# (The message_updated frame may also be a Type 20: a message pinned or
+# unpinned, with its own place in the Id sequence; see ginchat/domain/pins.py.)
+# group_id=: who may write in a group may have narrowed (its WhoMayWrite, an
+# admin's role, its owner changed): every node's map of writers forgets it.
+group_rules_changed = _signals.signal("group-rules-changed")
+# frame= (Type 21), user_id=: the user saved or unsaved a message; the frame
+# goes to their own connections on every node.
+message_saved = _signals.signal("message-saved")

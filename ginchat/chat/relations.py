@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from ginchat.extensions import db
 from ginchat.models import block
+from ginchat.models.community import Community
 from ginchat.models.contact import FRIEND, MEMBER, Contact
 from ginchat.models.user_basic import UserBasic
 
@@ -126,6 +127,11 @@ class Relations:
         # 0 -> the ids known to be active accounts (a miss is checked in SQL);
         # a user whose sessions end (deactivated, deleted) is checked again.
         self.accounts = RelationMap(self.app, lambda _key: set(), _is_account)
+        # group id -> who may write in it: {0} for every member, else the owner
+        # and the admins (an announcement group). A narrowing (the setting, a
+        # role, the owner) is a removal ("writers"); a widening is found when a
+        # refusal is checked in SQL.
+        self.writers = RelationMap(self.app, Community.writers, lambda gid, uid: Community.may_post(gid, uid))
         self.version = self._read_version()
         self.checked = time.monotonic()
         self.contact_last = None  # the contact rows followed so far (None: not started)
@@ -149,6 +155,12 @@ class Relations:
                 self.blocks.discard(user_id, by_id)
                 self.blocks.discard(by_id, user_id)
         return found
+
+    def may_post(self, user_id, group_id):
+        """May member ``user_id`` write in the group (WhoMayWrite)? One set
+        lookup; a "no" is checked in SQL."""
+        writers = self.writers.get(group_id)
+        return 0 in writers or user_id in writers or self.writers.has(group_id, user_id)
 
     # --- removals ---------------------------------------------------------------------
     def _read_version(self):
@@ -191,6 +203,9 @@ class Relations:
             self.blocks.forget(int(event["FriendId"]))
         elif kind == "group_gone":
             self.groups.forget(int(event["GroupId"]))
+            self.writers.forget(int(event["GroupId"]))
+        elif kind == "writers":  # who may write in a group narrowed
+            self.writers.forget(int(event["GroupId"]))
 
     def check(self):
         """At most once a second: if the version in Redis moved past what this
@@ -208,6 +223,7 @@ class Relations:
                 self.groups.clear()
                 self.friends.clear()
                 self.blocks.clear()
+                self.writers.clear()
             self.version = version
 
     # --- following the contact table (additions a lost packet did not bring) --------------

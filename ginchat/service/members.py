@@ -105,6 +105,8 @@ def update_group():
       - {name: policy, in: formData, type: string, enum: [open, invite], description: "open: anyone with the ID or name joins; invite: members add people (/contact/addMember)"}
       - {name: history, in: formData, type: string, enum: [all, join], description: "what people who join from now on read: all earlier messages, or only those from their join on"}
       - {name: whoMayAdd, in: formData, type: string, enum: [members, admins], description: "who may add people: every member, or only the owner and the admins"}
+      - {name: whoMayPin, in: formData, type: string, enum: [members, admins], description: "who may pin and unpin messages (/message/pin): every member, or only the owner and the admins"}
+      - {name: whoMayWrite, in: formData, type: string, enum: [members, admins], description: "who may write: every member, or only the owner and the admins (an announcement group: members read, their messages are refused with 403)"}
     responses:
       200: {description: "Data is the group", schema: {$ref: "#/definitions/GroupEnvelope"}}
       400: {description: "malformed value", schema: {$ref: "#/definitions/Envelope"}}
@@ -117,7 +119,9 @@ def update_group():
     name = params.get_str("name", max_len=64)
     icon = params.get_given("icon", max_len=255)
     desc = params.get_given("desc", max_len=255)
-    settings = setting_params({"policy": None, "history": None, "whoMayAdd": None})
+    settings = setting_params(
+        {"policy": None, "history": None, "whoMayAdd": None, "whoMayPin": None, "whoMayWrite": None}
+    )
     groups.update_group(current_user.id, group, name, icon, desc, settings, check_icon)
     return resp.ok(_public(group), msg=f"{group.name} updated")
 
