@@ -19,6 +19,8 @@
 //   files.js        files of any type: the chooser, upload progress, file cards
 //   richtext.js     text bodies through format.js (Markdown subset, safe links)
 //   search.js       the "Search messages" box, its results, opening a hit
+//   pins.js         pinned messages (the header's list) and my Saved messages (Me tab)
+//   announce.js     announcement groups (read-only composer) and the group notice
 //   changes.js edits.js replies.js reactions.js mentions.js: a message's changes (Type 15),
 //                   Edit, Reply (quotes, jump to the original), reactions, @mentions
 // Feature modules register through hooks.js from an init function called below.
@@ -47,6 +49,8 @@ import { initReactions } from './reactions.js';
 import { initReplies } from './replies.js';
 import { initNotify } from './notify.js';
 import { initPeople } from './people.js';
+import { initPins } from './pins.js';
+import { initAnnouncements } from './announce.js';
 import { initSettings } from './settings.js';
 import { $, POLL_MS, currentConv, reads, root, state } from './state.js';
 import { t } from './i18n.js';
@@ -111,6 +115,8 @@ async function start() {
   initReactions();
   initMentions();
   initRichText(); // after the editor: a message being edited shows the editor, not its text
+  initPins(); // issue 28: Pin/Save in the menu, the Pinned list, the Saved view
+  initAnnouncements(); // issue 28: read-only groups, the group notice
   initPeople();
   initNotify();
   initSettings();

@@ -56,6 +56,7 @@ export async function refreshLists() {
     const conv = upsertConv(GROUP, grp.ID, {
       name: grp.Name, avatar: grp.Img, members: grp.Members, desc: grp.Desc, role: grp.Role || '', ownerId: grp.OwnerId,
       policy: grp.Policy, history: grp.History, whoMayAdd: grp.WhoMayAdd, muted: !!grp.Muted,
+      whoMayPin: grp.WhoMayPin, whoMayWrite: grp.WhoMayWrite, notice: grp.Notice, // issue 28: pins.js, announce.js
     });
     applyServerState(conv, grp);
     listed.add(conv.key);

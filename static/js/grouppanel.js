@@ -79,6 +79,15 @@ function renderGroupSettings(conv, members) {
     ...(items.length ? items : [el('li', { className: 'empty', text: t('All your friends are members.') })]));
 }
 
+// The settings other modules add to the owner's form: { whoMayPin, whoMayWrite } when drawn.
+function settingFields() {
+  const fields = {};
+  for (const [param, id] of [['whoMayPin', 'group-who-may-pin'], ['whoMayWrite', 'group-who-may-write']]) {
+    if ($(id)) fields[param] = $(id).value;
+  }
+  return fields;
+}
+
 export function initGroupPanel() {
   $('remove-friend-btn').addEventListener('click', async () => {
     const conv = currentConv();
@@ -123,9 +132,13 @@ export function initGroupPanel() {
       const data = await api.post('/contact/updateGroup', {
         comId: conv.id, policy: $('group-policy').value, history: $('group-history').value,
         whoMayAdd: $('group-who-may-add').value,
+        ...settingFields(), // issue 28: who may pin, who may write (announce.js draws them)
       });
       // Before the group_updated notice redraws the panel from these.
-      Object.assign(conv, { policy: data.Data.Policy, history: data.Data.History, whoMayAdd: data.Data.WhoMayAdd });
+      Object.assign(conv, {
+        policy: data.Data.Policy, history: data.Data.History, whoMayAdd: data.Data.WhoMayAdd,
+        whoMayPin: data.Data.WhoMayPin, whoMayWrite: data.Data.WhoMayWrite,
+      });
       formStatus(form, t('Settings saved.'), true);
       await refreshLists();
     } catch (err) {
