@@ -137,11 +137,28 @@ function buildBanner() {
     el('span', { className: 'group-notice-icon', text: '📢', 'aria-hidden': 'true' }),
     el('div', { className: 'group-notice-body' },
       el('span', { id: 'group-notice-new', className: 'badge notice-new', text: t('New'), hidden: true }),
-      el('p', { id: 'group-notice-text', className: 'group-notice-text' }),
+      el('p', {
+        id: 'group-notice-text', className: 'group-notice-text', tabindex: '0', role: 'button', 'aria-expanded': 'false',
+        title: t('Show all of the notice'),
+      }),
       el('small', { id: 'group-notice-meta', className: 'group-notice-meta' })),
     el('button', { type: 'button', id: 'group-notice-ok', className: 'link', text: t('Got it'), hidden: true }));
   $('group-panel').after(banner);
   $('group-notice-ok').addEventListener('click', () => markSeen(currentConv()));
+  // A long notice shows its first lines; a click (or Enter) shows it all.
+  const text = $('group-notice-text');
+  const toggle = () => {
+    const open = !banner.classList.contains('expanded');
+    banner.classList.toggle('expanded', open);
+    text.setAttribute('aria-expanded', String(open));
+  };
+  text.addEventListener('click', toggle);
+  text.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' || event.key === ' ') {
+      event.preventDefault();
+      toggle();
+    }
+  });
   const note = el('p', { id: 'composer-readonly', className: 'composer-readonly', role: 'status', hidden: true },
     t('Only the owner and admins can send messages in this group.'));
   $('composer').after(note);

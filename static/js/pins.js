@@ -247,6 +247,16 @@ export function initPins() {
     applyPin(frame);
   });
   registerFrameHandler(SAVE, applySave);
+  // A pinned message edited or recalled: its line in the list follows.
+  const follow = (id, change) => (frame) => {
+    const conv = convOfEvent(frame);
+    const entry = conv && conv.pins && conv.pins.get(frame[id]);
+    if (!entry) return;
+    Object.assign(entry, change(frame));
+    if (state.current === conv.key) renderPins(conv);
+  };
+  registerFrameHandler(13, follow('Id', () => ({ Recalled: true, Content: '', Media: 0 })));
+  registerFrameHandler(15, follow('MsgId', (frame) => (frame.Recalled ? { Recalled: true, Content: '' } : { Content: frame.Content })));
   // A conversation's pins load when it opens; the header's list follows it.
   document.addEventListener('ginchat:header', (event) => {
     const conv = event.detail;

@@ -148,6 +148,12 @@ def test_pins_notice_and_read_only_fit_a_phone(server, people):
     page = people.open(ben, **phone)
     open_group(page, gid)
     expect(page.locator("#group-notice")).to_be_visible()
+    text = page.locator("#group-notice-text")
+    clamped = text.evaluate("node => node.clientHeight")
+    text.click()  # a long notice shows its first lines until opened
+    expect(text).to_have_attribute("aria-expanded", "true")
+    assert text.evaluate("node => node.clientHeight") > clamped
+    text.click()
     expect(page.locator("#composer-readonly")).to_be_visible()
     page.locator("#conv-menu-btn").click()
     page.locator("#pins-btn").click()
