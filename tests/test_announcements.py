@@ -104,3 +104,17 @@ def test_the_group_notice_is_set_by_admins_and_announced(api):
     frame = until(events, lambda f: f.get("Event") == "group_notice")
     assert frame["Notice"]["Text"] == ""
     assert group_row(member, gid)["Notice"]["Text"] == ""
+
+
+def test_an_admin_who_leaves_and_comes_back_is_a_member(api):
+    owner, admin = api.user(), api.user()
+    gid = api.group(owner, admin)["ID"]
+    answer(owner.post("/contact/setAdmin", comId=gid, userId=admin.id, admin="true"), 200)
+    answer(owner.post("/contact/updateGroup", comId=gid, whoMayWrite="admins"), 200)
+    written(admin.ws(), gid, "as an admin")  # the node's map of writers knows them now
+    answer(admin.post("/contact/quitGroup", comId=gid), 200)
+    answer(admin.post("/contact/joinGroup", comId=gid), 200)
+    assert group_row(admin, gid)["Role"] == "member"
+    again = admin.ws()
+    again.send(Type=2, TargetId=gid, Content="back as a member", ClientMsgId="b-1")
+    assert refusal(again)["Code"] == 403

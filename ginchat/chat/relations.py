@@ -65,7 +65,10 @@ class RelationMap:
             return True
         with self.app.app_context():
             if self._check(key, value):
-                self._sets[key].add(value)
+                # The query yielded: a bus event may have forgotten the key meanwhile.
+                members = self._sets.get(key)
+                if members is not None:
+                    members.add(value)
                 return True
         return False
 
@@ -196,6 +199,8 @@ class Relations:
         kind = event["Event"]
         if kind == "unmember":
             self.groups.discard(int(event["GroupId"]), int(event["UserId"]))
+            # An admin who leaves may come back as a member: not as a writer.
+            self.writers.discard(int(event["GroupId"]), int(event["UserId"]))
         elif kind == "unfriend":  # also what a block sends
             self.friends.discard(int(event["UserId"]), int(event["FriendId"]))
             self.friends.discard(int(event["FriendId"]), int(event["UserId"]))

@@ -140,7 +140,9 @@ def test_pins_notice_and_read_only_fit_a_phone(server, people):
     ann, ben = register(server, "po"), register(server, "pm")
     gid = group_of(ann, ben)
     long_word = "y" * 80
-    sent = ann.send([{"Type": 2, "TargetId": gid, "Content": f"pinned on a phone {long_word}", "ClientMsgId": "ph-1"}])[0]
+    sent = ann.send([{"Type": 2, "TargetId": gid, "Content": f"pinned on a phone {long_word}", "ClientMsgId": "ph-1"}])[
+        0
+    ]
     assert ann.post("/message/pin", id=sent["Id"]).status_code == 200
     assert ann.post("/contact/setNotice", comId=gid, notice="公告 " + "很长的公告内容" * 20).status_code == 200
     assert ann.post("/contact/updateGroup", comId=gid, whoMayWrite="admins").status_code == 200
