@@ -93,6 +93,21 @@ GROUP = {
             "enum": ["members", "admins", "nobody"],
             "description": "who may write @all and @here: every member, the owner and the admins, or nobody",
         },
+        "WhoMayPin": {
+            "type": "string",
+            "enum": ["members", "admins"],
+            "description": "who may pin and unpin messages: every member, or only the owner and the admins",
+        },
+        "WhoMayWrite": {
+            "type": "string",
+            "enum": ["members", "admins"],
+            "description": "who may write: every member, or only the owner and the admins (an announcement group)",
+        },
+        "Notice": {
+            "type": "object",
+            "description": "the group notice (群公告), in /contact/loadcommunity only (members): "
+            "{Text, UserId: who set it, Time: when, ms; 0 never}",
+        },
     },
 }
 MESSAGE = {

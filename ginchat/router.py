@@ -17,6 +17,7 @@ from ginchat.service import (
     members,
     message,
     message_updates,
+    pins,
     receipt,
     threads,
     trust,
@@ -97,6 +98,12 @@ api.add_url_rule("/message/thread", "thread", threads.thread, methods=["GET"])
 api.add_url_rule("/message/threads", "threads", threads.followed, methods=["GET"])
 api.add_url_rule("/message/thread/follow", "thread_follow", threads.follow, methods=["POST"])
 api.add_url_rule("/message/thread/read", "thread_read", threads.mark_read, methods=["POST"])
+# Pins, saved messages and group notices (issue 28, ginchat/service/pins.py).
+api.add_url_rule("/message/pin", view_func=pins.pin, methods=["POST"])
+api.add_url_rule("/message/pins", view_func=pins.pinned, methods=["GET"])
+api.add_url_rule("/message/save", view_func=pins.save, methods=["POST"])
+api.add_url_rule("/message/saved", view_func=pins.saved, methods=["GET"])
+api.add_url_rule("/contact/setNotice", view_func=pins.set_notice, methods=["POST"])
 
 # --- administrators (ginchat/service/admin.py) ---------------------------------
 api.add_url_rule("/admin/users", "admin_users", admin.users, methods=["POST"])

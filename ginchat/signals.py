@@ -44,3 +44,11 @@ message_updated = _signals.signal("message-updated")
 # (forwarded ones, POST /message/forward); they go through the bus's ordered
 # delivery here and on every node, as the store's do.
 message_stored = _signals.signal("message-stored")
+# (The message_updated frame may also be a Type 20: a message pinned or
+# unpinned, with its own place in the Id sequence; see ginchat/domain/pins.py.)
+# group_id=: who may write in a group may have narrowed (its WhoMayWrite, an
+# admin's role, its owner changed): every node's map of writers forgets it.
+group_rules_changed = _signals.signal("group-rules-changed")
+# frame= (Type 21), user_id=: the user saved or unsaved a message; the frame
+# goes to their own connections on every node.
+message_saved = _signals.signal("message-saved")

@@ -7,11 +7,18 @@ ENVELOPE_KEYS = ["Code", "Msg", "Data", "Rows", "Total"]
 PUBLIC_USER_KEYS = {"ID", "Name", "DisplayName", "Avatar", "Phone", "Email", "Online"}  # issue 15: DisplayName
 GROUP_KEYS = {"ID", "Name", "OwnerId", "Img", "Desc", "Members"}
 # Issue 13: closed groups; issue 27: Default (every new account joins it).
-GROUP_SETTING_KEYS = {"Policy", "History", "WhoMayAdd", "Default"}
+GROUP_SETTING_KEYS = {
+    "Policy",
+    "History",
+    "WhoMayAdd",
+    "Default",
+    "WhoMayPin",
+    "WhoMayWrite",
+}  # issue 28: pins, announcements
 # Issue 9 extends the friend and group lists (API.md: extend freely).
 # Issue 15: Muted (a per-conversation mute kept on the server).
 FRIEND_LIST_KEYS = {"Unread", "LastMessage", "ReadId", "PeerReadId", "Muted"}
-GROUP_LIST_KEYS = {"Unread", "LastMessage", "ReadId", "Role", "Muted"}
+GROUP_LIST_KEYS = {"Unread", "LastMessage", "ReadId", "Role", "Muted", "Notice"}
 # Issue 28: who may write @all and @here; a mute that silences them too.
 GROUP_SETTING_KEYS = GROUP_SETTING_KEYS | {"WhoMayMentionAll"}
 FRIEND_LIST_KEYS = FRIEND_LIST_KEYS | {"MutedCompletely"}

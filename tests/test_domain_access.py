@@ -13,7 +13,10 @@ class Relations:
     """Relations as plain sets: (a, b) friend pairs, (user, group) memberships,
     {(user, group): history floor}, (blocked user, by) pairs."""
 
-    def __init__(self, friends=(), members=(), floors=None, blocks=(), direct_messages="friends", accounts=()):
+    def __init__(
+        self, friends=(), members=(), floors=None, blocks=(), direct_messages="friends", accounts=(), writers=None
+    ):
+        self.writers = writers or {}  # group -> who may write in it (absent: every member)
         self.friends = set(friends)
         self.members = set(members)
         self.floors = floors or {}
@@ -38,6 +41,9 @@ class Relations:
     def is_account(self, user_id):
         return user_id in self.accounts
 
+    def may_post(self, user_id, group_id):
+        return group_id not in self.writers or user_id in self.writers[group_id]
+
 
 def refused(call, status):
     with pytest.raises(AppError) as caught:
@@ -59,6 +65,16 @@ def test_group_messages_come_from_members_only():
     may_write(1, GROUP, 10, rel)
     refused(lambda: may_write(2, GROUP, 10, rel), 403)
     refused(lambda: may_write(1, 7, 10, rel), 400)
+
+
+def test_an_announcement_group_takes_messages_and_edits_from_its_writers_only():
+    rel = Relations(members={(1, 10), (2, 10)}, writers={10: {1}})
+    may_write(1, GROUP, 10, rel)
+    assert "admins" in refused(lambda: may_write(2, GROUP, 10, rel), 403)
+    old = {"type": GROUP, "user_id": 2, "target_id": 10}
+    may_change(2, old, rel)  # a reaction is no new message
+    refused(lambda: may_change(2, old, rel, post=True), 403)  # an edit is
+    refused(lambda: may_write(3, GROUP, 10, rel), 403)
 
 
 def test_reading_starts_at_the_history_floor():

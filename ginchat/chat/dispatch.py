@@ -260,6 +260,9 @@ class MapRelations:
     def is_account(self, user_id):
         return self.engine.relations.accounts.has(0, user_id)
 
+    def may_post(self, user_id, group_id):
+        return self.engine.relations.may_post(user_id, group_id)
+
 
 def authorize(engine, user_id, msg_type, target_id):
     """Who may write to whom (ginchat.domain.access), over this node's maps."""

@@ -30,6 +30,7 @@ from ginchat.chat.frames import READ, RECALL, TYPING, dumps, error
 from ginchat.chat.loopprobe import start_probe
 from ginchat.chat.nodes import NodeBoard
 from ginchat.chat.notices import Notices
+from ginchat.chat.pins import Pins
 from ginchat.chat.presence import Presence
 from ginchat.chat.receipts import Receipts
 from ginchat.chat.relations import Relations
@@ -112,6 +113,7 @@ class ChatEngine:
         self.register_frame(message_updates.EDIT, self.updates.on_edit)
         self.register_frame(message_updates.REACT, self.updates.on_react)
         self.forwarding = Forwarding(self)  # forwarded messages and chat records (frame 22)
+        self.pins = Pins(self)  # pins, saved messages, announcement groups (frames 20, 21)
         app.extensions["chat"] = self
 
     # --- life cycle ------------------------------------------------------------
@@ -305,7 +307,7 @@ class ChatEngine:
 
     # --- delivery (to this node's connections only) ------------------------------------
     def recipients(self, frame):
-        if frame["Type"] == messages.UPDATE:  # a change: everyone in the message's conversation
+        if frame["Type"] in messages.CHANGES:  # a change (edit, reaction, pin): everyone in the conversation
             if frame["ChatType"] == messages.GROUP:
                 members = self.groups.get(frame["TargetId"])
                 barred = frame.get("Except")
@@ -420,7 +422,7 @@ class ChatEngine:
             self._note_floor(int(event["GroupId"]), int(event["UserId"]), int(event.get("HistoryId") or 0))
         elif kind == "friend":
             self.relations.friendship_added(int(event["UserId"]), int(event["FriendId"]))
-        elif kind in ("unmember", "unfriend", "group_gone"):
+        elif kind in ("unmember", "unfriend", "group_gone", "writers"):
             self.relations.apply_removal(event)
         elif kind == "frame":
             self.notices.apply_event(event)

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from ginchat.extensions import db
 from ginchat.models import block
+from ginchat.models.community import Community
 from ginchat.models.contact import FRIEND, MEMBER, Contact
 from ginchat.models.user_basic import UserBasic
 
@@ -64,7 +65,10 @@ class RelationMap:
             return True
         with self.app.app_context():
             if self._check(key, value):
-                self._sets[key].add(value)
+                # The query yielded: a bus event may have forgotten the key meanwhile.
+                members = self._sets.get(key)
+                if members is not None:
+                    members.add(value)
                 return True
         return False
 
@@ -126,6 +130,11 @@ class Relations:
         # 0 -> the ids known to be active accounts (a miss is checked in SQL);
         # a user whose sessions end (deactivated, deleted) is checked again.
         self.accounts = RelationMap(self.app, lambda _key: set(), _is_account)
+        # group id -> who may write in it: {0} for every member, else the owner
+        # and the admins (an announcement group). A narrowing (the setting, a
+        # role, the owner) is a removal ("writers"); a widening is found when a
+        # refusal is checked in SQL.
+        self.writers = RelationMap(self.app, Community.writers, lambda gid, uid: Community.may_post(gid, uid))
         self.version = self._read_version()
         self.checked = time.monotonic()
         self.contact_last = None  # the contact rows followed so far (None: not started)
@@ -149,6 +158,12 @@ class Relations:
                 self.blocks.discard(user_id, by_id)
                 self.blocks.discard(by_id, user_id)
         return found
+
+    def may_post(self, user_id, group_id):
+        """May member ``user_id`` write in the group (WhoMayWrite)? One set
+        lookup; a "no" is checked in SQL."""
+        writers = self.writers.get(group_id)
+        return 0 in writers or user_id in writers or self.writers.has(group_id, user_id)
 
     # --- removals ---------------------------------------------------------------------
     def _read_version(self):
@@ -184,6 +199,8 @@ class Relations:
         kind = event["Event"]
         if kind == "unmember":
             self.groups.discard(int(event["GroupId"]), int(event["UserId"]))
+            # An admin who leaves may come back as a member: not as a writer.
+            self.writers.discard(int(event["GroupId"]), int(event["UserId"]))
         elif kind == "unfriend":  # also what a block sends
             self.friends.discard(int(event["UserId"]), int(event["FriendId"]))
             self.friends.discard(int(event["FriendId"]), int(event["UserId"]))
@@ -191,6 +208,9 @@ class Relations:
             self.blocks.forget(int(event["FriendId"]))
         elif kind == "group_gone":
             self.groups.forget(int(event["GroupId"]))
+            self.writers.forget(int(event["GroupId"]))
+        elif kind == "writers":  # who may write in a group narrowed
+            self.writers.forget(int(event["GroupId"]))
 
     def check(self):
         """At most once a second: if the version in Redis moved past what this
@@ -208,6 +228,7 @@ class Relations:
                 self.groups.clear()
                 self.friends.clear()
                 self.blocks.clear()
+                self.writers.clear()
             self.version = version
 
     # --- following the contact table (additions a lost packet did not bring) --------------

@@ -7,6 +7,7 @@ from flask import current_app
 
 from ginchat.errors import bad_request, forbidden, not_found
 from ginchat.models import block
+from ginchat.models.community import Community
 from ginchat.models.contact import Contact
 from ginchat.models.message import GROUP, PRIVATE
 from ginchat.models.user_basic import UserBasic
@@ -41,6 +42,10 @@ class SqlRelations:
     @staticmethod
     def is_blocked(user_id, by_id):
         return block.is_blocked(user_id, by_id)
+
+    @staticmethod
+    def may_post(user_id, group_id):
+        return Community.may_post(group_id, user_id)
 
     @staticmethod
     def is_account(user_id):
@@ -96,28 +101,37 @@ def messageable(mode, user_ids, friends, blocked):
     return set(user_ids) & set(friends)
 
 
-def may_write(user_id, msg_type, target_id, relations=SQL):
+READ_ONLY = "only the owner and the admins may write in this group (announcements): members read it"
+
+
+def may_write(user_id, msg_type, target_id, relations=SQL, post=True):
     """A private message goes to whom may_message allows, a group message
-    comes from a member only; raises AppError (403, or 400 for an unknown type)."""
+    comes from a member only, and in a group whose WhoMayWrite is admins (an
+    announcement group) from its owner and admins only (``post``: False for
+    a change to a message, such as a reaction, that the rule lets members
+    make); raises AppError (403, or 400 for an unknown type)."""
     if msg_type == PRIVATE:
         may_message(user_id, target_id, relations)
     elif msg_type == GROUP:
         if not relations.is_member(user_id, target_id):
             raise forbidden(f"not a member of group {target_id}")
+        if post and not relations.may_post(user_id, target_id):
+            raise forbidden(READ_ONLY)
     else:
         raise bad_request(f"unknown Type {msg_type}")
 
 
-def may_change(user_id, row, relations=SQL):
+def may_change(user_id, row, relations=SQL, post=False):
     """An edit or a reaction is a write to the message's conversation: the
     rule of may_write with the other side of a private chat (so no change
     passes between two users while either has blocked the other, as no
-    typing indicator does), a group's membership in a group. ``row`` is the
-    stored message (type, user_id, target_id)."""
+    typing indicator does), a group's membership in a group (an edit, with
+    ``post``, also what an announcement group asks of a new message).
+    ``row`` is the stored message (type, user_id, target_id)."""
     other = row["target_id"]
     if row["type"] == PRIVATE and other == user_id:
         other = row["user_id"]
-    may_write(user_id, row["type"], other, relations)
+    may_write(user_id, row["type"], other, relations, post)
 
 
 def may_read(user_id, msg_type, target_id, relations=SQL):

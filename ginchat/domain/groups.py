@@ -10,7 +10,13 @@ from ginchat.extensions import db
 from ginchat.models.community import ALL, MEMBERS, OPEN, Community, check_setting
 from ginchat.models.contact import ADMIN_ROLE, MEMBER_ROLE, Contact
 from ginchat.models.user_basic import UserBasic, commit_or_conflict
-from ginchat.signals import group_dissolved, group_member_added, group_member_removed, notice
+from ginchat.signals import (
+    group_dissolved,
+    group_member_added,
+    group_member_removed,
+    group_rules_changed,
+    notice,
+)
 
 
 def _member_added(group, user_id, actor_id, history_id, announce=True):
@@ -188,6 +194,8 @@ def update_group(owner_id, group, name=None, icon=None, desc=None, settings=None
     group.history = settings.get("history", group.history)
     group.who_may_add = settings.get("whoMayAdd", group.who_may_add)
     group.who_may_mention_all = settings.get("whoMayMentionAll", group.who_may_mention_all)
+    group.who_may_pin = settings.get("whoMayPin", group.who_may_pin)
+    group.who_may_write = settings.get("whoMayWrite", group.who_may_write)
     if name is not None and name != group.name:
         group.set_name(name)
     if icon is not None:
@@ -195,6 +203,7 @@ def update_group(owner_id, group, name=None, icon=None, desc=None, settings=None
     if desc is not None:
         group.desc = desc
     group.commit_name()
+    group_rules_changed.send(app(), group_id=group.id)
     _notice("group_updated", group, owner_id, owner_id)
     return group
 
@@ -209,6 +218,7 @@ def transfer_group(owner_id, group, user_id):
         raise not_found(f"no user with ID {user_id}")
     group.owner_id = user_id
     db.session.commit()
+    group_rules_changed.send(app(), group_id=group.id)
     _notice("owner_changed", group, user_id, owner_id)
     return group
 
@@ -223,6 +233,7 @@ def set_admin(owner_id, group, user_id, admin):
         raise not_found(f"user {user_id} is not a member of {group.name}")
     row.role = ADMIN_ROLE if admin else MEMBER_ROLE
     db.session.commit()
+    group_rules_changed.send(app(), group_id=group.id)
     _notice("group_updated", group, user_id, owner_id)
 
 
@@ -245,5 +256,6 @@ def transfer_orphan(actor_id, group, user_id):
         raise not_found(f"no user with ID {user_id}")
     group.owner_id = user_id
     db.session.commit()
+    group_rules_changed.send(app(), group_id=group.id)
     _notice("owner_changed", group, user_id, actor_id)
     return group

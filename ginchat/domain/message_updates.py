@@ -76,7 +76,7 @@ def edit_message(user_id, msg_id, content, relations=SQL):
     seconds = float(current_app.config.get("EDIT_SECONDS") or 0)
     if seconds > 0 and now_ms() - int(row["create_time"]) > seconds * 1000:
         raise forbidden(f"a message can be edited within {seconds:g} seconds only")
-    may_change(user_id, row, relations)
+    may_change(user_id, row, relations, post=True)  # new text: what an announcement group asks of a message
     mentioned = None
     if row["type"] == messages.GROUP:
         mentioned = mentions.resolve(row["target_id"], content, user_id)

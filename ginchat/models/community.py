@@ -6,7 +6,7 @@ is decided in ginchat/domain/groups.py."""
 import re
 from datetime import datetime
 
-from sqlalchemy import DateTime, Integer, SmallInteger, String, delete, func, select
+from sqlalchemy import BigInteger, DateTime, Integer, SmallInteger, String, Text, delete, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ginchat.errors import bad_request, not_found
@@ -26,6 +26,10 @@ NOBODY = "nobody"
 SETTINGS = {"policy": (OPEN, INVITE), "history": (ALL, JOIN), "whoMayAdd": (MEMBERS, ADMINS)}
 # Who may write @all and @here (issue 28): every member, the owner and the admins, or nobody.
 SETTINGS["whoMayMentionAll"] = (MEMBERS, ADMINS, NOBODY)
+# Issue 28: who may pin messages, and who may write (admins: an announcement
+# group, read-only for members).
+SETTINGS.update(whoMayPin=(MEMBERS, ADMINS), whoMayWrite=(MEMBERS, ADMINS))
+NOTICE_MAX = 2000  # characters of a group notice (群公告)
 
 # Group names may have inner spaces ("Team Berlin"), not the characters user
 # names refuse, nor leading or trailing blanks.
@@ -67,6 +71,12 @@ class Community(db.Model):
     who_may_mention_all: Mapped[str] = mapped_column(String(8), nullable=False, default=ADMINS, server_default=ADMINS)
     # 1: every new account joins it (DEFAULT_GROUPS, or an administrator's choice).
     is_default: Mapped[int] = mapped_column(SmallInteger, nullable=False, default=0, server_default="0")
+    who_may_pin: Mapped[str] = mapped_column(String(8), nullable=False, default=MEMBERS, server_default=MEMBERS)
+    who_may_write: Mapped[str] = mapped_column(String(8), nullable=False, default=MEMBERS, server_default=MEMBERS)
+    # The group notice (群公告): its text ("" none), who set it and when (ms).
+    notice: Mapped[str] = mapped_column(Text, nullable=True)
+    notice_by: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    notice_time: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0, server_default="0")
 
     def public(self, members=0):
         return {
@@ -81,7 +91,13 @@ class Community(db.Model):
             "WhoMayAdd": self.who_may_add or MEMBERS,
             "WhoMayMentionAll": self.who_may_mention_all or ADMINS,
             "Default": bool(self.is_default),
+            "WhoMayPin": self.who_may_pin or MEMBERS,
+            "WhoMayWrite": self.who_may_write or MEMBERS,
         }
+
+    def notice_of(self):
+        """The group notice as members see it: {"Text", "UserId", "Time"} (Time 0: never set)."""
+        return {"Text": self.notice or "", "UserId": int(self.notice_by or 0), "Time": int(self.notice_time or 0)}
 
     def set_name(self, name):
         self.name = check_group_name(name)
@@ -159,6 +175,26 @@ class Community(db.Model):
         return db.session.scalars(select(cls).where(cls.is_default == 1).order_by(cls.id)).all()
 
     # --- members ----------------------------------------------------------------
+    @classmethod
+    def writers(cls, group_id):
+        """Who may write in a group: {0} for every member, else the owner and
+        the admins (WhoMayWrite admins: an announcement group)."""
+        row = db.session.execute(select(cls.owner_id, cls.who_may_write).where(cls.id == group_id)).first()
+        if row is None or (row[1] or MEMBERS) == MEMBERS:
+            return {0}
+        admins = db.session.scalars(
+            select(Contact.owner_id).where(
+                Contact.target_id == group_id, Contact.type == MEMBER, Contact.role == ADMIN_ROLE
+            )
+        )
+        return {int(row[0]), *(int(u) for u in admins)}
+
+    @classmethod
+    def may_post(cls, group_id, user_id):
+        """May ``user_id`` (a member) write in the group, as SQL has it now?"""
+        found = cls.writers(group_id)
+        return 0 in found or user_id in found
+
     def role_of(self, user_id, role):
         if user_id == self.owner_id:
             return "owner"

@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 
 from ginchat.extensions import db
-from ginchat.models import driversql
+from ginchat.models import driversql, pins
 from ginchat.models import message_parts as parts
 from ginchat.models import message_record as records
 from ginchat.models import thread as threads
@@ -40,6 +40,9 @@ PRIVATE = 1
 GROUP = 2
 HEARTBEAT = 3
 UPDATE = 15  # the frame Type of a message's changed state (an edit, a reaction)
+PIN = pins.PIN  # the frame Type of a pin or unpin (models/pins.py)
+# The frames of changes that take a place in the Id sequence, delivered in it.
+CHANGES = (UPDATE, PIN)
 
 TEXT, EMOJI, VOICE, IMAGE, FILE = 1, 2, 3, 4, 5
 MEDIA_KINDS = (TEXT, EMOJI, VOICE, IMAGE, FILE)  # what a client may send
@@ -259,7 +262,8 @@ def fetch_since(user_id, groups, since, limit, updates=False):
     if not updates:
         return rows
     changed = select(message_table).where(c.id <= since, c.rev > since, where).order_by(c.rev).limit(limit)
-    return _merge(rows, _updates_of(db.session, changed), limit)
+    pinned = pins.pin_frames_since(user_id, floors, since, limit)
+    return _merge(rows, _updates_of(db.session, changed) + pinned, limit)
 
 
 def readable_by(user_id, groups):
@@ -397,9 +401,10 @@ def latest_id(conv):
 
 
 def delete_conversation(conv):
-    """Every message of a conversation, with its reactions and mentions (no commit)."""
+    """Every message of a conversation, with its reactions, mentions, pins and saves (no commit)."""
     ids = select(message_table.c.id).where(message_table.c.conv == conv).scalar_subquery()
     records.delete_items(db.session, ids)
+    pins.forget_conversation(conv, ids)
     db.session.execute(parts.message_reaction.delete().where(parts.message_reaction.c.message_id.in_(ids)))
     db.session.execute(parts.message_mention.delete().where(parts.message_mention.c.conv == conv))
     threads.forget_conversation(db.session, conv)
@@ -576,6 +581,6 @@ def fetch_after(conn, after_id, limit):
     c = message_table.c
     rows = _rows(conn.execute(select(message_table).where(c.id > after_id).order_by(c.id).limit(limit)), conn)
     changed = select(message_table).where(c.id <= after_id, c.rev > after_id).order_by(c.rev).limit(limit)
-    updates = _updates_of(conn, changed)
+    updates = _updates_of(conn, changed) + pins.pin_frames_after(conn, after_id, limit)
     parts.add_except(conn, updates)
     return _merge(rows, updates, limit)

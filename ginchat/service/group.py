@@ -103,8 +103,9 @@ def create_community():
 def load_community():
     """The groups I own or belong to, with Unread, LastMessage,
     ReadId (my read cursor), Role (owner, admin or member), Muted (I
-    muted it: /contact/mute) and MutedCompletely (muted with completely=true:
-    not even @all, @here or a mention of me alerts). Unread counts from my
+    muted it: /contact/mute), MutedCompletely (muted with completely=true:
+    not even @all, @here or a mention of me alerts) and Notice (the group
+    notice {Text, UserId, Time}: /contact/setNotice). Unread counts from my
     join on; LastMessage is the last message I may read. WhoMayMentionAll:
     who may write @all and @here (POST /contact/updateGroup).
     ---
@@ -114,7 +115,10 @@ def load_community():
       200: {description: "Rows are groups", schema: {$ref: "#/definitions/GroupListEnvelope"}}
       401: {$ref: "#/responses/NotLoggedIn"}
     """
-    rows = public_groups(Community.of_member(current_user.id))
+    found = Community.of_member(current_user.id)
+    rows = public_groups(found)
+    for row, grp in zip(rows, found, strict=True):
+        row["Notice"] = grp.notice_of()  # members only: not in public(), which searches show
     rows = groups.role_names(current_user.id, add_group_state(current_user.id, rows))
     add_muted(current_user.id, rows, GROUP)
     return resp.ok_list(rows, len(rows))

@@ -106,6 +106,8 @@ def update_group():
       - {name: history, in: formData, type: string, enum: [all, join], description: "what people who join from now on read: all earlier messages, or only those from their join on"}
       - {name: whoMayAdd, in: formData, type: string, enum: [members, admins], description: "who may add people: every member, or only the owner and the admins"}
       - {name: whoMayMentionAll, in: formData, type: string, enum: [members, admins, nobody], description: "who may write @all and @here: every member, only the owner and the admins (the default), or nobody"}
+      - {name: whoMayPin, in: formData, type: string, enum: [members, admins], description: "who may pin and unpin messages (/message/pin): every member, or only the owner and the admins"}
+      - {name: whoMayWrite, in: formData, type: string, enum: [members, admins], description: "who may write: every member, or only the owner and the admins (an announcement group: members read, their messages are refused with 403)"}
     responses:
       200: {description: "Data is the group", schema: {$ref: "#/definitions/GroupEnvelope"}}
       400: {description: "malformed value", schema: {$ref: "#/definitions/Envelope"}}
@@ -118,7 +120,16 @@ def update_group():
     name = params.get_str("name", max_len=64)
     icon = params.get_given("icon", max_len=255)
     desc = params.get_given("desc", max_len=255)
-    settings = setting_params({"policy": None, "history": None, "whoMayAdd": None, "whoMayMentionAll": None})
+    settings = setting_params(
+        {
+            "policy": None,
+            "history": None,
+            "whoMayAdd": None,
+            "whoMayMentionAll": None,
+            "whoMayPin": None,
+            "whoMayWrite": None,
+        }
+    )
     groups.update_group(current_user.id, group, name, icon, desc, settings, check_icon)
     return resp.ok(_public(group), msg=f"{group.name} updated")
 

@@ -26,6 +26,8 @@
 //   forward.js      Forward (one, several one by one, or merged into a chat record), their look
 //   directory.js    the People tab: everyone on the server, one click to message (issue 27)
 //   picker.js       choosing people: the create-group form's members, a group's "Add people"
+//   pins.js         pinned messages (the header's list) and my Saved messages (Me tab)
+//   announce.js     announcement groups (read-only composer) and the group notice
 //   changes.js edits.js replies.js reactions.js mentions.js: a message's changes (Type 15),
 //                   Edit, Reply (quotes, jump to the original), reactions, @mentions
 // Feature modules register through hooks.js from an init function called below.
@@ -59,6 +61,8 @@ import { initNotify } from './notify.js';
 import { initPeople } from './people.js';
 import { initDirectory } from './directory.js';
 import { initGroupPicker } from './picker.js';
+import { initPins } from './pins.js';
+import { initAnnouncements } from './announce.js';
 import { initSettings } from './settings.js';
 import { initSwitcher } from './switcher.js';
 import { initThreads } from './threads.js';
@@ -131,6 +135,8 @@ async function start() {
   initRichText(); // after the editor: a message being edited shows the editor, not its text
   initDirectory(); // the People tab (issue 27)
   initGroupPicker(); // create a group with its people
+  initPins(); // issue 28: Pin/Save in the menu, the Pinned list, the Saved view
+  initAnnouncements(); // issue 28: read-only groups, the group notice
   initPeople();
   initNotify();
   initSettings();

@@ -62,6 +62,7 @@ export async function refreshLists() {
       name: grp.Name, avatar: grp.Img, members: grp.Members, desc: grp.Desc, role: grp.Role || '', ownerId: grp.OwnerId,
       policy: grp.Policy, history: grp.History, whoMayAdd: grp.WhoMayAdd, muted: !!grp.Muted,
       whoMayMentionAll: grp.WhoMayMentionAll || 'admins', mutedCompletely: !!grp.MutedCompletely, // issue 28
+      whoMayPin: grp.WhoMayPin, whoMayWrite: grp.WhoMayWrite, notice: grp.Notice, // issue 28: pins.js, announce.js
     });
     applyServerState(conv, grp);
     listed.add(conv.key);

@@ -71,6 +71,15 @@ function renderGroupSettings(conv, members) {
   if (!$('group-add').hidden) showAddable(conv, members.map((user) => user.ID), loadMembers);
 }
 
+// The settings other modules add to the owner's form: { whoMayPin, whoMayWrite } when drawn.
+function settingFields() {
+  const fields = {};
+  for (const [param, id] of [['whoMayPin', 'group-who-may-pin'], ['whoMayWrite', 'group-who-may-write']]) {
+    if ($(id)) fields[param] = $(id).value;
+  }
+  return fields;
+}
+
 export function initGroupPanel() {
   initAddPeople();
   $('remove-friend-btn').addEventListener('click', async () => {
@@ -127,9 +136,13 @@ export function initGroupPanel() {
         comId: conv.id, policy: $('group-policy').value, history: $('group-history').value,
         whoMayAdd: $('group-who-may-add').value,
         whoMayMentionAll: $('group-who-may-mention-all').value,
+        ...settingFields(), // issue 28: who may pin, who may write (announce.js draws them)
       });
       // Before the group_updated notice redraws the panel from these.
-      Object.assign(conv, { policy: data.Data.Policy, history: data.Data.History, whoMayAdd: data.Data.WhoMayAdd });
+      Object.assign(conv, {
+        policy: data.Data.Policy, history: data.Data.History, whoMayAdd: data.Data.WhoMayAdd,
+        whoMayPin: data.Data.WhoMayPin, whoMayWrite: data.Data.WhoMayWrite,
+      });
       conv.whoMayMentionAll = data.Data.WhoMayMentionAll;
       formStatus(form, t('Settings saved.'), true);
       await refreshLists();

@@ -1,0 +1,50 @@
+"""Pins, saved messages and announcement groups on the socket (issue 28):
+client frames 20 (pin) and 21 (save). The rules and writes are
+ginchat.domain.pins', the same the HTTP routes call. A pin's Type 20 frame
+goes out through the ``message_updated`` signal, like an edit (in the Id
+order, on every node); a save's Type 21 frame to the saver's own
+connections everywhere; and when who may write in a group narrows, every
+node's map of its writers forgets it (a removal, as a kick is)."""
+
+from ginchat import signals
+from ginchat.chat.dispatch import FrameError, MapRelations, _int_field
+from ginchat.domain import pins
+
+
+class Pins:
+    def __init__(self, engine):
+        self.engine = engine
+        app = engine.app
+        signals.message_saved.connect(self._saved, sender=app, weak=False)
+        signals.group_rules_changed.connect(self._rules_changed, sender=app, weak=False)
+        engine.register_frame(pins.PIN, self.on_pin)
+        engine.register_frame(pins.SAVE, self.on_save)
+
+    def _flag(self, fields, name, label, cmid):
+        value = fields.get(name, True)
+        if not isinstance(value, bool):
+            raise FrameError(400, f"{label} must be true or false", cmid)
+        return value
+
+    def on_pin(self, conn, fields):
+        self.engine.guard_frame(conn, fields)
+        cmid = fields["clientmsgid"]
+        msg_id = _int_field(fields, "id", "Id", cmid, maximum=2**62)
+        pinned = self._flag(fields, "pin", "Pin", cmid)
+        with self.engine.app.app_context():
+            pins.pin(conn.user_id, msg_id, pinned, MapRelations(self.engine))
+
+    def on_save(self, conn, fields):
+        self.engine.guard_frame(conn, fields)
+        cmid = fields["clientmsgid"]
+        msg_id = _int_field(fields, "id", "Id", cmid, maximum=2**62)
+        saved = self._flag(fields, "save", "Save", cmid)
+        with self.engine.app.app_context():
+            pins.save(conn.user_id, msg_id, saved, MapRelations(self.engine))
+
+    # --- what the domain announced (committed) --------------------------------------
+    def _saved(self, sender, frame, user_id):
+        self.engine.notices.send(frame, users=[user_id])
+
+    def _rules_changed(self, sender, group_id):
+        self.engine.relations.removed({"Event": "writers", "GroupId": int(group_id)})

@@ -1,0 +1,194 @@
+// Announcement groups and group notices (issue 28). A group whose
+// WhoMayWrite is admins is read-only for its members: their composer gives
+// way to a line saying so (the server refuses their messages anyway). The
+// group notice (群公告) shows above the messages; one changed since this
+// device last showed it is marked "New" (in the Chats list too) until read.
+// The owner's group panel gains "Who may pin" and "Who may write"; the owner
+// and admins get the notice editor.
+
+import * as api from './api.js';
+import { refreshLists, scheduleListRender } from './convlist.js';
+import { registerChatRowPart, registerFrameHandler } from './hooks.js';
+import { shownName } from './names.js';
+import { $, GROUP, busy, currentConv, formStatus, me, state, toast, userInfo } from './state.js';
+import { el, shortWhen } from './view.js';
+import { t } from './i18n.js';
+
+const NOTICE_MAX = 2000;
+const SEEN_KEY = 'ginchat:notice-seen'; // {group id: the Time of the notice last shown}
+
+function seenTimes() {
+  try {
+    return JSON.parse(localStorage.getItem(SEEN_KEY) || '{}') || {};
+  } catch {
+    return {};
+  }
+}
+
+function noticeOf(conv) {
+  return conv && conv.type === GROUP && conv.notice && conv.notice.Text ? conv.notice : null;
+}
+
+function unseen(conv) {
+  const notice = noticeOf(conv);
+  return !!notice && (seenTimes()[conv.id] || 0) < notice.Time;
+}
+
+function markSeen(conv) {
+  const notice = noticeOf(conv);
+  if (!notice) return;
+  const seen = seenTimes();
+  seen[conv.id] = notice.Time;
+  localStorage.setItem(SEEN_KEY, JSON.stringify(seen));
+  renderNotice(conv);
+  scheduleListRender();
+}
+
+function runsGroup(conv) {
+  return conv.role === 'owner' || conv.role === 'admin';
+}
+
+function readOnly(conv) {
+  return !!conv && conv.type === GROUP && conv.whoMayWrite === 'admins' && !runsGroup(conv);
+}
+
+// --- the banner above the messages, and the composer -----------------------------------------
+function renderNotice(conv) {
+  const box = $('group-notice');
+  const notice = noticeOf(conv);
+  box.hidden = !notice;
+  if (!notice) return;
+  const fresh = unseen(conv);
+  box.classList.toggle('unseen', fresh);
+  $('group-notice-text').textContent = notice.Text;
+  $('group-notice-meta').textContent = t('{name} · {when}', {
+    name: notice.UserId === me.ID ? t('You') : shownName(userInfo(notice.UserId)), when: shortWhen(notice.Time),
+  });
+  $('group-notice-new').hidden = !fresh;
+  $('group-notice-ok').hidden = !fresh;
+}
+
+function renderComposer(conv) {
+  const locked = readOnly(conv);
+  $('composer').hidden = locked;
+  $('composer-readonly').hidden = !locked;
+}
+
+// --- the group panel: settings (owner) and the notice editor (owner, admins) ----------------
+function choice(id, label, options) {
+  return [
+    el('label', { for: id, text: label }),
+    el('select', { id }, ...options.map(([value, text]) => el('option', { value, text }))),
+  ];
+}
+
+function buildPanel() {
+  const settings = $('group-settings');
+  settings.querySelector('button[type="submit"]').before(
+    ...choice('group-who-may-pin', t('Who may pin messages'), [['members', t('Every member')], ['admins', t('Only the owner and admins')]]),
+    ...choice('group-who-may-write', t('Who may send messages'), [
+      ['members', t('Every member')], ['admins', t('Only the owner and admins (announcements)')],
+    ]),
+  );
+  // Sent with the form's own request (grouppanel.js reads them).
+  const area = el('textarea', {
+    id: 'group-notice-input', rows: '3', maxlength: String(NOTICE_MAX), 'aria-describedby': 'group-notice-hint',
+  });
+  const form = el('form', { id: 'group-notice-form', className: 'card-form', hidden: true, novalidate: true },
+    el('h3', { text: t('Group notice') }),
+    el('label', { for: 'group-notice-input', text: t('Shown to every member at the top of the group') }),
+    area,
+    el('small', { id: 'group-notice-hint', text: t('Empty clears it. Members are told when it changes.') }),
+    el('button', { type: 'submit', text: t('Save notice') }),
+    el('p', { className: 'form-status', role: 'status', 'aria-live': 'polite' }));
+  $('group-owner-tools').before(form);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const conv = currentConv();
+    if (!conv) return;
+    busy(form, true);
+    try {
+      const data = await api.post('/contact/setNotice', { comId: conv.id, notice: area.value });
+      conv.notice = data.Data;
+      markSeen(conv);
+      formStatus(form, data.Data.Text ? t('Notice saved.') : t('Notice cleared.'), true);
+    } catch (err) {
+      formStatus(form, err.message, false);
+    } finally {
+      busy(form, false);
+    }
+  });
+}
+
+function renderPanel(conv) {
+  if (conv.type !== GROUP) return;
+  $('group-who-may-pin').value = conv.whoMayPin || 'members';
+  $('group-who-may-write').value = conv.whoMayWrite || 'members';
+  const form = $('group-notice-form');
+  const wasHidden = form.hidden;
+  form.hidden = !runsGroup(conv);
+  if (wasHidden || document.activeElement !== $('group-notice-input')) {
+    $('group-notice-input').value = (conv.notice && conv.notice.Text) || '';
+  }
+}
+
+function buildBanner() {
+  const banner = el('section', { id: 'group-notice', className: 'group-notice', hidden: true, 'aria-label': t('Group notice') },
+    el('span', { className: 'group-notice-icon', text: '📢', 'aria-hidden': 'true' }),
+    el('div', { className: 'group-notice-body' },
+      el('span', { id: 'group-notice-new', className: 'badge notice-new', text: t('New'), hidden: true }),
+      el('p', {
+        id: 'group-notice-text', className: 'group-notice-text', tabindex: '0', role: 'button', 'aria-expanded': 'false',
+        title: t('Show all of the notice'),
+      }),
+      el('small', { id: 'group-notice-meta', className: 'group-notice-meta' })),
+    el('button', { type: 'button', id: 'group-notice-ok', className: 'link', text: t('Got it'), hidden: true }));
+  $('group-panel').after(banner);
+  $('group-notice-ok').addEventListener('click', () => markSeen(currentConv()));
+  // A long notice shows its first lines; a click (or Enter) shows it all.
+  const text = $('group-notice-text');
+  const toggle = () => {
+    const open = !banner.classList.contains('expanded');
+    banner.classList.toggle('expanded', open);
+    text.setAttribute('aria-expanded', String(open));
+  };
+  text.addEventListener('click', toggle);
+  text.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' || event.key === ' ') {
+      event.preventDefault();
+      toggle();
+    }
+  });
+  const note = el('p', { id: 'composer-readonly', className: 'composer-readonly', role: 'status', hidden: true },
+    t('Only the owner and admins can send messages in this group.'));
+  $('composer').after(note);
+}
+
+export function initAnnouncements() {
+  buildBanner();
+  buildPanel();
+  document.addEventListener('ginchat:header', (event) => {
+    const conv = event.detail;
+    renderNotice(conv);
+    renderComposer(conv);
+    renderPanel(conv);
+  });
+  registerChatRowPart((conv) => (unseen(conv)
+    ? el('span', { className: 'notice-mark', text: t('Notice'), title: t('A new group notice') })
+    : null));
+  registerFrameHandler(14, (frame) => {
+    if (frame.Event !== 'group_notice') return;
+    const conv = state.convs.get(`g${frame.GroupId}`);
+    if (!conv) return;
+    conv.notice = frame.Notice;
+    if (frame.ActorId !== me.ID && frame.Notice && frame.Notice.Text) {
+      toast(t('New notice in {group}', { group: conv.name }));
+    }
+    if (state.current === conv.key) {
+      renderNotice(conv);
+      renderPanel(conv);
+    }
+    scheduleListRender();
+    refreshLists();
+  });
+}
