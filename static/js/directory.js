@@ -222,5 +222,13 @@ export function initDirectory() {
   document.addEventListener('ginchat:tab', (event) => {
     if (event.detail === 'people') startDirectory();
   });
+  // The quick switcher's person with no chat yet: open the chat where the
+  // server says one may message them (no friend request on the way).
+  document.addEventListener('ginchat:open-person', (event) => {
+    const { user } = event.detail;
+    if (!user || !user.MayMessage) return;
+    event.preventDefault();
+    openChatWith(user);
+  });
   registerFrameHandler(12, onPresence);
 }

@@ -131,6 +131,9 @@ def test_quick_switcher_opens_people_groups_and_chats(server, people, size):
     carl_option.click()
     expect(page).to_have_url(re.compile(f"#u{carl.id}$"))
     expect(dialog).to_be_hidden()
+    # A colleague (DIRECT_MESSAGES=members): the chat opens, no friendship is made on the way.
+    friends = ana.post("/searchFriends").json()["Rows"]
+    assert carl.id not in [row["ID"] for row in friends], friends
     assert page.problems == []
 
 
