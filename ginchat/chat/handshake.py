@@ -25,6 +25,7 @@ from simple_websocket import Server
 
 from ginchat.auth import WEBSOCKET_ENDPOINTS, allowed_origin, resolve_token, token_of
 from ginchat.chat.view import handshake_args, serve
+from ginchat.chat.websocket import decline_compression
 from ginchat.errors import AppError
 from ginchat.extensions import db
 from ginchat.server import WEBSOCKET_DONE
@@ -104,6 +105,7 @@ class HandshakePath:
         """What flask-sock does with an accepted handshake: the upgrade, the
         connection's life (``serve``), a close; pywsgi writes nothing after."""
         try:
+            decline_compression(environ, self.app.config)
             ws = Server(environ, **self.app.config.get("SOCK_SERVER_OPTIONS", {}))
             try:
                 serve(self.app.extensions["chat"], ws, user_id, addr, session_id, since, events)
