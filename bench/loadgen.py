@@ -44,6 +44,9 @@ import zlib
 MARK = re.compile(rb"#b(\d+)\.(\d+)\.(\d+)#")
 PAD = "hello from the GinChat bench, a short chat line"
 BARE_FRAME = os.environ.get("BENCH_FRAME") == "bare"  # the frame without Url, Amount and ClientMsgId
+# The browser app's socket path (static/js/socket.js); BENCH_BROWSER_PATH=/chat
+# leaves out events=1 (presence and notices) to time the cookie handshake alone.
+BROWSER_PATH = os.environ.get("BENCH_BROWSER_PATH", "/chat?events=1")
 USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) GinChatBench/1.0 Chrome/120.0 Safari/537.36"
 DEFLATE_TAIL = b"\x00\x00\xff\xff"
 B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -112,7 +115,7 @@ class Dialect:
         if self.kind == "ginchat":
             return f"/chat?token={user['token']}"
         if self.kind == "browser":
-            return "/chat?events=1"  # static/js/socket.js: the cookie authenticates
+            return BROWSER_PATH  # static/js/socket.js: the cookie authenticates
         if self.kind == "relay":
             groups = ",".join(str(g) for g in user.get("groups", ()))
             return f"/ws?uid={user['id']}&groups={groups}"
@@ -652,6 +655,14 @@ async def scenario_connections(gen, spec):
     steps = spec["steps"]
     idle = float(spec.get("idle", 20))
     interval = float(spec.get("heartbeat_interval", 10))
+    if gen.dialect.kind == "browser":  # the logins before, so that only handshakes are counted
+        sem = asyncio.Semaphore(50)
+
+        async def login(user):
+            async with sem:
+                user["cookie"] = await gen.log_in(user)
+
+        await asyncio.gather(*(login(u) for u in users))
     await asyncio.sleep(1.0)
     points = [{"connections": 0, "rss_kib": _proc_rss_kib(pid)}]
     t0 = time.monotonic()
