@@ -154,10 +154,10 @@ class HandshakePath:
                 return none
             if session.get("_id") != session_identifier(request):
                 return none
-        user, row = AuthToken.resolve_cookie(session.get(SESSION_ID), session.get(SESSION_KEY))
-        if user is None or str(user.id) != str(session["_user_id"]):
+        live = AuthToken.resolve_cookie_session(session.get(SESSION_ID), session.get(SESSION_KEY))
+        if live is None or str(live.user_id) != str(session["_user_id"]):
             return none
-        return user.id, row.id
+        return live.user_id, live.id
 
     def run(self, environ, user_id, session_id, since, events, addr):
         """What flask-sock does with an accepted handshake: the upgrade, the
