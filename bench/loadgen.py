@@ -16,6 +16,15 @@ its CPU use: a result where it is near 100 % measures the generator.
 Client frames are masked with the all-zero key (allowed by RFC 6455: the
 server only has to unmask), which makes sending a plain ``write``.
 
+GinChat's clients (and the relay, which forwards the same bytes) send the
+frame the browser app sends (static/js/composer.js ``frameOf``: Url, Amount
+and a ``ClientMsgId`` on every message; ``BENCH_FRAME=bare`` sends the older
+frame without them). The ``browser`` dialect also connects as the browser
+app does: a real ``POST /user/findUserByNameAndPwd`` for the session cookie,
+``Origin`` and ``User-Agent``, ``/chat?events=1`` and ``permessage-deflate``
+offered; when the server accepts it, every frame both ways is deflated
+(per-connection zlib streams, as a browser's).
+
 Run: ``python -m bench.loadgen SPEC.json`` prints one JSON result.
 """
 
@@ -25,13 +34,38 @@ import collections
 import gc
 import json
 import os
+import random
 import re
 import resource
 import sys
 import time
+import zlib
 
 MARK = re.compile(rb"#b(\d+)\.(\d+)\.(\d+)#")
 PAD = "hello from the GinChat bench, a short chat line"
+BARE_FRAME = os.environ.get("BENCH_FRAME") == "bare"  # the frame without Url, Amount and ClientMsgId
+# The browser app's socket path (static/js/socket.js); BENCH_BROWSER_PATH=/chat
+# leaves out events=1 (presence and notices) to time the cookie handshake alone.
+BROWSER_PATH = os.environ.get("BENCH_BROWSER_PATH", "/chat?events=1")
+USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) GinChatBench/1.0 Chrome/120.0 Safari/537.36"
+DEFLATE_TAIL = b"\x00\x00\xff\xff"
+B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def base36(n):
+    out = ""
+    while True:
+        n, r = divmod(n, 36)
+        out = B36[r] + out
+        if not n:
+            return out
+
+
+def client_msg_id(sender):
+    """What composer.js newClientMsgId makes: c<user>-<ms in base 36>-<8 random base-36 digits>."""
+    rnd = "".join(random.choice(B36) for _ in range(8))
+    return f"c{sender:d}-{base36(int(time.time() * 1000))}-{rnd}"
+
 
 now_ns = time.monotonic_ns
 
@@ -59,15 +93,17 @@ def summary_ms(values):
     }
 
 
-def client_frame(payload, opcode=0x1):
-    """A masked client frame (mask key 0: the payload goes as it is)."""
+def client_frame(payload, opcode=0x1, rsv1=False):
+    """A masked client frame (mask key 0: the payload goes as it is); ``rsv1``
+    marks a deflated message (permessage-deflate)."""
     n = len(payload)
+    first = 0x80 | opcode | (0x40 if rsv1 else 0)
     if n < 126:
-        head = bytes((0x80 | opcode, 0x80 | n))
+        head = bytes((first, 0x80 | n))
     elif n < 65536:
-        head = bytes((0x80 | opcode, 0x80 | 126)) + n.to_bytes(2, "big")
+        head = bytes((first, 0x80 | 126)) + n.to_bytes(2, "big")
     else:
-        head = bytes((0x80 | opcode, 0x80 | 127)) + n.to_bytes(8, "big")
+        head = bytes((first, 0x80 | 127)) + n.to_bytes(8, "big")
     return head + b"\0\0\0\0" + payload
 
 
@@ -78,6 +114,8 @@ class Dialect:
     def path(self, user):
         if self.kind == "ginchat":
             return f"/chat?token={user['token']}"
+        if self.kind == "browser":
+            return BROWSER_PATH  # static/js/socket.js: the cookie authenticates
         if self.kind == "relay":
             groups = ",".join(str(g) for g in user.get("groups", ()))
             return f"/ws?uid={user['id']}&groups={groups}"
@@ -86,18 +124,26 @@ class Dialect:
         return "/socket.io/?EIO=4&transport=websocket"
 
     def message(self, msg_type, target, content, sender=0):
+        """The payload of a message frame (``Client.send_text`` frames it)."""
         if self.kind == "gin":  # the original trusts the sender id in the frame
             body = f'{{"UserId":{sender:d},"Type":{msg_type:d},"TargetId":{target:d},"Media":1,"Content":"{content}"}}'
-            return client_frame(body.encode())
-        body = f'{{"Type":{msg_type:d},"TargetId":{target:d},"Media":1,"Content":"{content}"}}'
-        if self.kind == "socketio":
-            body = f'42["message",{body}]'
-        return client_frame(body.encode())
+            return body.encode()
+        if self.kind == "socketio" or BARE_FRAME:
+            body = f'{{"Type":{msg_type:d},"TargetId":{target:d},"Media":1,"Content":"{content}"}}'
+            if self.kind == "socketio":
+                body = f'42["message",{body}]'
+            return body.encode()
+        # JSON.stringify(frameOf(msg)) of static/js/composer.js, key for key.
+        body = (
+            f'{{"Type":{msg_type:d},"TargetId":{target:d},"Media":1,"Content":"{content}","Url":"",'
+            f'"Amount":0,"ClientMsgId":"{client_msg_id(sender)}"}}'
+        )
+        return body.encode()
 
     def heartbeat(self):
         if self.kind == "socketio":
             return None  # Engine.IO's ping/pong is its heartbeat
-        return client_frame(b'{"Type":3}')
+        return b'{"Type":3}'
 
 
 class Client(asyncio.Protocol):
@@ -113,17 +159,38 @@ class Client(asyncio.Protocol):
         self.upgraded = False
         self.ready = asyncio.get_running_loop().create_future()
         self.closed = False
+        self.deflate = None  # permessage-deflate accepted: (compressor, decompressor)
+        self.no_client_context = False
 
     def connection_made(self, transport):
         self.transport = transport
         key = base64.b64encode(os.urandom(16)).decode()
+        extra = ""
+        if self.gen.dialect.kind == "browser":
+            extra = (
+                f"Origin: http://{self.host}:{self.port}\r\n"
+                f"User-Agent: {USER_AGENT}\r\n"
+                f"Cookie: {self.user['cookie']}\r\n"
+                "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
+            )
         request = (
             f"GET {self.gen.dialect.path(self.user)} HTTP/1.1\r\n"
             f"Host: {self.host}:{self.port}\r\n"
             "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{extra}\r\n"
         )
         transport.write(request.encode())
+
+    def send_text(self, payload):
+        """A text message, deflated when the server accepted permessage-deflate."""
+        if self.deflate is None:
+            self.write(client_frame(payload))
+            return
+        comp = self.deflate[0]
+        if self.no_client_context:
+            comp = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
+        data = comp.compress(payload) + comp.flush(zlib.Z_SYNC_FLUSH)
+        self.write(client_frame(data[:-4] if data.endswith(DEFLATE_TAIL) else data, 0x1, rsv1=True))
 
     def connection_lost(self, exc):
         self.closed = True
@@ -142,13 +209,23 @@ class Client(asyncio.Protocol):
             end = buf.find(b"\r\n\r\n")
             if end < 0:
                 return
-            status = bytes(buf[:end]).split(b"\r\n", 1)[0]
+            head = bytes(buf[:end])
+            status = head.split(b"\r\n", 1)[0]
             del buf[: end + 4]
             if b" 101 " not in status:
                 self.ready.set_exception(ConnectionError(status.decode(errors="replace")))
                 self.transport.close()
                 return
             self.upgraded = True
+            for line in head.split(b"\r\n")[1:]:
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"sec-websocket-extensions" and b"permessage-deflate" in value:
+                    self.no_client_context = b"client_no_context_takeover" in value
+                    self.deflate = (
+                        zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15),
+                        zlib.decompressobj(-15),
+                    )
+                    self.gen.deflated += 1
             if self.gen.dialect.kind != "socketio":
                 self.ready.set_result(self)
         pos = 0
@@ -174,6 +251,8 @@ class Client(asyncio.Protocol):
             pos += head + n
             opcode = b0 & 0x0F
             if opcode == 0x1:
+                if b0 & 0x40 and self.deflate is not None:  # one deflated message (servers send no fragments here)
+                    payload = self.deflate[1].decompress(payload + DEFLATE_TAIL)
                 on_text(self, payload)
             elif opcode == 0x9:  # ping: pong with the same payload
                 self.write(client_frame(payload, 0xA))
@@ -193,6 +272,7 @@ class Generator:
         self.port = int(spec["port"])
         self.clients = {}  # user id -> Client
         self.closed = 0
+        self.deflated = 0  # connections where the server accepted permessage-deflate
         self.server_closes = 0
         self.errors = 0
         self.error_samples = []
@@ -272,6 +352,8 @@ class Generator:
             async with sem:
                 for attempt in range(3):
                     try:
+                        if self.dialect.kind == "browser" and not user.get("cookie"):
+                            user["cookie"] = await asyncio.wait_for(self.log_in(user), 30)
                         _, client = await asyncio.wait_for(
                             loop.create_connection(
                                 lambda: Client(self, user, self.host, self.port), self.host, self.port
@@ -290,6 +372,33 @@ class Generator:
 
         await asyncio.gather(*(one(u) for u in users))
         return failures
+
+    async def log_in(self, user):
+        """The browser's login (``POST /user/findUserByNameAndPwd``, form-encoded,
+        with Origin and User-Agent): returns the ``session=...`` cookie it sets."""
+        reader, writer = await asyncio.open_connection(self.host, self.port)
+        try:
+            body = f"name={user['name']}&password={user['password']}".encode()
+            writer.write(
+                (
+                    "POST /user/findUserByNameAndPwd HTTP/1.1\r\n"
+                    f"Host: {self.host}:{self.port}\r\nOrigin: http://{self.host}:{self.port}\r\n"
+                    f"User-Agent: {USER_AGENT}\r\nAccept: application/json\r\n"
+                    "Content-Type: application/x-www-form-urlencoded\r\n"
+                    f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+                ).encode()
+                + body
+            )
+            answer = await reader.read()
+        finally:
+            writer.close()
+        head = answer.split(b"\r\n\r\n", 1)[0].decode(errors="replace")
+        if " 200 " not in head.split("\r\n", 1)[0]:
+            raise ConnectionError(f"login of {user['name']} failed: {head.splitlines()[0]}")
+        for line in head.split("\r\n"):
+            if line.lower().startswith("set-cookie:") and "session=" in line:
+                return line.split(":", 1)[1].strip().split(";", 1)[0]
+        raise ConnectionError(f"login of {user['name']} set no session cookie")
 
     def close_all(self):
         for client in self.clients.values():
@@ -325,7 +434,7 @@ class Generator:
                 self.expect[mkey] = recipients_of(sender, msg_type, target)
                 pending.append((t, mkey))
                 content = f"#b{sender:d}.{seq:d}.{t:d}# {PAD}"
-                self.clients[sender].write(dialect.message(msg_type, target, content, sender))
+                self.clients[sender].send_text(dialect.message(msg_type, target, content, sender))
                 lags.append((now - t) / 1e6)
                 i += 1
             if now >= next_check:
@@ -419,6 +528,8 @@ async def scenario_private(gen, spec):
         a, b = pairs[k % len(pairs)]
         plan.append((a, 1, b) if (k // len(pairs)) % 2 == 0 else (b, 1, a))
         k += 1
+    server_pid = spec.get("server_pid")
+    server0 = session_cpu_s(server_pid) if server_pid else None
     cpu0, wall0 = cpu_seconds(), time.monotonic()
     sent, lags, aborted, start = await gen.send_open_loop(
         plan, rate, duration, spec.get("abort_after", 2.0), recipients
@@ -427,6 +538,7 @@ async def scenario_private(gen, spec):
     cpu_send = cpu_seconds() - cpu0
     drained = await gen.drain(spec.get("drain", 5.0))
     cpu1, wall1 = cpu_seconds(), time.monotonic()
+    server1 = session_cpu_s(server_pid) if server_pid else None
     gen.recipients_count = {k: 1 for k in gen.expect}
     result = gen.tally(sent, start)
     result.update(
@@ -439,7 +551,16 @@ async def scenario_private(gen, spec):
         gen_cpu_pct=round(100 * (cpu1 - cpu0) / max(1e-9, wall1 - wall0), 1),
         gen_cpu_pct_sending=round(100 * cpu_send / max(1e-9, send_wall), 1),
         send_lag_ms=summary_ms(lags),
+        deflated_connections=gen.deflated,
     )
+    if server0 is not None and sent:
+        # The server's CPU seconds (its process and children: the embedded
+        # redis-server) from the first send to the last delivery, per message
+        # sent: CPU time, which a busy machine disturbs far less than wall time.
+        result.update(
+            server_cpu_s=round(server1 - server0, 3),
+            server_cpu_us_per_msg=round(1e6 * (server1 - server0) / sent, 1),
+        )
     return result
 
 
@@ -501,6 +622,24 @@ def _proc_rss_kib(pid):
     return 0
 
 
+def session_cpu_s(pid):
+    """CPU seconds of every process of the server's session (the server started
+    one: itself and its children, such as the embedded redis-server)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == pid:
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
 def _proc_cpu_s(pid):
     with open(f"/proc/{pid}/stat") as fh:
         fields = fh.read().rsplit(")", 1)[1].split()
@@ -516,6 +655,14 @@ async def scenario_connections(gen, spec):
     steps = spec["steps"]
     idle = float(spec.get("idle", 20))
     interval = float(spec.get("heartbeat_interval", 10))
+    if gen.dialect.kind == "browser":  # the logins before, so that only handshakes are counted
+        sem = asyncio.Semaphore(50)
+
+        async def login(user):
+            async with sem:
+                user["cookie"] = await gen.log_in(user)
+
+        await asyncio.gather(*(login(u) for u in users))
     await asyncio.sleep(1.0)
     points = [{"connections": 0, "rss_kib": _proc_rss_kib(pid)}]
     t0 = time.monotonic()
@@ -553,7 +700,7 @@ async def scenario_connections(gen, spec):
         if beat is not None and clients:
             per_tick = max(1, int(len(clients) * 0.05 / interval))
             for _ in range(per_tick):
-                clients[i % len(clients)].write(beat)
+                clients[i % len(clients)].send_text(beat)
                 i += 1
         await asyncio.sleep(0.05)
     wall = time.monotonic() - wall0

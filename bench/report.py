@@ -147,20 +147,21 @@ def tables(res):
     out.append("")
     out.append(
         "| server | offered | delivered/s | p50 | p95 | p99 | max | lost | dup | gen CPU | gen lag p99 | "
-        "server CPU | others on its core | |"
+        "server CPU | server CPU per message | others on its core | |"
     )
-    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for x in t.values():
         for q in (x.get("private") or {}).get("points", []):
             if "error" in q:
-                out.append(f"| {x['label']} | {fmt(q.get('rate'), 0)} | {q['error']} |||||||||")
+                out.append(f"| {x['label']} | {fmt(q.get('rate'), 0)} | {q['error']} ||||||||||")
                 continue
             lat = q["latency_ms"]
             out.append(
                 f"| {x['label']} | {fmt(q['rate'], 0)} | {fmt(q['delivered_per_s'], 0)} | {fmt(lat['p50'])} | "
                 f"{fmt(lat['p95'])} | {fmt(lat['p99'])} | {fmt(lat['max'])} | {q['lost']} | {q['duplicates']} | "
                 f"{q['gen_cpu_pct_sending']} % | {fmt(q['send_lag_ms']['p99'])} ms | "
-                f"{machine(q, 'server_cpu_pct')} | {machine(q, 'others_on_server_core_pct')} | "
+                f"{machine(q, 'server_cpu_pct')} | {fmt(q.get('server_cpu_us_per_msg'), 0)} µs | "
+                f"{machine(q, 'others_on_server_core_pct')} | "
                 f"{'ok' if q['ok'] else ('aborted' if q['aborted'] else 'over')} |"
             )
     out.append("")

@@ -70,6 +70,12 @@ class Config:
     BUS_DROP_RATE = 0  # tests only: the share of outgoing bus packets thrown away
 
     HEARTBEAT_INTERVAL = 10
+    # Group commit (chat/store.py): while messages flow (the last batch was
+    # stored less than this long ago), the store waits up to this many
+    # milliseconds for more before a commit, so a busy node pays one
+    # transaction for several messages; a message after a quiet spell goes
+    # at once. 0: every batch is committed as soon as it is taken.
+    STORE_WINDOW_MS = 2.0
     # Log every pause of the event loop longer than this many milliseconds,
     # with the stack of what was running (chat/loopprobe.py). 0: off.
     LOOP_PROBE_MS = 0
@@ -100,6 +106,12 @@ class Config:
     # request pipeline, by the same rules (ginchat/chat/handshake.py); false:
     # every handshake goes through Flask.
     FAST_HANDSHAKE = True
+    # permessage-deflate on the chat WebSocket (RFC 7692), which browsers
+    # offer: false (the default) declines it. On a LAN it costs more than it
+    # gives: zlib per frame and per connection (a message's frame can no
+    # longer be encoded once for all its recipients) to save a few hundred
+    # bytes; BENCHMARKS.md has the measurement. true: accepted when offered.
+    WS_COMPRESSION = False
     # Seconds between a node's checks that its sockets' sessions still live
     # (a session ended where the bus event did not reach, or expired).
     SESSION_CHECK_INTERVAL = 30

@@ -5,7 +5,6 @@ from flask import Blueprint, redirect
 from ginchat.auth import public
 from ginchat.chat import view as chat
 from ginchat.chat.handshake import HandshakePath
-from ginchat.extensions import sock
 from ginchat.service import (
     admin,
     certificate,
@@ -142,9 +141,9 @@ api.add_url_rule("/message/sync", view_func=message.sync, methods=["GET"])
 api.add_url_rule("/message/search", view_func=message.search, methods=["GET", "POST"])
 api.add_url_rule("/health", view_func=message.health, methods=["GET"])
 
-# --- chat over WebSocket (flask-sock) --------------------------------------
-sock.route("/chat", bp=ws, endpoint="chat")(chat.chat)
-sock.route("/user/sendUserMsg", bp=ws, endpoint="chat_alias")(chat.chat)
+# --- chat over WebSocket (simple-websocket, as flask-sock routes it: chat/view.py)
+ws.route("/chat", endpoint="chat", websocket=True)(chat.websocket_view(chat.chat))
+ws.route("/user/sendUserMsg", endpoint="chat_alias", websocket=True)(chat.websocket_view(chat.chat))
 ws.before_request(chat.check_handshake)
 
 

@@ -214,3 +214,91 @@ def test_a_closed_lean_connection_leaves_no_cycle_for_the_collector(api, server)
         gc.garbage.clear()
         gc.enable()
     assert {kind: left[kind] for kind in watched if left[kind]} == {}
+
+
+def browser_session(server, api):
+    """A browser's login: (session cookie, the agent it logged in with, its token)."""
+    import requests
+
+    from helpers import PASSWORD
+
+    name = api.register()
+    browser = requests.Session()
+    agent = "GinChat test browser/1.0"
+    r = browser.post(
+        f"{server.url}/user/findUserByNameAndPwd",
+        data={"name": name, "password": PASSWORD},
+        headers={"User-Agent": agent},
+        timeout=10,
+    )
+    assert r.status_code == 200, r.text
+    return browser.cookies.get("session"), agent, r.json()["Data"]["Token"]
+
+
+def test_browser_cookies_get_the_answer_flask_gives(api, server, flask_only):
+    """A session cookie that Flask-Login accepts as it stands is served on the
+    lean path (issue 30: browsers' handshakes as cheap as tokens'); every
+    other cookie gets Flask's own answer."""
+    cookie, agent, token = browser_session(server, api)
+    ended, ended_agent, ended_token = browser_session(server, api)
+    assert api.post("/user/logout", token=ended_token).status_code == 200
+    tampered = cookie[:-4] + ("AAAA" if not cookie.endswith("AAAA") else "BBBB")
+
+    def cases(target):
+        own = f"Origin: http://127.0.0.1:{target.port}"
+        return {
+            # name: (path, headers, taken on the lean path?)
+            "cookie, own Origin": ("/chat", (f"Cookie: session={cookie}", f"User-Agent: {agent}", own), True),
+            "cookie, events, no Origin": (
+                "/chat?events=1",
+                (f"Cookie: session={cookie}", f"User-Agent: {agent}"),
+                True,
+            ),
+            "cookie and since": ("/chat?since=3", (f"Cookie: session={cookie}", f"User-Agent: {agent}", own), True),
+            # Session protection "basic": Flask-Login accepts it, marked not fresh: Flask's to answer.
+            "cookie, another User-Agent": ("/chat", (f"Cookie: session={cookie}", "User-Agent: other", own), False),
+            "cookie, a foreign Origin": (
+                "/chat",
+                (f"Cookie: session={cookie}", f"User-Agent: {agent}", "Origin: http://evil.example"),
+                False,
+            ),
+            "a tampered cookie": ("/chat", (f"Cookie: session={tampered}", f"User-Agent: {agent}", own), False),
+            "the cookie of a logged-out session": (
+                "/chat",
+                (f"Cookie: session={ended}", f"User-Agent: {ended_agent}", own),
+                False,
+            ),
+            "cookie, another user's userId": (
+                "/chat?userId=999999",
+                (f"Cookie: session={cookie}", f"User-Agent: {agent}", own),
+                False,
+            ),
+        }
+
+    theirs = cases(flask_only)
+    for name, (target, headers, lean_taken) in cases(server).items():
+        before = lean(server).accepted
+        got = handshake(server, target, headers)
+        want = handshake(flask_only, *theirs[name][:2])
+        assert got == want, (name, got, want)
+        assert lean(server).accepted - before == (1 if lean_taken else 0), name
+        if lean_taken:
+            assert got[0] == 101, name
+
+
+def test_the_session_identifier_is_flask_logins(app):
+    """The lean path's session protection identifier is the one Flask-Login
+    stores at login, for the same address and agent (and a proxy's list)."""
+    from flask_login.utils import _create_identifier
+
+    from ginchat.chat.handshake import session_identifier
+
+    for headers, addr in (
+        ({"User-Agent": "Mozilla/5.0 (X11) 浏览器"}, "10.0.0.7"),
+        ({}, "127.0.0.1"),
+        ({"User-Agent": "x", "X-Forwarded-For": "192.0.2.1, 10.0.0.1"}, "127.0.0.1"),
+    ):
+        with app.test_request_context("/chat", headers=headers, environ_base={"REMOTE_ADDR": addr}):
+            from flask import request
+
+            assert session_identifier(request) == _create_identifier()

@@ -11,7 +11,7 @@ from ginchat.errors import AppError
 from ginchat.models.contact import Contact
 from ginchat.models.message import FILE, GROUP, HEARTBEAT, IMAGE, MEDIA_KINDS, PRIVATE, TEXT, VOICE, conv_key
 from ginchat.uploads import upload_info
-from ginchat.utils.params import TOO_DEEP, field_label, first_unstorable
+from ginchat.utils.params import TOO_DEEP, field_label, first_unstorable, unstorable
 
 MAX_ID = 2**31 - 1
 DIGITS_RE = re.compile(r"[0-9]{1,10}")  # ASCII only: str.isdigit() admits "²" and "١"
@@ -121,6 +121,20 @@ def _str_field(fields, name, label, cmid, max_len):
     return value
 
 
+def _plain_text(text, data):
+    """True when no string of the parsed frame can be unstorable or too deep,
+    so the walk of every field can be skipped (a chat message, as clients
+    send it): the frame's text is storable itself, has no ``\\u`` escape (the
+    only way JSON spells a lone surrogate) and no field holds an object or
+    a list."""
+    if "\\u" in text or unstorable(text):
+        return False
+    for value in data.values():
+        if isinstance(value, (dict, list)):
+            return False
+    return True
+
+
 def parse_frame(text, max_content, max_frame, extra_types=()):
     """Return ("heartbeat", None) (("heartbeat", {"echo": n}) for a heartbeat
     that asks for an answer), ("message", fields) or, for a Type in
@@ -149,10 +163,11 @@ def parse_frame(text, max_content, max_frame, extra_types=()):
     elif not isinstance(cmid, str) or not CLIENT_MSG_ID_RE.match(cmid):
         raise FrameError(400, "ClientMsgId must be 1 to 64 printable ASCII characters")
     fields["clientmsgid"] = cmid
-    for key, value in data.items():  # every field, the extra frames' included
-        found = first_unstorable(key, key) or first_unstorable(value, key)
-        if found:
-            raise FrameError(400, f"{field_label(found[0])} {found[1]}", cmid)
+    if not _plain_text(text, data):
+        for key, value in data.items():  # every field, the extra frames' included
+            found = first_unstorable(key, key) or first_unstorable(value, key)
+            if found:
+                raise FrameError(400, f"{field_label(found[0])} {found[1]}", cmid)
     msg_type = _int_field(fields, "type", "Type", cmid, minimum=-(2**31), maximum=MAX_ID)
     if msg_type == HEARTBEAT:
         if fields.get("echo") is None:

@@ -15,22 +15,41 @@ bad ``since`` or ``userId``, a configuration it does not model) goes to
 Flask, which refuses it as before. So it accepts a subset of what Flask
 accepts and changes no answer.
 
-Browsers authenticate the socket with the session cookie: their
-handshakes carry no bearer token and take Flask's path, with its cookie
-rules."""
+Browsers authenticate the socket with the session cookie: a cookie that
+Flask-Login would accept as it stands (its user, its session protection
+identifier, its login session alive) is served here too; anything more
+(a remember cookie, a changed identifier) goes to Flask."""
 
 import logging
+from hashlib import sha512
 
+from flask.sessions import SecureCookieSessionInterface
+from flask_login import utils as login_utils
 from simple_websocket import Server
 
-from ginchat.auth import WEBSOCKET_ENDPOINTS, allowed_origin, resolve_token, token_of
+from ginchat.auth import SESSION_ID, SESSION_KEY, WEBSOCKET_ENDPOINTS, allowed_origin, resolve_token, token_of
 from ginchat.chat.view import handshake_args, serve
+from ginchat.chat.websocket import decline_compression
 from ginchat.errors import AppError
 from ginchat.extensions import db
+from ginchat.models.user_basic import AuthToken
 from ginchat.server import WEBSOCKET_DONE
 from ginchat.utils.params import first_unstorable_field
 
 log = logging.getLogger("ginchat.chat")
+
+
+def session_identifier(request):
+    """Flask-Login's session protection identifier of ``request``, as its
+    ``_create_identifier`` makes it from the current request (a test checks
+    that the two agree on a real login)."""
+    address = request.headers.get("X-Forwarded-For", request.remote_addr)
+    if address is not None:
+        address = address.encode("utf-8").split(b",")[0].strip()
+    agent = request.headers.get("User-Agent")
+    if agent is not None:
+        agent = agent.encode("utf-8")
+    return sha512(f"{address}|{agent}".encode()).hexdigest()
 
 
 class HandshakePath:
@@ -79,18 +98,23 @@ class HandshakePath:
 
     def accept(self, environ):
         """(user id, session id, since, events, client address) when the
-        handshake passes Flask's rules for a bearer token, else None."""
+        handshake passes Flask's rules for a bearer token or for the session
+        cookie, else None."""
         # Not put in the environ (werkzeug.request): that would make a cycle.
         request = self.app.request_class(environ, populate_request=False)
         args = request.args
         token = token_of(environ.get("HTTP_AUTHORIZATION", ""), args.get("token"))
-        if token is None or first_unstorable_field(args) or not allowed_origin(environ.get("HTTP_ORIGIN"), request):
+        if first_unstorable_field(args) or not allowed_origin(environ.get("HTTP_ORIGIN"), request):
             return None
         try:
-            user, session_id, _ = resolve_token(token, websocket=True)
-            if user is None:
+            if token is not None:
+                user, session_id, _ = resolve_token(token, websocket=True)
+                user_id = user.id if user is not None else None
+            else:
+                user_id, session_id = self.cookie_session(request)
+            if user_id is None:
                 return None
-            since, events = handshake_args(args, user.id)
+            since, events = handshake_args(args, user_id)
         except AppError:
             return None
         finally:
@@ -98,12 +122,48 @@ class HandshakePath:
             # a database connection from the pool (the engine opens short
             # sessions of its own).
             db.session.remove()
-        return user.id, session_id, since, events, request.remote_addr
+        return user_id, session_id, since, events, request.remote_addr
+
+    def cookie_session(self, request):
+        """(user id, login session id) of the browser's session cookie when
+        Flask-Login would accept it as it stands, else (None, None): the
+        cookie opened by Flask's own session interface, Flask-Login's
+        session protection identifier equal to the one stored at login, and
+        the login session the cookie names alive (``load_user``'s rule).
+        Whatever Flask-Login would do more with (no user in the session, a
+        remember cookie, a changed identifier, another session interface or
+        identifier) is left to Flask."""
+        app = self.app
+        none = (None, None)
+        # Flask's signed cookie, however it is written (security.SessionInterface
+        # changes only its Secure flag): opened as Flask opens it.
+        interface = app.session_interface
+        if not isinstance(interface, SecureCookieSessionInterface) or (
+            type(interface).open_session is not SecureCookieSessionInterface.open_session
+        ):
+            return none
+        if not request.cookies.get(app.config["SESSION_COOKIE_NAME"]):
+            return none
+        session = app.session_interface.open_session(app, request)
+        if not session or session.get("_user_id") is None:
+            return none
+        manager = app.login_manager
+        mode = app.config.get("SESSION_PROTECTION", manager.session_protection)
+        if mode in ("basic", "strong"):
+            if manager._session_identifier_generator is not login_utils._create_identifier:
+                return none
+            if session.get("_id") != session_identifier(request):
+                return none
+        live = AuthToken.resolve_cookie_session(session.get(SESSION_ID), session.get(SESSION_KEY))
+        if live is None or str(live.user_id) != str(session["_user_id"]):
+            return none
+        return live.user_id, live.id
 
     def run(self, environ, user_id, session_id, since, events, addr):
         """What flask-sock does with an accepted handshake: the upgrade, the
         connection's life (``serve``), a close; pywsgi writes nothing after."""
         try:
+            decline_compression(environ, self.app.config)
             ws = Server(environ, **self.app.config.get("SOCK_SERVER_OPTIONS", {}))
             try:
                 serve(self.app.extensions["chat"], ws, user_id, addr, session_id, since, events)

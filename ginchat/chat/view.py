@@ -1,11 +1,14 @@
 """The WebSocket route ``GET /chat`` (``Chat()`` in the Go GinChat) and the
 check that runs before its handshake is accepted."""
 
-from flask import current_app, g, request
+from functools import wraps
+
+from flask import Response, current_app, g, request
 from flask_login import current_user
-from simple_websocket import ConnectionClosed
+from simple_websocket import ConnectionClosed, Server
 
 from ginchat.chat.connection import Connection
+from ginchat.chat.websocket import decline_compression
 from ginchat.errors import forbidden
 from ginchat.extensions import db
 from ginchat.server import WEBSOCKET_DONE
@@ -20,6 +23,7 @@ def check_handshake():
     if not current_user.is_authenticated:
         return  # the interceptor answers 401 for this route
     handshake_args(request.args, current_user.id)
+    decline_compression(request.environ, current_app.config)  # WS_COMPRESSION
 
 
 def handshake_args(args, user_id):
@@ -31,6 +35,38 @@ def handshake_args(args, user_id):
     since = args.get("since")
     since = params.to_int("since", since, minimum=0, maximum=2**62) if since not in (None, "") else None
     return since, args.get("events", "").lower() in TRUE
+
+
+class Done(Response):
+    """What a WebSocket view returns once the socket's life is over: pywsgi
+    writes nothing more (the connection was the socket's)."""
+
+    def __call__(self, environ, start_response):
+        return []
+
+
+def websocket_view(view):
+    """The Flask view of a WebSocket route: what flask-sock's ``route`` does
+    (the upgrade, ``view(ws)``, a close), without the response class that
+    flask-sock defines anew in every request. That class closed over the
+    socket, and a class is always a reference cycle, so every closed
+    connection of Flask's path (browsers: the session cookie) left its
+    Server and wsproto connection to the cycle collector (a test checks)."""
+
+    @wraps(view)
+    def websocket_route(*args, **kwargs):
+        ws = Server(request.environ, **current_app.config.get("SOCK_SERVER_OPTIONS", {}))
+        try:
+            view(ws, *args, **kwargs)
+        except ConnectionClosed:
+            pass
+        try:
+            ws.close()
+        except Exception:  # closed already, or the peer is gone
+            pass
+        return Done()
+
+    return websocket_route
 
 
 def chat(ws):

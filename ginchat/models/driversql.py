@@ -4,14 +4,19 @@ A Core or ORM ``execute`` builds a cache key for its statement, looks the
 compiled form up and sets up an execution context on every call: for a
 one-row read that is most of the cost (on SQLite, a session token's read
 took 184 us through the ORM, 53 us through Core and 14 us here). Here a
-statement is compiled once per dialect and its SQL text is handed to
-``exec_driver_sql``; the values of typed parameters and columns (a
-DateTime on SQLite, which stores text) go through the statement's own
-type processors, so what is sent and read back is what Core would send
-and read. Errors are SQLAlchemy's, as with ``execute``."""
+statement is compiled once per dialect and its SQL text goes to a cursor
+of the connection's DB-API connection, inside the Connection's own
+transaction (``exec_driver_sql`` still built an execution context and a
+result's metadata per call: for the message store's resend look-up, the
+metadata of every column of ``message`` on every batch); the values of
+typed parameters and columns (a DateTime on SQLite, which stores text) go
+through the statement's own type processors, so what is sent and read
+back is what Core would send and read. Errors are SQLAlchemy's, as with
+``execute``, and a lost connection is invalidated as ``execute`` does."""
 
 from operator import itemgetter
 
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 
 _COMPILED = {}  # (dialect name, key) -> Compiled
@@ -79,24 +84,79 @@ def compiled(dialect, key, build):
     return found
 
 
+class Result:
+    """The rows a statement read, as the driver gave them (typed columns not
+    converted: see ``rows``), with the few accessors the callers use."""
+
+    __slots__ = ("names", "data")
+
+    def __init__(self, names, data):
+        self.names = names
+        self.data = data
+
+    def __iter__(self):
+        return iter(self.data)
+
+    def all(self):
+        return list(self.data)
+
+    def scalar(self):
+        return self.data[0][0] if self.data else None
+
+    def mappings(self):
+        names = self.names
+        return [dict(zip(names, row, strict=True)) for row in self.data]
+
+
+def _run(conn, sql, params, many=False):
+    """``sql`` on a cursor of ``conn``'s DB-API connection, in its transaction.
+    Driver errors become SQLAlchemy's (a disconnection invalidates the
+    connection, as ``Connection.execute`` would)."""
+    if not conn.in_transaction():
+        conn.begin()  # what exec_driver_sql's autobegin does
+    dbapi_conn = conn.connection.dbapi_connection
+    dialect = conn.dialect
+    cursor = dbapi_conn.cursor()
+    try:
+        if many:
+            cursor.executemany(sql, params)
+        else:
+            cursor.execute(sql, params)
+        description = cursor.description
+        if description is None:
+            return Result((), ())
+        return Result(tuple(d[0] for d in description), cursor.fetchall())
+    except dialect.loaded_dbapi.Error as error:
+        disconnect = dialect.is_disconnect(error, dbapi_conn, cursor)
+        if disconnect:
+            conn.invalidate(error)
+        raise sa_exc.DBAPIError.instance(
+            sql, params, error, dialect.loaded_dbapi.Error, connection_invalidated=disconnect, dialect=dialect
+        ) from error
+    finally:
+        try:
+            cursor.close()
+        except Exception:  # the connection is gone: nothing to close
+            pass
+
+
 def execute(conn, key, build, params):
     """Run statement ``key`` with ``params`` (by name) on ``conn``'s driver; the
     result is the driver's, its typed columns not converted (see ``rows``)."""
     statement = compiled(conn.dialect, key, build)
-    return conn.exec_driver_sql(statement.sql, statement.parameters(params))
+    return _run(conn, statement.sql, statement.parameters(params))
 
 
 def executemany(conn, key, build, rows):
     """Statement ``key`` once for each dict of ``rows`` (an insert)."""
     statement = compiled(conn.dialect, key, build)
-    return conn.exec_driver_sql(statement.sql, [statement.parameters(row) for row in rows])
+    return _run(conn, statement.sql, [statement.parameters(row) for row in rows], many=True)
 
 
 def rows(conn, key, build, params):
     """The rows of select ``key`` as tuples, typed columns converted."""
     statement = compiled(conn.dialect, key, build)
-    result = conn.exec_driver_sql(statement.sql, statement.parameters(params))
-    return [statement.row(row) for row in result]
+    return [statement.row(row) for row in _run(conn, statement.sql, statement.parameters(params))]
 
 
 def text_statement(sql):

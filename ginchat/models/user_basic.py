@@ -473,6 +473,22 @@ class AuthToken(db.Model):
         return LiveSession(*found[0])
 
     @classmethod
+    def resolve_cookie_session(cls, session_id, cookie_key):
+        """``resolve_cookie``'s rule for a WebSocket handshake, in one query on
+        the driver (as ``resolve_session`` for a token): the live session a
+        cookie names, of an active user, when the cookie's secret is its own
+        (a LiveSession whose ``digest`` is the cookie's), else None."""
+        if type(session_id) is not int or not isinstance(cookie_key, str) or not cookie_key or len(cookie_key) > 200:
+            return None
+        if not 0 < session_id < 2**63:
+            return None
+        with db.engine.connect() as conn:
+            found = driversql.rows(conn, "resolve_cookie", _RESOLVE_COOKIE, {"id": session_id, "now": utcnow()})
+        if not found or found[0][2] is None or not hmac.compare_digest(found[0][2], cls.digest_of(cookie_key)):
+            return None
+        return LiveSession(*found[0])
+
+    @classmethod
     def resolve_cookie(cls, session_id, cookie_key):
         """The (user, row) of the session a cookie names, or (None, None) when
         the session has ended or the cookie's secret is not its own."""
@@ -540,6 +556,11 @@ class LiveSession(NamedTuple):
     expires_at: datetime
 
 
+_RESOLVE_COOKIE = driversql.core_statement(
+    lambda: AuthToken.usable(
+        AuthToken.id, AuthToken.user_id, AuthToken.cookie_digest, AuthToken.expires_at, now=bindparam("now")
+    ).where(AuthToken.id == bindparam("id"))
+)
 _RESOLVE_SESSION = driversql.core_statement(
     lambda: AuthToken.usable(
         AuthToken.id, AuthToken.user_id, AuthToken.digest, AuthToken.expires_at, now=bindparam("now")

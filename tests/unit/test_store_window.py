@@ -1,0 +1,48 @@
+"""Group commit in the message store (chat/store.py, STORE_WINDOW_MS): while
+messages flow, the store gathers more of them into one batch; a gathering
+batch counts as being stored (shutdown's drain waits for it)."""
+
+import gevent
+
+from ginchat.chat import store as store_module
+from ginchat.chat.store import Store
+
+
+class App:
+    def __init__(self, window_ms):
+        self.config = {"STORE_WINDOW_MS": window_ms}
+
+
+class Engine:
+    def __init__(self, window_ms):
+        self.app = App(window_ms)
+
+
+def test_the_window_is_read_from_the_setting():
+    assert Store(Engine(2)).window == 0.002
+    assert Store(Engine(0)).window == 0.0
+    assert Store(Engine("")).window == 0.0
+
+
+def test_a_gathering_batch_takes_what_comes_until_it_is_full(monkeypatch):
+    monkeypatch.setattr(store_module, "STORE_BATCH", 5)
+    store = Store(Engine(60_000))  # a window far longer than the test: only a full batch ends it
+
+    def producer():
+        for n in range(2, 10):
+            store.queue.put(n)
+            gevent.sleep(0)
+
+    batch = [1]
+    producing = gevent.spawn(producer)
+    store._gather(batch, deadline=float("inf"))
+    assert batch == [1, 2, 3, 4, 5]  # in the order they came, no more than a batch
+    producing.join()
+    assert store.queue.qsize() == 4  # the rest waits for the next batch
+
+
+def test_a_gathering_batch_counts_as_pending():
+    store = Store(Engine(2))
+    store.queue.put("a")
+    store.storing = ["b", "c"]  # what run() sets before it gathers
+    assert store.pending() == 3
