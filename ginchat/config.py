@@ -96,6 +96,12 @@ class Config:
     # free on the upload folder's disk: the database and the logs keep room.
     UPLOAD_MIN_FREE_MB = 100
 
+    # How passwords are stored: a method of werkzeug's generate_password_hash.
+    # "scrypt" is werkzeug's default (scrypt:32768:8:1, about 0.1 s of one core
+    # per hash). A stored hash keeps its method, so a login checks it at the
+    # cost it was made with. Tests and benchmarks that register thousands of
+    # users name a cheaper one; a server should keep the default.
+    PASSWORD_HASH = "scrypt"
     TOKEN_TTL_DAYS = 30
     # Seconds a bearer token's session is cached in Redis (ginchat/tokencache.py:
     # handshakes without SQL; a session that ends stops it at once, on every

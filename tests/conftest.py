@@ -36,6 +36,8 @@ from helpers import OPEN_SOCKETS, Api, LiveServer, close_sockets  # noqa: E402
 MYSQL_URL = os.environ.get("GINCHAT_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/ginchat_test")
 PG_URL = os.environ.get("GINCHAT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/ginchat_test")
 REDIS_URL = os.environ.get("GINCHAT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# Cheap password hashing for the suite's users (see base_config).
+TEST_PASSWORD_HASH = "scrypt:1024:8:1"
 # The suite flushes its Redis database only when this key says the suite owns
 # it (or the database is empty, and then it claims it).
 REDIS_OWNER_KEY = "ginchat:test-suite-owns-this-db"
@@ -111,6 +113,11 @@ def base_config(workdir):
         # The suite's users start in no group: tests count their groups and
         # who sees whom online. tests/test_team.py checks DEFAULT_GROUPS.
         "DEFAULT_GROUPS": "",
+        # Every test user is registered and logged in: at werkzeug's default
+        # cost (scrypt:32768:8:1, ~0.1 s of the one core each, with the event
+        # loop held) that was minutes of the suite. The same scrypt at a low
+        # cost; tests/test_password_hash.py checks the default on a server of its own.
+        "PASSWORD_HASH": TEST_PASSWORD_HASH,
     }
     if DB_KIND != "sqlite":
         # The suite makes dozens of apps, each alive until the end: each keeps

@@ -209,6 +209,7 @@ def node_settings(database_url, redis_url, bus, secret_key=None, **extra):
         "RATE_LIMITS": "off",
         "LOG_LEVEL": "INFO",
         "DEFAULT_GROUPS": "",  # as the suite's own apps (conftest.py); a test may name some
+        "PASSWORD_HASH": "scrypt:1024:8:1",  # as the suite's own apps (conftest.py): cheap, for many users
     }
     settings.update(extra)
     return settings

@@ -71,6 +71,9 @@ class ServerProcess:
                 # no group everyone is in: the tests count their own chats and
                 # groups (tests/test_team.py checks DEFAULT_GROUPS)
                 "GINCHAT_DEFAULT_GROUPS": "",
+                # every test registers and logs in its people: scrypt at a low
+                # cost (tests/test_password_hash.py checks the default)
+                "GINCHAT_PASSWORD_HASH": "scrypt:1024:8:1",
                 "PYTHONUNBUFFERED": "1",
             }
         )
