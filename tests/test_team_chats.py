@@ -55,7 +55,7 @@ def test_mute_a_private_chat_with_a_colleague(api):
     write(b, a, "a question")
     other_device = ws_events(a)
     data = answer(a.post("/contact/mute", type=1, targetId=b.id), 200)["Data"]
-    assert data == {"ChatType": 1, "TargetId": b.id, "Muted": True}
+    assert data == {"ChatType": 1, "TargetId": b.id, "Muted": True, "Completely": False}
     note = until(other_device, lambda f: f.get("Type") == 14)
     assert (note["Event"], note["ChatType"], note["UserId"], note["Muted"]) == ("muted", 1, b.id, True)
     assert [r["Muted"] for r in chat_rows(a, chats="true")] == [True]
@@ -68,6 +68,12 @@ def test_mute_a_private_chat_with_a_colleague(api):
     answer(a.post("/contact/removeFriend", targetId=b.id), 200)
     answer(a.post("/contact/mute", type=1, targetId=b.id), 200)
     answer(a.post("/contact/mute", type=1, targetId=b.id), 200)  # twice is once
+    # Muted completely (not even @all or a mention alerts), a colleague's chat as a friend's.
+    data = answer(a.post("/contact/mute", type=1, targetId=b.id, completely="true"), 200)["Data"]
+    assert data == {"ChatType": 1, "TargetId": b.id, "Muted": True, "Completely": True}
+    assert [(r["Muted"], r["MutedCompletely"]) for r in chat_rows(a, chats="true")] == [(True, True)]
+    answer(a.post("/contact/mute", type=1, targetId=b.id), 200)
+    assert [(r["Muted"], r["MutedCompletely"]) for r in chat_rows(a, chats="true")] == [(True, False)]
     assert [r["Muted"] for r in chat_rows(a, chats="true")] == [True]
 
 

@@ -19,6 +19,8 @@ WORD = re.compile(r"[A-Za-z][A-Za-z'’]+")
 KEEP = {
     "GinChat", "ID", "API", "JavaScript", "Redis", "MediaRecorder", "https", "HTTPS", "localhost", "Esc", "PNG", "JPEG",
     "GIF", "WebP", "MiB", "English", "KB", "MB",
+    # the mention words one types, in Chinese too: "@all 和 @here" (issue 28)
+    "all", "here",
 }  # fmt: skip
 
 # What the page shows of its text, its visible elements' placeholders, labels,
@@ -55,6 +57,8 @@ DATA = [
     "#audit td:nth-child(5)", "#people td:nth-child(2)", "#groups td:nth-child(2)", "#groups td:nth-child(3)",
     # the other accounts of the shared server, by their names (issue 27: People, the member picker)
     "#dir-list .name", "#dir-list .meta", "#group-members-options .name", "#group-members-options .meta",
+    # the admin page's default groups, by their names (issue 27)
+    "#default-groups",
 ]  # fmt: skip
 
 
