@@ -57,8 +57,9 @@ DATA = [
     "#audit td:nth-child(5)", "#people td:nth-child(2)", "#groups td:nth-child(2)", "#groups td:nth-child(3)",
     # the other accounts of the shared server, by their names (issue 27: People, the member picker)
     "#dir-list .name", "#dir-list .meta", "#group-members-options .name", "#group-members-options .meta",
-    # the admin page's default groups, by their names (issue 27)
-    "#default-groups",
+    # the admin page's default groups, by their names, and each group's Default
+    # checkbox, labelled with its name (issue 27)
+    "#default-groups", "#groups td:nth-child(6)",
 ]  # fmt: skip
 
 
