@@ -215,6 +215,17 @@ def node_settings(database_url, redis_url, bus, secret_key=None, **extra):
     return settings
 
 
+def one_bus(bus):
+    """Settings that make nodes started by separate ``cluster(...)`` calls one
+    cluster: the same secret key, and the same UDP port or Redis channel."""
+    settings = {"SECRET_KEY": "test-" + secrets.token_hex(16)}
+    if bus == "udp":
+        settings["UDP_PORT"] = free_port(socket.SOCK_DGRAM)
+    else:
+        settings["BUS_CHANNEL"] = "ginchat:test:" + secrets.token_hex(6)
+    return settings
+
+
 # --- fixtures (import them into a test module) ------------------------------------
 @pytest.fixture(scope="module")
 def shared(app, base_config, workdir):

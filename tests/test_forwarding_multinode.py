@@ -5,13 +5,10 @@ whose every bus packet is lost (the catch-up reads it from SQL), and a
 reconnect with ``since`` on the other node replays it; @here reaches the
 members online on any node, and not the others."""
 
-import secrets
-import socket
-
 import pytest
 
 from helpers import until, wait_for
-from multinode import cluster, free_port, shared  # noqa: F401  (fixtures)
+from multinode import cluster, one_bus, shared  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.slow  # node processes on a shared database and bus
 
@@ -23,12 +20,7 @@ def ok(r, status=200):
 
 @pytest.mark.parametrize("bus", ["udp", "redis"])
 def test_forwards_and_mention_all_cross_nodes(cluster, bus):
-    key = "test-" + secrets.token_hex(16)
-    extra = {"SECRET_KEY": key}
-    if bus == "udp":
-        extra["UDP_PORT"] = free_port(socket.SOCK_DGRAM)
-    else:
-        extra["BUS_CHANNEL"] = "ginchat:test:" + secrets.token_hex(6)
+    extra = one_bus(bus)
     n1, n2 = cluster(2, bus, **extra)
     (lossy,) = cluster(1, bus, BUS_DROP_RATE=1, BUS_CATCHUP_INTERVAL=0.3, **extra)
     owner, member, away = n1.api.user("own"), n1.api.user("mem"), n1.api.user("away")

@@ -9,19 +9,14 @@ import socket
 import pytest
 
 from helpers import until
-from multinode import cluster, free_port, shared  # noqa: F401  (fixtures)
+from multinode import cluster, free_port, one_bus, shared  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.slow  # node processes on a shared database and bus
 
 
 @pytest.mark.parametrize("bus", ["udp", "redis"])
 def test_changes_cross_nodes_exactly_once_and_replay(cluster, bus):
-    key = "test-" + secrets.token_hex(16)
-    extra = {"SECRET_KEY": key}
-    if bus == "udp":
-        extra["UDP_PORT"] = free_port(socket.SOCK_DGRAM)
-    else:
-        extra["BUS_CHANNEL"] = "ginchat:test:" + secrets.token_hex(6)
+    extra = one_bus(bus)
     n1, n2 = cluster(2, bus, **extra)
     # A node whose every bus packet is lost: its changes must arrive all the same.
     (lossy,) = cluster(1, bus, BUS_DROP_RATE=1, BUS_CATCHUP_INTERVAL=0.3, **extra)

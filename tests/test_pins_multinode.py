@@ -5,13 +5,10 @@ a reconnect with ``since`` on another node replays it; a save reaches the
 saver's connections on the other node; the notice reaches members there;
 and narrowing who may write holds on every node at once."""
 
-import secrets
-import socket
-
 import pytest
 
 from helpers import until, wait_for, ws_events
-from multinode import cluster, free_port, shared  # noqa: F401  (fixtures)
+from multinode import cluster, one_bus, shared  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.slow  # node processes on a shared database and bus
 
@@ -23,12 +20,7 @@ def ok(r):
 
 @pytest.mark.parametrize("bus", ["udp", "redis"])
 def test_pins_saves_and_notices_cross_nodes(cluster, bus):
-    key = "test-" + secrets.token_hex(16)
-    extra = {"SECRET_KEY": key}
-    if bus == "udp":
-        extra["UDP_PORT"] = free_port(socket.SOCK_DGRAM)
-    else:
-        extra["BUS_CHANNEL"] = "ginchat:test:" + secrets.token_hex(6)
+    extra = one_bus(bus)
     n1, n2 = cluster(2, bus, **extra)
     # A node whose every bus packet is lost: its pins must arrive all the same.
     (lossy,) = cluster(1, bus, BUS_DROP_RATE=1, BUS_CATCHUP_INTERVAL=0.3, **extra)

@@ -4,25 +4,17 @@ is lost: the catch-up reads it from SQL), a reconnect with ``since`` on
 another node replays the replies once, and marking a thread read on one
 node tells the reader's connections on the others (Type 23)."""
 
-import secrets
-import socket
-
 import pytest
 
 from helpers import until
-from multinode import cluster, free_port, shared  # noqa: F401  (fixtures)
+from multinode import cluster, one_bus, shared  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.slow  # node processes on a shared database and bus
 
 
 @pytest.mark.parametrize("bus", ["udp", "redis"])
 def test_thread_replies_cross_nodes_once_and_replay_with_since(cluster, bus):
-    key = "test-" + secrets.token_hex(16)
-    extra = {"SECRET_KEY": key}
-    if bus == "udp":
-        extra["UDP_PORT"] = free_port(socket.SOCK_DGRAM)
-    else:
-        extra["BUS_CHANNEL"] = "ginchat:test:" + secrets.token_hex(6)
+    extra = one_bus(bus)
     n1, n2 = cluster(2, bus, **extra)
     (lossy,) = cluster(1, bus, BUS_DROP_RATE=1, BUS_CATCHUP_INTERVAL=0.3, **extra)
     owner, member = n1.api.user("own"), n1.api.user("mem")
