@@ -5,7 +5,8 @@
 
 import { scheduleListRender } from './convlist.js';
 import { convOfEvent } from './frames.js';
-import { redrawMessage, registerFrameHandler } from './hooks.js';
+import { registerFrameHandler } from './hooks.js';
+import { redrawMessage } from './messages.js';
 import { RECALLED, state } from './state.js';
 
 export const UPDATE = 15;

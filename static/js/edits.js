@@ -6,7 +6,8 @@
 
 import * as api from './api.js';
 import { applyChange } from './changes.js';
-import { redrawMessage, registerBubblePart, registerContentRenderer, registerMessageAction } from './hooks.js';
+import { registerBubblePart, registerContentRenderer, registerMessageAction } from './hooks.js';
+import { redrawMessage } from './messages.js';
 import { TEXT, currentConv, input, me, messagesEl, root, toast } from './state.js';
 import { clock, el } from './view.js';
 import { composing } from './keys.js';

@@ -3,6 +3,7 @@
 // registers itself from an init function that chat.js calls once at start:
 //
 //   import { registerMessageAction, registerBubblePart } from './hooks.js';
+//   import { redrawMessage } from './messages.js';
 //   export function initReactions() {
 //     registerMessageAction({ id: 'react', label: 'React', when: (msg, conv) => !msg.Recalled,
 //                             run: (msg, conv) => openReactionPicker(msg, conv) });
@@ -41,7 +42,8 @@
 //   Extra marks on a row of the Chats list (beside the time and unread count):
 //   a muted bell, a mention "@". Rows are redrawn often: keep it cheap.
 //
-// redrawMessage(conv, id)   (exported by messages.js, re-exported here)
+// redrawMessage(conv, id)   (messages.js: import it from there; this module imports
+//   no other module of the page, so that every module may import it)
 //   Draw one stored message again after a feature changed it (edited, reacted).
 //
 // Elsewhere, for features that need them:
@@ -52,8 +54,6 @@
 //                for other frames; composerNote(text) says why nothing was sent.
 //   msgmenu.js   closeMenu(refocus); keys.js announce(conv, msg) for the live region.
 //   state.js     state (convs, users, current, socket), currentConv(), userInfo(id), toast(text).
-
-export { redrawMessage } from './messages.js';
 
 const actions = new Map();
 const parts = [];

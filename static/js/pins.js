@@ -9,7 +9,8 @@
 // resume point like a message does.
 
 import * as api from './api.js';
-import { registerBubblePart, registerFrameHandler, registerMessageAction, redrawMessage } from './hooks.js';
+import { registerBubblePart, registerFrameHandler, registerMessageAction } from './hooks.js';
+import { redrawMessage } from './messages.js';
 import { convOfEvent } from './frames.js';
 import { openHit } from './search.js';
 import { shownName } from './names.js';

@@ -7,7 +7,8 @@
 // unread replies, the same on all my devices (Type 23 frames and the server).
 
 import * as api from './api.js';
-import { registerBubblePart, registerFrameHandler, registerMessageAction, redrawMessage } from './hooks.js';
+import { registerBubblePart, registerFrameHandler, registerMessageAction } from './hooks.js';
+import { redrawMessage } from './messages.js';
 import { shownName } from './names.js';
 import {
   $, EMOJI, GROUP, IMAGE, PRIVATE, TEXT, VOICE, convKey, me, state, toast, userInfo,
