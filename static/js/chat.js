@@ -33,9 +33,9 @@
 // Feature modules register through hooks.js from an init function called below.
 
 import * as api from './api.js';
-import { initComposer, transmit } from './composer.js';
+import { discard, initComposer, retry, transmit } from './composer.js';
 import { initCatchUp } from './catchup.js';
-import { initConversation, route } from './conversation.js';
+import { enlarge, initConversation, loadEarlier, route } from './conversation.js';
 import { initDeactivatedMark } from './deactivated.js';
 import { initTabs, readListsFromPage, refreshLists, renderLists, scheduleListRender, updateTitle } from './convlist.js';
 import { initFiles } from './files.js';
@@ -43,7 +43,7 @@ import { handleFrame } from './frames.js';
 import { initGroupPanel } from './grouppanel.js';
 import { initKeys } from './keys.js';
 import { initMe, loadRequests, renderMe } from './me.js';
-import { renderMessages } from './messages.js';
+import { initMessages, renderMessages } from './messages.js';
 import { initMessageMenu } from './msgmenu.js';
 import { initMessageKeys } from './msgkeys.js';
 import { initNamePaint } from './namepaint.js';
@@ -114,6 +114,7 @@ function initPage() {
 // live socket from the newest of those messages.
 async function start() {
   initTabs();
+  initMessages({ loadEarlier, enlarge, retry, discard }); // the bubbles' buttons
   initConversation();
   initCatchUp();
   initMessageMenu();

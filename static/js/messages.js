@@ -1,13 +1,11 @@
 // The bubbles of the open conversation: drawing them (day separators, the
 // history edge), their content, ticks or failed state, and the "⋯" menu.
 
-import { enlarge, loadEarlier } from './conversation.js';
 import { scrollToDivider, updateJump, watchSeen } from './catchup.js';
 import { actionsFor, customContent, partsFor } from './hooks.js';
 import { onlyEmoji } from './emoji.js';
 import { menuButton } from './msgmenu.js';
 import { shownName } from './names.js';
-import { discard, retry } from './composer.js';
 import { ticksNode } from './receipts.js';
 import { whenRecallEnds } from './recall.js';
 import {
@@ -16,6 +14,21 @@ import {
 import { avatar, clock, dayKey, dayLabel, el, isoTime, safeUpload } from './view.js';
 import { formatDuration } from './voice.js';
 import { t } from './i18n.js';
+
+// What the bubbles' buttons do belongs to the modules that drive this one
+// (conversation.js: earlier pages, the enlarged picture; composer.js: Retry
+// and Delete of an unsent message). They hand their functions in once at
+// start (chat.js), so that this module imports none of them.
+const drivers = {
+  loadEarlier: () => {},
+  enlarge: () => {},
+  retry: () => {},
+  discard: () => {},
+};
+
+export function initMessages(handlers) {
+  Object.assign(drivers, handlers);
+}
 
 // `mode`: 'open' scrolls to the "New messages" divider (else the newest),
 // 'bottom' scrolls to the newest, 'anchor' keeps what is on screen
@@ -32,7 +45,7 @@ export function renderMessages(conv, mode) {
   } else if (conv.hasMore) {
     parts.push(el('button', {
       type: 'button', className: 'link history-edge load-earlier', text: conv.loadingEarlier ? t('Loading…') : t('Load earlier messages'),
-      onclick: () => loadEarlier(conv),
+      onclick: () => drivers.loadEarlier(conv),
     }));
   } else {
     parts.push(el('p', { className: 'history-edge start', text: t('This is the start of the conversation.') }));
@@ -67,7 +80,7 @@ export function renderMessages(conv, mode) {
   updateJump();
   // Not enough to scroll yet: fetch more so that scrolling up is possible.
   if (conv.loaded && conv.hasMore && !conv.loadingEarlier && box.scrollHeight <= box.clientHeight + 4) {
-    loadEarlier(conv);
+    drivers.loadEarlier(conv);
   }
 }
 
@@ -134,12 +147,12 @@ function failedNode(msg) {
     el('span', { text: msg.error ? t('Not sent: {error}', { error: msg.error }) : t('Not sent') }));
   if (msg.retryable) {
     node.append(el('button', {
-      type: 'button', className: 'link retry', text: t('Retry'), onclick: () => retry(msg),
+      type: 'button', className: 'link retry', text: t('Retry'), onclick: () => drivers.retry(msg),
       'aria-label': t('Retry sending this message'),
     }));
   }
   node.append(el('button', {
-    type: 'button', className: 'link discard', text: t('Delete'), onclick: () => discard(msg),
+    type: 'button', className: 'link discard', text: t('Delete'), onclick: () => drivers.discard(msg),
     'aria-label': t('Delete this unsent message'),
   }));
   return node;
@@ -163,7 +176,7 @@ function contentNode(conv, msg) {
       img.addEventListener('load', () => {
         if (conv.stick && state.current === conv.key) messagesEl.scrollTop = messagesEl.scrollHeight;
       });
-      return el('button', { type: 'button', className: 'pic', 'aria-label': t('Open the picture'), onclick: () => enlarge(src) }, img);
+      return el('button', { type: 'button', className: 'pic', 'aria-label': t('Open the picture'), onclick: () => drivers.enlarge(src) }, img);
     }
     case VOICE: {
       if (!src) return el('p', { className: 'text muted', text: t('[voice clip unavailable]') });
