@@ -7,7 +7,6 @@ import { onlyEmoji } from './emoji.js';
 import { menuButton } from './msgmenu.js';
 import { shownName } from './names.js';
 import { ticksNode } from './receipts.js';
-import { whenRecallEnds } from './recall.js';
 import {
   EMOJI, GROUP, IMAGE, RECALLED, TEXT, VOICE, me, messagesEl, state, userInfo,
 } from './state.js';
@@ -134,7 +133,6 @@ function messageNode(conv, msg) {
   meta.append(...partsFor(msg, conv, 'meta'));
   if (mine && !msg.Recalled) {
     meta.append(msg.pending && msg.status === 'failed' ? failedNode(msg) : ticksNode(conv, msg));
-    whenRecallEnds(conv, msg);
   }
   if (actionsFor(msg, conv).length) meta.append(menuButton(msg, conv));
   bubble.append(meta);

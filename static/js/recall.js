@@ -3,7 +3,7 @@
 // the trip), and each own bubble is redrawn when its window closes.
 
 import * as api from './api.js';
-import { registerMessageAction } from './hooks.js';
+import { registerBubblePart, registerMessageAction } from './hooks.js';
 import { redrawMessage } from './messages.js';
 import { RECALL_MS, me, state, toast } from './state.js';
 import { t } from './i18n.js';
@@ -24,8 +24,8 @@ export function recall(msg) {
   }
 }
 
-// Called for each own bubble drawn: draw it again once Recall is gone.
-export function whenRecallEnds(conv, msg) {
+// Each own bubble drawn is drawn again once Recall is gone.
+function whenRecallEnds(conv, msg) {
   if (!canRecall(msg)) return;
   setTimeout(() => {
     if (conv.nodes.has(msg.Id)) redrawMessage(conv, msg.Id);
@@ -38,4 +38,9 @@ export function initRecall() {
     when: (msg) => canRecall(msg),
     run: (msg) => recall(msg),
   });
+  // Adds nothing to the bubble: it sets the timer of each bubble drawn.
+  registerBubblePart((msg, conv) => {
+    whenRecallEnds(conv, msg);
+    return null;
+  }, { where: 'meta' });
 }
