@@ -4,7 +4,6 @@
 //   while the tab is visible: an IntersectionObserver and visibilityState;
 // - scrolled up, a "jump to latest" button shows how many are still unread.
 
-import { scheduleListRender } from './convlist.js';
 import { $, currentConv, me, messagesEl, reads, state } from './state.js';
 import { t } from './i18n.js';
 
@@ -83,7 +82,7 @@ export function syncUnread(conv) {
     const count = localUnread(conv);
     if (count !== conv.unread) {
       conv.unread = count;
-      scheduleListRender();
+      document.dispatchEvent(new CustomEvent('ginchat:lists-changed')); // chat.js: the lists draw the count
     }
   }
   updateJump();
