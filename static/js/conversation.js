@@ -155,4 +155,5 @@ export function initConversation() {
     if (messagesEl.scrollTop < 80) loadEarlier(conv);
   });
   window.addEventListener('hashchange', route);
+  document.addEventListener('ginchat:lists-refreshed', renderHeader); // fresh names, members, presence
 }

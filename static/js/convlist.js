@@ -3,7 +3,6 @@
 
 import * as api from './api.js';
 import { noteDelivered, refreshTicks } from './receipts.js';
-import { renderHeader } from './conversation.js';
 import {
   $, EMOJI, GROUP, IMAGE, PRIVATE, RECALLED, TEXT, VOICE, me, merge, reads, state, upsertConv, userInfo,
 } from './state.js';
@@ -75,7 +74,8 @@ export async function refreshLists() {
     if (state.current === key) location.hash = '';
   }
   renderLists();
-  renderHeader();
+  // Names, members and presence may have changed: conversation.js draws the header again.
+  document.dispatchEvent(new CustomEvent('ginchat:lists-refreshed'));
   if (state.current) refreshTicks(state.convs.get(state.current));
 }
 
