@@ -42,7 +42,7 @@ import { initFiles } from './files.js';
 import { handleFrame } from './frames.js';
 import { initGroupPanel } from './grouppanel.js';
 import { initKeys } from './keys.js';
-import { initMe, loadRequests, renderMe } from './me.js';
+import { act, initMe, loadRequests, renderMe } from './me.js';
 import { initMessages, renderMessages } from './messages.js';
 import { initMessageMenu } from './msgmenu.js';
 import { initMessageKeys } from './msgkeys.js';
@@ -135,7 +135,7 @@ async function start() {
   initMentions();
   initRichText(); // after the editor: a message being edited shows the editor, not its text
   initDirectory(); // the People tab (issue 27)
-  initGroupPicker(); // create a group with its people
+  initGroupPicker({ act }); // create a group with its people
   initPins(); // issue 28: Pin/Save in the menu, the Pinned list, the Saved view
   initAnnouncements(); // issue 28: read-only groups, the group notice
   initPeople();

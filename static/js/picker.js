@@ -4,7 +4,6 @@
 // adder may message: MayMessage, the server's rule, within whoMayAdd).
 
 import * as api from './api.js';
-import { act } from './me.js';
 import { hasMore, loadPage, peopleSource, personFace } from './directory.js';
 import { $, miniButton } from './state.js';
 import { handleOf, shownName } from './names.js';
@@ -12,6 +11,10 @@ import { el } from './view.js';
 import { t } from './i18n.js';
 
 const DEBOUNCE_MS = 250;
+
+// me.js's act(call, done): a call whose outcome is a toast, then fresh lists.
+// Handed in at start (chat.js): me.js uses this module (the create-group form).
+let act = null;
 
 // A search box over the directory; draw(rows) paints what it found.
 function searchBox(input, source, draw) {
@@ -99,7 +102,8 @@ function pickerBox() {
     el('button', { type: 'button', className: 'link', id: 'group-members-more', text: t('More people'), hidden: true }));
 }
 
-export function initGroupPicker() {
+export function initGroupPicker({ act: withOutcome }) {
+  act = withOutcome;
   const form = $('create-group-form');
   form.querySelector('button[type="submit"]').before(pickerBox());
   pickRun = searchBox($('group-members-q'), pick, drawOptions);
