@@ -9,13 +9,13 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.test-installed
 
-.PHONY: run test test-core test-core-db test-fast lint lint-ruff lint-format lint-imports e2e screenshots bench soak clean help
+.PHONY: run test test-core test-core-db test-fast lint lint-ruff lint-format lint-imports lint-js e2e screenshots bench soak clean help
 
 help:
 	@echo "make run        serve GinChat on http://localhost:8082/ (embedded SQLite + Redis; migrates the database on start)"
 	@echo "make test       the whole suite: test-core, then e2e"
 	@echo "make test-fast  the unit tests of tests/unit: no servers, well under a minute"
-	@echo "make lint       ruff check, ruff format --check and the import rules (lint-imports)"
+	@echo "make lint       ruff check, ruff format --check, the import rules (lint-imports) and ESLint on static/js (lint-js)"
 	@echo "make test-core  everything but the browser tests (uses Redis/MariaDB/PostgreSQL when they answer)"
 	@echo "make test-core-db  test-core without the tests that use no test database (CI's MariaDB and PostgreSQL runs)"
 	@echo "make e2e        browser tests in headless Chromium (needs Debian's chromium package)"
@@ -60,8 +60,8 @@ test-core-db: $(TEST_STAMP)
 test-fast: $(TEST_STAMP)
 	$(PY) -m pytest -q tests/unit -m "not slow" $(PYTEST_ARGS) || test $$? -eq 5
 
-# Settings in pyproject.toml ([tool.ruff], [tool.importlinter]).
-lint: lint-ruff lint-format lint-imports
+# Settings in pyproject.toml ([tool.ruff], [tool.importlinter]) and eslint.config.js.
+lint: lint-ruff lint-format lint-imports lint-js
 
 lint-ruff: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .
@@ -71,6 +71,18 @@ lint-format: $(TEST_STAMP)
 
 lint-imports: $(TEST_STAMP)
 	$(VENV)/bin/lint-imports
+
+# ESLint on the browser app, at the versions package-lock.json pins (npm ci:
+# node_modules exactly as locked; needs node and npm, Debian's nodejs and npm).
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "make lint-js needs node and npm (Debian: apt-get install nodejs npm)"; exit 1; }
+	@echo "installing ESLint into node_modules (npm ci) ..."
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $(NODE_STAMP)
+
+lint-js: $(NODE_STAMP)
+	npx --no-install eslint static/js eslint.config.js
 
 # Playwright and gevent's monkey-patching cannot share a process: the browser
 # tests run in a pytest of their own, without tests/conftest.py.

@@ -105,7 +105,7 @@ function bareUrl(scan, i) {
   if (!scheme) return null;
   let end = scan.next('stop', i + scheme);
   if (end === i + scheme) return null;
-  let opens = scan.count('(', i, end);
+  const opens = scan.count('(', i, end);
   let closes = scan.count(')', i, end);
   for (;;) {
     if (TRAILING.has(text[end - 1])) {

@@ -5,7 +5,7 @@
 import * as api from './api.js';
 import { refreshLists } from './convlist.js';
 import { act } from './me.js';
-import { $, PRIVATE, busy, currentConv, formStatus, me, miniButton, state, toast, uploadFrom } from './state.js';
+import { $, busy, currentConv, formStatus, me, miniButton, state, toast, uploadFrom } from './state.js';
 import { avatar, el } from './view.js';
 import { confirmAction } from './confirm.js';
 import { initAddPeople, showAddable } from './picker.js';

@@ -99,7 +99,7 @@ const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 
 async function whenLoaded(conv) {
   for (let i = 0; i < 200 && !conv.loaded; i += 1) {
-    await (conv.loading || sleep(50)); // eslint-disable-line no-await-in-loop
+    await (conv.loading || sleep(50));
   }
   return conv.loaded;
 }
@@ -116,7 +116,7 @@ async function loadThrough(conv, id) {
   }
   let after = id - 1;
   for (let page = 0; page < 100; page += 1) {
-    const data = await api.get('/message/history', { // eslint-disable-line no-await-in-loop
+    const data = await api.get('/message/history', {
       type: conv.type, targetId: conv.id, after, before: oldest, limit: HISTORY_MAX, inChat: 1,
     });
     const rows = data.Rows || [];
