@@ -9,9 +9,12 @@
 import * as api from './api.js';
 import { refreshLists, scheduleListRender } from './convlist.js';
 import { registerChatRowPart, registerFrameHandler } from './hooks.js';
-import { shownName } from './names.js';
-import { $, GROUP, busy, currentConv, formStatus, me, state, toast, userInfo } from './state.js';
-import { el, shortWhen } from './view.js';
+import { shownName, userInfo } from './names.js';
+import { $ } from './dom.js';
+import { GROUP } from './constants.js';
+import { currentConv } from './convs.js';
+import { me, state } from './state.js';
+import { busy, el, formStatus, shortWhen, toast } from './view.js';
 import { t } from './i18n.js';
 
 const NOTICE_MAX = 2000;

@@ -1,6 +1,7 @@
 // The HTTP API of API.md: the JSON envelope, the CSRF header on every
 // cookie-authenticated POST, uploads.
 
+import { maxUploadBytes } from './constants.js';
 import { t } from './i18n.js';
 
 const meta = document.querySelector('meta[name="csrf-token"]');
@@ -58,4 +59,13 @@ export async function upload(blob, filename) {
   body.append('file', blob, filename || blob.name || 'file');
   const data = await call('POST', '/attach/upload', { body });
   return data.Data;
+}
+
+// The file chosen in an <input type="file">, uploaded (undefined when none is
+// chosen); one over the server's limit is refused here, before the trip.
+export async function uploadFrom(fileInput) {
+  const file = fileInput.files && fileInput.files[0];
+  if (!file) return undefined;
+  if (file.size > maxUploadBytes) throw new ApiError(413, t('{name} is too large', { name: file.name }));
+  return upload(file, file.name);
 }

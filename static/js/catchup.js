@@ -4,7 +4,9 @@
 //   while the tab is visible: an IntersectionObserver and visibilityState;
 // - scrolled up, a "jump to latest" button shows how many are still unread.
 
-import { $, currentConv, me, messagesEl, reads, state } from './state.js';
+import { $, messagesEl } from './dom.js';
+import { currentConv } from './convs.js';
+import { me, reads, state } from './state.js';
 import { t } from './i18n.js';
 
 const watched = new WeakMap(); // bubble node -> { key, id } of an unread message

@@ -7,7 +7,8 @@ import { scheduleListRender } from './convlist.js';
 import { convOfEvent } from './frames.js';
 import { registerFrameHandler } from './hooks.js';
 import { redrawMessage } from './messages.js';
-import { RECALLED, state } from './state.js';
+import { RECALLED } from './constants.js';
+import { state } from './state.js';
 
 export const UPDATE = 15;
 

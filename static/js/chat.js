@@ -1,9 +1,12 @@
 // The entry point of /toChat: wires the view modules together and starts
 // the lists, then the WebSocket with resume-by-Id. Modules:
-//   state.js        shared state, constants, conversations, toast and form helpers
+//   constants.js    fixed values: conversation and media types, timings, the server's limits
+//   dom.js          the page's fixed elements ($, root, the message pane, the text box)
+//   state.js        the mutable state: me, the conversations, pending messages, the socket, read cursors
+//   convs.js        the conversations as data: keys, created on first sight, merging history
 //   convlist.js     the lists (rows, previews, unread counts) and the tab bar
 //   conversation.js the open conversation: routing, header, history, marking read
-//   messages.js     the bubbles: content, ticks or failed state, redrawMessage
+//   messages.js     the bubbles: content, ticks or failed state, redrawMessage (its buttons' actions handed in)
 //   receipts.js     the ticks: sent, delivered, read, read by N
 //   catchup.js      opening at the first unread, read only when seen, jump to latest
 //   msgmenu.js      the per-message "⋯" menu
@@ -31,6 +34,8 @@
 //   changes.js edits.js replies.js reactions.js mentions.js: a message's changes (Type 15),
 //                   Edit, Reply (quotes, jump to the original), reactions, @mentions
 // Feature modules register through hooks.js from an init function called below.
+// A lower module never imports the modules that drive it (README, Architecture):
+// they hand it their functions here, at start, or it tells them by a ginchat:* event.
 
 import * as api from './api.js';
 import { discard, initComposer, retry, transmit } from './composer.js';
@@ -66,7 +71,10 @@ import { initAnnouncements } from './announce.js';
 import { initSettings } from './settings.js';
 import { initSwitcher } from './switcher.js';
 import { initThreads } from './threads.js';
-import { $, POLL_MS, currentConv, reads, root, state } from './state.js';
+import { $, root } from './dom.js';
+import { POLL_MS } from './constants.js';
+import { currentConv } from './convs.js';
+import { reads, state } from './state.js';
 import { t } from './i18n.js';
 
 document.documentElement.classList.add('js');

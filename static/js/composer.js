@@ -7,10 +7,11 @@ import { onlyEmoji, setupEmojiPicker } from './emoji.js';
 import { outgoingFields } from './hooks.js';
 import { composing, useEmojiPicker } from './keys.js';
 import { renderMessages } from './messages.js';
-import {
-  $, EMOJI, IMAGE, PRIVATE, SEND_TIMEOUT_MS, TEXT, TYPING_EVERY_MS, VOICE, currentConv, input, maxUploadBytes, me,
-  root, state, toast,
-} from './state.js';
+import { $, input, root } from './dom.js';
+import { EMOJI, IMAGE, PRIVATE, SEND_TIMEOUT_MS, TEXT, TYPING_EVERY_MS, VOICE, maxUploadBytes } from './constants.js';
+import { currentConv } from './convs.js';
+import { me, state } from './state.js';
+import { toast } from './view.js';
 import { VoiceRecorder } from './voice.js';
 import { num, t } from './i18n.js';
 

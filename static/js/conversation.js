@@ -6,10 +6,11 @@ import { currentTab, renderLists, scheduleRefresh, selectTab } from './convlist.
 import { markSeen, placeDivider, updateJump } from './catchup.js';
 import { renderMessages } from './messages.js';
 import { loadReaders } from './receipts.js';
-import {
-  $, GROUP, PAGE, PRIVATE, input, merge, messagesEl, reads, root, state, toast,
-} from './state.js';
-import { fillAvatar } from './view.js';
+import { $, input, messagesEl, root } from './dom.js';
+import { GROUP, PAGE, PRIVATE } from './constants.js';
+import { merge } from './convs.js';
+import { reads, state } from './state.js';
+import { fillAvatar, toast } from './view.js';
 import { t } from './i18n.js';
 
 export function route() {

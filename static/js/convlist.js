@@ -3,15 +3,16 @@
 
 import * as api from './api.js';
 import { noteDelivered, refreshTicks } from './receipts.js';
-import {
-  $, EMOJI, GROUP, IMAGE, PRIVATE, RECALLED, TEXT, VOICE, me, merge, reads, state, upsertConv, userInfo,
-} from './state.js';
+import { $ } from './dom.js';
+import { EMOJI, GROUP, IMAGE, PRIVATE, RECALLED, TEXT, VOICE } from './constants.js';
+import { me, reads, state } from './state.js';
+import { merge, upsertConv } from './convs.js';
 import { localUnread } from './catchup.js';
 import { chatRowParts } from './hooks.js';
 import { setUnreadTotal } from './unread.js';
 import { avatar, el, isoTime, shortWhen } from './view.js';
 import { formatDuration } from './voice.js';
-import { shownName } from './names.js';
+import { shownName, userInfo } from './names.js';
 import { t } from './i18n.js';
 
 export function readListsFromPage() {

@@ -3,7 +3,10 @@
 // sender (with Deactivated: true) to the people who have its messages.
 
 import { registerBubblePart } from './hooks.js';
-import { GROUP, me, messagesEl, state, userInfo } from './state.js';
+import { GROUP } from './constants.js';
+import { me, state } from './state.js';
+import { messagesEl } from './dom.js';
+import { userInfo } from './names.js';
 import { t } from './i18n.js';
 
 function mark() {

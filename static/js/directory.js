@@ -9,9 +9,12 @@
 import * as api from './api.js';
 import { refreshLists, selectTab } from './convlist.js';
 import { registerFrameHandler } from './hooks.js';
-import { $, PRIVATE, state, toast, upsertConv } from './state.js';
+import { $ } from './dom.js';
+import { PRIVATE } from './constants.js';
+import { state } from './state.js';
+import { upsertConv } from './convs.js';
 import { handleOf, shownName } from './names.js';
-import { avatar, el } from './view.js';
+import { avatar, el, toast } from './view.js';
 import { t } from './i18n.js';
 
 const PAGE_SIZE = 30;

@@ -8,8 +8,11 @@ import * as api from './api.js';
 import { applyChange } from './changes.js';
 import { registerBubblePart, registerContentRenderer, registerMessageAction } from './hooks.js';
 import { redrawMessage } from './messages.js';
-import { TEXT, currentConv, input, me, messagesEl, root, toast } from './state.js';
-import { clock, el } from './view.js';
+import { TEXT } from './constants.js';
+import { currentConv } from './convs.js';
+import { input, messagesEl, root } from './dom.js';
+import { me } from './state.js';
+import { clock, el, toast } from './view.js';
 import { composing } from './keys.js';
 import { t } from './i18n.js';
 

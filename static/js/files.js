@@ -6,7 +6,8 @@
 import { ApiError, csrfToken } from './api.js';
 import { sendFile } from './composer.js';
 import { registerContentRenderer } from './hooks.js';
-import { $, currentConv } from './state.js';
+import { $ } from './dom.js';
+import { currentConv } from './convs.js';
 import { el, safeUpload } from './view.js';
 import { num, t } from './i18n.js';
 

@@ -9,10 +9,11 @@ import * as api from './api.js';
 import { fileIcon, formatSize } from './files.js';
 import { registerBubblePart, registerContentRenderer, registerMessageAction } from './hooks.js';
 import { redrawMessage } from './messages.js';
-import {
-  $, EMOJI, GROUP, IMAGE, PRIVATE, RECALLED, TEXT, VOICE, currentConv, state, toast,
-} from './state.js';
-import { clock, dayLabel, el, safeUpload } from './view.js';
+import { $ } from './dom.js';
+import { EMOJI, GROUP, IMAGE, PRIVATE, RECALLED, TEXT, VOICE } from './constants.js';
+import { currentConv } from './convs.js';
+import { state } from './state.js';
+import { clock, dayLabel, el, safeUpload, toast } from './view.js';
 import { num, t } from './i18n.js';
 
 export const RECORD = 6;

@@ -10,12 +10,14 @@ import { loadMembers } from './grouppanel.js';
 import { runFrameHandlers } from './hooks.js';
 import { announce } from './keys.js';
 import { loadRequests } from './me.js';
-import { shownName } from './names.js';
+import { shownName, userInfo } from './names.js';
 import { renderMessages } from './messages.js';
 import { loadReaders, noteDelivered, refreshTicks } from './receipts.js';
-import {
-  $, GROUP, PRIVATE, RECALLED, TYPING_SHOWN_MS, convKey, convOf, me, merge, reads, state, toast, upsertConv, userInfo,
-} from './state.js';
+import { $ } from './dom.js';
+import { GROUP, PRIVATE, RECALLED, TYPING_SHOWN_MS } from './constants.js';
+import { convKey, convOf, merge, upsertConv } from './convs.js';
+import { me, reads, state } from './state.js';
+import { toast } from './view.js';
 import { t } from './i18n.js';
 
 export function handleFrame(frame) {

@@ -5,8 +5,10 @@
 import * as api from './api.js';
 import { refreshLists } from './convlist.js';
 import { act } from './me.js';
-import { $, busy, currentConv, formStatus, me, miniButton, state, toast, uploadFrom } from './state.js';
-import { avatar, el } from './view.js';
+import { $ } from './dom.js';
+import { currentConv } from './convs.js';
+import { me, state } from './state.js';
+import { avatar, busy, el, formStatus, miniButton, toast } from './view.js';
 import { confirmAction } from './confirm.js';
 import { initAddPeople, showAddable } from './picker.js';
 import { fullName, shownName } from './names.js';
@@ -161,7 +163,7 @@ export function initGroupPanel() {
     busy(form, true);
     try {
       const fields = { comId: conv.id, name: $('group-edit-name').value.trim(), desc: $('group-edit-desc').value.trim() };
-      const icon = await uploadFrom($('group-edit-icon'));
+      const icon = await api.uploadFrom($('group-edit-icon'));
       if (icon) fields.icon = icon;
       const data = await api.post('/contact/updateGroup', fields);
       $('group-edit-icon').value = '';

@@ -53,7 +53,8 @@
 //                { Media, Amount, ... }); queueOutgoing(conv, fields) + transmit(msg)
 //                for other frames; composerNote(text) says why nothing was sent.
 //   msgmenu.js   closeMenu(refocus); keys.js announce(conv, msg) for the live region.
-//   state.js     state (convs, users, current, socket), currentConv(), userInfo(id), toast(text).
+//   state.js     state (convs, users, current, socket); convs.js currentConv(); names.js userInfo(id);
+//                view.js toast(text); constants.js the types (TEXT, GROUP...); dom.js $ and the pane.
 
 const actions = new Map();
 const parts = [];

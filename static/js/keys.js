@@ -5,7 +5,9 @@
 
 import { setToolsOpen, toolsOpen } from './conversation.js';
 import { closeMenu, menuOpen } from './msgmenu.js';
-import { $, GROUP, me, state } from './state.js';
+import { $ } from './dom.js';
+import { GROUP } from './constants.js';
+import { me, state } from './state.js';
 import { shownName, whenKnown } from './names.js';
 import { t } from './i18n.js';
 

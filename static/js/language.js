@@ -6,8 +6,7 @@
 
 import * as api from './api.js';
 import { t } from './i18n.js';
-import { formStatus } from './state.js';
-import { el } from './view.js';
+import { el, formStatus } from './view.js';
 
 const CHOICES = [
   ['', () => t('Follow the browser')],

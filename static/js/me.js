@@ -4,8 +4,9 @@
 
 import * as api from './api.js';
 import { refreshLists, setBadge } from './convlist.js';
-import { $, busy, formStatus, me, miniButton, state, toast, uploadFrom } from './state.js';
-import { avatar, el, fillAvatar } from './view.js';
+import { $ } from './dom.js';
+import { me, state } from './state.js';
+import { avatar, busy, el, fillAvatar, formStatus, miniButton, toast } from './view.js';
 import { confirmAction } from './confirm.js';
 import { fullName, shownName } from './names.js';
 import { chosenMembers } from './picker.js';
@@ -102,7 +103,7 @@ export function initMe() {
         fields.password = $('profile-password').value;
         fields.oldPassword = $('profile-old-password').value;
       }
-      const icon = await uploadFrom($('avatar-input'));
+      const icon = await api.uploadFrom($('avatar-input'));
       if (icon) fields.icon = icon;
       const data = await api.post('/user/updateUser', fields);
       Object.assign(me, data.Data);
@@ -141,7 +142,7 @@ export function initMe() {
     return t(data.Data && data.Data.FromId !== undefined ? 'friend request sent to {name}' : '{name} is now your friend.', { name });
   });
   ajaxForm('create-group-form', async () => {
-    const icon = await uploadFrom($('group-icon'));
+    const icon = await api.uploadFrom($('group-icon'));
     const members = chosenMembers();
     const data = await api.post('/contact/createCommunity', {
       name: $('group-name').value.trim(), desc: $('group-desc').value.trim(), icon,

@@ -10,11 +10,12 @@ import * as api from './api.js';
 import { jumpTo } from './replies.js';
 import { scheduleListRender } from './convlist.js';
 import { registerChatRowPart, registerFrameHandler } from './hooks.js';
-import {
-  $, GROUP, convKey, currentConv, input, me, state, toast,
-} from './state.js';
+import { $, input } from './dom.js';
+import { GROUP } from './constants.js';
+import { convKey, currentConv } from './convs.js';
+import { me, state } from './state.js';
 import { nameOf } from './names.js';
-import { clock, dayLabel, el } from './view.js';
+import { clock, dayLabel, el, toast } from './view.js';
 import { t } from './i18n.js';
 
 const members = new Map(); // group id -> Promise of [{ID, Name}]

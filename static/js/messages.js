@@ -5,11 +5,11 @@ import { scrollToDivider, updateJump, watchSeen } from './catchup.js';
 import { actionsFor, customContent, partsFor } from './hooks.js';
 import { onlyEmoji } from './emoji.js';
 import { menuButton } from './msgmenu.js';
-import { shownName } from './names.js';
+import { shownName, userInfo } from './names.js';
 import { ticksNode } from './receipts.js';
-import {
-  EMOJI, GROUP, IMAGE, RECALLED, TEXT, VOICE, me, messagesEl, state, userInfo,
-} from './state.js';
+import { EMOJI, GROUP, IMAGE, RECALLED, TEXT, VOICE } from './constants.js';
+import { me, state } from './state.js';
+import { messagesEl } from './dom.js';
 import { avatar, clock, dayKey, dayLabel, el, isoTime, safeUpload } from './view.js';
 import { formatDuration } from './voice.js';
 import { t } from './i18n.js';

@@ -10,7 +10,7 @@
 // those with keys of their own: the inline editor, the open menu, the
 // reaction picker.
 
-import { messagesEl } from './state.js';
+import { messagesEl } from './dom.js';
 import { el } from './view.js';
 import { t } from './i18n.js';
 

@@ -13,7 +13,10 @@ import { shownName, userInfo } from './names.js';
 import { renameChips } from './reactions.js';
 import { refreshTicks } from './receipts.js';
 import { renameQuotes } from './replies.js';
-import { PRIVATE, currentConv, messagesEl, state } from './state.js';
+import { PRIVATE } from './constants.js';
+import { currentConv } from './convs.js';
+import { messagesEl } from './dom.js';
+import { state } from './state.js';
 import { fillAvatar } from './view.js';
 
 // The open conversation's list and the bubbles kept for the others.

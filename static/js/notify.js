@@ -10,11 +10,12 @@ import * as api from './api.js';
 import { registerChatRowPart, registerFrameHandler } from './hooks.js';
 import { onUnreadTotal } from './unread.js';
 import { insecurePage, secureNote } from './secure.js';
-import { shownName } from './names.js';
-import {
-  $, EMOJI, GROUP, IMAGE, PRIVATE, TEXT, VOICE, convKey, convOf, currentConv, me, state, toast, userInfo,
-} from './state.js';
-import { el } from './view.js';
+import { shownName, userInfo } from './names.js';
+import { $ } from './dom.js';
+import { EMOJI, GROUP, IMAGE, PRIVATE, TEXT, VOICE } from './constants.js';
+import { convKey, convOf, currentConv } from './convs.js';
+import { me, state } from './state.js';
+import { el, toast } from './view.js';
 import { t } from './i18n.js';
 
 const SETTINGS_KEY = 'ginchat:alerts';

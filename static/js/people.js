@@ -10,9 +10,9 @@
 import * as api from './api.js';
 import { refreshLists, selectTab } from './convlist.js';
 import { openChatWith, openPeople } from './directory.js';
-import { $, toast } from './state.js';
+import { $ } from './dom.js';
 import { fullName, handleOf, shownName } from './names.js';
-import { avatar, el } from './view.js';
+import { avatar, el, toast } from './view.js';
 import { t } from './i18n.js';
 
 const PAGE_SIZE = 10;

@@ -5,9 +5,9 @@
 
 import * as api from './api.js';
 import { hasMore, loadPage, peopleSource, personFace } from './directory.js';
-import { $, miniButton } from './state.js';
+import { $ } from './dom.js';
 import { handleOf, shownName } from './names.js';
-import { el } from './view.js';
+import { el, miniButton } from './view.js';
 import { t } from './i18n.js';
 
 const DEBOUNCE_MS = 250;

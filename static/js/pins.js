@@ -13,11 +13,12 @@ import { registerBubblePart, registerFrameHandler, registerMessageAction } from 
 import { redrawMessage } from './messages.js';
 import { convOfEvent } from './frames.js';
 import { openHit } from './search.js';
-import { shownName } from './names.js';
-import {
-  $, EMOJI, GROUP, IMAGE, PRIVATE, TEXT, VOICE, convKey, currentConv, me, state, toast, userInfo,
-} from './state.js';
-import { el, shortWhen } from './view.js';
+import { shownName, userInfo } from './names.js';
+import { $ } from './dom.js';
+import { EMOJI, GROUP, IMAGE, PRIVATE, TEXT, VOICE } from './constants.js';
+import { convKey, currentConv } from './convs.js';
+import { me, state } from './state.js';
+import { el, shortWhen, toast } from './view.js';
 import { t } from './i18n.js';
 
 export const PIN = 20;

@@ -7,9 +7,10 @@ import * as api from './api.js';
 import { applyChange } from './changes.js';
 import { EMOJI } from './emoji.js';
 import { registerBubblePart, registerMessageAction } from './hooks.js';
-import { me, messagesEl, toast } from './state.js';
+import { me } from './state.js';
+import { messagesEl } from './dom.js';
 import { nameOf } from './names.js';
-import { el } from './view.js';
+import { el, toast } from './view.js';
 import { t } from './i18n.js';
 
 const COMMON = ['👍', '❤️', '😂', '🎉', '😮', '😢', '🙏'];

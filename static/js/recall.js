@@ -5,7 +5,9 @@
 import * as api from './api.js';
 import { registerBubblePart, registerMessageAction } from './hooks.js';
 import { redrawMessage } from './messages.js';
-import { RECALL_MS, me, state, toast } from './state.js';
+import { RECALL_MS } from './constants.js';
+import { me, state } from './state.js';
+import { toast } from './view.js';
 import { t } from './i18n.js';
 
 const MARGIN_MS = 5000;

@@ -6,7 +6,8 @@
 // delivery cursor, so this is what the page can know.
 
 import * as api from './api.js';
-import { GROUP, PRIVATE, me, state } from './state.js';
+import { GROUP, PRIVATE } from './constants.js';
+import { me, state } from './state.js';
 import { nameOf } from './names.js';
 import { el } from './view.js';
 import { t } from './i18n.js';

@@ -6,11 +6,12 @@
 
 import { loadEarlier } from './conversation.js';
 import { registerBubblePart, registerMessageAction, registerOutgoingFields } from './hooks.js';
-import {
-  $, EMOJI, IMAGE, TEXT, VOICE, currentConv, input, me, messagesEl, state, toast,
-} from './state.js';
+import { $, input, messagesEl } from './dom.js';
+import { EMOJI, IMAGE, TEXT, VOICE } from './constants.js';
+import { currentConv } from './convs.js';
+import { me, state } from './state.js';
 import { nameOf as shownNameOf } from './names.js';
-import { el } from './view.js';
+import { el, toast } from './view.js';
 import { t } from './i18n.js';
 
 const SNIPPET = 120;

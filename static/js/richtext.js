@@ -5,7 +5,9 @@
 
 import { renderText } from './format.js';
 import { registerContentRenderer } from './hooks.js';
-import { TEXT, me, state, userInfo } from './state.js';
+import { TEXT } from './constants.js';
+import { me, state } from './state.js';
+import { userInfo } from './names.js';
 import { el } from './view.js';
 
 function handlesOf(user) {

@@ -5,8 +5,11 @@
 
 import * as api from './api.js';
 import { renderMessages } from './messages.js';
-import { $, GROUP, convKey, me, merge, state, toast } from './state.js';
-import { avatar, el, isoTime, shortWhen } from './view.js';
+import { $ } from './dom.js';
+import { GROUP } from './constants.js';
+import { convKey, merge } from './convs.js';
+import { me, state } from './state.js';
+import { avatar, el, isoTime, shortWhen, toast } from './view.js';
 import { t } from './i18n.js';
 
 const PAGE_SIZE = 20;

@@ -7,7 +7,7 @@ import { selectTab } from './convlist.js';
 import { t } from './i18n.js';
 import { languageSettings } from './language.js';
 import { notificationSettings } from './notify.js';
-import { $ } from './state.js';
+import { $ } from './dom.js';
 import { el } from './view.js';
 
 const STATUS_MS = 5000; // a status line stays this long

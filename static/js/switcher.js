@@ -15,8 +15,9 @@ import * as api from './api.js';
 import { refreshLists } from './convlist.js';
 import { composing } from './keys.js';
 import { handleOf, shownName } from './names.js';
-import { GROUP, state, toast } from './state.js';
-import { avatar, el } from './view.js';
+import { GROUP } from './constants.js';
+import { state } from './state.js';
+import { avatar, el, toast } from './view.js';
 import { t } from './i18n.js';
 
 const MAX_LOCAL = 8; // chats and groups shown at most

@@ -9,11 +9,12 @@
 import * as api from './api.js';
 import { registerBubblePart, registerFrameHandler, registerMessageAction } from './hooks.js';
 import { redrawMessage } from './messages.js';
-import { shownName } from './names.js';
-import {
-  $, EMOJI, GROUP, IMAGE, PRIVATE, TEXT, VOICE, convKey, me, state, toast, userInfo,
-} from './state.js';
-import { clock, dayLabel, el, isoTime } from './view.js';
+import { shownName, userInfo } from './names.js';
+import { $ } from './dom.js';
+import { EMOJI, GROUP, IMAGE, PRIVATE, TEXT, VOICE } from './constants.js';
+import { convKey } from './convs.js';
+import { me, state } from './state.js';
+import { clock, dayLabel, el, isoTime, toast } from './view.js';
 import { t } from './i18n.js';
 
 const PAGE = 50; // replies per request

@@ -1,5 +1,6 @@
-// Small DOM helpers. User content only ever goes in through textContent or
-// checked attributes: never as HTML.
+// Small DOM helpers, and the page's toast, form status lines and busy
+// buttons. User content only ever goes in through textContent or checked
+// attributes: never as HTML.
 
 import { language, t } from './i18n.js';
 
@@ -80,4 +81,33 @@ export function dayLabel(ms) {
 
 export function isoTime(ms) {
   return new Date(ms).toISOString();
+}
+
+// --- small things of the forms and the page ------------------------------------------
+let toastTimer = null;
+export function toast(text) {
+  let box = document.getElementById('toast');
+  if (!box) {
+    box = el('div', { id: 'toast', className: 'toast', role: 'alert' });
+    document.body.append(box);
+  }
+  box.textContent = text;
+  box.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => { box.hidden = true; }, 6000);
+}
+
+export function formStatus(form, text, ok) {
+  const line = form.querySelector('.form-status');
+  line.textContent = text;
+  line.classList.toggle('ok', !!ok);
+  line.classList.toggle('error', !ok);
+}
+
+export function busy(form, on) {
+  for (const button of form.querySelectorAll('button')) button.disabled = on;
+}
+
+export function miniButton(text, onclick, extra = {}) {
+  return el('button', { type: 'button', text, onclick, ...extra });
 }
