@@ -46,7 +46,7 @@ def test_reply_in_thread_follow_read_and_search(server, people, size):
         assert box["x"] == 0 and box["width"] == viewport["width"], box
     panel.get_by_role("textbox", name="Reply in thread").fill("At the station")
     panel.get_by_role("button", name="Send reply").click()
-    expect(panel.locator(".thread-replies .thread-msg", has_text="At the station")).to_have_count(1)
+    expect(panel.locator(".thread-replies .msg", has_text="At the station")).to_have_count(1)
     expect(panel.get_by_role("button", name="Following")).to_be_visible()
 
     # The conversation shows the root's line, not the reply, on both sides.
@@ -58,7 +58,7 @@ def test_reply_in_thread_follow_read_and_search(server, people, size):
     threads_btn = pa.locator("#threads-btn")
     expect(threads_btn.locator(".badge")).to_have_text("1")
     threads_btn.click()
-    view = pa.locator("#threads-view")
+    view = pa.locator("#tab-threads")
     row = view.locator(".thread-row", has_text="Where do we meet?")
     expect(row).to_contain_text("1 reply")
     expect(row.locator(".thread-unread")).to_have_text("1")
