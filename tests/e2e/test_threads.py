@@ -234,7 +234,7 @@ def test_the_threads_tab_lists_unread_first_and_pages_as_one_scrolls(server, peo
     roots = [first] + [
         r["Id"]
         for r in ann.send(
-            [{"Type": 2, "TargetId": gid, "Content": f"Topic {i}", "ClientMsgId": f"root-{i}"} for i in range(1, 25)]
+            [{"Type": 2, "TargetId": gid, "Content": f"Topic {i}", "ClientMsgId": f"topic-{i}"} for i in range(1, 25)]
         )
     ]
     ben.send(
@@ -266,5 +266,12 @@ def test_the_threads_tab_lists_unread_first_and_pages_as_one_scrolls(server, peo
     rows.filter(has_text="Topic 7").click()
     panel = pa.locator("#thread-panel")
     expect(panel.locator(".thread-replies")).to_contain_text("Answer 7")
+    expect(pa.locator("#threads-btn .badge")).to_have_text("23")  # the tab bar may be hidden (a phone)
+    # The topbar's Threads button leads back to the view (on a phone: out of the conversation).
+    panel.get_by_role("button", name="Close the thread").click()
+    pa.locator("#threads-btn").click()
+    expect(view).to_be_visible()
     expect(tab.locator(".badge")).to_have_text("23")
+    expect(view.locator("li").first).to_have_class("unread")
+    expect(view.locator("li.unread", has_text="Topic 7")).to_have_count(0)
     assert pa.problems == []
