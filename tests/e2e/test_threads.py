@@ -264,11 +264,11 @@ def test_the_threads_tab_lists_unread_first_and_pages_as_one_scrolls(server, peo
     if size == "phone":
         box = view.bounding_box()
         assert box["x"] == 0 and box["width"] == viewport["width"], box
+    if size == "desktop":
+        screenshot(pa, "threads-view")
     view.evaluate("v => { v.scrollTop = v.scrollHeight; }")
     expect(rows).to_have_count(25)
     expect(rows.last).to_contain_text("Topic 3")  # the read one, last
-    if size == "desktop":
-        screenshot(pa, "threads-view")
     rows.filter(has_text="Topic 7").click()
     panel = pa.locator("#thread-panel")
     expect(panel.locator(".thread-replies")).to_contain_text("Answer 7")
