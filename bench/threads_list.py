@@ -20,6 +20,7 @@ most of it the filling). Run:
 """
 
 import argparse
+import os
 import random
 import secrets
 import shutil
@@ -44,13 +45,33 @@ def main(argv=None):
         ap.error("--messages must be at least twice --threads (a root and a reply each)")
 
     folder = tempfile.mkdtemp(prefix="bench-threads-")
+    print(f"{processor()}, {os.cpu_count()} cores; load average at the start: {load()}")
     try:
         run(args, folder)
+        print(f"load average at the end: {load()}")
     finally:
         if args.keep:
             print(f"database kept in {folder}", file=sys.stderr)
         else:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def processor():
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "processor unknown"
+
+
+def load():
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "unknown"
 
 
 def run(args, folder):

@@ -48,6 +48,7 @@ let readTimer = null;
 let listPage = 0; // pages of the Threads view loaded
 let listMore = false;
 let listLoading = false;
+let voiceWorks = true; // false: this browser records no voice clip (voice.js disabled the button)
 
 function describe(msg) {
   if (!msg) return '';
@@ -149,7 +150,7 @@ function renderPanel() {
   follow.setAttribute('aria-pressed', String(!!open.following));
   const closed = !root || !!root.Recalled;
   for (const part of panel.querySelectorAll('.thread-composer textarea, .thread-composer button, .thread-composer input')) {
-    part.disabled = closed;
+    part.disabled = closed || (part.id === 'thread-voice-btn' && !voiceWorks); // no recorder in this browser
   }
   panel.querySelector('.thread-composer').classList.toggle('closed', closed);
   if (root && root.Recalled) note(t('The first message was recalled: the thread can be read, not replied to.'));
@@ -507,13 +508,13 @@ export function initThreads() {
       closeThread();
     }
   });
-  new VoiceRecorder($('thread-voice-btn'), $('thread-rec-status'), (blob, seconds, ext) => {
+  voiceWorks = !new VoiceRecorder($('thread-voice-btn'), $('thread-rec-status'), (blob, seconds, ext) => {
     const view = target();
     if (!view) return;
     view.stick = true;
     sendFile(view, blob, { Media: VOICE, Amount: seconds }, `voice.${ext}`);
     sent();
-  });
+  }).button.disabled;
   // A reply written in the panel carries its root (and, if chosen, AlsoInChat).
   registerOutgoingFields((conv) => (conv.thread ? { RootId: conv.thread, ...(conv.alsoInChat ? { AlsoInChat: true } : {}) } : null));
   document.addEventListener('ginchat:outgoing', (event) => {
