@@ -166,6 +166,10 @@ def test_a_reply_in_the_panel_has_the_conversation_menu_and_follows_changes(serv
     open_message_menu(reply_in(bpanel, "Saturday at six")).get_by_role("menuitem", name="Recall").click()
     expect(bpanel.locator(".thread-replies .msg .recalled")).to_have_text("You recalled a message")
     expect(apanel.locator(".thread-replies .msg .recalled")).to_have_text("This message was recalled")
+    # The conversations show no trace of it (a recalled reply is not theirs).
+    expect(message(pa, "Plan for Friday?").locator(".thread-line")).to_contain_text("1 reply")
+    for page in (pa, pb):
+        expect(page.locator("#messages .msg .recalled")).to_have_count(0)
     assert pa.problems == [] and pb.problems == []
 
 
