@@ -28,6 +28,8 @@
 //   picker.js       choosing people: the create-group form's members, a group's "Add people"
 //   pins.js         pinned messages (the header's list) and my Saved messages (Me tab)
 //   announce.js     announcement groups (read-only composer) and the group notice
+//   threads.js      threads: the side panel (its own composer), the root's line, the Threads tab
+//   copytext.js     Copy text, a menu entry of text messages
 //   changes.js edits.js replies.js reactions.js mentions.js: a message's changes (Type 15),
 //                   Edit, Reply (quotes, jump to the original), reactions, @mentions
 // Feature modules register through hooks.js from an init function called below.
@@ -66,6 +68,7 @@ import { initAnnouncements } from './announce.js';
 import { initSettings } from './settings.js';
 import { initSwitcher } from './switcher.js';
 import { initThreads } from './threads.js';
+import { initCopyText } from './copytext.js';
 import { $, POLL_MS, currentConv, reads, root, state } from './state.js';
 import { t } from './i18n.js';
 
@@ -141,6 +144,7 @@ async function start() {
   initNotify();
   initSettings();
   initThreads();
+  initCopyText();
   initPage();
   initKeys();
   initSwitcher();

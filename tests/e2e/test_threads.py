@@ -130,17 +130,21 @@ def test_a_reply_in_the_panel_has_the_conversation_menu_and_follows_changes(serv
     ann, ben, gid, root_id = group_with_root(server, "Plan for Friday?")
     ben.send([{"Type": 2, "TargetId": gid, "Content": "Friday at six", "RootId": root_id, "ClientMsgId": "r-1"}])
     viewport = SIZES[size]
-    pa, pb = people.open(ann, viewport=viewport), people.open(ben, viewport=viewport)
+    pa = people.open(ann, viewport=viewport, permissions=["clipboard-read", "clipboard-write"])
+    pb = people.open(ben, viewport=viewport)
     apanel, bpanel = open_thread_of(pa, gid, "Plan for Friday?"), open_thread_of(pb, gid, "Plan for Friday?")
 
     # Ann's menu on Ben's reply: what a message of someone else offers, no Edit, no Recall.
     menu = open_message_menu(reply_in(apanel, "Friday at six"))
-    for item in ("React", "Forward", "Pin", "Save message"):
+    for item in ("React", "Forward", "Pin", "Save message", "Copy text"):
         expect(menu.get_by_role("menuitem", name=item, exact=True)).to_be_visible()
     expect(menu.get_by_role("menuitem", name="Edit", exact=True)).to_have_count(0)
     expect(menu.get_by_role("menuitem", name="Reply in thread")).to_have_count(0)
     pa.keyboard.press("Escape")
+    expect(menu).to_have_count(0)
     expect(apanel).to_be_visible()  # Esc closed the menu, not the panel
+    open_message_menu(reply_in(apanel, "Friday at six")).get_by_role("menuitem", name="Copy text").click()
+    pa.wait_for_function("async () => (await navigator.clipboard.readText()) === 'Friday at six'")
 
     # Ben edits his reply in his panel: Ann's panel shows the new text, edited.
     menu = open_message_menu(reply_in(bpanel, "Friday at six"))
