@@ -366,7 +366,7 @@ async function refreshCount() {
     const data = await api.get('/message/threads', { size: 1 });
     unreadThreads = (data.Data && data.Data.Unread) || 0;
     showCount();
-    if (tabShown()) loadList(1);
+    if (tabShown()) loadList(1, Math.min(100, Math.max(1, listPage) * LIST_PAGE)); // the pages shown, again
   } catch (err) {
     /* the count waits for the next try */
   }
@@ -391,23 +391,24 @@ function threadRow(item) {
   item.Unread ? el('span', { className: 'badge thread-unread', text: String(item.Unread), 'aria-label': t('{n} unread', { n: item.Unread }) }) : null));
 }
 
-// Page 1 again (the order changes as replies come), or the next page as one scrolls.
-async function loadList(page) {
+// The first `size` rows again (the order changes as replies come), or the
+// next page of LIST_PAGE as one scrolls.
+async function loadList(page, size = LIST_PAGE) {
   if (listLoading && page > 1) return;
   listLoading = true;
   const box = $('thread-list');
   const more = $('thread-more');
   box.setAttribute('aria-busy', 'true');
   try {
-    const data = await api.get('/message/threads', { page, size: LIST_PAGE });
+    const data = await api.get('/message/threads', { page, size });
     unreadThreads = (data.Data && data.Data.Unread) || 0;
     showCount();
     if (page === 1) box.replaceChildren();
     const seen = new Set([...box.querySelectorAll('.thread-row')].map((b) => b.dataset.rootId));
     box.append(...(data.Rows || []).filter((item) => !seen.has(String(item.RootId))).map(threadRow));
     if (!box.children.length) box.append(el('li', { className: 'empty', text: t('You follow no thread yet.') }));
-    listPage = page;
-    listMore = page * LIST_PAGE < (data.Total || 0);
+    listPage = page === 1 ? size / LIST_PAGE : page;
+    listMore = listPage * LIST_PAGE < (data.Total || 0);
     more.hidden = !listMore;
   } catch (err) {
     toast(t('Could not load the threads: {error}', { error: err.message }));
