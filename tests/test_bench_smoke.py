@@ -95,3 +95,22 @@ def test_the_search_scenario_finds_the_seeded_words(runner, tmp_path):
     assert rows["a word nobody wrote"] == 0
     assert rows["two words"] == 20
     assert rows["reference: history, latest 20 (no search)"] == 20
+
+
+def test_the_threads_list_bench_runs_small():
+    """bench/threads_list.py (issue 28) at a tiny size: the database fills,
+    every page answers 200 with the user's whole count; no timing asserted."""
+    import subprocess
+
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.threads_list", "--messages", "600", "--threads", "50", "--repeat", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "GINCHAT_BUS": "none"},
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "user 1: 50 threads, 3 pages" in out.stdout, out.stdout
+    assert out.stdout.count(" rows, ") == 3, out.stdout
+    assert "thread_follow" in out.stdout  # the plan names the index it searches

@@ -14,6 +14,7 @@ export const UPDATE = 15;
 
 // Apply a change (a Type 15 frame, or the Data of /message/edit and /message/react).
 export function applyChange(frame) {
+  document.dispatchEvent(new CustomEvent('ginchat:change', { detail: frame })); // a thread's panel follows it too
   const conv = convOfEvent(frame);
   if (!conv) return;
   const msg = conv.messages.get(frame.MsgId);

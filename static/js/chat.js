@@ -31,6 +31,8 @@
 //   picker.js       choosing people: the create-group form's members, a group's "Add people"
 //   pins.js         pinned messages (the header's list) and my Saved messages (Me tab)
 //   announce.js     announcement groups (read-only composer) and the group notice
+//   threads.js      threads: the side panel (its own composer), the root's line, the Threads tab
+//   copytext.js     Copy text, a menu entry of text messages
 //   changes.js edits.js replies.js reactions.js mentions.js: a message's changes (Type 15),
 //                   Edit, Reply (quotes, jump to the original), reactions, @mentions
 // Feature modules register through hooks.js from an init function called below.
@@ -75,6 +77,7 @@ import { $, root } from './dom.js';
 import { POLL_MS } from './constants.js';
 import { currentConv } from './convs.js';
 import { reads, state } from './state.js';
+import { initCopyText } from './copytext.js';
 import { t } from './i18n.js';
 
 document.documentElement.classList.add('js');
@@ -150,6 +153,7 @@ async function start() {
   initNotify();
   initSettings();
   initThreads();
+  initCopyText();
   initPage();
   initKeys();
   initSwitcher();

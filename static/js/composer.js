@@ -22,7 +22,7 @@ function newClientMsgId() {
 
 export function queueOutgoing(conv, fields) {
   const msg = {
-    pending: true, conv: conv.key, ClientMsgId: newClientMsgId(), UserId: me.ID, Type: conv.type,
+    pending: true, conv: conv.pendingKey || conv.key, ClientMsgId: newClientMsgId(), UserId: me.ID, Type: conv.type,
     TargetId: conv.id, Media: TEXT, Content: '', Url: '', Amount: 0, CreateTime: Date.now(),
     status: 'sending', error: '', sentAt: 0, ...fields,
   };
@@ -73,9 +73,12 @@ export function discard(msg) {
   rerender(msg.conv);
 }
 
+// A message of another composer (a thread's: its conv has a pendingKey) is
+// drawn by its owner, told by a `ginchat:outgoing` event (detail: the key).
 function rerender(key) {
   const conv = state.convs.get(key);
   if (conv) renderMessages(conv);
+  else document.dispatchEvent(new CustomEvent('ginchat:outgoing', { detail: key }));
 }
 
 function autoGrow() {
@@ -109,6 +112,29 @@ const SHOW_COUNT_FROM = Math.floor(maxChars * 0.9);
 
 function charCount(text) {
   return [...text].length;
+}
+
+// Why `text` may not be sent (too long: refused whole, nothing is cut), or ''.
+export function lengthError(text) {
+  const count = charCount(text);
+  if (count <= maxChars) return '';
+  return t('Not sent: {n} characters, the limit is {max}. Shorten it or send it in parts.', { n: num(count), max: num(maxChars) });
+}
+
+// Text typed into a composer, queued and sent to `conv` (a conversation or a thread's view of it).
+export function sendText(conv, text, fields = {}) {
+  const msg = queueOutgoing(conv, { Media: onlyEmoji(text) ? EMOJI : TEXT, Content: text, ...fields });
+  conv.stick = true;
+  transmit(msg);
+  return msg;
+}
+
+// Pictures chosen in a composer: those the server takes are uploaded and sent to `conv`.
+export function sendPictures(conv, files) {
+  for (const file of files) {
+    if (acceptedPicture(file)) sendFile(conv, file, { Media: IMAGE }, file.name);
+    else toast(t('{name} is not a picture this server takes: choose a PNG, JPEG, GIF or WebP file.', { name: file.name }));
+  }
 }
 
 function showCount() {
@@ -157,20 +183,18 @@ export function initComposer() {
     const conv = currentConv();
     const text = input.value;
     if (!conv || !text.trim()) return;
-    const count = charCount(text);
-    if (count > maxChars) { // refused here, whole: nothing is cut
-      composerNote(t('Not sent: {n} characters, the limit is {max}. Shorten it or send it in parts.', { n: num(count), max: num(maxChars) }));
+    const tooLong = lengthError(text);
+    if (tooLong) { // refused here, whole: nothing is cut
+      composerNote(tooLong);
       input.focus();
       return;
     }
     composerNote('');
-    const msg = queueOutgoing(conv, { Media: onlyEmoji(text) ? EMOJI : TEXT, Content: text });
     input.value = '';
     autoGrow();
     showCount();
     if (emojiPicker) emojiPicker.close(); // sent: the panel has done its job
-    conv.stick = true;
-    transmit(msg);
+    sendText(conv, text);
   });
 
   input.addEventListener('keydown', (event) => {
@@ -194,11 +218,7 @@ export function initComposer() {
     const conv = currentConv();
     const files = [...event.target.files];
     event.target.value = '';
-    if (!conv) return;
-    for (const file of files) {
-      if (acceptedPicture(file)) sendFile(conv, file, { Media: IMAGE }, file.name);
-      else toast(t('{name} is not a picture this server takes: choose a PNG, JPEG, GIF or WebP file.', { name: file.name }));
-    }
+    if (conv) sendPictures(conv, files);
   });
 
   new VoiceRecorder($('voice-btn'), $('rec-status'), (blob, seconds, ext) => {

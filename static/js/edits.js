@@ -86,10 +86,17 @@ function editable(msg) {
   return msg.UserId === me.ID && msg.Media === TEXT && !msg.Recalled;
 }
 
+// The bubble row of message `id`: in the conversation or in a thread's panel
+// (a thread's view of the conversation keeps its own nodes).
+function rowOf(conv, id) {
+  const node = conv.nodes && conv.nodes.get(id);
+  return node && node.isConnected ? node : messagesEl.querySelector(`.msg[data-id="${Number(id)}"]`);
+}
+
 export function startEdit(conv, msg, fromComposer = false) {
   editing = { key: conv.key, id: msg.Id, fromComposer };
   redrawMessage(conv, msg.Id);
-  const row = messagesEl.querySelector(`.msg[data-id="${Number(msg.Id)}"]`);
+  const row = rowOf(conv, msg.Id);
   if (row) row.scrollIntoView({ block: 'nearest' });
 }
 

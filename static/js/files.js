@@ -94,16 +94,20 @@ function uploadFile(msg) {
   });
 }
 
+// Files chosen in a composer, each uploaded (with its progress) and sent to `conv`.
+export function sendFiles(conv, files) {
+  for (const file of files) {
+    const info = { Name: file.name || 'file', Size: file.size, Mime: file.type || 'application/octet-stream' };
+    sendFile(conv, file, { Media: FILE, File: info, progress: 0, uploadWith: uploadFile }, file.name);
+  }
+}
+
 export function initFiles() {
   registerContentRenderer((msg) => (msg.Media === FILE ? fileCard(msg) : null));
   $('file-input').addEventListener('change', (event) => {
     const conv = currentConv();
     const files = [...event.target.files];
     event.target.value = '';
-    if (!conv) return;
-    for (const file of files) {
-      const info = { Name: file.name || 'file', Size: file.size, Mime: file.type || 'application/octet-stream' };
-      sendFile(conv, file, { Media: FILE, File: info, progress: 0, uploadWith: uploadFile }, file.name);
-    }
+    if (conv) sendFiles(conv, files);
   });
 }

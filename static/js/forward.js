@@ -128,7 +128,7 @@ export function stopSelecting() {
 }
 
 function checkbox(msg, conv) {
-  if (!selecting || selecting.key !== conv.key || !forwardable(msg)) return null;
+  if (!selecting || selecting.key !== conv.key || conv.thread || !forwardable(msg)) return null;
   const box = el('input', {
     type: 'checkbox', className: 'select-msg', 'aria-label': t('Select this message'), dataset: { id: msg.Id },
   });
@@ -232,7 +232,7 @@ export function initForward() {
   registerMessageAction({
     id: 'select',
     label: t('Select messages'),
-    when: (msg, conv) => forwardable(msg) && !(selecting && selecting.key === conv.key),
+    when: (msg, conv) => forwardable(msg) && !conv.thread && !(selecting && selecting.key === conv.key),
     run: (msg, conv) => startSelecting(conv, msg),
   });
   registerBubblePart((msg, conv) => checkbox(msg, conv), { where: 'top' });

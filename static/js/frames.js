@@ -77,11 +77,20 @@ function handleRecall(frame) {
   const conv = convOfEvent(frame);
   if (!conv) return;
   const old = conv.messages.get(frame.Id);
+  // Not here: a thread's own reply (threads.js follows it), or history not
+  // loaded, which will come recalled. Only the list's last line may show it.
+  if (!old) {
+    if (conv.last && conv.last.Id === frame.Id) {
+      conv.last = { ...conv.last, Media: RECALLED, Content: '', Url: '', Amount: 0, Recalled: true };
+      scheduleListRender();
+    }
+    return;
+  }
   const gone = {
-    ...(old || { Id: frame.Id, UserId: frame.UserId, TargetId: frame.TargetId, Type: frame.ChatType, CreateTime: Date.now() }),
+    ...old,
     Media: RECALLED, Content: '', Url: '', Amount: 0, Recalled: true,
   };
-  if (old && state.counted.has(frame.Id) && frame.Id > reads.get(conv.key) && conv.unread) conv.unread -= 1;
+  if (state.counted.has(frame.Id) && frame.Id > reads.get(conv.key) && conv.unread) conv.unread -= 1;
   conv.messages.set(frame.Id, gone);
   conv.nodes.delete(frame.Id);
   if (conv.last && conv.last.Id === frame.Id) conv.last = gone;

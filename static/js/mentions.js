@@ -19,9 +19,6 @@ import { clock, dayLabel, el, toast } from './view.js';
 import { t } from './i18n.js';
 
 const members = new Map(); // group id -> Promise of [{ID, Name}]
-let list = null; // the autocomplete listbox
-let choices = [];
-let active = 0;
 let button = null;
 let dialog = null;
 let unread = 0;
@@ -37,44 +34,92 @@ function membersOf(groupId) {
   return members.get(groupId);
 }
 
-function partial() {
-  const upto = input.value.slice(0, input.selectionStart ?? input.value.length);
-  const match = /(^|[^\p{L}\p{N}_])@([^\s@]{0,32})$/u.exec(upto);
-  return match ? { start: upto.length - match[2].length - 1, text: match[2] } : null;
-}
+// The @ autocomplete of one composer: its text box, the form the list goes
+// into, and the conversation it writes to (the main composer's, a thread's).
+// Returns nothing; the list and its state belong to that composer alone.
+export function attachMentionSuggest(box, form, convNow, idPrefix) {
+  const list = el('ul', { id: `${idPrefix}-list`, className: 'mention-suggest', role: 'listbox', 'aria-label': t('Members'), hidden: true });
+  let choices = [];
+  let active = 0;
 
-function closeList() {
-  choices = [];
-  if (list) list.hidden = true;
-  input.removeAttribute('aria-activedescendant');
-}
-
-function drawList() {
-  list.replaceChildren(...choices.map((u, i) => el('li', {
-    id: `mention-opt-${i}`, role: 'option', className: i === active ? 'active' : null, 'aria-selected': String(i === active),
-    text: u.label || (u.DisplayName && u.DisplayName !== u.Name ? `${u.DisplayName} (@${u.Name})` : u.Name), onmousedown: (event) => { event.preventDefault(); take(i); },
-  })));
-  list.hidden = !choices.length;
-  if (choices.length) input.setAttribute('aria-activedescendant', `mention-opt-${active}`);
-}
-
-async function suggest() {
-  const conv = currentConv();
-  const found = conv && conv.type === GROUP ? partial() : null;
-  if (!found) {
-    closeList();
-    return;
+  function partial() {
+    const upto = box.value.slice(0, box.selectionStart ?? box.value.length);
+    const match = /(^|[^\p{L}\p{N}_])@([^\s@]{0,32})$/u.exec(upto);
+    return match ? { start: upto.length - match[2].length - 1, text: match[2] } : null;
   }
-  const all = await membersOf(conv.id);
-  const now = partial();
-  if (!now || now.text !== found.text) return; // typed on meanwhile
-  const want = found.text.toLowerCase();
-  const starts = (text) => text.toLowerCase().startsWith(want);
-  // by the handle or the display name: @张 offers 张伟, whose handle it inserts
-  choices = all.filter((u) => u.ID !== me.ID && (starts(u.Name) || starts(u.DisplayName))).slice(0, 8);
-  choices = broadcastChoices(conv, starts).concat(choices);
-  active = 0;
-  drawList();
+
+  function closeList() {
+    choices = [];
+    list.hidden = true;
+    box.removeAttribute('aria-activedescendant');
+  }
+
+  function drawList() {
+    list.replaceChildren(...choices.map((u, i) => el('li', {
+      id: `${idPrefix}-opt-${i}`, role: 'option', className: i === active ? 'active' : null, 'aria-selected': String(i === active),
+      text: u.label || (u.DisplayName && u.DisplayName !== u.Name ? `${u.DisplayName} (@${u.Name})` : u.Name), onmousedown: (event) => { event.preventDefault(); take(i); },
+    })));
+    list.hidden = !choices.length;
+    if (choices.length) box.setAttribute('aria-activedescendant', `${idPrefix}-opt-${active}`);
+  }
+
+  async function suggest() {
+    const conv = convNow();
+    const found = conv && conv.type === GROUP ? partial() : null;
+    if (!found) {
+      closeList();
+      return;
+    }
+    const all = await membersOf(conv.id);
+    const now = partial();
+    if (!now || now.text !== found.text) return; // typed on meanwhile
+    const want = found.text.toLowerCase();
+    const starts = (text) => text.toLowerCase().startsWith(want);
+    // by the handle or the display name: @张 offers 张伟, whose handle it inserts
+    choices = all.filter((u) => u.ID !== me.ID && (starts(u.Name) || starts(u.DisplayName))).slice(0, 8);
+    choices = broadcastChoices(conv, starts).concat(choices);
+    active = 0;
+    drawList();
+  }
+
+  function take(index) {
+    const user = choices[index];
+    const found = partial();
+    if (!user || !found) return;
+    const end = box.selectionStart ?? box.value.length;
+    const text = `@${user.Name} `;
+    box.value = box.value.slice(0, found.start) + text + box.value.slice(end);
+    const at = found.start + text.length;
+    box.setSelectionRange(at, at);
+    closeList();
+    box.dispatchEvent(new Event('input'));
+    box.focus();
+  }
+
+  function onKey(event) {
+    if (event.target !== box || !choices.length || list.hidden) return;
+    if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+      event.preventDefault();
+      active = (active + (event.key === 'ArrowDown' ? 1 : -1) + choices.length) % choices.length;
+      drawList();
+    } else if (event.key === 'Enter' || event.key === 'Tab') {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      take(active);
+    } else if (event.key === 'Escape') {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      closeList();
+    }
+  }
+
+  form.append(list);
+  box.setAttribute('aria-controls', list.id);
+  box.setAttribute('aria-autocomplete', 'list');
+  box.addEventListener('input', suggest);
+  box.addEventListener('blur', () => setTimeout(closeList, 150));
+  form.addEventListener('keydown', onKey, true); // before the composer's Enter-to-send
+  window.addEventListener('hashchange', closeList);
 }
 
 // @all and @here (issue 28), offered to whom the group's WhoMayMentionAll allows.
@@ -90,37 +135,6 @@ function broadcastChoices(conv, starts) {
     { ID: 'all', Name: 'all', label: t('@all: notify every member'), keys: ['all', '所有人'] },
     { ID: 'here', Name: 'here', label: t('@here: notify the members online now'), keys: ['here'] },
   ].filter((choice) => choice.keys.some(starts));
-}
-
-function take(index) {
-  const user = choices[index];
-  const found = partial();
-  if (!user || !found) return;
-  const end = input.selectionStart ?? input.value.length;
-  const text = `@${user.Name} `;
-  input.value = input.value.slice(0, found.start) + text + input.value.slice(end);
-  const at = found.start + text.length;
-  input.setSelectionRange(at, at);
-  closeList();
-  input.dispatchEvent(new Event('input'));
-  input.focus();
-}
-
-function onKey(event) {
-  if (event.target !== input || !choices.length || list.hidden) return;
-  if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
-    event.preventDefault();
-    active = (active + (event.key === 'ArrowDown' ? 1 : -1) + choices.length) % choices.length;
-    drawList();
-  } else if (event.key === 'Enter' || event.key === 'Tab') {
-    event.preventDefault();
-    event.stopImmediatePropagation();
-    take(active);
-  } else if (event.key === 'Escape') {
-    event.preventDefault();
-    event.stopImmediatePropagation();
-    closeList();
-  }
 }
 
 // --- the Mentions view ------------------------------------------------------------------
@@ -193,15 +207,8 @@ export function initMentions() {
   registerChatRowPart((conv) => (conv.type === GROUP && byGroup.get(conv.id)
     ? el('span', { className: 'mention-mark', text: '@', title: t('You were mentioned'), 'aria-label': t('you were mentioned') })
     : null));
-  list = el('ul', { id: 'mention-list', className: 'mention-suggest', role: 'listbox', 'aria-label': t('Members'), hidden: true });
-  $('composer').append(list);
-  input.setAttribute('aria-controls', 'mention-list');
-  input.setAttribute('aria-autocomplete', 'list');
-  input.addEventListener('input', suggest);
-  input.addEventListener('blur', () => setTimeout(closeList, 150));
-  $('composer').addEventListener('keydown', onKey, true); // before the composer's Enter-to-send
+  attachMentionSuggest(input, $('composer'), currentConv, 'mention');
   window.addEventListener('hashchange', () => {
-    closeList();
     setTimeout(refreshMentions, 1500); // opening a group reads it
   });
 

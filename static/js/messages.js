@@ -110,7 +110,8 @@ export function redrawMessage(conv, id) {
   if (old && old.isConnected) old.replaceWith(node);
 }
 
-function messageNode(conv, msg) {
+// One message's row (used by the conversation, and by a thread's panel with its view of it).
+export function messageNode(conv, msg) {
   const mine = msg.pending || msg.UserId === me.ID;
   const row = el('div', {
     className: `msg ${mine ? 'mine' : 'theirs'}`,

@@ -79,9 +79,11 @@ function choice(msg, emoji, label) {
   });
 }
 
-function openPicker(msg) {
+function openPicker(msg, conv) {
   closePicker(false);
-  const row = messagesEl.querySelector(`.msg[data-id="${Number(msg.Id)}"]`);
+  // In the conversation, or in a thread's panel (a thread's view of it keeps its own nodes).
+  const drawn = conv && conv.nodes && conv.nodes.get(msg.Id);
+  const row = drawn && drawn.isConnected ? drawn : messagesEl.querySelector(`.msg[data-id="${Number(msg.Id)}"]`);
   if (!row) return;
   const opener = row.querySelector('.msg-menu-btn');
   const node = el('div', { className: 'reaction-picker', role: 'group', 'aria-label': t('Choose a reaction') });
@@ -117,7 +119,7 @@ function openPicker(msg) {
 }
 
 export function initReactions() {
-  registerMessageAction({ id: 'react', label: t('React'), when: (msg) => !msg.Recalled, run: (msg) => { setTimeout(() => openPicker(msg), 0); } });
+  registerMessageAction({ id: 'react', label: t('React'), when: (msg) => !msg.Recalled, run: (msg, conv) => { setTimeout(() => openPicker(msg, conv), 0); } });
   registerBubblePart(chips, { where: 'bottom' });
   document.addEventListener('click', (event) => {
     if (picker && !picker.node.contains(event.target)) closePicker(false);

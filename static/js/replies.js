@@ -115,7 +115,7 @@ export function initReplies() {
   registerMessageAction({
     id: 'reply',
     label: t('Reply'),
-    when: (msg) => !msg.Recalled,
+    when: (msg, conv) => !msg.Recalled && !conv.thread, // a thread's panel: its composer answers there
     run: (msg, conv) => {
       target = { key: conv.key, msg };
       showBar();
@@ -123,7 +123,7 @@ export function initReplies() {
     },
   });
   registerOutgoingFields((conv) => {
-    if (!target || target.key !== conv.key) return null;
+    if (!target || target.key !== conv.key || conv.thread) return null;
     const fields = { ReplyTo: target.msg.Id };
     cancel(); // one reply per quote
     return fields;

@@ -2,19 +2,37 @@
 // panel (a full screen on a phone) with the root, its replies and a composer
 // of its own ("Also send to the conversation" shows the reply there too).
 // The conversation shows a root's "N replies, last at …" line instead of its
-// replies. The topbar's Threads button opens the threads I follow, unread
-// ones first, each with its unread count; its badge counts the threads with
-// unread replies, the same on all my devices (Type 23 frames and the server).
+// replies. The Threads tab lists the threads I follow, unread ones first,
+// each with its unread count, a page more as one scrolls; its badge (and the
+// topbar's Threads button's) counts the threads with unread replies, the same
+// on all my devices (Type 23 frames and the server).
+//
+// The panel draws its messages as the conversation does (messages.js's
+// messageNode) through a *thread view* of the conversation: an object whose
+// prototype is the conversation, with the thread's own `messages` and
+// `nodes`, `thread` (the root's Id) and `pendingKey` (where its outgoing
+// messages wait: not in the conversation). So every menu action (edit,
+// recall, react, forward, pin, save) and bubble part works there as it does
+// in the conversation; the composer pieces (sendText, sendPictures,
+// sendFiles, the voice recorder, the @ autocomplete) take it as their target.
 
 import * as api from './api.js';
-import { registerBubblePart, registerFrameHandler, registerMessageAction } from './hooks.js';
-import { redrawMessage } from './messages.js';
+import { lengthError, sendFile, sendPictures, sendText } from './composer.js';
+import { sendFiles } from './files.js';
+import {
+  registerBubblePart, registerFrameHandler, registerMessageAction, registerOutgoingFields,
+} from './hooks.js';
+import { composing } from './keys.js';
+import { attachMentionSuggest } from './mentions.js';
+import { messageNode, redrawMessage } from './messages.js';
 import { shownName, userInfo } from './names.js';
+import { PIN } from './pins.js';
 import { $ } from './dom.js';
-import { EMOJI, GROUP, IMAGE, PRIVATE, TEXT, VOICE } from './constants.js';
+import { EMOJI, GROUP, IMAGE, PRIVATE, RECALLED, TEXT, VOICE } from './constants.js';
 import { convKey } from './convs.js';
 import { me, state } from './state.js';
-import { clock, dayLabel, el, isoTime, toast } from './view.js';
+import { clock, dayLabel, el, toast } from './view.js';
+import { VoiceRecorder } from './voice.js';
 import { t } from './i18n.js';
 
 const PAGE = 50; // replies per request
@@ -22,14 +40,16 @@ const LIST_PAGE = 20; // threads per page of the Threads view
 const THREAD = 23; // my state of a thread, from any of my devices
 
 let panel = null; // the side panel: a thread
-let listView = null; // the Threads view (a dialog)
+let tab = null; // the Threads tab's panel
 let button = null; // the topbar's Threads button
-let open = null; // { conv, rootId, root, replies: Map, following, hasMore, opener }
+let open = null; // { conv, view, rootId, root, hasMore, following, opener }
 let unreadThreads = 0;
 let countTimer = null;
 let readTimer = null;
-let listPage = 1;
-let sent = 0;
+let listPage = 0; // pages of the Threads view loaded
+let listMore = false;
+let listLoading = false;
+let voiceWorks = true; // false: this browser records no voice clip (voice.js disabled the button)
 
 function describe(msg) {
   if (!msg) return '';
@@ -53,8 +73,19 @@ function convOfRoot(root) {
   return state.convs.get(convKey(PRIVATE, root.UserId === me.ID ? root.TargetId : root.UserId));
 }
 
+// The thread of `rootId` seen as a conversation of its own (see the top).
+function threadView(conv, rootId) {
+  const view = Object.create(conv);
+  Object.assign(view, {
+    thread: rootId, pendingKey: `${conv.key}#thread-${rootId}`, messages: new Map(), nodes: new Map(),
+    stick: true, alsoInChat: false,
+  });
+  return view;
+}
+
 // --- the root's line in the conversation ------------------------------------------------
 function threadLine(msg, conv) {
+  if (conv.thread) return null; // the panel itself
   if (msg.RootId) {
     if (!msg.AlsoInChat) return null;
     return el('button', {
@@ -83,33 +114,58 @@ function countOnRoot(conv, reply) {
 }
 
 // --- the panel -------------------------------------------------------------------------
-function replyNode(msg) {
-  const mine = msg.UserId === me.ID;
-  return el('li', { className: `thread-msg${mine ? ' mine' : ''}${msg.Recalled ? ' recalled' : ''}`, dataset: { id: msg.Id } },
-    el('span', { className: 'thread-who', text: nameOf(msg.UserId) }),
-    el('time', { datetime: isoTime(msg.CreateTime), text: when(msg.CreateTime) }),
-    el('p', { className: 'thread-text', text: describe(msg) }));
+function nodeOf(view, msg) {
+  if (msg.pending) return messageNode(view, msg);
+  let node = view.nodes.get(msg.Id);
+  if (!node) {
+    node = messageNode(view, msg);
+    view.nodes.set(msg.Id, node);
+  }
+  return node;
+}
+
+function replies(view) {
+  return [...view.messages.values()].filter((m) => m.Id !== view.thread).sort((a, b) => a.Id - b.Id);
+}
+
+function pendingOf(view) {
+  return [...state.pending.values()].filter((p) => p.conv === view.pendingKey).sort((a, b) => a.CreateTime - b.CreateTime);
 }
 
 function renderPanel() {
   if (!open) return;
-  const { root } = open;
-  panel.querySelector('.thread-root').replaceChildren(root ? replyNode(root) : el('p', { text: t('Loading…') }));
-  const count = open.replies.size;
-  panel.querySelector('.thread-count').textContent = root
-    ? t(count === 1 ? '{n} reply' : '{n} replies', { n: (root.Thread && root.Thread.Replies) || count })
-    : '';
+  const { root, view } = open;
   const list = panel.querySelector('.thread-replies');
-  list.replaceChildren(...[...open.replies.values()].sort((a, b) => a.Id - b.Id).map(replyNode));
+  const atBottom = view.stick || list.scrollHeight - list.scrollTop - list.clientHeight < 60;
+  panel.querySelector('.thread-root').replaceChildren(root ? nodeOf(view, root) : el('p', { text: t('Loading…') }));
+  const shown = replies(view);
+  panel.querySelector('.thread-count').textContent = root
+    ? t(shown.length === 1 ? '{n} reply' : '{n} replies', { n: Math.max((root.Thread && root.Thread.Replies) || 0, shown.length) })
+    : '';
+  list.replaceChildren(...shown.map((msg) => nodeOf(view, msg)), ...pendingOf(view).map((msg) => nodeOf(view, msg)));
+  if (atBottom) list.scrollTop = list.scrollHeight;
+  view.stick = false;
   panel.querySelector('.thread-earlier').hidden = !open.hasMore;
   const follow = panel.querySelector('.thread-follow');
   follow.textContent = open.following ? t('Following') : t('Follow');
   follow.setAttribute('aria-pressed', String(!!open.following));
-  const closed = !root || root.Recalled;
-  panel.querySelector('.thread-input').disabled = closed;
-  panel.querySelector('.thread-send').disabled = closed;
-  panel.querySelector('.thread-note').textContent = root && root.Recalled
-    ? t('The first message was recalled: the thread can be read, not replied to.') : '';
+  const closed = !root || !!root.Recalled;
+  for (const part of panel.querySelectorAll('.thread-composer textarea, .thread-composer button, .thread-composer input')) {
+    part.disabled = closed || (part.id === 'thread-voice-btn' && !voiceWorks); // no recorder in this browser
+  }
+  panel.querySelector('.thread-composer').classList.toggle('closed', closed);
+  if (root && root.Recalled) note(t('The first message was recalled: the thread can be read, not replied to.'));
+}
+
+function note(text) {
+  panel.querySelector('.thread-note').textContent = text;
+}
+
+// A message of the open thread drawn again (changed: edited, reacted, recalled, pinned).
+function redraw(id) {
+  if (!open) return;
+  open.view.nodes.delete(id);
+  renderPanel();
 }
 
 function learnState(data) {
@@ -122,7 +178,11 @@ export async function openThread(conv, rootId) {
   if (!conv) return;
   const opener = document.activeElement;
   if (location.hash !== `#${conv.key}`) location.hash = conv.key;
-  open = { conv, rootId, root: conv.messages.get(rootId) || null, replies: new Map(), following: false, hasMore: false, opener };
+  const view = threadView(conv, rootId);
+  const root = conv.messages.get(rootId) || null;
+  if (root) view.messages.set(rootId, root);
+  open = { conv, view, rootId, root, following: false, hasMore: false, opener };
+  note('');
   panel.hidden = false;
   document.body.classList.add('thread-open');
   renderPanel();
@@ -131,12 +191,13 @@ export async function openThread(conv, rootId) {
     const data = await api.get('/message/thread', { rootId, limit: PAGE });
     if (!open || open.rootId !== rootId) return;
     open.root = data.Data.Root;
+    open.view.messages.set(rootId, open.root);
+    open.view.nodes.delete(rootId);
     learnState(data.Data);
-    for (const msg of data.Rows || []) open.replies.set(msg.Id, msg);
+    for (const msg of data.Rows || []) open.view.messages.set(msg.Id, msg);
     open.hasMore = (data.Rows || []).length >= PAGE;
+    open.view.stick = true;
     renderPanel();
-    const list = panel.querySelector('.thread-replies');
-    list.scrollTop = list.scrollHeight;
     if (data.Data.Unread) markRead();
   } catch (err) {
     toast(t('Could not load the thread: {error}', { error: err.message }));
@@ -144,15 +205,20 @@ export async function openThread(conv, rootId) {
 }
 
 async function loadEarlierReplies() {
-  if (!open || !open.replies.size) return;
+  if (!open) return;
   const { rootId } = open;
-  const before = Math.min(...open.replies.keys());
+  const ids = replies(open.view).map((m) => m.Id);
+  if (!ids.length) return;
+  const before = Math.min(...ids);
   try {
     const data = await api.get('/message/thread', { rootId, before, limit: PAGE });
     if (!open || open.rootId !== rootId) return;
-    for (const msg of data.Rows || []) open.replies.set(msg.Id, msg);
+    for (const msg of data.Rows || []) open.view.messages.set(msg.Id, msg);
     open.hasMore = (data.Rows || []).length >= PAGE;
+    const list = panel.querySelector('.thread-replies');
+    const fromBottom = list.scrollHeight - list.scrollTop;
     renderPanel();
+    list.scrollTop = list.scrollHeight - fromBottom; // what was on screen stays still
   } catch (err) {
     toast(t('Could not load the thread: {error}', { error: err.message }));
   }
@@ -193,34 +259,107 @@ async function toggleFollow() {
   }
 }
 
-function send(event) {
-  event.preventDefault();
-  if (!open || !open.root) return;
-  const box = panel.querySelector('.thread-input');
-  const content = box.value.trim();
-  if (!content) return;
-  const { conv } = open;
-  sent += 1;
-  const frame = {
-    Type: conv.type, TargetId: conv.id, Media: TEXT, Content: content, RootId: open.rootId,
-    ClientMsgId: `th-${Date.now().toString(36)}-${sent}`,
-  };
-  if (panel.querySelector('.thread-also').checked) frame.AlsoInChat = true;
-  if (!state.socket || !state.socket.send(frame)) {
-    panel.querySelector('.thread-note').textContent = t('Not connected: the reply was not sent.');
-    return;
-  }
-  box.value = '';
-  panel.querySelector('.thread-also').checked = false;
-  panel.querySelector('.thread-note').textContent = '';
+// The composer of the thread: what the conversation's composer sends, sent as replies.
+function target() {
+  if (!open || !open.root || open.root.Recalled) return null;
+  open.view.alsoInChat = panel.querySelector('.thread-also').checked;
+  return open.view;
 }
 
-// --- the Threads view -----------------------------------------------------------------
+function sent() {
+  panel.querySelector('.thread-also').checked = false;
+  note('');
+  if (!state.socket || !state.socket.isOpen) note(t('Not connected: the reply is sent once the connection is back.'));
+}
+
+function send(event) {
+  event.preventDefault();
+  const box = panel.querySelector('.thread-input');
+  const text = box.value;
+  if (!text.trim()) return;
+  const tooLong = lengthError(text);
+  if (tooLong) {
+    note(tooLong);
+    box.focus();
+    return;
+  }
+  const view = target();
+  if (!view) return;
+  view.stick = true;
+  sendText(view, text);
+  box.value = '';
+  box.style.height = '';
+  sent();
+}
+
+function chosen(event, sender) {
+  const files = [...event.target.files];
+  event.target.value = '';
+  const view = target();
+  if (!view || !files.length) return;
+  view.stick = true;
+  sender(view, files);
+  sent();
+}
+
+// The conversation composer's icon (the page knows its static address).
+function icon(selector) {
+  const img = document.querySelector(selector);
+  return img ? img.cloneNode(false) : el('span', { 'aria-hidden': 'true', text: '•' });
+}
+
+function composerNode() {
+  const form = el('form', { className: 'thread-composer', autocomplete: 'off', onsubmit: send },
+    el('p', { className: 'thread-note', role: 'alert' }),
+    el('p', { id: 'thread-rec-status', className: 'rec-status', role: 'status', 'aria-live': 'polite', hidden: true }),
+    el('label', { className: 'visually-hidden', for: 'thread-input', text: t('Reply in thread') }),
+    el('textarea', { id: 'thread-input', className: 'thread-input', rows: 2, placeholder: t('Reply in thread'), enterkeyhint: 'send' }),
+    el('div', { className: 'thread-actions' },
+      el('span', { className: 'thread-tools' },
+        el('label', { className: 'tool file-tool', for: 'thread-image-input', title: t('Attach a picture') },
+          icon('label[for="image-input"] img'), el('span', { className: 'visually-hidden', text: t('Attach a picture') })),
+        el('input', {
+          type: 'file', id: 'thread-image-input', className: 'visually-hidden', accept: $('image-input').accept, multiple: true,
+          onchange: (event) => chosen(event, sendPictures),
+        }),
+        el('label', { className: 'tool file-tool', for: 'thread-file-input', title: t('Attach a file') },
+          icon('label[for="file-input"] img'), el('span', { className: 'visually-hidden', text: t('Attach a file') })),
+        el('input', {
+          type: 'file', id: 'thread-file-input', className: 'visually-hidden', multiple: true,
+          onchange: (event) => chosen(event, sendFiles),
+        }),
+        el('button', {
+          type: 'button', id: 'thread-voice-btn', className: 'tool', 'aria-label': t('Record a voice clip: hold to record, release to send'),
+        }, icon('#voice-btn img'))),
+      el('label', { className: 'thread-also-label' },
+        el('input', { type: 'checkbox', className: 'thread-also' }), t('Also send to the conversation')),
+      el('button', { type: 'submit', className: 'thread-send', text: t('Send reply') })));
+  const box = form.querySelector('textarea');
+  box.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && !event.shiftKey && !composing(event)) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+  box.addEventListener('input', () => {
+    box.style.height = 'auto';
+    box.style.height = `${Math.min(box.scrollHeight, 160)}px`;
+  });
+  attachMentionSuggest(box, form, () => open && open.view, 'thread-mention');
+  return form;
+}
+
+// --- the Threads view (a tab of the sidebar) -------------------------------------------
 function showCount() {
-  const badge = button.querySelector('.badge');
-  badge.textContent = unreadThreads ? String(unreadThreads) : '';
-  badge.hidden = !unreadThreads;
+  for (const badge of [button.querySelector('.badge'), $('badge-threads')]) {
+    badge.textContent = unreadThreads ? String(unreadThreads) : '';
+    badge.hidden = !unreadThreads;
+  }
   button.setAttribute('aria-label', unreadThreads ? t('Threads, {n} unread', { n: unreadThreads }) : t('Threads'));
+}
+
+function tabShown() {
+  return $('tab-btn-threads').getAttribute('aria-selected') === 'true';
 }
 
 async function refreshCount() {
@@ -228,7 +367,7 @@ async function refreshCount() {
     const data = await api.get('/message/threads', { size: 1 });
     unreadThreads = (data.Data && data.Data.Unread) || 0;
     showCount();
-    if (listView.open) loadList(1);
+    if (tabShown()) loadList(1, Math.min(100, Math.max(1, listPage) * LIST_PAGE)); // the pages shown, again
   } catch (err) {
     /* the count waits for the next try */
   }
@@ -245,10 +384,7 @@ function threadRow(item) {
   const where = conv ? conv.name : (item.ChatType === GROUP ? t('group {id}', { id: item.TargetId }) : nameOf(item.TargetId));
   return el('li', { className: item.Unread ? 'unread' : '' }, el('button', {
     type: 'button', className: 'thread-row', dataset: { rootId: item.RootId },
-    onclick: () => {
-      listView.close();
-      openThread(conv || convOfRoot(root), item.RootId);
-    },
+    onclick: () => openThread(conv || convOfRoot(root), item.RootId),
   }, el('span', { className: 'thread-where', text: t('{who} in {where}', { who: nameOf(root.UserId), where }) }),
   el('span', { className: 'thread-when', text: item.LastTime ? when(item.LastTime) : '' }),
   el('span', { className: 'thread-text', text: describe(root) }),
@@ -256,21 +392,38 @@ function threadRow(item) {
   item.Unread ? el('span', { className: 'badge thread-unread', text: String(item.Unread), 'aria-label': t('{n} unread', { n: item.Unread }) }) : null));
 }
 
-async function loadList(page) {
-  const box = listView.querySelector('.thread-list');
-  const more = listView.querySelector('.thread-more');
+// The first `size` rows again (the order changes as replies come), or the
+// next page of LIST_PAGE as one scrolls.
+async function loadList(page, size = LIST_PAGE) {
+  if (listLoading && page > 1) return;
+  listLoading = true;
+  const box = $('thread-list');
+  const more = $('thread-more');
+  box.setAttribute('aria-busy', 'true');
   try {
-    const data = await api.get('/message/threads', { page, size: LIST_PAGE });
-    listPage = page;
+    const data = await api.get('/message/threads', { page, size });
     unreadThreads = (data.Data && data.Data.Unread) || 0;
     showCount();
     if (page === 1) box.replaceChildren();
-    box.append(...(data.Rows || []).map(threadRow));
+    const seen = new Set([...box.querySelectorAll('.thread-row')].map((b) => b.dataset.rootId));
+    box.append(...(data.Rows || []).filter((item) => !seen.has(String(item.RootId))).map(threadRow));
     if (!box.children.length) box.append(el('li', { className: 'empty', text: t('You follow no thread yet.') }));
-    more.hidden = page * LIST_PAGE >= (data.Total || 0);
+    listPage = page === 1 ? size / LIST_PAGE : page;
+    listMore = listPage * LIST_PAGE < (data.Total || 0);
+    more.hidden = !listMore;
   } catch (err) {
     toast(t('Could not load the threads: {error}', { error: err.message }));
+  } finally {
+    listLoading = false;
+    box.removeAttribute('aria-busy');
   }
+}
+
+function showThreadsTab() {
+  // On a phone the lists hide behind an open conversation: back to them first.
+  if (window.matchMedia('(max-width: 700px)').matches && state.current) location.hash = '';
+  $('tab-btn-threads').click();
+  $('tab-btn-threads').focus();
 }
 
 // --- frames ---------------------------------------------------------------------------
@@ -278,30 +431,57 @@ function onMessage(msg) {
   if (!msg.RootId || !Number.isInteger(msg.Id)) return;
   const conv = convOfRoot(msg);
   countOnRoot(conv, msg);
+  const mine = msg.UserId === me.ID;
+  // My own reply came back stored: it waits no more (frames.js does it for the conversation's).
+  if (mine && msg.ClientMsgId && state.pending.has(msg.ClientMsgId)) {
+    const was = state.pending.get(msg.ClientMsgId);
+    state.pending.delete(msg.ClientMsgId);
+    if (was.localUrl) setTimeout(() => URL.revokeObjectURL(was.localUrl), 60000);
+  }
   if (open && open.rootId === msg.RootId) {
-    open.replies.set(msg.Id, msg);
+    const fresh = !open.view.messages.has(msg.Id);
+    open.view.messages.set(msg.Id, msg);
     const info = open.root && (open.root.Thread || { Replies: 0, LastId: 0, LastTime: 0 });
     if (info && msg.Id > info.LastId) open.root.Thread = { Replies: info.Replies + 1, LastId: msg.Id, LastTime: msg.CreateTime };
-    const list = panel.querySelector('.thread-replies');
-    list.scrollTop = list.scrollHeight;
-    if (msg.UserId !== me.ID) markRead();
-    else open.following = true;
+    open.view.nodes.delete(open.rootId);
+    if (mine) {
+      open.following = true;
+      open.view.stick = true;
+    } else if (fresh) {
+      markRead();
+    }
     renderPanel();
-    list.scrollTop = list.scrollHeight;
-  } else if (msg.UserId !== me.ID) {
+  } else if (!mine) {
     scheduleCount();
   }
 }
 
-// A reply (or the root) recalled or edited while the panel shows it.
-function onChange(frame) {
-  if (!open) return;
-  const id = frame.Type === 13 ? frame.Id : frame.MsgId;
-  const msg = open.replies.get(id) || (open.root && open.root.Id === id ? open.root : null);
+// The open thread's copy of message `id` (the root or a reply), if it has it.
+function shownMessage(id) {
+  return open ? open.view.messages.get(id) || null : null;
+}
+
+// Type 13: a reply (or the root) recalled while the panel shows it.
+function onRecall(frame) {
+  const msg = shownMessage(frame.Id);
   if (!msg) return;
-  if (frame.Type === 13 || frame.Recalled) Object.assign(msg, { Media: 0, Content: '', Url: '', Recalled: true });
-  else if (typeof frame.Content === 'string') Object.assign(msg, { Content: frame.Content, Edited: frame.Edited });
-  renderPanel();
+  Object.assign(msg, { Media: RECALLED, Content: '', Url: '', Amount: 0, Recalled: true });
+  redraw(frame.Id);
+}
+
+// Type 15 (or the answer to my own edit or reaction): edited, reacted, recalled.
+function onChange(frame) {
+  const msg = shownMessage(frame.MsgId);
+  if (!msg) return;
+  if (frame.Recalled) {
+    Object.assign(msg, { Media: RECALLED, Content: '', Url: '', Amount: 0, Recalled: true });
+  } else {
+    msg.Content = frame.Content;
+    if (frame.Edited) msg.Edited = frame.Edited;
+    msg.Mentions = frame.Mentions || [];
+    msg.Reactions = frame.Reactions || [];
+  }
+  redraw(frame.MsgId);
 }
 
 function onThreadState(frame) {
@@ -321,49 +501,57 @@ export function initThreads() {
       el('button', { type: 'button', className: 'link thread-follow', 'aria-pressed': 'false', onclick: toggleFollow })),
     el('div', { className: 'thread-root' }),
     el('button', { type: 'button', className: 'link thread-earlier', hidden: true, text: t('Earlier replies'), onclick: loadEarlierReplies }),
-    el('ol', { className: 'thread-replies', 'aria-label': t('Replies'), 'aria-live': 'polite' }),
-    el('form', { className: 'thread-composer', autocomplete: 'off', onsubmit: send },
-      el('p', { className: 'thread-note', role: 'alert' }),
-      el('label', { className: 'visually-hidden', for: 'thread-input', text: t('Reply in thread') }),
-      el('textarea', { id: 'thread-input', className: 'thread-input', rows: 2, placeholder: t('Reply in thread') }),
-      el('div', { className: 'thread-actions' },
-        el('label', { className: 'thread-also-label' },
-          el('input', { type: 'checkbox', className: 'thread-also' }), t('Also send to the conversation')),
-        el('button', { type: 'submit', className: 'thread-send', text: t('Send reply') }))));
+    el('div', { className: 'thread-replies', role: 'log', 'aria-label': t('Replies') }),
+    composerNode());
   document.body.append(panel);
   panel.addEventListener('keydown', (event) => {
-    if (event.key === 'Escape') {
+    if (event.key === 'Escape' && !event.defaultPrevented && !panel.querySelector('.msg-menu, .reaction-picker, .edit-form')) {
       event.preventDefault();
       closeThread();
-    } else if (event.key === 'Enter' && !event.shiftKey && event.target.classList.contains('thread-input')) {
-      send(event);
     }
+  });
+  voiceWorks = !new VoiceRecorder($('thread-voice-btn'), $('thread-rec-status'), (blob, seconds, ext) => {
+    const view = target();
+    if (!view) return;
+    view.stick = true;
+    sendFile(view, blob, { Media: VOICE, Amount: seconds }, `voice.${ext}`);
+    sent();
+  }).button.disabled;
+  // A reply written in the panel carries its root (and, if chosen, AlsoInChat).
+  registerOutgoingFields((conv) => (conv.thread ? { RootId: conv.thread, ...(conv.alsoInChat ? { AlsoInChat: true } : {}) } : null));
+  document.addEventListener('ginchat:outgoing', (event) => {
+    if (open && event.detail === open.view.pendingKey) renderPanel();
   });
 
   button = el('button', { type: 'button', id: 'threads-btn', className: 'link threads-btn', 'aria-label': t('Threads'), title: t('Threads'),
-    onclick: () => { listView.showModal(); loadList(1); } },
+    onclick: showThreadsTab },
   el('span', { 'aria-hidden': 'true', text: '🧵' }), el('span', { className: 'badge', hidden: true }));
   $('me').before(button);
-  listView = el('dialog', { id: 'threads-view', className: 'mentions-view threads-view', 'aria-labelledby': 'threads-h' },
-    el('div', { className: 'mentions-head' },
-      el('h2', { id: 'threads-h', text: t('Threads') }),
-      el('form', { method: 'dialog' }, el('button', { type: 'submit', className: 'link', text: t('Close') }))),
-    el('ul', { className: 'thread-list' }),
-    el('button', { type: 'button', className: 'link thread-more', text: t('More threads'), hidden: true, onclick: () => loadList(listPage + 1) }));
-  document.body.append(listView);
+  tab = $('tab-threads');
+  $('thread-more').addEventListener('click', () => loadList(listPage + 1));
+  // A page more as the end of the list comes into view (the button stays for the keyboard).
+  new IntersectionObserver((entries) => {
+    if (entries.some((e) => e.isIntersecting) && listMore && !listLoading && tabShown()) loadList(listPage + 1);
+  }, { root: tab, rootMargin: '0px 0px 200px 0px' }).observe($('thread-more-edge'));
+  document.addEventListener('ginchat:tab', (event) => {
+    if (event.detail === 'threads') loadList(1);
+  });
 
   registerMessageAction({
     id: 'thread',
     label: t('Reply in thread'),
-    when: (msg) => !msg.Recalled || !!(msg.Thread && msg.Thread.Replies),
+    when: (msg, conv) => !conv.thread && (!msg.Recalled || !!(msg.Thread && msg.Thread.Replies)),
     run: (msg, conv) => openThread(conv, msg.RootId || msg.Id),
   });
   registerBubblePart((msg, conv) => threadLine(msg, conv), { where: 'bottom' });
   registerFrameHandler(PRIVATE, onMessage);
   registerFrameHandler(GROUP, onMessage);
   registerFrameHandler(THREAD, onThreadState);
-  registerFrameHandler(13, onChange);
-  registerFrameHandler(15, onChange);
+  registerFrameHandler(13, onRecall);
+  document.addEventListener('ginchat:change', (event) => onChange(event.detail)); // changes.js
+  registerFrameHandler(PIN, (frame) => {
+    if (shownMessage(frame.MsgId)) redraw(frame.MsgId);
+  });
   // A search hit inside a thread opens the thread (search.js).
   document.addEventListener('ginchat:open-thread', (event) => {
     const { type, id, rootId } = event.detail;

@@ -126,19 +126,22 @@ def walk(page, me, friend, group, check, connected):
     log_in(page, me.name)
     expect(page.locator("#conn-text")).to_have_text(connected)
     check("chats")
-    page.get_by_role("tab").nth(1).click()  # People (issue 27)
+    page.get_by_role("tab").nth(1).click()  # Threads (issue 28)
+    expect(page.locator("#thread-list li").first).to_be_visible()
+    check("threads")
+    page.get_by_role("tab").nth(2).click()  # People (issue 27)
     expect(page.locator("#dir-list li").first).to_be_visible()
     # Narrowed to the friend: the buttons' labels name the people of the rows.
     page.locator("#dir-q").fill(friend.name)
     expect(page.locator("#dir-list li")).to_have_count(1)
     check("people")
-    page.get_by_role("tab").nth(2).click()  # Contacts
+    page.get_by_role("tab").nth(3).click()  # Contacts
     check("contacts")
-    page.get_by_role("tab").nth(3).click()  # Groups
+    page.get_by_role("tab").nth(4).click()  # Groups
     page.locator("#group-name").focus()  # the member picker's first page
     expect(page.locator("#group-members-options li").first).to_be_visible()
     check("groups")
-    page.get_by_role("tab").nth(4).click()  # Me
+    page.get_by_role("tab").nth(5).click()  # Me
     check("me")
     for view in ("profile", "notifications", "language", "sessions"):
         page.locator(f'.settings-item[data-open="{view}"]').click()
