@@ -136,6 +136,38 @@ def test_announcement_group_and_notice(server, people):
     assert pa.problems == [] and pb.problems == []
 
 
+def test_a_setting_chosen_but_not_saved_survives_a_refresh(server, people):
+    """The owner picks "admins" in the panel; before she saves, someone joins
+    (the group's notice redraws her lists and the panel). Her choice stays
+    and is what Save sends: it used to be reset to the stored value, so the
+    group silently stayed writable (and the announcement test failed when
+    the owner's own list refresh landed between her choice and her click)."""
+    ann, ben, cid = register(server, "own"), register(server, "mem"), register(server, "new")
+    gid = group_of(ann, ben)
+    pa, pb = people.open(ann), people.open(ben)
+    for page in (pa, pb):
+        open_group(page, gid)
+    pa.get_by_role("button", name="Members").click()
+    settings = pa.locator("#group-settings")
+    expect(settings.get_by_label("Who may send messages")).to_have_value("members")
+    expect(pa.locator("#member-list li")).to_have_count(2)
+    settings.get_by_label("Who may send messages").select_option("admins")
+    settings.get_by_label("Who may pin messages").select_option("admins")
+    with pa.expect_response("**/contact/loadcommunity"):
+        assert cid.post("/contact/joinGroup", comId=gid).status_code == 200
+    expect(pa.locator("#member-list li")).to_have_count(3)  # the panel was redrawn
+    expect(settings.get_by_label("Who may send messages")).to_have_value("admins")
+    expect(settings.get_by_label("Who may pin messages")).to_have_value("admins")
+    settings.get_by_role("button", name="Save settings").click()
+    expect(settings.locator(".form-status")).to_have_text("Settings saved.")
+    expect(pb.locator("#composer-readonly")).to_be_visible()
+    # Saved, the fields follow the group again: a change made elsewhere shows.
+    assert ann.post("/contact/updateGroup", comId=gid, whoMayPin="members").status_code == 200
+    expect(settings.get_by_label("Who may pin messages")).to_have_value("members")
+    expect(settings.get_by_label("Who may send messages")).to_have_value("admins")
+    assert pa.problems == [] and pb.problems == []
+
+
 def test_pins_notice_and_read_only_fit_a_phone(server, people):
     ann, ben = register(server, "po"), register(server, "pm")
     gid = group_of(ann, ben)
