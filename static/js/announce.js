@@ -8,6 +8,7 @@
 
 import * as api from './api.js';
 import { refreshLists, scheduleListRender } from './convlist.js';
+import { showSetting } from './grouppanel.js';
 import { registerChatRowPart, registerFrameHandler } from './hooks.js';
 import { shownName } from './names.js';
 import { $, GROUP, busy, currentConv, formStatus, me, state, toast, userInfo } from './state.js';
@@ -122,8 +123,8 @@ function buildPanel() {
 
 function renderPanel(conv) {
   if (conv.type !== GROUP) return;
-  $('group-who-may-pin').value = conv.whoMayPin || 'members';
-  $('group-who-may-write').value = conv.whoMayWrite || 'members';
+  showSetting('group-who-may-pin', conv.whoMayPin || 'members');
+  showSetting('group-who-may-write', conv.whoMayWrite || 'members');
   const form = $('group-notice-form');
   const wasHidden = form.hidden;
   form.hidden = !runsGroup(conv);

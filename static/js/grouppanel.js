@@ -56,15 +56,29 @@ export async function loadMembers(conv) {
   renderGroupSettings(conv, data.Rows || []);
 }
 
+// A field of the settings form shows the group's value, unless a choice made
+// in it is not saved yet: the lists and the panel are redrawn whenever the
+// group changes (a member joins, anyone's change), and that redraw used to put
+// the stored value back between the choice and "Save settings", which then
+// sent the old value (and said "Settings saved.").
+export function showSetting(id, value) {
+  const field = $(id);
+  if (field && !field.dataset.unsaved) field.value = value;
+}
+
+function forgetUnsaved() {
+  for (const field of $('group-settings').querySelectorAll('[data-unsaved]')) delete field.dataset.unsaved;
+}
+
 // The owner's settings, and "Add people" (people I may message who are not members).
 function renderGroupSettings(conv, members) {
   const owner = conv.role === 'owner';
   $('group-settings').hidden = !owner;
   if (owner) {
-    $('group-policy').value = conv.policy || 'open';
-    $('group-history').value = conv.history || 'all';
-    $('group-who-may-add').value = conv.whoMayAdd || 'members';
-    $('group-who-may-mention-all').value = conv.whoMayMentionAll || 'admins';
+    showSetting('group-policy', conv.policy || 'open');
+    showSetting('group-history', conv.history || 'all');
+    showSetting('group-who-may-add', conv.whoMayAdd || 'members');
+    showSetting('group-who-may-mention-all', conv.whoMayMentionAll || 'admins');
   }
   $('group-add').hidden = !(owner || conv.role === 'admin' || conv.whoMayAdd !== 'admins');
   // Anyone I may message (the directory's MayMessage), not only friends (issue 27).
@@ -113,6 +127,7 @@ export function initGroupPanel() {
     panel.hidden = !panel.hidden;
     $('members-btn').setAttribute('aria-expanded', String(!panel.hidden));
     if (!panel.hidden && conv) {
+      forgetUnsaved(); // opened again: the group's values, not what was left unsaved before
       $('group-edit-name').value = conv.name;
       $('group-edit-desc').value = conv.desc || '';
       loadMembers(conv);
@@ -125,6 +140,9 @@ export function initGroupPanel() {
     $('add-people-btn').setAttribute('aria-expanded', String(!list.hidden));
   });
 
+  $('group-settings').addEventListener('change', (event) => {
+    if (event.target.matches('select')) event.target.dataset.unsaved = '1';
+  });
   $('group-settings').addEventListener('submit', async (event) => {
     event.preventDefault();
     const form = event.currentTarget;
@@ -144,6 +162,7 @@ export function initGroupPanel() {
         whoMayPin: data.Data.WhoMayPin, whoMayWrite: data.Data.WhoMayWrite,
       });
       conv.whoMayMentionAll = data.Data.WhoMayMentionAll;
+      forgetUnsaved(); // saved: the fields follow the group again
       formStatus(form, t('Settings saved.'), true);
       await refreshLists();
     } catch (err) {
