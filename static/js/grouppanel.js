@@ -70,15 +70,23 @@ function forgetUnsaved() {
   for (const field of $('group-settings').querySelectorAll('[data-unsaved]')) delete field.dataset.unsaved;
 }
 
-// The owner's settings, and "Add people" (people I may message who are not members).
+// The settings (the owner's; an admin's: who may write, pin and use @all, the
+// rule of ginchat/domain/groups.py), and "Add people" (people I may message who are not members).
 function renderGroupSettings(conv, members) {
   const owner = conv.role === 'owner';
-  $('group-settings').hidden = !owner;
-  if (owner) {
+  const runs = owner || conv.role === 'admin';
+  $('group-settings').hidden = !runs;
+  for (const node of $('group-settings').querySelectorAll('[data-owner-only]')) node.hidden = !owner;
+  if (runs) {
     showSetting('group-policy', conv.policy || 'open');
     showSetting('group-history', conv.history || 'all');
     showSetting('group-who-may-add', conv.whoMayAdd || 'members');
     showSetting('group-who-may-mention-all', conv.whoMayMentionAll || 'admins');
+    // "Nobody" binds the owner too: only the owner chooses it, or lifts it.
+    const mentionAll = $('group-who-may-mention-all');
+    mentionAll.querySelector('option[value="nobody"]').disabled = !owner;
+    mentionAll.disabled = !owner && conv.whoMayMentionAll === 'nobody';
+    mentionAll.title = mentionAll.disabled ? t('Only the owner can turn @all and @here on again.') : '';
   }
   $('group-add').hidden = !(owner || conv.role === 'admin' || conv.whoMayAdd !== 'admins');
   // Anyone I may message (the directory's MayMessage), not only friends (issue 27).
@@ -150,10 +158,13 @@ export function initGroupPanel() {
     if (!conv) return;
     busy(form, true);
     try {
+      // An admin sends what an admin may change (the owner's settings are not theirs).
+      const owners = conv.role === 'owner' ? {
+        policy: $('group-policy').value, history: $('group-history').value, whoMayAdd: $('group-who-may-add').value,
+      } : {};
+      const mentionAll = $('group-who-may-mention-all').disabled ? {} : { whoMayMentionAll: $('group-who-may-mention-all').value };
       const data = await api.post('/contact/updateGroup', {
-        comId: conv.id, policy: $('group-policy').value, history: $('group-history').value,
-        whoMayAdd: $('group-who-may-add').value,
-        whoMayMentionAll: $('group-who-may-mention-all').value,
+        comId: conv.id, ...owners, ...mentionAll,
         ...settingFields(), // issue 28: who may pin, who may write (announce.js draws them)
       });
       // Before the group_updated notice redraws the panel from these.

@@ -168,6 +168,38 @@ def test_a_setting_chosen_but_not_saved_survives_a_refresh(server, people):
     assert pa.problems == [] and pb.problems == []
 
 
+def test_an_admin_makes_the_group_read_only_from_the_panel(server, people):
+    """Group admins choose who may write, pin and use @all (issue 28): the
+    panel offers an admin those three, not the owner's (who joins, what
+    newcomers read, who adds), and not "Nobody" for @all, which binds the owner."""
+    own, adm, mem = register(server, "own"), register(server, "adm"), register(server, "mem")
+    gid = group_of(own, adm, mem)
+    assert own.post("/contact/setAdmin", comId=gid, userId=adm.id, admin="true").status_code == 200
+    pa, pm = people.open(adm), people.open(mem)
+    for page in (pa, pm):
+        open_group(page, gid)
+    expect(pm.get_by_role("textbox", name="Message")).to_be_visible()
+    pa.get_by_role("button", name="Members").click()
+    settings = pa.locator("#group-settings")
+    expect(settings).to_be_visible()
+    for owners in ("Who can join", "Newcomers read", "Who may add people"):
+        expect(settings.get_by_label(owners)).to_be_hidden()
+    expect(settings.get_by_label("Who may use @all and @here").locator('option[value="nobody"]')).to_be_disabled()
+    settings.get_by_label("Who may send messages").select_option("admins")
+    settings.get_by_label("Who may use @all and @here").select_option("members")
+    settings.get_by_role("button", name="Save settings").click()
+    expect(settings.locator(".form-status")).to_have_text("Settings saved.")
+    expect(pm.locator("#composer-readonly")).to_be_visible()
+    expect(pa.get_by_role("textbox", name="Message")).to_be_visible()  # the admin still writes
+    got = [r for r in own.post("/contact/loadcommunity").json()["Rows"] if r["ID"] == gid][0]
+    assert (got["WhoMayWrite"], got["WhoMayMentionAll"], got["Policy"]) == ("admins", "members", "open")
+    # The member's panel has no settings at all.
+    pm.get_by_role("button", name="Members").click()
+    expect(pm.locator("#member-list li")).to_have_count(3)
+    expect(pm.locator("#group-settings")).to_be_hidden()
+    assert pa.problems == [] and pm.problems == []
+
+
 def test_pins_notice_and_read_only_fit_a_phone(server, people):
     ann, ben = register(server, "po"), register(server, "pm")
     gid = group_of(ann, ben)
