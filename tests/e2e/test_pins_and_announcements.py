@@ -200,6 +200,38 @@ def test_an_admin_makes_the_group_read_only_from_the_panel(server, people):
     assert pa.problems == [] and pm.problems == []
 
 
+def test_a_notice_set_while_away_is_new_until_read_on_any_device(server, people):
+    """The notice is in the message Id sequence (Type 24, replayed by since)
+    and "seen" is the member's mark on the server: a member whose page was
+    offline while the notice changed sees it New on reconnecting; read on that
+    page, it stops being New on their other page at once, and on a page opened later."""
+    own, mem = register(server, "own"), register(server, "mem")
+    gid = group_of(own, mem)
+    first, second = people.open(mem), people.open(mem)
+    for page in (first, second):
+        open_group(page, gid)
+    first.context.set_offline(True)
+    expect(first.locator("#conn-status")).to_have_attribute("data-state", "offline")
+    assert own.post("/contact/setNotice", comId=gid, notice="下周一全员大会").status_code == 200
+    expect(second.locator("#group-notice-new")).to_be_visible()  # live on the page that was online
+    first.context.set_offline(False)
+    expect(first.locator("#conn-status")).to_have_attribute("data-state", "open")
+    banner = first.locator("#group-notice")
+    expect(banner.locator("#group-notice-text")).to_have_text("下周一全员大会")
+    expect(banner.locator("#group-notice-new")).to_be_visible()
+    banner.get_by_role("button", name="Got it").click()
+    expect(banner.locator("#group-notice-new")).to_be_hidden()
+    # The other page follows at once, and a page opened now agrees.
+    expect(second.locator("#group-notice-new")).to_be_hidden()
+    expect(second.locator(f'#chat-list li[data-conv="g{gid}"] .notice-mark')).to_have_count(0)
+    third = people.open(mem)
+    expect(third.locator(f'#chat-list li[data-conv="g{gid}"]')).to_be_visible()
+    open_group(third, gid)
+    expect(third.locator("#group-notice-text")).to_have_text("下周一全员大会")
+    expect(third.locator("#group-notice-new")).to_be_hidden()
+    assert first.problems == [] and second.problems == [] and third.problems == []
+
+
 def test_pins_notice_and_read_only_fit_a_phone(server, people):
     ann, ben = register(server, "po"), register(server, "pm")
     gid = group_of(ann, ben)
