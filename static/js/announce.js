@@ -184,7 +184,8 @@ export function initAnnouncements() {
     if (!conv || !frame.Notice) return;
     if (conv.notice && conv.notice.Id > frame.Notice.Id) return; // a newer one is here already
     conv.notice = { ...frame.Notice, Seen: frame.Seen === undefined ? frame.UserId === me.ID : !!frame.Seen };
-    if (unseen(conv)) toast(t('New notice in {group}', { group: conv.name }));
+    // Told live only: a replayed one (with Seen) is marked New, not toasted on every page load.
+    if (frame.Seen === undefined && unseen(conv)) toast(t('New notice in {group}', { group: conv.name }));
     if (state.current === conv.key) {
       renderNotice(conv);
       renderPanel(conv);
