@@ -103,6 +103,7 @@ api.add_url_rule("/message/pins", view_func=pins.pinned, methods=["GET"])
 api.add_url_rule("/message/save", view_func=pins.save, methods=["POST"])
 api.add_url_rule("/message/saved", view_func=pins.saved, methods=["GET"])
 api.add_url_rule("/contact/setNotice", view_func=pins.set_notice, methods=["POST"])
+api.add_url_rule("/contact/seeNotice", view_func=pins.see_notice, methods=["POST"])
 
 # --- administrators (ginchat/service/admin.py) ---------------------------------
 api.add_url_rule("/admin/users", "admin_users", admin.users, methods=["POST"])

@@ -72,3 +72,36 @@ def test_added_on_one_node_reads_on_another_and_removed_stays_out(cluster):
     assert until(wo, lambda f: f.get("ClientMsgId") == "n2-3")["Content"] == "back"
     for node in (n1, n2):
         assert "Traceback" not in node.log(), node.log()[-3000:]
+
+
+def test_an_admin_on_one_node_makes_the_group_read_only_on_another(cluster):
+    """Group admins choose who may write (issue 28): an admin's change on node 1
+    reaches a member's events and the writers map on node 2."""
+    n1, n2 = cluster(2, "udp", UDP_PORT=free_port(socket.SOCK_DGRAM), SECRET_KEY="test-" + secrets.token_hex(16))
+    owner, admin, member = n1.api.user("o"), n1.api.user("a"), n1.api.user("m")
+    gid = n1.api.group(owner, admin, member)["ID"]
+    r = n1.api.post("/contact/setAdmin", token=owner.token, comId=gid, userId=admin.id, admin="true")
+    assert r.status_code == 200, r.text
+    events = ws_events(member, n2)
+    wm = n2.api.ws(member)
+    wm.send(Type=2, TargetId=gid, Content="open for now", ClientMsgId="m-0")
+    assert until(wm, lambda f: f.get("ClientMsgId") == "m-0")["Type"] == 2  # node 2 maps the group's writers
+    r = n1.api.post("/contact/updateGroup", token=admin.token, comId=gid, whoMayWrite="admins")
+    assert r.status_code == 200, r.text
+    note = until(events, lambda f: f.get("Type") == 14 and f.get("Event") == "group_updated")
+    assert (note["GroupId"], note["ActorId"]) == (gid, admin.id)
+    answers = []
+
+    def refused():
+        cmid = f"m-{len(answers) + 1}"
+        wm.send(Type=2, TargetId=gid, Content="still open?", ClientMsgId=cmid)
+        answers.append(until(wm, lambda f: f.get("Type") in (-1, 2) and f.get("ClientMsgId") == cmid))
+        return answers[-1]["Type"] == -1
+
+    assert wait_for(refused, timeout=15, interval=0.3), "the admin's change never reached node 2"
+    assert answers[-1]["Code"] == 403
+    # What stays the owner's is refused on node 2 as on node 1.
+    r = n2.api.post("/contact/updateGroup", token=admin.token, comId=gid, policy="invite")
+    assert r.status_code == 403 and "only the owner" in r.json()["Msg"], r.text
+    for node in (n1, n2):
+        assert "Traceback" not in node.log(), node.log()[-3000:]

@@ -7,7 +7,7 @@ admins), and its history (all, or only what comes after a member's join)."""
 from ginchat.domain.access import app, may_message
 from ginchat.errors import bad_request, conflict, forbidden, not_found
 from ginchat.extensions import db
-from ginchat.models.community import ALL, MEMBERS, OPEN, Community, check_setting
+from ginchat.models.community import ADMINS, ALL, MEMBERS, NOBODY, OPEN, Community, check_setting
 from ginchat.models.contact import ADMIN_ROLE, MEMBER_ROLE, Contact
 from ginchat.models.user_basic import UserBasic, commit_or_conflict
 from ginchat.signals import (
@@ -58,6 +58,58 @@ def owned_group(user_id, com_id):
     if group.owner_id != user_id:
         raise forbidden(f"only the owner of {group.name} may do that")
     return group
+
+
+# Who changes which setting. The owner: all of them. An admin: the rules of
+# how the group is used, as group admins do in WeChat (全员禁言, @所有人) or
+# Telegram (an admin's "ban users"/"pin" rights): who may write @all and @here,
+# who may pin, who may write (issue 28: "group admins choose who may use
+# them"). Who joins, what newcomers read, who adds people, the name, icon and
+# description, the admins themselves and the ownership stay the owner's, and
+# an admin may not take from the owner what the owner may do: "nobody" for
+# @all and @here binds the owner too, so only the owner turns them off for
+# everyone (or on again once they did). The owner and the admins always write
+# and pin, whatever an admin chooses.
+ADMIN_SETTINGS = ("whoMayMentionAll", "whoMayPin", "whoMayWrite")
+
+
+def is_admin(group, user_id):
+    row = Contact.membership(user_id, group.id)
+    return row is not None and row.role == ADMIN_ROLE
+
+
+def run_group(user_id, com_id):
+    """The group ``com_id`` if ``user_id`` is its owner or an admin (403 if not)."""
+    group = member_group(user_id, com_id)
+    if group.owner_id != user_id and not is_admin(group, user_id):
+        raise forbidden(f"only the owner and the admins of {group.name} may change its settings")
+    return group
+
+
+def _admin_may_change(group, name, icon, desc, settings):
+    """403 for what an admin (not the owner) may not change; a field given
+    with the value it has already changes nothing and passes (a client may
+    send back the whole form)."""
+    kept = {
+        "policy": group.policy,
+        "history": group.history,
+        "whoMayAdd": group.who_may_add,
+    }
+    owners = [param for param, value in settings.items() if param in kept and value != kept[param]]
+    if name is not None and name != group.name:
+        owners.append("name")
+    if icon is not None and icon != (group.img or ""):
+        owners.append("icon")
+    if desc is not None and desc != (group.desc or ""):
+        owners.append("desc")
+    if owners:
+        raise forbidden(f"only the owner of {group.name} may change {', '.join(owners)}")
+    wanted = settings.get("whoMayMentionAll", group.who_may_mention_all)
+    current = group.who_may_mention_all or ADMINS
+    if wanted != current and NOBODY in (wanted, current):
+        raise forbidden(
+            f"only the owner of {group.name} may turn @all and @here off for everyone, or on again (whoMayMentionAll)"
+        )
 
 
 def _member_of(group, user_id):
@@ -185,11 +237,17 @@ def remove_member(owner_id, group, user_id):
     group_member_removed.send(app(), group_id=group.id, user_id=user_id, actor_id=owner_id, event="member_removed")
 
 
-def update_group(owner_id, group, name=None, icon=None, desc=None, settings=None, check_icon=str):
-    """The owner (of ``group``, from owned_group) renames it or changes its
-    icon (``check_icon`` turns it into a stored upload's path; "" clears
-    it), description or settings ({param: value}); None leaves a field."""
-    settings = {param: check_setting(param, value) for param, value in (settings or {}).items()}
+def update_group(actor_id, group, name=None, icon=None, desc=None, settings=None, check_icon=str):
+    """The owner or an admin (of ``group``, from run_group) renames it or
+    changes its icon (``check_icon`` turns it into a stored upload's path; ""
+    clears it), description or settings ({param: value}); None leaves a
+    field. An admin changes the ADMIN_SETTINGS only (403 otherwise, nothing
+    changed); every member hears group_updated with the actor's id."""
+    settings = {param: check_setting(param, value) for param, value in (settings or {}).items() if value is not None}
+    if actor_id != group.owner_id:
+        if not is_admin(group, actor_id):
+            raise forbidden(f"only the owner and the admins of {group.name} may change its settings")
+        _admin_may_change(group, name, icon, desc, settings)
     group.policy = settings.get("policy", group.policy)
     group.history = settings.get("history", group.history)
     group.who_may_add = settings.get("whoMayAdd", group.who_may_add)
@@ -204,7 +262,7 @@ def update_group(owner_id, group, name=None, icon=None, desc=None, settings=None
         group.desc = desc
     group.commit_name()
     group_rules_changed.send(app(), group_id=group.id)
-    _notice("group_updated", group, owner_id, owner_id)
+    _notice("group_updated", group, actor_id, actor_id)
     return group
 
 

@@ -77,6 +77,11 @@ class Community(db.Model):
     notice: Mapped[str] = mapped_column(Text, nullable=True)
     notice_by: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
     notice_time: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0, server_default="0")
+    # Its place in the message Id sequence (0: never set): every change takes
+    # the next Id, as an edit or a pin does, so ``since`` replays it (Type 24).
+    notice_rev: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), nullable=False, default=0, server_default="0", index=True
+    )
 
     def public(self, members=0):
         return {
@@ -96,8 +101,14 @@ class Community(db.Model):
         }
 
     def notice_of(self):
-        """The group notice as members see it: {"Text", "UserId", "Time"} (Time 0: never set)."""
-        return {"Text": self.notice or "", "UserId": int(self.notice_by or 0), "Time": int(self.notice_time or 0)}
+        """The group notice as members see it: {"Text", "UserId", "Time", "Id"}
+        (Time 0: never set; Id: its place in the message Id sequence)."""
+        return {
+            "Text": self.notice or "",
+            "UserId": int(self.notice_by or 0),
+            "Time": int(self.notice_time or 0),
+            "Id": int(self.notice_rev or 0),
+        }
 
     def set_name(self, name):
         self.name = check_group_name(name)

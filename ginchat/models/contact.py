@@ -65,6 +65,10 @@ class Contact(db.Model):
     # mention of them alerts: issue 28). A small integer, as role, so its
     # default reads alike on every database.
     muted: Mapped[int] = mapped_column(SmallInteger, nullable=False, default=0, server_default="0")
+    # Member rows only: the place (Id) of the group notice the member has seen
+    # (issue 28): the notice is New for them, on every device, while its
+    # communities.notice_rev is above it.
+    notice_seen: Mapped[int] = mapped_column(ID_TYPE, nullable=False, default=0, server_default="0")
 
     # --- friends ----------------------------------------------------------
     @classmethod
@@ -225,6 +229,18 @@ class Contact(db.Model):
             select(cls.owner_id, cls.join_id).where(cls.target_id == group_id, cls.type == MEMBER)
         ).all()
         return {int(uid): int(join or 0) for uid, join in rows}
+
+    @classmethod
+    def notice_marks(cls, user_id, group_ids):
+        """{group id: the Id of its notice ``user_id`` has seen} (issue 28)."""
+        if not group_ids:
+            return {}
+        rows = db.session.execute(
+            select(cls.target_id, cls.notice_seen).where(
+                cls.owner_id == user_id, cls.type == MEMBER, cls.target_id.in_(sorted(group_ids))
+            )
+        )
+        return {int(gid): int(seen or 0) for gid, seen in rows}
 
     @classmethod
     def member_roles(cls, group_id):

@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 
 from ginchat.extensions import db
-from ginchat.models import driversql, pins
+from ginchat.models import driversql, group_notice, pins
 from ginchat.models import message_parts as parts
 from ginchat.models import message_record as records
 from ginchat.models import thread as threads
@@ -42,7 +42,8 @@ HEARTBEAT = 3
 UPDATE = 15  # the frame Type of a message's changed state (an edit, a reaction)
 PIN = pins.PIN  # the frame Type of a pin or unpin (models/pins.py)
 # The frames of changes that take a place in the Id sequence, delivered in it.
-CHANGES = (UPDATE, PIN)
+NOTICE = group_notice.NOTICE  # a group notice's change (models/group_notice.py)
+CHANGES = (UPDATE, PIN, NOTICE)
 
 TEXT, EMOJI, VOICE, IMAGE, FILE = 1, 2, 3, 4, 5
 MEDIA_KINDS = (TEXT, EMOJI, VOICE, IMAGE, FILE)  # what a client may send
@@ -263,7 +264,8 @@ def fetch_since(user_id, groups, since, limit, updates=False):
         return rows
     changed = select(message_table).where(c.id <= since, c.rev > since, where).order_by(c.rev).limit(limit)
     pinned = pins.pin_frames_since(user_id, floors, since, limit)
-    return _merge(rows, _updates_of(db.session, changed) + pinned, limit)
+    notices = group_notice.frames_since(db.session, user_id, since, limit)
+    return _merge(rows, _updates_of(db.session, changed) + pinned + notices, limit)
 
 
 def readable_by(user_id, groups):
@@ -583,4 +585,4 @@ def fetch_after(conn, after_id, limit):
     changed = select(message_table).where(c.id <= after_id, c.rev > after_id).order_by(c.rev).limit(limit)
     updates = _updates_of(conn, changed) + pins.pin_frames_after(conn, after_id, limit)
     parts.add_except(conn, updates)
-    return _merge(rows, updates, limit)
+    return _merge(rows, updates + group_notice.frames_after(conn, after_id, limit), limit)

@@ -3,7 +3,7 @@ handlers over ginchat/domain/groups.py; running a group is in members.py."""
 
 from flask_login import current_user
 
-from ginchat.domain import groups
+from ginchat.domain import announcements, groups
 from ginchat.domain.mute import add_muted
 from ginchat.domain.people import search_groups
 from ginchat.domain.receipts import add_group_state
@@ -105,7 +105,9 @@ def load_community():
     ReadId (my read cursor), Role (owner, admin or member), Muted (I
     muted it: /contact/mute), MutedCompletely (muted with completely=true:
     not even @all, @here or a mention of me alerts) and Notice (the group
-    notice {Text, UserId, Time}: /contact/setNotice). Unread counts from my
+    notice {Text, UserId, Time, Id, Seen}: /contact/setNotice; Id its place in
+    the message Id sequence, Seen whether I marked it seen with
+    /contact/seeNotice on any device). Unread counts from my
     join on; LastMessage is the last message I may read. WhoMayMentionAll:
     who may write @all and @here (POST /contact/updateGroup).
     ---
@@ -117,8 +119,11 @@ def load_community():
     """
     found = Community.of_member(current_user.id)
     rows = public_groups(found)
+    seen = announcements.notice_seen(current_user.id, [grp.id for grp in found])
     for row, grp in zip(rows, found, strict=True):
         row["Notice"] = grp.notice_of()  # members only: not in public(), which searches show
+        # Seen: I marked this notice seen (/contact/seeNotice), on any device: not New for me.
+        row["Notice"]["Seen"] = seen.get(grp.id, 0) >= row["Notice"]["Id"]
     rows = groups.role_names(current_user.id, add_group_state(current_user.id, rows))
     add_muted(current_user.id, rows, GROUP)
     return resp.ok_list(rows, len(rows))

@@ -1,6 +1,7 @@
-"""Running a group: members with roles, quit, adding friends, and what only
-the owner may do (remove a member, rename, change the icon, description or
-settings, make admins, hand the group over): HTTP handlers over
+"""Running a group: members with roles, quit, adding friends, what the owner
+and the admins may do (the rules of use: who may write, pin, use @all) and
+what only the owner may do (remove a member, rename, change the icon,
+description or other settings, make admins, hand the group over): HTTP handlers over
 ginchat/domain/groups.py."""
 
 from flask_login import current_user
@@ -93,7 +94,11 @@ def remove_member():
 
 def update_group():
     """The owner renames the group, or changes its icon, description or
-    settings (each optional). The members get a group_updated notice.
+    settings (each optional). An admin changes whoMayMentionAll, whoMayPin
+    and whoMayWrite (the rest is the owner's: 403, nothing changed; a field
+    sent with the value it has passes); only the owner sets whoMayMentionAll
+    to nobody, which binds the owner too, or changes it from nobody. The
+    members get a group_updated notice (ActorId: who changed it).
     ---
     tags: [group]
     security: [{Bearer: []}]
@@ -112,11 +117,11 @@ def update_group():
       200: {description: "Data is the group", schema: {$ref: "#/definitions/GroupEnvelope"}}
       400: {description: "malformed value", schema: {$ref: "#/definitions/Envelope"}}
       401: {$ref: "#/responses/NotLoggedIn"}
-      403: {$ref: "#/responses/NotOwner"}
+      403: {description: "neither the owner nor an admin, or an admin changing what only the owner changes", schema: {$ref: "#/definitions/Envelope"}}
       404: {$ref: "#/responses/NoSuchGroup"}
       409: {description: "another group has that name, or one that looks like it (same Unicode TR39 skeleton)", schema: {$ref: "#/definitions/Envelope"}}
     """
-    group = groups.owned_group(current_user.id, _com_id())
+    group = groups.run_group(current_user.id, _com_id())
     name = params.get_str("name", max_len=64)
     icon = params.get_given("icon", max_len=255)
     desc = params.get_given("desc", max_len=255)

@@ -109,9 +109,13 @@ def saved():
 
 def set_notice():
     """The owner or an admin sets the group notice (群公告), shown to every
-    member at the top of the group; an empty notice clears it. Every member
-    gets a Type 14 notice `group_notice` with `Notice` {Text, UserId, Time}
-    (on every node); /contact/loadcommunity gives each group's Notice.
+    member at the top of the group; an empty notice clears it. The change
+    takes the next Id of the message sequence: every member gets a Type 24
+    frame (in the Id order, on every node; replayed by `since` to who was
+    away, and by /message/sync with updates=true) and a Type 14 notice
+    `group_notice` with `Notice` {Text, UserId, Time, Id};
+    /contact/loadcommunity gives each group's Notice with my Seen. The setter
+    has seen it.
     ---
     tags: [group]
     security: [{Bearer: []}]
@@ -119,7 +123,7 @@ def set_notice():
       - {name: comId, in: formData, type: string, required: true, description: "the group's ID or exact name"}
       - {name: notice, in: formData, type: string, description: "the text, at most 2000 characters; empty or absent clears it"}
     responses:
-      200: {description: "Data is the notice {Text, UserId, Time}", schema: {$ref: "#/definitions/Envelope"}}
+      200: {description: "Data is the notice {Text, UserId, Time, Id (its place in the message Id sequence)}", schema: {$ref: "#/definitions/Envelope"}}
       400: {description: "missing comId, a notice over 2000 characters or with text no database stores", schema: {$ref: "#/definitions/Envelope"}}
       401: {$ref: "#/responses/NotLoggedIn"}
       403: {description: "not a member, or a member who is neither the owner nor an admin", schema: {$ref: "#/definitions/Envelope"}}
@@ -129,3 +133,27 @@ def set_notice():
     text = params.get_str("notice", max_len=None, strip=False) or ""
     group, notice = announcements.set_notice(current_user.id, com_id, text)
     return resp.ok(notice, msg=f"the notice of {group.name} is set" if notice["Text"] else "notice cleared")
+
+
+def see_notice():
+    """I have read the group's notice: it is not New for me any more, on any
+    of my devices (/contact/loadcommunity's Notice.Seen; a replayed Type 24
+    frame's Seen). My connections get a Type 14 notice `notice_seen` with
+    GroupId and NoticeId (on every node). The mark never moves back.
+    ---
+    tags: [group]
+    security: [{Bearer: []}]
+    parameters:
+      - {name: comId, in: formData, type: string, required: true, description: "the group's ID or exact name"}
+      - {name: id, in: formData, type: integer, description: "the notice's Id I read (Notice.Id); absent: the current one"}
+    responses:
+      200: {description: "Data is {GroupId, NoticeId: the notice I have seen}", schema: {$ref: "#/definitions/Envelope"}}
+      400: {description: "missing comId, a malformed id, or an id above the group's notice", schema: {$ref: "#/definitions/Envelope"}}
+      401: {$ref: "#/responses/NotLoggedIn"}
+      403: {description: "not a member", schema: {$ref: "#/definitions/Envelope"}}
+      404: {$ref: "#/responses/NoSuchGroup"}
+    """
+    com_id = params.get_str("comId", required=True, max_len=64)
+    notice_id = params.get_int("id", minimum=0, maximum=2**62)
+    group, seen = announcements.see_notice(current_user.id, com_id, notice_id)
+    return resp.ok({"GroupId": group.id, "NoticeId": seen}, msg="notice seen")

@@ -1,13 +1,16 @@
 // Announcement groups and group notices (issue 28). A group whose
 // WhoMayWrite is admins is read-only for its members: their composer gives
 // way to a line saying so (the server refuses their messages anyway). The
-// group notice (群公告) shows above the messages; one changed since this
-// device last showed it is marked "New" (in the Chats list too) until read.
+// group notice (群公告) shows above the messages; one I have not read yet
+// (on any device: the server keeps the mark) is marked "New" (in the Chats
+// list too) until read. A change reaches a device that was away through the
+// replay of since (Type 24).
 // The owner's group panel gains "Who may pin" and "Who may write"; the owner
 // and admins get the notice editor.
 
 import * as api from './api.js';
-import { refreshLists, scheduleListRender } from './convlist.js';
+import { scheduleListRender } from './convlist.js';
+import { showSetting } from './grouppanel.js';
 import { registerChatRowPart, registerFrameHandler } from './hooks.js';
 import { shownName, userInfo } from './names.js';
 import { $ } from './dom.js';
@@ -18,33 +21,31 @@ import { busy, el, formStatus, shortWhen, toast } from './view.js';
 import { t } from './i18n.js';
 
 const NOTICE_MAX = 2000;
-const SEEN_KEY = 'ginchat:notice-seen'; // {group id: the Time of the notice last shown}
-
-function seenTimes() {
-  try {
-    return JSON.parse(localStorage.getItem(SEEN_KEY) || '{}') || {};
-  } catch {
-    return {};
-  }
-}
+const NOTICE = 24; // a notice's change, in the message Id sequence (replayed by since)
 
 function noticeOf(conv) {
   return conv && conv.type === GROUP && conv.notice && conv.notice.Text ? conv.notice : null;
 }
 
+// "New" until I read it on any of my devices: the server keeps the mark
+// (Notice.Seen from /contact/loadcommunity, a replayed Type 24's Seen, the
+// notice_seen notice of another device). My own notice is no news to me.
 function unseen(conv) {
   const notice = noticeOf(conv);
-  return !!notice && (seenTimes()[conv.id] || 0) < notice.Time;
+  return !!notice && !notice.Seen && notice.UserId !== me.ID;
 }
 
-function markSeen(conv) {
+async function markSeen(conv) {
   const notice = noticeOf(conv);
   if (!notice) return;
-  const seen = seenTimes();
-  seen[conv.id] = notice.Time;
-  localStorage.setItem(SEEN_KEY, JSON.stringify(seen));
+  notice.Seen = true;
   renderNotice(conv);
   scheduleListRender();
+  try {
+    await api.post('/contact/seeNotice', { comId: conv.id, id: notice.Id || 0 });
+  } catch (err) {
+    toast(err.message);
+  }
 }
 
 function runsGroup(conv) {
@@ -112,8 +113,9 @@ function buildPanel() {
     busy(form, true);
     try {
       const data = await api.post('/contact/setNotice', { comId: conv.id, notice: area.value });
-      conv.notice = data.Data;
-      markSeen(conv);
+      conv.notice = { ...data.Data, Seen: true };
+      renderNotice(conv);
+      scheduleListRender();
       formStatus(form, data.Data.Text ? t('Notice saved.') : t('Notice cleared.'), true);
     } catch (err) {
       formStatus(form, err.message, false);
@@ -125,8 +127,8 @@ function buildPanel() {
 
 function renderPanel(conv) {
   if (conv.type !== GROUP) return;
-  $('group-who-may-pin').value = conv.whoMayPin || 'members';
-  $('group-who-may-write').value = conv.whoMayWrite || 'members';
+  showSetting('group-who-may-pin', conv.whoMayPin || 'members');
+  showSetting('group-who-may-write', conv.whoMayWrite || 'members');
   const form = $('group-notice-form');
   const wasHidden = form.hidden;
   form.hidden = !runsGroup(conv);
@@ -179,19 +181,26 @@ export function initAnnouncements() {
   registerChatRowPart((conv) => (unseen(conv)
     ? el('span', { className: 'notice-mark', text: t('Notice'), title: t('A new group notice') })
     : null));
-  registerFrameHandler(14, (frame) => {
-    if (frame.Event !== 'group_notice') return;
+  registerFrameHandler(NOTICE, (frame) => {
+    if (Number.isInteger(frame.Id) && frame.Id > state.lastId) state.lastId = frame.Id;
     const conv = state.convs.get(`g${frame.GroupId}`);
-    if (!conv) return;
-    conv.notice = frame.Notice;
-    if (frame.ActorId !== me.ID && frame.Notice && frame.Notice.Text) {
-      toast(t('New notice in {group}', { group: conv.name }));
-    }
+    if (!conv || !frame.Notice) return;
+    if (conv.notice && conv.notice.Id > frame.Notice.Id) return; // a newer one is here already
+    conv.notice = { ...frame.Notice, Seen: frame.Seen === undefined ? frame.UserId === me.ID : !!frame.Seen };
+    // Told live only: a replayed one (with Seen) is marked New, not toasted on every page load.
+    if (frame.Seen === undefined && unseen(conv)) toast(t('New notice in {group}', { group: conv.name }));
     if (state.current === conv.key) {
       renderNotice(conv);
       renderPanel(conv);
     }
     scheduleListRender();
-    refreshLists();
+  });
+  registerFrameHandler(14, (frame) => {
+    if (frame.Event !== 'notice_seen') return; // read on another device of mine
+    const conv = state.convs.get(`g${frame.GroupId}`);
+    if (!conv || !conv.notice || (conv.notice.Id || 0) > frame.NoticeId) return;
+    conv.notice.Seen = true;
+    if (state.current === conv.key) renderNotice(conv);
+    scheduleListRender();
   });
 }

@@ -58,15 +58,37 @@ export async function loadMembers(conv) {
   renderGroupSettings(conv, data.Rows || []);
 }
 
-// The owner's settings, and "Add people" (people I may message who are not members).
+// A field of the settings form shows the group's value, unless a choice made
+// in it is not saved yet: the lists and the panel are redrawn whenever the
+// group changes (a member joins, anyone's change), and that redraw used to put
+// the stored value back between the choice and "Save settings", which then
+// sent the old value (and said "Settings saved.").
+export function showSetting(id, value) {
+  const field = $(id);
+  if (field && !field.dataset.unsaved) field.value = value;
+}
+
+function forgetUnsaved() {
+  for (const field of $('group-settings').querySelectorAll('[data-unsaved]')) delete field.dataset.unsaved;
+}
+
+// The settings (the owner's; an admin's: who may write, pin and use @all, the
+// rule of ginchat/domain/groups.py), and "Add people" (people I may message who are not members).
 function renderGroupSettings(conv, members) {
   const owner = conv.role === 'owner';
-  $('group-settings').hidden = !owner;
-  if (owner) {
-    $('group-policy').value = conv.policy || 'open';
-    $('group-history').value = conv.history || 'all';
-    $('group-who-may-add').value = conv.whoMayAdd || 'members';
-    $('group-who-may-mention-all').value = conv.whoMayMentionAll || 'admins';
+  const runs = owner || conv.role === 'admin';
+  $('group-settings').hidden = !runs;
+  for (const node of $('group-settings').querySelectorAll('[data-owner-only]')) node.hidden = !owner;
+  if (runs) {
+    showSetting('group-policy', conv.policy || 'open');
+    showSetting('group-history', conv.history || 'all');
+    showSetting('group-who-may-add', conv.whoMayAdd || 'members');
+    showSetting('group-who-may-mention-all', conv.whoMayMentionAll || 'admins');
+    // "Nobody" binds the owner too: only the owner chooses it, or lifts it.
+    const mentionAll = $('group-who-may-mention-all');
+    mentionAll.querySelector('option[value="nobody"]').disabled = !owner;
+    mentionAll.disabled = !owner && conv.whoMayMentionAll === 'nobody';
+    mentionAll.title = mentionAll.disabled ? t('Only the owner can turn @all and @here on again.') : '';
   }
   $('group-add').hidden = !(owner || conv.role === 'admin' || conv.whoMayAdd !== 'admins');
   // Anyone I may message (the directory's MayMessage), not only friends (issue 27).
@@ -115,6 +137,7 @@ export function initGroupPanel() {
     panel.hidden = !panel.hidden;
     $('members-btn').setAttribute('aria-expanded', String(!panel.hidden));
     if (!panel.hidden && conv) {
+      forgetUnsaved(); // opened again: the group's values, not what was left unsaved before
       $('group-edit-name').value = conv.name;
       $('group-edit-desc').value = conv.desc || '';
       loadMembers(conv);
@@ -127,6 +150,9 @@ export function initGroupPanel() {
     $('add-people-btn').setAttribute('aria-expanded', String(!list.hidden));
   });
 
+  $('group-settings').addEventListener('change', (event) => {
+    if (event.target.matches('select')) event.target.dataset.unsaved = '1';
+  });
   $('group-settings').addEventListener('submit', async (event) => {
     event.preventDefault();
     const form = event.currentTarget;
@@ -134,10 +160,13 @@ export function initGroupPanel() {
     if (!conv) return;
     busy(form, true);
     try {
+      // An admin sends what an admin may change (the owner's settings are not theirs).
+      const owners = conv.role === 'owner' ? {
+        policy: $('group-policy').value, history: $('group-history').value, whoMayAdd: $('group-who-may-add').value,
+      } : {};
+      const mentionAll = $('group-who-may-mention-all').disabled ? {} : { whoMayMentionAll: $('group-who-may-mention-all').value };
       const data = await api.post('/contact/updateGroup', {
-        comId: conv.id, policy: $('group-policy').value, history: $('group-history').value,
-        whoMayAdd: $('group-who-may-add').value,
-        whoMayMentionAll: $('group-who-may-mention-all').value,
+        comId: conv.id, ...owners, ...mentionAll,
         ...settingFields(), // issue 28: who may pin, who may write (announce.js draws them)
       });
       // Before the group_updated notice redraws the panel from these.
@@ -146,6 +175,7 @@ export function initGroupPanel() {
         whoMayPin: data.Data.WhoMayPin, whoMayWrite: data.Data.WhoMayWrite,
       });
       conv.whoMayMentionAll = data.Data.WhoMayMentionAll;
+      forgetUnsaved(); // saved: the fields follow the group again
       formStatus(form, t('Settings saved.'), true);
       await refreshLists();
     } catch (err) {

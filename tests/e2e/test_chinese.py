@@ -92,7 +92,8 @@ def log_in(page, name):
     expect(page.locator("#conn-status")).to_have_attribute("data-state", "open")
 
 
-CONTENT = ("你好 42", "大家好", "你好")  # the messages of the scene, and the search for one
+NOTICE = "本周五下午发版，请提前合并代码"  # the group notice of the scene (issue 28)
+CONTENT = ("你好 42", "大家好", "你好", NOTICE)  # the messages and notice of the scene, and the search for one
 
 
 def scene(server, prefix):
@@ -107,9 +108,13 @@ def scene(server, prefix):
     assert me.post("/contact/addMember", comId=group["ID"], userId=friend.id).status_code == 200
     assert me.post("/admin/registration", registration="open").status_code == 200
     friend.send([{"Type": 1, "TargetId": me.id, "Media": 1, "Content": CONTENT[0], "ClientMsgId": uuid.uuid4().hex}])
-    friend.send(
+    said = friend.send(
         [{"Type": 2, "TargetId": group["ID"], "Media": 1, "Content": CONTENT[1], "ClientMsgId": uuid.uuid4().hex}]
-    )
+    )[0]
+    # Issue 28: the friend, an admin, pins it and sets a notice (New to me).
+    assert me.post("/contact/setAdmin", comId=group["ID"], userId=friend.id, admin="true").status_code == 200
+    assert friend.post("/message/pin", id=said["Id"]).status_code == 200
+    assert friend.post("/contact/setNotice", comId=group["ID"], notice=NOTICE).status_code == 200
     # A friend request waits for me (FRIEND_ADD=instant befriends at once: then it is a friend).
     asker.post("/contact/requestFriend", targetId=me.id)
     assert me.post("/contact/block", targetId=pest.id).status_code == 200
@@ -167,6 +172,14 @@ def walk(page, me, friend, group, check, connected):
     page.locator("#members-btn").click()
     expect(page.locator("#member-list li").first).to_be_visible()
     check("group conversation and members")
+    # Issue 28: the notice above the messages (New), the pinned list, the pin mark.
+    expect(page.locator("#group-notice-new")).to_be_visible()
+    expect(page.locator("#messages .msg .pin-mark")).to_have_count(1)
+    check("group notice")
+    page.locator("#pins-btn").click()
+    expect(page.locator("#pins-panel .pin-item")).to_have_count(1)
+    check("pinned messages")
+    page.locator("#pins-btn").click()
     page.locator("#search-input").fill(CONTENT[2])
     page.locator("#search-input").press("Enter")
     expect(page.locator("#search-list .hit").first).to_be_visible()

@@ -24,6 +24,7 @@ import requests
 from e2e_support import (
     CHROMIUM,
     CHROMIUM_ARGS,
+    PASSWORD,
     WAIT_MS,
     ServerProcess,
     befriend,
@@ -32,6 +33,7 @@ from e2e_support import (
     open_settings,
     register,
     screenshot,
+    unique_name,
 )
 from playwright_compat import expect
 
@@ -242,3 +244,49 @@ def test_the_banner_is_not_shown_on_localhost(lan, open_page):
     assert page.evaluate("window.isSecureContext") is True
     expect(page.locator('meta[name="ginchat-https-port"]')).to_have_attribute("content", str(lan.https_port))
     expect(page.locator("#secure-banner")).to_have_count(0)
+
+
+@pytest.mark.parametrize("size", [{"width": 1200, "height": 800}, PHONE["viewport"]], ids=["desktop", "phone"])
+def test_pins_notice_and_read_only_on_the_lan_name_in_chinese(lan, open_page, size):
+    """Issue 28's views on https at the LAN name, in a zh-CN browser: a member of
+    a read-only group sees the notice (New, then read: the mark is kept by the
+    server over https), the pin mark and the Pinned list, and the read-only line."""
+    owner, member = register(lan, "lanown"), register(lan, "lanmem")
+    r = owner.post("/contact/createCommunity", name=unique_name("lancrew"))
+    assert r.status_code == 201, r.text
+    gid = r.json()["Data"]["ID"]
+    assert member.post("/contact/joinGroup", comId=gid).status_code == 200
+    sent = owner.send([{"Type": 2, "TargetId": gid, "Content": "发版计划", "ClientMsgId": "lan-pin"}])[0]
+    assert owner.post("/message/pin", id=sent["Id"]).status_code == 200
+    assert owner.post("/contact/setNotice", comId=gid, notice="周五发版").status_code == 200
+    assert owner.post("/contact/updateGroup", comId=gid, whoMayWrite="admins").status_code == 200
+    phone = size["width"] < 600
+    options = dict(PHONE) if phone else {"viewport": size}
+    page = open_page(lan.https_origin, locale="zh-CN", **options)
+    page.goto("/")  # the login form in Chinese: by its fields
+    page.locator("#name").fill(member.name)
+    page.locator("#password").fill(PASSWORD)
+    page.locator("#login-form button[type=submit]").click()
+    page.wait_for_url("**/toChat**")
+    expect(page.locator("#conn-status")).to_have_attribute("data-state", "open")
+    assert page.evaluate("window.isSecureContext") is True
+    assert page.evaluate("document.documentElement.lang") == "zh-CN"
+    page.locator(f'#chat-list a[href="#g{gid}"]').click()
+    expect(page.locator("#composer-readonly")).to_have_text("本群已开启全员禁言，仅群主和管理员可以发言。")
+    banner = page.locator("#group-notice")
+    expect(banner.locator("#group-notice-text")).to_have_text("周五发版")
+    expect(banner.locator("#group-notice-new")).to_have_text("新")
+    expect(page.locator("#messages .msg", has_text="发版计划").locator(".pin-mark")).to_have_count(1)
+    banner.get_by_role("button", name="知道了").click()
+    expect(banner.locator("#group-notice-new")).to_be_hidden()
+    if phone:
+        page.locator("#conv-menu-btn").click()
+    page.locator("#pins-btn").click()
+    expect(page.locator("#pins-panel")).to_have_attribute("aria-label", "置顶消息")
+    expect(page.locator("#pins-panel .pin-item")).to_contain_text("发版计划")
+    assert page.evaluate("document.documentElement.scrollWidth") <= size["width"]
+    screenshot(page, f"lan-https-zh-pins-notice-{'phone' if phone else 'desktop'}")
+    # The mark was kept by the server: a new page on the same address agrees.
+    rows = member.post("/contact/loadcommunity").json()["Rows"]
+    assert next(g for g in rows if g["ID"] == gid)["Notice"]["Seen"] is True
+    assert page.problems == []

@@ -136,6 +136,102 @@ def test_announcement_group_and_notice(server, people):
     assert pa.problems == [] and pb.problems == []
 
 
+def test_a_setting_chosen_but_not_saved_survives_a_refresh(server, people):
+    """The owner picks "admins" in the panel; before she saves, someone joins
+    (the group's notice redraws her lists and the panel). Her choice stays
+    and is what Save sends: it used to be reset to the stored value, so the
+    group silently stayed writable (and the announcement test failed when
+    the owner's own list refresh landed between her choice and her click)."""
+    ann, ben, cid = register(server, "own"), register(server, "mem"), register(server, "new")
+    gid = group_of(ann, ben)
+    pa, pb = people.open(ann), people.open(ben)
+    for page in (pa, pb):
+        open_group(page, gid)
+    pa.get_by_role("button", name="Members").click()
+    settings = pa.locator("#group-settings")
+    expect(settings.get_by_label("Who may send messages")).to_have_value("members")
+    expect(pa.locator("#member-list li")).to_have_count(2)
+    settings.get_by_label("Who may send messages").select_option("admins")
+    settings.get_by_label("Who may pin messages").select_option("admins")
+    with pa.expect_response("**/contact/loadcommunity"):
+        assert cid.post("/contact/joinGroup", comId=gid).status_code == 200
+    expect(pa.locator("#member-list li")).to_have_count(3)  # the panel was redrawn
+    expect(settings.get_by_label("Who may send messages")).to_have_value("admins")
+    expect(settings.get_by_label("Who may pin messages")).to_have_value("admins")
+    settings.get_by_role("button", name="Save settings").click()
+    expect(settings.locator(".form-status")).to_have_text("Settings saved.")
+    expect(pb.locator("#composer-readonly")).to_be_visible()
+    # Saved, the fields follow the group again: a change made elsewhere shows.
+    assert ann.post("/contact/updateGroup", comId=gid, whoMayPin="members").status_code == 200
+    expect(settings.get_by_label("Who may pin messages")).to_have_value("members")
+    expect(settings.get_by_label("Who may send messages")).to_have_value("admins")
+    assert pa.problems == [] and pb.problems == []
+
+
+def test_an_admin_makes_the_group_read_only_from_the_panel(server, people):
+    """Group admins choose who may write, pin and use @all (issue 28): the
+    panel offers an admin those three, not the owner's (who joins, what
+    newcomers read, who adds), and not "Nobody" for @all, which binds the owner."""
+    own, adm, mem = register(server, "own"), register(server, "adm"), register(server, "mem")
+    gid = group_of(own, adm, mem)
+    assert own.post("/contact/setAdmin", comId=gid, userId=adm.id, admin="true").status_code == 200
+    pa, pm = people.open(adm), people.open(mem)
+    for page in (pa, pm):
+        open_group(page, gid)
+    expect(pm.get_by_role("textbox", name="Message")).to_be_visible()
+    pa.get_by_role("button", name="Members").click()
+    settings = pa.locator("#group-settings")
+    expect(settings).to_be_visible()
+    for owners in ("Who can join", "Newcomers read", "Who may add people"):
+        expect(settings.get_by_label(owners)).to_be_hidden()
+    expect(settings.get_by_label("Who may use @all and @here").locator('option[value="nobody"]')).to_be_disabled()
+    settings.get_by_label("Who may send messages").select_option("admins")
+    settings.get_by_label("Who may use @all and @here").select_option("members")
+    settings.get_by_role("button", name="Save settings").click()
+    expect(settings.locator(".form-status")).to_have_text("Settings saved.")
+    expect(pm.locator("#composer-readonly")).to_be_visible()
+    expect(pa.get_by_role("textbox", name="Message")).to_be_visible()  # the admin still writes
+    got = [r for r in own.post("/contact/loadcommunity").json()["Rows"] if r["ID"] == gid][0]
+    assert (got["WhoMayWrite"], got["WhoMayMentionAll"], got["Policy"]) == ("admins", "members", "open")
+    # The member's panel has no settings at all.
+    pm.get_by_role("button", name="Members").click()
+    expect(pm.locator("#member-list li")).to_have_count(3)
+    expect(pm.locator("#group-settings")).to_be_hidden()
+    assert pa.problems == [] and pm.problems == []
+
+
+def test_a_notice_set_while_away_is_new_until_read_on_any_device(server, people):
+    """The notice is in the message Id sequence (Type 24, replayed by since)
+    and "seen" is the member's mark on the server: a member whose page was
+    offline while the notice changed sees it New on reconnecting; read on that
+    page, it stops being New on their other page at once, and on a page opened later."""
+    own, mem = register(server, "own"), register(server, "mem")
+    gid = group_of(own, mem)
+    first, second = people.open(mem), people.open(mem)
+    for page in (first, second):
+        open_group(page, gid)
+    first.context.set_offline(True)
+    expect(first.locator("#conn-status")).to_have_attribute("data-state", "offline")
+    assert own.post("/contact/setNotice", comId=gid, notice="下周一全员大会").status_code == 200
+    expect(second.locator("#group-notice-new")).to_be_visible()  # live on the page that was online
+    first.context.set_offline(False)
+    expect(first.locator("#conn-status")).to_have_attribute("data-state", "open")
+    banner = first.locator("#group-notice")
+    expect(banner.locator("#group-notice-text")).to_have_text("下周一全员大会")
+    expect(banner.locator("#group-notice-new")).to_be_visible()
+    banner.get_by_role("button", name="Got it").click()
+    expect(banner.locator("#group-notice-new")).to_be_hidden()
+    # The other page follows at once, and a page opened now agrees.
+    expect(second.locator("#group-notice-new")).to_be_hidden()
+    expect(second.locator(f'#chat-list li[data-conv="g{gid}"] .notice-mark')).to_have_count(0)
+    third = people.open(mem)
+    expect(third.locator(f'#chat-list li[data-conv="g{gid}"]')).to_be_visible()
+    open_group(third, gid)
+    expect(third.locator("#group-notice-text")).to_have_text("下周一全员大会")
+    expect(third.locator("#group-notice-new")).to_be_hidden()
+    assert first.problems == [] and second.problems == [] and third.problems == []
+
+
 def test_pins_notice_and_read_only_fit_a_phone(server, people):
     ann, ben = register(server, "po"), register(server, "pm")
     gid = group_of(ann, ben)
