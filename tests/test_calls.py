@@ -412,3 +412,20 @@ def test_signals_are_rate_limited_per_connection(capi):
     assert 200 <= len(relayed) < 300
     assert [f["Signal"]["candidate"] for f in relayed] == sorted(f["Signal"]["candidate"] for f in relayed)
     wa.send(Type=31, CallId=call_id, Action="hangup")
+
+
+def test_a_call_whose_state_vanished_still_gets_its_record_ended(capi, call_server):
+    """The whole cluster died and Redis expired the call: the record must not
+    stay "ringing" for ever; the next sweep of any node ends it, lost."""
+    a, b = capi.user("va"), capi.user("vb")
+    wa, wb = a.ws(), b.ws()
+    hello(wa)
+    wa.send(Type=30, ChatType=1, TargetId=b.id)
+    ringing = state(wb)
+    calls = call_server.engine.calls
+    calls.redis.delete(f"call:{calls.cfg['ns']}:{ringing['CallId']}")
+    final = change(wb, ringing["MsgId"], "ended")
+    assert json.loads(final["Content"])["Reason"] == "lost"
+    # Nobody is left busy: a new call goes through.
+    wa.send(Type=30, ChatType=1, TargetId=b.id)
+    assert state(wb, pred=lambda f: f["CallId"] != ringing["CallId"])["State"] == "ringing"
