@@ -253,7 +253,8 @@ def _write(pipe, call, cfg, users=(), drop_users=()):
     pipe.set(call_key(cfg, call_id), json.dumps(call), ex=ttl)
     pipe.set(conv_call_key(cfg, call["Conv"]), call_id, ex=ttl)
     pipe.hset(calls_key(cfg), call_id, call.get("MsgId") or 0)
-    for user_id in users:
+    # Every participant's busy mark lives as long as the call (each write, each sweep).
+    for user_id in sorted({p["UserId"] for p in call["Participants"]} | set(users)):
         pipe.set(user_call_key(cfg, user_id), call_id, ex=ttl)
     for user_id in drop_users:
         pipe.eval(_DEL_IF, 1, user_call_key(cfg, user_id), call_id)
