@@ -7,6 +7,7 @@ that changes nothing. Two nodes: tests/test_calls_multinode.py."""
 
 import json
 
+import gevent
 import pytest
 
 from helpers import Api, until
@@ -429,3 +430,24 @@ def test_a_call_whose_state_vanished_still_gets_its_record_ended(capi, call_serv
     # Nobody is left busy: a new call goes through.
     wa.send(Type=30, ChatType=1, TargetId=b.id)
     assert state(wb, pred=lambda f: f["CallId"] != ringing["CallId"])["State"] == "ringing"
+
+
+def test_busy_marks_live_as_long_as_the_call(capi, call_server):
+    """Each sweep renews the participants' busy marks with the call's state:
+    in a long call nobody becomes callable (or starts another) when they expire."""
+    a, b = capi.user("ta"), capi.user("tb")
+    wa, wb = a.ws(), b.ws()
+    hello(wa), hello(wb)
+    wa.send(Type=30, ChatType=1, TargetId=b.id)
+    call_id = state(wb)["CallId"]
+    wb.send(Type=31, CallId=call_id, Action="accept")
+    state(wa, call_id, lambda f: f["State"] == "active")
+    calls = call_server.engine.calls
+    keys = [f"call_user:{calls.cfg['ns']}:{u.id}" for u in (a, b)]
+    before = [calls.redis.ttl(k) for k in keys]
+    gevent.sleep(3)
+    after = [calls.redis.ttl(k) for k in keys]
+    assert all(t >= t0 - 1 for t, t0 in zip(after, before, strict=True)), (before, after)
+    wa.send(Type=31, CallId=call_id, Action="hangup")
+    state(wb, call_id, lambda f: f["State"] == "ended")
+    assert [calls.redis.exists(k) for k in keys] == [0, 0]
