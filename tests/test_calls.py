@@ -303,6 +303,14 @@ def test_group_call_join_limit_decline_and_last_leaves(capi, call_server):
     answer(owner.post("/contact/updateGroup", comId=gid, whoMayWrite="admins"), 200)
     socks[members[0].id].send(Type=30, ChatType=2, TargetId=gid, ClientMsgId="ann")
     assert err(socks[members[0].id], "ann")["Code"] == 403
+    # ...but join one the owner started, with Type 30 as with Type 31.
+    wo.send(Type=30, ChatType=2, TargetId=gid)
+    call_id = state(wo, pred=lambda f: f["State"] == "ringing")["CallId"]
+    socks[members[0].id].send(Type=30, ChatType=2, TargetId=gid)
+    joined = state(wo, call_id, lambda f: f["State"] == "active")
+    assert [p["UserId"] for p in joined["Participants"]] == [owner.id, members[0].id]
+    socks[members[1].id].send(Type=31, CallId=call_id, Action="join")
+    state(wo, call_id, lambda f: len(f["Participants"]) == 3)
 
 
 def test_lost_connection_rejoins_within_the_grace_else_its_part_ends(capi):

@@ -413,13 +413,15 @@ def start(r, cfg, user_id, conn_id, chat_type, target_id, video, client_msg_id="
     if chat_type == messages.PRIVATE:
         may_message(user_id, target_id, relations)
     elif chat_type == messages.GROUP:
-        may_write(user_id, chat_type, target_id, relations, post=True)
+        may_write(user_id, chat_type, target_id, relations, post=False)  # a member (any may join)
     else:
         raise bad_request("ChatType must be 1 (private) or 2 (group)")
     conv = messages.conv_key(chat_type, user_id, target_id)
     running = _live_call_of(r, cfg, conv_call_key(cfg, conv))
     if running is not None and _participant(running, user_id) is None:
         return act(r, cfg, user_id, conn_id, running["CallId"], "accept", relations)
+    if chat_type == messages.GROUP:  # a new call's record is a message: who may write there starts one
+        may_write(user_id, chat_type, target_id, relations, post=True)
     now = now_ms()
     call_id = secrets.token_hex(8)
     call = {
