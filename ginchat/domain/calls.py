@@ -690,8 +690,8 @@ def sweep(r, cfg, alive=frozenset()):
     """Every node, every CALL_SWEEP_SECONDS: the participants whose
     connection is alive on this node (``alive``: their Conn ids) are marked
     seen; then ring timeouts, participants not seen for CALL_REJOIN_SECONDS,
-    expiries refreshed, orphan records ended. Returns Effects (and updates
-    records itself)."""
+    expiries refreshed, orphan records ended (those at once). Returns Effects:
+    the state frames, then the records to update."""
     effects = Effects()
     for call_id, msg_id in sorted(r.hgetall(calls_key(cfg)).items()):
         current = load(r, cfg, call_id)
