@@ -28,12 +28,15 @@
 //   picker.js       choosing people: the create-group form's members, a group's "Add people"
 //   pins.js         pinned messages (the header's list) and my Saved messages (Me tab)
 //   announce.js     announcement groups (read-only composer) and the group notice
+//   calls.js        calls (issue 29): ringing, the peer connections, the record; callview.js
+//                   callmedia.js calltext.js: its screens, devices and sounds, words
 //   changes.js edits.js replies.js reactions.js mentions.js: a message's changes (Type 15),
 //                   Edit, Reply (quotes, jump to the original), reactions, @mentions
 // Feature modules register through hooks.js from an init function called below.
 
 import * as api from './api.js';
 import { initComposer, transmit } from './composer.js';
+import { initCalls } from './calls.js';
 import { initCatchUp } from './catchup.js';
 import { initConversation, route } from './conversation.js';
 import { initDeactivatedMark } from './deactivated.js';
@@ -141,6 +144,7 @@ async function start() {
   initNotify();
   initSettings();
   initThreads();
+  initCalls(); // issue 29: calls, their ringing and their records
   initPage();
   initKeys();
   initSwitcher();
@@ -156,6 +160,7 @@ async function start() {
   if (conv) renderMessages(conv);
   const socket = new ChatSocket({ heartbeatSeconds: root.dataset.heartbeat, getSince: () => state.lastId });
   state.socket = socket;
+  document.dispatchEvent(new CustomEvent('ginchat:socket', { detail: socket })); // calls.js: hello, rejoin
   socket.addEventListener('state', (event) => {
     showConnection(event.detail);
     if (event.detail.state === 'waiting' && event.detail.attempt >= 3) {
