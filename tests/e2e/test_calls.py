@@ -1,0 +1,295 @@
+"""Calls in the browser (issue 29): two people in headless Chromium with fake
+devices reach a connected call whose getStats() shows audio packets flowing
+both ways, hang up, and both see the record with its duration; a declined
+call and a missed one show their records (and the missed one in the chat
+list); three people in a group call at desktop size are connected pairwise;
+a refused microphone and a page that is not a secure context say so clearly.
+
+The peer connections are reached through the page's debug handle
+(window.__ginchatCalls). The machine's only network here is loopback, so the
+browser is allowed loopback ICE candidates (--allow-loopback-in-peer-connection)
+and the pages keep only 127.0.0.1 candidates (``loopbackOnly``).
+"""
+
+import re
+import shutil
+import tempfile
+import time
+
+import pytest
+
+from e2e_support import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    WAIT_MS,
+    ServerProcess,
+    befriend,
+    login,
+    register,
+    screenshot,
+    unique_name,
+)
+from playwright_compat import expect
+
+RING_SECONDS = 6  # a missed call ends this soon here (CALL_RING_SECONDS)
+LOOPBACK_ONLY = "window.__ginchatCalls = Object.assign(window.__ginchatCalls || {}, { loopbackOnly: true });"
+
+STATS = """async () => {
+  const out = [];
+  for (const pc of window.__ginchatCalls.peers()) {
+    const row = { state: pc.connectionState, sent: 0, received: 0 };
+    (await pc.getStats()).forEach((r) => {
+      if (r.kind !== 'audio') return;
+      if (r.type === 'outbound-rtp') row.sent += r.packetsSent || 0;
+      if (r.type === 'inbound-rtp') row.received += r.packetsReceived || 0;
+    });
+    out.push(row);
+  }
+  return out;
+}"""
+
+
+@pytest.fixture(scope="module")
+def server():
+    """A server of its own, where an unanswered call ends after a few seconds."""
+    workdir = tempfile.mkdtemp(prefix="ginchat-e2e-calls-")
+    proc = ServerProcess(workdir)
+    proc.env["GINCHAT_CALL_RING_SECONDS"] = str(RING_SECONDS)
+    proc.start()
+    yield proc
+    proc.stop()
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def call_browser(browser):
+    """Chromium as the suite launches it, with loopback ICE candidates allowed."""
+    chromium = browser.browser_type.launch(
+        executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, "--allow-loopback-in-peer-connection"]
+    )
+    yield chromium
+    chromium.close()
+
+
+@pytest.fixture
+def callers(server, call_browser):
+    """``callers.open(user, **context_options)``: a logged-in page whose calls keep to loopback."""
+
+    class Callers:
+        def __init__(self):
+            self.contexts = []
+
+        def open(self, user, browser=None, **options):
+            options.setdefault("viewport", {"width": 1200, "height": 800})
+            options.setdefault("base_url", server.url)
+            ctx = (browser or call_browser).new_context(**options)
+            ctx.set_default_timeout(WAIT_MS)
+            ctx.add_init_script(LOOPBACK_ONLY)
+            self.contexts.append(ctx)
+            page = ctx.new_page()
+            page.problems = []
+            page.on("pageerror", lambda exc: page.problems.append(f"page error: {exc}"))
+            login(page, user.name)
+            return page
+
+        def close(self):
+            for ctx in self.contexts:
+                try:
+                    ctx.close()
+                except Exception:  # noqa: BLE001 - its browser was closed already
+                    pass
+
+    crowd = Callers()
+    yield crowd
+    crowd.close()
+
+
+def open_chat(page, name):
+    page.locator("#chat-list a, #friend-list a, #group-list a", has_text=name).first.click()
+    expect(page.locator("#conv-title")).to_have_text(name)
+
+
+def wait_for(what, check, seconds=WAIT_MS / 1000):
+    deadline = time.monotonic() + seconds
+    last = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(0.3)
+    raise AssertionError(f"{what}: still {last!r} after {seconds} s")
+
+
+def audio_flows(page, peers):
+    """Every one of the page's ``peers`` connections is connected and its
+    audio packets go out and come in (and keep coming)."""
+
+    def first():
+        rows = page.evaluate(STATS)
+        ok = len(rows) == peers and all(r["state"] == "connected" and r["sent"] > 0 and r["received"] > 0 for r in rows)
+        return rows if ok else False
+
+    before = wait_for("connected with audio both ways", first, 30)
+
+    def grows():
+        rows = page.evaluate(STATS)
+        return len(rows) == peers and all(
+            r["sent"] > b["sent"] and r["received"] > b["received"] for r, b in zip(rows, before, strict=True)
+        )
+
+    wait_for("audio still flowing", grows)
+
+
+def private_pair(server, callers):
+    a, b = register(server, "ca"), register(server, "cb")
+    befriend(a, b)
+    return a, b, callers.open(a), callers.open(b)
+
+
+def test_two_people_talk_then_hang_up_and_see_the_record(server, callers):
+    a, b, alice, bob = private_pair(server, callers)
+    open_chat(alice, b.name)
+    alice.get_by_role("button", name="Voice call").click()
+    expect(alice.locator("#call")).to_be_visible()
+
+    # Bob's device rings: the card, with Accept and Decline.
+    card = bob.get_by_role("alertdialog")
+    expect(card).to_contain_text(a.name)
+    expect(card).to_contain_text("Incoming voice call")
+    card.get_by_role("button", name="Accept", exact=True).click()
+    expect(card).to_have_count(0)
+    expect(bob.locator("#call")).to_be_visible()
+
+    audio_flows(alice, 1)
+    audio_flows(bob, 1)
+    # Names on the tiles, the timer running.
+    expect(alice.locator("#call .call-tile:not(.local) .call-name")).to_have_text(b.name)
+    expect(bob.locator("#call .call-tile:not(.local) .call-name")).to_have_text(a.name)
+    expect(alice.locator("#call .call-timer")).to_have_text(re.compile(r"^0:0[1-9]|^0:[1-5]\d"))
+
+    # Mute: the tool says so, the track is off.
+    alice.get_by_role("button", name="Mute", exact=True).click()
+    expect(alice.get_by_role("button", name="Unmute")).to_have_attribute("aria-pressed", "true")
+    assert alice.evaluate("window.__ginchatCalls.current().mic.enabled") is False
+    expect(bob.locator("#call .call-tile:not(.local) .call-mic-off")).to_be_visible()
+    alice.get_by_role("button", name="Unmute").click()
+    time.sleep(1.5)  # a call of a measurable length
+    screenshot(alice, "call")
+
+    alice.get_by_role("button", name="Hang up").click()
+    expect(alice.locator("#call")).to_have_count(0)
+    expect(bob.locator("#call")).to_have_count(0)
+    assert alice.evaluate("window.__ginchatCalls.peers().length") == 0
+
+    # The record, with the call's duration, on both sides and in the chat list.
+    for page in (alice, bob):
+        record = page.locator("#messages .call-record")
+        expect(record).to_have_count(1)
+        expect(record.locator(".call-record-text")).to_have_text(re.compile(r"^Call · 0:\d\d$"))
+        expect(record.get_by_role("button", name="Call back")).to_be_visible()
+    bob_row = bob.locator("#chat-list a", has_text=a.name)
+    expect(bob_row.locator(".preview")).to_contain_text(re.compile(r"Call · 0:\d\d"))
+    assert alice.problems == [] and bob.problems == []
+
+
+def test_a_declined_and_a_missed_call_show_their_records(server, callers):
+    a, b, alice, bob = private_pair(server, callers)
+    open_chat(alice, b.name)
+
+    # Declined: the caller is told, both records say so.
+    alice.get_by_role("button", name="Video call").click()
+    card = bob.get_by_role("alertdialog")
+    expect(card).to_contain_text("Incoming video call")
+    card.get_by_role("button", name="Decline").click()
+    expect(card).to_have_count(0)
+    expect(alice.locator("#call")).to_have_count(0)
+    expect(alice.locator("#toast")).to_have_text("The call was declined.")
+    expect(alice.locator("#messages .call-record .call-record-text")).to_have_text("Declined")
+    open_chat(bob, a.name)
+    expect(bob.locator("#messages .call-record .call-record-text")).to_have_text("Declined")
+
+    # Missed: nobody answers; the ringing stops by itself, the callee sees
+    # "Missed call" (red) in the conversation and the chat list.
+    bob.get_by_role("tab", name="Contacts").click()
+    alice.get_by_role("button", name="Voice call").click()
+    expect(alice.locator("#call .call-status")).to_have_text("Calling…")
+    expect(bob.get_by_role("alertdialog")).to_be_visible()
+    expect(alice.locator("#messages .call-record .call-record-text").last).to_have_text("Calling…")
+    expect(bob.get_by_role("alertdialog")).to_have_count(0, timeout=(RING_SECONDS + 10) * 1000)
+    expect(alice.locator("#call")).to_have_count(0)
+    expect(alice.locator("#messages .call-record .call-record-text").last).to_have_text("No answer")
+    bob.get_by_role("tab", name="Chats").click()
+    row = bob.locator("#chat-list a", has_text=a.name)
+    expect(row.locator(".preview")).to_have_text("📞 Missed call")
+    expect(row.locator(".badge")).to_be_visible()
+    row.click()
+    missed = bob.locator("#messages .call-record.missed")
+    expect(missed.locator(".call-record-text")).to_have_text("Missed call")
+    expect(missed.get_by_role("button", name="Call back")).to_be_visible()
+    assert alice.problems == [] and bob.problems == []
+
+
+def test_three_people_in_a_group_call_are_all_connected(server, callers):
+    owner, m1, m2 = register(server, "go"), register(server, "gm"), register(server, "gn")
+    group = unique_name("huddle")
+    gid = owner.post("/contact/createCommunity", name=group).json()["Data"]["ID"]
+    for member in (m1, m2):
+        assert member.post("/contact/joinGroup", comId=gid).status_code == 200
+    pages = [callers.open(user) for user in (owner, m1, m2)]
+    for page in pages:
+        page.get_by_role("tab", name="Groups").click()
+        open_chat(page, group)
+
+    pages[0].get_by_role("button", name="Voice call").click()
+    for page in pages[1:]:
+        card = page.get_by_role("alertdialog")
+        expect(card).to_contain_text(f"Call in {group}")
+        card.get_by_role("button", name="Accept", exact=True).click()
+    for page in pages:
+        audio_flows(page, 2)
+        expect(page.locator("#call .call-tile")).to_have_count(3)
+    screenshot(pages[0], "group-call")
+
+    # One leaves: the other two stay connected; the header offers Join to the one who left.
+    pages[2].get_by_role("button", name="Hang up").click()
+    expect(pages[2].locator("#call")).to_have_count(0)
+    for page in pages[:2]:
+        expect(page.locator("#call .call-tile")).to_have_count(2)
+    expect(pages[2].get_by_role("button", name="Join call")).to_be_visible()
+    expect(pages[2].locator("#messages .call-record .call-record-text")).to_have_text("In progress")
+    pages[2].get_by_role("button", name="Join call").click()
+    for page in pages:
+        expect(page.locator("#call .call-tile")).to_have_count(3)
+    audio_flows(pages[2], 2)
+    for page in pages:
+        page.get_by_role("button", name="Hang up").click()
+    for page in pages:
+        expect(page.locator("#messages .call-record .call-record-text")).to_have_text(re.compile(r"^Call · \d+:\d\d$"))
+        assert page.problems == []
+
+
+def test_a_refused_microphone_is_explained(server, callers, call_browser):
+    """A browser that answers the permission prompt with "no" (no fake UI): the
+    call does not start, and the page says why and what to do."""
+    a, b = register(server, "ra"), register(server, "rb")
+    befriend(a, b)
+    args = [arg for arg in CHROMIUM_ARGS if arg != "--use-fake-ui-for-media-stream"]
+    refusing = call_browser.browser_type.launch(executable_path=CHROMIUM, args=args)
+    try:
+        page = callers.open(a, browser=refusing)
+        callee = callers.open(b)
+        open_chat(page, b.name)
+        page.get_by_role("button", name="Voice call").click()
+        alert = page.locator("#call-error")
+        expect(alert).to_have_attribute("role", "alert")
+        expect(alert).to_contain_text("The browser refused the microphone.")
+        expect(alert).to_contain_text("Allow it for this site")
+        expect(page.locator("#call")).to_have_count(0)
+        # No call was started: nothing rings for the friend.
+        assert page.evaluate("window.__ginchatCalls.current()") is None
+        time.sleep(1)
+        expect(callee.get_by_role("alertdialog")).to_have_count(0)
+        assert page.problems == []
+        page.context.close()
+    finally:
+        refusing.close()
