@@ -31,6 +31,7 @@ from e2e_support import (
 )
 from playwright_compat import expect
 
+PHONE = {"width": 390, "height": 844}
 RING_SECONDS = 6  # a missed call ends this soon here (CALL_RING_SECONDS)
 LOOPBACK_ONLY = "window.__ginchatCalls = Object.assign(window.__ginchatCalls || {}, { loopbackOnly: true });"
 
@@ -140,14 +141,14 @@ def audio_flows(page, peers):
     wait_for("audio still flowing", grows)
 
 
-def private_pair(server, callers):
+def private_pair(server, callers, **bob_options):
     a, b = register(server, "ca"), register(server, "cb")
     befriend(a, b)
-    return a, b, callers.open(a), callers.open(b)
+    return a, b, callers.open(a), callers.open(b, **bob_options)
 
 
 def test_two_people_talk_then_hang_up_and_see_the_record(server, callers):
-    a, b, alice, bob = private_pair(server, callers)
+    a, b, alice, bob = private_pair(server, callers, viewport=PHONE)  # Bob on a phone
     open_chat(alice, b.name)
     alice.get_by_role("button", name="Voice call").click()
     expect(alice.locator("#call")).to_be_visible()
@@ -175,6 +176,13 @@ def test_two_people_talk_then_hang_up_and_see_the_record(server, callers):
     alice.get_by_role("button", name="Unmute").click()
     time.sleep(1.5)  # a call of a measurable length
     screenshot(alice, "call")
+    # At phone width the call fits: every control on screen, nothing sideways; someone speaks
+    # (the fake microphone beeps) and their tile shows it.
+    assert bob.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    for name in ("Mute", "Turn the camera on", "Devices", "Hang up"):
+        expect(bob.get_by_role("button", name=name, exact=True)).to_be_in_viewport()
+    expect(bob.locator("#call .call-tile.speaking").first).to_be_visible()
+    screenshot(bob, "phone-call")
 
     alice.get_by_role("button", name="Hang up").click()
     expect(alice.locator("#call")).to_have_count(0)
