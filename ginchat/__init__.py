@@ -19,7 +19,7 @@ from ginchat.apidocs import DEFINITIONS, RESPONSES
 from ginchat.chat.engine import ChatEngine
 from ginchat.chat.websocket import InlineReader
 from ginchat.config import Config
-from ginchat.domain import access, default_groups
+from ginchat.domain import access, calls, default_groups
 from ginchat.domain.admin import make_admin_by_name
 from ginchat.errors import AppError
 from ginchat.extensions import csrf, db, login_manager, redis_handle, sock, swagger
@@ -78,6 +78,10 @@ def load_config(app, config):
     check_secret_key(app.config)
     app.config["DIRECT_MESSAGES"] = access.direct_messages(app.config)  # a bad value stops the start
     default_groups.setting_names(app.config)  # and so does a bad group name
+    try:
+        app.config["CALL_SETTINGS"] = calls.settings(app.config)  # and bad ICE_SERVERS or CALL_ settings
+    except ValueError as exc:
+        raise SystemExit(f"GinChat cannot start: {exc}") from None
     app.config["PASSWORD_HASH"] = password_hash_method(app.config)  # and a bad hash method
     app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(app.config.get("SQLALCHEMY_DATABASE_URI"), app.instance_path)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(

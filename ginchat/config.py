@@ -203,6 +203,19 @@ class Config:
     REACTIONS_PER_USER = 20  # different reactions one person may give one message
     TYPING_INTERVAL = 1.0  # seconds: at most one typing frame per friend and connection is passed on
 
+    # Calls (issue 29, docs/PROTOCOL.md "Calls"; media go peer to peer between browsers).
+    # STUN/TURN servers for browsers on routed networks: a JSON list of
+    # RTCIceServer dicts, e.g. [{"urls": "stun:stun.example.lan:3478"}]; "": none
+    # (one LAN needs none). A bad value stops the start.
+    ICE_SERVERS = ""
+    CALL_MAX_PEERS = 6  # people in one call at most (a full mesh: each sends to each)
+    CALL_RING_SECONDS = 30  # ringing with no answer: the call ends, missed
+    CALL_REJOIN_SECONDS = 8  # a participant whose socket was lost may rejoin this long
+    CALL_SIGNAL_BYTES = 16384  # the largest signal (SDP, ICE candidate) relayed
+    CALL_SIGNALS_PER_SECOND = 50  # signals per connection and second...
+    CALL_SIGNAL_BURST = 200  # ...bursts to this many (ICE candidates come in bursts)
+    CALL_SWEEP_SECONDS = 1  # how often each node checks the calls' timeouts
+
     # Who may create an account: "open" (anyone), "invite" (with an invitation
     # link), "closed" (administrators create accounts). The default of the run-time
     # setting an administrator may switch (POST /admin/setRegistration).

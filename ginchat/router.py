@@ -7,6 +7,7 @@ from ginchat.chat import view as chat
 from ginchat.chat.handshake import HandshakePath
 from ginchat.service import (
     admin,
+    calls,
     certificate,
     contact,
     forwarding,
@@ -97,6 +98,8 @@ api.add_url_rule("/message/thread", "thread", threads.thread, methods=["GET"])
 api.add_url_rule("/message/threads", "threads", threads.followed, methods=["GET"])
 api.add_url_rule("/message/thread/follow", "thread_follow", threads.follow, methods=["POST"])
 api.add_url_rule("/message/thread/read", "thread_read", threads.mark_read, methods=["POST"])
+# Calls (issue 29): the settings a browser needs; the call runs over the socket.
+api.add_url_rule("/call/config", view_func=calls.call_config, methods=["GET"])
 # Pins, saved messages and group notices (issue 28, ginchat/service/pins.py).
 api.add_url_rule("/message/pin", view_func=pins.pin, methods=["POST"])
 api.add_url_rule("/message/pins", view_func=pins.pinned, methods=["GET"])

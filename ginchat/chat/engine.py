@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ginchat.bus import make_bus
 from ginchat.chat import checkpoint
+from ginchat.chat.calls import Calls
 from ginchat.chat.connlog import ConnectionLog
 from ginchat.chat.dispatch import (
     FrameError,
@@ -92,6 +93,7 @@ class ChatEngine:
         self.probe = None  # the loop-lag probe (LOOP_PROBE_MS)
         # Client frame Types beyond 1-3: Type -> handler(connection, fields); see register_frame.
         self.frame_handlers = {}
+        self.event_handlers = {}  # bus event kinds of collaborators: kind -> handler(event); see register_event
         self.stats = {"stored": 0, "delivered": 0, "duplicates_dropped": 0, "batches": 0}
 
         self.relations = Relations(self)
@@ -114,6 +116,7 @@ class ChatEngine:
         self.register_frame(message_updates.REACT, self.updates.on_react)
         self.forwarding = Forwarding(self)  # forwarded messages and chat records (frame 22)
         self.pins = Pins(self)  # pins, saved messages, announcement groups (frames 20, 21)
+        self.calls = Calls(self)  # calls: frames 30-33, their state in Redis, the sweep (issue 29)
         app.extensions["chat"] = self
 
     # --- life cycle ------------------------------------------------------------
@@ -128,6 +131,7 @@ class ChatEngine:
             gevent.spawn(self.presence.sweep_loop),
             gevent.spawn(checkpoint.checkpoint_loop, self),  # SQLite only: WAL checkpoints off the loop
             gevent.spawn(self.sessions.check_loop),
+            gevent.spawn(self.calls.sweep_loop),
         ]
         self.nodes.start()
         self.bus.start()
@@ -163,6 +167,12 @@ class ChatEngine:
         if msg_type in (1, 2, 3) or msg_type in self.frame_handlers:
             raise ValueError(f"frame Type {msg_type} is taken")
         self.frame_handlers[msg_type] = handler
+
+    def register_event(self, kind, handler):
+        """Let a collaborator handle bus events ``{"Event": kind, ...}`` from other nodes."""
+        if kind in self.event_handlers:
+            raise ValueError(f"bus event {kind} is taken")
+        self.event_handlers[kind] = handler
 
     # --- connections -------------------------------------------------------------
     def attach(self, conn):
@@ -428,3 +438,5 @@ class ChatEngine:
             self.notices.apply_event(event)
         elif kind == "sessions_ended":
             self.sessions.apply_event(event)
+        elif kind in self.event_handlers:
+            self.event_handlers[kind](event)

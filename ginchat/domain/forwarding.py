@@ -141,6 +141,8 @@ def _sources(user_id, ids, relations):
             raise not_found(f"no message {msg_id} that you may read")
         if row["media"] == messages.RECALLED:
             raise conflict(f"message {msg_id} is recalled")
+        if row["media"] == messages.CALL:
+            raise bad_request(f"message {msg_id} is a call's record: it cannot be forwarded")
     return [rows[i] for i in sorted(ids)]
 
 

@@ -47,6 +47,7 @@ CHANGES = (UPDATE, PIN)
 TEXT, EMOJI, VOICE, IMAGE, FILE = 1, 2, 3, 4, 5
 MEDIA_KINDS = (TEXT, EMOJI, VOICE, IMAGE, FILE)  # what a client may send
 RECORD = records.RECORD  # a chat record: forwarded messages merged into one (the server makes it)
+CALL = 7  # a call's record (issue 29, domain/calls.py): JSON Content that follows the call (the server makes it)
 MENTION_ALL, MENTION_HERE = 1, 2  # the mention_all column
 MENTION_ALL_NAMES = {MENTION_ALL: "all", MENTION_HERE: "here"}
 RECALLED = 0  # a message its sender took back: blanked in place

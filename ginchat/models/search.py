@@ -26,9 +26,11 @@ from sqlalchemy import column, func, literal_column, select, table, text, union_
 from sqlalchemy import exc as sa_exc
 
 from ginchat.extensions import db
-from ginchat.models.message import RECALLED, message_table, readable_by, readable_by_index, to_frame
+from ginchat.models.message import CALL, RECALLED, message_table, readable_by, readable_by_index, to_frame
 from ginchat.models.search_reader import SearchReader, too_slow
 from ginchat.utils.cjk import CJK_RUN, char_token, pair_tokens, pieces
+
+UNSEARCHED = (RECALLED, CALL)  # recalled messages, and call records (JSON, not words)
 
 FTS_TABLE = "message_fts"
 FTS_VIEW = "message_search"
@@ -100,7 +102,7 @@ def search(user_id, groups, terms, before, limit):
     dialect = db.session.get_bind().dialect.name
     terms = split_terms(terms)
     readable = readable_by(user_id, groups)
-    query = select(message_table).where(readable, c.media != RECALLED)
+    query = select(message_table).where(readable, c.media.notin_(UNSEARCHED))
     if dialect == "sqlite":
         query = query.join_from(_fts, message_table, c.id == _fts.c.rowid)
         query = query.where(_fts.c[FTS_TABLE].op("MATCH")(fts5_query(user_id, groups, terms)))
@@ -164,7 +166,7 @@ def scan_readable(parts, terms, before, limit):
     while True:
         each = []
         for cond, index in parts:
-            query = _by_index(select(c.id, c.content).where(cond, c.media != RECALLED, *likes), index)
+            query = _by_index(select(c.id, c.content).where(cond, c.media.notin_(UNSEARCHED), *likes), index)
             if before is not None:
                 query = query.where(c.id < before)
             each.append(query.order_by(c.id.desc()).limit(size))

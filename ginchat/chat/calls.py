@@ -1,0 +1,212 @@
+"""Calls on the socket (issue 29): client frames 30 (start), 31 (act on a
+call), 32 (a signal for one connection) and 33 (hello). The rules, the
+shared state (Redis) and the record are ginchat.domain.calls'; this module
+gives connections their ids, sends the state frames (to the conversation's
+members on every node, as notices go), relays signals to the one connection
+they name (here, or through the bus to the node that holds it), and runs
+this node's sweep of the calls' timeouts."""
+
+import functools
+import itertools
+import json
+import logging
+import weakref
+
+import gevent
+import redis
+from sqlalchemy.exc import SQLAlchemyError
+
+from ginchat.chat.connection import Bucket
+from ginchat.chat.dispatch import FrameError, MapRelations, _int_field
+from ginchat.chat.frames import dumps
+from ginchat.domain import calls
+
+log = logging.getLogger("ginchat.calls")
+
+SIGNAL_EVENT = "call_signal"  # the bus event of a signal for a connection on another node
+
+
+def _guarded(handler):
+    """Redis or the database down: a 503 error frame, nothing changed."""
+
+    @functools.wraps(handler)
+    def run(self, conn, fields):
+        try:
+            return handler(self, conn, fields)
+        except redis.RedisError as exc:
+            log.warning("%r: Redis unavailable for a call frame: %s", conn, exc.__class__.__name__)
+            raise FrameError(503, "the call service is unavailable (Redis): try again", fields["clientmsgid"]) from None
+
+    return run
+
+
+class Calls:
+    def __init__(self, engine):
+        self.engine = engine
+        app = engine.app
+        self.cfg = calls.settings(app.config)
+        app.config["CALL_SETTINGS"] = self.cfg
+        self.redis = engine.redis
+        self.local = weakref.WeakValueDictionary()  # Conn id -> this node's Connection
+        self.counter = itertools.count(1)
+        self.buckets = weakref.WeakKeyDictionary()  # Connection -> its signal budget
+        engine.register_frame(calls.START, self.on_start)
+        engine.register_frame(calls.ACTION, self.on_action)
+        engine.register_frame(calls.SIGNAL, self.on_signal)
+        engine.register_frame(calls.HELLO, self.on_hello)
+        engine.register_event(SIGNAL_EVENT, self.apply_signal)
+
+    # --- connection ids -----------------------------------------------------------
+    def conn_id(self, conn):
+        """The connection's Conn: unique across nodes (this node's bus id and a count)."""
+        cid = getattr(conn, "call_conn", None)
+        if cid is None:
+            cid = f"{self.engine.bus.node_id}-{next(self.counter)}"
+            conn.call_conn = cid
+            self.local[cid] = conn
+        return cid
+
+    # --- client frames -------------------------------------------------------------
+    @_guarded
+    def on_hello(self, conn, fields):
+        self.engine.guard_frame(conn, fields)
+        with self.engine.app.app_context():
+            found = calls.calls_for(self.redis, conn.user_id, MapRelations(self.engine))
+        conn.put_wait(dumps({"Type": calls.HELLO, "Conn": self.conn_id(conn), "UserId": conn.user_id, "Calls": found}))
+
+    @_guarded
+    def on_start(self, conn, fields):
+        engine = self.engine
+        engine.guard_frame(conn, fields)
+        cmid = fields["clientmsgid"]
+        chat_type = _int_field(fields, "chattype", "ChatType", cmid, minimum=1, maximum=2)
+        target = _int_field(fields, "targetid", "TargetId", cmid)
+        video = fields.get("video", False)
+        if video is None:
+            video = False
+        if not isinstance(video, bool):
+            raise FrameError(400, "Video must be true or false", cmid)
+        if engine.stopping:
+            raise FrameError(503, "the server is shutting down; call again after reconnecting", cmid)
+        with engine.app.app_context():
+            effects = calls.start(
+                self.redis,
+                self.cfg,
+                conn.user_id,
+                self.conn_id(conn),
+                chat_type,
+                target,
+                video,
+                cmid,
+                MapRelations(engine),
+            )
+        self.send(effects)
+
+    @_guarded
+    def on_action(self, conn, fields):
+        engine = self.engine
+        engine.guard_frame(conn, fields)
+        cmid = fields["clientmsgid"]
+        action = fields.get("action")
+        if not isinstance(action, str):
+            raise FrameError(400, f"Action must be one of {', '.join(calls.ACTIONS)}", cmid)
+        with engine.app.app_context():
+            effects = calls.act(
+                self.redis,
+                self.cfg,
+                conn.user_id,
+                self.conn_id(conn),
+                fields.get("callid"),
+                action.lower(),
+                MapRelations(engine),
+            )
+        self.send(effects)
+
+    @_guarded
+    def on_signal(self, conn, fields):
+        engine = self.engine
+        cmid = fields["clientmsgid"]
+        if engine.rate_limited:
+            bucket = self.buckets.get(conn)
+            if bucket is None:
+                bucket = self.buckets[conn] = Bucket(self.cfg["signals_per_second"], self.cfg["signal_burst"])
+            if not bucket.take():
+                raise FrameError(
+                    429, f"too many call signals: at most {self.cfg['signals_per_second']:g} per second", cmid
+                )
+        signal = fields.get("signal")
+        if not isinstance(signal, dict):
+            raise FrameError(400, "Signal must be a JSON object", cmid)
+        size = len(json.dumps(signal, ensure_ascii=False, separators=(",", ":")).encode())
+        if size > self.cfg["signal_bytes"]:
+            raise FrameError(413, f"Signal is larger than {self.cfg['signal_bytes']} bytes", cmid)
+        mine = self.conn_id(conn)
+        forged = fields.get("fromuser")
+        if forged is not None and forged != conn.user_id:
+            raise FrameError(400, "FromUser is set by the server: leave it out", cmid)
+        forged = fields.get("fromconn")
+        if forged is not None and forged != mine:
+            raise FrameError(400, "FromConn is set by the server: leave it out", cmid)
+        to_conn = fields.get("toconn")
+        with engine.app.app_context():
+            call = calls.check_signal(
+                self.redis, conn.user_id, mine, fields.get("callid"), to_conn, MapRelations(engine)
+            )
+        frame = {
+            "Type": calls.SIGNAL,
+            "CallId": call["CallId"],
+            "FromUser": conn.user_id,
+            "FromConn": mine,
+            "Signal": signal,
+        }
+        self.relay(to_conn, frame)
+
+    # --- delivery ---------------------------------------------------------------------
+    def send(self, effects):
+        """The state frames of a call operation, to their users on every node;
+        then its record follows (a Type 15 change), so ringing stops first."""
+        for frame, users, group in effects.frames:
+            try:
+                with self.engine.app.app_context():
+                    self.engine.notices.send(frame, users=users, group=group)
+            except SQLAlchemyError:  # a group's members not readable now: the next change or hello tells
+                log.warning("call %s: state frame not sent (database unavailable)", frame.get("CallId"))
+        for call in effects.record:
+            try:
+                with self.engine.app.app_context():
+                    calls.update_record(call)
+            except SQLAlchemyError:
+                log.warning("call %s: its record was not updated (database unavailable)", call["CallId"])
+
+    def relay(self, to_conn, frame):
+        """A signal for exactly one connection: here, or on the node that holds it."""
+        conn = self.local.get(to_conn)
+        if conn is not None:
+            if not conn.closed:
+                conn.put(None, dumps(frame))
+            return
+        if to_conn.startswith(self.engine.bus.node_id + "-"):
+            return  # it was ours and closed: the participant rejoins with a new Conn
+        self.engine.bus.publish_event({"Event": SIGNAL_EVENT, "Conn": to_conn, "Frame": frame})
+
+    def apply_signal(self, event):
+        conn = self.local.get(str(event.get("Conn")))
+        if conn is not None and not conn.closed:
+            conn.put(None, dumps(event["Frame"]))
+
+    # --- the sweep --------------------------------------------------------------------
+    def sweep_loop(self):
+        while True:
+            gevent.sleep(self.cfg["sweep_seconds"])
+            self.sweep_once()
+
+    def sweep_once(self):
+        alive = {cid for cid, conn in list(self.local.items()) if not conn.closed}
+        try:
+            with self.engine.app.app_context():
+                effects = calls.sweep(self.redis, self.cfg, alive)
+            self.send(effects)
+        except (redis.RedisError, SQLAlchemyError) as exc:
+            log.warning("call sweep skipped: %s", exc.__class__.__name__)
+        except Exception:  # the loop must live on
+            log.exception("call sweep failed")
