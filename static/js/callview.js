@@ -68,7 +68,7 @@ export class CallView {
     this.status = el('span', { className: 'call-status', role: 'status', 'aria-live': 'polite' });
     this.clock = el('span', { className: 'call-timer', 'aria-label': t('Call duration') });
     this.grid = el('div', { className: 'call-grid' });
-    this.muteBtn = tool(t('Mute'), '🎙', () => handlers.onMute());
+    this.muteBtn = tool(t('Mute the microphone'), '🎙', () => handlers.onMute());
     this.camBtn = tool(t('Turn the camera on'), '📷', () => handlers.onCamera());
     this.shareBtn = tool(t('Share the screen'), '🖥', () => handlers.onShare());
     this.shareBtn.hidden = !screenShareSupported();
@@ -103,8 +103,8 @@ export class CallView {
 
   setControls({ muted, camOn, sharing }) {
     this.muteBtn.setAttribute('aria-pressed', String(!!muted));
-    this.muteBtn.setAttribute('aria-label', muted ? t('Unmute') : t('Mute'));
-    this.muteBtn.title = muted ? t('Unmute') : t('Mute');
+    this.muteBtn.setAttribute('aria-label', muted ? t('Unmute the microphone') : t('Mute the microphone'));
+    this.muteBtn.title = muted ? t('Unmute the microphone') : t('Mute the microphone');
     this.muteBtn.firstChild.textContent = muted ? '🔇' : '🎙';
     this.camBtn.setAttribute('aria-pressed', String(!!camOn));
     this.camBtn.setAttribute('aria-label', camOn ? t('Turn the camera off') : t('Turn the camera on'));
