@@ -73,7 +73,7 @@ export class CallView {
     this.shareBtn = tool(t('Share the screen'), '🖥', () => handlers.onShare());
     this.shareBtn.hidden = !screenShareSupported();
     this.devicesBtn = tool(t('Devices'), '⚙', () => this.toggleDevices(), { 'aria-expanded': 'false', 'aria-controls': 'call-devices' });
-    this.hangBtn = tool(t('Hang up'), '✆', () => handlers.onHangup(), { className: 'call-tool hangup' });
+    this.hangBtn = tool(t('Hang up'), '📞', () => handlers.onHangup(), { className: 'call-tool hangup' });
     this.devices = el('form', { id: 'call-devices', className: 'call-devices', hidden: true, onsubmit: (e) => e.preventDefault() });
     this.node = el('section', { id: 'call', className: 'call-screen', 'aria-label': t('Call') },
       el('header', { className: 'call-head' },
@@ -126,7 +126,6 @@ export class CallView {
     const node = el('figure', { className: `call-tile${local ? ' local' : ''}`, dataset: { userId, key } },
       face, video, el('figcaption', {}, el('span', { className: 'call-mic-off', 'aria-label': t('muted'), hidden: true, text: '🔇' }), label, note));
     this.grid.append(node);
-    this.layout();
     const tile = {
       node,
       video,
@@ -152,6 +151,7 @@ export class CallView {
       },
     };
     this.tiles.set(key, tile);
+    this.layout();
     return tile;
   }
 

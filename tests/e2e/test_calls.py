@@ -176,7 +176,13 @@ def test_two_people_talk_then_hang_up_and_see_the_record(server, callers):
     assert alice.evaluate("window.__ginchatCalls.current().mic.enabled") is False
     expect(bob.locator("#call .call-tile:not(.local) .call-mic-off")).to_be_visible()
     alice.locator("#call").get_by_role("button", name="Unmute the microphone", exact=True).click()
-    time.sleep(1.5)  # a call of a measurable length
+    # Alice turns her camera on in this voice call: Bob sees her video (the track is
+    # replaced, nothing renegotiated), then the screenshot.
+    alice.locator("#call").get_by_role("button", name="Turn the camera on").click()
+    expect(alice.locator("#call").get_by_role("button", name="Turn the camera off")).to_be_visible()
+    expect(bob.locator("#call .call-tile:not(.local)")).to_have_class(re.compile(r"\bhas-video\b"))
+    expect(alice.locator("#call .call-tile.local")).to_have_class(re.compile(r"\bhas-video\b"))
+    time.sleep(1.5)  # a call of a measurable length, a few frames of video
     screenshot(alice, "call")
     # At phone width the call fits: every control on screen, nothing sideways; someone speaks
     # (the fake microphone beeps) and their tile shows it.
@@ -249,7 +255,8 @@ def test_three_people_in_a_group_call_are_all_connected(server, callers):
     pages = [callers.open(user) for user in (owner, m1, m2)]
     for page in pages:
         page.get_by_role("tab", name="Groups").click()
-        open_chat(page, group)
+        page.locator("#group-list a", has_text=group).click()
+        expect(page.locator("#conv-title")).to_have_text(group)
 
     pages[0].get_by_role("button", name="Voice call").click()
     for page in pages[1:]:
