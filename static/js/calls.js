@@ -20,7 +20,7 @@ import {
 import { CALL, callIcon, callOf, callSummary } from './calltext.js';
 import { CallView, clearCallError, incomingCard, showCallError } from './callview.js';
 import { registerContentRenderer, registerFrameHandler } from './hooks.js';
-import { nameOf, userInfo } from './names.js';
+import { nameOf, shownName, userInfo, whenKnown } from './names.js';
 import { GROUP, PRIVATE, convKey, me, state, toast } from './state.js';
 import { el } from './view.js';
 import { t } from './i18n.js';
@@ -43,6 +43,7 @@ window.__ginchatCalls = debug; // tests and curious developers: the current call
 Object.assign(debug, {
   current: () => call,
   peers: () => (call ? [...call.peers.values()].map((p) => p.pc) : []),
+  socket: () => state.socket,
   peerStates: () => (call ? Object.fromEntries([...call.peers.entries()].map(([id, p]) => [id, p.pc.connectionState])) : {}),
 });
 
@@ -378,6 +379,7 @@ async function peerFor(userId, conn) {
   const user = userInfo(userId);
   const tile = call.view.tile(`u${userId}`, { name: nameOf(userId), userId, avatarUrl: user.Avatar });
   tile.setNote(t('connecting…'));
+  whenKnown(userId).then((known) => tile.setName(shownName(known))); // "user 7" until the lookup answers
   peer = { userId, conn, pc, remote, tile, offerer: me.ID < userId, queued: [], speaking: null, lostTimer: null, ready: false };
   call.peers.set(userId, peer);
   const thisCall = call;
@@ -588,14 +590,17 @@ function onError(frame) {
 
 // --- ringing ---------------------------------------------------------------------------------
 async function ring(frame) {
+  const entry = { frame, sound: call ? null : startRinging(false), card: null, notification: null, timer: null };
+  rings.set(frame.CallId, entry);
+  // The caller's name (a group's member may be new to this page): a moment at most.
+  await Promise.race([whenKnown(frame.CallerId), new Promise((resolve) => { setTimeout(resolve, 1500); })]);
+  if (rings.get(frame.CallId) !== entry) return; // stopped meanwhile
   const conv = convOfCall(frame);
   const caller = nameOf(frame.CallerId);
   const title = frame.ChatType === GROUP ? t('Call in {group}', { group: convTitle(conv, frame) }) : caller;
   const text = frame.ChatType === GROUP
     ? t('{name} started a call', { name: caller })
     : (frame.Video ? t('Incoming video call') : t('Incoming voice call'));
-  const entry = { frame, sound: call ? null : startRinging(false), card: null, notification: null, timer: null };
-  rings.set(frame.CallId, entry);
   entry.card = incomingCard({
     title, text, video: frame.Video, onAccept: (video) => accept(entry, video), onDecline: () => decline(entry),
   });

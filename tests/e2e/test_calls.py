@@ -176,6 +176,19 @@ def test_two_people_talk_then_hang_up_and_see_the_record(server, callers):
     assert alice.evaluate("window.__ginchatCalls.current().mic.enabled") is False
     expect(bob.locator("#call .call-tile:not(.local) .call-mic-off")).to_be_visible()
     alice.locator("#call").get_by_role("button", name="Unmute the microphone", exact=True).click()
+    # Alice's socket drops and comes back: she rejoins, the peer connection was kept,
+    # and the call is still on after the server's CALL_REJOIN_SECONDS (8) have passed.
+    alice.evaluate("window.__pcBefore = window.__ginchatCalls.peers()[0]")
+    alice.evaluate("window.__ginchatCalls.socket().ws.close()")
+    expect(alice.locator("#conn-status")).not_to_have_attribute("data-state", "open")
+    expect(alice.locator("#conn-status")).to_have_attribute("data-state", "open")
+    time.sleep(9)
+    expect(alice.locator("#call")).to_be_visible()
+    expect(bob.locator("#call")).to_be_visible()
+    assert alice.evaluate("window.__ginchatCalls.peers()[0] === window.__pcBefore")
+    audio_flows(alice, 1)
+    audio_flows(bob, 1)
+
     # Alice turns her camera on in this voice call: Bob sees her video (the track is
     # replaced, nothing renegotiated), then the screenshot.
     alice.locator("#call").get_by_role("button", name="Turn the camera on").click()
