@@ -282,8 +282,8 @@ def test_group_call_join_limit_decline_and_last_leaves(capi, call_server):
     # Leaving: the call goes on until its last participant leaves.
     for u in [owner, *members[:4]]:
         socks[u.id].send(Type=31, CallId=call_id, Action="hangup")
-    last = state(socks[members[4].id], call_id, lambda f: len(f["Participants"]) == 1)
-    assert last["State"] == "active"
+    last = state(socks[members[4].id], call_id, lambda f: f["AnswerTime"] and len(f["Participants"]) == 1)
+    assert last["State"] == "active" and last["Participants"][0]["UserId"] == members[4].id
     socks[members[4].id].send(Type=31, CallId=call_id, Action="hangup")
     ended = state(socks[members[5].id], call_id, lambda f: f["State"] == "ended")
     assert ended["Reason"] == "hangup"

@@ -44,8 +44,11 @@ class Calls:
     def __init__(self, engine):
         self.engine = engine
         app = engine.app
-        self.cfg = calls.settings(app.config)
-        app.config["CALL_SETTINGS"] = self.cfg
+        # The settings, and the namespace of the call keys in Redis: this
+        # cluster's bus scope (clusters sharing one Redis keep apart); a
+        # node without a bus shares its calls with no other.
+        bus = engine.bus
+        self.cfg = dict(calls.settings(app.config), ns=bus.scope if bus.name != "none" else f"none-{bus.node_id}")
         self.redis = engine.redis
         self.local = weakref.WeakValueDictionary()  # Conn id -> this node's Connection
         self.counter = itertools.count(1)
@@ -71,7 +74,7 @@ class Calls:
     def on_hello(self, conn, fields):
         self.engine.guard_frame(conn, fields)
         with self.engine.app.app_context():
-            found = calls.calls_for(self.redis, conn.user_id, MapRelations(self.engine))
+            found = calls.calls_for(self.redis, self.cfg, conn.user_id, MapRelations(self.engine))
         conn.put_wait(dumps({"Type": calls.HELLO, "Conn": self.conn_id(conn), "UserId": conn.user_id, "Calls": found}))
 
     @_guarded
@@ -150,7 +153,7 @@ class Calls:
         to_conn = fields.get("toconn")
         with engine.app.app_context():
             call = calls.check_signal(
-                self.redis, conn.user_id, mine, fields.get("callid"), to_conn, MapRelations(engine)
+                self.redis, self.cfg, conn.user_id, mine, fields.get("callid"), to_conn, MapRelations(engine)
             )
         frame = {
             "Type": calls.SIGNAL,

@@ -133,23 +133,26 @@ def now_ms():
     return int(time.time() * 1000)
 
 
-def call_key(call_id):
-    return f"call:{call_id}"
+# Keys carry the cluster's bus scope (cfg["ns"]: its UDP port or Redis
+# channel), as presence's do: clusters sharing one Redis keep apart.
+def call_key(cfg, call_id):
+    return f"call:{cfg['ns']}:{call_id}"
 
 
-def conv_call_key(conv):
-    return f"call_conv:{conv}"
+def conv_call_key(cfg, conv):
+    return f"call_conv:{cfg['ns']}:{conv}"
 
 
-def user_call_key(user_id):
-    return f"call_user:{user_id}"
+def user_call_key(cfg, user_id):
+    return f"call_user:{cfg['ns']}:{user_id}"
 
 
-def seen_key(call_id):
-    return f"call_seen:{call_id}"
+def seen_key(cfg, call_id):
+    return f"call_seen:{cfg['ns']}:{call_id}"
 
 
-CALLS = "calls"
+def calls_key(cfg):
+    return f"calls:{cfg['ns']}"
 
 
 def frame_of(call, now=None, client_msg_id=None):
@@ -211,17 +214,17 @@ def _in_conversation(call, user_id, relations):
     return relations.is_member(user_id, call["TargetId"])
 
 
-def load(r, call_id):
-    raw = r.get(call_key(call_id))
+def load(r, cfg, call_id):
+    raw = r.get(call_key(cfg, call_id))
     return json.loads(raw) if raw else None
 
 
-def _live_call_of(pipe, key):
+def _live_call_of(pipe, cfg, key):
     """The call a ``call_conv`` or ``call_user`` key points at, if it is not ended."""
     call_id = pipe.get(key)
     if not call_id:
         return None
-    call = load(pipe, call_id)
+    call = load(pipe, cfg, call_id)
     return call if call and call["State"] != ENDED else None
 
 
@@ -234,27 +237,27 @@ def _write(pipe, call, cfg, users=(), drop_users=()):
     """Queue the call's state (inside MULTI) and its keys' expiries."""
     call_id = call["CallId"]
     if call["State"] == ENDED:
-        pipe.set(call_key(call_id), json.dumps(call), ex=ENDED_KEEP)
-        pipe.delete(seen_key(call_id))
-        pipe.hdel(CALLS, call_id)
+        pipe.set(call_key(cfg, call_id), json.dumps(call), ex=ENDED_KEEP)
+        pipe.delete(seen_key(cfg, call_id))
+        pipe.hdel(calls_key(cfg), call_id)
         conv = call["Conv"]
         # The conversation's and the users' pointers go only if they still point here.
         for key in (
-            [conv_call_key(conv)]
-            + [user_call_key(p["UserId"]) for p in call["Participants"]]
-            + [user_call_key(u) for u in drop_users]
+            [conv_call_key(cfg, conv)]
+            + [user_call_key(cfg, p["UserId"]) for p in call["Participants"]]
+            + [user_call_key(cfg, u) for u in drop_users]
         ):
             pipe.eval(_DEL_IF, 1, key, call_id)
         return
     ttl = _ttl(cfg)
-    pipe.set(call_key(call_id), json.dumps(call), ex=ttl)
-    pipe.set(conv_call_key(call["Conv"]), call_id, ex=ttl)
-    pipe.hset(CALLS, call_id, call.get("MsgId") or 0)
+    pipe.set(call_key(cfg, call_id), json.dumps(call), ex=ttl)
+    pipe.set(conv_call_key(cfg, call["Conv"]), call_id, ex=ttl)
+    pipe.hset(calls_key(cfg), call_id, call.get("MsgId") or 0)
     for user_id in users:
-        pipe.set(user_call_key(user_id), call_id, ex=ttl)
+        pipe.set(user_call_key(cfg, user_id), call_id, ex=ttl)
     for user_id in drop_users:
-        pipe.eval(_DEL_IF, 1, user_call_key(user_id), call_id)
-    pipe.expire(seen_key(call_id), ttl)
+        pipe.eval(_DEL_IF, 1, user_call_key(cfg, user_id), call_id)
+    pipe.expire(seen_key(cfg, call_id), ttl)
 
 
 _DEL_IF = """
@@ -269,18 +272,18 @@ def _end(call, reason, now):
     call["EndTime"] = now
 
 
-def _change(r, call_id, fn, extra_watch=()):
+def _change(r, cfg, call_id, fn, extra_watch=()):
     """Run ``fn(pipe, call)`` in a transaction watching the call (and
     ``extra_watch`` keys); it queues its writes after ``pipe.multi()`` and
     returns a result. None call: 404."""
 
     def run(pipe):
-        call = load(pipe, call_id)
+        call = load(pipe, cfg, call_id)
         if call is None:
             raise not_found(f"no call {call_id} (it may have ended)")
         return fn(pipe, call)
 
-    return r.transaction(run, call_key(call_id), *extra_watch, value_from_callable=True)
+    return r.transaction(run, call_key(cfg, call_id), *extra_watch, value_from_callable=True)
 
 
 def check_call_id(call_id):
@@ -413,7 +416,7 @@ def start(r, cfg, user_id, conn_id, chat_type, target_id, video, client_msg_id="
     else:
         raise bad_request("ChatType must be 1 (private) or 2 (group)")
     conv = messages.conv_key(chat_type, user_id, target_id)
-    running = _live_call_of(r, conv_call_key(conv))
+    running = _live_call_of(r, cfg, conv_call_key(cfg, conv))
     if running is not None and _participant(running, user_id) is None:
         return act(r, cfg, user_id, conn_id, running["CallId"], "accept", relations)
     now = now_ms()
@@ -440,23 +443,23 @@ def start(r, cfg, user_id, conn_id, chat_type, target_id, video, client_msg_id="
     busy = {}
 
     def create(pipe):
-        mine = _live_call_of(pipe, user_call_key(user_id))
+        mine = _live_call_of(pipe, cfg, user_call_key(cfg, user_id))
         if mine is not None:
             raise conflict(f"you are in call {mine['CallId']} already: hang up first")
-        other = _live_call_of(pipe, conv_call_key(conv))
+        other = _live_call_of(pipe, cfg, conv_call_key(cfg, conv))
         if other is not None:
             raise conflict(f"call {other['CallId']} is running in this conversation: join it")
-        if chat_type == messages.PRIVATE and _live_call_of(pipe, user_call_key(target_id)) is not None:
+        if chat_type == messages.PRIVATE and _live_call_of(pipe, cfg, user_call_key(cfg, target_id)) is not None:
             busy["busy"] = True
             return
         pipe.multi()
         _write(pipe, call, cfg, users=[user_id])
-        pipe.hset(seen_key(call_id), user_id, now)
-        pipe.expire(seen_key(call_id), _ttl(cfg))
+        pipe.hset(seen_key(cfg, call_id), user_id, now)
+        pipe.expire(seen_key(cfg, call_id), _ttl(cfg))
 
-    watches = [user_call_key(user_id), conv_call_key(conv)]
+    watches = [user_call_key(cfg, user_id), conv_call_key(cfg, conv)]
     if chat_type == messages.PRIVATE:
-        watches.append(user_call_key(target_id))
+        watches.append(user_call_key(cfg, target_id))
     r.transaction(create, *watches)
     if busy:
         # The callee is in another call: it ends at once; only the caller hears.
@@ -477,7 +480,7 @@ def start(r, cfg, user_id, conn_id, chat_type, target_id, video, client_msg_id="
         _write(pipe, current, cfg)
         return current
 
-    current = _change(r, call_id, stamp)
+    current = _change(r, cfg, call_id, stamp)
     effects.state(current, client_msg_id=client_msg_id)
     if current["State"] != RINGING:  # answered (or ended) before its record was there
         effects.record.append(current)
@@ -489,14 +492,14 @@ def _forget(r, call, cfg):
 
     def drop(pipe, current):
         pipe.multi()
-        pipe.delete(call_key(call["CallId"]), seen_key(call["CallId"]))
-        pipe.hdel(CALLS, call["CallId"])
-        pipe.eval(_DEL_IF, 1, conv_call_key(call["Conv"]), call["CallId"])
+        pipe.delete(call_key(cfg, call["CallId"]), seen_key(cfg, call["CallId"]))
+        pipe.hdel(calls_key(cfg), call["CallId"])
+        pipe.eval(_DEL_IF, 1, conv_call_key(cfg, call["Conv"]), call["CallId"])
         for p in current["Participants"]:
-            pipe.eval(_DEL_IF, 1, user_call_key(p["UserId"]), call["CallId"])
+            pipe.eval(_DEL_IF, 1, user_call_key(cfg, p["UserId"]), call["CallId"])
 
     try:
-        _change(r, call["CallId"], drop)
+        _change(r, cfg, call["CallId"], drop)
     except AppError:
         pass
 
@@ -506,7 +509,7 @@ def act(r, cfg, user_id, conn_id, call_id, action, relations=SQL):
     call_id = check_call_id(call_id)
     if action not in ACTIONS:
         raise bad_request(f"Action must be one of {', '.join(ACTIONS)}")
-    first = load(r, call_id)
+    first = load(r, cfg, call_id)
     if first is None or not _in_conversation(first, user_id, relations):
         raise not_found(f"no call {call_id} (it may have ended)")
     effects = Effects()
@@ -520,8 +523,8 @@ def act(r, cfg, user_id, conn_id, call_id, action, relations=SQL):
     members = None
     if action == "decline" and first["ChatType"] == messages.GROUP:
         members = Contact.member_ids(first["TargetId"])
-    watch = [user_call_key(user_id)]
-    result = _change(r, call_id, lambda pipe, call: handler(pipe, call, cfg, user_id, conn_id, members), watch)
+    watch = [user_call_key(cfg, user_id)]
+    result = _change(r, cfg, call_id, lambda pipe, call: handler(pipe, call, cfg, user_id, conn_id, members), watch)
     if result is not None:
         call, changed = result
         effects.state(call)
@@ -556,7 +559,7 @@ def _accept(pipe, call, cfg, user_id, conn_id, _members):
         raise conflict("the call was answered on another device")
     if len(call["Participants"]) >= cfg["max_peers"]:
         raise conflict(f"the call is full: at most {cfg['max_peers']} people")
-    other = _live_call_of(pipe, user_call_key(user_id))
+    other = _live_call_of(pipe, cfg, user_call_key(cfg, user_id))
     if other is not None and other["CallId"] != call["CallId"]:
         raise conflict(f"you are in call {other['CallId']} already: hang up first")
     if _lazy_expiry(pipe, call, cfg):
@@ -571,7 +574,7 @@ def _accept(pipe, call, cfg, user_id, conn_id, _members):
         changed = True
     pipe.multi()
     _write(pipe, call, cfg, users=[user_id])
-    pipe.hset(seen_key(call["CallId"]), user_id, now)
+    pipe.hset(seen_key(cfg, call["CallId"]), user_id, now)
     return call, changed
 
 
@@ -623,7 +626,7 @@ def _hangup(pipe, call, cfg, user_id, conn_id, _members):
     pipe.multi()
     _write(pipe, call, cfg, drop_users=[user_id])
     if not changed:
-        pipe.hdel(seen_key(call["CallId"]), user_id)
+        pipe.hdel(seen_key(cfg, call["CallId"]), user_id)
     return call, changed
 
 
@@ -636,11 +639,11 @@ def _rejoin(pipe, call, cfg, user_id, conn_id, _members):
     mine["Conn"] = conn_id
     pipe.multi()
     _write(pipe, call, cfg, users=[user_id])
-    pipe.hset(seen_key(call["CallId"]), user_id, now_ms())
+    pipe.hset(seen_key(cfg, call["CallId"]), user_id, now_ms())
     return call, False
 
 
-def check_signal(r, user_id, conn_id, call_id, to_conn, relations=SQL):
+def check_signal(r, cfg, user_id, conn_id, call_id, to_conn, relations=SQL):
     """Type 32: may connection ``conn_id`` of ``user_id`` signal ``to_conn``
     in call ``call_id``? Returns the call; raises AppError."""
     call_id = check_call_id(call_id)
@@ -648,7 +651,7 @@ def check_signal(r, user_id, conn_id, call_id, to_conn, relations=SQL):
         raise bad_request("ToConn must be a participant's Conn (a string)")
     if to_conn == conn_id:
         raise bad_request("a signal to your own connection")
-    call = load(r, call_id)
+    call = load(r, cfg, call_id)
     if call is None or not _in_conversation(call, user_id, relations):
         raise not_found(f"no call {call_id} (it may have ended)")
     if call["State"] == ENDED:
@@ -663,12 +666,12 @@ def check_signal(r, user_id, conn_id, call_id, to_conn, relations=SQL):
     return call
 
 
-def calls_for(r, user_id, relations=SQL):
+def calls_for(r, cfg, user_id, relations=SQL):
     """Type 33: the calls not ended that concern ``user_id`` (their frames)."""
     found = []
     now = now_ms()
-    for call_id in sorted(r.hkeys(CALLS)):
-        call = load(r, call_id)
+    for call_id in sorted(r.hkeys(calls_key(cfg))):
+        call = load(r, cfg, call_id)
         if call is None or call["State"] == ENDED:
             continue
         try:
@@ -687,20 +690,20 @@ def sweep(r, cfg, alive=frozenset()):
     expiries refreshed, orphan records ended. Returns Effects (and updates
     records itself)."""
     effects = Effects()
-    for call_id, msg_id in sorted(r.hgetall(CALLS).items()):
-        current = load(r, call_id)
+    for call_id, msg_id in sorted(r.hgetall(calls_key(cfg)).items()):
+        current = load(r, cfg, call_id)
         if current is not None:
             mine = [p["UserId"] for p in current["Participants"] if p["Conn"] in alive]
             if mine and current["State"] != ENDED:
                 now = now_ms()
-                r.hset(seen_key(call_id), mapping={str(u): now for u in mine})
+                r.hset(seen_key(cfg, call_id), mapping={str(u): now for u in mine})
         if current is None:
             # Nobody kept it alive: the first node to take it off ends its record.
-            if r.hdel(CALLS, call_id):
+            if r.hdel(calls_key(cfg), call_id):
                 _finish_orphan(int(msg_id or 0))
             continue
         try:
-            result = _change(r, call_id, lambda pipe, call: _sweep_one(pipe, call, cfg))
+            result = _change(r, cfg, call_id, lambda pipe, call: _sweep_one(pipe, call, cfg))
         except AppError:
             continue
         if result is not None:
@@ -714,12 +717,12 @@ def sweep(r, cfg, alive=frozenset()):
 def _sweep_one(pipe, call, cfg):
     if call["State"] == ENDED:
         pipe.multi()
-        pipe.hdel(CALLS, call["CallId"])
+        pipe.hdel(calls_key(cfg), call["CallId"])
         return None
     now = now_ms()
     if _lazy_expiry(pipe, call, cfg):
         return call, True
-    seen = pipe.hgetall(seen_key(call["CallId"]))
+    seen = pipe.hgetall(seen_key(cfg, call["CallId"]))
     limit = now - int(call.get("RejoinMs") or cfg["rejoin_seconds"] * 1000)
     lost = [p for p in call["Participants"] if int(seen.get(str(p["UserId"])) or 0) < limit]
     if not lost:
@@ -742,5 +745,5 @@ def _sweep_one(pipe, call, cfg):
     _write(pipe, call, cfg, drop_users=gone)
     if not changed:
         for user_id in gone:
-            pipe.hdel(seen_key(call["CallId"]), user_id)
+            pipe.hdel(seen_key(cfg, call["CallId"]), user_id)
     return call, changed
