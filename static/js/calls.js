@@ -214,7 +214,6 @@ function endLocal() {
   for (const track of [ending.mic, ending.cam, ending.screen]) if (track) track.stop();
   if (ending.stream) for (const track of ending.stream.getTracks()) track.stop();
   if (ending.view) ending.view.close();
-  document.dispatchEvent(new CustomEvent('ginchat:header-refresh'));
   refreshHeaderButtons();
 }
 

@@ -271,7 +271,7 @@ def test_a_call_on_the_https_lan_name_connects(lan, open_page):
     b.get_by_role("alertdialog").get_by_role("button", name="Accept", exact=True).click()
     for page in pages:
         page.wait_for_function(
-            "window.__ginchatCalls.peers().length === 1"
+            "() => window.__ginchatCalls.peers().length === 1"
             " && window.__ginchatCalls.peers()[0].connectionState === 'connected'"
         )
     b.get_by_role("button", name="Hang up").click()
