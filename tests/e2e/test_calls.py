@@ -66,7 +66,12 @@ def server():
 def call_browser(browser):
     """Chromium as the suite launches it, with loopback ICE candidates allowed."""
     chromium = browser.browser_type.launch(
-        executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, "--allow-loopback-in-peer-connection"]
+        executable_path=CHROMIUM,
+        args=[
+            *CHROMIUM_ARGS,
+            "--allow-loopback-in-peer-connection",
+            "--auto-select-desktop-capture-source=Entire screen",
+        ],
     )
     yield chromium
     chromium.close()
@@ -197,6 +202,27 @@ def test_two_people_talk_then_hang_up_and_see_the_record(server, callers):
     expect(alice.locator("#call .call-tile.local")).to_have_class(re.compile(r"\bhas-video\b"))
     time.sleep(1.5)  # a call of a measurable length, a few frames of video
     screenshot(alice, "call")
+
+    # Alice shares her screen (it replaces the camera for Bob), then stops: the camera is back.
+    call = alice.locator("#call")
+    call.get_by_role("button", name="Share the screen").click()
+    expect(call.get_by_role("button", name="Stop sharing the screen")).to_have_attribute("aria-pressed", "true")
+    assert alice.evaluate("window.__ginchatCalls.current().screen.label").startswith("screen")
+    call.get_by_role("button", name="Stop sharing the screen").click()
+    expect(call.get_by_role("button", name="Share the screen")).to_have_attribute("aria-pressed", "false")
+    sent = "window.__ginchatCalls.peers()[0].getSenders().find((s) => s.track && s.track.kind === 'video').track.id"
+    assert alice.evaluate(sent) == alice.evaluate("window.__ginchatCalls.current().cam.id")
+
+    # Another microphone and speaker from the device menu: the new microphone's track is
+    # the one sent, and the audio keeps flowing.
+    call.get_by_role("button", name="Devices").click()
+    call.get_by_label("Microphone", exact=True).select_option(label="Fake Audio Input 1")
+    expect(call.get_by_label("Speaker", exact=True)).to_be_visible()
+    call.get_by_label("Speaker", exact=True).select_option(label="Fake Audio Output 1")
+    mic_sent = "window.__ginchatCalls.peers()[0].getSenders().find((s) => s.track && s.track.kind === 'audio').track"
+    wait_for("the new microphone is sent", lambda: alice.evaluate(mic_sent + ".label") == "Fake Audio Input 1")
+    audio_flows(bob, 1)
+    call.get_by_role("button", name="Close").click()
     # At phone width the call fits: every control on screen, nothing sideways; someone speaks
     # (the fake microphone beeps) and their tile shows it.
     assert bob.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
