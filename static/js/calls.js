@@ -163,7 +163,7 @@ export function hangUp() {
 
 function newCall({ conv, video, callerId, chatType, targetId }) {
   return {
-    id: null, clientMsgId: '', confirmed: false, conv, video, callerId, chatType, targetId, peers: new Map(), stream: null, mic: null, cam: null, screen: null,
+    id: null, clientMsgId: '', rejoinMsgId: '', confirmed: false, conv, video, callerId, chatType, targetId, peers: new Map(), stream: null, mic: null, cam: null, screen: null,
     muted: false, camOn: !!video, sharing: false, startedAt: 0, view: null, joined: callerId === me.ID, ended: false,
     devices: { mic: '', cam: '', speaker: '' }, speaking: null, outgoingRing: null,
   };
@@ -575,14 +575,21 @@ function onHello(frame) {
   const reconnected = !!myConn && frame.Conn !== myConn;
   myConn = frame.Conn || '';
   if (call && call.id && call.joined && call.confirmed && reconnected) {
-    send({ Type: ACTION, CallId: call.id, Action: 'rejoin' });
+    call.rejoinMsgId = `call-${Date.now().toString(36)}-${(seq += 1)}`;
+    send({ Type: ACTION, CallId: call.id, Action: 'rejoin', ClientMsgId: call.rejoinMsgId });
   }
   for (const state0 of frame.Calls || []) onCallState(state0);
 }
 
 // A refusal of one of our call frames (busy, not allowed, ended...).
 function onError(frame) {
-  if (!call || !frame.ClientMsgId || frame.ClientMsgId !== call.clientMsgId) return;
+  if (!call || !frame.ClientMsgId) return;
+  if (frame.ClientMsgId === call.rejoinMsgId) {
+    toast(t('You left the call.')); // away too long: the call went on (or ended) without us
+    endLocal();
+    return;
+  }
+  if (frame.ClientMsgId !== call.clientMsgId) return;
   showCallError(frame.Msg || t('The call could not start.'));
   endLocal();
 }

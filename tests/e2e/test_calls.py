@@ -318,7 +318,17 @@ def test_three_people_in_a_group_call_are_all_connected(server, callers):
     for page in pages:
         expect(page.locator("#call .call-tile")).to_have_count(3)
     audio_flows(pages[2], 2)
-    for page in pages:
+
+    # The third loses the network (the socket, not the media, in this emulation): after
+    # CALL_REJOIN_SECONDS the others see that part of the call end; back online, the
+    # third is told it left and its call screen closes.
+    pages[2].context.set_offline(True)
+    for page in pages[:2]:
+        expect(page.locator("#call .call-tile")).to_have_count(2, timeout=30_000)
+        audio_flows(page, 1)
+    pages[2].context.set_offline(False)
+    expect(pages[2].locator("#call")).to_have_count(0, timeout=30_000)
+    for page in pages[:2]:
         page.get_by_role("button", name="Hang up").click()
     for page in pages:
         expect(page.locator("#messages .call-record .call-record-text")).to_have_text(re.compile(r"^Call · \d+:\d\d$"))
