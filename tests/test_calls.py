@@ -255,6 +255,9 @@ def test_group_call_join_limit_decline_and_last_leaves(capi, call_server):
     assert err(socks[outsider.id], "nm2")["Code"] == 404
     assert [f for f in socks[outsider.id].quiet(0.2) if f.get("Type") == 30] == []
 
+    # The hello of a member lists the running call (the header's "join").
+    assert [f["CallId"] for f in hello(socks[members[5].id])["Calls"]] == [call_id]
+    assert hello(socks[outsider.id])["Calls"] == []
     # One declines: their devices stop ringing (Declined), the call goes on.
     socks[members[5].id].send(Type=31, CallId=call_id, Action="decline")
     got = state(wo, call_id, lambda f: f["Declined"] == [members[5].id])
@@ -375,3 +378,37 @@ def test_ice_servers_are_served(make_server):
     api = Api(server)
     user = api.user("ice")
     assert answer(user.get("/call/config"), 200)["Data"]["IceServers"] == servers
+
+
+def test_under_direct_messages_friends_only_friends_call(friends_api):
+    a, b, c = friends_api.user("fa"), friends_api.user("fb"), friends_api.user("fc")
+    friends_api.befriend(a, b)
+    wa, wb, wc = a.ws(), b.ws(), c.ws()
+    for ws in (wa, wb, wc):
+        hello(ws)
+    wc.send(Type=30, ChatType=1, TargetId=a.id, ClientMsgId="nf")
+    assert err(wc, "nf")["Code"] == 403
+    assert [f for f in wa.quiet(0.3) if f.get("Type") == 30] == []
+    wa.send(Type=30, ChatType=1, TargetId=b.id)
+    call_id = state(wb)["CallId"]
+    wa.send(Type=31, CallId=call_id, Action="hangup")
+    assert state(wb, call_id, lambda f: f["State"] == "ended")["Reason"] == "cancelled"
+
+
+def test_signals_are_rate_limited_per_connection(capi):
+    a, b = capi.user("ra"), capi.user("rb")
+    wa, wb = a.ws(), b.ws()
+    hello(wa)
+    cb = hello(wb)["Conn"]
+    wa.send(Type=30, ChatType=1, TargetId=b.id)
+    call_id = state(wb)["CallId"]
+    wb.send(Type=31, CallId=call_id, Action="accept")
+    state(wa, call_id, lambda f: f["State"] == "active")
+    for n in range(300):  # beyond CALL_SIGNAL_BURST (200) at once
+        wa.send(Type=32, CallId=call_id, ToConn=cb, Signal={"candidate": n}, ClientMsgId=f"c{n}")
+    refused = err(wa)
+    assert refused["Code"] == 429 and "signals" in refused["Msg"]
+    relayed = [f for f in wb.quiet(1.0) if f.get("Type") == 32]
+    assert 200 <= len(relayed) < 300
+    assert [f["Signal"]["candidate"] for f in relayed] == sorted(f["Signal"]["candidate"] for f in relayed)
+    wa.send(Type=31, CallId=call_id, Action="hangup")

@@ -71,7 +71,6 @@ def test_calls_cross_nodes(cluster, bus):
     assert got["FromUser"] == a.id and got["FromConn"] == ca and got["Signal"]["sdp"] == "n1->n2"
     wb2.send(Type=32, CallId=call_id, ToConn=ca, Signal={"type": "answer", "sdp": "n2->n1"})
     assert until(wa, lambda f: f.get("Type") == 32)["Signal"]["sdp"] == "n2->n1"
-    print("TRACE signals done", flush=True)
     assert [f for f in wb1.quiet(0.5) if f.get("Type") == 32] == []
 
     # Busy across nodes: c on node 2 calls a, in a call on node 1.
@@ -96,9 +95,9 @@ def test_calls_cross_nodes(cluster, bus):
     final = final_record(wb3, msg_id)
     assert json.loads(final["Content"])["Reason"] == "hangup"
     late = n2.api.ws(b, since=msg_id)
-    got = late.quiet(1.5)
-    replayed = [f for f in got if f.get("MsgId") == msg_id and f.get("Type") == 15]
-    assert replayed == [final], f"since replays the final state once, on the other node: {got}"
+    # (A late Type 30 of the end may still reach it from the bus: only the record's changes count here.)
+    replayed = [f for f in late.quiet(1.5) if f.get("MsgId") == msg_id and f.get("Type") == 15]
+    assert replayed == [final], "since replays the final state once, on the other node"
 
 
 @pytest.mark.parametrize("bus", ["udp", "redis"])
@@ -111,22 +110,10 @@ def test_ring_timeout_fires_when_the_callers_node_dies(cluster, bus):
     wa = doomed.api.ws(a)
     hello(wa), hello(wb)
     wa.send(Type=30, ChatType=1, TargetId=b.id)
-    print("TRACE caller", wa.quiet(1.0), flush=True)
-    try:
-        ringing = state(wb)
-    except AssertionError:
-        raise
-    except Exception:
-        print("TRACE n1 log", n1.log()[-4000:], flush=True)
-        print("TRACE doomed log", doomed.log()[-4000:], flush=True)
-        raise
+    ringing = state(wb)
     assert ringing["State"] == "ringing"
     doomed.kill()
-    try:
-        ended = state(wb, ringing["CallId"], lambda f: f["State"] == "ended", timeout=RING + REJOIN + 15)
-    except Exception:
-        print("TRACE n1 log", n1.log()[-6000:], flush=True)
-        raise
+    ended = state(wb, ringing["CallId"], lambda f: f["State"] == "ended", timeout=RING + REJOIN + 15)
     assert ended["Reason"] in ("missed", "lost")
     final = final_record(wb, ringing["MsgId"])
     assert json.loads(final["Content"])["Reason"] == ended["Reason"]
