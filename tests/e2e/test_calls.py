@@ -285,6 +285,29 @@ def test_a_declined_and_a_missed_call_show_their_records(server, callers):
     assert alice.problems == [] and bob.problems == []
 
 
+def test_every_device_rings_and_the_first_to_accept_wins(server, callers):
+    a, b, alice, bob_desk = private_pair(server, callers)
+    bob_phone = callers.open(b, viewport=PHONE)
+    open_chat(alice, b.name)
+    alice.get_by_role("button", name="Voice call").click()
+    for device in (bob_desk, bob_phone):
+        expect(device.get_by_role("alertdialog")).to_contain_text("Incoming voice call")
+    bob_phone.get_by_role("alertdialog").get_by_role("button", name="Accept", exact=True).click()
+    # The desk stops ringing; the phone is in the call with Alice.
+    expect(bob_desk.get_by_role("alertdialog")).to_have_count(0)
+    expect(bob_desk.locator("#call")).to_have_count(0)
+    audio_flows(bob_phone, 1)
+    audio_flows(alice, 1)
+    # The desk sees the call as running in the conversation, and offers no second answer.
+    open_chat(bob_desk, a.name)
+    expect(bob_desk.locator("#messages .call-record .call-record-text")).to_have_text("In progress")
+    expect(bob_desk.locator("#messages .call-record button")).to_have_count(0)
+    alice.get_by_role("button", name="Hang up").click()
+    expect(bob_phone.locator("#call")).to_have_count(0)
+    expect(bob_desk.locator("#messages .call-record .call-record-text")).to_have_text(re.compile(r"^Call · 0:\d\d$"))
+    assert alice.problems == [] and bob_desk.problems == [] and bob_phone.problems == []
+
+
 def test_three_people_in_a_group_call_are_all_connected(server, callers):
     owner, m1, m2 = register(server, "go"), register(server, "gm"), register(server, "gn")
     group = unique_name("huddle")
