@@ -82,8 +82,19 @@ export class CallView {
       this.devices,
       el('div', { className: 'call-tools', role: 'toolbar', 'aria-label': t('Call controls') },
         this.muteBtn, this.camBtn, this.shareBtn, this.devicesBtn, this.hangBtn));
+    this.returnFocus = document.activeElement;
     document.body.append(this.node);
     document.body.classList.add('in-call');
+    const app = document.getElementById('app');
+    if (app) app.inert = true; // the call covers the page: the keyboard stays in it
+    this.muteBtn.focus({ preventScroll: true }); // the call's controls, for the keyboard too
+    this.node.addEventListener('keydown', (event) => {
+      if (event.key === 'Escape' && !this.devices.hidden) {
+        event.stopPropagation();
+        this.toggleDevices(false);
+        this.devicesBtn.focus();
+      }
+    });
   }
 
   setTitle(text) {
@@ -181,7 +192,11 @@ export class CallView {
   close() {
     clearInterval(this.timer);
     for (const tile of this.tiles.values()) tile.video.srcObject = null;
+    const hadFocus = this.node.contains(document.activeElement);
     this.node.remove();
     document.body.classList.remove('in-call');
+    const app = document.getElementById('app');
+    if (app) app.inert = false;
+    if (hadFocus && this.returnFocus && this.returnFocus.isConnected) this.returnFocus.focus({ preventScroll: true });
   }
 }

@@ -135,7 +135,7 @@ def audio_flows(page, peers):
         ok = len(rows) == peers and all(r["state"] == "connected" and r["sent"] > 0 and r["received"] > 0 for r in rows)
         return rows if ok else False
 
-    before = wait_for("connected with audio both ways", first, 30)
+    before = wait_for("connected with audio both ways", first, 45)
 
     def grows():
         rows = page.evaluate(STATS)
