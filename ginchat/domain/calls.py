@@ -253,7 +253,8 @@ def _write(pipe, call, cfg, users=(), drop_users=()):
     pipe.set(call_key(cfg, call_id), json.dumps(call), ex=ttl)
     pipe.set(conv_call_key(cfg, call["Conv"]), call_id, ex=ttl)
     pipe.hset(calls_key(cfg), call_id, call.get("MsgId") or 0)
-    for user_id in users:
+    # Every participant's busy mark lives as long as the call (each write, each sweep).
+    for user_id in sorted({p["UserId"] for p in call["Participants"]} | set(users)):
         pipe.set(user_call_key(cfg, user_id), call_id, ex=ttl)
     for user_id in drop_users:
         pipe.eval(_DEL_IF, 1, user_call_key(cfg, user_id), call_id)
@@ -412,13 +413,15 @@ def start(r, cfg, user_id, conn_id, chat_type, target_id, video, client_msg_id="
     if chat_type == messages.PRIVATE:
         may_message(user_id, target_id, relations)
     elif chat_type == messages.GROUP:
-        may_write(user_id, chat_type, target_id, relations, post=True)
+        may_write(user_id, chat_type, target_id, relations, post=False)  # a member (any may join)
     else:
         raise bad_request("ChatType must be 1 (private) or 2 (group)")
     conv = messages.conv_key(chat_type, user_id, target_id)
     running = _live_call_of(r, cfg, conv_call_key(cfg, conv))
     if running is not None and _participant(running, user_id) is None:
         return act(r, cfg, user_id, conn_id, running["CallId"], "accept", relations)
+    if chat_type == messages.GROUP:  # a new call's record is a message: who may write there starts one
+        may_write(user_id, chat_type, target_id, relations, post=True)
     now = now_ms()
     call_id = secrets.token_hex(8)
     call = {
@@ -687,8 +690,8 @@ def sweep(r, cfg, alive=frozenset()):
     """Every node, every CALL_SWEEP_SECONDS: the participants whose
     connection is alive on this node (``alive``: their Conn ids) are marked
     seen; then ring timeouts, participants not seen for CALL_REJOIN_SECONDS,
-    expiries refreshed, orphan records ended. Returns Effects (and updates
-    records itself)."""
+    expiries refreshed, orphan records ended (those at once). Returns Effects:
+    the state frames, then the records to update."""
     effects = Effects()
     for call_id, msg_id in sorted(r.hgetall(calls_key(cfg)).items()):
         current = load(r, cfg, call_id)
