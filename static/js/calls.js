@@ -5,8 +5,9 @@
 // holds the peer connections and draws the call's record; callmedia.js has
 // the devices and sounds, callview.js the screens, calltext.js the words.
 //
-// Negotiation: between two people in a call, the one with the smaller user id
-// makes the offer (so two offers never cross); each connection carries one
+// Negotiation (docs/PROTOCOL.md, "Rules and timing"): the later joiner makes
+// the offer to each one listed before it (so two offers never cross), and a
+// rejoin (our socket came back) offers an ICE restart to all; each connection carries one
 // audio and one video transceiver from the start, so that the camera,
 // another microphone or the screen only replace a track (replaceTrack) and
 // never renegotiate. Our socket reconnecting leaves the connections alone:
@@ -360,7 +361,8 @@ function sendToAll(data) {
   for (const userId of call.peers.keys()) sendSignal(userId, data);
 }
 
-async function peerFor(userId, conn) {
+// `offerer`: whether this side makes the offer (docs/PROTOCOL.md: the later joiner does).
+async function peerFor(userId, conn, offerer = false) {
   let peer = call.peers.get(userId);
   if (peer) {
     if (conn) peer.conn = conn; // they rejoined from a new socket: the same connection goes on
@@ -379,7 +381,7 @@ async function peerFor(userId, conn) {
   const tile = call.view.tile(`u${userId}`, { name: nameOf(userId), userId, avatarUrl: user.Avatar });
   tile.setNote(t('connecting…'));
   whenKnown(userId).then((known) => tile.setName(shownName(known))); // "user 7" until the lookup answers
-  peer = { userId, conn, pc, remote, tile, offerer: me.ID < userId, queued: [], speaking: null, lostTimer: null, ready: false };
+  peer = { userId, conn, pc, remote, tile, offerer, queued: [], speaking: null, lostTimer: null, ready: false };
   call.peers.set(userId, peer);
   const thisCall = call;
   pc.addEventListener('icecandidate', (event) => {
@@ -463,6 +465,7 @@ async function onSignal(frame) {
       sendSignal(from, { Kind: 'answer', Sdp: pc.localDescription.sdp });
       await flushCandidates(peer);
       sendSignal(from, { Kind: 'media', Muted: call.muted, Video: !!currentVideo() });
+      peer.tile.refresh();
     } else if (data.Kind === 'answer') {
       if (pc.signalingState !== 'have-local-offer') return;
       await pc.setRemoteDescription({ type: 'answer', sdp: data.Sdp });
@@ -555,7 +558,14 @@ function onCallState(frame) {
   }
   if (!call.joined) return;
   const self = people.find((p) => p.UserId === me.ID);
-  if (self && (!myConn || self.Conn === myConn)) call.confirmed = true;
+  if (self && (!myConn || self.Conn === myConn)) {
+    call.confirmed = true;
+    if (call.rejoinMsgId && !call.restarted) {
+      // Back in with a new socket: offer an ICE restart to everyone (the network may have changed).
+      call.restarted = true;
+      for (const peer of call.peers.values()) restartIce(peer);
+    }
+  }
   else if (call.confirmed && !self) {
     toast(t('You left the call.')); // lost, and not back in time
     endLocal();
@@ -563,7 +573,8 @@ function onCallState(frame) {
   }
   if (!call.confirmed) return;
   for (const p of people) {
-    if (p.UserId !== me.ID) peerFor(p.UserId, p.Conn);
+    // Participants are listed in the order they joined: I offer to those before me.
+    if (p.UserId !== me.ID) peerFor(p.UserId, p.Conn, people.indexOf(p) > people.indexOf(self));
   }
   for (const userId of [...call.peers.keys()]) {
     if (!people.some((p) => p.UserId === userId)) dropPeer(userId);
@@ -576,6 +587,7 @@ function onHello(frame) {
   myConn = frame.Conn || '';
   if (call && call.id && call.joined && call.confirmed && reconnected) {
     call.rejoinMsgId = `call-${Date.now().toString(36)}-${(seq += 1)}`;
+    call.restarted = false;
     send({ Type: ACTION, CallId: call.id, Action: 'rejoin', ClientMsgId: call.rejoinMsgId });
   }
   for (const state0 of frame.Calls || []) onCallState(state0);
