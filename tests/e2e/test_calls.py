@@ -1,6 +1,7 @@
 """Calls in the browser (issue 29): two people in headless Chromium with fake
 devices reach a connected call whose getStats() shows audio packets flowing
-both ways, hang up, and both see the record with its duration; a declined
+both ways, hang up, and both see the record with its duration; every device of
+the callee rings and the first to accept wins, a third caller finds them busy; a declined
 call and a missed one show their records (and the missed one in the chat
 list); three people in a group call at desktop size are connected pairwise;
 a refused microphone and a page that is not a secure context say so clearly.
@@ -285,7 +286,7 @@ def test_a_declined_and_a_missed_call_show_their_records(server, callers):
     assert alice.problems == [] and bob.problems == []
 
 
-def test_every_device_rings_and_the_first_to_accept_wins(server, callers):
+def test_every_device_rings_the_first_to_accept_wins_and_a_third_finds_them_busy(server, callers):
     a, b, alice, bob_desk = private_pair(server, callers)
     bob_phone = callers.open(b, viewport=PHONE)
     open_chat(alice, b.name)
@@ -298,6 +299,16 @@ def test_every_device_rings_and_the_first_to_accept_wins(server, callers):
     expect(bob_desk.locator("#call")).to_have_count(0)
     audio_flows(bob_phone, 1)
     audio_flows(alice, 1)
+    # Carol calls Bob meanwhile: he is busy; her call ends at once, and says so.
+    c = register(server, "cc")
+    befriend(c, b)
+    carol = callers.open(c)
+    open_chat(carol, b.name)
+    carol.get_by_role("button", name="Voice call").click()
+    expect(carol.locator("#toast")).to_have_text("Busy: they are in another call.")
+    expect(carol.locator("#call")).to_have_count(0)
+    expect(carol.locator("#messages .call-record .call-record-text")).to_have_text("Busy")
+    expect(bob_desk.get_by_role("alertdialog")).to_have_count(0)
     # The desk sees the call as running in the conversation, and offers no second answer.
     open_chat(bob_desk, a.name)
     expect(bob_desk.locator("#messages .call-record .call-record-text")).to_have_text("In progress")
