@@ -678,9 +678,11 @@ function refreshHeaderButtons() {
   if (!conv) return;
   const live = running.get(conv.key);
   const joinable = conv.type === GROUP && live && live.State !== 'ended' && !(call && call.id === live.CallId);
+  // An announcement group: only its owner and admins start a call; anyone may join one.
+  const mayStart = !(conv.type === GROUP && conv.whoMayWrite === 'admins' && conv.role !== 'owner' && conv.role !== 'admin');
   box.querySelector('#call-join-btn').hidden = !joinable;
-  box.querySelector('#call-voice-btn').hidden = !!joinable;
-  box.querySelector('#call-video-btn').hidden = !!joinable;
+  box.querySelector('#call-voice-btn').hidden = !!joinable || !mayStart;
+  box.querySelector('#call-video-btn').hidden = !!joinable || !mayStart;
   box.classList.toggle('busy', !!call);
 }
 

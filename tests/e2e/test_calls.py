@@ -4,7 +4,8 @@ both ways, hang up, and both see the record with its duration; every device of
 the callee rings and the first to accept wins, a third caller finds them busy; a declined
 call and a missed one show their records (and the missed one in the chat
 list); three people in a group call at desktop size are connected pairwise;
-a refused microphone and a page that is not a secure context say so clearly.
+a refused microphone says so clearly (a page that is not a secure context:
+test_lan_https.py).
 
 The peer connections are reached through the page's debug handle
 (window.__ginchatCalls). The machine's only network here is loopback, so the
