@@ -51,6 +51,7 @@ class Calls:
         self.cfg = dict(calls.settings(app.config), ns=bus.scope if bus.name != "none" else f"none-{bus.node_id}")
         self.redis = engine.redis
         self.local = weakref.WeakValueDictionary()  # Conn id -> this node's Connection
+        self.ids = weakref.WeakKeyDictionary()  # Connection -> its Conn id (given on its first call frame)
         self.counter = itertools.count(1)
         self.buckets = weakref.WeakKeyDictionary()  # Connection -> its signal budget
         engine.register_frame(calls.START, self.on_start)
@@ -62,10 +63,9 @@ class Calls:
     # --- connection ids -----------------------------------------------------------
     def conn_id(self, conn):
         """The connection's Conn: unique across nodes (this node's bus id and a count)."""
-        cid = getattr(conn, "call_conn", None)
+        cid = self.ids.get(conn)
         if cid is None:
-            cid = f"{self.engine.bus.node_id}-{next(self.counter)}"
-            conn.call_conn = cid
+            cid = self.ids[conn] = f"{self.engine.bus.node_id}-{next(self.counter)}"
             self.local[cid] = conn
         return cid
 
