@@ -27,7 +27,8 @@ HEADERS = {
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
     "Cross-Origin-Opener-Policy": "same-origin",
-    "Permissions-Policy": "microphone=(self), camera=(), geolocation=(), payment=()",
+    # calls (issue 29): the camera and screen sharing too, for this origin only
+    "Permissions-Policy": "microphone=(self), camera=(self), display-capture=(self), geolocation=(), payment=()",
 }
 
 

@@ -33,6 +33,8 @@
 //   announce.js     announcement groups (read-only composer) and the group notice
 //   threads.js      threads: the side panel (its own composer), the root's line, the Threads tab
 //   copytext.js     Copy text, a menu entry of text messages
+//   calls.js        calls (issue 29): ringing, the peer connections, the record; callview.js
+//                   callmedia.js calltext.js: its screens, devices and sounds, words
 //   changes.js edits.js replies.js reactions.js mentions.js: a message's changes (Type 15),
 //                   Edit, Reply (quotes, jump to the original), reactions, @mentions
 // Feature modules register through hooks.js from an init function called below.
@@ -41,6 +43,7 @@
 
 import * as api from './api.js';
 import { discard, initComposer, retry, transmit } from './composer.js';
+import { initCalls } from './calls.js';
 import { initCatchUp } from './catchup.js';
 import { enlarge, initConversation, loadEarlier, route } from './conversation.js';
 import { initDeactivatedMark } from './deactivated.js';
@@ -154,6 +157,7 @@ async function start() {
   initSettings();
   initThreads();
   initCopyText();
+  initCalls(); // issue 29: calls, their ringing and their records
   initPage();
   initKeys();
   initSwitcher();
@@ -169,6 +173,7 @@ async function start() {
   if (conv) renderMessages(conv);
   const socket = new ChatSocket({ heartbeatSeconds: root.dataset.heartbeat, getSince: () => state.lastId });
   state.socket = socket;
+  document.dispatchEvent(new CustomEvent('ginchat:socket', { detail: socket })); // calls.js: hello, rejoin
   socket.addEventListener('state', (event) => {
     showConnection(event.detail);
     if (event.detail.state === 'waiting' && event.detail.attempt >= 3) {

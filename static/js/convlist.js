@@ -11,6 +11,7 @@ import { localUnread } from './catchup.js';
 import { chatRowParts } from './hooks.js';
 import { setUnreadTotal } from './unread.js';
 import { avatar, el, isoTime, shortWhen } from './view.js';
+import { callPreview } from './calltext.js';
 import { formatDuration } from './voice.js';
 import { shownName, userInfo } from './names.js';
 import { t } from './i18n.js';
@@ -121,6 +122,7 @@ function previewText(conv) {
     [VOICE]: () => `🎤 ${t('Voice clip ({duration})', { duration: formatDuration(msg.Amount || 0) })}`,
     [IMAGE]: () => `🖼 ${t('Picture')}`,
     5: () => `📎 ${(msg.File && msg.File.Name) || t('File')}`,
+    7: () => callPreview(msg, me.ID), // a call's record (issue 29)
     6: () => `🗂 ${t('Chat record: {title}', { title: (msg.Record && msg.Record.Title) || '' })}`, // forwarded messages merged
     [RECALLED]: () => t('recalled a message'),
   }[msg.Recalled ? RECALLED : msg.Media];

@@ -10,6 +10,7 @@ import * as api from './api.js';
 import { registerChatRowPart, registerFrameHandler } from './hooks.js';
 import { onUnreadTotal } from './unread.js';
 import { insecurePage, secureNote } from './secure.js';
+import { callPreview } from './calltext.js';
 import { shownName, userInfo } from './names.js';
 import { $ } from './dom.js';
 import { EMOJI, GROUP, IMAGE, PRIVATE, TEXT, VOICE } from './constants.js';
@@ -77,6 +78,7 @@ function preview(msg) {
     [VOICE]: () => `🎤 ${t('Voice clip')}`,
     [IMAGE]: () => `🖼 ${t('Picture')}`,
     5: () => `📎 ${(msg.File && msg.File.Name) || t('File')}`, // Media 5: a file of any type
+    7: () => callPreview(msg, me.ID), // a call's record (issue 29)
     6: () => `🗂 ${t('Chat record: {title}', { title: (msg.Record && msg.Record.Title) || '' })}`, // issue 28
   }[msg.Media];
   return what ? what() : t('New message');

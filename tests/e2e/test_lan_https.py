@@ -7,13 +7,15 @@ name, as on a real LAN, where localhost's exemption does not apply.
 - https://office.lan is a secure context: the microphone records a voice clip
   and notifications can be granted;
 - http://office.lan is not: it shows a banner pointing to the https address,
-  and the voice and notification controls say that they need it, with the link;
+  and the voice and notification controls say that they need it, with the link,
+  as does the call button (issue 29); on https two people reach a connected call;
 - the login page and the Me tab link to the trust page, which shows the
   fingerprint of /ca.crt and a QR code; at phone width the banner covers nothing.
 """
 
 import base64
 import hashlib
+import re
 import shutil
 import ssl
 import tempfile
@@ -74,6 +76,7 @@ def lan_browser(lan, browser):
         *CHROMIUM_ARGS,
         f"--host-resolver-rules=MAP {LAN} 127.0.0.1",
         f"--ignore-certificate-errors-spki-list={spki_sha256(leaf)}",
+        "--allow-loopback-in-peer-connection",  # calls (issue 29): this LAN's only network is loopback
     ]
     chromium = browser.browser_type.launch(executable_path=CHROMIUM, args=args)
     yield chromium
@@ -149,6 +152,14 @@ def test_plain_http_on_a_lan_name_points_to_the_https_address(lan, open_page):
     status = page.locator("#rec-status")
     expect(status).to_contain_text("Voice clips need the secure address")
     expect(status.locator("a")).to_have_attribute("href", secure)
+
+    # so does the call button (issue 29), and no call starts
+    page.get_by_role("button", name="Voice call").click()
+    alert = page.locator("#call-error")
+    expect(alert).to_contain_text("Calls need the microphone, which the browser gives only to a secure page.")
+    expect(alert.locator("a")).to_have_attribute("href", secure)
+    expect(page.locator("#call")).to_have_count(0)
+    alert.get_by_role("button", name="Close").click()
 
     # the notification settings say the same instead of "blocked for this site"
     open_settings(page, "notifications")
@@ -290,3 +301,29 @@ def test_pins_notice_and_read_only_on_the_lan_name_in_chinese(lan, open_page, si
     rows = member.post("/contact/loadcommunity").json()["Rows"]
     assert next(g for g in rows if g["ID"] == gid)["Notice"]["Seen"] is True
     assert page.problems == []
+
+
+def test_a_call_on_the_https_lan_name_connects(lan, open_page):
+    """Issue 29: two people on https://office.lan reach a connected call."""
+    caller, callee = register(lan, "lanc"), register(lan, "land")
+    befriend(caller, callee)
+    pages = []
+    for user in (caller, callee):
+        page = open_page(lan.https_origin)
+        page.context.add_init_script("window.__ginchatCalls = { loopbackOnly: true };")
+        login(page, user.name)
+        pages.append(page)
+    a, b = pages
+    a.locator("#chat-list a", has_text=callee.name).click()
+    a.get_by_role("button", name="Voice call").click()
+    b.get_by_role("alertdialog").get_by_role("button", name="Accept", exact=True).click()
+    for page in pages:
+        page.wait_for_function(
+            "() => window.__ginchatCalls.peers().length === 1"
+            " && window.__ginchatCalls.peers()[0].connectionState === 'connected'"
+        )
+    b.get_by_role("button", name="Hang up").click()
+    for page in pages:
+        expect(page.locator("#call")).to_have_count(0)
+    expect(a.locator("#messages .call-record .call-record-text")).to_have_text(re.compile(r"^Call · 0:\d\d$"))
+    assert a.problems == [] and b.problems == []
