@@ -25,6 +25,7 @@ when INDEX_AT of its own are waiting or INDEX_EVERY seconds have passed,
 many at once (a few microseconds each, where the insert trigger it
 replaces cost tens in every commit). A search indexes what is left first."""
 
+import contextlib
 import logging
 import time
 
@@ -72,6 +73,7 @@ class Store:
         self.seq_cache = messages.SeqCache()  # each conversation's newest Seq (skips a query per batch)
         self.storing = None  # the batch being committed (drain waits for it)
         self.writer = None  # SQLite: the engine the threadpool writes with (see writer_engine)
+        self.writer_conn = None  # its one Connection, kept open between batches (see _writer_begin)
         self.window = max(0.0, float(self.app.config.get("STORE_WINDOW_MS", 0) or 0)) / 1000.0
         self.last_batch = float("-inf")  # monotonic time the last batch was taken
         self.index_behind = False  # SQLite: the full-text index is this store's to follow (run)
@@ -170,7 +172,7 @@ class Store:
             self.unindexed = 0
 
     def _index_write(self):
-        with self.writer.begin() as conn:
+        with self._writer_begin() as conn:
             return search_index.index_pending(conn)
 
     def _gather(self, batch, deadline):
@@ -238,8 +240,23 @@ class Store:
 
     def _write(self, batch):
         """In a native thread: one transaction (the store greenlet waits for it)."""
-        with self.writer.begin() as conn:
+        with self._writer_begin() as conn:
             return messages.store_batch(conn, batch, self.seq_cache)
+
+    @contextlib.contextmanager
+    def _writer_begin(self):
+        """A transaction on the writer's Connection, which stays open between
+        batches: a checkout and a check-in of the pool (with its reset, a
+        rollback) per batch cost more than a small batch's statements. One
+        that lost its database connection is replaced on the next batch."""
+        conn = self.writer_conn
+        if conn is not None and (conn.invalidated or conn.closed):
+            conn.close()
+            conn = None
+        if conn is None:
+            conn = self.writer_conn = self.writer.connect()
+        with conn.begin():
+            yield conn
 
     def _fail(self, batch, msg):
         for item in batch:
