@@ -7,8 +7,8 @@ each node hands them to its own connections. Presence and notices go only
 to connections opened with ``?events=1``, so clients that did not ask see
 the message stream of API.md alone.
 
-Presence frames are gathered for the rest of the event loop's turn and
-each connection gets all of its own in one write: when n browsers connect
+Presence frames are addressed at once but written a moment later (a
+greenlet of their own), each connection getting all of its own in one write: when n browsers connect
 at once (each an ``?events=1`` connection, and each arrival announced to
 every other one), that is n²/2 frames, and a send each cost most of a
 storm's CPU (issue 30). The frames and their order are the same; only the
@@ -34,7 +34,8 @@ def _card(card):
 class Notices:
     def __init__(self, engine):
         self.engine = engine
-        self.presence_pending = []  # (to, frame) of this loop turn's presence frames, in order
+        self.presence_out = {}  # connection -> [(text, WebSocket frame)]: presence frames to write, in order
+        self.presence_flushing = False  # a greenlet is writing them (_send_presence)
         app = engine.app
         signals.group_member_added.connect(
             lambda sender, group_id, user_id, actor_id=0, announce=True, **_: (
@@ -79,9 +80,13 @@ class Notices:
         if events_only and not engine.event_connections:
             return  # nobody here listens (and the friends or members need no query)
         if events_only and frame.get("Type") == PRESENCE:
-            if not self.presence_pending:
-                gevent.get_hub().loop.run_callback(self._send_presence)
-            self.presence_pending.append((to, frame))
+            text = dumps(frame)
+            encoded = (text, encode_text(text))
+            for conn in self._connections(to, True):
+                self.presence_out.setdefault(conn, []).append(encoded)
+            if self.presence_out and not self.presence_flushing:
+                self.presence_flushing = True
+                gevent.spawn(self._send_presence)
             return
         text = None
         for conn in self._connections(to, events_only):
@@ -107,25 +112,24 @@ class Notices:
         return found
 
     def _send_presence(self):
-        """The presence frames of the loop turn that just ended: each connection
-        gets its own, in order, in one write when it can take one."""
-        pending, self.presence_pending = self.presence_pending, []
-        each = {}  # connection -> [(text, frame)], in order
-        for to, frame in pending:
-            text = dumps(frame)
-            encoded = (text, encode_text(text))
-            for conn in self._connections(to, True):
-                each.setdefault(conn, []).append(encoded)
-        for conn, frames in each.items():
-            try:
-                if len(frames) > 1 and conn.plain and conn.writer is None and not conn.replaying:
-                    data = b"".join(frame for _, frame in frames)
-                    conn.put(None, data, data)
-                else:
-                    for text, frame in frames:
-                        conn.put(None, text, frame)
-            except Exception:  # one connection's trouble never keeps the others' presence
-                log.exception("presence frames for %r not sent", conn)
+        """The presence frames gathered meanwhile: each connection gets its
+        own, in order, in one write when it can take one. Frames gathered
+        while this runs (a close may yield) are sent by the same round, after."""
+        try:
+            while self.presence_out:
+                out, self.presence_out = self.presence_out, {}
+                for conn, frames in out.items():
+                    try:
+                        if len(frames) > 1 and conn.plain and conn.writer is None and not conn.replaying:
+                            data = b"".join(frame for _, frame in frames)
+                            conn.put(None, data, data)
+                        else:
+                            for text, frame in frames:
+                                conn.put(None, text, frame)
+                    except Exception:  # one connection's trouble never keeps the others' presence
+                        log.exception("presence frames for %r not sent", conn)
+        finally:
+            self.presence_flushing = False
 
     def apply_event(self, event):
         """A frame another node sent to users who may be connected here."""
