@@ -286,3 +286,36 @@ def test_messages_stored_before_are_found_by_a_word_inside_cjk_text(scratch_url)
     else:
         query = "SELECT id FROM message WHERE MATCH (content, search_text) AGAINST (:q IN BOOLEAN MODE)"
         assert rows(app, query, q=f'+"{phrase}"') == [(1,)]
+
+
+def downgrade_to(app, revision):
+    with app.app_context(), db.engine.connect() as conn:
+        config = schema.migrate.get_config(schema.MIGRATIONS)
+        config.attributes["connection"] = conn
+        command.downgrade(config, revision)
+        conn.commit()
+
+
+@pytest.mark.skipif(DB_KIND != "sqlite", reason="the FTS5 index is SQLite's")
+def test_the_sqlite_index_follows_from_behind_and_back(scratch_url):
+    """Revision 0016: the messages indexed by the insert trigger stay found
+    (the mark starts at the newest), a new message waits for the batch that
+    indexes it; going back indexes what waited and brings the trigger back."""
+    app = schema_app(scratch_url)
+    upgrade_to(app, "0015")
+    execute(app, [message(1, "p:1:2", 1, 2, 1, "alpha before")])
+    schema.upgrade(app)
+    assert_like_the_models(app)
+    assert rows(app, "SELECT upto FROM message_fts_upto") == [(1,)]
+    execute(app, [message(2, "p:2:3", 2, 3, 1, "bravo after")])
+    match = "SELECT rowid FROM message_fts WHERE message_fts MATCH :q ORDER BY rowid"
+    assert rows(app, match, q="alpha") == [(1,)]
+    assert rows(app, match, q="bravo") == [], "no trigger indexes it"
+    downgrade_to(app, "0015")
+    assert rows(app, match, q="bravo") == [(2,)]
+    execute(app, [message(3, "p:3:4", 3, 4, 1, "charlie trigger")])
+    assert rows(app, match, q="charlie") == [(3,)]
+    execute(app, [("INSERT INTO message_fts (message_fts, rank) VALUES ('integrity-check', 1)", {})])
+    schema.upgrade(app)
+    assert rows(app, "SELECT upto FROM message_fts_upto") == [(3,)]
+    assert_like_the_models(app)

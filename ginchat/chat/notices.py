@@ -5,12 +5,22 @@ connected.
 Frames for users on other nodes travel as bus events ({"Event": "frame"});
 each node hands them to its own connections. Presence and notices go only
 to connections opened with ``?events=1``, so clients that did not ask see
-the message stream of API.md alone."""
+the message stream of API.md alone.
+
+Presence frames are addressed at once but written a moment later (a
+greenlet of their own), each connection getting all of its own in one write: when n browsers connect
+at once (each an ``?events=1`` connection, and each arrival announced to
+every other one), that is n²/2 frames, and a send each cost most of a
+storm's CPU (issue 30). The frames and their order are the same; only the
+writes are fewer. Other frames go at once, in their order with messages."""
 
 import logging
 
+import gevent
+
 from ginchat import signals
 from ginchat.chat.frames import NOTICE, PRESENCE, dumps
+from ginchat.chat.websocket import encode_text
 from ginchat.domain.access import MEMBERS
 
 log = logging.getLogger("ginchat.chat")
@@ -24,6 +34,8 @@ def _card(card):
 class Notices:
     def __init__(self, engine):
         self.engine = engine
+        self.presence_out = {}  # connection -> [(text, WebSocket frame)]: presence frames to write, in order
+        self.presence_flushing = False  # a greenlet is writing them (_send_presence)
         app = engine.app
         signals.group_member_added.connect(
             lambda sender, group_id, user_id, actor_id=0, announce=True, **_: (
@@ -67,6 +79,24 @@ class Notices:
         engine = self.engine
         if events_only and not engine.event_connections:
             return  # nobody here listens (and the friends or members need no query)
+        if events_only and frame.get("Type") == PRESENCE:
+            text = dumps(frame)
+            encoded = (text, encode_text(text))
+            for conn in self._connections(to, True):
+                self.presence_out.setdefault(conn, []).append(encoded)
+            if self.presence_out and not self.presence_flushing:
+                self.presence_flushing = True
+                gevent.spawn(self._send_presence)
+            return
+        text = None
+        for conn in self._connections(to, events_only):
+            if text is None:
+                text = dumps(frame)
+            conn.put(None, text)
+
+    def _connections(self, to, events_only):
+        """This node's connections of the users ``to`` names (``events_only``: opened with ?events=1)."""
+        engine = self.engine
         recipients = set(engine.client_map) if to.get("All") else set(to.get("Users") or ())
         if to.get("Group") is not None:
             recipients |= engine.groups.peek(int(to["Group"]))
@@ -74,14 +104,32 @@ class Notices:
             recipients |= engine.friends.peek(int(to["FriendsOf"]))
         if to.get("Except"):
             recipients = recipients - set(to["Except"])
-        text = None
+        found = []
         for user_id in recipients:
             for conn in tuple(engine.client_map.get(user_id, ())):
-                if events_only and not conn.events:
-                    continue
-                if text is None:
-                    text = dumps(frame)
-                conn.put(None, text)
+                if not events_only or conn.events:
+                    found.append(conn)
+        return found
+
+    def _send_presence(self):
+        """The presence frames gathered meanwhile: each connection gets its
+        own, in order, in one write when it can take one. Frames gathered
+        while this runs (a close may yield) are sent by the same round, after."""
+        try:
+            while self.presence_out:
+                out, self.presence_out = self.presence_out, {}
+                for conn, frames in out.items():
+                    try:
+                        if len(frames) > 1 and conn.plain and conn.writer is None and not conn.replaying:
+                            data = b"".join(frame for _, frame in frames)
+                            conn.put(None, data, data)
+                        else:
+                            for text, frame in frames:
+                                conn.put(None, text, frame)
+                    except Exception:  # one connection's trouble never keeps the others' presence
+                        log.exception("presence frames for %r not sent", conn)
+        finally:
+            self.presence_flushing = False
 
     def apply_event(self, event):
         """A frame another node sent to users who may be connected here."""

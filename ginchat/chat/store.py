@@ -17,8 +17,15 @@ moment for more before it commits. Each transaction has a cost of its own
 and a log flush on a database server) that one message alone pays in
 full; at 1,000 messages a second a window of 2 ms shares it among a few.
 A message that comes after a quiet spell (no batch within the window) is
-committed at once, so an idle server adds no latency."""
+committed at once, so an idle server adds no latency.
 
+SQLite's full-text index follows from behind (models/search_index.py):
+between batches, the store indexes the messages stored since it last did,
+when INDEX_AT of its own are waiting or INDEX_EVERY seconds have passed,
+many at once (a few microseconds each, where the insert trigger it
+replaces cost tens in every commit). A search indexes what is left first."""
+
+import contextlib
 import logging
 import time
 
@@ -31,11 +38,14 @@ from sqlalchemy.pool import StaticPool
 from ginchat.chat.frames import dumps, error
 from ginchat.extensions import db
 from ginchat.models import message as messages
+from ginchat.models import search_index
 
 log = logging.getLogger("ginchat.chat")
 
 STORE_BATCH = 256  # messages committed in one transaction at most
 STORE_QUEUE = 10000  # messages waiting for storage before senders wait
+INDEX_EVERY = 0.5  # SQLite: seconds at most between storing a message and indexing it (searches do not wait for it)
+INDEX_AT = 500  # SQLite: or as soon as this many stored messages wait for the index
 
 
 def database_unavailable(exc):
@@ -63,8 +73,13 @@ class Store:
         self.seq_cache = messages.SeqCache()  # each conversation's newest Seq (skips a query per batch)
         self.storing = None  # the batch being committed (drain waits for it)
         self.writer = None  # SQLite: the engine the threadpool writes with (see writer_engine)
+        self.writer_conn = None  # its one Connection, kept open between batches (see _writer_begin)
         self.window = max(0.0, float(self.app.config.get("STORE_WINDOW_MS", 0) or 0)) / 1000.0
         self.last_batch = float("-inf")  # monotonic time the last batch was taken
+        self.index_behind = False  # SQLite: the full-text index is this store's to follow (run)
+        self.unindexed = 0  # messages this store stored since it last indexed
+        self.waiting_since = 0.0  # monotonic time the oldest of them was stored
+        self.indexed = 0  # messages indexed by this store (tests read it)
 
     def pending(self):
         """Messages waiting for storage or being stored."""
@@ -87,6 +102,7 @@ class Store:
         with self.app.app_context():
             url = db.engine.url
             options = self.app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}
+        self.index_behind = url.get_backend_name() == "sqlite"
         if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
             return None
         connect_args = dict(options.get("connect_args") or {}, check_same_thread=False)
@@ -104,7 +120,13 @@ class Store:
             log.exception("no SQLite writer thread; storing on the event loop")
             self.writer = None
         while True:
-            batch = [queue.get()]
+            if self._index_due():
+                self._index()
+            try:
+                first = queue.get(timeout=self._index_wait())
+            except gevent.queue.Empty:  # time to index what was stored meanwhile
+                continue
+            batch = [first]
             self.storing = batch  # drain waits for these from now on
             now = time.monotonic()
             if self.window and now - self.last_batch < self.window:
@@ -119,6 +141,39 @@ class Store:
                 self._fail(batch, "the message could not be stored; send it again")
             finally:
                 self.storing = None
+
+    def _index_due(self):
+        """SQLite: INDEX_AT stored messages wait for the index, or one has for INDEX_EVERY seconds."""
+        if not self.unindexed:
+            return False
+        return self.unindexed >= INDEX_AT or time.monotonic() - self.waiting_since >= INDEX_EVERY
+
+    def _index_wait(self):
+        """How long the store may wait for a message before it is due to index (None: for ever)."""
+        if not self.unindexed:
+            return None
+        return max(0.0, self.waiting_since + INDEX_EVERY - time.monotonic())
+
+    def _index(self):
+        """SQLite: index the stored messages the full-text index does not hold
+        yet (any node's), search_index.CHUNK at most (a search indexes the rest)."""
+        self.waiting_since = time.monotonic()  # a failure tries again after INDEX_EVERY
+        try:
+            if self.writer is not None:
+                moved = gevent.get_hub().threadpool.apply(self._index_write)
+            else:
+                with self.app.app_context(), db.engine.begin() as conn:
+                    moved = search_index.index_pending(conn)
+        except Exception as exc:  # searches index what is left; the next round tries again
+            log.warning("indexing stored messages for search failed (%s: %s)", exc.__class__.__name__, exc)
+            return
+        self.indexed += moved
+        if moved < search_index.CHUNK:
+            self.unindexed = 0
+
+    def _index_write(self):
+        with self._writer_begin() as conn:
+            return search_index.index_pending(conn)
 
     def _gather(self, batch, deadline):
         """Group commit: more of the flowing messages join ``batch`` until
@@ -158,6 +213,10 @@ class Store:
             return
         self.engine.stats["batches"] += 1
         self.engine.stats["stored"] += len(rows)
+        if self.index_behind and rows:
+            if not self.unindexed:
+                self.waiting_since = time.monotonic()
+            self.unindexed += len(rows)
         frames = self._frames(rows)
         for index, row in dupes.items():
             # A resend of a stored message: the sender gets the stored copy again.
@@ -181,8 +240,23 @@ class Store:
 
     def _write(self, batch):
         """In a native thread: one transaction (the store greenlet waits for it)."""
-        with self.writer.begin() as conn:
+        with self._writer_begin() as conn:
             return messages.store_batch(conn, batch, self.seq_cache)
+
+    @contextlib.contextmanager
+    def _writer_begin(self):
+        """A transaction on the writer's Connection, which stays open between
+        batches: a checkout and a check-in of the pool (with its reset, a
+        rollback) per batch cost more than a small batch's statements. One
+        that lost its database connection is replaced on the next batch."""
+        conn = self.writer_conn
+        if conn is not None and (conn.invalidated or conn.closed):
+            conn.close()
+            conn = None
+        if conn is None:
+            conn = self.writer_conn = self.writer.connect()
+        with conn.begin():
+            yield conn
 
     def _fail(self, batch, msg):
         for item in batch:

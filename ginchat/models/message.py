@@ -418,35 +418,35 @@ def by_client_ids(conn, pairs):
     """Stored rows for (user_id, client_msg_id) pairs, keyed by the pair."""
     if not pairs:
         return {}
-    # One term per sender, "user_id = ? AND client_msg_id IN (...)", OR-ed:
-    # each probes the unique (user_id, client_msg_id) index. A row-value IN
-    # list made SQLite walk every message of the sender (a cost growing with
-    # each user's history), and two separate IN lists every user with every id.
-    ids_of = {}
-    for user_id, client_msg_id in sorted(pairs):
-        ids_of.setdefault(user_id, []).append(client_msg_id)
+    # One term per pair, "user_id = ? AND client_msg_id = ?", OR-ed: each
+    # probes the unique (user_id, client_msg_id) index. (A row-value IN list
+    # made SQLite walk every message of the sender, and two separate IN
+    # lists every user with every id.) The list is padded to a power of two
+    # by repeating its last pair, so that a handful of statements serve every
+    # batch: one per shape of batch (senders and ids each) was compiled again
+    # and again under load, when batches grew and their shapes outnumbered
+    # the cache (issue 30's profile).
+    ordered = sorted(pairs)
+    size = 1 << (len(ordered) - 1).bit_length()
+    ordered += ordered[-1:] * (size - len(ordered))
     params = {}
-    for n, (user_id, ids) in enumerate(ids_of.items()):
+    for n, (user_id, client_msg_id) in enumerate(ordered):
         params[f"u{n}"] = user_id
-        params.update((f"c{n}_{k}", client_msg_id) for k, client_msg_id in enumerate(ids))
-    shape = tuple(len(ids) for ids in ids_of.values())  # the statement depends on this alone
+        params[f"c{n}"] = client_msg_id
     found = {}
-    for row in driversql.execute(conn, ("by_client_ids", shape), partial(_lookup_statement, shape), params).mappings():
+    for row in driversql.execute(conn, ("by_client_ids", size), partial(_lookup_statement, size), params).mappings():
         key = (row["user_id"], row["client_msg_id"])
         if key in pairs:
             found[key] = dict(row)
     return found
 
 
-def _lookup_statement(shape, dialect):
-    """by_client_ids' SQL for senders with ``shape`` (how many ids each) on ``dialect``."""
+def _lookup_statement(size, dialect):
+    """by_client_ids' SQL for ``size`` pairs on ``dialect``."""
     quote = dialect.identifier_preparer.quote
     columns = ", ".join(quote(column.name) for column in message_table.columns)
-    terms = (
-        f"(user_id = :u{n} AND client_msg_id IN ({', '.join(f':c{n}_{k}' for k in range(count))}))"
-        for n, count in enumerate(shape)
-    )
-    return text(f"SELECT {columns} FROM message WHERE {' OR '.join(terms)}").compile(dialect=dialect)
+    terms = " OR ".join(f"(user_id = :u{n} AND client_msg_id = :c{n})" for n in range(size))
+    return text(f"SELECT {columns} FROM message WHERE {terms}").compile(dialect=dialect)
 
 
 _TAKE_IDS = driversql.text_statement("UPDATE msg_counter SET value = value + :n WHERE name = 'message'")

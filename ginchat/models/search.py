@@ -26,6 +26,7 @@ from sqlalchemy import column, func, literal_column, select, table, text, union_
 from sqlalchemy import exc as sa_exc
 
 from ginchat.extensions import db
+from ginchat.models import search_index
 from ginchat.models.message import CALL, RECALLED, message_table, readable_by, readable_by_index, to_frame
 from ginchat.models.search_reader import SearchReader, too_slow
 from ginchat.utils.cjk import CJK_RUN, char_token, pair_tokens, pieces
@@ -84,8 +85,8 @@ def cjk_tokens(term):
 
 def in_models(name, type_, parent_names):
     """Alembic's include_name: leave the search engine's own objects (FTS5
-    tables and their shadow tables, the full-text indexes) out of the
-    comparison of the database with the models."""
+    tables and their shadow tables, SQLite's index mark message_fts_upto,
+    the full-text indexes) out of the comparison of the database with the models."""
     if type_ == "table":
         return not name.startswith(FTS_TABLE)
     if type_ == "index":
@@ -108,7 +109,10 @@ def search(user_id, groups, terms, before, limit):
         query = query.where(_fts.c[FTS_TABLE].op("MATCH")(fts5_query(user_id, groups, terms)))
         if before is not None:
             query = query.where(_fts.c.rowid < before)
-        rows = SearchReader.of().rows(query.order_by(_fts.c.rowid.desc()).limit(limit), terms)
+        # The index follows the table from behind (search_index.py): what it
+        # does not hold yet is indexed first, so every stored message is found.
+        statement = query.order_by(_fts.c.rowid.desc()).limit(limit)
+        rows = SearchReader.of().rows(statement, terms, prepare=search_index.index_pending_raw)
     elif dialect == "postgresql":
         if before is not None:
             query = query.where(c.id < before)

@@ -72,8 +72,10 @@ class SearchReader:
         reader = app.extensions.get("search_reader")
         return reader if reader is not None else SearchReader(app)
 
-    def rows(self, statement, terms):
-        """The rows of ``statement`` (a search of ``terms``) as dicts."""
+    def rows(self, statement, terms, prepare=None):
+        """The rows of ``statement`` (a search of ``terms``) as dicts.
+        ``prepare(raw)``: run first on the same sqlite3 connection, on the
+        same thread (search_index.index_pending_raw: the index caught up)."""
         slow = self.slow_word is not None and self.slow_word in (t.lower() for t in terms)
         compiled = statement.compile(dialect=db.session.get_bind().dialect, compile_kwargs={"render_postcompile": True})
         values = compiled.construct_params()
@@ -81,6 +83,8 @@ class SearchReader:
         if not self.threaded:
             self.started += 1
             raw = db.session.connection().connection.dbapi_connection
+            if prepare is not None:
+                prepare(raw)
             columns, rows = self._on_loop(raw, sql, params, slow)
         else:
             try:
@@ -91,14 +95,14 @@ class SearchReader:
                 if raw is None:
                     raw = sqlite3.connect(self.path, timeout=15, check_same_thread=False)
                 self.started += 1
-                columns, rows = self._off_loop(raw, sql, params, slow)
+                columns, rows = self._off_loop(raw, sql, params, slow, prepare)
             finally:
                 self.slots.put(raw)
         return [dict(zip(columns, row, strict=True)) for row in rows]
 
-    def _off_loop(self, raw, sql, params, slow):
+    def _off_loop(self, raw, sql, params, slow, prepare=None):
         self.running.add(raw)
-        job = self.threads.spawn(_in_thread, raw, sql, params, self if slow else None)
+        job = self.threads.spawn(_in_thread, raw, sql, params, self if slow else None, prepare)
         try:
             try:
                 return job.get(timeout=self.budget)
@@ -141,11 +145,13 @@ class SearchReader:
             raw.interrupt()
 
 
-def _in_thread(raw, sql, params, held_by):
+def _in_thread(raw, sql, params, held_by, prepare=None):
     try:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), SEARCH_NICE)
     except (AttributeError, OSError):  # not Linux: the thread keeps the process's priority
         pass
+    if prepare is not None:
+        prepare(raw)
     return _query(raw, sql, params, held_by)
 
 

@@ -178,3 +178,21 @@ def test_the_resend_lookup_does_not_grow_with_the_senders_history(engine):
     large, found = lookup_steps(engine, pairs)
     assert set(found) == {(1, "h7")}
     assert large <= small * 2, f"{small} VM steps with 200 messages of the sender, {large} with 4,200"
+
+
+def test_resend_lookups_of_any_batch_share_a_few_statements(engine):
+    """Batches of every shape (how many senders, how many ids each) are
+    looked up by a handful of statements: one per shape was compiled again
+    and again under load (issue 30), when shapes outnumbered the cache."""
+    from ginchat.models import driversql
+
+    stored = store(engine, [Item(u, u + 1, client_msg_id=f"s{u}") for u in range(1, 40)])[0]
+    before = {key for key in driversql._COMPILED if key[1][0] == "by_client_ids"}
+    for size in range(1, 40):
+        pairs = {(u, f"s{u}") for u in range(1, size + 1)} | {(1, f"new{k}") for k in range(size % 3)}
+        with engine.connect() as conn:
+            found = by_client_ids(conn, pairs)
+        assert set(found) == {(u, f"s{u}") for u in range(1, size + 1)}
+        assert all(found[(u, f"s{u}")]["id"] == stored[u - 1]["id"] for u in range(1, size + 1))
+    shapes = {key for key in driversql._COMPILED if key[1][0] == "by_client_ids"} - before
+    assert len(shapes) <= 7, sorted(shapes)
