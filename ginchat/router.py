@@ -5,6 +5,7 @@ from flask import Blueprint, redirect
 from ginchat.auth import public
 from ginchat.chat import view as chat
 from ginchat.chat.handshake import HandshakePath
+from ginchat.config import settings
 from ginchat.service import (
     admin,
     certificate,
@@ -157,7 +158,7 @@ def register_routes(app):
     app.register_blueprint(api)
     app.register_blueprint(ws)
     app.add_url_rule("/swagger/index.html", "swagger_index", swagger_index)
-    if app.config.get("FAST_HANDSHAKE", True):
+    if settings(app).fast_handshake:
         # Bearer-token handshakes skip Flask's request pipeline (the same rules;
         # see ginchat/chat/handshake.py). ProxyFix, applied later, wraps it.
         app.wsgi_app = HandshakePath(app, app.wsgi_app)

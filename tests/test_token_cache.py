@@ -13,9 +13,10 @@ from helpers import PASSWORD, wait_for
 from http_checks import answer, error
 from multinode import cluster, shared  # noqa: F401  (fixtures)
 
+from ginchat.config import Settings
 from ginchat.extensions import db
 from ginchat.models.user_basic import AuthToken, UserBasic
-from ginchat.tokencache import DEFAULT_TTL, configured_ttl
+from ginchat.tokencache import DEFAULT_TTL
 
 ENTRY = "ginchat:tok:"
 TTL = 120  # the cache on, whatever the database ("auto" leaves it off on SQLite)
@@ -208,7 +209,7 @@ def test_auto_caches_tokens_where_the_database_is_a_server():
     round trip); a number is taken as it is."""
 
     def ttl_for(uri, value="auto"):
-        return configured_ttl({"SQLALCHEMY_DATABASE_URI": uri, "TOKEN_CACHE_TTL": value})
+        return Settings.from_config({"SQLALCHEMY_DATABASE_URI": uri, "TOKEN_CACHE_TTL": value}).token_cache_ttl
 
     assert ttl_for("sqlite:////srv/ginchat.db") == 0
     assert ttl_for("mysql+pymysql://chat@db/ginchat") == DEFAULT_TTL

@@ -9,6 +9,7 @@ import gevent
 import redis
 
 from ginchat.bus.base import Bus
+from ginchat.config import settings
 
 log = logging.getLogger("ginchat.bus")
 
@@ -33,7 +34,7 @@ class RedisBus(Bus):
 
     def __init__(self, app, engine, **sql):
         super().__init__(app, engine, **sql)
-        self.channel = str(app.config.get("BUS_CHANNEL") or CHANNEL)
+        self.channel = settings(app).bus_channel or CHANNEL
 
     @property
     def scope(self):

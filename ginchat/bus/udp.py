@@ -9,6 +9,7 @@ import socket
 import gevent
 
 from ginchat.bus.base import Bus
+from ginchat.config import settings
 
 log = logging.getLogger("ginchat.bus")
 
@@ -20,8 +21,8 @@ class UdpBus(Bus):
 
     def __init__(self, app, engine, **sql):
         super().__init__(app, engine, **sql)
-        self.port = int(app.config["UDP_PORT"])
-        self.broadcast = str(app.config["UDP_BROADCAST"])
+        self.port = settings(app).udp_port
+        self.broadcast = settings(app).udp_broadcast
         self.sock = None
 
     @property

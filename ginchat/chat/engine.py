@@ -40,7 +40,8 @@ from ginchat.chat.typing import Typing
 from ginchat.chat.updates import Updates
 from ginchat.chat.websocket import encode_text
 from ginchat.chat.wsevents import FLOOD, FLOOD_REASON
-from ginchat.domain import access, message_updates
+from ginchat.config import settings
+from ginchat.domain import message_updates
 from ginchat.errors import AppError
 from ginchat.extensions import db
 from ginchat.models import message as messages
@@ -58,23 +59,23 @@ JOIN_FLOORS = 10000  # groups whose newcomers' join points are held for delivery
 class ChatEngine:
     def __init__(self, app):
         self.app = app
-        cfg = app.config
-        self.send_queue_size = int(cfg["SEND_QUEUE_SIZE"])
-        self.max_content = int(cfg["MAX_CONTENT_CHARS"])
-        self.max_frame = int(cfg["MAX_FRAME_BYTES"])
-        self.rate_limited = str(cfg["RATE_LIMITS"]).lower() not in ("off", "false", "0", "no")
-        self.rate = float(cfg["MSG_RATE"])
+        found = settings(app)
+        self.send_queue_size = found.send_queue_size
+        self.max_content = found.max_content_chars
+        self.max_frame = found.max_frame_bytes
+        self.rate_limited = found.rate_limits
+        self.rate = found.msg_rate
         self.burst = self.rate * 2
         # Pings, pongs, heartbeats and empty frames a connection may send a
         # second (bursts to ten times that); 0: no limit.
-        self.keepalive_rate = float(cfg["KEEPALIVE_RATE"]) if self.rate_limited else 0.0
-        self.max_sockets = int(cfg["MAX_SOCKETS_PER_USER"])  # on this node; 0: no limit
-        self.heartbeat_timeout = float(cfg["HEARTBEAT_TIMEOUT"])
-        self.heartbeat_interval = float(cfg["HEARTBEAT_INTERVAL"])
-        self.replay_page = int(cfg["REPLAY_PAGE"])
-        self.direct_messages = access.direct_messages(cfg)  # who may write privately to whom
+        self.keepalive_rate = found.keepalive_rate if self.rate_limited else 0.0
+        self.max_sockets = found.max_sockets_per_user  # on this node; 0: no limit
+        self.heartbeat_timeout = found.heartbeat_timeout
+        self.heartbeat_interval = found.heartbeat_interval
+        self.replay_page = found.replay_page
+        self.direct_messages = found.direct_messages  # who may write privately to whom
         self.redis = app.extensions["redis"]
-        self.worker = cfg.get("WORKER_INDEX")  # GINCHAT_WORKERS: this process's index
+        self.worker = found.worker_index  # GINCHAT_WORKERS: this process's index
 
         self.client_map = {}  # user id -> set of Connections (one per tab/device)
         self.connections = 0  # the Connections in client_map

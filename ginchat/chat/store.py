@@ -29,6 +29,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.pool import StaticPool
 
 from ginchat.chat.frames import dumps, error
+from ginchat.config import settings
 from ginchat.extensions import db
 from ginchat.models import message as messages
 
@@ -63,7 +64,7 @@ class Store:
         self.seq_cache = messages.SeqCache()  # each conversation's newest Seq (skips a query per batch)
         self.storing = None  # the batch being committed (drain waits for it)
         self.writer = None  # SQLite: the engine the threadpool writes with (see writer_engine)
-        self.window = max(0.0, float(self.app.config.get("STORE_WINDOW_MS", 0) or 0)) / 1000.0
+        self.window = settings(self.app).store_window_ms / 1000.0
         self.last_batch = float("-inf")  # monotonic time the last batch was taken
 
     def pending(self):

@@ -5,6 +5,7 @@ DIRECT_MESSAGES rule the server runs)."""
 
 from flask import current_app
 
+from ginchat.config import settings
 from ginchat.errors import bad_request, forbidden, not_found
 from ginchat.models import block
 from ginchat.models.community import Community
@@ -16,12 +17,9 @@ from ginchat.models.user_basic import UserBasic
 MEMBERS, FRIENDS = "members", "friends"
 
 
-def direct_messages(config):
+def direct_messages():
     """The DIRECT_MESSAGES setting: members (the default) or friends."""
-    mode = str(config.get("DIRECT_MESSAGES") or MEMBERS).strip().lower()
-    if mode not in (MEMBERS, FRIENDS):
-        raise ValueError(f"DIRECT_MESSAGES must be {MEMBERS} or {FRIENDS}, not {mode!r}")
-    return mode
+    return settings().direct_messages
 
 
 class SqlRelations:
@@ -53,7 +51,7 @@ class SqlRelations:
 
     @property
     def direct_messages(self):
-        return direct_messages(current_app.config)
+        return direct_messages()
 
 
 SQL = SqlRelations()

@@ -2,9 +2,9 @@
 join, deactivating and reactivating accounts, reset links, any group; every
 action is written to the audit log in the same transaction as the change."""
 
-from flask import current_app
 from sqlalchemy import func, select
 
+from ginchat.config import settings
 from ginchat.domain import default_groups, groups
 from ginchat.domain.access import app
 from ginchat.domain.sessions import end_all_sessions, end_other_sessions
@@ -252,8 +252,7 @@ def registration_mode():
     stored = ServerSetting.read(REGISTRATION_KEY)
     if stored in REGISTRATION_MODES:
         return stored
-    mode = str(current_app.config.get("REGISTRATION", "open")).lower()
-    return mode if mode in REGISTRATION_MODES else "open"
+    return settings().registration
 
 
 def set_registration(actor, mode):
@@ -267,7 +266,7 @@ def set_registration(actor, mode):
 
 
 def may_invite(user):
-    if user.is_admin or current_app.config.get("INVITES_BY_MEMBERS") in (True, "true", "True", "1", 1):
+    if user.is_admin or settings().invites_by_members:
         return user
     raise forbidden("only an administrator may invite people")
 

@@ -12,10 +12,10 @@ account, who becomes the administrator when registering."""
 import hashlib
 import logging
 
-from flask import current_app
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
+from ginchat.config import settings
 from ginchat.domain import groups
 from ginchat.errors import AppError
 from ginchat.extensions import db
@@ -31,10 +31,10 @@ APPLIED = "default_group:"  # server_setting key prefix: a DEFAULT_GROUPS name a
 DESCRIPTION = "Everyone on this server"
 
 
-def setting_names(config):
-    """The group names DEFAULT_GROUPS lists (comma-separated), checked."""
+def setting_names(setting):
+    """The group names the DEFAULT_GROUPS setting lists (comma-separated), checked."""
     names = []
-    for part in str(config.get("DEFAULT_GROUPS") or "").split(","):
+    for part in setting.split(","):
         if part.strip():
             try:
                 names.append(check_group_name(part.strip()))
@@ -60,7 +60,7 @@ def apply_setting():
     Nothing without an administrator. Safe to run again and on several nodes
     (start-up runs it under the schema lock; a name another node applied
     meanwhile is skipped). Returns the groups it made default."""
-    names = [n for n in setting_names(current_app.config) if ServerSetting.read(_applied_key(n)) is None]
+    names = [n for n in setting_names(settings().default_groups) if ServerSetting.read(_applied_key(n)) is None]
     db.session.rollback()  # end the read: nothing held while groups are made
     owner = first_admin() if names else None
     if owner is None:

@@ -6,10 +6,10 @@ like a message."""
 
 import time
 
-from flask import current_app
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from ginchat.config import settings
 from ginchat.domain import mentions
 from ginchat.domain.access import SQL, app, may_change, may_read
 from ginchat.errors import AppError, bad_request, conflict, forbidden, not_found
@@ -52,7 +52,7 @@ def check_text(content):
     """The new text of an edit: what a text message may hold."""
     if not isinstance(content, str) or not content.strip():
         raise bad_request("content is required: the new text")
-    limit = int(current_app.config["MAX_CONTENT_CHARS"])
+    limit = settings().max_content_chars
     if len(content) > limit:
         raise AppError(413, f"content is longer than {limit} characters")
     reason = unstorable(content)
@@ -73,7 +73,7 @@ def edit_message(user_id, msg_id, content, relations=SQL):
         raise conflict(f"message {msg_id} is recalled")
     if row["media"] != messages.TEXT:
         raise bad_request("only text messages can be edited")
-    seconds = float(current_app.config.get("EDIT_SECONDS") or 0)
+    seconds = settings().edit_seconds
     if seconds > 0 and now_ms() - int(row["create_time"]) > seconds * 1000:
         raise forbidden(f"a message can be edited within {seconds:g} seconds only")
     may_change(user_id, row, relations, post=True)  # new text: what an announcement group asks of a message
@@ -132,7 +132,7 @@ def react(user_id, msg_id, emoji, add=True, relations=SQL):
     mine = set(db.session.scalars(select(r.emoji).where(r.message_id == msg_id, r.user_id == user_id)))
     if add == (emoji in mine):
         return state_of(msg_id)
-    limit = int(current_app.config.get("REACTIONS_PER_USER") or 20)
+    limit = settings().reactions_per_user
     if add and len(mine) >= limit:
         raise bad_request(f"at most {limit} different reactions of yours on one message")
     rev = messages.take_position()

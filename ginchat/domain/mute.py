@@ -3,8 +3,6 @@ colleague's private chat, DIRECT_MESSAGES=members: a CHAT row), so it
 follows them to every device; messages still arrive and count as
 unread, only the alerts (notifications, sound) stay quiet."""
 
-from flask import current_app
-
 from ginchat.domain.access import FRIENDS, app, direct_messages, may_message
 from ginchat.errors import bad_request, not_found
 from ginchat.extensions import db
@@ -46,7 +44,7 @@ def _mute_private(user_id, target_id, muted):
     friendship (or after it ended) stands on the CHAT row; unmuting clears
     both."""
     if not Contact.is_friend(user_id, target_id):
-        if direct_messages(current_app.config) == FRIENDS:
+        if direct_messages() == FRIENDS:
             raise not_found(f"no friend with ID {target_id}")
         may_message(user_id, target_id)
     elif muted:

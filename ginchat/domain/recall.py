@@ -3,8 +3,7 @@ is blanked in place (Id and Seq stay) and every open conversation hears it."""
 
 import time
 
-from flask import current_app
-
+from ginchat.config import settings
 from ginchat.domain.access import app
 from ginchat.errors import conflict, forbidden, not_found
 from ginchat.extensions import db
@@ -17,7 +16,7 @@ RECALL = 13  # the frame Type of a recall
 
 
 def window_ms():
-    return int(float(current_app.config.get("RECALL_SECONDS", 120)) * 1000)
+    return int(settings().recall_seconds * 1000)
 
 
 def recall_message(user_id, msg_id):

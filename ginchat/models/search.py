@@ -21,10 +21,10 @@ engine, and a recalled message (blanked, Media 0) never matches.
 import re
 import unicodedata
 
-from flask import current_app
 from sqlalchemy import column, func, literal_column, select, table, text, union_all
 from sqlalchemy import exc as sa_exc
 
+from ginchat.config import settings
 from ginchat.extensions import db
 from ginchat.models.message import RECALLED, message_table, readable_by, readable_by_index, to_frame
 from ginchat.models.search_reader import SearchReader, too_slow
@@ -128,7 +128,7 @@ def mysql_search(query, user_id, groups, terms, before, limit):
     messages ``user_id`` may read (search() makes it)."""
     c = message_table.c
     parts = readable_by_index(user_id, groups)
-    most = int(current_app.config["SEARCH_SCAN_READABLE"])
+    most = settings().search_scan_readable
     if most and readable_count(parts, most + 1) <= most:
         return scan_readable(parts, terms, before, limit)
     query = query.where(*mysql_conditions(terms))
@@ -198,7 +198,7 @@ def word_matches(word, term):
 def within_budget(query):
     """The rows of ``query``, stopped by the server past SEARCH_BUDGET seconds (503)."""
     conn = db.session.connection()
-    budget = float(current_app.config["SEARCH_BUDGET"])
+    budget = settings().search_budget
     if conn.dialect.is_mariadb:
         limit, reset = f"SET SESSION max_statement_time = {budget:g}", "SET SESSION max_statement_time = 0"
     else:

@@ -33,6 +33,7 @@ import gevent.queue
 import gevent.threadpool
 from flask import current_app
 
+from ginchat.config import settings
 from ginchat.errors import AppError
 from ginchat.extensions import db
 
@@ -50,8 +51,8 @@ def too_slow(budget):
 class SearchReader:
     def __init__(self, app):
         self.app = app
-        self.budget = float(app.config["SEARCH_BUDGET"])
-        threads = int(app.config["SEARCH_THREADS"])
+        self.budget = settings(app).search_budget
+        threads = settings(app).search_threads
         with app.app_context():
             url = db.engine.url
         self.path = url.database if url.database and url.database != ":memory:" else None
@@ -60,7 +61,7 @@ class SearchReader:
         for _ in range(threads if self.threaded else 0):
             self.slots.put(None)
         self.threads = gevent.threadpool.ThreadPool(threads, idle_task_timeout=IDLE_SECONDS) if self.threaded else None
-        self.slow_word = str(app.config.get("SEARCH_TEST_SLOW_WORD") or "").lower() or None
+        self.slow_word = settings(app).search_test_slow_word
         self.started = 0  # searches begun (tests watch it)
         self.running = set()  # the connections of the searches under way
         self.slow_released = False

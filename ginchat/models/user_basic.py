@@ -7,7 +7,6 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
-from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy import (
     BigInteger,
@@ -29,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from ginchat.config import settings
 from ginchat.errors import bad_request, conflict, forbidden, not_found, unauthorized
 from ginchat.extensions import db
 from ginchat.models import driversql
@@ -49,8 +49,6 @@ PHONE_RE = re.compile(r"^\+?[0-9][0-9 \-]{5,19}$")
 EMAIL_RE = re.compile(
     r"^[^@\s<>\"']{1,64}@[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?)+$"
 )
-# PASSWORD_HASH: a method of werkzeug's generate_password_hash, scrypt or pbkdf2.
-PASSWORD_HASH_RE = re.compile(r"^(?:scrypt(?::\d+:\d+:\d+)?|pbkdf2(?::sha(?:256|512)(?::\d+)?)?)$")
 MIN_PASSWORD = 6
 MAX_PASSWORD = 128
 ADMIN = "admin"
@@ -149,17 +147,6 @@ def commit_name(model, name, taken, lookalike, then=None):
         raise conflict(taken if same is not None else lookalike) from None
 
 
-def password_hash_method(config):
-    """PASSWORD_HASH, checked when the app starts: a bad one stops the start
-    rather than failing every registration."""
-    method = str(config.get("PASSWORD_HASH") or "scrypt")
-    if not PASSWORD_HASH_RE.match(method):
-        raise RuntimeError(
-            f"GINCHAT_PASSWORD_HASH={method!r}: use scrypt (the default), scrypt:N:r:p, pbkdf2 or pbkdf2:sha256:ROUNDS"
-        )
-    return method
-
-
 def check_password(password):
     if not password or len(password) < MIN_PASSWORD:
         raise bad_request(f"password must have at least {MIN_PASSWORD} characters")
@@ -205,8 +192,7 @@ class UserBasic(UserMixin, db.Model):
     # --- password -------------------------------------------------------
     def set_password(self, password):
         # werkzeug's scrypt (PASSWORD_HASH) with a per-user random salt.
-        method = current_app.config.get("PASSWORD_HASH") or "scrypt"
-        self.password = generate_password_hash(check_password(password), method=method)
+        self.password = generate_password_hash(check_password(password), method=settings().password_hash)
 
     def verify_password(self, password):
         return bool(password) and check_password_hash(self.password, password)

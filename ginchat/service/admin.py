@@ -6,6 +6,7 @@ from flask import current_app
 from flask_login import current_user
 
 from ginchat.auth import public
+from ginchat.config import settings
 from ginchat.domain import admin
 from ginchat.models.user_basic import utc_ms
 from ginchat.service.group import public_groups
@@ -175,7 +176,7 @@ def create_invitation():
       403: {description: "not an administrator (and INVITES_BY_MEMBERS is off)", schema: {$ref: "#/definitions/Envelope"}}
     """
     uses = params.get_int("uses", default=1, minimum=1, maximum=1000)
-    default_hours = int(current_app.config.get("INVITE_TTL_HOURS", 168))
+    default_hours = settings().invite_ttl_hours
     hours = params.get_int("hours", default=default_hours, minimum=1, maximum=8760)
     token, row = admin.create_invitation(me(), uses, hours)
     data = row.public() | {"Token": token, "Link": f"/toRegister?invite={token}"}

@@ -1,8 +1,8 @@
 """Friend routes (the Go project's service/contact.go)."""
 
-from flask import current_app
 from flask_login import current_user
 
+from ginchat.config import settings
 from ginchat.domain import friends
 from ginchat.domain.mute import add_muted, set_muted
 from ginchat.domain.people import private_chats, public_request, public_users, resolve_user
@@ -14,7 +14,7 @@ from ginchat.utils import params, resp
 
 def asks_first():
     """FRIEND_ADD=request: adding a friend sends a request instead."""
-    return str(current_app.config.get("FRIEND_ADD", "instant")).lower() == "request"
+    return settings().friend_add == "request"
 
 
 def befriend_or_ask(user, target_id=None, target_name=None):

@@ -1,10 +1,11 @@
 """User routes (the Go project's service/user.go)."""
 
-from flask import current_app, g, session
+from flask import g, session
 from flask_login import current_user, login_user, logout_user
 
 from ginchat import i18n, tokencache
 from ginchat.auth import SESSION_ID, SESSION_KEY, public
+from ginchat.config import settings
 from ginchat.domain import default_groups
 from ginchat.domain.admin import admit, delete_own_account, dismiss_tip, first_account_admin
 from ginchat.domain.people import directory, public_users, search_people, seen_user, seen_users
@@ -52,7 +53,7 @@ def start_session(user, remote_addr):
     user.client_ip = (remote_addr or "")[:64]
     db.session.commit()
     # One login, one session record: the token and this cookie belong to it.
-    token, cookie_key, row = AuthToken.issue(user, current_app.config["TOKEN_TTL_DAYS"])
+    token, cookie_key, row = AuthToken.issue(user, settings().token_ttl_days)
     tokencache.remember(token, row, verify=False)  # its first handshake needs no SQL
     session[SESSION_ID] = row.id
     session[SESSION_KEY] = cookie_key
