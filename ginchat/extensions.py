@@ -6,6 +6,7 @@ import os
 import signal
 import sqlite3
 import time
+from typing import TYPE_CHECKING, Any, cast
 
 import redis
 from flasgger import Swagger
@@ -15,8 +16,9 @@ from flask_sock import Sock
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.sql.expression import Executable
 
 from ginchat.config import settings
 from ginchat.utils.redact import redact_url
@@ -29,6 +31,18 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+if TYPE_CHECKING:
+    # db.Model is made at run time (a subclass of Base with Flask-SQLAlchemy's
+    # additions): a type checker sees Base, which declares the same tables.
+    Model = Base
+else:
+    Model = db.Model
+
+
+def changed(statement: Executable) -> int:
+    """Run an UPDATE or DELETE in the session: how many rows it changed."""
+    return cast("CursorResult[Any]", db.session.execute(statement)).rowcount
 
 
 @event.listens_for(Engine, "connect")

@@ -13,7 +13,7 @@ from ginchat.config import settings
 from ginchat.domain import mentions
 from ginchat.domain.access import SQL, app, may_change, may_read
 from ginchat.errors import AppError, bad_request, conflict, forbidden, not_found
-from ginchat.extensions import db
+from ginchat.extensions import changed, db
 from ginchat.models import message as messages
 from ginchat.models import message_parts as parts
 from ginchat.signals import message_updated
@@ -82,11 +82,11 @@ def edit_message(user_id, msg_id, content, relations=SQL):
         mentioned = mentions.resolve(row["target_id"], content, user_id)
     c = messages.message_table.c
     rev = messages.take_position()
-    done = db.session.execute(
+    done = changed(
         update(messages.message_table)
         .where(c.id == msg_id, c.user_id == user_id, c.media == messages.TEXT)
         .values(**messages.text_values(content), edited=now_ms(), rev=rev, mentions=parts.mentions_text(mentioned))
-    ).rowcount
+    )
     if not done:
         db.session.rollback()
         raise conflict(f"message {msg_id} is recalled")
@@ -148,9 +148,9 @@ def react(user_id, msg_id, emoji, add=True, relations=SQL):
             db.session.rollback()
             return state_of(msg_id)
     else:
-        gone = db.session.execute(
+        gone = changed(
             delete(parts.message_reaction).where(r.message_id == msg_id, r.user_id == user_id, r.emoji == emoji)
-        ).rowcount
+        )
         if not gone:
             db.session.rollback()
             return state_of(msg_id)

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ginchat.extensions import db
+from ginchat.extensions import Model, changed, db
 from ginchat.models.user_basic import utc_ms, utcnow
 
 ID = BigInteger().with_variant(Integer, "sqlite")
@@ -28,7 +28,7 @@ class FoundByToken:
         return db.session.scalar(select(cls).where(cls.digest == digest_of(token)))
 
 
-class ServerSetting(db.Model):
+class ServerSetting(Model):
     """A setting an administrator changed at run time; every node reads it here."""
 
     __tablename__ = "server_setting"
@@ -51,7 +51,7 @@ class ServerSetting(db.Model):
             row.value = value
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     """One administrator's action: who, what, when, to whom; never a secret."""
 
     __tablename__ = "admin_audit"
@@ -76,7 +76,7 @@ class AuditEntry(db.Model):
         }
 
 
-class Invitation(FoundByToken, db.Model):
+class Invitation(FoundByToken, Model):
     """A link that lets ``uses_left`` more people register until ``expires_at``."""
 
     __tablename__ = "invitation"
@@ -109,12 +109,12 @@ class Invitation(FoundByToken, db.Model):
 
     def take(self):
         """Use it once; False when another request took the last use first."""
-        done = db.session.execute(
+        done = changed(
             db.update(Invitation)
             .where(Invitation.id == self.id, Invitation.uses_left > 0, Invitation.revoked.is_(False))
             .values(uses_left=Invitation.uses_left - 1)
         )
-        return done.rowcount == 1
+        return done == 1
 
     def public(self):
         return {
@@ -129,7 +129,7 @@ class Invitation(FoundByToken, db.Model):
         }
 
 
-class PasswordReset(FoundByToken, db.Model):
+class PasswordReset(FoundByToken, Model):
     """A one-time link to set a new password, valid for an hour."""
 
     __tablename__ = "password_reset"
@@ -155,9 +155,9 @@ class PasswordReset(FoundByToken, db.Model):
 
     def take(self):
         """Use it; False when it was used (or has expired) already."""
-        done = db.session.execute(
+        done = changed(
             db.update(PasswordReset)
             .where(PasswordReset.id == self.id, PasswordReset.used.is_(False), PasswordReset.expires_at >= utcnow())
             .values(used=True)
         )
-        return done.rowcount == 1
+        return done == 1

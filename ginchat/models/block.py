@@ -5,11 +5,11 @@ from datetime import datetime
 from sqlalchemy import DateTime, Integer, UniqueConstraint, and_, delete, or_, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ginchat.extensions import db
+from ginchat.extensions import Model, changed, db
 from ginchat.models.user_basic import utcnow
 
 
-class Block(db.Model):
+class Block(Model):
     __tablename__ = "user_block"
     __table_args__ = (UniqueConstraint("user_id", "target_id", name="uq_user_block_pair"),)
 
@@ -55,7 +55,7 @@ def add(user_id, target_id):
 
 def remove(user_id, target_id):
     """Delete the block row (no commit); how many rows went."""
-    return db.session.execute(delete(Block).where(Block.user_id == user_id, Block.target_id == target_id)).rowcount
+    return changed(delete(Block).where(Block.user_id == user_id, Block.target_id == target_id))
 
 
 def blockers_of(user_id):

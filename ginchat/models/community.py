@@ -10,7 +10,7 @@ from sqlalchemy import BigInteger, DateTime, Integer, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ginchat.errors import bad_request, not_found
-from ginchat.extensions import db
+from ginchat.extensions import Model, db
 from ginchat.limits import MAX_ID
 from ginchat.models import message as messages
 from ginchat.models import read_cursor
@@ -53,7 +53,7 @@ def check_setting(param, value):
     return value
 
 
-class Community(db.Model):
+class Community(Model):
     __tablename__ = "communities"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

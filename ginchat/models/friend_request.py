@@ -5,11 +5,11 @@ from datetime import datetime
 from sqlalchemy import DateTime, Integer, UniqueConstraint, and_, delete, or_, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ginchat.extensions import db
+from ginchat.extensions import Model, db
 from ginchat.models.user_basic import utc_ms, utcnow
 
 
-class FriendRequest(db.Model):
+class FriendRequest(Model):
     __tablename__ = "friend_request"
     __table_args__ = (UniqueConstraint("from_id", "to_id", name="uq_friend_request_pair"),)
 

@@ -29,7 +29,7 @@ from sqlalchemy import (
     update,
 )
 
-from ginchat.extensions import db
+from ginchat.extensions import changed, db
 from ginchat.models import driversql, pins
 from ginchat.models import message_parts as parts
 from ginchat.models import message_record as records
@@ -373,11 +373,11 @@ def blank(msg_id, user_id):
     and no Content, Url or Amount (no commit). False when it was blank already."""
     c = message_table.c
     return bool(
-        db.session.execute(
+        changed(
             update(message_table)
             .where(c.id == msg_id, c.user_id == user_id, c.media != RECALLED)
             .values(media=RECALLED, content="", url="", amount=0, file_info=None, search_text=None, forward=None)
-        ).rowcount
+        )
     )
 
 

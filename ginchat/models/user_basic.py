@@ -30,7 +30,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ginchat.config import settings
 from ginchat.errors import bad_request, conflict, forbidden, not_found, unauthorized
-from ginchat.extensions import db
+from ginchat.extensions import Model, db
 from ginchat.models import driversql
 from ginchat.utils.cjk import has_cjk
 from ginchat.utils.names import (
@@ -155,7 +155,7 @@ def check_password(password):
     return password
 
 
-class UserBasic(UserMixin, db.Model):
+class UserBasic(UserMixin, Model):
     __tablename__ = "user_basic"
     __table_args__ = (Index("ix_user_basic_display_key", "display_key"),)
 
@@ -389,7 +389,7 @@ class UserBasic(UserMixin, db.Model):
         db.session.commit()
 
 
-class AuthToken(db.Model):
+class AuthToken(Model):
     """A login session: one row per login, holding the bearer Token and the
     browser cookie that login issued. Only SHA-256 digests of their secrets are
     stored, so a leaked table leaks no usable credential; a token is looked up
