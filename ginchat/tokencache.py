@@ -32,7 +32,7 @@ from flask import current_app
 
 from ginchat.config import DEFAULT_TOKEN_CACHE_TTL, settings
 from ginchat.extensions import db
-from ginchat.models.user_basic import AuthToken
+from ginchat.models.auth_token import AuthToken
 from ginchat.signals import sessions_ended
 
 log = logging.getLogger("ginchat.auth")

@@ -15,7 +15,8 @@ from multinode import cluster, shared  # noqa: F401  (fixtures)
 
 from ginchat.config import Settings
 from ginchat.extensions import db
-from ginchat.models.user_basic import AuthToken, UserBasic
+from ginchat.models.auth_token import AuthToken
+from ginchat.models.user_basic import UserBasic
 from ginchat.tokencache import DEFAULT_TTL
 
 ENTRY = "ginchat:tok:"

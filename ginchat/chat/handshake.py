@@ -33,7 +33,7 @@ from ginchat.chat.websocket import decline_compression
 from ginchat.config import settings
 from ginchat.errors import AppError
 from ginchat.extensions import db
-from ginchat.models.user_basic import AuthToken
+from ginchat.models.auth_token import AuthToken
 from ginchat.server import WEBSOCKET_DONE
 from ginchat.utils.params import first_unstorable_field
 

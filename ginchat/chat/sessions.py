@@ -21,7 +21,7 @@ import gevent
 
 from ginchat.config import settings
 from ginchat.extensions import db
-from ginchat.models.user_basic import AuthToken
+from ginchat.models.auth_token import AuthToken
 from ginchat.signals import sessions_ended
 
 log = logging.getLogger("ginchat.chat")

@@ -150,4 +150,4 @@ def may_read(user_id, msg_type, target_id, relations=SQL):
 
 def app():
     """The sender of every domain signal."""
-    return current_app._get_current_object()
+    return current_app._get_current_object()  # type: ignore[attr-defined]  # werkzeug's LocalProxy

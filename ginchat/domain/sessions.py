@@ -2,7 +2,7 @@
 the sockets opened with them (the sessions_ended signal)."""
 
 from ginchat.domain.access import app
-from ginchat.models.user_basic import AuthToken
+from ginchat.models.auth_token import AuthToken
 from ginchat.signals import sessions_ended
 
 

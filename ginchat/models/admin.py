@@ -4,6 +4,7 @@ password-reset links (only digests of the secrets are stored)."""
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column
@@ -21,8 +22,10 @@ def digest_of(secret):
 class FoundByToken:
     """A row found by the digest of the token it was issued with."""
 
+    digest: Any  # the column, declared by each table
+
     @classmethod
-    def find(cls, token):
+    def find(cls, token: object) -> Any:  # a row of cls, or None
         if not isinstance(token, str) or not token or len(token) > 200:
             return None
         return db.session.scalar(select(cls).where(cls.digest == digest_of(token)))

@@ -23,7 +23,11 @@ ALL, JOIN = "all", "join"
 MEMBERS, ADMINS = "members", "admins"
 NOBODY = "nobody"
 # The parameter each setting is given by, and its values.
-SETTINGS = {"policy": (OPEN, INVITE), "history": (ALL, JOIN), "whoMayAdd": (MEMBERS, ADMINS)}
+SETTINGS: dict[str, tuple[str, ...]] = {
+    "policy": (OPEN, INVITE),
+    "history": (ALL, JOIN),
+    "whoMayAdd": (MEMBERS, ADMINS),
+}
 # Who may write @all and @here (issue 28): every member, the owner and the admins, or nobody.
 SETTINGS["whoMayMentionAll"] = (MEMBERS, ADMINS, NOBODY)
 # Issue 28: who may pin messages, and who may write (admins: an announcement

@@ -10,6 +10,7 @@ makes ``since`` replay exact. ``Seq`` is computed under the same lock.
 
 import json
 from functools import partial
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -192,7 +193,7 @@ def update_frame(row):
     """A message's changed state (Type 15): ``Id`` is the change's place in
     the Id sequence, ``MsgId`` the message's Id. Reactions are added by
     ``parts.add_reactions``."""
-    frame = {
+    frame: dict[str, Any] = {
         "Type": UPDATE,
         "Id": int(row["rev"]),
         "MsgId": int(row["id"]),
@@ -240,7 +241,7 @@ def take_position(conn=None):
     counter row's lock orders it with every stored message."""
     execute = (conn or db.session).execute
     execute(update(msg_counter).where(msg_counter.c.name == "message").values(value=msg_counter.c.value + 1))
-    return int(execute(select(msg_counter.c.value).where(msg_counter.c.name == "message")).scalar())
+    return int(execute(select(msg_counter.c.value).where(msg_counter.c.name == "message")).scalar_one())
 
 
 def fetch_since(user_id, groups, since, limit, updates=False):
@@ -383,7 +384,7 @@ def blank(msg_id, user_id):
 
 def url_in_use(url):
     """Does any message point at upload ``url``?"""
-    return db.session.scalar(select(func.count()).where(message_table.c.url == url)) > 0
+    return (db.session.scalar(select(func.count()).where(message_table.c.url == url)) or 0) > 0
 
 
 def private_peers(user_id):
@@ -419,10 +420,10 @@ def by_client_ids(conn, pairs):
     # each probes the unique (user_id, client_msg_id) index. A row-value IN
     # list made SQLite walk every message of the sender (a cost growing with
     # each user's history), and two separate IN lists every user with every id.
-    ids_of = {}
+    ids_of: dict[int, list[str]] = {}
     for user_id, client_msg_id in sorted(pairs):
         ids_of.setdefault(user_id, []).append(client_msg_id)
-    params = {}
+    params: dict[str, Any] = {}
     for n, (user_id, ids) in enumerate(ids_of.items()):
         params[f"u{n}"] = user_id
         params.update((f"c{n}_{k}", client_msg_id) for k, client_msg_id in enumerate(ids))
@@ -500,8 +501,8 @@ def store_batch(conn, items, seq_cache=None):
         top, missing = {}, convs
     if missing:
         top.update(conn.execute(select(c.conv, func.max(c.seq)).where(c.conv.in_(missing)).group_by(c.conv)).all())
-    rows, dupes, batch_cmids = [], {}, {}
-    alerted = []  # the mention rows of @all and @here (issue 28)
+    rows, dupes, batch_cmids = [], {}, {}  # type: ignore[var-annotated]
+    alerted: list[dict[str, Any]] = []  # the mention rows of @all and @here (issue 28)
     for index, it in enumerate(items):
         key = (it.user_id, it.client_msg_id)
         if it.client_msg_id:

@@ -102,4 +102,4 @@ def delete_items(executor, message_ids):
 
 def url_in_records(url):
     """Does an item of any chat record point at upload ``url``?"""
-    return db.session.scalar(select(func.count()).where(message_record.c.url == url)) > 0
+    return (db.session.scalar(select(func.count()).where(message_record.c.url == url)) or 0) > 0

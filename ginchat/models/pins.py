@@ -128,8 +128,8 @@ def pin_frames_after(conn, after_id, limit):
 # --- saved ----------------------------------------------------------------------
 def saved_row(user_id, msg_id):
     c = saved_message.c
-    row = db.session.execute(select(saved_message).where(c.user_id == user_id, c.message_id == msg_id))
-    row = row.mappings().first()
+    result = db.session.execute(select(saved_message).where(c.user_id == user_id, c.message_id == msg_id))
+    row = result.mappings().first()
     return None if row is None else dict(row)
 
 

@@ -1,6 +1,8 @@
 """Read cursors: how far each user has read each conversation, and the
 unread counts and last messages the friend and group lists carry."""
 
+from typing import Any
+
 from sqlalchemy import (
     Column,
     Integer,
@@ -101,7 +103,7 @@ def unread_and_last(user_id, convs):
     m = messages.message_table.c
     r = read_cursor.c
     joined = messages.message_table.outerjoin(read_cursor, and_(r.conv == m.conv, r.user_id == user_id))
-    unread = dict(
+    unread: dict[Any, Any] = dict(
         db.session.execute(
             select(m.conv, func.count())
             .select_from(joined)
@@ -139,7 +141,7 @@ def group_unread_and_last(user_id, group_ids):
     joined = messages.message_table.join(Contact, mine).outerjoin(
         read_cursor, and_(r.conv == m.conv, r.user_id == user_id)
     )
-    unread = dict(
+    unread: dict[Any, Any] = dict(
         db.session.execute(
             select(m.target_id, func.count())
             .select_from(joined)

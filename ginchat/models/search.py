@@ -20,8 +20,9 @@ engine, and a recalled message (blanked, Media 0) never matches.
 
 import re
 import unicodedata
+from typing import Any
 
-from sqlalchemy import column, func, literal_column, select, table, text, union_all
+from sqlalchemy import ColumnElement, TextClause, column, func, literal_column, select, table, text, union_all
 from sqlalchemy import exc as sa_exc
 
 from ginchat.config import settings
@@ -44,8 +45,10 @@ SCAN_PAGE = 500
 WORD_RE = re.compile(r"[^\W_]+")
 
 _fts = table(FTS_TABLE, column("rowid"), column(FTS_TABLE))
-_SIMPLE = literal_column("'simple'::regconfig")  # literal: the GIN index is on exactly this expression
-_mysql_limits = {}
+_SIMPLE: ColumnElement[Any] = literal_column(
+    "'simple'::regconfig"
+)  # literal: the GIN index is on exactly this expression
+_mysql_limits: dict[str, tuple[int, set[str]]] = {}
 
 
 def fold(text):
@@ -160,7 +163,8 @@ def scan_readable(parts, terms, before, limit):
     c = message_table.c
     folded = [t if is_cjk(t) else fold(t) for t in terms]
     likes = [c.content.like(f"%{t}%") for t in terms]
-    found, size = {}, min(SCAN_PAGE, 2 * limit)
+    found: dict[int, Any] = {}
+    size = min(SCAN_PAGE, 2 * limit)
     while True:
         each = []
         for cond, index in parts:
@@ -199,7 +203,7 @@ def within_budget(query):
     """The rows of ``query``, stopped by the server past SEARCH_BUDGET seconds (503)."""
     conn = db.session.connection()
     budget = settings().search_budget
-    if conn.dialect.is_mariadb:
+    if getattr(conn.dialect, "is_mariadb", False):
         limit, reset = f"SET SESSION max_statement_time = {budget:g}", "SET SESSION max_statement_time = 0"
     else:
         limit, reset = f"SET SESSION max_execution_time = {int(budget * 1000)}", "SET SESSION max_execution_time = 0"
@@ -207,7 +211,9 @@ def within_budget(query):
     try:
         return conn.execute(query).mappings().all()
     except sa_exc.OperationalError as exc:
-        if exc.orig.args and exc.orig.args[0] in (1969, 3024):  # MariaDB's, MySQL's "interrupted: time's up"
+        if (
+            exc.orig is not None and exc.orig.args and exc.orig.args[0] in (1969, 3024)
+        ):  # MariaDB's, MySQL's "interrupted: time's up"
             raise too_slow(budget) from None
         raise
     finally:
@@ -256,11 +262,12 @@ def _against(term):
 def mysql_conditions(terms):
     """MATCH ... AGAINST for the words the FULLTEXT index holds, a word-boundary REGEXP for the others."""
     min_size, stopwords = _mysql_index_limits()
-    indexed, others = [], []
+    indexed: list[str] = []
+    others: list[str] = []
     for term in terms:
         low = term.lower()
         (indexed if is_cjk(term) or (len(term) >= min_size and low not in stopwords) else others).append(low)
-    conditions = []
+    conditions: list[ColumnElement[bool] | TextClause] = []
     if indexed:
         against = " ".join(_against(t) for t in indexed)
         conditions.append(
@@ -277,13 +284,13 @@ def mysql_conditions(terms):
 def _mysql_index_limits():
     """(innodb_ft_min_token_size, the stop words) of this server, read once."""
     bind = db.session.get_bind()
-    key = str(bind.url)
+    key = str(bind.engine.url)
     if key not in _mysql_limits:
         conn = db.session.connection()
         min_size, enabled, table_name = conn.execute(
             text("SELECT @@innodb_ft_min_token_size, @@innodb_ft_enable_stopword, @@innodb_ft_server_stopword_table")
         ).one()
-        words = set()
+        words: set[str] = set()
         if enabled:
             if table_name:
                 schema, _, name = str(table_name).partition("/")

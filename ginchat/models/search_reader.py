@@ -81,16 +81,15 @@ class SearchReader:
         sql, params = str(compiled), [values[name] for name in compiled.positiontup]
         if not self.threaded:
             self.started += 1
-            raw = db.session.connection().connection.dbapi_connection
-            columns, rows = self._on_loop(raw, sql, params, slow)
+            columns, rows = self._on_loop(db.session.connection().connection.dbapi_connection, sql, params, slow)
         else:
             try:
                 raw = self.slots.get(timeout=self.budget)
             except gevent.queue.Empty:
                 raise AppError(503, "too many searches are running on this server: try again in a moment") from None
             try:
-                if raw is None:
-                    raw = sqlite3.connect(self.path, timeout=15, check_same_thread=False)
+                if raw is None:  # self.path is set whenever threaded
+                    raw = sqlite3.connect(str(self.path), timeout=15, check_same_thread=False)
                 self.started += 1
                 columns, rows = self._off_loop(raw, sql, params, slow)
             finally:
@@ -99,6 +98,7 @@ class SearchReader:
 
     def _off_loop(self, raw, sql, params, slow):
         self.running.add(raw)
+        assert self.threads is not None  # threaded: made in __init__
         job = self.threads.spawn(_in_thread, raw, sql, params, self if slow else None)
         try:
             try:

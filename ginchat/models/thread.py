@@ -9,6 +9,8 @@ This module does not import message.py (message.py calls ``record_replies``
 from its storing transaction); the queries that read messages and follows
 together are in thread_list.py."""
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -48,7 +50,7 @@ thread_follow = Table(
 def extras(row):
     """The thread keys of a message frame, only where they apply: ``RootId``
     (and ``AlsoInChat``) on a reply, ``Thread`` on a root that has replies."""
-    found = {}
+    found: dict[str, Any] = {}
     if row.get("root_id"):
         found["RootId"] = int(row["root_id"])
         if row.get("in_chat"):
@@ -79,7 +81,7 @@ def record_replies(conn, rows, messages):
     if not replies:
         return
     m = messages.c
-    per_root = {}
+    per_root: dict[int, Any] = {}
     for row in replies:
         root = int(row["root_id"])
         count, _, _ = per_root.get(root, (0, 0, 0))

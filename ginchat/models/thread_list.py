@@ -3,7 +3,7 @@ replies (by the partial index ix_message_root_id), a user's followed
 threads (by their thread_follow key, joined to the roots by primary key)
 and the unread counts of a page of them. None scans the message table."""
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 
 from ginchat.extensions import db
 from ginchat.models import message as messages
@@ -32,7 +32,7 @@ def _readable(floors):
     """The follows of threads the user may read now: their private chats, and
     the groups they belong to above their history floor."""
     f = thread_follow.c
-    terms = [f.conv.like("p:%")]
+    terms: list[ColumnElement[bool]] = [f.conv.like("p:%")]
     whole = sorted(f"g:{gid}" for gid, floor in floors.items() if not floor)
     if whole:
         terms.append(f.conv.in_(whole))

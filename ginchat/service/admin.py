@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from ginchat.auth import public
 from ginchat.config import settings
-from ginchat.domain import admin
+from ginchat.domain import admin, admission
 from ginchat.models.user_basic import utc_ms
 from ginchat.service.group import public_groups
 from ginchat.utils import params, resp
@@ -157,8 +157,8 @@ def registration():
     admin.require_admin(me())
     mode = params.get_str("registration", max_len=16)
     if mode is not None:
-        admin.set_registration(me(), mode)
-    return resp.ok({"Registration": admin.registration_mode()})
+        admission.set_registration(me(), mode)
+    return resp.ok({"Registration": admission.registration_mode()})
 
 
 def create_invitation():
@@ -178,7 +178,7 @@ def create_invitation():
     uses = params.get_int("uses", default=1, minimum=1, maximum=1000)
     default_hours = settings().invite_ttl_hours
     hours = params.get_int("hours", default=default_hours, minimum=1, maximum=8760)
-    token, row = admin.create_invitation(me(), uses, hours)
+    token, row = admission.create_invitation(me(), uses, hours)
     data = row.public() | {"Token": token, "Link": f"/toRegister?invite={token}"}
     return resp.ok(data, msg="invitation made", status=201)
 
@@ -193,7 +193,7 @@ def invitations():
       401: {$ref: "#/responses/NotLoggedIn"}
       403: {description: "not an administrator (and INVITES_BY_MEMBERS is off)", schema: {$ref: "#/definitions/Envelope"}}
     """
-    rows = admin.list_invitations(me())
+    rows = admission.list_invitations(me())
     return resp.ok_list([row.public() for row in rows], len(rows))
 
 
@@ -211,7 +211,7 @@ def revoke_invitation():
       403: {description: "not an administrator (and INVITES_BY_MEMBERS is off)", schema: {$ref: "#/definitions/Envelope"}}
       404: {description: "no such invitation (of mine)", schema: {$ref: "#/definitions/Envelope"}}
     """
-    row = admin.revoke_invitation(me(), params.get_id("id", required=True))
+    row = admission.revoke_invitation(me(), params.get_id("id", required=True))
     return resp.ok(row.public(), msg="invitation revoked")
 
 

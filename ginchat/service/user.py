@@ -6,41 +6,29 @@ from flask_login import current_user, login_user, logout_user
 from ginchat import i18n, tokencache
 from ginchat.auth import SESSION_ID, SESSION_KEY, public
 from ginchat.config import settings
-from ginchat.domain import default_groups
-from ginchat.domain.admin import admit, delete_own_account, dismiss_tip, first_account_admin
+from ginchat.domain import accounts, admission
+from ginchat.domain.admin import delete_own_account, dismiss_tip
 from ginchat.domain.people import directory, public_users, search_people, seen_user, seen_users
 from ginchat.domain.sessions import end_other_sessions, end_session
-from ginchat.errors import bad_request, forbidden, unauthorized
+from ginchat.errors import bad_request, unauthorized
 from ginchat.extensions import db
 from ginchat.limits import MAX_ID
-from ginchat.models.user_basic import AuthToken, UserBasic, utcnow
+from ginchat.models.auth_token import AuthToken
+from ginchat.models.user_basic import UserBasic, utcnow
 from ginchat.service import search_request
 from ginchat.uploads import check_icon
 from ginchat.utils import params, resp
-from ginchat.utils.ratelimit import RateLimiter
 
 
 def register(name, password, repeat, invite=None, display_name=""):
     from flask import request
 
-    limiter = RateLimiter.of()
-    limiter.check_registration(request.remote_addr)
-    if repeat is not None and repeat != password:
-        raise bad_request("the two passwords differ")
-    admission = admit(invite)  # one use of the invitation is committed with the account
-    user = UserBasic.register(name, password, display_name)
-    first_account_admin(user, admission)
-    default_groups.welcome(user)
-    limiter.registered(request.remote_addr)
-    return user
+    return admission.register(name, password, repeat, request.remote_addr, invite, display_name)
 
 
 def log_in(name, password, remote_addr):
     """Check the password, start a fresh session and issue a new token."""
-    limiter = RateLimiter.of()
-    limiter.reserve_login(name, remote_addr)  # counted as a failure unless it succeeds
-    user = UserBasic.authenticate(name, password)
-    limiter.login_succeeded(name, remote_addr)
+    user = accounts.log_in(name, password, remote_addr)
     return user, start_session(user, remote_addr)
 
 
@@ -61,16 +49,9 @@ def start_session(user, remote_addr):
 
 
 def check_current_password(user, password, field):
-    """A password asked for again (a new password, deleting the account): a
-    wrong one counts as a failed login of the name, so a stolen session cannot
-    guess without limit; 403 when wrong, 429 past the name's limit."""
     from flask import request
 
-    limiter = RateLimiter.of()
-    limiter.reserve_login(user.name, request.remote_addr)
-    if not user.verify_password(password):
-        raise forbidden(f"{field} is not your current password")
-    limiter.login_succeeded(user.name, request.remote_addr)
+    accounts.check_current_password(user, password, field, request.remote_addr)
 
 
 @public
@@ -366,7 +347,8 @@ def update_user():
             raise bad_request("oldPassword (your current password) is required to set a new password")
         check_current_password(user, old, "oldPassword")
     icon = params.get_given("icon", max_len=255)
-    user.update_profile(
+    accounts.update_profile(
+        user,
         name=params.get_str("name", max_len=64),
         password=password,
         phone=params.get_given("phone", max_len=32),
