@@ -45,6 +45,7 @@ from ginchat.domain import message_updates
 from ginchat.errors import AppError
 from ginchat.extensions import db
 from ginchat.models import message as messages
+from ginchat.models import message_store
 from ginchat.models.contact import Contact
 from ginchat.signals import friendship_added, group_member_added
 from ginchat.utils.ratelimit import RateLimited, RateLimiter
@@ -382,7 +383,7 @@ class ChatEngine:
             with self.app.app_context():
                 floors = Contact.history_floors(conn.user_id)
                 while not conn.closed:
-                    rows = messages.fetch_since(conn.user_id, floors, last, self.replay_page, updates=True)
+                    rows = message_store.fetch_since(conn.user_id, floors, last, self.replay_page, updates=True)
                     db.session.remove()
                     for frame in rows:
                         conn.put_wait(dumps(frame))
@@ -397,13 +398,13 @@ class ChatEngine:
         """The newest message Id, where the catch-up starts; the contact rows
         are followed from the same moment."""
         with self.app.app_context(), db.engine.connect() as conn:
-            top = messages.top_id(conn)
+            top = message_store.top_id(conn)
         self.relations.start_following()
         return top
 
     def _messages_after(self, after_id, limit):
         with self.app.app_context(), db.engine.connect() as conn:
-            return messages.fetch_after(conn, after_id, limit)
+            return message_store.fetch_after(conn, after_id, limit)
 
     # --- group and friend changes ---------------------------------------------------
     def _on_member_added(self, sender, group_id, user_id, history_id=0, **_):

@@ -32,6 +32,7 @@ from ginchat.chat.frames import dumps, error
 from ginchat.config import settings
 from ginchat.extensions import db
 from ginchat.models import message as messages
+from ginchat.models import message_store
 
 log = logging.getLogger("ginchat.chat")
 
@@ -61,7 +62,7 @@ class Store:
         self.engine = engine
         self.app = engine.app
         self.queue = gevent.queue.Queue(STORE_QUEUE)  # Outgoing messages, in the order they came
-        self.seq_cache = messages.SeqCache()  # each conversation's newest Seq (skips a query per batch)
+        self.seq_cache = message_store.SeqCache()  # each conversation's newest Seq (skips a query per batch)
         self.storing = None  # the batch being committed (drain waits for it)
         self.writer = None  # SQLite: the engine the threadpool writes with (see writer_engine)
         self.window = settings(self.app).store_window_ms / 1000.0
@@ -143,7 +144,7 @@ class Store:
                 rows, dupes = gevent.get_hub().threadpool.apply(self._write, (batch,))
             else:
                 with self.app.app_context(), db.engine.begin() as conn:
-                    rows, dupes = messages.store_batch(conn, batch, self.seq_cache)
+                    rows, dupes = message_store.store_batch(conn, batch, self.seq_cache)
         except Exception as exc:
             if database_unavailable(exc):
                 log.error("database unavailable, %d messages refused: %s", len(batch), exc.__class__.__name__)
@@ -183,7 +184,7 @@ class Store:
     def _write(self, batch):
         """In a native thread: one transaction (the store greenlet waits for it)."""
         with self.writer.begin() as conn:
-            return messages.store_batch(conn, batch, self.seq_cache)
+            return message_store.store_batch(conn, batch, self.seq_cache)
 
     def _fail(self, batch, msg):
         for item in batch:

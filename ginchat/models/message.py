@@ -9,7 +9,6 @@ makes ``since`` replay exact. ``Seq`` is computed under the same lock.
 """
 
 import json
-from functools import partial
 from typing import Any
 
 from sqlalchemy import (
@@ -23,7 +22,6 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
-    insert,
     or_,
     select,
     text,
@@ -31,9 +29,9 @@ from sqlalchemy import (
 )
 
 from ginchat.extensions import changed, db
-from ginchat.models import driversql, pins
 from ginchat.models import message_parts as parts
 from ginchat.models import message_record as records
+from ginchat.models import pins
 from ginchat.models import thread as threads
 from ginchat.utils.cjk import search_text
 
@@ -210,7 +208,7 @@ def update_frame(row):
 
 
 # --- queries ------------------------------------------------------------------
-def _rows(result, conn=None, floor=None):
+def frames_of_result(result, conn=None, floor=None):
     """Frames of the rows, with their reactions and the quotes of replies.
     ``floor(row)``: the Id up to which the reader may not read the row's
     group (None: anyone who may read the row, see parts.add_quotes)."""
@@ -224,47 +222,12 @@ def frames_of(raw, conn=None, floor=None):
     return frames
 
 
-def _updates_of(executor, query):
-    """Type 15 frames of the rows ``query`` selects (Reactions included)."""
-    raw = [dict(r) for r in executor.execute(query).mappings()]
-    frames = [update_frame(r) for r in raw]
-    parts.add_reactions(executor, raw, frames)
-    return frames
-
-
-def _merge(first, second, limit):
-    return sorted(first + second, key=lambda f: f["Id"])[:limit]
-
-
 def take_position(conn=None):
     """Take the next Id of the message counter for a change (no commit): the
     counter row's lock orders it with every stored message."""
     execute = (conn or db.session).execute
     execute(update(msg_counter).where(msg_counter.c.name == "message").values(value=msg_counter.c.value + 1))
     return int(execute(select(msg_counter.c.value).where(msg_counter.c.name == "message")).scalar_one())
-
-
-def fetch_since(user_id, groups, since, limit, updates=False):
-    """Every message for ``user_id`` with Id > since, oldest first: private
-    messages to or from the user and messages of the user's groups.
-    ``groups`` maps each group id to the Id after which the user may read
-    it (Contact.history_floors); a plain collection of ids reads them all.
-    ``updates``: also the changes (Type 15 frames) made after ``since`` to
-    older messages, in their place in the sequence."""
-    c = message_table.c
-    floors = groups if isinstance(groups, dict) else dict.fromkeys(groups or (), 0)
-    where = readable_by(user_id, floors)
-    query = select(message_table).where(c.id > since, where).order_by(c.id).limit(limit)
-
-    def floor(row):
-        return floors.get(int(row["target_id"]), 0) if row["type"] == GROUP else 0
-
-    rows = _rows(db.session.execute(query), floor=floor)
-    if not updates:
-        return rows
-    changed = select(message_table).where(c.id <= since, c.rev > since, where).order_by(c.rev).limit(limit)
-    pinned = pins.pin_frames_since(user_id, floors, since, limit)
-    return _merge(rows, _updates_of(db.session, changed) + pinned, limit)
 
 
 def readable_by(user_id, groups):
@@ -329,7 +292,7 @@ def history(conv, before, limit, after=0, chat_only=False):
         query = query.where(c.id > after)
     if before is not None:
         query = query.where(c.id < before)
-    rows = _rows(db.session.execute(query.order_by(c.id.desc()).limit(limit)), floor=lambda row: after)
+    rows = frames_of_result(db.session.execute(query.order_by(c.id.desc()).limit(limit)), floor=lambda row: after)
     rows.reverse()
     return rows
 
@@ -343,7 +306,7 @@ def history_after(conv, after, before, limit, chat_only=False):
         query = query.where(in_chat())
     if before is not None:
         query = query.where(c.id < before)
-    return _rows(db.session.execute(query.order_by(c.id).limit(limit)))
+    return frames_of_result(db.session.execute(query.order_by(c.id).limit(limit)))
 
 
 def window(conv, start, end):
@@ -355,7 +318,7 @@ def window(conv, start, end):
         query = query.limit(end - start + 1)
     else:
         query = query.limit(1000)
-    return _rows(db.session.execute(query))
+    return frames_of_result(db.session.execute(query))
 
 
 def row_of(msg_id):
@@ -410,178 +373,3 @@ def delete_conversation(conv):
     db.session.execute(parts.message_mention.delete().where(parts.message_mention.c.conv == conv))
     threads.forget_conversation(db.session, conv)
     db.session.execute(message_table.delete().where(message_table.c.conv == conv))
-
-
-def by_client_ids(conn, pairs):
-    """Stored rows for (user_id, client_msg_id) pairs, keyed by the pair."""
-    if not pairs:
-        return {}
-    # One term per sender, "user_id = ? AND client_msg_id IN (...)", OR-ed:
-    # each probes the unique (user_id, client_msg_id) index. A row-value IN
-    # list made SQLite walk every message of the sender (a cost growing with
-    # each user's history), and two separate IN lists every user with every id.
-    ids_of: dict[int, list[str]] = {}
-    for user_id, client_msg_id in sorted(pairs):
-        ids_of.setdefault(user_id, []).append(client_msg_id)
-    params: dict[str, Any] = {}
-    for n, (user_id, ids) in enumerate(ids_of.items()):
-        params[f"u{n}"] = user_id
-        params.update((f"c{n}_{k}", client_msg_id) for k, client_msg_id in enumerate(ids))
-    shape = tuple(len(ids) for ids in ids_of.values())  # the statement depends on this alone
-    found = {}
-    for row in driversql.execute(conn, ("by_client_ids", shape), partial(_lookup_statement, shape), params).mappings():
-        key = (row["user_id"], row["client_msg_id"])
-        if key in pairs:
-            found[key] = dict(row)
-    return found
-
-
-def _lookup_statement(shape, dialect):
-    """by_client_ids' SQL for senders with ``shape`` (how many ids each) on ``dialect``."""
-    quote = dialect.identifier_preparer.quote
-    columns = ", ".join(quote(column.name) for column in message_table.columns)
-    terms = (
-        f"(user_id = :u{n} AND client_msg_id IN ({', '.join(f':c{n}_{k}' for k in range(count))}))"
-        for n, count in enumerate(shape)
-    )
-    return text(f"SELECT {columns} FROM message WHERE {' OR '.join(terms)}").compile(dialect=dialect)
-
-
-_TAKE_IDS = driversql.text_statement("UPDATE msg_counter SET value = value + :n WHERE name = 'message'")
-_LAST_ID = driversql.text_statement("SELECT value FROM msg_counter WHERE name = 'message'")
-
-
-class SeqCache:
-    """The newest Seq of each conversation as this node stored it last.
-
-    It is exact while no other writer has taken Ids since this node's last
-    batch: the counter row tells (its value before our increment equals the
-    last Id we handed out). Otherwise it is emptied and SQL is asked again,
-    so several nodes stay exact; a single node skips a query per batch."""
-
-    MAX = 100_000
-
-    def __init__(self):
-        self.top = {}
-        self.last_id = None
-
-    def lookup(self, first_id, convs):
-        if self.last_id is None or self.last_id != first_id - 1 or len(self.top) > self.MAX:
-            self.top.clear()
-            return {}, list(convs)
-        top = self.top
-        found = {c: top[c] for c in convs if c in top}
-        return found, [c for c in convs if c not in found]
-
-    def remember(self, last_id, top):
-        self.top.update(top)
-        self.last_id = last_id
-
-
-def store_batch(conn, items, seq_cache=None):
-    """Store validated messages in one transaction on ``conn`` (a Connection
-    inside ``begin()``). Returns (stored rows, {item index: existing row})
-    where resends of a known ClientMsgId map to the row stored before.
-    ``seq_cache`` (a SeqCache) saves the query for the conversations' Seq;
-    if the transaction is rolled back, the counter is too, and the cache
-    finds itself out of date on the next batch."""
-    c = message_table.c
-    n = len(items)
-    # The counter row's lock comes first: it serialises all message writers.
-    driversql.execute(conn, "take_ids", _TAKE_IDS, {"n": n})
-    last = driversql.execute(conn, "last_id", _LAST_ID, {}).scalar()
-    next_id = last - n + 1
-
-    pairs = {(it.user_id, it.client_msg_id) for it in items if it.client_msg_id}
-    existing = by_client_ids(conn, pairs)
-    convs = sorted({it.conv for it in items})
-    if seq_cache is not None:
-        top, missing = seq_cache.lookup(next_id, convs)
-    else:
-        top, missing = {}, convs
-    if missing:
-        top.update(conn.execute(select(c.conv, func.max(c.seq)).where(c.conv.in_(missing)).group_by(c.conv)).all())
-    rows, dupes, batch_cmids = [], {}, {}  # type: ignore[var-annotated]
-    alerted: list[dict[str, Any]] = []  # the mention rows of @all and @here (issue 28)
-    for index, it in enumerate(items):
-        key = (it.user_id, it.client_msg_id)
-        if it.client_msg_id:
-            if key in existing:
-                dupes[index] = existing[key]
-                continue
-            if key in batch_cmids:
-                dupes[index] = batch_cmids[key]
-                continue
-        seq = (top.get(it.conv) or 0) + 1
-        top[it.conv] = seq
-        row = {
-            "id": next_id,
-            "conv": it.conv,
-            "seq": seq,
-            "user_id": it.user_id,
-            "target_id": it.target_id,
-            "type": it.type,
-            "media": it.media,
-            "content": it.content,
-            "url": it.url,
-            "amount": it.amount,
-            "client_msg_id": it.client_msg_id or None,
-            "create_time": it.create_time,
-            "file_info": getattr(it, "file_info", None),
-            "reply_to": getattr(it, "reply_to", None) or None,
-            "edited": None,
-            "mentions": parts.mentions_text(getattr(it, "mentions", None)),
-            "rev": None,
-            "search_text": search_text(it.content),
-            "forward": getattr(it, "forward", None),
-            "mention_all": getattr(it, "mention_all", None),
-            "root_id": getattr(it, "root_id", None) or None,
-            "in_chat": 1 if getattr(it, "root_id", None) and getattr(it, "in_chat", False) else None,
-        }
-        if getattr(it, "alerted", None):
-            named = set(getattr(it, "mentions", None) or ())
-            alerted.extend(
-                {"user_id": uid, "message_id": row["id"], "conv": it.conv} for uid in it.alerted if uid not in named
-            )
-        next_id += 1
-        rows.append(row)
-        if it.client_msg_id:
-            batch_cmids[key] = row
-    if rows:
-        _insert_rows(conn, rows)
-        parts.store_mentions(conn, rows)
-        if alerted:
-            conn.execute(insert(parts.message_mention), alerted)
-        threads.record_replies(conn, rows, message_table)
-    if seq_cache is not None:
-        seq_cache.remember(last, {conv: seq for conv, seq in top.items() if seq})
-    return rows, dupes
-
-
-def _insert_rows(conn, rows):
-    """The batch's rows in one ``executemany`` of the driver: the statement is
-    compiled once per dialect, and the rows go as they are (plain ints and
-    strings), without SQLAlchemy's per-row processing of a Core insert."""
-    columns = tuple(rows[0])
-
-    def build(dialect):
-        return insert(message_table).compile(dialect=dialect, column_keys=list(columns))
-
-    driversql.executemany(conn, ("insert", columns), build, rows)
-
-
-def top_id(conn):
-    """The newest message Id (0 for an empty table)."""
-    return int(conn.execute(select(func.max(message_table.c.id))).scalar() or 0)
-
-
-def fetch_after(conn, after_id, limit):
-    """Every message with an Id above ``after_id``, and every change (Type
-    15) made after it to older messages, oldest first, as frames. A change
-    to a group message carries ``Except``: the members who may not read it."""
-    c = message_table.c
-    rows = _rows(conn.execute(select(message_table).where(c.id > after_id).order_by(c.id).limit(limit)), conn)
-    changed = select(message_table).where(c.id <= after_id, c.rev > after_id).order_by(c.rev).limit(limit)
-    updates = _updates_of(conn, changed) + pins.pin_frames_after(conn, after_id, limit)
-    parts.add_except(conn, updates)
-    return _merge(rows, updates, limit)
