@@ -31,10 +31,10 @@ import signal  # noqa: E402
 import gevent  # noqa: E402
 
 from ginchat import create_app, tls  # noqa: E402
-from ginchat.config import change as change_settings  # noqa: E402
-from ginchat.config import settings  # noqa: E402
 from ginchat.extensions import RedisHandle  # noqa: E402
 from ginchat.server import make_server  # noqa: E402
+from ginchat.settings import change as change_settings  # noqa: E402
+from ginchat.settings import settings  # noqa: E402
 from ginchat.utils.redact import redact_url  # noqa: E402
 
 log = logging.getLogger("ginchat")

@@ -14,7 +14,7 @@ from flask.cli import AppGroup
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from ginchat import auth, config, i18n, schema, tls
+from ginchat import auth, i18n, schema, tls
 from ginchat.apidocs import DEFINITIONS, RESPONSES
 from ginchat.chat.engine import ChatEngine
 from ginchat.chat.websocket import InlineReader
@@ -26,6 +26,8 @@ from ginchat.extensions import csrf, db, login_manager, redis_handle, sock, swag
 from ginchat.router import register_routes
 from ginchat.security import init_app as init_security
 from ginchat.security import multi_node_reason, security_headers
+from ginchat.settings import load as load_settings
+from ginchat.settings import settings
 from ginchat.utils import params, resp
 from ginchat.utils.ratelimit import RateLimiter
 
@@ -80,7 +82,7 @@ def load_config(app, overrides):
     upload = str(app.config["UPLOAD_FOLDER"])
     if not os.path.isabs(upload):
         app.config["UPLOAD_FOLDER"] = os.path.join(ROOT, upload)
-    found = config.load(app)  # every setting parsed once: a bad value stops the start here
+    found = load_settings(app)  # every setting parsed once: a bad value stops the start here
     check_secret_key(app.config, found)
     default_groups.setting_names(found.default_groups)  # a bad group name stops the start too
     if found.upload_storage == "folder" and multi_node_reason(found):
@@ -186,12 +188,12 @@ def engine_options(uri, extra):
 
 
 def configure_logging(app):
-    level = getattr(logging, config.settings(app).log_level.upper(), logging.INFO)
+    level = getattr(logging, settings(app).log_level.upper(), logging.INFO)
     root = logging.getLogger("ginchat")
     root.setLevel(level)
     if not root.handlers and not logging.getLogger().handlers:
         handler = logging.StreamHandler()
-        worker = config.settings(app).worker_index
+        worker = settings(app).worker_index
         who = f" [worker {worker}]" if worker is not None else ""
         handler.setFormatter(logging.Formatter(f"%(asctime)s %(levelname)s{who} %(name)s: %(message)s"))
         root.addHandler(handler)
@@ -295,7 +297,7 @@ def register_errorhandlers(app):
     def http_error(exc):
         msg = exc.description or exc.name
         if exc.code == 413:
-            msg = f"the request is larger than the {config.settings(app).max_upload_mb:g} MiB limit"
+            msg = f"the request is larger than the {settings(app).max_upload_mb:g} MiB limit"
         if wants_html():
             return render_template("error.html", status=exc.code, msg=i18n.translated(msg)), exc.code
         response = resp.fail(exc.code or 500, msg)
@@ -318,7 +320,7 @@ def hold_refusal(retry_after):
     Retry-After) before its 429, its database connection given back first:
     a flood of refused requests on one connection slows to the pace of the
     answers, and a waiting greenlet costs the event loop nothing."""
-    delay = min(config.settings().rate_limit_delay, float(retry_after))
+    delay = min(settings().rate_limit_delay, float(retry_after))
     if delay > 0:
         db.session.remove()
         gevent.sleep(delay)

@@ -21,11 +21,11 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from ginchat import tokencache
-from ginchat.config import settings
 from ginchat.errors import forbidden, unauthorized
 from ginchat.extensions import csrf, login_manager
 from ginchat.models.auth_token import AuthToken
 from ginchat.models.user_basic import UserBasic
+from ginchat.settings import settings
 
 SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
 WEBSOCKET_ENDPOINTS = frozenset(("chat.chat", "chat.chat_alias"))

@@ -20,7 +20,7 @@ from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.sql.expression import Executable
 
-from ginchat.config import settings
+from ginchat.settings import settings
 from ginchat.utils.redact import redact_url
 
 log = logging.getLogger("ginchat")

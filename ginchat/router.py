@@ -5,7 +5,6 @@ from flask import Blueprint, redirect
 from ginchat.auth import public
 from ginchat.chat import view as chat
 from ginchat.chat.handshake import HandshakePath
-from ginchat.config import settings
 from ginchat.service import (
     admin,
     certificate,
@@ -23,6 +22,7 @@ from ginchat.service import (
     trust,
     user,
 )
+from ginchat.settings import settings
 from ginchat.uploads import routes as uploads
 
 api = Blueprint("api", __name__)

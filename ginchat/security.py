@@ -7,7 +7,7 @@ from flask import has_request_context, redirect, request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from ginchat.config import Settings, settings
+from ginchat.settings import Settings, settings
 
 # The pages and the browser app: our own scripts and styles only (no inline
 # script or handler anywhere in templates/ or static/js), WebSocket and fetch

@@ -14,7 +14,7 @@ import time
 import gevent
 from gevent.pywsgi import WSGIHandler, WSGIServer
 
-from ginchat.config import settings
+from ginchat.settings import settings
 
 WEBSOCKET_DONE = "ginchat.websocket_done"
 HANDSHAKE_SECONDS = 10  # an https client has this long to finish the TLS handshake

@@ -37,7 +37,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from ginchat.config import settings, tls_mode
+from ginchat.settings import settings, tls_mode
 
 log = logging.getLogger("ginchat.tls")
 

@@ -30,9 +30,9 @@ import gevent
 import redis
 from flask import current_app
 
-from ginchat.config import DEFAULT_TOKEN_CACHE_TTL, settings
 from ginchat.extensions import db
 from ginchat.models.auth_token import AuthToken
+from ginchat.settings import DEFAULT_TOKEN_CACHE_TTL, settings
 from ginchat.signals import sessions_ended
 
 log = logging.getLogger("ginchat.auth")

@@ -12,8 +12,8 @@ import requests
 import websocket
 
 from ginchat import tls
-from ginchat.config import change as change_settings
 from ginchat.server import make_server
+from ginchat.settings import change as change_settings
 
 _names = itertools.count(1)
 PASSWORD = "secret-pw-1"

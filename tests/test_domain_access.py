@@ -4,10 +4,10 @@ maps and SQL answer the same four questions. No server needed."""
 
 import pytest
 
-from ginchat.config import Settings
 from ginchat.domain.access import may_change, may_message, may_read, may_write, sees_online
 from ginchat.errors import AppError
 from ginchat.models.message import GROUP, PRIVATE
+from ginchat.settings import Settings
 
 
 class Relations:

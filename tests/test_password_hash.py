@@ -9,7 +9,8 @@ import pytest
 from conftest import TEST_PASSWORD_HASH
 from helpers import PASSWORD, Api
 
-from ginchat.config import Config, Settings
+from ginchat.config import Config
+from ginchat.settings import Settings
 
 DEFAULT_PREFIX = "scrypt:32768:8:1$"  # werkzeug's default: N=2^15, r=8, p=1
 

@@ -13,10 +13,10 @@ from helpers import PASSWORD, wait_for
 from http_checks import answer, error
 from multinode import cluster, shared  # noqa: F401  (fixtures)
 
-from ginchat.config import Settings
 from ginchat.extensions import db
 from ginchat.models.auth_token import AuthToken
 from ginchat.models.user_basic import UserBasic
+from ginchat.settings import Settings
 from ginchat.tokencache import DEFAULT_TTL
 
 ENTRY = "ginchat:tok:"

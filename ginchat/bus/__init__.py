@@ -3,7 +3,7 @@
 from ginchat.bus.base import NullBus
 from ginchat.bus.redis import RedisBus
 from ginchat.bus.udp import UdpBus
-from ginchat.config import settings
+from ginchat.settings import settings
 
 
 def make_bus(app, engine, top_id, fetch_since, polled=None):

@@ -19,7 +19,7 @@ import gevent
 import gevent.queue
 
 from ginchat.bus.catchup import Catchup, dumps
-from ginchat.config import settings
+from ginchat.settings import settings
 
 log = logging.getLogger("ginchat.bus")
 

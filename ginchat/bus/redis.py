@@ -9,7 +9,7 @@ import gevent
 import redis
 
 from ginchat.bus.base import Bus
-from ginchat.config import settings
+from ginchat.settings import settings
 
 log = logging.getLogger("ginchat.bus")
 

@@ -9,7 +9,7 @@ import socket
 import gevent
 
 from ginchat.bus.base import Bus
-from ginchat.config import settings
+from ginchat.settings import settings
 
 log = logging.getLogger("ginchat.bus")
 

@@ -40,13 +40,13 @@ from ginchat.chat.typing import Typing
 from ginchat.chat.updates import Updates
 from ginchat.chat.websocket import encode_text
 from ginchat.chat.wsevents import FLOOD, FLOOD_REASON
-from ginchat.config import settings
 from ginchat.domain import message_updates
 from ginchat.errors import AppError
 from ginchat.extensions import db
 from ginchat.models import message as messages
 from ginchat.models import message_store
 from ginchat.models.contact import Contact
+from ginchat.settings import settings
 from ginchat.signals import friendship_added, group_member_added
 from ginchat.utils.ratelimit import RateLimited, RateLimiter
 

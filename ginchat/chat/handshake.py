@@ -30,11 +30,11 @@ from simple_websocket import Server
 from ginchat.auth import SESSION_ID, SESSION_KEY, WEBSOCKET_ENDPOINTS, allowed_origin, resolve_token, token_of
 from ginchat.chat.view import handshake_args, serve
 from ginchat.chat.websocket import decline_compression
-from ginchat.config import settings
 from ginchat.errors import AppError
 from ginchat.extensions import db
 from ginchat.models.auth_token import AuthToken
 from ginchat.server import WEBSOCKET_DONE
+from ginchat.settings import settings
 from ginchat.utils.params import first_unstorable_field
 
 log = logging.getLogger("ginchat.chat")

@@ -29,7 +29,7 @@ import traceback
 import gevent
 from gevent import monkey
 
-from ginchat.config import settings
+from ginchat.settings import settings
 
 log = logging.getLogger("ginchat.loop")
 

@@ -22,8 +22,8 @@ import gevent
 import redis
 from sqlalchemy import text
 
-from ginchat.config import settings
 from ginchat.extensions import db
+from ginchat.settings import settings
 from ginchat.utils.redact import redact_url
 
 log = logging.getLogger("ginchat.chat")

@@ -19,9 +19,9 @@ import time
 
 import gevent
 
-from ginchat.config import settings
 from ginchat.extensions import db
 from ginchat.models.auth_token import AuthToken
+from ginchat.settings import settings
 from ginchat.signals import sessions_ended
 
 log = logging.getLogger("ginchat.chat")

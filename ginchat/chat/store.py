@@ -29,10 +29,10 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.pool import StaticPool
 
 from ginchat.chat.frames import dumps, error
-from ginchat.config import settings
 from ginchat.extensions import db
 from ginchat.models import message as messages
 from ginchat.models import message_store
+from ginchat.settings import settings
 
 log = logging.getLogger("ginchat.chat")
 

@@ -6,8 +6,8 @@ import weakref
 
 from ginchat.chat.dispatch import FrameError, _int_field, authorize
 from ginchat.chat.frames import TYPING
-from ginchat.config import settings
 from ginchat.models import message as messages
+from ginchat.settings import settings
 
 REMEMBERED = 256  # friends a connection's last indicators are kept for
 

@@ -9,10 +9,10 @@ from simple_websocket import ConnectionClosed, Server
 
 from ginchat.chat.connection import Connection
 from ginchat.chat.websocket import decline_compression
-from ginchat.config import settings
 from ginchat.errors import forbidden
 from ginchat.extensions import db
 from ginchat.server import WEBSOCKET_DONE
+from ginchat.settings import settings
 from ginchat.utils import params
 
 TRUE = ("1", "true", "yes", "on")

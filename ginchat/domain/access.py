@@ -5,13 +5,13 @@ DIRECT_MESSAGES rule the server runs)."""
 
 from flask import current_app
 
-from ginchat.config import settings
 from ginchat.errors import bad_request, forbidden, not_found
 from ginchat.models import block
 from ginchat.models.community import Community
 from ginchat.models.contact import Contact
 from ginchat.models.message import GROUP, PRIVATE
 from ginchat.models.user_basic import UserBasic
+from ginchat.settings import settings
 
 # DIRECT_MESSAGES: who may open a private chat with whom (see may_message).
 MEMBERS, FRIENDS = "members", "friends"

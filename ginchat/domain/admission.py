@@ -4,13 +4,13 @@ invitation's use, the first account's administrator, the default groups)."""
 
 from sqlalchemy import func, select
 
-from ginchat.config import settings
 from ginchat.domain import accounts, default_groups
 from ginchat.domain.admin import FIRST_ADMIN_TIP, TIP_DUE, audit, require_admin, tip_key
 from ginchat.errors import AppError, bad_request, forbidden, not_found
 from ginchat.extensions import db
 from ginchat.models.admin import Invitation, ServerSetting
 from ginchat.models.user_basic import ADMIN, UserBasic, commit_or_conflict
+from ginchat.settings import settings
 from ginchat.utils.ratelimit import RateLimiter
 
 REGISTRATION_MODES = ("open", "invite", "closed")

@@ -15,7 +15,6 @@ import logging
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
-from ginchat.config import settings
 from ginchat.domain import groups
 from ginchat.errors import AppError
 from ginchat.extensions import db
@@ -23,6 +22,7 @@ from ginchat.models.admin import ServerSetting
 from ginchat.models.community import JOIN, Community, check_group_name
 from ginchat.models.contact import MEMBER, MEMBER_ROLE, REMOVED, Contact
 from ginchat.models.user_basic import ADMIN, UserBasic, utcnow
+from ginchat.settings import settings
 from ginchat.utils.names import name_key
 
 log = logging.getLogger("ginchat")

@@ -9,13 +9,13 @@ import time
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ginchat.config import settings
 from ginchat.domain import mentions
 from ginchat.domain.access import SQL, app, may_change, may_read
 from ginchat.errors import AppError, bad_request, conflict, forbidden, not_found
 from ginchat.extensions import changed, db
 from ginchat.models import message as messages
 from ginchat.models import message_parts as parts
+from ginchat.settings import settings
 from ginchat.signals import message_updated
 from ginchat.utils.emoji import is_emoji
 from ginchat.utils.params import unstorable

@@ -3,13 +3,13 @@ is blanked in place (Id and Seq stay) and every open conversation hears it."""
 
 import time
 
-from ginchat.config import settings
 from ginchat.domain.access import app
 from ginchat.errors import conflict, forbidden, not_found
 from ginchat.extensions import db
 from ginchat.models import message as messages
 from ginchat.models import message_record as records
 from ginchat.models.contact import Contact
+from ginchat.settings import settings
 from ginchat.signals import message_recalled
 
 RECALL = 13  # the frame Type of a recall

@@ -25,10 +25,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, TextClause, column, func, literal_column, select, table, text, union_all
 from sqlalchemy import exc as sa_exc
 
-from ginchat.config import settings
 from ginchat.extensions import db
 from ginchat.models.message import RECALLED, message_table, readable_by, readable_by_index, to_frame
 from ginchat.models.search_reader import SearchReader, too_slow
+from ginchat.settings import settings
 from ginchat.utils.cjk import CJK_RUN, char_token, pair_tokens, pieces
 
 FTS_TABLE = "message_fts"

@@ -33,9 +33,9 @@ import gevent.queue
 import gevent.threadpool
 from flask import current_app
 
-from ginchat.config import settings
 from ginchat.errors import AppError
 from ginchat.extensions import db
+from ginchat.settings import settings
 
 PROGRESS_STEPS = 20_000  # on the loop: SQLite virtual-machine steps between two looks at the clock
 SEARCH_NICE = 10  # the search threads' niceness: the loop's thread (0) gets about nine tenths of a busy core

@@ -9,7 +9,6 @@ from sqlalchemy import DateTime, Index, Integer, String, case, func, or_, select
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ginchat.config import settings
 from ginchat.errors import not_found
 from ginchat.extensions import Model, db
 from ginchat.models.columns import (  # noqa: F401  (utcnow, utc_ms, commit_or_conflict: imported from here too)
@@ -23,6 +22,7 @@ from ginchat.models.columns import (  # noqa: F401  (utcnow, utc_ms, commit_or_c
     utc_ms,
     utcnow,
 )
+from ginchat.settings import settings
 from ginchat.utils.cjk import has_cjk
 from ginchat.utils.names import name_key, name_words, skeleton
 

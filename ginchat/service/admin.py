@@ -6,10 +6,10 @@ from flask import current_app
 from flask_login import current_user
 
 from ginchat.auth import public
-from ginchat.config import settings
 from ginchat.domain import admin, admission
 from ginchat.models.user_basic import utc_ms
 from ginchat.service.group import public_groups
+from ginchat.settings import settings
 from ginchat.utils import params, resp
 
 

@@ -2,13 +2,13 @@
 
 from flask_login import current_user
 
-from ginchat.config import settings
 from ginchat.domain import friends
 from ginchat.domain.mute import add_muted, set_muted
 from ginchat.domain.people import private_chats, public_request, public_users, resolve_user
 from ginchat.domain.receipts import add_friend_state
 from ginchat.models.contact import Contact
 from ginchat.models.message import PRIVATE
+from ginchat.settings import settings
 from ginchat.utils import params, resp
 
 

@@ -5,7 +5,6 @@ from flask_login import current_user, login_user, logout_user
 
 from ginchat import i18n, tokencache
 from ginchat.auth import SESSION_ID, SESSION_KEY, public
-from ginchat.config import settings
 from ginchat.domain import accounts, admission
 from ginchat.domain.admin import delete_own_account, dismiss_tip
 from ginchat.domain.people import directory, public_users, search_people, seen_user, seen_users
@@ -16,6 +15,7 @@ from ginchat.limits import MAX_ID
 from ginchat.models.auth_token import AuthToken
 from ginchat.models.user_basic import UserBasic, utcnow
 from ginchat.service import search_request
+from ginchat.settings import settings
 from ginchat.uploads import check_icon
 from ginchat.utils import params, resp
 

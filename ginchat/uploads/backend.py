@@ -17,9 +17,9 @@ import logging
 import os
 import time
 
-from ginchat.config import settings
 from ginchat.extensions import db
 from ginchat.models import upload as upload_rows
+from ginchat.settings import settings
 from ginchat.uploads.kinds import TYPES
 
 log = logging.getLogger("ginchat.attach")

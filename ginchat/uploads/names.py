@@ -2,8 +2,8 @@
 
 import re
 
-from ginchat.config import settings
 from ginchat.errors import bad_request
+from ginchat.settings import settings
 from ginchat.uploads import backend
 from ginchat.uploads.kinds import TYPES
 

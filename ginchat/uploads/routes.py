@@ -6,10 +6,10 @@ import os
 from flask import current_app, request, send_file
 from flask_login import current_user
 
-from ginchat.config import settings
 from ginchat.errors import AppError, bad_request, not_found
 from ginchat.extensions import db
 from ginchat.models import upload as upload_rows
+from ginchat.settings import settings
 from ginchat.uploads import backend
 from ginchat.uploads.files import SERVED_TYPE, content_disposition
 from ginchat.uploads.images import DEFAULT_MAX_IMAGE_PIXELS

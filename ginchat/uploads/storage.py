@@ -9,8 +9,8 @@ import uuid
 
 import gevent
 
-from ginchat.config import settings
 from ginchat.errors import AppError, bad_request
+from ginchat.settings import settings
 from ginchat.uploads import backend
 from ginchat.uploads.files import file_type, safe_file_name
 from ginchat.uploads.images import check_and_clean_image

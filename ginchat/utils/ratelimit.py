@@ -38,8 +38,8 @@ import time
 import redis
 from flask import current_app
 
-from ginchat.config import settings
 from ginchat.errors import AppError
+from ginchat.settings import settings
 from ginchat.utils.names import name_key
 
 log = logging.getLogger("ginchat.ratelimit")

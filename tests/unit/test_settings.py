@@ -6,7 +6,8 @@ import dataclasses
 
 import pytest
 
-from ginchat.config import Config, SettingError, Settings, settle
+from ginchat.config import Config
+from ginchat.settings import SettingError, Settings, settle
 
 
 def test_the_defaults_parse_to_their_types():

@@ -6,7 +6,7 @@ import gevent
 
 from ginchat.chat import store as store_module
 from ginchat.chat.store import Store
-from ginchat.config import SETTINGS_KEY, Settings
+from ginchat.settings import SETTINGS_KEY, Settings
 
 
 class App:
