@@ -4,12 +4,13 @@ the WhoMayWrite setting (admins: only they write, members read; the rule is
 ginchat.domain.access.may_write, for the socket and HTTP alike)."""
 
 import time
+from typing import Any
 
 from ginchat.domain.access import app
 from ginchat.domain.groups import member_group
 from ginchat.errors import bad_request, forbidden
 from ginchat.extensions import db
-from ginchat.models.community import NOTICE_MAX
+from ginchat.models.community import NOTICE_MAX, Community
 from ginchat.models.contact import ADMIN_ROLE, Contact
 from ginchat.signals import notice
 from ginchat.utils.params import unstorable
@@ -17,7 +18,7 @@ from ginchat.utils.params import unstorable
 NOTICE_EVENT = "group_notice"  # the Type 14 notice every member gets when it changes
 
 
-def may_run(group, user_id):
+def may_run(group: Community, user_id: int) -> bool:
     """The owner or an admin of ``group``?"""
     if group.owner_id == user_id:
         return True
@@ -25,7 +26,7 @@ def may_run(group, user_id):
     return row is not None and row.role == ADMIN_ROLE
 
 
-def check_notice(text):
+def check_notice(text: object) -> str:
     if not isinstance(text, str):
         raise bad_request("notice must be text")
     text = text.strip()
@@ -39,7 +40,7 @@ def check_notice(text):
     return text
 
 
-def set_notice(user_id, com_id, text):
+def set_notice(user_id: int, com_id: int, text: object) -> tuple[Community, dict[str, Any] | None]:
     """The owner or an admin sets the group's notice ("" clears it). Every
     member hears it (Type 14 ``group_notice`` with Notice), on every node.
     Returns (group, notice); the same text again changes nothing."""

@@ -3,9 +3,11 @@ them, the lookup-key column types of names, the prefix match their indexes
 answer, and committing a row whose unique name or key another request may
 have taken first."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import String, and_, select, text
+from sqlalchemy import ColumnElement, String, and_, select, text
 from sqlalchemy.dialects.mysql import VARCHAR
 from sqlalchemy.exc import IntegrityError
 
@@ -14,12 +16,12 @@ from ginchat.extensions import db
 from ginchat.utils.names import DISPLAY_KEY_MAX, WORDS_MAX, name_key
 
 
-def utcnow():
+def utcnow() -> datetime:
     """Now as stored: a naive UTC time (every DateTime column holds UTC)."""
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def utc_ms(when):
+def utc_ms(when: datetime | None) -> int:
     """A stored time as the API gives every time: Unix milliseconds. A naive
     time is UTC (``datetime.timestamp`` would read it as the server's local time)."""
     if when is None:
@@ -29,7 +31,7 @@ def utc_ms(when):
     return int(when.timestamp() * 1000)
 
 
-def commit_or_conflict(message):
+def commit_or_conflict(message: str) -> None:
     """Commit the session; a unique key that another request took first
     (the check before it raced) becomes a 409 with ``message``, and nothing
     of this request stays."""
@@ -52,7 +54,7 @@ WORDS_TYPE = String(WORDS_MAX).with_variant(VARCHAR(WORDS_MAX, collation="utf8mb
 _TOP = "\U0010ffff"
 
 
-def _escape_like(text):
+def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
@@ -60,7 +62,7 @@ _BYTE_ORDER = {"c", "posix", "c.utf-8", "c.utf8"}
 _pg_byte_order: dict[str, bool] = {}  # engine url -> does the database compare strings byte by byte?
 
 
-def _pg_sorts_bytes(bind):
+def _pg_sorts_bytes(bind: Any) -> bool:
     key = str(bind.engine.url)
     if key not in _pg_byte_order:
         collation = db.session.scalar(text("SELECT datcollate FROM pg_database WHERE datname = current_database()"))
@@ -68,7 +70,7 @@ def _pg_sorts_bytes(bind):
     return _pg_byte_order[key]
 
 
-def starts_with(column, key):
+def starts_with(column: Any, key: str) -> ColumnElement[bool]:
     """``column`` starts with ``key``, as the column's index can answer it.
     LIKE is right under any collation; MariaDB (utf8mb4_bin) turns a LIKE
     prefix into an index range itself. SQLite's LIKE ignores ASCII case and
@@ -84,7 +86,7 @@ def starts_with(column, key):
     return like
 
 
-def commit_name(model, name, taken, lookalike, then=None):
+def commit_name(model: Any, name: str, taken: str, lookalike: str, then: Callable[[], None] | None = None) -> None:
     """Commit a row whose name is new (``then``: what to add once it has its
     id); a name (``taken``) or a look-alike of one (``lookalike``) that another
     request stored first becomes a 409, and nothing of this request stays."""
