@@ -2,6 +2,8 @@
 admission of a new account; the whole of registering one (the limits, the
 invitation's use, the first account's administrator, the default groups)."""
 
+from collections.abc import Sequence
+
 from sqlalchemy import func, select
 
 from ginchat.domain import accounts, default_groups
@@ -18,7 +20,7 @@ REGISTRATION_KEY = "registration"  # the run-time setting (server_setting), shar
 FIRST = "first account"  # admit's answer for the first account of an empty database
 
 
-def registration_mode():
+def registration_mode() -> str:
     """open | invite | closed: the run-time choice (SQL, so it holds while
     Redis is down), else the REGISTRATION setting."""
     stored = ServerSetting.read(REGISTRATION_KEY)
@@ -27,7 +29,7 @@ def registration_mode():
     return settings().registration
 
 
-def set_registration(actor, mode):
+def set_registration(actor: UserBasic, mode: str) -> str:
     require_admin(actor)
     if mode not in REGISTRATION_MODES:
         raise bad_request("registration must be open, invite or closed")
@@ -37,13 +39,13 @@ def set_registration(actor, mode):
     return mode
 
 
-def may_invite(user):
+def may_invite(user: UserBasic) -> UserBasic:
     if user.is_admin or settings().invites_by_members:
         return user
     raise forbidden("only an administrator may invite people")
 
 
-def create_invitation(user, uses, hours):
+def create_invitation(user: UserBasic, uses: int, hours: int) -> tuple[str, Invitation]:
     may_invite(user)
     token, row = Invitation.make(user.id, uses, hours)
     db.session.flush()
@@ -52,7 +54,7 @@ def create_invitation(user, uses, hours):
     return token, row
 
 
-def list_invitations(user):
+def list_invitations(user: UserBasic) -> Sequence[Invitation]:
     """An administrator sees every invitation; a member their own."""
     may_invite(user)
     query = select(Invitation).order_by(Invitation.id.desc()).limit(200)
@@ -61,7 +63,7 @@ def list_invitations(user):
     return db.session.scalars(query).all()
 
 
-def revoke_invitation(user, invitation_id):
+def revoke_invitation(user: UserBasic, invitation_id: int) -> Invitation:
     may_invite(user)
     row = db.session.get(Invitation, invitation_id)
     if row is None or (not user.is_admin and row.created_by != user.id):
@@ -72,7 +74,7 @@ def revoke_invitation(user, invitation_id):
     return row
 
 
-def admit(invite):
+def admit(invite: str | None) -> Invitation | str | None:
     """Before an account is created: may it be? FIRST for the first account
     of an empty database, whatever REGISTRATION says (README: it becomes the
     administrator); else takes one use of a valid invitation (no commit: it
@@ -93,7 +95,7 @@ def admit(invite):
     raise forbidden("registration is closed: an administrator creates accounts on this server")
 
 
-def first_account_admin(user, admission=None):
+def first_account_admin(user: UserBasic, admission: Invitation | str | None = None) -> None:
     """The first account of an empty database becomes the administrator: the
     one with the lowest id, when no administrator exists yet. ``admission``:
     what ``admit`` said; an account let in only as the first (FIRST) whose

@@ -4,10 +4,11 @@ token and browser cookie (split from user_basic.py)."""
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String, bindparam, select
+from sqlalchemy import BigInteger, ColumnElement, DateTime, ForeignKey, Integer, Select, String, bindparam, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ginchat.extensions import Model, db
@@ -35,11 +36,11 @@ class AuthToken(Model):
     revoked: Mapped[bool] = mapped_column(default=False)
 
     @staticmethod
-    def digest_of(token):
+    def digest_of(token: str) -> str:
         return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
     @classmethod
-    def issue(cls, user, ttl_days):
+    def issue(cls, user: UserBasic, ttl_days: float) -> tuple[str, str, "AuthToken"]:
         """Start a session: returns (bearer token, cookie secret, row)."""
         token = secrets.token_urlsafe(32)
         cookie_key = secrets.token_urlsafe(32)
@@ -53,23 +54,23 @@ class AuthToken(Model):
         db.session.commit()
         return token, cookie_key, row
 
-    def is_live(self):
+    def is_live(self) -> bool:
         return not self.revoked and self.expires_at >= utcnow()
 
     @classmethod
-    def live(cls, now=None):
+    def live(cls, now: Any = None) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
         """``is_live`` as SQL conditions: neither revoked nor expired (at
         ``now``: a time, or a bind parameter; by default the present)."""
         return (cls.revoked.is_(False), cls.expires_at >= (utcnow() if now is None else now))
 
     @classmethod
-    def usable(cls, *columns, now=None):
+    def usable(cls, *columns: Any, now: Any = None) -> Select[Any]:
         """A select of ``columns`` over the sessions that can be used now:
         live, and of an active user (what ``resolve`` asks, in one query)."""
         return select(*columns).join(UserBasic, UserBasic.id == cls.user_id).where(*cls.live(now), *UserBasic.live())
 
     @classmethod
-    def resolve(cls, token):
+    def resolve(cls, token: str | None) -> tuple[UserBasic | None, "AuthToken" | None]:
         """The (user, token row) a token belongs to, or (None, None)."""
         if not token or len(token) > 200:
             return None, None
@@ -84,7 +85,7 @@ class AuthToken(Model):
         return cls._owner(row)
 
     @classmethod
-    def resolve_session(cls, token):
+    def resolve_session(cls, token: str | None) -> "LiveSession | None":
         """What a WebSocket handshake needs of a token, in one query on the
         driver (``driversql``) and no ORM objects: the session (its id,
         user_id and expires_at) when it is live and its user active, else
@@ -101,7 +102,7 @@ class AuthToken(Model):
         return LiveSession(*found[0])
 
     @classmethod
-    def resolve_cookie_session(cls, session_id, cookie_key):
+    def resolve_cookie_session(cls, session_id: object, cookie_key: object) -> "LiveSession | None":
         """``resolve_cookie``'s rule for a WebSocket handshake, in one query on
         the driver (as ``resolve_session`` for a token): the live session a
         cookie names, of an active user, when the cookie's secret is its own
@@ -117,7 +118,7 @@ class AuthToken(Model):
         return LiveSession(*found[0])
 
     @classmethod
-    def resolve_cookie(cls, session_id, cookie_key):
+    def resolve_cookie(cls, session_id: object, cookie_key: object) -> tuple[UserBasic | None, "AuthToken" | None]:
         """The (user, row) of the session a cookie names, or (None, None) when
         the session has ended or the cookie's secret is not its own."""
         if type(session_id) is not int or not isinstance(cookie_key, str) or not cookie_key or len(cookie_key) > 200:
@@ -132,7 +133,7 @@ class AuthToken(Model):
         return cls._owner(row)
 
     @staticmethod
-    def _owner(row):
+    def _owner(row: "AuthToken") -> tuple[UserBasic | None, "AuthToken" | None]:
         if not row.is_live():
             return None, None
         user = UserBasic.get_active(row.user_id)
@@ -141,14 +142,14 @@ class AuthToken(Model):
         return user, row
 
     @classmethod
-    def revoke(cls, token_id):
+    def revoke(cls, token_id: int | None) -> None:
         if token_id is None:
             return
         db.session.execute(db.update(cls).where(cls.id == token_id).values(revoked=True))
         db.session.commit()
 
     @classmethod
-    def revoke_others(cls, user_id, keep=None):
+    def revoke_others(cls, user_id: int, keep: int | None = None) -> tuple[int, int | None]:
         """End every session of ``user_id`` but ``keep``. Returns how many
         were still live, and the highest id ended (None when none was)."""
         where = [cls.user_id == user_id, cls.revoked.is_(False)]
@@ -166,7 +167,7 @@ class AuthToken(Model):
         return sum(1 for row in rows if row.expires_at >= now), up_to
 
     @classmethod
-    def ended_among(cls, ids):
+    def ended_among(cls, ids: Iterable[int]) -> set[int]:
         """The ids among ``ids`` whose sessions have ended (revoked, expired or gone)."""
         ids = set(ids)
         if not ids:

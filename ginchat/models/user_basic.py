@@ -2,10 +2,12 @@
 The rules of names, passwords and addresses, registration and login live in
 ginchat/domain/accounts.py; the login sessions in ginchat/models/auth_token.py."""
 
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import DateTime, Index, Integer, String, case, func, or_, select, text
+from sqlalchemy import ColumnElement, DateTime, Index, Integer, Select, String, case, func, or_, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -69,11 +71,11 @@ class UserBasic(UserMixin, Model):
         werkzeug's scrypt (PASSWORD_HASH) with a per-user random salt."""
         self.password = generate_password_hash(password, method=settings().password_hash)
 
-    def verify_password(self, password):
-        return bool(password) and check_password_hash(self.password, password)
+    def verify_password(self, password: str | None) -> bool:
+        return bool(password) and check_password_hash(self.password, password or "")
 
     # --- what others may see -------------------------------------------
-    def public(self, online=False, contact=False):
+    def public(self, online: bool = False, contact: bool = False) -> dict[str, Any]:
         """The public user object. ``contact``: the viewer may see Phone and
         Email (the user or a friend); ``online``: the status the viewer may see.
         Who may see what is decided by service.user.public_users."""
@@ -88,32 +90,32 @@ class UserBasic(UserMixin, Model):
         } | ({"Deactivated": True} if self.deactivated_at is not None else {})
 
     @property
-    def is_admin(self):
+    def is_admin(self) -> bool:
         return self.role == ADMIN
 
     @property
-    def is_active(self):
+    def is_active(self) -> bool:
         return self.deleted_at is None and self.deactivated_at is None
 
     # --- queries ----------------------------------------------------------
     @classmethod
-    def live(cls):
+    def live(cls) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
         """The accounts neither deleted nor deactivated (the ones others see)."""
         return (cls.deleted_at.is_(None), cls.deactivated_at.is_(None))
 
     @classmethod
-    def active(cls):
+    def active(cls) -> Select[Any]:
         return select(cls).where(*cls.live())
 
     @classmethod
-    def get_active(cls, user_id):
+    def get_active(cls, user_id: int) -> "UserBasic | None":
         user = db.session.get(cls, user_id)
         if user is None or not user.is_active:
             return None
         return user
 
     @classmethod
-    def get_existing(cls, user_id):
+    def get_existing(cls, user_id: int) -> "UserBasic | None":
         """The account, deactivated or not (not deleted), or None."""
         user = db.session.get(cls, user_id)
         if user is None or user.deleted_at is not None:
@@ -121,7 +123,7 @@ class UserBasic(UserMixin, Model):
         return user
 
     @classmethod
-    def many(cls, user_ids):
+    def many(cls, user_ids: Iterable[int]) -> list["UserBasic"]:
         """The active users among ``user_ids``, in that order, in one query."""
         ids = list(dict.fromkeys(user_ids))
         if not ids:
@@ -130,7 +132,7 @@ class UserBasic(UserMixin, Model):
         return [found[i] for i in ids if i in found]
 
     @classmethod
-    def existing_many(cls, user_ids):
+    def existing_many(cls, user_ids: Iterable[int]) -> list["UserBasic"]:
         """The accounts among ``user_ids``, deactivated or not (not deleted),
         in that order, in one query."""
         ids = list(dict.fromkeys(user_ids))
@@ -147,24 +149,26 @@ class UserBasic(UserMixin, Model):
         return db.session.scalar(select(cls).where(cls.deleted_at.is_(None), cls.name_key == name_key(name)))
 
     @classmethod
-    def find_by_name(cls, name):
+    def find_by_name(cls, name: str) -> "UserBasic | None":
         return db.session.scalar(cls.active().where(cls.name_key == name_key(name)))
 
     @classmethod
-    def must_get(cls, user_id):
+    def must_get(cls, user_id: int) -> "UserBasic":
         user = cls.get_active(user_id)
         if user is None:
             raise not_found(f"no user with ID {user_id}")
         return user
 
     @classmethod
-    def page(cls, page, size):
-        total = db.session.scalar(select(func.count()).select_from(cls).where(*cls.live()))
+    def page(cls, page: int, size: int) -> tuple[Sequence["UserBasic"], int]:
+        total = db.session.scalar(select(func.count()).select_from(cls).where(*cls.live())) or 0
         users = db.session.scalars(cls.active().order_by(cls.id).offset((page - 1) * size).limit(size)).all()
         return users, total
 
     @classmethod
-    def search(cls, key, viewer_id, page, size, hidden=()):
+    def search(
+        cls, key: str, viewer_id: int, page: int, size: int, hidden: Collection[int] = ()
+    ) -> tuple[Sequence["UserBasic"], int]:
         """Live accounts but ``viewer_id`` and ``hidden`` whose name or display
         name starts with ``key`` (a search_key), or one of whose words does
         (name_words), or, for a CJK key, whose name holds it anywhere: by
@@ -181,21 +185,23 @@ class UserBasic(UserMixin, Model):
         where = [*cls.live(), cls.id != viewer_id, or_(*found)]
         if hidden:
             where.append(cls.id.not_in(sorted(hidden)))
-        total = db.session.scalar(select(func.count()).select_from(cls).where(*where))
+        total = db.session.scalar(select(func.count()).select_from(cls).where(*where)) or 0
         users = db.session.scalars(
             select(cls).where(*where).order_by(cls.name_key, cls.id).offset((page - 1) * size).limit(size)
         ).all()
         return users, total
 
     @classmethod
-    def directory(cls, viewer_id, page, size, hidden=()):
+    def directory(
+        cls, viewer_id: int, page: int, size: int, hidden: Collection[int] = ()
+    ) -> tuple[Sequence["UserBasic"], int]:
         """Every live account but ``viewer_id`` and ``hidden``, by display
         name (the name for those without one), a page at a time: (page, total)."""
         where = [*cls.live(), cls.id != viewer_id]
         if hidden:
             where.append(cls.id.not_in(sorted(hidden)))
         shown = case((cls.display_key != "", cls.display_key), else_=cls.name_key)
-        total = db.session.scalar(select(func.count()).select_from(cls).where(*where))
+        total = db.session.scalar(select(func.count()).select_from(cls).where(*where)) or 0
         users = db.session.scalars(
             select(cls).where(*where).order_by(shown, cls.name_key, cls.id).offset((page - 1) * size).limit(size)
         ).all()
@@ -215,7 +221,7 @@ class UserBasic(UserMixin, Model):
         self.name_words = name_words(self.name, self.display_name or "")
         self.name_skeleton = skeleton(self.name)
 
-    def commit_name(self):
+    def commit_name(self) -> None:
         commit_name(
             UserBasic,
             self.name,
