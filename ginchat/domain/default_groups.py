@@ -31,7 +31,7 @@ APPLIED = "default_group:"  # server_setting key prefix: a DEFAULT_GROUPS name a
 DESCRIPTION = "Everyone on this server"
 
 
-def setting_names(setting):
+def setting_names(setting: str) -> list[str]:
     """The group names the DEFAULT_GROUPS setting lists (comma-separated), checked."""
     names = []
     for part in setting.split(","):
@@ -43,18 +43,18 @@ def setting_names(setting):
     return list(dict.fromkeys(names))
 
 
-def _applied_key(name):
+def _applied_key(name: str) -> str:
     # server_setting keys hold 64 characters: a digest of any name fits.
     return APPLIED + hashlib.sha256(name_key(name).encode()).hexdigest()[:40]
 
 
-def first_admin():
+def first_admin() -> UserBasic | None:
     return db.session.scalar(
         select(UserBasic).where(UserBasic.role == ADMIN, *UserBasic.live()).order_by(UserBasic.id).limit(1)
     )
 
 
-def apply_setting():
+def apply_setting() -> list[Community]:
     """Make default every group DEFAULT_GROUPS names for the first time:
     made if missing (owned by the first administrator), every account joined.
     Nothing without an administrator. Safe to run again and on several nodes
@@ -83,7 +83,7 @@ def apply_setting():
     return done
 
 
-def _find_or_make(owner, name):
+def _find_or_make(owner: UserBasic, name: str) -> Community | None:
     found = db.session.scalar(select(Community).where(Community.name_key == name_key(name)))
     if found is not None:
         return found
@@ -96,7 +96,7 @@ def _find_or_make(owner, name):
         return found
 
 
-def join_everyone(group, announce=False):
+def join_everyone(group: Community, announce: bool = False) -> int:
     """Every live account that is neither a member nor removed from
     ``group`` joins it, in one insert (the unique key keeps a concurrent
     join from doubling a row: the insert is tried again). Each node's map
@@ -136,7 +136,7 @@ def join_everyone(group, announce=False):
     raise RuntimeError(f"could not add everyone to group {group.id}")
 
 
-def welcome(user):
+def welcome(user: UserBasic) -> None:
     """A new account joins the default groups (the first one, the
     administrator, first makes those DEFAULT_GROUPS names)."""
     if user.is_admin:
@@ -151,7 +151,7 @@ def welcome(user):
         groups.joined(group, user.id, row.history_id)
 
 
-def set_default(group, default, everyone=False):
+def set_default(group: Community, default: bool, everyone: bool = False) -> int:
     """Mark ``group`` default or not (the caller checked the administrator
     and writes the audit line with it); ``everyone``: every account joins
     now too. Returns how many joined."""

@@ -5,12 +5,13 @@ through the bus's ordered delivery and a reconnect with ``since`` replays it
 like a message."""
 
 import time
+from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ginchat.domain import mentions
-from ginchat.domain.access import SQL, app, may_change, may_read
+from ginchat.domain.access import SQL, Relations, app, may_change, may_read
 from ginchat.errors import AppError, bad_request, conflict, forbidden, not_found
 from ginchat.extensions import changed, db
 from ginchat.models import message as messages
@@ -24,11 +25,11 @@ from ginchat.utils.ratelimit import RateLimiter
 EDIT, REACT = 15, 16  # the client frame Types
 
 
-def now_ms():
+def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def readable_row(user_id, msg_id, relations=SQL):
+def readable_row(user_id: int, msg_id: int, relations: Relations = SQL) -> dict[str, Any]:
     """Message ``msg_id`` if ``user_id`` may read it; else 404 (what one may
     not read looks like what does not exist)."""
     row = messages.row_of(msg_id)
@@ -48,7 +49,7 @@ def readable_row(user_id, msg_id, relations=SQL):
     return row
 
 
-def check_text(content):
+def check_text(content: object) -> str:
     """The new text of an edit: what a text message may hold."""
     if not isinstance(content, str) or not content.strip():
         raise bad_request("content is required: the new text")
@@ -61,7 +62,7 @@ def check_text(content):
     return content
 
 
-def edit_message(user_id, msg_id, content, relations=SQL):
+def edit_message(user_id: int, msg_id: int, content: object, relations: Relations = SQL) -> dict[str, Any]:
     """Replace the text of ``user_id``'s text message ``msg_id``; everyone in
     the conversation gets the Type 15 frame, which is returned."""
     content = check_text(content)
@@ -107,7 +108,7 @@ def edit_message(user_id, msg_id, content, relations=SQL):
     return announce(msg_id)
 
 
-def check_emoji(emoji):
+def check_emoji(emoji: object) -> str:
     if not isinstance(emoji, str) or not emoji:
         raise bad_request("emoji is required")
     if len(emoji) > parts.EMOJI_MAX or len(emoji.encode()) > 4 * parts.EMOJI_MAX:
@@ -117,7 +118,7 @@ def check_emoji(emoji):
     return emoji
 
 
-def react(user_id, msg_id, emoji, add=True, relations=SQL):
+def react(user_id: int, msg_id: int, emoji: object, add: bool = True, relations: Relations = SQL) -> dict[str, Any]:
     """Add (or remove) ``user_id``'s reaction ``emoji`` to message ``msg_id``.
     Idempotent: adding one that is there, or removing one that is not,
     changes nothing and announces nothing. Returns the message's Type 15
@@ -160,7 +161,7 @@ def react(user_id, msg_id, emoji, add=True, relations=SQL):
     return announce(msg_id)
 
 
-def state_of(msg_id):
+def state_of(msg_id: int) -> dict[str, Any]:
     """The message's Type 15 frame as it stands (Id: its latest change, or
     the message's own Id when it never changed)."""
     row = messages.row_of(msg_id)
@@ -171,7 +172,7 @@ def state_of(msg_id):
     return frame
 
 
-def announce(msg_id):
+def announce(msg_id: int) -> dict[str, Any]:
     """Tell everyone who may read message ``msg_id`` its new state (committed)."""
     frame = state_of(msg_id)
     sent = dict(frame)

@@ -15,7 +15,7 @@ from ginchat.models.user_basic import utc_ms, utcnow
 ID = BigInteger().with_variant(Integer, "sqlite")
 
 
-def digest_of(secret):
+def digest_of(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -40,12 +40,12 @@ class ServerSetting(Model):
     value: Mapped[str] = mapped_column(String(255), nullable=False)
 
     @classmethod
-    def read(cls, key):
+    def read(cls, key: str) -> str | None:
         row = db.session.get(cls, key)
         return None if row is None else row.value
 
     @classmethod
-    def write(cls, key, value):
+    def write(cls, key: str, value: str) -> None:
         """Set it (no commit); the caller commits with whatever goes with it."""
         row = db.session.get(cls, key)
         if row is None:
@@ -67,7 +67,7 @@ class AuditEntry(Model):
     target_group_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     detail: Mapped[str] = mapped_column(String(255), default="")
 
-    def public(self):
+    def public(self) -> dict[str, Any]:
         return {
             "ID": self.id,
             "Time": utc_ms(self.created_at),
@@ -94,7 +94,7 @@ class Invitation(FoundByToken, Model):
     revoked: Mapped[bool] = mapped_column(default=False)
 
     @classmethod
-    def make(cls, creator_id, uses, ttl_hours):
+    def make(cls, creator_id: int, uses: int, ttl_hours: int) -> tuple[str, "Invitation"]:
         """A new invitation: returns (token, row); the token is shown once."""
         token = secrets.token_urlsafe(24)
         row = cls(
@@ -107,10 +107,10 @@ class Invitation(FoundByToken, Model):
         db.session.add(row)
         return token, row
 
-    def is_live(self):
+    def is_live(self) -> bool:
         return not self.revoked and self.uses_left > 0 and self.expires_at >= utcnow()
 
-    def take(self):
+    def take(self) -> bool:
         """Use it once; False when another request took the last use first."""
         done = changed(
             db.update(Invitation)
@@ -119,7 +119,7 @@ class Invitation(FoundByToken, Model):
         )
         return done == 1
 
-    def public(self):
+    def public(self) -> dict[str, Any]:
         return {
             "ID": self.id,
             "CreatedBy": self.created_by,
@@ -145,7 +145,7 @@ class PasswordReset(FoundByToken, Model):
     used: Mapped[bool] = mapped_column(default=False)
 
     @classmethod
-    def make(cls, user_id, creator_id, ttl_minutes=60):
+    def make(cls, user_id: int, creator_id: int | None, ttl_minutes: int = 60) -> tuple[str, "PasswordReset"]:
         token = secrets.token_urlsafe(32)
         row = cls(
             digest=digest_of(token),
@@ -156,7 +156,7 @@ class PasswordReset(FoundByToken, Model):
         db.session.add(row)
         return token, row
 
-    def take(self):
+    def take(self) -> bool:
         """Use it; False when it was used (or has expired) already."""
         done = changed(
             db.update(PasswordReset)
