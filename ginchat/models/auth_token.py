@@ -70,7 +70,7 @@ class AuthToken(Model):
         return select(*columns).join(UserBasic, UserBasic.id == cls.user_id).where(*cls.live(now), *UserBasic.live())
 
     @classmethod
-    def resolve(cls, token: str | None) -> tuple[UserBasic | None, "AuthToken" | None]:
+    def resolve(cls, token: str | None) -> tuple[UserBasic | None, "AuthToken | None"]:
         """The (user, token row) a token belongs to, or (None, None)."""
         if not token or len(token) > 200:
             return None, None
@@ -118,7 +118,7 @@ class AuthToken(Model):
         return LiveSession(*found[0])
 
     @classmethod
-    def resolve_cookie(cls, session_id: object, cookie_key: object) -> tuple[UserBasic | None, "AuthToken" | None]:
+    def resolve_cookie(cls, session_id: object, cookie_key: object) -> tuple[UserBasic | None, "AuthToken | None"]:
         """The (user, row) of the session a cookie names, or (None, None) when
         the session has ended or the cookie's secret is not its own."""
         if type(session_id) is not int or not isinstance(cookie_key, str) or not cookie_key or len(cookie_key) > 200:
@@ -133,7 +133,7 @@ class AuthToken(Model):
         return cls._owner(row)
 
     @staticmethod
-    def _owner(row: "AuthToken") -> tuple[UserBasic | None, "AuthToken" | None]:
+    def _owner(row: "AuthToken") -> tuple[UserBasic | None, "AuthToken | None"]:
         if not row.is_live():
             return None, None
         user = UserBasic.get_active(row.user_id)
