@@ -165,6 +165,7 @@ def state_of(msg_id: int) -> dict[str, Any]:
     """The message's Type 15 frame as it stands (Id: its latest change, or
     the message's own Id when it never changed)."""
     row = messages.row_of(msg_id)
+    assert row is not None  # called for a message just read or changed
     if not row.get("rev"):
         row["rev"] = row["id"]
     frame = messages.update_frame(row)

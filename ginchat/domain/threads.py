@@ -118,6 +118,7 @@ def _write(user_id: int, root_id: int, following: bool | None = None, up_to: int
     readable_root(user_id, root_id)
     thread.lock_writers(db.session)
     row = messages.row_of(root_id)  # its reply count as the lock holds it
+    assert row is not None  # readable_root has just found it
     read_id = None
     if up_to is not None or following is None:
         last = int(row["last_reply"] or 0)

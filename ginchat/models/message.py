@@ -9,13 +9,16 @@ makes ``since`` replay exact. ``Seq`` is computed under the same lock.
 """
 
 import json
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Column,
+    ColumnElement,
     Index,
     Integer,
+    Result,
     SmallInteger,
     String,
     Table,
@@ -118,7 +121,7 @@ msg_counter = Table(
 )
 
 
-def conv_key(msg_type, user_id, target_id):
+def conv_key(msg_type: int, user_id: int, target_id: int) -> str:
     """The conversation a message belongs to: a pair of users or a group."""
     if msg_type == GROUP:
         return f"g:{target_id}"
@@ -126,7 +129,7 @@ def conv_key(msg_type, user_id, target_id):
     return f"p:{low}:{high}"
 
 
-def to_frame(row):
+def to_frame(row: Mapping[Any, Any]) -> dict[str, Any]:
     """The message as API.md spells it (row: a mapping with the column names)."""
     if row["media"] == RECALLED:
         return _recalled_frame(row)
@@ -154,7 +157,7 @@ def to_frame(row):
     return frame
 
 
-def file_of(info):
+def file_of(info: str | None) -> dict[str, Any]:
     """The File object of a Media 5 message: {"Name", "Size", "Mime"}."""
     try:
         got = json.loads(info) if info else {}
@@ -168,7 +171,7 @@ def file_of(info):
     }
 
 
-def _recalled_frame(row):
+def _recalled_frame(row: Mapping[Any, Any]) -> dict[str, Any]:
     """What is left of a recalled message: where it was, not what it said."""
     return {
         "Id": int(row["id"]),
@@ -187,7 +190,7 @@ def _recalled_frame(row):
     }
 
 
-def update_frame(row):
+def update_frame(row: Mapping[Any, Any]) -> dict[str, Any]:
     """A message's changed state (Type 15): ``Id`` is the change's place in
     the Id sequence, ``MsgId`` the message's Id. Reactions are added by
     ``parts.add_reactions``."""
@@ -208,21 +211,25 @@ def update_frame(row):
 
 
 # --- queries ------------------------------------------------------------------
-def frames_of_result(result, conn=None, floor=None):
+def frames_of_result(
+    result: Result[Any], conn: Any = None, floor: Callable[[Mapping[str, Any]], int] | None = None
+) -> list[dict[str, Any]]:
     """Frames of the rows, with their reactions and the quotes of replies.
     ``floor(row)``: the Id up to which the reader may not read the row's
     group (None: anyone who may read the row, see parts.add_quotes)."""
     return frames_of([dict(r) for r in result.mappings()], conn, floor)
 
 
-def frames_of(raw, conn=None, floor=None):
+def frames_of(
+    raw: list[dict[str, Any]], conn: Any = None, floor: Callable[[Mapping[str, Any]], int] | None = None
+) -> list[dict[str, Any]]:
     frames = [to_frame(r) for r in raw]
     parts.add_reactions(conn or db.session, raw, frames)
     parts.add_quotes(conn or db.session, message_table, raw, frames, floor)
     return frames
 
 
-def take_position(conn=None):
+def take_position(conn: Any = None) -> int:
     """Take the next Id of the message counter for a change (no commit): the
     counter row's lock orders it with every stored message."""
     execute = (conn or db.session).execute
@@ -230,7 +237,7 @@ def take_position(conn=None):
     return int(execute(select(msg_counter.c.value).where(msg_counter.c.name == "message")).scalar_one())
 
 
-def readable_by(user_id, groups):
+def readable_by(user_id: int, groups: Mapping[int, int]) -> ColumnElement[bool]:
     """The SQL condition for the messages ``user_id`` may read: private ones
     to or from them, and of each group in ``groups`` (as fetch_since takes
     it) those above the user's history floor."""
@@ -238,7 +245,7 @@ def readable_by(user_id, groups):
     return or_((c.type == PRIVATE) & ((c.target_id == user_id) | (c.user_id == user_id)), *_group_terms(groups))
 
 
-def readable_by_index(user_id, groups):
+def readable_by_index(user_id: int, groups: Mapping[int, int]) -> list[tuple[ColumnElement[bool], str]]:
     """readable_by as (condition, index) pairs whose conditions together
     select the same messages, each answered by its one index: those the user
     sent, and those sent to them with their groups'. (In one OR, MariaDB
@@ -249,10 +256,10 @@ def readable_by_index(user_id, groups):
     return [(sent, "ix_message_user_id"), (to_me, "ix_message_type_target_id")]
 
 
-def _group_terms(groups):
+def _group_terms(groups: Mapping[int, int]) -> list[ColumnElement[bool]]:
     c = message_table.c
     floors = groups if isinstance(groups, dict) else dict.fromkeys(groups or (), 0)
-    terms = []
+    terms: list[ColumnElement[bool]] = []
     whole = sorted(gid for gid, floor in floors.items() if not floor)
     if whole:
         terms.append((c.type == GROUP) & c.target_id.in_(whole))
@@ -262,14 +269,14 @@ def _group_terms(groups):
     return terms
 
 
-def in_chat():
+def in_chat() -> ColumnElement[bool]:
     """The SQL condition for what the conversation itself shows: no thread
     reply but those also sent to the conversation."""
     c = message_table.c
     return or_(c.root_id.is_(None), c.in_chat == 1)
 
 
-def count_in(conv, after=0, chat_only=False):
+def count_in(conv: str, after: int = 0, chat_only: bool = False) -> int:
     """The messages of a conversation (those with an Id above ``after``;
     ``chat_only``: those the conversation shows, see in_chat)."""
     c = message_table.c
@@ -278,10 +285,10 @@ def count_in(conv, after=0, chat_only=False):
         query = query.where(c.id > after)
     if chat_only:
         query = query.where(in_chat())
-    return db.session.execute(query).scalar()
+    return db.session.execute(query).scalar() or 0
 
 
-def history(conv, before, limit, after=0, chat_only=False):
+def history(conv: str, before: int | None, limit: int, after: int = 0, chat_only: bool = False) -> list[dict[str, Any]]:
     """The ``limit`` messages of a conversation older than ``before`` (or the
     latest) and newer than ``after``, oldest first (``chat_only``: see in_chat)."""
     c = message_table.c
@@ -297,7 +304,9 @@ def history(conv, before, limit, after=0, chat_only=False):
     return rows
 
 
-def history_after(conv, after, before, limit, chat_only=False):
+def history_after(
+    conv: str, after: int, before: int | None, limit: int, chat_only: bool = False
+) -> list[dict[str, Any]]:
     """The ``limit`` messages of a conversation right after Id ``after`` (and
     older than ``before``, if given), oldest first: reading on from a point."""
     c = message_table.c
@@ -309,7 +318,7 @@ def history_after(conv, after, before, limit, chat_only=False):
     return frames_of_result(db.session.execute(query.order_by(c.id).limit(limit)))
 
 
-def window(conv, start, end):
+def window(conv: str, start: int, end: int) -> list[dict[str, Any]]:
     """Rows ``start``..``end`` counted from the newest (0 = newest), newest
     first; ``end`` < 0 means through the oldest (as Redis ZREVRANGE)."""
     c = message_table.c
@@ -321,18 +330,18 @@ def window(conv, start, end):
     return frames_of_result(db.session.execute(query))
 
 
-def row_of(msg_id):
+def row_of(msg_id: int) -> dict[str, Any] | None:
     """Message ``msg_id`` as a dict of its columns, or None."""
     row = db.session.execute(select(message_table).where(message_table.c.id == msg_id)).mappings().first()
     return None if row is None else dict(row)
 
 
-def text_values(content):
+def text_values(content: str) -> dict[str, Any]:
     """The columns a new text sets: the content and what the search index holds of it."""
     return {"content": content, "search_text": search_text(content)}
 
 
-def blank(msg_id, user_id):
+def blank(msg_id: int, user_id: int) -> bool:
     """Recall: blank ``user_id``'s message in place (Id and Seq stay), Media 0
     and no Content, Url or Amount (no commit). False when it was blank already."""
     c = message_table.c
@@ -345,12 +354,12 @@ def blank(msg_id, user_id):
     )
 
 
-def url_in_use(url):
+def url_in_use(url: str) -> bool:
     """Does any message point at upload ``url``?"""
     return (db.session.scalar(select(func.count()).where(message_table.c.url == url)) or 0) > 0
 
 
-def private_peers(user_id):
+def private_peers(user_id: int) -> set[int]:
     """Everyone ``user_id`` has a private conversation with (sent to or got
     from), by the two indexes that already serve the replay."""
     c = message_table.c
@@ -359,12 +368,12 @@ def private_peers(user_id):
     return {int(i) for i in db.session.scalars(sent)} | {int(i) for i in db.session.scalars(got)}
 
 
-def latest_id(conv):
+def latest_id(conv: str) -> int | None:
     """The conversation's newest message Id (0: none)."""
     return db.session.scalar(select(func.max(message_table.c.id)).where(message_table.c.conv == conv)) or 0
 
 
-def delete_conversation(conv):
+def delete_conversation(conv: str) -> None:
     """Every message of a conversation, with its reactions, mentions, pins and saves (no commit)."""
     ids = select(message_table.c.id).where(message_table.c.conv == conv).scalar_subquery()
     records.delete_items(db.session, ids)
