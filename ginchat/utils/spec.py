@@ -42,6 +42,7 @@ class Param:
     strip: bool = True
     description: str = ""
     arg: str | None = None
+    enum: tuple[Any, ...] | None = None
 
     @property
     def keyword(self) -> str:
@@ -60,6 +61,8 @@ class Param:
         found: dict[str, Any] = {"name": self.name, "in": where, "type": self.kind}
         if self.required:
             found["required"] = True
+        if self.enum is not None:
+            found["enum"] = list(self.enum)
         for key, value in (("minimum", self.minimum), ("maximum", self.maximum), ("maxLength", self.max_len)):
             if value is not None:
                 found[key] = value
@@ -79,8 +82,9 @@ def Int(  # noqa: N802  (a declaration reads as a type: Int("limit", ...))
     maximum: int | None = None,
     description: str = "",
     arg: str | None = None,
+    enum: tuple[int, ...] | None = None,
 ) -> Param:
-    return Param(name, "integer", required, default, minimum, maximum, None, True, description, arg)
+    return Param(name, "integer", required, default, minimum, maximum, None, True, description, arg, enum)
 
 
 def Str(  # noqa: N802
@@ -88,7 +92,7 @@ def Str(  # noqa: N802
     *,
     required: bool = False,
     default: str | None = None,
-    max_len: int = 255,
+    max_len: int | None = 255,
     strip: bool = True,
     description: str = "",
     arg: str | None = None,
