@@ -9,13 +9,13 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.test-installed
 
-.PHONY: run test test-core test-core-db test-fast lint lint-ruff lint-format lint-imports e2e screenshots bench soak clean help
+.PHONY: run test test-core test-core-db test-fast lint lint-ruff lint-format lint-imports lint-types e2e screenshots bench soak clean help
 
 help:
 	@echo "make run        serve GinChat on http://localhost:8082/ (embedded SQLite + Redis; migrates the database on start)"
 	@echo "make test       the whole suite: test-core, then e2e"
 	@echo "make test-fast  the unit tests of tests/unit: no servers, well under a minute"
-	@echo "make lint       ruff check, ruff format --check and the import rules (lint-imports)"
+	@echo "make lint       ruff check, ruff format --check, the import rules (lint-imports) and mypy (lint-types)"
 	@echo "make test-core  everything but the browser tests (uses Redis/MariaDB/PostgreSQL when they answer)"
 	@echo "make test-core-db  test-core without the tests that use no test database (CI's MariaDB and PostgreSQL runs)"
 	@echo "make e2e        browser tests in headless Chromium (needs Debian's chromium package)"
@@ -61,7 +61,7 @@ test-fast: $(TEST_STAMP)
 	$(PY) -m pytest -q tests/unit -m "not slow" $(PYTEST_ARGS) || test $$? -eq 5
 
 # Settings in pyproject.toml ([tool.ruff], [tool.importlinter]).
-lint: lint-ruff lint-format lint-imports
+lint: lint-ruff lint-format lint-imports lint-types
 
 lint-ruff: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .
@@ -71,6 +71,10 @@ lint-format: $(TEST_STAMP)
 
 lint-imports: $(TEST_STAMP)
 	$(VENV)/bin/lint-imports
+
+# The type checker on the packages pyproject.toml's [tool.mypy] names.
+lint-types: $(TEST_STAMP)
+	$(PY) -m mypy
 
 # Playwright and gevent's monkey-patching cannot share a process: the browser
 # tests run in a pytest of their own, without tests/conftest.py.
