@@ -60,7 +60,7 @@ test-core-db: $(TEST_STAMP)
 test-fast: $(TEST_STAMP)
 	$(PY) -m pytest -q tests/unit -m "not slow" $(PYTEST_ARGS) || test $$? -eq 5
 
-# Settings in pyproject.toml ([tool.ruff], [tool.importlinter]).
+# Settings in pyproject.toml ([tool.ruff], [tool.importlinter], [tool.mypy]).
 lint: lint-ruff lint-format lint-imports lint-types
 
 lint-ruff: $(TEST_STAMP)
