@@ -3,13 +3,12 @@
 from ginchat.bus.base import NullBus
 from ginchat.bus.redis import RedisBus
 from ginchat.bus.udp import UdpBus
-from ginchat.settings import settings
 
 
 def make_bus(app, engine, top_id, fetch_since, polled=None):
     """The bus BUS names. ``engine`` hears what arrives; ``top_id``,
     ``fetch_since`` and ``polled`` let the catch-up read SQL (catchup.py)."""
-    kind = settings(app).bus
+    kind = engine.settings.bus
     sql = {"top_id": top_id, "fetch_since": fetch_since, "polled": polled}
     if kind == "none":
         return NullBus(app, engine, **sql)

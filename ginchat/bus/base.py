@@ -19,7 +19,6 @@ import gevent
 import gevent.queue
 
 from ginchat.bus.catchup import Catchup, dumps
-from ginchat.settings import settings
 
 log = logging.getLogger("ginchat.bus")
 
@@ -44,7 +43,7 @@ class Bus:
         self.node_id = uuid.uuid4().hex[:12]
         self.key = hashlib.sha256(b"ginchat-bus:" + str(app.config["SECRET_KEY"]).encode()).digest()
         # Test-only: the share of outgoing packets thrown away (0 = none).
-        self.drop_rate = settings(app).bus_drop_rate
+        self.drop_rate = engine.settings.bus_drop_rate
         self.stats = {
             "sent": 0,
             "received": 0,
@@ -54,7 +53,7 @@ class Bus:
             "outbox_full": 0,
             "test_dropped": 0,
         }
-        self.catchup = Catchup(self, settings(app).bus_catchup_interval or 1.0, top_id, fetch_since, polled)
+        self.catchup = Catchup(self, engine.settings.bus_catchup_interval or 1.0, top_id, fetch_since, polled)
         self.greenlets = []
 
     # --- what the engine calls --------------------------------------------------

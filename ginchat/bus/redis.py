@@ -9,7 +9,6 @@ import gevent
 import redis
 
 from ginchat.bus.base import Bus
-from ginchat.settings import settings
 
 log = logging.getLogger("ginchat.bus")
 
@@ -34,7 +33,7 @@ class RedisBus(Bus):
 
     def __init__(self, app, engine, **sql):
         super().__init__(app, engine, **sql)
-        self.channel = settings(app).bus_channel or CHANNEL
+        self.channel = engine.settings.bus_channel or CHANNEL
 
     @property
     def scope(self):

@@ -9,7 +9,6 @@ import socket
 import gevent
 
 from ginchat.bus.base import Bus
-from ginchat.settings import settings
 
 log = logging.getLogger("ginchat.bus")
 
@@ -21,8 +20,8 @@ class UdpBus(Bus):
 
     def __init__(self, app, engine, **sql):
         super().__init__(app, engine, **sql)
-        self.port = settings(app).udp_port
-        self.broadcast = settings(app).udp_broadcast
+        self.port = engine.settings.udp_port
+        self.broadcast = engine.settings.udp_broadcast
         self.sock = None
 
     @property

@@ -60,7 +60,9 @@ JOIN_FLOORS = 10000  # groups whose newcomers' join points are held for delivery
 class ChatEngine:
     def __init__(self, app):
         self.app = app
-        found = settings(app)
+        # Parsed once (ginchat/settings.py); the bus reads its own from here,
+        # importing nothing of the app (tests/test_chat_layers.py).
+        self.settings = found = settings(app)
         self.send_queue_size = found.send_queue_size
         self.max_content = found.max_content_chars
         self.max_frame = found.max_frame_bytes
