@@ -9,13 +9,13 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.test-installed
 
-.PHONY: run test test-core test-core-db test-fast lint lint-ruff lint-format lint-imports lint-js e2e screenshots bench soak clean help
+.PHONY: run test test-core test-core-db test-fast lint lint-ruff lint-format lint-imports lint-types lint-js e2e screenshots bench soak clean help
 
 help:
 	@echo "make run        serve GinChat on http://localhost:8082/ (embedded SQLite + Redis; migrates the database on start)"
 	@echo "make test       the whole suite: test-core, then e2e"
 	@echo "make test-fast  the unit tests of tests/unit: no servers, well under a minute"
-	@echo "make lint       ruff check, ruff format --check, the import rules (lint-imports) and ESLint on static/js (lint-js)"
+	@echo "make lint       ruff check, ruff format --check, the import rules (lint-imports), mypy (lint-types) and ESLint on static/js (lint-js)"
 	@echo "make test-core  everything but the browser tests (uses Redis/MariaDB/PostgreSQL when they answer)"
 	@echo "make test-core-db  test-core without the tests that use no test database (CI's MariaDB and PostgreSQL runs)"
 	@echo "make e2e        browser tests in headless Chromium (needs Debian's chromium package)"
@@ -60,8 +60,8 @@ test-core-db: $(TEST_STAMP)
 test-fast: $(TEST_STAMP)
 	$(PY) -m pytest -q tests/unit -m "not slow" $(PYTEST_ARGS) || test $$? -eq 5
 
-# Settings in pyproject.toml ([tool.ruff], [tool.importlinter]) and eslint.config.js.
-lint: lint-ruff lint-format lint-imports lint-js
+# Settings in pyproject.toml ([tool.ruff], [tool.importlinter], [tool.mypy]) and eslint.config.js.
+lint: lint-ruff lint-format lint-imports lint-types lint-js
 
 lint-ruff: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .
@@ -83,6 +83,10 @@ $(NODE_STAMP): package.json package-lock.json
 
 lint-js: $(NODE_STAMP)
 	npx --no-install eslint static/js eslint.config.js
+
+# The type checker on the packages pyproject.toml's [tool.mypy] names.
+lint-types: $(TEST_STAMP)
+	$(PY) -m mypy
 
 # Playwright and gevent's monkey-patching cannot share a process: the browser
 # tests run in a pytest of their own, without tests/conftest.py.

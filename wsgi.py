@@ -33,6 +33,8 @@ import gevent  # noqa: E402
 from ginchat import create_app, tls  # noqa: E402
 from ginchat.extensions import RedisHandle  # noqa: E402
 from ginchat.server import make_server  # noqa: E402
+from ginchat.settings import change as change_settings  # noqa: E402
+from ginchat.settings import settings  # noqa: E402
 from ginchat.utils.redact import redact_url  # noqa: E402
 
 log = logging.getLogger("ginchat")
@@ -45,9 +47,7 @@ def make_https_server(app, host):
     context = tls.server_context(app)
     if context is None:
         return None
-    secure = make_server(
-        app, host, int(app.config["HTTPS_PORT"]), reuse_port=bool(app.config.get("REUSE_PORT")), ssl_context=context
-    )
+    secure = make_server(app, host, settings(app).https_port, reuse_port=settings(app).reuse_port, ssl_context=context)
 
     def renew():
         while True:
@@ -72,9 +72,9 @@ def https_banner(app, shown, secure):
 
 
 def serve(app, host=None, port=None):
-    host = host or app.config["HOST"]
-    port = int(app.config["PORT"] if port is None else port)
-    server = make_server(app, host, port, reuse_port=bool(app.config.get("REUSE_PORT")))
+    host = host or settings(app).host
+    port = settings(app).port if port is None else int(port)
+    server = make_server(app, host, port, reuse_port=settings(app).reuse_port)
     secure = make_https_server(app, host)  # None with TLS=off
     engine = app.extensions["chat"]
     engine.start()
@@ -114,11 +114,11 @@ def serve(app, host=None, port=None):
             secure.start()
         except OSError as exc:
             raise SystemExit(
-                f"GinChat cannot listen for https on {host}:{app.config['HTTPS_PORT']} ({exc.strerror or exc}): "
+                f"GinChat cannot listen for https on {host}:{settings(app).https_port} ({exc.strerror or exc}): "
                 "set GINCHAT_HTTPS_PORT to a free port, or GINCHAT_TLS=off for http only"
             ) from None
-        app.config["HTTPS_PORT"] = secure.server_port  # port 0 picked one
-    worker = app.config.get("WORKER_INDEX")
+        change_settings(app, HTTPS_PORT=secure.server_port)  # port 0 picked one
+    worker = settings(app).worker_index
     shown = host if host != "0.0.0.0" else "localhost"
     log.info(
         "GinChat %sserving on http://%s:%d/%s (node %s; database: %s; redis: %s)",

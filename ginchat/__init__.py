@@ -9,7 +9,7 @@ import secrets
 
 import click
 import gevent
-from flask import Flask, current_app, flash, render_template, request
+from flask import Flask, flash, render_template, request
 from flask.cli import AppGroup
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -19,15 +19,15 @@ from ginchat.apidocs import DEFINITIONS, RESPONSES
 from ginchat.chat.engine import ChatEngine
 from ginchat.chat.websocket import InlineReader
 from ginchat.config import Config
-from ginchat.domain import access, calls, default_groups
+from ginchat.domain import calls, default_groups
 from ginchat.domain.admin import make_admin_by_name
 from ginchat.errors import AppError
 from ginchat.extensions import csrf, db, login_manager, redis_handle, sock, swagger
-from ginchat.models.user_basic import password_hash_method
 from ginchat.router import register_routes
 from ginchat.security import init_app as init_security
 from ginchat.security import multi_node_reason, security_headers
-from ginchat.uploads import backend as upload_backend
+from ginchat.settings import load as load_settings
+from ginchat.settings import settings
 from ginchat.utils import params, resp
 from ginchat.utils.ratelimit import RateLimiter
 
@@ -36,14 +36,14 @@ log = logging.getLogger("ginchat")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def create_app(config=None):
+def create_app(overrides=None):
     app = Flask(
         __name__,
         instance_path=os.path.join(ROOT, "instance"),
         template_folder=os.path.join(ROOT, "templates"),
         static_folder=os.path.join(ROOT, "static"),
     )
-    load_config(app, config)
+    load_config(app, overrides)
     app.json.sort_keys = False  # keep the envelope's Code, Msg, Data, Rows, Total order
     configure_logging(app)
     tls.init_app(app)  # before the database: a bad certificate stops the start at once
@@ -58,11 +58,11 @@ def create_app(config=None):
 
 
 # --- configuration -------------------------------------------------------------
-def load_config(app, config):
+def load_config(app, overrides):
     app.config.from_object(Config)
     app.config.from_prefixed_env("GINCHAT")
-    if config:
-        app.config.update(config)
+    if overrides:
+        app.config.update(overrides)
     if app.config.get("INSTANCE_PATH"):
         app.instance_path = app.config["INSTANCE_PATH"]
     try:
@@ -75,37 +75,35 @@ def load_config(app, config):
             f"GinChat cannot write its instance folder {app.instance_path} ({exc.strerror or exc}): make it "
             "writable by this user, or set GINCHAT_INSTANCE_PATH to a writable folder"
         ) from None
-    check_secret_key(app.config)
-    app.config["DIRECT_MESSAGES"] = access.direct_messages(app.config)  # a bad value stops the start
-    default_groups.setting_names(app.config)  # and so does a bad group name
     try:
-        app.config["CALL_SETTINGS"] = calls.settings(app.config)  # and bad ICE_SERVERS or CALL_ settings
+        app.config["CALL_SETTINGS"] = calls.settings(app.config)  # bad ICE_SERVERS or CALL_ settings stop the start
     except ValueError as exc:
         raise SystemExit(f"GinChat cannot start: {exc}") from None
-    app.config["PASSWORD_HASH"] = password_hash_method(app.config)  # and a bad hash method
     app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(app.config.get("SQLALCHEMY_DATABASE_URI"), app.instance_path)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
         app.config["SQLALCHEMY_DATABASE_URI"], app.config.get("SQLALCHEMY_ENGINE_OPTIONS")
     )
-    upload = app.config["UPLOAD_FOLDER"]
+    upload = str(app.config["UPLOAD_FOLDER"])
     if not os.path.isabs(upload):
         app.config["UPLOAD_FOLDER"] = os.path.join(ROOT, upload)
-    app.config["UPLOAD_STORAGE"] = upload_backend.resolve_mode(app.config)
-    if app.config["UPLOAD_STORAGE"] == "folder" and multi_node_reason(app.config):
+    found = load_settings(app)  # every setting parsed once: a bad value stops the start here
+    check_secret_key(app.config, found)
+    default_groups.setting_names(found.default_groups)  # a bad group name stops the start too
+    if found.upload_storage == "folder" and multi_node_reason(found):
         log.warning(
             "UPLOAD_STORAGE=folder with several nodes (%s): every node must share UPLOAD_FOLDER %s, "
             "or set GINCHAT_UPLOAD_STORAGE=db",
-            multi_node_reason(app.config),
-            app.config["UPLOAD_FOLDER"],
+            multi_node_reason(found),
+            found.upload_folder,
         )
-    app.config["MAX_CONTENT_LENGTH"] = int(float(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024) + 64 * 1024
+    app.config["MAX_CONTENT_LENGTH"] = int(found.max_upload_mb * 1024 * 1024) + 64 * 1024
     app.config["SOCK_SERVER_OPTIONS"] = {
         # A client that answers no ping for this long is dropped: half the
         # heartbeat timeout, so a dead peer goes within HEARTBEAT_TIMEOUT.
-        "ping_interval": max(1.0, float(app.config["HEARTBEAT_TIMEOUT"]) / 2),
+        "ping_interval": max(1.0, found.heartbeat_timeout / 2),
         # Frames above MAX_FRAME_BYTES get an error frame; only beyond this hard
         # cap (which bounds the memory one frame can take) is the socket closed, 1009.
-        "max_message_size": int(app.config["MAX_FRAME_BYTES"]) * 16,
+        "max_message_size": found.max_frame_bytes * 16,
         # No reader greenlet per socket: the chat view's own greenlet reads
         # (ginchat/chat/websocket.py, InlineReader).
         "thread_class": InlineReader,
@@ -114,14 +112,14 @@ def load_config(app, config):
         app.config["SESSION_COOKIE_SECURE"] = True
 
 
-def check_secret_key(config):
+def check_secret_key(config, found):
     """The generated key (instance/secret_key) is the development key: it is
     random, but each instance folder makes its own, so two nodes would sign
     with different keys and silently drop each other's bus packets and
     sessions. A multi-node setup (a bus, and a shared database or Redis, or
     a LAN broadcast) must be given one key: refuse to start without it."""
 
-    reason = multi_node_reason(config)
+    reason = multi_node_reason(found)
     key = str(config["SECRET_KEY"])
     if config.get("SECRET_KEY_GENERATED"):
         if reason:
@@ -194,12 +192,12 @@ def engine_options(uri, extra):
 
 
 def configure_logging(app):
-    level = getattr(logging, str(app.config.get("LOG_LEVEL", "INFO")).upper(), logging.INFO)
+    level = getattr(logging, settings(app).log_level.upper(), logging.INFO)
     root = logging.getLogger("ginchat")
     root.setLevel(level)
     if not root.handlers and not logging.getLogger().handlers:
         handler = logging.StreamHandler()
-        worker = app.config.get("WORKER_INDEX")
+        worker = settings(app).worker_index
         who = f" [worker {worker}]" if worker is not None else ""
         handler.setFormatter(logging.Formatter(f"%(asctime)s %(levelname)s{who} %(name)s: %(message)s"))
         root.addHandler(handler)
@@ -303,7 +301,7 @@ def register_errorhandlers(app):
     def http_error(exc):
         msg = exc.description or exc.name
         if exc.code == 413:
-            msg = f"the request is larger than the {app.config['MAX_UPLOAD_MB']} MiB limit"
+            msg = f"the request is larger than the {settings(app).max_upload_mb:g} MiB limit"
         if wants_html():
             return render_template("error.html", status=exc.code, msg=i18n.translated(msg)), exc.code
         response = resp.fail(exc.code or 500, msg)
@@ -326,7 +324,7 @@ def hold_refusal(retry_after):
     Retry-After) before its 429, its database connection given back first:
     a flood of refused requests on one connection slows to the pace of the
     answers, and a waiting greenlet costs the event loop nothing."""
-    delay = min(float(current_app.config.get("RATE_LIMIT_DELAY") or 0), float(retry_after))
+    delay = min(settings().rate_limit_delay, float(retry_after))
     if delay > 0:
         db.session.remove()
         gevent.sleep(delay)

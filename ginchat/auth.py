@@ -17,13 +17,15 @@ import hmac
 from urllib.parse import urlsplit
 
 from flask import current_app, g, redirect, request, session, url_for
-from flask_login import current_user
+from flask_login import current_user, login_user
 from flask_wtf.csrf import CSRFError
 
 from ginchat import tokencache
 from ginchat.errors import forbidden, unauthorized
-from ginchat.extensions import csrf, login_manager
-from ginchat.models.user_basic import AuthToken, UserBasic
+from ginchat.extensions import csrf, db, login_manager
+from ginchat.models.auth_token import AuthToken
+from ginchat.models.user_basic import UserBasic, utcnow
+from ginchat.settings import settings
 
 SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
 WEBSOCKET_ENDPOINTS = frozenset(("chat.chat", "chat.chat_alias"))
@@ -112,8 +114,8 @@ def allowed_origin(origin, req=None):
     own = f"{req.scheme}://{req.host}"
     if hmac.compare_digest(origin.lower(), own.lower()):
         return True
-    extra = current_app.config.get("ALLOWED_ORIGINS") or ""
-    listed = {o.strip().lower().rstrip("/") for o in str(extra).split(",") if o.strip()}
+    extra = settings().allowed_origins
+    listed = {o.strip().lower().rstrip("/") for o in extra.split(",") if o.strip()}
     parts = urlsplit(origin)
     return f"{parts.scheme}://{parts.netloc}".lower() in listed
 
@@ -167,3 +169,19 @@ def init_app(app):
 
 
 __all__ = ["public", "page", "init_app", "CSRFError", "is_page_request", "allowed_origin"]
+
+
+def start_session(user, remote_addr):
+    """Log ``user`` in on this browser (a fresh cookie session and its token):
+    after a checked password, or right after registering."""
+    session.clear()  # a new session on every login: no fixation
+    login_user(user)
+    user.login_time = utcnow()
+    user.client_ip = (remote_addr or "")[:64]
+    db.session.commit()
+    # One login, one session record: the token and this cookie belong to it.
+    token, cookie_key, row = AuthToken.issue(user, settings().token_ttl_days)
+    tokencache.remember(token, row, verify=False)  # its first handshake needs no SQL
+    session[SESSION_ID] = row.id
+    session[SESSION_KEY] = cookie_key
+    return token

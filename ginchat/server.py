@@ -14,6 +14,8 @@ import time
 import gevent
 from gevent.pywsgi import WSGIHandler, WSGIServer
 
+from ginchat.settings import settings
+
 WEBSOCKET_DONE = "ginchat.websocket_done"
 HANDSHAKE_SECONDS = 10  # an https client has this long to finish the TLS handshake
 log = logging.getLogger("ginchat.wsgi")
@@ -104,19 +106,19 @@ def reuse_port_listener(host, port, backlog=1024):
     return sock
 
 
-def connection_limit(config):
+def connection_limit(app):
     """MAX_CONNECTIONS: a number (0: none), or ``auto``: half the descriptors
     left under RLIMIT_NOFILE after the pools and FD_RESERVE (a WebSocket
     takes two: simple-websocket dup()s its socket)."""
-    value = str(config.get("MAX_CONNECTIONS", "auto")).strip().lower()
-    if value != "auto":
-        return max(0, int(value))
+    found = settings(app)
+    if found.max_connections is not None:
+        return found.max_connections
     soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
     if soft == resource.RLIM_INFINITY:
         return 0
-    options = config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}
+    options = app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}
     database = int(options.get("pool_size", 5)) + int(options.get("max_overflow", 10))
-    reserve = FD_RESERVE + int(config.get("REDIS_MAX_CONNECTIONS", 50)) + database
+    reserve = FD_RESERVE + found.redis_max_connections + database
     return max(1, (soft - reserve) // 2)
 
 
@@ -152,7 +154,7 @@ class ConnectionGate:
     def of(cls, app):
         gate = app.extensions.get("connection_gate")
         if gate is None:
-            gate = app.extensions["connection_gate"] = cls(connection_limit(app.config))
+            gate = app.extensions["connection_gate"] = cls(connection_limit(app))
         return gate
 
 
@@ -236,7 +238,7 @@ def make_server(app, host, port, reuse_port=False, listener=None, ssl_context=No
         listener,
         app,
         ConnectionGate.of(app),
-        header_timeout=float(app.config.get("HEADER_TIMEOUT") or 0) or None,
+        header_timeout=settings(app).header_timeout or None,
         handler_class=GinChatHandler,
         log=None,
         error_log=logging.getLogger("ginchat.wsgi"),

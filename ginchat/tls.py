@@ -37,6 +37,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from ginchat.settings import settings, tls_mode
+
 log = logging.getLogger("ginchat.tls")
 
 CA_DAYS = 3650  # the CA lasts ten years: devices trust it once
@@ -70,7 +72,7 @@ class Certificates:
 
 def enabled(config):
     """False for TLS=off (http only); anything else serves https too."""
-    return str(config.get("TLS", "auto")).strip().lower() not in ("off", "false", "0", "no", "none", "")
+    return tls_mode("TLS", config.get("TLS", "auto"))
 
 
 def prepare(config, instance_path):
@@ -405,8 +407,6 @@ def fingerprint(cert):
 def init_app(app):
     """Make or load this node's certificates (create_app: before the database,
     so a bad TLS setting stops the start at once). TLS=off: http only."""
-    app.config["TLS"] = str(app.config.get("TLS", "auto")).strip().lower()
-    app.config["HTTPS_PORT"] = int(app.config.get("HTTPS_PORT", 8443))
     app.extensions["tls"] = prepare(app.config, app.instance_path)
 
 
@@ -440,7 +440,7 @@ def https_url(app, host):
         host = host.split(":")[0]
     elif host.count(":") > 1:
         host = f"[{host}]"  # a bare IPv6 address
-    port = int(app.config["HTTPS_PORT"])
+    port = settings(app).https_port
     return f"https://{host}/" if port == 443 else f"https://{host}:{port}/"
 
 

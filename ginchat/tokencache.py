@@ -17,7 +17,7 @@ session was live (for an existing token a second, fresh SQL read follows
 the generation's): a session that ends between the two reads has bumped
 the generation past the entry's, so a stale entry can never be written.
 Without Redis everything is read from SQL, as before; so it is on SQLite
-unless TOKEN_CACHE_TTL says otherwise (see ``configured_ttl``). A node
+unless TOKEN_CACHE_TTL says otherwise (see ``ttl``). A node
 that does not cache still bumps the generations, so nodes that do stay
 right."""
 
@@ -31,14 +31,15 @@ import redis
 from flask import current_app
 
 from ginchat.extensions import db
-from ginchat.models.user_basic import AuthToken
+from ginchat.models.auth_token import AuthToken
+from ginchat.settings import DEFAULT_TOKEN_CACHE_TTL, settings
 from ginchat.signals import sessions_ended
 
 log = logging.getLogger("ginchat.auth")
 
 ENTRY = "ginchat:tok:"
 GENERATION = "ginchat:tokgen:"
-DEFAULT_TTL = 120  # seconds (TOKEN_CACHE_TTL; 0 turns the cache off)
+DEFAULT_TTL = DEFAULT_TOKEN_CACHE_TTL  # seconds (TOKEN_CACHE_TTL; 0 turns the cache off)
 
 # KEYS: the entry. ARGV: the generation keys' prefix. The entry when its
 # generation is the user's, else nothing (and a stale entry goes).
@@ -72,23 +73,12 @@ class CachedUser:
 
 
 def ttl():
-    try:
-        return max(0, int(current_app.config.get("TOKEN_CACHE_TTL", DEFAULT_TTL)))
-    except (TypeError, ValueError):
-        return DEFAULT_TTL
-
-
-def configured_ttl(config):
-    """TOKEN_CACHE_TTL with "auto" (the default) settled: the cache where
-    the database is a server, none on SQLite. There a token's read from SQL
-    is in-process and one indexed query (about 15-30 us), while the cache's
-    look-up is a round trip to Redis (about 120 us), so it would cost every
-    handshake more than it saves; the cache's own writes come on top."""
-    value = config.get("TOKEN_CACHE_TTL", "auto")
-    if str(value).strip().lower() != "auto":
-        return value
-    uri = str(config.get("SQLALCHEMY_DATABASE_URI") or "")
-    return 0 if uri.startswith("sqlite") else DEFAULT_TTL
+    """TOKEN_CACHE_TTL, "auto" (the default) settled by ginchat.config.settle:
+    the cache where the database is a server, none on SQLite. There a token's
+    read from SQL is in-process and one indexed query (about 15-30 us), while
+    the cache's look-up is a round trip to Redis (about 120 us), so it would
+    cost every handshake more than it saves; the cache's own writes come on top."""
+    return settings().token_cache_ttl
 
 
 def _redis():
@@ -239,5 +229,4 @@ def invalidate(user_id):
 
 
 def init_app(app):
-    app.config["TOKEN_CACHE_TTL"] = configured_ttl(app.config)
     sessions_ended.connect(lambda sender, user_id, **_: invalidate(user_id), sender=app, weak=False)

@@ -253,12 +253,13 @@ def app(make_app):
     # The shared database's first account, its administrator, is the suite's
     # own: the last administrator may not delete their own account (409), so
     # no test's user may happen to be it.
-    from ginchat.domain.admin import first_account_admin
+    from ginchat.domain.accounts import register
+    from ginchat.domain.admission import first_account_admin
     from ginchat.models.user_basic import UserBasic
 
     with app.app_context():
         if not UserBasic.query.first():
-            first_account_admin(UserBasic.register("suite_admin", "suite-admin-password"))
+            first_account_admin(register("suite_admin", "suite-admin-password"))
     return app
 
 

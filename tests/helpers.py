@@ -13,6 +13,7 @@ import websocket
 
 from ginchat import tls
 from ginchat.server import make_server
+from ginchat.settings import change as change_settings
 
 _names = itertools.count(1)
 PASSWORD = "secret-pw-1"
@@ -63,7 +64,7 @@ class LiveServer:
             self.ssl_context = tls.server_context(self.app)
             self.https = make_server(self.app, "127.0.0.1", 0, ssl_context=self.ssl_context)
             self.https.start()
-            self.https_port = self.app.config["HTTPS_PORT"] = self.https.server_port
+            self.https_port = change_settings(self.app, HTTPS_PORT=self.https.server_port).https_port
             self.https_url = f"https://127.0.0.1:{self.https_port}"
             self.ca_file = os.path.join(self.app.instance_path, tls.TLS_DIR, "served-ca.crt")
             with open(self.ca_file, "wb") as fh:

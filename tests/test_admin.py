@@ -280,14 +280,15 @@ def test_two_first_accounts_at_once_let_only_one_in(make_fresh_server):
     """Two registrations on the empty database, each admitted as the first
     account before either is stored: the one stored first is the
     administrator, the other is removed again with REGISTRATION's 403."""
-    from ginchat.domain.admin import FIRST, admit, first_account_admin
+    from ginchat.domain.accounts import register
+    from ginchat.domain.admission import FIRST, admit, first_account_admin
     from ginchat.errors import AppError
     from ginchat.models.user_basic import UserBasic
 
     app = make_fresh_server(REGISTRATION="closed").app
     with app.app_context():
         assert admit(None) is FIRST and admit(None) is FIRST
-        one, two = UserBasic.register(unique_name("one"), PASSWORD), UserBasic.register(unique_name("two"), PASSWORD)
+        one, two = register(unique_name("one"), PASSWORD), register(unique_name("two"), PASSWORD)
         first_account_admin(one, FIRST)
         with pytest.raises(AppError) as refused:
             first_account_admin(two, FIRST)

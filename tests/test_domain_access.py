@@ -4,9 +4,10 @@ maps and SQL answer the same four questions. No server needed."""
 
 import pytest
 
-from ginchat.domain.access import direct_messages, may_change, may_message, may_read, may_write, sees_online
+from ginchat.domain.access import may_change, may_message, may_read, may_write, sees_online
 from ginchat.errors import AppError
 from ginchat.models.message import GROUP, PRIVATE
+from ginchat.settings import Settings
 
 
 class Relations:
@@ -133,7 +134,7 @@ def test_who_sees_whom_online_follows_the_setting():
 
 
 def test_the_setting_is_members_unless_told_and_nothing_else_passes():
-    assert direct_messages({}) == "members"
-    assert direct_messages({"DIRECT_MESSAGES": " Friends "}) == "friends"
-    with pytest.raises(ValueError):
-        direct_messages({"DIRECT_MESSAGES": "everyone"})
+    assert Settings.from_config({}).direct_messages == "members"
+    assert Settings.from_config({"DIRECT_MESSAGES": " Friends "}).direct_messages == "friends"
+    with pytest.raises(ValueError, match="GINCHAT_DIRECT_MESSAGES must be members or friends, got 'everyone'"):
+        Settings.from_config({"DIRECT_MESSAGES": "everyone"})

@@ -18,7 +18,8 @@ from helpers import wait_for
 from http_checks import answer
 
 from ginchat.extensions import db
-from ginchat.models.user_basic import AuthToken, UserBasic, utcnow
+from ginchat.models.auth_token import AuthToken
+from ginchat.models.user_basic import UserBasic, utcnow
 
 
 def handshake(server, target, headers=()):

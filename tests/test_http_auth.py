@@ -200,7 +200,8 @@ def test_passwords_and_tokens_are_not_stored_in_the_clear(api, app):
     from sqlalchemy import select
 
     from ginchat.extensions import db
-    from ginchat.models.user_basic import AuthToken, UserBasic
+    from ginchat.models.auth_token import AuthToken
+    from ginchat.models.user_basic import UserBasic
 
     me = api.user()
     with app.app_context():

@@ -10,7 +10,7 @@ from conftest import TEST_PASSWORD_HASH
 from helpers import PASSWORD, Api
 
 from ginchat.config import Config
-from ginchat.models.user_basic import password_hash_method
+from ginchat.settings import Settings
 
 DEFAULT_PREFIX = "scrypt:32768:8:1$"  # werkzeug's default: N=2^15, r=8, p=1
 
@@ -53,9 +53,9 @@ def test_a_login_checks_a_hash_at_the_cost_it_was_stored_with(api, make_server):
 @pytest.mark.parametrize("method", ["md5", "plain", "scrypt:abc", "pbkdf2:md5", "argon2", "scrypt;rm"])
 def test_a_bad_method_stops_the_start(method):
     with pytest.raises(RuntimeError, match="GINCHAT_PASSWORD_HASH"):
-        password_hash_method({"PASSWORD_HASH": method})
+        Settings.from_config({"PASSWORD_HASH": method})
 
 
 @pytest.mark.parametrize("method", ["scrypt", "scrypt:16384:8:1", "pbkdf2", "pbkdf2:sha256:600000"])
 def test_werkzeugs_methods_are_accepted(method):
-    assert password_hash_method({"PASSWORD_HASH": method}) == method
+    assert Settings.from_config({"PASSWORD_HASH": method}).password_hash == method

@@ -204,7 +204,7 @@ def test_the_cookie_holds_no_token_and_the_table_no_secret(api, app):
     from sqlalchemy import select
 
     from ginchat.extensions import db
-    from ginchat.models.user_basic import AuthToken
+    from ginchat.models.auth_token import AuthToken
 
     name = api.register()
     http = requests.Session()
@@ -369,7 +369,7 @@ def test_a_socket_of_a_session_ended_elsewhere_closes_by_itself(make_server):
     from helpers import Api
 
     from ginchat.extensions import db
-    from ginchat.models.user_basic import AuthToken
+    from ginchat.models.auth_token import AuthToken
 
     server = make_server(SESSION_CHECK_INTERVAL=0.5)
     api = Api(server)

@@ -88,6 +88,7 @@ def test_the_friends_rule_holds_on_every_node(cluster):
 
 
 def test_nodes_starting_together_make_a_default_group_once(cluster, shared, app):
+    from ginchat.domain.accounts import register
     from ginchat.domain.admin import make_admin_by_name
     from ginchat.extensions import db
     from ginchat.models.community import Community
@@ -95,7 +96,7 @@ def test_nodes_starting_together_make_a_default_group_once(cluster, shared, app)
     from ginchat.utils.names import name_key
 
     with app.app_context():  # the shared database needs an administrator to own it
-        boss = UserBasic.register(unique_name("boss"), PASSWORD)
+        boss = register(unique_name("boss"), PASSWORD)
         make_admin_by_name(boss.name)
         boss_id, before = boss.id, len(db.session.scalars(UserBasic.active()).all())
     name = unique_name("Everyone")

@@ -255,3 +255,17 @@ def test_a_thread_shows_no_quote_from_before_the_reader_s_history(api):
     body = thread(late, root["Id"])
     assert body["Rows"][0]["Reply"] == {"Id": secret["Id"], "Unavailable": True}
     assert thread(owner, root["Id"])["Rows"][0]["Reply"]["Snippet"] == "before you came"
+
+
+def test_a_private_chat_whose_newest_message_is_a_thread_reply_lists_its_last_shown_line(pair):
+    """The friend list's LastMessage of a private chat whose newest message is
+    a thread-only reply is the last message the chat shows (the root), as for
+    a group; its look-up once passed a bare 0 as a condition (a 500)."""
+    a, b = pair
+    wa, wb = a.ws(), b.ws()
+    root = send_texts(wb, a.id, ["lunch?"])[0]
+    wa.messages(1)
+    reply(wa, 1, b.id, root["Id"], "sure")
+    rows = listing(b.post("/searchFriends"))["Rows"]
+    row = next(r for r in rows if r["ID"] == a.id)
+    assert row["LastMessage"]["Id"] == root["Id"] and row["Unread"] == 0

@@ -14,8 +14,10 @@ from http_checks import answer, error
 from multinode import cluster, shared  # noqa: F401  (fixtures)
 
 from ginchat.extensions import db
-from ginchat.models.user_basic import AuthToken, UserBasic
-from ginchat.tokencache import DEFAULT_TTL, configured_ttl
+from ginchat.models.auth_token import AuthToken
+from ginchat.models.user_basic import UserBasic
+from ginchat.settings import Settings
+from ginchat.tokencache import DEFAULT_TTL
 
 ENTRY = "ginchat:tok:"
 TTL = 120  # the cache on, whatever the database ("auto" leaves it off on SQLite)
@@ -208,7 +210,7 @@ def test_auto_caches_tokens_where_the_database_is_a_server():
     round trip); a number is taken as it is."""
 
     def ttl_for(uri, value="auto"):
-        return configured_ttl({"SQLALCHEMY_DATABASE_URI": uri, "TOKEN_CACHE_TTL": value})
+        return Settings.from_config({"SQLALCHEMY_DATABASE_URI": uri, "TOKEN_CACHE_TTL": value}).token_cache_ttl
 
     assert ttl_for("sqlite:////srv/ginchat.db") == 0
     assert ttl_for("mysql+pymysql://chat@db/ginchat") == DEFAULT_TTL

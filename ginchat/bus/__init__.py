@@ -8,12 +8,10 @@ from ginchat.bus.udp import UdpBus
 def make_bus(app, engine, top_id, fetch_since, polled=None):
     """The bus BUS names. ``engine`` hears what arrives; ``top_id``,
     ``fetch_since`` and ``polled`` let the catch-up read SQL (catchup.py)."""
-    kind = str(app.config.get("BUS", "udp")).lower()
+    kind = engine.settings.bus
     sql = {"top_id": top_id, "fetch_since": fetch_since, "polled": polled}
     if kind == "none":
         return NullBus(app, engine, **sql)
     if kind == "udp":
         return UdpBus(app, engine, **sql)
-    if kind == "redis":
-        return RedisBus(app, engine, **sql)
-    raise RuntimeError(f"GINCHAT_BUS must be udp, redis or none, not {kind!r}")
+    return RedisBus(app, engine, **sql)

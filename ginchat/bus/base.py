@@ -43,7 +43,7 @@ class Bus:
         self.node_id = uuid.uuid4().hex[:12]
         self.key = hashlib.sha256(b"ginchat-bus:" + str(app.config["SECRET_KEY"]).encode()).digest()
         # Test-only: the share of outgoing packets thrown away (0 = none).
-        self.drop_rate = float(app.config.get("BUS_DROP_RATE") or 0)
+        self.drop_rate = engine.settings.bus_drop_rate
         self.stats = {
             "sent": 0,
             "received": 0,
@@ -53,7 +53,7 @@ class Bus:
             "outbox_full": 0,
             "test_dropped": 0,
         }
-        self.catchup = Catchup(self, float(app.config.get("BUS_CATCHUP_INTERVAL") or 1.0), top_id, fetch_since, polled)
+        self.catchup = Catchup(self, engine.settings.bus_catchup_interval or 1.0, top_id, fetch_since, polled)
         self.greenlets = []
 
     # --- what the engine calls --------------------------------------------------

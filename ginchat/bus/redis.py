@@ -33,7 +33,7 @@ class RedisBus(Bus):
 
     def __init__(self, app, engine, **sql):
         super().__init__(app, engine, **sql)
-        self.channel = str(app.config.get("BUS_CHANNEL") or CHANNEL)
+        self.channel = engine.settings.bus_channel or CHANNEL
 
     @property
     def scope(self):

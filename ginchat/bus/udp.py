@@ -20,8 +20,8 @@ class UdpBus(Bus):
 
     def __init__(self, app, engine, **sql):
         super().__init__(app, engine, **sql)
-        self.port = int(app.config["UDP_PORT"])
-        self.broadcast = str(app.config["UDP_BROADCAST"])
+        self.port = engine.settings.udp_port
+        self.broadcast = engine.settings.udp_broadcast
         self.sock = None
 
     @property

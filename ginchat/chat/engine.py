@@ -41,11 +41,13 @@ from ginchat.chat.typing import Typing
 from ginchat.chat.updates import Updates
 from ginchat.chat.websocket import encode_text
 from ginchat.chat.wsevents import FLOOD, FLOOD_REASON
-from ginchat.domain import access, message_updates
+from ginchat.domain import message_updates
 from ginchat.errors import AppError
 from ginchat.extensions import db
 from ginchat.models import message as messages
+from ginchat.models import message_store
 from ginchat.models.contact import Contact
+from ginchat.settings import settings
 from ginchat.signals import friendship_added, group_member_added
 from ginchat.utils.ratelimit import RateLimited, RateLimiter
 
@@ -59,23 +61,25 @@ JOIN_FLOORS = 10000  # groups whose newcomers' join points are held for delivery
 class ChatEngine:
     def __init__(self, app):
         self.app = app
-        cfg = app.config
-        self.send_queue_size = int(cfg["SEND_QUEUE_SIZE"])
-        self.max_content = int(cfg["MAX_CONTENT_CHARS"])
-        self.max_frame = int(cfg["MAX_FRAME_BYTES"])
-        self.rate_limited = str(cfg["RATE_LIMITS"]).lower() not in ("off", "false", "0", "no")
-        self.rate = float(cfg["MSG_RATE"])
+        # Parsed once (ginchat/settings.py); the bus reads its own from here,
+        # importing nothing of the app (tests/test_chat_layers.py).
+        self.settings = found = settings(app)
+        self.send_queue_size = found.send_queue_size
+        self.max_content = found.max_content_chars
+        self.max_frame = found.max_frame_bytes
+        self.rate_limited = found.rate_limits
+        self.rate = found.msg_rate
         self.burst = self.rate * 2
         # Pings, pongs, heartbeats and empty frames a connection may send a
         # second (bursts to ten times that); 0: no limit.
-        self.keepalive_rate = float(cfg["KEEPALIVE_RATE"]) if self.rate_limited else 0.0
-        self.max_sockets = int(cfg["MAX_SOCKETS_PER_USER"])  # on this node; 0: no limit
-        self.heartbeat_timeout = float(cfg["HEARTBEAT_TIMEOUT"])
-        self.heartbeat_interval = float(cfg["HEARTBEAT_INTERVAL"])
-        self.replay_page = int(cfg["REPLAY_PAGE"])
-        self.direct_messages = access.direct_messages(cfg)  # who may write privately to whom
+        self.keepalive_rate = found.keepalive_rate if self.rate_limited else 0.0
+        self.max_sockets = found.max_sockets_per_user  # on this node; 0: no limit
+        self.heartbeat_timeout = found.heartbeat_timeout
+        self.heartbeat_interval = found.heartbeat_interval
+        self.replay_page = found.replay_page
+        self.direct_messages = found.direct_messages  # who may write privately to whom
         self.redis = app.extensions["redis"]
-        self.worker = cfg.get("WORKER_INDEX")  # GINCHAT_WORKERS: this process's index
+        self.worker = found.worker_index  # GINCHAT_WORKERS: this process's index
 
         self.client_map = {}  # user id -> set of Connections (one per tab/device)
         self.connections = 0  # the Connections in client_map
@@ -391,7 +395,7 @@ class ChatEngine:
             with self.app.app_context():
                 floors = Contact.history_floors(conn.user_id)
                 while not conn.closed:
-                    rows = messages.fetch_since(conn.user_id, floors, last, self.replay_page, updates=True)
+                    rows = message_store.fetch_since(conn.user_id, floors, last, self.replay_page, updates=True)
                     db.session.remove()
                     for frame in rows:
                         conn.put_wait(dumps(frame))
@@ -406,13 +410,13 @@ class ChatEngine:
         """The newest message Id, where the catch-up starts; the contact rows
         are followed from the same moment."""
         with self.app.app_context(), db.engine.connect() as conn:
-            top = messages.top_id(conn)
+            top = message_store.top_id(conn)
         self.relations.start_following()
         return top
 
     def _messages_after(self, after_id, limit):
         with self.app.app_context(), db.engine.connect() as conn:
-            return messages.fetch_after(conn, after_id, limit)
+            return message_store.fetch_after(conn, after_id, limit)
 
     # --- group and friend changes ---------------------------------------------------
     def _on_member_added(self, sender, group_id, user_id, history_id=0, **_):

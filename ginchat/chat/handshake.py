@@ -32,8 +32,9 @@ from ginchat.chat.view import handshake_args, serve
 from ginchat.chat.websocket import decline_compression
 from ginchat.errors import AppError
 from ginchat.extensions import db
-from ginchat.models.user_basic import AuthToken
+from ginchat.models.auth_token import AuthToken
 from ginchat.server import WEBSOCKET_DONE
+from ginchat.settings import settings
 from ginchat.utils.params import first_unstorable_field
 
 log = logging.getLogger("ginchat.chat")
@@ -163,7 +164,7 @@ class HandshakePath:
         """What flask-sock does with an accepted handshake: the upgrade, the
         connection's life (``serve``), a close; pywsgi writes nothing after."""
         try:
-            decline_compression(environ, self.app.config)
+            decline_compression(environ, settings(self.app).ws_compression)
             ws = Server(environ, **self.app.config.get("SOCK_SERVER_OPTIONS", {}))
             try:
                 serve(self.app.extensions["chat"], ws, user_id, addr, session_id, since, events)

@@ -29,6 +29,8 @@ import traceback
 import gevent
 from gevent import monkey
 
+from ginchat.settings import settings
+
 log = logging.getLogger("ginchat.loop")
 
 _start_thread = monkey.get_original("_thread", "start_new_thread")
@@ -130,7 +132,7 @@ def _involuntary_switches():
 def start_probe(app):
     """Start the probe when LOOP_PROBE_MS > 0; returns it (or None)."""
     try:
-        threshold = float(app.config.get("LOOP_PROBE_MS") or 0)
+        threshold = settings(app).loop_probe_ms
     except (TypeError, ValueError):
         log.warning("LOOP_PROBE_MS must be a number of milliseconds; the probe stays off")
         return None

@@ -23,6 +23,7 @@ import redis
 from sqlalchemy import text
 
 from ginchat.extensions import db
+from ginchat.settings import settings
 from ginchat.utils.redact import redact_url
 
 log = logging.getLogger("ginchat.chat")
@@ -62,7 +63,7 @@ class NodeBoard:
         self.redis = engine.redis
         self.period = max(0.2, min(5.0, engine.heartbeat_timeout / 3))  # the presence sweeper's
         self.stale_after = 3 * self.period
-        self.forget_after = max(self.stale_after * 2, float(self.app.config.get("NODES_FORGET_AFTER") or 600))
+        self.forget_after = max(self.stale_after * 2, settings(self.app).nodes_forget_after or 600.0)
         self.started = int(time.time() * 1000)
         self.host = socket.gethostname()
         self._publish = self.redis.register_script(_PUBLISH)
@@ -94,7 +95,7 @@ class NodeBoard:
         data.update(
             Host=self.host,
             Pid=os.getpid(),
-            Worker=self.app.config.get("WORKER_INDEX"),
+            Worker=settings(self.app).worker_index,
             Started=self.started,
             Database=self.database_status(),
             Redis=self.redis_status(),

@@ -20,7 +20,8 @@ import time
 import gevent
 
 from ginchat.extensions import db
-from ginchat.models.user_basic import AuthToken
+from ginchat.models.auth_token import AuthToken
+from ginchat.settings import settings
 from ginchat.signals import sessions_ended
 
 log = logging.getLogger("ginchat.chat")
@@ -37,7 +38,7 @@ class Sessions:
 
     def __init__(self, engine):
         self.engine = engine
-        self.check_interval = float(engine.app.config.get("SESSION_CHECK_INTERVAL") or 30)
+        self.check_interval = settings(engine.app).session_check_interval or 30.0
         self.ended = {}
         sessions_ended.connect(lambda sender, **rule: self.end(**rule), sender=engine.app, weak=False)
 

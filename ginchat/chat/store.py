@@ -38,7 +38,8 @@ from sqlalchemy.pool import StaticPool
 from ginchat.chat.frames import dumps, error
 from ginchat.extensions import db
 from ginchat.models import message as messages
-from ginchat.models import search_index
+from ginchat.models import message_store, search_index
+from ginchat.settings import settings
 
 log = logging.getLogger("ginchat.chat")
 
@@ -70,11 +71,11 @@ class Store:
         self.engine = engine
         self.app = engine.app
         self.queue = gevent.queue.Queue(STORE_QUEUE)  # Outgoing messages, in the order they came
-        self.seq_cache = messages.SeqCache()  # each conversation's newest Seq (skips a query per batch)
+        self.seq_cache = message_store.SeqCache()  # each conversation's newest Seq (skips a query per batch)
         self.storing = None  # the batch being committed (drain waits for it)
         self.writer = None  # SQLite: the engine the threadpool writes with (see writer_engine)
         self.writer_conn = None  # its one Connection, kept open between batches (see _writer_begin)
-        self.window = max(0.0, float(self.app.config.get("STORE_WINDOW_MS", 0) or 0)) / 1000.0
+        self.window = settings(self.app).store_window_ms / 1000.0
         self.last_batch = float("-inf")  # monotonic time the last batch was taken
         self.index_behind = False  # SQLite: the full-text index is this store's to follow (run)
         self.unindexed = 0  # messages this store stored since it last indexed
@@ -197,7 +198,7 @@ class Store:
                 rows, dupes = gevent.get_hub().threadpool.apply(self._write, (batch,))
             else:
                 with self.app.app_context(), db.engine.begin() as conn:
-                    rows, dupes = messages.store_batch(conn, batch, self.seq_cache)
+                    rows, dupes = message_store.store_batch(conn, batch, self.seq_cache)
         except Exception as exc:
             if database_unavailable(exc):
                 log.error("database unavailable, %d messages refused: %s", len(batch), exc.__class__.__name__)
@@ -241,7 +242,7 @@ class Store:
     def _write(self, batch):
         """In a native thread: one transaction (the store greenlet waits for it)."""
         with self._writer_begin() as conn:
-            return messages.store_batch(conn, batch, self.seq_cache)
+            return message_store.store_batch(conn, batch, self.seq_cache)
 
     @contextlib.contextmanager
     def _writer_begin(self):

@@ -7,6 +7,7 @@ import weakref
 from ginchat.chat.dispatch import FrameError, _int_field, authorize
 from ginchat.chat.frames import TYPING
 from ginchat.models import message as messages
+from ginchat.settings import settings
 
 REMEMBERED = 256  # friends a connection's last indicators are kept for
 
@@ -14,7 +15,7 @@ REMEMBERED = 256  # friends a connection's last indicators are kept for
 class Typing:
     def __init__(self, engine):
         self.engine = engine
-        self.interval = float(engine.app.config.get("TYPING_INTERVAL", 1.0))
+        self.interval = settings(engine.app).typing_interval
         self.sent = weakref.WeakKeyDictionary()  # connection -> {friend id: when the last indicator went}
 
     def on_frame(self, conn, fields):

@@ -12,6 +12,7 @@ from ginchat.chat.websocket import decline_compression
 from ginchat.errors import forbidden
 from ginchat.extensions import db
 from ginchat.server import WEBSOCKET_DONE
+from ginchat.settings import settings
 from ginchat.utils import params
 
 TRUE = ("1", "true", "yes", "on")
@@ -23,7 +24,7 @@ def check_handshake():
     if not current_user.is_authenticated:
         return  # the interceptor answers 401 for this route
     handshake_args(request.args, current_user.id)
-    decline_compression(request.environ, current_app.config)  # WS_COMPRESSION
+    decline_compression(request.environ, settings().ws_compression)
 
 
 def handshake_args(args, user_id):

@@ -78,21 +78,12 @@ def encode_text(text):
     return bytes((0x81, 127)) + n.to_bytes(8, "big") + payload
 
 
-FALSE = ("", "0", "false", "off", "no")
-
-
-def compression_on(config):
-    """WS_COMPRESSION: is permessage-deflate accepted when a client offers it?"""
-    value = config.get("WS_COMPRESSION", False)
-    return str(value).strip().lower() not in FALSE if isinstance(value, str) else bool(value)
-
-
-def decline_compression(environ, config):
+def decline_compression(environ, compression):
     """Before the handshake is answered: with WS_COMPRESSION off, the client's
     offer of extensions is taken out of the request, so simple-websocket
     (which accepts permessage-deflate whenever it is offered) answers
     without it and the client sends and receives plain frames."""
-    if not compression_on(config):
+    if not compression:  # the WS_COMPRESSION setting
         environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
 
 

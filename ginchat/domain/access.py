@@ -3,7 +3,10 @@ routes and the WebSocket. The socket passes its cached relation maps, the
 HTTP routes the SQL ones; both answer the same questions (and say which
 DIRECT_MESSAGES rule the server runs)."""
 
-from flask import current_app
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
+
+from flask import Flask, current_app
 
 from ginchat.errors import bad_request, forbidden, not_found
 from ginchat.models import block
@@ -11,55 +14,68 @@ from ginchat.models.community import Community
 from ginchat.models.contact import Contact
 from ginchat.models.message import GROUP, PRIVATE
 from ginchat.models.user_basic import UserBasic
+from ginchat.settings import settings
 
 # DIRECT_MESSAGES: who may open a private chat with whom (see may_message).
 MEMBERS, FRIENDS = "members", "friends"
 
 
-def direct_messages(config):
+def direct_messages() -> str:
     """The DIRECT_MESSAGES setting: members (the default) or friends."""
-    mode = str(config.get("DIRECT_MESSAGES") or MEMBERS).strip().lower()
-    if mode not in (MEMBERS, FRIENDS):
-        raise ValueError(f"DIRECT_MESSAGES must be {MEMBERS} or {FRIENDS}, not {mode!r}")
-    return mode
+    return settings().direct_messages
+
+
+class Relations(Protocol):
+    """What the rules ask of the relations: SqlRelations (HTTP) or the
+    socket engine's cached maps (chat/relations.py)."""
+
+    def is_friend(self, user_id: int, other_id: int) -> bool: ...
+    def is_member(self, user_id: int, group_id: int) -> bool: ...
+    def history_after(self, user_id: int, group_id: int) -> int | None: ...
+    def is_blocked(self, user_id: int, by_id: int) -> bool: ...
+    def may_post(self, user_id: int, group_id: int) -> bool: ...
+    def is_account(self, user_id: int) -> bool: ...
+
+    @property
+    def direct_messages(self) -> str: ...
 
 
 class SqlRelations:
     """The relations as SQL has them now (needs an app context)."""
 
     @staticmethod
-    def is_friend(user_id, other_id):
+    def is_friend(user_id: int, other_id: int) -> bool:
         return Contact.is_friend(user_id, other_id)
 
     @staticmethod
-    def is_member(user_id, group_id):
+    def is_member(user_id: int, group_id: int) -> bool:
         return Contact.is_member(user_id, group_id)
 
     @staticmethod
-    def history_after(user_id, group_id):
+    def history_after(user_id: int, group_id: int) -> int | None:
         return Contact.history_after(user_id, group_id)
 
     @staticmethod
-    def is_blocked(user_id, by_id):
+    def is_blocked(user_id: int, by_id: int) -> bool:
         return block.is_blocked(user_id, by_id)
 
     @staticmethod
-    def may_post(user_id, group_id):
+    def may_post(user_id: int, group_id: int) -> bool:
         return Community.may_post(group_id, user_id)
 
     @staticmethod
-    def is_account(user_id):
+    def is_account(user_id: int) -> bool:
         return UserBasic.get_active(user_id) is not None
 
     @property
-    def direct_messages(self):
-        return direct_messages(current_app.config)
+    def direct_messages(self) -> str:
+        return direct_messages()
 
 
 SQL = SqlRelations()
 
 
-def may_message(user_id, other_id, relations=SQL):
+def may_message(user_id: int, other_id: int, relations: Relations = SQL) -> None:
     """The one rule of private conversations (DIRECT_MESSAGES): with
     ``members``, any active account (or a friend) unless either has blocked
     the other; with ``friends``, friends only. Messages, typing, adding
@@ -82,7 +98,7 @@ def may_message(user_id, other_id, relations=SQL):
         raise forbidden(f"user {other_id} is not your friend")
 
 
-def sees_online(mode, user_ids, related, blocked):
+def sees_online(mode: str, user_ids: Iterable[int], related: Iterable[int], blocked: Iterable[int]) -> set[int]:
     """Whose Online a viewer sees, of ``user_ids``: under ``members`` whoever
     they may message (everyone but those ``blocked`` either way), as a team
     chat shows the whole workspace; under ``friends`` the ``related`` (their
@@ -92,7 +108,7 @@ def sees_online(mode, user_ids, related, blocked):
     return set(user_ids) & set(related)
 
 
-def messageable(mode, user_ids, friends, blocked):
+def messageable(mode: str, user_ids: Iterable[int], friends: Iterable[int], blocked: Iterable[int]) -> set[int]:
     """Whom of ``user_ids`` a viewer may open a private chat with, by the
     rule of may_message for many at once: under ``members`` everyone but
     those ``blocked`` either way, under ``friends`` their ``friends``."""
@@ -104,7 +120,7 @@ def messageable(mode, user_ids, friends, blocked):
 READ_ONLY = "only the owner and the admins may write in this group (announcements): members read it"
 
 
-def may_write(user_id, msg_type, target_id, relations=SQL, post=True):
+def may_write(user_id: int, msg_type: int, target_id: int, relations: Relations = SQL, post: bool = True) -> None:
     """A private message goes to whom may_message allows, a group message
     comes from a member only, and in a group whose WhoMayWrite is admins (an
     announcement group) from its owner and admins only (``post``: False for
@@ -121,7 +137,7 @@ def may_write(user_id, msg_type, target_id, relations=SQL, post=True):
         raise bad_request(f"unknown Type {msg_type}")
 
 
-def may_change(user_id, row, relations=SQL, post=False):
+def may_change(user_id: int, row: Mapping[str, Any], relations: Relations = SQL, post: bool = False) -> None:
     """An edit or a reaction is a write to the message's conversation: the
     rule of may_write with the other side of a private chat (so no change
     passes between two users while either has blocked the other, as no
@@ -134,7 +150,7 @@ def may_change(user_id, row, relations=SQL, post=False):
     may_write(user_id, row["type"], other, relations, post)
 
 
-def may_read(user_id, msg_type, target_id, relations=SQL):
+def may_read(user_id: int, msg_type: int, target_id: int, relations: Relations = SQL) -> int:
     """History is for participants: either side of a private chat (friends or
     not any more), a member of a group. Returns the Id after which the user
     may read the conversation (0: all of it): every read path filters by it."""
@@ -150,6 +166,6 @@ def may_read(user_id, msg_type, target_id, relations=SQL):
     return int(after)
 
 
-def app():
+def app() -> Flask:
     """The sender of every domain signal."""
-    return current_app._get_current_object()
+    return current_app._get_current_object()  # type: ignore[attr-defined]  # werkzeug's LocalProxy

@@ -1,24 +1,21 @@
-"""What administrators may do, the one set of rules for it: roles, who may
-join, deactivating and reactivating accounts, reset links, any group; every
-action is written to the audit log in the same transaction as the change."""
+"""What administrators may do, the one set of rules for it: roles,
+deactivating and reactivating accounts, reset links, any group; every action
+is written to the audit log in the same transaction as the change. Who may
+join (registration, invitations) is ginchat/domain/admission.py."""
 
-from flask import current_app
 from sqlalchemy import func, select
 
-from ginchat.domain import default_groups, groups
+from ginchat.domain import accounts, default_groups, groups
 from ginchat.domain.access import app
 from ginchat.domain.sessions import end_all_sessions, end_other_sessions
-from ginchat.errors import AppError, bad_request, conflict, forbidden, not_found
+from ginchat.errors import bad_request, conflict, forbidden, not_found
 from ginchat.extensions import db
-from ginchat.models.admin import AuditEntry, Invitation, PasswordReset, ServerSetting
+from ginchat.models.admin import AuditEntry, PasswordReset, ServerSetting
 from ginchat.models.community import Community
 from ginchat.models.contact import Contact
-from ginchat.models.user_basic import ADMIN, UserBasic, commit_or_conflict, name_key, utcnow
+from ginchat.models.user_basic import ADMIN, UserBasic, name_key, utcnow
 
 ROLES = (ADMIN, "")
-REGISTRATION_MODES = ("open", "invite", "closed")
-FIRST = "first account"  # admit's answer for the first account of an empty database
-REGISTRATION_KEY = "registration"  # the run-time setting (server_setting), shared by every node
 MAX_DETAIL = 255
 
 
@@ -64,28 +61,6 @@ def _keep_one_admin(target, doing):
     """409 when ``target`` is the last live administrator."""
     if target.is_admin and target.is_active and not _live_admins_but(target.id):
         raise conflict(f"{target.name} is the last administrator: make another one before {doing}")
-
-
-def first_account_admin(user, admission=None):
-    """The first account of an empty database becomes the administrator: the
-    one with the lowest id, when no administrator exists yet. ``admission``:
-    what ``admit`` said; an account let in only as the first (FIRST) whose
-    registration lost the race to another one made at the same moment is
-    removed again, with the 403 that REGISTRATION gives it."""
-    if not db.session.scalar(select(func.count()).select_from(UserBasic).where(UserBasic.role == ADMIN)):
-        if db.session.scalar(select(func.min(UserBasic.id))) == user.id:
-            user.role = ADMIN
-            audit(None, "first_admin", user.id, detail=f"{user.name} is the first account")
-            ServerSetting.write(tip_key(FIRST_ADMIN_TIP, user.id), TIP_DUE)  # told once (issue 27)
-            db.session.commit()
-            return
-    if admission is FIRST:
-        try:
-            admit(None)
-        except AppError:
-            db.session.delete(user)  # nothing refers to an account made a moment ago
-            db.session.commit()
-            raise
 
 
 # --- one-time tips (issue 27) -----------------------------------------------------
@@ -190,7 +165,7 @@ def admin_view(user):
 def create_account(actor, name, password):
     """An account an administrator creates (whatever REGISTRATION says)."""
     require_admin(actor)
-    user = UserBasic.register(name, password)
+    user = accounts.register(name, password)
     audit(actor.id, "create_user", user.id, detail=user.name)
     db.session.commit()
     default_groups.welcome(user)
@@ -230,7 +205,7 @@ def delete_own_account(user):
     """A user deletes their own account (the password checked already): the
     last administrator may not, as no administrator may delete them."""
     _keep_one_admin(user, "deleting the account")
-    user.deactivate()
+    accounts.soft_delete(user)
     end_all_sessions(user.id)  # every socket of the account
 
 
@@ -240,86 +215,9 @@ def delete_account(actor, user_id):
     target = must_get_account(user_id)
     _keep_one_admin(target, "deleting them")
     audit(actor.id, "delete", target.id, detail=target.name)
-    target.deactivate()
+    accounts.soft_delete(target)
     end_all_sessions(target.id)
     return target
-
-
-# --- who may join -----------------------------------------------------------------------
-def registration_mode():
-    """open | invite | closed: the run-time choice (SQL, so it holds while
-    Redis is down), else the REGISTRATION setting."""
-    stored = ServerSetting.read(REGISTRATION_KEY)
-    if stored in REGISTRATION_MODES:
-        return stored
-    mode = str(current_app.config.get("REGISTRATION", "open")).lower()
-    return mode if mode in REGISTRATION_MODES else "open"
-
-
-def set_registration(actor, mode):
-    require_admin(actor)
-    if mode not in REGISTRATION_MODES:
-        raise bad_request("registration must be open, invite or closed")
-    ServerSetting.write(REGISTRATION_KEY, mode)
-    audit(actor.id, "set_registration", detail=f"registration={mode}")
-    commit_or_conflict("another administrator set registration at the same moment; try again")
-    return mode
-
-
-def may_invite(user):
-    if user.is_admin or current_app.config.get("INVITES_BY_MEMBERS") in (True, "true", "True", "1", 1):
-        return user
-    raise forbidden("only an administrator may invite people")
-
-
-def create_invitation(user, uses, hours):
-    may_invite(user)
-    token, row = Invitation.make(user.id, uses, hours)
-    db.session.flush()
-    audit(user.id, "invite", detail=f"invitation {row.id}: {uses} use(s), {hours} h")
-    db.session.commit()
-    return token, row
-
-
-def list_invitations(user):
-    """An administrator sees every invitation; a member their own."""
-    may_invite(user)
-    query = select(Invitation).order_by(Invitation.id.desc()).limit(200)
-    if not user.is_admin:
-        query = query.where(Invitation.created_by == user.id)
-    return db.session.scalars(query).all()
-
-
-def revoke_invitation(user, invitation_id):
-    may_invite(user)
-    row = db.session.get(Invitation, invitation_id)
-    if row is None or (not user.is_admin and row.created_by != user.id):
-        raise not_found(f"no invitation with ID {invitation_id}")
-    row.revoked = True
-    audit(user.id, "revoke_invitation", detail=f"invitation {row.id}")
-    db.session.commit()
-    return row
-
-
-def admit(invite):
-    """Before an account is created: may it be? FIRST for the first account
-    of an empty database, whatever REGISTRATION says (README: it becomes the
-    administrator); else takes one use of a valid invitation (no commit: it
-    goes with the new account), or None when registration is open; 403
-    otherwise."""
-    if db.session.scalar(select(UserBasic.id).limit(1)) is None:
-        return FIRST
-    mode = registration_mode()
-    if invite:
-        row = Invitation.find(invite)
-        if row is None or not row.is_live() or not row.take():
-            raise forbidden("the invitation is invalid, used up, revoked or expired")
-        return row
-    if mode == "open":
-        return None
-    if mode == "invite":
-        raise forbidden("registration needs an invitation: ask a member of this server for an invitation link")
-    raise forbidden("registration is closed: an administrator creates accounts on this server")
 
 
 # --- groups -------------------------------------------------------------------------------
@@ -414,7 +312,7 @@ def use_reset(token, password):
     user = UserBasic.get_existing(row.user_id)
     if user is None:
         raise forbidden("the reset link is invalid, used or expired: ask an administrator for a new one")
-    user.set_password(password)  # 400 before the link is used up
+    accounts.set_password(user, password)  # 400 before the link is used up
     if not row.take():
         db.session.rollback()
         raise forbidden("the reset link is invalid, used or expired: ask an administrator for a new one")

@@ -4,6 +4,8 @@ the WhoMayWrite setting (admins: only they write, members read; the rule is
 ginchat.domain.access.may_write, for the socket and HTTP alike)."""
 
 import time
+from collections.abc import Iterable
+from typing import Any
 
 from ginchat.domain.access import app
 from ginchat.domain.groups import member_group
@@ -11,7 +13,7 @@ from ginchat.errors import bad_request, forbidden
 from ginchat.extensions import db
 from ginchat.models import group_notice
 from ginchat.models import message as messages
-from ginchat.models.community import NOTICE_MAX
+from ginchat.models.community import NOTICE_MAX, Community
 from ginchat.models.contact import ADMIN_ROLE, Contact
 from ginchat.signals import message_updated, notice
 from ginchat.utils.params import unstorable
@@ -20,7 +22,7 @@ NOTICE_EVENT = "group_notice"  # the Type 14 notice every member gets when it ch
 SEEN_EVENT = "notice_seen"  # the Type 14 notice a member's own connections get when they read it
 
 
-def may_run(group, user_id):
+def may_run(group: Community, user_id: int) -> bool:
     """The owner or an admin of ``group``?"""
     if group.owner_id == user_id:
         return True
@@ -28,7 +30,7 @@ def may_run(group, user_id):
     return row is not None and row.role == ADMIN_ROLE
 
 
-def check_notice(text):
+def check_notice(text: object) -> str:
     if not isinstance(text, str):
         raise bad_request("notice must be text")
     text = text.strip()
@@ -42,7 +44,7 @@ def check_notice(text):
     return text
 
 
-def set_notice(user_id, com_id, text):
+def set_notice(user_id: int, com_id: int, text: object) -> tuple[Community, dict[str, Any] | None]:
     """The owner or an admin sets the group's notice ("" clears it). Every
     member hears it (Type 14 ``group_notice`` with Notice), on every node.
     Returns (group, notice); the same text again changes nothing."""
@@ -77,7 +79,7 @@ def set_notice(user_id, com_id, text):
     return group, current
 
 
-def _row(group):
+def _row(group: Community) -> dict[str, Any]:
     return {
         "id": group.id,
         "notice": group.notice,
@@ -87,7 +89,7 @@ def _row(group):
     }
 
 
-def see_notice(user_id, com_id, notice_id=None):
+def see_notice(user_id: int, com_id: str, notice_id: int | None = None) -> tuple[Community, int]:
     """``user_id`` has seen the group's notice (up to ``notice_id``, its Id;
     None: the current one): it is not New for them any more, on any of their
     devices, which hear it (Type 14 ``notice_seen`` with NoticeId, to their own
@@ -115,6 +117,6 @@ def see_notice(user_id, com_id, notice_id=None):
     return group, upto
 
 
-def notice_seen(user_id, group_ids):
+def notice_seen(user_id: int, group_ids: Iterable[int]) -> dict[int, int]:
     """{group id: the Id of the notice ``user_id`` has seen} of those groups."""
     return Contact.notice_marks(user_id, group_ids)

@@ -34,8 +34,9 @@ from sqlalchemy.exc import IntegrityError
 from ginchat.domain import message_updates
 from ginchat.domain.access import SQL, app, may_message, may_write
 from ginchat.errors import AppError, bad_request, conflict, forbidden, not_found
-from ginchat.extensions import db
+from ginchat.extensions import changed, db
 from ginchat.models import message as messages
+from ginchat.models import message_store
 from ginchat.models.contact import Contact
 from ginchat.signals import message_stored
 
@@ -295,7 +296,7 @@ def check_call_id(call_id):
 
 # --- the record -------------------------------------------------------------------
 class _RecordItem:
-    """A call's record on its way to messages.store_batch."""
+    """A call's record on its way to message_store.store_batch."""
 
     def __init__(self, call, content, client_msg_id):
         self.user_id = call["CallerId"]
@@ -341,7 +342,7 @@ def _store_record(call, client_msg_id):
     or raises 409 for a ClientMsgId that started a call already."""
     item = _RecordItem(call, record_content(call), client_msg_id)
     try:
-        stored, dupes = messages.store_batch(db.session.connection(), [item])
+        stored, dupes = message_store.store_batch(db.session.connection(), [item])
         if dupes:
             db.session.rollback()
             raise conflict(f"ClientMsgId {client_msg_id} was used already")
@@ -366,11 +367,11 @@ def update_record(call):
     c = messages.message_table.c
     try:
         rev = messages.take_position()
-        done = db.session.execute(
+        done = changed(
             update(messages.message_table)
             .where(c.id == msg_id, c.media == CALL)
             .values(content=record_content(call), amount=duration_of(call), rev=rev)
-        ).rowcount
+        )
         if not done:
             db.session.rollback()
             return

@@ -12,7 +12,6 @@ account, who becomes the administrator when registering."""
 import hashlib
 import logging
 
-from flask import current_app
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
@@ -23,6 +22,7 @@ from ginchat.models.admin import ServerSetting
 from ginchat.models.community import JOIN, Community, check_group_name
 from ginchat.models.contact import MEMBER, MEMBER_ROLE, REMOVED, Contact
 from ginchat.models.user_basic import ADMIN, UserBasic, utcnow
+from ginchat.settings import settings
 from ginchat.utils.names import name_key
 
 log = logging.getLogger("ginchat")
@@ -31,10 +31,10 @@ APPLIED = "default_group:"  # server_setting key prefix: a DEFAULT_GROUPS name a
 DESCRIPTION = "Everyone on this server"
 
 
-def setting_names(config):
-    """The group names DEFAULT_GROUPS lists (comma-separated), checked."""
+def setting_names(setting: str) -> list[str]:
+    """The group names the DEFAULT_GROUPS setting lists (comma-separated), checked."""
     names = []
-    for part in str(config.get("DEFAULT_GROUPS") or "").split(","):
+    for part in setting.split(","):
         if part.strip():
             try:
                 names.append(check_group_name(part.strip()))
@@ -43,24 +43,24 @@ def setting_names(config):
     return list(dict.fromkeys(names))
 
 
-def _applied_key(name):
+def _applied_key(name: str) -> str:
     # server_setting keys hold 64 characters: a digest of any name fits.
     return APPLIED + hashlib.sha256(name_key(name).encode()).hexdigest()[:40]
 
 
-def first_admin():
+def first_admin() -> UserBasic | None:
     return db.session.scalar(
         select(UserBasic).where(UserBasic.role == ADMIN, *UserBasic.live()).order_by(UserBasic.id).limit(1)
     )
 
 
-def apply_setting():
+def apply_setting() -> list[Community]:
     """Make default every group DEFAULT_GROUPS names for the first time:
     made if missing (owned by the first administrator), every account joined.
     Nothing without an administrator. Safe to run again and on several nodes
     (start-up runs it under the schema lock; a name another node applied
     meanwhile is skipped). Returns the groups it made default."""
-    names = [n for n in setting_names(current_app.config) if ServerSetting.read(_applied_key(n)) is None]
+    names = [n for n in setting_names(settings().default_groups) if ServerSetting.read(_applied_key(n)) is None]
     db.session.rollback()  # end the read: nothing held while groups are made
     owner = first_admin() if names else None
     if owner is None:
@@ -83,7 +83,7 @@ def apply_setting():
     return done
 
 
-def _find_or_make(owner, name):
+def _find_or_make(owner: UserBasic, name: str) -> Community | None:
     found = db.session.scalar(select(Community).where(Community.name_key == name_key(name)))
     if found is not None:
         return found
@@ -96,7 +96,7 @@ def _find_or_make(owner, name):
         return found
 
 
-def join_everyone(group, announce=False):
+def join_everyone(group: Community, announce: bool = False) -> int:
     """Every live account that is neither a member nor removed from
     ``group`` joins it, in one insert (the unique key keeps a concurrent
     join from doubling a row: the insert is tried again). Each node's map
@@ -136,7 +136,7 @@ def join_everyone(group, announce=False):
     raise RuntimeError(f"could not add everyone to group {group.id}")
 
 
-def welcome(user):
+def welcome(user: UserBasic) -> None:
     """A new account joins the default groups (the first one, the
     administrator, first makes those DEFAULT_GROUPS names)."""
     if user.is_admin:
@@ -151,7 +151,7 @@ def welcome(user):
         groups.joined(group, user.id, row.history_id)
 
 
-def set_default(group, default, everyone=False):
+def set_default(group: Community, default: bool, everyone: bool = False) -> int:
     """Mark ``group`` default or not (the caller checked the administrator
     and writes the audit line with it); ``everyone``: every account joins
     now too. Returns how many joined."""

@@ -28,6 +28,7 @@ from ginchat.errors import AppError, bad_request, conflict, not_found
 from ginchat.extensions import db
 from ginchat.models import message as messages
 from ginchat.models import message_record as records
+from ginchat.models import message_store
 from ginchat.models.community import Community
 from ginchat.models.user_basic import UserBasic
 from ginchat.signals import message_stored
@@ -67,7 +68,7 @@ def parse_ids(value):
 
 
 class _Item:
-    """A forwarded message on its way to messages.store_batch."""
+    """A forwarded message on its way to message_store.store_batch."""
 
     def __init__(self, user_id, chat_type, target_id, row, forward, client_msg_id):
         self.user_id = user_id
@@ -264,7 +265,7 @@ def forward(
                 batch.append(_Item(user_id, chat_type, target_id, row, _origin(row, names), cmid_of(n)))
     try:
         conn = db.session.connection()
-        stored, dupes = messages.store_batch(conn, batch)
+        stored, dupes = message_store.store_batch(conn, batch)
         by_cmid = {row["client_msg_id"]: row for row in stored if row["client_msg_id"]}
         for n, items in record_items.items():
             new = stored[n] if not cmid else by_cmid.get(cmid_of(n))

@@ -21,6 +21,7 @@ distinct key length (at most the longest key's length), and at most
 import re
 import time
 from collections import OrderedDict
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, or_, select
@@ -48,7 +49,7 @@ class NameIndex:
     key lengths longest first: what one ``@`` is matched against."""
 
     def __init__(self, names=(), display_names=()):
-        keys = {}
+        keys: dict[str, Any] = {}
         shared = set()
         for key, uid in display_names:
             if key and keys.setdefault(key, uid) != uid:
@@ -76,7 +77,7 @@ class NameIndex:
         """The ids ``content`` mentions, in order of first mention (the
         sender's own name is no mention)."""
         folded = name_key(content)
-        found = []
+        found: list[Any] = []
         for count, at in enumerate(_AT.finditer(folded)):
             if count == MENTION_SIGNS or len(found) == MAX_MENTIONS:
                 break
@@ -223,7 +224,7 @@ def check_broadcast(group_id, sender_id):
     if rule == MEMBERS:
         return
     if rule == ADMINS:
-        if group.owner_id == sender_id:
+        if group is not None and group.owner_id == sender_id:
             return
         role = db.session.scalar(
             select(Contact.role).where(

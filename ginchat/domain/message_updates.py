@@ -5,17 +5,18 @@ through the bus's ordered delivery and a reconnect with ``since`` replays it
 like a message."""
 
 import time
+from typing import Any
 
-from flask import current_app
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ginchat.domain import mentions
-from ginchat.domain.access import SQL, app, may_change, may_read
+from ginchat.domain.access import SQL, Relations, app, may_change, may_read
 from ginchat.errors import AppError, bad_request, conflict, forbidden, not_found
-from ginchat.extensions import db
+from ginchat.extensions import changed, db
 from ginchat.models import message as messages
 from ginchat.models import message_parts as parts
+from ginchat.settings import settings
 from ginchat.signals import message_updated
 from ginchat.utils.emoji import is_emoji
 from ginchat.utils.params import unstorable
@@ -24,11 +25,11 @@ from ginchat.utils.ratelimit import RateLimiter
 EDIT, REACT = 15, 16  # the client frame Types
 
 
-def now_ms():
+def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def readable_row(user_id, msg_id, relations=SQL):
+def readable_row(user_id: int, msg_id: int, relations: Relations = SQL) -> dict[str, Any]:
     """Message ``msg_id`` if ``user_id`` may read it; else 404 (what one may
     not read looks like what does not exist)."""
     row = messages.row_of(msg_id)
@@ -48,11 +49,11 @@ def readable_row(user_id, msg_id, relations=SQL):
     return row
 
 
-def check_text(content):
+def check_text(content: object) -> str:
     """The new text of an edit: what a text message may hold."""
     if not isinstance(content, str) or not content.strip():
         raise bad_request("content is required: the new text")
-    limit = int(current_app.config["MAX_CONTENT_CHARS"])
+    limit = settings().max_content_chars
     if len(content) > limit:
         raise AppError(413, f"content is longer than {limit} characters")
     reason = unstorable(content)
@@ -61,7 +62,7 @@ def check_text(content):
     return content
 
 
-def edit_message(user_id, msg_id, content, relations=SQL):
+def edit_message(user_id: int, msg_id: int, content: object, relations: Relations = SQL) -> dict[str, Any]:
     """Replace the text of ``user_id``'s text message ``msg_id``; everyone in
     the conversation gets the Type 15 frame, which is returned."""
     content = check_text(content)
@@ -73,7 +74,7 @@ def edit_message(user_id, msg_id, content, relations=SQL):
         raise conflict(f"message {msg_id} is recalled")
     if row["media"] != messages.TEXT:
         raise bad_request("only text messages can be edited")
-    seconds = float(current_app.config.get("EDIT_SECONDS") or 0)
+    seconds = settings().edit_seconds
     if seconds > 0 and now_ms() - int(row["create_time"]) > seconds * 1000:
         raise forbidden(f"a message can be edited within {seconds:g} seconds only")
     may_change(user_id, row, relations, post=True)  # new text: what an announcement group asks of a message
@@ -82,11 +83,11 @@ def edit_message(user_id, msg_id, content, relations=SQL):
         mentioned = mentions.resolve(row["target_id"], content, user_id)
     c = messages.message_table.c
     rev = messages.take_position()
-    done = db.session.execute(
+    done = changed(
         update(messages.message_table)
         .where(c.id == msg_id, c.user_id == user_id, c.media == messages.TEXT)
         .values(**messages.text_values(content), edited=now_ms(), rev=rev, mentions=parts.mentions_text(mentioned))
-    ).rowcount
+    )
     if not done:
         db.session.rollback()
         raise conflict(f"message {msg_id} is recalled")
@@ -107,7 +108,7 @@ def edit_message(user_id, msg_id, content, relations=SQL):
     return announce(msg_id)
 
 
-def check_emoji(emoji):
+def check_emoji(emoji: object) -> str:
     if not isinstance(emoji, str) or not emoji:
         raise bad_request("emoji is required")
     if len(emoji) > parts.EMOJI_MAX or len(emoji.encode()) > 4 * parts.EMOJI_MAX:
@@ -117,7 +118,7 @@ def check_emoji(emoji):
     return emoji
 
 
-def react(user_id, msg_id, emoji, add=True, relations=SQL):
+def react(user_id: int, msg_id: int, emoji: object, add: bool = True, relations: Relations = SQL) -> dict[str, Any]:
     """Add (or remove) ``user_id``'s reaction ``emoji`` to message ``msg_id``.
     Idempotent: adding one that is there, or removing one that is not,
     changes nothing and announces nothing. Returns the message's Type 15
@@ -132,7 +133,7 @@ def react(user_id, msg_id, emoji, add=True, relations=SQL):
     mine = set(db.session.scalars(select(r.emoji).where(r.message_id == msg_id, r.user_id == user_id)))
     if add == (emoji in mine):
         return state_of(msg_id)
-    limit = int(current_app.config.get("REACTIONS_PER_USER") or 20)
+    limit = settings().reactions_per_user
     if add and len(mine) >= limit:
         raise bad_request(f"at most {limit} different reactions of yours on one message")
     rev = messages.take_position()
@@ -148,9 +149,9 @@ def react(user_id, msg_id, emoji, add=True, relations=SQL):
             db.session.rollback()
             return state_of(msg_id)
     else:
-        gone = db.session.execute(
+        gone = changed(
             delete(parts.message_reaction).where(r.message_id == msg_id, r.user_id == user_id, r.emoji == emoji)
-        ).rowcount
+        )
         if not gone:
             db.session.rollback()
             return state_of(msg_id)
@@ -160,10 +161,11 @@ def react(user_id, msg_id, emoji, add=True, relations=SQL):
     return announce(msg_id)
 
 
-def state_of(msg_id):
+def state_of(msg_id: int) -> dict[str, Any]:
     """The message's Type 15 frame as it stands (Id: its latest change, or
     the message's own Id when it never changed)."""
     row = messages.row_of(msg_id)
+    assert row is not None  # called for a message just read or changed
     if not row.get("rev"):
         row["rev"] = row["id"]
     frame = messages.update_frame(row)
@@ -171,7 +173,7 @@ def state_of(msg_id):
     return frame
 
 
-def announce(msg_id):
+def announce(msg_id: int) -> dict[str, Any]:
     """Tell everyone who may read message ``msg_id`` its new state (committed)."""
     frame = state_of(msg_id)
     sent = dict(frame)

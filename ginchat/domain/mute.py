@@ -3,7 +3,7 @@ colleague's private chat, DIRECT_MESSAGES=members: a CHAT row), so it
 follows them to every device; messages still arrive and count as
 unread, only the alerts (notifications, sound) stay quiet."""
 
-from flask import current_app
+from typing import Any
 
 from ginchat.domain.access import FRIENDS, app, direct_messages, may_message
 from ginchat.errors import bad_request, not_found
@@ -13,7 +13,7 @@ from ginchat.models.message import GROUP, PRIVATE
 from ginchat.signals import notice
 
 
-def set_muted(user_id, chat_type, target_id, muted, completely=False):
+def set_muted(user_id: int, chat_type: int, target_id: int, muted: object, completely: bool = False) -> bool:
     """Mute or unmute one of ``user_id``'s conversations (404 for a friend or
     group they do not have); their other connections hear it (notice "muted").
     ``completely``: not even @all, @here or a mention of them alerts."""
@@ -39,14 +39,14 @@ def set_muted(user_id, chat_type, target_id, muted, completely=False):
     return bool(muted)
 
 
-def _mute_private(user_id, target_id, muted):
+def _mute_private(user_id: int, target_id: int, muted: int) -> None:
     """A friend's chat, or one with anyone the user may message (may_message:
     a colleague under DIRECT_MESSAGES=members; 403 blocked, 404 no account).
     ``muted``: the level (0, 1 or COMPLETELY). A mute made before a
     friendship (or after it ended) stands on the CHAT row; unmuting clears
     both."""
     if not Contact.is_friend(user_id, target_id):
-        if direct_messages(current_app.config) == FRIENDS:
+        if direct_messages() == FRIENDS:
             raise not_found(f"no friend with ID {target_id}")
         may_message(user_id, target_id)
     elif muted:
@@ -56,7 +56,7 @@ def _mute_private(user_id, target_id, muted):
     Contact.set_chat_muted(user_id, target_id, muted)
 
 
-def add_muted(user_id, rows, chat_type):
+def add_muted(user_id: int, rows: list[dict[str, Any]], chat_type: int) -> list[dict[str, Any]]:
     """Private chat (chat_type PRIVATE: a friend's or a colleague's) or group
     rows gain Muted and MutedCompletely."""
     kinds = (FRIEND, CHAT) if chat_type == PRIVATE else (MEMBER,)

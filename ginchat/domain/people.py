@@ -3,8 +3,6 @@ friends; Online for whoever may message them (DIRECT_MESSAGES=members:
 everyone but those blocked either way), or for friends and fellow group
 members (friends; API.md)."""
 
-from flask import current_app
-
 from ginchat.domain.access import MEMBERS, direct_messages, messageable, sees_online
 from ginchat.domain.receipts import add_friend_state
 from ginchat.errors import bad_request, not_found
@@ -26,7 +24,7 @@ def public_users(users, viewer_id):
     ids = [u.id for u in users]
     friends, fellows = Contact.relations(viewer_id, ids)
     friends.add(viewer_id)
-    mode = direct_messages(current_app.config)
+    mode = direct_messages()
     blocked = block.blocked_with(viewer_id) if mode == MEMBERS and set(ids) - {viewer_id} else ()
     may_see_online = sees_online(mode, ids, friends | fellows, blocked) | {viewer_id}
     # A deactivated account is never online (its presence key may linger until its TTL).
@@ -145,7 +143,7 @@ def add_relations(viewer_id, rows):
     ids = [row["ID"] for row in rows]
     relations = relation_names(viewer_id, ids)
     friends = {uid for uid, name in relations.items() if name == "friend"}
-    mode = direct_messages(current_app.config)
+    mode = direct_messages()
     blocked = block.blocked_with(viewer_id) if mode == MEMBERS and ids else ()
     writable = messageable(mode, ids, friends, blocked)
     for row in rows:
@@ -192,7 +190,7 @@ def private_chats(viewer_id, friends):
     people may_message lets them write to). Public user objects by name with
     Relation (relation_names) and the chat state of add_friend_state."""
     users = list(friends)
-    if direct_messages(current_app.config) == MEMBERS:
+    if direct_messages() == MEMBERS:
         known = {u.id for u in users} | {viewer_id} | set(block.blocked_with(viewer_id))
         colleagues = sorted(messages.private_peers(viewer_id) - known)
         users += UserBasic.many(colleagues)

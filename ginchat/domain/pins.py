@@ -13,11 +13,13 @@ frames 20 and 21 share.
   list shows what they may still read (a group they left hides its messages)."""
 
 import time
+from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ginchat.domain.access import SQL, app, may_change, may_read
+from ginchat.domain.access import SQL, Relations, app, may_change, may_read
 from ginchat.domain.message_updates import readable_row
 from ginchat.errors import bad_request, conflict, forbidden
 from ginchat.extensions import db
@@ -34,11 +36,11 @@ PINS_PER_CONVERSATION = 50
 SAVED_PER_USER = 5000
 
 
-def now_ms():
+def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def may_pin(user_id, row):
+def may_pin(user_id: int, row: Mapping[str, Any]) -> None:
     """In a group whose WhoMayPin is admins, only its owner and admins pin (403)."""
     if row["type"] != messages.GROUP:
         return
@@ -50,7 +52,7 @@ def may_pin(user_id, row):
         raise forbidden(f"only the owner and the admins of {group.name} may pin or unpin messages")
 
 
-def _state(row, msg_id):
+def _state(row: Mapping[str, Any], msg_id: int) -> dict[str, Any]:
     """The Type 20 frame of a message that never had a pin row: not pinned."""
     return pins.pin_frame(
         {
@@ -66,7 +68,13 @@ def _state(row, msg_id):
     )
 
 
-def pin(user_id, msg_id, pinned=True, relations=SQL):
+def _stored_pin(conv: str, msg_id: int) -> dict[str, Any]:
+    row = pins.pin_row(conv, msg_id)
+    assert row is not None  # written a moment ago, in this transaction or by another tab
+    return row
+
+
+def pin(user_id: int, msg_id: int, pinned: bool | int = True, relations: Relations = SQL) -> dict[str, Any]:
     """Pin (or unpin, ``pinned`` False) message ``msg_id`` to its conversation.
     Idempotent: what is so already changes and announces nothing. Returns
     the Type 20 frame (the pin's state now)."""
@@ -103,16 +111,16 @@ def pin(user_id, msg_id, pinned=True, relations=SQL):
         db.session.flush()
     except IntegrityError:  # the same pin from another tab, just now
         db.session.rollback()
-        return pins.pin_frame(pins.pin_row(conv, msg_id))
+        return pins.pin_frame(_stored_pin(conv, msg_id))
     db.session.commit()
-    frame = pins.pin_frame(pins.pin_row(conv, msg_id))
+    frame = pins.pin_frame(_stored_pin(conv, msg_id))
     sent = dict(frame)
     parts.add_except(db.session, [sent])  # members whose history starts after the message
     message_updated.send(app(), frame=sent)
     return frame
 
 
-def pinned_messages(user_id, msg_type, target_id):
+def pinned_messages(user_id: int, msg_type: int, target_id: int) -> list[dict[str, Any]]:
     """The pinned messages of a conversation ``user_id`` may read (403/400 as
     history), newest pin first, each message frame with
     ``Pin``: {"UserId": who pinned it, "Time", "Id": the pin's place}."""
@@ -139,7 +147,7 @@ def pinned_messages(user_id, msg_type, target_id):
 
 
 # --- saved ------------------------------------------------------------------------
-def save(user_id, msg_id, saved=True, relations=SQL):
+def save(user_id: int, msg_id: int, saved: object = True, relations: Relations = SQL) -> dict[str, Any]:
     """Save (or unsave) message ``msg_id`` to ``user_id``'s own list.
     Idempotent. Saving needs what reading needs (404 otherwise); unsaving
     one's own entry always works. Returns the Type 21 frame."""
@@ -171,12 +179,12 @@ def save(user_id, msg_id, saved=True, relations=SQL):
     return _announce_save(user_id, {"Type": SAVE, "MsgId": msg_id, "Saved": True, "SaveTime": when})
 
 
-def _announce_save(user_id, frame):
+def _announce_save(user_id: int, frame: dict[str, Any]) -> dict[str, Any]:
     message_saved.send(app(), frame=dict(frame), user_id=user_id)
     return frame
 
 
-def saved_messages(user_id, page, size):
+def saved_messages(user_id: int, page: int, size: int) -> tuple[list[dict[str, Any]], int]:
     """(rows, total): the messages ``user_id`` saved and may still read,
     newest save first, each message frame with ``SaveTime``."""
     floors = Contact.history_floors(user_id)
@@ -195,7 +203,7 @@ def saved_messages(user_id, page, size):
     raw = [dict(r) for r in db.session.execute(query).mappings()]
     times = [int(r.pop("save_time")) for r in raw]
 
-    def floor(row):
+    def floor(row: Mapping[str, Any]) -> int:
         return floors.get(int(row["target_id"]), 0) if row["type"] == messages.GROUP else 0
 
     frames = messages.frames_of(raw, floor=floor)

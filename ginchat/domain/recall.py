@@ -2,8 +2,7 @@
 is blanked in place (Id and Seq stay) and every open conversation hears it."""
 
 import time
-
-from flask import current_app
+from typing import Any
 
 from ginchat.domain.access import app
 from ginchat.errors import conflict, forbidden, not_found
@@ -11,16 +10,17 @@ from ginchat.extensions import db
 from ginchat.models import message as messages
 from ginchat.models import message_record as records
 from ginchat.models.contact import Contact
+from ginchat.settings import settings
 from ginchat.signals import message_recalled
 
 RECALL = 13  # the frame Type of a recall
 
 
-def window_ms():
-    return int(float(current_app.config.get("RECALL_SECONDS", 120)) * 1000)
+def window_ms() -> int:
+    return int(settings().recall_seconds * 1000)
 
 
-def recall_message(user_id, msg_id):
+def recall_message(user_id: int, msg_id: int) -> dict[str, Any]:
     """Blank ``user_id``'s message ``msg_id`` for good and tell everyone who
     may read it. Returns the frame sent."""
     window = window_ms()

@@ -3,6 +3,8 @@ message its owner may not read; no read receipt passes between users where
 one blocked the other, nor to members who joined after the message. Also
 the unread counts and last messages the friend and group lists carry."""
 
+from typing import Any
+
 from ginchat.domain.access import SQL, app, may_read
 from ginchat.errors import bad_request, forbidden
 from ginchat.models import block, read_cursor
@@ -13,7 +15,7 @@ from ginchat.signals import read_moved
 READ = 10  # the frame Type of a read receipt
 
 
-def read_up_to(user_id, chat_type, target_id, up_to=None, relations=SQL):
+def read_up_to(user_id: int, chat_type: int, target_id: int, up_to: int | None = None, relations: Any = SQL) -> int:
     """Move ``user_id``'s read cursor of a conversation (to its latest
     message when ``up_to`` is None) and tell the participants who may know.
     Returns the cursor."""
@@ -35,7 +37,7 @@ def read_up_to(user_id, chat_type, target_id, up_to=None, relations=SQL):
     return cursor
 
 
-def read_by(viewer_id, chat_type, target_id):
+def read_by(viewer_id: int, chat_type: int, target_id: int) -> list[dict[str, Any]]:
     """[{UserId, Id, JoinId}] of every participant as ``viewer_id`` may see
     it: Id 0 for someone blocked either way, and for a cursor on a message
     from before the viewer's own history starts."""
@@ -60,7 +62,7 @@ def read_by(viewer_id, chat_type, target_id):
     return rows
 
 
-def add_friend_state(user_id, rows):
+def add_friend_state(user_id: int, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Friend rows gain Unread (messages of theirs I have not read),
     LastMessage, ReadId (my cursor) and PeerReadId (theirs: my "read" ticks)."""
     convs = {row["ID"]: messages.conv_key(messages.PRIVATE, user_id, row["ID"]) for row in rows}
@@ -76,7 +78,7 @@ def add_friend_state(user_id, rows):
     return rows
 
 
-def add_group_state(user_id, rows):
+def add_group_state(user_id: int, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Group rows gain Unread (from my join on), LastMessage (the last one I
     may read) and ReadId."""
     convs = {row["ID"]: messages.conv_key(messages.GROUP, user_id, row["ID"]) for row in rows}

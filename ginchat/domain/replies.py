@@ -1,12 +1,14 @@
 """Replies: a message may quote (``ReplyTo``) an earlier message of the same
 conversation that its sender may read."""
 
+from typing import Any
+
 from ginchat.domain.access import SQL, may_read
 from ginchat.errors import bad_request, conflict, forbidden
 from ginchat.models import message as messages
 
 
-def check_reply(user_id, msg_type, target_id, reply_to, relations=SQL):
+def check_reply(user_id: int, msg_type: int, target_id: int, reply_to: int, relations: Any = SQL) -> None:
     """Raise AppError unless ``user_id`` may quote message ``reply_to`` in the
     conversation (``msg_type``, ``target_id``)."""
     row = messages.row_of(reply_to)

@@ -9,7 +9,10 @@ thread.py); the store sets them for whoever starts, replies to or is
 mentioned in a thread, and these functions for whoever follows, leaves or
 reads one by hand. Their other devices hear it as a Type 23 frame."""
 
-from ginchat.domain.access import SQL, app, may_read
+from collections.abc import Mapping
+from typing import Any
+
+from ginchat.domain.access import SQL, Relations, app, may_read
 from ginchat.errors import bad_request, conflict, forbidden, not_found
 from ginchat.extensions import db
 from ginchat.models import message as messages
@@ -20,7 +23,7 @@ from ginchat.signals import read_moved
 THREAD = 23  # the frame Type of a user's thread state (to their own connections)
 
 
-def _peer(row, user_id):
+def _peer(row: Mapping[str, Any], user_id: int) -> tuple[int, int]:
     """(ChatType, TargetId) of the root's conversation as ``user_id`` names it."""
     if row["type"] == messages.GROUP:
         return messages.GROUP, int(row["target_id"])
@@ -28,7 +31,7 @@ def _peer(row, user_id):
     return messages.PRIVATE, other
 
 
-def check_root(user_id, msg_type, target_id, root_id, relations=SQL):
+def check_root(user_id: int, msg_type: int, target_id: int, root_id: int, relations: Relations = SQL) -> None:
     """Raise AppError unless ``user_id`` may reply in the thread of message
     ``root_id`` within the conversation (``msg_type``, ``target_id``) they write to."""
     row = messages.row_of(root_id)
@@ -46,7 +49,7 @@ def check_root(user_id, msg_type, target_id, root_id, relations=SQL):
         raise conflict(f"message {root_id} is recalled: its thread takes no new replies")
 
 
-def readable_root(user_id, root_id, relations=SQL):
+def readable_root(user_id: int, root_id: int, relations: Relations = SQL) -> tuple[dict[str, Any], int]:
     """(the row of root ``root_id``, the Id up to which ``user_id`` may not
     read its conversation) if they may read its thread; raises
     AppError: 404 for no such message (or one of others' private chat), 403
@@ -64,7 +67,7 @@ def readable_root(user_id, root_id, relations=SQL):
     return row, after
 
 
-def _state(user_id, row, following, read_id, unread):
+def _state(user_id: int, row: Mapping[str, Any], following: bool, read_id: int, unread: int) -> dict[str, Any]:
     chat_type, target = _peer(row, user_id)
     return {
         "RootId": int(row["id"]),
@@ -79,7 +82,9 @@ def _state(user_id, row, following, read_id, unread):
     }
 
 
-def thread_of(user_id, root_id, before=None, after=None, limit=50):
+def thread_of(
+    user_id: int, root_id: int, before: int | None = None, after: int | None = None, limit: int = 50
+) -> tuple[dict[str, Any], list[dict[str, Any]], int]:
     """(state with ``Root``, the root's frame; replies oldest first; the
     thread's reply count) for a reader of the root."""
     row, floor = readable_root(user_id, root_id)
@@ -91,7 +96,7 @@ def thread_of(user_id, root_id, before=None, after=None, limit=50):
     return state, replies, state["Replies"]
 
 
-def followed_threads(user_id, page, size):
+def followed_threads(user_id: int, page: int, size: int) -> tuple[list[dict[str, Any]], int, int]:
     """(rows, total, threads with unread replies) of the threads ``user_id``
     follows and may read: unread ones first, then by their latest reply."""
     floors = Contact.history_floors(user_id)
@@ -109,10 +114,11 @@ def followed_threads(user_id, page, size):
     return found, total, with_unread
 
 
-def _write(user_id, root_id, following=None, up_to=None):
+def _write(user_id: int, root_id: int, following: bool | None = None, up_to: int | None = None) -> dict[str, Any]:
     readable_root(user_id, root_id)
     thread.lock_writers(db.session)
     row = messages.row_of(root_id)  # its reply count as the lock holds it
+    assert row is not None  # readable_root has just found it
     read_id = None
     if up_to is not None or following is None:
         last = int(row["last_reply"] or 0)
@@ -125,13 +131,13 @@ def _write(user_id, root_id, following=None, up_to=None):
     return state
 
 
-def follow(user_id, root_id, following):
+def follow(user_id: int, root_id: int, following: object) -> dict[str, Any]:
     """Follow (True) or leave (False) the thread of ``root_id``; every
     connection of the user hears its new state."""
     return _write(user_id, root_id, following=bool(following))
 
 
-def mark_read(user_id, root_id, up_to=None):
+def mark_read(user_id: int, root_id: int, up_to: int | None = None) -> dict[str, Any]:
     """Move the user's read position in the thread forward to reply ``up_to``
     (its latest reply if None; never back); every connection of theirs hears it."""
     return _write(user_id, root_id, up_to=up_to)

@@ -4,31 +4,34 @@ password-reset links (only digests of the secrets are stored)."""
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ginchat.extensions import db
+from ginchat.extensions import Model, changed, db
 from ginchat.models.user_basic import utc_ms, utcnow
 
 ID = BigInteger().with_variant(Integer, "sqlite")
 
 
-def digest_of(secret):
+def digest_of(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class FoundByToken:
     """A row found by the digest of the token it was issued with."""
 
+    digest: Any  # the column, declared by each table
+
     @classmethod
-    def find(cls, token):
+    def find(cls, token: object) -> Any:  # a row of cls, or None
         if not isinstance(token, str) or not token or len(token) > 200:
             return None
         return db.session.scalar(select(cls).where(cls.digest == digest_of(token)))
 
 
-class ServerSetting(db.Model):
+class ServerSetting(Model):
     """A setting an administrator changed at run time; every node reads it here."""
 
     __tablename__ = "server_setting"
@@ -37,12 +40,12 @@ class ServerSetting(db.Model):
     value: Mapped[str] = mapped_column(String(255), nullable=False)
 
     @classmethod
-    def read(cls, key):
+    def read(cls, key: str) -> str | None:
         row = db.session.get(cls, key)
         return None if row is None else row.value
 
     @classmethod
-    def write(cls, key, value):
+    def write(cls, key: str, value: str) -> None:
         """Set it (no commit); the caller commits with whatever goes with it."""
         row = db.session.get(cls, key)
         if row is None:
@@ -51,7 +54,7 @@ class ServerSetting(db.Model):
             row.value = value
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     """One administrator's action: who, what, when, to whom; never a secret."""
 
     __tablename__ = "admin_audit"
@@ -64,7 +67,7 @@ class AuditEntry(db.Model):
     target_group_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     detail: Mapped[str] = mapped_column(String(255), default="")
 
-    def public(self):
+    def public(self) -> dict[str, Any]:
         return {
             "ID": self.id,
             "Time": utc_ms(self.created_at),
@@ -76,7 +79,7 @@ class AuditEntry(db.Model):
         }
 
 
-class Invitation(FoundByToken, db.Model):
+class Invitation(FoundByToken, Model):
     """A link that lets ``uses_left`` more people register until ``expires_at``."""
 
     __tablename__ = "invitation"
@@ -91,7 +94,7 @@ class Invitation(FoundByToken, db.Model):
     revoked: Mapped[bool] = mapped_column(default=False)
 
     @classmethod
-    def make(cls, creator_id, uses, ttl_hours):
+    def make(cls, creator_id: int, uses: int, ttl_hours: int) -> tuple[str, "Invitation"]:
         """A new invitation: returns (token, row); the token is shown once."""
         token = secrets.token_urlsafe(24)
         row = cls(
@@ -104,19 +107,19 @@ class Invitation(FoundByToken, db.Model):
         db.session.add(row)
         return token, row
 
-    def is_live(self):
+    def is_live(self) -> bool:
         return not self.revoked and self.uses_left > 0 and self.expires_at >= utcnow()
 
-    def take(self):
+    def take(self) -> bool:
         """Use it once; False when another request took the last use first."""
-        done = db.session.execute(
+        done = changed(
             db.update(Invitation)
             .where(Invitation.id == self.id, Invitation.uses_left > 0, Invitation.revoked.is_(False))
             .values(uses_left=Invitation.uses_left - 1)
         )
-        return done.rowcount == 1
+        return done == 1
 
-    def public(self):
+    def public(self) -> dict[str, Any]:
         return {
             "ID": self.id,
             "CreatedBy": self.created_by,
@@ -129,7 +132,7 @@ class Invitation(FoundByToken, db.Model):
         }
 
 
-class PasswordReset(FoundByToken, db.Model):
+class PasswordReset(FoundByToken, Model):
     """A one-time link to set a new password, valid for an hour."""
 
     __tablename__ = "password_reset"
@@ -142,7 +145,7 @@ class PasswordReset(FoundByToken, db.Model):
     used: Mapped[bool] = mapped_column(default=False)
 
     @classmethod
-    def make(cls, user_id, creator_id, ttl_minutes=60):
+    def make(cls, user_id: int, creator_id: int | None, ttl_minutes: int = 60) -> tuple[str, "PasswordReset"]:
         token = secrets.token_urlsafe(32)
         row = cls(
             digest=digest_of(token),
@@ -153,11 +156,11 @@ class PasswordReset(FoundByToken, db.Model):
         db.session.add(row)
         return token, row
 
-    def take(self):
+    def take(self) -> bool:
         """Use it; False when it was used (or has expired) already."""
-        done = db.session.execute(
+        done = changed(
             db.update(PasswordReset)
             .where(PasswordReset.id == self.id, PasswordReset.used.is_(False), PasswordReset.expires_at >= utcnow())
             .values(used=True)
         )
-        return done.rowcount == 1
+        return done == 1

@@ -10,7 +10,7 @@ from sqlalchemy import BigInteger, DateTime, Integer, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ginchat.errors import bad_request, not_found
-from ginchat.extensions import db
+from ginchat.extensions import Model, db
 from ginchat.limits import MAX_ID
 from ginchat.models import message as messages
 from ginchat.models import read_cursor
@@ -23,7 +23,11 @@ ALL, JOIN = "all", "join"
 MEMBERS, ADMINS = "members", "admins"
 NOBODY = "nobody"
 # The parameter each setting is given by, and its values.
-SETTINGS = {"policy": (OPEN, INVITE), "history": (ALL, JOIN), "whoMayAdd": (MEMBERS, ADMINS)}
+SETTINGS: dict[str, tuple[str, ...]] = {
+    "policy": (OPEN, INVITE),
+    "history": (ALL, JOIN),
+    "whoMayAdd": (MEMBERS, ADMINS),
+}
 # Who may write @all and @here (issue 28): every member, the owner and the admins, or nobody.
 SETTINGS["whoMayMentionAll"] = (MEMBERS, ADMINS, NOBODY)
 # Issue 28: who may pin messages, and who may write (admins: an announcement
@@ -53,7 +57,7 @@ def check_setting(param, value):
     return value
 
 
-class Community(db.Model):
+class Community(Model):
     __tablename__ = "communities"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, aliased, mapped_column
 
-from ginchat.extensions import db
+from ginchat.extensions import Model, changed, db
 from ginchat.models.message import ID_TYPE
 from ginchat.models.user_basic import UserBasic, utcnow
 
@@ -40,7 +40,7 @@ ADMIN_ROLE = 1
 COMPLETELY = 2
 
 
-class Contact(db.Model):
+class Contact(Model):
     __tablename__ = "contact"
     __table_args__ = (
         UniqueConstraint("owner_id", "target_id", "type", name="uq_contact_owner_target_type"),
@@ -88,12 +88,12 @@ class Contact(db.Model):
     @classmethod
     def delete_friendship(cls, a, b):
         """Both friend rows (no commit); how many went."""
-        return db.session.execute(
+        return changed(
             delete(cls).where(
                 cls.type == FRIEND,
                 or_(and_(cls.owner_id == a, cls.target_id == b), and_(cls.owner_id == b, cls.target_id == a)),
             )
-        ).rowcount
+        )
 
     @classmethod
     def friend_ids(cls, user_id):
@@ -138,12 +138,12 @@ class Contact(db.Model):
         row (no commit); ``muted``: the level, 0 (or False), 1 (or True) or
         COMPLETELY. False when there is no such row."""
         level = int(muted)
-        done = db.session.execute(
+        done = changed(
             update(cls)
             .where(cls.owner_id == owner_id, cls.target_id == target_id, cls.type == kind)
             .values(muted=level)
         )
-        return done.rowcount > 0
+        return done > 0
 
     @classmethod
     def set_chat_muted(cls, owner_id, target_id, muted):
@@ -186,9 +186,7 @@ class Contact(db.Model):
     @classmethod
     def delete_membership(cls, user_id, group_id):
         """The member row (no commit); how many went."""
-        return db.session.execute(
-            delete(cls).where(cls.owner_id == user_id, cls.target_id == group_id, cls.type == MEMBER)
-        ).rowcount
+        return changed(delete(cls).where(cls.owner_id == user_id, cls.target_id == group_id, cls.type == MEMBER))
 
     @classmethod
     def membership(cls, user_id, group_id):

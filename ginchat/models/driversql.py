@@ -14,12 +14,14 @@ through the statement's own type processors, so what is sent and read
 back is what Core would send and read. Errors are SQLAlchemy's, as with
 ``execute``, and a lost connection is invalidated as ``execute`` does."""
 
+from collections.abc import Callable
 from operator import itemgetter
+from typing import Any
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 
-_COMPILED = {}  # (dialect name, key) -> Compiled
+_COMPILED: dict[tuple[str, Any], "Compiled"] = {}  # (dialect name, key) -> Compiled
 _MAX = 1024  # statements kept (the message store's look-up has shapes that vary with its batch)
 
 
@@ -36,6 +38,7 @@ class Compiled:
         order = tuple(statement.positiontup) if statement.positional else None
         # The driver's parameters from a dict of them: a tuple in the
         # statement's order for a positional driver, else the dict itself.
+        self.pick: Callable[[dict[str, Any]], Any] | None
         if order is None:
             self.pick = None
         elif len(order) == 1:

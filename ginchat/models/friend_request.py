@@ -1,15 +1,17 @@
 """Friend requests: one row per pending (from, to) pair."""
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import DateTime, Integer, UniqueConstraint, and_, delete, or_, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ginchat.extensions import db
+from ginchat.extensions import Model, db
 from ginchat.models.user_basic import utc_ms, utcnow
 
 
-class FriendRequest(db.Model):
+class FriendRequest(Model):
     __tablename__ = "friend_request"
     __table_args__ = (UniqueConstraint("from_id", "to_id", name="uq_friend_request_pair"),)
 
@@ -18,7 +20,7 @@ class FriendRequest(db.Model):
     from_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
     to_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
 
-    def public(self, users):
+    def public(self, users: Mapping[int, Any]) -> dict[str, Any]:
         return {
             "ID": self.id,
             "FromId": self.from_id,
@@ -29,14 +31,14 @@ class FriendRequest(db.Model):
         }
 
 
-def pending(from_id, to_id):
+def pending(from_id: int, to_id: int) -> "FriendRequest | None":
     """The request from ``from_id`` to ``to_id``, or None."""
     return db.session.scalar(
         select(FriendRequest).where(FriendRequest.from_id == from_id, FriendRequest.to_id == to_id)
     )
 
 
-def involving(user_id):
+def involving(user_id: int) -> Sequence["FriendRequest"]:
     """Requests to and from ``user_id``, newest first."""
     return db.session.scalars(
         select(FriendRequest)
@@ -45,7 +47,7 @@ def involving(user_id):
     ).all()
 
 
-def delete_between(a, b):
+def delete_between(a: int, b: int) -> None:
     """Any request between a and b, either way (no commit)."""
     db.session.execute(
         delete(FriendRequest).where(

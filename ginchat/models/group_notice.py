@@ -7,6 +7,9 @@ makes its "New" the same on all their devices. Who may set it is decided in
 ginchat/domain/announcements.py. (Light table objects: the models of
 communities and contact import the message model, which reads these.)"""
 
+from collections.abc import Mapping
+from typing import Any
+
 from sqlalchemy import column, select, table
 
 NOTICE = 24  # the frame Type of a group notice's change (server to client)
@@ -23,7 +26,7 @@ _groups = table(
 _contact = table("contact", column("owner_id"), column("target_id"), column("type"), column("notice_seen"))
 
 
-def notice_frame(row, seen=None):
+def notice_frame(row: Mapping[str, Any], seen: int | None = None) -> dict[str, Any]:
     """The Type 24 frame of a group's notice: ``Id`` its place in the Id
     sequence; ChatType, TargetId (the group) and UserId (who set it) as a
     change's frame has them, GroupId as a notice's; ``Seen`` (a replay, for
@@ -48,7 +51,7 @@ def notice_frame(row, seen=None):
     return frame
 
 
-def frames_since(executor, user_id, since, limit):
+def frames_since(executor: Any, user_id: int, since: int, limit: int) -> list[dict[str, Any]]:
     """Type 24 frames of the notices of ``user_id``'s groups changed after
     ``since``, in Id order, each with the reader's ``Seen``."""
     g, c = _groups.c, _contact.c
@@ -64,7 +67,7 @@ def frames_since(executor, user_id, since, limit):
     ]
 
 
-def frames_after(executor, after_id, limit):
+def frames_after(executor: Any, after_id: int, limit: int) -> list[dict[str, Any]]:
     """Every group's notice changed after ``after_id`` (the bus's catch-up), in Id order."""
     g = _groups.c
     query = (

@@ -9,28 +9,30 @@ makes ``since`` replay exact. ``Seq`` is computed under the same lock.
 """
 
 import json
-from functools import partial
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Column,
+    ColumnElement,
     Index,
     Integer,
+    Result,
     SmallInteger,
     String,
     Table,
     Text,
     UniqueConstraint,
     func,
-    insert,
     or_,
     select,
     text,
     update,
 )
 
-from ginchat.extensions import db
-from ginchat.models import driversql, group_notice, pins
+from ginchat.extensions import changed, db
+from ginchat.models import group_notice, pins
 from ginchat.models import message_parts as parts
 from ginchat.models import message_record as records
 from ginchat.models import thread as threads
@@ -121,7 +123,7 @@ msg_counter = Table(
 )
 
 
-def conv_key(msg_type, user_id, target_id):
+def conv_key(msg_type: int, user_id: int, target_id: int) -> str:
     """The conversation a message belongs to: a pair of users or a group."""
     if msg_type == GROUP:
         return f"g:{target_id}"
@@ -129,7 +131,7 @@ def conv_key(msg_type, user_id, target_id):
     return f"p:{low}:{high}"
 
 
-def to_frame(row):
+def to_frame(row: Mapping[Any, Any]) -> dict[str, Any]:
     """The message as API.md spells it (row: a mapping with the column names)."""
     if row["media"] == RECALLED:
         return _recalled_frame(row)
@@ -157,7 +159,7 @@ def to_frame(row):
     return frame
 
 
-def file_of(info):
+def file_of(info: str | None) -> dict[str, Any]:
     """The File object of a Media 5 message: {"Name", "Size", "Mime"}."""
     try:
         got = json.loads(info) if info else {}
@@ -171,7 +173,7 @@ def file_of(info):
     }
 
 
-def _recalled_frame(row):
+def _recalled_frame(row: Mapping[Any, Any]) -> dict[str, Any]:
     """What is left of a recalled message: where it was, not what it said."""
     return {
         "Id": int(row["id"]),
@@ -190,11 +192,11 @@ def _recalled_frame(row):
     }
 
 
-def update_frame(row):
+def update_frame(row: Mapping[Any, Any]) -> dict[str, Any]:
     """A message's changed state (Type 15): ``Id`` is the change's place in
     the Id sequence, ``MsgId`` the message's Id. Reactions are added by
     ``parts.add_reactions``."""
-    frame = {
+    frame: dict[str, Any] = {
         "Type": UPDATE,
         "Id": int(row["rev"]),
         "MsgId": int(row["id"]),
@@ -211,65 +213,33 @@ def update_frame(row):
 
 
 # --- queries ------------------------------------------------------------------
-def _rows(result, conn=None, floor=None):
+def frames_of_result(
+    result: Result[Any], conn: Any = None, floor: Callable[[Mapping[str, Any]], int] | None = None
+) -> list[dict[str, Any]]:
     """Frames of the rows, with their reactions and the quotes of replies.
     ``floor(row)``: the Id up to which the reader may not read the row's
     group (None: anyone who may read the row, see parts.add_quotes)."""
     return frames_of([dict(r) for r in result.mappings()], conn, floor)
 
 
-def frames_of(raw, conn=None, floor=None):
+def frames_of(
+    raw: list[dict[str, Any]], conn: Any = None, floor: Callable[[Mapping[str, Any]], int] | None = None
+) -> list[dict[str, Any]]:
     frames = [to_frame(r) for r in raw]
     parts.add_reactions(conn or db.session, raw, frames)
     parts.add_quotes(conn or db.session, message_table, raw, frames, floor)
     return frames
 
 
-def _updates_of(executor, query):
-    """Type 15 frames of the rows ``query`` selects (Reactions included)."""
-    raw = [dict(r) for r in executor.execute(query).mappings()]
-    frames = [update_frame(r) for r in raw]
-    parts.add_reactions(executor, raw, frames)
-    return frames
-
-
-def _merge(first, second, limit):
-    return sorted(first + second, key=lambda f: f["Id"])[:limit]
-
-
-def take_position(conn=None):
+def take_position(conn: Any = None) -> int:
     """Take the next Id of the message counter for a change (no commit): the
     counter row's lock orders it with every stored message."""
     execute = (conn or db.session).execute
     execute(update(msg_counter).where(msg_counter.c.name == "message").values(value=msg_counter.c.value + 1))
-    return int(execute(select(msg_counter.c.value).where(msg_counter.c.name == "message")).scalar())
+    return int(execute(select(msg_counter.c.value).where(msg_counter.c.name == "message")).scalar_one())
 
 
-def fetch_since(user_id, groups, since, limit, updates=False):
-    """Every message for ``user_id`` with Id > since, oldest first: private
-    messages to or from the user and messages of the user's groups.
-    ``groups`` maps each group id to the Id after which the user may read
-    it (Contact.history_floors); a plain collection of ids reads them all.
-    ``updates``: also the changes (Type 15 frames) made after ``since`` to
-    older messages, in their place in the sequence."""
-    c = message_table.c
-    floors = groups if isinstance(groups, dict) else dict.fromkeys(groups or (), 0)
-    where = readable_by(user_id, floors)
-    query = select(message_table).where(c.id > since, where).order_by(c.id).limit(limit)
-
-    def floor(row):
-        return floors.get(int(row["target_id"]), 0) if row["type"] == GROUP else 0
-
-    rows = _rows(db.session.execute(query), floor=floor)
-    if not updates:
-        return rows
-    changed = select(message_table).where(c.id <= since, c.rev > since, where).order_by(c.rev).limit(limit)
-    pinned = pins.pin_frames_since(user_id, floors, since, limit)
-    notices = group_notice.frames_since(db.session, user_id, since, limit)
-    return _merge(rows, _updates_of(db.session, changed) + pinned + notices, limit)
-
-
-def readable_by(user_id, groups):
+def readable_by(user_id: int, groups: Mapping[int, int]) -> ColumnElement[bool]:
     """The SQL condition for the messages ``user_id`` may read: private ones
     to or from them, and of each group in ``groups`` (as fetch_since takes
     it) those above the user's history floor."""
@@ -277,7 +247,7 @@ def readable_by(user_id, groups):
     return or_((c.type == PRIVATE) & ((c.target_id == user_id) | (c.user_id == user_id)), *_group_terms(groups))
 
 
-def readable_by_index(user_id, groups):
+def readable_by_index(user_id: int, groups: Mapping[int, int]) -> list[tuple[ColumnElement[bool], str]]:
     """readable_by as (condition, index) pairs whose conditions together
     select the same messages, each answered by its one index: those the user
     sent, and those sent to them with their groups'. (In one OR, MariaDB
@@ -288,10 +258,10 @@ def readable_by_index(user_id, groups):
     return [(sent, "ix_message_user_id"), (to_me, "ix_message_type_target_id")]
 
 
-def _group_terms(groups):
+def _group_terms(groups: Mapping[int, int]) -> list[ColumnElement[bool]]:
     c = message_table.c
     floors = groups if isinstance(groups, dict) else dict.fromkeys(groups or (), 0)
-    terms = []
+    terms: list[ColumnElement[bool]] = []
     whole = sorted(gid for gid, floor in floors.items() if not floor)
     if whole:
         terms.append((c.type == GROUP) & c.target_id.in_(whole))
@@ -301,14 +271,14 @@ def _group_terms(groups):
     return terms
 
 
-def in_chat():
+def in_chat() -> ColumnElement[bool]:
     """The SQL condition for what the conversation itself shows: no thread
     reply but those also sent to the conversation."""
     c = message_table.c
     return or_(c.root_id.is_(None), c.in_chat == 1)
 
 
-def count_in(conv, after=0, chat_only=False):
+def count_in(conv: str, after: int = 0, chat_only: bool = False) -> int:
     """The messages of a conversation (those with an Id above ``after``;
     ``chat_only``: those the conversation shows, see in_chat)."""
     c = message_table.c
@@ -317,10 +287,10 @@ def count_in(conv, after=0, chat_only=False):
         query = query.where(c.id > after)
     if chat_only:
         query = query.where(in_chat())
-    return db.session.execute(query).scalar()
+    return db.session.execute(query).scalar() or 0
 
 
-def history(conv, before, limit, after=0, chat_only=False):
+def history(conv: str, before: int | None, limit: int, after: int = 0, chat_only: bool = False) -> list[dict[str, Any]]:
     """The ``limit`` messages of a conversation older than ``before`` (or the
     latest) and newer than ``after``, oldest first (``chat_only``: see in_chat)."""
     c = message_table.c
@@ -331,12 +301,14 @@ def history(conv, before, limit, after=0, chat_only=False):
         query = query.where(c.id > after)
     if before is not None:
         query = query.where(c.id < before)
-    rows = _rows(db.session.execute(query.order_by(c.id.desc()).limit(limit)), floor=lambda row: after)
+    rows = frames_of_result(db.session.execute(query.order_by(c.id.desc()).limit(limit)), floor=lambda row: after)
     rows.reverse()
     return rows
 
 
-def history_after(conv, after, before, limit, chat_only=False):
+def history_after(
+    conv: str, after: int, before: int | None, limit: int, chat_only: bool = False
+) -> list[dict[str, Any]]:
     """The ``limit`` messages of a conversation right after Id ``after`` (and
     older than ``before``, if given), oldest first: reading on from a point."""
     c = message_table.c
@@ -345,10 +317,10 @@ def history_after(conv, after, before, limit, chat_only=False):
         query = query.where(in_chat())
     if before is not None:
         query = query.where(c.id < before)
-    return _rows(db.session.execute(query.order_by(c.id).limit(limit)))
+    return frames_of_result(db.session.execute(query.order_by(c.id).limit(limit)))
 
 
-def window(conv, start, end):
+def window(conv: str, start: int, end: int) -> list[dict[str, Any]]:
     """Rows ``start``..``end`` counted from the newest (0 = newest), newest
     first; ``end`` < 0 means through the oldest (as Redis ZREVRANGE)."""
     c = message_table.c
@@ -357,39 +329,39 @@ def window(conv, start, end):
         query = query.limit(end - start + 1)
     else:
         query = query.limit(1000)
-    return _rows(db.session.execute(query))
+    return frames_of_result(db.session.execute(query))
 
 
-def row_of(msg_id):
+def row_of(msg_id: int) -> dict[str, Any] | None:
     """Message ``msg_id`` as a dict of its columns, or None."""
     row = db.session.execute(select(message_table).where(message_table.c.id == msg_id)).mappings().first()
     return None if row is None else dict(row)
 
 
-def text_values(content):
+def text_values(content: str) -> dict[str, Any]:
     """The columns a new text sets: the content and what the search index holds of it."""
     return {"content": content, "search_text": search_text(content)}
 
 
-def blank(msg_id, user_id):
+def blank(msg_id: int, user_id: int) -> bool:
     """Recall: blank ``user_id``'s message in place (Id and Seq stay), Media 0
     and no Content, Url or Amount (no commit). False when it was blank already."""
     c = message_table.c
     return bool(
-        db.session.execute(
+        changed(
             update(message_table)
             .where(c.id == msg_id, c.user_id == user_id, c.media != RECALLED)
             .values(media=RECALLED, content="", url="", amount=0, file_info=None, search_text=None, forward=None)
-        ).rowcount
+        )
     )
 
 
-def url_in_use(url):
+def url_in_use(url: str) -> bool:
     """Does any message point at upload ``url``?"""
-    return db.session.scalar(select(func.count()).where(message_table.c.url == url)) > 0
+    return (db.session.scalar(select(func.count()).where(message_table.c.url == url)) or 0) > 0
 
 
-def private_peers(user_id):
+def private_peers(user_id: int) -> set[int]:
     """Everyone ``user_id`` has a private conversation with (sent to or got
     from), by the two indexes that already serve the replay."""
     c = message_table.c
@@ -398,12 +370,12 @@ def private_peers(user_id):
     return {int(i) for i in db.session.scalars(sent)} | {int(i) for i in db.session.scalars(got)}
 
 
-def latest_id(conv):
+def latest_id(conv: str) -> int | None:
     """The conversation's newest message Id (0: none)."""
     return db.session.scalar(select(func.max(message_table.c.id)).where(message_table.c.conv == conv)) or 0
 
 
-def delete_conversation(conv):
+def delete_conversation(conv: str) -> None:
     """Every message of a conversation, with its reactions, mentions, pins and saves (no commit)."""
     ids = select(message_table.c.id).where(message_table.c.conv == conv).scalar_subquery()
     records.delete_items(db.session, ids)
@@ -412,178 +384,3 @@ def delete_conversation(conv):
     db.session.execute(parts.message_mention.delete().where(parts.message_mention.c.conv == conv))
     threads.forget_conversation(db.session, conv)
     db.session.execute(message_table.delete().where(message_table.c.conv == conv))
-
-
-def by_client_ids(conn, pairs):
-    """Stored rows for (user_id, client_msg_id) pairs, keyed by the pair."""
-    if not pairs:
-        return {}
-    # One term per pair, "user_id = ? AND client_msg_id = ?", OR-ed: each
-    # probes the unique (user_id, client_msg_id) index. (A row-value IN list
-    # made SQLite walk every message of the sender, and two separate IN
-    # lists every user with every id.) The list is padded to a power of two
-    # by repeating its last pair, so that a handful of statements serve every
-    # batch: one per shape of batch (senders and ids each) was compiled again
-    # and again under load, when batches grew and their shapes outnumbered
-    # the cache (issue 30's profile).
-    ordered = sorted(pairs)
-    size = 1 << (len(ordered) - 1).bit_length()
-    ordered += ordered[-1:] * (size - len(ordered))
-    params = {}
-    for n, (user_id, client_msg_id) in enumerate(ordered):
-        params[f"u{n}"] = user_id
-        params[f"c{n}"] = client_msg_id
-    found = {}
-    for row in driversql.execute(conn, ("by_client_ids", size), partial(_lookup_statement, size), params).mappings():
-        key = (row["user_id"], row["client_msg_id"])
-        if key in pairs:
-            found[key] = dict(row)
-    return found
-
-
-def _lookup_statement(size, dialect):
-    """by_client_ids' SQL for ``size`` pairs on ``dialect``."""
-    quote = dialect.identifier_preparer.quote
-    columns = ", ".join(quote(column.name) for column in message_table.columns)
-    terms = " OR ".join(f"(user_id = :u{n} AND client_msg_id = :c{n})" for n in range(size))
-    return text(f"SELECT {columns} FROM message WHERE {terms}").compile(dialect=dialect)
-
-
-_TAKE_IDS = driversql.text_statement("UPDATE msg_counter SET value = value + :n WHERE name = 'message'")
-_LAST_ID = driversql.text_statement("SELECT value FROM msg_counter WHERE name = 'message'")
-
-
-class SeqCache:
-    """The newest Seq of each conversation as this node stored it last.
-
-    It is exact while no other writer has taken Ids since this node's last
-    batch: the counter row tells (its value before our increment equals the
-    last Id we handed out). Otherwise it is emptied and SQL is asked again,
-    so several nodes stay exact; a single node skips a query per batch."""
-
-    MAX = 100_000
-
-    def __init__(self):
-        self.top = {}
-        self.last_id = None
-
-    def lookup(self, first_id, convs):
-        if self.last_id is None or self.last_id != first_id - 1 or len(self.top) > self.MAX:
-            self.top.clear()
-            return {}, list(convs)
-        top = self.top
-        found = {c: top[c] for c in convs if c in top}
-        return found, [c for c in convs if c not in found]
-
-    def remember(self, last_id, top):
-        self.top.update(top)
-        self.last_id = last_id
-
-
-def store_batch(conn, items, seq_cache=None):
-    """Store validated messages in one transaction on ``conn`` (a Connection
-    inside ``begin()``). Returns (stored rows, {item index: existing row})
-    where resends of a known ClientMsgId map to the row stored before.
-    ``seq_cache`` (a SeqCache) saves the query for the conversations' Seq;
-    if the transaction is rolled back, the counter is too, and the cache
-    finds itself out of date on the next batch."""
-    c = message_table.c
-    n = len(items)
-    # The counter row's lock comes first: it serialises all message writers.
-    driversql.execute(conn, "take_ids", _TAKE_IDS, {"n": n})
-    last = driversql.execute(conn, "last_id", _LAST_ID, {}).scalar()
-    next_id = last - n + 1
-
-    pairs = {(it.user_id, it.client_msg_id) for it in items if it.client_msg_id}
-    existing = by_client_ids(conn, pairs)
-    convs = sorted({it.conv for it in items})
-    if seq_cache is not None:
-        top, missing = seq_cache.lookup(next_id, convs)
-    else:
-        top, missing = {}, convs
-    if missing:
-        top.update(conn.execute(select(c.conv, func.max(c.seq)).where(c.conv.in_(missing)).group_by(c.conv)).all())
-    rows, dupes, batch_cmids = [], {}, {}
-    alerted = []  # the mention rows of @all and @here (issue 28)
-    for index, it in enumerate(items):
-        key = (it.user_id, it.client_msg_id)
-        if it.client_msg_id:
-            if key in existing:
-                dupes[index] = existing[key]
-                continue
-            if key in batch_cmids:
-                dupes[index] = batch_cmids[key]
-                continue
-        seq = (top.get(it.conv) or 0) + 1
-        top[it.conv] = seq
-        row = {
-            "id": next_id,
-            "conv": it.conv,
-            "seq": seq,
-            "user_id": it.user_id,
-            "target_id": it.target_id,
-            "type": it.type,
-            "media": it.media,
-            "content": it.content,
-            "url": it.url,
-            "amount": it.amount,
-            "client_msg_id": it.client_msg_id or None,
-            "create_time": it.create_time,
-            "file_info": getattr(it, "file_info", None),
-            "reply_to": getattr(it, "reply_to", None) or None,
-            "edited": None,
-            "mentions": parts.mentions_text(getattr(it, "mentions", None)),
-            "rev": None,
-            "search_text": search_text(it.content),
-            "forward": getattr(it, "forward", None),
-            "mention_all": getattr(it, "mention_all", None),
-            "root_id": getattr(it, "root_id", None) or None,
-            "in_chat": 1 if getattr(it, "root_id", None) and getattr(it, "in_chat", False) else None,
-        }
-        if getattr(it, "alerted", None):
-            named = set(getattr(it, "mentions", None) or ())
-            alerted.extend(
-                {"user_id": uid, "message_id": row["id"], "conv": it.conv} for uid in it.alerted if uid not in named
-            )
-        next_id += 1
-        rows.append(row)
-        if it.client_msg_id:
-            batch_cmids[key] = row
-    if rows:
-        _insert_rows(conn, rows)
-        parts.store_mentions(conn, rows)
-        if alerted:
-            conn.execute(insert(parts.message_mention), alerted)
-        threads.record_replies(conn, rows, message_table)
-    if seq_cache is not None:
-        seq_cache.remember(last, {conv: seq for conv, seq in top.items() if seq})
-    return rows, dupes
-
-
-def _insert_rows(conn, rows):
-    """The batch's rows in one ``executemany`` of the driver: the statement is
-    compiled once per dialect, and the rows go as they are (plain ints and
-    strings), without SQLAlchemy's per-row processing of a Core insert."""
-    columns = tuple(rows[0])
-
-    def build(dialect):
-        return insert(message_table).compile(dialect=dialect, column_keys=list(columns))
-
-    driversql.executemany(conn, ("insert", columns), build, rows)
-
-
-def top_id(conn):
-    """The newest message Id (0 for an empty table)."""
-    return int(conn.execute(select(func.max(message_table.c.id))).scalar() or 0)
-
-
-def fetch_after(conn, after_id, limit):
-    """Every message with an Id above ``after_id``, and every change (Type
-    15) made after it to older messages, oldest first, as frames. A change
-    to a group message carries ``Except``: the members who may not read it."""
-    c = message_table.c
-    rows = _rows(conn.execute(select(message_table).where(c.id > after_id).order_by(c.id).limit(limit)), conn)
-    changed = select(message_table).where(c.id <= after_id, c.rev > after_id).order_by(c.rev).limit(limit)
-    updates = _updates_of(conn, changed) + pins.pin_frames_after(conn, after_id, limit)
-    parts.add_except(conn, updates)
-    return _merge(rows, updates + group_notice.frames_after(conn, after_id, limit), limit)

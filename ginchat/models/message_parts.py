@@ -2,6 +2,8 @@
 it and the members its text mentions. Edits, replies and the mention ids
 the frames show live in columns of ``message`` itself (models/message.py)."""
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -113,7 +115,7 @@ def reactions_of(executor, msg_ids):
         .where(c.message_id.in_(sorted(set(msg_ids))))
         .order_by(c.message_id, c.create_time, c.user_id)
     ).all()
-    found = {}
+    found: dict[int, dict[str, Any]] = {}
     for msg_id, emoji, user_id in rows:
         per = found.setdefault(int(msg_id), {})
         per.setdefault(emoji, []).append(int(user_id))

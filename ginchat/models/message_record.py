@@ -15,6 +15,8 @@ time and content) are rows of ``message_record``, read whole by
 ``GET /message/record``."""
 
 import json
+from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -60,7 +62,7 @@ message_record = Table(
 )
 
 
-def extras(row):
+def extras(row: Mapping[str, Any]) -> dict[str, Any]:
     """The ``Forward`` or ``Record`` key of a message frame (row: its columns)."""
     raw = row.get("forward")
     if not raw:
@@ -74,7 +76,7 @@ def extras(row):
     return {"Record": got} if row.get("media") == RECORD else {"Forward": got}
 
 
-def store_items(executor, message_id, items):
+def store_items(executor: Any, message_id: int, items: list[dict[str, Any]]) -> None:
     """The items of chat record ``message_id`` (no commit): dicts with the columns but the first two."""
     if items:
         executor.execute(
@@ -82,24 +84,24 @@ def store_items(executor, message_id, items):
         )
 
 
-def items_of(message_id):
+def items_of(message_id: int) -> list[dict[str, Any]]:
     """The items of chat record ``message_id``, in order, as dicts of their columns."""
     c = message_record.c
     query = select(message_record).where(c.message_id == message_id).order_by(c.pos)
     return [dict(r) for r in db.session.execute(query).mappings()]
 
 
-def urls_of(message_id):
+def urls_of(message_id: int) -> list[str]:
     """The uploads the items of chat record ``message_id`` point at."""
     c = message_record.c
     return sorted(set(db.session.scalars(select(c.url).where(c.message_id == message_id, c.url != ""))))
 
 
-def delete_items(executor, message_ids):
+def delete_items(executor: Any, message_ids: Any) -> None:
     """The items of these chat records (no commit)."""
     executor.execute(delete(message_record).where(message_record.c.message_id.in_(message_ids)))
 
 
-def url_in_records(url):
+def url_in_records(url: str) -> bool:
     """Does an item of any chat record point at upload ``url``?"""
-    return db.session.scalar(select(func.count()).where(message_record.c.url == url)) > 0
+    return (db.session.scalar(select(func.count()).where(message_record.c.url == url)) or 0) > 0

@@ -10,9 +10,14 @@
 
 Who may pin or save what is decided in ginchat/domain/pins.py."""
 
+from collections.abc import Mapping
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Column,
+    ColumnElement,
+    Connection,
     Index,
     Integer,
     PrimaryKeyConstraint,
@@ -60,19 +65,19 @@ saved_message = Table(
 
 
 # --- pins -----------------------------------------------------------------------
-def pin_row(conv, msg_id, executor=None):
+def pin_row(conv: str, msg_id: int, executor: Any = None) -> dict[str, Any] | None:
     c = message_pin.c
     row = (executor or db.session).execute(select(message_pin).where(c.conv == conv, c.message_id == msg_id))
     row = row.mappings().first()
     return None if row is None else dict(row)
 
 
-def pinned_count(conv):
+def pinned_count(conv: str) -> int:
     c = message_pin.c
     return db.session.scalar(select(func.count()).where(c.conv == conv, c.pinned == 1)) or 0
 
 
-def pin_frame(row):
+def pin_frame(row: Mapping[Any, Any]) -> dict[str, Any]:
     """The Type 20 frame of a pin row: ``Id`` is the change's place in the Id
     sequence, ``MsgId`` the message; ChatType, UserId and TargetId are the
     message's, as a Type 15 frame has them."""
@@ -89,14 +94,14 @@ def pin_frame(row):
     }
 
 
-def pinned_in(conv, after=0):
+def pinned_in(conv: str, after: int = 0) -> list[dict[str, Any]]:
     """The pinned rows of a conversation (of messages above ``after``), newest pin first."""
     c = message_pin.c
     query = select(message_pin).where(c.conv == conv, c.pinned == 1, c.message_id > after)
     return [dict(r) for r in db.session.execute(query.order_by(c.rev.desc())).mappings()]
 
 
-def readable_pins(user_id, floors):
+def readable_pins(user_id: int, floors: Mapping[int, int]) -> ColumnElement[bool]:
     """The SQL condition for the pins ``user_id`` may see: of their private
     chats, and of each group in ``floors`` ({group id: history floor}) those
     of messages above the floor (message.readable_by's rule)."""
@@ -111,14 +116,14 @@ def readable_pins(user_id, floors):
     return or_(*terms)
 
 
-def pin_frames_since(user_id, floors, since, limit):
+def pin_frames_since(user_id: int, floors: Mapping[int, int], since: int, limit: int) -> list[dict[str, Any]]:
     """Type 20 frames of the pins and unpins after ``since`` that ``user_id`` may see, in Id order."""
     c = message_pin.c
     query = select(message_pin).where(c.rev > since, readable_pins(user_id, floors)).order_by(c.rev).limit(limit)
     return [pin_frame(r) for r in db.session.execute(query).mappings()]
 
 
-def pin_frames_after(conn, after_id, limit):
+def pin_frames_after(conn: Connection, after_id: int, limit: int) -> list[dict[str, Any]]:
     """Every pin and unpin after ``after_id`` (the bus's catch-up), in Id order."""
     c = message_pin.c
     query = select(message_pin).where(c.rev > after_id).order_by(c.rev).limit(limit)
@@ -126,20 +131,20 @@ def pin_frames_after(conn, after_id, limit):
 
 
 # --- saved ----------------------------------------------------------------------
-def saved_row(user_id, msg_id):
+def saved_row(user_id: int, msg_id: int) -> dict[str, Any] | None:
     c = saved_message.c
-    row = db.session.execute(select(saved_message).where(c.user_id == user_id, c.message_id == msg_id))
-    row = row.mappings().first()
+    result = db.session.execute(select(saved_message).where(c.user_id == user_id, c.message_id == msg_id))
+    row = result.mappings().first()
     return None if row is None else dict(row)
 
 
-def saved_count(user_id):
+def saved_count(user_id: int) -> int:
     c = saved_message.c
     return db.session.scalar(select(func.count()).where(c.user_id == user_id)) or 0
 
 
 # --- what goes with a conversation ---------------------------------------------------
-def forget_conversation(conv, msg_ids):
+def forget_conversation(conv: str, msg_ids: Any) -> None:
     """The pins of a conversation, and everyone's saves of its messages
     (``msg_ids``: a select of their Ids), no commit."""
     db.session.execute(delete(message_pin).where(message_pin.c.conv == conv))

@@ -1,6 +1,8 @@
 """Read cursors: how far each user has read each conversation, and the
 unread counts and last messages the friend and group lists carry."""
 
+from typing import Any
+
 from sqlalchemy import (
     Column,
     Integer,
@@ -16,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from ginchat.extensions import db
+from ginchat.extensions import changed, db
 from ginchat.models import message as messages
 from ginchat.models.contact import MEMBER, Contact
 
@@ -69,9 +71,9 @@ def advance(user_id, conv, up_to, after=0):
     if not target:
         return None
     c = read_cursor.c
-    moved = db.session.execute(
+    moved = changed(
         update(read_cursor).where(c.user_id == user_id, c.conv == conv, c.msg_id < target).values(msg_id=target)
-    ).rowcount
+    )
     if not moved:
         exists = db.session.scalar(select(c.msg_id).where(c.user_id == user_id, c.conv == conv))
         if exists is not None:
@@ -81,9 +83,9 @@ def advance(user_id, conv, up_to, after=0):
             db.session.execute(insert(read_cursor).values(user_id=user_id, conv=conv, msg_id=target))
         except IntegrityError:  # another device inserted it first: try the forward move again
             db.session.rollback()
-            moved = db.session.execute(
+            moved = changed(
                 update(read_cursor).where(c.user_id == user_id, c.conv == conv, c.msg_id < target).values(msg_id=target)
-            ).rowcount
+            )
             if not moved:
                 db.session.rollback()
                 return None
@@ -101,7 +103,7 @@ def unread_and_last(user_id, convs):
     m = messages.message_table.c
     r = read_cursor.c
     joined = messages.message_table.outerjoin(read_cursor, and_(r.conv == m.conv, r.user_id == user_id))
-    unread = dict(
+    unread: dict[Any, Any] = dict(
         db.session.execute(
             select(m.conv, func.count())
             .select_from(joined)
@@ -139,7 +141,7 @@ def group_unread_and_last(user_id, group_ids):
     joined = messages.message_table.join(Contact, mine).outerjoin(
         read_cursor, and_(r.conv == m.conv, r.user_id == user_id)
     )
-    unread = dict(
+    unread: dict[Any, Any] = dict(
         db.session.execute(
             select(m.target_id, func.count())
             .select_from(joined)
@@ -193,7 +195,7 @@ def shown_last(raw, floors=None):
                     .where(
                         m.conv == row["conv"],
                         m.id < row["id"],
-                        m.id > (floors or {}).get(int(row["target_id"]), 0) if row["type"] == messages.GROUP else 0,
+                        m.id > ((floors or {}).get(int(row["target_id"]), 0) if row["type"] == messages.GROUP else 0),
                         messages.in_chat(),
                     )
                     .order_by(m.id.desc())

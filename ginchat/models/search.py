@@ -20,15 +20,16 @@ engine, and a recalled message (blanked, Media 0) never matches.
 
 import re
 import unicodedata
+from typing import Any
 
-from flask import current_app
-from sqlalchemy import column, func, literal_column, select, table, text, union_all
+from sqlalchemy import ColumnElement, TextClause, column, func, literal_column, select, table, text, union_all
 from sqlalchemy import exc as sa_exc
 
 from ginchat.extensions import db
 from ginchat.models import search_index
 from ginchat.models.message import CALL, RECALLED, message_table, readable_by, readable_by_index, to_frame
 from ginchat.models.search_reader import SearchReader, too_slow
+from ginchat.settings import settings
 from ginchat.utils.cjk import CJK_RUN, char_token, pair_tokens, pieces
 
 UNSEARCHED = (RECALLED, CALL)  # recalled messages, and call records (JSON, not words)
@@ -47,8 +48,10 @@ SCAN_PAGE = 500
 WORD_RE = re.compile(r"[^\W_]+")
 
 _fts = table(FTS_TABLE, column("rowid"), column(FTS_TABLE))
-_SIMPLE = literal_column("'simple'::regconfig")  # literal: the GIN index is on exactly this expression
-_mysql_limits = {}
+_SIMPLE: ColumnElement[Any] = literal_column(
+    "'simple'::regconfig"
+)  # literal: the GIN index is on exactly this expression
+_mysql_limits: dict[str, tuple[int, set[str]]] = {}
 
 
 def fold(text):
@@ -134,7 +137,7 @@ def mysql_search(query, user_id, groups, terms, before, limit):
     messages ``user_id`` may read (search() makes it)."""
     c = message_table.c
     parts = readable_by_index(user_id, groups)
-    most = int(current_app.config["SEARCH_SCAN_READABLE"])
+    most = settings().search_scan_readable
     if most and readable_count(parts, most + 1) <= most:
         return scan_readable(parts, terms, before, limit)
     query = query.where(*mysql_conditions(terms))
@@ -166,7 +169,8 @@ def scan_readable(parts, terms, before, limit):
     c = message_table.c
     folded = [t if is_cjk(t) else fold(t) for t in terms]
     likes = [c.content.like(f"%{t}%") for t in terms]
-    found, size = {}, min(SCAN_PAGE, 2 * limit)
+    found: dict[int, Any] = {}
+    size = min(SCAN_PAGE, 2 * limit)
     while True:
         each = []
         for cond, index in parts:
@@ -204,8 +208,8 @@ def word_matches(word, term):
 def within_budget(query):
     """The rows of ``query``, stopped by the server past SEARCH_BUDGET seconds (503)."""
     conn = db.session.connection()
-    budget = float(current_app.config["SEARCH_BUDGET"])
-    if conn.dialect.is_mariadb:
+    budget = settings().search_budget
+    if getattr(conn.dialect, "is_mariadb", False):
         limit, reset = f"SET SESSION max_statement_time = {budget:g}", "SET SESSION max_statement_time = 0"
     else:
         limit, reset = f"SET SESSION max_execution_time = {int(budget * 1000)}", "SET SESSION max_execution_time = 0"
@@ -213,7 +217,9 @@ def within_budget(query):
     try:
         return conn.execute(query).mappings().all()
     except sa_exc.OperationalError as exc:
-        if exc.orig.args and exc.orig.args[0] in (1969, 3024):  # MariaDB's, MySQL's "interrupted: time's up"
+        if (
+            exc.orig is not None and exc.orig.args and exc.orig.args[0] in (1969, 3024)
+        ):  # MariaDB's, MySQL's "interrupted: time's up"
             raise too_slow(budget) from None
         raise
     finally:
@@ -262,11 +268,12 @@ def _against(term):
 def mysql_conditions(terms):
     """MATCH ... AGAINST for the words the FULLTEXT index holds, a word-boundary REGEXP for the others."""
     min_size, stopwords = _mysql_index_limits()
-    indexed, others = [], []
+    indexed: list[str] = []
+    others: list[str] = []
     for term in terms:
         low = term.lower()
         (indexed if is_cjk(term) or (len(term) >= min_size and low not in stopwords) else others).append(low)
-    conditions = []
+    conditions: list[ColumnElement[bool] | TextClause] = []
     if indexed:
         against = " ".join(_against(t) for t in indexed)
         conditions.append(
@@ -283,13 +290,13 @@ def mysql_conditions(terms):
 def _mysql_index_limits():
     """(innodb_ft_min_token_size, the stop words) of this server, read once."""
     bind = db.session.get_bind()
-    key = str(bind.url)
+    key = str(bind.engine.url)
     if key not in _mysql_limits:
         conn = db.session.connection()
         min_size, enabled, table_name = conn.execute(
             text("SELECT @@innodb_ft_min_token_size, @@innodb_ft_enable_stopword, @@innodb_ft_server_stopword_table")
         ).one()
-        words = set()
+        words: set[str] = set()
         if enabled:
             if table_name:
                 schema, _, name = str(table_name).partition("/")

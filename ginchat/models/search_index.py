@@ -17,6 +17,11 @@ triggers (the Id at most the mark); of the others, by the batch that
 indexes them as they are then. MariaDB and PostgreSQL index inside their
 own servers: nothing to do there."""
 
+import sqlite3
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
 from ginchat.models import driversql
 
 UPTO_TABLE = "message_fts_upto"  # its name keeps it among the engine's own objects (search.in_models)
@@ -33,7 +38,7 @@ _MOVE = "UPDATE message_fts_upto SET upto = :last"
 _PENDING = "SELECT (SELECT upto FROM message_fts_upto), (SELECT max(id) FROM message)"
 
 
-def index_pending(conn, most=CHUNK):
+def index_pending(conn: Connection, most: int | None = CHUNK) -> int:
     """Index up to ``most`` (None: all) of the messages not yet indexed, on
     ``conn`` (an SQLAlchemy Connection, in its transaction: the caller
     commits). Returns how many Ids the mark moved by (0: nothing pending, or
@@ -41,7 +46,7 @@ def index_pending(conn, most=CHUNK):
     if conn.dialect.name != "sqlite":
         return 0
 
-    def run(name, sql, **params):
+    def run(name: str, sql: str, **params: Any) -> Any:
         return driversql.execute(conn, ("search_index", name), driversql.text_statement(sql), params)
 
     run("lock", _LOCK)  # the write lock first: nobody indexes between our read and our write
@@ -56,7 +61,7 @@ def index_pending(conn, most=CHUNK):
     return int(last) - int(upto)
 
 
-def index_pending_raw(raw):
+def index_pending_raw(raw: sqlite3.Connection) -> int:
     """``index_pending`` of everything on a plain sqlite3 connection (a
     search thread's), committed; nothing is written (no lock taken) when
     nothing is pending. Inside a transaction the connection has open, it

@@ -35,6 +35,7 @@ from flask import current_app
 
 from ginchat.errors import AppError
 from ginchat.extensions import db
+from ginchat.settings import settings
 
 PROGRESS_STEPS = 20_000  # on the loop: SQLite virtual-machine steps between two looks at the clock
 SEARCH_NICE = 10  # the search threads' niceness: the loop's thread (0) gets about nine tenths of a busy core
@@ -50,8 +51,8 @@ def too_slow(budget):
 class SearchReader:
     def __init__(self, app):
         self.app = app
-        self.budget = float(app.config["SEARCH_BUDGET"])
-        threads = int(app.config["SEARCH_THREADS"])
+        self.budget = settings(app).search_budget
+        threads = settings(app).search_threads
         with app.app_context():
             url = db.engine.url
         self.path = url.database if url.database and url.database != ":memory:" else None
@@ -60,7 +61,7 @@ class SearchReader:
         for _ in range(threads if self.threaded else 0):
             self.slots.put(None)
         self.threads = gevent.threadpool.ThreadPool(threads, idle_task_timeout=IDLE_SECONDS) if self.threaded else None
-        self.slow_word = str(app.config.get("SEARCH_TEST_SLOW_WORD") or "").lower() or None
+        self.slow_word = settings(app).search_test_slow_word
         self.started = 0  # searches begun (tests watch it)
         self.running = set()  # the connections of the searches under way
         self.slow_released = False
@@ -82,18 +83,18 @@ class SearchReader:
         sql, params = str(compiled), [values[name] for name in compiled.positiontup]
         if not self.threaded:
             self.started += 1
-            raw = db.session.connection().connection.dbapi_connection
+            own = db.session.connection().connection.dbapi_connection
             if prepare is not None:
-                prepare(raw)
-            columns, rows = self._on_loop(raw, sql, params, slow)
+                prepare(own)
+            columns, rows = self._on_loop(own, sql, params, slow)
         else:
             try:
                 raw = self.slots.get(timeout=self.budget)
             except gevent.queue.Empty:
                 raise AppError(503, "too many searches are running on this server: try again in a moment") from None
             try:
-                if raw is None:
-                    raw = sqlite3.connect(self.path, timeout=15, check_same_thread=False)
+                if raw is None:  # self.path is set whenever threaded
+                    raw = sqlite3.connect(str(self.path), timeout=15, check_same_thread=False)
                 self.started += 1
                 columns, rows = self._off_loop(raw, sql, params, slow, prepare)
             finally:
@@ -102,6 +103,7 @@ class SearchReader:
 
     def _off_loop(self, raw, sql, params, slow, prepare=None):
         self.running.add(raw)
+        assert self.threads is not None  # threaded: made in __init__
         job = self.threads.spawn(_in_thread, raw, sql, params, self if slow else None, prepare)
         try:
             try:

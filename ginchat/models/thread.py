@@ -9,9 +9,13 @@ This module does not import message.py (message.py calls ``record_replies``
 from its storing transaction); the queries that read messages and follows
 together are in thread_list.py."""
 
+from collections.abc import Mapping
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Column,
+    Connection,
     Index,
     Integer,
     PrimaryKeyConstraint,
@@ -45,10 +49,10 @@ thread_follow = Table(
 )
 
 
-def extras(row):
+def extras(row: Mapping[str, Any]) -> dict[str, Any]:
     """The thread keys of a message frame, only where they apply: ``RootId``
     (and ``AlsoInChat``) on a reply, ``Thread`` on a root that has replies."""
-    found = {}
+    found: dict[str, Any] = {}
     if row.get("root_id"):
         found["RootId"] = int(row["root_id"])
         if row.get("in_chat"):
@@ -62,14 +66,14 @@ def extras(row):
     return found
 
 
-def lock_writers(executor):
+def lock_writers(executor: Any) -> None:
     """Take the message counter's row lock (it serialises every message
     writer, the store's thread bookkeeping included) without taking an Id:
     a follow or read written beside the store never races its inserts."""
     executor.execute(db.text("UPDATE msg_counter SET value = value WHERE name = 'message'"))
 
 
-def record_replies(conn, rows, messages):
+def record_replies(conn: Connection, rows: list[dict[str, Any]], messages: Table) -> None:
     """In the storing transaction: the roots of newly stored replies count
     them, and the people concerned follow: the replier (who has read up to
     their reply), whoever the reply mentions, the root's sender and, in a
@@ -79,7 +83,7 @@ def record_replies(conn, rows, messages):
     if not replies:
         return
     m = messages.c
-    per_root = {}
+    per_root: dict[int, Any] = {}
     for row in replies:
         root = int(row["root_id"])
         count, _, _ = per_root.get(root, (0, 0, 0))
@@ -136,14 +140,16 @@ def record_replies(conn, rows, messages):
         conn.execute(insert(thread_follow), new)
 
 
-def state_of(executor, user_id, root_id):
+def state_of(executor: Any, user_id: int, root_id: int) -> tuple[bool, int]:
     """(following, read_id) of a user in a thread; (False, 0) without a row."""
     f = thread_follow.c
     row = executor.execute(select(f.following, f.read_id).where(f.user_id == user_id, f.root_id == root_id)).first()
     return (False, 0) if row is None else (bool(row.following), int(row.read_id))
 
 
-def set_state(executor, user_id, root_id, conv, following=None, read_id=None):
+def set_state(
+    executor: Any, user_id: int, root_id: int, conv: str, following: bool | None = None, read_id: int | None = None
+) -> tuple[bool, int]:
     """Follow or leave a thread, or move the read position forward (never
     back: two devices may report in any order); no commit. Returns
     (following, read_id) as they are now. Call lock_writers first."""
@@ -167,6 +173,6 @@ def set_state(executor, user_id, root_id, conv, following=None, read_id=None):
     return now_following, now_read
 
 
-def forget_conversation(executor, conv):
+def forget_conversation(executor: Any, conv: str) -> None:
     """Every follow of a conversation's threads (no commit)."""
     executor.execute(thread_follow.delete().where(thread_follow.c.conv == conv))

@@ -3,7 +3,10 @@ replies (by the partial index ix_message_root_id), a user's followed
 threads (by their thread_follow key, joined to the roots by primary key)
 and the unread counts of a page of them. None scans the message table."""
 
-from sqlalchemy import and_, case, func, or_, select
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 
 from ginchat.extensions import db
 from ginchat.models import message as messages
@@ -12,7 +15,9 @@ from ginchat.models.thread import thread_follow
 GROUP = messages.GROUP
 
 
-def replies_of(root_id, before=None, after=None, limit=50, floor=0):
+def replies_of(
+    root_id: int, before: int | None = None, after: int | None = None, limit: int = 50, floor: int = 0
+) -> list[dict[str, Any]]:
     """The ``limit`` replies of a thread older than ``before`` (the latest
     if None) or, with ``after``, the ones right after that Id; oldest first.
     ``floor``: the Id up to which the reader may not read (their quotes)."""
@@ -28,11 +33,11 @@ def replies_of(root_id, before=None, after=None, limit=50, floor=0):
     return messages.frames_of(raw, floor=lambda row: floor)
 
 
-def _readable(floors):
+def _readable(floors: Mapping[int, int]) -> ColumnElement[bool]:
     """The follows of threads the user may read now: their private chats, and
     the groups they belong to above their history floor."""
     f = thread_follow.c
-    terms = [f.conv.like("p:%")]
+    terms: list[ColumnElement[bool]] = [f.conv.like("p:%")]
     whole = sorted(f"g:{gid}" for gid, floor in floors.items() if not floor)
     if whole:
         terms.append(f.conv.in_(whole))
@@ -42,7 +47,7 @@ def _readable(floors):
     return or_(*terms)
 
 
-def followed(user_id, floors, page, size):
+def followed(user_id: int, floors: Mapping[int, int], page: int, size: int) -> tuple[list[dict[str, Any]], int, int]:
     """(rows, total, unread threads) of the threads ``user_id`` follows and
     may read (``floors``: Contact.history_floors), unread ones first, then
     the latest reply first. Each row: the root's row, ``read_id``."""
@@ -66,7 +71,7 @@ def followed(user_id, floors, page, size):
     return rows, int(total), int(with_unread)
 
 
-def unread_counts(user_id, reads):
+def unread_counts(user_id: int, reads: Mapping[int, int]) -> dict[int, int]:
     """{root Id: replies of others after the read Id} for ``reads`` =
     {root Id: read Id}; recalled replies do not count."""
     if not reads:

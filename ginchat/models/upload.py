@@ -9,12 +9,17 @@ MAX_UPLOAD_MB, and a Range request reads only the chunks it needs.
 Downloads read them a piece at a time (``pieces``).
 """
 
+from collections.abc import Iterator
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Column,
+    Engine,
     Integer,
     LargeBinary,
     PrimaryKeyConstraint,
+    Select,
     String,
     Table,
     delete,
@@ -58,7 +63,7 @@ upload_chunk = Table(
 )
 
 
-def record(row, data_path=None):
+def record(row: dict[str, Any], data_path: str | None = None) -> None:
     """Store an upload's row and, given ``data_path``, its bytes as chunks
     (no commit)."""
     session = db.session
@@ -75,12 +80,12 @@ def record(row, data_path=None):
                 n += 1
 
 
-def select_by_name(name):
+def select_by_name(name: str) -> Select[Any]:
     """The query for upload ``name``'s row."""
     return select(upload_table).where(upload_table.c.name == name)
 
 
-def pieces(engine, name, start, end, piece=PIECE_BYTES):
+def pieces(engine: Engine, name: str, start: int, end: int, piece: int = PIECE_BYTES) -> Iterator[bytes]:
     """Bytes ``start`` up to ``end`` (exclusive) of an upload stored in SQL,
     as pieces of at most ``piece`` bytes. Each piece is one statement on a
     connection taken from ``engine``'s pool for that statement only: a slow
@@ -101,11 +106,11 @@ def pieces(engine, name, start, end, piece=PIECE_BYTES):
         pos += len(data)
 
 
-def forget(name):
+def forget(name: str) -> None:
     """Remove the upload's row and chunks (no commit)."""
     db.session.execute(delete(upload_chunk).where(upload_chunk.c.name == name))
     db.session.execute(delete(upload_table).where(upload_table.c.name == name))
 
 
-def count_in_db():
-    return db.session.scalar(select(func.count()).select_from(upload_table).where(upload_table.c.in_db == 1))
+def count_in_db() -> int:
+    return db.session.scalar(select(func.count()).select_from(upload_table).where(upload_table.c.in_db == 1)) or 0

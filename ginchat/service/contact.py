@@ -1,6 +1,5 @@
 """Friend routes (the Go project's service/contact.go)."""
 
-from flask import current_app
 from flask_login import current_user
 
 from ginchat.domain import friends
@@ -9,12 +8,13 @@ from ginchat.domain.people import private_chats, public_request, public_users, r
 from ginchat.domain.receipts import add_friend_state
 from ginchat.models.contact import Contact
 from ginchat.models.message import PRIVATE
+from ginchat.settings import settings
 from ginchat.utils import params, resp
 
 
 def asks_first():
     """FRIEND_ADD=request: adding a friend sends a request instead."""
-    return str(current_app.config.get("FRIEND_ADD", "instant")).lower() == "request"
+    return settings().friend_add == "request"
 
 
 def befriend_or_ask(user, target_id=None, target_name=None):

@@ -11,7 +11,8 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from ginchat.auth import page, public
+from ginchat.auth import page, public, start_session
+from ginchat.domain import admission
 from ginchat.domain.admin import FIRST_ADMIN_TIP, require_admin, tip_due, use_reset
 from ginchat.domain.people import public_users
 from ginchat.errors import AppError
@@ -145,10 +146,11 @@ def to_register():
         form.invite.data = request.args.get("invite", "")[:200]
     if form.validate_on_submit():
         try:
-            newcomer = user.register(
+            newcomer = admission.register(
                 form.name.data.strip(),
                 form.password.data,
                 form.Identity.data,
+                request.remote_addr,
                 form.invite.data or None,
                 form.displayName.data or "",
             )
@@ -156,7 +158,7 @@ def to_register():
             flash(translated(exc.msg), "error")
             return render_template("register.html", form=form), exc.status
         # Logged in at once (issue 15): no second typing of the name and password.
-        user.start_session(newcomer, request.remote_addr)
+        start_session(newcomer, request.remote_addr)
         flash(_("Welcome to GinChat, %(name)s.", name=newcomer.name), "ok")
         return redirect(url_for("pages.to_chat"))
     if request.method == "POST":

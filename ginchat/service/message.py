@@ -10,6 +10,7 @@ from ginchat.domain.search import MAX_QUERY, search_messages, words_of
 from ginchat.errors import bad_request, forbidden, unauthorized
 from ginchat.extensions import db, get_redis
 from ginchat.models import message as messages
+from ginchat.models import message_store
 from ginchat.models.contact import Contact
 from ginchat.utils import params, resp
 from ginchat.utils.ratelimit import RateLimiter
@@ -106,7 +107,7 @@ def sync():
     limit = params.get_int("limit", default=200, minimum=1, maximum=1000)
     changes = params.get_bool("updates")
     RateLimiter.of().check_sync(current_user.id)
-    rows = messages.fetch_since(current_user.id, Contact.history_floors(current_user.id), since, limit, changes)
+    rows = message_store.fetch_since(current_user.id, Contact.history_floors(current_user.id), since, limit, changes)
     return resp.ok_list(rows, len(rows))
 
 

@@ -5,11 +5,15 @@ over ginchat/domain/pins.py and announcements.py, which the WebSocket frames
 from flask_login import current_user
 
 from ginchat.domain import announcements, pins
-from ginchat.utils import params, resp
+from ginchat.utils import resp, spec
 from ginchat.utils.ratelimit import RateLimiter
 
 
-def pin():
+@spec.params(
+    spec.Int("id", required=True, minimum=1, maximum=2**62, description="the message Id", arg="msg_id"),
+    spec.Bool("remove", description="true: unpin it"),
+)
+def pin(msg_id, remove):
     """Pin a message I may read to its conversation, or unpin it (remove).
     Either side of a private chat may (not while either blocked the other);
     in a group every member, or only the owner and the admins when its
@@ -20,9 +24,6 @@ def pin():
     ---
     tags: [message]
     security: [{Bearer: []}]
-    parameters:
-      - {name: id, in: formData, type: integer, required: true, description: "the message Id"}
-      - {name: remove, in: formData, type: boolean, default: false, description: "true: unpin it"}
     responses:
       200: {description: "Data is the Type 20 frame {Type: 20, Id: the change's place in the Id sequence, MsgId, ChatType, UserId, TargetId (the message's sender and recipient), Pinned, PinnedBy, PinTime}", schema: {$ref: "#/definitions/Envelope"}}
       400: {description: "missing or malformed id; 50 pinned already", schema: {$ref: "#/definitions/Envelope"}}
@@ -32,14 +33,26 @@ def pin():
       409: {description: "pinning a recalled message", schema: {$ref: "#/definitions/Envelope"}}
       429: {description: "over USER_CHANGE_RATE or USER_MSG_RATE per user and second (socket and HTTP together); see Retry-After", schema: {$ref: "#/definitions/Envelope"}}
     """
-    msg_id = params.get_int("id", required=True, minimum=1, maximum=2**62)
-    remove = params.get_bool("remove")
     RateLimiter.of().check_message(current_user.id)  # one budget with the socket's messages and changes
     frame = pins.pin(current_user.id, msg_id, pinned=not remove)
     return resp.ok(frame, msg="unpinned" if remove else "pinned")
 
 
-def pinned():
+@spec.params(
+    spec.Int(
+        "type", required=True, minimum=1, maximum=2, enum=(1, 2), description="1 private, 2 group", arg="msg_type"
+    ),
+    spec.Int(
+        "targetId",
+        required=True,
+        minimum=1,
+        maximum=2**31 - 1,
+        description="the other user, or the group",
+        arg="target",
+    ),
+    where="query",
+)
+def pinned(msg_type, target):
     """The pinned messages of a conversation I may read, newest pin first:
     each a message with `Pin` {Id: the pin's place in the Id sequence,
     UserId: who pinned it, Time: when, ms}. A group's messages from before
@@ -47,31 +60,27 @@ def pinned():
     ---
     tags: [message]
     security: [{Bearer: []}]
-    parameters:
-      - {name: type, in: query, type: integer, required: true, enum: [1, 2], description: "1 private, 2 group"}
-      - {name: targetId, in: query, type: integer, required: true, description: "the other user, or the group"}
     responses:
       200: {description: "Rows are messages with Pin; Total is their number", schema: {$ref: "#/definitions/MessageListEnvelope"}}
       400: {$ref: "#/responses/BadParameter"}
       401: {$ref: "#/responses/NotLoggedIn"}
       403: {description: "not a member of the group", schema: {$ref: "#/definitions/Envelope"}}
     """
-    msg_type = params.get_int("type", required=True, minimum=1, maximum=2)
-    target = params.get_int("targetId", required=True, minimum=1, maximum=2**31 - 1)
     rows = pins.pinned_messages(current_user.id, msg_type, target)
     return resp.ok_list(rows, len(rows))
 
 
-def save():
+@spec.params(
+    spec.Int("id", required=True, minimum=1, maximum=2**62, description="the message Id", arg="msg_id"),
+    spec.Bool("remove", description="true: take it off my list"),
+)
+def save(msg_id, remove):
     """Save a message I may read to my own Saved list, or unsave it (remove).
     Idempotent. My other connections, on every node, get the Type 21 frame
     {Type: 21, MsgId, Saved, SaveTime}. Nobody else sees my list.
     ---
     tags: [message]
     security: [{Bearer: []}]
-    parameters:
-      - {name: id, in: formData, type: integer, required: true, description: "the message Id"}
-      - {name: remove, in: formData, type: boolean, default: false, description: "true: take it off my list"}
     responses:
       200: {description: "Data is the Type 21 frame", schema: {$ref: "#/definitions/Envelope"}}
       400: {description: "missing or malformed id; 5000 saved already", schema: {$ref: "#/definitions/Envelope"}}
@@ -80,34 +89,42 @@ def save():
       409: {description: "saving a recalled message", schema: {$ref: "#/definitions/Envelope"}}
       429: {description: "over USER_CHANGE_RATE or USER_MSG_RATE per user and second; see Retry-After", schema: {$ref: "#/definitions/Envelope"}}
     """
-    msg_id = params.get_int("id", required=True, minimum=1, maximum=2**62)
-    remove = params.get_bool("remove")
     RateLimiter.of().check_message(current_user.id)
     frame = pins.save(current_user.id, msg_id, saved=not remove)
     return resp.ok(frame, msg="unsaved" if remove else "saved")
 
 
-def saved():
+@spec.params(
+    spec.Int("page", default=1, minimum=1, maximum=100_000),
+    spec.Int("size", default=50, minimum=1, maximum=100),
+    where="query",
+)
+def saved(page, size):
     """My Saved list: the messages I saved and may still read (a group I
     left hides its messages), newest save first, each with SaveTime (ms).
     ---
     tags: [message]
     security: [{Bearer: []}]
-    parameters:
-      - {name: page, in: query, type: integer, minimum: 1, default: 1}
-      - {name: size, in: query, type: integer, minimum: 1, maximum: 100, default: 50}
     responses:
       200: {description: "Rows are messages with SaveTime; Total counts them all", schema: {$ref: "#/definitions/MessageListEnvelope"}}
       400: {$ref: "#/responses/BadParameter"}
       401: {$ref: "#/responses/NotLoggedIn"}
     """
-    page = params.get_int("page", default=1, minimum=1, maximum=100_000)
-    size = params.get_int("size", default=50, minimum=1, maximum=100)
     rows, total = pins.saved_messages(current_user.id, page, size)
     return resp.ok_list(rows, total)
 
 
-def set_notice():
+@spec.params(
+    spec.Str("comId", required=True, max_len=64, description="the group's ID or exact name", arg="com_id"),
+    spec.Str(
+        "notice",
+        max_len=None,
+        strip=False,
+        description="the text, at most 2000 characters; empty or absent clears it",
+        arg="text",
+    ),
+)
+def set_notice(com_id, text):
     """The owner or an admin sets the group notice (群公告), shown to every
     member at the top of the group; an empty notice clears it. The change
     takes the next Id of the message sequence: every member gets a Type 24
@@ -119,9 +136,6 @@ def set_notice():
     ---
     tags: [group]
     security: [{Bearer: []}]
-    parameters:
-      - {name: comId, in: formData, type: string, required: true, description: "the group's ID or exact name"}
-      - {name: notice, in: formData, type: string, description: "the text, at most 2000 characters; empty or absent clears it"}
     responses:
       200: {description: "Data is the notice {Text, UserId, Time, Id (its place in the message Id sequence)}", schema: {$ref: "#/definitions/Envelope"}}
       400: {description: "missing comId, a notice over 2000 characters or with text no database stores", schema: {$ref: "#/definitions/Envelope"}}
@@ -129,13 +143,22 @@ def set_notice():
       403: {description: "not a member, or a member who is neither the owner nor an admin", schema: {$ref: "#/definitions/Envelope"}}
       404: {$ref: "#/responses/NoSuchGroup"}
     """
-    com_id = params.get_str("comId", required=True, max_len=64)
-    text = params.get_str("notice", max_len=None, strip=False) or ""
+    text = text or ""
     group, notice = announcements.set_notice(current_user.id, com_id, text)
     return resp.ok(notice, msg=f"the notice of {group.name} is set" if notice["Text"] else "notice cleared")
 
 
-def see_notice():
+@spec.params(
+    spec.Str("comId", required=True, max_len=64, description="the group's ID or exact name", arg="com_id"),
+    spec.Int(
+        "id",
+        minimum=0,
+        maximum=2**62,
+        description="the notice's Id I read (Notice.Id); absent: the current one",
+        arg="notice_id",
+    ),
+)
+def see_notice(com_id, notice_id):
     """I have read the group's notice: it is not New for me any more, on any
     of my devices (/contact/loadcommunity's Notice.Seen; a replayed Type 24
     frame's Seen). My connections get a Type 14 notice `notice_seen` with
@@ -143,9 +166,6 @@ def see_notice():
     ---
     tags: [group]
     security: [{Bearer: []}]
-    parameters:
-      - {name: comId, in: formData, type: string, required: true, description: "the group's ID or exact name"}
-      - {name: id, in: formData, type: integer, description: "the notice's Id I read (Notice.Id); absent: the current one"}
     responses:
       200: {description: "Data is {GroupId, NoticeId: the notice I have seen}", schema: {$ref: "#/definitions/Envelope"}}
       400: {description: "missing comId, a malformed id, or an id above the group's notice", schema: {$ref: "#/definitions/Envelope"}}
@@ -153,7 +173,5 @@ def see_notice():
       403: {description: "not a member", schema: {$ref: "#/definitions/Envelope"}}
       404: {$ref: "#/responses/NoSuchGroup"}
     """
-    com_id = params.get_str("comId", required=True, max_len=64)
-    notice_id = params.get_int("id", minimum=0, maximum=2**62)
     group, seen = announcements.see_notice(current_user.id, com_id, notice_id)
     return resp.ok({"GroupId": group.id, "NoticeId": seen}, msg="notice seen")

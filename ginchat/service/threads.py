@@ -7,23 +7,32 @@ from flask import jsonify
 from flask_login import current_user
 
 from ginchat.domain import threads
-from ginchat.utils import params, resp
+from ginchat.utils import resp, spec
 
 MAX_ID = 2**62
 
 
-def thread():
+@spec.params(
+    spec.Int("rootId", required=True, minimum=1, maximum=MAX_ID, description="the root message's Id"),
+    spec.Int(
+        "before", minimum=1, maximum=MAX_ID, description="a reply Id: only older replies (the latest page if absent)"
+    ),
+    spec.Int(
+        "after",
+        minimum=0,
+        maximum=MAX_ID,
+        description="a reply Id: the limit replies right after it instead (reading on)",
+    ),
+    spec.Int("limit", default=50, minimum=1, maximum=200),
+    where="query",
+)
+def thread(root_id, before, after, limit):
     """A thread: its root and replies (oldest first), with my follow mark,
     read position and unread count. Anyone who may read the root may read
     its thread, a recalled root's included.
     ---
     tags: [thread]
     security: [{Bearer: []}]
-    parameters:
-      - {name: rootId, in: query, type: integer, required: true, description: "the root message's Id"}
-      - {name: before, in: query, type: integer, description: "a reply Id: only older replies (the latest page if absent)"}
-      - {name: after, in: query, type: integer, minimum: 0, description: "a reply Id: the limit replies right after it instead (reading on)"}
-      - {name: limit, in: query, type: integer, minimum: 1, maximum: 200, default: 50}
     responses:
       200: {description: "Data is my state of the thread with Root (the root message); Rows are replies, oldest first; Total counts the thread's replies", schema: {$ref: "#/definitions/ThreadEnvelope"}}
       400: {description: "a malformed parameter, or rootId is itself a reply (its thread is its root's)", schema: {$ref: "#/definitions/Envelope"}}
@@ -31,15 +40,16 @@ def thread():
       403: {description: "not a member of the group, or a message from before my history in it", schema: {$ref: "#/definitions/Envelope"}}
       404: {description: "no such message (others' private messages look the same)", schema: {$ref: "#/definitions/Envelope"}}
     """
-    root_id = params.get_int("rootId", required=True, minimum=1, maximum=MAX_ID)
-    before = params.get_int("before", minimum=1, maximum=MAX_ID)
-    after = params.get_int("after", minimum=0, maximum=MAX_ID)
-    limit = params.get_int("limit", default=50, minimum=1, maximum=200)
     state, rows, total = threads.thread_of(current_user.id, root_id, before, after, limit)
     return jsonify(resp.envelope(0, "ok", data=state, rows=rows, total=total)), 200
 
 
-def followed():
+@spec.params(
+    spec.Int("page", default=1, minimum=1, maximum=100_000),
+    spec.Int("size", default=20, minimum=1, maximum=100),
+    where="query",
+)
+def followed(page, size):
     """The threads I follow and may read: those with unread replies first,
     then the latest reply first; each with my unread count. I follow the
     threads I started, replied to or was mentioned in (in a private chat,
@@ -47,29 +57,25 @@ def followed():
     ---
     tags: [thread]
     security: [{Bearer: []}]
-    parameters:
-      - {name: page, in: query, type: integer, minimum: 1, default: 1}
-      - {name: size, in: query, type: integer, minimum: 1, maximum: 100, default: 20}
     responses:
       200: {description: "Rows are thread states with Root; Total counts my followed threads; Data.Unread how many of them have unread replies", schema: {$ref: "#/definitions/ThreadListEnvelope"}}
       400: {$ref: "#/responses/BadParameter"}
       401: {$ref: "#/responses/NotLoggedIn"}
     """
-    page = params.get_int("page", default=1, minimum=1, maximum=100_000)
-    size = params.get_int("size", default=20, minimum=1, maximum=100)
     rows, total, unread = threads.followed_threads(current_user.id, page, size)
     return jsonify(resp.envelope(0, "ok", data={"Unread": unread}, rows=rows, total=total)), 200
 
 
-def follow():
+@spec.params(
+    spec.Int("rootId", required=True, minimum=1, maximum=MAX_ID),
+    spec.Bool("follow", default=True, description="false: stop following", arg="on"),
+)
+def follow(root_id, on):
     """Follow a thread (or leave it with follow=false). My other connections
     get my new state of it as a Type 23 frame.
     ---
     tags: [thread]
     security: [{Bearer: []}]
-    parameters:
-      - {name: rootId, in: formData, type: integer, required: true}
-      - {name: follow, in: formData, type: boolean, default: true, description: "false: stop following"}
     responses:
       200: {description: "Data is my state of the thread", schema: {$ref: "#/definitions/Envelope"}}
       400: {description: "a malformed parameter, or rootId is a reply", schema: {$ref: "#/definitions/Envelope"}}
@@ -77,21 +83,20 @@ def follow():
       403: {description: "a root I may not read", schema: {$ref: "#/definitions/Envelope"}}
       404: {description: "no such message", schema: {$ref: "#/definitions/Envelope"}}
     """
-    root_id = params.get_int("rootId", required=True, minimum=1, maximum=MAX_ID)
-    on = params.get_bool("follow", default=True)
     return resp.ok(threads.follow(current_user.id, root_id, on), msg="following" if on else "not following")
 
 
-def mark_read():
+@spec.params(
+    spec.Int("rootId", required=True, minimum=1, maximum=MAX_ID),
+    spec.Int("id", minimum=1, maximum=MAX_ID, description="a reply Id of the thread", arg="up_to"),
+)
+def mark_read(root_id, up_to):
     """Mark a thread read up to reply `id` (its latest reply if absent);
     forward only. My other connections get my new state of it (Type 23),
     so its unread count is the same on all my devices.
     ---
     tags: [thread]
     security: [{Bearer: []}]
-    parameters:
-      - {name: rootId, in: formData, type: integer, required: true}
-      - {name: id, in: formData, type: integer, description: "a reply Id of the thread"}
     responses:
       200: {description: "Data is my state of the thread", schema: {$ref: "#/definitions/Envelope"}}
       400: {description: "a malformed parameter, or rootId is a reply", schema: {$ref: "#/definitions/Envelope"}}
@@ -99,6 +104,4 @@ def mark_read():
       403: {description: "a root I may not read", schema: {$ref: "#/definitions/Envelope"}}
       404: {description: "no such message", schema: {$ref: "#/definitions/Envelope"}}
     """
-    root_id = params.get_int("rootId", required=True, minimum=1, maximum=MAX_ID)
-    up_to = params.get_int("id", minimum=1, maximum=MAX_ID)
     return resp.ok(threads.mark_read(current_user.id, root_id, up_to))

@@ -1,75 +1,33 @@
 """User routes (the Go project's service/user.go)."""
 
-from flask import current_app, g, session
-from flask_login import current_user, login_user, logout_user
+from flask import g, session
+from flask_login import current_user, logout_user
 
-from ginchat import i18n, tokencache
-from ginchat.auth import SESSION_ID, SESSION_KEY, public
-from ginchat.domain import default_groups
-from ginchat.domain.admin import admit, delete_own_account, dismiss_tip, first_account_admin
+from ginchat import i18n
+from ginchat.auth import public, start_session
+from ginchat.domain import accounts, admission
+from ginchat.domain.admin import delete_own_account, dismiss_tip
 from ginchat.domain.people import directory, public_users, search_people, seen_user, seen_users
 from ginchat.domain.sessions import end_other_sessions, end_session
-from ginchat.errors import bad_request, forbidden, unauthorized
+from ginchat.errors import bad_request, unauthorized
 from ginchat.extensions import db
 from ginchat.limits import MAX_ID
-from ginchat.models.user_basic import AuthToken, UserBasic, utcnow
+from ginchat.models.user_basic import UserBasic
 from ginchat.service import search_request
 from ginchat.uploads import check_icon
 from ginchat.utils import params, resp
-from ginchat.utils.ratelimit import RateLimiter
-
-
-def register(name, password, repeat, invite=None, display_name=""):
-    from flask import request
-
-    limiter = RateLimiter.of()
-    limiter.check_registration(request.remote_addr)
-    if repeat is not None and repeat != password:
-        raise bad_request("the two passwords differ")
-    admission = admit(invite)  # one use of the invitation is committed with the account
-    user = UserBasic.register(name, password, display_name)
-    first_account_admin(user, admission)
-    default_groups.welcome(user)
-    limiter.registered(request.remote_addr)
-    return user
 
 
 def log_in(name, password, remote_addr):
     """Check the password, start a fresh session and issue a new token."""
-    limiter = RateLimiter.of()
-    limiter.reserve_login(name, remote_addr)  # counted as a failure unless it succeeds
-    user = UserBasic.authenticate(name, password)
-    limiter.login_succeeded(name, remote_addr)
+    user = accounts.log_in(name, password, remote_addr)
     return user, start_session(user, remote_addr)
 
 
-def start_session(user, remote_addr):
-    """Log ``user`` in on this browser (a fresh cookie session and its token):
-    after a checked password, or right after registering."""
-    session.clear()  # a new session on every login: no fixation
-    login_user(user)
-    user.login_time = utcnow()
-    user.client_ip = (remote_addr or "")[:64]
-    db.session.commit()
-    # One login, one session record: the token and this cookie belong to it.
-    token, cookie_key, row = AuthToken.issue(user, current_app.config["TOKEN_TTL_DAYS"])
-    tokencache.remember(token, row, verify=False)  # its first handshake needs no SQL
-    session[SESSION_ID] = row.id
-    session[SESSION_KEY] = cookie_key
-    return token
-
-
 def check_current_password(user, password, field):
-    """A password asked for again (a new password, deleting the account): a
-    wrong one counts as a failed login of the name, so a stolen session cannot
-    guess without limit; 403 when wrong, 429 past the name's limit."""
     from flask import request
 
-    limiter = RateLimiter.of()
-    limiter.reserve_login(user.name, request.remote_addr)
-    if not user.verify_password(password):
-        raise forbidden(f"{field} is not your current password")
-    limiter.login_succeeded(user.name, request.remote_addr)
+    accounts.check_current_password(user, password, field, request.remote_addr)
 
 
 @public
@@ -92,6 +50,8 @@ def create_user():
       409: {description: "the name is taken (regardless of case and NFKC), or looks like one that is (same Unicode TR39 skeleton)", schema: {$ref: "#/definitions/Envelope"}}
       429: {description: "too many accounts created from this address (REGISTRATIONS_PER_IP); see Retry-After", schema: {$ref: "#/definitions/Envelope"}}
     """
+    from flask import request
+
     name = params.get_str("name", required=True, max_len=64)
     password = params.get_str("password", required=True, max_len=256, strip=False)
     repeat = params.get_str("Identity", strip=False, max_len=256)
@@ -99,7 +59,7 @@ def create_user():
         repeat = params.get_str("repassword", strip=False, max_len=256)
     invite = params.get_str("invite", max_len=200)
     display_name = params.get_str("displayName", max_len=256) or ""
-    user = register(name, password, repeat, invite, display_name)
+    user = admission.register(name, password, repeat, request.remote_addr, invite, display_name)
     return resp.ok(public_users([user], user.id)[0], msg="registered", status=201)
 
 
@@ -365,7 +325,8 @@ def update_user():
             raise bad_request("oldPassword (your current password) is required to set a new password")
         check_current_password(user, old, "oldPassword")
     icon = params.get_given("icon", max_len=255)
-    user.update_profile(
+    accounts.update_profile(
+        user,
         name=params.get_str("name", max_len=64),
         password=password,
         phone=params.get_given("phone", max_len=32),
@@ -413,7 +374,6 @@ __all__ = [
     "update_user",
     "set_language",
     "delete_user",
-    "register",
     "log_in",
     "log_out",
     "end_other_sessions",

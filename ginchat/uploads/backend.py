@@ -17,41 +17,20 @@ import logging
 import os
 import time
 
-from flask import current_app
-from sqlalchemy import make_url
-
 from ginchat.extensions import db
 from ginchat.models import upload as upload_rows
+from ginchat.settings import settings
 from ginchat.uploads.kinds import TYPES
 
 log = logging.getLogger("ginchat.attach")
 
-MODES = ("db", "folder")
-SERVER_DATABASES = ("mysql", "mariadb", "postgresql")
-
-
-def default_mode(database_uri):
-    """``db`` for a database server shared by nodes, ``folder`` for SQLite."""
-    backend = make_url(database_uri).get_backend_name()
-    return "db" if backend in SERVER_DATABASES else "folder"
-
-
-def resolve_mode(config):
-    """The UPLOAD_STORAGE to use (create_app stores it back into the config)."""
-    mode = str(config.get("UPLOAD_STORAGE") or "").strip().lower()
-    if not mode or mode == "auto":
-        return default_mode(config["SQLALCHEMY_DATABASE_URI"])
-    if mode not in MODES:
-        raise RuntimeError(f"GINCHAT_UPLOAD_STORAGE must be db or folder, not {mode!r}")
-    return mode
-
 
 def mode():
-    return current_app.config["UPLOAD_STORAGE"]
+    return settings().upload_storage
 
 
 def folder():
-    return current_app.config["UPLOAD_FOLDER"]
+    return settings().upload_folder
 
 
 def digest_of(path):

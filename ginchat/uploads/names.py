@@ -2,9 +2,8 @@
 
 import re
 
-from flask import current_app
-
 from ginchat.errors import bad_request
+from ginchat.settings import settings
 from ginchat.uploads import backend
 from ginchat.uploads.kinds import TYPES
 
@@ -14,7 +13,7 @@ ALIAS_PREFIX = "/asset/upload/"  # the Go original's path, still served
 
 
 def upload_folder():
-    return current_app.config["UPLOAD_FOLDER"]
+    return settings().upload_folder
 
 
 def upload_name(url, aliases=False):

@@ -9,6 +9,7 @@ from flask_login import current_user
 from ginchat.errors import AppError, bad_request, not_found
 from ginchat.extensions import db
 from ginchat.models import upload as upload_rows
+from ginchat.settings import settings
 from ginchat.uploads import backend
 from ginchat.uploads.files import SERVED_TYPE, content_disposition
 from ginchat.uploads.images import DEFAULT_MAX_IMAGE_PIXELS
@@ -57,7 +58,7 @@ def upload():
       507: {description: "the upload disk is full, or storing it would leave less than UPLOAD_MIN_FREE_MB free", schema: {$ref: "#/definitions/Envelope"}}
     """
     storage, limit = _file_part("the picture or clip")
-    max_pixels = int(current_app.config.get("MAX_IMAGE_PIXELS") or DEFAULT_MAX_IMAGE_PIXELS)
+    max_pixels = settings().max_image_pixels or DEFAULT_MAX_IMAGE_PIXELS
     with _logged_refusal():
         name = store(storage.stream, upload_folder(), limit, max_pixels, current_user.id)
     kind = TYPES[name.rsplit(".", 1)[1]][1]
@@ -107,7 +108,7 @@ def _file_part(what):
         if "file" in request.form:
             raise bad_request("file must be sent as a file part of a multipart/form-data body, not as text")
         raise bad_request(f"file is required: send {what} as the multipart/form-data field 'file'")
-    limit = int(float(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024)
+    limit = int(settings().max_upload_mb * 1024 * 1024)
     check_room(upload_folder(), min(limit, request.content_length or limit))
     return storage, limit
 

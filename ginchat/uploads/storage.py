@@ -8,9 +8,9 @@ import shutil
 import uuid
 
 import gevent
-from flask import current_app
 
 from ginchat.errors import AppError, bad_request
+from ginchat.settings import settings
 from ginchat.uploads import backend
 from ginchat.uploads.files import file_type, safe_file_name
 from ginchat.uploads.images import check_and_clean_image
@@ -87,7 +87,7 @@ def in_thread(func, *args):
 def check_room(folder, size):
     """507 unless ``size`` more bytes still leave UPLOAD_MIN_FREE_MB free on
     the folder's disk (checked before a byte of the upload is written there)."""
-    reserve = int(float(current_app.config.get("UPLOAD_MIN_FREE_MB") or 0) * 1024 * 1024)
+    reserve = int(settings().upload_min_free_mb * 1024 * 1024)
     os.makedirs(folder, exist_ok=True)
     free = shutil.disk_usage(folder).free
     if free - size < reserve:
@@ -105,7 +105,7 @@ def copy_limited(stream, path, limit):
                     return size
                 size += len(chunk)
                 if size > limit:
-                    raise too_large(f"the file is larger than the {current_app.config['MAX_UPLOAD_MB']} MiB limit")
+                    raise too_large(f"the file is larger than the {settings().max_upload_mb:g} MiB limit")
                 out.write(chunk)
     except OSError as exc:
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):

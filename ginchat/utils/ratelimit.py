@@ -39,6 +39,7 @@ import redis
 from flask import current_app
 
 from ginchat.errors import AppError
+from ginchat.settings import settings
 from ginchat.utils.names import name_key
 
 log = logging.getLogger("ginchat.ratelimit")
@@ -92,14 +93,10 @@ class RateLimited(AppError):
         self.retry_after = max(1, int(-(-retry_after // 1)))
 
 
-def enabled(config):
-    return str(config.get("RATE_LIMITS", "on")).lower() not in ("off", "false", "0", "no")
-
-
 class RateLimiter:
     def __init__(self, app):
         self.app = app
-        self.enabled = enabled(app.config)
+        self.enabled = settings(app).rate_limits
         self.redis = app.extensions["redis"]
         self._script = self.redis.register_script(_HIT)
         self._reserve = self.redis.register_script(_RESERVE)
@@ -178,10 +175,10 @@ class RateLimiter:
         the address at once, or refuse (429) while either is at its limit."""
         if not self._available():
             return
-        cfg = self.app.config
+        found = settings(self.app)
         keys = [f"rl:login_name:{_login_key(name)}", f"rl:login_ip:{ip or '-'}"]
-        limits = [int(cfg["LOGIN_FAILS_PER_NAME"]), int(cfg["LOGIN_FAILS_PER_IP"])]
-        window = float(cfg["LOGIN_FAIL_WINDOW"])
+        limits = [found.login_fails_per_name, found.login_fails_per_ip]
+        window = found.login_fail_window
         try:
             result = self._reserve(keys=keys, args=[int(window * 1000), *limits])
         except redis.RedisError as exc:
@@ -205,43 +202,42 @@ class RateLimiter:
             self._fail_open(exc)
 
     def check_registration(self, ip):
-        cfg = self.app.config
         count, left = self.peek("register_ip", ip or "-")
-        if count >= int(cfg["REGISTRATIONS_PER_IP"]):
+        if count >= settings(self.app).registrations_per_ip:
             raise RateLimited(
                 f"too many accounts created from your address: try again in {max(1, round(left))} s", left
             )
 
     def registered(self, ip):
-        self.hit("register_ip", ip or "-", 0, float(self.app.config["REGISTRATION_WINDOW"]))
+        self.hit("register_ip", ip or "-", 0, settings(self.app).registration_window)
 
     def check_message(self, user_id):
         """One chat message or change (an edit, a reaction) of ``user_id``, on
         any connection or over HTTP, on any node."""
-        limit = int(self.app.config["USER_MSG_RATE"])
+        limit = settings(self.app).user_msg_rate
         self.limit(
             "msg", user_id, limit, 1.0, f"too many messages and changes from your account: at most {limit} per second"
         )
 
     def check_change(self, user_id):
         """One edit or reaction of ``user_id``, on the socket or over HTTP, on any node."""
-        limit = int(self.app.config["USER_CHANGE_RATE"])
+        limit = settings(self.app).user_change_rate
         self.limit("change", user_id, limit, 1.0, f"too many edits and reactions: at most {limit} per second")
 
     def check_upload(self, user_id):
-        limit = int(self.app.config["UPLOADS_PER_MINUTE"])
+        limit = settings(self.app).uploads_per_minute
         self.limit("upload", user_id, limit, 60.0, f"too many uploads: at most {limit} per minute")
 
     def check_search(self, user_id):
-        limit = int(self.app.config["SEARCHES_PER_MINUTE"])
+        limit = settings(self.app).searches_per_minute
         self.limit("search", user_id, limit, 60.0, f"too many searches: at most {limit} per minute")
 
     def check_message_search(self, user_id):
-        limit = int(self.app.config["MESSAGE_SEARCHES_PER_MINUTE"])
+        limit = settings(self.app).message_searches_per_minute
         self.limit("msg_search", user_id, limit, 60.0, f"too many message searches: at most {limit} per minute")
 
     def check_sync(self, user_id):
-        limit = int(self.app.config["SYNCS_PER_MINUTE"])
+        limit = settings(self.app).syncs_per_minute
         self.limit("sync", user_id, limit, 60.0, f"too many sync requests: at most {limit} per minute")
 
 

@@ -11,15 +11,8 @@ from helpers import wait_for
 import ginchat.bus.catchup as catchup_module
 from ginchat.bus.catchup import Catchup
 from ginchat.extensions import db
-from ginchat.models.message import (
-    GROUP,
-    conv_key,
-    fetch_after,
-    msg_counter,
-    store_batch,
-    to_frame,
-    top_id,
-)
+from ginchat.models.message import GROUP, conv_key, msg_counter, to_frame
+from ginchat.models.message_store import fetch_after, store_batch, top_id
 
 
 class Engine:

@@ -9,13 +9,11 @@ from ginchat.extensions import db
 from ginchat.models.message import (
     GROUP,
     PRIVATE,
-    SeqCache,
-    by_client_ids,
     conv_key,
     message_table,
     msg_counter,
-    store_batch,
 )
+from ginchat.models.message_store import SeqCache, by_client_ids, store_batch
 
 
 class Item:

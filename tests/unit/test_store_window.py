@@ -6,11 +6,12 @@ import gevent
 
 from ginchat.chat import store as store_module
 from ginchat.chat.store import Store
+from ginchat.settings import SETTINGS_KEY, Settings
 
 
 class App:
     def __init__(self, window_ms):
-        self.config = {"STORE_WINDOW_MS": window_ms}
+        self.extensions = {SETTINGS_KEY: Settings.from_config({"STORE_WINDOW_MS": window_ms})}
 
 
 class Engine:
@@ -21,7 +22,7 @@ class Engine:
 def test_the_window_is_read_from_the_setting():
     assert Store(Engine(2)).window == 0.002
     assert Store(Engine(0)).window == 0.0
-    assert Store(Engine("")).window == 0.0
+    assert Store(Engine("0.5")).window == 0.0005
 
 
 def test_a_gathering_batch_takes_what_comes_until_it_is_full(monkeypatch):
