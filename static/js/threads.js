@@ -22,6 +22,7 @@ import { sendFiles } from './files.js';
 import {
   registerBubblePart, registerFrameHandler, registerMessageAction, registerOutgoingFields,
 } from './hooks.js';
+import { setupEmojiPicker } from './emoji.js';
 import { composing } from './keys.js';
 import { attachMentionSuggest } from './mentions.js';
 import { messageNode, redrawMessage } from './messages.js';
@@ -288,6 +289,7 @@ function send(event) {
   view.stick = true;
   sendText(view, text);
   box.value = '';
+  if (threadEmoji) threadEmoji.close(); // sent: the panel has done its job
   box.style.height = '';
   sent();
 }
@@ -308,8 +310,11 @@ function icon(selector) {
   return img ? img.cloneNode(false) : el('span', { 'aria-hidden': 'true', text: '•' });
 }
 
+let threadEmoji = null; // the thread composer's emoji picker (closed once a reply is sent)
+
 function composerNode() {
   const form = el('form', { className: 'thread-composer', autocomplete: 'off', onsubmit: send },
+    el('div', { id: 'thread-emoji-panel', className: 'emoji-panel', role: 'group', 'aria-label': t('Emoji'), hidden: true }),
     el('p', { className: 'thread-note', role: 'alert' }),
     el('p', { id: 'thread-rec-status', className: 'rec-status', role: 'status', 'aria-live': 'polite', hidden: true }),
     el('label', { className: 'visually-hidden', for: 'thread-input', text: t('Reply in thread') }),
@@ -329,12 +334,17 @@ function composerNode() {
           onchange: (event) => chosen(event, sendFiles),
         }),
         el('button', {
+          type: 'button', id: 'thread-emoji-btn', className: 'tool', 'aria-label': t('Emoji'),
+          'aria-expanded': 'false', 'aria-controls': 'thread-emoji-panel',
+        }, icon('#emoji-btn img')),
+        el('button', {
           type: 'button', id: 'thread-voice-btn', className: 'tool', 'aria-label': t('Record a voice clip: hold to record, release to send'),
         }, icon('#voice-btn img'))),
       el('label', { className: 'thread-also-label' },
         el('input', { type: 'checkbox', className: 'thread-also' }), t('Also send to the conversation')),
       el('button', { type: 'submit', className: 'thread-send', text: t('Send reply') })));
   const box = form.querySelector('textarea');
+  threadEmoji = setupEmojiPicker(form.querySelector('#thread-emoji-btn'), form.querySelector('#thread-emoji-panel'), box);
   box.addEventListener('keydown', (event) => {
     if (event.key === 'Enter' && !event.shiftKey && !composing(event)) {
       event.preventDefault();
@@ -505,7 +515,7 @@ export function initThreads() {
     composerNode());
   document.body.append(panel);
   panel.addEventListener('keydown', (event) => {
-    if (event.key === 'Escape' && !event.defaultPrevented && !panel.querySelector('.msg-menu, .reaction-picker, .edit-form')) {
+    if (event.key === 'Escape' && !event.defaultPrevented && !panel.querySelector('.msg-menu, .reaction-picker, .edit-form, .emoji-panel:not([hidden])')) {
       event.preventDefault();
       closeThread();
     }

@@ -206,6 +206,23 @@ def test_the_thread_composer_sends_mentions_pictures_files_and_voice(server, peo
     expect(sent).to_contain_text("all of them")
     expect(sent.locator(".mention")).to_be_visible()
 
+    # The emoji picker, as the conversation's: Esc closes it (not the thread),
+    # an emoji alone goes as Media 2.
+    emoji_btn = bpanel.get_by_role("button", name="Emoji")
+    emoji_btn.click()
+    choices = bpanel.locator("#thread-emoji-panel .emoji-choice")
+    expect(choices.first).to_be_focused()
+    pb.keyboard.press("Escape")
+    expect(bpanel.locator("#thread-emoji-panel")).to_be_hidden()
+    expect(bpanel).to_be_visible()
+    emoji_btn.click()
+    chosen = choices.first.text_content()
+    choices.first.click()
+    expect(box).to_have_value(chosen)
+    box.press("Enter")
+    expect(bpanel.locator("#thread-emoji-panel")).to_be_hidden()
+    expect(apanel.locator(".thread-replies .msg[data-media='2']")).to_contain_text(chosen)
+
     picture = tmp_path / "trip.png"
     picture.write_bytes(png_bytes())
     bpanel.locator("#thread-image-input").set_input_files(str(picture))
@@ -227,7 +244,7 @@ def test_the_thread_composer_sends_mentions_pictures_files_and_voice(server, peo
     # None of them in the conversation: the root's line counts them.
     expect(pa.locator("#messages .msg[data-media='4'], #messages .msg[data-media='5']")).to_have_count(0)
     expect(message(pa, "here they are")).to_have_count(0)
-    expect(bpanel.locator(".thread-replies .msg.mine .ticks")).to_have_count(4 if size == "desktop" else 3)
+    expect(bpanel.locator(".thread-replies .msg.mine .ticks")).to_have_count(5 if size == "desktop" else 4)
     if size == "desktop":  # README's picture of a thread
         open_message_menu(sent).get_by_role("menuitem", name="React").click()
         apanel.locator(".reaction-picker .emoji-choice", has_text="🎉").click()
