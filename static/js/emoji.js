@@ -43,6 +43,7 @@ export function setupEmojiPicker(button, panel, input) {
   button.addEventListener('click', () => setOpen(panel.hidden));
   panel.addEventListener('keydown', (event) => {
     if (event.key === 'Escape') {
+      event.preventDefault(); // Esc closes the picker, not what holds it (a thread's panel)
       setOpen(false);
       button.focus();
     }

@@ -515,7 +515,7 @@ export function initThreads() {
     composerNode());
   document.body.append(panel);
   panel.addEventListener('keydown', (event) => {
-    if (event.key === 'Escape' && !event.defaultPrevented && !panel.querySelector('.msg-menu, .reaction-picker, .edit-form, .emoji-panel:not([hidden])')) {
+    if (event.key === 'Escape' && !event.defaultPrevented && !panel.querySelector('.msg-menu, .reaction-picker, .edit-form')) {
       event.preventDefault();
       closeThread();
     }
