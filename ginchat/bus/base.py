@@ -18,7 +18,8 @@ import uuid
 import gevent
 import gevent.queue
 
-from ginchat.bus.catchup import Catchup, dumps
+from ginchat.bus.catchup import Catchup
+from ginchat.utils.wire import dumps
 
 log = logging.getLogger("ginchat.bus")
 
@@ -118,7 +119,7 @@ class Bus:
         raise NotImplementedError
 
     def encode(self, body):
-        payload = json.dumps(dict(body, n=self.node_id), ensure_ascii=False, separators=(",", ":")).encode()
+        payload = dumps(dict(body, n=self.node_id)).encode()
         sig = hmac.new(self.key, payload, hashlib.sha256).hexdigest().encode()
         return sig + b"." + payload
 

@@ -15,7 +15,6 @@ newest message Id), ``fetch_since(after_id, limit)`` (the messages after an
 Id, oldest first, as frames) and ``polled()`` (called after every poll, for
 whatever else the engine follows in SQL)."""
 
-import json
 import logging
 import time
 
@@ -23,16 +22,14 @@ import gevent
 import gevent.event
 import gevent.lock
 
+from ginchat.utils.wire import dumps
+
 log = logging.getLogger("ginchat.bus")
 
 PAGE = 500  # rows read per query
 GAP_GRACE = 0.05  # seconds a gap may close by itself (packets out of order) before SQL is asked
 MAX_PENDING = 20000  # messages held for a gap; beyond that SQL will bring them
 MAX_HOLD = 5.0  # seconds a held message waits when SQL does not answer
-
-
-def dumps(frame):
-    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
 
 
 class Catchup:

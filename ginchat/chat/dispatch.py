@@ -8,13 +8,12 @@ import re
 from ginchat.chat.wsevents import OVERSIZED
 from ginchat.domain import access, mentions, replies, threads
 from ginchat.errors import AppError
+from ginchat.limits import MAX_ID, MAX_MSG_ID
 from ginchat.models.contact import Contact
 from ginchat.models.message import FILE, GROUP, HEARTBEAT, IMAGE, MEDIA_KINDS, PRIVATE, TEXT, VOICE, conv_key
 from ginchat.uploads import upload_info
-from ginchat.utils.params import TOO_DEEP, field_label, first_unstorable, unstorable
+from ginchat.utils.params import TOO_DEEP, field_label, first_unstorable, to_int, unstorable
 
-MAX_ID = 2**31 - 1
-DIGITS_RE = re.compile(r"[0-9]{1,10}")  # ASCII only: str.isdigit() admits "²" and "١"
 MAX_VOICE_SECONDS = 3600
 CLIENT_MSG_ID_RE = re.compile(r"^[\x21-\x7e]{1,64}$")
 UPLOAD_URL_RE = re.compile(r"^/uploads/[A-Za-z0-9_\-]{1,64}\.[a-z0-9]{1,5}$")
@@ -87,22 +86,19 @@ class Outgoing:
         self.in_chat = False  # a thread reply also sent to the conversation
 
 
-def _int_field(fields, name, label, cmid, required=True, default=None, minimum=1, maximum=MAX_ID):
+def int_field(fields, name, label, cmid, required=True, default=None, minimum=1, maximum=MAX_ID):
+    """The integer ``fields[name]`` of a client frame (read by params.to_int,
+    as HTTP parameters are), between ``minimum`` and ``maximum``; a missing
+    one is ``default`` unless ``required``. Raises FrameError naming ``label``."""
     value = fields.get(name)
     if value is None:
         if required:
             raise FrameError(400, f"{label} is required", cmid)
         return default
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or (isinstance(value, float) and not value.is_integer())
-    ):
-        if isinstance(value, str) and DIGITS_RE.fullmatch(value.strip()):
-            value = int(value.strip())
-        else:
-            raise FrameError(400, f"{label} must be an integer", cmid)
-    value = int(value)
+    try:
+        value = to_int(label, value)
+    except AppError as exc:
+        raise FrameError(exc.status, exc.msg, cmid) from None
     if not minimum <= value <= maximum:
         raise FrameError(400, f"{label} must be between {minimum} and {maximum}", cmid)
     return value
@@ -168,33 +164,33 @@ def parse_frame(text, max_content, max_frame, extra_types=()):
             found = first_unstorable(key, key) or first_unstorable(value, key)
             if found:
                 raise FrameError(400, f"{field_label(found[0])} {found[1]}", cmid)
-    msg_type = _int_field(fields, "type", "Type", cmid, minimum=-(2**31), maximum=MAX_ID)
+    msg_type = int_field(fields, "type", "Type", cmid, minimum=-MAX_ID - 1, maximum=MAX_ID)
     if msg_type == HEARTBEAT:
         if fields.get("echo") is None:
             return "heartbeat", None
         # {"Type": 3, "Echo": n}: the client asks for {"Type": 3, "Echo": n}
         # back, to tell a live connection from a dead network (issue 27).
-        return "heartbeat", {"echo": _int_field(fields, "echo", "Echo", cmid, minimum=0)}
+        return "heartbeat", {"echo": int_field(fields, "echo", "Echo", cmid, minimum=0)}
     if msg_type in extra_types:
         fields["type"] = msg_type
         return "extra", fields
     if msg_type not in (PRIVATE, GROUP):
         raise FrameError(400, f"unknown Type {msg_type}: use 1 (private), 2 (group) or 3 (heartbeat)", cmid)
     fields["type"] = msg_type
-    fields["targetid"] = _int_field(fields, "targetid", "TargetId", cmid)
-    media = _int_field(fields, "media", "Media", cmid, required=False, default=1, minimum=0, maximum=MAX_ID)
+    fields["targetid"] = int_field(fields, "targetid", "TargetId", cmid)
+    media = int_field(fields, "media", "Media", cmid, required=False, default=1, minimum=0, maximum=MAX_ID)
     if media not in MEDIA_KINDS:
         raise FrameError(400, "Media must be 1 (text), 2 (emoji), 3 (voice), 4 (image) or 5 (file)", cmid)
     fields["media"] = media
     fields["content"] = _str_field(fields, "content", "Content", cmid, max_content)
     fields["url"] = _str_field(fields, "url", "Url", cmid, 255)
-    fields["amount"] = _int_field(
+    fields["amount"] = int_field(
         fields, "amount", "Amount", cmid, required=False, default=0, minimum=0, maximum=MAX_VOICE_SECONDS
     )
     if fields.get("replyto") in (0, "", None):
         fields["replyto"] = None
     else:
-        fields["replyto"] = _int_field(fields, "replyto", "ReplyTo", cmid, maximum=2**62)
+        fields["replyto"] = int_field(fields, "replyto", "ReplyTo", cmid, maximum=MAX_MSG_ID)
     _thread_fields(fields, cmid)
     if media in UPLOAD_MEDIA:
         if not fields["url"]:
@@ -215,7 +211,7 @@ def _thread_fields(fields, cmid):
     if fields.get("rootid") in (0, "", None):
         fields["rootid"] = None
     else:
-        fields["rootid"] = _int_field(fields, "rootid", "RootId", cmid, maximum=2**62)
+        fields["rootid"] = int_field(fields, "rootid", "RootId", cmid, maximum=MAX_MSG_ID)
     also = fields.get("alsoinchat")
     if also is not None and not isinstance(also, bool):
         raise FrameError(400, "AlsoInChat must be true or false", cmid)

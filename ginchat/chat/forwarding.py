@@ -5,7 +5,7 @@ out like the store's: through the bus's ordered delivery here and on every
 other node."""
 
 from ginchat import signals
-from ginchat.chat.dispatch import FrameError, MapRelations, _int_field
+from ginchat.chat.dispatch import FrameError, MapRelations, int_field
 from ginchat.chat.frames import dumps
 from ginchat.domain import forwarding
 from ginchat.errors import AppError
@@ -20,8 +20,8 @@ class Forwarding:
     def on_forward(self, conn, fields):
         self.engine.guard_frame(conn, fields)
         cmid = fields["clientmsgid"]
-        chat_type = _int_field(fields, "chattype", "ChatType", cmid, minimum=1, maximum=2)
-        target = _int_field(fields, "targetid", "TargetId", cmid)
+        chat_type = int_field(fields, "chattype", "ChatType", cmid, minimum=1, maximum=2)
+        target = int_field(fields, "targetid", "TargetId", cmid)
         merge = fields.get("merge", False)
         if not isinstance(merge, bool):
             raise FrameError(400, "Merge must be true or false", cmid)

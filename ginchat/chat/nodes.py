@@ -24,6 +24,7 @@ from sqlalchemy import text
 
 from ginchat.extensions import db
 from ginchat.utils.redact import redact_url
+from ginchat.utils.wire import dumps
 
 log = logging.getLogger("ginchat.chat")
 
@@ -103,7 +104,7 @@ class NodeBoard:
         return data
 
     def publish(self, stopped=False):
-        payload = json.dumps(self.snapshot(stopped), separators=(",", ":"))
+        payload = dumps(self.snapshot(stopped))
         keys = [NODES_KEY, SEEN_KEY]
         return self._publish(keys=keys, args=[self.engine.bus.node_id, payload, int(self.forget_after * 1000)])
 

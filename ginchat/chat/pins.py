@@ -7,8 +7,9 @@ connections everywhere; and when who may write in a group narrows, every
 node's map of its writers forgets it (a removal, as a kick is)."""
 
 from ginchat import signals
-from ginchat.chat.dispatch import FrameError, MapRelations, _int_field
+from ginchat.chat.dispatch import FrameError, MapRelations, int_field
 from ginchat.domain import pins
+from ginchat.limits import MAX_MSG_ID
 
 
 class Pins:
@@ -29,7 +30,7 @@ class Pins:
     def on_pin(self, conn, fields):
         self.engine.guard_frame(conn, fields)
         cmid = fields["clientmsgid"]
-        msg_id = _int_field(fields, "id", "Id", cmid, maximum=2**62)
+        msg_id = int_field(fields, "id", "Id", cmid, maximum=MAX_MSG_ID)
         pinned = self._flag(fields, "pin", "Pin", cmid)
         with self.engine.app.app_context():
             pins.pin(conn.user_id, msg_id, pinned, MapRelations(self.engine))
@@ -37,7 +38,7 @@ class Pins:
     def on_save(self, conn, fields):
         self.engine.guard_frame(conn, fields)
         cmid = fields["clientmsgid"]
-        msg_id = _int_field(fields, "id", "Id", cmid, maximum=2**62)
+        msg_id = int_field(fields, "id", "Id", cmid, maximum=MAX_MSG_ID)
         saved = self._flag(fields, "save", "Save", cmid)
         with self.engine.app.app_context():
             pins.save(conn.user_id, msg_id, saved, MapRelations(self.engine))

@@ -7,9 +7,10 @@ connected here."""
 from sqlalchemy import func, select
 
 from ginchat import signals
-from ginchat.chat.dispatch import MapRelations, _int_field
+from ginchat.chat.dispatch import MapRelations, int_field
 from ginchat.domain import recall, receipts
 from ginchat.extensions import db
+from ginchat.limits import MAX_MSG_ID
 from ginchat.models import message as messages
 from ginchat.models import message_record
 from ginchat.models.community import Community
@@ -33,9 +34,9 @@ class Receipts:
     def on_read(self, conn, fields):
         self.engine.guard_frame(conn, fields)
         cmid = fields["clientmsgid"]
-        chat_type = _int_field(fields, "chattype", "ChatType", cmid, minimum=1, maximum=2)
-        target = _int_field(fields, "targetid", "TargetId", cmid)
-        up_to = _int_field(fields, "id", "Id", cmid, required=False, maximum=2**62)
+        chat_type = int_field(fields, "chattype", "ChatType", cmid, minimum=1, maximum=2)
+        target = int_field(fields, "targetid", "TargetId", cmid)
+        up_to = int_field(fields, "id", "Id", cmid, required=False, maximum=MAX_MSG_ID)
         self.read_up_to(conn.user_id, chat_type, target, up_to)
 
     def recall(self, user_id, msg_id):
@@ -46,7 +47,7 @@ class Receipts:
     def on_recall(self, conn, fields):
         self.engine.guard_frame(conn, fields)
         cmid = fields["clientmsgid"]
-        msg_id = _int_field(fields, "id", "Id", cmid, maximum=2**62)
+        msg_id = int_field(fields, "id", "Id", cmid, maximum=MAX_MSG_ID)
         self.recall(conn.user_id, msg_id)
 
     # --- what the domain announced (committed) --------------------------------------

@@ -4,7 +4,7 @@
 import time
 import weakref
 
-from ginchat.chat.dispatch import FrameError, _int_field, authorize
+from ginchat.chat.dispatch import FrameError, authorize, int_field
 from ginchat.chat.frames import TYPING
 from ginchat.models import message as messages
 
@@ -21,8 +21,8 @@ class Typing:
         engine = self.engine
         engine.guard_frame(conn, fields)
         cmid = fields["clientmsgid"]
-        target = _int_field(fields, "targetid", "TargetId", cmid)
-        if _int_field(fields, "chattype", "ChatType", cmid, required=False, default=1, minimum=1, maximum=2) != 1:
+        target = int_field(fields, "targetid", "TargetId", cmid)
+        if int_field(fields, "chattype", "ChatType", cmid, required=False, default=1, minimum=1, maximum=2) != 1:
             raise FrameError(400, "typing is shown in private chats only", cmid)
         authorize(engine, conn.user_id, messages.PRIVATE, target)
         # Coalesced: at most one indicator per friend and TYPING_INTERVAL per connection.

@@ -6,9 +6,10 @@ like a stored message: through the bus's ordered delivery here and on every
 other node."""
 
 from ginchat import signals
-from ginchat.chat.dispatch import FrameError, MapRelations, _int_field
+from ginchat.chat.dispatch import FrameError, MapRelations, int_field
 from ginchat.chat.frames import dumps
 from ginchat.domain import message_updates
+from ginchat.limits import MAX_MSG_ID
 
 
 class Updates:
@@ -19,7 +20,7 @@ class Updates:
     def on_edit(self, conn, fields):
         self.engine.guard_frame(conn, fields)
         cmid = fields["clientmsgid"]
-        msg_id = _int_field(fields, "id", "Id", cmid, maximum=2**62)
+        msg_id = int_field(fields, "id", "Id", cmid, maximum=MAX_MSG_ID)
         content = fields.get("content")
         if content is not None and not isinstance(content, str):
             raise FrameError(400, "Content must be a string", cmid)
@@ -29,7 +30,7 @@ class Updates:
     def on_react(self, conn, fields):
         self.engine.guard_frame(conn, fields)
         cmid = fields["clientmsgid"]
-        msg_id = _int_field(fields, "id", "Id", cmid, maximum=2**62)
+        msg_id = int_field(fields, "id", "Id", cmid, maximum=MAX_MSG_ID)
         add = fields.get("add", True)
         if not isinstance(add, bool):
             raise FrameError(400, "Add must be true or false", cmid)

@@ -26,6 +26,7 @@ from ginchat.domain.access import SQL, app, may_read, may_write
 from ginchat.domain.message_updates import readable_row
 from ginchat.errors import AppError, bad_request, conflict, not_found
 from ginchat.extensions import db
+from ginchat.limits import MAX_MSG_ID
 from ginchat.models import message as messages
 from ginchat.models import message_record as records
 from ginchat.models.community import Community
@@ -40,7 +41,6 @@ MAX_ONE_BY_ONE = 20  # messages forwarded one by one in one go at most
 TITLE_CHARS = 64
 FALLBACK_CHARS = 1000  # the Content of a chat record: what a client that knows no Media 6 shows
 CLIENT_MSG_ID_RE = re.compile(r"^[\x21-\x7e]{1,64}$")
-MAX_MSG_ID = 2**62
 _IDS_RE = re.compile(r"[0-9]{1,19}")
 
 

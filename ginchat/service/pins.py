@@ -5,6 +5,7 @@ over ginchat/domain/pins.py and announcements.py, which the WebSocket frames
 from flask_login import current_user
 
 from ginchat.domain import announcements, pins
+from ginchat.limits import MAX_ID, MAX_MSG_ID
 from ginchat.utils import params, resp
 from ginchat.utils.ratelimit import RateLimiter
 
@@ -32,7 +33,7 @@ def pin():
       409: {description: "pinning a recalled message", schema: {$ref: "#/definitions/Envelope"}}
       429: {description: "over USER_CHANGE_RATE or USER_MSG_RATE per user and second (socket and HTTP together); see Retry-After", schema: {$ref: "#/definitions/Envelope"}}
     """
-    msg_id = params.get_int("id", required=True, minimum=1, maximum=2**62)
+    msg_id = params.get_int("id", required=True, minimum=1, maximum=MAX_MSG_ID)
     remove = params.get_bool("remove")
     RateLimiter.of().check_message(current_user.id)  # one budget with the socket's messages and changes
     frame = pins.pin(current_user.id, msg_id, pinned=not remove)
@@ -57,7 +58,7 @@ def pinned():
       403: {description: "not a member of the group", schema: {$ref: "#/definitions/Envelope"}}
     """
     msg_type = params.get_int("type", required=True, minimum=1, maximum=2)
-    target = params.get_int("targetId", required=True, minimum=1, maximum=2**31 - 1)
+    target = params.get_int("targetId", required=True, minimum=1, maximum=MAX_ID)
     rows = pins.pinned_messages(current_user.id, msg_type, target)
     return resp.ok_list(rows, len(rows))
 
@@ -80,7 +81,7 @@ def save():
       409: {description: "saving a recalled message", schema: {$ref: "#/definitions/Envelope"}}
       429: {description: "over USER_CHANGE_RATE or USER_MSG_RATE per user and second; see Retry-After", schema: {$ref: "#/definitions/Envelope"}}
     """
-    msg_id = params.get_int("id", required=True, minimum=1, maximum=2**62)
+    msg_id = params.get_int("id", required=True, minimum=1, maximum=MAX_MSG_ID)
     remove = params.get_bool("remove")
     RateLimiter.of().check_message(current_user.id)
     frame = pins.save(current_user.id, msg_id, saved=not remove)

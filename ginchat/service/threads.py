@@ -7,9 +7,8 @@ from flask import jsonify
 from flask_login import current_user
 
 from ginchat.domain import threads
+from ginchat.limits import MAX_MSG_ID
 from ginchat.utils import params, resp
-
-MAX_ID = 2**62
 
 
 def thread():
@@ -31,9 +30,9 @@ def thread():
       403: {description: "not a member of the group, or a message from before my history in it", schema: {$ref: "#/definitions/Envelope"}}
       404: {description: "no such message (others' private messages look the same)", schema: {$ref: "#/definitions/Envelope"}}
     """
-    root_id = params.get_int("rootId", required=True, minimum=1, maximum=MAX_ID)
-    before = params.get_int("before", minimum=1, maximum=MAX_ID)
-    after = params.get_int("after", minimum=0, maximum=MAX_ID)
+    root_id = params.get_int("rootId", required=True, minimum=1, maximum=MAX_MSG_ID)
+    before = params.get_int("before", minimum=1, maximum=MAX_MSG_ID)
+    after = params.get_int("after", minimum=0, maximum=MAX_MSG_ID)
     limit = params.get_int("limit", default=50, minimum=1, maximum=200)
     state, rows, total = threads.thread_of(current_user.id, root_id, before, after, limit)
     return jsonify(resp.envelope(0, "ok", data=state, rows=rows, total=total)), 200
@@ -77,7 +76,7 @@ def follow():
       403: {description: "a root I may not read", schema: {$ref: "#/definitions/Envelope"}}
       404: {description: "no such message", schema: {$ref: "#/definitions/Envelope"}}
     """
-    root_id = params.get_int("rootId", required=True, minimum=1, maximum=MAX_ID)
+    root_id = params.get_int("rootId", required=True, minimum=1, maximum=MAX_MSG_ID)
     on = params.get_bool("follow", default=True)
     return resp.ok(threads.follow(current_user.id, root_id, on), msg="following" if on else "not following")
 
@@ -99,6 +98,6 @@ def mark_read():
       403: {description: "a root I may not read", schema: {$ref: "#/definitions/Envelope"}}
       404: {description: "no such message", schema: {$ref: "#/definitions/Envelope"}}
     """
-    root_id = params.get_int("rootId", required=True, minimum=1, maximum=MAX_ID)
-    up_to = params.get_int("id", minimum=1, maximum=MAX_ID)
+    root_id = params.get_int("rootId", required=True, minimum=1, maximum=MAX_MSG_ID)
+    up_to = params.get_int("id", minimum=1, maximum=MAX_MSG_ID)
     return resp.ok(threads.mark_read(current_user.id, root_id, up_to))
