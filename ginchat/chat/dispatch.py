@@ -10,7 +10,8 @@ from ginchat.domain import access, mentions, replies, threads
 from ginchat.errors import AppError
 from ginchat.limits import MAX_ID, MAX_MSG_ID
 from ginchat.models.contact import Contact
-from ginchat.models.message import FILE, GROUP, HEARTBEAT, IMAGE, MEDIA_KINDS, PRIVATE, TEXT, VOICE, conv_key
+from ginchat.models.message import FILE, GROUP, HEARTBEAT, IMAGE, MEDIA_KINDS, PRIVATE, TEXT, VOICE
+from ginchat.models.new_message import NewMessage
 from ginchat.uploads import upload_info
 from ginchat.utils.params import TOO_DEEP, field_label, first_unstorable, to_int, unstorable
 
@@ -25,65 +26,6 @@ class FrameError(AppError):
     def __init__(self, status, msg, client_msg_id=""):
         super().__init__(status, msg)
         self.client_msg_id = client_msg_id
-
-
-class Outgoing:
-    """A validated message on its way to storage."""
-
-    __slots__ = (
-        "conn",
-        "user_id",
-        "type",
-        "target_id",
-        "media",
-        "content",
-        "url",
-        "amount",
-        "client_msg_id",
-        "conv",
-        "create_time",
-        "file_info",
-        "reply_to",
-        "mentions",
-        "mention_all",
-        "alerted",
-        "root_id",
-        "in_chat",
-    )
-
-    def __init__(
-        self,
-        conn,
-        user_id,
-        msg_type,
-        target_id,
-        media,
-        content,
-        url,
-        amount,
-        client_msg_id,
-        file_info=None,
-        reply_to=None,
-        mentions=(),
-    ):
-        self.conn = conn
-        self.user_id = user_id
-        self.type = msg_type
-        self.target_id = target_id
-        self.media = media
-        self.content = content
-        self.url = url
-        self.amount = amount
-        self.client_msg_id = client_msg_id
-        self.conv = conv_key(msg_type, user_id, target_id)
-        self.create_time = 0
-        self.file_info = file_info  # Media 5: {"Name", "Size", "Mime"} as JSON
-        self.reply_to = reply_to  # the Id of the message this one quotes
-        self.mentions = mentions  # the ids of the members its text mentions
-        self.mention_all = None  # @all (1) or @here (2): see mentions.broadcast_of
-        self.alerted = ()  # the members that @all or @here alerts (a mention row each)
-        self.root_id = None  # a thread reply: its root's Id (set by the receive loop)
-        self.in_chat = False  # a thread reply also sent to the conversation
 
 
 def int_field(fields, name, label, cmid, required=True, default=None, minimum=1, maximum=MAX_ID):
@@ -133,10 +75,10 @@ def _plain_text(text, data):
 
 def parse_frame(text, max_content, max_frame, extra_types=()):
     """Return ("heartbeat", None) (("heartbeat", {"echo": n}) for a heartbeat
-    that asks for an answer), ("message", fields) or, for a Type in
-    ``extra_types`` (frames that collaborators register with the engine),
-    ("extra", fields) for a client frame, or raise FrameError. ``fields``
-    has lower-cased keys."""
+    that asks for an answer), ("message", fields) for a message (Type 1 or 2,
+    its fields checked) or, for a Type in ``extra_types`` (frames that
+    collaborators register with the engine), ("extra", fields), or raise
+    FrameError. ``fields`` has lower-cased keys; fields["type"] is an int."""
     if text is OVERSIZED:  # read and dropped as it came (chat/wsevents.py)
         raise FrameError(413, f"the frame is larger than {max_frame} characters")
     if isinstance(text, (bytes, bytearray)):
@@ -171,12 +113,11 @@ def parse_frame(text, max_content, max_frame, extra_types=()):
         # {"Type": 3, "Echo": n}: the client asks for {"Type": 3, "Echo": n}
         # back, to tell a live connection from a dead network (issue 27).
         return "heartbeat", {"echo": int_field(fields, "echo", "Echo", cmid, minimum=0)}
-    if msg_type in extra_types:
-        fields["type"] = msg_type
-        return "extra", fields
-    if msg_type not in (PRIVATE, GROUP):
-        raise FrameError(400, f"unknown Type {msg_type}: use 1 (private), 2 (group) or 3 (heartbeat)", cmid)
     fields["type"] = msg_type
+    if msg_type not in (PRIVATE, GROUP):
+        if msg_type in extra_types:
+            return "extra", fields
+        raise FrameError(400, f"unknown Type {msg_type}: use 1 (private), 2 (group) or 3 (heartbeat)", cmid)
     fields["targetid"] = int_field(fields, "targetid", "TargetId", cmid)
     media = int_field(fields, "media", "Media", cmid, required=False, default=1, minimum=0, maximum=MAX_ID)
     if media not in MEDIA_KINDS:
@@ -245,6 +186,39 @@ def check_upload(fields):
         fields["file_info"] = json.dumps(
             {"Name": info["file_name"], "Size": int(info["size"]), "Mime": info["mime"]}, ensure_ascii=False
         )
+
+
+def accept_message(engine, conn, fields):
+    """A message frame (Type 1 or 2, as parse_frame left it), accepted: the
+    sender's rate, the upload it points at, who may write to whom, the quoted
+    message, thread root and mentions are checked (FrameError, or AppError that
+    the engine turns into an error frame). Returns the NewMessage to store."""
+    cmid = fields["clientmsgid"]
+    engine.check_rate(conn, cmid)
+    check_upload(fields)
+    authorize(engine, conn.user_id, fields["type"], fields["targetid"])
+    reply_to, mentioned = reply_and_mentions(engine, conn.user_id, fields)
+    if engine.stopping:  # stop() is draining the store queue: nothing new joins it
+        raise FrameError(503, "the server is shutting down; send it again after reconnecting", cmid)
+    item = NewMessage(
+        user_id=conn.user_id,
+        type=fields["type"],
+        target_id=fields["targetid"],
+        media=fields["media"],
+        content=fields["content"],
+        url=fields["url"],
+        amount=fields["amount"],
+        client_msg_id=cmid,
+        file_info=fields.get("file_info"),
+        reply_to=reply_to,
+        mentions=mentioned,
+        root_id=fields["rootid"],
+        in_chat=fields["alsoinchat"],
+        conn=conn,
+    )
+    if fields.get("mention_all"):  # @all or @here (issue 28)
+        item.mention_all, item.alerted = fields["mention_all"], fields["alerted"]
+    return item
 
 
 class MapRelations:

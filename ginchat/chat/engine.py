@@ -19,11 +19,8 @@ from ginchat.chat import checkpoint
 from ginchat.chat.connlog import ConnectionLog
 from ginchat.chat.dispatch import (
     FrameError,
-    Outgoing,
-    authorize,
-    check_upload,
+    accept_message,
     parse_frame,
-    reply_and_mentions,
 )
 from ginchat.chat.forwarding import Forwarding
 from ginchat.chat.frames import READ, RECALL, TYPING, dumps, error
@@ -90,7 +87,7 @@ class ChatEngine:
         self.greenlets = []
         self.started = False
         self.probe = None  # the loop-lag probe (LOOP_PROBE_MS)
-        # Client frame Types beyond 1-3: Type -> handler(connection, fields); see register_frame.
+        # Client frame Type -> handler(connection, fields), messages (1, 2) included; see register_frame.
         self.frame_handlers = {}
         self.stats = {"stored": 0, "delivered": 0, "duplicates_dropped": 0, "batches": 0}
 
@@ -106,6 +103,8 @@ class ChatEngine:
         self.typing = Typing(self)
         self.sessions = Sessions(self)  # sockets close when their login session ends
         self.nodes = NodeBoard(self)  # this node's snapshot for the admin page's server view
+        self.register_frame(messages.PRIVATE, self.on_message)
+        self.register_frame(messages.GROUP, self.on_message)
         self.register_frame(READ, self.receipts.on_read)
         self.register_frame(TYPING, self.typing.on_frame)
         self.register_frame(RECALL, self.receipts.on_recall)
@@ -158,9 +157,10 @@ class ChatEngine:
 
     def register_frame(self, msg_type, handler):
         """Let a collaborator handle client frames of ``msg_type`` (read
-        receipts, typing...). The handler may raise AppError/FrameError: the
-        client gets an error frame and the connection stays open."""
-        if msg_type in (1, 2, 3) or msg_type in self.frame_handlers:
+        receipts, typing...; messages, Types 1 and 2, are the engine's own
+        on_message). The handler may raise AppError/FrameError: the client
+        gets an error frame and the connection stays open."""
+        if msg_type == messages.HEARTBEAT or msg_type in self.frame_handlers:
             raise ValueError(f"frame Type {msg_type} is taken")
         self.frame_handlers[msg_type] = handler
 
@@ -238,43 +238,12 @@ class ChatEngine:
                     if fields is not None:  # {"Type": 3, "Echo": n}: answered at once
                         conn.put_wait(dumps({"Type": messages.HEARTBEAT, "Echo": fields["echo"]}))
                     continue
-                if kind == "extra":
-                    try:
-                        self.frame_handlers[fields["type"]](conn, fields)
-                    except FrameError:
-                        raise
-                    except AppError as exc:
-                        raise FrameError(exc.status, exc.msg, fields["clientmsgid"]) from None
-                    continue
-                self.check_rate(conn, fields["clientmsgid"])
-                check_upload(fields)
-                try:
-                    authorize(self, conn.user_id, fields["type"], fields["targetid"])
-                    reply_to, mentioned = reply_and_mentions(self, conn.user_id, fields)
+                try:  # a message (Types 1, 2: on_message) or a frame a collaborator registered
+                    self.frame_handlers[fields["type"]](conn, fields)
+                except FrameError:
+                    raise
                 except AppError as exc:
                     raise FrameError(exc.status, exc.msg, fields["clientmsgid"]) from None
-                if self.stopping:  # stop() is draining the store queue: nothing new joins it
-                    raise FrameError(
-                        503, "the server is shutting down; send it again after reconnecting", fields["clientmsgid"]
-                    )
-                item = Outgoing(
-                    conn,
-                    conn.user_id,
-                    fields["type"],
-                    fields["targetid"],
-                    fields["media"],
-                    fields["content"],
-                    fields["url"],
-                    fields["amount"],
-                    fields["clientmsgid"],
-                    fields.get("file_info"),
-                    reply_to,
-                    mentioned,
-                )
-                if fields.get("mention_all"):  # @all or @here (issue 28)
-                    item.mention_all, item.alerted = fields["mention_all"], fields["alerted"]
-                item.root_id, item.in_chat = fields["rootid"], fields["alsoinchat"]
-                self.store.queue.put(item)
             except FrameError as exc:
                 conn.put_wait(error(exc.status, exc.msg, exc.client_msg_id))
             except SQLAlchemyError as exc:
@@ -285,6 +254,10 @@ class ChatEngine:
                 conn.put_wait(
                     error(503, "the database is unavailable; the message was not stored, send it again", cmid)
                 )
+
+    def on_message(self, conn, fields):
+        """A message frame (Types 1 and 2): accepted, then queued for the store."""
+        self.store.queue.put(accept_message(self, conn, fields))
 
     def check_rate(self, conn, cmid):
         """The sender's message rate, per connection and per user (in Redis);

@@ -59,7 +59,7 @@ class Store:
     def __init__(self, engine):
         self.engine = engine
         self.app = engine.app
-        self.queue = gevent.queue.Queue(STORE_QUEUE)  # Outgoing messages, in the order they came
+        self.queue = gevent.queue.Queue(STORE_QUEUE)  # NewMessages, in the order they came
         self.seq_cache = messages.SeqCache()  # each conversation's newest Seq (skips a query per batch)
         self.storing = None  # the batch being committed (drain waits for it)
         self.writer = None  # SQLite: the engine the threadpool writes with (see writer_engine)

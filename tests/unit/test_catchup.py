@@ -13,13 +13,13 @@ from ginchat.bus.catchup import Catchup
 from ginchat.extensions import db
 from ginchat.models.message import (
     GROUP,
-    conv_key,
     fetch_after,
     msg_counter,
     store_batch,
     to_frame,
     top_id,
 )
+from ginchat.models.new_message import NewMessage
 
 
 class Engine:
@@ -49,13 +49,8 @@ class Bus:
         self.stats = {}
 
 
-class Item:
-    def __init__(self, n):
-        self.user_id, self.target_id, self.type = 1, 5, GROUP
-        self.media, self.content, self.url, self.amount = 1, f"message {n}", "", 0
-        self.client_msg_id = ""
-        self.conv = conv_key(GROUP, 1, 5)
-        self.create_time = 1_700_000_000_000
+def Item(n):  # noqa: N802 (a record's maker)
+    return NewMessage(user_id=1, type=GROUP, target_id=5, content=f"message {n}", create_time=1_700_000_000_000)
 
 
 @pytest.fixture
