@@ -1,7 +1,7 @@
 """The bus interface, and the rules every transport shares: packets carry the
 sending node's id and an HMAC signature made with SECRET_KEY; a node drops
 its own packets, unsigned or badly signed ones, and Ids it already delivered
-(the engine's ``deliver`` keeps that list).
+(the ``deliver`` it is given keeps that list).
 
 The bus is only the fast path. SQL is the record: ``Catchup`` follows the
 message table so a lost datagram or a Redis hiccup delays a message by at
@@ -35,12 +35,14 @@ class Bus:
         share it (the same UDP port, or the same Redis channel)."""
         return self.name
 
-    def __init__(self, app, engine, top_id=None, fetch_since=None, polled=None):
-        """``engine`` gets what arrives (its ``deliver`` and ``apply_event``);
-        ``top_id``, ``fetch_since`` and ``polled`` are the catch-up's reads of
-        SQL (see catchup.py)."""
+    def __init__(self, app, deliver, on_event, top_id=None, fetch_since=None, polled=None):
+        """What arrives goes to ``deliver(frame, text)`` (a message, for this
+        node's connections) and ``on_event(event)`` (another node's change, a
+        dict); ``top_id``, ``fetch_since`` and ``polled`` are the catch-up's
+        reads of SQL (see catchup.py)."""
         self.app = app
-        self.engine = engine
+        self.deliver = deliver
+        self.on_event = on_event
         self.node_id = uuid.uuid4().hex[:12]
         self.key = hashlib.sha256(b"ginchat-bus:" + str(app.config["SECRET_KEY"]).encode()).digest()
         # Test-only: the share of outgoing packets thrown away (0 = none).
@@ -54,7 +56,8 @@ class Bus:
             "outbox_full": 0,
             "test_dropped": 0,
         }
-        self.catchup = Catchup(self, float(app.config.get("BUS_CATCHUP_INTERVAL") or 1.0), top_id, fetch_since, polled)
+        interval = float(app.config.get("BUS_CATCHUP_INTERVAL") or 1.0)
+        self.catchup = Catchup(deliver, interval, top_id, fetch_since, polled, stats=self.stats)
         self.greenlets = []
 
     # --- what the engine calls --------------------------------------------------
@@ -79,8 +82,7 @@ class Bus:
 
     def deliver_stored(self, frame, text=None):
         """A message this node stored, for this node's connections: in Id order
-        with the other nodes' messages (the engine may call this instead of
-        its own ``deliver``)."""
+        with the other nodes' messages."""
         self.catchup.offer(frame, text or dumps(frame))
 
     # --- packets ------------------------------------------------------------------
@@ -161,7 +163,7 @@ class Bus:
                     raise ValueError("a message without an Id")
                 self.catchup.offer(frame, dumps(frame))
             elif body.get("k") == "e":
-                self.engine.apply_event(body["e"])
+                self.on_event(body["e"])
         except (KeyError, TypeError, ValueError) as exc:
             self.stats["malformed"] += 1
             log.warning("dropped a malformed bus packet: %s", exc)
@@ -181,4 +183,4 @@ class NullBus(Bus):
         pass
 
     def deliver_stored(self, frame, text=None):
-        self.engine.deliver(frame, text or dumps(frame))
+        self.deliver(frame, text or dumps(frame))

@@ -82,7 +82,6 @@ class ChatEngine:
         # not theirs. Entries go once a later message of the group passed.
         self.join_floors = {}
         self.seen = OrderedDict()  # recently delivered Ids (bus duplicates)
-        self.store = Store(self)
         self.stopping = False
         self.greenlets = []
         self.started = False
@@ -90,11 +89,19 @@ class ChatEngine:
         # Client frame Type -> handler(connection, fields), messages (1, 2) included; see register_frame.
         self.frame_handlers = {}
         self.stats = {"stored": 0, "delivered": 0, "duplicates_dropped": 0, "batches": 0}
+        self.store = Store(app, self._on_stored, self.stats)
 
         self.relations = Relations(self)
         self.groups = self.relations.groups  # group id -> member ids
         self.friends = self.relations.friends  # user id -> friend ids
-        self.bus = make_bus(app, self, self._catchup_start, self._messages_after, self.relations.follow_contacts)
+        self.bus = make_bus(
+            app,
+            self.deliver,
+            self.apply_event,
+            self._catchup_start,
+            self._messages_after,
+            self.relations.follow_contacts,
+        )
         group_member_added.connect(self._on_member_added, sender=app, weak=False)
         friendship_added.connect(self._on_friendship, sender=app, weak=False)
         self.notices = Notices(self)
@@ -279,6 +286,14 @@ class ChatEngine:
         self.relations.check()
 
     # --- delivery (to this node's connections only) ------------------------------------
+    def _on_stored(self, frame, text):
+        """A message the store committed: through the bus's catch-up, so this
+        node's own messages and other nodes' reach local connections in Id
+        order, and to the other nodes."""
+        bus = self.bus
+        bus.deliver_stored(frame, text)
+        bus.publish(frame)
+
     def recipients(self, frame):
         if frame["Type"] in messages.CHANGES:  # a change (edit, reaction, pin): everyone in the conversation
             if frame["ChatType"] == messages.GROUP:

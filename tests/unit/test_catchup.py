@@ -43,12 +43,6 @@ class Engine:
         return [i for i, _ in self.delivered]
 
 
-class Bus:
-    def __init__(self, engine):
-        self.engine = engine
-        self.stats = {}
-
-
 def Item(n):  # noqa: N802 (a record's maker)
     return NewMessage(user_id=1, type=GROUP, target_id=5, content=f"message {n}", create_time=1_700_000_000_000)
 
@@ -85,7 +79,7 @@ def make_catchup(engine):
         with app.app_context(), db.engine.connect() as conn:
             return fetch_after(conn, after_id, limit)
 
-    return Catchup(Bus(engine), interval=60, top_id=newest, fetch_since=after)
+    return Catchup(engine.deliver, interval=60, top_id=newest, fetch_since=after)
 
 
 @pytest.fixture
