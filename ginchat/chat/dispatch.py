@@ -196,8 +196,8 @@ def accept_message(engine, conn, fields):
     cmid = fields["clientmsgid"]
     engine.check_rate(conn, cmid)
     check_upload(fields)
-    authorize(engine, conn.user_id, fields["type"], fields["targetid"])
-    reply_to, mentioned = reply_and_mentions(engine, conn.user_id, fields)
+    authorize(engine.rules, conn.user_id, fields["type"], fields["targetid"])
+    reply_to, mentioned = reply_and_mentions(engine.rules, engine.redis, conn.user_id, fields)
     if engine.stopping:  # stop() is draining the store queue: nothing new joins it
         raise FrameError(503, "the server is shutting down; send it again after reconnecting", cmid)
     item = NewMessage(
@@ -222,41 +222,49 @@ def accept_message(engine, conn, fields):
 
 
 class MapRelations:
-    """The engine's relation maps answer the questions of ginchat.domain.access;
-    what they do not cache (history floors) is read from SQL."""
+    """This node's relation maps answer the questions of ginchat.domain.access;
+    what they do not cache (history floors) is read from SQL. The engine
+    builds one (``engine.rules``) and hands it to the frame handlers."""
 
-    def __init__(self, engine):
-        self.engine = engine
-        self.direct_messages = engine.direct_messages
+    def __init__(self, app, relations, direct_messages):
+        self.app = app
+        self.relations = relations
+        self.friends = relations.friends
+        self.groups = relations.groups
+        self.direct_messages = direct_messages
+
+    def check(self):
+        """A removal on another node whose event was lost: the maps look again."""
+        self.relations.check()
 
     def is_friend(self, user_id, other_id):
-        return self.engine.friends.has(user_id, other_id)
+        return self.friends.has(user_id, other_id)
 
     def is_member(self, user_id, group_id):
-        return self.engine.groups.has(group_id, user_id)
+        return self.groups.has(group_id, user_id)
 
     def history_after(self, user_id, group_id):
-        with self.engine.app.app_context():
+        with self.app.app_context():
             return Contact.history_after(user_id, group_id)
 
     def is_blocked(self, user_id, by_id):
-        return self.engine.relations.is_blocked(user_id, by_id)
+        return self.relations.is_blocked(user_id, by_id)
 
     def is_account(self, user_id):
-        return self.engine.relations.accounts.has(0, user_id)
+        return self.relations.accounts.has(0, user_id)
 
     def may_post(self, user_id, group_id):
-        return self.engine.relations.may_post(user_id, group_id)
+        return self.relations.may_post(user_id, group_id)
 
 
-def authorize(engine, user_id, msg_type, target_id):
-    """Who may write to whom (ginchat.domain.access), over this node's maps."""
+def authorize(rules, user_id, msg_type, target_id):
+    """Who may write to whom (ginchat.domain.access), over this node's maps
+    (``rules``, a MapRelations)."""
+    rules.check()  # a removal on another node whose event was lost
+    access.may_write(user_id, msg_type, target_id, rules)
 
-    engine.relations.check()  # a removal on another node whose event was lost
-    access.may_write(user_id, msg_type, target_id, MapRelations(engine))
 
-
-def reply_and_mentions(engine, user_id, fields):
+def reply_and_mentions(rules, redis, user_id, fields):
     """The quoted message checked (the same conversation, readable by the
     sender) and the members a group text mentions. Returns (reply_to, ids)."""
     reply_to = fields.get("replyto")
@@ -265,18 +273,18 @@ def reply_and_mentions(engine, user_id, fields):
     root_id = fields.get("rootid")
     if not reply_to and not group_text and not root_id:
         return None, mentioned
-    with engine.app.app_context():
+    with rules.app.app_context():
         if root_id:  # a thread reply: its root is of this conversation, readable, and no reply itself
-            threads.check_root(user_id, fields["type"], fields["targetid"], root_id, MapRelations(engine))
+            threads.check_root(user_id, fields["type"], fields["targetid"], root_id, rules)
         if reply_to:
-            replies.check_reply(user_id, fields["type"], fields["targetid"], reply_to, MapRelations(engine))
+            replies.check_reply(user_id, fields["type"], fields["targetid"], reply_to, rules)
         if group_text:
             mentioned = mentions.resolve(fields["targetid"], fields["content"], user_id)
-            broadcast_mentions(engine, user_id, fields)
+            broadcast_mentions(redis, user_id, fields)
     return reply_to, mentioned
 
 
-def broadcast_mentions(engine, user_id, fields):
+def broadcast_mentions(redis, user_id, fields):
     """@all or @here in a group text (issue 28): allowed by the group's
     WhoMayMentionAll (else 403, nothing stored); fields["mention_all"] and
     fields["alerted"] (the members it alerts) are set. In an app context."""
@@ -285,4 +293,4 @@ def broadcast_mentions(engine, user_id, fields):
         return
     mentions.check_broadcast(fields["targetid"], user_id)
     fields["mention_all"] = kind
-    fields["alerted"] = mentions.alerted_by(fields["targetid"], user_id, kind, engine.redis)
+    fields["alerted"] = mentions.alerted_by(fields["targetid"], user_id, kind, redis)

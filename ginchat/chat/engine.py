@@ -19,6 +19,7 @@ from ginchat.chat import checkpoint
 from ginchat.chat.connlog import ConnectionLog
 from ginchat.chat.dispatch import (
     FrameError,
+    MapRelations,
     accept_message,
     parse_frame,
 )
@@ -37,7 +38,7 @@ from ginchat.chat.typing import Typing
 from ginchat.chat.updates import Updates
 from ginchat.chat.websocket import encode_text
 from ginchat.chat.wsevents import FLOOD, FLOOD_REASON
-from ginchat.domain import access, message_updates
+from ginchat.domain import access, forwarding, message_updates, pins
 from ginchat.errors import AppError
 from ginchat.extensions import db
 from ginchat.models import message as messages
@@ -91,9 +92,10 @@ class ChatEngine:
         self.stats = {"stored": 0, "delivered": 0, "duplicates_dropped": 0, "batches": 0}
         self.store = Store(app, self._on_stored, self.stats)
 
-        self.relations = Relations(self)
+        self.relations = Relations(app, self.redis, self.publish_event, self.apply_event)
         self.groups = self.relations.groups  # group id -> member ids
         self.friends = self.relations.friends  # user id -> friend ids
+        self.rules = MapRelations(app, self.relations, self.direct_messages)  # ginchat.domain.access over the maps
         self.bus = make_bus(
             app,
             self.deliver,
@@ -104,22 +106,39 @@ class ChatEngine:
         )
         group_member_added.connect(self._on_member_added, sender=app, weak=False)
         friendship_added.connect(self._on_friendship, sender=app, weak=False)
-        self.notices = Notices(self)
-        self.presence = Presence(self, self.notices.presence_changed)
-        self.receipts = Receipts(self)
-        self.typing = Typing(self)
-        self.sessions = Sessions(self)  # sockets close when their login session ends
-        self.nodes = NodeBoard(self)  # this node's snapshot for the admin page's server view
+        self.notices = Notices(
+            app, self.relations, self.client_map, self.direct_messages, self.publish_event, self.has_listeners
+        )
+        send = self.notices.send
+        self.presence = Presence(
+            self.redis,
+            self.client_map,
+            self.heartbeat_timeout,
+            self.bus.node_id,
+            self.bus.scope,
+            self.notices.presence_changed,
+        )
+        self.receipts = Receipts(app, self.guard_frame, self.rules, send)
+        self.typing = Typing(app, self.guard_frame, self.rules, send)
+        # sockets close when their login session ends
+        self.sessions = Sessions(app, self.client_map, self.relations, self.publish_event)
+        # this node's snapshot for the admin page's server view
+        self.nodes = NodeBoard(app, self.redis, self.heartbeat_timeout, self.bus.node_id, self.health)
         self.register_frame(messages.PRIVATE, self.on_message)
         self.register_frame(messages.GROUP, self.on_message)
         self.register_frame(READ, self.receipts.on_read)
         self.register_frame(TYPING, self.typing.on_frame)
         self.register_frame(RECALL, self.receipts.on_recall)
-        self.updates = Updates(self)  # edits and reactions
+        self.updates = Updates(app, self.guard_frame, self.rules, self._on_stored)  # edits and reactions
         self.register_frame(message_updates.EDIT, self.updates.on_edit)
         self.register_frame(message_updates.REACT, self.updates.on_react)
-        self.forwarding = Forwarding(self)  # forwarded messages and chat records (frame 22)
-        self.pins = Pins(self)  # pins, saved messages, announcement groups (frames 20, 21)
+        # forwarded messages and chat records (frame 22)
+        self.forwarding = Forwarding(app, self.guard_frame, self.rules, self._on_stored, lambda: self.stopping)
+        self.register_frame(forwarding.FORWARD, self.forwarding.on_forward)
+        # pins, saved messages, announcement groups (frames 20, 21)
+        self.pins = Pins(app, self.guard_frame, self.rules, send, self.relations.removed)
+        self.register_frame(pins.PIN, self.pins.on_pin)
+        self.register_frame(pins.SAVE, self.pins.on_save)
         app.extensions["chat"] = self
 
     # --- life cycle ------------------------------------------------------------
@@ -132,7 +151,7 @@ class ChatEngine:
         self.greenlets = [
             gevent.spawn(self.store.run),
             gevent.spawn(self.presence.sweep_loop),
-            gevent.spawn(checkpoint.checkpoint_loop, self),  # SQLite only: WAL checkpoints off the loop
+            gevent.spawn(checkpoint.checkpoint_loop, self.app),  # SQLite only: WAL checkpoints off the loop
             gevent.spawn(self.sessions.check_loop),
         ]
         self.nodes.start()
@@ -212,6 +231,10 @@ class ChatEngine:
         # Counted as connections come and go: summing the map on every
         # connect would make opening n connections cost O(n²).
         return self.connections
+
+    def has_listeners(self):
+        """A connection of this node listens to events (?events=1)."""
+        return self.event_connections > 0
 
     def health(self):
         """What /health reports about this node's chat side."""
@@ -393,6 +416,10 @@ class ChatEngine:
             return messages.fetch_after(conn, after_id, limit)
 
     # --- group and friend changes ---------------------------------------------------
+    def publish_event(self, event):
+        """A change made here, for the other nodes (the bus's events)."""
+        self.bus.publish_event(event)
+
     def _on_member_added(self, sender, group_id, user_id, history_id=0, **_):
         self.relations.member_added(group_id, user_id)
         self._note_floor(group_id, user_id, history_id)

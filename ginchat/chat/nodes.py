@@ -57,11 +57,14 @@ return {now, redis.call('HGETALL', KEYS[1]), redis.call('ZRANGE', KEYS[2], 0, -1
 class NodeBoard:
     """This node's entry on the board, and the reading of the whole board."""
 
-    def __init__(self, engine):
-        self.engine = engine
-        self.app = engine.app
-        self.redis = engine.redis
-        self.period = max(0.2, min(5.0, engine.heartbeat_timeout / 3))  # the presence sweeper's
+    def __init__(self, app, redis, heartbeat_timeout, node_id, health):
+        """``node_id`` is the bus's; ``health()`` the engine's report, the
+        heart of the snapshot."""
+        self.app = app
+        self.redis = redis
+        self.node_id = node_id
+        self.health = health
+        self.period = max(0.2, min(5.0, heartbeat_timeout / 3))  # the presence sweeper's
         self.stale_after = 3 * self.period
         self.forget_after = max(self.stale_after * 2, float(self.app.config.get("NODES_FORGET_AFTER") or 600))
         self.started = int(time.time() * 1000)
@@ -91,7 +94,7 @@ class NodeBoard:
         return status
 
     def snapshot(self, stopped=False):
-        data = self.engine.health()
+        data = self.health()
         data.update(
             Host=self.host,
             Pid=os.getpid(),
@@ -106,7 +109,7 @@ class NodeBoard:
     def publish(self, stopped=False):
         payload = dumps(self.snapshot(stopped))
         keys = [NODES_KEY, SEEN_KEY]
-        return self._publish(keys=keys, args=[self.engine.bus.node_id, payload, int(self.forget_after * 1000)])
+        return self._publish(keys=keys, args=[self.node_id, payload, int(self.forget_after * 1000)])
 
     def start(self):
         self.greenlet = gevent.spawn(self.publish_loop)
@@ -136,7 +139,7 @@ class NodeBoard:
         """Every node on the board, this one first and fresh (it is asked now),
         each with State up | stale | stopped and LastSeen (ms, Redis's clock).
         With Redis down, only this node, which says so."""
-        mine = self.engine.bus.node_id
+        mine = self.node_id
         fresh = dict(self.snapshot(), State="up", This=True, LastSeen=int(time.time() * 1000), Age=0.0)
         try:
             now, flat, seen_flat = self._read(keys=[NODES_KEY, SEEN_KEY])

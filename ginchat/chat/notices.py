@@ -22,9 +22,16 @@ def _card(card):
 
 
 class Notices:
-    def __init__(self, engine):
-        self.engine = engine
-        app = engine.app
+    def __init__(self, app, relations, client_map, direct_messages, publish_event, has_listeners):
+        """``client_map`` is the engine's (user id -> connections);
+        ``publish_event(event)`` tells the other nodes; ``has_listeners()`` is
+        true while a connection of this node listens to events (?events=1)."""
+        self.app = app
+        self.relations = relations
+        self.client_map = client_map
+        self.direct_messages = direct_messages
+        self.publish_event = publish_event
+        self.has_listeners = has_listeners
         signals.group_member_added.connect(
             lambda sender, group_id, user_id, actor_id=0, announce=True, **_: (
                 announce and self.member_added(group_id, user_id, actor_id)
@@ -60,23 +67,22 @@ class Notices:
         if skip:
             to["Except"] = sorted({int(u) for u in skip})
         self.deliver_local(to, frame, events_only)
-        self.engine.bus.publish_event({"Event": "frame", "To": to, "Frame": frame, "EventsOnly": bool(events_only)})
+        self.publish_event({"Event": "frame", "To": to, "Frame": frame, "EventsOnly": bool(events_only)})
 
     def deliver_local(self, to, frame, events_only):
         """The frame for this node's connections of the users ``to`` names."""
-        engine = self.engine
-        if events_only and not engine.event_connections:
+        if events_only and not self.has_listeners():
             return  # nobody here listens (and the friends or members need no query)
-        recipients = set(engine.client_map) if to.get("All") else set(to.get("Users") or ())
+        recipients = set(self.client_map) if to.get("All") else set(to.get("Users") or ())
         if to.get("Group") is not None:
-            recipients |= engine.groups.peek(int(to["Group"]))
+            recipients |= self.relations.groups.peek(int(to["Group"]))
         if to.get("FriendsOf") is not None:
-            recipients |= engine.friends.peek(int(to["FriendsOf"]))
+            recipients |= self.relations.friends.peek(int(to["FriendsOf"]))
         if to.get("Except"):
             recipients = recipients - set(to["Except"])
         text = None
         for user_id in recipients:
-            for conn in tuple(engine.client_map.get(user_id, ())):
+            for conn in tuple(self.client_map.get(user_id, ())):
                 if events_only and not conn.events:
                     continue
                 if text is None:
@@ -106,9 +112,9 @@ class Notices:
         way, under friends their friends."""
         frame = {"Type": PRESENCE, "UserId": int(user_id), "Online": bool(online)}
         try:
-            with self.engine.app.app_context():
-                if self.engine.direct_messages == MEMBERS:
-                    blocked = self.engine.relations.blocks.peek(int(user_id))
+            with self.app.app_context():
+                if self.direct_messages == MEMBERS:
+                    blocked = self.relations.blocks.peek(int(user_id))
                     self.send(frame, events_only=True, everyone=True, skip={int(user_id), *blocked})
                 else:
                     self.send(frame, friends_of=user_id, events_only=True)
@@ -127,14 +133,14 @@ class Notices:
     def _member_removed(self, sender, group_id, user_id, actor_id, event):
         # The members (the removed one included) hear it before the maps forget them.
         self.notice(event, users=[user_id], group=group_id, user_id=user_id, group_id=group_id, actor_id=actor_id)
-        self.engine.relations.removed({"Event": "unmember", "GroupId": group_id, "UserId": user_id})
+        self.relations.removed({"Event": "unmember", "GroupId": group_id, "UserId": user_id})
 
     def _dissolved(self, sender, group_id, actor_id, members=()):
         # The members an administrator's dissolution took hear it too.
         users = sorted({actor_id, *members})
         self.notice("group_dissolved", users=users, user_id=actor_id, group_id=group_id, actor_id=actor_id)
-        self.engine.relations.removed({"Event": "group_gone", "GroupId": group_id})
+        self.relations.removed({"Event": "group_gone", "GroupId": group_id})
 
     def _unfriended(self, sender, user_id, friend_id):
-        self.engine.relations.removed({"Event": "unfriend", "UserId": user_id, "FriendId": friend_id})
+        self.relations.removed({"Event": "unfriend", "UserId": user_id, "FriendId": friend_id})
         self.notice("friend_removed", users=[user_id, friend_id], user_id=friend_id, actor_id=user_id)

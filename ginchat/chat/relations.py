@@ -116,10 +116,14 @@ class Relations:
     """The group map (group id -> member ids) and the friend map (user id ->
     friend ids) of one node, and the removal version that keeps them honest."""
 
-    def __init__(self, engine):
-        self.engine = engine
-        self.app = engine.app
-        self.redis = engine.redis
+    def __init__(self, app, redis, publish_event, apply_event):
+        """``publish_event(event)`` tells the other nodes of a removal;
+        ``apply_event(event)`` applies a member or friend row found in SQL
+        the way a bus event of another node is applied."""
+        self.app = app
+        self.redis = redis
+        self.publish_event = publish_event
+        self.apply_event = apply_event
         self.groups = RelationMap(self.app, Contact.member_ids, lambda gid, uid: Contact.is_member(uid, gid))
         self.friends = RelationMap(self.app, Contact.friend_ids, Contact.is_friend)
         # user id -> everyone they blocked or are blocked by (DIRECT_MESSAGES=members
@@ -182,7 +186,7 @@ class Relations:
             version = None
         self._apply_removal(event)
         self._step_version(version)
-        self.engine.bus.publish_event(dict(event, V=version))
+        self.publish_event(dict(event, V=version))
 
     def apply_removal(self, event):
         """A removal heard from another node."""
@@ -255,7 +259,7 @@ class Relations:
             if kind == MEMBER:
                 # A row seen for the first time brings its member's join point too.
                 first = row_id > (self.contact_last or 0)
-                self.engine.apply_event(
+                self.apply_event(
                     {
                         "Event": "member",
                         "GroupId": target,
@@ -264,5 +268,5 @@ class Relations:
                     }
                 )
             elif kind == FRIEND:
-                self.engine.apply_event({"Event": "friend", "UserId": owner, "FriendId": target})
+                self.apply_event({"Event": "friend", "UserId": owner, "FriendId": target})
             self.contact_last = max(self.contact_last or 0, row_id)

@@ -35,11 +35,16 @@ class Sessions:
     """The login sessions of this node's sockets, and the end-of-session
     rules heard lately (user id -> [(monotonic time, rule)])."""
 
-    def __init__(self, engine):
-        self.engine = engine
-        self.check_interval = float(engine.app.config.get("SESSION_CHECK_INTERVAL") or 30)
+    def __init__(self, app, client_map, relations, publish_event):
+        """``client_map`` is the engine's (user id -> connections);
+        ``publish_event(event)`` tells the other nodes."""
+        self.app = app
+        self.client_map = client_map
+        self.relations = relations
+        self.publish_event = publish_event
+        self.check_interval = float(app.config.get("SESSION_CHECK_INTERVAL") or 30)
         self.ended = {}
-        sessions_ended.connect(lambda sender, **rule: self.end(**rule), sender=engine.app, weak=False)
+        sessions_ended.connect(lambda sender, **rule: self.end(**rule), sender=app, weak=False)
 
     def end(self, user_id, sessions=None, keep=None, up_to=None):
         """Sessions ended here (committed): close their sockets here and on every node."""
@@ -50,7 +55,7 @@ class Sessions:
             "UpTo": up_to,
         }
         self.apply(rule)
-        self.engine.bus.publish_event(dict(rule, Event="sessions_ended"))
+        self.publish_event(dict(rule, Event="sessions_ended"))
 
     def apply_event(self, event):
         """The same, heard from another node."""
@@ -69,7 +74,7 @@ class Sessions:
     def apply(self, rule):
         user_id = rule["UserId"]
         # Deactivated or deleted, maybe: DIRECT_MESSAGES=members asks SQL again.
-        self.engine.relations.accounts.discard(0, user_id)
+        self.relations.accounts.discard(0, user_id)
         now = time.monotonic()
         ended = self.ended
         heard = [(t, r) for t, r in ended.get(user_id, ()) if now - t < REMEMBER]
@@ -78,7 +83,7 @@ class Sessions:
         if len(ended) > 10000:  # forget users whose rules are all old
             for uid in [u for u, rules in ended.items() if now - rules[-1][0] >= REMEMBER]:
                 del ended[uid]
-        for conn in tuple(self.engine.client_map.get(user_id, ())):
+        for conn in tuple(self.client_map.get(user_id, ())):
             if matches(rule, conn.session_id):
                 close(conn)
 
@@ -100,14 +105,13 @@ class Sessions:
 
     def check(self):
         """Close every local socket whose session has ended in SQL."""
-        engine = self.engine
         by_session = {}
-        for conns in list(engine.client_map.values()):
+        for conns in list(self.client_map.values()):
             for conn in conns:
                 if conn.session_id is not None and not conn.closed:
                     by_session.setdefault(conn.session_id, []).append(conn)
         ids = list(by_session)
-        with engine.app.app_context():
+        with self.app.app_context():
             try:
                 for start in range(0, len(ids), CHECK_CHUNK):
                     for session_id in AuthToken.ended_among(ids[start : start + CHECK_CHUNK]):
