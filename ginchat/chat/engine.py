@@ -15,7 +15,7 @@ import gevent.queue
 from sqlalchemy.exc import SQLAlchemyError
 
 from ginchat.bus import make_bus
-from ginchat.chat import checkpoint
+from ginchat.chat import checkpoint, events
 from ginchat.chat.connlog import ConnectionLog
 from ginchat.chat.dispatch import (
     FrameError,
@@ -23,6 +23,7 @@ from ginchat.chat.dispatch import (
     accept_message,
     parse_frame,
 )
+from ginchat.chat.events import FriendAdded, MemberAdded
 from ginchat.chat.forwarding import Forwarding
 from ginchat.chat.frames import READ, RECALL, TYPING, dumps, error
 from ginchat.chat.loopprobe import start_probe
@@ -89,6 +90,7 @@ class ChatEngine:
         self.probe = None  # the loop-lag probe (LOOP_PROBE_MS)
         # Client frame Type -> handler(connection, fields), messages (1, 2) included; see register_frame.
         self.frame_handlers = {}
+        self.event_handlers = {}  # bus event record class -> handler(record); see register_event
         self.stats = {"stored": 0, "delivered": 0, "duplicates_dropped": 0, "batches": 0}
         self.store = Store(app, self._on_stored, self.stats)
 
@@ -124,6 +126,14 @@ class ChatEngine:
         self.sessions = Sessions(app, self.client_map, self.relations, self.publish_event)
         # this node's snapshot for the admin page's server view
         self.nodes = NodeBoard(app, self.redis, self.heartbeat_timeout, self.bus.node_id, self.health)
+        self.register_event(events.MemberAdded, self._apply_member)
+        self.register_event(
+            events.FriendAdded, lambda event: self.relations.friendship_added(event.user_id, event.friend_id)
+        )
+        for removal in events.REMOVALS:
+            self.register_event(removal, self.relations.apply_removal)
+        self.register_event(events.FrameSent, self.notices.apply_event)
+        self.register_event(events.SessionsEnded, self.sessions.apply_event)
         self.register_frame(messages.PRIVATE, self.on_message)
         self.register_frame(messages.GROUP, self.on_message)
         self.register_frame(READ, self.receipts.on_read)
@@ -417,29 +427,35 @@ class ChatEngine:
 
     # --- group and friend changes ---------------------------------------------------
     def publish_event(self, event):
-        """A change made here, for the other nodes (the bus's events)."""
-        self.bus.publish_event(event)
+        """A change made here (a record of chat/events.py), for the other nodes."""
+        self.bus.publish_event(event.to_wire())
+
+    def register_event(self, kind, handler):
+        """Let a collaborator apply the bus events of ``kind`` (a record class
+        of chat/events.py, listed in events.KINDS): handler(record)."""
+        if kind in self.event_handlers:
+            raise ValueError(f"bus event {kind.KIND!r} is taken")
+        self.event_handlers[kind] = handler
 
     def _on_member_added(self, sender, group_id, user_id, history_id=0, **_):
         self.relations.member_added(group_id, user_id)
         self._note_floor(group_id, user_id, history_id)
-        self.bus.publish_event({"Event": "member", "GroupId": group_id, "UserId": user_id, "HistoryId": history_id})
+        self.publish_event(MemberAdded(group_id, user_id, history_id))
 
     def _on_friendship(self, sender, user_id, friend_id, **_):
         self.relations.friendship_added(user_id, friend_id)
-        self.bus.publish_event({"Event": "friend", "UserId": user_id, "FriendId": friend_id})
+        self.publish_event(FriendAdded(user_id, friend_id))
 
     def apply_event(self, event):
-        """A change made on another node (the bus's events)."""
-        kind = event.get("Event")
-        if kind == "member":
-            self.relations.member_added(int(event["GroupId"]), int(event["UserId"]))
-            self._note_floor(int(event["GroupId"]), int(event["UserId"]), int(event.get("HistoryId") or 0))
-        elif kind == "friend":
-            self.relations.friendship_added(int(event["UserId"]), int(event["FriendId"]))
-        elif kind in ("unmember", "unfriend", "group_gone", "writers"):
-            self.relations.apply_removal(event)
-        elif kind == "frame":
-            self.notices.apply_event(event)
-        elif kind == "sessions_ended":
-            self.sessions.apply_event(event)
+        """A change made on another node: a bus event as it came (a dict), or
+        its record (chat/events.py; the contact rows that the relations follow
+        come so). A kind this node does not know is left alone."""
+        if isinstance(event, dict):
+            event = events.from_wire(event)
+        handler = self.event_handlers.get(type(event))
+        if handler is not None:
+            handler(event)
+
+    def _apply_member(self, event):
+        self.relations.member_added(event.group_id, event.user_id)
+        self._note_floor(event.group_id, event.user_id, event.history_id)

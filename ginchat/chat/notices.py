@@ -10,6 +10,7 @@ the message stream of API.md alone."""
 import logging
 
 from ginchat import signals
+from ginchat.chat.events import FrameSent, FriendRemoved, GroupGone, MemberRemoved
 from ginchat.chat.frames import NOTICE, PRESENCE, dumps
 from ginchat.domain.access import MEMBERS
 
@@ -67,7 +68,7 @@ class Notices:
         if skip:
             to["Except"] = sorted({int(u) for u in skip})
         self.deliver_local(to, frame, events_only)
-        self.publish_event({"Event": "frame", "To": to, "Frame": frame, "EventsOnly": bool(events_only)})
+        self.publish_event(FrameSent(to, frame, bool(events_only)))
 
     def deliver_local(self, to, frame, events_only):
         """The frame for this node's connections of the users ``to`` names."""
@@ -90,8 +91,8 @@ class Notices:
                 conn.put(None, text)
 
     def apply_event(self, event):
-        """A frame another node sent to users who may be connected here."""
-        self.deliver_local(event["To"], event["Frame"], bool(event.get("EventsOnly")))
+        """A frame another node sent to users who may be connected here (a FrameSent)."""
+        self.deliver_local(event.to, event.frame, event.events_only)
 
     def notice(self, event, users=(), group=None, user_id=0, group_id=0, actor_id=0, extra=None):
         """A friend or group change, for the ``?events=1`` connections of
@@ -133,14 +134,14 @@ class Notices:
     def _member_removed(self, sender, group_id, user_id, actor_id, event):
         # The members (the removed one included) hear it before the maps forget them.
         self.notice(event, users=[user_id], group=group_id, user_id=user_id, group_id=group_id, actor_id=actor_id)
-        self.relations.removed({"Event": "unmember", "GroupId": group_id, "UserId": user_id})
+        self.relations.removed(MemberRemoved(int(group_id), int(user_id)))
 
     def _dissolved(self, sender, group_id, actor_id, members=()):
         # The members an administrator's dissolution took hear it too.
         users = sorted({actor_id, *members})
         self.notice("group_dissolved", users=users, user_id=actor_id, group_id=group_id, actor_id=actor_id)
-        self.relations.removed({"Event": "group_gone", "GroupId": group_id})
+        self.relations.removed(GroupGone(int(group_id)))
 
     def _unfriended(self, sender, user_id, friend_id):
-        self.relations.removed({"Event": "unfriend", "UserId": user_id, "FriendId": friend_id})
+        self.relations.removed(FriendRemoved(int(user_id), int(friend_id)))
         self.notice("friend_removed", users=[user_id, friend_id], user_id=friend_id, actor_id=user_id)

@@ -8,6 +8,7 @@ node's map of its writers forgets it (a removal, as a kick is)."""
 
 from ginchat import signals
 from ginchat.chat.dispatch import FrameError, int_field
+from ginchat.chat.events import WritersChanged
 from ginchat.domain import pins
 from ginchat.limits import MAX_MSG_ID
 
@@ -53,4 +54,4 @@ class Pins:
         self.send(frame, users=[user_id])
 
     def _rules_changed(self, sender, group_id):
-        self.removed({"Event": "writers", "GroupId": int(group_id)})
+        self.removed(WritersChanged(int(group_id)))

@@ -19,6 +19,7 @@ import time
 
 import gevent
 
+from ginchat.chat.events import SessionsEnded
 from ginchat.extensions import db
 from ginchat.models.user_basic import AuthToken
 from ginchat.signals import sessions_ended
@@ -48,31 +49,16 @@ class Sessions:
 
     def end(self, user_id, sessions=None, keep=None, up_to=None):
         """Sessions ended here (committed): close their sockets here and on every node."""
-        rule = {
-            "UserId": int(user_id),
-            "Sessions": None if sessions is None else sorted(int(s) for s in sessions),
-            "Keep": keep,
-            "UpTo": up_to,
-        }
+        rule = SessionsEnded(int(user_id), None if sessions is None else sorted(int(s) for s in sessions), keep, up_to)
         self.apply(rule)
-        self.publish_event(dict(rule, Event="sessions_ended"))
+        self.publish_event(rule)
 
-    def apply_event(self, event):
-        """The same, heard from another node."""
-        try:
-            rule = {
-                "UserId": int(event["UserId"]),
-                "Sessions": None if event.get("Sessions") is None else [int(s) for s in event["Sessions"]],
-                "Keep": None if event.get("Keep") is None else int(event["Keep"]),
-                "UpTo": None if event.get("UpTo") is None else int(event["UpTo"]),
-            }
-        except (KeyError, TypeError, ValueError):
-            log.warning("malformed sessions_ended event dropped: %r", event)
-            return
+    def apply_event(self, rule):
+        """The same, heard from another node (a SessionsEnded)."""
         self.apply(rule)
 
     def apply(self, rule):
-        user_id = rule["UserId"]
+        user_id = rule.user_id
         # Deactivated or deleted, maybe: DIRECT_MESSAGES=members asks SQL again.
         self.relations.accounts.discard(0, user_id)
         now = time.monotonic()
@@ -122,11 +108,11 @@ class Sessions:
 
 
 def matches(rule, session_id):
-    if rule["Sessions"] is not None:
-        return session_id in rule["Sessions"]
+    if rule.sessions is not None:
+        return session_id in rule.sessions
     if session_id is None:
         return True
-    return session_id != rule["Keep"] and (rule["UpTo"] is None or session_id <= rule["UpTo"])
+    return session_id != rule.keep and (rule.up_to is None or session_id <= rule.up_to)
 
 
 def close(conn):
