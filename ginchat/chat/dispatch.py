@@ -200,21 +200,26 @@ def accept_message(engine, conn, fields):
     reply_to, mentioned = reply_and_mentions(engine.rules, engine.redis, conn.user_id, fields)
     if engine.stopping:  # stop() is draining the store queue: nothing new joins it
         raise FrameError(503, "the server is shutting down; send it again after reconnecting", cmid)
+    # By position, in the order of NewMessage's fields: the hot path (keywords cost more).
     item = NewMessage(
-        user_id=conn.user_id,
-        type=fields["type"],
-        target_id=fields["targetid"],
-        media=fields["media"],
-        content=fields["content"],
-        url=fields["url"],
-        amount=fields["amount"],
-        client_msg_id=cmid,
-        file_info=fields.get("file_info"),
-        reply_to=reply_to,
-        mentions=mentioned,
-        root_id=fields["rootid"],
-        in_chat=fields["alsoinchat"],
-        conn=conn,
+        conn.user_id,  # user_id
+        fields["type"],
+        fields["targetid"],
+        fields["media"],
+        fields["content"],
+        fields["url"],
+        fields["amount"],
+        cmid,  # client_msg_id
+        fields.get("file_info"),
+        reply_to,
+        mentioned,  # mentions
+        None,  # mention_all
+        (),  # alerted
+        fields["rootid"],
+        fields["alsoinchat"],  # in_chat
+        None,  # forward
+        0,  # create_time
+        conn,
     )
     if fields.get("mention_all"):  # @all or @here (issue 28)
         item.mention_all, item.alerted = fields["mention_all"], fields["alerted"]
