@@ -91,6 +91,7 @@ class ChatEngine:
         # Client frame Type -> handler(connection, fields), messages (1, 2) included; see register_frame.
         self.frame_handlers = {}
         self.event_handlers = {}  # bus event record class -> handler(record); see register_event
+        self.event_kinds = dict(events.KINDS)  # the wire's "Event" -> record class
         self.stats = {"stored": 0, "delivered": 0, "duplicates_dropped": 0, "batches": 0}
         self.store = Store(app, self._on_stored, self.stats)
 
@@ -431,10 +432,12 @@ class ChatEngine:
         self.bus.publish_event(event.to_wire())
 
     def register_event(self, kind, handler):
-        """Let a collaborator apply the bus events of ``kind`` (a record class
-        of chat/events.py, listed in events.KINDS): handler(record)."""
-        if kind in self.event_handlers:
+        """Let a collaborator apply the bus events of ``kind``: handler(record).
+        ``kind`` is a record class like those of chat/events.py (a slotted
+        dataclass with KIND, the wire's "Event", to_wire and from_wire)."""
+        if kind in self.event_handlers or self.event_kinds.get(kind.KIND, kind) is not kind:
             raise ValueError(f"bus event {kind.KIND!r} is taken")
+        self.event_kinds[kind.KIND] = kind
         self.event_handlers[kind] = handler
 
     def _on_member_added(self, sender, group_id, user_id, history_id=0, **_):
@@ -451,7 +454,7 @@ class ChatEngine:
         its record (chat/events.py; the contact rows that the relations follow
         come so). A kind this node does not know is left alone."""
         if isinstance(event, dict):
-            event = events.from_wire(event)
+            event = events.from_wire(event, self.event_kinds)
         handler = self.event_handlers.get(type(event))
         if handler is not None:
             handler(event)

@@ -186,10 +186,10 @@ KINDS = {
 REMOVALS = (MemberRemoved, FriendRemoved, GroupGone, WritersChanged)
 
 
-def from_wire(event):
+def from_wire(event, kinds=KINDS):
     """The record of a bus event (a dict as it came), or None for a kind this
-    node does not know."""
+    node does not know (``kinds``: "Event" -> record class)."""
     if not isinstance(event, dict):
         raise TypeError("a bus event must be an object")
-    kind = KINDS.get(event.get("Event"))
+    kind = kinds.get(event.get("Event"))
     return None if kind is None else kind.from_wire(event)

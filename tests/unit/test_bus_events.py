@@ -3,6 +3,7 @@ object the previous version wrote, byte for byte, and reads back as the same
 record; an unknown kind is left alone and a malformed one refused."""
 
 import json
+from dataclasses import dataclass
 
 import pytest
 
@@ -66,3 +67,21 @@ def test_an_unknown_kind_is_left_alone():
 def test_a_malformed_event_is_refused(event):
     with pytest.raises((KeyError, TypeError, ValueError)):
         events.from_wire(event)
+
+
+def test_a_kind_of_a_collaborator_reads_with_its_table():
+    @dataclass(slots=True)
+    class Rang:
+        user_id: int
+        KIND = "rang"
+
+        def to_wire(self):
+            return {"Event": self.KIND, "UserId": self.user_id}
+
+        @classmethod
+        def from_wire(cls, event):
+            return cls(int(event["UserId"]))
+
+    kinds = dict(events.KINDS, rang=Rang)
+    assert events.from_wire({"Event": "rang", "UserId": 4}, kinds) == Rang(4)
+    assert events.from_wire({"Event": "rang", "UserId": 4}) is None
