@@ -395,7 +395,7 @@ def test_a_message_checked_before_the_senders_removal_still_reaches_its_sender(a
     """The check and the delivery are two moments: a member removed in between
     (on another node, say) still gets the copy of the message the group
     accepted, their acknowledgement, and nobody else's after that."""
-    from ginchat.chat.dispatch import Outgoing
+    from ginchat.models.new_message import NewMessage
 
     owner, member = api.user("o"), api.user("m")
     gid = create(owner)["ID"]
@@ -406,7 +406,15 @@ def test_a_message_checked_before_the_senders_removal_still_reaches_its_sender(a
     answer(owner.post("/contact/removeMember", comId=gid, userId=member.id), 200)
     conn = next(iter(server.engine.client_map[member.id]))
     # What the receive loop queues once a frame passed the check.
-    server.engine.store.queue.put(Outgoing(conn, member.id, 2, gid, 1, "checked before the removal", "", 0, "late-1"))
+    item = NewMessage(
+        user_id=member.id,
+        type=2,
+        target_id=gid,
+        content="checked before the removal",
+        client_msg_id="late-1",
+        conn=conn,
+    )
+    server.engine.store.queue.put(item)
     ack = until(wm, lambda f: f.get("ClientMsgId") == "late-1")
     assert (ack["Type"], ack["Content"]) == (2, "checked before the removal")
     assert until(wo, lambda f: f.get("ClientMsgId") == "late-1")["Content"] == "checked before the removal"

@@ -14,8 +14,8 @@ from test_http_pages import csrf_of
 from helpers import PASSWORD, Api, unique_name, wait_for
 from http_checks import answer, error, listing
 
-from ginchat.chat.dispatch import Outgoing
 from ginchat.models.message import PRIVATE, TEXT
+from ginchat.models.new_message import NewMessage
 
 BAD = "ok\ud800"  # json.dumps writes it as the escape "ok\ud800"
 
@@ -210,8 +210,14 @@ def test_a_message_the_database_refuses_fails_alone_in_its_batch(api, server, co
     assert wait_for(lambda: a.id in engine.client_map and x.id in engine.client_map)
     node_a = next(iter(engine.client_map[a.id]))
     node_x = next(iter(engine.client_map[x.id]))
-    good = [Outgoing(node_a, a.id, PRIVATE, b.id, TEXT, f"good {i}", "", 0, f"good-{i}") for i in range(50)]
-    bad = Outgoing(node_x, x.id, PRIVATE, y.id, TEXT, content, "", 0, "refused")
+
+    def item(conn, sender, target, text, cmid):
+        return NewMessage(
+            user_id=sender, type=PRIVATE, target_id=target, media=TEXT, content=text, client_msg_id=cmid, conn=conn
+        )
+
+    good = [item(node_a, a.id, b.id, f"good {i}", f"good-{i}") for i in range(50)]
+    bad = item(node_x, x.id, y.id, content, "refused")
     # No greenlet switch while queueing: the store loop takes all 51 as one batch.
     for item in good[:20] + [bad] + good[20:]:
         engine.store.queue.put(item)

@@ -1,7 +1,7 @@
 """The bus interface, and the rules every transport shares: packets carry the
 sending node's id and an HMAC signature made with SECRET_KEY; a node drops
 its own packets, unsigned or badly signed ones, and Ids it already delivered
-(the engine's ``deliver`` keeps that list).
+(the ``deliver`` it is given keeps that list).
 
 The bus is only the fast path. SQL is the record: ``Catchup`` follows the
 message table so a lost datagram or a Redis hiccup delays a message by at
@@ -18,7 +18,8 @@ import uuid
 import gevent
 import gevent.queue
 
-from ginchat.bus.catchup import Catchup, dumps
+from ginchat.bus.catchup import Catchup
+from ginchat.utils.wire import dumps
 
 log = logging.getLogger("ginchat.bus")
 
@@ -34,16 +35,19 @@ class Bus:
         share it (the same UDP port, or the same Redis channel)."""
         return self.name
 
-    def __init__(self, app, engine, top_id=None, fetch_since=None, polled=None):
-        """``engine`` gets what arrives (its ``deliver`` and ``apply_event``);
-        ``top_id``, ``fetch_since`` and ``polled`` are the catch-up's reads of
-        SQL (see catchup.py)."""
+    def __init__(self, app, deliver, on_event, top_id=None, fetch_since=None, polled=None):
+        """What arrives goes to ``deliver(frame, text)`` (a message, for this
+        node's connections) and ``on_event(event)`` (another node's change, a
+        dict); ``top_id``, ``fetch_since`` and ``polled`` are the catch-up's
+        reads of SQL (see catchup.py)."""
         self.app = app
-        self.engine = engine
+        self.settings = app.extensions["ginchat.settings"]  # the Settings, parsed at start (no import of the app)
+        self.deliver = deliver
+        self.on_event = on_event
         self.node_id = uuid.uuid4().hex[:12]
         self.key = hashlib.sha256(b"ginchat-bus:" + str(app.config["SECRET_KEY"]).encode()).digest()
         # Test-only: the share of outgoing packets thrown away (0 = none).
-        self.drop_rate = engine.settings.bus_drop_rate
+        self.drop_rate = self.settings.bus_drop_rate
         self.stats = {
             "sent": 0,
             "received": 0,
@@ -53,7 +57,9 @@ class Bus:
             "outbox_full": 0,
             "test_dropped": 0,
         }
-        self.catchup = Catchup(self, engine.settings.bus_catchup_interval or 1.0, top_id, fetch_since, polled)
+        self.catchup = Catchup(
+            deliver, self.settings.bus_catchup_interval or 1.0, top_id, fetch_since, polled, stats=self.stats
+        )
         self.greenlets = []
 
     # --- what the engine calls --------------------------------------------------
@@ -78,8 +84,7 @@ class Bus:
 
     def deliver_stored(self, frame, text=None):
         """A message this node stored, for this node's connections: in Id order
-        with the other nodes' messages (the engine may call this instead of
-        its own ``deliver``)."""
+        with the other nodes' messages."""
         self.catchup.offer(frame, text or dumps(frame))
 
     # --- packets ------------------------------------------------------------------
@@ -118,7 +123,7 @@ class Bus:
         raise NotImplementedError
 
     def encode(self, body):
-        payload = json.dumps(dict(body, n=self.node_id), ensure_ascii=False, separators=(",", ":")).encode()
+        payload = dumps(dict(body, n=self.node_id)).encode()
         sig = hmac.new(self.key, payload, hashlib.sha256).hexdigest().encode()
         return sig + b"." + payload
 
@@ -160,7 +165,7 @@ class Bus:
                     raise ValueError("a message without an Id")
                 self.catchup.offer(frame, dumps(frame))
             elif body.get("k") == "e":
-                self.engine.apply_event(body["e"])
+                self.on_event(body["e"])
         except (KeyError, TypeError, ValueError) as exc:
             self.stats["malformed"] += 1
             log.warning("dropped a malformed bus packet: %s", exc)
@@ -180,4 +185,4 @@ class NullBus(Bus):
         pass
 
     def deliver_stored(self, frame, text=None):
-        self.engine.deliver(frame, text or dumps(frame))
+        self.deliver(frame, text or dumps(frame))

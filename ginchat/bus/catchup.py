@@ -10,18 +10,20 @@ one further ahead waits in ``pending`` and wakes the follower, which reads
 the follower still reads the table every BUS_CATCHUP_INTERVAL, which is what
 finds a lost packet that no later packet revealed.
 
-The bus knows no tables: the engine that makes it gives ``top_id()`` (the
-newest message Id), ``fetch_since(after_id, limit)`` (the messages after an
-Id, oldest first, as frames) and ``polled()`` (called after every poll, for
+The bus knows no tables and no engine: whoever makes it gives ``deliver(frame,
+text)`` (local delivery; False when the Id was delivered already), ``top_id()``
+(the newest message Id), ``fetch_since(after_id, limit)`` (the messages after
+an Id, oldest first, as frames) and ``polled()`` (called after every poll, for
 whatever else the engine follows in SQL)."""
 
-import json
 import logging
 import time
 
 import gevent
 import gevent.event
 import gevent.lock
+
+from ginchat.utils.wire import dumps
 
 log = logging.getLogger("ginchat.bus")
 
@@ -31,14 +33,10 @@ MAX_PENDING = 20000  # messages held for a gap; beyond that SQL will bring them
 MAX_HOLD = 5.0  # seconds a held message waits when SQL does not answer
 
 
-def dumps(frame):
-    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
-
-
 class Catchup:
-    def __init__(self, bus, interval, top_id, fetch_since, polled=None):
-        self.bus = bus
-        self.engine = bus.engine
+    def __init__(self, deliver, interval, top_id, fetch_since, polled=None, stats=None):
+        """``stats``: the counters to add to (the bus's), else a dict of its own."""
+        self.deliver = deliver
         self.interval = max(0.05, interval)
         self.top_id = top_id
         self.fetch_since = fetch_since
@@ -47,7 +45,7 @@ class Catchup:
         self.pending = {}  # Id -> (frame, text, time held)
         self.wake = gevent.event.Event()
         self.lock = gevent.lock.Semaphore()  # one deliverer at a time keeps Id order
-        stats = bus.stats
+        stats = {} if stats is None else stats
         stats.update(caught_up=0, gap_polls=0, late=0, polls=0, poll_errors=0, forced=0)
         self.stats = stats
 
@@ -63,13 +61,13 @@ class Catchup:
         msg_id = frame["Id"]
         with self.lock:
             if self.last is None:  # SQL unreachable since start: deliver as it comes
-                self.engine.deliver(frame, text)
+                self.deliver(frame, text)
                 return
             if msg_id <= self.last:
                 self.stats["late"] += 1  # already delivered (from SQL, or a duplicate)
                 return
             if msg_id == self.last + 1:
-                self.engine.deliver(frame, text)
+                self.deliver(frame, text)
                 self.last = msg_id
                 self._drain()
                 return
@@ -83,7 +81,7 @@ class Catchup:
         while self.last + 1 in pending:
             self.last += 1
             frame, text, _ = pending.pop(self.last)
-            self.engine.deliver(frame, text)
+            self.deliver(frame, text)
         if pending and min(pending) <= self.last:
             for msg_id in [i for i in pending if i <= self.last]:
                 del pending[msg_id]
@@ -129,7 +127,7 @@ class Catchup:
                         continue
                     held = self.pending.pop(msg_id, None)
                     text = held[1] if held else dumps(frame)
-                    if self.engine.deliver(frame, text) and held is None:
+                    if self.deliver(frame, text) and held is None:
                         self.stats["caught_up"] += 1
                     self.last = msg_id
                     self._drain()
@@ -155,6 +153,6 @@ class Catchup:
                 return
             for msg_id in sorted(self.pending):
                 frame, text, _ = self.pending.pop(msg_id)
-                self.engine.deliver(frame, text)
+                self.deliver(frame, text)
                 self.stats["forced"] += 1
                 self.last = max(self.last or 0, msg_id)

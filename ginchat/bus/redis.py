@@ -31,19 +31,20 @@ def raw_client(client):
 class RedisBus(Bus):
     name = "redis"
 
-    def __init__(self, app, engine, **sql):
-        super().__init__(app, engine, **sql)
-        self.channel = engine.settings.bus_channel or CHANNEL
+    def __init__(self, app, deliver, on_event, **sql):
+        super().__init__(app, deliver, on_event, **sql)
+        self.channel = self.settings.bus_channel or CHANNEL
+        self.redis = app.extensions["redis"]
 
     @property
     def scope(self):
         return f"redis:{self.channel}"
 
     def transmit(self, packet):
-        self.engine.redis.publish(self.channel, packet)
+        self.redis.publish(self.channel, packet)
 
     def listen(self):
-        client = raw_client(self.engine.redis)
+        client = raw_client(self.redis)
         delay = 0.2
         while True:
             pubsub = client.pubsub(ignore_subscribe_messages=True)

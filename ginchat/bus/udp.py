@@ -18,10 +18,10 @@ MAX_DATAGRAM = 65535
 class UdpBus(Bus):
     name = "udp"
 
-    def __init__(self, app, engine, **sql):
-        super().__init__(app, engine, **sql)
-        self.port = engine.settings.udp_port
-        self.broadcast = engine.settings.udp_broadcast
+    def __init__(self, app, deliver, on_event, **sql):
+        super().__init__(app, deliver, on_event, **sql)
+        self.port = self.settings.udp_port
+        self.broadcast = self.settings.udp_broadcast
         self.sock = None
 
     @property

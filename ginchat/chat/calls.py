@@ -11,19 +11,39 @@ import itertools
 import json
 import logging
 import weakref
+from dataclasses import dataclass
 
 import gevent
 import redis
 from sqlalchemy.exc import SQLAlchemyError
 
 from ginchat.chat.connection import Bucket
-from ginchat.chat.dispatch import FrameError, MapRelations, _int_field
-from ginchat.chat.frames import dumps
+from ginchat.chat.dispatch import FrameError, int_field
 from ginchat.domain import calls
+from ginchat.utils.wire import dumps
 
 log = logging.getLogger("ginchat.calls")
 
 SIGNAL_EVENT = "call_signal"  # the bus event of a signal for a connection on another node
+
+
+@dataclass(slots=True)
+class CallSignal:
+    """A signal (a Type 32 frame) for connection ``conn`` on another node."""
+
+    conn: str
+    frame: dict
+    KIND = SIGNAL_EVENT
+
+    def to_wire(self):
+        return {"Event": self.KIND, "Conn": self.conn, "Frame": self.frame}
+
+    @classmethod
+    def from_wire(cls, event):
+        conn, frame = event["Conn"], event["Frame"]
+        if not isinstance(conn, str) or not isinstance(frame, dict):
+            raise TypeError("a call signal carries a Conn (a string) and a Frame (an object)")
+        return cls(conn, frame)
 
 
 def _guarded(handler):
@@ -41,57 +61,60 @@ def _guarded(handler):
 
 
 class Calls:
-    def __init__(self, engine):
-        self.engine = engine
-        app = engine.app
+    def __init__(self, app, redis_client, bus, guard, rules, send, publish_event, stopping, rate_limited=True):
+        """``guard(conn, fields)``: the engine's frame checks; ``rules``: the
+        access rules over the engine's maps; ``send(frame, users, group)``:
+        a notice to users on every node; ``publish_event(record)``: a bus
+        event; ``stopping()``: is this node shutting down?"""
+        self.app = app
+        self.guard = guard
+        self.rules = rules
+        self.notify = send
+        self.publish_event = publish_event
+        self.stopping = stopping
+        self.rate_limited = rate_limited
+        self.node_id = bus.node_id
         # The settings, and the namespace of the call keys in Redis: this
         # cluster's bus scope (clusters sharing one Redis keep apart); a
         # node without a bus shares its calls with no other.
-        bus = engine.bus
         self.cfg = dict(calls.settings(app.config), ns=bus.scope if bus.name != "none" else f"none-{bus.node_id}")
-        self.redis = engine.redis
+        self.redis = redis_client
         self.local = weakref.WeakValueDictionary()  # Conn id -> this node's Connection
         self.ids = weakref.WeakKeyDictionary()  # Connection -> its Conn id (given on its first call frame)
         self.counter = itertools.count(1)
         self.buckets = weakref.WeakKeyDictionary()  # Connection -> its signal budget
-        engine.register_frame(calls.START, self.on_start)
-        engine.register_frame(calls.ACTION, self.on_action)
-        engine.register_frame(calls.SIGNAL, self.on_signal)
-        engine.register_frame(calls.HELLO, self.on_hello)
-        engine.register_event(SIGNAL_EVENT, self.apply_signal)
 
     # --- connection ids -----------------------------------------------------------
     def conn_id(self, conn):
         """The connection's Conn: unique across nodes (this node's bus id and a count)."""
         cid = self.ids.get(conn)
         if cid is None:
-            cid = self.ids[conn] = f"{self.engine.bus.node_id}-{next(self.counter)}"
+            cid = self.ids[conn] = f"{self.node_id}-{next(self.counter)}"
             self.local[cid] = conn
         return cid
 
     # --- client frames -------------------------------------------------------------
     @_guarded
     def on_hello(self, conn, fields):
-        self.engine.guard_frame(conn, fields)
-        with self.engine.app.app_context():
-            found = calls.calls_for(self.redis, self.cfg, conn.user_id, MapRelations(self.engine))
+        self.guard(conn, fields)
+        with self.app.app_context():
+            found = calls.calls_for(self.redis, self.cfg, conn.user_id, self.rules)
         conn.put_wait(dumps({"Type": calls.HELLO, "Conn": self.conn_id(conn), "UserId": conn.user_id, "Calls": found}))
 
     @_guarded
     def on_start(self, conn, fields):
-        engine = self.engine
-        engine.guard_frame(conn, fields)
+        self.guard(conn, fields)
         cmid = fields["clientmsgid"]
-        chat_type = _int_field(fields, "chattype", "ChatType", cmid, minimum=1, maximum=2)
-        target = _int_field(fields, "targetid", "TargetId", cmid)
+        chat_type = int_field(fields, "chattype", "ChatType", cmid, minimum=1, maximum=2)
+        target = int_field(fields, "targetid", "TargetId", cmid)
         video = fields.get("video", False)
         if video is None:
             video = False
         if not isinstance(video, bool):
             raise FrameError(400, "Video must be true or false", cmid)
-        if engine.stopping:
+        if self.stopping():
             raise FrameError(503, "the server is shutting down; call again after reconnecting", cmid)
-        with engine.app.app_context():
+        with self.app.app_context():
             effects = calls.start(
                 self.redis,
                 self.cfg,
@@ -101,19 +124,18 @@ class Calls:
                 target,
                 video,
                 cmid,
-                MapRelations(engine),
+                self.rules,
             )
         self.send(effects)
 
     @_guarded
     def on_action(self, conn, fields):
-        engine = self.engine
-        engine.guard_frame(conn, fields)
+        self.guard(conn, fields)
         cmid = fields["clientmsgid"]
         action = fields.get("action")
         if not isinstance(action, str):
             raise FrameError(400, f"Action must be one of {', '.join(calls.ACTIONS)}", cmid)
-        with engine.app.app_context():
+        with self.app.app_context():
             effects = calls.act(
                 self.redis,
                 self.cfg,
@@ -121,15 +143,14 @@ class Calls:
                 self.conn_id(conn),
                 fields.get("callid"),
                 action.lower(),
-                MapRelations(engine),
+                self.rules,
             )
         self.send(effects)
 
     @_guarded
     def on_signal(self, conn, fields):
-        engine = self.engine
         cmid = fields["clientmsgid"]
-        if engine.rate_limited:
+        if self.rate_limited:
             bucket = self.buckets.get(conn)
             if bucket is None:
                 bucket = self.buckets[conn] = Bucket(self.cfg["signals_per_second"], self.cfg["signal_burst"])
@@ -151,9 +172,9 @@ class Calls:
         if forged is not None and forged != mine:
             raise FrameError(400, "FromConn is set by the server: leave it out", cmid)
         to_conn = fields.get("toconn")
-        with engine.app.app_context():
+        with self.app.app_context():
             call = calls.check_signal(
-                self.redis, self.cfg, conn.user_id, mine, fields.get("callid"), to_conn, MapRelations(engine)
+                self.redis, self.cfg, conn.user_id, mine, fields.get("callid"), to_conn, self.rules
             )
         frame = {
             "Type": calls.SIGNAL,
@@ -170,13 +191,13 @@ class Calls:
         then its record follows (a Type 15 change), so ringing stops first."""
         for frame, users, group in effects.frames:
             try:
-                with self.engine.app.app_context():
-                    self.engine.notices.send(frame, users=users, group=group)
+                with self.app.app_context():
+                    self.notify(frame, users=users, group=group)
             except SQLAlchemyError:  # a group's members not readable now: the next change or hello tells
                 log.warning("call %s: state frame not sent (database unavailable)", frame.get("CallId"))
         for call in effects.record:
             try:
-                with self.engine.app.app_context():
+                with self.app.app_context():
                     calls.update_record(call)
             except SQLAlchemyError:
                 log.warning("call %s: its record was not updated (database unavailable)", call["CallId"])
@@ -188,14 +209,15 @@ class Calls:
             if not conn.closed:
                 conn.put(None, dumps(frame))
             return
-        if to_conn.startswith(self.engine.bus.node_id + "-"):
+        if to_conn.startswith(self.node_id + "-"):
             return  # it was ours and closed: the participant rejoins with a new Conn
-        self.engine.bus.publish_event({"Event": SIGNAL_EVENT, "Conn": to_conn, "Frame": frame})
+        self.publish_event(CallSignal(to_conn, frame))
 
     def apply_signal(self, event):
-        conn = self.local.get(str(event.get("Conn")))
+        """Another node's signal for a connection (a CallSignal): here, if it is ours."""
+        conn = self.local.get(event.conn)
         if conn is not None and not conn.closed:
-            conn.put(None, dumps(event["Frame"]))
+            conn.put(None, dumps(event.frame))
 
     # --- the sweep --------------------------------------------------------------------
     def sweep_loop(self):
@@ -206,7 +228,7 @@ class Calls:
     def sweep_once(self):
         alive = {cid for cid, conn in list(self.local.items()) if not conn.closed}
         try:
-            with self.engine.app.app_context():
+            with self.app.app_context():
                 effects = calls.sweep(self.redis, self.cfg, alive)
             self.send(effects)
         except (redis.RedisError, SQLAlchemyError) as exc:

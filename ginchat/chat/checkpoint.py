@@ -30,20 +30,20 @@ CHECKPOINT_INTERVAL = 0.1  # seconds between checkpoints while the log grows
 IDLE_INTERVAL = 1.0  # seconds between checkpoints after one that found nothing new
 
 
-def sqlite_path(engine):
-    """The database file of the app's engine, or None when it is not SQLite."""
-    with engine.app.app_context():
+def sqlite_path(app):
+    """The database file of the app, or None when it is not SQLite."""
+    with app.app_context():
         url = db.engine.url
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         return None
     return url.database
 
 
-def checkpoint_loop(engine, interval=CHECKPOINT_INTERVAL, idle_interval=IDLE_INTERVAL, sleep=None, pool=None):
-    """Checkpoint the engine's SQLite file for ever (nothing for other
+def checkpoint_loop(app, interval=CHECKPOINT_INTERVAL, idle_interval=IDLE_INTERVAL, sleep=None, pool=None):
+    """Checkpoint the app's SQLite file for ever (nothing for other
     databases). ``sleep`` and ``pool`` (gevent's and the hub's threadpool by
     default) are for tests, which drive the loop step by step."""
-    path = sqlite_path(engine)
+    path = sqlite_path(app)
     if path is None:
         return
     sleep = sleep or gevent.sleep

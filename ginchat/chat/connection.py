@@ -64,7 +64,9 @@ class Connection:
     presence and notice frames (``?events=1``)."""
 
     def __init__(self, engine, ws, user_id, addr, session_id=None, events=False):
-        self.engine = engine
+        """``engine``: only its settings are read (queue size, frame size, rates)."""
+        self.send_queue_size = engine.send_queue_size
+        self.max_frame = engine.max_frame
         self.ws = ws
         ws.sock = SerialSocket(ws.sock)
         ws.close = quiet_close(ws.close)
@@ -156,7 +158,7 @@ class Connection:
             return  # the ?since= replay sent it already (Ids become visible in order)
         if self.replaying:
             self.held.append((msg_id, text))
-            if len(self.held) > self.engine.send_queue_size * 4:
+            if len(self.held) > self.send_queue_size * 4:
                 self.kill(1008, "too far behind")
             return
         if self.writer is None and self.plain:
@@ -292,7 +294,7 @@ class Connection:
             ws.connected = False
 
     def _handle_events(self):
-        return wsevents.handle_events(self.ws, self, self.engine.max_frame)
+        return wsevents.handle_events(self.ws, self, self.max_frame)
 
     def release(self):
         """The end of the connection: close the socket the reader would have,

@@ -8,13 +8,13 @@ import re
 from ginchat.chat.wsevents import OVERSIZED
 from ginchat.domain import access, mentions, replies, threads
 from ginchat.errors import AppError
+from ginchat.limits import MAX_ID, MAX_MSG_ID
 from ginchat.models.contact import Contact
-from ginchat.models.message import FILE, GROUP, HEARTBEAT, IMAGE, MEDIA_KINDS, PRIVATE, TEXT, VOICE, conv_key
+from ginchat.models.message import FILE, GROUP, HEARTBEAT, IMAGE, MEDIA_KINDS, PRIVATE, TEXT, VOICE
+from ginchat.models.new_message import NewMessage
 from ginchat.uploads import upload_info
-from ginchat.utils.params import TOO_DEEP, field_label, first_unstorable, unstorable
+from ginchat.utils.params import TOO_DEEP, field_label, first_unstorable, to_int, unstorable
 
-MAX_ID = 2**31 - 1
-DIGITS_RE = re.compile(r"[0-9]{1,10}")  # ASCII only: str.isdigit() admits "²" and "١"
 MAX_VOICE_SECONDS = 3600
 CLIENT_MSG_ID_RE = re.compile(r"^[\x21-\x7e]{1,64}$")
 UPLOAD_URL_RE = re.compile(r"^/uploads/[A-Za-z0-9_\-]{1,64}\.[a-z0-9]{1,5}$")
@@ -28,81 +28,19 @@ class FrameError(AppError):
         self.client_msg_id = client_msg_id
 
 
-class Outgoing:
-    """A validated message on its way to storage."""
-
-    __slots__ = (
-        "conn",
-        "user_id",
-        "type",
-        "target_id",
-        "media",
-        "content",
-        "url",
-        "amount",
-        "client_msg_id",
-        "conv",
-        "create_time",
-        "file_info",
-        "reply_to",
-        "mentions",
-        "mention_all",
-        "alerted",
-        "root_id",
-        "in_chat",
-    )
-
-    def __init__(
-        self,
-        conn,
-        user_id,
-        msg_type,
-        target_id,
-        media,
-        content,
-        url,
-        amount,
-        client_msg_id,
-        file_info=None,
-        reply_to=None,
-        mentions=(),
-    ):
-        self.conn = conn
-        self.user_id = user_id
-        self.type = msg_type
-        self.target_id = target_id
-        self.media = media
-        self.content = content
-        self.url = url
-        self.amount = amount
-        self.client_msg_id = client_msg_id
-        self.conv = conv_key(msg_type, user_id, target_id)
-        self.create_time = 0
-        self.file_info = file_info  # Media 5: {"Name", "Size", "Mime"} as JSON
-        self.reply_to = reply_to  # the Id of the message this one quotes
-        self.mentions = mentions  # the ids of the members its text mentions
-        self.mention_all = None  # @all (1) or @here (2): see mentions.broadcast_of
-        self.alerted = ()  # the members that @all or @here alerts (a mention row each)
-        self.root_id = None  # a thread reply: its root's Id (set by the receive loop)
-        self.in_chat = False  # a thread reply also sent to the conversation
-
-
-def _int_field(fields, name, label, cmid, required=True, default=None, minimum=1, maximum=MAX_ID):
+def int_field(fields, name, label, cmid, required=True, default=None, minimum=1, maximum=MAX_ID):
+    """The integer ``fields[name]`` of a client frame (read by params.to_int,
+    as HTTP parameters are), between ``minimum`` and ``maximum``; a missing
+    one is ``default`` unless ``required``. Raises FrameError naming ``label``."""
     value = fields.get(name)
     if value is None:
         if required:
             raise FrameError(400, f"{label} is required", cmid)
         return default
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or (isinstance(value, float) and not value.is_integer())
-    ):
-        if isinstance(value, str) and DIGITS_RE.fullmatch(value.strip()):
-            value = int(value.strip())
-        else:
-            raise FrameError(400, f"{label} must be an integer", cmid)
-    value = int(value)
+    try:
+        value = to_int(label, value)
+    except AppError as exc:
+        raise FrameError(exc.status, exc.msg, cmid) from None
     if not minimum <= value <= maximum:
         raise FrameError(400, f"{label} must be between {minimum} and {maximum}", cmid)
     return value
@@ -137,10 +75,10 @@ def _plain_text(text, data):
 
 def parse_frame(text, max_content, max_frame, extra_types=()):
     """Return ("heartbeat", None) (("heartbeat", {"echo": n}) for a heartbeat
-    that asks for an answer), ("message", fields) or, for a Type in
-    ``extra_types`` (frames that collaborators register with the engine),
-    ("extra", fields) for a client frame, or raise FrameError. ``fields``
-    has lower-cased keys."""
+    that asks for an answer), ("message", fields) for a message (Type 1 or 2,
+    its fields checked) or, for a Type in ``extra_types`` (frames that
+    collaborators register with the engine), ("extra", fields), or raise
+    FrameError. ``fields`` has lower-cased keys; fields["type"] is an int."""
     if text is OVERSIZED:  # read and dropped as it came (chat/wsevents.py)
         raise FrameError(413, f"the frame is larger than {max_frame} characters")
     if isinstance(text, (bytes, bytearray)):
@@ -168,33 +106,32 @@ def parse_frame(text, max_content, max_frame, extra_types=()):
             found = first_unstorable(key, key) or first_unstorable(value, key)
             if found:
                 raise FrameError(400, f"{field_label(found[0])} {found[1]}", cmid)
-    msg_type = _int_field(fields, "type", "Type", cmid, minimum=-(2**31), maximum=MAX_ID)
+    msg_type = int_field(fields, "type", "Type", cmid, minimum=-MAX_ID - 1, maximum=MAX_ID)
     if msg_type == HEARTBEAT:
         if fields.get("echo") is None:
             return "heartbeat", None
         # {"Type": 3, "Echo": n}: the client asks for {"Type": 3, "Echo": n}
         # back, to tell a live connection from a dead network (issue 27).
-        return "heartbeat", {"echo": _int_field(fields, "echo", "Echo", cmid, minimum=0)}
-    if msg_type in extra_types:
-        fields["type"] = msg_type
-        return "extra", fields
-    if msg_type not in (PRIVATE, GROUP):
-        raise FrameError(400, f"unknown Type {msg_type}: use 1 (private), 2 (group) or 3 (heartbeat)", cmid)
+        return "heartbeat", {"echo": int_field(fields, "echo", "Echo", cmid, minimum=0)}
     fields["type"] = msg_type
-    fields["targetid"] = _int_field(fields, "targetid", "TargetId", cmid)
-    media = _int_field(fields, "media", "Media", cmid, required=False, default=1, minimum=0, maximum=MAX_ID)
+    if msg_type not in (PRIVATE, GROUP):
+        if msg_type in extra_types:
+            return "extra", fields
+        raise FrameError(400, f"unknown Type {msg_type}: use 1 (private), 2 (group) or 3 (heartbeat)", cmid)
+    fields["targetid"] = int_field(fields, "targetid", "TargetId", cmid)
+    media = int_field(fields, "media", "Media", cmid, required=False, default=1, minimum=0, maximum=MAX_ID)
     if media not in MEDIA_KINDS:
         raise FrameError(400, "Media must be 1 (text), 2 (emoji), 3 (voice), 4 (image) or 5 (file)", cmid)
     fields["media"] = media
     fields["content"] = _str_field(fields, "content", "Content", cmid, max_content)
     fields["url"] = _str_field(fields, "url", "Url", cmid, 255)
-    fields["amount"] = _int_field(
+    fields["amount"] = int_field(
         fields, "amount", "Amount", cmid, required=False, default=0, minimum=0, maximum=MAX_VOICE_SECONDS
     )
     if fields.get("replyto") in (0, "", None):
         fields["replyto"] = None
     else:
-        fields["replyto"] = _int_field(fields, "replyto", "ReplyTo", cmid, maximum=2**62)
+        fields["replyto"] = int_field(fields, "replyto", "ReplyTo", cmid, maximum=MAX_MSG_ID)
     _thread_fields(fields, cmid)
     if media in UPLOAD_MEDIA:
         if not fields["url"]:
@@ -215,7 +152,7 @@ def _thread_fields(fields, cmid):
     if fields.get("rootid") in (0, "", None):
         fields["rootid"] = None
     else:
-        fields["rootid"] = _int_field(fields, "rootid", "RootId", cmid, maximum=2**62)
+        fields["rootid"] = int_field(fields, "rootid", "RootId", cmid, maximum=MAX_MSG_ID)
     also = fields.get("alsoinchat")
     if also is not None and not isinstance(also, bool):
         raise FrameError(400, "AlsoInChat must be true or false", cmid)
@@ -251,42 +188,88 @@ def check_upload(fields):
         )
 
 
-class MapRelations:
-    """The engine's relation maps answer the questions of ginchat.domain.access;
-    what they do not cache (history floors) is read from SQL."""
+def accept_message(engine, conn, fields):
+    """A message frame (Type 1 or 2, as parse_frame left it), accepted: the
+    sender's rate, the upload it points at, who may write to whom, the quoted
+    message, thread root and mentions are checked (FrameError, or AppError that
+    the engine turns into an error frame). Returns the NewMessage to store."""
+    cmid = fields["clientmsgid"]
+    engine.check_rate(conn, cmid)
+    check_upload(fields)
+    authorize(engine.rules, conn.user_id, fields["type"], fields["targetid"])
+    reply_to, mentioned = reply_and_mentions(engine.rules, engine.redis, conn.user_id, fields)
+    if engine.stopping:  # stop() is draining the store queue: nothing new joins it
+        raise FrameError(503, "the server is shutting down; send it again after reconnecting", cmid)
+    # By position, in the order of NewMessage's fields: the hot path (keywords cost more).
+    item = NewMessage(
+        conn.user_id,  # user_id
+        fields["type"],
+        fields["targetid"],
+        fields["media"],
+        fields["content"],
+        fields["url"],
+        fields["amount"],
+        cmid,  # client_msg_id
+        fields.get("file_info"),
+        reply_to,
+        mentioned,  # mentions
+        None,  # mention_all
+        (),  # alerted
+        fields["rootid"],
+        fields["alsoinchat"],  # in_chat
+        None,  # forward
+        0,  # create_time
+        conn,
+    )
+    if fields.get("mention_all"):  # @all or @here (issue 28)
+        item.mention_all, item.alerted = fields["mention_all"], fields["alerted"]
+    return item
 
-    def __init__(self, engine):
-        self.engine = engine
-        self.direct_messages = engine.direct_messages
+
+class MapRelations:
+    """This node's relation maps answer the questions of ginchat.domain.access;
+    what they do not cache (history floors) is read from SQL. The engine
+    builds one (``engine.rules``) and hands it to the frame handlers."""
+
+    def __init__(self, app, relations, direct_messages):
+        self.app = app
+        self.relations = relations
+        self.friends = relations.friends
+        self.groups = relations.groups
+        self.direct_messages = direct_messages
+
+    def check(self):
+        """A removal on another node whose event was lost: the maps look again."""
+        self.relations.check()
 
     def is_friend(self, user_id, other_id):
-        return self.engine.friends.has(user_id, other_id)
+        return self.friends.has(user_id, other_id)
 
     def is_member(self, user_id, group_id):
-        return self.engine.groups.has(group_id, user_id)
+        return self.groups.has(group_id, user_id)
 
     def history_after(self, user_id, group_id):
-        with self.engine.app.app_context():
+        with self.app.app_context():
             return Contact.history_after(user_id, group_id)
 
     def is_blocked(self, user_id, by_id):
-        return self.engine.relations.is_blocked(user_id, by_id)
+        return self.relations.is_blocked(user_id, by_id)
 
     def is_account(self, user_id):
-        return self.engine.relations.accounts.has(0, user_id)
+        return self.relations.accounts.has(0, user_id)
 
     def may_post(self, user_id, group_id):
-        return self.engine.relations.may_post(user_id, group_id)
+        return self.relations.may_post(user_id, group_id)
 
 
-def authorize(engine, user_id, msg_type, target_id):
-    """Who may write to whom (ginchat.domain.access), over this node's maps."""
+def authorize(rules, user_id, msg_type, target_id):
+    """Who may write to whom (ginchat.domain.access), over this node's maps
+    (``rules``, a MapRelations)."""
+    rules.check()  # a removal on another node whose event was lost
+    access.may_write(user_id, msg_type, target_id, rules)
 
-    engine.relations.check()  # a removal on another node whose event was lost
-    access.may_write(user_id, msg_type, target_id, MapRelations(engine))
 
-
-def reply_and_mentions(engine, user_id, fields):
+def reply_and_mentions(rules, redis, user_id, fields):
     """The quoted message checked (the same conversation, readable by the
     sender) and the members a group text mentions. Returns (reply_to, ids)."""
     reply_to = fields.get("replyto")
@@ -295,18 +278,18 @@ def reply_and_mentions(engine, user_id, fields):
     root_id = fields.get("rootid")
     if not reply_to and not group_text and not root_id:
         return None, mentioned
-    with engine.app.app_context():
+    with rules.app.app_context():
         if root_id:  # a thread reply: its root is of this conversation, readable, and no reply itself
-            threads.check_root(user_id, fields["type"], fields["targetid"], root_id, MapRelations(engine))
+            threads.check_root(user_id, fields["type"], fields["targetid"], root_id, rules)
         if reply_to:
-            replies.check_reply(user_id, fields["type"], fields["targetid"], reply_to, MapRelations(engine))
+            replies.check_reply(user_id, fields["type"], fields["targetid"], reply_to, rules)
         if group_text:
             mentioned = mentions.resolve(fields["targetid"], fields["content"], user_id)
-            broadcast_mentions(engine, user_id, fields)
+            broadcast_mentions(redis, user_id, fields)
     return reply_to, mentioned
 
 
-def broadcast_mentions(engine, user_id, fields):
+def broadcast_mentions(redis, user_id, fields):
     """@all or @here in a group text (issue 28): allowed by the group's
     WhoMayMentionAll (else 403, nothing stored); fields["mention_all"] and
     fields["alerted"] (the members it alerts) are set. In an app context."""
@@ -315,4 +298,4 @@ def broadcast_mentions(engine, user_id, fields):
         return
     mentions.check_broadcast(fields["targetid"], user_id)
     fields["mention_all"] = kind
-    fields["alerted"] = mentions.alerted_by(fields["targetid"], user_id, kind, engine.redis)
+    fields["alerted"] = mentions.alerted_by(fields["targetid"], user_id, kind, redis)

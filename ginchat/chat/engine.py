@@ -15,17 +15,16 @@ import gevent.queue
 from sqlalchemy.exc import SQLAlchemyError
 
 from ginchat.bus import make_bus
-from ginchat.chat import checkpoint
-from ginchat.chat.calls import Calls
+from ginchat.chat import checkpoint, events
+from ginchat.chat.calls import Calls, CallSignal
 from ginchat.chat.connlog import ConnectionLog
 from ginchat.chat.dispatch import (
     FrameError,
-    Outgoing,
-    authorize,
-    check_upload,
+    MapRelations,
+    accept_message,
     parse_frame,
-    reply_and_mentions,
 )
+from ginchat.chat.events import FriendAdded, MemberAdded
 from ginchat.chat.forwarding import Forwarding
 from ginchat.chat.frames import READ, RECALL, TYPING, dumps, error
 from ginchat.chat.loopprobe import start_probe
@@ -41,7 +40,8 @@ from ginchat.chat.typing import Typing
 from ginchat.chat.updates import Updates
 from ginchat.chat.websocket import encode_text
 from ginchat.chat.wsevents import FLOOD, FLOOD_REASON
-from ginchat.domain import message_updates
+from ginchat.domain import calls as calls_domain
+from ginchat.domain import forwarding, message_updates, pins
 from ginchat.errors import AppError
 from ginchat.extensions import db
 from ginchat.models import message as messages
@@ -90,37 +90,89 @@ class ChatEngine:
         # not theirs. Entries go once a later message of the group passed.
         self.join_floors = {}
         self.seen = OrderedDict()  # recently delivered Ids (bus duplicates)
-        self.store = Store(self)
         self.stopping = False
         self.greenlets = []
         self.started = False
         self.probe = None  # the loop-lag probe (LOOP_PROBE_MS)
-        # Client frame Types beyond 1-3: Type -> handler(connection, fields); see register_frame.
+        # Client frame Type -> handler(connection, fields), messages (1, 2) included; see register_frame.
         self.frame_handlers = {}
-        self.event_handlers = {}  # bus event kinds of collaborators: kind -> handler(event); see register_event
+        self.event_handlers = {}  # bus event record class -> handler(record); see register_event
+        self.event_kinds = dict(events.KINDS)  # the wire's "Event" -> record class
         self.stats = {"stored": 0, "delivered": 0, "duplicates_dropped": 0, "batches": 0}
+        self.store = Store(app, self._on_stored, self.stats)
 
-        self.relations = Relations(self)
+        self.relations = Relations(app, self.redis, self.publish_event, self.apply_event)
         self.groups = self.relations.groups  # group id -> member ids
         self.friends = self.relations.friends  # user id -> friend ids
-        self.bus = make_bus(app, self, self._catchup_start, self._messages_after, self.relations.follow_contacts)
+        self.rules = MapRelations(app, self.relations, self.direct_messages)  # ginchat.domain.access over the maps
+        self.bus = make_bus(
+            app,
+            self.deliver,
+            self.apply_event,
+            self._catchup_start,
+            self._messages_after,
+            self.relations.follow_contacts,
+        )
         group_member_added.connect(self._on_member_added, sender=app, weak=False)
         friendship_added.connect(self._on_friendship, sender=app, weak=False)
-        self.notices = Notices(self)
-        self.presence = Presence(self, self.notices.presence_changed)
-        self.receipts = Receipts(self)
-        self.typing = Typing(self)
-        self.sessions = Sessions(self)  # sockets close when their login session ends
-        self.nodes = NodeBoard(self)  # this node's snapshot for the admin page's server view
+        self.notices = Notices(
+            app, self.relations, self.client_map, self.direct_messages, self.publish_event, self.has_listeners
+        )
+        send = self.notices.send
+        self.presence = Presence(
+            self.redis,
+            self.client_map,
+            self.heartbeat_timeout,
+            self.bus.node_id,
+            self.bus.scope,
+            self.notices.presence_changed,
+        )
+        self.receipts = Receipts(app, self.guard_frame, self.rules, send)
+        self.typing = Typing(app, self.guard_frame, self.rules, send)
+        # sockets close when their login session ends
+        self.sessions = Sessions(app, self.client_map, self.relations, self.publish_event)
+        # this node's snapshot for the admin page's server view
+        self.nodes = NodeBoard(app, self.redis, self.heartbeat_timeout, self.bus.node_id, self.health)
+        self.register_event(events.MemberAdded, self._apply_member)
+        self.register_event(
+            events.FriendAdded, lambda event: self.relations.friendship_added(event.user_id, event.friend_id)
+        )
+        for removal in events.REMOVALS:
+            self.register_event(removal, self.relations.apply_removal)
+        self.register_event(events.FrameSent, self.notices.apply_event)
+        self.register_event(events.SessionsEnded, self.sessions.apply_event)
+        self.register_frame(messages.PRIVATE, self.on_message)
+        self.register_frame(messages.GROUP, self.on_message)
         self.register_frame(READ, self.receipts.on_read)
         self.register_frame(TYPING, self.typing.on_frame)
         self.register_frame(RECALL, self.receipts.on_recall)
-        self.updates = Updates(self)  # edits and reactions
+        self.updates = Updates(app, self.guard_frame, self.rules, self._on_stored)  # edits and reactions
         self.register_frame(message_updates.EDIT, self.updates.on_edit)
         self.register_frame(message_updates.REACT, self.updates.on_react)
-        self.forwarding = Forwarding(self)  # forwarded messages and chat records (frame 22)
-        self.pins = Pins(self)  # pins, saved messages, announcement groups (frames 20, 21)
-        self.calls = Calls(self)  # calls: frames 30-33, their state in Redis, the sweep (issue 29)
+        # forwarded messages and chat records (frame 22)
+        self.forwarding = Forwarding(app, self.guard_frame, self.rules, self._on_stored, lambda: self.stopping)
+        self.register_frame(forwarding.FORWARD, self.forwarding.on_forward)
+        # pins, saved messages, announcement groups (frames 20, 21)
+        self.pins = Pins(app, self.guard_frame, self.rules, send, self.relations.removed)
+        self.register_frame(pins.PIN, self.pins.on_pin)
+        self.register_frame(pins.SAVE, self.pins.on_save)
+        # calls: frames 30-33, their state in Redis, the sweep (issue 29)
+        self.calls = Calls(
+            app,
+            self.redis,
+            self.bus,
+            self.guard_frame,
+            self.rules,
+            send,
+            self.publish_event,
+            lambda: self.stopping,
+            self.rate_limited,
+        )
+        self.register_frame(calls_domain.START, self.calls.on_start)
+        self.register_frame(calls_domain.ACTION, self.calls.on_action)
+        self.register_frame(calls_domain.SIGNAL, self.calls.on_signal)
+        self.register_frame(calls_domain.HELLO, self.calls.on_hello)
+        self.register_event(CallSignal, self.calls.apply_signal)
         app.extensions["chat"] = self
 
     # --- life cycle ------------------------------------------------------------
@@ -133,7 +185,7 @@ class ChatEngine:
         self.greenlets = [
             gevent.spawn(self.store.run),
             gevent.spawn(self.presence.sweep_loop),
-            gevent.spawn(checkpoint.checkpoint_loop, self),  # SQLite only: WAL checkpoints off the loop
+            gevent.spawn(checkpoint.checkpoint_loop, self.app),  # SQLite only: WAL checkpoints off the loop
             gevent.spawn(self.sessions.check_loop),
             gevent.spawn(self.calls.sweep_loop),
         ]
@@ -166,17 +218,12 @@ class ChatEngine:
 
     def register_frame(self, msg_type, handler):
         """Let a collaborator handle client frames of ``msg_type`` (read
-        receipts, typing...). The handler may raise AppError/FrameError: the
-        client gets an error frame and the connection stays open."""
-        if msg_type in (1, 2, 3) or msg_type in self.frame_handlers:
+        receipts, typing...; messages, Types 1 and 2, are the engine's own
+        on_message). The handler may raise AppError/FrameError: the client
+        gets an error frame and the connection stays open."""
+        if msg_type == messages.HEARTBEAT or msg_type in self.frame_handlers:
             raise ValueError(f"frame Type {msg_type} is taken")
         self.frame_handlers[msg_type] = handler
-
-    def register_event(self, kind, handler):
-        """Let a collaborator handle bus events ``{"Event": kind, ...}`` from other nodes."""
-        if kind in self.event_handlers:
-            raise ValueError(f"bus event {kind} is taken")
-        self.event_handlers[kind] = handler
 
     # --- connections -------------------------------------------------------------
     def attach(self, conn):
@@ -220,6 +267,10 @@ class ChatEngine:
         # connect would make opening n connections cost O(n²).
         return self.connections
 
+    def has_listeners(self):
+        """A connection of this node listens to events (?events=1)."""
+        return self.event_connections > 0
+
     def health(self):
         """What /health reports about this node's chat side."""
         return {
@@ -252,43 +303,12 @@ class ChatEngine:
                     if fields is not None:  # {"Type": 3, "Echo": n}: answered at once
                         conn.put_wait(dumps({"Type": messages.HEARTBEAT, "Echo": fields["echo"]}))
                     continue
-                if kind == "extra":
-                    try:
-                        self.frame_handlers[fields["type"]](conn, fields)
-                    except FrameError:
-                        raise
-                    except AppError as exc:
-                        raise FrameError(exc.status, exc.msg, fields["clientmsgid"]) from None
-                    continue
-                self.check_rate(conn, fields["clientmsgid"])
-                check_upload(fields)
-                try:
-                    authorize(self, conn.user_id, fields["type"], fields["targetid"])
-                    reply_to, mentioned = reply_and_mentions(self, conn.user_id, fields)
+                try:  # a message (Types 1, 2: on_message) or a frame a collaborator registered
+                    self.frame_handlers[fields["type"]](conn, fields)
+                except FrameError:
+                    raise
                 except AppError as exc:
                     raise FrameError(exc.status, exc.msg, fields["clientmsgid"]) from None
-                if self.stopping:  # stop() is draining the store queue: nothing new joins it
-                    raise FrameError(
-                        503, "the server is shutting down; send it again after reconnecting", fields["clientmsgid"]
-                    )
-                item = Outgoing(
-                    conn,
-                    conn.user_id,
-                    fields["type"],
-                    fields["targetid"],
-                    fields["media"],
-                    fields["content"],
-                    fields["url"],
-                    fields["amount"],
-                    fields["clientmsgid"],
-                    fields.get("file_info"),
-                    reply_to,
-                    mentioned,
-                )
-                if fields.get("mention_all"):  # @all or @here (issue 28)
-                    item.mention_all, item.alerted = fields["mention_all"], fields["alerted"]
-                item.root_id, item.in_chat = fields["rootid"], fields["alsoinchat"]
-                self.store.queue.put(item)
             except FrameError as exc:
                 conn.put_wait(error(exc.status, exc.msg, exc.client_msg_id))
             except SQLAlchemyError as exc:
@@ -299,6 +319,10 @@ class ChatEngine:
                 conn.put_wait(
                     error(503, "the database is unavailable; the message was not stored, send it again", cmid)
                 )
+
+    def on_message(self, conn, fields):
+        """A message frame (Types 1 and 2): accepted, then queued for the store."""
+        self.store.queue.put(accept_message(self, conn, fields))
 
     def check_rate(self, conn, cmid):
         """The sender's message rate, per connection and per user (in Redis);
@@ -320,6 +344,14 @@ class ChatEngine:
         self.relations.check()
 
     # --- delivery (to this node's connections only) ------------------------------------
+    def _on_stored(self, frame, text):
+        """A message the store committed: through the bus's catch-up, so this
+        node's own messages and other nodes' reach local connections in Id
+        order, and to the other nodes."""
+        bus = self.bus
+        bus.deliver_stored(frame, text)
+        bus.publish(frame)
+
     def recipients(self, frame):
         if frame["Type"] in messages.CHANGES:  # a change (edit, reaction, pin): everyone in the conversation
             if frame["ChatType"] == messages.GROUP:
@@ -419,28 +451,38 @@ class ChatEngine:
             return message_store.fetch_after(conn, after_id, limit)
 
     # --- group and friend changes ---------------------------------------------------
+    def publish_event(self, event):
+        """A change made here (a record of chat/events.py), for the other nodes."""
+        self.bus.publish_event(event.to_wire())
+
+    def register_event(self, kind, handler):
+        """Let a collaborator apply the bus events of ``kind``: handler(record).
+        ``kind`` is a record class like those of chat/events.py (a slotted
+        dataclass with KIND, the wire's "Event", to_wire and from_wire)."""
+        if kind in self.event_handlers or self.event_kinds.get(kind.KIND, kind) is not kind:
+            raise ValueError(f"bus event {kind.KIND!r} is taken")
+        self.event_kinds[kind.KIND] = kind
+        self.event_handlers[kind] = handler
+
     def _on_member_added(self, sender, group_id, user_id, history_id=0, **_):
         self.relations.member_added(group_id, user_id)
         self._note_floor(group_id, user_id, history_id)
-        self.bus.publish_event({"Event": "member", "GroupId": group_id, "UserId": user_id, "HistoryId": history_id})
+        self.publish_event(MemberAdded(group_id, user_id, history_id))
 
     def _on_friendship(self, sender, user_id, friend_id, **_):
         self.relations.friendship_added(user_id, friend_id)
-        self.bus.publish_event({"Event": "friend", "UserId": user_id, "FriendId": friend_id})
+        self.publish_event(FriendAdded(user_id, friend_id))
 
     def apply_event(self, event):
-        """A change made on another node (the bus's events)."""
-        kind = event.get("Event")
-        if kind == "member":
-            self.relations.member_added(int(event["GroupId"]), int(event["UserId"]))
-            self._note_floor(int(event["GroupId"]), int(event["UserId"]), int(event.get("HistoryId") or 0))
-        elif kind == "friend":
-            self.relations.friendship_added(int(event["UserId"]), int(event["FriendId"]))
-        elif kind in ("unmember", "unfriend", "group_gone", "writers"):
-            self.relations.apply_removal(event)
-        elif kind == "frame":
-            self.notices.apply_event(event)
-        elif kind == "sessions_ended":
-            self.sessions.apply_event(event)
-        elif kind in self.event_handlers:
-            self.event_handlers[kind](event)
+        """A change made on another node: a bus event as it came (a dict), or
+        its record (chat/events.py; the contact rows that the relations follow
+        come so). A kind this node does not know is left alone."""
+        if isinstance(event, dict):
+            event = events.from_wire(event, self.event_kinds)
+        handler = self.event_handlers.get(type(event))
+        if handler is not None:
+            handler(event)
+
+    def _apply_member(self, event):
+        self.relations.member_added(event.group_id, event.user_id)
+        self._note_floor(event.group_id, event.user_id, event.history_id)

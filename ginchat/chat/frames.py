@@ -1,15 +1,12 @@
 """Server frames as text, and the Types of the frames beyond messages
 (docs/PROTOCOL.md describes them all)."""
 
-import json
+from ginchat.utils.wire import dumps
 
 ERROR = -1
 READ, TYPING, PRESENCE, RECALL, NOTICE = 10, 11, 12, 13, 14
 
-
-def dumps(frame):
-    """A frame as compact JSON text, non-ASCII characters kept as they are."""
-    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
+__all__ = ["ERROR", "NOTICE", "PRESENCE", "READ", "RECALL", "TYPING", "dumps", "error"]
 
 
 def error(code, msg, client_msg_id=""):

@@ -25,6 +25,7 @@ from sqlalchemy import text
 from ginchat.extensions import db
 from ginchat.settings import settings
 from ginchat.utils.redact import redact_url
+from ginchat.utils.wire import dumps
 
 log = logging.getLogger("ginchat.chat")
 
@@ -57,11 +58,14 @@ return {now, redis.call('HGETALL', KEYS[1]), redis.call('ZRANGE', KEYS[2], 0, -1
 class NodeBoard:
     """This node's entry on the board, and the reading of the whole board."""
 
-    def __init__(self, engine):
-        self.engine = engine
-        self.app = engine.app
-        self.redis = engine.redis
-        self.period = max(0.2, min(5.0, engine.heartbeat_timeout / 3))  # the presence sweeper's
+    def __init__(self, app, redis, heartbeat_timeout, node_id, health):
+        """``node_id`` is the bus's; ``health()`` the engine's report, the
+        heart of the snapshot."""
+        self.app = app
+        self.redis = redis
+        self.node_id = node_id
+        self.health = health
+        self.period = max(0.2, min(5.0, heartbeat_timeout / 3))  # the presence sweeper's
         self.stale_after = 3 * self.period
         self.forget_after = max(self.stale_after * 2, settings(self.app).nodes_forget_after or 600.0)
         self.started = int(time.time() * 1000)
@@ -91,7 +95,7 @@ class NodeBoard:
         return status
 
     def snapshot(self, stopped=False):
-        data = self.engine.health()
+        data = self.health()
         data.update(
             Host=self.host,
             Pid=os.getpid(),
@@ -104,9 +108,9 @@ class NodeBoard:
         return data
 
     def publish(self, stopped=False):
-        payload = json.dumps(self.snapshot(stopped), separators=(",", ":"))
+        payload = dumps(self.snapshot(stopped))
         keys = [NODES_KEY, SEEN_KEY]
-        return self._publish(keys=keys, args=[self.engine.bus.node_id, payload, int(self.forget_after * 1000)])
+        return self._publish(keys=keys, args=[self.node_id, payload, int(self.forget_after * 1000)])
 
     def start(self):
         self.greenlet = gevent.spawn(self.publish_loop)
@@ -136,7 +140,7 @@ class NodeBoard:
         """Every node on the board, this one first and fresh (it is asked now),
         each with State up | stale | stopped and LastSeen (ms, Redis's clock).
         With Redis down, only this node, which says so."""
-        mine = self.engine.bus.node_id
+        mine = self.node_id
         fresh = dict(self.snapshot(), State="up", This=True, LastSeen=int(time.time() * 1000), Age=0.0)
         try:
             now, flat, seen_flat = self._read(keys=[NODES_KEY, SEEN_KEY])

@@ -19,6 +19,7 @@ import logging
 import gevent
 
 from ginchat import signals
+from ginchat.chat.events import FrameSent, FriendRemoved, GroupGone, MemberRemoved
 from ginchat.chat.frames import NOTICE, PRESENCE, dumps
 from ginchat.chat.websocket import encode_text
 from ginchat.domain.access import MEMBERS
@@ -32,11 +33,18 @@ def _card(card):
 
 
 class Notices:
-    def __init__(self, engine):
-        self.engine = engine
+    def __init__(self, app, relations, client_map, direct_messages, publish_event, has_listeners):
+        """``client_map`` is the engine's (user id -> connections);
+        ``publish_event(event)`` tells the other nodes; ``has_listeners()`` is
+        true while a connection of this node listens to events (?events=1)."""
+        self.app = app
+        self.relations = relations
+        self.client_map = client_map
+        self.direct_messages = direct_messages
+        self.publish_event = publish_event
+        self.has_listeners = has_listeners
         self.presence_out = {}  # connection -> [(text, WebSocket frame)]: presence frames to write, in order
         self.presence_flushing = False  # a greenlet is writing them (_send_presence)
-        app = engine.app
         signals.group_member_added.connect(
             lambda sender, group_id, user_id, actor_id=0, announce=True, **_: (
                 announce and self.member_added(group_id, user_id, actor_id)
@@ -72,12 +80,11 @@ class Notices:
         if skip:
             to["Except"] = sorted({int(u) for u in skip})
         self.deliver_local(to, frame, events_only)
-        self.engine.bus.publish_event({"Event": "frame", "To": to, "Frame": frame, "EventsOnly": bool(events_only)})
+        self.publish_event(FrameSent(to, frame, bool(events_only)))
 
     def deliver_local(self, to, frame, events_only):
         """The frame for this node's connections of the users ``to`` names."""
-        engine = self.engine
-        if events_only and not engine.event_connections:
+        if events_only and not self.has_listeners():
             return  # nobody here listens (and the friends or members need no query)
         if events_only and frame.get("Type") == PRESENCE:
             text = dumps(frame)
@@ -96,17 +103,16 @@ class Notices:
 
     def _connections(self, to, events_only):
         """This node's connections of the users ``to`` names (``events_only``: opened with ?events=1)."""
-        engine = self.engine
-        recipients = set(engine.client_map) if to.get("All") else set(to.get("Users") or ())
+        recipients = set(self.client_map) if to.get("All") else set(to.get("Users") or ())
         if to.get("Group") is not None:
-            recipients |= engine.groups.peek(int(to["Group"]))
+            recipients |= self.relations.groups.peek(int(to["Group"]))
         if to.get("FriendsOf") is not None:
-            recipients |= engine.friends.peek(int(to["FriendsOf"]))
+            recipients |= self.relations.friends.peek(int(to["FriendsOf"]))
         if to.get("Except"):
             recipients = recipients - set(to["Except"])
         found = []
         for user_id in recipients:
-            for conn in tuple(engine.client_map.get(user_id, ())):
+            for conn in tuple(self.client_map.get(user_id, ())):
                 if not events_only or conn.events:
                     found.append(conn)
         return found
@@ -132,8 +138,8 @@ class Notices:
             self.presence_flushing = False
 
     def apply_event(self, event):
-        """A frame another node sent to users who may be connected here."""
-        self.deliver_local(event["To"], event["Frame"], bool(event.get("EventsOnly")))
+        """A frame another node sent to users who may be connected here (a FrameSent)."""
+        self.deliver_local(event.to, event.frame, event.events_only)
 
     def notice(self, event, users=(), group=None, user_id=0, group_id=0, actor_id=0, extra=None):
         """A friend or group change, for the ``?events=1`` connections of
@@ -154,9 +160,9 @@ class Notices:
         way, under friends their friends."""
         frame = {"Type": PRESENCE, "UserId": int(user_id), "Online": bool(online)}
         try:
-            with self.engine.app.app_context():
-                if self.engine.direct_messages == MEMBERS:
-                    blocked = self.engine.relations.blocks.peek(int(user_id))
+            with self.app.app_context():
+                if self.direct_messages == MEMBERS:
+                    blocked = self.relations.blocks.peek(int(user_id))
                     self.send(frame, events_only=True, everyone=True, skip={int(user_id), *blocked})
                 else:
                     self.send(frame, friends_of=user_id, events_only=True)
@@ -175,14 +181,14 @@ class Notices:
     def _member_removed(self, sender, group_id, user_id, actor_id, event):
         # The members (the removed one included) hear it before the maps forget them.
         self.notice(event, users=[user_id], group=group_id, user_id=user_id, group_id=group_id, actor_id=actor_id)
-        self.engine.relations.removed({"Event": "unmember", "GroupId": group_id, "UserId": user_id})
+        self.relations.removed(MemberRemoved(int(group_id), int(user_id)))
 
     def _dissolved(self, sender, group_id, actor_id, members=()):
         # The members an administrator's dissolution took hear it too.
         users = sorted({actor_id, *members})
         self.notice("group_dissolved", users=users, user_id=actor_id, group_id=group_id, actor_id=actor_id)
-        self.engine.relations.removed({"Event": "group_gone", "GroupId": group_id})
+        self.relations.removed(GroupGone(int(group_id)))
 
     def _unfriended(self, sender, user_id, friend_id):
-        self.engine.relations.removed({"Event": "unfriend", "UserId": user_id, "FriendId": friend_id})
+        self.relations.removed(FriendRemoved(int(user_id), int(friend_id)))
         self.notice("friend_removed", users=[user_id, friend_id], user_id=friend_id, actor_id=user_id)

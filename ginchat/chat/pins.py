@@ -7,18 +7,25 @@ connections everywhere; and when who may write in a group narrows, every
 node's map of its writers forgets it (a removal, as a kick is)."""
 
 from ginchat import signals
-from ginchat.chat.dispatch import FrameError, MapRelations, _int_field
+from ginchat.chat.dispatch import FrameError, int_field
+from ginchat.chat.events import WritersChanged
 from ginchat.domain import pins
+from ginchat.limits import MAX_MSG_ID
 
 
 class Pins:
-    def __init__(self, engine):
-        self.engine = engine
-        app = engine.app
+    def __init__(self, app, guard, rules, send, removed):
+        """``guard(conn, fields)`` first checks every frame; ``rules`` (a
+        MapRelations) answers who may do what; ``send`` is Notices.send and
+        ``removed`` Relations.removed. Handles frames pins.PIN (on_pin) and
+        pins.SAVE (on_save)."""
+        self.app = app
+        self.guard = guard
+        self.rules = rules
+        self.send = send
+        self.removed = removed
         signals.message_saved.connect(self._saved, sender=app, weak=False)
         signals.group_rules_changed.connect(self._rules_changed, sender=app, weak=False)
-        engine.register_frame(pins.PIN, self.on_pin)
-        engine.register_frame(pins.SAVE, self.on_save)
 
     def _flag(self, fields, name, label, cmid):
         value = fields.get(name, True)
@@ -27,24 +34,24 @@ class Pins:
         return value
 
     def on_pin(self, conn, fields):
-        self.engine.guard_frame(conn, fields)
+        self.guard(conn, fields)
         cmid = fields["clientmsgid"]
-        msg_id = _int_field(fields, "id", "Id", cmid, maximum=2**62)
+        msg_id = int_field(fields, "id", "Id", cmid, maximum=MAX_MSG_ID)
         pinned = self._flag(fields, "pin", "Pin", cmid)
-        with self.engine.app.app_context():
-            pins.pin(conn.user_id, msg_id, pinned, MapRelations(self.engine))
+        with self.app.app_context():
+            pins.pin(conn.user_id, msg_id, pinned, self.rules)
 
     def on_save(self, conn, fields):
-        self.engine.guard_frame(conn, fields)
+        self.guard(conn, fields)
         cmid = fields["clientmsgid"]
-        msg_id = _int_field(fields, "id", "Id", cmid, maximum=2**62)
+        msg_id = int_field(fields, "id", "Id", cmid, maximum=MAX_MSG_ID)
         saved = self._flag(fields, "save", "Save", cmid)
-        with self.engine.app.app_context():
-            pins.save(conn.user_id, msg_id, saved, MapRelations(self.engine))
+        with self.app.app_context():
+            pins.save(conn.user_id, msg_id, saved, self.rules)
 
     # --- what the domain announced (committed) --------------------------------------
     def _saved(self, sender, frame, user_id):
-        self.engine.notices.send(frame, users=[user_id])
+        self.send(frame, users=[user_id])
 
     def _rules_changed(self, sender, group_id):
-        self.engine.relations.removed({"Event": "writers", "GroupId": int(group_id)})
+        self.removed(WritersChanged(int(group_id)))

@@ -162,11 +162,15 @@ class Presence:
     ``on_change(user_id, online)`` hears when a user came online anywhere or
     went offline everywhere."""
 
-    def __init__(self, engine, on_change):
-        self.engine = engine
-        self.redis = engine.redis
+    def __init__(self, redis, client_map, timeout, node_id, scope, on_change):
+        """``client_map`` is the engine's (user id -> connections); ``timeout``
+        the heartbeat timeout (s); ``node_id`` and ``scope`` the bus's."""
+        self.redis = redis
+        self.client_map = client_map
+        self.node_id = node_id
+        self.scope = scope
         self.on_change = on_change
-        self.timeout = engine.heartbeat_timeout
+        self.timeout = timeout
         self.refreshed = {}  # connection -> when its user's entry was last written
         self._writer = None
         self._online = self.redis.register_script(_ONLINE)
@@ -181,14 +185,10 @@ class Presence:
         return self._writer
 
     @property
-    def node_id(self):
-        return self.engine.bus.node_id
-
-    @property
     def registry(self):
         """The nodes that this node watches over: those of its own bus, since
         the offline events it sends in a dead node's stead travel on that bus."""
-        return f"presence_nodes_{self.engine.bus.scope}"
+        return f"presence_nodes_{self.scope}"
 
     def _keys(self, user_id, node_id=None):
         return [online_key(user_id), nodes_key(user_id), users_key(node_id or self.node_id)]
@@ -254,7 +254,7 @@ class Presence:
 
     def sweep(self):
         deadline = time.monotonic() - self.timeout
-        for conns in list(self.engine.client_map.values()):
+        for conns in list(self.client_map.values()):
             for conn in list(conns):
                 if conn.heartbeat_time < deadline:
                     log.info("%r: no heartbeat for %.0f s, closing", conn, self.timeout)

@@ -7,9 +7,10 @@ connected here."""
 from sqlalchemy import func, select
 
 from ginchat import signals
-from ginchat.chat.dispatch import MapRelations, _int_field
+from ginchat.chat.dispatch import int_field
 from ginchat.domain import recall, receipts
 from ginchat.extensions import db
+from ginchat.limits import MAX_MSG_ID
 from ginchat.models import message as messages
 from ginchat.models import message_record
 from ginchat.models.community import Community
@@ -19,42 +20,46 @@ from ginchat.uploads import upload_name
 
 
 class Receipts:
-    def __init__(self, engine):
-        self.engine = engine
-        app = engine.app
+    def __init__(self, app, guard, rules, send):
+        """``guard(conn, fields)`` first checks every frame; ``rules`` (a
+        MapRelations) answers who may read what; ``send`` is Notices.send."""
+        self.app = app
+        self.guard = guard
+        self.rules = rules
+        self.send = send
         signals.read_moved.connect(self._announce, sender=app, weak=False)
         signals.message_recalled.connect(self._recalled, sender=app, weak=False)
 
     def read_up_to(self, user_id, chat_type, target_id, up_to=None):
         """Move ``user_id``'s read cursor over this node's relation maps. Returns the cursor."""
-        with self.engine.app.app_context():
-            return receipts.read_up_to(user_id, chat_type, target_id, up_to, MapRelations(self.engine))
+        with self.app.app_context():
+            return receipts.read_up_to(user_id, chat_type, target_id, up_to, self.rules)
 
     def on_read(self, conn, fields):
-        self.engine.guard_frame(conn, fields)
+        self.guard(conn, fields)
         cmid = fields["clientmsgid"]
-        chat_type = _int_field(fields, "chattype", "ChatType", cmid, minimum=1, maximum=2)
-        target = _int_field(fields, "targetid", "TargetId", cmid)
-        up_to = _int_field(fields, "id", "Id", cmid, required=False, maximum=2**62)
+        chat_type = int_field(fields, "chattype", "ChatType", cmid, minimum=1, maximum=2)
+        target = int_field(fields, "targetid", "TargetId", cmid)
+        up_to = int_field(fields, "id", "Id", cmid, required=False, maximum=MAX_MSG_ID)
         self.read_up_to(conn.user_id, chat_type, target, up_to)
 
     def recall(self, user_id, msg_id):
         """Take back ``user_id``'s message ``msg_id``. Returns the frame sent."""
-        with self.engine.app.app_context():
+        with self.app.app_context():
             return recall.recall_message(user_id, msg_id)
 
     def on_recall(self, conn, fields):
-        self.engine.guard_frame(conn, fields)
+        self.guard(conn, fields)
         cmid = fields["clientmsgid"]
-        msg_id = _int_field(fields, "id", "Id", cmid, maximum=2**62)
+        msg_id = int_field(fields, "id", "Id", cmid, maximum=MAX_MSG_ID)
         self.recall(conn.user_id, msg_id)
 
     # --- what the domain announced (committed) --------------------------------------
     def _announce(self, sender, frame, users, group, skip):
-        self.engine.notices.send(frame, users=users, group=group, skip=skip)
+        self.send(frame, users=users, group=group, skip=skip)
 
     def _recalled(self, sender, frame, users, group, skip, url, urls=()):
-        self.engine.notices.send(frame, users=users, group=group, skip=skip)
+        self.send(frame, users=users, group=group, skip=skip)
         for each in sorted({url, *urls} - {""}):  # urls: a recalled chat record's items'
             forget_upload(each)
 

@@ -16,6 +16,7 @@ import time
 import redis
 from sqlalchemy import func, select
 
+from ginchat.chat.events import FriendAdded, FriendRemoved, GroupGone, MemberAdded, MemberRemoved, WritersChanged
 from ginchat.extensions import db
 from ginchat.models import block
 from ginchat.models.community import Community
@@ -116,10 +117,14 @@ class Relations:
     """The group map (group id -> member ids) and the friend map (user id ->
     friend ids) of one node, and the removal version that keeps them honest."""
 
-    def __init__(self, engine):
-        self.engine = engine
-        self.app = engine.app
-        self.redis = engine.redis
+    def __init__(self, app, redis, publish_event, apply_event):
+        """``publish_event(event)`` tells the other nodes of a removal;
+        ``apply_event(event)`` applies a member or friend row found in SQL
+        the way a bus event of another node is applied."""
+        self.app = app
+        self.redis = redis
+        self.publish_event = publish_event
+        self.apply_event = apply_event
         self.groups = RelationMap(self.app, Contact.member_ids, lambda gid, uid: Contact.is_member(uid, gid))
         self.friends = RelationMap(self.app, Contact.friend_ids, Contact.is_friend)
         # user id -> everyone they blocked or are blocked by (DIRECT_MESSAGES=members
@@ -174,21 +179,20 @@ class Relations:
             return None
 
     def removed(self, event):
-        """A relation ended here (committed): fix this node's maps, bump the
-        version, tell the other nodes."""
+        """A relation ended here (committed; one of events.REMOVALS): fix this
+        node's maps, bump the version, tell the other nodes."""
         try:
-            version = int(self.redis.incr(RELATIONS_KEY))
+            event.version = int(self.redis.incr(RELATIONS_KEY))
         except redis.RedisError:
-            version = None
+            event.version = None
         self._apply_removal(event)
-        self._step_version(version)
-        self.engine.bus.publish_event(dict(event, V=version))
+        self._step_version(event.version)
+        self.publish_event(event)
 
     def apply_removal(self, event):
         """A removal heard from another node."""
         self._apply_removal(event)
-        version = event.get("V")
-        self._step_version(int(version) if version is not None else None)
+        self._step_version(event.version)
 
     def _step_version(self, version):
         # Only a step of exactly one proves that nothing was missed in between.
@@ -196,21 +200,20 @@ class Relations:
             self.version = version
 
     def _apply_removal(self, event):
-        kind = event["Event"]
-        if kind == "unmember":
-            self.groups.discard(int(event["GroupId"]), int(event["UserId"]))
+        if isinstance(event, MemberRemoved):
+            self.groups.discard(event.group_id, event.user_id)
             # An admin who leaves may come back as a member: not as a writer.
-            self.writers.discard(int(event["GroupId"]), int(event["UserId"]))
-        elif kind == "unfriend":  # also what a block sends
-            self.friends.discard(int(event["UserId"]), int(event["FriendId"]))
-            self.friends.discard(int(event["FriendId"]), int(event["UserId"]))
-            self.blocks.forget(int(event["UserId"]))
-            self.blocks.forget(int(event["FriendId"]))
-        elif kind == "group_gone":
-            self.groups.forget(int(event["GroupId"]))
-            self.writers.forget(int(event["GroupId"]))
-        elif kind == "writers":  # who may write in a group narrowed
-            self.writers.forget(int(event["GroupId"]))
+            self.writers.discard(event.group_id, event.user_id)
+        elif isinstance(event, FriendRemoved):  # also what a block sends
+            self.friends.discard(event.user_id, event.friend_id)
+            self.friends.discard(event.friend_id, event.user_id)
+            self.blocks.forget(event.user_id)
+            self.blocks.forget(event.friend_id)
+        elif isinstance(event, GroupGone):
+            self.groups.forget(event.group_id)
+            self.writers.forget(event.group_id)
+        elif isinstance(event, WritersChanged):  # who may write in a group narrowed
+            self.writers.forget(event.group_id)
 
     def check(self):
         """At most once a second: if the version in Redis moved past what this
@@ -255,14 +258,7 @@ class Relations:
             if kind == MEMBER:
                 # A row seen for the first time brings its member's join point too.
                 first = row_id > (self.contact_last or 0)
-                self.engine.apply_event(
-                    {
-                        "Event": "member",
-                        "GroupId": target,
-                        "UserId": owner,
-                        "HistoryId": int(history_id or 0) if first else 0,
-                    }
-                )
+                self.apply_event(MemberAdded(target, owner, int(history_id or 0) if first else 0))
             elif kind == FRIEND:
-                self.engine.apply_event({"Event": "friend", "UserId": owner, "FriendId": target})
+                self.apply_event(FriendAdded(owner, target))
             self.contact_last = max(self.contact_last or 0, row_id)

@@ -19,6 +19,7 @@ import time
 
 import gevent
 
+from ginchat.chat.events import SessionsEnded
 from ginchat.extensions import db
 from ginchat.models.auth_token import AuthToken
 from ginchat.settings import settings
@@ -36,41 +37,31 @@ class Sessions:
     """The login sessions of this node's sockets, and the end-of-session
     rules heard lately (user id -> [(monotonic time, rule)])."""
 
-    def __init__(self, engine):
-        self.engine = engine
-        self.check_interval = settings(engine.app).session_check_interval or 30.0
+    def __init__(self, app, client_map, relations, publish_event):
+        """``client_map`` is the engine's (user id -> connections);
+        ``publish_event(event)`` tells the other nodes."""
+        self.app = app
+        self.client_map = client_map
+        self.relations = relations
+        self.publish_event = publish_event
+        self.check_interval = settings(app).session_check_interval or 30.0
         self.ended = {}
-        sessions_ended.connect(lambda sender, **rule: self.end(**rule), sender=engine.app, weak=False)
+        sessions_ended.connect(lambda sender, **rule: self.end(**rule), sender=app, weak=False)
 
     def end(self, user_id, sessions=None, keep=None, up_to=None):
         """Sessions ended here (committed): close their sockets here and on every node."""
-        rule = {
-            "UserId": int(user_id),
-            "Sessions": None if sessions is None else sorted(int(s) for s in sessions),
-            "Keep": keep,
-            "UpTo": up_to,
-        }
+        rule = SessionsEnded(int(user_id), None if sessions is None else sorted(int(s) for s in sessions), keep, up_to)
         self.apply(rule)
-        self.engine.bus.publish_event(dict(rule, Event="sessions_ended"))
+        self.publish_event(rule)
 
-    def apply_event(self, event):
-        """The same, heard from another node."""
-        try:
-            rule = {
-                "UserId": int(event["UserId"]),
-                "Sessions": None if event.get("Sessions") is None else [int(s) for s in event["Sessions"]],
-                "Keep": None if event.get("Keep") is None else int(event["Keep"]),
-                "UpTo": None if event.get("UpTo") is None else int(event["UpTo"]),
-            }
-        except (KeyError, TypeError, ValueError):
-            log.warning("malformed sessions_ended event dropped: %r", event)
-            return
+    def apply_event(self, rule):
+        """The same, heard from another node (a SessionsEnded)."""
         self.apply(rule)
 
     def apply(self, rule):
-        user_id = rule["UserId"]
+        user_id = rule.user_id
         # Deactivated or deleted, maybe: DIRECT_MESSAGES=members asks SQL again.
-        self.engine.relations.accounts.discard(0, user_id)
+        self.relations.accounts.discard(0, user_id)
         now = time.monotonic()
         ended = self.ended
         heard = [(t, r) for t, r in ended.get(user_id, ()) if now - t < REMEMBER]
@@ -79,7 +70,7 @@ class Sessions:
         if len(ended) > 10000:  # forget users whose rules are all old
             for uid in [u for u, rules in ended.items() if now - rules[-1][0] >= REMEMBER]:
                 del ended[uid]
-        for conn in tuple(self.engine.client_map.get(user_id, ())):
+        for conn in tuple(self.client_map.get(user_id, ())):
             if matches(rule, conn.session_id):
                 close(conn)
 
@@ -101,14 +92,13 @@ class Sessions:
 
     def check(self):
         """Close every local socket whose session has ended in SQL."""
-        engine = self.engine
         by_session = {}
-        for conns in list(engine.client_map.values()):
+        for conns in list(self.client_map.values()):
             for conn in conns:
                 if conn.session_id is not None and not conn.closed:
                     by_session.setdefault(conn.session_id, []).append(conn)
         ids = list(by_session)
-        with engine.app.app_context():
+        with self.app.app_context():
             try:
                 for start in range(0, len(ids), CHECK_CHUNK):
                     for session_id in AuthToken.ended_among(ids[start : start + CHECK_CHUNK]):
@@ -119,11 +109,11 @@ class Sessions:
 
 
 def matches(rule, session_id):
-    if rule["Sessions"] is not None:
-        return session_id in rule["Sessions"]
+    if rule.sessions is not None:
+        return session_id in rule.sessions
     if session_id is None:
         return True
-    return session_id != rule["Keep"] and (rule["UpTo"] is None or session_id <= rule["UpTo"])
+    return session_id != rule.keep and (rule.up_to is None or session_id <= rule.up_to)
 
 
 def close(conn):

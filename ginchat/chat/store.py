@@ -1,7 +1,7 @@
 """The message store: one greenlet takes the messages that clients sent
 from a bounded queue and commits them in batches (a message's Id and Seq
-are assigned there), then hands each stored message to the bus for
-delivery here and on the other nodes.
+are assigned there), then hands each stored message to ``on_stored`` (the
+engine gives it to the bus, for delivery here and on the other nodes).
 
 On SQLite the batch is written by a native thread (gevent's threadpool)
 over a connection of its own: sqlite3 releases the GIL, so a commit (an
@@ -67,10 +67,13 @@ def refused_data(exc):
 
 
 class Store:
-    def __init__(self, engine):
-        self.engine = engine
-        self.app = engine.app
-        self.queue = gevent.queue.Queue(STORE_QUEUE)  # Outgoing messages, in the order they came
+    def __init__(self, app, on_stored, stats=None):
+        """``on_stored(frame, text)`` gets every stored message, in Id order;
+        ``stats`` (a dict) counts "batches" and "stored"."""
+        self.app = app
+        self.on_stored = on_stored
+        self.stats = {"batches": 0, "stored": 0} if stats is None else stats
+        self.queue = gevent.queue.Queue(STORE_QUEUE)  # NewMessages, in the order they came
         self.seq_cache = message_store.SeqCache()  # each conversation's newest Seq (skips a query per batch)
         self.storing = None  # the batch being committed (drain waits for it)
         self.writer = None  # SQLite: the engine the threadpool writes with (see writer_engine)
@@ -212,8 +215,8 @@ class Store:
                 self._store(batch[:half])
                 self._store(batch[half:])
             return
-        self.engine.stats["batches"] += 1
-        self.engine.stats["stored"] += len(rows)
+        self.stats["batches"] += 1
+        self.stats["stored"] += len(rows)
         if self.index_behind and rows:
             if not self.unindexed:
                 self.waiting_since = time.monotonic()
@@ -222,11 +225,9 @@ class Store:
         for index, row in dupes.items():
             # A resend of a stored message: the sender gets the stored copy again.
             batch[index].conn.put(row["id"], dumps(messages.to_frame(row)))
+        on_stored = self.on_stored
         for frame in frames:
-            # Through the bus's catch-up, so this node's own messages and other
-            # nodes' reach local connections in Id order.
-            self.engine.bus.deliver_stored(frame, dumps(frame))
-            self.engine.bus.publish(frame)
+            on_stored(frame, dumps(frame))
 
     def _frames(self, rows):
         """The stored rows as frames; replies get their quotes (read from SQL)."""

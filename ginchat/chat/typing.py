@@ -4,7 +4,7 @@
 import time
 import weakref
 
-from ginchat.chat.dispatch import FrameError, _int_field, authorize
+from ginchat.chat.dispatch import FrameError, authorize, int_field
 from ginchat.chat.frames import TYPING
 from ginchat.models import message as messages
 from ginchat.settings import settings
@@ -13,19 +13,23 @@ REMEMBERED = 256  # friends a connection's last indicators are kept for
 
 
 class Typing:
-    def __init__(self, engine):
-        self.engine = engine
-        self.interval = settings(engine.app).typing_interval
+    def __init__(self, app, guard, rules, send):
+        """``guard(conn, fields)`` first checks every frame; ``rules`` (a
+        MapRelations) answers who may write to whom; ``send`` is Notices.send."""
+        self.app = app
+        self.guard = guard
+        self.rules = rules
+        self.send = send
+        self.interval = settings(app).typing_interval
         self.sent = weakref.WeakKeyDictionary()  # connection -> {friend id: when the last indicator went}
 
     def on_frame(self, conn, fields):
-        engine = self.engine
-        engine.guard_frame(conn, fields)
+        self.guard(conn, fields)
         cmid = fields["clientmsgid"]
-        target = _int_field(fields, "targetid", "TargetId", cmid)
-        if _int_field(fields, "chattype", "ChatType", cmid, required=False, default=1, minimum=1, maximum=2) != 1:
+        target = int_field(fields, "targetid", "TargetId", cmid)
+        if int_field(fields, "chattype", "ChatType", cmid, required=False, default=1, minimum=1, maximum=2) != 1:
             raise FrameError(400, "typing is shown in private chats only", cmid)
-        authorize(engine, conn.user_id, messages.PRIVATE, target)
+        authorize(self.rules, conn.user_id, messages.PRIVATE, target)
         # Coalesced: at most one indicator per friend and TYPING_INTERVAL per connection.
         last = self.sent.setdefault(conn, {})
         now = time.monotonic()
@@ -34,5 +38,5 @@ class Typing:
         if len(last) > REMEMBERED:
             last.clear()
         last[target] = now
-        with engine.app.app_context():
-            engine.notices.send({"Type": TYPING, "UserId": conn.user_id, "TargetId": target}, users=[target])
+        with self.app.app_context():
+            self.send({"Type": TYPING, "UserId": conn.user_id, "TargetId": target}, users=[target])

@@ -11,6 +11,7 @@ from ginchat.chat.connection import Connection
 from ginchat.chat.websocket import decline_compression
 from ginchat.errors import forbidden
 from ginchat.extensions import db
+from ginchat.limits import MAX_MSG_ID
 from ginchat.server import WEBSOCKET_DONE
 from ginchat.settings import settings
 from ginchat.utils import params
@@ -34,7 +35,7 @@ def handshake_args(args, user_id):
     if claimed not in (None, "") and params.to_int("userId", claimed) != user_id:
         raise forbidden("userId is not the authenticated user")
     since = args.get("since")
-    since = params.to_int("since", since, minimum=0, maximum=2**62) if since not in (None, "") else None
+    since = params.to_int("since", since, minimum=0, maximum=MAX_MSG_ID) if since not in (None, "") else None
     return since, args.get("events", "").lower() in TRUE
 
 

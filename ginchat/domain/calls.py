@@ -38,6 +38,7 @@ from ginchat.extensions import changed, db
 from ginchat.models import message as messages
 from ginchat.models import message_store
 from ginchat.models.contact import Contact
+from ginchat.models.new_message import NewMessage
 from ginchat.signals import message_stored
 
 START, ACTION, SIGNAL, HELLO = 30, 31, 32, 33  # the frame Types (client and server)
@@ -295,25 +296,17 @@ def check_call_id(call_id):
 
 
 # --- the record -------------------------------------------------------------------
-class _RecordItem:
+def _record_item(call, content, client_msg_id):
     """A call's record on its way to message_store.store_batch."""
-
-    def __init__(self, call, content, client_msg_id):
-        self.user_id = call["CallerId"]
-        self.type = call["ChatType"]
-        self.target_id = call["TargetId"]
-        self.conv = call["Conv"]
-        self.media = CALL
-        self.content = content
-        self.url = ""
-        self.amount = 0
-        self.file_info = None
-        self.forward = None
-        self.client_msg_id = client_msg_id or ""
-        self.create_time = call["StartTime"]
-        self.reply_to = None
-        self.mentions = ()
-        self.mention_all = None
+    return NewMessage(
+        call["CallerId"],
+        call["ChatType"],
+        call["TargetId"],
+        media=CALL,
+        content=content,
+        client_msg_id=client_msg_id or "",
+        create_time=call["StartTime"],
+    )
 
 
 def duration_of(call):
@@ -340,7 +333,7 @@ def record_content(call):
 def _store_record(call, client_msg_id):
     """Store the call's record (Media 7, from the caller); returns its Id,
     or raises 409 for a ClientMsgId that started a call already."""
-    item = _RecordItem(call, record_content(call), client_msg_id)
+    item = _record_item(call, record_content(call), client_msg_id)
     try:
         stored, dupes = message_store.store_batch(db.session.connection(), [item])
         if dupes:

@@ -26,10 +26,12 @@ from ginchat.domain.access import SQL, app, may_read, may_write
 from ginchat.domain.message_updates import readable_row
 from ginchat.errors import AppError, bad_request, conflict, not_found
 from ginchat.extensions import db
+from ginchat.limits import MAX_MSG_ID
 from ginchat.models import message as messages
 from ginchat.models import message_record as records
 from ginchat.models import message_store
 from ginchat.models.community import Community
+from ginchat.models.new_message import NewMessage
 from ginchat.models.user_basic import UserBasic
 from ginchat.signals import message_stored
 from ginchat.utils.params import unstorable
@@ -41,7 +43,6 @@ MAX_ONE_BY_ONE = 20  # messages forwarded one by one in one go at most
 TITLE_CHARS = 64
 FALLBACK_CHARS = 1000  # the Content of a chat record: what a client that knows no Media 6 shows
 CLIENT_MSG_ID_RE = re.compile(r"^[\x21-\x7e]{1,64}$")
-MAX_MSG_ID = 2**62
 _IDS_RE = re.compile(r"[0-9]{1,19}")
 
 
@@ -67,25 +68,21 @@ def parse_ids(value):
     return found
 
 
-class _Item:
+def _item(user_id, chat_type, target_id, row, forward, client_msg_id):
     """A forwarded message on its way to message_store.store_batch."""
-
-    def __init__(self, user_id, chat_type, target_id, row, forward, client_msg_id):
-        self.user_id = user_id
-        self.type = chat_type
-        self.target_id = target_id
-        self.conv = messages.conv_key(chat_type, user_id, target_id)
-        self.media = int(row["media"])
-        self.content = row["content"]
-        self.url = row.get("url") or ""
-        self.amount = int(row.get("amount") or 0)
-        self.file_info = row.get("file_info")
-        self.forward = forward
-        self.client_msg_id = client_msg_id
-        self.create_time = int(time.time() * 1000)
-        self.reply_to = None
-        self.mentions = ()
-        self.mention_all = None
+    return NewMessage(
+        user_id=user_id,
+        type=chat_type,
+        target_id=target_id,
+        media=int(row["media"]),
+        content=row["content"],
+        url=row.get("url") or "",
+        amount=int(row.get("amount") or 0),
+        file_info=row.get("file_info"),
+        forward=forward,
+        client_msg_id=client_msg_id,
+        create_time=int(time.time() * 1000),
+    )
 
 
 def _check_client_msg_id(cmid, count):
@@ -250,19 +247,19 @@ def forward(
     record_items = {}  # index of the stored item -> the items of its chat record
     if merge:
         fields, card, items = _record(rows, names, title or _default_title(rows[0], names, user_id))
-        batch = [_Item(user_id, chat_type, target_id, fields, card, cmid_of(0))]
+        batch = [_item(user_id, chat_type, target_id, fields, card, cmid_of(0))]
         record_items[0] = items
     else:
         batch = []
         for n, row in enumerate(rows):
             if row["media"] == records.RECORD:
-                batch.append(_Item(user_id, chat_type, target_id, row, row["forward"], cmid_of(n)))
+                batch.append(_item(user_id, chat_type, target_id, row, row["forward"], cmid_of(n)))
                 record_items[n] = [
                     {k: v for k, v in item.items() if k not in ("message_id", "pos")}
                     for item in records.items_of(row["id"])
                 ]
             else:
-                batch.append(_Item(user_id, chat_type, target_id, row, _origin(row, names), cmid_of(n)))
+                batch.append(_item(user_id, chat_type, target_id, row, _origin(row, names), cmid_of(n)))
     try:
         conn = db.session.connection()
         stored, dupes = message_store.store_batch(conn, batch)

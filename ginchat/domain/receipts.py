@@ -7,6 +7,7 @@ from typing import Any
 
 from ginchat.domain.access import SQL, app, may_read
 from ginchat.errors import bad_request, forbidden
+from ginchat.limits import MAX_MSG_ID
 from ginchat.models import block, read_cursor
 from ginchat.models import message as messages
 from ginchat.models.contact import Contact
@@ -23,7 +24,7 @@ def read_up_to(user_id: int, chat_type: int, target_id: int, up_to: int | None =
     if chat_type == messages.PRIVATE and target_id == user_id:
         raise bad_request("TargetId is yourself")
     conv = messages.conv_key(chat_type, user_id, target_id)
-    cursor = read_cursor.advance(user_id, conv, up_to if up_to is not None else 2**62, after)
+    cursor = read_cursor.advance(user_id, conv, up_to if up_to is not None else MAX_MSG_ID, after)
     if cursor is None:
         return read_cursor.cursor_of(user_id, conv)
     frame = {"Type": READ, "ChatType": chat_type, "UserId": user_id, "TargetId": target_id, "Id": cursor}

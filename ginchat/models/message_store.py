@@ -126,7 +126,7 @@ class SeqCache:
 
 
 def store_batch(conn, items, seq_cache=None):
-    """Store validated messages in one transaction on ``conn`` (a Connection
+    """Store validated messages (NewMessage) in one transaction on ``conn`` (a Connection
     inside ``begin()``). Returns (stored rows, {item index: existing row})
     where resends of a known ClientMsgId map to the row stored before.
     ``seq_cache`` (a SeqCache) saves the query for the conversations' Seq;
@@ -174,19 +174,19 @@ def store_batch(conn, items, seq_cache=None):
             "amount": it.amount,
             "client_msg_id": it.client_msg_id or None,
             "create_time": it.create_time,
-            "file_info": getattr(it, "file_info", None),
-            "reply_to": getattr(it, "reply_to", None) or None,
+            "file_info": it.file_info,
+            "reply_to": it.reply_to or None,
             "edited": None,
-            "mentions": parts.mentions_text(getattr(it, "mentions", None)),
+            "mentions": parts.mentions_text(it.mentions),
             "rev": None,
             "search_text": search_text(it.content),
-            "forward": getattr(it, "forward", None),
-            "mention_all": getattr(it, "mention_all", None),
-            "root_id": getattr(it, "root_id", None) or None,
-            "in_chat": 1 if getattr(it, "root_id", None) and getattr(it, "in_chat", False) else None,
+            "forward": it.forward,
+            "mention_all": it.mention_all,
+            "root_id": it.root_id or None,
+            "in_chat": 1 if it.root_id and it.in_chat else None,
         }
-        if getattr(it, "alerted", None):
-            named = set(getattr(it, "mentions", None) or ())
+        if it.alerted:
+            named = set(it.mentions or ())
             alerted.extend(
                 {"user_id": uid, "message_id": row["id"], "conv": it.conv} for uid in it.alerted if uid not in named
             )

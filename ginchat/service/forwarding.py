@@ -5,6 +5,7 @@ from flask import jsonify
 from flask_login import current_user
 
 from ginchat.domain import forwarding
+from ginchat.limits import MAX_MSG_ID
 from ginchat.utils import params, resp
 
 
@@ -61,6 +62,6 @@ def record():
       404: {description: "no message with that Id that you may read", schema: {$ref: "#/definitions/Envelope"}}
       409: {description: "the chat record is recalled", schema: {$ref: "#/definitions/Envelope"}}
     """
-    msg_id = params.get_int("id", required=True, minimum=1, maximum=2**62)
+    msg_id = params.get_int("id", required=True, minimum=1, maximum=MAX_MSG_ID)
     card, items = forwarding.record_of(current_user.id, msg_id)
     return jsonify(resp.envelope(0, "ok", data=card, rows=items, total=len(items))), 200

@@ -9,6 +9,7 @@ from ginchat.domain.access import may_read
 from ginchat.domain.search import MAX_QUERY, search_messages, words_of
 from ginchat.errors import bad_request, forbidden, unauthorized
 from ginchat.extensions import db, get_redis
+from ginchat.limits import MAX_ID, MAX_MSG_ID
 from ginchat.models import message as messages
 from ginchat.models import message_store
 from ginchat.models.contact import Contact
@@ -34,8 +35,8 @@ def private_history():
       401: {$ref: "#/responses/NotLoggedIn"}
       403: {description: "the caller is neither A nor B", schema: {$ref: "#/definitions/Envelope"}}
     """
-    a = params.get_int("userIdA", required=True, minimum=1, maximum=2**31 - 1)
-    b = params.get_int("userIdB", required=True, minimum=1, maximum=2**31 - 1)
+    a = params.get_int("userIdA", required=True, minimum=1, maximum=MAX_ID)
+    b = params.get_int("userIdB", required=True, minimum=1, maximum=MAX_ID)
     start = params.get_int("start", default=0, minimum=0, maximum=10_000_000)
     end = params.get_int("end", default=-1, minimum=-1, maximum=10_000_000)
     reverse = params.get_bool("isRev")
@@ -73,10 +74,10 @@ def history():
       403: {description: "not a member of the group", schema: {$ref: "#/definitions/Envelope"}}
     """
     msg_type = params.get_int("type", required=True, minimum=1, maximum=2)
-    target = params.get_int("targetId", required=True, minimum=1, maximum=2**31 - 1)
-    before = params.get_int("before", minimum=1, maximum=2**62)
+    target = params.get_int("targetId", required=True, minimum=1, maximum=MAX_ID)
+    before = params.get_int("before", minimum=1, maximum=MAX_MSG_ID)
     limit = params.get_int("limit", default=50, minimum=1, maximum=200)
-    since = params.get_int("after", minimum=0, maximum=2**62)
+    since = params.get_int("after", minimum=0, maximum=MAX_MSG_ID)
     chat_only = params.get_bool("inChat")
     after = may_read(current_user.id, msg_type, target)
     conv = messages.conv_key(msg_type, current_user.id, target)
@@ -103,7 +104,7 @@ def sync():
       401: {$ref: "#/responses/NotLoggedIn"}
       429: {description: "more than SYNCS_PER_MINUTE sync requests of this user (all nodes); see Retry-After", schema: {$ref: "#/definitions/Envelope"}}
     """
-    since = params.get_int("since", default=0, minimum=0, maximum=2**62)
+    since = params.get_int("since", default=0, minimum=0, maximum=MAX_MSG_ID)
     limit = params.get_int("limit", default=200, minimum=1, maximum=1000)
     changes = params.get_bool("updates")
     RateLimiter.of().check_sync(current_user.id)
@@ -132,7 +133,7 @@ def search():
       503: {description: "SQLite: the search ran past SEARCH_BUDGET seconds and was stopped (narrow it), or too many searches are running", schema: {$ref: "#/definitions/Envelope"}}
     """
     q = params.get_str("q", required=True, max_len=MAX_QUERY)
-    before = params.get_int("before", minimum=1, maximum=2**62)
+    before = params.get_int("before", minimum=1, maximum=MAX_MSG_ID)
     size = params.get_int("size", default=20, minimum=1, maximum=50)
     words = words_of(q)  # a bad q is a 400 before it counts
     RateLimiter.of().check_message_search(current_user.id)

@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from ginchat.domain import mentions
 from ginchat.domain import message_updates as updates
+from ginchat.limits import MAX_MSG_ID
 from ginchat.utils import params, resp
 from ginchat.utils.ratelimit import RateLimiter
 
@@ -33,7 +34,7 @@ def edit():
       413: {description: "content longer than MAX_CONTENT_CHARS", schema: {$ref: "#/definitions/Envelope"}}
       429: {description: "over USER_CHANGE_RATE (edits and reactions) or USER_MSG_RATE (messages and changes) per user and second, on the socket and over HTTP, on every node together; see Retry-After", schema: {$ref: "#/definitions/Envelope"}}
     """
-    msg_id = params.get_int("id", required=True, minimum=1, maximum=2**62)
+    msg_id = params.get_int("id", required=True, minimum=1, maximum=MAX_MSG_ID)
     content = params.get_str("content", required=True, max_len=None, strip=False)
     RateLimiter.of().check_message(current_user.id)  # one budget with the socket's messages and changes
     return resp.ok(updates.edit_message(current_user.id, msg_id, content), msg="message edited")
@@ -62,7 +63,7 @@ def react():
       409: {description: "the message is recalled", schema: {$ref: "#/definitions/Envelope"}}
       429: {description: "over USER_CHANGE_RATE (edits and reactions) or USER_MSG_RATE (messages and changes) per user and second, on the socket and over HTTP, on every node together; see Retry-After", schema: {$ref: "#/definitions/Envelope"}}
     """
-    msg_id = params.get_int("id", required=True, minimum=1, maximum=2**62)
+    msg_id = params.get_int("id", required=True, minimum=1, maximum=MAX_MSG_ID)
     emoji = params.get_str("emoji", required=True, max_len=64)
     remove = params.get_bool("remove")
     RateLimiter.of().check_message(current_user.id)  # as edit's
@@ -86,7 +87,7 @@ def mentions_of_me():
       400: {$ref: "#/responses/BadParameter"}
       401: {$ref: "#/responses/NotLoggedIn"}
     """
-    before = params.get_int("before", minimum=1, maximum=2**62)
+    before = params.get_int("before", minimum=1, maximum=MAX_MSG_ID)
     limit = params.get_int("limit", default=50, minimum=1, maximum=200)
     rows, total, unread = mentions.mentions_of(current_user.id, before, limit)
     data = {"Unread": sum(unread.values()), "Groups": [{"GroupId": g, "Unread": n} for g, n in sorted(unread.items())]}

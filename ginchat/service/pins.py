@@ -5,12 +5,13 @@ over ginchat/domain/pins.py and announcements.py, which the WebSocket frames
 from flask_login import current_user
 
 from ginchat.domain import announcements, pins
+from ginchat.limits import MAX_ID, MAX_MSG_ID
 from ginchat.utils import resp, spec
 from ginchat.utils.ratelimit import RateLimiter
 
 
 @spec.params(
-    spec.Int("id", required=True, minimum=1, maximum=2**62, description="the message Id", arg="msg_id"),
+    spec.Int("id", required=True, minimum=1, maximum=MAX_MSG_ID, description="the message Id", arg="msg_id"),
     spec.Bool("remove", description="true: unpin it"),
 )
 def pin(msg_id, remove):
@@ -46,7 +47,7 @@ def pin(msg_id, remove):
         "targetId",
         required=True,
         minimum=1,
-        maximum=2**31 - 1,
+        maximum=MAX_ID,
         description="the other user, or the group",
         arg="target",
     ),
@@ -71,7 +72,7 @@ def pinned(msg_type, target):
 
 
 @spec.params(
-    spec.Int("id", required=True, minimum=1, maximum=2**62, description="the message Id", arg="msg_id"),
+    spec.Int("id", required=True, minimum=1, maximum=MAX_MSG_ID, description="the message Id", arg="msg_id"),
     spec.Bool("remove", description="true: take it off my list"),
 )
 def save(msg_id, remove):
@@ -153,7 +154,7 @@ def set_notice(com_id, text):
     spec.Int(
         "id",
         minimum=0,
-        maximum=2**62,
+        maximum=MAX_MSG_ID,
         description="the notice's Id I read (Notice.Id); absent: the current one",
         arg="notice_id",
     ),

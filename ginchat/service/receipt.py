@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from ginchat.domain import recall as recalls
 from ginchat.domain import receipts
+from ginchat.limits import MAX_MSG_ID
 from ginchat.utils import params, resp
 
 
@@ -32,7 +33,7 @@ def mark_read():
       403: {description: "not a member of the group", schema: {$ref: "#/definitions/Envelope"}}
     """
     chat_type, target = _conversation()
-    up_to = params.get_int("id", minimum=1, maximum=2**62)
+    up_to = params.get_int("id", minimum=1, maximum=MAX_MSG_ID)
     cursor = receipts.read_up_to(current_user.id, chat_type, target, up_to)
     return resp.ok({"Id": cursor})
 
@@ -80,6 +81,6 @@ def recall():
       404: {description: "no such message of mine (others' look the same)", schema: {$ref: "#/definitions/Envelope"}}
       409: {description: "recalled already", schema: {$ref: "#/definitions/Envelope"}}
     """
-    msg_id = params.get_int("id", required=True, minimum=1, maximum=2**62)
+    msg_id = params.get_int("id", required=True, minimum=1, maximum=MAX_MSG_ID)
     frame = recalls.recall_message(current_user.id, msg_id)
     return resp.ok(frame, msg="message recalled")

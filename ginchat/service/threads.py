@@ -7,20 +7,22 @@ from flask import jsonify
 from flask_login import current_user
 
 from ginchat.domain import threads
+from ginchat.limits import MAX_MSG_ID
 from ginchat.utils import resp, spec
-
-MAX_ID = 2**62
 
 
 @spec.params(
-    spec.Int("rootId", required=True, minimum=1, maximum=MAX_ID, description="the root message's Id"),
+    spec.Int("rootId", required=True, minimum=1, maximum=MAX_MSG_ID, description="the root message's Id"),
     spec.Int(
-        "before", minimum=1, maximum=MAX_ID, description="a reply Id: only older replies (the latest page if absent)"
+        "before",
+        minimum=1,
+        maximum=MAX_MSG_ID,
+        description="a reply Id: only older replies (the latest page if absent)",
     ),
     spec.Int(
         "after",
         minimum=0,
-        maximum=MAX_ID,
+        maximum=MAX_MSG_ID,
         description="a reply Id: the limit replies right after it instead (reading on)",
     ),
     spec.Int("limit", default=50, minimum=1, maximum=200),
@@ -67,7 +69,7 @@ def followed(page, size):
 
 
 @spec.params(
-    spec.Int("rootId", required=True, minimum=1, maximum=MAX_ID),
+    spec.Int("rootId", required=True, minimum=1, maximum=MAX_MSG_ID),
     spec.Bool("follow", default=True, description="false: stop following", arg="on"),
 )
 def follow(root_id, on):
@@ -87,8 +89,8 @@ def follow(root_id, on):
 
 
 @spec.params(
-    spec.Int("rootId", required=True, minimum=1, maximum=MAX_ID),
-    spec.Int("id", minimum=1, maximum=MAX_ID, description="a reply Id of the thread", arg="up_to"),
+    spec.Int("rootId", required=True, minimum=1, maximum=MAX_MSG_ID),
+    spec.Int("id", minimum=1, maximum=MAX_MSG_ID, description="a reply Id of the thread", arg="up_to"),
 )
 def mark_read(root_id, up_to):
     """Mark a thread read up to reply `id` (its latest reply if absent);

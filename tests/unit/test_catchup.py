@@ -11,8 +11,9 @@ from helpers import wait_for
 import ginchat.bus.catchup as catchup_module
 from ginchat.bus.catchup import Catchup
 from ginchat.extensions import db
-from ginchat.models.message import GROUP, conv_key, msg_counter, to_frame
+from ginchat.models.message import GROUP, msg_counter, to_frame
 from ginchat.models.message_store import fetch_after, store_batch, top_id
+from ginchat.models.new_message import NewMessage
 
 
 class Engine:
@@ -36,19 +37,8 @@ class Engine:
         return [i for i, _ in self.delivered]
 
 
-class Bus:
-    def __init__(self, engine):
-        self.engine = engine
-        self.stats = {}
-
-
-class Item:
-    def __init__(self, n):
-        self.user_id, self.target_id, self.type = 1, 5, GROUP
-        self.media, self.content, self.url, self.amount = 1, f"message {n}", "", 0
-        self.client_msg_id = ""
-        self.conv = conv_key(GROUP, 1, 5)
-        self.create_time = 1_700_000_000_000
+def Item(n):  # noqa: N802 (a record's maker)
+    return NewMessage(user_id=1, type=GROUP, target_id=5, content=f"message {n}", create_time=1_700_000_000_000)
 
 
 @pytest.fixture
@@ -83,7 +73,7 @@ def make_catchup(engine):
         with app.app_context(), db.engine.connect() as conn:
             return fetch_after(conn, after_id, limit)
 
-    return Catchup(Bus(engine), interval=60, top_id=newest, fetch_since=after)
+    return Catchup(engine.deliver, interval=60, top_id=newest, fetch_since=after)
 
 
 @pytest.fixture

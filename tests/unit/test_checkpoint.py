@@ -13,11 +13,6 @@ import ginchat.chat.checkpoint as checkpoint_module
 from ginchat.extensions import db
 
 
-class Engine:
-    def __init__(self, app):
-        self.app = app
-
-
 class Done(Exception):
     pass
 
@@ -35,7 +30,7 @@ def app(tmp_path):
 
 
 def test_checkpoints_come_often_while_the_log_grows_and_seldom_when_idle(app):
-    path = checkpoint_module.sqlite_path(Engine(app))
+    path = checkpoint_module.sqlite_path(app)
     writer = sqlite3.connect(path, isolation_level=None)
     writer.execute("PRAGMA wal_autocheckpoint=0")  # only the loop checkpoints here
     assert writer.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -57,7 +52,7 @@ def test_checkpoints_come_often_while_the_log_grows_and_seldom_when_idle(app):
             step()
 
     with pytest.raises(Done):
-        checkpoint_module.checkpoint_loop(Engine(app), interval=0.1, idle_interval=1.0, sleep=sleep)
+        checkpoint_module.checkpoint_loop(app, interval=0.1, idle_interval=1.0, sleep=sleep)
 
     # The first wait is the idle one; after a checkpoint that found new log
     # the next comes soon, after one that found nothing new it comes late.
@@ -78,5 +73,5 @@ def test_a_checkpoint_that_fails_is_retried_at_the_idle_pace(app):
             raise Done
 
     with pytest.raises(Done):
-        checkpoint_module.checkpoint_loop(Engine(app), interval=0.1, idle_interval=1.0, sleep=sleep, pool=Pool())
+        checkpoint_module.checkpoint_loop(app, interval=0.1, idle_interval=1.0, sleep=sleep, pool=Pool())
     assert delays == [1.0, 1.0, 1.0, 1.0]

@@ -14,20 +14,19 @@ class App:
         self.extensions = {SETTINGS_KEY: Settings.from_config({"STORE_WINDOW_MS": window_ms})}
 
 
-class Engine:
-    def __init__(self, window_ms):
-        self.app = App(window_ms)
+def store_of(window_ms):
+    return Store(App(window_ms), on_stored=None)
 
 
 def test_the_window_is_read_from_the_setting():
-    assert Store(Engine(2)).window == 0.002
-    assert Store(Engine(0)).window == 0.0
-    assert Store(Engine("0.5")).window == 0.0005
+    assert store_of(2).window == 0.002
+    assert store_of(0).window == 0.0
+    assert store_of("0.5").window == 0.0005
 
 
 def test_a_gathering_batch_takes_what_comes_until_it_is_full(monkeypatch):
     monkeypatch.setattr(store_module, "STORE_BATCH", 5)
-    store = Store(Engine(60_000))  # a window far longer than the test: only a full batch ends it
+    store = store_of(60_000)  # a window far longer than the test: only a full batch ends it
 
     def producer():
         for n in range(2, 10):
@@ -43,7 +42,7 @@ def test_a_gathering_batch_takes_what_comes_until_it_is_full(monkeypatch):
 
 
 def test_a_gathering_batch_counts_as_pending():
-    store = Store(Engine(2))
+    store = store_of(2)
     store.queue.put("a")
     store.storing = ["b", "c"]  # what run() sets before it gathers
     assert store.pending() == 3
