@@ -395,3 +395,79 @@ def test_a_refused_microphone_is_explained(server, callers, call_browser):
         page.context.close()
     finally:
         refusing.close()
+
+
+def _redis_answers():
+    import socket
+
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def two_nodes():
+    """Two nodes of one cluster: one SQLite file, one Redis (the machine's,
+    database 9; the call keys carry the cluster's own scope), the UDP bus on
+    a port of their own, one secret key."""
+    if not _redis_answers():
+        pytest.skip("two nodes share their calls through one Redis: none answers on 127.0.0.1:6379")
+    workdir = tempfile.mkdtemp(prefix="ginchat-e2e-calls2-")
+    udp_port = free_udp_port()
+    nodes = []
+    for n in (1, 2):
+        proc = ServerProcess(workdir)
+        proc.log_path = f"{workdir}/server{n}.log"
+        proc.env.update(
+            {
+                "GINCHAT_BUS": "udp",
+                "GINCHAT_UDP_PORT": str(udp_port),
+                "GINCHAT_UDP_BROADCAST": "127.255.255.255",
+                "GINCHAT_REDIS_URL": "redis://127.0.0.1:6379/9",
+                "GINCHAT_UPLOAD_STORAGE": "db",
+                "GINCHAT_CALL_RING_SECONDS": str(RING_SECONDS),
+            }
+        )
+        if nodes:  # the second node: the first one's database and key
+            for key in ("GINCHAT_SQLALCHEMY_DATABASE_URI", "GINCHAT_SECRET_KEY"):
+                proc.env[key] = nodes[0].env[key]
+            proc.env["GINCHAT_INSTANCE_PATH"] = f"{workdir}/instance2"
+        nodes.append(proc.start())
+    yield nodes
+    for proc in nodes:
+        proc.stop()
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+def free_udp_port():
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_a_call_between_people_on_two_nodes_connects(two_nodes, callers):
+    """Alice's page is served by node 1, Bob's by node 2: the ringing, the
+    accept, the offer, answer and candidates cross the bus, and the audio
+    flows both ways; the hang-up and the record reach both."""
+    n1, n2 = two_nodes
+    a, b = register(n1, "ca2"), register(n1, "cb2")
+    befriend(a, b)
+    alice, bob = callers.open(a, base_url=n1.url), callers.open(b, base_url=n2.url)
+    open_chat(alice, b.name)
+    alice.get_by_role("button", name="Voice call").click()
+    card = bob.get_by_role("alertdialog")
+    expect(card).to_contain_text(a.name)
+    card.get_by_role("button", name="Accept", exact=True).click()
+    audio_flows(alice, 1)
+    audio_flows(bob, 1)
+    bob.get_by_role("button", name="Hang up").click()
+    expect(alice.locator("#call")).to_have_count(0)
+    expect(bob.locator("#call")).to_have_count(0)
+    open_chat(bob, a.name)
+    for page in (alice, bob):
+        expect(page.locator("#messages .call-record .call-record-text")).to_have_text(re.compile(r"^Call · 0:\d\d$"))
+    assert alice.problems == [] and bob.problems == []
