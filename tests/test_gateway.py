@@ -5,6 +5,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import types
 
 import pytest
@@ -53,15 +54,46 @@ def render(upstreams, listen_port, log_dir, tls_port=None, cert_dir=None):
 
 @pytest.fixture
 def gateway(cluster, workdir):
-    port, tls_port = free_port(), free_port()
-    base = os.path.join(workdir, f"nginx-{port}")
-    os.makedirs(base)
+    base = tempfile.mkdtemp(prefix="nginx-", dir=workdir)
     os.chmod(base, 0o777)  # workers run as nobody when started by root
     # README's setup: one CA for every node (TLS_CA_DIR) and the gateway's
     # certificate from it (what `flask --app wsgi ginchat tls-cert` does).
     ca_dir = os.path.join(base, "ca")
     tls.issue({"TLS_CA_DIR": ca_dir}, os.path.join(base, "issuer"), ["127.0.0.1", "localhost"], base)
     nodes = cluster(2, "udp", TLS_CA_DIR=ca_dir, PROXY_COUNT=1)
+    ca_file = os.path.join(ca_dir, "ca.crt")
+    # A port free when picked may be taken before nginx binds it (another
+    # suite runs beside this one in CI): then nginx says so in its log and
+    # it starts again on two other ports, up to three times.
+    for attempt in range(3):
+        port, tls_port = free_port(), free_port()
+        proc = _start_nginx(base, nodes, port, tls_port)
+        url = f"https://127.0.0.1:{tls_port}"
+
+        def up_or_gone(url=url, proc=proc):
+            return _answers(url + "/health", ca_file) or proc.poll() is not None
+
+        if wait_for(up_or_gone, timeout=15):
+            if proc.poll() is None:
+                break
+        stop_process(proc, timeout=5)
+        log = open(f"{base}/error.log").read()
+        assert "Address already in use" in log and attempt < 2, log
+        os.replace(f"{base}/error.log", f"{base}/error-{attempt}.log")
+    try:
+        yield types.SimpleNamespace(
+            url=url,
+            ws_url=f"wss://127.0.0.1:{tls_port}",
+            http_url=f"http://127.0.0.1:{port}",
+            ca_file=ca_file,
+            nodes=nodes,
+            dir=base,
+        )
+    finally:
+        stop_process(proc, timeout=5)
+
+
+def _start_nginx(base, nodes, port, tls_port):
     with open(os.path.join(base, "ginchat.conf"), "w") as fh:
         fh.write(render([n.port for n in nodes], port, base, tls_port=tls_port, cert_dir=base))
     with open(os.path.join(base, "nginx.conf"), "w") as fh:
@@ -82,26 +114,12 @@ def gateway(cluster, workdir):
         timeout=30,
     )
     assert check.returncode == 0, check.stderr
-    proc = subprocess.Popen(
+    return subprocess.Popen(
         [NGINX, "-p", base, "-c", f"{base}/nginx.conf", "-e", f"{base}/error.log"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    url = f"https://127.0.0.1:{tls_port}"
-    ca_file = os.path.join(ca_dir, "ca.crt")
-    try:
-        assert wait_for(lambda: _answers(url + "/health", ca_file), timeout=15), open(f"{base}/error.log").read()
-        yield types.SimpleNamespace(
-            url=url,
-            ws_url=f"wss://127.0.0.1:{tls_port}",
-            http_url=f"http://127.0.0.1:{port}",
-            ca_file=ca_file,
-            nodes=nodes,
-            dir=base,
-        )
-    finally:
-        stop_process(proc, timeout=5)
 
 
 def _answers(url, ca_file):
