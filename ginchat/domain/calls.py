@@ -202,6 +202,15 @@ class Effects:
         to = audience(call) if only is None else {"users": list(only), "group": None}
         self.frames.append((frame_of(call, client_msg_id=client_msg_id), to["users"], to["group"]))
 
+    def outcome(self, result):
+        """A call transaction's result, (call, changed) or None: its state
+        frames, and its record when the call's state changed."""
+        if result is not None:
+            call, changed = result
+            self.state(call)
+            if changed:
+                self.record.append(call)
+
 
 def _participant(call, user_id):
     for p in call["Participants"]:
@@ -521,12 +530,9 @@ def act(r, cfg, user_id, conn_id, call_id, action, relations=SQL):
     if action == "decline" and first["ChatType"] == messages.GROUP:
         members = Contact.member_ids(first["TargetId"])
     watch = [user_call_key(cfg, user_id)]
-    result = _change(r, cfg, call_id, lambda pipe, call: handler(pipe, call, cfg, user_id, conn_id, members), watch)
-    if result is not None:
-        call, changed = result
-        effects.state(call)
-        if changed:
-            effects.record.append(call)
+    effects.outcome(
+        _change(r, cfg, call_id, lambda pipe, call: handler(pipe, call, cfg, user_id, conn_id, members), watch)
+    )
     return effects
 
 
@@ -700,14 +706,9 @@ def sweep(r, cfg, alive=frozenset()):
                 _finish_orphan(int(msg_id or 0))
             continue
         try:
-            result = _change(r, cfg, call_id, lambda pipe, call: _sweep_one(pipe, call, cfg))
+            effects.outcome(_change(r, cfg, call_id, lambda pipe, call: _sweep_one(pipe, call, cfg)))
         except AppError:
             continue
-        if result is not None:
-            call, changed = result
-            effects.state(call)
-            if changed:
-                effects.record.append(call)
     return effects
 
 
