@@ -12,13 +12,8 @@ import { state } from './state.js';
 
 export const UPDATE = 15;
 
-// Apply a change (a Type 15 frame, or the Data of /message/edit and /message/react).
-export function applyChange(frame) {
-  document.dispatchEvent(new CustomEvent('ginchat:change', { detail: frame })); // a thread's panel follows it too
-  const conv = convOfEvent(frame);
-  if (!conv) return;
-  const msg = conv.messages.get(frame.MsgId);
-  if (!msg) return; // not loaded here: history will bring the latest state
+// A change's state (a Type 15 frame) onto the message it changes, wherever it is shown.
+export function applyChangeTo(msg, frame) {
   if (frame.Recalled) {
     Object.assign(msg, { Media: RECALLED, Content: '', Url: '', Amount: 0, Recalled: true });
   } else {
@@ -27,6 +22,16 @@ export function applyChange(frame) {
     msg.Mentions = frame.Mentions || [];
     msg.Reactions = frame.Reactions || [];
   }
+}
+
+// Apply a change (a Type 15 frame, or the Data of /message/edit and /message/react).
+export function applyChange(frame) {
+  document.dispatchEvent(new CustomEvent('ginchat:change', { detail: frame })); // a thread's panel follows it too
+  const conv = convOfEvent(frame);
+  if (!conv) return;
+  const msg = conv.messages.get(frame.MsgId);
+  if (!msg) return; // not loaded here: history will bring the latest state
+  applyChangeTo(msg, frame);
   redrawMessage(conv, frame.MsgId);
   if (conv.last && conv.last.Id === frame.MsgId) scheduleListRender();
 }

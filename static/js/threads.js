@@ -17,6 +17,7 @@
 // sendFiles, the voice recorder, the @ autocomplete) take it as their target.
 
 import * as api from './api.js';
+import { applyChangeTo } from './changes.js';
 import { lengthError, sendFile, sendPictures, sendText } from './composer.js';
 import { sendFiles } from './files.js';
 import {
@@ -29,7 +30,7 @@ import { messageNode, redrawMessage } from './messages.js';
 import { shownName, userInfo } from './names.js';
 import { PIN } from './pins.js';
 import { $ } from './dom.js';
-import { EMOJI, GROUP, IMAGE, PRIVATE, RECALLED, TEXT, VOICE } from './constants.js';
+import { EMOJI, GROUP, IMAGE, PRIVATE, TEXT, VOICE } from './constants.js';
 import { convKey } from './convs.js';
 import { me, state } from './state.js';
 import { clock, dayLabel, el, toast } from './view.js';
@@ -475,7 +476,7 @@ function shownMessage(id) {
 function onRecall(frame) {
   const msg = shownMessage(frame.Id);
   if (!msg) return;
-  Object.assign(msg, { Media: RECALLED, Content: '', Url: '', Amount: 0, Recalled: true });
+  applyChangeTo(msg, { Recalled: true });
   redraw(frame.Id);
 }
 
@@ -483,14 +484,7 @@ function onRecall(frame) {
 function onChange(frame) {
   const msg = shownMessage(frame.MsgId);
   if (!msg) return;
-  if (frame.Recalled) {
-    Object.assign(msg, { Media: RECALLED, Content: '', Url: '', Amount: 0, Recalled: true });
-  } else {
-    msg.Content = frame.Content;
-    if (frame.Edited) msg.Edited = frame.Edited;
-    msg.Mentions = frame.Mentions || [];
-    msg.Reactions = frame.Reactions || [];
-  }
+  applyChangeTo(msg, frame);
   redraw(frame.MsgId);
 }
 
